@@ -1,0 +1,53 @@
+import type { DecisionRequestV1 } from '../contract/decision-contract-v1.ts';
+import type { PolicyOutcome } from '../decisions/policy-result.ts';
+import type { EnrichedAction } from '../enrichment/action-enricher.ts';
+import type { VerifyResult } from '../identity/token-verifier.ts';
+import type { AuditEvent } from './audit-sink.ts';
+
+export interface DecisionAuditInput {
+  readonly decisionId: string;
+  readonly request: DecisionRequestV1;
+  readonly pep: { readonly sub: string };
+  readonly verification: VerifyResult;
+  readonly action: EnrichedAction;
+  readonly outcome: PolicyOutcome;
+  readonly revision: string | null;
+  readonly timings: { readonly totalMicros: number; readonly enrichMicros: number; readonly evalMicros: number };
+}
+
+/**
+ * The record of one decision: who (principal and PEP), what (the enriched action), where
+ * (resource), under which policy, with what outcome. The subject token itself is never kept.
+ */
+export function buildDecisionAuditEvent(input: DecisionAuditInput): AuditEvent {
+  const { request, verification } = input;
+  const principal = verification.ok
+    ? { authenticated: true, sub: verification.principal.sub, iss: verification.principal.iss, kind: verification.principal.kind, roles: verification.principal.roles }
+    : { authenticated: false, error: verification.code };
+  const sessionId = request.session?.id;
+  return {
+    stream: 'decisions',
+    key: sessionId ?? input.decisionId,
+    body: {
+      event: 'decision',
+      schema_version: 1,
+      decision_id: input.decisionId,
+      time: new Date().toISOString(),
+      principal,
+      pep: { sub: input.pep.sub },
+      resource: request.resource,
+      action: input.action,
+      session: request.session ?? null,
+      effect: input.outcome.effect,
+      reasons: input.outcome.reasons,
+      obligations: input.outcome.obligations,
+      ...(input.outcome.approval ? { approval_requirement: input.outcome.approval } : {}),
+      policy_revision: input.revision,
+      timings_us: {
+        total: Math.round(input.timings.totalMicros),
+        enrich: Math.round(input.timings.enrichMicros),
+        eval: Math.round(input.timings.evalMicros),
+      },
+    },
+  };
+}

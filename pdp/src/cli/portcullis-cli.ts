@@ -1,0 +1,51 @@
+import { loadPdpConfig } from '../config/pdp-config.ts';
+import { startPdp } from '../main.ts';
+import { runTokenCommand } from './token-command.ts';
+
+const USAGE = `usage: portcullis <command>
+
+commands:
+  serve                 start the decision point (PORTCULLIS_* variables configure it; see README)
+  token --sub S [--role R]... [--kind agent|human] [--ttl 15m] [--aud A]
+                        print a token from the local dev issuer (role pep makes a PEP credential)
+`;
+
+/** The `portcullis` command: one entry, one sub-command per file. */
+export async function runCli(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve();
+    case 'token':
+      return runTokenCommand(rest, loadPdpConfig().stateDir);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`portcullis: unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}
+
+async function serve(): Promise<number> {
+  const log = (message: string): void => {
+    process.stderr.write(`${new Date().toISOString()} portcullis-pdp ${message}\n`);
+  };
+  const config = loadPdpConfig();
+  const pdp = await startPdp(config, log);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      log(`${signal}: draining and stopping`);
+      pdp.close().then(resolve, (error: unknown) => {
+        log(`error while stopping: ${(error as Error).message}`);
+        resolve();
+      });
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  return 0;
+}

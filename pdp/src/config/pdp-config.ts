@@ -1,0 +1,139 @@
+import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root, found from this file: the server and the CLI share its state folder. */
+export const REPOSITORY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export type PolicySourceConfig =
+  | { readonly kind: 'rego-folder'; readonly folder: string }
+  | { readonly kind: 'bundle-file'; readonly path: string }
+  | { readonly kind: 'bundle-url'; readonly url: string; readonly pollSeconds: number; readonly token?: string };
+
+export interface PdpConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly stateDir: string;
+  readonly policy: {
+    readonly source: PolicySourceConfig;
+    readonly verificationKeyFile?: string;
+    readonly workers: number;
+    readonly evalTimeoutMs: number;
+  };
+  readonly identity: {
+    /** Without an external issuer the PDP trusts its own dev issuer (and says so at start). */
+    readonly devIssuer: boolean;
+    readonly issuer?: string;
+    readonly audience: string;
+    readonly jwksUrl?: string;
+    readonly jwksFile?: string;
+    readonly algorithms?: string[];
+    readonly clockSkewSeconds: number;
+    readonly pepRole: string;
+  };
+  readonly http: {
+    readonly maxBodyBytes: number;
+    /** Whether /v1/data requires a PEP token, as /v1/decisions does. */
+    readonly dataApiAuth: boolean;
+  };
+  readonly audit: {
+    readonly directory: string;
+    readonly maxQueuedEvents: number;
+    readonly flushIntervalMs: number;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`configuration ${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads PORTCULLIS_* variables once, checks them, and returns a frozen config. */
+export function loadPdpConfig(env: NodeJS.ProcessEnv = process.env): PdpConfig {
+  const read = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+  const stateDir = resolve(read('PORTCULLIS_STATE_DIR') ?? `${REPOSITORY_ROOT}/.state`);
+  const issuer = read('PORTCULLIS_OIDC_ISSUER');
+  const config: PdpConfig = {
+    host: read('PORTCULLIS_HOST') ?? '127.0.0.1',
+    port: integer(read, 'PORTCULLIS_PORT', 8181, 0, 65535),
+    stateDir,
+    policy: {
+      source: policySource(read),
+      ...optional('verificationKeyFile', read('PORTCULLIS_BUNDLE_VERIFICATION_KEY')),
+      workers: integer(read, 'PORTCULLIS_POLICY_WORKERS', Math.max(1, availableParallelism() - 1), 0, 64),
+      evalTimeoutMs: integer(read, 'PORTCULLIS_POLICY_EVAL_TIMEOUT_MS', 2000, 10, 60000),
+    },
+    identity: {
+      devIssuer: issuer === undefined || read('PORTCULLIS_DEV_ISSUER') === 'true',
+      ...optional('issuer', issuer),
+      audience: read('PORTCULLIS_OIDC_AUDIENCE') ?? 'portcullis',
+      ...optional('jwksUrl', read('PORTCULLIS_OIDC_JWKS_URL')),
+      ...optional('jwksFile', read('PORTCULLIS_OIDC_JWKS_FILE')),
+      ...optional('algorithms', read('PORTCULLIS_OIDC_ALGORITHMS')?.split(',').map((alg) => alg.trim())),
+      clockSkewSeconds: integer(read, 'PORTCULLIS_OIDC_CLOCK_SKEW_SECONDS', 30, 0, 300),
+      pepRole: read('PORTCULLIS_PEP_ROLE') ?? 'pep',
+    },
+    http: {
+      maxBodyBytes: integer(read, 'PORTCULLIS_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+      dataApiAuth: boolean(read, 'PORTCULLIS_DATA_API_AUTH', true),
+    },
+    audit: {
+      directory: resolve(read('PORTCULLIS_AUDIT_DIR') ?? `${stateDir}/audit`),
+      maxQueuedEvents: integer(read, 'PORTCULLIS_AUDIT_MAX_QUEUED_EVENTS', 100_000, 1, 10_000_000),
+      flushIntervalMs: integer(read, 'PORTCULLIS_AUDIT_FLUSH_INTERVAL_MS', 20, 1, 10_000),
+    },
+  };
+  if (config.identity.algorithms?.some((alg) => alg.toLowerCase() === 'none' || alg.startsWith('HS'))) {
+    throw new ConfigError('PORTCULLIS_OIDC_ALGORITHMS', 'only asymmetric algorithms are allowed (none and HS* are refused)');
+  }
+  return deepFreeze(config);
+}
+
+function policySource(read: (name: string) => string | undefined): PolicySourceConfig {
+  const url = read('PORTCULLIS_BUNDLE_URL');
+  const file = read('PORTCULLIS_BUNDLE_FILE');
+  const folder = read('PORTCULLIS_POLICY_DIR');
+  if ([url, file, folder].filter(Boolean).length > 1) {
+    throw new ConfigError('PORTCULLIS_BUNDLE_URL/PORTCULLIS_BUNDLE_FILE/PORTCULLIS_POLICY_DIR', 'set at most one policy source');
+  }
+  if (url) {
+    if (!/^https?:\/\//.test(url)) throw new ConfigError('PORTCULLIS_BUNDLE_URL', 'must be an http(s) URL');
+    const token = read('PORTCULLIS_BUNDLE_TOKEN');
+    return { kind: 'bundle-url', url, pollSeconds: integer(read, 'PORTCULLIS_BUNDLE_POLL_SECONDS', 30, 1, 86400), ...optional('token', token) };
+  }
+  if (file) return { kind: 'bundle-file', path: resolve(file) };
+  return { kind: 'rego-folder', folder: resolve(folder ?? `${REPOSITORY_ROOT}/policies/rego`) };
+}
+
+function integer(read: (name: string) => string | undefined, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(name, `must be an integer from ${min} to ${max} (got "${raw}")`);
+  return value;
+}
+
+function boolean(read: (name: string) => string | undefined, name: string, fallback: boolean): boolean {
+  const raw = read(name);
+  if (raw === undefined) return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(name, `must be true or false (got "${raw}")`);
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,76 @@
+/**
+ * The PEP → PDP decision contract, version 1. Every PEP and external client depends on these
+ * shapes: extend by adding optional fields, never by changing one.
+ */
+export type EffectV1 = 'allow' | 'deny' | 'approval_required';
+
+export interface ResourceV1 {
+  type: string;
+  name: string;
+  environment?: string;
+  labels?: Record<string, string>;
+}
+
+export type ActionV1 =
+  | { type: 'sql'; sql: string }
+  | { type: 'kubernetes'; method: string; path: string; query?: string | Record<string, string | string[]>; body?: unknown }
+  | { type: 'shell'; command: string }
+  | { type: 'http'; method: string; path: string; query?: string | Record<string, string | string[]>; headers?: Record<string, string>; body?: unknown };
+
+export interface SessionV1 {
+  id?: string;
+  client_addr?: string;
+}
+
+export interface DecisionRequestV1 {
+  subject_token: string;
+  resource: ResourceV1;
+  action: ActionV1;
+  session?: SessionV1;
+}
+
+export interface ReasonV1 {
+  code: string;
+  message: string;
+}
+
+export interface MaskObligationV1 {
+  table: string;
+  column: string;
+  strategy: string;
+}
+
+export interface ObligationsV1 {
+  mask: MaskObligationV1[];
+  record: boolean;
+  [extension: string]: unknown;
+}
+
+export interface ApprovalV1 {
+  id: string;
+  status: string;
+  expires_at: string;
+}
+
+export interface PrincipalV1 {
+  sub: string | null;
+  iss: string | null;
+  kind: 'agent' | 'human';
+  authenticated: boolean;
+}
+
+export interface DecisionResponseV1 {
+  decision_id: string;
+  effect: EffectV1;
+  reasons: ReasonV1[];
+  obligations: ObligationsV1;
+  approval?: ApprovalV1;
+  principal: PrincipalV1;
+  policy_revision: string | null;
+}
+
+export interface ErrorV1 {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}

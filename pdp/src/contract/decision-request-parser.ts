@@ -1,0 +1,105 @@
+import { PortcullisError } from '../errors/portcullis-error.ts';
+import type { ActionV1, DecisionRequestV1, ResourceV1, SessionV1 } from './decision-contract-v1.ts';
+
+const MAX_TEXT = 1024 * 1024;
+const MAX_NAME = 256;
+
+/** Checks an untrusted request body against the V1 contract; throws `invalid-request` naming the field. */
+export function parseDecisionRequestV1(body: unknown): DecisionRequestV1 {
+  const root = object(body, 'body');
+  const subjectToken = root.subject_token;
+  if (subjectToken !== undefined && typeof subjectToken !== 'string') fail('subject_token', 'must be a string');
+  return {
+    subject_token: (subjectToken as string | undefined) ?? '',
+    resource: parseResource(root.resource),
+    action: parseAction(root.action),
+    ...(root.session === undefined ? {} : { session: parseSession(root.session) }),
+  };
+}
+
+function parseResource(value: unknown): ResourceV1 {
+  const resource = object(value, 'resource');
+  const labels = resource.labels === undefined ? undefined : stringMap(resource.labels, 'resource.labels');
+  return {
+    type: text(resource.type, 'resource.type', MAX_NAME),
+    name: text(resource.name, 'resource.name', MAX_NAME),
+    ...(resource.environment === undefined ? {} : { environment: text(resource.environment, 'resource.environment', MAX_NAME) }),
+    ...(labels ? { labels } : {}),
+  };
+}
+
+function parseAction(value: unknown): ActionV1 {
+  const action = object(value, 'action');
+  switch (action.type) {
+    case 'sql':
+      return { type: 'sql', sql: text(action.sql, 'action.sql', MAX_TEXT, true) };
+    case 'shell':
+      return { type: 'shell', command: text(action.command, 'action.command', MAX_TEXT, true) };
+    case 'kubernetes':
+      return {
+        type: 'kubernetes',
+        method: text(action.method, 'action.method', 16),
+        path: text(action.path, 'action.path', 8192),
+        ...(action.query === undefined ? {} : { query: query(action.query, 'action.query') }),
+        ...(action.body === undefined ? {} : { body: action.body }),
+      };
+    case 'http':
+      return {
+        type: 'http',
+        method: text(action.method, 'action.method', 16),
+        path: text(action.path, 'action.path', 8192),
+        ...(action.query === undefined ? {} : { query: query(action.query, 'action.query') }),
+        ...(action.headers === undefined ? {} : { headers: stringMap(action.headers, 'action.headers') }),
+        ...(action.body === undefined ? {} : { body: action.body }),
+      };
+    case undefined:
+      return fail('action.type', 'is required');
+    default:
+      return fail('action.type', 'must be one of sql, kubernetes, shell, http');
+  }
+}
+
+function parseSession(value: unknown): SessionV1 {
+  const session = object(value, 'session');
+  return {
+    ...(session.id === undefined ? {} : { id: text(session.id, 'session.id', MAX_NAME) }),
+    ...(session.client_addr === undefined ? {} : { client_addr: text(session.client_addr, 'session.client_addr', MAX_NAME) }),
+  };
+}
+
+function object(value: unknown, field: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return fail(field, value === undefined ? 'is required' : 'must be an object');
+  }
+  return value as Record<string, unknown>;
+}
+
+function text(value: unknown, field: string, max: number, allowEmpty = false): string {
+  if (value === undefined) return fail(field, 'is required');
+  if (typeof value !== 'string') return fail(field, 'must be a string');
+  if (!allowEmpty && value === '') return fail(field, 'must not be empty');
+  if (value.length > max) return fail(field, `must be at most ${max} characters`);
+  return value;
+}
+
+function stringMap(value: unknown, field: string): Record<string, string> {
+  const map = object(value, field);
+  for (const [key, entry] of Object.entries(map)) {
+    if (typeof entry !== 'string') fail(`${field}.${key}`, 'must be a string');
+  }
+  return map as Record<string, string>;
+}
+
+function query(value: unknown, field: string): string | Record<string, string | string[]> {
+  if (typeof value === 'string') return value;
+  const map = object(value, field);
+  for (const [key, entry] of Object.entries(map)) {
+    const ok = typeof entry === 'string' || (Array.isArray(entry) && entry.every((item) => typeof item === 'string'));
+    if (!ok) fail(`${field}.${key}`, 'must be a string or an array of strings');
+  }
+  return map as Record<string, string | string[]>;
+}
+
+function fail(field: string, problem: string): never {
+  throw new PortcullisError('invalid-request', `${field} ${problem}`, { field });
+}

@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditSink } from '../audit/audit-sink.ts';
+import { buildDecisionAuditEvent } from '../audit/decision-audit-event.ts';
+import type { DecisionRequestV1, DecisionResponseV1, PrincipalV1 } from '../contract/decision-contract-v1.ts';
+import type { ActionEnricher, EnrichedAction } from '../enrichment/action-enricher.ts';
+import type { TokenVerifier, VerifiedPrincipal, VerifyResult } from '../identity/token-verifier.ts';
+import type { PdpMetrics } from '../metrics/pdp-metrics.ts';
+import type { PolicyEngine } from '../policy/policy-engine.ts';
+import { denied, readPolicyOutcome, type PolicyOutcome } from './policy-result.ts';
+
+export const DECISION_ENTRYPOINT = 'portcullis/decision';
+
+export interface DecisionServiceDeps {
+  readonly subjectVerifier: TokenVerifier;
+  readonly enricher: ActionEnricher;
+  readonly engine: PolicyEngine;
+  readonly audit: AuditSink;
+  readonly metrics: PdpMetrics;
+}
+
+/** The PEP that asked, as the transport authenticated it. */
+export interface CallingPep {
+  readonly sub: string;
+  readonly roles: readonly string[];
+}
+
+/**
+ * The decision core: verify who is asking, parse what they want to do, ask policy, record it.
+ * It knows no transport; every failure along the way ends in a deny that says why.
+ */
+export class DecisionService {
+  constructor(private readonly deps: DecisionServiceDeps) {}
+
+  async decide(request: DecisionRequestV1, pep: CallingPep): Promise<DecisionResponseV1> {
+    const started = process.hrtime.bigint();
+    const decisionId = randomUUID();
+    const { subjectVerifier, enricher, engine, audit, metrics } = this.deps;
+
+    const verification = await subjectVerifier.verify(request.subject_token === '' ? undefined : request.subject_token);
+    if (!verification.ok) metrics.tokenFailures.inc({ who: 'subject', code: verification.code });
+
+    const enrichStarted = process.hrtime.bigint();
+    const action = await enricher.enrich(request.action);
+    const enrichMicros = Number(process.hrtime.bigint() - enrichStarted) / 1000;
+    metrics.enrichDuration.observe({ action_type: request.action.type }, enrichMicros / 1e6);
+
+    const input = {
+      principal: principalInput(verification),
+      pep: { sub: pep.sub, roles: pep.roles },
+      resource: { environment: '', labels: {}, ...request.resource },
+      action,
+      session: request.session ?? {},
+    };
+
+    let outcome: PolicyOutcome;
+    let evalMicros = 0;
+    let revision = engine.revision ?? null;
+    try {
+      const evaluation = await engine.evaluate(DECISION_ENTRYPOINT, JSON.stringify(input));
+      evalMicros = evaluation.evalMicros;
+      revision = evaluation.revision;
+      metrics.evalDuration.observe(evalMicros / 1e6);
+      outcome = readPolicyOutcome(evaluation.result);
+    } catch (error) {
+      outcome = engine.revision === undefined
+        ? denied('policy-not-loaded', 'no policy is loaded: every action is denied until one is')
+        : denied('policy-error', `policy evaluation failed: ${(error as Error).message}`);
+    }
+    // Whatever the policy says, an unverified caller is never let through.
+    if (!verification.ok && outcome.effect !== 'deny') {
+      outcome = denied(verification.code, 'the subject token was not accepted');
+    }
+
+    const response: DecisionResponseV1 = {
+      decision_id: decisionId,
+      effect: outcome.effect,
+      reasons: outcome.reasons,
+      obligations: outcome.approval ? { ...outcome.obligations, approval_requirement: outcome.approval } : outcome.obligations,
+      principal: principalResponse(verification),
+      policy_revision: revision,
+    };
+
+    const totalMicros = Number(process.hrtime.bigint() - started) / 1000;
+    const accepted = audit.append(
+      buildDecisionAuditEvent({ decisionId, request, pep, verification, action: action as EnrichedAction, outcome, revision, timings: { totalMicros, enrichMicros, evalMicros } }),
+    );
+    if (!accepted) {
+      // No record, no action (AU-5): the caller learns why.
+      metrics.auditRejected.inc();
+      const failed = denied('audit-unavailable', 'the audit trail cannot record this decision, so it is denied');
+      response.effect = failed.effect;
+      response.reasons = failed.reasons;
+      response.obligations = failed.obligations;
+    }
+    metrics.decisions.inc({ effect: response.effect, action_type: request.action.type });
+    metrics.decisionDuration.observe({ action_type: request.action.type }, Number(process.hrtime.bigint() - started) / 1e9);
+    return response;
+  }
+}
+
+function principalInput(verification: VerifyResult): Record<string, unknown> {
+  if (!verification.ok) return { authenticated: false, error: verification.code, sub: null, iss: null, kind: 'agent', roles: [] };
+  const principal: VerifiedPrincipal = verification.principal;
+  return { authenticated: true, error: null, sub: principal.sub, iss: principal.iss, kind: principal.kind, roles: principal.roles };
+}
+
+function principalResponse(verification: VerifyResult): PrincipalV1 {
+  if (!verification.ok) return { sub: null, iss: null, kind: 'agent', authenticated: false };
+  return { sub: verification.principal.sub, iss: verification.principal.iss, kind: verification.principal.kind, authenticated: true };
+}

@@ -1,0 +1,60 @@
+import type { EffectV1, MaskObligationV1, ObligationsV1, ReasonV1 } from '../contract/decision-contract-v1.ts';
+
+/** What the policy asked for when approval is required (quorum, who, how long). */
+export interface ApprovalRequirement {
+  quorum: number;
+  approver_roles: string[];
+  ttl_seconds: number;
+}
+
+export interface PolicyOutcome {
+  effect: EffectV1;
+  reasons: ReasonV1[];
+  obligations: ObligationsV1;
+  approval?: ApprovalRequirement;
+}
+
+const EFFECTS: ReadonlySet<string> = new Set(['allow', 'deny', 'approval_required']);
+
+/**
+ * Reads the value of `portcullis/decision` defensively: a policy bug must never widen access,
+ * so anything malformed or undefined becomes a deny that says why.
+ */
+export function readPolicyOutcome(value: unknown): PolicyOutcome {
+  if (typeof value !== 'object' || value === null) {
+    return denied('policy-undefined', 'the policy returned no decision for this input');
+  }
+  const record = value as Record<string, unknown>;
+  if (typeof record.effect !== 'string' || !EFFECTS.has(record.effect)) {
+    return denied('policy-malformed-decision', 'the policy returned a decision without a valid effect');
+  }
+  const reasons = Array.isArray(record.reasons) ? record.reasons.filter(isReason).map(({ code, message }) => ({ code, message })) : [];
+  const rawObligations = (typeof record.obligations === 'object' && record.obligations !== null ? record.obligations : {}) as Record<string, unknown>;
+  const mask = Array.isArray(rawObligations.mask) ? rawObligations.mask.filter(isMask).map(({ table, column, strategy }) => ({ table, column, strategy })) : [];
+  const obligations: ObligationsV1 = { ...rawObligations, mask, record: rawObligations.record !== false };
+  const outcome: PolicyOutcome = { effect: record.effect as EffectV1, reasons, obligations };
+  if (outcome.effect === 'approval_required') outcome.approval = readApproval(record.approval);
+  return outcome;
+}
+
+export function denied(code: string, message: string): PolicyOutcome {
+  return { effect: 'deny', reasons: [{ code, message }], obligations: { mask: [], record: true } };
+}
+
+function readApproval(value: unknown): ApprovalRequirement {
+  const record = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  const quorum = typeof record.quorum === 'number' && Number.isInteger(record.quorum) && record.quorum >= 1 ? record.quorum : 1;
+  const roles = Array.isArray(record.approver_roles) ? record.approver_roles.filter((role): role is string => typeof role === 'string') : [];
+  const ttl = typeof record.ttl_seconds === 'number' && record.ttl_seconds > 0 ? record.ttl_seconds : 900;
+  return { quorum, approver_roles: roles.length > 0 ? roles : ['approver'], ttl_seconds: ttl };
+}
+
+function isReason(value: unknown): value is ReasonV1 {
+  const record = value as Record<string, unknown> | null;
+  return typeof record === 'object' && record !== null && typeof record.code === 'string' && typeof record.message === 'string';
+}
+
+function isMask(value: unknown): value is MaskObligationV1 {
+  const record = value as Record<string, unknown> | null;
+  return typeof record === 'object' && record !== null && typeof record.table === 'string' && typeof record.column === 'string' && typeof record.strategy === 'string';
+}

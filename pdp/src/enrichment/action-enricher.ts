@@ -1,0 +1,47 @@
+import type { ActionV1 } from '../contract/decision-contract-v1.ts';
+import { resolveKubernetesRequest } from './kubernetes-request-info.ts';
+import { createShellAnalyzer, type ShellAnalyzer } from './shell-analyzer.ts';
+import { createSqlAnalyzer, type SqlAnalyzer } from './sql-analyzer.ts';
+
+/** The action as policy sees it: the request's fields plus the structure parsed out of them. */
+export type EnrichedAction = Record<string, unknown> & { type: ActionV1['type'] };
+
+/**
+ * Parses every action with a real parser before policy sees it, so no rule parses strings.
+ * Anything a parser rejects carries `parse_error`, which the policy denies.
+ */
+export class ActionEnricher {
+  private constructor(
+    private readonly sql: SqlAnalyzer,
+    private readonly shell: ShellAnalyzer,
+  ) {}
+
+  static async create(): Promise<ActionEnricher> {
+    const [sql, shell] = await Promise.all([createSqlAnalyzer(), createShellAnalyzer()]);
+    return new ActionEnricher(sql, shell);
+  }
+
+  async enrich(action: ActionV1): Promise<EnrichedAction> {
+    switch (action.type) {
+      case 'sql':
+        return { ...this.sql.analyze(action.sql) } as EnrichedAction;
+      case 'shell':
+        return { ...(await this.shell.analyze(action.command)) } as EnrichedAction;
+      case 'kubernetes':
+        return { ...action, request: resolveKubernetesRequest(action.method, action.path, action.query) };
+      case 'http':
+        return { ...action, ...(action.headers ? { headers: redactCredentials(action.headers) } : {}) };
+    }
+  }
+}
+
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'x-auth-token']);
+
+// Credentials must not reach policy input or the audit trail; their presence still shows.
+function redactCredentials(headers: Record<string, string>): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    result[name.toLowerCase()] = CREDENTIAL_HEADERS.has(name.toLowerCase()) ? '[redacted]' : value;
+  }
+  return result;
+}

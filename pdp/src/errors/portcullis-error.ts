@@ -1,0 +1,32 @@
+/** Every error code the PDP's API can answer with: a closed set, stable for clients. */
+export const ERROR_CODES = {
+  'malformed-json': 400,
+  'invalid-request': 400,
+  'unauthenticated': 401,
+  'forbidden': 403,
+  'not-found': 404,
+  'method-not-allowed': 405,
+  'payload-too-large': 413,
+  'unsupported-media-type': 415,
+  'internal': 500,
+  'policy-not-loaded': 503,
+  'policy-error': 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The one error type the core throws; transports map `code` to their own status. */
+export class PortcullisError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'PortcullisError';
+  }
+
+  get httpStatus(): number {
+    return ERROR_CODES[this.code];
+  }
+}

@@ -1,0 +1,19 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { ErrorV1 } from '../contract/decision-contract-v1.ts';
+import { PortcullisError } from '../errors/portcullis-error.ts';
+
+/** Maps any error to an ErrorV1 body with the status the code's table gives; never leaks internals. */
+export function errorHandler(log: (message: string) => void) {
+  return (error: unknown, _request: Request, response: Response, _next: NextFunction): void => {
+    const known = toPortcullisError(error);
+    if (known.code === 'internal') log(`internal error: ${(error as Error)?.stack ?? String(error)}`);
+    if (response.headersSent) return;
+    const body: ErrorV1 = { code: known.code, message: known.message, ...(known.details ? { details: known.details } : {}) };
+    response.status(known.httpStatus).json(body);
+  };
+}
+
+export function toPortcullisError(error: unknown): PortcullisError {
+  if (error instanceof PortcullisError) return error;
+  return new PortcullisError('internal', 'internal error');
+}

@@ -1,0 +1,72 @@
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { AuditSink } from '../audit/audit-sink.ts';
+import type { DecisionService } from '../decisions/decision-service.ts';
+import { PortcullisError } from '../errors/portcullis-error.ts';
+import type { TokenVerifier } from '../identity/token-verifier.ts';
+import type { PdpMetrics } from '../metrics/pdp-metrics.ts';
+import type { PolicyActivation } from '../policy/policy-activation.ts';
+import type { PolicyEngine } from '../policy/policy-engine.ts';
+import { errorHandler } from './error-handler.ts';
+import { jsonBody } from './json-body.ts';
+import { pepAuthentication } from './pep-authentication.ts';
+import { dataApiErrorHandler, dataApiRoute } from './routes/data-api-route.ts';
+import { decisionsRoute } from './routes/decisions-route.ts';
+import { healthRoute } from './routes/health-route.ts';
+import { metricsRoute } from './routes/metrics-route.ts';
+
+export interface PdpAppDeps {
+  readonly decisions: DecisionService;
+  readonly engine: PolicyEngine;
+  readonly activation: PolicyActivation;
+  readonly audit: AuditSink;
+  readonly metrics: PdpMetrics;
+  readonly pepVerifier: TokenVerifier;
+  readonly pepRole: string;
+  readonly maxBodyBytes: number;
+  readonly dataApiAuth: boolean;
+  readonly log: (message: string) => void;
+  readonly startedAt: Date;
+}
+
+/** The HTTP transport: thin routes around the core, one error shape, no business logic. */
+export function createPdpApp(deps: PdpAppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use((request: Request, response: Response, next: NextFunction) => {
+    response.on('finish', () => deps.metrics.httpRequests.inc({ route: routeLabel(request), status: String(response.statusCode) }));
+    next();
+  });
+
+  const body = jsonBody(deps.maxBodyBytes);
+  const pepAuth = pepAuthentication(deps.pepVerifier, deps.pepRole, deps.metrics);
+  const passThrough = (_request: Request, _response: Response, next: NextFunction): void => next();
+
+  app.post('/v1/decisions', pepAuth, body, decisionsRoute(deps.decisions));
+
+  const dataRoute = dataApiRoute(deps.engine, deps.audit, deps.metrics);
+  const dataAuth = deps.dataApiAuth ? pepAuth : passThrough;
+  app.post('/v1/data/*path', dataAuth, body, dataRoute, dataApiErrorHandler());
+  app.get('/v1/data/*path', dataAuth, dataRoute, dataApiErrorHandler());
+  app.post('/v1/data', dataAuth, body, (_request: Request, _response: Response, next: NextFunction) =>
+    next(new PortcullisError('invalid-request', 'name a rule: /v1/data/{package}/{rule}')), dataApiErrorHandler());
+
+  app.get('/health', healthRoute(deps.activation, deps.audit, deps.startedAt));
+  app.get('/metrics', metricsRoute(deps.metrics));
+
+  app.all('/v1/decisions', (_request: Request, response: Response, next: NextFunction) => {
+    response.setHeader('Allow', 'POST');
+    next(new PortcullisError('method-not-allowed', 'use POST'));
+  });
+  app.use((_request: Request, _response: Response, next: NextFunction) => next(new PortcullisError('not-found', 'no such route')));
+  app.use(errorHandler(deps.log));
+  return app;
+}
+
+function routeLabel(request: Request): string {
+  if (request.path.startsWith('/v1/data')) return '/v1/data';
+  if (request.path === '/v1/decisions' || request.path === '/health' || request.path === '/metrics') return request.path;
+  return 'other';
+}

@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { AuditSink } from '../../audit/audit-sink.ts';
+import type { PdpMetrics } from '../../metrics/pdp-metrics.ts';
+import { PolicyNotLoadedError, UnknownEntrypointError, type PolicyEngine } from '../../policy/policy-engine.ts';
+import { PortcullisError } from '../../errors/portcullis-error.ts';
+
+/**
+ * POST|GET /v1/data/{path} — answers as OPA's Data API does, on the same bundle, so OPA clients
+ * keep working: `{"result": …, "decision_id": …}`, no `result` when undefined, OPA's error shape.
+ */
+export function dataApiRoute(engine: PolicyEngine, audit: AuditSink, metrics: PdpMetrics) {
+  return async (request: Request, response: Response): Promise<void> => {
+    const path = dataPath(request);
+    const body = request.body as unknown;
+    if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
+      throw new PortcullisError('invalid-request', 'body must be a JSON object like {"input": …}');
+    }
+    const input = (body as { input?: unknown } | undefined)?.input;
+    const inputJson = input === undefined ? '' : JSON.stringify(input);
+    const decisionId = randomUUID();
+    let result: unknown;
+    let revision: string | undefined;
+    let evalMicros = 0;
+    try {
+      const evaluation = await engine.evaluate(path, inputJson);
+      result = evaluation.result;
+      revision = evaluation.revision;
+      evalMicros = evaluation.evalMicros;
+    } catch (error) {
+      if (error instanceof UnknownEntrypointError) {
+        // OPA answers an undefined document with 200 and no result.
+        result = undefined;
+        revision = engine.revision;
+      } else if (error instanceof PolicyNotLoadedError) {
+        throw new PortcullisError('policy-not-loaded', 'no policy bundle is loaded');
+      } else {
+        metrics.dataQueries.inc({ outcome: 'error' });
+        throw new PortcullisError('policy-error', `policy evaluation failed: ${(error as Error).message}`);
+      }
+    }
+    metrics.dataQueries.inc({ outcome: result === undefined ? 'undefined' : 'defined' });
+    metrics.evalDuration.observe(evalMicros / 1e6);
+    audit.append({
+      stream: 'decisions',
+      key: decisionId,
+      body: {
+        event: 'data-query', schema_version: 1, decision_id: decisionId, time: new Date().toISOString(),
+        path, input: input ?? null, result: result ?? null, pep: response.locals.pep ? { sub: response.locals.pep.sub } : null,
+        policy_revision: revision ?? null,
+      },
+    });
+    const answer: Record<string, unknown> = { decision_id: decisionId };
+    if (result !== undefined) answer.result = result;
+    if (flag(request.query.metrics)) answer.metrics = { timer_rego_query_eval_ns: Math.round(evalMicros * 1000) };
+    if (flag(request.query.provenance)) answer.provenance = { version: 'portcullis', revision: revision ?? '', bundles: { portcullis: { revision: revision ?? '' } } };
+    if (flag(request.query.pretty)) {
+      response.type('application/json').send(`${JSON.stringify(answer, null, 2)}\n`);
+      return;
+    }
+    response.json(answer);
+  };
+}
+
+/** OPA's error body for the Data API: `{code, message}` with OPA's code names. */
+export function dataApiErrorHandler() {
+  return (error: unknown, _request: Request, response: Response, next: NextFunction): void => {
+    if (!(error instanceof PortcullisError) || response.headersSent) {
+      next(error);
+      return;
+    }
+    const opaCode: Record<string, string> = {
+      'malformed-json': 'invalid_parameter', 'invalid-request': 'invalid_parameter', 'payload-too-large': 'invalid_parameter',
+      'unsupported-media-type': 'invalid_parameter', 'unauthenticated': 'unauthorized', 'forbidden': 'unauthorized',
+      'policy-not-loaded': 'internal_error', 'policy-error': 'internal_error',
+    };
+    response.status(error.httpStatus).json({ code: opaCode[error.code] ?? 'internal_error', message: error.message });
+  };
+}
+
+function dataPath(request: Request): string {
+  const raw = (request.params as Record<string, string | string[] | undefined>).path;
+  const segments = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split('/') : [];
+  return segments.filter((segment) => segment !== '').join('/');
+}
+
+function flag(value: unknown): boolean {
+  return value === '' || value === 'true' || value === '1';
+}

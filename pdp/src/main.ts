@@ -1,0 +1,132 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import { JsonlAuditSink } from './audit/jsonl-audit-sink.ts';
+import { REPOSITORY_ROOT, type PdpConfig, type PolicySourceConfig } from './config/pdp-config.ts';
+import { DecisionService, DECISION_ENTRYPOINT } from './decisions/decision-service.ts';
+import { ActionEnricher } from './enrichment/action-enricher.ts';
+import { createPdpApp } from './http/pdp-app.ts';
+import { listen } from './http/pdp-server.ts';
+import { CachingTokenVerifier } from './identity/caching-token-verifier.ts';
+import { DevIssuer, devIssuerDirectory } from './identity/dev-issuer.ts';
+import { keySourceForIssuer } from './identity/issuer-key-source.ts';
+import { JoseTokenVerifier, type TrustedIssuer } from './identity/token-verifier.ts';
+import { PdpMetrics } from './metrics/pdp-metrics.ts';
+import { createBundleVerifier } from './policy/bundle-signature-verifier.ts';
+import type { BundleSource } from './policy/bundle-sources/bundle-source.ts';
+import { BundleFileSource } from './policy/bundle-sources/bundle-file-source.ts';
+import { HttpBundleSource } from './policy/bundle-sources/http-bundle-source.ts';
+import { RegoFolderBundleSource } from './policy/bundle-sources/rego-folder-bundle-source.ts';
+import { OpaWasmEngine } from './policy/opa-wasm-engine.ts';
+import { PolicyActivation } from './policy/policy-activation.ts';
+import { readFileSync } from 'node:fs';
+
+export interface RunningPdp {
+  readonly url: string;
+  readonly server: Server;
+  readonly activation: PolicyActivation;
+  readonly devIssuer: DevIssuer | undefined;
+  close(): Promise<void>;
+}
+
+/** The composition root of the PDP process: builds every part from config and wires them. */
+export async function startPdp(config: PdpConfig, log: (message: string) => void): Promise<RunningPdp> {
+  const startedAt = new Date();
+  const metrics = new PdpMetrics();
+
+  const issuers: TrustedIssuer[] = [];
+  let devIssuer: DevIssuer | undefined;
+  if (config.identity.devIssuer) {
+    devIssuer = new DevIssuer({ directory: devIssuerDirectory(config.stateDir), audience: config.identity.audience });
+    issuers.push(devIssuer.trustedIssuer());
+    log(`identity: trusting the dev issuer (keys in ${devIssuer.directory}); set PORTCULLIS_OIDC_ISSUER for production`);
+  }
+  if (config.identity.issuer) {
+    issuers.push({
+      issuer: config.identity.issuer,
+      keys: keySourceForIssuer({
+        issuer: config.identity.issuer,
+        ...(config.identity.jwksUrl ? { jwksUrl: config.identity.jwksUrl } : {}),
+        ...(config.identity.jwksFile ? { jwksFile: config.identity.jwksFile } : {}),
+      }),
+    });
+    log(`identity: trusting issuer ${config.identity.issuer}`);
+  }
+  const verifier = new CachingTokenVerifier(
+    new JoseTokenVerifier({
+      issuers,
+      audience: config.identity.audience,
+      clockSkewSeconds: config.identity.clockSkewSeconds,
+      ...(config.identity.algorithms ? { algorithms: config.identity.algorithms } : {}),
+    }),
+    { maxAgeMs: 60_000, maxEntries: 10_000 },
+  );
+
+  const engine = new OpaWasmEngine({ workers: config.policy.workers, evalTimeoutMs: config.policy.evalTimeoutMs });
+  const bundleVerifier = config.policy.verificationKeyFile
+    ? createBundleVerifier({ publicKeyPem: readFileSync(config.policy.verificationKeyFile, 'utf8') })
+    : undefined;
+  const activation = new PolicyActivation(bundleSource(config.policy.source, config.stateDir, log), engine, bundleVerifier, metrics, log);
+  const audit = new JsonlAuditSink(config.audit);
+  const enricher = await ActionEnricher.create();
+  const decisions = new DecisionService({ subjectVerifier: verifier, enricher, engine, audit, metrics });
+
+  try {
+    await activation.start();
+  } catch (error) {
+    // Keep serving: every decision is a deny until a bundle loads, and /health says why.
+    log(`policy: no bundle active yet (${(error as Error).message.split('\n')[0]}); every decision is deny until one loads`);
+  }
+
+  const app = createPdpApp({
+    decisions, engine, activation, audit, metrics, pepVerifier: verifier, pepRole: config.identity.pepRole,
+    maxBodyBytes: config.http.maxBodyBytes, dataApiAuth: config.http.dataApiAuth, log, startedAt,
+  });
+  const { server, url } = await listen(app, config.host, config.port);
+  log(`listening on ${url} (policy workers: ${config.policy.workers}, audit: ${config.audit.directory})`);
+
+  return {
+    url, server, activation, devIssuer,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await activation.stop();
+      await audit.close();
+      await engine.close();
+    },
+  };
+}
+
+function bundleSource(source: PolicySourceConfig, stateDir: string, log: (message: string) => void): BundleSource {
+  switch (source.kind) {
+    case 'rego-folder':
+      return new RegoFolderBundleSource({
+        folder: source.folder,
+        opaPath: opaBinary(),
+        entrypoints: [DECISION_ENTRYPOINT],
+        workDir: join(stateDir, 'bundle-build'),
+        log,
+      });
+    case 'bundle-file':
+      return new BundleFileSource({ path: source.path });
+    case 'bundle-url':
+      return new HttpBundleSource({
+        url: source.url,
+        pollIntervalMs: source.pollSeconds * 1000,
+        timeoutMs: 30_000,
+        maxBytes: 256 * 1024 * 1024,
+        ...(source.token ? { headers: { Authorization: `Bearer ${source.token}` } } : {}),
+      });
+  }
+}
+
+/** The opa binary compiles Rego folders; the component installer builds it on first use. */
+function opaBinary(): string {
+  const configured = process.env.PORTCULLIS_OPA_PATH;
+  if (configured) return configured;
+  const script = join(REPOSITORY_ROOT, 'scripts/components.sh');
+  execFileSync('bash', [script, 'install', 'opa'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  return execFileSync('bash', [script, 'path', 'opa'], { encoding: 'utf8' }).trim();
+}

@@ -1,0 +1,25 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+// Buckets from 50 µs to 1 s: decisions live in the sub-millisecond range.
+const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+/** Every metric the PDP exposes on /metrics, in one registry per process. */
+export class PdpMetrics {
+  readonly registry = new Registry();
+  readonly decisions = new Counter({ name: 'portcullis_decisions_total', help: 'Decisions answered, by effect and action type', labelNames: ['effect', 'action_type'] as const, registers: [this.registry] });
+  readonly decisionDuration = new Histogram({ name: 'portcullis_decision_duration_seconds', help: 'Time to answer a decision: token check, enrichment, evaluation, audit hand-off', labelNames: ['action_type'] as const, buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  readonly enrichDuration = new Histogram({ name: 'portcullis_enrichment_duration_seconds', help: 'Time spent parsing actions before policy', labelNames: ['action_type'] as const, buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  readonly evalDuration = new Histogram({ name: 'portcullis_policy_eval_duration_seconds', help: 'Time spent inside the WASM policy evaluation', buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  readonly dataQueries = new Counter({ name: 'portcullis_data_api_queries_total', help: 'Data API evaluations, by outcome', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly bundleLoads = new Counter({ name: 'portcullis_bundle_loads_total', help: 'Policy bundle activations, by result', labelNames: ['result'] as const, registers: [this.registry] });
+  readonly bundleActive = new Gauge({ name: 'portcullis_bundle_active', help: '1 for the policy revision that answers now', labelNames: ['revision'] as const, registers: [this.registry] });
+  readonly bundleLastSuccess = new Gauge({ name: 'portcullis_bundle_last_success_timestamp_seconds', help: 'When a bundle was last activated', registers: [this.registry] });
+  readonly bundleHealthy = new Gauge({ name: 'portcullis_bundle_healthy', help: '0 when the last bundle update failed (the previous bundle keeps serving)', registers: [this.registry] });
+  readonly auditRejected = new Counter({ name: 'portcullis_audit_events_rejected_total', help: 'Audit events the sink could not take (the decision failed closed)', registers: [this.registry] });
+  readonly tokenFailures = new Counter({ name: 'portcullis_token_failures_total', help: 'Subject or PEP tokens refused, by reason', labelNames: ['who', 'code'] as const, registers: [this.registry] });
+  readonly httpRequests = new Counter({ name: 'portcullis_http_requests_total', help: 'HTTP requests, by route and status', labelNames: ['route', 'status'] as const, registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_process_' });
+  }
+}

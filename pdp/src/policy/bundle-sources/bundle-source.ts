@@ -1,0 +1,15 @@
+/**
+ * Where policy bundles come from. A source delivers whole bundle archives (tar.gz as
+ * `opa build -t wasm` writes them); the loader verifies, parses and activates them.
+ */
+export interface BundleSource {
+  /** Human-readable origin for /health and logs (never containing credentials). */
+  readonly description: string;
+  /**
+   * Starts delivering bundles. Resolves once the first bundle was delivered, or rejects when
+   * the first attempt failed (the caller decides whether to keep running without policy).
+   * Later failures go to `onError`; the source keeps trying.
+   */
+  start(onBundle: (archive: Buffer) => Promise<void>, onError: (error: Error) => void): Promise<void>;
+  stop(): Promise<void>;
+}

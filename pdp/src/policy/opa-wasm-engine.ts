@@ -1,0 +1,206 @@
+import { Worker } from 'node:worker_threads';
+import type { PolicyBundle } from './policy-bundle.ts';
+import { PolicyNotLoadedError, UnknownEntrypointError, type PolicyEngine, type PolicyEvaluation } from './policy-engine.ts';
+import type { WorkerRequest, WorkerResponse } from './policy-worker-protocol.ts';
+import { WasmPolicyInstance } from './wasm-policy-instance.ts';
+
+export interface OpaWasmEngineOptions {
+  /** Worker threads evaluating policy; 0 evaluates on the calling thread. */
+  readonly workers: number;
+  /** An evaluation running longer than this is abandoned and its worker replaced. */
+  readonly evalTimeoutMs: number;
+}
+
+interface Loaded {
+  readonly generation: number;
+  readonly revision: string;
+  readonly entrypoints: ReadonlySet<string>;
+  readonly module: WebAssembly.Module;
+  readonly data: unknown;
+  readonly inline?: WasmPolicyInstance;
+}
+
+interface Pending {
+  readonly resolve: (value: PolicyEvaluation) => void;
+  readonly reject: (error: Error) => void;
+  readonly revision: string;
+  readonly timer: NodeJS.Timeout;
+}
+
+// Workers run from TypeScript source: the bootstrap registers the tsx loader, then loads the worker.
+const workerBootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
+  .then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./policy-worker.ts', import.meta.url).href)}); })`;
+
+/** Evaluates Rego compiled to WebAssembly with one opa-wasm instance per worker thread. */
+export class OpaWasmEngine implements PolicyEngine {
+  private loaded: Loaded | undefined;
+  private nextGeneration = 1;
+  private nextId = 1;
+  private closed = false;
+  private readonly slots: WorkerSlot[] = [];
+
+  constructor(private readonly options: OpaWasmEngineOptions) {
+    for (let index = 0; index < options.workers; index += 1) this.slots.push(this.startSlot());
+  }
+
+  get revision(): string | undefined {
+    return this.loaded?.revision;
+  }
+
+  get entrypoints(): readonly string[] {
+    return this.loaded ? [...this.loaded.entrypoints] : [];
+  }
+
+  async load(bundle: PolicyBundle): Promise<void> {
+    const module = await WebAssembly.compile(bundle.wasm);
+    const generation = this.nextGeneration++;
+    let entrypoints: string[];
+    let inline: WasmPolicyInstance | undefined;
+    if (this.slots.length === 0) {
+      inline = await WasmPolicyInstance.create(module, bundle.data);
+      entrypoints = inline.entrypoints;
+    } else {
+      try {
+        const answers = await Promise.all(this.slots.map((slot) => slot.prepare(generation, module, bundle.data)));
+        entrypoints = answers[0] ?? [];
+      } catch (error) {
+        for (const slot of this.slots) slot.post({ kind: 'retire', generation });
+        throw error;
+      }
+    }
+    const previous = this.loaded;
+    this.loaded = { generation, revision: bundle.revision, entrypoints: new Set(entrypoints), module, data: bundle.data, ...(inline ? { inline } : {}) };
+    // Evaluations already posted with the old generation stay ahead of this in each worker's queue.
+    if (previous) for (const slot of this.slots) slot.post({ kind: 'retire', generation: previous.generation });
+  }
+
+  evaluate(entrypoint: string, inputJson: string): Promise<PolicyEvaluation> {
+    const loaded = this.loaded;
+    if (!loaded) return Promise.reject(new PolicyNotLoadedError());
+    if (!loaded.entrypoints.has(entrypoint)) return Promise.reject(new UnknownEntrypointError(entrypoint));
+    if (loaded.inline) {
+      const started = process.hrtime.bigint();
+      try {
+        const result = loaded.inline.evaluate(entrypoint, inputJson);
+        return Promise.resolve({ result, revision: loaded.revision, evalMicros: Number(process.hrtime.bigint() - started) / 1000 });
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    }
+    const slot = this.leastBusySlot();
+    return slot.evaluate(this.nextId++, loaded, entrypoint, inputJson);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((slot) => slot.terminate()));
+  }
+
+  private leastBusySlot(): WorkerSlot {
+    let best = this.slots[0]!;
+    for (const slot of this.slots) if (slot.inFlight < best.inFlight) best = slot;
+    return best;
+  }
+
+  private startSlot(): WorkerSlot {
+    const slot = new WorkerSlot(this.options.evalTimeoutMs, () => this.replace(slot));
+    return slot;
+  }
+
+  /** A worker that died or hung is replaced and given the bundle that serves now. */
+  private replace(dead: WorkerSlot): void {
+    if (this.closed) return;
+    const index = this.slots.indexOf(dead);
+    if (index === -1) return;
+    const fresh = this.startSlot();
+    this.slots[index] = fresh;
+    const loaded = this.loaded;
+    if (loaded) fresh.prepare(loaded.generation, loaded.module, loaded.data).catch(() => fresh.terminate());
+  }
+}
+
+class WorkerSlot {
+  inFlight = 0;
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private readonly preparing = new Map<number, { resolve: (entrypoints: string[]) => void; reject: (error: Error) => void }>();
+  private dead = false;
+
+  constructor(private readonly evalTimeoutMs: number, private readonly onDeath: () => void) {
+    this.worker = new Worker(workerBootstrap, { eval: true });
+    this.worker.on('message', (message: WorkerResponse) => this.receive(message));
+    this.worker.on('error', (error) => this.die(error));
+    this.worker.on('exit', (code) => this.die(new Error(`policy worker exited with code ${code}`)));
+  }
+
+  post(message: WorkerRequest): void {
+    if (!this.dead) this.worker.postMessage(message);
+  }
+
+  prepare(generation: number, module: WebAssembly.Module, data: unknown): Promise<string[]> {
+    if (this.dead) return Promise.reject(new Error('policy worker is not running'));
+    return new Promise((resolve, reject) => {
+      this.preparing.set(generation, { resolve, reject });
+      this.post({ kind: 'prepare', generation, module, data });
+    });
+  }
+
+  evaluate(id: number, loaded: Loaded, entrypoint: string, inputJson: string): Promise<PolicyEvaluation> {
+    if (this.dead) return Promise.reject(new Error('policy worker is not running'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.die(new Error(`policy evaluation exceeded ${this.evalTimeoutMs} ms`)), this.evalTimeoutMs);
+      this.pending.set(id, { resolve, reject, revision: loaded.revision, timer });
+      this.inFlight += 1;
+      this.post({ kind: 'evaluate', id, generation: loaded.generation, entrypoint, inputJson });
+    });
+  }
+
+  async terminate(): Promise<void> {
+    this.dead = true;
+    this.failAll(new Error('policy engine closed'));
+    await this.worker.terminate();
+  }
+
+  private receive(message: WorkerResponse): void {
+    switch (message.kind) {
+      case 'prepared':
+      case 'prepare-failed': {
+        const waiter = this.preparing.get(message.generation);
+        this.preparing.delete(message.generation);
+        if (message.kind === 'prepared') waiter?.resolve(message.entrypoints);
+        else waiter?.reject(new Error(message.message));
+        return;
+      }
+      case 'evaluated':
+      case 'evaluate-failed': {
+        const waiter = this.pending.get(message.id);
+        if (!waiter) return;
+        this.pending.delete(message.id);
+        this.inFlight -= 1;
+        clearTimeout(waiter.timer);
+        if (message.kind === 'evaluated') waiter.resolve({ result: message.result, revision: waiter.revision, evalMicros: message.evalMicros });
+        else waiter.reject(new Error(message.message));
+        return;
+      }
+    }
+  }
+
+  private die(error: Error): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.failAll(error);
+    void this.worker.terminate();
+    this.onDeath();
+  }
+
+  private failAll(error: Error): void {
+    for (const waiter of this.pending.values()) {
+      clearTimeout(waiter.timer);
+      waiter.reject(error);
+    }
+    this.pending.clear();
+    this.inFlight = 0;
+    for (const waiter of this.preparing.values()) waiter.reject(error);
+    this.preparing.clear();
+  }
+}
