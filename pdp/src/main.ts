@@ -26,6 +26,8 @@ export interface RunningPdp {
   readonly server: Server;
   readonly activation: PolicyActivation;
   readonly devIssuer: DevIssuer | undefined;
+  /** Resolves once every audit event so far is durable. */
+  flushAudit(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -87,6 +89,7 @@ export async function startPdp(config: PdpConfig, log: (message: string) => void
 
   return {
     url, server, activation, devIssuer,
+    flushAudit: () => audit.flush(),
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

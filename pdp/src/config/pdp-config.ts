@@ -107,7 +107,7 @@ function policySource(read: (name: string) => string | undefined): PolicySourceC
     return { kind: 'bundle-url', url, pollSeconds: integer(read, 'PORTCULLIS_BUNDLE_POLL_SECONDS', 30, 1, 86400), ...optional('token', token) };
   }
   if (file) return { kind: 'bundle-file', path: resolve(file) };
-  return { kind: 'rego-folder', folder: resolve(folder ?? `${REPOSITORY_ROOT}/policies/rego`) };
+  return { kind: 'rego-folder', folder: resolve(folder ?? `${REPOSITORY_ROOT}/policies`) };
 }
 
 function integer(read: (name: string) => string | undefined, name: string, fallback: number, min: number, max: number): number {

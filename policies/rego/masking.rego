@@ -1,0 +1,63 @@
+# Mask obligations: every sensitive column a SQL statement can return, with the strategy data
+# assigns it. Over-masking is harmless (the PEP masks only columns that come back); missing a
+# column leaks it, so every doubtful case masks.
+package portcullis.masking
+
+import data.portcullis.identity
+import data.portcullis.sql
+
+sensitive := data.portcullis.sensitive_columns
+
+masks := set() if identity.has_capability("unmasked-pii")
+else := set() if identity.action_type != "sql"
+else := statement_masks
+
+statement_masks contains mask(table, column) if {
+	some st in sql.statements
+	some ref in st.columns
+	table := lower_string(ref.table)
+	column := lower_string(ref.column)
+	sensitive[table][column]
+}
+
+# An unqualified column (table null) may belong to any table the statement reads.
+statement_masks contains mask(table, column) if {
+	some st in sql.statements
+	some ref in st.columns
+	ref.table == null
+	column := lower_string(ref.column)
+	some t in st.tables
+	table := lower_string(t)
+	sensitive[table][column]
+}
+
+statement_masks contains mask(table, column) if {
+	some st in sql.statements
+	some t in st.star_tables
+	table := lower_string(t)
+	some column, _ in sensitive[table]
+}
+
+# COPY table TO STDOUT without a column list sends every column of the table.
+statement_masks contains mask(table, column) if {
+	some st in sql.statements
+	st.kind == "copy"
+	st.copy.is_from == false
+	count(st.columns) == 0
+	some t in st.tables
+	table := lower_string(t)
+	some column, _ in sensitive[table]
+}
+
+# EXECUTE's prepared body is not visible to policy: mask every sensitive column there is.
+statement_masks contains mask(table, column) if {
+	some st in sql.statements
+	st.kind == "execute"
+	some table, columns in sensitive
+	some column, _ in columns
+}
+
+# A column data forgot to give a strategy is redacted outright.
+mask(table, column) := {"table": table, "column": column, "strategy": object.get(sensitive[table][column], "strategy", "redact")}
+
+lower_string(s) := lower(s) if is_string(s)

@@ -1,0 +1,70 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadPdpConfig, REPOSITORY_ROOT } from '../../pdp/src/config/pdp-config.ts';
+import { startPdp, type RunningPdp } from '../../pdp/src/main.ts';
+import type { DevTokenRequest } from '../../pdp/src/identity/dev-issuer.ts';
+
+export const BUNDLE_PATH = join(REPOSITORY_ROOT, 'policies/build/bundle.tar.gz');
+
+/** Builds the starter pack's WASM bundle once per test run (the real opa toolchain). */
+export function ensureStarterBundle(): string {
+  if (!existsSync(BUNDLE_PATH)) {
+    execFileSync(process.execPath, [join(REPOSITORY_ROOT, 'policies/build.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  return BUNDLE_PATH;
+}
+
+export interface TestPdp {
+  readonly url: string;
+  readonly pdp: RunningPdp;
+  readonly stateDir: string;
+  readonly pepToken: string;
+  token(request: Omit<DevTokenRequest, 'ttlSeconds'> & { ttlSeconds?: number }): Promise<string>;
+  decide(body: unknown, pepToken?: string): Promise<{ status: number; body: Record<string, unknown> }>;
+  auditEvents(stream?: string): Promise<Record<string, unknown>[]>;
+  close(): Promise<void>;
+}
+
+/** A real PDP on 127.0.0.1, port 0, with a private state folder and the starter bundle. */
+export async function startTestPdp(env: Record<string, string> = {}): Promise<TestPdp> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'portcullis-test-'));
+  const config = loadPdpConfig({
+    PORTCULLIS_PORT: '0',
+    PORTCULLIS_STATE_DIR: stateDir,
+    PORTCULLIS_POLICY_WORKERS: '1',
+    ...(env.PORTCULLIS_POLICY_DIR || env.PORTCULLIS_BUNDLE_URL ? {} : { PORTCULLIS_BUNDLE_FILE: ensureStarterBundle() }),
+    ...env,
+  });
+  const logs: string[] = [];
+  const pdp = await startPdp(config, (message) => logs.push(message));
+  const issuer = pdp.devIssuer!;
+  const token: TestPdp['token'] = (request) => issuer.issue({ ttlSeconds: 600, ...request });
+  const pepToken = await token({ sub: 'pep-test', roles: ['pep'] });
+  return {
+    url: pdp.url,
+    pdp,
+    stateDir,
+    pepToken,
+    token,
+    async decide(body, pep = pepToken) {
+      const response = await fetch(`${pdp.url}/v1/decisions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${pep}` },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    },
+    async auditEvents(stream = 'decisions') {
+      await pdp.flushAudit();
+      const file = join(config.audit.directory, `${stream}.jsonl`);
+      if (!existsSync(file)) return [];
+      return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    },
+    async close() {
+      await pdp.close();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
