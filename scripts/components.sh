@@ -5,6 +5,7 @@
 #
 #   scripts/components.sh install opa     build the opa binary (go install) unless cached
 #   scripts/components.sh path opa        print the path of the opa binary (installs first)
+#   scripts/components.sh install wrk     the HTTP load generator the benchmarks use (Debian package)
 #   scripts/components.sh install all     every component the tests need
 set -euo pipefail
 
@@ -36,10 +37,30 @@ install_opa() {
   log "opa $OPA_VERSION: installed at $target ($("$target" version | head -1))"
 }
 
+apt_updated=""
+# Installs Debian packages that are missing; apt's index is refreshed once per run.
+install_debian_packages() {
+  local missing=()
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && { log "debian packages present: $*"; return; }
+  local sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  if [[ -z "$apt_updated" ]]; then
+    log "apt-get update…"
+    $sudo apt-get update -qq
+    apt_updated=1
+  fi
+  log "installing debian packages: ${missing[*]}…"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  log "installed: ${missing[*]}"
+}
+
 cmd="${1:-}"; what="${2:-}"
 case "$cmd:$what" in
   install:opa) install_opa ;;
+  install:wrk) install_debian_packages wrk ;;
   install:all) install_opa ;;
   path:opa) install_opa >/dev/null 2>&1 || install_opa; opa_path ;;
-  *) echo "usage: $0 install opa|all | path opa" >&2; exit 2 ;;
+  *) echo "usage: $0 install opa|wrk|all | path opa" >&2; exit 2 ;;
 esac

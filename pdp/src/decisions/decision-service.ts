@@ -3,9 +3,10 @@ import type { AuditSink } from '../audit/audit-sink.ts';
 import { buildDecisionAuditEvent } from '../audit/decision-audit-event.ts';
 import type { DecisionRequestV1, DecisionResponseV1, PrincipalV1 } from '../contract/decision-contract-v1.ts';
 import type { ActionEnricher, EnrichedAction } from '../enrichment/action-enricher.ts';
-import type { TokenVerifier, VerifiedPrincipal, VerifyResult } from '../identity/token-verifier.ts';
+import type { TokenVerifier, VerifyResult } from '../identity/token-verifier.ts';
 import type { PdpMetrics } from '../metrics/pdp-metrics.ts';
 import type { PolicyEngine } from '../policy/policy-engine.ts';
+import { buildPolicyInput, type CallingPep } from './policy-input.ts';
 import { denied, readPolicyOutcome, type PolicyOutcome } from './policy-result.ts';
 
 export const DECISION_ENTRYPOINT = 'portcullis/decision';
@@ -18,11 +19,7 @@ export interface DecisionServiceDeps {
   readonly metrics: PdpMetrics;
 }
 
-/** The PEP that asked, as the transport authenticated it. */
-export interface CallingPep {
-  readonly sub: string;
-  readonly roles: readonly string[];
-}
+export type { CallingPep } from './policy-input.ts';
 
 /**
  * The decision core: verify who is asking, parse what they want to do, ask policy, record it.
@@ -44,13 +41,7 @@ export class DecisionService {
     const enrichMicros = Number(process.hrtime.bigint() - enrichStarted) / 1000;
     metrics.enrichDuration.observe({ action_type: request.action.type }, enrichMicros / 1e6);
 
-    const input = {
-      principal: principalInput(verification),
-      pep: { sub: pep.sub, roles: pep.roles },
-      resource: { environment: '', labels: {}, ...request.resource },
-      action,
-      session: request.session ?? {},
-    };
+    const input = buildPolicyInput(request, verification, pep, action);
 
     let outcome: PolicyOutcome;
     let evalMicros = 0;
@@ -96,12 +87,6 @@ export class DecisionService {
     metrics.decisionDuration.observe({ action_type: request.action.type }, Number(process.hrtime.bigint() - started) / 1e9);
     return response;
   }
-}
-
-function principalInput(verification: VerifyResult): Record<string, unknown> {
-  if (!verification.ok) return { authenticated: false, error: verification.code, sub: null, iss: null, kind: 'agent', roles: [] };
-  const principal: VerifiedPrincipal = verification.principal;
-  return { authenticated: true, error: null, sub: principal.sub, iss: principal.iss, kind: principal.kind, roles: principal.roles };
 }
 
 function principalResponse(verification: VerifyResult): PrincipalV1 {

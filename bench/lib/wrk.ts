@@ -1,0 +1,76 @@
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface WrkResult {
+  readonly requestsPerSecond: number;
+  readonly requests: number;
+  readonly errors: number;
+  readonly non2xx: number;
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+}
+
+export interface WrkRun {
+  readonly url: string;
+  readonly bodies: readonly string[];
+  readonly headers: Record<string, string>;
+  readonly connections: number;
+  readonly threads: number;
+  readonly seconds: number;
+  readonly scriptPath: string;
+}
+
+/**
+ * Drives one HTTP target with wrk (C, event-driven: the load generator takes little of the
+ * two cores the targets share), POSTing the bodies round-robin over keep-alive connections.
+ */
+export async function runWrk(options: WrkRun): Promise<WrkResult> {
+  writeFileSync(options.scriptPath, luaScript(options.bodies, options.headers));
+  const { stdout } = await run('wrk', [
+    '--latency', '-t', String(options.threads), '-c', String(options.connections), '-d', `${options.seconds}s`,
+    '-s', options.scriptPath, options.url,
+  ], { maxBuffer: 16 * 1024 * 1024 });
+  return parseWrk(stdout);
+}
+
+function luaScript(bodies: readonly string[], headers: Record<string, string>): string {
+  const quote = (text: string): string => `[==[${text}]==]`;
+  return `
+local bodies = { ${bodies.map(quote).join(',\n')} }
+local headers = { ${Object.entries(headers).map(([k, v]) => `[${quote(k)}] = ${quote(v)}`).join(', ')} }
+local index = 0
+local path = nil
+init = function(args) path = wrk.path end
+request = function()
+  index = index % #bodies + 1
+  return wrk.format("POST", path, headers, bodies[index])
+end
+`;
+}
+
+export function parseWrk(output: string): WrkResult {
+  const number = (pattern: RegExp): number => {
+    const match = pattern.exec(output);
+    return match ? Number(match[1]) : 0;
+  };
+  const latency = (percent: string): number => {
+    const match = new RegExp(`^\\s*${percent}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(output);
+    if (!match) return Number.NaN;
+    const value = Number(match[1]);
+    return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
+  };
+  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+  return {
+    requestsPerSecond: number(/Requests\/sec:\s+([\d.]+)/),
+    requests: number(/(\d+) requests in/),
+    errors: errors ? errors.slice(1).reduce((sum, value) => sum + Number(value), 0) : 0,
+    non2xx: number(/Non-2xx or 3xx responses: (\d+)/),
+    p50Ms: latency('50'),
+    p90Ms: latency('90'),
+    p99Ms: latency('99'),
+  };
+}

@@ -1,0 +1,186 @@
+/**
+ * npm run bench:pdp — the PDP against OPA's own server (`opa run --server`) on the same policy.
+ *
+ * Both get the same load generator (wrk), the same keep-alive connections and the same mix of
+ * all four action types. OPA gets the input already enriched (it cannot parse SQL or shell), and
+ * so does the PDP's Data API: that pair is the like-for-like ratio. The full /v1/decisions path
+ * (token verification, parsing, evaluation, audit) is reported separately with where time goes.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPOSITORY_ROOT } from '../pdp/src/config/pdp-config.ts';
+import { buildPolicyInput } from '../pdp/src/decisions/policy-input.ts';
+import { ActionEnricher } from '../pdp/src/enrichment/action-enricher.ts';
+import { DevIssuer, devIssuerDirectory } from '../pdp/src/identity/dev-issuer.ts';
+import { DECISION_MIX, MIX_SUBJECTS } from './lib/decision-mix.ts';
+import { freePort, startService, type Service } from './lib/processes.ts';
+import { runWrk, type WrkResult } from './lib/wrk.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const components = join(REPOSITORY_ROOT, 'scripts/components.sh');
+const say = (message: string): void => console.error(`[bench:pdp] ${message}`);
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
+  const services: Service[] = [];
+  try {
+    say('preparing tools and bundles…');
+    execFileSync('bash', [components, 'install', 'wrk'], { stdio: 'inherit' });
+    const opa = execFileSync('bash', [components, 'path', 'opa'], { encoding: 'utf8' }).trim();
+    execFileSync(process.execPath, [join(REPOSITORY_ROOT, 'policies/build.mjs')], { stdio: 'inherit' });
+    const wasmBundle = join(REPOSITORY_ROOT, 'policies/build/bundle.tar.gz');
+    const regoBundle = join(work, 'opa-bundle.tar.gz');
+    execFileSync(opa, ['build', '-b', join(REPOSITORY_ROOT, 'policies'), '--ignore', '*_test.rego', '--ignore', 'build', '--ignore', 'test', '--ignore', 'tests', '-o', regoBundle], { stdio: 'inherit' });
+
+    const stateDir = join(work, 'state');
+    mkdirSync(stateDir, { recursive: true });
+    const issuer = new DevIssuer({ directory: devIssuerDirectory(stateDir) });
+    const tokens = Object.fromEntries(
+      await Promise.all(Object.entries(MIX_SUBJECTS).map(async ([name, subject]) => [name, await issuer.issue({ ...subject, ttlSeconds: 3600 })] as const)),
+    ) as Record<keyof typeof MIX_SUBJECTS, string>;
+    const pepToken = await issuer.issue({ sub: 'pep-bench', roles: ['pep'], ttlSeconds: 3600 });
+
+    // The exact input the PDP builds for each request, so OPA evaluates the same documents.
+    const enricher = await ActionEnricher.create();
+    const rawBodies: string[] = [];
+    const inputBodies: string[] = [];
+    for (const { subject, request } of DECISION_MIX) {
+      const full = { ...request, subject_token: tokens[subject] };
+      rawBodies.push(JSON.stringify(full));
+      const { sub, roles, kind } = MIX_SUBJECTS[subject];
+      const verification = { ok: true as const, principal: { sub, roles, kind, iss: issuer.issuer, aud: [issuer.audience], claims: {} } };
+      const input = buildPolicyInput(full, verification, { sub: 'pep-bench', roles: ['pep'] }, await enricher.enrich(full.action));
+      inputBodies.push(JSON.stringify({ input }));
+    }
+
+    const opaPort = await freePort();
+    const pdpPort = await freePort();
+    say(`starting OPA ${opaVersion(opa)} on :${opaPort} and the PDP on :${pdpPort}…`);
+    services.push(await startService('opa', opa, ['run', '--server', '--addr', `127.0.0.1:${opaPort}`, '--log-level', 'error', '--disable-telemetry', '-b', regoBundle], process.env,
+      async () => (await fetch(`http://127.0.0.1:${opaPort}/health?bundles`)).ok));
+    services.push(await startService('pdp', process.execPath, [join(REPOSITORY_ROOT, 'pdp/bin/portcullis.mjs'), 'serve'], {
+      ...process.env, PORTCULLIS_PORT: String(pdpPort), PORTCULLIS_STATE_DIR: stateDir, PORTCULLIS_BUNDLE_FILE: wasmBundle,
+    }, async () => (await fetch(`http://127.0.0.1:${pdpPort}/health`)).ok));
+
+    const opaUrl = `http://127.0.0.1:${opaPort}/v1/data/portcullis/decision`;
+    const pdpDataUrl = `http://127.0.0.1:${pdpPort}/v1/data/portcullis/decision`;
+    const pdpDecisionsUrl = `http://127.0.0.1:${pdpPort}/v1/decisions`;
+    const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${pepToken}` };
+
+    say('checking that both answer every request of the mix identically…');
+    const effects: string[] = [];
+    for (const body of inputBodies) {
+      const [fromOpa, fromPdp] = await Promise.all([post(opaUrl, body, headers), post(pdpDataUrl, body, headers)]);
+      if (JSON.stringify(fromOpa.result) !== JSON.stringify(fromPdp.result)) {
+        throw new Error(`OPA and the PDP disagree on ${body.slice(0, 200)}…\nOPA: ${JSON.stringify(fromOpa.result)}\nPDP: ${JSON.stringify(fromPdp.result)}`);
+      }
+      effects.push((fromPdp.result as { effect: string }).effect);
+    }
+    say(`identical on all ${inputBodies.length} inputs (effects: ${summarise(effects)})`);
+
+    const wrk = (url: string, bodies: string[], name: string) =>
+      runWrk({ url, bodies, headers, connections: CONNECTIONS, threads: 1, seconds: SECONDS, scriptPath: join(work, `${name}.lua`) });
+    say(`warming up…`);
+    await wrk(opaUrl, inputBodies, 'warm-opa').catch(() => undefined);
+    await wrk(pdpDataUrl, inputBodies, 'warm-pdp');
+
+    const opaRuns: WrkResult[] = [];
+    const pdpRuns: WrkResult[] = [];
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      say(`round ${round}/${ROUNDS}: OPA…`);
+      opaRuns.push(await wrk(opaUrl, inputBodies, 'opa'));
+      say(`round ${round}/${ROUNDS}: PDP Data API…`);
+      pdpRuns.push(await wrk(pdpDataUrl, inputBodies, 'pdp'));
+    }
+    const before = await scrape(`http://127.0.0.1:${pdpPort}/metrics`);
+    say('full /v1/decisions path…');
+    const full = await wrk(pdpDecisionsUrl, rawBodies, 'full');
+    const after = await scrape(`http://127.0.0.1:${pdpPort}/metrics`);
+
+    const opaBest = median(opaRuns);
+    const pdpBest = median(pdpRuns);
+    const breakdown = timeBreakdown(before, after);
+    const result = {
+      date: new Date().toISOString(),
+      machine: { cores: availableParallelism(), node: process.version },
+      load: { generator: 'wrk', connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, mix: DECISION_MIX.length },
+      opa: opaBest,
+      pdp_data_api: pdpBest,
+      pdp_decisions: full,
+      ratio_throughput: pdpBest.requestsPerSecond / opaBest.requestsPerSecond,
+      ratio_p99: pdpBest.p99Ms / opaBest.p99Ms,
+      decisions_breakdown_us: breakdown,
+    };
+    mkdirSync(join(REPOSITORY_ROOT, 'bench/results'), { recursive: true });
+    writeFileSync(join(REPOSITORY_ROOT, 'bench/results/pdp-vs-opa.json'), `${JSON.stringify(result, null, 2)}\n`);
+
+    const row = (name: string, r: WrkResult) =>
+      `${name.padEnd(34)} ${r.requestsPerSecond.toFixed(0).padStart(9)} ${r.p50Ms.toFixed(2).padStart(8)} ${r.p99Ms.toFixed(2).padStart(8)} ${String(r.errors + r.non2xx).padStart(7)}`;
+    console.log(`\nPDP vs OPA — ${DECISION_MIX.length}-request mix, wrk ${CONNECTIONS} connections, ${SECONDS}s × ${ROUNDS} rounds (median), ${availableParallelism()} cores`);
+    console.log(`${'target'.padEnd(34)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'errors'.padStart(7)}`);
+    console.log(row(`OPA ${opaVersion(opa)} /v1/data`, opaBest));
+    console.log(row('PDP /v1/data (same input)', pdpBest));
+    console.log(row('PDP /v1/decisions (full path)', full));
+    console.log(`\nratio PDP/OPA throughput: ${result.ratio_throughput.toFixed(2)}  (target ≥ 1.0)`);
+    console.log(`ratio PDP/OPA p99:        ${result.ratio_p99.toFixed(2)}  (target ≤ 1.0)`);
+    console.log(`full path, mean per decision (µs): ${Object.entries(breakdown).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
+  } finally {
+    await Promise.all(services.map((service) => service.stop()));
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function post(url: string, body: string, headers: Record<string, string>): Promise<{ result?: unknown }> {
+  const response = await fetch(url, { method: 'POST', body, headers });
+  if (!response.ok) throw new Error(`${url} answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as { result?: unknown };
+}
+
+function opaVersion(opa: string): string {
+  return /Version: (\S+)/.exec(execFileSync(opa, ['version'], { encoding: 'utf8' }))?.[1] ?? '?';
+}
+
+function median(runs: WrkResult[]): WrkResult {
+  const sorted = [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+function summarise(effects: string[]): string {
+  const counts = new Map<string, number>();
+  for (const effect of effects) counts.set(effect, (counts.get(effect) ?? 0) + 1);
+  return [...counts].map(([effect, count]) => `${effect} ${count}`).join(', ');
+}
+
+async function scrape(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(url)).text();
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^(portcullis_\w+(?:_sum|_count))(\{[^}]*\})? ([\d.e+-]+)$/.exec(line);
+    if (!match) continue;
+    const name = match[1]!;
+    values.set(name, (values.get(name) ?? 0) + Number(match[3]));
+  }
+  return values;
+}
+
+/** Mean microseconds per decision spent in each stage during the full-path run. */
+function timeBreakdown(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
+  const mean = (metric: string): number => {
+    const sum = (after.get(`${metric}_sum`) ?? 0) - (before.get(`${metric}_sum`) ?? 0);
+    const count = (after.get(`${metric}_count`) ?? 0) - (before.get(`${metric}_count`) ?? 0);
+    return count > 0 ? (sum / count) * 1e6 : 0;
+  };
+  const total = mean('portcullis_decision_duration_seconds');
+  const enrich = mean('portcullis_enrichment_duration_seconds');
+  const evaluate = mean('portcullis_policy_eval_duration_seconds');
+  return { total_in_core: total, enrichment: enrich, policy_eval: evaluate, token_audit_and_queueing: Math.max(0, total - enrich - evaluate) };
+}
+
+main().catch((error: unknown) => {
+  console.error(`[bench:pdp] failed: ${(error as Error).stack ?? String(error)}`);
+  process.exitCode = 1;
+});

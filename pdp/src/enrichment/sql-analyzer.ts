@@ -1,0 +1,111 @@
+/**
+ * SQL enrichment: the text an agent sends, read by the real PostgreSQL parser (libpg-query,
+ * WASM) and reduced to the facts policy decides on (docs/policy-input.md, `action.type ==
+ * "sql"`). Never guesses: whatever the parser rejects becomes `parse_error`, which policy denies.
+ */
+import { loadModule, parseSync } from "libpg-query";
+import { isAstObject, listField, unwrapNode, type AstObject } from "./sql/ast-nodes.ts";
+import type { EnrichedSqlAction, SqlStatementFacts } from "./sql/sql-facts.ts";
+import { statementKind } from "./sql/statement-kinds.ts";
+import { walkStatement } from "./sql/statement-walker.ts";
+import { copyFacts, explainAnalyzes, setFacts } from "./sql/utility-facts.ts";
+
+export type {
+  EnrichedSqlAction,
+  SqlColumnRef,
+  SqlCopyFacts,
+  SqlOperation,
+  SqlOperationKind,
+  SqlSetFacts,
+  SqlStatementFacts,
+  SqlStatementKind,
+} from "./sql/sql-facts.ts";
+
+export interface SqlAnalyzer {
+  /** Never throws: every failure is reported as `parse_error` with no statements. */
+  analyze(sql: string): EnrichedSqlAction;
+}
+
+/** Larger input is refused before parsing: parse time and tree size grow with it. */
+export const MAX_SQL_BYTES = 1024 * 1024;
+
+/** Loads the parser's WASM module once; `analyze` is synchronous afterwards. */
+export async function createSqlAnalyzer(): Promise<SqlAnalyzer> {
+  await loadModule();
+  return { analyze };
+}
+
+function analyze(sql: string): EnrichedSqlAction {
+  const refusal = refuseInput(sql);
+  if (refusal !== null) return failed(sql, refusal);
+  let tree: unknown;
+  try {
+    tree = parseSync(sql);
+  } catch (error) {
+    return failed(sql, error instanceof Error && error.message ? error.message : "unparseable SQL");
+  }
+  try {
+    const statements = describeStatements(sql, tree);
+    if (statements.length === 0) return failed(sql, "empty statement");
+    return { type: "sql", sql, parse_error: null, statements };
+  } catch (error) {
+    // A tree too deep for the walker (or any surprise) must deny, not crash the PDP.
+    const reason = error instanceof Error ? error.message : String(error);
+    return failed(sql, `analysis failed: ${reason}`);
+  }
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function refuseInput(sql: string): string | null {
+  if (typeof sql !== "string") return "sql is not a string";
+  if (sql.trim() === "") return "empty statement";
+  if (Buffer.byteLength(sql, "utf8") > MAX_SQL_BYTES) return `statement larger than ${MAX_SQL_BYTES} bytes`;
+  // The parser reads a C string: text after a NUL would be invisible to it but not to whatever
+  // forwards the original bytes.
+  if (sql.includes("\u0000")) return "NUL character in SQL";
+  // A lone surrogate has no UTF-8 form: what the parser sees would differ from what is sent.
+  if (LONE_SURROGATE.test(sql)) return "SQL is not well-formed Unicode";
+  return null;
+}
+
+function failed(sql: string, reason: string): EnrichedSqlAction {
+  return { type: "sql", sql: typeof sql === "string" ? sql : "", parse_error: reason, statements: [] };
+}
+
+function describeStatements(sql: string, tree: unknown): SqlStatementFacts[] {
+  if (!isAstObject(tree)) throw new Error("parser returned no tree");
+  // stmt_location/stmt_len count UTF-8 bytes, not UTF-16 code units.
+  const bytes = Buffer.from(sql, "utf8");
+  return listField(tree, "stmts").map((raw) => {
+    if (!isAstObject(raw)) throw new Error("malformed statement");
+    const node = unwrapNode(raw.stmt);
+    if (!node) throw new Error("malformed statement");
+    return describeStatement(node.type, node.body, raw.stmt, statementText(bytes, raw));
+  });
+}
+
+function statementText(bytes: Buffer, raw: AstObject): string {
+  const start = typeof raw.stmt_location === "number" ? raw.stmt_location : 0;
+  // stmt_len 0 (omitted) means "to the end of the string".
+  const length = typeof raw.stmt_len === "number" && raw.stmt_len > 0 ? raw.stmt_len : bytes.length - start;
+  return bytes.subarray(start, start + length).toString("utf8").trim();
+}
+
+function describeStatement(node: string, body: AstObject, root: unknown, text: string): SqlStatementFacts {
+  const walked = walkStatement(root);
+  return {
+    kind: statementKind(node, body),
+    node,
+    text,
+    operations: walked.operations,
+    tables: walked.tables,
+    columns: walked.columns,
+    star_tables: walked.star_tables,
+    functions: walked.functions,
+    writes: walked.writes,
+    explain_analyze: node === "ExplainStmt" && explainAnalyzes(body),
+    copy: node === "CopyStmt" ? copyFacts(body) : null,
+    set: setFacts(node, body),
+  };
+}
