@@ -37,7 +37,7 @@ export function inlineFieldType(parentType: string | undefined, field: string): 
  * Last line of defence for a bare RangeVar in a field the inline list does not know: no other
  * raw-parse struct carries both of these fields.
  */
-export function looksLikeRangeVar(value: AstObject): boolean {
+function looksLikeRangeVar(value: AstObject): boolean {
   return typeof value.relname === "string" && typeof value.relpersistence === "string";
 }
 
@@ -49,10 +49,6 @@ export function typedNode(value: unknown, hint: string | undefined): TypedNode |
   if (hint !== undefined) return { type: hint, body: value };
   if (looksLikeRangeVar(value)) return { type: "RangeVar", body: value };
   return null;
-}
-
-export function field(body: AstObject, key: string): unknown {
-  return body[key];
 }
 
 export function stringField(body: AstObject, key: string): string | undefined {

@@ -84,7 +84,11 @@ const DDL_NODES = [
   "ViewStmt",
 ] as const;
 
-const NODE_KINDS: ReadonlyMap<string, SqlStatementKind> = new Map<string, SqlStatementKind>([
+/**
+ * Every statement node the parser can produce, classified. Nodes mapped to "other" are known
+ * and left to policy's default deny on purpose (cursors, LOAD, PL/pgSQL-only nodes).
+ */
+export const STATEMENT_NODE_KINDS: ReadonlyMap<string, SqlStatementKind> = new Map<string, SqlStatementKind>([
   ["SelectStmt", "select"],
   ["InsertStmt", "insert"],
   ["UpdateStmt", "update"],
@@ -119,6 +123,12 @@ const NODE_KINDS: ReadonlyMap<string, SqlStatementKind> = new Map<string, SqlSta
   ["UnlistenStmt", "listen"],
   ["LockStmt", "lock"],
   ...DDL_NODES.map((node): [string, SqlStatementKind] => [node, "ddl"]),
+  ["DeclareCursorStmt", "other"],
+  ["FetchStmt", "other"],
+  ["ClosePortalStmt", "other"],
+  ["LoadStmt", "other"],
+  ["ReturnStmt", "other"],
+  ["PLAssignStmt", "other"],
 ]);
 
 export function statementKind(node: string, body: AstObject): SqlStatementKind {
@@ -126,5 +136,5 @@ export function statementKind(node: string, body: AstObject): SqlStatementKind {
   if (node === "SelectStmt" && objectField(body, "intoClause")) return "ddl";
   // ALTER ROLE/USER/GROUP … RENAME TO is a RenameStmt; it is role management, not DDL.
   if (node === "RenameStmt" && stringField(body, "renameType") === "OBJECT_ROLE") return "role";
-  return NODE_KINDS.get(node) ?? "other";
+  return STATEMENT_NODE_KINDS.get(node) ?? "other";
 }

@@ -54,7 +54,7 @@ const MODIFY_OWN_FIELDS = new Set(["withClause", "relation", "selectStmt", "onCo
 const COPY_OWN_FIELDS = new Set(["relation"]);
 
 export function walkStatement(root: unknown): WalkedFacts {
-  const walker = new StatementWalker(collectCteQueries(root));
+  const walker = new StatementWalker(root);
   walker.visit(root, undefined);
   return walker.result();
 }
@@ -84,7 +84,15 @@ class StatementWalker {
   private readonly functions = new Set<string>();
   private writes = false;
 
-  constructor(private readonly cteQueries: Map<string, unknown[]>) {}
+  /** Built on first use: only a `*` over a subquery or CTE needs it. */
+  private cteQueriesByName: Map<string, unknown[]> | undefined;
+
+  constructor(private readonly root: unknown) {}
+
+  private cteQueries(): Map<string, unknown[]> {
+    this.cteQueriesByName ??= collectCteQueries(this.root);
+    return this.cteQueriesByName;
+  }
 
   result(): WalkedFacts {
     if (this.starOfEverything) for (const table of this.tables) this.starTables.add(table);
@@ -128,6 +136,8 @@ class StatementWalker {
         if (!this.recordFieldSelection(body)) this.visitFields(type, body);
         return;
       case "FuncCall":
+      case "CreateTrigStmt": // EXECUTE FUNCTION f(): called on every firing
+      case "CreateEventTrigStmt":
         this.recordFunction(body);
         break;
       case "SelectStmt":
@@ -498,7 +508,7 @@ class StatementWalker {
         if (type !== "RangeVar") return;
         const name = relname(body);
         found.add(name.toLowerCase());
-        if (stringField(body, "schemaname") === undefined) pending.push(...(this.cteQueries.get(name) ?? []));
+        if (stringField(body, "schemaname") === undefined) pending.push(...(this.cteQueries().get(name) ?? []));
       });
     }
     return found;

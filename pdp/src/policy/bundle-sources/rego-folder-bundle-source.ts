@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { BundleSource } from './bundle-source.ts';
 
@@ -44,12 +44,14 @@ export class RegoFolderBundleSource implements BundleSource {
   private readonly debounceMs: number;
   private readonly buildTimeoutMs: number;
   private readonly log: (message: string) => void;
-  private readonly watchers = new Map<string, FSWatcher>();
+  private readonly watchers = new Map<string, { watcher: FSWatcher; identity: string }>();
   private onBundle: ((archive: Buffer) => Promise<void>) | undefined;
   private onError: ((error: Error) => void) | undefined;
   private debounceTimer: NodeJS.Timeout | undefined;
   private rootRetryTimer: NodeJS.Timeout | undefined;
   private building: Promise<void> | undefined;
+  private syncing: Promise<void> | undefined;
+  private resyncWanted = false;
   private pending = false;
   private stopped = false;
   private abort = new AbortController();
@@ -72,7 +74,8 @@ export class RegoFolderBundleSource implements BundleSource {
     this.onError = onError;
     await mkdir(this.options.workDir, { recursive: true });
     // Watch before the first build so edits made while it runs are not lost.
-    await this.syncWatchers();
+    this.requestWatcherSync();
+    await this.syncing;
     const first = this.buildOnce();
     this.building = first.catch(() => {});
     try {
@@ -87,10 +90,11 @@ export class RegoFolderBundleSource implements BundleSource {
     this.stopped = true;
     clearTimeout(this.debounceTimer);
     clearTimeout(this.rootRetryTimer);
-    for (const watcher of this.watchers.values()) watcher.close();
-    this.watchers.clear();
+    this.closeWatchers();
     this.abort.abort();
+    await this.syncing;
     await this.building;
+    this.closeWatchers(); // any that a sync in flight added
   }
 
   private scheduleBuild(): void {
@@ -184,39 +188,58 @@ export class RegoFolderBundleSource implements BundleSource {
     return found;
   }
 
-  /** Watches every directory of the tree: adds watchers for new ones, drops vanished ones. */
+  /** Serialises watcher syncs, so two syncs never both add a watcher for the same directory. */
+  private requestWatcherSync(): void {
+    if (this.syncing) {
+      this.resyncWanted = true;
+      return;
+    }
+    this.syncing = (async () => {
+      do {
+        this.resyncWanted = false;
+        await this.syncWatchers();
+      } while (this.resyncWanted && !this.stopped);
+    })().finally(() => {
+      this.syncing = undefined;
+    });
+  }
+
+  /**
+   * Watches every directory of the tree: adds watchers for new ones, drops vanished ones, and
+   * renews those whose directory was replaced by another at the same path (a new inode).
+   */
   private async syncWatchers(): Promise<void> {
     if (this.stopped) return;
-    let dirs: string[];
+    let dirs: { path: string; identity: string }[];
     try {
-      dirs = (await this.walk(this.folder)).dirs;
-    } catch (error) {
-      // The folder itself is gone (being replaced, unmounted): look again shortly.
-      for (const watcher of this.watchers.values()) watcher.close();
-      this.watchers.clear();
+      const paths = (await this.walk(this.folder)).dirs;
+      dirs = await Promise.all(paths.map(async (path) => ({ path, identity: await directoryIdentity(path) })));
+    } catch {
+      // The folder is gone or changing under us (replaced, unmounted): look again shortly. A
+      // build attempted meanwhile reports a missing folder through onError.
+      this.closeWatchers();
       this.retryRootLater();
-      if (!this.onBundle) throw error;
       return;
     }
     if (this.stopped) return;
-    const wanted = new Set(dirs);
-    for (const [dir, watcher] of this.watchers) {
-      if (!wanted.has(dir)) {
-        watcher.close();
-        this.watchers.delete(dir);
+    const wanted = new Map(dirs.map((dir) => [dir.path, dir.identity]));
+    for (const [path, watched] of this.watchers) {
+      if (wanted.get(path) !== watched.identity) {
+        watched.watcher.close();
+        this.watchers.delete(path);
       }
     }
-    for (const dir of dirs) {
-      if (this.watchers.has(dir)) continue;
+    for (const { path, identity } of dirs) {
+      if (this.watchers.has(path)) continue;
       try {
-        const watcher = watch(dir, (event, name) => this.onFsEvent(event, name));
+        const watcher = watch(path, (event, name) => this.onFsEvent(event, name));
         watcher.on('error', () => {
           watcher.close();
-          this.watchers.delete(dir);
-          void this.syncWatchers();
+          if (this.watchers.get(path)?.watcher === watcher) this.watchers.delete(path);
+          this.requestWatcherSync();
         });
         watcher.unref(); // the server, not a background watcher, decides when the process lives
-        this.watchers.set(dir, watcher);
+        this.watchers.set(path, { watcher, identity });
       } catch {
         // Vanished between listing and watching: the rename event that follows resyncs.
       }
@@ -224,11 +247,17 @@ export class RegoFolderBundleSource implements BundleSource {
     if (!this.watchers.has(this.folder)) this.retryRootLater();
   }
 
+  private closeWatchers(): void {
+    for (const { watcher } of this.watchers.values()) watcher.close();
+    this.watchers.clear();
+  }
+
   private retryRootLater(): void {
     if (this.stopped || this.rootRetryTimer) return;
     this.rootRetryTimer = setTimeout(() => {
       this.rootRetryTimer = undefined;
-      void this.syncWatchers().then(() => {
+      this.requestWatcherSync();
+      void this.syncing?.then(() => {
         if (this.watchers.has(this.folder)) this.scheduleBuild();
       });
     }, ROOT_RETRY_MS);
@@ -239,9 +268,14 @@ export class RegoFolderBundleSource implements BundleSource {
     if (this.stopped) return;
     const fileName = name === null ? null : name.toString();
     // A rename can be a directory appearing or vanishing: bring the watchers up to date.
-    if (event === 'rename') void this.syncWatchers();
+    if (event === 'rename') this.requestWatcherSync();
     if (fileName === null || event === 'rename' || (!isIgnored(fileName) && isWatchedFile(fileName))) this.scheduleBuild();
   }
+}
+
+async function directoryIdentity(path: string): Promise<string> {
+  const info = await stat(path);
+  return `${info.dev}:${info.ino}`;
 }
 
 function isWatchedFile(name: string): boolean {

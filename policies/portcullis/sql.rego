@@ -2,6 +2,7 @@
 # A multi-statement text gets the findings of every statement, so its strictest one decides.
 package portcullis.sql
 
+import data.portcullis.fields
 import data.portcullis.identity
 
 rules := data.portcullis.sql_rules
@@ -16,7 +17,7 @@ findings contains {
 	"code": "sql-parse-error",
 	"message": "the PostgreSQL parser rejected the statement text",
 } if {
-	not object.get(input.action, "parse_error", null) == null
+	not fields.field(input.action, "parse_error") == null
 }
 
 findings contains {
@@ -29,36 +30,54 @@ findings contains {
 
 # Every statement gets exactly one class (the chain ends in "unknown"), so none slips through
 # without a finding.
-statement_class(st) := "unknown" if not is_object(st)
-else := "unknown" if not is_string(st.kind)
-else := "privileged" if st.kind in {"ddl", "grant", "role", "truncate"}
-else := "code-block" if st.kind == "do"
-else := "procedure" if st.kind == "call"
-else := "opaque" if st.kind == "execute"
-else := "maintenance" if st.kind == "maintenance"
-else := set_class(st) if st.kind == "set"
-else := copy_class(st) if st.kind == "copy"
-else := explain_class(st) if st.kind == "explain"
-else := "write" if {
+statement_class(st) := "unknown" if {
+	fields.text(st, "kind") == ""
+} else := "privileged" if {
+	st.kind in {"ddl", "grant", "role", "truncate"}
+} else := "code-block" if {
+	st.kind == "do"
+} else := "procedure" if {
+	st.kind == "call"
+} else := "opaque" if {
+	st.kind == "execute"
+} else := "maintenance" if {
+	st.kind == "maintenance"
+} else := set_class(st) if {
+	st.kind == "set"
+} else := copy_class(st) if {
+	st.kind == "copy"
+} else := explain_class(st) if {
+	st.kind == "explain"
+} else := "write" if {
 	st.kind == "listen"
 	st.node == "NotifyStmt"
-}
-else := "read" if st.kind == "listen"
-else := "write" if st.kind == "lock"
-else := "write" if st.writes == true
-else := "write" if st.kind in {"insert", "update", "delete", "merge"}
-else := "read" if st.kind in {"select", "show", "transaction", "prepare", "deallocate"}
-else := "unknown"
+} else := "read" if {
+	st.kind == "listen"
+} else := "write" if {
+	st.kind == "lock"
+} else := "write" if {
+	st.writes == true
+} else := "write" if {
+	st.kind in {"insert", "update", "delete", "merge"}
+} else := "read" if {
+	st.kind in {"select", "show", "transaction", "prepare", "deallocate"}
+} else := "unknown"
 
-set_class(st) := "identity-switch" if st.set.name in rules.identity_settings
-else := "read" if is_string(st.set.name)
-else := "unknown"
+set_class(st) := "identity-switch" if {
+	lower(set_name(st)) in rules.identity_settings
+} else := "read" if {
+	set_name(st) != ""
+} else := "unknown"
+
+set_name(st) := fields.text(fields.field(st, "set"), "name")
 
 # COPY to or from the server's files or a program is denied by the guards below; what is left
 # is COPY TO STDOUT (a read) and COPY FROM STDIN (a write).
-copy_class(st) := "write" if st.copy.is_from == true
-else := "read" if st.copy.is_from == false
-else := "unknown"
+copy_class(st) := "write" if {
+	st.copy.is_from == true
+} else := "read" if {
+	st.copy.is_from == false
+} else := "unknown"
 
 # Plain EXPLAIN only plans; EXPLAIN ANALYZE runs its target.
 explain_class(st) := "write" if {
@@ -239,8 +258,9 @@ findings contains {
 	not op.has_where == true
 }
 
-table_label(op) := op.table if is_string(op.table)
-else := "a table"
+table_label(op) := op.table if {
+	is_string(op.table)
+} else := "a table"
 
 findings contains {
 	"effect": "deny",

@@ -8,9 +8,11 @@ import data.portcullis.sql
 
 sensitive := data.portcullis.sensitive_columns
 
-masks := set() if identity.has_capability("unmasked-pii")
-else := set() if identity.action_type != "sql"
-else := statement_masks
+masks := set() if {
+	identity.has_capability("unmasked-pii")
+} else := set() if {
+	identity.action_type != "sql"
+} else := statement_masks
 
 statement_masks contains mask(table, column) if {
 	some st in sql.statements

@@ -2,6 +2,7 @@
 # command of every pipeline, list, subshell, substitution, function and wrapper).
 package portcullis.shell
 
+import data.portcullis.fields
 import data.portcullis.identity
 
 rules := data.portcullis.shell_rules
@@ -16,7 +17,7 @@ findings contains {
 	"code": "shell-parse-error",
 	"message": "the shell parser rejected the command text",
 } if {
-	not object.get(input.action, "parse_error", null) == null
+	not fields.field(input.action, "parse_error") == null
 }
 
 findings contains {
@@ -29,11 +30,18 @@ findings contains {
 
 # --- per-command class: dynamic (deny), read (reader) or change (writer, approval in production) ---
 
-command_class(cmd) := "dynamic" if not is_object(cmd)
-else := "dynamic" if not cmd.dynamic_name == false
-else := "dynamic" if not is_string(cmd.name)
-else := "read" if read_only(cmd)
-else := "change"
+command_class(cmd) := "dynamic" if {
+	not fields.field(cmd, "dynamic_name") == false
+} else := "dynamic" if {
+	not is_string(fields.field(cmd, "name"))
+} else := "read" if {
+	read_only(cmd)
+} else := "change"
+
+# The PDP reports a redirection without a command ("> file") as a command named "".
+command_label(cmd) := "a bare redirection" if {
+	cmd.name == ""
+} else := cmd.name
 
 classes := [command_class(cmd) | some cmd in commands]
 
@@ -65,7 +73,7 @@ findings contains {
 findings contains {
 	"effect": "approval_required",
 	"code": "shell-command-requires-approval",
-	"message": concat("", ["running ", cmd.name, " here needs approval"]),
+	"message": concat("", ["running ", command_label(cmd), " here needs approval"]),
 	"approval": "default",
 } if {
 	some cmd in commands
@@ -116,7 +124,7 @@ trusted_path(cmd) if {
 	cmd.path == concat("", [dir, cmd.name])
 }
 
-writes_output(cmd) if not is_array(cmd.redirects)
+writes_output(cmd) if not is_array(fields.field(cmd, "redirects"))
 
 writes_output(cmd) if {
 	some r in cmd.redirects
@@ -124,11 +132,10 @@ writes_output(cmd) if {
 	not harmless_target(r)
 }
 
-output_redirect(r) if contains(r.op, ">")
+output_redirect(r) if contains(fields.text(r, "op"), ">")
 
-# Input redirects and anything without a readable op are not outputs; an op we cannot read is
-# still caught, since it has no op string at all.
-output_redirect(r) if not is_string(r.op)
+# A redirect whose op cannot be read counts as an output.
+output_redirect(r) if fields.text(r, "op") == ""
 
 harmless_target(r) if r.target in rules.harmless_redirect_targets
 
@@ -235,7 +242,6 @@ findings contains {
 	recursive_rm(cmd)
 	some target in cmd.args
 	is_string(target)
-	not startswith(target, "-")
 	protected_path(target)
 }
 
@@ -275,19 +281,24 @@ recursive_flag(a) if {
 	regex.match(`[rR]`, a)
 }
 
-# "/", "//", "/*", "/etc/", "/etc/*" all name the root or a top-level system directory; a
-# ".." in an absolute path is not resolved here, so it counts as protected.
-protected_path(target) if normalized_path(target) in rules.recursive_rm_protected_paths
+# "/", "//", "/*", "/etc/", "/etc/*" all name the root or a top-level system directory, and
+# "~", "~/" the home directory. A ".." in an absolute path is not resolved here, so it counts
+# as protected. Relative paths depend on a working directory policy cannot see; they are
+# ordinary changes.
+protected_path(target) if {
+	startswith(target, "/")
+	concat("", ["/", trim_left(trim_right(target, "/*."), "/")]) in rules.recursive_rm_protected_paths
+}
+
+protected_path(target) if {
+	startswith(target, "~")
+	trim_right(target, "/*.") in rules.recursive_rm_protected_paths
+}
 
 protected_path(target) if {
 	startswith(target, "/")
 	contains(target, "..")
 }
-
-normalized_path(target) := concat("", ["/", trim_left(trimmed, "/")]) if {
-	trimmed := trim_right(target, "/*.")
-	startswith(trimmed, "/")
-} else := trim_right(target, "/*.")
 
 findings contains {
 	"effect": "deny",

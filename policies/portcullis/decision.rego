@@ -11,33 +11,44 @@ import data.portcullis.sql
 
 # Findings and access needs of the package that judges this action type; an action type no
 # package judges gets none, and the default deny below answers it.
-action_findings := sql.findings if identity.action_type == "sql"
-else := kubernetes.findings if identity.action_type == "kubernetes"
-else := shell.findings if identity.action_type == "shell"
-else := set()
+action_findings := sql.findings if {
+	identity.action_type == "sql"
+} else := kubernetes.findings if {
+	identity.action_type == "kubernetes"
+} else := shell.findings if {
+	identity.action_type == "shell"
+} else := set()
 
-action_needs := sql.needs if identity.action_type == "sql"
-else := kubernetes.needs if identity.action_type == "kubernetes"
-else := shell.needs if identity.action_type == "shell"
-else := set()
+action_needs := sql.needs if {
+	identity.action_type == "sql"
+} else := kubernetes.needs if {
+	identity.action_type == "kubernetes"
+} else := shell.needs if {
+	identity.action_type == "shell"
+} else := set()
 
 findings := (identity.findings | action_findings) | identity.access_findings(action_needs)
 
 effects := {f.effect | some f in findings}
 
-effect := "deny" if "deny" in effects
-else := "approval_required" if "approval_required" in effects
-else := "allow" if "allow" in effects
-else := "deny"
+effect := "deny" if {
+	"deny" in effects
+} else := "approval_required" if {
+	"approval_required" in effects
+} else := "allow" if {
+	"allow" in effects
+} else := "deny"
 
-reasons := sort(winning) if count(winning) > 0
-else := [{"code": "no-rule-allows", "message": "no rule allows this action"}]
+reasons := sort(winning) if {
+	count(winning) > 0
+} else := [{"code": "no-rule-allows", "message": "no rule allows this action"}]
 
 winning := {{"code": f.code, "message": f.message} | some f in findings; f.effect == effect}
 
 # A denied command returns nothing, so it carries no masks.
-masks := [] if effect == "deny"
-else := sort(masking.masks)
+masks := [] if {
+	effect == "deny"
+} else := sort(masking.masks)
 
 approval_profiles := {object.get(f, "approval", "default") | some f in findings; f.effect == "approval_required"}
 

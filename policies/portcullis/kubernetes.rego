@@ -1,6 +1,7 @@
 # Kubernetes API requests, judged on the kube-apiserver RequestInfo the PDP derived.
 package portcullis.kubernetes
 
+import data.portcullis.fields
 import data.portcullis.identity
 
 rules := data.portcullis.kubernetes_rules
@@ -25,20 +26,33 @@ subresource := s if {
 	is_string(s)
 } else := ""
 
-resource_label := concat("/", [resource, subresource]) if subresource != ""
-else := resource
+resource_label := concat("/", [resource, subresource]) if {
+	subresource != ""
+} else := resource
 
 # One class per request; the chain ends in "unknown" so nothing goes unjudged.
-request_class := "unknown" if not is_boolean(request.is_resource_request)
-else := non_resource_class if request.is_resource_request == false
-else := "interactive" if subresource in rules.interactive_subresources
-else := "interactive" if verb in rules.interactive_verbs
-else := "read" if verb in rules.read_verbs
-else := "change" if verb in rules.change_verbs
-else := "unknown"
+is_resource_request := v if {
+	v := fields.field(request, "is_resource_request")
+	is_boolean(v)
+} else := null
 
-non_resource_class := "read" if verb in rules.non_resource_read_verbs
-else := "non-resource-change"
+request_class := "unknown" if {
+	is_resource_request == null
+} else := non_resource_class if {
+	is_resource_request == false
+} else := "interactive" if {
+	subresource in rules.interactive_subresources
+} else := "interactive" if {
+	verb in rules.interactive_verbs
+} else := "read" if {
+	verb in rules.read_verbs
+} else := "change" if {
+	verb in rules.change_verbs
+} else := "unknown"
+
+non_resource_class := "read" if {
+	verb in rules.non_resource_read_verbs
+} else := "non-resource-change"
 
 needs contains "read" if request_class == "read"
 
@@ -103,7 +117,7 @@ findings contains {
 	"message": concat("", ["agents may not read ", resource]),
 } if {
 	identity.is_agent
-	request.is_resource_request == true
+	is_resource_request == true
 	verb in rules.read_verbs
 	resource in rules.agent_denied_read_resources
 }
@@ -114,7 +128,7 @@ findings contains {
 	"message": concat("", ["agents may not delete ", resource]),
 } if {
 	identity.is_agent
-	request.is_resource_request == true
+	is_resource_request == true
 	verb in {"delete", "deletecollection"}
 	resource in rules.agent_denied_delete_resources
 }
@@ -125,6 +139,6 @@ findings contains {
 	"message": concat("", ["agents may not ", verb, " ", resource_label]),
 } if {
 	identity.is_agent
-	request.is_resource_request == true
+	is_resource_request == true
 	verb in rules.agent_denied_verbs
 }

@@ -4,8 +4,9 @@ package portcullis.approvals
 
 rules := data.portcullis.approval_rules
 
-rule(name) := rules[name] if is_object(rules[name])
-else := rules["default"]
+rule(name) := rules[name] if {
+	is_object(rules[name])
+} else := rules["default"]
 
 # profiles: the names of the approval rules the findings asked for ("default" when unnamed).
 approval(profiles) := {

