@@ -119,6 +119,17 @@ describe('local JWKS file key source', () => {
     assertCode(await verifierFor(new LocalJwksFileKeySource(file)).verify(await tokenFor(first)), 'token-keys-unavailable');
   });
 
+  test('a token without kid verifies against a single candidate key but not when several match', async () => {
+    const withoutKid = (key: TestKey): Promise<string> =>
+      new SignJWT({}).setProtectedHeader({ alg: 'EdDSA' }).setIssuer(ISSUER).setSubject('agent-7').setAudience('portcullis').setExpirationTime('5m').sign(key.privateKey);
+    const file = freshFile();
+    await publish(file, [first.publicJwk]);
+    const verifier = verifierFor(new LocalJwksFileKeySource(file, { checkIntervalMs: 0 }));
+    assert.ok((await verifier.verify(await withoutKid(first))).ok);
+    await publish(file, [first.publicJwk, second.publicJwk]);
+    assertCode(await verifier.verify(await withoutKid(first)), 'token-unknown-key');
+  });
+
   test('a JWKS holding a private key is refused', async () => {
     const file = freshFile();
     const { privateKey } = await generateKeyPair('EdDSA', { extractable: true });

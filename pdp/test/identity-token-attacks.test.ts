@@ -215,6 +215,17 @@ for (const [name, create] of [
       await expectRejected(s.verifier, await sign(s, validClaims(s), {}, privateKey), 'token-bad-signature');
     });
 
+    test('ignores keys the token brings itself (embedded jwk, jku, x5u)', async () => {
+      const { privateKey, publicKey } = await generateKeyPair(s.alg, { extractable: true });
+      const attackerJwk = await exportJWK(publicKey);
+      for (const kid of ['attacker-key', s.kid]) {
+        const token = await new SignJWT(validClaims(s))
+          .setProtectedHeader({ alg: s.alg, kid, jwk: attackerJwk, jku: 'https://evil.example/jwks', x5u: 'https://evil.example/cert' })
+          .sign(privateKey);
+        await expectRejected(s.verifier, token, kid === s.kid ? 'token-bad-signature' : 'token-unknown-key');
+      }
+    });
+
     test('rejects a missing, empty or non-string sub', async () => {
       await expectRejected(s.verifier, await sign(s, validClaims(s, { sub: undefined })), 'token-invalid');
       await expectRejected(s.verifier, await sign(s, validClaims(s, { sub: '' })), 'token-invalid');

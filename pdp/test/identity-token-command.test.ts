@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,7 +114,9 @@ describe('portcullis token', () => {
   });
 
   test('a state folder that cannot hold keys exits 1 without printing a token', async () => {
-    const run = await runCaptured(['--sub', 'agent-7'], '/proc/portcullis-cannot-write-here');
+    const blocker = join(stateDir, 'not-a-folder');
+    await writeFile(blocker, '');
+    const run = await runCaptured(['--sub', 'agent-7'], join(blocker, 'state'));
     assert.equal(run.code, 1);
     assert.equal(run.stdout, '');
     assert.match(run.stderr, /could not issue a token/);

@@ -280,6 +280,13 @@ describe('resolveKubernetesRequest: methods and odd paths', () => {
     expectInfo(resolveKubernetesRequest('GET', 'api/v1/pods'), UNRESOLVABLE);
   });
 
+  it('values of the wrong type never throw', () => {
+    expectInfo(resolveKubernetesRequest(undefined as unknown as string, '/api/v1/pods'), UNRESOLVABLE);
+    expectInfo(resolveKubernetesRequest('GET', 42 as unknown as string), UNRESOLVABLE);
+    expectInfo(resolveKubernetesRequest('GET', '/api/v1/pods', 7 as unknown as string), UNRESOLVABLE);
+    assert.equal(resolveKubernetesRequest('GET', '/api/v1/pods', { watch: 1 as unknown as string }).verb, 'list');
+  });
+
   it('a special verb with nothing after it is rejected by the apiserver, so unresolvable', () => {
     expectInfo(resolveKubernetesRequest('GET', '/api/v1/watch'), UNRESOLVABLE);
   });

@@ -123,6 +123,17 @@ describe('shell analyzer: shell strings', () => {
     assert.deepEqual(dynamic.map((entry) => [entry.name, entry.dynamic_name, entry.via]), [['sh', false, null], ['', true, 'sh <<']]);
   });
 
+  it('standard input reaches a shell through wrappers, compound commands and shell strings', async () => {
+    assert.deepEqual(await summary('sudo -s <<EOF\nrm -rf /\nEOF\n'), [['sudo', ['-s'], null], ['rm', ['-rf', '/'], 'sh <<']]);
+    assert.deepEqual(await summary('su root <<< reboot'), [['su', ['root'], null], ['reboot', [], 'sh <<']]);
+    assert.deepEqual(await summary('{ bash; } <<< halt'), [['bash', [], null], ['halt', [], 'sh <<']]);
+    assert.deepEqual(await summary('bash -c bash <<< poweroff'), [['bash', ['-c', 'bash'], null], ['bash', [], 'sh -c'], ['poweroff', [], 'sh <<']]);
+    // past the first element of a pipeline, standard input is the pipe
+    assert.deepEqual(await summary('{ cat | bash; } <<< halt'), [['cat', [], null], ['bash', [], null]]);
+    // the last redirection of standard input wins
+    assert.deepEqual(await summary('bash <<< halt < script.sh'), [['bash', [], null]]);
+  });
+
   it('a shell running a script file or reading a pipe stays a plain command', async () => {
     assert.deepEqual(await summary('bash deploy.sh'), [['bash', ['deploy.sh'], null]]);
   });
@@ -352,6 +363,7 @@ describe('shell analyzer: failures', () => {
 
   it('text that is not valid Unicode, and a non-string, are parse errors', async () => {
     assert.notEqual(await parseErrorOf('echo \uD800'), null);
+    assert.match(String(await parseErrorOf('rm -rf /tmp/x\0/../..')), /NUL/);
     assert.notEqual(await parseErrorOf(42 as unknown as string), null);
   });
 

@@ -46,6 +46,9 @@ const METHOD_VERBS: Readonly<Record<string, string>> = {
 };
 
 export function resolveKubernetesRequest(method: string, path: string, query?: KubernetesQuery): KubernetesRequestInfo {
+  // The contract types these, but a request body is only JSON: never throw on what it carries.
+  if (typeof method !== 'string' || typeof path !== 'string') return unresolvable();
+  if (query !== undefined && typeof query !== 'string' && (typeof query !== 'object' || query === null)) return unresolvable();
   // A query smuggled into the path is still the request's query as the apiserver parses it.
   const questionMark = path.indexOf('?');
   const rawPath = questionMark === -1 ? path : path.slice(0, questionMark);

@@ -58,6 +58,8 @@ function analyzeShellCommand(parser: ShellParser, command: string): EnrichedShel
   }
   // Unpaired surrogates have no UTF-8 form: the parser and the shell would read different bytes.
   if (LONE_SURROGATE.test(command)) return failed('command is not valid Unicode text');
+  // Whatever passes the command on as a C string stops at a NUL, so the shell runs less than we read.
+  if (command.includes('\0')) return failed('command contains a NUL character');
 
   const collector = new CommandCollector(parser, LIMITS);
   try {

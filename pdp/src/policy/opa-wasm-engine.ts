@@ -1,3 +1,4 @@
+/// <reference path="../types/webassembly.d.ts" />
 import { Worker } from 'node:worker_threads';
 import type { PolicyBundle } from './policy-bundle.ts';
 import { PolicyNotLoadedError, UnknownEntrypointError, type PolicyEngine, type PolicyEvaluation } from './policy-engine.ts';

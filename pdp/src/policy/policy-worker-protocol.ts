@@ -1,3 +1,4 @@
+/// <reference path="../types/webassembly.d.ts" />
 /** Messages between the engine (main thread) and its policy worker threads. */
 export type WorkerRequest =
   | { kind: 'prepare'; generation: number; module: WebAssembly.Module; data: unknown }

@@ -1,3 +1,4 @@
+/// <reference path="../types/webassembly.d.ts" />
 import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
 
 /**

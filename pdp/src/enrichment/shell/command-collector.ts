@@ -17,17 +17,12 @@ import {
   childNodes,
   isNode,
   type Assign,
-  type BinaryCmd,
   type CallExpr,
   type CmdSubst,
-  type DeclClause,
-  type LetClause,
   type ProcSubst,
   type Redirect,
-  type ShellFile,
   type Stmt,
   type SyntaxNode,
-  type TimeClause,
 } from './syntax-tree.ts';
 import { evaluateWord, literalWord, type CommandWord } from './word-literal.ts';
 import { isWrapperCommand, wrapperRuns } from './wrapper-commands.ts';
@@ -49,12 +44,31 @@ interface PipelineSlot {
   readonly pipeline_length: number;
 }
 
+/** Which script is being read: its source text, and how it was reached. */
 interface Scope {
   readonly rawText: (node: SyntaxNode) => string;
   readonly via: string | null;
   readonly nesting: number;
 }
 
+/** What a statement gets from the statements around it. */
+interface Surroundings {
+  /** Its place in an enclosing pipeline, when it is (inside) one element of it. */
+  readonly slot: PipelineSlot | null;
+  /** Redirections of enclosing compound commands. */
+  readonly redirects: readonly ShellRedirect[];
+  /** The statements whose standard-input redirections apply to it, innermost first. */
+  readonly input: readonly Stmt[];
+}
+
+/** Where a simple command runs. */
+interface Site {
+  readonly slot: PipelineSlot;
+  readonly redirects: readonly ShellRedirect[];
+  readonly input: readonly Stmt[];
+}
+
+const TOP_LEVEL: Surroundings = { slot: null, redirects: [], input: [] };
 const SUBSTITUTION_VIA = '$(…)';
 /** The source text of a dynamic command name is kept only this long (nested ones repeat it). */
 const MAX_DYNAMIC_TEXT = 256;
@@ -70,107 +84,99 @@ export class CommandCollector {
   ) {}
 
   /** Parses and collects a script; throws ShellAnalysisError when it does not parse. */
-  collectScript(source: string, via: string | null, nesting: number, errorContext: string | null): void {
+  collectScript(source: string, via: string | null, nesting: number, errorContext: string | null, input: readonly Stmt[] = []): void {
     if (nesting > this.limits.maxNesting) throw new ShellAnalysisError('commands nest too deeply to analyse');
-    this.parsedBytes += Buffer.byteLength(source, 'utf8');
-    if (this.parsedBytes > this.limits.maxParsedBytes) throw new ShellAnalysisError('command strings too large to analyse');
+    this.chargeParse(source);
     const result = this.parser.parse(source);
     if (!result.ok) throw new ShellAnalysisError(errorContext === null ? result.error : `${errorContext}: ${result.error}`);
-    this.collectFile(result.file, { rawText: result.rawText, via, nesting });
+    const scope: Scope = { rawText: result.rawText, via, nesting };
+    for (const statement of result.file.Stmts) this.statement(statement, scope, { ...TOP_LEVEL, input });
   }
 
-  private collectFile(file: ShellFile, scope: Scope): void {
-    for (const statement of file.Stmts) this.statement(statement, scope, null, []);
-  }
-
-  private statement(statement: Stmt, scope: Scope, slot: PipelineSlot | null, inherited: ShellRedirect[]): void {
+  private statement(statement: Stmt, scope: Scope, around: Surroundings): void {
     const own = statement.Redirs.map((redirect) => describeRedirect(redirect));
-    const redirects = [...own, ...inherited];
+    const inner: Surroundings = { slot: around.slot, redirects: [...own, ...around.redirects], input: [statement, ...around.input] };
+    const site = (): Site => ({ slot: around.slot ?? this.newSlot(), redirects: inner.redirects, input: inner.input });
     const command = statement.Cmd;
 
     if (command === null) {
       // `> file` alone still truncates or creates the file.
-      if (own.length > 0) this.push(syntheticCommand(slot ?? this.newSlot(1, 0), scope.via, redirects, false));
+      if (own.length > 0) this.push(blankCommand(site(), scope.via, false));
     } else if (isNode(command, 'BinaryCmd') && (command.Op === '|' || command.Op === '|&')) {
       const elements = [...pipelineElements(command.X), ...pipelineElements(command.Y)];
       const pipeline = this.nextPipeline++;
       elements.forEach((element, position) => {
-        this.statement(element, scope, { pipeline, pipeline_position: position, pipeline_length: elements.length }, redirects);
+        const slot = { pipeline, pipeline_position: position, pipeline_length: elements.length };
+        // Past the first element, standard input is the pipe.
+        this.statement(element, scope, { slot, redirects: inner.redirects, input: position === 0 ? inner.input : [] });
       });
     } else if (isNode(command, 'BinaryCmd')) {
-      this.statement(command.X, scope, slot, redirects);
-      this.statement(command.Y, scope, slot, redirects);
+      this.statement(command.X, scope, inner);
+      this.statement(command.Y, scope, inner);
     } else if (isNode(command, 'CallExpr')) {
-      this.call(command, statement, scope, slot, redirects);
+      this.call(command, statement, scope, site, around);
     } else if (isNode(command, 'DeclClause')) {
-      const args = command.Args.map((assign) => assignmentArgument(assign));
       const name = command.Variant.Value;
-      this.push({ name, path: name, args, dynamic_name: false, ...(slot ?? this.newSlot(1, 0)), via: scope.via, redirects });
-      this.substitutionsIn(command, scope);
+      const args = command.Args.map((assign) => assignmentArgument(assign));
+      this.push({ ...blankCommand(site(), scope.via, false), name, path: name, args });
+      this.substitutionsIn(command, scope, around);
     } else if (isNode(command, 'LetClause')) {
       const args = command.Exprs.map((expression) => (hasExpansion(expression) ? null : scope.rawText(expression)));
-      this.push({ name: 'let', path: 'let', args, dynamic_name: false, ...(slot ?? this.newSlot(1, 0)), via: scope.via, redirects });
-      this.substitutionsIn(command, scope);
+      this.push({ ...blankCommand(site(), scope.via, false), name: 'let', path: 'let', args });
+      this.substitutionsIn(command, scope, around);
     } else if (isNode(command, 'TimeClause')) {
-      const timeSlot = slot ?? this.newSlot(1, 0);
-      const args = command.PosixFormat ? ['-p'] : [];
-      this.push({ name: 'time', path: 'time', args, dynamic_name: false, ...timeSlot, via: scope.via, redirects });
-      if (command.Stmt) this.statement(command.Stmt, { ...scope, via: 'time' }, timeSlot, redirects);
+      const timeSite = site();
+      this.push({ ...blankCommand(timeSite, scope.via, false), name: 'time', path: 'time', args: command.PosixFormat ? ['-p'] : [] });
+      if (command.Stmt) this.statement(command.Stmt, { ...scope, via: 'time' }, { ...inner, slot: timeSite.slot });
     } else {
       // if/while/until/for/select/case, { }, ( ), functions, [[ ]], (( )), coproc …
-      this.compound(command, scope, slot, redirects);
+      this.compound(command, scope, inner);
     }
 
-    for (const redirect of statement.Redirs) this.substitutionsIn(redirect, scope);
+    // Expansions in a statement's own words run before its redirections, in the shell's context.
+    for (const redirect of statement.Redirs) this.substitutionsIn(redirect, scope, around);
   }
 
-  private compound(node: SyntaxNode, scope: Scope, slot: PipelineSlot | null, redirects: ShellRedirect[]): void {
+  private compound(node: SyntaxNode, scope: Scope, around: Surroundings): void {
     for (const child of childNodes(node)) {
-      if (isNode(child, 'Stmt')) this.statement(child, scope, slot, redirects);
-      else if (isSubstitution(child)) this.substitution(child, scope);
-      else this.compound(child, scope, slot, redirects);
+      if (isNode(child, 'Stmt')) this.statement(child, scope, around);
+      else if (isSubstitution(child)) this.substitution(child, scope, around);
+      else this.compound(child, scope, around);
     }
   }
 
   /** Commands inside a word, assignment, redirection or expression: all in substitutions. */
-  private substitutionsIn(node: SyntaxNode, scope: Scope): void {
+  private substitutionsIn(node: SyntaxNode, scope: Scope, around: Surroundings): void {
     for (const child of childNodes(node)) {
-      if (isSubstitution(child)) this.substitution(child, scope);
-      else if (isNode(child, 'Stmt')) this.statement(child, scope, null, []);
-      else this.substitutionsIn(child, scope);
+      if (isSubstitution(child)) this.substitution(child, scope, around);
+      else if (isNode(child, 'Stmt')) this.statement(child, scope, { ...TOP_LEVEL, input: around.input });
+      else this.substitutionsIn(child, scope, around);
     }
   }
 
-  private substitution(node: CmdSubst | ProcSubst, scope: Scope): void {
+  /** A substitution's commands start their own pipelines; they share the shell's standard input. */
+  private substitution(node: CmdSubst | ProcSubst, scope: Scope, around: Surroundings): void {
     const via = isNode(node, 'ProcSubst') ? `${node.Op}…)` : SUBSTITUTION_VIA;
-    for (const statement of node.Stmts) this.statement(statement, { ...scope, via }, null, []);
+    for (const statement of node.Stmts) this.statement(statement, { ...scope, via }, { ...TOP_LEVEL, input: around.input });
   }
 
-  private call(call: CallExpr, statement: Stmt, scope: Scope, slot: PipelineSlot | null, redirects: ShellRedirect[]): void {
+  private call(call: CallExpr, statement: Stmt, scope: Scope, site: () => Site, around: Surroundings): void {
     if (call.Args.length === 0) {
       // Assignments alone are not commands; with a redirection they still touch a file.
-      if (statement.Redirs.length > 0) this.push(syntheticCommand(slot ?? this.newSlot(1, 0), scope.via, redirects, false));
+      if (statement.Redirs.length > 0) this.push(blankCommand(site(), scope.via, false));
     } else {
       const words = call.Args.map((word): CommandWord => {
         const value = evaluateWord(word);
         return { ...value, raw: value.literal ?? abbreviate(scope.rawText(word)) };
       });
-      this.command(words, slot ?? this.newSlot(1, 0), scope, scope.via, redirects, statement, scope.nesting);
+      this.command(words, site(), scope.via, scope.nesting);
     }
-    for (const assign of call.Assigns) this.substitutionsIn(assign, scope);
-    for (const word of call.Args) this.substitutionsIn(word, scope);
+    for (const assign of call.Assigns) this.substitutionsIn(assign, scope, around);
+    for (const word of call.Args) this.substitutionsIn(word, scope, around);
   }
 
   /** A simple command given as words, then whatever it runs in turn. */
-  private command(
-    words: readonly CommandWord[],
-    slot: PipelineSlot,
-    scope: Scope,
-    via: string | null,
-    redirects: ShellRedirect[],
-    statement: Stmt | null,
-    nesting: number,
-  ): void {
+  private command(words: readonly CommandWord[], site: Site, via: string | null, nesting: number): void {
     const first = words[0];
     if (!first) return;
     if (nesting > this.limits.maxNesting) throw new ShellAnalysisError('commands nest too deeply to analyse');
@@ -178,64 +184,55 @@ export class CommandCollector {
     const path = first.literal ?? first.raw;
     const name = basename(path);
     const args = words.slice(1);
-    this.push({ name, path, args: args.map((word) => word.literal), dynamic_name: dynamic, ...slot, via, redirects });
+    this.push({ ...blankCommand(site, via, dynamic), name, path, args: args.map((word) => word.literal) });
     if (dynamic) return;
 
     const runs = isShellInterpreter(name) ? shellInterpreterRuns(args) : isWrapperCommand(name) ? wrapperRuns(name, args) : [];
-    for (const run of runs) this.follow(run, slot, scope, redirects, statement, nesting + 1);
+    for (const run of runs) this.follow(run, site, nesting + 1);
   }
 
-  private follow(run: CommandRun, slot: PipelineSlot, scope: Scope, redirects: ShellRedirect[], statement: Stmt | null, nesting: number): void {
+  private follow(run: CommandRun, site: Site, nesting: number): void {
     switch (run.kind) {
       case 'command':
-        this.command(run.words, slot, scope, run.via, redirects, statement, nesting);
+        this.command(run.words, site, run.via, nesting);
         return;
       case 'script':
-        if (run.script === null) this.push({ ...syntheticCommand(this.newSlot(1, 0), run.via, [], true), args: [null] });
-        else this.collectScript(run.script, run.via, nesting, `${run.via} string`);
+        if (run.script === null) this.push({ ...blankCommand({ ...site, slot: this.newSlot(), redirects: [] }, run.via, true), args: [null] });
+        else this.collectScript(run.script, run.via, nesting, `${run.via} string`, site.input);
         return;
       case 'split':
-        this.followSplit(run.script, run.rest, slot, scope, redirects, statement, nesting, run.via);
+        this.followSplit(run.script, run.rest, site, nesting, run.via);
         return;
       case 'stdin': {
-        const script = statement ? standardInputScript(statement) : undefined;
-        if (script === undefined) return;
-        if (script === null) this.push({ ...syntheticCommand(this.newSlot(1, 0), run.via, [], true), args: [null] });
-        else this.collectScript(script, run.via, nesting, `${run.via} input`);
+        const input = standardInput(site.input);
+        if (input === undefined) return;
+        if (input === null) this.push({ ...blankCommand({ ...site, slot: this.newSlot(), redirects: [] }, run.via, true), args: [null] });
+        // The script consumes standard input itself: nothing is left for what it runs.
+        else this.collectScript(input, run.via, nesting, `${run.via} input`);
         return;
       }
       case 'unknown':
-        this.push({ ...syntheticCommand(slot, run.via, redirects, true), args: run.words.map((word) => word.literal) });
+        this.push({ ...blankCommand(site, run.via, true), args: run.words.map((word) => word.literal) });
         return;
     }
   }
 
   /** env -S 'cmd args' more…: the string's words start the command when they are plain words. */
-  private followSplit(
-    script: string | null,
-    rest: readonly CommandWord[],
-    slot: PipelineSlot,
-    scope: Scope,
-    redirects: ShellRedirect[],
-    statement: Stmt | null,
-    nesting: number,
-    via: string,
-  ): void {
+  private followSplit(script: string | null, rest: readonly CommandWord[], site: Site, nesting: number, via: string): void {
     const words = script === null ? null : this.plainWords(script);
     const combined = words === null ? null : [...words.map((word) => literalWord(word)), ...rest];
     // Options or assignments at the start of the string go back to env itself: not modelled.
     const head = combined?.[0]?.literal;
     if (combined === null || head === undefined || head === null || head.startsWith('-') || head.includes('=')) {
-      this.push({ ...syntheticCommand(slot, via, redirects, true), args: [script, ...rest.map((word) => word.literal)] });
+      this.push({ ...blankCommand(site, via, true), args: [script, ...rest.map((word) => word.literal)] });
       return;
     }
-    this.command(combined, slot, scope, via, redirects, statement, nesting);
+    this.command(combined, site, via, nesting);
   }
 
   /** The words of a string that is one simple command of literal words, else null. */
   private plainWords(script: string): string[] | null {
-    this.parsedBytes += Buffer.byteLength(script, 'utf8');
-    if (this.parsedBytes > this.limits.maxParsedBytes) throw new ShellAnalysisError('command strings too large to analyse');
+    this.chargeParse(script);
     const result = this.parser.parse(script);
     if (!result.ok) return null;
     const [only, ...others] = result.file.Stmts;
@@ -245,8 +242,13 @@ export class CommandCollector {
     return literals.every((literal): literal is string => literal !== null) ? literals : null;
   }
 
-  private newSlot(length: number, position: number): PipelineSlot {
-    return { pipeline: this.nextPipeline++, pipeline_position: position, pipeline_length: length };
+  private chargeParse(source: string): void {
+    this.parsedBytes += Buffer.byteLength(source, 'utf8');
+    if (this.parsedBytes > this.limits.maxParsedBytes) throw new ShellAnalysisError('command strings too large to analyse');
+  }
+
+  private newSlot(): PipelineSlot {
+    return { pipeline: this.nextPipeline++, pipeline_position: 0, pipeline_length: 1 };
   }
 
   private push(command: ShellCommand): void {
@@ -282,24 +284,29 @@ function describeRedirect(redirect: Redirect): ShellRedirect {
 }
 
 /**
- * The script a shell reads from a here-string or here-document on its own statement: undefined
- * when there is none (it reads a pipe or a file), null when its text is dynamic.
+ * The script a shell reads on standard input from the innermost statement that redirects it:
+ * undefined when that is not a here-string or here-document (a pipe, a file, the terminal),
+ * null when its text is dynamic.
  */
-function standardInputScript(statement: Stmt): string | null | undefined {
-  let script: string | null | undefined;
-  for (const redirect of statement.Redirs) {
-    if (redirect.N !== null && redirect.N.Value !== '0') continue;
-    if (redirect.Op === '<<<' && redirect.Word) {
-      script = evaluateWord(redirect.Word).literal;
-    } else if ((redirect.Op === '<<' || redirect.Op === '<<-') && redirect.Hdoc) {
-      const delimiterQuoted = redirect.Word ? evaluateWord(redirect.Word).quoted : false;
-      script = evaluateWord(redirect.Hdoc, delimiterQuoted ? 'verbatim' : 'heredoc').literal;
-    } else if (redirect.Op === '<' || redirect.Op === '<>' || redirect.Op === '<&') {
-      // A later redirection of standard input replaces an earlier one.
-      script = undefined;
+function standardInput(statements: readonly Stmt[]): string | null | undefined {
+  for (const statement of statements) {
+    let input: { script: string | null } | 'elsewhere' | undefined;
+    for (const redirect of statement.Redirs) {
+      if (redirect.N !== null && redirect.N.Value !== '0') continue;
+      if (redirect.Op === '<<<' && redirect.Word) {
+        input = { script: evaluateWord(redirect.Word).literal };
+      } else if ((redirect.Op === '<<' || redirect.Op === '<<-') && redirect.Hdoc) {
+        const delimiterQuoted = redirect.Word ? evaluateWord(redirect.Word).quoted : false;
+        input = { script: evaluateWord(redirect.Hdoc, delimiterQuoted ? 'verbatim' : 'heredoc').literal };
+      } else if (redirect.Op === '<' || redirect.Op === '<>' || redirect.Op === '<&') {
+        // The last redirection of standard input wins.
+        input = 'elsewhere';
+      }
     }
+    if (input === 'elsewhere') return undefined;
+    if (input !== undefined) return input.script;
   }
-  return script;
+  return undefined;
 }
 
 function assignmentArgument(assign: Assign): string | null {
@@ -312,8 +319,9 @@ function assignmentArgument(assign: Assign): string | null {
   return value === null ? null : `${assign.Name.Value}${assign.Append ? '+=' : '='}${value}`;
 }
 
-function syntheticCommand(slot: PipelineSlot, via: string | null, redirects: ShellRedirect[], dynamic: boolean): ShellCommand {
-  return { name: '', path: '', args: [], dynamic_name: dynamic, ...slot, via, redirects };
+/** A command entry at a site with no name or words yet (as it stays for synthetic entries). */
+function blankCommand(site: Site, via: string | null, dynamic: boolean): ShellCommand {
+  return { name: '', path: '', args: [], dynamic_name: dynamic, ...site.slot, via, redirects: [...site.redirects] };
 }
 
 function abbreviate(text: string): string {

@@ -5,6 +5,7 @@
  */
 import type { CommandRun } from './command-runs.ts';
 import { scanOptions, type OptionSyntax } from './option-scanner.ts';
+import { SHELL_STDIN_VIA } from './shell-interpreters.ts';
 import type { CommandWord } from './word-literal.ts';
 
 interface WrapperSyntax {
@@ -22,6 +23,8 @@ interface WrapperSyntax {
   readonly splitOptions?: Readonly<Record<string, string>>;
   /** The operands are not a command (su: a user name and the shell's arguments). */
   readonly operandsAreNotACommand?: boolean;
+  /** Without a command it starts a shell reading standard input: always, or with these options. */
+  readonly shellWithoutCommand?: 'always' | readonly string[];
 }
 
 const WRAPPERS: Readonly<Record<string, WrapperSyntax>> = {
@@ -74,8 +77,9 @@ const WRAPPERS: Readonly<Record<string, WrapperSyntax>> = {
     },
     assignments: true,
     runsNothingWith: ['e', 'l', 'v', 'V', 'K', '--edit', '--list', '--validate', '--version', '--help', '--remove-timestamp'],
+    shellWithoutCommand: ['s', 'i', '--shell', '--login'],
   },
-  doas: { options: { valued: 'uC', flags: 'nsL' }, runsNothingWith: ['C', 'L'] },
+  doas: { options: { valued: 'uC', flags: 'nsL' }, runsNothingWith: ['C', 'L'], shellWithoutCommand: ['s'] },
   su: {
     options: {
       valued: 'cgGsw',
@@ -87,8 +91,14 @@ const WRAPPERS: Readonly<Record<string, WrapperSyntax>> = {
     },
     scriptOptions: { c: 'su -c', '--command': 'su -c', '--session-command': 'su -c' },
     operandsAreNotACommand: true,
+    shellWithoutCommand: 'always',
   },
-  chroot: { options: { longValued: ['userspec', 'groups'], longFlags: ['skip-chdir', 'help', 'version'] }, operandsBefore: 1, runsNothingWith: ['--help', '--version'] },
+  chroot: {
+    options: { longValued: ['userspec', 'groups'], longFlags: ['skip-chdir', 'help', 'version'] },
+    operandsBefore: 1,
+    runsNothingWith: ['--help', '--version'],
+    shellWithoutCommand: 'always',
+  },
   setsid: { options: { flags: 'cfw', longFlags: ['ctty', 'fork', 'wait', 'help', 'version'] }, runsNothingWith: ['--help', '--version'] },
   ionice: {
     options: { valued: 'cnpPu', flags: 't', longValued: ['class', 'classdata', 'pid', 'pgid', 'uid'], longFlags: ['ignore', 'help', 'version'] },
@@ -128,7 +138,8 @@ export function wrapperRuns(name: string, args: readonly CommandWord[]): Command
 
 function genericWrapperRuns(name: string, syntax: WrapperSyntax, args: readonly CommandWord[]): CommandRun[] {
   let operands: readonly number[];
-  let runs: CommandRun[] = [];
+  let seen: ReadonlySet<string> = new Set();
+  const runs: CommandRun[] = [];
   if (syntax.options === null) {
     const start = args[0]?.literal === '--' ? 1 : 0;
     operands = args.map((_, index) => index).slice(start);
@@ -148,8 +159,14 @@ function genericWrapperRuns(name: string, syntax: WrapperSyntax, args: readonly 
       }
     }
     operands = scan.operands;
+    seen = scan.seen;
   }
-  if (syntax.operandsAreNotACommand) return runs;
+  const withoutCommand = (): CommandRun[] => {
+    const shell = syntax.shellWithoutCommand;
+    const startsShell = shell === 'always' || (shell !== undefined && shell.some((option) => seen.has(option)));
+    return runs.length === 0 && startsShell ? [{ kind: 'stdin', via: SHELL_STDIN_VIA }] : runs;
+  };
+  if (syntax.operandsAreNotACommand) return withoutCommand();
 
   let position = syntax.operandsBefore ?? 0;
   // A skipped operand that splits into several words moves the command: timeout $T rm.
@@ -171,9 +188,8 @@ function genericWrapperRuns(name: string, syntax: WrapperSyntax, args: readonly 
     }
   }
   const start = operands[position];
-  if (start === undefined) return runs;
-  runs = [...runs, { kind: 'command', words: args.slice(start), via: name }];
-  return runs;
+  if (start === undefined) return withoutCommand();
+  return [...runs, { kind: 'command', words: args.slice(start), via: name }];
 }
 
 /** find … -exec CMD … ; (or {} +), -execdir, -ok, -okdir: each may run a command. */

@@ -23,8 +23,9 @@ export interface RegoFolderBundleSourceOptions {
 
 const WATCHED_EXTENSIONS = ['.rego', '.json', '.yaml', '.yml'];
 // Hidden entries (.git, .vscode/settings.json, editor swap files, Kubernetes ..data links) are
-// not policy; test files are for `opa test`, not for the served bundle.
-const IGNORE_PATTERNS = ['.*', '*_test.rego'];
+// not policy; test files are for `opa test`, not for the served bundle; a package's manifests
+// and dependencies are not data.
+const IGNORE_PATTERNS = ['.*', '*_test.rego', 'node_modules', 'package.json', 'package-lock.json', 'tsconfig.json'];
 const ROOT_RETRY_MS = 1_000;
 
 /**
