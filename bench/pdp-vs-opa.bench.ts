@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     const effects: string[] = [];
     for (const body of inputBodies) {
       const [fromOpa, fromPdp] = await Promise.all([post(opaUrl, body, headers), post(pdpDataUrl, body, headers)]);
-      if (JSON.stringify(fromOpa.result) !== JSON.stringify(fromPdp.result)) {
+      if (canonical(fromOpa.result) !== canonical(fromPdp.result)) {
         throw new Error(`OPA and the PDP disagree on ${body.slice(0, 200)}…\nOPA: ${JSON.stringify(fromOpa.result)}\nPDP: ${JSON.stringify(fromPdp.result)}`);
       }
       effects.push((fromPdp.result as { effect: string }).effect);
@@ -138,6 +138,15 @@ async function post(url: string, body: string, headers: Record<string, string>):
   const response = await fetch(url, { method: 'POST', body, headers });
   if (!response.ok) throw new Error(`${url} answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as { result?: unknown };
+}
+
+/** JSON with object keys sorted: OPA and the WASM SDK order keys differently. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    return `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 function opaVersion(opa: string): string {

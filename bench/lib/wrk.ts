@@ -30,18 +30,24 @@ export interface WrkRun {
  */
 export async function runWrk(options: WrkRun): Promise<WrkResult> {
   writeFileSync(options.scriptPath, luaScript(options.bodies, options.headers));
-  const { stdout } = await run('wrk', [
+  const { stdout, stderr } = await run('wrk', [
     '--latency', '-t', String(options.threads), '-c', String(options.connections), '-d', `${options.seconds}s`,
     '-s', options.scriptPath, options.url,
   ], { maxBuffer: 16 * 1024 * 1024 });
-  return parseWrk(stdout);
+  // wrk runs its defaults (GET, no body) when the script fails to load: never measure that.
+  if (/\.lua:\d+:/.test(stderr) || /\.lua:\d+:/.test(stdout)) throw new Error(`wrk could not load its script: ${stderr || stdout}`);
+  const result = parseWrk(stdout);
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`wrk saw ${result.non2xx} non-2xx answers and ${result.errors} socket errors from ${options.url}: the run measures failures, not decisions`);
+  }
+  return result;
 }
 
 function luaScript(bodies: readonly string[], headers: Record<string, string>): string {
   const quote = (text: string): string => `[==[${text}]==]`;
   return `
 local bodies = { ${bodies.map(quote).join(',\n')} }
-local headers = { ${Object.entries(headers).map(([k, v]) => `[${quote(k)}] = ${quote(v)}`).join(', ')} }
+local headers = { ${Object.entries(headers).map(([k, v]) => `[ ${quote(k)} ] = ${quote(v)}`).join(', ')} }
 local index = 0
 local path = nil
 init = function(args) path = wrk.path end
