@@ -184,9 +184,18 @@ function timeBreakdown(before: Map<string, number>, after: Map<string, number>):
     return count > 0 ? (sum / count) * 1e6 : 0;
   };
   const total = mean('portcullis_decision_duration_seconds');
+  const token = mean('portcullis_token_verification_duration_seconds');
   const enrich = mean('portcullis_enrichment_duration_seconds');
+  const roundTrip = mean('portcullis_policy_round_trip_duration_seconds');
   const evaluate = mean('portcullis_policy_eval_duration_seconds');
-  return { total_in_core: total, enrichment: enrich, policy_eval: evaluate, token_audit_and_queueing: Math.max(0, total - enrich - evaluate) };
+  return {
+    total_in_core: total,
+    token_verification: token,
+    enrichment: enrich,
+    policy_eval_in_wasm: evaluate,
+    policy_worker_queue_and_messaging: Math.max(0, roundTrip - evaluate),
+    input_build_audit_other: Math.max(0, total - token - enrich - roundTrip),
+  };
 }
 
 main().catch((error: unknown) => {

@@ -34,6 +34,7 @@ export class DecisionService {
     const { subjectVerifier, enricher, engine, audit, metrics } = this.deps;
 
     const verification = await subjectVerifier.verify(request.subject_token === '' ? undefined : request.subject_token);
+    metrics.tokenDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
     if (!verification.ok) metrics.tokenFailures.inc({ who: 'subject', code: verification.code });
 
     const enrichStarted = process.hrtime.bigint();
@@ -46,8 +47,10 @@ export class DecisionService {
     let outcome: PolicyOutcome;
     let evalMicros = 0;
     let revision = engine.revision ?? null;
+    const evalStarted = process.hrtime.bigint();
     try {
       const evaluation = await engine.evaluate(DECISION_ENTRYPOINT, JSON.stringify(input));
+      metrics.policyRoundTrip.observe(Number(process.hrtime.bigint() - evalStarted) / 1e9);
       evalMicros = evaluation.evalMicros;
       revision = evaluation.revision;
       metrics.evalDuration.observe(evalMicros / 1e6);

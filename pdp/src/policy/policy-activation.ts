@@ -52,7 +52,15 @@ export class PolicyActivation {
     try {
       const bundle = parsePolicyBundle(archive);
       if (this.verifier) await this.verifier.verify(bundle.files);
-      if (bundle.revision === this.engine.revision) return;
+      if (bundle.revision === this.engine.revision) {
+        // The serving revision again (a failed update was undone): healthy, nothing to swap.
+        if (this.status.lastError) {
+          this.status = { ...this.status, state: 'active', lastError: null };
+          this.metrics.bundleHealthy.set(1);
+          this.log(`policy bundle ${bundle.revision} confirmed again; the failed update is gone`);
+        }
+        return;
+      }
       await this.engine.load(bundle);
       const previous = this.status.revision;
       this.status = { ...this.status, state: 'active', revision: bundle.revision, activatedAt: new Date().toISOString(), lastError: null };

@@ -58,6 +58,7 @@ export class RegoFolderBundleSource implements BundleSource {
   private abort = new AbortController();
   /** Fingerprint of the sources last built, so events that changed nothing cost no build. */
   private lastBuiltFingerprint: string | undefined;
+  private lastDelivered: { fingerprint: string; archive: Buffer } | undefined;
   private outputSeq = 0;
 
   constructor(private readonly options: RegoFolderBundleSourceOptions) {
@@ -131,12 +132,18 @@ export class RegoFolderBundleSource implements BundleSource {
     if (fingerprint === this.lastBuiltFingerprint) return;
     // Recorded before building: sources that failed to build are not retried until they change.
     this.lastBuiltFingerprint = fingerprint;
+    if (this.lastDelivered?.fingerprint === fingerprint) {
+      // Sources went back to what serves now (a broken edit undone): say so, without a rebuild.
+      await this.onBundle!(this.lastDelivered.archive);
+      return;
+    }
     const revision = `sha256:${fingerprint.slice(0, 16)}`;
     const startedAt = Date.now();
     const archive = await this.runOpaBuild(revision);
     if (this.stopped) return;
     this.log(`${this.description}: built revision ${revision} in ${Date.now() - startedAt} ms`);
     await this.onBundle!(archive);
+    this.lastDelivered = { fingerprint, archive };
   }
 
   private async runOpaBuild(revision: string): Promise<Buffer> {

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { REPOSITORY_ROOT } from '../../pdp/src/config/pdp-config.ts';
+import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
+
+async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await probe();
+  while (!done(last)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    last = await probe();
+  }
+  return last;
+}
+
+describe('a policy folder is compiled on start and on change, and a broken edit keeps the last good policy', () => {
+  let pdp: TestPdp;
+  let folder: string;
+  let agent: string;
+  before(async () => {
+    folder = mkdtempSync(join(tmpdir(), 'portcullis-live-policy-'));
+    cpSync(join(REPOSITORY_ROOT, 'policies/portcullis'), join(folder, 'portcullis'), { recursive: true });
+    pdp = await startTestPdp({ PORTCULLIS_POLICY_DIR: folder });
+    agent = await pdp.token({ sub: 'agent-live', roles: ['reader'] });
+  });
+  after(async () => {
+    await pdp.close();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  const decide = async () =>
+    (await pdp.decide({ subject_token: agent, resource: { type: 'postgres', name: 'orders-db' }, action: { type: 'sql', sql: 'SELECT 1' } })).body as {
+      effect: string; policy_revision: string; reasons: { code: string }[];
+    };
+  const health = async () => (await (await fetch(`${pdp.url}/health`)).json()) as {
+    status: string; policy_revision: string; bundle: { lastError: { message: string } | null };
+  };
+
+  it('serves the compiled folder, then a data edit changes decisions live', async () => {
+    const first = await decide();
+    assert.equal(first.effect, 'allow');
+    const dataFile = join(folder, 'portcullis/data.json');
+    const data = JSON.parse(readFileSync(dataFile, 'utf8')) as { resources: Record<string, unknown> };
+    delete data.resources['orders-db'];
+    writeFileSync(dataFile, JSON.stringify(data, null, 2));
+    const changed = await eventually(decide, (decision) => decision.effect === 'deny', 'the edited data to take effect');
+    assert.ok(changed.reasons.some((reason) => reason.code === 'unknown-resource'));
+    assert.notEqual(changed.policy_revision, first.policy_revision);
+  });
+
+  it('a syntax error is reported on /health while the last good revision keeps deciding', async () => {
+    const before = await health();
+    const broken = join(folder, 'portcullis/broken.rego');
+    writeFileSync(broken, 'package portcullis.broken\n\nthis is not rego {{{\n');
+    const failed = await eventually(health, (state) => state.bundle.lastError !== null, 'the build error on /health');
+    assert.equal(failed.status, 'degraded');
+    assert.match(failed.bundle.lastError!.message, /rego_parse_error|parse error|unexpected/i);
+    assert.equal(failed.policy_revision, before.policy_revision, 'the previous revision still serves');
+    assert.equal((await decide()).policy_revision, before.policy_revision);
+
+    unlinkSync(broken);
+    const recovered = await eventually(health, (state) => state.bundle.lastError === null, 'recovery after the fix');
+    assert.equal(recovered.status, 'ok');
+  });
+});
