@@ -60,18 +60,7 @@ export function resolveKubernetesRequest(method: string, path: string, query?: K
 }
 
 function resolveSegments(method: string, segments: string[], query: Map<string, string[]>): KubernetesRequestInfo {
-  const info: KubernetesRequestInfo = {
-    is_resource_request: false,
-    verb: method.toLowerCase(),
-    api_prefix: '',
-    api_group: '',
-    api_version: '',
-    namespace: '',
-    resource: '',
-    subresource: '',
-    name: '',
-    parts: [],
-  };
+  const info: KubernetesRequestInfo = { ...unresolvable(), is_resource_request: false, verb: method.toLowerCase() };
 
   let current = segments;
   if (current.length < 3) return info;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { TokenVerifier, VerifyResult } from './token-verifier.ts';
 
 export interface CachingTokenVerifierOptions {
@@ -9,7 +10,9 @@ export interface CachingTokenVerifierOptions {
 /**
  * Remembers successful verifications so a PEP's long-lived credential and an agent's token
  * are not re-verified on every command. Entries never outlive the token's own `exp`; failures
- * are never cached, so a fixed key set or clock is picked up at once.
+ * are never cached, so a fixed key set or clock is picked up at once. A key removed from the
+ * issuer's set stops vouching for cached tokens within `maxAgeMs`. The cache is keyed by a
+ * digest, so it never holds raw tokens, and hands out frozen results shared by every caller.
  */
 export class CachingTokenVerifier implements TokenVerifier {
   private readonly entries = new Map<string, { result: VerifyResult; until: number }>();
@@ -19,10 +22,11 @@ export class CachingTokenVerifier implements TokenVerifier {
   async verify(token: string | undefined): Promise<VerifyResult> {
     if (token === undefined || token === '') return this.inner.verify(token);
     const now = Date.now();
-    const cached = this.entries.get(token);
+    const key = createHash('sha256').update(token).digest('base64url');
+    const cached = this.entries.get(key);
     if (cached && cached.until > now) return cached.result;
-    if (cached) this.entries.delete(token);
-    const result = await this.inner.verify(token);
+    if (cached) this.entries.delete(key);
+    const result = freeze(await this.inner.verify(token));
     if (result.ok) {
       const expiresAt = result.principal.exp === undefined ? Infinity : result.principal.exp * 1000;
       const until = Math.min(now + this.options.maxAgeMs, expiresAt);
@@ -32,9 +36,19 @@ export class CachingTokenVerifier implements TokenVerifier {
           const oldest = this.entries.keys().next().value;
           if (oldest !== undefined) this.entries.delete(oldest);
         }
-        this.entries.set(token, { result, until });
+        this.entries.set(key, { result, until });
       }
     }
     return result;
   }
+}
+
+function freeze(result: VerifyResult): VerifyResult {
+  if (result.ok) {
+    Object.freeze(result.principal.roles);
+    Object.freeze(result.principal.aud);
+    Object.freeze(result.principal.claims);
+    Object.freeze(result.principal);
+  }
+  return Object.freeze(result);
 }

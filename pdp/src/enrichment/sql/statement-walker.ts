@@ -21,16 +21,10 @@ import {
   type AstObject,
 } from "./ast-nodes.ts";
 import { RelationScope, ScopeStack, type RelationSource } from "./relation-scope.ts";
-import type { SqlColumnRef, SqlOperation, SqlOperationKind } from "./sql-facts.ts";
+import type { SqlColumnRef, SqlOperation, SqlOperationKind, SqlStatementFacts } from "./sql-facts.ts";
 
-export interface WalkedFacts {
-  operations: SqlOperation[];
-  tables: string[];
-  columns: SqlColumnRef[];
-  star_tables: string[];
-  functions: string[];
-  writes: boolean;
-}
+/** The facts a walk over one statement's tree collects. */
+export type WalkedFacts = Pick<SqlStatementFacts, 'operations' | 'tables' | 'columns' | 'star_tables' | 'functions' | 'writes'>;
 
 const MODIFY_KINDS: Readonly<Record<string, SqlOperationKind>> = {
   InsertStmt: "insert",
