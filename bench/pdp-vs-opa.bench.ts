@@ -100,6 +100,11 @@ async function main(): Promise<void> {
     say('full /v1/decisions path…');
     const full = await wrk(pdpDecisionsUrl, rawBodies, 'full');
     const after = await scrape(`http://127.0.0.1:${pdpPort}/metrics`);
+    say('full /v1/decisions path, a new connection per request (why PEPs keep theirs open)…');
+    const perRequest = await runWrk({
+      url: pdpDecisionsUrl, bodies: rawBodies, headers: { ...headers, Connection: 'close' },
+      connections: CONNECTIONS, threads: 1, seconds: Math.max(3, Math.round(SECONDS / 2)), scriptPath: join(work, 'close.lua'),
+    });
 
     const opaBest = median(opaRuns);
     const pdpBest = median(pdpRuns);
@@ -111,6 +116,7 @@ async function main(): Promise<void> {
       opa: opaBest,
       pdp_data_api: pdpBest,
       pdp_decisions: full,
+      pdp_decisions_connection_per_request: perRequest,
       ratio_throughput: pdpBest.requestsPerSecond / opaBest.requestsPerSecond,
       ratio_p99: pdpBest.p99Ms / opaBest.p99Ms,
       decisions_breakdown_us: breakdown,
@@ -125,8 +131,10 @@ async function main(): Promise<void> {
     console.log(row(`OPA ${opaVersion(opa)} /v1/data`, opaBest));
     console.log(row('PDP /v1/data (same input)', pdpBest));
     console.log(row('PDP /v1/decisions (full path)', full));
+    console.log(row('  … a new connection per request', perRequest));
     console.log(`\nratio PDP/OPA throughput: ${result.ratio_throughput.toFixed(2)}  (target ≥ 1.0)`);
     console.log(`ratio PDP/OPA p99:        ${result.ratio_p99.toFixed(2)}  (target ≤ 1.0)`);
+    console.log(`keep-alive vs a connection per request: ${(full.requestsPerSecond / perRequest.requestsPerSecond).toFixed(2)}× the throughput`);
     console.log(`full path, mean per decision (µs): ${Object.entries(breakdown).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
   } finally {
     await Promise.all(services.map((service) => service.stop()));

@@ -30,8 +30,13 @@ install_opa() {
   local gobin; gobin="$(mktemp -d "$cache_dir/go/bin.XXXXXX")"
   # A private module and build cache keeps the build reproducible and the cache in one place.
   GOBIN="$gobin" GOMODCACHE="${GOMODCACHE:-$cache_dir/go/mod}" GOCACHE="${GOCACHE:-$cache_dir/go/build}" \
-    GOFLAGS=-mod=mod go install -x "github.com/open-policy-agent/opa@$OPA_VERSION" 2>&1 \
-    | awk '/^(mkdir|WORK|cd|cat|EOF|#)/{next} /compile|link/{n++; if (n % 50 == 0) printf "[components] opa: %d build steps…\n", n > "/dev/stderr"; next} {print > "/dev/stderr"}'
+    GOFLAGS=-mod=mod go install "github.com/open-policy-agent/opa@$OPA_VERSION" &
+  local build=$! started=$SECONDS
+  while kill -0 "$build" 2>/dev/null; do
+    sleep 5
+    kill -0 "$build" 2>/dev/null && (( (SECONDS - started) % 15 < 5 )) && log "opa: still building ($((SECONDS - started)) s)…"
+  done
+  wait "$build" || { log "error: building opa failed (see the go output above)"; exit 1; }
   mv "$gobin/opa" "$target"
   rmdir "$gobin"
   log "opa $OPA_VERSION: installed at $target ($("$target" version | head -1))"

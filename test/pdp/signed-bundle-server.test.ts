@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { after, before, describe, it } from 'node:test';
+import { REPOSITORY_ROOT } from '../../pdp/src/config/pdp-config.ts';
+import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
+
+const opa = (): string => execFileSync('bash', [join(REPOSITORY_ROOT, 'scripts/components.sh'), 'path', 'opa'], { encoding: 'utf8' }).trim();
+
+describe('a signed bundle from a bundle server: verified, polled with ETag, a forged update refused', () => {
+  let work: string;
+  let server: Server;
+  let served: Buffer;
+  let requests: { ifNoneMatch: string | undefined }[];
+  let pdp: TestPdp;
+  let goodRevision: string;
+
+  /** Builds the starter pack with `opa build -t wasm --signing-key`, as a bundle publisher would. */
+  const buildSigned = (revision: string, privateKeyFile: string): Buffer => {
+    const source = join(work, `src-${revision}`);
+    cpSync(join(REPOSITORY_ROOT, 'policies/portcullis'), join(source, 'portcullis'), { recursive: true });
+    const output = join(work, `${revision}.tar.gz`);
+    execFileSync(opa(), ['build', '-t', 'wasm', '-O=1', '-e', 'portcullis/decision', '-r', revision, '--bundle', '--signing-key', privateKeyFile, '--signing-alg', 'ES256', '-o', output, '.'], { cwd: source });
+    return readFileSync(output);
+  };
+
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), 'portcullis-signed-'));
+    const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(join(work, 'private.pem'), keys.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(join(work, 'public.pem'), keys.publicKey.export({ type: 'spki', format: 'pem' }));
+    served = buildSigned('release-1', join(work, 'private.pem'));
+    requests = [];
+    server = createServer((request, response) => {
+      requests.push({ ifNoneMatch: request.headers['if-none-match'] });
+      const etag = `"${served.length}-${served.subarray(-16).toString('hex')}"`;
+      if (request.headers['if-none-match'] === etag) {
+        response.writeHead(304).end();
+        return;
+      }
+      response.writeHead(200, { etag, 'content-type': 'application/gzip' }).end(served);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    pdp = await startTestPdp({
+      PORTCULLIS_BUNDLE_URL: `http://127.0.0.1:${port}/bundles/portcullis.tar.gz`,
+      PORTCULLIS_BUNDLE_POLL_SECONDS: '1',
+      PORTCULLIS_BUNDLE_VERIFICATION_KEY: join(work, 'public.pem'),
+    });
+  });
+  after(async () => {
+    await pdp.close();
+    server.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  const health = async () => (await (await fetch(`${pdp.url}/health`)).json()) as { status: string; policy_revision: string; bundle: { lastError: { message: string } | null } };
+
+  it('activates the signed bundle and then polls with If-None-Match', async () => {
+    const state = await health();
+    assert.equal(state.policy_revision, 'release-1');
+    goodRevision = state.policy_revision;
+    const deadline = Date.now() + 10_000;
+    while (!requests.some((request) => request.ifNoneMatch) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(requests.some((request) => request.ifNoneMatch), 'a later poll sends the ETag back');
+  });
+
+  it('refuses a bundle whose policy was altered after signing, keeps serving the signed one, and says why', async () => {
+    // Flip one byte inside policy.wasm of a correctly signed bundle: the signature no longer covers it.
+    const tar = gunzipSync(buildSigned('release-2', join(work, 'private.pem')));
+    const wasmAt = tar.indexOf(Buffer.from('\0asm'));
+    assert.ok(wasmAt > 0);
+    tar[wasmAt + 200] = tar[wasmAt + 200]! ^ 0xff;
+    served = gzipSync(tar);
+    const deadline = Date.now() + 15_000;
+    let state = await health();
+    while (state.bundle.lastError === null && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      state = await health();
+    }
+    assert.match(state.bundle.lastError?.message ?? '', /policy\.wasm/);
+    assert.equal(state.status, 'degraded');
+    assert.equal(state.policy_revision, goodRevision);
+    const agent = await pdp.token({ sub: 'agent-signed', roles: ['reader'] });
+    const { body } = await pdp.decide({ subject_token: agent, resource: { type: 'postgres', name: 'orders-db' }, action: { type: 'sql', sql: 'SELECT 1' } });
+    assert.equal(body.effect, 'allow');
+    assert.equal(body.policy_revision, goodRevision);
+  });
+
+  it('refuses a bundle signed by another key', async () => {
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(join(work, 'other.pem'), other.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    served = buildSigned('release-3', join(work, 'other.pem'));
+    const deadline = Date.now() + 15_000;
+    let state = await health();
+    while (!/signature|verif/i.test(state.bundle.lastError?.message ?? '') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      state = await health();
+    }
+    assert.match(state.bundle.lastError?.message ?? '', /signature|verif/i);
+    assert.equal(state.policy_revision, goodRevision);
+  });
+});
