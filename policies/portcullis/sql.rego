@@ -231,6 +231,37 @@ findings contains {"effect": "allow", "code": "sql-identity-switch-allowed", "me
 	not identity.changes_need_approval
 }
 
+# --- settings that change how the server reads SQL, or what unqualified names mean ---
+
+# standard_conforming_strings, client_encoding (also SET NAMES), backslash_quote … change how
+# the server reads the text of every later statement, so the PDP's parser (which assumes the
+# defaults) would read it differently: denied to everyone, SET and RESET alike. RESET ALL and
+# DISCARD ALL (set.name "all" / "discard") only return every setting to the value the session
+# started with, which is what the parser assumes, so they stay ordinary session SETs (reads).
+findings contains {
+	"effect": "deny",
+	"code": "sql-parser-sensitive-setting",
+	"message": concat("", ["changing ", name, " would make the server read later SQL differently from the policy's parser"]),
+} if {
+	some st in statements
+	name := lower(set_name(st))
+	name in rules.parser_sensitive_settings
+}
+
+# search_path decides which schema an unqualified table or function name means: an agent that
+# sets it could make "lower(…)" or "orders" resolve to objects of its choosing. Humans keep it
+# as an ordinary session SET.
+findings contains {
+	"effect": "deny",
+	"code": "sql-setting-change-by-agent",
+	"message": concat("", ["agents may not set or reset ", name]),
+} if {
+	identity.is_agent
+	some st in statements
+	name := lower(set_name(st))
+	name in rules.agent_denied_settings
+}
+
 # --- maintenance (VACUUM, ANALYZE, CLUSTER, REINDEX, CHECKPOINT) ---
 
 findings contains {"effect": "allow", "code": "sql-maintenance-allowed", "message": "maintenance statement by an administrator"} if "maintenance" in classes
