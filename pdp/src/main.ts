@@ -1,7 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
+import { hostname } from 'node:os';
+import type { AuditSink } from './audit/audit-sink.ts';
+import { AuditTrail } from './audit/audit-trail.ts';
+import { DigestSigner, auditSigningDirectory } from './audit/digest-signer.ts';
+import { HashChain, newProducerId } from './audit/hash-chain.ts';
 import { JsonlAuditSink } from './audit/jsonl-audit-sink.ts';
+import { KafkaAuditSink } from './audit/kafka/kafka-audit-sink.ts';
 import { REPOSITORY_ROOT, type PdpConfig, type PolicySourceConfig } from './config/pdp-config.ts';
 import { DecisionService, DECISION_ENTRYPOINT } from './decisions/decision-service.ts';
 import { ActionEnricher } from './enrichment/action-enricher.ts';
@@ -20,6 +26,9 @@ import { RegoFolderBundleSource } from './policy/bundle-sources/rego-folder-bund
 import { OpaWasmEngine } from './policy/opa-wasm-engine.ts';
 import { PolicyActivation } from './policy/policy-activation.ts';
 import { readFileSync } from 'node:fs';
+
+/** Stamped into every audit record's OCSF metadata. */
+export const PRODUCT_VERSION = '0.1.0';
 
 export interface RunningPdp {
   readonly url: string;
@@ -69,7 +78,14 @@ export async function startPdp(config: PdpConfig, log: (message: string) => void
     ? createBundleVerifier({ publicKeyPem: readFileSync(config.policy.verificationKeyFile, 'utf8') })
     : undefined;
   const activation = new PolicyActivation(bundleSource(config.policy.source, config.stateDir, log), engine, bundleVerifier, metrics, log);
-  const audit = new JsonlAuditSink(config.audit);
+  const audit = new AuditTrail({
+    sink: auditSink(config, log),
+    chain: new HashChain(newProducerId(hostname())),
+    digests: new DigestSigner({ directory: auditSigningDirectory(config.stateDir) }),
+    product: { version: PRODUCT_VERSION },
+    digestIntervalMs: config.audit.digestIntervalMs,
+    log,
+  });
   const enricher = await ActionEnricher.create();
   const decisions = new DecisionService({ subjectVerifier: verifier, enricher, engine, audit, metrics });
 
@@ -85,7 +101,7 @@ export async function startPdp(config: PdpConfig, log: (message: string) => void
     maxBodyBytes: config.http.maxBodyBytes, dataApiAuth: config.http.dataApiAuth, log, startedAt,
   });
   const { server, url } = await listen(app, config.host, config.port);
-  log(`listening on ${url} (policy workers: ${config.policy.workers}, audit: ${config.audit.directory})`);
+  log(`listening on ${url} (policy workers: ${config.policy.workers}, audit: ${audit.health().sink}, producer ${audit.producerId})`);
 
   return {
     url, server, activation, devIssuer,
@@ -100,6 +116,22 @@ export async function startPdp(config: PdpConfig, log: (message: string) => void
       await engine.close();
     },
   };
+}
+
+function auditSink(config: PdpConfig, log: (message: string) => void): AuditSink {
+  const kafka = config.audit.kafka;
+  if (!kafka) return new JsonlAuditSink(config.audit);
+  return new KafkaAuditSink({
+    brokers: kafka.brokers,
+    clientId: `portcullis-pdp-${hostname()}`,
+    topicPrefix: kafka.topicPrefix,
+    partitions: kafka.partitions,
+    replicationFactor: kafka.replicationFactor,
+    spoolDirectory: join(config.audit.directory, 'kafka-spool'),
+    maxSpoolBytes: kafka.maxSpoolBytes,
+    overflow: config.audit.overflow,
+    log,
+  });
 }
 
 function bundleSource(source: PolicySourceConfig, stateDir: string, log: (message: string) => void): BundleSource {

@@ -385,3 +385,432 @@ interpreter(name) if {
 	some prefix in rules.interpreter_prefixes
 	startswith(name, prefix)
 }
+
+interpreter(name) if interpreter_spec(name)
+
+# --- code an interpreter reads from a pipe, standard input or a file descriptor ---
+#
+# "cat x | bash", "echo … | base64 -d | sh", "python3" alone, "bash /dev/stdin", ". /proc/self/fd/0":
+# the program is whatever arrives on a descriptor, which the policy never sees (unlike a script
+# file already on the host, which stays an ordinary change). The option syntax of each
+# interpreter family is in data (shell_rules.program_interpreters): which flags carry inline code
+# (-c, -e), name the program another way (-m, -f) or make it exit without running one
+# (--version), which take a value, and which read standard input anyway (-s, -i).
+
+# Every interpreter command with where its program comes from, worked out once per decision.
+interpreter_runs := [run |
+	some cmd in commands
+	spec := interpreter_spec(cmd.name)
+	run := object.union(program_facts(cmd.args, spec), {"cmd": cmd})
+]
+
+findings contains {
+	"effect": "deny",
+	"code": hidden_code_code(run.cmd),
+	"message": hidden_code_message(run.cmd),
+} if {
+	some run in interpreter_runs
+	run.source == "stdin"
+	not stdin_visible(run.cmd)
+}
+
+findings contains {
+	"effect": "deny",
+	"code": hidden_code_code(run.cmd),
+	"message": hidden_code_message(run.cmd),
+} if {
+	some run in interpreter_runs
+	run.source == "descriptor"
+}
+
+# The program (inline code, module, script) of any interpreter, not only shells, built at run
+# time: "python3 <(curl …)", "perl -e \"$CODE\"", "php -f \"$F\"".
+findings contains {
+	"effect": "deny",
+	"code": "shell-dynamic-code",
+	"message": concat("", [run.cmd.name, " would run code only known at run time"]),
+} if {
+	some run in interpreter_runs
+	run.source == "dynamic"
+}
+
+# xargs -I{} sh -c '{}' / xargs -I% python3 %: the input lines become the code or the script.
+findings contains {
+	"effect": "deny",
+	"code": hidden_code_code(run.cmd),
+	"message": concat("", ["xargs would put its input into the program ", run.cmd.name, " runs"]),
+} if {
+	some run in interpreter_runs
+	run.cmd.via == rules.xargs.name
+	some token in xargs_replace_strings[[run.cmd.pipeline, run.cmd.pipeline_position]]
+	some word in run.words
+	is_string(word)
+	contains(word, token)
+}
+
+# sudo -s, su, doas -s, chroot DIR without a command start a shell that reads standard input:
+# in a pipeline that is the pipe. (Alone, sudo/su/doas need approval anyway; chroot does not.)
+findings contains {
+	"effect": "deny",
+	"code": "shell-code-from-pipe",
+	"message": concat("", [cmd.name, " would start a shell running code fed to it through a pipe"]),
+} if {
+	some cmd in commands
+	not cmd.pipeline_position == 0
+	starts_shell_on_stdin(cmd)
+}
+
+findings contains {
+	"effect": "deny",
+	"code": "shell-code-from-stdin",
+	"message": concat("", [cmd.name, " would start a shell running code read from standard input"]),
+} if {
+	some cmd in commands
+	cmd.pipeline_position == 0
+	not cmd.name in rules.privilege_commands
+	starts_shell_on_stdin(cmd)
+	not stdin_visible(cmd)
+}
+
+hidden_code_code(cmd) := "shell-code-from-pipe" if {
+	cmd.pipeline_position > 0
+} else := "shell-code-from-stdin"
+
+hidden_code_message(cmd) := concat("", [cmd.name, " would run code fed to it through a pipe, which the policy cannot see"]) if {
+	cmd.pipeline_position > 0
+} else := concat("", [cmd.name, " would run code read from standard input or a file descriptor, which the policy cannot see"])
+
+# The family spec of an interpreter (the first that names it), undefined for other commands. A
+# name prefix matches the prefix followed by a version only: python3, python3.12, perl5.36.
+interpreter_spec(name) := specs[0] if {
+	is_string(name)
+	specs := [s | some s in rules.program_interpreters; interpreter_named(s, name)]
+	count(specs) > 0
+}
+
+interpreter_named(spec, name) if name in spec_list(spec, "names")
+
+interpreter_named(spec, name) if {
+	some prefix in spec_list(spec, "name_prefixes")
+	startswith(name, prefix)
+	trim_right(substring(name, count(prefix), -1), "0123456789.") == ""
+}
+
+spec_list(spec, key) := object.get(spec, key, [])
+
+listed(value, spec, key) := count([1 | value in spec_list(spec, key)]) > 0
+
+# Where the program comes from ("source"), and the words that are or name it ("words"):
+#   "dynamic"    built at run time, or arguments that cannot be read
+#   "descriptor" a script operand that is /dev/stdin, /dev/fd/N, /proc/self/fd/0, /dev/tty …
+#   "stdin"      no program given, "-", -s, an interactive flag, or a code flag without its code
+#   "visible"    inline code, a module, a script file, or no program at all (--version)
+program_facts(args, spec) := {"source": program_source(facts, spec), "words": facts.words} if {
+	is_array(args)
+	infos := [word_info(w, spec) | some w in args]
+	operand := first_operand(args, infos)
+	has_operand := operand < count(args)
+	region := [i | some i, info in infos; i < operand; info.option == true]
+	code_values := [v | some i in region; infos[i].kind == "code"; v := option_value(args, infos[i], i)]
+	program_values := [v | some i in region; infos[i].kind == "program"; v := option_value(args, infos[i], i)]
+	shell_code := count([i | some i in region; infos[i].shell_code == true]) > 0
+	exits := count([i | some i in region; infos[i].exit == true]) > 0
+	inline := count([1 | shell_code == true]) + count(code_values) + count(program_values) + count([1 | exits == true]) > 0
+	operand_words := [args[operand] | has_operand == true; some ok in [shell_code, inline == false]; ok == true]
+	facts := {
+		"has_operand": has_operand,
+		"operand": array.slice(args, operand, operand + 1),
+		"inline": inline,
+		"exit": exits,
+		"stdin_flag": count([i | some i in region; infos[i].stdin == true]) > 0,
+		"interactive": count([i | some i in region; infos[i].interactive == true]) > 0,
+		"code_missing": count([1 | some v in code_values; v.present == false]) + count([1 | shell_code == true; has_operand == false]) > 0,
+		"words": {v.value | some v in array.concat(code_values, program_values); v.present == true} | {w | some w in operand_words},
+	}
+} else := {"source": "dynamic", "words": set()}
+
+program_source(facts, spec) := "dynamic" if {
+	null in facts.words
+} else := "descriptor" if {
+	facts.inline == false
+	some operand in facts.operand
+	descriptor_path(operand)
+} else := "stdin" if {
+	reads_stdin(facts, spec)
+} else := "visible"
+
+reads_stdin(facts, spec) if {
+	facts.inline == false
+	facts.has_operand == false
+	not object.get(spec, "operand_required", false) == true
+}
+
+reads_stdin(facts, _) if {
+	facts.inline == false
+	facts.operand == ["-"]
+}
+
+reads_stdin(facts, _) if {
+	facts.inline == false
+	facts.stdin_flag == true
+}
+
+reads_stdin(facts, _) if {
+	facts.interactive == true
+	facts.exit == false
+}
+
+# "xargs sh -c": xargs appends the code from its input.
+reads_stdin(facts, _) if facts.code_missing == true
+
+# --- interpreter option syntax ---
+#
+# getopt style: in "-Bc CODE" or "-cCODE" the first letter that takes a value takes the rest of
+# the word, or the next word when it is the last letter. Shell style: -c is a plain flag (the code
+# is the first operand), -o/-O take the next word, and +o options exist too.
+
+shell_style(spec) if object.get(spec, "style", "") == "shell"
+
+option_word("--", _)
+
+option_word(w, _) if {
+	is_string(w)
+	startswith(w, "-")
+	count(w) > 1
+}
+
+option_word(w, spec) if {
+	shell_style(spec)
+	is_string(w)
+	startswith(w, "+")
+	count(w) > 1
+}
+
+long_option(w) if {
+	startswith(w, "--")
+	count(w) > 2
+}
+
+long_name(w) := split(w, "=")[0]
+
+# What one word is: {"option": false} for an operand, else the option's facts: kind of value it
+# takes ("code", "program", "valued", "attached" or ""), whether that value is the next word,
+# the value when attached, and the flags it sets.
+word_info(w, spec) := {"option": false} if {
+	not option_word(w, spec)
+} else := {"option": true, "kind": "", "next": false, "attached": null, "shell_code": false, "exit": false, "stdin": false, "interactive": false} if {
+	w == "--"
+} else := long_info(w, spec) if {
+	long_option(w)
+} else := shell_cluster_info(w, spec) if {
+	shell_style(spec)
+} else := getopt_cluster_info(w, spec)
+
+long_info(w, spec) := {
+	"option": true,
+	"kind": kind,
+	"next": count([1 | kind != ""; not contains(w, "=")]) > 0,
+	"attached": attached,
+	"shell_code": false,
+	"exit": listed(name, spec, "long_exit_flags"),
+	"stdin": listed(name, spec, "long_stdin_flags"),
+	"interactive": listed(name, spec, "long_interactive_flags"),
+} if {
+	name := long_name(w)
+	kind := long_kind(name, spec)
+	attached := after_equals(w)
+}
+
+long_kind(name, spec) := "code" if {
+	listed(name, spec, "long_code_flags")
+} else := "program" if {
+	listed(name, spec, "long_program_flags")
+} else := "valued" if {
+	listed(name, spec, "long_valued_flags")
+} else := ""
+
+after_equals(w) := substring(w, indexof(w, "=") + 1, -1) if contains(w, "=") else := null
+
+shell_cluster_info(w, spec) := {
+	"option": true,
+	"kind": "",
+	"next": has_letter(letters, spec, "valued_flags", count(letters)),
+	"attached": null,
+	"shell_code": dash_and(w, has_letter(letters, spec, "code_flags", count(letters))),
+	"exit": dash_and(w, has_letter(letters, spec, "exit_flags", count(letters))),
+	"stdin": dash_and(w, has_letter(letters, spec, "stdin_flags", count(letters))),
+	"interactive": dash_and(w, has_letter(letters, spec, "interactive_flags", count(letters))),
+} if {
+	letters := substring(w, 1, -1)
+}
+
+dash_and(w, flag) := count([1 | startswith(w, "-"); flag == true]) > 0
+
+getopt_cluster_info(w, spec) := {
+	"option": true,
+	"kind": kind,
+	"next": count([1 | kind != ""; k == count(letters) - 1; kind != "attached"]) > 0,
+	"attached": attached,
+	"shell_code": false,
+	"exit": has_letter(letters, spec, "exit_flags", k),
+	"stdin": has_letter(letters, spec, "stdin_flags", k),
+	"interactive": has_letter(letters, spec, "interactive_flags", k),
+} if {
+	letters := substring(w, 1, -1)
+	k := value_letter_index(letters, spec)
+	kind := letter_kind(substring(letters, k, 1), spec)
+	attached := attached_value(letters, k)
+}
+
+# Index of the first letter that takes a value; count(letters) when none does.
+value_letter_index(letters, spec) := min(found) if {
+	found := {i |
+		some key in ["code_flags", "program_flags", "valued_flags", "attached_flags"]
+		some x in spec_list(spec, key)
+		i := indexof(letters, x)
+		i >= 0
+	}
+	count(found) > 0
+} else := count(letters)
+
+letter_kind(letter, spec) := "" if {
+	letter == ""
+} else := "code" if {
+	listed(letter, spec, "code_flags")
+} else := "program" if {
+	listed(letter, spec, "program_flags")
+} else := "attached" if {
+	listed(letter, spec, "attached_flags")
+} else := "valued" if {
+	listed(letter, spec, "valued_flags")
+} else := ""
+
+attached_value(letters, k) := substring(letters, k + 1, -1) if k < count(letters) - 1 else := null
+
+# A letter of the list key at or before index limit.
+has_letter(letters, spec, key, limit) := count([1 |
+	some x in spec_list(spec, key)
+	i := indexof(letters, x)
+	i >= 0
+	i <= limit
+]) > 0
+
+# The first operand (the script, or a shell's -c code): the first word that is neither an option
+# nor an option's value, or the word after "--"; count(args) when there is none.
+first_operand(args, infos) := min(candidates) if {
+	plain := {j | some j, info in infos; info.option == false; not consumed(infos, j)}
+	after_dashdash := {k | some d, w in args; w == "--"; k := d + 1; k < count(args)}
+	candidates := plain | after_dashdash
+	count(candidates) > 0
+} else := count(args)
+
+consumed(infos, j) if {
+	j > 0
+	infos[j - 1].next == true
+}
+
+# {"present": true, "value": word} or {"present": false} when the option is the last word.
+option_value(args, info, i) := {"present": true, "value": info.attached} if {
+	is_string(info.attached)
+} else := {"present": true, "value": args[i + 1]} if {
+	i + 1 < count(args)
+} else := {"present": false}
+
+# /dev/stdin, /dev/fd/0, /proc/self/fd/0, /dev/tty …, after dropping empty and "." segments.
+descriptor_path(path) if {
+	is_string(path)
+	normalized := concat("/", [s | some s in split(path, "/"); s != ""; s != "."])
+	some pattern in rules.descriptor_path_patterns
+	regex.match(pattern, normalized)
+}
+
+# --- standard input ---
+
+# At the head of a pipeline (or alone), standard input is the session's unless every redirection
+# of it is a here-document or here-string (the PDP follows those into shells; for other
+# interpreters the text is in the command) or a file. Past the head it is the pipe: a
+# redirection there may belong to an enclosing command, so it does not count.
+stdin_visible(cmd) if {
+	cmd.pipeline_position == 0
+	redirects := [r | some r in fields.field(cmd, "redirects"); stdin_redirect(r)]
+	count(redirects) > 0
+	every r in redirects {
+		visible_input(r)
+	}
+}
+
+stdin_redirect(r) if regex.match(`^0?(<|<>|<&|<<|<<-|<<<)$`, fields.text(r, "op"))
+
+visible_input(r) if {
+	regex.match(`^0?(<<|<<-|<<<)$`, r.op)
+	is_string(r.target)
+}
+
+visible_input(r) if {
+	regex.match(`^0?(<|<>)$`, r.op)
+	is_string(r.target)
+	not descriptor_path(r.target)
+}
+
+# --- shells started by wrappers, and xargs ---
+
+starts_shell_on_stdin(cmd) if {
+	wrapper := rules.shell_starting_wrappers[cmd.name]
+	is_array(cmd.args)
+	not runs_a_visible_command(cmd, wrapper)
+	not "--help" in cmd.args
+	not "--version" in cmd.args
+}
+
+# The PDP lists the command a wrapper runs at the wrapper's place with via = its name.
+wrapped_slots := {[c.pipeline, c.pipeline_position, c.via] | some c in commands; is_string(c.via)}
+
+runs_a_visible_command(cmd, _) if wrapped_slots[[cmd.pipeline, cmd.pipeline_position, cmd.name]]
+
+# su -c CMD: the PDP follows the string with via "su -c".
+runs_a_visible_command(cmd, wrapper) if {
+	some a in cmd.args
+	is_string(a)
+	startswith(a, "-")
+	not startswith(a, "--")
+	some x in spec_list(wrapper, "code_flags")
+	contains(a, x)
+}
+
+runs_a_visible_command(cmd, wrapper) if {
+	some a in cmd.args
+	is_string(a)
+	long_option(a)
+	long_name(a) in spec_list(wrapper, "long_code_flags")
+}
+
+# [pipeline, position] → the R of every xargs -I R / -IR / -i[R] / --replace[=R] (default "{}")
+# there.
+xargs_replace_strings[[feeder.pipeline, feeder.pipeline_position]] contains token if {
+	some feeder in commands
+	feeder.name == rules.xargs.name
+	is_array(feeder.args)
+	some i, a in feeder.args
+	is_string(a)
+	startswith(a, "-")
+	some token in xargs_replace_string(feeder.args, i, a)
+	token != ""
+}
+
+xargs_short(letter, tail) := concat("", ["^-[", rules.xargs.boolean_flags, "]*", letter, tail])
+
+xargs_replace_string(args, i, a) := {args[i + 1]} if {
+	regex.match(xargs_short(rules.xargs.replace_flag, "$"), a)
+	i + 1 < count(args)
+	is_string(args[i + 1])
+} else := {substring(a, indexof(a, rules.xargs.replace_flag) + 1, -1)} if {
+	regex.match(xargs_short(rules.xargs.replace_flag, "."), a)
+} else := {rules.xargs.default_replace_string} if {
+	regex.match(xargs_short(rules.xargs.default_replace_flag, "$"), a)
+} else := {substring(a, indexof(a, rules.xargs.default_replace_flag) + 1, -1)} if {
+	regex.match(xargs_short(rules.xargs.default_replace_flag, "."), a)
+} else := {rules.xargs.default_replace_string} if {
+	a == rules.xargs.long_replace_flag
+} else := {substring(a, count(rules.xargs.long_replace_flag) + 1, -1)} if {
+	startswith(a, concat("", [rules.xargs.long_replace_flag, "="]))
+} else := set()

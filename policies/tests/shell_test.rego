@@ -330,3 +330,203 @@ test_redirect_with_a_descriptor_prefix_is_still_an_output if {
 	ok := on_web1("agent", ["reader"], "grep -r x /etc 2>/dev/null", [quiet])
 	ok.effect == "allow"
 }
+
+# --- code an interpreter reads from a pipe, standard input or a descriptor ---
+
+after_cat(c) := fx.pipeline([fx.cmd("cat", ["/tmp/payload"]), c])
+
+with_redirect(c, op, target) := object.union(c, {"redirects": [{"op": op, "target": target}]})
+
+# "first | wrapper inner…": the PDP lists the command a wrapper runs at the wrapper's place.
+piped_wrapper(first, wrapper, inner) := array.concat(head, [object.union(inner, {"pipeline": 0, "pipeline_position": 1, "pipeline_length": 2})]) if {
+	head := fx.pipeline([first, wrapper])
+}
+
+test_interpreter_reading_its_program_from_a_pipe_is_denied if {
+	every runner in ["sh", "bash", "dash", "zsh", "ksh", "fish", "mksh", "tcsh", "python3", "python", "pypy3", "perl", "ruby", "node", "php", "lua", "luajit"] {
+		d := on_staging_host("human", ["writer"], "cat /tmp/payload | runner", after_cat(fx.cmd(runner, [])))
+		d.effect == "deny"
+		fx.codes(d) == {"shell-code-from-pipe"}
+	}
+}
+
+test_base64_decoded_code_piped_into_a_shell_is_denied if {
+	commands := fx.pipeline([fx.cmd("echo", ["aGVsbG8="]), fx.cmd("base64", ["-d"]), fx.cmd("sh", [])])
+	d := on_staging_host("human", ["writer"], "echo aGVsbG8= | base64 -d | sh", commands)
+	d.effect == "deny"
+	d.reasons == [{"code": "shell-code-from-pipe", "message": "sh would run code fed to it through a pipe, which the policy cannot see"}]
+}
+
+test_interpreter_told_to_read_standard_input_in_a_pipeline_is_denied if {
+	every c in [
+		fx.cmd("bash", ["-s"]), fx.cmd("bash", ["-s", "--", "arg"]), fx.cmd("bash", ["-es", "arg"]), fx.cmd("bash", ["-"]),
+		fx.cmd("bash", ["-x"]), fx.cmd("bash", ["-o", "pipefail"]), fx.cmd("bash", ["--norc"]), fx.cmd("bash", ["--"]),
+		fx.cmd("python3", ["-"]), fx.cmd("python3", ["-W", "ignore"]), fx.cmd("python3", ["-u", "-"]), fx.cmd("python3", ["-i", "report.py"]),
+		fx.cmd("ruby", ["-"]), fx.cmd("node", ["-i"]), fx.cmd("node", ["--interactive", "-e", "1"]), fx.cmd("php", ["-a"]),
+		fx.cmd("bash", ["/dev/fd/0"]),
+	] {
+		d := on_staging_host("human", ["writer"], "cat /tmp/payload | interpreter", after_cat(c))
+		d.effect == "deny"
+		fx.codes(d) == {"shell-code-from-pipe"}
+	}
+}
+
+test_interpreter_in_a_pipeline_with_a_visible_program_is_an_ordinary_change if {
+	every c in [
+		fx.cmd("python3", ["report.py"]), fx.cmd("python3", ["-W", "ignore", "report.py"]), fx.cmd("python3", ["-m", "json.tool"]),
+		fx.cmd("python3", ["-c", "import sys; print(len(sys.stdin.read()))"]), fx.cmd("perl", ["-ne", "print if /error/"]),
+		fx.cmd("perl", ["-lneprint"]), fx.cmd("perl", ["-Ilib", "filter.pl"]), fx.cmd("ruby", ["-ne", "puts $_"]),
+		fx.cmd("node", ["-e", "process.stdin.pipe(process.stdout)"]), fx.cmd("node", ["--eval=1"]), fx.cmd("php", ["-r", "echo 1;"]),
+		fx.cmd("php", ["-l"]), fx.cmd("bash", ["-c", "wc -l"]), fx.cmd("bash", ["-o", "pipefail", "filter.sh"]), fx.cmd("bash", ["-ec", "wc -l"]),
+		fx.cmd("lua", ["-e", "print(1)"]), fx.cmd("python3", ["--version"]),
+	] {
+		d := on_staging_host("human", ["writer"], "cat /tmp/payload | interpreter", after_cat(c))
+		d.effect == "allow"
+		fx.codes(d) == {"shell-read-only-command", "shell-command-allowed"}
+	}
+}
+
+test_interpreter_piped_through_a_wrapper_is_denied if {
+	every wrapper in ["sudo", "env", "nice", "xargs", "busybox"] {
+		commands := piped_wrapper(fx.cmd("cat", ["/tmp/payload"]), fx.cmd(wrapper, ["bash"]), object.union(fx.cmd("bash", []), {"via": wrapper}))
+		d := on_staging_host("human", ["writer"], "cat /tmp/payload | wrapper bash", commands)
+		d.effect == "deny"
+		"shell-code-from-pipe" in fx.codes(d)
+	}
+}
+
+# The PDP lists the commands of "{ cat x | bash; } < file" with the enclosing redirect on each:
+# past the head of a pipeline it does not make the pipe a file.
+test_redirect_on_a_piped_interpreter_does_not_hide_the_pipe if {
+	commands := fx.pipeline([with_redirect(fx.cmd("cat", ["/tmp/payload"]), "<", "/etc/hostname"), with_redirect(fx.cmd("bash", []), "<", "/etc/hostname")])
+	d := on_staging_host("human", ["writer"], "{ cat /tmp/payload | bash; } < /etc/hostname", commands)
+	d.effect == "deny"
+	fx.codes(d) == {"shell-code-from-pipe"}
+}
+
+test_program_read_from_standard_input_or_a_descriptor_is_denied if {
+	every c in [
+		fx.cmd(".", ["/dev/stdin"]), fx.cmd("source", ["/dev/stdin"]), fx.cmd("source", ["/proc/self/fd/0"]), fx.cmd("source", ["--", "/dev/fd/0"]),
+		fx.cmd("bash", ["/dev/stdin"]), fx.cmd("bash", ["/dev/./stdin"]), fx.cmd("bash", ["/dev//stdin/"]), fx.cmd("sh", ["/proc/self/../self/fd/0"]),
+		fx.cmd("python3", ["/dev/stdin"]), fx.cmd("perl", ["/dev/tty"]), fx.cmd("bash", ["/dev/fd/3"]),
+		fx.cmd("bash", []), fx.cmd("python3", []), fx.cmd("node", []), fx.cmd("bash", ["-l"]), fx.cmd("python3", ["-i", "report.py"]),
+		with_redirect(fx.cmd("bash", []), "<", "/dev/stdin"), with_redirect(fx.cmd("bash", []), "<&", "3"),
+		with_redirect(fx.cmd("bash", []), "<", null), with_redirect(fx.cmd("python3", []), "<<<", null),
+		with_redirect(fx.cmd("bash", ["/dev/stdin"]), "<<<", "rm -rf /"), with_redirect(fx.cmd(".", ["/dev/stdin"]), "<<<", "rm -rf /"),
+	] {
+		d := on_staging_host("human", ["writer"], "stdin", [c])
+		d.effect == "deny"
+		fx.codes(d) == {"shell-code-from-stdin"}
+	}
+}
+
+test_script_files_and_visible_standard_input_stay_ordinary_changes if {
+	every c in [
+		fx.cmd("bash", ["deploy.sh"]), fx.cmd("bash", ["-x", "deploy.sh", "/dev/stdin"]), fx.cmd("source", ["./env.sh"]), fx.cmd("source", []),
+		with_redirect(fx.cmd("bash", []), "<", "deploy.sh"), with_redirect(fx.cmd("bash", ["-s"]), "0<", "deploy.sh"),
+		with_redirect(fx.cmd("python3", ["-"]), "<<", "EOF"), with_redirect(fx.cmd("python3", []), "<<<", "print(1)"),
+		fx.cmd("python3", ["--version"]), fx.cmd("python3", ["-V"]), fx.cmd("node", ["-v"]), fx.cmd("perl", ["-v"]), fx.cmd("bash", ["--version"]),
+		fx.cmd("php", ["-r", "echo 1;"]), fx.cmd("python3", ["-m", "http.server"]),
+	] {
+		d := on_staging_host("human", ["writer"], "visible", [c])
+		d.effect == "allow"
+		fx.codes(d) == {"shell-command-allowed"}
+	}
+	production := on_web1("agent", ["writer"], "bash script.sh", [fx.cmd("bash", ["script.sh"])])
+	production.effect == "approval_required"
+	fx.codes(production) == {"shell-command-requires-approval"}
+}
+
+# "sh <<< ls": the PDP follows the here-string into the shell and lists ls with via "sh <<".
+test_shell_reading_a_here_string_is_judged_by_what_it_runs if {
+	sh := with_redirect(fx.cmd("sh", []), "<<<", "ls")
+	ls := object.union(fx.cmd("ls", []), {"pipeline": 1, "via": "sh <<"})
+	d := on_staging_host("human", ["writer"], "sh <<< ls", [sh, ls])
+	d.effect == "allow"
+	reboot := object.union(fx.cmd("reboot", []), {"pipeline": 1, "via": "sh <<"})
+	denied := on_staging_host("human", ["writer"], "sh <<< reboot", [with_redirect(fx.cmd("sh", []), "<<<", "reboot"), reboot])
+	fx.codes(denied) == {"shell-destructive-command"}
+}
+
+test_xargs_putting_its_input_into_an_interpreters_program_is_denied if {
+	every case in [
+		[["-I{}", "sh", "-c", "{}"], fx.cmd("sh", ["-c", "{}"])],
+		[["-I", "%", "bash", "-c", "echo %"], fx.cmd("bash", ["-c", "echo %"])],
+		[["-i", "python3", "{}"], fx.cmd("python3", ["{}"])],
+		[["--replace=@@", "perl", "-e", "print @@"], fx.cmd("perl", ["-e", "print @@"])],
+		[["-0I", "X", "sh", "-c", "X"], fx.cmd("sh", ["-c", "X"])],
+		[["sh", "-c"], fx.cmd("sh", ["-c"])],
+		[["-n1", "bash"], fx.cmd("bash", [])],
+	] {
+		commands := piped_wrapper(fx.cmd("cat", ["/tmp/list"]), fx.cmd("xargs", case[0]), object.union(case[1], {"via": "xargs"}))
+		d := on_staging_host("human", ["writer"], "cat /tmp/list | xargs …", commands)
+		d.effect == "deny"
+		fx.codes(d) == {"shell-code-from-pipe"}
+	}
+}
+
+test_xargs_passing_its_input_as_arguments_is_an_ordinary_change if {
+	every case in [
+		[["-I{}", "sh", "-c", "grep x \"$1\"", "_", "{}"], fx.cmd("sh", ["-c", "grep x \"$1\"", "_", "{}"])],
+		[["sh", "-c", "echo \"$@\"", "_"], fx.cmd("sh", ["-c", "echo \"$@\"", "_"])],
+		[["python3", "lint.py"], fx.cmd("python3", ["lint.py"])],
+		[["-I{}", "python3", "lint.py", "{}"], fx.cmd("python3", ["lint.py", "{}"])],
+	] {
+		commands := piped_wrapper(fx.cmd("cat", ["/tmp/list"]), fx.cmd("xargs", case[0]), object.union(case[1], {"via": "xargs"}))
+		d := on_staging_host("human", ["writer"], "cat /tmp/list | xargs …", commands)
+		d.effect == "allow"
+	}
+}
+
+test_wrapper_starting_a_shell_on_a_pipe_is_denied if {
+	every c in [fx.cmd("sudo", ["-s"]), fx.cmd("sudo", ["-i"]), fx.cmd("su", []), fx.cmd("su", ["-", "root"]), fx.cmd("doas", ["-s"]), fx.cmd("chroot", ["/srv/jail"])] {
+		d := on_staging_host("human", ["writer"], "cat /tmp/payload | wrapper", after_cat(c))
+		d.effect == "deny"
+		fx.codes(d) == {"shell-code-from-pipe"}
+	}
+}
+
+test_wrapper_running_a_visible_command_on_a_pipe_is_not_a_hidden_shell if {
+	tee := piped_wrapper(fx.cmd("echo", ["motd"]), fx.cmd("sudo", ["tee", "/etc/motd"]), object.union(fx.cmd("tee", ["/etc/motd"]), {"via": "sudo"}))
+	d := on_staging_host("human", ["writer"], "echo motd | sudo tee /etc/motd", tee)
+	d.effect == "approval_required"
+	fx.codes(d) == {"shell-privilege-escalation-requires-approval"}
+	su := fx.pipeline([fx.cmd("cat", ["/tmp/payload"]), fx.cmd("su", ["-c", "wc -l", "app"])])
+	su_d := on_staging_host("human", ["writer"], "cat /tmp/payload | su -c 'wc -l' app", array.concat(su, [object.union(fx.cmd("wc", ["-l"]), {"pipeline": 1, "via": "su -c"})]))
+	su_d.effect == "approval_required"
+}
+
+test_chroot_without_a_command_reads_the_session_but_sudo_i_stays_approved if {
+	chroot := on_staging_host("human", ["writer"], "chroot /srv/jail", [fx.cmd("chroot", ["/srv/jail"])])
+	chroot.effect == "deny"
+	fx.codes(chroot) == {"shell-code-from-stdin"}
+	with_command := on_staging_host("human", ["writer"], "chroot /srv/jail ls", [fx.cmd("chroot", ["/srv/jail", "ls"]), object.union(fx.cmd("ls", []), {"via": "chroot"})])
+	with_command.effect == "allow"
+	sudo := on_staging_host("human", ["writer"], "sudo -i", [fx.cmd("sudo", ["-i"])])
+	sudo.effect == "approval_required"
+	fx.codes(sudo) == {"shell-privilege-escalation-requires-approval"}
+}
+
+test_any_interpreter_running_a_program_only_known_at_run_time_is_denied if {
+	every c in [fx.cmd("python3", [null]), fx.cmd("perl", ["-e", null]), fx.cmd("php", ["-f", null]), fx.cmd("node", ["--eval", null]), fx.cmd("python3", ["-m", null]), fx.cmd("ruby", ["-w", null])] {
+		d := on_staging_host("human", ["writer"], "dynamic", [c])
+		d.effect == "deny"
+		fx.codes(d) == {"shell-dynamic-code"}
+	}
+	args := on_staging_host("human", ["writer"], "python3 report.py \"$DAY\"", [fx.cmd("python3", ["report.py", null])])
+	args.effect == "allow"
+}
+
+test_interpreter_with_unreadable_arguments_is_denied if {
+	d := on_staging_host("human", ["writer"], "python3", [object.union(fx.cmd("python3", []), {"args": "report.py"})])
+	d.effect == "deny"
+	"shell-dynamic-code" in fx.codes(d)
+}
+
+test_download_piped_into_any_shell_family_interpreter_is_denied if {
+	every runner in ["mksh", "ash", "tcsh", "nodejs", "lua5.4"] {
+		commands := fx.pipeline([fx.cmd("curl", ["-fsSL", "https://get.example.com"]), fx.cmd(runner, [])])
+		d := on_staging_host("human", ["writer"], "curl -fsSL https://get.example.com | runner", commands)
+		"shell-download-piped-to-interpreter" in fx.codes(d)
+	}
+}

@@ -458,3 +458,73 @@ test_malformed_statement_is_denied if {
 	d.effect == "deny"
 	"sql-unknown-statement" in fx.codes(d)
 }
+
+# --- settings that change how the server reads SQL, or what names mean ---
+
+set_stmt(name, is_local) := fx.stmt({
+	"kind": "set", "node": "VariableSetStmt", "text": concat(" ", ["SET", name, "= …"]),
+	"operations": [], "set": {"name": name, "local": is_local},
+})
+
+test_parser_sensitive_settings_are_denied_for_everyone if {
+	# SET NAMES is reported as client_encoding; RESET carries the same name as SET.
+	every name in ["standard_conforming_strings", "client_encoding", "backslash_quote", "escape_string_warning", "Standard_Conforming_Strings"] {
+		every who in ["agent", "human"] {
+			d := decision with input as fx.sql(who, ["reader", "writer", "dba"], "analytics-db", [set_stmt(name, false)])
+			d.effect == "deny"
+			fx.codes(d) == {"sql-parser-sensitive-setting"}
+		}
+	}
+	in_a_transaction := decision with input as fx.sql("human", ["dba"], "analytics-db", [fx.select_order_totals, set_stmt("client_encoding", true), fx.select_order_totals])
+	in_a_transaction.effect == "deny"
+	fx.codes(in_a_transaction) == {"sql-parser-sensitive-setting"}
+}
+
+test_reset_all_discard_and_ordinary_settings_stay_session_reads if {
+	discard := fx.stmt({"kind": "set", "node": "DiscardStmt", "text": "DISCARD ALL", "operations": [], "set": {"name": "discard", "local": false}})
+	every st in [set_stmt("all", false), discard, set_stmt("statement_timeout", false), set_stmt("timezone", true), set_stmt("datestyle", false)] {
+		d := decision with input as fx.sql("agent", ["reader"], "orders-db", [st])
+		d.effect == "allow"
+		fx.codes(d) == {"sql-read-allowed"}
+	}
+}
+
+test_search_path_is_denied_for_agents if {
+	# SET SCHEMA 'x' is reported as search_path too.
+	every st in [set_stmt("search_path", false), set_stmt("search_path", true), set_stmt("SEARCH_PATH", false)] {
+		d := decision with input as fx.sql("agent", ["reader", "writer", "dba"], "analytics-db", [st])
+		d.effect == "deny"
+		d.reasons == [{"code": "sql-setting-change-by-agent", "message": "agents may not set or reset search_path"}]
+	}
+}
+
+test_search_path_stays_an_ordinary_set_for_humans if {
+	d := decision with input as fx.sql("human", ["reader"], "orders-db", [set_stmt("search_path", false)])
+	d.effect == "allow"
+	fx.codes(d) == {"sql-read-allowed"}
+}
+
+test_functions_that_run_sql_given_as_text_are_forbidden if {
+	every fn in [
+		"query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema", "cursor_to_xml", "cursor_to_xmlschema",
+		"table_to_xml", "table_to_xmlschema", "table_to_xml_and_xmlschema", "schema_to_xml", "schema_to_xmlschema",
+		"schema_to_xml_and_xmlschema", "database_to_xml", "database_to_xmlschema", "database_to_xml_and_xmlschema",
+		"ts_stat", "ts_rewrite", "xpath_table", "crosstab", "connectby", "dblink_open", "loread",
+	] {
+		st := fx.stmt({"text": "SELECT f('SELECT * FROM users')", "functions": [fn]})
+		d := decision with input as fx.sql("human", ["reader", "pii-reader"], "orders-db", [st])
+		d.effect == "deny"
+		fx.codes(d) == {"sql-forbidden-function"}
+	}
+}
+
+test_xml_and_text_search_functions_over_visible_columns_are_allowed if {
+	st := fx.stmt({
+		"text": "SELECT xmlelement(name o, xmlforest(id, total)), to_tsvector(status) FROM orders",
+		"operations": [{"kind": "select", "table": "orders", "schema": null}], "tables": ["orders"],
+		"columns": [{"table": "orders", "column": "id"}, {"table": "orders", "column": "total"}, {"table": "orders", "column": "status"}],
+		"functions": ["xmlelement", "xmlforest", "to_tsvector", "xpath"],
+	})
+	d := decision with input as fx.sql("agent", ["reader"], "orders-db", [st])
+	d.effect == "allow"
+}

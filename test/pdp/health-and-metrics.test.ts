@@ -41,13 +41,20 @@ describe('/health and /metrics describe the running PDP', () => {
       session: { id: 'session-audit-1', client_addr: '127.0.0.1' },
     });
     const events = await pdp.auditEvents();
-    const event = events.find((candidate) => candidate.decision_id === body.decision_id);
-    assert.ok(event, 'the decision is in the audit trail');
-    assert.deepEqual((event.principal as { sub: string }).sub, 'agent-audit');
-    assert.equal((event.pep as { sub: string }).sub, 'pep-test');
-    assert.equal(event.effect, body.effect);
-    assert.equal(event.policy_revision, body.policy_revision);
-    assert.equal((event.action as { statements: unknown[] }).statements.length, 1);
+    const record = events.find((candidate) => (candidate.metadata as { uid: string }).uid === body.decision_id);
+    assert.ok(record, 'the decision is in the audit trail');
+    // OCSF: Datastore Activity for SQL, the agent as a service account, the statement as run.
+    assert.equal(record.class_uid, 6005);
+    assert.equal(record.type_uid, 600500 + (record.activity_id as number));
+    assert.equal((record.actor as { user: { uid: string; type_id: number } }).user.uid, 'agent-audit');
+    assert.equal((record.actor as { user: { type_id: number } }).user.type_id, 4);
+    const portcullis = (record.unmapped as { portcullis: Record<string, unknown> }).portcullis;
+    assert.equal((portcullis.pep as { sub: string }).sub, 'pep-test');
+    assert.equal(portcullis.effect, body.effect);
+    assert.equal(portcullis.policy_revision, body.policy_revision);
+    assert.equal((portcullis.action as { statements: unknown[] }).statements.length, 1);
+    const chain = portcullis.chain as { seq: number; producer_id: string; hash: string };
+    assert.ok(Number.isInteger(chain.seq) && chain.hash.startsWith('sha256:'));
     const raw = JSON.stringify(events);
     assert.equal(raw.includes(agent), false, 'the subject token never reaches the audit trail');
     assert.equal(raw.includes(pdp.pepToken), false, 'the PEP token never reaches the audit trail');

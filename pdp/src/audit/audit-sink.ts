@@ -1,11 +1,13 @@
-/** Where audit events go. Implementations: the embedded JSONL files, Kafka (next). */
+/** Where finished audit records go. Implementations: embedded JSONL files, Kafka. */
 export interface AuditSink {
+  /** False when the sink is at its bound: the caller fails closed before building a record. */
+  hasCapacity(): boolean;
   /**
-   * Queues an event without waiting for storage. Returns false when the sink cannot take it
-   * (its bound is reached): the caller fails closed.
+   * Queues a finished record without waiting for storage. Returns false when the sink cannot
+   * take it: the caller fails closed.
    */
-  append(event: AuditEvent): boolean;
-  /** Resolves once every event appended so far is durably stored. */
+  append(record: AuditRecord): boolean;
+  /** Resolves once every record appended so far is durably stored (locally at least). */
   flush(): Promise<void>;
   close(): Promise<void>;
   health(): AuditSinkHealth;
@@ -13,11 +15,20 @@ export interface AuditSink {
 
 export type AuditStream = 'decisions' | 'sessions' | 'approvals';
 
+/** What the decision core hands to the audit trail: a stream, an ordering key, a flat body. */
 export interface AuditEvent {
   readonly stream: AuditStream;
   /** Orders events of one session; the Kafka sink keys messages by it. */
   readonly key: string;
   readonly body: Record<string, unknown>;
+}
+
+/** A finished record: OCSF, chained, serialised once. Digests travel on their own stream. */
+export interface AuditRecord {
+  readonly stream: AuditStream | 'digests';
+  readonly key: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly json: string;
 }
 
 export interface AuditSinkHealth {
@@ -27,4 +38,5 @@ export interface AuditSinkHealth {
   readonly written: number;
   readonly rejected: number;
   readonly lastError?: string;
+  readonly details?: Record<string, unknown>;
 }

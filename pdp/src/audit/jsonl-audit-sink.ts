@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AuditEvent, AuditSink, AuditSinkHealth, AuditStream } from './audit-sink.ts';
+import type { AuditRecord, AuditSink, AuditSinkHealth } from './audit-sink.ts';
 
 export interface JsonlAuditSinkOptions {
   readonly directory: string;
@@ -16,10 +16,10 @@ export interface JsonlAuditSinkOptions {
  * off the hot path and fsync'd per batch, so an acknowledged flush survives a crash.
  */
 export class JsonlAuditSink implements AuditSink {
-  private queue: AuditEvent[] = [];
+  private queue: AuditRecord[] = [];
   private writing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private readonly files = new Map<AuditStream, Promise<FileHandle>>();
+  private readonly files = new Map<AuditRecord['stream'], Promise<FileHandle>>();
   private written = 0;
   private rejected = 0;
   private lastError: string | undefined;
@@ -29,12 +29,16 @@ export class JsonlAuditSink implements AuditSink {
     mkdirSync(options.directory, { recursive: true, mode: 0o700 });
   }
 
-  append(event: AuditEvent): boolean {
-    if (this.closed || this.queue.length >= this.options.maxQueuedEvents) {
+  hasCapacity(): boolean {
+    return !this.closed && this.queue.length < this.options.maxQueuedEvents;
+  }
+
+  append(record: AuditRecord): boolean {
+    if (!this.hasCapacity()) {
       this.rejected += 1;
       return false;
     }
-    this.queue.push(event);
+    this.queue.push(record);
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       void this.drain();
@@ -84,12 +88,12 @@ export class JsonlAuditSink implements AuditSink {
     return this.writing;
   }
 
-  private async writeBatch(batch: AuditEvent[]): Promise<void> {
-    const byStream = new Map<AuditStream, string[]>();
-    for (const event of batch) {
-      const lines = byStream.get(event.stream) ?? [];
-      lines.push(JSON.stringify(event.body));
-      byStream.set(event.stream, lines);
+  private async writeBatch(batch: AuditRecord[]): Promise<void> {
+    const byStream = new Map<AuditRecord['stream'], string[]>();
+    for (const record of batch) {
+      const lines = byStream.get(record.stream) ?? [];
+      lines.push(record.json);
+      byStream.set(record.stream, lines);
     }
     try {
       for (const [stream, lines] of byStream) {
@@ -110,7 +114,7 @@ export class JsonlAuditSink implements AuditSink {
     }
   }
 
-  private file(stream: AuditStream): Promise<FileHandle> {
+  private file(stream: AuditRecord['stream']): Promise<FileHandle> {
     let handle = this.files.get(stream);
     if (!handle) {
       handle = open(join(this.options.directory, `${stream}.jsonl`), 'a', 0o600);

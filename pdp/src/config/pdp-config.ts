@@ -37,9 +37,20 @@ export interface PdpConfig {
     readonly dataApiAuth: boolean;
   };
   readonly audit: {
+    /** The embedded sink's files, the Kafka spool and the digest signing key live here. */
     readonly directory: string;
     readonly maxQueuedEvents: number;
     readonly flushIntervalMs: number;
+    readonly digestIntervalMs: number;
+    readonly overflow: 'fail-closed' | 'fail-open';
+    /** Present when audit goes to Kafka; absent for the embedded JSONL sink. */
+    readonly kafka?: {
+      readonly brokers: readonly string[];
+      readonly topicPrefix: string;
+      readonly partitions: number;
+      readonly replicationFactor: number;
+      readonly maxSpoolBytes: number;
+    };
   };
 }
 
@@ -86,6 +97,9 @@ export function loadPdpConfig(env: NodeJS.ProcessEnv = process.env): PdpConfig {
       directory: resolve(read('PORTCULLIS_AUDIT_DIR') ?? `${stateDir}/audit`),
       maxQueuedEvents: integer(read, 'PORTCULLIS_AUDIT_MAX_QUEUED_EVENTS', 100_000, 1, 10_000_000),
       flushIntervalMs: integer(read, 'PORTCULLIS_AUDIT_FLUSH_INTERVAL_MS', 20, 1, 10_000),
+      digestIntervalMs: integer(read, 'PORTCULLIS_AUDIT_DIGEST_INTERVAL_SECONDS', 10, 1, 86_400) * 1000,
+      overflow: oneOf(read, 'PORTCULLIS_AUDIT_OVERFLOW', ['fail-closed', 'fail-open'] as const, 'fail-closed'),
+      ...optional('kafka', kafkaConfig(read)),
     },
   };
   if (config.identity.algorithms?.some((alg) => alg.toLowerCase() === 'none' || alg.startsWith('HS'))) {
@@ -108,6 +122,29 @@ function policySource(read: (name: string) => string | undefined): PolicySourceC
   }
   if (file) return { kind: 'bundle-file', path: resolve(file) };
   return { kind: 'rego-folder', folder: resolve(folder ?? `${REPOSITORY_ROOT}/policies`) };
+}
+
+function kafkaConfig(read: (name: string) => string | undefined): NonNullable<PdpConfig['audit']['kafka']> | undefined {
+  const brokers = read('PORTCULLIS_KAFKA_BROKERS');
+  if (brokers === undefined) return undefined;
+  const list = brokers.split(',').map((broker) => broker.trim()).filter(Boolean);
+  if (list.some((broker) => !/^[\w.-]+:\d+$/.test(broker))) throw new ConfigError('PORTCULLIS_KAFKA_BROKERS', `must be host:port[,host:port…] (got "${brokers}")`);
+  const prefix = read('PORTCULLIS_KAFKA_TOPIC_PREFIX') ?? 'portcullis';
+  if (!/^[\w.-]+$/.test(prefix)) throw new ConfigError('PORTCULLIS_KAFKA_TOPIC_PREFIX', 'may hold letters, digits, ".", "_" and "-" only');
+  return {
+    brokers: list,
+    topicPrefix: prefix,
+    partitions: integer(read, 'PORTCULLIS_KAFKA_PARTITIONS', 3, 1, 1000),
+    replicationFactor: integer(read, 'PORTCULLIS_KAFKA_REPLICATION_FACTOR', 1, 1, 10),
+    maxSpoolBytes: integer(read, 'PORTCULLIS_AUDIT_SPOOL_MAX_BYTES', 1024 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER),
+  };
+}
+
+function oneOf<T extends string>(read: (name: string) => string | undefined, name: string, values: readonly T[], fallback: T): T {
+  const raw = read(name);
+  if (raw === undefined) return fallback;
+  if (!(values as readonly string[]).includes(raw)) throw new ConfigError(name, `must be one of ${values.join(', ')} (got "${raw}")`);
+  return raw as T;
 }
 
 function integer(read: (name: string) => string | undefined, name: string, fallback: number, min: number, max: number): number {

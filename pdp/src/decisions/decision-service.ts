@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditSink } from '../audit/audit-sink.ts';
+import type { AuditRecorder } from '../audit/audit-trail.ts';
 import { buildDecisionAuditEvent } from '../audit/decision-audit-event.ts';
 import type { DecisionRequestV1, DecisionResponseV1, PrincipalV1 } from '../contract/decision-contract-v1.ts';
 import type { ActionEnricher, EnrichedAction } from '../enrichment/action-enricher.ts';
@@ -15,7 +15,7 @@ export interface DecisionServiceDeps {
   readonly subjectVerifier: TokenVerifier;
   readonly enricher: ActionEnricher;
   readonly engine: PolicyEngine;
-  readonly audit: AuditSink;
+  readonly audit: AuditRecorder;
   readonly metrics: PdpMetrics;
 }
 
@@ -75,7 +75,7 @@ export class DecisionService {
     };
 
     const totalMicros = Number(process.hrtime.bigint() - started) / 1000;
-    const accepted = audit.append(
+    const accepted = audit.record(
       buildDecisionAuditEvent({ decisionId, request, pep, verification, action: action as EnrichedAction, outcome, revision, timings: { totalMicros, enrichMicros, evalMicros } }),
     );
     if (!accepted) {

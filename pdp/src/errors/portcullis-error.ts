@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   'internal': 500,
   'policy-not-loaded': 503,
   'policy-error': 500,
+  'audit-unavailable': 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

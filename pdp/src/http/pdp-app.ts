@@ -1,5 +1,5 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import type { AuditSink } from '../audit/audit-sink.ts';
+import type { AuditTrail } from '../audit/audit-trail.ts';
 import type { DecisionService } from '../decisions/decision-service.ts';
 import { PortcullisError } from '../errors/portcullis-error.ts';
 import type { TokenVerifier } from '../identity/token-verifier.ts';
@@ -18,7 +18,7 @@ export interface PdpAppDeps {
   readonly decisions: DecisionService;
   readonly engine: PolicyEngine;
   readonly activation: PolicyActivation;
-  readonly audit: AuditSink;
+  readonly audit: AuditTrail;
   readonly metrics: PdpMetrics;
   readonly pepVerifier: TokenVerifier;
   readonly pepRole: string;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import type { AuditSink } from '../../audit/audit-sink.ts';
+import type { AuditRecorder } from '../../audit/audit-trail.ts';
 import type { PdpMetrics } from '../../metrics/pdp-metrics.ts';
 import { PolicyNotLoadedError, UnknownEntrypointError, type PolicyEngine } from '../../policy/policy-engine.ts';
 import { PortcullisError } from '../../errors/portcullis-error.ts';
@@ -9,7 +9,7 @@ import { PortcullisError } from '../../errors/portcullis-error.ts';
  * POST|GET /v1/data/{path} — answers as OPA's Data API does, on the same bundle, so OPA clients
  * keep working: `{"result": …, "decision_id": …}`, no `result` when undefined, OPA's error shape.
  */
-export function dataApiRoute(engine: PolicyEngine, audit: AuditSink, metrics: PdpMetrics) {
+export function dataApiRoute(engine: PolicyEngine, audit: AuditRecorder, metrics: PdpMetrics) {
   return async (request: Request, response: Response): Promise<void> => {
     const path = dataPath(request);
     const body = request.body as unknown;
@@ -41,7 +41,7 @@ export function dataApiRoute(engine: PolicyEngine, audit: AuditSink, metrics: Pd
     }
     metrics.dataQueries.inc({ outcome: result === undefined ? 'undefined' : 'defined' });
     metrics.evalDuration.observe(evalMicros / 1e6);
-    audit.append({
+    const recorded = audit.record({
       stream: 'decisions',
       key: decisionId,
       body: {
@@ -50,6 +50,11 @@ export function dataApiRoute(engine: PolicyEngine, audit: AuditSink, metrics: Pd
         policy_revision: revision ?? null,
       },
     });
+    if (!recorded) {
+      // Same rule as decisions: no record, no answer.
+      metrics.auditRejected.inc();
+      throw new PortcullisError('audit-unavailable', 'the audit trail cannot record this query');
+    }
     const answer: Record<string, unknown> = { decision_id: decisionId };
     if (result !== undefined) answer.result = result;
     if (flag(request.query.metrics)) answer.metrics = { timer_rego_query_eval_ns: Math.round(evalMicros * 1000) };

@@ -1,9 +1,9 @@
 import type { Request, Response } from 'express';
-import type { AuditSink } from '../../audit/audit-sink.ts';
+import type { AuditSinkHealth } from '../../audit/audit-sink.ts';
 import type { PolicyActivation } from '../../policy/policy-activation.ts';
 
 /** GET /health — ready when a policy answers; degraded when the last bundle update failed. */
-export function healthRoute(activation: PolicyActivation, audit: AuditSink, startedAt: Date) {
+export function healthRoute(activation: PolicyActivation, audit: { health(): AuditSinkHealth }, startedAt: Date) {
   return (_request: Request, response: Response): void => {
     const bundle = activation.current;
     const auditHealth = audit.health();

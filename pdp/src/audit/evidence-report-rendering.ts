@@ -1,0 +1,159 @@
+import type { EvidenceCount, EvidenceReport } from './evidence-report.ts';
+
+export type ReportFormat = 'json' | 'md' | 'html';
+
+/** The report as JSON (for tools), Markdown (for tickets and repos) or one self-contained HTML page. */
+export function renderReport(report: EvidenceReport, format: ReportFormat): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(report, null, 2)}\n`;
+    case 'md':
+      return markdown(report);
+    case 'html':
+      return html(report);
+    default:
+      throw new TypeError(`renderReport: unknown format ${JSON.stringify(format)} (json, md or html)`);
+  }
+}
+
+function label(key: string): string {
+  const words = key.replaceAll('_', ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+function countText(value: EvidenceCount): string {
+  if (typeof value === 'number') return String(value);
+  const entries = Object.entries(value);
+  return entries.length === 0 ? 'none' : entries.map(([key, count]) => `${key}: ${count}`).join(', ');
+}
+
+function periodText(report: EvidenceReport): string {
+  const { period } = report;
+  const window = `${period.from ?? 'the beginning'} to ${period.to ?? 'now'}`;
+  const found = period.first_record ? `records found from ${period.first_record} to ${period.last_record ?? period.first_record}` : 'no records in the period';
+  return `Period ${window}; ${found}. Generated ${report.generated_at}.`;
+}
+
+// --- Markdown --------------------------------------------------------------------------------
+
+/** Markdown allows raw HTML, so text from records is entity-escaped as well as table-escaped. */
+function mdText(text: string): string {
+  return text.replace(/[&<>]/g, (char) => (char === '&' ? '&amp;' : char === '<' ? '&lt;' : '&gt;')).replace(/([\\`*_[\]|])/g, '\\$1');
+}
+
+function mdCell(text: string): string {
+  return mdText(text).replace(/\r?\n/g, ' ');
+}
+
+/** A fence longer than any run of backticks inside, so record text cannot close it. */
+function mdCode(text: string, language: string): string {
+  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((match) => match[0].length));
+  const fence = '`'.repeat(longest + 1);
+  return `${fence}${language}\n${text}\n${fence}`;
+}
+
+function mdTable(rows: ReadonlyArray<[string, string]>): string {
+  return ['| Measure | Value |', '|---|---|', ...rows.map(([name, value]) => `| ${mdCell(name)} | ${mdCell(value)} |`)].join('\n');
+}
+
+function markdown(report: EvidenceReport): string {
+  const { verification } = report;
+  const out: string[] = [`# ${mdText(report.title)}`, '', mdText(periodText(report)), ''];
+  out.push(`## Verification: ${verification.ok ? 'verified' : 'FAILED'}`, '');
+  out.push(mdTable(Object.entries(verification.counts).map(([key, value]) => [label(key), String(value)])), '');
+  if (verification.problems.length > 0) {
+    out.push('Problems:', '', ...verification.problems.map((problem) => `- **${mdText(problem.kind)}**: ${mdText(problem.message)}`), '');
+  }
+  if (verification.notes.length > 0) {
+    out.push('Notes:', '', ...verification.notes.map((note) => `- ${mdText(note)}`), '');
+  }
+  for (const control of report.controls) {
+    out.push(`## ${control.id} ${mdText(control.title)}`, '', mdText(control.evidence), '');
+    out.push(`**Verification:** ${control.verification.ok ? 'ok' : 'FAILED'}: ${mdText(control.verification.summary)}`, '');
+    out.push(mdTable(Object.entries(control.counts).map(([key, value]) => [label(key), countText(value)])), '');
+    if (control.examples.length === 0) {
+      out.push('_No example records in the period._', '');
+    } else {
+      out.push('Examples:', '', ...control.examples.map((example) => `${mdCode(JSON.stringify(example, null, 2), 'json')}\n`));
+    }
+  }
+  return `${out.join('\n').trimEnd()}\n`;
+}
+
+// --- HTML ------------------------------------------------------------------------------------
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char] ?? char);
+}
+
+const STYLE = `
+:root { color-scheme: light; --ink: #1d2433; --muted: #5b6478; --line: #dde2ea; --ok: #1a7f4b; --bad: #b42318; --bg: #f6f7f9; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg); }
+main { max-width: 980px; margin: 0 auto; padding: 32px 20px 64px; }
+h1 { font-size: 26px; margin: 0 0 4px; }
+h2 { font-size: 19px; margin: 0 0 8px; }
+h3 { font-size: 15px; margin: 16px 0 6px; color: var(--muted); }
+.meta { color: var(--muted); margin: 0 0 24px; }
+section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 18px 20px; margin: 0 0 16px; }
+.id { display: inline-block; min-width: 62px; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; color: var(--muted); }
+.badge { display: inline-block; font-size: 12px; font-weight: 600; padding: 2px 8px; border-radius: 999px; margin-left: 8px; vertical-align: middle; }
+.ok .badge, .badge.ok { background: #e3f4ea; color: var(--ok); }
+.bad .badge, .badge.bad { background: #fde8e6; color: var(--bad); }
+table { border-collapse: collapse; width: 100%; margin: 8px 0; }
+th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { width: 38%; font-weight: 500; color: var(--muted); }
+pre { background: #f3f4f7; border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; overflow-x: auto; font: 12.5px/1.45 ui-monospace, SFMono-Regular, Menlo, monospace; white-space: pre-wrap; word-break: break-word; }
+ul { padding-left: 20px; }
+li { margin: 4px 0; word-break: break-word; }
+.kind { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-weight: 600; }
+`;
+
+function htmlTable(rows: ReadonlyArray<[string, string]>): string {
+  return `<table>${rows.map(([name, value]) => `<tr><th>${escapeHtml(name)}</th><td>${escapeHtml(value)}</td></tr>`).join('')}</table>`;
+}
+
+function badge(ok: boolean, yes: string, no: string): string {
+  return `<span class="badge ${ok ? 'ok' : 'bad'}">${escapeHtml(ok ? yes : no)}</span>`;
+}
+
+function html(report: EvidenceReport): string {
+  const { verification } = report;
+  const parts: string[] = [];
+  parts.push(`<h1>${escapeHtml(report.title)}</h1>`, `<p class="meta">${escapeHtml(periodText(report))}</p>`);
+  parts.push(`<section class="${verification.ok ? 'ok' : 'bad'}"><h2>Verification${badge(verification.ok, 'verified', 'failed')}</h2>`);
+  parts.push(htmlTable(Object.entries(verification.counts).map(([key, value]) => [label(key), String(value)])));
+  if (verification.problems.length > 0) {
+    parts.push('<h3>Problems</h3><ul>', ...verification.problems.map((problem) => `<li><span class="kind">${escapeHtml(problem.kind)}</span> ${escapeHtml(problem.message)}</li>`), '</ul>');
+  }
+  if (verification.notes.length > 0) {
+    parts.push('<h3>Notes</h3><ul>', ...verification.notes.map((note) => `<li>${escapeHtml(note)}</li>`), '</ul>');
+  }
+  parts.push('</section>');
+  for (const control of report.controls) {
+    parts.push(`<section id="${escapeHtml(control.id)}" class="${control.verification.ok ? 'ok' : 'bad'}">`);
+    parts.push(`<h2><span class="id">${escapeHtml(control.id)}</span>${escapeHtml(control.title)}${badge(control.verification.ok, 'verified', 'problems')}</h2>`);
+    parts.push(`<p>${escapeHtml(control.evidence)}</p>`, `<p class="meta">${escapeHtml(control.verification.summary)}</p>`);
+    parts.push(htmlTable(Object.entries(control.counts).map(([key, value]) => [label(key), countText(value)])));
+    parts.push('<h3>Examples</h3>');
+    parts.push(control.examples.length === 0
+      ? '<p class="meta">No example records in the period.</p>'
+      : control.examples.map((example) => `<pre>${escapeHtml(JSON.stringify(example, null, 2))}</pre>`).join(''));
+    parts.push('</section>');
+  }
+  return [
+    '<!doctype html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    // No scripts, no remote content: the page works, and stays inert, offline.
+    '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(report.title)}</title>`,
+    `<style>${STYLE}</style>`,
+    '</head>',
+    `<body><main>${parts.join('\n')}</main></body>`,
+    '</html>',
+    '',
+  ].join('\n');
+}

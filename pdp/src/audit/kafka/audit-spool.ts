@@ -1,0 +1,269 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, ftruncateSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** One record as it waits for the broker: where it goes and its exact JSON. */
+export interface SpooledRecord {
+  readonly stream: string;
+  readonly key: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly json: string;
+}
+
+export interface SpoolPosition {
+  readonly segment: number;
+  readonly offset: number;
+}
+
+export interface AuditSpoolOptions {
+  readonly directory: string;
+  /** Unshipped bytes beyond which append() refuses. */
+  readonly maxBytes: number;
+  readonly segmentBytes: number;
+  /** How long an appended record may wait for its batch's fsync. */
+  readonly syncIntervalMs: number;
+}
+
+const SEGMENT = /^spool-(\d{8})\.log$/;
+const segmentName = (index: number): string => `spool-${String(index).padStart(8, '0')}.log`;
+
+/**
+ * The write-ahead log in front of the broker. Every record is appended here and fsync'd in
+ * batches before it is shipped, and stays until the broker acknowledged it, so neither a broker
+ * outage nor a PDP crash loses an event. Records leave in the order they came in.
+ */
+export class AuditSpool {
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  private syncTimer: NodeJS.Timeout | undefined;
+  private syncing: Promise<void> | undefined;
+  private writer: FileHandle | undefined;
+  private writeSegment: number;
+  private writeOffset: number;
+  /** Bytes per segment that are durable on disk. */
+  private readonly durable = new Map<number, number>();
+  private cursor: SpoolPosition;
+  private readPosition: SpoolPosition;
+  private readonly waiters: Array<() => void> = [];
+  private closed = false;
+  lastError: string | undefined;
+
+  private constructor(private readonly options: AuditSpoolOptions) {
+    mkdirSync(options.directory, { recursive: true, mode: 0o700 });
+    const segments = readdirSync(options.directory).map((name) => SEGMENT.exec(name)).filter((match) => match !== null).map((match) => Number(match[1])).sort((a, b) => a - b);
+    for (const segment of segments) this.durable.set(segment, this.repairTail(segment));
+    this.cursor = this.readCursor(segments);
+    if (segments.length > 0 && !this.durable.has(this.cursor.segment)) {
+      // The cursor's segment is gone (removed by hand): ship whatever is left, from the start.
+      this.cursor = { segment: segments[0]!, offset: 0 };
+    }
+    this.readPosition = this.cursor;
+    this.writeSegment = segments.at(-1) ?? this.cursor.segment;
+    this.writeOffset = this.durable.get(this.writeSegment) ?? 0;
+    if (!this.durable.has(this.writeSegment)) this.durable.set(this.writeSegment, 0);
+  }
+
+  static open(options: AuditSpoolOptions): AuditSpool {
+    return new AuditSpool(options);
+  }
+
+  /** Bytes appended (durable or not) that the broker has not acknowledged yet. */
+  get unshippedBytes(): number {
+    let total = this.pendingBytes;
+    for (const [segment, size] of this.durable) {
+      if (segment > this.cursor.segment) total += size;
+      else if (segment === this.cursor.segment) total += size - this.cursor.offset;
+    }
+    return total;
+  }
+
+  hasCapacity(): boolean {
+    return !this.closed && this.unshippedBytes < this.options.maxBytes;
+  }
+
+  append(record: SpooledRecord): boolean {
+    if (!this.hasCapacity()) return false;
+    const line = `${JSON.stringify({ stream: record.stream, key: record.key, headers: record.headers, record: JSON.parse(record.json) as unknown })}\n`;
+    this.pending.push(line);
+    this.pendingBytes += Buffer.byteLength(line);
+    this.syncTimer ??= setTimeout(() => {
+      this.syncTimer = undefined;
+      void this.sync();
+    }, this.options.syncIntervalMs);
+    return true;
+  }
+
+  /** Resolves once everything appended so far is fsync'd. */
+  async flush(): Promise<void> {
+    if (this.syncTimer) {
+      clearTimeout(this.syncTimer);
+      this.syncTimer = undefined;
+    }
+    while (this.pending.length > 0 || this.syncing) {
+      await this.sync();
+      if (this.lastError) throw new Error(`audit spool cannot write: ${this.lastError}`);
+    }
+  }
+
+  /**
+   * Reads the next durable records after the last read (not the last commit: the caller keeps a
+   * batch until the broker took it). Waits up to `waitMs` for new records; undefined if none.
+   */
+  async readBatch(maxRecords: number, maxBytes: number, waitMs: number): Promise<{ records: SpooledRecord[]; end: SpoolPosition } | undefined> {
+    if (!this.hasDurableAfter(this.readPosition)) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    const records: SpooledRecord[] = [];
+    let position = this.readPosition;
+    let bytes = 0;
+    while (records.length < maxRecords && bytes < maxBytes) {
+      const size = this.durable.get(position.segment);
+      if (size === undefined) break;
+      if (position.offset >= size) {
+        if (!this.durable.has(position.segment + 1)) break;
+        position = { segment: position.segment + 1, offset: 0 };
+        continue;
+      }
+      const chunk = this.readRange(position.segment, position.offset, Math.min(size, position.offset + Math.max(maxBytes - bytes, 64 * 1024)));
+      const lastNewline = chunk.lastIndexOf(0x0a);
+      if (lastNewline === -1) break;
+      let start = 0;
+      while (start <= lastNewline && records.length < maxRecords) {
+        const end = chunk.indexOf(0x0a, start);
+        const line = chunk.subarray(start, end).toString('utf8');
+        const parsed = JSON.parse(line) as { stream: string; key: string; headers: Record<string, string>; record: unknown };
+        records.push({ stream: parsed.stream, key: parsed.key, headers: parsed.headers, json: JSON.stringify(parsed.record) });
+        bytes += end + 1 - start;
+        start = end + 1;
+      }
+      position = { segment: position.segment, offset: position.offset + start };
+    }
+    if (records.length === 0) return undefined;
+    this.readPosition = position;
+    return { records, end: position };
+  }
+
+  /** The broker has everything up to `end`: move the durable cursor and drop shipped segments. */
+  commit(end: SpoolPosition): void {
+    this.cursor = end;
+    const temp = join(this.options.directory, 'cursor.json.tmp');
+    writeFileSync(temp, JSON.stringify(end));
+    const fd = openSync(temp, 'r');
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(temp, join(this.options.directory, 'cursor.json'));
+    for (const segment of [...this.durable.keys()]) {
+      if (segment < end.segment) {
+        unlinkSync(join(this.options.directory, segmentName(segment)));
+        this.durable.delete(segment);
+      }
+    }
+  }
+
+  /** Forget what was read but not committed: the next read starts at the cursor again. */
+  rewind(): void {
+    this.readPosition = this.cursor;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    await this.writer?.close();
+    this.writer = undefined;
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  private hasDurableAfter(position: SpoolPosition): boolean {
+    for (const [segment, size] of this.durable) {
+      if (segment > position.segment && size > 0) return true;
+      if (segment === position.segment && size > position.offset) return true;
+    }
+    return false;
+  }
+
+  private sync(): Promise<void> {
+    if (this.syncing) return this.syncing;
+    if (this.pending.length === 0) return Promise.resolve();
+    const lines = this.pending;
+    const bytes = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.syncing = this.writeDurably(lines.join(''), bytes, lines).finally(() => {
+      this.syncing = undefined;
+    });
+    return this.syncing;
+  }
+
+  private async writeDurably(text: string, bytes: number, lines: string[]): Promise<void> {
+    try {
+      if (this.writeOffset > 0 && this.writeOffset + bytes > this.options.segmentBytes) {
+        await this.writer?.close();
+        this.writer = undefined;
+        this.writeSegment += 1;
+        this.writeOffset = 0;
+        this.durable.set(this.writeSegment, 0);
+      }
+      this.writer ??= await open(join(this.options.directory, segmentName(this.writeSegment)), 'a', 0o600);
+      await this.writer.appendFile(text);
+      await this.writer.datasync();
+      this.writeOffset += bytes;
+      this.durable.set(this.writeSegment, this.writeOffset);
+      this.lastError = undefined;
+      for (const wake of this.waiters.splice(0)) wake();
+    } catch (error) {
+      // Keep the lines in front and try again shortly; append() keeps refusing past the bound.
+      this.pending = lines.concat(this.pending);
+      this.pendingBytes += bytes;
+      this.lastError = (error as Error).message;
+      this.syncTimer ??= setTimeout(() => {
+        this.syncTimer = undefined;
+        void this.sync();
+      }, 500);
+    }
+  }
+
+  private readRange(segment: number, from: number, to: number): Buffer {
+    const fd = openSync(join(this.options.directory, segmentName(segment)), 'r');
+    try {
+      const buffer = Buffer.alloc(to - from);
+      const read = readSync(fd, buffer, 0, buffer.length, from);
+      return buffer.subarray(0, read);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** A crash mid-write can leave half a line: cut the segment back to its last complete line. */
+  private repairTail(segment: number): number {
+    const path = join(this.options.directory, segmentName(segment));
+    const size = statSync(path).size;
+    if (size === 0) return 0;
+    const tail = this.readRange(segment, Math.max(0, size - 1), size);
+    if (tail[0] === 0x0a) return size;
+    const whole = readFileSync(path);
+    const keep = whole.lastIndexOf(0x0a) + 1;
+    const fd = openSync(path, 'r+');
+    try {
+      ftruncateSync(fd, keep);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    return keep;
+  }
+
+  private readCursor(segments: number[]): SpoolPosition {
+    const file = join(this.options.directory, 'cursor.json');
+    if (existsSync(file)) {
+      const saved = JSON.parse(readFileSync(file, 'utf8')) as SpoolPosition;
+      if (Number.isInteger(saved.segment) && Number.isInteger(saved.offset)) return saved;
+    }
+    return { segment: segments[0] ?? 1, offset: 0 };
+  }
+}

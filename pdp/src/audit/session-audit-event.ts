@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import type { ResourceV1 } from '../contract/decision-contract-v1.ts';
+import type { AuditPrincipal } from './audit-principal.ts';
+import type { AuditEvent } from './audit-sink.ts';
+
+/** What a session carries, in the vocabulary of action types; it picks the OCSF class. */
+export type SessionProtocol = 'sql' | 'kubernetes' | 'shell' | 'http';
+
+interface SessionEventBase {
+  /** Defaults to a fresh UUID; becomes the record's `metadata.uid`. */
+  readonly eventId?: string;
+  readonly time?: Date;
+  readonly session: { readonly id: string; readonly client_addr?: string };
+  readonly protocol: SessionProtocol;
+  readonly principal: AuditPrincipal;
+  readonly pep: { readonly sub: string };
+  readonly resource: ResourceV1;
+}
+
+export interface SessionStartInput extends SessionEventBase {
+  readonly event: 'session.start';
+}
+
+/** One statement (SQL text, shell command line, API call) the session ran after a decision allowed it. */
+export interface SessionStatementInput extends SessionEventBase {
+  readonly event: 'session.statement';
+  /** `text` as run; `kind` the statement kind when known (SQL: select, delete …); `method`/`path` for API calls. */
+  readonly statement: { readonly text: string; readonly kind?: string; readonly method?: string; readonly path?: string };
+  /** The decision that allowed it. */
+  readonly decisionId: string;
+  readonly status: 'success' | 'failure';
+  /** The upstream error when status is failure (its text, never result values). */
+  readonly error?: string;
+  readonly durationMs: number;
+  readonly rows?: number;
+  readonly bytes?: number;
+  /** Result cells the PEP replaced under a mask obligation. */
+  readonly maskedCells?: number;
+}
+
+export interface SessionEndInput extends SessionEventBase {
+  readonly event: 'session.end';
+  readonly durationMs: number;
+  readonly statements: number;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly maskedCells: number;
+  /** Why it ended, kebab-case: client-closed, upstream-closed, idle-timeout, error … */
+  readonly reason?: string;
+}
+
+export type SessionAuditInput = SessionStartInput | SessionStatementInput | SessionEndInput;
+
+/**
+ * The body of a session event (stream `sessions`), flat like the decision body:
+ * `{ event, schema_version, event_id, time, protocol, session, principal, pep, resource }` plus
+ * for `session.statement`: `statement {text, kind?, method?, path?}, decision_id, status, error?,
+ * duration_ms, rows?, bytes?, masked_cells?`; for `session.end`: `duration_ms, statements, rows,
+ * bytes, masked_cells, reason?`. Result values never appear: only the command and counts.
+ */
+export function buildSessionAuditEvent(input: SessionAuditInput): AuditEvent {
+  const body: Record<string, unknown> = {
+    event: input.event,
+    schema_version: 1,
+    event_id: input.eventId ?? randomUUID(),
+    time: (input.time ?? new Date()).toISOString(),
+    protocol: input.protocol,
+    session: { ...input.session },
+    principal: input.principal,
+    pep: { sub: input.pep.sub },
+    resource: input.resource,
+  };
+  if (input.event === 'session.statement') {
+    Object.assign(body, {
+      statement: { ...input.statement },
+      decision_id: input.decisionId,
+      status: input.status,
+      ...(input.error === undefined ? {} : { error: input.error }),
+      duration_ms: input.durationMs,
+      ...(input.rows === undefined ? {} : { rows: input.rows }),
+      ...(input.bytes === undefined ? {} : { bytes: input.bytes }),
+      ...(input.maskedCells === undefined ? {} : { masked_cells: input.maskedCells }),
+    });
+  } else if (input.event === 'session.end') {
+    Object.assign(body, {
+      duration_ms: input.durationMs,
+      statements: input.statements,
+      rows: input.rows,
+      bytes: input.bytes,
+      masked_cells: input.maskedCells,
+      ...(input.reason === undefined ? {} : { reason: input.reason }),
+    });
+  }
+  return { stream: 'sessions', key: input.session.id, body };
+}
