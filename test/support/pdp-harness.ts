@@ -24,7 +24,8 @@ export interface TestPdp {
   token(request: Omit<DevTokenRequest, 'ttlSeconds'> & { ttlSeconds?: number }): Promise<string>;
   decide(body: unknown, pepToken?: string): Promise<{ status: number; body: Record<string, unknown> }>;
   auditEvents(stream?: string): Promise<Record<string, unknown>[]>;
-  close(): Promise<void>;
+  /** Stops the PDP; the state folder (audit files, keys) is removed unless asked to keep it. */
+  close(options?: { keepState?: boolean }): Promise<void>;
 }
 
 /** A real PDP on 127.0.0.1, port 0, with a private state folder and the starter bundle. */
@@ -62,9 +63,9 @@ export async function startTestPdp(env: Record<string, string> = {}): Promise<Te
       if (!existsSync(file)) return [];
       return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
     },
-    async close() {
+    async close(options) {
       await pdp.close();
-      rmSync(stateDir, { recursive: true, force: true });
+      if (!options?.keepState) rmSync(stateDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,5 +1,6 @@
 import { loadPdpConfig } from '../config/pdp-config.ts';
 import { startPdp } from '../main.ts';
+import { runAuditCommand } from './audit-command.ts';
 import { runTokenCommand } from './token-command.ts';
 
 const USAGE = `usage: portcullis <command>
@@ -8,6 +9,9 @@ commands:
   serve                 start the decision point (PORTCULLIS_* variables configure it; see README)
   token --sub S [--role R]... [--kind agent|human] [--ttl 15m] [--aud A]
                         print a token from the local dev issuer (role pep makes a PEP credential)
+  audit verify|tail|report
+                        prove the audit trail complete and untampered, read it, or build the
+                        NIST SP 800-53 evidence report (portcullis audit for details)
 `;
 
 /** The `portcullis` command: one entry, one sub-command per file. */
@@ -18,6 +22,8 @@ export async function runCli(argv: string[]): Promise<number> {
       return serve();
     case 'token':
       return runTokenCommand(rest, loadPdpConfig().stateDir);
+    case 'audit':
+      return runAuditCommand(rest, loadPdpConfig());
     case undefined:
     case 'help':
     case '--help':

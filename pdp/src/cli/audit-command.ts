@@ -1,0 +1,169 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { JSONWebKeySet } from 'jose';
+import { verifyAudit, type VerificationReport } from '../audit/audit-verifier.ts';
+import { auditSigningDirectory } from '../audit/digest-signer.ts';
+import { buildEvidenceReport, renderReport, type ReportFormat } from '../audit/evidence-report.ts';
+import { openAuditReader, readEventStreams } from '../audit/readers/audit-reader-factory.ts';
+import type { AuditReader } from '../audit/readers/audit-reader.ts';
+import type { PdpConfig } from '../config/pdp-config.ts';
+import { parseTtlSeconds } from '../identity/ttl.ts';
+import type { CommandOutput } from './token-command.ts';
+
+export const AUDIT_USAGE = `usage:
+  portcullis audit verify [source] [--jwks FILE] [--json]
+  portcullis audit tail   [source] [--stream decisions|sessions|approvals] [--principal SUB] [--resource NAME]
+                          [--effect allow|deny|approval_required] [--since 1h] [--from ISO] [--to ISO] [--json]
+  portcullis audit report [source] --from ISO --to ISO [--format html|md|json] [--out FILE] [--jwks FILE]
+source: --kafka HOST:PORT[,…] [--topic-prefix P] | --dir AUDIT_DIR   (default: the PDP's configuration)`;
+
+const SOURCE_OPTIONS = {
+  kafka: { type: 'string' },
+  'topic-prefix': { type: 'string' },
+  dir: { type: 'string' },
+  jwks: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+/** `portcullis audit …`: prove, read and present the audit trail. */
+export async function runAuditCommand(argv: string[], config: PdpConfig, output: CommandOutput = process): Promise<number> {
+  const [sub, ...rest] = argv;
+  try {
+    switch (sub) {
+      case 'verify':
+        return await verify(rest, config, output);
+      case 'tail':
+        return await tail(rest, config, output);
+      case 'report':
+        return await report(rest, config, output);
+      default:
+        output.stderr.write(`${sub ? `portcullis audit: unknown command "${sub}"\n` : ''}${AUDIT_USAGE}\n`);
+        return 2;
+    }
+  } catch (error) {
+    if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      output.stderr.write(`portcullis audit: ${(error as Error).message}\n${AUDIT_USAGE}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+async function verify(argv: string[], config: PdpConfig, output: CommandOutput): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: SOURCE_OPTIONS, strict: true });
+  const reader = openAuditReader({ ...optional('kafka', values.kafka), ...optional('topicPrefix', values['topic-prefix']), ...optional('dir', values.dir) }, config);
+  const result = await verifyWith(reader, values.jwks, config);
+  if (values.json) output.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else output.stdout.write(describeVerification(result, reader.description));
+  return result.ok ? 0 : 1;
+}
+
+async function tail(argv: string[], config: PdpConfig, output: CommandOutput): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...SOURCE_OPTIONS, stream: { type: 'string' }, principal: { type: 'string' }, resource: { type: 'string' }, effect: { type: 'string' }, since: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } },
+    strict: true,
+  });
+  const stream = values.stream ?? 'decisions';
+  if (!['decisions', 'sessions', 'approvals'].includes(stream)) throw usage(`--stream must be decisions, sessions or approvals`);
+  const from = values.since ? Date.now() - parseTtlSeconds(values.since) * 1000 : values.from ? time(values.from, '--from') : -Infinity;
+  const to = values.to ? time(values.to, '--to') : Infinity;
+  const reader = openAuditReader({ ...optional('kafka', values.kafka), ...optional('topicPrefix', values['topic-prefix']), ...optional('dir', values.dir) }, config);
+  let shown = 0;
+  try {
+    for await (const { record } of reader.read(stream as 'decisions')) {
+      const event = record as { time?: number; message?: string; unmapped?: { portcullis?: Record<string, unknown> } };
+      const fields = event.unmapped?.portcullis ?? {};
+      const principal = fields.principal as { sub?: string; kind?: string } | undefined;
+      const resource = fields.resource as { name?: string } | undefined;
+      if (typeof event.time !== 'number' || event.time < from || event.time >= to) continue;
+      if (values.principal && principal?.sub !== values.principal) continue;
+      if (values.resource && resource?.name !== values.resource) continue;
+      if (values.effect && fields.effect !== values.effect) continue;
+      shown += 1;
+      output.stdout.write(values.json ? `${JSON.stringify(record)}\n` : `${new Date(event.time).toISOString()}  ${event.message ?? JSON.stringify(fields).slice(0, 200)}\n`);
+    }
+  } finally {
+    await reader.close();
+  }
+  if (!values.json) output.stderr.write(`${shown} ${stream} event(s) from ${reader.description}\n`);
+  return 0;
+}
+
+async function report(argv: string[], config: PdpConfig, output: CommandOutput): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { ...SOURCE_OPTIONS, from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } }, strict: true });
+  const format = (values.format ?? 'md') as ReportFormat;
+  if (!['html', 'md', 'json'].includes(format)) throw usage('--format must be html, md or json');
+  const choice = { ...optional('kafka', values.kafka), ...optional('topicPrefix', values['topic-prefix']), ...optional('dir', values.dir) };
+  const text = await evidenceReport(choice, config, {
+    ...(values.from ? { from: time(values.from, '--from') } : {}),
+    ...(values.to ? { to: time(values.to, '--to') } : {}),
+    format,
+    ...optional('jwks', values.jwks),
+  });
+  if (values.out) {
+    writeFileSync(values.out, text);
+    output.stderr.write(`report written to ${values.out}\n`);
+  } else {
+    output.stdout.write(text);
+  }
+  return 0;
+}
+
+/** Verifies, then reports over the same store: what the CLI and the PDP's report route serve. */
+export async function evidenceReport(
+  choice: { kafka?: string; topicPrefix?: string; dir?: string },
+  config: PdpConfig,
+  options: { from?: number; to?: number; format: ReportFormat; jwks?: string },
+): Promise<string> {
+  const reader = openAuditReader(choice, config);
+  try {
+    const verification = await verifyWith(reader, options.jwks, config);
+    const built = await buildEvidenceReport({
+      records: readEventStreams(reader),
+      verification,
+      ...(options.from !== undefined ? { from: new Date(options.from) } : {}),
+      ...(options.to !== undefined ? { to: new Date(options.to) } : {}),
+    });
+    return renderReport(built, options.format);
+  } finally {
+    await reader.close();
+  }
+}
+
+async function verifyWith(reader: AuditReader, jwksFile: string | undefined, config: PdpConfig): Promise<VerificationReport> {
+  const path = jwksFile ?? join(auditSigningDirectory(config.stateDir), 'jwks.json');
+  let jwks: JSONWebKeySet;
+  try {
+    jwks = JSON.parse(readFileSync(path, 'utf8')) as JSONWebKeySet;
+  } catch (error) {
+    throw usage(`cannot read the audit signing public keys at ${path} (${(error as Error).message}); pass --jwks`);
+  }
+  return verifyAudit({ records: readEventStreams(reader), digests: reader.read('digests'), jwks });
+}
+
+function describeVerification(result: VerificationReport, source: string): string {
+  const lines = [
+    `audit verify: ${result.ok ? 'PASS' : 'FAIL'} — ${source}`,
+    `  records ${result.counts.records} from ${result.counts.producers} producer(s) in ${result.counts.streams} stream(s); ` +
+      `digests ${result.counts.digests} (${result.counts.digests_verified} signatures verified); records attested ${result.counts.records_attested}`,
+  ];
+  for (const problem of result.problems) lines.push(`  ✗ ${problem.kind}: ${problem.message}`);
+  for (const note of result.notes) lines.push(`  · ${note}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function time(text: string, flag: string): number {
+  const value = Date.parse(text);
+  if (Number.isNaN(value)) throw usage(`${flag} must be an ISO date or time (got "${text}")`);
+  return value;
+}
+
+function usage(message: string): Error {
+  return Object.assign(new Error(message), { code: 'ERR_PARSE_ARGS_USAGE' });
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
