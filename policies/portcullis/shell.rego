@@ -515,8 +515,11 @@ program_facts(args, spec) := {"source": program_source(facts, spec), "words": fa
 	program_values := [v | some i in region; infos[i].kind == "program"; v := option_value(args, infos[i], i)]
 	shell_code := count([i | some i in region; infos[i].shell_code == true]) > 0
 	exits := count([i | some i in region; infos[i].exit == true]) > 0
-	inline := count([1 | shell_code == true]) + count(code_values) + count(program_values) + count([1 | exits == true]) > 0
-	operand_words := [args[operand] | has_operand == true; some ok in [shell_code, inline == false]; ok == true]
+	inline := count([1 | some given in [shell_code, count(code_values) > 0, count(program_values) > 0, exits]; given == true]) > 0
+	operand_words := {args[operand] | has_operand == true; some ok in [shell_code, inline == false]; ok == true}
+	flag_words := {v.value | some v in array.concat(code_values, program_values); v.present == true}
+	words := flag_words | operand_words
+	missing_code := array.concat([1 | some v in code_values; v.present == false], [1 | shell_code == true; has_operand == false])
 	facts := {
 		"has_operand": has_operand,
 		"operand": array.slice(args, operand, operand + 1),
@@ -524,8 +527,8 @@ program_facts(args, spec) := {"source": program_source(facts, spec), "words": fa
 		"exit": exits,
 		"stdin_flag": count([i | some i in region; infos[i].stdin == true]) > 0,
 		"interactive": count([i | some i in region; infos[i].interactive == true]) > 0,
-		"code_missing": count([1 | some v in code_values; v.present == false]) + count([1 | shell_code == true; has_operand == false]) > 0,
-		"words": {v.value | some v in array.concat(code_values, program_values); v.present == true} | {w | some w in operand_words},
+		"code_missing": count(missing_code) > 0,
+		"words": words,
 	}
 } else := {"source": "dynamic", "words": set()}
 
@@ -629,7 +632,9 @@ long_kind(name, spec) := "code" if {
 	listed(name, spec, "long_valued_flags")
 } else := ""
 
-after_equals(w) := substring(w, indexof(w, "=") + 1, -1) if contains(w, "=") else := null
+after_equals(w) := substring(w, indexof(w, "=") + 1, -1) if {
+	contains(w, "=")
+} else := null
 
 shell_cluster_info(w, spec) := {
 	"option": true,
@@ -685,7 +690,9 @@ letter_kind(letter, spec) := "" if {
 	listed(letter, spec, "valued_flags")
 } else := ""
 
-attached_value(letters, k) := substring(letters, k + 1, -1) if k < count(letters) - 1 else := null
+attached_value(letters, k) := substring(letters, k + 1, -1) if {
+	k < count(letters) - 1
+} else := null
 
 # A letter of the list key at or before index limit.
 has_letter(letters, spec, key, limit) := count([1 |
@@ -797,20 +804,23 @@ xargs_replace_strings[[feeder.pipeline, feeder.pipeline_position]] contains toke
 	token != ""
 }
 
-xargs_short(letter, tail) := concat("", ["^-[", rules.xargs.boolean_flags, "]*", letter, tail])
+# The letters after xargs' flag letters that take no value: "I{}" in "-0I{}".
+xargs_rest(a) := trim_left(substring(a, 1, -1), rules.xargs.boolean_flags)
 
 xargs_replace_string(args, i, a) := {args[i + 1]} if {
-	regex.match(xargs_short(rules.xargs.replace_flag, "$"), a)
+	xargs_rest(a) == rules.xargs.replace_flag
 	i + 1 < count(args)
 	is_string(args[i + 1])
-} else := {substring(a, indexof(a, rules.xargs.replace_flag) + 1, -1)} if {
-	regex.match(xargs_short(rules.xargs.replace_flag, "."), a)
+} else := {trim_prefix(xargs_rest(a), rules.xargs.replace_flag)} if {
+	not startswith(a, "--")
+	startswith(xargs_rest(a), rules.xargs.replace_flag)
 } else := {rules.xargs.default_replace_string} if {
-	regex.match(xargs_short(rules.xargs.default_replace_flag, "$"), a)
-} else := {substring(a, indexof(a, rules.xargs.default_replace_flag) + 1, -1)} if {
-	regex.match(xargs_short(rules.xargs.default_replace_flag, "."), a)
+	xargs_rest(a) == rules.xargs.default_replace_flag
+} else := {trim_prefix(xargs_rest(a), rules.xargs.default_replace_flag)} if {
+	not startswith(a, "--")
+	startswith(xargs_rest(a), rules.xargs.default_replace_flag)
 } else := {rules.xargs.default_replace_string} if {
 	a == rules.xargs.long_replace_flag
-} else := {substring(a, count(rules.xargs.long_replace_flag) + 1, -1)} if {
+} else := {trim_prefix(a, concat("", [rules.xargs.long_replace_flag, "="]))} if {
 	startswith(a, concat("", [rules.xargs.long_replace_flag, "="]))
 } else := set()

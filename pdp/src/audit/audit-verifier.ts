@@ -74,6 +74,8 @@ interface Entry {
   /** The decision id, else the event uid. */
   readonly id: string | undefined;
   readonly isDecision: boolean;
+  /** Whether it recomputes to its hash. */
+  readonly intact: boolean;
 }
 
 interface Chain {
@@ -114,10 +116,10 @@ export async function verifyAudit(input: VerifyAuditInput): Promise<Verification
     }
     const decisionId = asString(fieldAt(parsed, 'unmapped', 'portcullis', 'decision_id')) ?? asString(fieldAt(parsed, 'unmapped', 'portcullis', 'approval', 'decision_id'));
     const uid = asString(fieldAt(parsed, 'metadata', 'uid'));
-    const entry: Entry = { seq: link.seq, hash: link.hash, prev: link.prev_hash, where, id: decisionId ?? uid, isDecision: decisionId !== undefined };
-    const chain = chainOf(chains, link.producer_id, link.stream);
     const recomputed = recordHash(parsed);
     const intact = recomputed === link.hash;
+    const entry: Entry = { seq: link.seq, hash: link.hash, prev: link.prev_hash, where, id: decisionId ?? uid, isDecision: decisionId !== undefined, intact };
+    const chain = chainOf(chains, link.producer_id, link.stream);
     if (!intact) {
       problems.push({
         ...at(chain, entry),
@@ -136,8 +138,8 @@ export async function verifyAudit(input: VerifyAuditInput): Promise<Verification
         kind: 'duplicate-conflict',
         message: `${chainName(chain)} has two different records with seq ${entry.seq}: ${describe(existing)} hashes ${existing.hash}, ${describe(entry)} hashes ${entry.hash}`,
       });
-      // Keep the one that recomputes: the other is the forgery or the corruption.
-      if (intact) chain.entries.set(entry.seq, entry);
+      // Keep the first that recomputes; a corrupted one gives way to an intact one.
+      if (intact && !existing.intact) chain.entries.set(entry.seq, entry);
     }
   }
 

@@ -14,34 +14,62 @@ export function canonicalJson(value: unknown): string {
   return text;
 }
 
+// Strings without quotes, backslashes, control characters or surrogates need no escaping:
+// writing them directly is what JSON.stringify would write, only faster.
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+function quote(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
 function write(input: unknown, key: string, ancestors: Set<object>): string | undefined {
   let value = input;
   if (typeof value === 'object' && value !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     value = (value as { toJSON: (key: string) => unknown }).toJSON(key);
   }
-  if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
-    return JSON.stringify(value);
+  switch (typeof value) {
+    case 'string':
+      return quote(value);
+    case 'number':
+      // JSON.stringify writes finite numbers as Number#toString does, and the rest as null.
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+    case 'bigint':
+      throw new TypeError('canonicalJson: a BigInt has no JSON form');
+    default:
+      break;
   }
-  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return undefined;
-  if (typeof value === 'bigint') throw new TypeError('canonicalJson: a BigInt has no JSON form');
+  if (value === null) return 'null';
   const object = value as object;
   // Boxed primitives (new String('x')) serialise as their primitive, as in JSON.stringify.
   if (object instanceof String || object instanceof Number || object instanceof Boolean) {
-    return JSON.stringify(object.valueOf());
+    return write(object.valueOf(), key, ancestors);
   }
   if (ancestors.has(object)) throw new TypeError('canonicalJson: the value contains a cycle');
   ancestors.add(object);
   try {
     if (Array.isArray(object)) {
-      const items = object.map((item, index) => write(item, String(index), ancestors) ?? 'null');
-      return `[${items.join(',')}]`;
+      let text = '[';
+      for (let index = 0; index < object.length; index += 1) {
+        if (index > 0) text += ',';
+        text += write(object[index], String(index), ancestors) ?? 'null';
+      }
+      return `${text}]`;
     }
-    const members: string[] = [];
+    let text = '{';
+    let first = true;
     for (const name of Object.keys(object).sort()) {
       const member = write((object as Record<string, unknown>)[name], name, ancestors);
-      if (member !== undefined) members.push(`${JSON.stringify(name)}:${member}`);
+      if (member === undefined) continue;
+      text += `${first ? '' : ','}${quote(name)}:${member}`;
+      first = false;
     }
-    return `{${members.join(',')}}`;
+    return `${text}}`;
   } finally {
     ancestors.delete(object);
   }

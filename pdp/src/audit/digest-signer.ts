@@ -60,9 +60,10 @@ export class DigestSigner {
   }
 
   /**
-   * The signed digest of `stream`'s records appended since the last digest, or undefined when
-   * there are none. `producerId` may be left out when one producer writes the stream (the usual
-   * case: one signer per PDP process). If signing fails the records stay pending for the next one.
+   * The signed digest of `stream`'s records appended since the last digest (up to the moment it
+   * is signed), or undefined when there are none. `producerId` may be left out when one producer
+   * writes the stream (the usual case: one signer per PDP process). Calls for one chain are
+   * served in order; if signing fails the records stay pending for the next digest.
    */
   async digest(stream: AuditStream, producerId?: string): Promise<DigestRecord | undefined> {
     const candidates = [...this.chains.values()].filter((state) => state.stream === stream && (producerId === undefined || state.producerId === producerId));

@@ -16,8 +16,10 @@ export function renderReport(report: EvidenceReport, format: ReportFormat): stri
   }
 }
 
+const ACRONYMS: Readonly<Record<string, string>> = { api: 'API', pep: 'PEP', peps: 'PEPs', ocsf: 'OCSF' };
+
 function label(key: string): string {
-  const words = key.replaceAll('_', ' ');
+  const words = key.split('_').map((word) => ACRONYMS[word] ?? word).join(' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
