@@ -30,7 +30,8 @@ export interface TestPdp {
 
 /** A real PDP on 127.0.0.1, port 0, with a private state folder and the starter bundle. */
 export async function startTestPdp(env: Record<string, string> = {}): Promise<TestPdp> {
-  const stateDir = mkdtempSync(join(tmpdir(), 'portcullis-test-'));
+  // A given state folder lets a test restart "the same" PDP (keys, audit spool, chain signer).
+  const stateDir = env.PORTCULLIS_STATE_DIR ?? mkdtempSync(join(tmpdir(), 'portcullis-test-'));
   const config = loadPdpConfig({
     PORTCULLIS_PORT: '0',
     PORTCULLIS_STATE_DIR: stateDir,
