@@ -86,6 +86,7 @@ export async function startPdp(config: PdpConfig, log: (message: string) => void
     digestIntervalMs: config.audit.digestIntervalMs,
     log,
   });
+  metrics.observeAudit(() => audit.health());
   const enricher = await ActionEnricher.create();
   const decisions = new DecisionService({ subjectVerifier: verifier, enricher, engine, audit, metrics });
 
@@ -98,7 +99,7 @@ export async function startPdp(config: PdpConfig, log: (message: string) => void
 
   const app = createPdpApp({
     decisions, engine, activation, audit, metrics, pepVerifier: verifier, pepRole: config.identity.pepRole,
-    maxBodyBytes: config.http.maxBodyBytes, dataApiAuth: config.http.dataApiAuth, log, startedAt,
+    maxBodyBytes: config.http.maxBodyBytes, dataApiAuth: config.http.dataApiAuth, log, startedAt, config,
   });
   const { server, url } = await listen(app, config.host, config.port);
   log(`listening on ${url} (policy workers: ${config.policy.workers}, audit: ${audit.health().sink}, producer ${audit.producerId})`);

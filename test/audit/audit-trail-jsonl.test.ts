@@ -112,6 +112,25 @@ describe('the embedded audit trail: chained, digested, verifiable and reportable
     }
   });
 
+  it('the PDP serves the same report at /v1/audit/report to auditors only', async () => {
+    const pdp = await startTestPdp({ PORTCULLIS_STATE_DIR: stateDir });
+    try {
+      const auditor = await pdp.token({ sub: 'carol', roles: ['auditor'], kind: 'human' });
+      const agent = await pdp.token({ sub: 'agent-x', roles: ['reader'] });
+      const html = await fetch(`${pdp.url}/v1/audit/report?format=html&from=2000-01-01T00:00:00Z`, { headers: { authorization: `Bearer ${auditor}` } });
+      assert.equal(html.status, 200);
+      assert.match(html.headers.get('content-type') ?? '', /text\/html/);
+      const page = await html.text();
+      for (const control of ['AC-3', 'AU-9', 'IA-9']) assert.ok(page.includes(control));
+      const refused = await fetch(`${pdp.url}/v1/audit/report`, { headers: { authorization: `Bearer ${agent}` } });
+      assert.equal(refused.status, 403);
+      const bad = await fetch(`${pdp.url}/v1/audit/report?format=pdf`, { headers: { authorization: `Bearer ${auditor}` } });
+      assert.equal(bad.status, 400);
+    } finally {
+      await pdp.close({ keepState: true });
+    }
+  });
+
   it('refuses bad arguments with a usage line and exit 2', async () => {
     const result = await auditCli(stateDir, 'report', '--format', 'pdf');
     assert.equal(result.code, 2);

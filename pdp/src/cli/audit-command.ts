@@ -1,12 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { JSONWebKeySet } from 'jose';
-import { verifyAudit, type VerificationReport } from '../audit/audit-verifier.ts';
-import { auditSigningDirectory } from '../audit/digest-signer.ts';
-import { buildEvidenceReport, renderReport, type ReportFormat } from '../audit/evidence-report.ts';
-import { openAuditReader, readEventStreams } from '../audit/readers/audit-reader-factory.ts';
-import type { AuditReader } from '../audit/readers/audit-reader.ts';
+import { AuditKeysMissingError, evidenceReport, verifyWith } from '../audit/audit-evidence.ts';
+import type { VerificationReport } from '../audit/audit-verifier.ts';
+import type { ReportFormat } from '../audit/evidence-report.ts';
+import { openAuditReader } from '../audit/readers/audit-reader-factory.ts';
 import type { PdpConfig } from '../config/pdp-config.ts';
 import { parseTtlSeconds } from '../identity/ttl.ts';
 import type { CommandOutput } from './token-command.ts';
@@ -42,7 +39,7 @@ export async function runAuditCommand(argv: string[], config: PdpConfig, output:
         return 2;
     }
   } catch (error) {
-    if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (error instanceof AuditKeysMissingError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       output.stderr.write(`portcullis audit: ${(error as Error).message}\n${AUDIT_USAGE}\n`);
       return 2;
     }
@@ -109,38 +106,6 @@ async function report(argv: string[], config: PdpConfig, output: CommandOutput):
     output.stdout.write(text);
   }
   return 0;
-}
-
-/** Verifies, then reports over the same store: what the CLI and the PDP's report route serve. */
-export async function evidenceReport(
-  choice: { kafka?: string; topicPrefix?: string; dir?: string },
-  config: PdpConfig,
-  options: { from?: number; to?: number; format: ReportFormat; jwks?: string },
-): Promise<string> {
-  const reader = openAuditReader(choice, config);
-  try {
-    const verification = await verifyWith(reader, options.jwks, config);
-    const built = await buildEvidenceReport({
-      records: readEventStreams(reader),
-      verification,
-      ...(options.from !== undefined ? { from: new Date(options.from) } : {}),
-      ...(options.to !== undefined ? { to: new Date(options.to) } : {}),
-    });
-    return renderReport(built, options.format);
-  } finally {
-    await reader.close();
-  }
-}
-
-async function verifyWith(reader: AuditReader, jwksFile: string | undefined, config: PdpConfig): Promise<VerificationReport> {
-  const path = jwksFile ?? join(auditSigningDirectory(config.stateDir), 'jwks.json');
-  let jwks: JSONWebKeySet;
-  try {
-    jwks = JSON.parse(readFileSync(path, 'utf8')) as JSONWebKeySet;
-  } catch (error) {
-    throw usage(`cannot read the audit signing public keys at ${path} (${(error as Error).message}); pass --jwks`);
-  }
-  return verifyAudit({ records: readEventStreams(reader), digests: reader.read('digests'), jwks });
 }
 
 function describeVerification(result: VerificationReport, source: string): string {

@@ -8,7 +8,9 @@ import type { PolicyActivation } from '../policy/policy-activation.ts';
 import type { PolicyEngine } from '../policy/policy-engine.ts';
 import { errorHandler } from './error-handler.ts';
 import { jsonBody } from './json-body.ts';
-import { pepAuthentication } from './pep-authentication.ts';
+import { bearerWithRole, pepAuthentication } from './pep-authentication.ts';
+import { auditReportRoute } from './routes/audit-report-route.ts';
+import type { PdpConfig } from '../config/pdp-config.ts';
 import { dataApiErrorHandler, dataApiRoute } from './routes/data-api-route.ts';
 import { decisionsRoute } from './routes/decisions-route.ts';
 import { healthRoute } from './routes/health-route.ts';
@@ -26,6 +28,7 @@ export interface PdpAppDeps {
   readonly dataApiAuth: boolean;
   readonly log: (message: string) => void;
   readonly startedAt: Date;
+  readonly config: PdpConfig;
 }
 
 /** The HTTP transport: thin routes around the core, one error shape, no business logic. */
@@ -53,6 +56,7 @@ export function createPdpApp(deps: PdpAppDeps): Express {
   app.post('/v1/data', dataAuth, body, (_request: Request, _response: Response, next: NextFunction) =>
     next(new PortcullisError('invalid-request', 'name a rule: /v1/data/{package}/{rule}')), dataApiErrorHandler());
 
+  app.get('/v1/audit/report', bearerWithRole(deps.pepVerifier, ['auditor', 'approver'], deps.metrics, 'auditor'), auditReportRoute(deps.config));
   app.get('/health', healthRoute(deps.activation, deps.audit, deps.startedAt));
   app.get('/metrics', metricsRoute(deps.metrics));
 
@@ -67,6 +71,6 @@ export function createPdpApp(deps: PdpAppDeps): Express {
 
 function routeLabel(request: Request): string {
   if (request.path.startsWith('/v1/data')) return '/v1/data';
-  if (request.path === '/v1/decisions' || request.path === '/health' || request.path === '/metrics') return request.path;
+  if (['/v1/decisions', '/v1/audit/report', '/health', '/metrics'].includes(request.path)) return request.path;
   return 'other';
 }

@@ -6,33 +6,40 @@ import type { CallingPep } from '../decisions/decision-service.ts';
 
 declare module 'express-serve-static-core' {
   interface Locals {
-    pep?: CallingPep;
+    /** Who the bearer token proved the caller to be. */
+    caller?: CallingPep;
   }
 }
 
 /** Requires `Authorization: Bearer <token>` of a principal holding the PEP role. */
 export function pepAuthentication(verifier: TokenVerifier, pepRole: string, metrics: PdpMetrics) {
+  return bearerWithRole(verifier, [pepRole], metrics, 'pep');
+}
+
+/** Requires a bearer token of a principal holding one of `roles` (e.g. auditors for evidence). */
+export function bearerWithRole(verifier: TokenVerifier, roles: readonly string[], metrics: PdpMetrics, who: string) {
+  const wanted = roles.join(' or ');
   return async (request: Request, response: Response, next: NextFunction): Promise<void> => {
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!match) {
-      metrics.tokenFailures.inc({ who: 'pep', code: 'token-missing' });
+      metrics.tokenFailures.inc({ who, code: 'token-missing' });
       response.setHeader('WWW-Authenticate', 'Bearer realm="portcullis"');
-      next(new PortcullisError('unauthenticated', 'a PEP bearer token is required'));
+      next(new PortcullisError('unauthenticated', `a bearer token with the ${wanted} role is required`));
       return;
     }
     const result = await verifier.verify(match[1]);
     if (!result.ok) {
-      metrics.tokenFailures.inc({ who: 'pep', code: result.code });
+      metrics.tokenFailures.inc({ who, code: result.code });
       response.setHeader('WWW-Authenticate', `Bearer realm="portcullis", error="invalid_token"`);
-      next(new PortcullisError('unauthenticated', `the PEP token was refused (${result.code})`));
+      next(new PortcullisError('unauthenticated', `the bearer token was refused (${result.code})`));
       return;
     }
-    if (!result.principal.roles.includes(pepRole)) {
-      next(new PortcullisError('forbidden', `the PEP token lacks the ${pepRole} role`));
+    if (!roles.some((role) => result.principal.roles.includes(role))) {
+      next(new PortcullisError('forbidden', `the token lacks the ${wanted} role`));
       return;
     }
-    response.locals.pep = { sub: result.principal.sub, roles: result.principal.roles };
+    response.locals.caller = { sub: result.principal.sub, roles: result.principal.roles };
     next();
   };
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AuditSinkHealth } from '../audit/audit-sink.ts';
 
 // Buckets from 50 µs to 1 s: decisions live in the sub-millisecond range.
 const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
@@ -23,5 +24,24 @@ export class PdpMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_process_' });
+  }
+
+  /** Audit gauges read from the trail at scrape time, so they cost nothing per decision. */
+  observeAudit(health: () => AuditSinkHealth & { digest_failures: number }): void {
+    const read = (pick: (state: AuditSinkHealth & { digest_failures: number }) => number) => function (this: Gauge) {
+      this.set(pick(health()));
+    };
+    const detail = (state: AuditSinkHealth, name: string): number => {
+      const value = state.details?.[name];
+      return typeof value === 'number' ? value : typeof value === 'boolean' ? Number(value) : 0;
+    };
+    new Gauge({ name: 'portcullis_audit_queue_depth', help: 'Audit records accepted but not yet stored by the sink (bytes for Kafka: the unshipped spool)', registers: [this.registry], collect: read((state) => state.queued) });
+    new Gauge({ name: 'portcullis_audit_spool_bytes', help: 'Bytes in the local spool waiting for Kafka', registers: [this.registry], collect: read((state) => detail(state, 'spool_bytes')) });
+    new Gauge({ name: 'portcullis_audit_records_stored_total', help: 'Audit records stored by the sink (acknowledged by Kafka, or written to JSONL)', registers: [this.registry], collect: read((state) => state.written) });
+    new Gauge({ name: 'portcullis_audit_send_errors_total', help: 'Failed attempts to ship audit records to Kafka', registers: [this.registry], collect: read((state) => detail(state, 'send_errors')) });
+    new Gauge({ name: 'portcullis_audit_dropped_events_total', help: 'Audit records dropped because the spool was full in fail-open mode', registers: [this.registry], collect: read((state) => detail(state, 'dropped_events')) });
+    new Gauge({ name: 'portcullis_audit_broker_connected', help: '1 while the audit producer is connected to Kafka', registers: [this.registry], collect: read((state) => detail(state, 'broker_connected')) });
+    new Gauge({ name: 'portcullis_audit_producer_lag_seconds', help: 'Seconds since the oldest unshipped audit record could have been shipped (0 when caught up)', registers: [this.registry], collect: read((state) => detail(state, 'lag_seconds')) });
+    new Gauge({ name: 'portcullis_audit_digest_failures_total', help: 'Digests that could not be signed', registers: [this.registry], collect: read((state) => state.digest_failures) });
   }
 }

@@ -117,6 +117,8 @@ export class KafkaAuditSink implements AuditSink {
         dropped_events: this.dropped,
         overflow: this.options.overflow,
         last_shipped_at: this.lastShippedAt ? new Date(this.lastShippedAt).toISOString() : null,
+        // Lag: how long records have been waiting since the last successful shipment.
+        lag_seconds: unshipped > 0 && this.lastShippedAt ? (Date.now() - this.lastShippedAt) / 1000 : 0,
       },
     };
   }

@@ -46,7 +46,7 @@ export function dataApiRoute(engine: PolicyEngine, audit: AuditRecorder, metrics
       key: decisionId,
       body: {
         event: 'data-query', schema_version: 1, decision_id: decisionId, time: new Date().toISOString(),
-        path, input: input ?? null, result: result ?? null, pep: response.locals.pep ? { sub: response.locals.pep.sub } : null,
+        path, input: input ?? null, result: result ?? null, pep: response.locals.caller ? { sub: response.locals.caller.sub } : null,
         policy_revision: revision ?? null,
       },
     });

@@ -6,7 +6,7 @@ import type { DecisionService } from '../../decisions/decision-service.ts';
 export function decisionsRoute(service: DecisionService) {
   return async (request: Request, response: Response): Promise<void> => {
     const decisionRequest = parseDecisionRequestV1(request.body);
-    const decision = await service.decide(decisionRequest, response.locals.pep!);
+    const decision = await service.decide(decisionRequest, response.locals.caller!);
     response.json(decision);
   };
 }

@@ -1,0 +1,30 @@
+import type { Request, Response } from 'express';
+import { evidenceReport } from '../../audit/audit-evidence.ts';
+import type { ReportFormat } from '../../audit/evidence-report.ts';
+import type { PdpConfig } from '../../config/pdp-config.ts';
+import { PortcullisError } from '../../errors/portcullis-error.ts';
+
+const CONTENT_TYPES: Record<ReportFormat, string> = { html: 'text/html; charset=utf-8', md: 'text/markdown; charset=utf-8', json: 'application/json' };
+
+/**
+ * GET /v1/audit/report?from&to&format — the NIST SP 800-53 evidence report over the PDP's own
+ * audit store, verified first: what `portcullis audit report` prints, one click from a console.
+ */
+export function auditReportRoute(config: PdpConfig) {
+  return async (request: Request, response: Response): Promise<void> => {
+    const format = (typeof request.query.format === 'string' ? request.query.format : 'html') as ReportFormat;
+    if (!(format in CONTENT_TYPES)) throw new PortcullisError('invalid-request', 'format must be html, md or json', { field: 'format' });
+    const from = time(request.query.from, 'from');
+    const to = time(request.query.to, 'to');
+    const text = await evidenceReport({}, config, { format, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
+    response.type(CONTENT_TYPES[format]).setHeader('Cache-Control', 'no-store');
+    response.send(text);
+  };
+}
+
+function time(value: unknown, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(parsed)) throw new PortcullisError('invalid-request', `${field} must be an ISO date or time`, { field });
+  return parsed;
+}
