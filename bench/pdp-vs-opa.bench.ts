@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { REPOSITORY_ROOT } from '../pdp/src/config/pdp-config.ts';
 import { buildPolicyInput } from '../pdp/src/decisions/policy-input.ts';
 import { ActionEnricher } from '../pdp/src/enrichment/action-enricher.ts';
-import { DevIssuer, devIssuerDirectory } from '../pdp/src/identity/dev-issuer.ts';
 import { DECISION_MIX, MIX_SUBJECTS } from './lib/decision-mix.ts';
+import { prepareMix, scrapeMetrics, startPdpProcess } from './lib/pdp-process.ts';
 import { freePort, startService, type Service } from './lib/processes.ts';
 import { runWrk, type WrkResult } from './lib/wrk.ts';
 
@@ -38,19 +38,13 @@ async function main(): Promise<void> {
 
     const stateDir = join(work, 'state');
     mkdirSync(stateDir, { recursive: true });
-    const issuer = new DevIssuer({ directory: devIssuerDirectory(stateDir) });
-    const tokens = Object.fromEntries(
-      await Promise.all(Object.entries(MIX_SUBJECTS).map(async ([name, subject]) => [name, await issuer.issue({ ...subject, ttlSeconds: 3600 })] as const)),
-    ) as Record<keyof typeof MIX_SUBJECTS, string>;
-    const pepToken = await issuer.issue({ sub: 'pep-bench', roles: ['pep'], ttlSeconds: 3600 });
+    const { issuer, tokens, pepToken, rawBodies } = await prepareMix(stateDir);
 
     // The exact input the PDP builds for each request, so OPA evaluates the same documents.
     const enricher = await ActionEnricher.create();
-    const rawBodies: string[] = [];
     const inputBodies: string[] = [];
     for (const { subject, request } of DECISION_MIX) {
       const full = { ...request, subject_token: tokens[subject] };
-      rawBodies.push(JSON.stringify(full));
       const { sub, roles, kind } = MIX_SUBJECTS[subject];
       const verification = { ok: true as const, principal: { sub, roles, kind, iss: issuer.issuer, aud: [issuer.audience], claims: {} } };
       const input = buildPolicyInput(full, verification, { sub: 'pep-bench', roles: ['pep'] }, await enricher.enrich(full.action));
@@ -58,17 +52,15 @@ async function main(): Promise<void> {
     }
 
     const opaPort = await freePort();
-    const pdpPort = await freePort();
-    say(`starting OPA ${opaVersion(opa)} on :${opaPort} and the PDP on :${pdpPort}…`);
+    say(`starting OPA ${opaVersion(opa)} on :${opaPort} and the PDP…`);
     services.push(await startService('opa', opa, ['run', '--server', '--addr', `127.0.0.1:${opaPort}`, '--log-level', 'error', '--disable-telemetry', '-b', regoBundle], process.env,
       async () => (await fetch(`http://127.0.0.1:${opaPort}/health?bundles`)).ok));
-    services.push(await startService('pdp', process.execPath, [join(REPOSITORY_ROOT, 'pdp/bin/portcullis.mjs'), 'serve'], {
-      ...process.env, PORTCULLIS_PORT: String(pdpPort), PORTCULLIS_STATE_DIR: stateDir, PORTCULLIS_BUNDLE_FILE: wasmBundle,
-    }, async () => (await fetch(`http://127.0.0.1:${pdpPort}/health`)).ok));
+    const pdp = await startPdpProcess('pdp', { PORTCULLIS_STATE_DIR: stateDir, PORTCULLIS_BUNDLE_FILE: wasmBundle });
+    services.push(pdp);
 
     const opaUrl = `http://127.0.0.1:${opaPort}/v1/data/portcullis/decision`;
-    const pdpDataUrl = `http://127.0.0.1:${pdpPort}/v1/data/portcullis/decision`;
-    const pdpDecisionsUrl = `http://127.0.0.1:${pdpPort}/v1/decisions`;
+    const pdpDataUrl = `${pdp.url}/v1/data/portcullis/decision`;
+    const pdpDecisionsUrl = `${pdp.url}/v1/decisions`;
     const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${pepToken}` };
 
     say('checking that both answer every request of the mix identically…');
@@ -96,10 +88,10 @@ async function main(): Promise<void> {
       say(`round ${round}/${ROUNDS}: PDP Data API…`);
       pdpRuns.push(await wrk(pdpDataUrl, inputBodies, 'pdp'));
     }
-    const before = await scrape(`http://127.0.0.1:${pdpPort}/metrics`);
+    const before = await scrapeMetrics(pdp.url);
     say('full /v1/decisions path…');
     const full = await wrk(pdpDecisionsUrl, rawBodies, 'full');
-    const after = await scrape(`http://127.0.0.1:${pdpPort}/metrics`);
+    const after = await scrapeMetrics(pdp.url);
     say('full /v1/decisions path, a new connection per request (why PEPs keep theirs open)…');
     const perRequest = await runWrk({
       url: pdpDecisionsUrl, bodies: rawBodies, headers: { ...headers, Connection: 'close' },
@@ -170,18 +162,6 @@ function summarise(effects: string[]): string {
   const counts = new Map<string, number>();
   for (const effect of effects) counts.set(effect, (counts.get(effect) ?? 0) + 1);
   return [...counts].map(([effect, count]) => `${effect} ${count}`).join(', ');
-}
-
-async function scrape(url: string): Promise<Map<string, number>> {
-  const text = await (await fetch(url)).text();
-  const values = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const match = /^(portcullis_\w+(?:_sum|_count))(\{[^}]*\})? ([\d.e+-]+)$/.exec(line);
-    if (!match) continue;
-    const name = match[1]!;
-    values.set(name, (values.get(name) ?? 0) + Number(match[3]));
-  }
-  return values;
 }
 
 /** Mean microseconds per decision spent in each stage during the full-path run. */

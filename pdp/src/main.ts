@@ -2,12 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
-import type { AuditSink } from './audit/audit-sink.ts';
-import { AuditTrail } from './audit/audit-trail.ts';
-import { DigestSigner, auditSigningDirectory } from './audit/digest-signer.ts';
-import { HashChain, newProducerId } from './audit/hash-chain.ts';
-import { JsonlAuditSink } from './audit/jsonl-audit-sink.ts';
-import { KafkaAuditSink } from './audit/kafka/kafka-audit-sink.ts';
+import { ThreadedAuditTrail } from './audit/threaded-audit-trail.ts';
 import { REPOSITORY_ROOT, type PdpConfig, type PolicySourceConfig } from './config/pdp-config.ts';
 import { DecisionService, DECISION_ENTRYPOINT } from './decisions/decision-service.ts';
 import { ActionEnricher } from './enrichment/action-enricher.ts';
@@ -78,14 +73,11 @@ export async function startPdp(config: PdpConfig, log: (message: string) => void
     ? createBundleVerifier({ publicKeyPem: readFileSync(config.policy.verificationKeyFile, 'utf8') })
     : undefined;
   const activation = new PolicyActivation(bundleSource(config.policy.source, config.stateDir, log), engine, bundleVerifier, metrics, log);
-  const audit = new AuditTrail({
-    sink: auditSink(config, log),
-    chain: new HashChain(newProducerId(hostname())),
-    digests: new DigestSigner({ directory: auditSigningDirectory(config.stateDir) }),
-    product: { version: PRODUCT_VERSION },
-    digestIntervalMs: config.audit.digestIntervalMs,
+  const audit = new ThreadedAuditTrail(
+    { audit: config.audit, stateDir: config.stateDir, hostLabel: hostname(), productVersion: PRODUCT_VERSION },
     log,
-  });
+  );
+  await audit.start();
   metrics.observeAudit(() => audit.health());
   const enricher = await ActionEnricher.create();
   const decisions = new DecisionService({ subjectVerifier: verifier, enricher, engine, audit, metrics });
@@ -117,22 +109,6 @@ export async function startPdp(config: PdpConfig, log: (message: string) => void
       await engine.close();
     },
   };
-}
-
-function auditSink(config: PdpConfig, log: (message: string) => void): AuditSink {
-  const kafka = config.audit.kafka;
-  if (!kafka) return new JsonlAuditSink(config.audit);
-  return new KafkaAuditSink({
-    brokers: kafka.brokers,
-    clientId: `portcullis-pdp-${hostname()}`,
-    topicPrefix: kafka.topicPrefix,
-    partitions: kafka.partitions,
-    replicationFactor: kafka.replicationFactor,
-    spoolDirectory: join(config.audit.directory, 'kafka-spool'),
-    maxSpoolBytes: kafka.maxSpoolBytes,
-    overflow: config.audit.overflow,
-    log,
-  });
 }
 
 function bundleSource(source: PolicySourceConfig, stateDir: string, log: (message: string) => void): BundleSource {

@@ -4,9 +4,10 @@ export interface AuditSink {
   hasCapacity(): boolean;
   /**
    * Queues a finished record without waiting for storage. Returns false when the sink cannot
-   * take it: the caller fails closed.
+   * take it: the caller fails closed. `admitted` marks a record whose decision was already
+   * answered on an earlier capacity check: a fail-closed sink stores it even past its bound.
    */
-  append(record: AuditRecord): boolean;
+  append(record: AuditRecord, admitted?: boolean): boolean;
   /** Resolves once every record appended so far is durably stored (locally at least). */
   flush(): Promise<void>;
   close(): Promise<void>;

@@ -44,9 +44,9 @@ export class AuditTrail implements AuditRecorder {
    * Records an event; false when the sink cannot take it (the caller fails closed). The chain
    * only advances for a record the sink accepted, so a refusal never leaves a gap.
    */
-  record(event: AuditEvent): boolean {
+  record(event: AuditEvent, admitted = false): boolean {
     const { sink, chain, digests, product } = this.options;
-    if (!sink.hasCapacity()) return false;
+    if (!admitted && !sink.hasCapacity()) return false;
     const linked = chain.link(event.stream, toOcsfRecord(event, product));
     const accepted = sink.append({
       stream: event.stream,
@@ -59,7 +59,7 @@ export class AuditTrail implements AuditRecorder {
         'content-type': 'application/json',
       },
       json: JSON.stringify(linked),
-    });
+    }, admitted);
     if (!accepted) throw new Error('audit sink refused a record after reporting capacity');
     digests.append(linked);
     return true;

@@ -33,8 +33,8 @@ export class JsonlAuditSink implements AuditSink {
     return !this.closed && this.queue.length < this.options.maxQueuedEvents;
   }
 
-  append(record: AuditRecord): boolean {
-    if (!this.hasCapacity()) {
+  append(record: AuditRecord, admitted = false): boolean {
+    if (this.closed || (!admitted && !this.hasCapacity())) {
       this.rejected += 1;
       return false;
     }

@@ -43,6 +43,8 @@ export interface PdpConfig {
     readonly flushIntervalMs: number;
     readonly digestIntervalMs: number;
     readonly overflow: 'fail-closed' | 'fail-open';
+    /** `discard` keeps no trail at all: a benchmark baseline, never for use. */
+    readonly discard: boolean;
     /** Present when audit goes to Kafka; absent for the embedded JSONL sink. */
     readonly kafka?: {
       readonly brokers: readonly string[];
@@ -99,6 +101,7 @@ export function loadPdpConfig(env: NodeJS.ProcessEnv = process.env): PdpConfig {
       flushIntervalMs: integer(read, 'PORTCULLIS_AUDIT_FLUSH_INTERVAL_MS', 20, 1, 10_000),
       digestIntervalMs: integer(read, 'PORTCULLIS_AUDIT_DIGEST_INTERVAL_SECONDS', 10, 1, 86_400) * 1000,
       overflow: oneOf(read, 'PORTCULLIS_AUDIT_OVERFLOW', ['fail-closed', 'fail-open'] as const, 'fail-closed'),
+      discard: oneOf(read, 'PORTCULLIS_AUDIT_SINK', ['default', 'discard'] as const, 'default') === 'discard',
       ...optional('kafka', kafkaConfig(read)),
     },
   };

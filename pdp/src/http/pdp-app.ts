@@ -1,5 +1,5 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import type { AuditTrail } from '../audit/audit-trail.ts';
+import type { ThreadedAuditTrail } from '../audit/threaded-audit-trail.ts';
 import type { DecisionService } from '../decisions/decision-service.ts';
 import { PortcullisError } from '../errors/portcullis-error.ts';
 import type { TokenVerifier } from '../identity/token-verifier.ts';
@@ -20,7 +20,7 @@ export interface PdpAppDeps {
   readonly decisions: DecisionService;
   readonly engine: PolicyEngine;
   readonly activation: PolicyActivation;
-  readonly audit: AuditTrail;
+  readonly audit: ThreadedAuditTrail;
   readonly metrics: PdpMetrics;
   readonly pepVerifier: TokenVerifier;
   readonly pepRole: string;

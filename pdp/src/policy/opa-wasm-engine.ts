@@ -1,5 +1,6 @@
 /// <reference path="../types/webassembly.d.ts" />
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startTypeScriptWorker } from '../threads/typescript-worker.ts';
 import type { PolicyBundle } from './policy-bundle.ts';
 import { PolicyNotLoadedError, UnknownEntrypointError, type PolicyEngine, type PolicyEvaluation } from './policy-engine.ts';
 import type { WorkerRequest, WorkerResponse } from './policy-worker-protocol.ts';
@@ -28,9 +29,7 @@ interface Pending {
   readonly timer: NodeJS.Timeout;
 }
 
-// Workers run from TypeScript source: the bootstrap registers the tsx loader, then loads the worker.
-const workerBootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
-  .then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./policy-worker.ts', import.meta.url).href)}); })`;
+const workerModule = new URL('./policy-worker.ts', import.meta.url);
 
 /** Evaluates Rego compiled to WebAssembly with one opa-wasm instance per worker thread. */
 export class OpaWasmEngine implements PolicyEngine {
@@ -128,7 +127,7 @@ class WorkerSlot {
   private dead = false;
 
   constructor(private readonly evalTimeoutMs: number, private readonly onDeath: () => void) {
-    this.worker = new Worker(workerBootstrap, { eval: true });
+    this.worker = startTypeScriptWorker(workerModule);
     this.worker.on('message', (message: WorkerResponse) => this.receive(message));
     this.worker.on('error', (error) => this.die(error));
     this.worker.on('exit', (code) => this.die(new Error(`policy worker exited with code ${code}`)));

@@ -81,9 +81,12 @@ export class AuditSpool {
     return !this.closed && this.unshippedBytes < this.options.maxBytes;
   }
 
-  append(record: SpooledRecord): boolean {
-    if (!this.hasCapacity()) return false;
-    const line = `${JSON.stringify({ stream: record.stream, key: record.key, headers: record.headers, record: JSON.parse(record.json) as unknown })}\n`;
+  /** `beyondBound` stores a record even past maxBytes (it was admitted on an earlier check). */
+  append(record: SpooledRecord, beyondBound = false): boolean {
+    if (this.closed || (!beyondBound && !this.hasCapacity())) return false;
+    // `<routing JSON>\t<record JSON>`: JSON never contains a raw tab, and the record's own text
+    // is stored and shipped byte for byte, never parsed again.
+    const line = `${JSON.stringify({ stream: record.stream, key: record.key, headers: record.headers })}\t${record.json}\n`;
     this.pending.push(line);
     this.pendingBytes += Buffer.byteLength(line);
     this.syncTimer ??= setTimeout(() => {
@@ -136,9 +139,9 @@ export class AuditSpool {
       let start = 0;
       while (start <= lastNewline && records.length < maxRecords) {
         const end = chunk.indexOf(0x0a, start);
-        const line = chunk.subarray(start, end).toString('utf8');
-        const parsed = JSON.parse(line) as { stream: string; key: string; headers: Record<string, string>; record: unknown };
-        records.push({ stream: parsed.stream, key: parsed.key, headers: parsed.headers, json: JSON.stringify(parsed.record) });
+        const tab = chunk.indexOf(0x09, start);
+        const routing = JSON.parse(chunk.subarray(start, tab).toString('utf8')) as { stream: string; key: string; headers: Record<string, string> };
+        records.push({ ...routing, json: chunk.subarray(tab + 1, end).toString('utf8') });
         bytes += end + 1 - start;
         start = end + 1;
       }

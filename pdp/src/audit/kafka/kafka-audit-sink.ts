@@ -60,13 +60,12 @@ export class KafkaAuditSink implements AuditSink {
     return this.options.overflow === 'fail-open' || this.spool.hasCapacity();
   }
 
-  append(record: AuditRecord): boolean {
-    const accepted = this.spool.append({
-      stream: record.stream,
-      key: record.key,
-      headers: record.headers,
-      json: record.json,
-    });
+  append(record: AuditRecord, admitted = false): boolean {
+    // Fail-open drops past the bound whatever was admitted; fail-closed keeps admitted records.
+    const accepted = this.spool.append(
+      { stream: record.stream, key: record.key, headers: record.headers, json: record.json },
+      admitted && this.options.overflow === 'fail-closed',
+    );
     if (accepted) return true;
     if (this.options.overflow === 'fail-open') {
       this.dropped += 1;

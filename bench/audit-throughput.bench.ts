@@ -1,0 +1,121 @@
+/**
+ * npm run bench:audit — what auditing to Kafka costs a decision, and what Kafka sustains.
+ *
+ * Two PDP processes on the same bundle and the same mix: one whose audit sink discards every
+ * record (the no-sink baseline) and one auditing into a real single-node Kafka broker through its
+ * spool. Both are driven by wrk over keep-alive connections on /v1/decisions; the ratio of their
+ * throughput is the cost of the audit trail. Records acknowledged by Kafka per second during the
+ * run are the sustained rate into Kafka.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPOSITORY_ROOT } from '../pdp/src/config/pdp-config.ts';
+import { startKafkaBroker, type KafkaBroker } from '../test/support/kafka-broker.ts';
+import { DECISION_MIX } from './lib/decision-mix.ts';
+import { prepareMix, scrapeMetrics, startPdpProcess, type PdpProcess } from './lib/pdp-process.ts';
+import { runWrk, type WrkResult } from './lib/wrk.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const say = (message: string): void => console.error(`[bench:audit] ${message}`);
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-audit-'));
+  let broker: KafkaBroker | undefined;
+  const pdps: PdpProcess[] = [];
+  try {
+    say('preparing tools, bundle and a Kafka broker…');
+    execFileSync('bash', [join(REPOSITORY_ROOT, 'scripts/components.sh'), 'install', 'wrk'], { stdio: 'inherit' });
+    execFileSync(process.execPath, [join(REPOSITORY_ROOT, 'policies/build.mjs')], { stdio: 'inherit' });
+    broker = await startKafkaBroker();
+    const bundle = join(REPOSITORY_ROOT, 'policies/build/bundle.tar.gz');
+
+    const baselineState = join(work, 'baseline');
+    const kafkaState = join(work, 'kafka');
+    mkdirSync(baselineState);
+    mkdirSync(kafkaState);
+    const baselineMix = await prepareMix(baselineState);
+    const kafkaMix = await prepareMix(kafkaState);
+    const baseline = await startPdpProcess('pdp-no-sink', { PORTCULLIS_STATE_DIR: baselineState, PORTCULLIS_BUNDLE_FILE: bundle, PORTCULLIS_AUDIT_SINK: 'discard' });
+    pdps.push(baseline);
+    const kafka = await startPdpProcess('pdp-kafka', { PORTCULLIS_STATE_DIR: kafkaState, PORTCULLIS_BUNDLE_FILE: bundle, PORTCULLIS_KAFKA_BROKERS: broker.brokers.join(',') });
+    pdps.push(kafka);
+
+    const drive = (pdp: PdpProcess, mix: { rawBodies: string[]; pepToken: string }, name: string, seconds = SECONDS) => runWrk({
+      url: `${pdp.url}/v1/decisions`, bodies: mix.rawBodies, headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${mix.pepToken}` },
+      connections: CONNECTIONS, threads: 1, seconds, scriptPath: join(work, `${name}.lua`),
+    });
+    say('warming up both…');
+    await drive(baseline, baselineMix, 'warm-a', 3);
+    await drive(kafka, kafkaMix, 'warm-b', 3);
+    await waitForDrain(kafka.url, 60_000);
+
+    const baselineRuns: WrkResult[] = [];
+    const kafkaRuns: WrkResult[] = [];
+    const shippedRates: number[] = [];
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      say(`round ${round}/${ROUNDS}: no sink…`);
+      baselineRuns.push(await drive(baseline, baselineMix, 'baseline'));
+      say(`round ${round}/${ROUNDS}: Kafka sink…`);
+      const before = await scrapeMetrics(kafka.url);
+      const started = Date.now();
+      kafkaRuns.push(await drive(kafka, kafkaMix, 'kafka'));
+      const after = await scrapeMetrics(kafka.url);
+      const shipped = (after.get('portcullis_audit_records_stored_total') ?? 0) - (before.get('portcullis_audit_records_stored_total') ?? 0);
+      shippedRates.push(shipped / ((Date.now() - started) / 1000));
+      await waitForDrain(kafka.url, 120_000);
+    }
+    const drainStarted = Date.now();
+    await waitForDrain(kafka.url, 120_000);
+    const backlogSeconds = (Date.now() - drainStarted) / 1000;
+
+    const median = (runs: WrkResult[]) => [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor((runs.length - 1) / 2)]!;
+    const a = median(baselineRuns);
+    const b = median(kafkaRuns);
+    const sustained = [...shippedRates].sort((x, y) => x - y)[Math.floor((shippedRates.length - 1) / 2)]!;
+    const result = {
+      date: new Date().toISOString(),
+      machine: { cores: availableParallelism(), node: process.version },
+      load: { generator: 'wrk', connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, mix: DECISION_MIX.length },
+      no_sink: a,
+      kafka_sink: b,
+      ratio_kafka_to_no_sink: b.requestsPerSecond / a.requestsPerSecond,
+      kafka_records_acknowledged_per_second: sustained,
+      backlog_drain_seconds_after_run: backlogSeconds,
+    };
+    mkdirSync(join(REPOSITORY_ROOT, 'bench/results'), { recursive: true });
+    writeFileSync(join(REPOSITORY_ROOT, 'bench/results/audit-throughput.json'), `${JSON.stringify(result, null, 2)}\n`);
+
+    const row = (name: string, r: WrkResult) => `${name.padEnd(36)} ${r.requestsPerSecond.toFixed(0).padStart(9)} ${r.p50Ms.toFixed(2).padStart(8)} ${r.p99Ms.toFixed(2).padStart(8)}`;
+    console.log(`\nAudit cost — /v1/decisions, ${DECISION_MIX.length}-request mix, wrk ${CONNECTIONS} connections, ${SECONDS}s × ${ROUNDS} rounds (median), ${availableParallelism()} cores`);
+    console.log(`${'PDP audit sink'.padEnd(36)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}`);
+    console.log(row('none (records discarded)', a));
+    console.log(row('Kafka (spool → idempotent producer)', b));
+    console.log(`\nratio Kafka sink / no sink: ${result.ratio_kafka_to_no_sink.toFixed(2)}  (target ≥ 0.9)`);
+    console.log(`sustained into Kafka: ${sustained.toFixed(0)} records/s acknowledged (acks=all, gzip, idempotent)`);
+    console.log(`backlog after the last run drained in ${backlogSeconds.toFixed(1)} s`);
+  } finally {
+    await Promise.all(pdps.map((pdp) => pdp.stop()));
+    await broker?.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Waits until the Kafka sink's spool is empty: every record acknowledged. */
+async function waitForDrain(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const health = (await (await fetch(`${url}/health`)).json()) as { audit: { details?: { spool_bytes?: number } } };
+    if ((health.audit.details?.spool_bytes ?? 0) === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`the Kafka sink did not drain its spool within ${timeoutMs} ms`);
+}
+
+main().catch((error: unknown) => {
+  console.error(`[bench:audit] failed: ${(error as Error).stack ?? String(error)}`);
+  process.exitCode = 1;
+});

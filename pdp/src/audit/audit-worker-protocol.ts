@@ -1,0 +1,25 @@
+import type { PdpConfig } from '../config/pdp-config.ts';
+import type { AuditEvent, AuditSinkHealth } from './audit-sink.ts';
+
+/** What the audit thread is started with (structured-cloneable). */
+export interface AuditWorkerData {
+  readonly audit: PdpConfig['audit'];
+  readonly stateDir: string;
+  readonly hostLabel: string;
+  readonly productVersion: string;
+}
+
+export type AuditTrailHealth = AuditSinkHealth & { producer_id: string; digest_failures: number; accepting: boolean };
+
+export type ToAuditWorker =
+  | { kind: 'record'; events: AuditEvent[] }
+  | { kind: 'flush'; id: number }
+  | { kind: 'close' };
+
+export type FromAuditWorker =
+  | { kind: 'ready'; health: AuditTrailHealth }
+  | { kind: 'health'; health: AuditTrailHealth }
+  | { kind: 'flushed'; id: number; error?: string }
+  | { kind: 'closed' }
+  | { kind: 'log'; message: string }
+  | { kind: 'failed'; message: string };

@@ -1,0 +1,26 @@
+import type { AuditRecord, AuditSink, AuditSinkHealth } from './audit-sink.ts';
+
+/**
+ * Accepts and forgets every record. Only for measuring what auditing costs (bench:audit's
+ * baseline); the PDP warns loudly at start when it is configured.
+ */
+export class DiscardAuditSink implements AuditSink {
+  private discarded = 0;
+
+  hasCapacity(): boolean {
+    return true;
+  }
+
+  append(_record: AuditRecord, _admitted?: boolean): boolean {
+    this.discarded += 1;
+    return true;
+  }
+
+  async flush(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  health(): AuditSinkHealth {
+    return { sink: 'discard (no audit trail: benchmark baseline only)', status: 'degraded', queued: 0, written: 0, rejected: 0, details: { discarded: this.discarded } };
+  }
+}

@@ -1,0 +1,133 @@
+import type { Worker } from 'node:worker_threads';
+import { startTypeScriptWorker } from '../threads/typescript-worker.ts';
+import type { AuditEvent } from './audit-sink.ts';
+import type { AuditRecorder } from './audit-trail.ts';
+import type { AuditTrailHealth, AuditWorkerData, FromAuditWorker, ToAuditWorker } from './audit-worker-protocol.ts';
+
+const workerModule = new URL('./audit-worker.ts', import.meta.url);
+
+/**
+ * The audit trail as the decision path sees it: record() hands the event to the audit thread
+ * (batched per event-loop turn) and answers at once. Admission follows the thread's latest
+ * word on capacity (reported every 50 ms), so a full sink turns decisions into denies; events
+ * admitted just before it filled are still stored. If the thread dies, every decision fails closed.
+ */
+export class ThreadedAuditTrail implements AuditRecorder {
+  private readonly worker: Worker;
+  private outbox: AuditEvent[] = [];
+  private scheduled = false;
+  private latest: AuditTrailHealth | undefined;
+  private failure: string | undefined;
+  private nextFlushId = 1;
+  private readonly flushes = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  private closing: Promise<void> | undefined;
+  private closedResolve: (() => void) | undefined;
+  private readonly ready: Promise<void>;
+
+  constructor(data: AuditWorkerData, private readonly log: (message: string) => void) {
+    this.worker = startTypeScriptWorker(workerModule, data);
+    let readyResolve!: () => void;
+    let readyReject!: (error: Error) => void;
+    this.ready = new Promise((resolve, reject) => {
+      readyResolve = resolve;
+      readyReject = reject;
+    });
+    this.worker.on('message', (message: FromAuditWorker) => {
+      switch (message.kind) {
+        case 'ready':
+          this.latest = message.health;
+          readyResolve();
+          return;
+        case 'health':
+          this.latest = message.health;
+          return;
+        case 'flushed': {
+          const waiter = this.flushes.get(message.id);
+          this.flushes.delete(message.id);
+          if (message.error) waiter?.reject(new Error(message.error));
+          else waiter?.resolve();
+          return;
+        }
+        case 'closed':
+          this.closedResolve?.();
+          return;
+        case 'log':
+          this.log(message.message);
+          return;
+        case 'failed':
+          this.log(message.message);
+          return;
+      }
+    });
+    const died = (why: string): void => {
+      if (this.closedResolve) return;
+      this.failure = why;
+      this.log(`audit: the audit thread stopped (${why}); every decision is denied until the PDP restarts`);
+      readyReject(new Error(why));
+      for (const waiter of this.flushes.values()) waiter.reject(new Error(why));
+      this.flushes.clear();
+    };
+    this.worker.on('error', (error) => died(error.message));
+    this.worker.on('exit', (code) => died(`exit code ${code}`));
+  }
+
+  /** Resolves when the audit thread has opened its sink and keys. */
+  start(): Promise<void> {
+    return this.ready;
+  }
+
+  get producerId(): string {
+    return this.latest?.producer_id ?? 'unknown';
+  }
+
+  record(event: AuditEvent): boolean {
+    if (this.failure || this.closing || !this.latest?.accepting) return false;
+    this.outbox.push(event);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.send());
+    }
+    return true;
+  }
+
+  /** Resolves once every event recorded so far is durably stored by the sink. */
+  flush(): Promise<void> {
+    if (this.failure) return Promise.reject(new Error(`audit thread stopped: ${this.failure}`));
+    this.send();
+    const id = this.nextFlushId++;
+    return new Promise((resolve, reject) => {
+      this.flushes.set(id, { resolve, reject });
+      this.post({ kind: 'flush', id });
+    });
+  }
+
+  health(): AuditTrailHealth {
+    const base: AuditTrailHealth = this.latest ?? { sink: 'starting', status: 'degraded', queued: 0, written: 0, rejected: 0, producer_id: 'unknown', digest_failures: 0, accepting: false };
+    return this.failure ? { ...base, status: 'failing', accepting: false, lastError: `audit thread stopped: ${this.failure}` } : base;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.send();
+      if (this.failure) return;
+      await new Promise<void>((resolve) => {
+        this.closedResolve = resolve;
+        this.post({ kind: 'close' });
+      });
+      await this.worker.terminate();
+    })();
+    return this.closing;
+  }
+
+  private send(): void {
+    this.scheduled = false;
+    if (this.outbox.length === 0) return;
+    const events = this.outbox;
+    this.outbox = [];
+    this.post({ kind: 'record', events });
+  }
+
+  private post(message: ToAuditWorker): void {
+    this.worker.postMessage(message);
+  }
+}
