@@ -35,7 +35,14 @@ async function auditCli(stateDir: string, ...args: string[]): Promise<{ code: nu
 
 async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
+  const check = async (): Promise<boolean> => {
+    try {
+      return await condition();
+    } catch {
+      return false; // a broker still electing leaders answers with retriable errors
+    }
+  };
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -16,6 +16,11 @@ const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const COMPONENTS = join(REPO_ROOT, 'scripts/components.sh');
 
 export interface KafkaBrokerOptions {
+  /**
+   * Full JIT for a broker that must perform (benchmarks). Tests start faster with C1 only,
+   * which leaves the broker slower under load.
+   */
+  fullJit?: boolean;
   /** Data folder (configuration, log segments, kafka.log). Default: a new temporary folder. */
   dataDir?: string;
   /** PLAINTEXT port on 127.0.0.1; 0 or absent picks a free port. */
@@ -64,7 +69,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
 
   // A start that fails or times out leaves no half-started JVM behind.
   const launch = async (): Promise<void> => {
-    const started = spawnBroker(libs, dataDir);
+    const started = spawnBroker(libs, dataDir, options.fullJit);
     jvm = started;
     try {
       await waitUntilReady(started, port, startTimeoutMs);
@@ -126,7 +131,7 @@ interface RunningJvm {
   exit?: { code: number | null; signal: NodeJS.Signals | null };
 }
 
-function spawnBroker(libs: string, dataDir: string): RunningJvm {
+function spawnBroker(libs: string, dataDir: string, fullJit = false): RunningJvm {
   const logFile = join(dataDir, 'kafka.log');
   const log = openSync(logFile, 'a');
   const logOffset = fstatSync(log).size;
@@ -134,7 +139,7 @@ function spawnBroker(libs: string, dataDir: string): RunningJvm {
   try {
     // jvm.options (heap, GC, logging) is written by components.sh prepare, shared with `start kafka`.
     // Tests restart brokers often and push little data: the C1-only JIT starts ~1.5 s sooner on 2 cores.
-    const args = [`@${join(dataDir, 'jvm.options')}`, '-XX:TieredStopAtLevel=1', '-cp', `${libs}/*`, 'kafka.Kafka', join(dataDir, 'server.properties')];
+    const args = [`@${join(dataDir, 'jvm.options')}`, ...(fullJit ? [] : ['-XX:TieredStopAtLevel=1']), '-cp', `${libs}/*`, 'kafka.Kafka', join(dataDir, 'server.properties')];
     child = spawn('java', args, {
       cwd: dataDir,
       stdio: ['ignore', log, log],

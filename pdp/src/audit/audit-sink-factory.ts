@@ -21,6 +21,7 @@ export function createAuditSink(audit: PdpConfig['audit'], clientLabel: string, 
     spoolDirectory: join(audit.directory, 'kafka-spool'),
     maxSpoolBytes: audit.kafka.maxSpoolBytes,
     overflow: audit.overflow,
+    compression: audit.kafka.compression,
     log,
   });
 }

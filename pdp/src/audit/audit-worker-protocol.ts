@@ -1,5 +1,5 @@
 import type { PdpConfig } from '../config/pdp-config.ts';
-import type { AuditEvent, AuditSinkHealth } from './audit-sink.ts';
+import type { AuditSinkHealth } from './audit-sink.ts';
 
 /** What the audit thread is started with (structured-cloneable). */
 export interface AuditWorkerData {
@@ -12,7 +12,8 @@ export interface AuditWorkerData {
 export type AuditTrailHealth = AuditSinkHealth & { producer_id: string; digest_failures: number; accepting: boolean };
 
 export type ToAuditWorker =
-  | { kind: 'record'; events: AuditEvent[] }
+  /** Events as JSON text: cheaper to hand across threads than a structured clone of the object. */
+  | { kind: 'record'; events: string[] }
   | { kind: 'flush'; id: number }
   | { kind: 'close' };
 

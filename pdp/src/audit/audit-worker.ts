@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createAuditSink } from './audit-sink-factory.ts';
+import type { AuditEvent } from './audit-sink.ts';
 import { AuditTrail } from './audit-trail.ts';
 import type { AuditTrailHealth, AuditWorkerData, FromAuditWorker, ToAuditWorker } from './audit-worker-protocol.ts';
 import { DigestSigner, auditSigningDirectory } from './digest-signer.ts';
@@ -30,9 +31,9 @@ send({ kind: 'ready', health: health() });
 port.on('message', (message: ToAuditWorker) => {
   switch (message.kind) {
     case 'record':
-      for (const event of message.events) {
+      for (const text of message.events) {
         try {
-          trail.record(event, true);
+          trail.record(JSON.parse(text) as AuditEvent, true);
         } catch (error) {
           send({ kind: 'failed', message: `audit record could not be stored: ${(error as Error).message}` });
         }

@@ -14,7 +14,7 @@ const workerModule = new URL('./audit-worker.ts', import.meta.url);
  */
 export class ThreadedAuditTrail implements AuditRecorder {
   private readonly worker: Worker;
-  private outbox: AuditEvent[] = [];
+  private outbox: string[] = [];
   private scheduled = false;
   private latest: AuditTrailHealth | undefined;
   private failure: string | undefined;
@@ -82,7 +82,7 @@ export class ThreadedAuditTrail implements AuditRecorder {
 
   record(event: AuditEvent): boolean {
     if (this.failure || this.closing || !this.latest?.accepting) return false;
-    this.outbox.push(event);
+    this.outbox.push(JSON.stringify(event));
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.send());

@@ -25,7 +25,7 @@ export class KafkaAuditReader implements AuditReader {
     let ends: Map<number, bigint>;
     try {
       if (!(await admin.listTopics()).includes(topic)) return;
-      const offsets = await admin.fetchTopicOffsets(topic);
+      const offsets = await retryWhileRetriable(() => admin.fetchTopicOffsets(topic));
       ends = new Map(offsets.map((entry) => [entry.partition, BigInt(entry.high)]));
     } finally {
       await admin.disconnect();
@@ -81,4 +81,17 @@ export class KafkaAuditReader implements AuditReader {
   }
 
   async close(): Promise<void> {}
+}
+
+/** Leadership moves and fresh topics answer with retriable errors for a moment: try again. */
+async function retryWhileRetriable<T>(call: () => Promise<T>, attempts = 20): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (error) {
+      const retriable = (error as { retriable?: boolean }).retriable === true || /not the leader|leader not available|coordinator/i.test((error as Error).message);
+      if (!retriable || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }
