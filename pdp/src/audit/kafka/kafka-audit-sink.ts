@@ -130,6 +130,11 @@ export class KafkaAuditSink implements AuditSink {
     let batch: { records: SpooledRecord[]; end: { segment: number; offset: number } } | undefined;
     while (this.running || batch) {
       try {
+        // Topics exist from the start, not from the first record; a broker that is away is retried.
+        if (!this.topicsReady) {
+          await this.ensureTopics();
+          this.lastError = undefined;
+        }
         if (!batch) {
           // Linger briefly, as Kafka producers do, so one request carries many records.
           const first = await this.spool.readBatch(BATCH_RECORDS, BATCH_BYTES, 200);
