@@ -8,7 +8,7 @@
  * run are the sustained rate into Kafka.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPOSITORY_ROOT } from '../pdp/src/config/pdp-config.ts';
@@ -56,13 +56,21 @@ async function main(): Promise<void> {
     const baselineRuns: WrkResult[] = [];
     const kafkaRuns: WrkResult[] = [];
     const shippedRates: number[] = [];
+    const brokerPid = Number(execFileSync('pgrep', ['-f', `${broker.dataDir}/server.properties`], { encoding: 'utf8' }).trim().split('\n')[0]);
+    const cpuPerRequest = { no_sink_pdp_us: 0, kafka_pdp_us: 0, kafka_broker_us: 0 };
     for (let round = 1; round <= ROUNDS; round += 1) {
       say(`round ${round}/${ROUNDS}: no sink…`);
+      const baselineCpu = cpuSeconds(baseline.process.pid!);
       baselineRuns.push(await drive(baseline, baselineMix, 'baseline'));
+      cpuPerRequest.no_sink_pdp_us = ((cpuSeconds(baseline.process.pid!) - baselineCpu) / baselineRuns.at(-1)!.requests) * 1e6;
       say(`round ${round}/${ROUNDS}: Kafka sink…`);
       const before = await scrapeMetrics(kafka.url);
       const started = Date.now();
+      const pdpCpu = cpuSeconds(kafka.process.pid!);
+      const brokerCpu = cpuSeconds(brokerPid);
       kafkaRuns.push(await drive(kafka, kafkaMix, 'kafka'));
+      cpuPerRequest.kafka_pdp_us = ((cpuSeconds(kafka.process.pid!) - pdpCpu) / kafkaRuns.at(-1)!.requests) * 1e6;
+      cpuPerRequest.kafka_broker_us = ((cpuSeconds(brokerPid) - brokerCpu) / kafkaRuns.at(-1)!.requests) * 1e6;
       const after = await scrapeMetrics(kafka.url);
       const shipped = (after.get('portcullis_audit_records_stored_total') ?? 0) - (before.get('portcullis_audit_records_stored_total') ?? 0);
       shippedRates.push(shipped / ((Date.now() - started) / 1000));
@@ -97,6 +105,7 @@ async function main(): Promise<void> {
       kafka_sink: b,
       ratio_kafka_to_no_sink: b.requestsPerSecond / a.requestsPerSecond,
       kafka_records_acknowledged_per_second: sustained,
+      cpu_per_decision_us_last_round: cpuPerRequest,
       backlog_drain_seconds_after_run: backlogSeconds,
       spooled_backlog_records: backlogRecords,
       spooled_backlog_ship_seconds: shipSeconds,
@@ -112,6 +121,7 @@ async function main(): Promise<void> {
     console.log(row('Kafka (spool → idempotent producer)', b));
     console.log(`\nratio Kafka sink / no sink: ${result.ratio_kafka_to_no_sink.toFixed(2)}  (target ≥ 0.9)`);
     console.log(`sustained into Kafka: ${sustained.toFixed(0)} records/s acknowledged (acks=all, idempotent, compression ${process.env.PORTCULLIS_KAFKA_COMPRESSION ?? "none"})`);
+    console.log(`CPU per decision (last round): PDP ${cpuPerRequest.no_sink_pdp_us.toFixed(0)} µs without a sink, ${cpuPerRequest.kafka_pdp_us.toFixed(0)} µs with Kafka, plus ${cpuPerRequest.kafka_broker_us.toFixed(0)} µs in the broker (same 2 cores)`);
     console.log(`backlog after the last run drained in ${backlogSeconds.toFixed(1)} s`);
     console.log(`shipping capacity: a ${backlogRecords}-record backlog spooled during an outage reached Kafka in ${shipSeconds.toFixed(1)} s = ${shippingCapacity.toFixed(0)} records/s`);
   } finally {
@@ -120,6 +130,12 @@ async function main(): Promise<void> {
     if (broker) rmSync(broker.dataDir, { recursive: true, force: true });
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** User + system CPU seconds a process has used so far (Linux /proc). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Waits until the Kafka sink's spool is empty: every record acknowledged. */
