@@ -15,7 +15,7 @@ import { REPOSITORY_ROOT } from '../pdp/src/config/pdp-config.ts';
 import { startKafkaBroker, type KafkaBroker } from '../test/support/kafka-broker.ts';
 import { DECISION_MIX } from './lib/decision-mix.ts';
 import { prepareMix, scrapeMetrics, startPdpProcess, type PdpProcess } from './lib/pdp-process.ts';
-import { runWrk, type WrkResult } from './lib/wrk.ts';
+import { loadDescription, medianRun, runWrk, type WrkResult } from './lib/wrk.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -93,14 +93,13 @@ async function main(): Promise<void> {
     const backlogRecords = (backlogAfter.get('portcullis_audit_records_stored_total') ?? 0) - (backlogBefore.get('portcullis_audit_records_stored_total') ?? 0);
     const shippingCapacity = backlogRecords / shipSeconds;
 
-    const median = (runs: WrkResult[]) => [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor((runs.length - 1) / 2)]!;
-    const a = median(baselineRuns);
-    const b = median(kafkaRuns);
+    const a = medianRun(baselineRuns);
+    const b = medianRun(kafkaRuns);
     const sustained = [...shippedRates].sort((x, y) => x - y)[Math.floor((shippedRates.length - 1) / 2)]!;
     const result = {
       date: new Date().toISOString(),
       machine: { cores: availableParallelism(), node: process.version },
-      load: { generator: 'wrk', connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, mix: DECISION_MIX.length },
+      load: loadDescription(CONNECTIONS, SECONDS, ROUNDS, DECISION_MIX.length),
       no_sink: a,
       kafka_sink: b,
       ratio_kafka_to_no_sink: b.requestsPerSecond / a.requestsPerSecond,

@@ -16,7 +16,7 @@ import { ActionEnricher } from '../pdp/src/enrichment/action-enricher.ts';
 import { DECISION_MIX, MIX_SUBJECTS } from './lib/decision-mix.ts';
 import { prepareMix, scrapeMetrics, startPdpProcess } from './lib/pdp-process.ts';
 import { freePort, startService, type Service } from './lib/processes.ts';
-import { runWrk, type WrkResult } from './lib/wrk.ts';
+import { loadDescription, medianRun, runWrk, type WrkResult } from './lib/wrk.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -98,13 +98,13 @@ async function main(): Promise<void> {
       connections: CONNECTIONS, threads: 1, seconds: Math.max(3, Math.round(SECONDS / 2)), scriptPath: join(work, 'close.lua'),
     });
 
-    const opaBest = median(opaRuns);
-    const pdpBest = median(pdpRuns);
+    const opaBest = medianRun(opaRuns);
+    const pdpBest = medianRun(pdpRuns);
     const breakdown = timeBreakdown(before, after);
     const result = {
       date: new Date().toISOString(),
       machine: { cores: availableParallelism(), node: process.version },
-      load: { generator: 'wrk', connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, mix: DECISION_MIX.length },
+      load: loadDescription(CONNECTIONS, SECONDS, ROUNDS, DECISION_MIX.length),
       opa: opaBest,
       pdp_data_api: pdpBest,
       pdp_decisions: full,
@@ -151,11 +151,6 @@ function canonical(value: unknown): string {
 
 function opaVersion(opa: string): string {
   return /Version: (\S+)/.exec(execFileSync(opa, ['version'], { encoding: 'utf8' }))?.[1] ?? '?';
-}
-
-function median(runs: WrkResult[]): WrkResult {
-  const sorted = [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
-  return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
 
 function summarise(effects: string[]): string {

@@ -80,3 +80,14 @@ export function parseWrk(output: string): WrkResult {
     p99Ms: latency('99'),
   };
 }
+
+/** The median run by throughput; of an even count, the lower middle (conservative, for every target alike). */
+export function medianRun(runs: readonly WrkResult[]): WrkResult {
+  const sorted = [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+/** The run-level context every result file records. */
+export function loadDescription(connections: number, seconds: number, rounds: number, mix: number) {
+  return { generator: 'wrk', connections, seconds, rounds, mix };
+}
