@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { ThreadedAuditTrail } from './audit/threaded-audit-trail.ts';
 import { REPOSITORY_ROOT, type PdpConfig, type PolicySourceConfig } from './config/pdp-config.ts';
 import { DecisionService, DECISION_ENTRYPOINT } from './decisions/decision-service.ts';
@@ -20,7 +21,6 @@ import { HttpBundleSource } from './policy/bundle-sources/http-bundle-source.ts'
 import { RegoFolderBundleSource } from './policy/bundle-sources/rego-folder-bundle-source.ts';
 import { OpaWasmEngine } from './policy/opa-wasm-engine.ts';
 import { PolicyActivation } from './policy/policy-activation.ts';
-import { readFileSync } from 'node:fs';
 
 /** Stamped into every audit record's OCSF metadata. */
 export const PRODUCT_VERSION = '0.1.0';
