@@ -28,7 +28,7 @@ export interface ShellAnalyzer {
 }
 
 /** Longer commands are refused unread. */
-export const MAX_SHELL_COMMAND_BYTES = 256 * 1024;
+export const MAX_SHELL_COMMAND_BYTES = 64 * 1024;
 
 const LIMITS: CollectorLimits = {
   maxNesting: 16,

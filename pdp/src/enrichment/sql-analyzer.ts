@@ -27,7 +27,7 @@ export interface SqlAnalyzer {
 }
 
 /** Larger input is refused before parsing: parse time and tree size grow with it. */
-export const MAX_SQL_BYTES = 1024 * 1024;
+export const MAX_SQL_BYTES = 256 * 1024;
 
 /** Loads the parser's WASM module once; `analyze` is synchronous afterwards. */
 export async function createSqlAnalyzer(): Promise<SqlAnalyzer> {
