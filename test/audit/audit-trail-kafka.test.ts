@@ -149,6 +149,30 @@ describe('the Kafka audit stream: nothing lost across broker and PDP restarts, t
     assert.match(verified.stdout, /2 producer/);
   });
 
+  it('a batch the broker refuses as too large is split, and every record still arrives in order', async () => {
+    const prefix = 'small-messages';
+    const admin = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: ['decisions', 'sessions', 'approvals', 'digests'].map((stream) => ({
+        topic: `${prefix}.${stream}.v1`, numPartitions: 1, replicationFactor: 1,
+        configEntries: [{ name: 'max.message.bytes', value: '16384' }],
+      })),
+    });
+    await admin.disconnect();
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-small-'));
+    const pdp = await startTestPdp({ ...kafkaEnv(prefix), PORTCULLIS_STATE_DIR: dir });
+    const sent = new Map<string, string[]>();
+    await broker.stop();
+    await stream(pdp, ['m-a', 'm-b'], 20, sent); // a backlog: the first batch after the restart is far over 16 KiB
+    await broker.restart();
+    await until(async () => (await readAll(broker.brokers, prefix)).length >= 40, 'all 40 records in small batches', 90_000);
+    await pdp.close();
+    rmSync(dir, { recursive: true, force: true });
+    assertExactlyOnceInOrder(await readAll(broker.brokers, prefix), sent);
+  });
+
   it('verify names an altered byte and a removed event in copies of the topics, and passes on the originals', async () => {
     const prefix = 'pdp-restart';
     const kafka = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING });

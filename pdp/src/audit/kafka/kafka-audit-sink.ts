@@ -44,6 +44,8 @@ export class KafkaAuditSink implements AuditSink {
   private lastError: string | undefined;
   private lastShippedAt: number | undefined;
   private topicsReady = false;
+  /** Shrinks when the broker refuses a request as too large; grows back after successes. */
+  private batchRecords = BATCH_RECORDS;
 
   constructor(private readonly options: KafkaAuditSinkOptions) {
     this.kafka = new Kafka({
@@ -137,11 +139,11 @@ export class KafkaAuditSink implements AuditSink {
         }
         if (!batch) {
           // Linger briefly, as Kafka producers do, so one request carries many records.
-          const first = await this.spool.readBatch(BATCH_RECORDS, BATCH_BYTES, 200);
+          const first = await this.spool.readBatch(this.batchRecords, BATCH_BYTES, 200);
           if (!first) continue;
-          if (first.records.length < BATCH_RECORDS / 4 && this.running) {
+          if (first.records.length < this.batchRecords / 4 && this.running) {
             await new Promise((resolve) => setTimeout(resolve, LINGER_MS));
-            const more = await this.spool.readBatch(BATCH_RECORDS - first.records.length, BATCH_BYTES, 0);
+            const more = await this.spool.readBatch(this.batchRecords - first.records.length, BATCH_BYTES, 0);
             batch = more ? { records: first.records.concat(more.records), end: more.end } : first;
           } else {
             batch = first;
@@ -151,12 +153,20 @@ export class KafkaAuditSink implements AuditSink {
         this.spool.commit(batch.end);
         this.shipped += batch.records.length;
         this.lastShippedAt = Date.now();
+        this.batchRecords = Math.min(BATCH_RECORDS, this.batchRecords * 2);
         if (this.lastError) this.options.log('audit: Kafka reachable again; spooled records are shipping');
         this.lastError = undefined;
         batch = undefined;
         backoffMs = 100;
       } catch (error) {
         this.sendErrors += 1;
+        if (batch && batch.records.length > 1 && /too large|RECORD_LIST_TOO_LARGE|MESSAGE_TOO_LARGE/i.test(`${(error as Error).message} ${(error as { type?: string }).type ?? ''}`)) {
+          // The broker's size limit, not an outage: read the same records again in smaller batches.
+          this.batchRecords = Math.max(1, Math.floor(batch.records.length / 2));
+          this.spool.rewind();
+          batch = undefined;
+          continue;
+        }
         this.connected = false;
         if (!this.lastError) this.options.log(`audit: cannot ship to Kafka (${(error as Error).message}); records stay in the spool`);
         this.lastError = (error as Error).message;
