@@ -9,6 +9,9 @@
 #   scripts/components.sh install kafka   the Apache Kafka broker jars (Maven Central) unless cached
 #   scripts/components.sh path kafka-libs print the folder of the broker jars (installs first)
 #   scripts/components.sh install kcat    the Kafka command-line client (Debian package)
+#   scripts/components.sh install redis   the Redis server the approval store uses (Debian package)
+#   scripts/components.sh path redis-server
+#                                         print the path of the redis-server binary (installs first)
 #   scripts/components.sh install all     every component the tests need
 #   scripts/components.sh start kafka [--port 9092] [--controller-port 9093] [--dir DIR]
 #                                         a single-node KRaft broker on 127.0.0.1 (data, log and
@@ -344,12 +347,14 @@ case "$cmd:$what" in
   install:wrk) install_debian_packages wrk ;;
   install:kafka) install_kafka ;;
   install:kcat) install_debian_packages kcat ;;
-  install:all) install_opa; install_kafka; install_debian_packages kcat ;;
+  install:redis) install_debian_packages redis-server ;;
+  install:all) install_opa; install_kafka; install_debian_packages kcat redis-server ;;
   path:opa) install_opa; opa_path ;;
   path:kafka-libs) install_kafka; kafka_libs ;; # progress goes to stderr, the path alone to stdout
+  path:redis-server) install_debian_packages redis-server >&2; command -v redis-server ;;
   prepare:kafka) shift 2; kafka_args "$@"; install_kafka
     prepare_kafka "$kafka_dir" "$kafka_port" "$kafka_controller_port" ;;
   start:kafka) shift 2; start_kafka "$@" ;;
   stop:kafka) shift 2; stop_kafka "$@" ;;
-  *) echo "usage: $0 install opa|wrk|kafka|kcat|all | path opa|kafka-libs | start|stop kafka [--port P] [--controller-port P] [--dir D] | prepare kafka [same options]" >&2; exit 2 ;;
+  *) echo "usage: $0 install opa|wrk|kafka|kcat|redis|all | path opa|kafka-libs|redis-server | start|stop kafka [--port P] [--controller-port P] [--dir D] | prepare kafka [same options]" >&2; exit 2 ;;
 esac

@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   'policy-not-loaded': 503,
   'policy-error': 500,
   'audit-unavailable': 503,
+  'approvals-unavailable': 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,98 @@
+// The approval rules as pure functions over a record, so the in-memory and the Redis store
+// apply exactly the same rules; each store only makes the read-apply-write atomic.
+import { bindingsMatch } from './approval-binding.ts';
+import type {
+  ApprovalCreateInput,
+  ApprovalEventType,
+  ApprovalRecord,
+  ApprovalVote,
+  TransitionFailureCode,
+  TransitionResult,
+} from './approval-store.ts';
+
+/** What a transition did: its answer, and the record to write with its event when it changed one. */
+export interface Transition {
+  result: TransitionResult;
+  change?: { record: ApprovalRecord; event: ApprovalEventType };
+}
+
+/** Builds a new pending record; throws a RangeError for input policy should never produce. */
+export function newApprovalRecord(id: string, input: ApprovalCreateInput, now: Date): ApprovalRecord {
+  if (!Number.isInteger(input.quorum) || input.quorum < 1) throw new RangeError(`approval quorum must be an integer of at least 1, got ${input.quorum}`);
+  if (!(Number.isFinite(input.ttlSeconds) && input.ttlSeconds > 0)) throw new RangeError(`approval ttlSeconds must be positive, got ${input.ttlSeconds}`);
+  if (input.binding === '') throw new RangeError('approval binding must not be empty');
+  if (input.requester.sub === '') throw new RangeError('approval requester sub must not be empty');
+  return {
+    id,
+    status: 'pending',
+    requester: { ...input.requester },
+    resource: { ...input.resource },
+    action_summary: input.action_summary,
+    binding: input.binding,
+    reasons: input.reasons.map((reason) => ({ ...reason })),
+    quorum: input.quorum,
+    approver_roles: [...input.approver_roles],
+    decisions: [],
+    created_at: now.toISOString(),
+    expires_at: new Date(now.getTime() + Math.round(input.ttlSeconds * 1000)).toISOString(),
+    version: 1,
+  };
+}
+
+export function isPastExpiry(record: ApprovalRecord, now: Date): boolean {
+  return now.getTime() >= Date.parse(record.expires_at);
+}
+
+export function applyVote(record: ApprovalRecord | undefined, vote: ApprovalVote, now: Date): Transition {
+  if (record === undefined) return refuse('not-found', 'no such approval');
+  if (record.status === 'expired') return refuse('expired', `approval ${record.id} expired at ${record.expires_at}`);
+  if (record.status !== 'pending') return refuse('not-pending', `approval ${record.id} is already ${record.status}`);
+  if (isPastExpiry(record, now)) {
+    const expired = expire(record, now);
+    return { result: refusal('expired', `approval ${record.id} expired at ${record.expires_at}`), change: { record: expired, event: 'resolved' } };
+  }
+  // By subject: the same principal with another token or client is still the requester.
+  if (vote.approver === record.requester.sub) return refuse('self-approval', 'the requester cannot vote on their own request');
+  if (!vote.approverRoles.some((role) => record.approver_roles.includes(role))) {
+    return refuse('role-not-allowed', `approving needs one of the roles: ${record.approver_roles.join(', ') || '(none)'}`);
+  }
+  if (record.decisions.some((decision) => decision.approver === vote.approver)) {
+    return refuse('already-voted', `${vote.approver} has already voted on approval ${record.id}`);
+  }
+  if (vote.verdict === 'deny' && vote.reason.trim() === '') return refuse('reason-required', 'a deny needs a reason');
+
+  const at = now.toISOString();
+  const decisions = [...record.decisions, { approver: vote.approver, verdict: vote.verdict, reason: vote.reason, at }];
+  const approvals = decisions.filter((decision) => decision.verdict === 'approve').length;
+  const status = vote.verdict === 'deny' ? 'denied' : approvals >= record.quorum ? 'approved' : 'pending';
+  const next: ApprovalRecord = { ...record, decisions, status, version: record.version + 1 };
+  if (status !== 'pending') next.resolved_at = at;
+  return { result: { ok: true, record: next }, change: { record: next, event: status === 'pending' ? 'updated' : 'resolved' } };
+}
+
+export function applyConsume(record: ApprovalRecord | undefined, binding: string): Transition {
+  if (record === undefined) return refuse('not-found', 'no such approval');
+  if (record.status === 'expired') return refuse('expired', `approval ${record.id} expired at ${record.expires_at}`);
+  if (record.status !== 'approved') return refuse('not-pending', `approval ${record.id} is ${record.status}, not approved`);
+  if (!bindingsMatch(record.binding, binding)) return refuse('binding-mismatch', `approval ${record.id} was given for another command`);
+  const next: ApprovalRecord = { ...record, status: 'executed', version: record.version + 1 };
+  return { result: { ok: true, record: next }, change: { record: next, event: 'updated' } };
+}
+
+/** A pending record past its expiry becomes expired; anything else is left alone. */
+export function applyExpiry(record: ApprovalRecord | undefined, now: Date): ApprovalRecord | undefined {
+  if (record === undefined || record.status !== 'pending' || !isPastExpiry(record, now)) return undefined;
+  return expire(record, now);
+}
+
+function expire(record: ApprovalRecord, now: Date): ApprovalRecord {
+  return { ...record, status: 'expired', resolved_at: now.toISOString(), version: record.version + 1 };
+}
+
+function refusal(code: TransitionFailureCode, message: string): TransitionResult {
+  return { ok: false, code, message };
+}
+
+function refuse(code: TransitionFailureCode, message: string): Transition {
+  return { result: refusal(code, message) };
+}

@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { ApprovalListeners } from './approval-listeners.ts';
+import type { ApprovalCreateInput, ApprovalEventType, ApprovalListener, ApprovalRecord, ApprovalStore, ApprovalVote, TransitionResult } from './approval-store.ts';
+import { applyConsume, applyExpiry, applyVote, newApprovalRecord, type Transition } from './approval-transitions.ts';
+
+export interface InMemoryApprovalStoreOptions {
+  /** How often pending records are checked for expiry; 0 turns the timer off. Default 1000. */
+  expiryIntervalMs?: number;
+  /** How long a record stays readable after its expiry (waiters, history). Default 3600. */
+  graceSeconds?: number;
+  /** Listener failures. Default: ignored. */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * The embedded default for one machine: approvals live in this process and die with it.
+ * Each method reads, applies and writes without awaiting in between, so it is atomic.
+ */
+export class InMemoryApprovalStore implements ApprovalStore {
+  readonly #records = new Map<string, ApprovalRecord>();
+  readonly #listeners: ApprovalListeners;
+  readonly #graceMs: number;
+  readonly #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: InMemoryApprovalStoreOptions = {}) {
+    this.#listeners = new ApprovalListeners(options.onError ?? (() => {}));
+    this.#graceMs = (options.graceSeconds ?? 3600) * 1000;
+    const interval = options.expiryIntervalMs ?? 1000;
+    if (interval > 0) {
+      // unref: a pending approval must not keep the process alive on shutdown.
+      this.#timer = setInterval(() => this.#sweep(new Date()), interval).unref();
+    }
+  }
+
+  async create(input: ApprovalCreateInput): Promise<ApprovalRecord> {
+    const record = newApprovalRecord(randomUUID(), input, new Date());
+    this.#write(record, 'requested');
+    return structuredClone(record);
+  }
+
+  async get(id: string): Promise<ApprovalRecord | undefined> {
+    const record = this.#records.get(id);
+    return record === undefined ? undefined : structuredClone(record);
+  }
+
+  async listPending(): Promise<ApprovalRecord[]> {
+    return [...this.#records.values()]
+      .filter((record) => record.status === 'pending')
+      .sort((a, b) => Date.parse(a.expires_at) - Date.parse(b.expires_at))
+      .map((record) => structuredClone(record));
+  }
+
+  async vote(id: string, vote: ApprovalVote): Promise<TransitionResult> {
+    return this.#commit(applyVote(this.#records.get(id), vote, new Date()));
+  }
+
+  async consume(id: string, binding: string): Promise<TransitionResult> {
+    return this.#commit(applyConsume(this.#records.get(id), binding));
+  }
+
+  async expireDue(now: Date = new Date()): Promise<ApprovalRecord[]> {
+    const expired: ApprovalRecord[] = [];
+    for (const record of this.#records.values()) {
+      const next = applyExpiry(record, now);
+      if (next === undefined) continue;
+      this.#write(next, 'resolved');
+      expired.push(structuredClone(next));
+    }
+    return expired;
+  }
+
+  subscribe(listener: ApprovalListener): () => void {
+    return this.#listeners.add(listener);
+  }
+
+  async health(): Promise<{ ok: boolean; detail: string }> {
+    return { ok: true, detail: `in memory, ${this.#records.size} records` };
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#listeners.clear();
+  }
+
+  #commit(transition: Transition): TransitionResult {
+    if (transition.change !== undefined) this.#write(transition.change.record, transition.change.event);
+    return structuredClone(transition.result);
+  }
+
+  #write(record: ApprovalRecord, event: ApprovalEventType): void {
+    this.#records.set(record.id, record);
+    // Delivered after the caller has its answer, as the Redis store's pub/sub does.
+    const copy = structuredClone(record);
+    queueMicrotask(() => this.#listeners.deliver({ type: event, record: copy }));
+  }
+
+  #sweep(now: Date): void {
+    void this.expireDue(now);
+    // Resolved records are dropped after the grace period, so memory stays bounded.
+    for (const [id, record] of this.#records) {
+      if (record.status !== 'pending' && now.getTime() > Date.parse(record.expires_at) + this.#graceMs) this.#records.delete(id);
+    }
+  }
+}

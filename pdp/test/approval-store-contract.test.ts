@@ -1,0 +1,470 @@
+// The ApprovalStore contract, proven against both implementations (in memory, and Redis on a
+// real redis-server this file starts), then what only Redis has: replicas sharing state and
+// events, racing transitions, and an outage with recovery.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createConnection, createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import type { ApprovalCreateInput, ApprovalEvent, ApprovalRecord, ApprovalStore, ApprovalVote } from '../src/approvals/approval-store.ts';
+import { ApprovalStoreUnavailableError } from '../src/approvals/approval-store-unavailable-error.ts';
+import { InMemoryApprovalStore } from '../src/approvals/in-memory-approval-store.ts';
+import { RedisApprovalStore } from '../src/approvals/redis-approval-store.ts';
+
+const COMPONENTS = fileURLToPath(new URL('../../scripts/components.sh', import.meta.url));
+
+// --- a real redis-server on 127.0.0.1 and a free port -------------------------------------
+
+class RedisServer {
+  #process: ChildProcess | undefined;
+
+  private constructor(
+    private readonly binary: string,
+    readonly port: number,
+  ) {}
+
+  static async start(): Promise<RedisServer> {
+    // Installs the Debian package on first use; progress goes to stderr, the path to stdout.
+    const binary = execFileSync('bash', [COMPONENTS, 'path', 'redis-server'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+    const server = new RedisServer(binary, await freePort());
+    await server.restart();
+    return server;
+  }
+
+  async restart(): Promise<void> {
+    const child = spawn(this.binary, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    this.#process = child;
+    const started = Date.now();
+    while (!(await answersPing(this.port))) {
+      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode} on port ${this.port}`);
+      if (Date.now() - started > 10_000) throw new Error(`redis-server did not answer PING on port ${this.port} within 10 s`);
+      await sleep(25);
+    }
+  }
+
+  /** SIGSTOP/SIGCONT: a Redis that holds the connection open but stops answering. */
+  pause(paused: boolean): void {
+    this.#process?.kill(paused ? 'SIGSTOP' : 'SIGCONT');
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.#process;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill(signal);
+    await exited;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+function answersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.setTimeout(500, () => socket.destroy());
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith('+PONG'));
+    });
+    socket.on('error', () => resolve(false));
+    socket.on('close', () => resolve(false));
+  });
+}
+
+// --- fixtures ----------------------------------------------------------------------------
+
+function request(overrides: Partial<ApprovalCreateInput> = {}): ApprovalCreateInput {
+  return {
+    requester: { sub: 'agent:billing-bot', kind: 'agent' },
+    resource: { type: 'postgres', name: 'orders-db', environment: 'production' },
+    action_summary: 'DELETE FROM orders WHERE id = 7',
+    binding: 'a'.repeat(64),
+    reasons: [{ code: 'sql-delete', message: 'deletes rows in production' }],
+    quorum: 1,
+    approver_roles: ['dba'],
+    ttlSeconds: 60,
+    ...overrides,
+  };
+}
+
+function approve(approver: string, roles = ['dba']): ApprovalVote {
+  return { approver, approverRoles: roles, verdict: 'approve', reason: '' };
+}
+
+function deny(approver: string, reason: string): ApprovalVote {
+  return { approver, approverRoles: ['dba'], verdict: 'deny', reason };
+}
+
+/** Records every event a store delivers and waits for one that matches. */
+function collect(store: ApprovalStore): { events: ApprovalEvent[]; waitFor(match: (event: ApprovalEvent) => boolean, timeoutMs?: number): Promise<ApprovalEvent>; stop(): void } {
+  const events: ApprovalEvent[] = [];
+  const stop = store.subscribe((event) => events.push(event));
+  return {
+    events,
+    stop,
+    async waitFor(match, timeoutMs = 2000) {
+      const started = Date.now();
+      for (;;) {
+        const found = events.find(match);
+        if (found !== undefined) return found;
+        if (Date.now() - started > timeoutMs) throw new Error(`no matching event within ${timeoutMs} ms; got ${events.map((e) => `${e.type}:${e.record.status}`).join(', ')}`);
+        await sleep(5);
+      }
+    },
+  };
+}
+
+function expectRefused(result: Awaited<ReturnType<ApprovalStore['vote']>>, code: string): void {
+  assert.equal(result.ok, false, `expected ${code}, got ok`);
+  if (!result.ok) assert.equal(result.code, code, result.message);
+}
+
+function expectOk(result: Awaited<ReturnType<ApprovalStore['vote']>>): ApprovalRecord {
+  if (!result.ok) assert.fail(`expected ok, got ${result.code}: ${result.message}`);
+  return result.record;
+}
+
+// --- the contract ------------------------------------------------------------------------
+
+type StoreFactory = (options?: { expiryIntervalMs?: number }) => Promise<ApprovalStore>;
+
+function approvalStoreContract(name: string, setup: () => Promise<{ make: StoreFactory; teardown(): Promise<void> }>): void {
+  describe(`${name}: ApprovalStore contract`, () => {
+    let make: StoreFactory;
+    let teardown: () => Promise<void>;
+    let store: ApprovalStore;
+
+    before(async () => {
+      ({ make, teardown } = await setup());
+      // The sweep is off so expiry tests see exactly what expireDue and vote do.
+      store = await make({ expiryIntervalMs: 0 });
+    });
+    after(async () => {
+      await store.close();
+      await teardown();
+    });
+
+    test('create returns a pending record that get and listPending return', async () => {
+      const soon = await store.create(request({ ttlSeconds: 30 }));
+      const later = await store.create(request({ ttlSeconds: 90, quorum: 2 }));
+      assert.equal(soon.status, 'pending');
+      assert.equal(soon.version, 1);
+      assert.deepEqual(soon.decisions, []);
+      assert.equal(Date.parse(soon.expires_at) - Date.parse(soon.created_at), 30_000);
+      assert.deepEqual(await store.get(soon.id), soon);
+      const pending = (await store.listPending()).map((record) => record.id);
+      assert.ok(pending.indexOf(soon.id) >= 0 && pending.indexOf(soon.id) < pending.indexOf(later.id), 'soonest expiry first');
+      assert.equal(await store.get('no-such-id'), undefined);
+      expectRefused(await store.vote('no-such-id', approve('dba:alice')), 'not-found');
+      expectRefused(await store.consume('no-such-id', 'a'.repeat(64)), 'not-found');
+    });
+
+    test('create refuses a quorum below one or a non-positive TTL', async () => {
+      await assert.rejects(store.create(request({ quorum: 0 })), RangeError);
+      await assert.rejects(store.create(request({ ttlSeconds: 0 })), RangeError);
+    });
+
+    test('the requester cannot approve their own request (same subject)', async () => {
+      const record = await store.create(request({ approver_roles: ['dba', 'agent'] }));
+      expectRefused(await store.vote(record.id, approve('agent:billing-bot', ['dba', 'agent'])), 'self-approval');
+      assert.equal((await store.get(record.id))?.status, 'pending');
+    });
+
+    test('an approver without an allowed role is refused', async () => {
+      const record = await store.create(request());
+      expectRefused(await store.vote(record.id, approve('dev:bob', ['developer'])), 'role-not-allowed');
+      const nobody = await store.create(request({ approver_roles: [] }));
+      expectRefused(await store.vote(nobody.id, approve('dba:alice')), 'role-not-allowed');
+    });
+
+    test('a deny needs a reason', async () => {
+      const record = await store.create(request());
+      expectRefused(await store.vote(record.id, deny('dba:alice', '')), 'reason-required');
+      expectRefused(await store.vote(record.id, deny('dba:alice', '   ')), 'reason-required');
+      assert.equal((await store.get(record.id))?.status, 'pending');
+    });
+
+    test('any deny rejects, even after an approval toward the quorum', async () => {
+      const record = await store.create(request({ quorum: 2 }));
+      expectOk(await store.vote(record.id, approve('dba:alice')));
+      const denied = expectOk(await store.vote(record.id, deny('dba:bob', 'wrong table')));
+      assert.equal(denied.status, 'denied');
+      assert.ok(denied.resolved_at);
+      assert.deepEqual(denied.decisions.map((d) => [d.approver, d.verdict, d.reason]), [['dba:alice', 'approve', ''], ['dba:bob', 'deny', 'wrong table']]);
+      expectRefused(await store.vote(record.id, approve('dba:carol')), 'not-pending');
+    });
+
+    test('a quorum of two needs two distinct approvers; the same one twice is refused', async () => {
+      const record = await store.create(request({ quorum: 2 }));
+      const first = expectOk(await store.vote(record.id, approve('dba:alice')));
+      assert.equal(first.status, 'pending');
+      assert.equal(first.version, 2);
+      expectRefused(await store.vote(record.id, approve('dba:alice')), 'already-voted');
+      const second = expectOk(await store.vote(record.id, approve('dba:bob')));
+      assert.equal(second.status, 'approved');
+      assert.equal(second.version, 3);
+      assert.deepEqual(await store.get(record.id), second);
+      assert.ok(!(await store.listPending()).some((pending) => pending.id === record.id));
+    });
+
+    test('a vote after the TTL marks the request expired and is refused', async () => {
+      const record = await store.create(request({ ttlSeconds: 0.2 }));
+      await sleep(250);
+      expectRefused(await store.vote(record.id, approve('dba:alice')), 'expired');
+      const stored = await store.get(record.id);
+      assert.equal(stored?.status, 'expired');
+      assert.deepEqual(stored?.decisions, []);
+      expectRefused(await store.vote(record.id, approve('dba:bob')), 'expired');
+    });
+
+    test('expireDue expires pending requests past their TTL, once', async () => {
+      const due = await store.create(request({ ttlSeconds: 0.2 }));
+      const notDue = await store.create(request({ ttlSeconds: 60 }));
+      await sleep(250);
+      const expired = await store.expireDue();
+      assert.ok(expired.some((record) => record.id === due.id && record.status === 'expired'));
+      assert.ok(!expired.some((record) => record.id === notDue.id));
+      assert.ok(!(await store.expireDue()).some((record) => record.id === due.id));
+      const pending = (await store.listPending()).map((record) => record.id);
+      assert.ok(!pending.includes(due.id) && pending.includes(notDue.id));
+    });
+
+    test('consume needs an approved request with the same binding, and works once', async () => {
+      const record = await store.create(request());
+      expectRefused(await store.consume(record.id, record.binding), 'not-pending');
+      expectOk(await store.vote(record.id, approve('dba:alice')));
+      expectRefused(await store.consume(record.id, 'b'.repeat(64)), 'binding-mismatch');
+      expectRefused(await store.consume(record.id, 'short'), 'binding-mismatch');
+      const executed = expectOk(await store.consume(record.id, record.binding));
+      assert.equal(executed.status, 'executed');
+      expectRefused(await store.consume(record.id, record.binding), 'not-pending');
+    });
+
+    test('subscribers see requested, updated and resolved events', async () => {
+      const seen = collect(store);
+      try {
+        const record = await store.create(request({ quorum: 2 }));
+        await seen.waitFor((e) => e.type === 'requested' && e.record.id === record.id);
+        await store.vote(record.id, approve('dba:alice'));
+        await seen.waitFor((e) => e.type === 'updated' && e.record.id === record.id && e.record.decisions.length === 1);
+        await store.vote(record.id, approve('dba:bob'));
+        await seen.waitFor((e) => e.type === 'resolved' && e.record.id === record.id && e.record.status === 'approved');
+        await store.consume(record.id, record.binding);
+        await seen.waitFor((e) => e.type === 'updated' && e.record.id === record.id && e.record.status === 'executed');
+      } finally {
+        seen.stop();
+      }
+    });
+
+    test('the expiry timer marks due requests expired and announces it', async () => {
+      const swept = await make({ expiryIntervalMs: 50 });
+      const seen = collect(swept);
+      try {
+        const record = await swept.create(request({ ttlSeconds: 0.1 }));
+        const event = await seen.waitFor((e) => e.type === 'resolved' && e.record.id === record.id);
+        assert.equal(event.record.status, 'expired');
+      } finally {
+        seen.stop();
+        await swept.close();
+      }
+    });
+  });
+}
+
+approvalStoreContract('InMemoryApprovalStore', async () => ({
+  make: async (options) => new InMemoryApprovalStore(options),
+  teardown: async () => {},
+}));
+
+approvalStoreContract('RedisApprovalStore', async () => {
+  const server = await RedisServer.start();
+  return {
+    make: async (options) => {
+      const store = new RedisApprovalStore({ connection: { host: '127.0.0.1', port: server.port }, prefix: `{test-${Math.random().toString(16).slice(2)}}`, ...options });
+      await store.ready();
+      return store;
+    },
+    teardown: () => server.kill('SIGTERM'),
+  };
+});
+
+// --- Redis only: replicas, races, outage ---------------------------------------------------
+
+describe('RedisApprovalStore across replicas', () => {
+  let server: RedisServer;
+  let injected: Redis;
+  let replicaA: RedisApprovalStore;
+  let replicaB: RedisApprovalStore;
+  const prefix = '{replicas}';
+
+  before(async () => {
+    server = await RedisServer.start();
+    // One replica from options, the other on a client the caller owns: both forms are accepted.
+    injected = new Redis({ host: '127.0.0.1', port: server.port, enableOfflineQueue: true });
+    replicaA = new RedisApprovalStore({ connection: { host: '127.0.0.1', port: server.port }, prefix, expiryIntervalMs: 0 });
+    replicaB = new RedisApprovalStore({ connection: injected, prefix, expiryIntervalMs: 0 });
+    await Promise.all([replicaA.ready(), replicaB.ready()]);
+  });
+  after(async () => {
+    await replicaA.close();
+    await replicaB.close();
+    injected.disconnect();
+    await server.kill('SIGTERM');
+  });
+
+  test('records live under <prefix>:approval:<id> with a TTL of expiry plus grace, indexed while pending', async () => {
+    const record = await replicaA.create(request({ ttlSeconds: 60 }));
+    const ttl = await injected.pttl(`${prefix}:approval:${record.id}`);
+    assert.ok(ttl > 3_600_000 + 55_000 && ttl <= 3_600_000 + 60_000, `pttl ${ttl}`);
+    assert.equal(await injected.zscore(`${prefix}:approvals:pending`, record.id), String(Date.parse(record.expires_at)));
+    expectOk(await replicaB.vote(record.id, approve('dba:alice')));
+    assert.equal(await injected.zscore(`${prefix}:approvals:pending`, record.id), null);
+  });
+
+  test('an event published by one replica reaches the subscribers of the other', async () => {
+    const onB = collect(replicaB);
+    try {
+      const record = await replicaA.create(request());
+      await onB.waitFor((e) => e.type === 'requested' && e.record.id === record.id);
+      expectOk(await replicaA.vote(record.id, approve('dba:alice')));
+      const resolved = await onB.waitFor((e) => e.type === 'resolved' && e.record.id === record.id);
+      assert.equal(resolved.record.status, 'approved');
+      assert.equal((await replicaB.get(record.id))?.status, 'approved');
+    } finally {
+      onB.stop();
+    }
+  });
+
+  test('concurrent votes from two replicas reach the quorum exactly once (many rounds)', async () => {
+    const onA = collect(replicaA);
+    try {
+      const rounds = 40;
+      const ids: string[] = [];
+      for (let round = 0; round < rounds; round += 1) {
+        // Quorum two: both votes count, the second write approves.
+        const two = await replicaA.create(request({ quorum: 2 }));
+        const results = await Promise.all([replicaA.vote(two.id, approve('dba:alice')), replicaB.vote(two.id, approve('dba:bob'))]);
+        const statuses = results.map((result) => expectOk(result).status).sort();
+        assert.deepEqual(statuses, ['approved', 'pending']);
+        const final = await replicaB.get(two.id);
+        assert.equal(final?.decisions.length, 2);
+        assert.equal(final?.version, 3);
+
+        // Quorum one: exactly one approver wins, the other finds it decided.
+        const one = await replicaA.create(request({ quorum: 1 }));
+        const race = await Promise.all([replicaA.vote(one.id, approve('dba:alice')), replicaB.vote(one.id, approve('dba:bob'))]);
+        assert.equal(race.filter((result) => result.ok).length, 1);
+        expectRefused(race.find((result) => !result.ok)!, 'not-pending');
+
+        // The same approver on both replicas at once counts once.
+        const twice = await replicaA.create(request({ quorum: 2 }));
+        const same = await Promise.all([replicaA.vote(twice.id, approve('dba:alice')), replicaB.vote(twice.id, approve('dba:alice'))]);
+        assert.equal(same.filter((result) => result.ok).length, 1);
+        expectRefused(same.find((result) => !result.ok)!, 'already-voted');
+        assert.equal((await replicaA.get(twice.id))?.status, 'pending');
+
+        // Two replicas consuming one approval: only one may run the command.
+        const consumed = await Promise.all([replicaA.consume(one.id, one.binding), replicaB.consume(one.id, one.binding)]);
+        assert.equal(consumed.filter((result) => result.ok).length, 1);
+        ids.push(two.id, one.id);
+      }
+      // Every approval resolved exactly once on the bus, seen from either replica.
+      await onA.waitFor((e) => e.type === 'updated' && e.record.id === ids.at(-1) && e.record.status === 'executed');
+      for (const id of ids) {
+        assert.equal(onA.events.filter((e) => e.type === 'resolved' && e.record.id === id).length, 1, `resolved events for ${id}`);
+      }
+    } finally {
+      onA.stop();
+    }
+  });
+
+  test('two replicas sweeping at once expire a request once', async () => {
+    const onA = collect(replicaA);
+    try {
+      const record = await replicaA.create(request({ ttlSeconds: 0.1 }));
+      await sleep(150);
+      const [fromA, fromB] = await Promise.all([replicaA.expireDue(), replicaB.expireDue()]);
+      const expiredBy = [...fromA, ...fromB].filter((expired) => expired.id === record.id);
+      assert.equal(expiredBy.length, 1);
+      await onA.waitFor((e) => e.type === 'resolved' && e.record.id === record.id);
+      await sleep(50);
+      assert.equal(onA.events.filter((e) => e.type === 'resolved' && e.record.id === record.id).length, 1);
+    } finally {
+      onA.stop();
+    }
+  });
+});
+
+describe('RedisApprovalStore when Redis goes away', () => {
+  test('operations reject within a bound while Redis is down, and work again when it returns, with no new store', async () => {
+    const server = await RedisServer.start();
+    const store = new RedisApprovalStore({ connection: { host: '127.0.0.1', port: server.port }, prefix: '{outage}', expiryIntervalMs: 0, commandTimeoutMs: 1000 });
+    try {
+      await store.ready();
+      const before = await store.create(request());
+      await server.kill();
+
+      for (const operation of [
+        () => store.create(request()),
+        () => store.get(before.id),
+        () => store.listPending(),
+        () => store.vote(before.id, approve('dba:alice')),
+        () => store.consume(before.id, before.binding),
+        () => store.expireDue(),
+      ]) {
+        const started = Date.now();
+        await assert.rejects(operation(), (error: unknown) => error instanceof ApprovalStoreUnavailableError && error.code === 'approvals-unavailable');
+        // Well under the 1 s command timeout: a closed connection fails at once, nothing queues.
+        assert.ok(Date.now() - started < 500, `rejected after ${Date.now() - started} ms`);
+      }
+      assert.equal((await store.health()).ok, false);
+
+      // Same port, empty data and an empty script cache: the store must reconnect and resubscribe.
+      await server.restart();
+      const started = Date.now();
+      while (!(await store.health()).ok) {
+        assert.ok(Date.now() - started < 10_000, 'store did not recover within 10 s');
+        await sleep(50);
+      }
+      const seen = collect(store);
+      const record = await store.create(request());
+      await seen.waitFor((e) => e.type === 'requested' && e.record.id === record.id);
+      assert.equal(expectOk(await store.vote(record.id, approve('dba:alice'))).status, 'approved');
+      seen.stop();
+    } finally {
+      await store.close();
+      await server.kill('SIGTERM');
+    }
+  });
+
+  test('a Redis that stops answering is reported within the command timeout', async () => {
+    const server = await RedisServer.start();
+    const store = new RedisApprovalStore({ connection: { host: '127.0.0.1', port: server.port }, prefix: '{hung}', expiryIntervalMs: 0, commandTimeoutMs: 300 });
+    try {
+      await store.ready();
+      const record = await store.create(request());
+      server.pause(true);
+      const started = Date.now();
+      await assert.rejects(store.vote(record.id, approve('dba:alice')), ApprovalStoreUnavailableError);
+      assert.ok(Date.now() - started < 1000, `rejected after ${Date.now() - started} ms`);
+      server.pause(false);
+      assert.equal(expectOk(await store.vote(record.id, approve('dba:alice'))).status, 'approved');
+    } finally {
+      server.pause(false);
+      await store.close();
+      await server.kill('SIGTERM');
+    }
+  });
+});
