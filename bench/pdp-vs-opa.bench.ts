@@ -176,7 +176,7 @@ function timeBreakdown(before: Map<string, number>, after: Map<string, number>):
     token_verification: token,
     enrichment: enrich,
     policy_eval_in_wasm: evaluate,
-    policy_worker_queue_and_messaging: Math.max(0, roundTrip - evaluate),
+    waiting_for_the_policy_answer: Math.max(0, roundTrip - evaluate),
     input_build_audit_other: Math.max(0, total - token - enrich - roundTrip),
   };
 }

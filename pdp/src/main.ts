@@ -134,11 +134,10 @@ function bundleSource(source: PolicySourceConfig, stateDir: string, log: (messag
   }
 }
 
-/** The opa binary compiles Rego folders; the component installer builds it on first use. */
+/** The opa binary compiles Rego folders; the component installer builds it on first use (progress on stderr). */
 function opaBinary(): string {
   const configured = process.env.PORTCULLIS_OPA_PATH;
   if (configured) return configured;
   const script = join(REPOSITORY_ROOT, 'scripts/components.sh');
-  execFileSync('bash', [script, 'install', 'opa'], { stdio: ['ignore', 'inherit', 'inherit'] });
-  return execFileSync('bash', [script, 'path', 'opa'], { encoding: 'utf8' }).trim();
+  return execFileSync('bash', [script, 'path', 'opa'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 }

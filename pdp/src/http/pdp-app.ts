@@ -8,7 +8,7 @@ import type { PolicyActivation } from '../policy/policy-activation.ts';
 import type { PolicyEngine } from '../policy/policy-engine.ts';
 import { errorHandler } from './error-handler.ts';
 import { jsonBody } from './json-body.ts';
-import { bearerWithRole, pepAuthentication } from './pep-authentication.ts';
+import { bearerWithRole, pepAuthentication } from './bearer-authentication.ts';
 import { auditReportRoute } from './routes/audit-report-route.ts';
 import type { PdpConfig } from '../config/pdp-config.ts';
 import { dataApiErrorHandler, dataApiRoute } from './routes/data-api-route.ts';

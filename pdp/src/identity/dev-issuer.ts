@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import type { CryptoKey, FlattenedJWSInput, JSONWebKeySet, JWSHeaderParameters } from 'jose';
-import { DEV_KEY_ALGORITHM, loadOrCreateDevKey, type DevSigningKey } from './dev-issuer-key-store.ts';
+import { loadOrCreateSigningKey, SIGNING_KEY_ALGORITHM, type SigningKey } from '../keys/signing-key-store.ts';
 import { InMemoryJwksKeySource } from './in-memory-jwks-key-source.ts';
 import { KeysUnavailableError, type KeySource } from './key-source.ts';
 import type { TrustedIssuer } from './token-verifier.ts';
@@ -44,7 +44,7 @@ export class DevIssuer {
   readonly issuer: string;
   readonly audience: string;
   readonly directory: string;
-  #key: Promise<DevSigningKey> | undefined;
+  #key: Promise<SigningKey> | undefined;
 
   constructor(options: DevIssuerOptions) {
     this.directory = options.directory;
@@ -75,7 +75,7 @@ export class DevIssuer {
     const { kid, privateKey } = await this.#signingKey();
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT({ ...extraClaims, roles: [...new Set(roles)], kind })
-      .setProtectedHeader({ alg: DEV_KEY_ALGORITHM, kid, typ: 'JWT' })
+      .setProtectedHeader({ alg: SIGNING_KEY_ALGORITHM, kid, typ: 'JWT' })
       .setIssuer(this.issuer)
       .setSubject(sub)
       .setAudience(audiences.length === 1 ? (audiences[0] as string) : audiences)
@@ -116,9 +116,9 @@ export class DevIssuer {
     return { issuer: this.issuer, keys: this.keySource() };
   }
 
-  #signingKey(): Promise<DevSigningKey> {
+  #signingKey(): Promise<SigningKey> {
     // Retry on the next call after a failure (e.g. a permissions fix) instead of caching the error.
-    this.#key ??= loadOrCreateDevKey(this.directory).catch((error: unknown) => {
+    this.#key ??= loadOrCreateSigningKey(this.directory, 'dev issuer key').catch((error: unknown) => {
       this.#key = undefined;
       throw error;
     });
