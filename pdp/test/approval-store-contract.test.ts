@@ -89,6 +89,8 @@ function request(overrides: Partial<ApprovalCreateInput> = {}): ApprovalCreateIn
   return {
     requester: { sub: 'agent:billing-bot', kind: 'agent' },
     resource: { type: 'postgres', name: 'orders-db', environment: 'production' },
+    decision_id: '00000000-0000-4000-8000-000000000007',
+    action: { type: 'sql', sql: 'DELETE FROM orders WHERE id = 7' },
     action_summary: 'DELETE FROM orders WHERE id = 7',
     binding: 'a'.repeat(64),
     reasons: [{ code: 'sql-delete', message: 'deletes rows in production' }],

@@ -3,6 +3,7 @@
 package portcullis
 
 import data.portcullis.approvals
+import data.portcullis.connect
 import data.portcullis.identity
 import data.portcullis.kubernetes
 import data.portcullis.masking
@@ -17,6 +18,8 @@ action_findings := sql.findings if {
 	identity.action_type == "kubernetes"
 } else := shell.findings if {
 	identity.action_type == "shell"
+} else := connect.findings if {
+	identity.action_type == "connect"
 } else := set()
 
 action_needs := sql.needs if {
@@ -25,6 +28,8 @@ action_needs := sql.needs if {
 	identity.action_type == "kubernetes"
 } else := shell.needs if {
 	identity.action_type == "shell"
+} else := connect.needs if {
+	identity.action_type == "connect"
 } else := set()
 
 findings := (identity.findings | action_findings) | identity.access_findings(action_needs)

@@ -17,8 +17,13 @@ export interface ApprovalRecord {
   status: ApprovalStatus;
   requester: { sub: string; kind: 'agent' | 'human' };
   resource: { type: string; name: string; environment?: string };
-  /** What the approver reads: the SQL or command, pretty-printed by the caller. */
+  /** The decision whose effect was approval_required. */
+  decision_id: string;
+  /** The action as the PEP sent it (SQL text, command, API call): what the approver judges. */
+  action: Record<string, unknown>;
+  /** What the approver reads first: one line naming the command. */
   action_summary: string;
+  session?: { id?: string; client_addr?: string };
   /** sha256 over principal sub + resource + enriched action (see approvalBinding): the one command it approves. */
   binding: string;
   /** The policy's reasons for asking. */
@@ -70,8 +75,19 @@ export interface ApprovalVote {
 export type ApprovalEventType = 'requested' | 'updated' | 'resolved';
 
 export interface ApprovalEvent {
+  /**
+   * The event's place in the store's one ordered log (`<ms>-<seq>`, compare with
+   * compareEventIds): a reconnecting reader resumes after the last id it saw.
+   */
+  id: string;
   type: ApprovalEventType;
   record: ApprovalRecord;
+}
+
+/** Events after a cursor; `complete` is false when the log no longer reaches back that far. */
+export interface EventsSince {
+  events: ApprovalEvent[];
+  complete: boolean;
 }
 
 export type ApprovalListener = (event: ApprovalEvent) => void;
@@ -95,8 +111,17 @@ export interface ApprovalStore {
   consume(id: string, binding: string): Promise<TransitionResult>;
   /** Marks pending records past expires_at expired; returns those this call expired. */
   expireDue(now?: Date): Promise<ApprovalRecord[]>;
-  /** Every change, from this store and (Redis) every other replica. Returns the unsubscribe. */
+  /**
+   * Every change, from this store and (Redis) every other replica, once each and in log order,
+   * including those made while this replica's event connection was down. Returns the unsubscribe.
+   */
   subscribe(listener: ApprovalListener): () => void;
+  /** The id of the newest event in the log ('0-0' when empty): a cursor for a snapshot. */
+  latestEventId(): Promise<string>;
+  /** Events after `cursor`, oldest first, at most `limit`. */
+  eventsSince(cursor: string, limit: number): Promise<EventsSince>;
+  /** Records that left pending, newest change first, from the recent event log. */
+  recentResolved(limit: number): Promise<ApprovalRecord[]>;
   health(): Promise<{ ok: boolean; detail: string }>;
   close(): Promise<void>;
 }

@@ -3,10 +3,13 @@
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 
-// KEYS: record, pending index.
+// KEYS: record, pending index, event log (a stream).
 // ARGV: expected version (0: the record must not exist yet), record JSON, key expiry (unix ms),
-//       pending-index score ('' removes it from the index), id, channel, event JSON.
-// Returns 1 written, 0 someone else wrote first, -1 the record is gone.
+//       pending-index score ('' removes it from the index), id, channel, event JSON (an object
+//       without its id), event log length to keep.
+// Returns the event's log id when written, 0 someone else wrote first, -1 the record is gone.
+// The log entry and the published message carry the same id, so a reader that missed a
+// message (a reconnect) reads the log from the last id it saw and misses nothing.
 const SOURCE = `
 local current = redis.call('GET', KEYS[1])
 local expected = tonumber(ARGV[1])
@@ -23,17 +26,20 @@ if ARGV[4] ~= '' then
 else
   redis.call('ZREM', KEYS[2], ARGV[5])
 end
-redis.call('PUBLISH', ARGV[6], ARGV[7])
-return 1
+local eventId = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', 'e', ARGV[7])
+redis.call('PUBLISH', ARGV[6], '{"id":"' .. eventId .. '",' .. string.sub(ARGV[7], 2))
+return eventId
 `;
 
 const SHA = createHash('sha1').update(SOURCE).digest('hex');
 
-export type WriteOutcome = 'written' | 'conflict' | 'missing';
+export type WriteOutcome = { written: string } | 'conflict' | 'missing';
 
 export interface ApprovalWrite {
   recordKey: string;
   pendingKey: string;
+  logKey: string;
+  logLength: number;
   expectedVersion: number;
   recordJson: string;
   keyExpiresAtMs: number;
@@ -45,7 +51,7 @@ export interface ApprovalWrite {
 }
 
 export async function runApprovalWrite(client: Redis | Cluster, write: ApprovalWrite): Promise<WriteOutcome> {
-  const keys = [write.recordKey, write.pendingKey];
+  const keys = [write.recordKey, write.pendingKey, write.logKey];
   const args = [
     String(write.expectedVersion),
     write.recordJson,
@@ -54,6 +60,7 @@ export async function runApprovalWrite(client: Redis | Cluster, write: ApprovalW
     write.id,
     write.channel,
     write.eventJson,
+    String(write.logLength),
   ];
   let reply: unknown;
   try {
@@ -63,7 +70,7 @@ export async function runApprovalWrite(client: Redis | Cluster, write: ApprovalW
     if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
     reply = await client.eval(SOURCE, keys.length, ...keys, ...args);
   }
-  if (reply === 1) return 'written';
+  if (typeof reply === 'string') return { written: reply };
   if (reply === 0) return 'conflict';
   if (reply === -1) return 'missing';
   throw new Error(`approval write script answered ${String(reply)}`);

@@ -1,6 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import { compareEventIds, resolvedFromEvents } from './approval-event-log.ts';
 import { ApprovalListeners } from './approval-listeners.ts';
-import type { ApprovalCreateInput, ApprovalEventType, ApprovalListener, ApprovalRecord, ApprovalStore, ApprovalVote, TransitionResult } from './approval-store.ts';
+import type {
+  ApprovalCreateInput,
+  ApprovalEvent,
+  ApprovalEventType,
+  ApprovalListener,
+  ApprovalRecord,
+  ApprovalStore,
+  ApprovalVote,
+  EventsSince,
+  TransitionResult,
+} from './approval-store.ts';
 import { applyConsume, applyExpiry, applyVote, newApprovalRecord, type Transition } from './approval-transitions.ts';
 
 export interface InMemoryApprovalStoreOptions {
@@ -8,6 +19,8 @@ export interface InMemoryApprovalStoreOptions {
   expiryIntervalMs?: number;
   /** How long a record stays readable after its expiry (waiters, history). Default 3600. */
   graceSeconds?: number;
+  /** Events kept for readers that resume. Default 10000. */
+  eventLogLength?: number;
   /** Listener failures. Default: ignored. */
   onError?: (error: unknown) => void;
 }
@@ -21,10 +34,19 @@ export class InMemoryApprovalStore implements ApprovalStore {
   readonly #listeners: ApprovalListeners;
   readonly #graceMs: number;
   readonly #timer: NodeJS.Timeout | undefined;
+  // Ids are `<process start ms>-<n>`: a cursor from before a restart is older than the whole
+  // log, so its reader is told to take a fresh snapshot.
+  readonly #epoch = Date.now();
+  readonly #log: ApprovalEvent[] = [];
+  readonly #logLength: number;
+  #sequence = 0;
+  /** The id just before the oldest event still in the log. */
+  #floor = `${this.#epoch}-0`;
 
   constructor(options: InMemoryApprovalStoreOptions = {}) {
     this.#listeners = new ApprovalListeners(options.onError ?? (() => {}));
     this.#graceMs = (options.graceSeconds ?? 3600) * 1000;
+    this.#logLength = options.eventLogLength ?? 10_000;
     const interval = options.expiryIntervalMs ?? 1000;
     if (interval > 0) {
       // unref: a pending approval must not keep the process alive on shutdown.
@@ -73,6 +95,19 @@ export class InMemoryApprovalStore implements ApprovalStore {
     return this.#listeners.add(listener);
   }
 
+  async latestEventId(): Promise<string> {
+    return this.#log.at(-1)?.id ?? this.#floor;
+  }
+
+  async eventsSince(cursor: string, limit: number): Promise<EventsSince> {
+    const events = this.#log.filter((event) => compareEventIds(event.id, cursor) > 0).slice(0, limit);
+    return { events: structuredClone(events), complete: compareEventIds(cursor, this.#floor) >= 0 };
+  }
+
+  async recentResolved(limit: number): Promise<ApprovalRecord[]> {
+    return structuredClone(resolvedFromEvents([...this.#log].reverse(), limit));
+  }
+
   async health(): Promise<{ ok: boolean; detail: string }> {
     return { ok: true, detail: `in memory, ${this.#records.size} records` };
   }
@@ -89,9 +124,12 @@ export class InMemoryApprovalStore implements ApprovalStore {
 
   #write(record: ApprovalRecord, event: ApprovalEventType): void {
     this.#records.set(record.id, record);
+    this.#sequence += 1;
+    const entry: ApprovalEvent = { id: `${this.#epoch}-${this.#sequence}`, type: event, record: structuredClone(record) };
+    this.#log.push(entry);
+    if (this.#log.length > this.#logLength) this.#floor = this.#log.shift()!.id;
     // Delivered after the caller has its answer, as the Redis store's pub/sub does.
-    const copy = structuredClone(record);
-    queueMicrotask(() => this.#listeners.deliver({ type: event, record: copy }));
+    queueMicrotask(() => this.#listeners.deliver(structuredClone(entry)));
   }
 
   #sweep(now: Date): void {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { compareEventIds, isEventId, resolvedFromEvents } from './approval-event-log.ts';
 import { ApprovalListeners } from './approval-listeners.ts';
 import type {
   ApprovalCreateInput,
@@ -9,6 +10,7 @@ import type {
   ApprovalRecord,
   ApprovalStore,
   ApprovalVote,
+  EventsSince,
   TransitionResult,
 } from './approval-store.ts';
 import { ApprovalStoreUnavailableError } from './approval-store-unavailable-error.ts';
@@ -33,6 +35,8 @@ export interface RedisApprovalStoreOptions {
   commandTimeoutMs?: number;
   /** How often this replica marks due records expired; 0 turns it off. Default 1000. */
   expiryIntervalMs?: number;
+  /** Events kept in the log for readers that resume (about; Redis trims in whole nodes). Default 10000. */
+  eventLogLength?: number;
   /** Background failures (expiry sweep, bad event messages, listener errors). Default: ignored. */
   onError?: (error: unknown) => void;
 }
@@ -54,6 +58,8 @@ export class RedisApprovalStore implements ApprovalStore {
   readonly #prefix: string;
   readonly #channel: string;
   readonly #pendingKey: string;
+  readonly #logKey: string;
+  readonly #logLength: number;
   readonly #graceMs: number;
   readonly #timeoutMs: number;
   readonly #onError: (error: unknown) => void;
@@ -61,11 +67,16 @@ export class RedisApprovalStore implements ApprovalStore {
   readonly #subscribed: Promise<unknown>;
   readonly #timer: NodeJS.Timeout | undefined;
   #sweeping = false;
+  /** While the log is read after a reconnect, live messages wait here to keep log order. */
+  #backfillQueue: ApprovalEvent[] | undefined;
+  #subscriberReadyOnce = false;
 
   constructor(options: RedisApprovalStoreOptions) {
     this.#prefix = options.prefix ?? '{portcullis}';
     this.#channel = `${this.#prefix}:approvals:events`;
     this.#pendingKey = `${this.#prefix}:approvals:pending`;
+    this.#logKey = `${this.#prefix}:approvals:log`;
+    this.#logLength = options.eventLogLength ?? 10_000;
     this.#graceMs = (options.graceSeconds ?? 3600) * 1000;
     this.#timeoutMs = options.commandTimeoutMs ?? 2000;
     this.#onError = options.onError ?? (() => {});
@@ -81,6 +92,12 @@ export class RedisApprovalStore implements ApprovalStore {
         ? this.#client.duplicate()
         : this.#client.duplicate({ enableOfflineQueue: true, autoResendUnfulfilledCommands: true, maxRetriesPerRequest: null, commandTimeout: undefined, lazyConnect: false });
     this.#subscriber.on('error', (error: unknown) => this.#onError(error));
+    // Pub/sub drops what is published while a subscriber is away: after every reconnect the
+    // log fills the hole, from the last event this replica delivered.
+    this.#subscriber.on('ready', () => {
+      if (this.#subscriberReadyOnce) void this.#backfill();
+      this.#subscriberReadyOnce = true;
+    });
     this.#subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.#channel) this.#receive(message);
     });
@@ -102,7 +119,7 @@ export class RedisApprovalStore implements ApprovalStore {
     const record = newApprovalRecord(randomUUID(), input, new Date());
     const outcome = await this.#write(record, 'requested', 0);
     // A fresh UUID cannot already exist; if it does, something else writes our keys.
-    if (outcome !== 'written') throw new ApprovalStoreUnavailableError(`approval store: id ${record.id} already taken`);
+    if (typeof outcome !== 'object') throw new ApprovalStoreUnavailableError(`approval store: id ${record.id} already taken`);
     return record;
   }
 
@@ -157,6 +174,23 @@ export class RedisApprovalStore implements ApprovalStore {
     return this.#listeners.add(listener);
   }
 
+  async latestEventId(): Promise<string> {
+    const newest = await this.#call('XREVRANGE', this.#client.xrevrange(this.#logKey, '+', '-', 'COUNT', 1));
+    return newest[0]?.[0] ?? '0-0';
+  }
+
+  async eventsSince(cursor: string, limit: number): Promise<EventsSince> {
+    const entries = await this.#call('XRANGE', this.#client.xrange(this.#logKey, `(${cursor}`, '+', 'COUNT', limit));
+    const events = entries.flatMap(([id, fields]) => this.#parseEntry(id, fields));
+    return { events, complete: await this.#reachesBack(cursor) };
+  }
+
+  async recentResolved(limit: number): Promise<ApprovalRecord[]> {
+    // A resolved record has several events (requested, votes, resolved): read enough of them.
+    const entries = await this.#call('XREVRANGE', this.#client.xrevrange(this.#logKey, '+', '-', 'COUNT', Math.min(limit * 6, 5000)));
+    return resolvedFromEvents(entries.flatMap(([id, fields]) => this.#parseEntry(id, fields)), limit);
+  }
+
   async health(): Promise<{ ok: boolean; detail: string }> {
     try {
       await this.#call('PING', this.#client.ping());
@@ -204,7 +238,7 @@ export class RedisApprovalStore implements ApprovalStore {
       const transition = apply(current);
       if (transition.change === undefined || current === undefined) return { result: transition.result, missing: current === undefined };
       const outcome = await this.#write(transition.change.record, transition.change.event, current.version);
-      if (outcome === 'written') return { result: transition.result, written: transition.change.record, missing: false };
+      if (typeof outcome === 'object') return { result: transition.result, written: transition.change.record, missing: false };
     }
     throw new ApprovalStoreUnavailableError(`approval store: approval ${id} kept changing under ${MAX_ATTEMPTS} attempts`);
   }
@@ -214,6 +248,8 @@ export class RedisApprovalStore implements ApprovalStore {
     const write = runApprovalWrite(this.#client, {
       recordKey: this.#recordKey(record.id),
       pendingKey: this.#pendingKey,
+      logKey: this.#logKey,
+      logLength: this.#logLength,
       expectedVersion,
       recordJson,
       keyExpiresAtMs: Date.parse(record.expires_at) + this.#graceMs,
@@ -233,11 +269,59 @@ export class RedisApprovalStore implements ApprovalStore {
       this.#onError(error);
       return;
     }
-    if (!EVENT_TYPES.has(event.type) || typeof event.record?.id !== 'string') {
+    if (!isEventId(event.id) || !EVENT_TYPES.has(event.type) || typeof event.record?.id !== 'string') {
       this.#onError(new Error(`approval store: ignored a malformed event on ${this.#channel}`));
       return;
     }
-    this.#listeners.deliver(event);
+    if (this.#backfillQueue !== undefined) this.#backfillQueue.push(event);
+    else this.#listeners.deliver(event);
+  }
+
+  async #backfill(): Promise<void> {
+    const from = this.#listeners.lastDelivered;
+    if (from === undefined || this.#backfillQueue !== undefined) return;
+    this.#backfillQueue = [];
+    try {
+      for (let cursor = from; ; ) {
+        const { events } = await this.eventsSince(cursor, 500);
+        for (const event of events) this.#listeners.deliver(event);
+        if (events.length < 500) break;
+        cursor = events[events.length - 1]!.id;
+      }
+    } catch (error) {
+      // Redis went away again; the next reconnect backfills from the same point.
+      this.#onError(error);
+    } finally {
+      const queued = this.#backfillQueue;
+      this.#backfillQueue = undefined;
+      for (const event of queued) this.#listeners.deliver(event);
+    }
+  }
+
+  #parseEntry(id: string, fields: string[]): ApprovalEvent[] {
+    const json = fields[fields.indexOf('e') + 1];
+    if (json === undefined) return [];
+    try {
+      const body = JSON.parse(json) as Omit<ApprovalEvent, 'id'>;
+      return EVENT_TYPES.has(body.type) ? [{ id, type: body.type, record: body.record }] : [];
+    } catch (error) {
+      this.#onError(error);
+      return [];
+    }
+  }
+
+  /** Whether the log still holds every event after `cursor` (Redis 7 records what it trimmed). */
+  async #reachesBack(cursor: string): Promise<boolean> {
+    let info: unknown[];
+    try {
+      info = (await this.#call('XINFO', this.#client.xinfo('STREAM', this.#logKey))) as unknown[];
+    } catch (error) {
+      // No log at all: only a reader that has seen nothing is complete.
+      if ((error as Error).message.includes('no such key')) return cursor === '0-0';
+      throw error;
+    }
+    const trimmed = info[info.indexOf('max-deleted-entry-id') + 1];
+    return typeof trimmed !== 'string' || compareEventIds(cursor, trimmed) >= 0;
   }
 
   async #sweep(): Promise<void> {

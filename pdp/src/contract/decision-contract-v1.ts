@@ -15,6 +15,8 @@ export type ActionV1 =
   | { type: 'sql'; sql: string }
   | { type: 'kubernetes'; method: string; path: string; query?: string | Record<string, string | string[]>; body?: unknown }
   | { type: 'shell'; command: string }
+  /** A session being opened on the resource (a PEP's login step); startup details as the client sent them. */
+  | { type: 'connect'; protocol: string; database?: string; user?: string; application_name?: string }
   | { type: 'http'; method: string; path: string; query?: string | Record<string, string | string[]>; headers?: Record<string, string>; body?: unknown };
 
 export interface SessionV1 {
@@ -27,6 +29,8 @@ export interface DecisionRequestV1 {
   resource: ResourceV1;
   action: ActionV1;
   session?: SessionV1;
+  /** Presents an approval granted for exactly this request; the PDP consumes it (single use). */
+  approval_id?: string;
 }
 
 export interface ReasonV1 {
@@ -50,6 +54,8 @@ export interface ApprovalV1 {
   id: string;
   status: string;
   expires_at: string;
+  /** Where a person approves it (the web console), when the PDP knows its public URL. */
+  console_url?: string;
 }
 
 export interface PrincipalV1 {

@@ -14,6 +14,7 @@ export function parseDecisionRequestV1(body: unknown): DecisionRequestV1 {
     resource: parseResource(root.resource),
     action: parseAction(root.action),
     ...(root.session === undefined ? {} : { session: parseSession(root.session) }),
+    ...(root.approval_id === undefined ? {} : { approval_id: approvalId(root.approval_id) }),
   };
 }
 
@@ -52,11 +53,27 @@ function parseAction(value: unknown): ActionV1 {
         ...(action.headers === undefined ? {} : { headers: stringMap(action.headers, 'action.headers') }),
         ...(action.body === undefined ? {} : { body: action.body }),
       };
+    case 'connect':
+      return {
+        type: 'connect',
+        protocol: text(action.protocol, 'action.protocol', MAX_NAME),
+        ...(action.database === undefined ? {} : { database: text(action.database, 'action.database', MAX_NAME, true) }),
+        ...(action.user === undefined ? {} : { user: text(action.user, 'action.user', MAX_NAME, true) }),
+        ...(action.application_name === undefined ? {} : { application_name: text(action.application_name, 'action.application_name', MAX_NAME, true) }),
+      };
     case undefined:
       return fail('action.type', 'is required');
     default:
-      return fail('action.type', 'must be one of sql, kubernetes, shell, http');
+      return fail('action.type', 'must be one of sql, kubernetes, shell, http, connect');
   }
+}
+
+const APPROVAL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function approvalId(value: unknown): string {
+  const id = text(value, 'approval_id', 64);
+  if (!APPROVAL_ID.test(id)) fail('approval_id', 'must be an approval id (a UUID)');
+  return id;
 }
 
 function parseSession(value: unknown): SessionV1 {

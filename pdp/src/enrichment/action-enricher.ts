@@ -31,6 +31,8 @@ export class ActionEnricher {
         return { ...action, request: resolveKubernetesRequest(action.method, action.path, action.query) };
       case 'http':
         return { ...action, ...(action.headers ? { headers: redactCredentials(action.headers) } : {}) };
+      case 'connect':
+        return { ...action };
     }
   }
 }
