@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { ApprovalBroker } from './approvals/approval-broker.ts';
+import { createApprovalStore } from './approvals/approval-store-factory.ts';
 import { ThreadedAuditTrail } from './audit/threaded-audit-trail.ts';
+import { attachApprovalSocketServer } from './http/ws/approval-socket-server.ts';
 import { REPOSITORY_ROOT, type PdpConfig, type PolicySourceConfig } from './config/pdp-config.ts';
 import { DecisionService, DECISION_ENTRYPOINT } from './decisions/decision-service.ts';
 import { ActionEnricher } from './enrichment/action-enricher.ts';
@@ -30,6 +33,7 @@ export interface RunningPdp {
   readonly server: Server;
   readonly activation: PolicyActivation;
   readonly devIssuer: DevIssuer | undefined;
+  readonly approvals: ApprovalBroker;
   /** Resolves once every audit event so far is durable. */
   flushAudit(): Promise<void>;
   close(): Promise<void>;
@@ -80,7 +84,23 @@ export async function startPdp(config: PdpConfig, log: (message: string) => void
   await audit.start();
   metrics.observeAudit(() => audit.health());
   const enricher = await ActionEnricher.create();
-  const decisions = new DecisionService({ subjectVerifier: verifier, enricher, engine, audit, metrics });
+  // The store tells the broker of its own writes, and the broker audits each one.
+  let broker: ApprovalBroker | undefined;
+  const { store, description: storeDescription } = createApprovalStore(config.approvals, {
+    onLocalWrite: (event) => broker?.auditLocalWrite(event),
+    onError: (error) => log(`approvals: ${(error as Error).message}`),
+  });
+  broker = new ApprovalBroker({
+    store,
+    audit,
+    maxTtlSeconds: config.approvals.maxTtlSeconds,
+    log,
+    ...(config.approvals.publicUrl ? { consoleUrl: config.approvals.publicUrl } : {}),
+  });
+  const approvals = broker;
+  log(`approvals: ${storeDescription}`);
+  metrics.observeApprovals(() => approvals.waiting);
+  const decisions = new DecisionService({ subjectVerifier: verifier, enricher, engine, audit, metrics, approvals });
 
   try {
     await activation.start();
@@ -90,21 +110,35 @@ export async function startPdp(config: PdpConfig, log: (message: string) => void
   }
 
   const app = createPdpApp({
-    decisions, engine, activation, audit, metrics, pepVerifier: verifier, pepRole: config.identity.pepRole,
+    decisions, engine, activation, audit, metrics, approvals, pepVerifier: verifier, pepRole: config.identity.pepRole,
     maxBodyBytes: config.http.maxBodyBytes, dataApiAuth: config.http.dataApiAuth, log, startedAt, config,
   });
   const { server, url } = await listen(app, config.host, config.port);
+  const sockets = attachApprovalSocketServer(server, {
+    broker: approvals,
+    verifier,
+    consoleRoles: config.approvals.consoleRoles,
+    pepRole: config.identity.pepRole,
+    heartbeatMs: 15_000,
+    authTimeoutMs: 10_000,
+    maxBufferedBytes: 1024 * 1024,
+    maxWaits: 1000,
+    log,
+  });
+  metrics.observeSockets(() => sockets.connections);
   log(`listening on ${url} (policy workers: ${config.policy.workers}, audit: ${audit.health().sink}, producer ${audit.producerId})`);
 
   return {
-    url, server, activation, devIssuer,
+    url, server, activation, devIssuer, approvals,
     flushAudit: () => audit.flush(),
     async close() {
+      sockets.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
       await activation.stop();
+      await approvals.close();
       await audit.close();
       await engine.close();
     },

@@ -5,6 +5,8 @@ export type ApprovalVerdict = 'approve' | 'deny';
 
 export interface ApprovalDecision {
   approver: string;
+  /** The issuer of the approver's token. */
+  iss?: string;
   verdict: ApprovalVerdict;
   reason: string;
   /** ISO time of the vote. */
@@ -15,7 +17,7 @@ export interface ApprovalDecision {
 export interface ApprovalRecord {
   id: string;
   status: ApprovalStatus;
-  requester: { sub: string; kind: 'agent' | 'human' };
+  requester: { sub: string; iss?: string; kind: 'agent' | 'human' };
   resource: { type: string; name: string; environment?: string };
   /** The decision whose effect was approval_required. */
   decision_id: string;
@@ -62,6 +64,7 @@ export type ApprovalCreateInput = Omit<ApprovalRecord, 'id' | 'status' | 'decisi
 
 export interface ApprovalVote {
   approver: string;
+  approverIss?: string;
   /** The approver's roles, from their verified token. */
   approverRoles: string[];
   verdict: ApprovalVerdict;
@@ -91,6 +94,12 @@ export interface EventsSince {
 }
 
 export type ApprovalListener = (event: ApprovalEvent) => void;
+
+/**
+ * Told of every write this store instance made itself (not another replica's): whoever
+ * changed a record audits that change, so each transition is audited exactly once.
+ */
+export type LocalWriteListener = (event: ApprovalEvent) => void;
 
 /**
  * Approval state shared by every PDP replica. Methods reject (ApprovalStoreUnavailableError)

@@ -65,7 +65,8 @@ export function applyVote(record: ApprovalRecord | undefined, vote: ApprovalVote
   if (vote.verdict === 'deny' && vote.reason.trim() === '') return refuse('reason-required', 'a deny needs a reason');
 
   const at = now.toISOString();
-  const decisions = [...record.decisions, { approver: vote.approver, verdict: vote.verdict, reason: vote.reason, at }];
+  const decision = { approver: vote.approver, ...(vote.approverIss === undefined ? {} : { iss: vote.approverIss }), verdict: vote.verdict, reason: vote.reason, at };
+  const decisions = [...record.decisions, decision];
   const approvals = decisions.filter((decision) => decision.verdict === 'approve').length;
   const status = vote.verdict === 'deny' ? 'denied' : approvals >= record.quorum ? 'approved' : 'pending';
   const next: ApprovalRecord = { ...record, decisions, status, version: record.version + 1 };

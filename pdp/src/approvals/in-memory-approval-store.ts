@@ -10,6 +10,7 @@ import type {
   ApprovalStore,
   ApprovalVote,
   EventsSince,
+  LocalWriteListener,
   TransitionResult,
 } from './approval-store.ts';
 import { applyConsume, applyExpiry, applyVote, newApprovalRecord, type Transition } from './approval-transitions.ts';
@@ -21,6 +22,8 @@ export interface InMemoryApprovalStoreOptions {
   graceSeconds?: number;
   /** Events kept for readers that resume. Default 10000. */
   eventLogLength?: number;
+  /** Every write this instance made (see LocalWriteListener). */
+  onLocalWrite?: LocalWriteListener;
   /** Listener failures. Default: ignored. */
   onError?: (error: unknown) => void;
 }
@@ -33,6 +36,8 @@ export class InMemoryApprovalStore implements ApprovalStore {
   readonly #records = new Map<string, ApprovalRecord>();
   readonly #listeners: ApprovalListeners;
   readonly #graceMs: number;
+  readonly #onLocalWrite: LocalWriteListener | undefined;
+  readonly #onError: (error: unknown) => void;
   readonly #timer: NodeJS.Timeout | undefined;
   // Ids are `<process start ms>-<n>`: a cursor from before a restart is older than the whole
   // log, so its reader is told to take a fresh snapshot.
@@ -44,7 +49,9 @@ export class InMemoryApprovalStore implements ApprovalStore {
   #floor = `${this.#epoch}-0`;
 
   constructor(options: InMemoryApprovalStoreOptions = {}) {
-    this.#listeners = new ApprovalListeners(options.onError ?? (() => {}));
+    this.#onError = options.onError ?? (() => {});
+    this.#listeners = new ApprovalListeners(this.#onError);
+    this.#onLocalWrite = options.onLocalWrite;
     this.#graceMs = (options.graceSeconds ?? 3600) * 1000;
     this.#logLength = options.eventLogLength ?? 10_000;
     const interval = options.expiryIntervalMs ?? 1000;
@@ -129,7 +136,14 @@ export class InMemoryApprovalStore implements ApprovalStore {
     this.#log.push(entry);
     if (this.#log.length > this.#logLength) this.#floor = this.#log.shift()!.id;
     // Delivered after the caller has its answer, as the Redis store's pub/sub does.
-    queueMicrotask(() => this.#listeners.deliver(structuredClone(entry)));
+    queueMicrotask(() => {
+      this.#listeners.deliver(structuredClone(entry));
+      try {
+        this.#onLocalWrite?.(structuredClone(entry));
+      } catch (error) {
+        this.#onError(error);
+      }
+    });
   }
 
   #sweep(now: Date): void {

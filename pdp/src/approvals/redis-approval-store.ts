@@ -11,6 +11,7 @@ import type {
   ApprovalStore,
   ApprovalVote,
   EventsSince,
+  LocalWriteListener,
   TransitionResult,
 } from './approval-store.ts';
 import { ApprovalStoreUnavailableError } from './approval-store-unavailable-error.ts';
@@ -37,6 +38,8 @@ export interface RedisApprovalStoreOptions {
   expiryIntervalMs?: number;
   /** Events kept in the log for readers that resume (about; Redis trims in whole nodes). Default 10000. */
   eventLogLength?: number;
+  /** Every write this instance made (see LocalWriteListener). */
+  onLocalWrite?: LocalWriteListener;
   /** Background failures (expiry sweep, bad event messages, listener errors). Default: ignored. */
   onError?: (error: unknown) => void;
 }
@@ -63,6 +66,7 @@ export class RedisApprovalStore implements ApprovalStore {
   readonly #graceMs: number;
   readonly #timeoutMs: number;
   readonly #onError: (error: unknown) => void;
+  readonly #onLocalWrite: LocalWriteListener | undefined;
   readonly #listeners: ApprovalListeners;
   readonly #subscribed: Promise<unknown>;
   readonly #timer: NodeJS.Timeout | undefined;
@@ -80,6 +84,7 @@ export class RedisApprovalStore implements ApprovalStore {
     this.#graceMs = (options.graceSeconds ?? 3600) * 1000;
     this.#timeoutMs = options.commandTimeoutMs ?? 2000;
     this.#onError = options.onError ?? (() => {});
+    this.#onLocalWrite = options.onLocalWrite;
     this.#listeners = new ApprovalListeners(this.#onError);
 
     const { connection } = options;
@@ -243,7 +248,7 @@ export class RedisApprovalStore implements ApprovalStore {
     throw new ApprovalStoreUnavailableError(`approval store: approval ${id} kept changing under ${MAX_ATTEMPTS} attempts`);
   }
 
-  #write(record: ApprovalRecord, event: ApprovalEventType, expectedVersion: number) {
+  async #write(record: ApprovalRecord, event: ApprovalEventType, expectedVersion: number) {
     const recordJson = JSON.stringify(record);
     const write = runApprovalWrite(this.#client, {
       recordKey: this.#recordKey(record.id),
@@ -258,7 +263,17 @@ export class RedisApprovalStore implements ApprovalStore {
       channel: this.#channel,
       eventJson: `{"type":${JSON.stringify(event)},"record":${recordJson}}`,
     });
-    return this.#call('write', write);
+    const outcome = await this.#call('write', write);
+    if (typeof outcome === 'object') this.#tellLocalWrite({ id: outcome.written, type: event, record: structuredClone(record) });
+    return outcome;
+  }
+
+  #tellLocalWrite(event: ApprovalEvent): void {
+    try {
+      this.#onLocalWrite?.(event);
+    } catch (error) {
+      this.#onError(error);
+    }
   }
 
   #receive(message: string): void {

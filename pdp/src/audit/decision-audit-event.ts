@@ -11,6 +11,8 @@ export interface DecisionAuditInput {
   readonly verification: VerifyResult;
   readonly action: EnrichedAction;
   readonly outcome: PolicyOutcome;
+  /** The approval this decision opened (approval_required) or consumed (allow after approval). */
+  readonly approval?: { readonly id: string; readonly status: string };
   readonly revision: string | null;
   readonly timings: { readonly totalMicros: number; readonly enrichMicros: number; readonly evalMicros: number };
 }
@@ -42,6 +44,7 @@ export function buildDecisionAuditEvent(input: DecisionAuditInput): AuditEvent {
       reasons: input.outcome.reasons,
       obligations: input.outcome.obligations,
       ...(input.outcome.approval ? { approval_requirement: input.outcome.approval } : {}),
+      ...(input.approval ? { approval: { id: input.approval.id, status: input.approval.status } } : {}),
       policy_revision: input.revision,
       timings_us: {
         total: Math.round(input.timings.totalMicros),

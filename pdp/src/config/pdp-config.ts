@@ -36,6 +36,23 @@ export interface PdpConfig {
     /** Whether /v1/data requires a PEP token, as /v1/decisions does. */
     readonly dataApiAuth: boolean;
   };
+  readonly approvals: {
+    /** Absent: approvals live in this process (one machine only; lost on restart). */
+    readonly redis?:
+      | { readonly kind: 'url'; readonly url: string; readonly prefix: string }
+      | { readonly kind: 'sentinel'; readonly sentinels: readonly { host: string; port: number }[]; readonly name: string; readonly password?: string; readonly prefix: string }
+      | { readonly kind: 'cluster'; readonly nodes: readonly { host: string; port: number }[]; readonly password?: string; readonly prefix: string };
+    /** Upper bound on the TTL policy may ask for. */
+    readonly maxTtlSeconds: number;
+    /** Upper bound on one long-poll wait. */
+    readonly maxWaitSeconds: number;
+    /** Roles that may watch the queue (console, terminal); voting rights come from policy. */
+    readonly consoleRoles: readonly string[];
+    /** The PDP's public base URL: decision answers link approvers to the console there. */
+    readonly publicUrl?: string;
+    /** The console's OIDC client (authorization code + PKCE against the configured issuer). */
+    readonly consoleOidc?: { readonly clientId: string; readonly scopes: string };
+  };
   readonly audit: {
     /** The embedded sink's files, the Kafka spool and the digest signing key live here. */
     readonly directory: string;
@@ -96,6 +113,17 @@ export function loadPdpConfig(env: NodeJS.ProcessEnv = process.env): PdpConfig {
       maxBodyBytes: integer(read, 'PORTCULLIS_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
       dataApiAuth: boolean(read, 'PORTCULLIS_DATA_API_AUTH', true),
     },
+    approvals: {
+      ...optional('redis', redisConfig(read)),
+      maxTtlSeconds: integer(read, 'PORTCULLIS_APPROVAL_MAX_TTL_SECONDS', 3600, 1, 7 * 86_400),
+      maxWaitSeconds: integer(read, 'PORTCULLIS_APPROVAL_MAX_WAIT_SECONDS', 60, 1, 3600),
+      consoleRoles: (read('PORTCULLIS_CONSOLE_ROLES') ?? 'approver,auditor').split(',').map((role) => role.trim()).filter(Boolean),
+      ...optional('publicUrl', urlValue(read, 'PORTCULLIS_PUBLIC_URL')),
+      ...optional('consoleOidc', read('PORTCULLIS_CONSOLE_OIDC_CLIENT_ID') === undefined ? undefined : {
+        clientId: read('PORTCULLIS_CONSOLE_OIDC_CLIENT_ID')!,
+        scopes: read('PORTCULLIS_CONSOLE_OIDC_SCOPES') ?? 'openid profile',
+      }),
+    },
     audit: {
       directory: resolve(read('PORTCULLIS_AUDIT_DIR') ?? `${stateDir}/audit`),
       maxQueuedEvents: integer(read, 'PORTCULLIS_AUDIT_MAX_QUEUED_EVENTS', 100_000, 1, 10_000_000),
@@ -126,6 +154,43 @@ function policySource(read: (name: string) => string | undefined): PolicySourceC
   }
   if (file) return { kind: 'bundle-file', path: resolve(file) };
   return { kind: 'rego-folder', folder: resolve(folder ?? `${REPOSITORY_ROOT}/policies`) };
+}
+
+function redisConfig(read: (name: string) => string | undefined): PdpConfig['approvals']['redis'] {
+  const url = read('PORTCULLIS_REDIS_URL');
+  const sentinels = read('PORTCULLIS_REDIS_SENTINELS');
+  const cluster = read('PORTCULLIS_REDIS_CLUSTER_NODES');
+  if ([url, sentinels, cluster].filter(Boolean).length > 1) {
+    throw new ConfigError('PORTCULLIS_REDIS_URL/PORTCULLIS_REDIS_SENTINELS/PORTCULLIS_REDIS_CLUSTER_NODES', 'set at most one');
+  }
+  const prefix = read('PORTCULLIS_REDIS_PREFIX') ?? '{portcullis}';
+  const password = read('PORTCULLIS_REDIS_PASSWORD');
+  if (url) {
+    if (!/^rediss?:\/\//.test(url)) throw new ConfigError('PORTCULLIS_REDIS_URL', 'must be a redis:// or rediss:// URL');
+    return { kind: 'url', url, prefix };
+  }
+  if (sentinels) {
+    const name = read('PORTCULLIS_REDIS_SENTINEL_NAME');
+    if (!name) throw new ConfigError('PORTCULLIS_REDIS_SENTINEL_NAME', 'is required with PORTCULLIS_REDIS_SENTINELS');
+    return { kind: 'sentinel', sentinels: hostPorts('PORTCULLIS_REDIS_SENTINELS', sentinels), name, prefix, ...optional('password', password) };
+  }
+  if (cluster) return { kind: 'cluster', nodes: hostPorts('PORTCULLIS_REDIS_CLUSTER_NODES', cluster), prefix, ...optional('password', password) };
+  return undefined;
+}
+
+function hostPorts(variable: string, raw: string): { host: string; port: number }[] {
+  return raw.split(',').map((entry) => {
+    const match = /^\s*([\w.-]+):(\d+)\s*$/.exec(entry);
+    if (match === null) throw new ConfigError(variable, `must be host:port[,host:port…] (got "${raw}")`);
+    return { host: match[1]!, port: Number(match[2]) };
+  });
+}
+
+function urlValue(read: (name: string) => string | undefined, name: string): string | undefined {
+  const raw = read(name);
+  if (raw === undefined) return undefined;
+  if (!/^https?:\/\/[^\s]+$/.test(raw)) throw new ConfigError(name, `must be an http(s) URL (got "${raw}")`);
+  return raw.replace(/\/+$/, '');
 }
 
 function kafkaConfig(read: (name: string) => string | undefined): NonNullable<PdpConfig['audit']['kafka']> | undefined {

@@ -6,6 +6,9 @@ import type { ActionEnricher, EnrichedAction } from '../enrichment/action-enrich
 import type { TokenVerifier, VerifyResult } from '../identity/token-verifier.ts';
 import type { PdpMetrics } from '../metrics/pdp-metrics.ts';
 import type { PolicyEngine } from '../policy/policy-engine.ts';
+import type { ApprovalBroker } from '../approvals/approval-broker.ts';
+import type { ApprovalV1 } from '../contract/decision-contract-v1.ts';
+import { settleApproval } from './approval-gate.ts';
 import { buildPolicyInput, type CallingPep } from './policy-input.ts';
 import { denied, readPolicyOutcome, type PolicyOutcome } from './policy-result.ts';
 
@@ -17,6 +20,7 @@ export interface DecisionServiceDeps {
   readonly engine: PolicyEngine;
   readonly audit: AuditRecorder;
   readonly metrics: PdpMetrics;
+  readonly approvals: ApprovalBroker;
 }
 
 export type { CallingPep } from './policy-input.ts';
@@ -65,18 +69,24 @@ export class DecisionService {
       outcome = denied(verification.code, 'the subject token was not accepted');
     }
 
+    let approval: ApprovalV1 | undefined;
+    if (verification.ok && outcome.effect === 'approval_required') {
+      ({ outcome, approval } = await settleApproval(this.deps.approvals, { decisionId, request, principal: verification.principal, action }, outcome));
+    }
+
     const response: DecisionResponseV1 = {
       decision_id: decisionId,
       effect: outcome.effect,
       reasons: outcome.reasons,
       obligations: outcome.approval ? { ...outcome.obligations, approval_requirement: outcome.approval } : outcome.obligations,
+      ...(approval ? { approval } : {}),
       principal: principalResponse(verification),
       policy_revision: revision,
     };
 
     const totalMicros = Number(process.hrtime.bigint() - started) / 1000;
     const accepted = audit.record(
-      buildDecisionAuditEvent({ decisionId, request, pep, verification, action: action as EnrichedAction, outcome, revision, timings: { totalMicros, enrichMicros, evalMicros } }),
+      buildDecisionAuditEvent({ decisionId, request, pep, verification, action: action as EnrichedAction, outcome, ...(approval ? { approval } : {}), revision, timings: { totalMicros, enrichMicros, evalMicros } }),
     );
     if (!accepted) {
       // No record, no action (AU-5): the caller learns why.
@@ -85,6 +95,7 @@ export class DecisionService {
       response.effect = failed.effect;
       response.reasons = failed.reasons;
       response.obligations = failed.obligations;
+      delete response.approval;
     }
     metrics.decisions.inc({ effect: response.effect, action_type: request.action.type });
     metrics.decisionDuration.observe({ action_type: request.action.type }, Number(process.hrtime.bigint() - started) / 1e9);

@@ -13,6 +13,14 @@ export const ERROR_CODES = {
   'policy-error': 500,
   'audit-unavailable': 503,
   'approvals-unavailable': 503,
+  // Refused approval votes, named as the approval rules name them.
+  'self-approval': 403,
+  'role-not-allowed': 403,
+  'reason-required': 400,
+  'already-voted': 409,
+  'not-pending': 409,
+  'expired': 409,
+  'binding-mismatch': 409,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { TokenVerifier } from '../identity/token-verifier.ts';
+import type { TokenVerifier, VerifiedPrincipal } from '../identity/token-verifier.ts';
 import type { PdpMetrics } from '../metrics/pdp-metrics.ts';
 import { PortcullisError } from '../errors/portcullis-error.ts';
 import type { CallingPep } from '../decisions/decision-service.ts';
@@ -8,6 +8,8 @@ declare module 'express-serve-static-core' {
   interface Locals {
     /** Who the bearer token proved the caller to be. */
     caller?: CallingPep;
+    /** The verified principal behind the bearer token (its token is not kept). */
+    principal?: VerifiedPrincipal;
   }
 }
 
@@ -17,8 +19,8 @@ export function pepAuthentication(verifier: TokenVerifier, pepRole: string, metr
 }
 
 /** Requires a bearer token of a principal holding one of `roles` (e.g. auditors for evidence). */
-export function bearerWithRole(verifier: TokenVerifier, roles: readonly string[], metrics: PdpMetrics, who: string) {
-  const wanted = roles.join(' or ');
+export function bearerWithRole(verifier: TokenVerifier, roles: readonly string[], metrics: PdpMetrics, who: string, options: { anyRole?: boolean } = {}) {
+  const wanted = options.anyRole ? 'any' : roles.join(' or ');
   return async (request: Request, response: Response, next: NextFunction): Promise<void> => {
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
@@ -35,11 +37,12 @@ export function bearerWithRole(verifier: TokenVerifier, roles: readonly string[]
       next(new PortcullisError('unauthenticated', `the bearer token was refused (${result.code})`));
       return;
     }
-    if (!roles.some((role) => result.principal.roles.includes(role))) {
+    if (!options.anyRole && !roles.some((role) => result.principal.roles.includes(role))) {
       next(new PortcullisError('forbidden', `the token lacks the ${wanted} role`));
       return;
     }
     response.locals.caller = { sub: result.principal.sub, roles: result.principal.roles };
+    response.locals.principal = result.principal;
     next();
   };
 }

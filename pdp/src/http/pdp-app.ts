@@ -1,6 +1,10 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { ThreadedAuditTrail } from '../audit/threaded-audit-trail.ts';
 import type { DecisionService } from '../decisions/decision-service.ts';
+import type { ApprovalBroker } from '../approvals/approval-broker.ts';
+import { approvalsRoute } from './routes/approvals-route.ts';
+import { consoleRoute } from './routes/console-route.ts';
+import { sessionEventsRoute } from './routes/session-events-route.ts';
 import { PortcullisError } from '../errors/portcullis-error.ts';
 import type { TokenVerifier } from '../identity/token-verifier.ts';
 import type { PdpMetrics } from '../metrics/pdp-metrics.ts';
@@ -22,6 +26,7 @@ export interface PdpAppDeps {
   readonly activation: PolicyActivation;
   readonly audit: ThreadedAuditTrail;
   readonly metrics: PdpMetrics;
+  readonly approvals: ApprovalBroker;
   readonly pepVerifier: TokenVerifier;
   readonly pepRole: string;
   readonly maxBodyBytes: number;
@@ -56,8 +61,20 @@ export function createPdpApp(deps: PdpAppDeps): Express {
   app.post('/v1/data', dataAuth, body, (_request: Request, _response: Response, next: NextFunction) =>
     next(new PortcullisError('invalid-request', 'name a rule: /v1/data/{package}/{rule}')), dataApiErrorHandler());
 
+  const consoleRoles = deps.config.approvals.consoleRoles;
+  app.use('/v1/approvals', approvalsRoute({
+    broker: deps.approvals,
+    readers: bearerWithRole(deps.pepVerifier, [deps.pepRole, ...consoleRoles], deps.metrics, 'approvals'),
+    watchers: bearerWithRole(deps.pepVerifier, consoleRoles, deps.metrics, 'approvals'),
+    // Everyone verified may try; the approval's own approver roles decide.
+    voters: bearerWithRole(deps.pepVerifier, [], deps.metrics, 'approvals', { anyRole: true }),
+    jsonBody: body,
+    maxWaitSeconds: deps.config.approvals.maxWaitSeconds,
+  }));
+  app.post('/v1/sessions/events', pepAuth, body, sessionEventsRoute(deps.pepVerifier, deps.audit));
+  app.use('/console', consoleRoute(deps.config));
   app.get('/v1/audit/report', bearerWithRole(deps.pepVerifier, ['auditor', 'approver'], deps.metrics, 'auditor'), auditReportRoute(deps.config));
-  app.get('/health', healthRoute(deps.activation, deps.audit, deps.startedAt));
+  app.get('/health', healthRoute(deps.activation, deps.audit, deps.approvals, deps.startedAt));
   app.get('/metrics', metricsRoute(deps.metrics));
 
   app.all('/v1/decisions', (_request: Request, response: Response, next: NextFunction) => {
@@ -71,6 +88,8 @@ export function createPdpApp(deps: PdpAppDeps): Express {
 
 function routeLabel(request: Request): string {
   if (request.path.startsWith('/v1/data')) return '/v1/data';
-  if (['/v1/decisions', '/v1/audit/report', '/health', '/metrics'].includes(request.path)) return request.path;
+  if (request.path.startsWith('/v1/approvals')) return '/v1/approvals';
+  if (request.path.startsWith('/console')) return '/console';
+  if (['/v1/decisions', '/v1/sessions/events', '/v1/audit/report', '/health', '/metrics'].includes(request.path)) return request.path;
   return 'other';
 }

@@ -27,7 +27,15 @@ export class PdpMetrics {
   }
 
   /** Audit gauges read from the trail at scrape time, so they cost nothing per decision. */
-  observeAudit(health: () => AuditSinkHealth & { digest_failures: number }): void {
+  observeApprovals(waiting: () => number): void {
+    new Gauge({ name: 'portcullis_approval_waits', help: 'Clients on this replica waiting for an approval to resolve (long-polls)', registers: [this.registry], collect() { this.set(waiting()); } });
+  }
+
+  observeSockets(connections: () => number): void {
+    new Gauge({ name: 'portcullis_approval_socket_connections', help: 'Open connections on the approvals WebSocket', registers: [this.registry], collect() { this.set(connections()); } });
+  }
+
+    observeAudit(health: () => AuditSinkHealth & { digest_failures: number }): void {
     const read = (pick: (state: AuditSinkHealth & { digest_failures: number }) => number) => function (this: Gauge) {
       this.set(pick(health()));
     };

@@ -3,18 +3,26 @@ import type { AuditSinkHealth } from '../../audit/audit-sink.ts';
 import type { PolicyActivation } from '../../policy/policy-activation.ts';
 
 /** GET /health — ready when a policy answers; degraded when the last bundle update failed. */
-export function healthRoute(activation: PolicyActivation, audit: { health(): AuditSinkHealth }, startedAt: Date) {
-  return (_request: Request, response: Response): void => {
+export function healthRoute(
+  activation: PolicyActivation,
+  audit: { health(): AuditSinkHealth },
+  approvals: { health(): Promise<{ ok: boolean; detail: string }> },
+  startedAt: Date,
+) {
+  return async (_request: Request, response: Response): Promise<void> => {
     const bundle = activation.current;
     const auditHealth = audit.health();
+    const approvalHealth = await approvals.health();
     const ready = bundle.revision !== null;
-    const degraded = bundle.lastError !== null || auditHealth.status !== 'ok';
+    // Approvals away only turns approval_required into deny: degraded, still ready.
+    const degraded = bundle.lastError !== null || auditHealth.status !== 'ok' || !approvalHealth.ok;
     response.status(ready ? 200 : 503).json({
       status: !ready ? 'unavailable' : degraded ? 'degraded' : 'ok',
       ready,
       policy_revision: bundle.revision,
       bundle,
       audit: auditHealth,
+      approvals: { status: approvalHealth.ok ? 'ok' : 'unavailable', detail: approvalHealth.detail },
       started_at: startedAt.toISOString(),
     });
   };

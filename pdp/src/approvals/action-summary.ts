@@ -1,0 +1,23 @@
+import type { ActionV1 } from '../contract/decision-contract-v1.ts';
+
+const MAX_SUMMARY = 200;
+
+/** One line naming the command for a queue row; the full action is shown beside it. */
+export function summarizeAction(action: ActionV1): string {
+  switch (action.type) {
+    case 'sql':
+      return oneLine(action.sql);
+    case 'shell':
+      return oneLine(action.command);
+    case 'kubernetes':
+    case 'http':
+      return oneLine(`${action.method.toUpperCase()} ${action.path}`);
+    case 'connect':
+      return oneLine(`connect (${action.protocol})${action.database ? ` to ${action.database}` : ''}${action.user ? ` as ${action.user}` : ''}`);
+  }
+}
+
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > MAX_SUMMARY ? `${flat.slice(0, MAX_SUMMARY - 1)}…` : flat;
+}

@@ -1,0 +1,144 @@
+import type { AuditRecorder } from '../audit/audit-trail.ts';
+import type { ApprovalV1, DecisionRequestV1, ReasonV1 } from '../contract/decision-contract-v1.ts';
+import type { EnrichedAction } from '../enrichment/action-enricher.ts';
+import type { VerifiedPrincipal } from '../identity/token-verifier.ts';
+import type { ApprovalRequirement } from '../decisions/policy-result.ts';
+import { approvalAuditEventFor } from './approval-audit.ts';
+import { approvalBinding } from './approval-binding.ts';
+import { summarizeAction } from './action-summary.ts';
+import type { ApprovalEvent, ApprovalListener, ApprovalRecord, ApprovalStore, EventsSince, TransitionResult } from './approval-store.ts';
+import { ApprovalWaiters } from './approval-waiters.ts';
+
+export interface ApprovalBrokerOptions {
+  readonly store: ApprovalStore;
+  readonly audit: AuditRecorder;
+  /** The web console's public base URL; decision answers point approvers there. */
+  readonly consoleUrl?: string;
+  /** Bounds on the TTL policy asks for. */
+  readonly maxTtlSeconds: number;
+  readonly log: (message: string) => void;
+}
+
+export interface ApprovalRequestContext {
+  readonly decisionId: string;
+  readonly request: DecisionRequestV1;
+  readonly principal: VerifiedPrincipal;
+  readonly action: EnrichedAction;
+  readonly requirement: ApprovalRequirement;
+  readonly reasons: readonly ReasonV1[];
+}
+
+export interface Approver {
+  readonly sub: string;
+  readonly iss: string;
+  readonly roles: readonly string[];
+}
+
+/**
+ * Approvals as the rest of the PDP sees them: opens a request for a held command, consumes a
+ * granted one for exactly that command, takes votes, releases waiters, and audits every
+ * transition this replica makes. State lives in the store, so any replica can do any step.
+ */
+export class ApprovalBroker {
+  readonly #store: ApprovalStore;
+  readonly #options: ApprovalBrokerOptions;
+  readonly #waiters: ApprovalWaiters;
+
+  constructor(options: ApprovalBrokerOptions) {
+    this.#store = options.store;
+    this.#options = options;
+    this.#waiters = new ApprovalWaiters(options.store);
+  }
+
+  /** The binding of a command to its approval: who, where, and the action as enriched. */
+  binding(context: Pick<ApprovalRequestContext, 'principal' | 'request' | 'action'>): string {
+    return approvalBinding(context.principal.sub, context.request.resource, context.action);
+  }
+
+  async request(context: ApprovalRequestContext): Promise<ApprovalV1> {
+    const { request, principal, requirement } = context;
+    const record = await this.#store.create({
+      requester: { sub: principal.sub, iss: principal.iss, kind: principal.kind },
+      resource: { type: request.resource.type, name: request.resource.name, ...(request.resource.environment ? { environment: request.resource.environment } : {}) },
+      decision_id: context.decisionId,
+      action: { ...request.action },
+      action_summary: summarizeAction(request.action),
+      ...(request.session ? { session: { ...request.session } } : {}),
+      binding: this.binding(context),
+      reasons: context.reasons.map((reason) => ({ ...reason })),
+      quorum: requirement.quorum,
+      approver_roles: [...requirement.approver_roles],
+      ttlSeconds: Math.min(requirement.ttl_seconds, this.#options.maxTtlSeconds),
+    });
+    return this.view(record);
+  }
+
+  /** Consumes a granted approval for the command it was granted for; single use. */
+  present(approvalId: string, binding: string): Promise<TransitionResult> {
+    return this.#store.consume(approvalId, binding);
+  }
+
+  vote(approvalId: string, approver: Approver, verdict: 'approve' | 'deny', reason: string): Promise<TransitionResult> {
+    return this.#store.vote(approvalId, { approver: approver.sub, approverIss: approver.iss, approverRoles: [...approver.roles], verdict, reason });
+  }
+
+  get(approvalId: string): Promise<ApprovalRecord | undefined> {
+    return this.#store.get(approvalId);
+  }
+
+  /** Resolves when the approval leaves pending, or with its state when `timeoutMs` runs out. */
+  waitForResolution(approvalId: string, timeoutMs: number, signal?: AbortSignal): Promise<ApprovalRecord | undefined> {
+    return this.#waiters.wait(approvalId, timeoutMs, signal);
+  }
+
+  get waiting(): number {
+    return this.#waiters.size;
+  }
+
+  /** The pending queue and the log position it reflects; events after it may repeat it. */
+  async snapshot(): Promise<{ cursor: string; pending: ApprovalRecord[] }> {
+    const cursor = await this.#store.latestEventId();
+    return { cursor, pending: await this.#store.listPending() };
+  }
+
+  eventsSince(cursor: string, limit: number): Promise<EventsSince> {
+    return this.#store.eventsSince(cursor, limit);
+  }
+
+  recentResolved(limit: number): Promise<ApprovalRecord[]> {
+    return this.#store.recentResolved(limit);
+  }
+
+  subscribe(listener: ApprovalListener): () => void {
+    return this.#store.subscribe(listener);
+  }
+
+  health(): Promise<{ ok: boolean; detail: string }> {
+    return this.#store.health();
+  }
+
+  /** The public form of a record for decision answers and long-polls. */
+  view(record: ApprovalRecord): ApprovalV1 {
+    const base = this.#options.consoleUrl;
+    return {
+      id: record.id,
+      status: record.status,
+      expires_at: record.expires_at,
+      ...(base ? { console_url: `${base.replace(/\/$/, '')}/console/#/approvals/${record.id}` } : {}),
+    };
+  }
+
+  /** The store's hook for writes this replica made: each becomes one audit event. */
+  auditLocalWrite(event: ApprovalEvent): void {
+    const audited = approvalAuditEventFor(event);
+    if (audited === undefined) return;
+    if (!this.#options.audit.record(audited)) {
+      this.#options.log(`approvals: the audit trail refused ${audited.body.event as string} for approval ${event.record.id}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#waiters.close();
+    await this.#store.close();
+  }
+}

@@ -1,0 +1,68 @@
+import type { ApprovalBroker } from '../approvals/approval-broker.ts';
+import { ApprovalStoreUnavailableError } from '../approvals/approval-store-unavailable-error.ts';
+import type { ApprovalV1, DecisionRequestV1 } from '../contract/decision-contract-v1.ts';
+import type { EnrichedAction } from '../enrichment/action-enricher.ts';
+import type { VerifiedPrincipal } from '../identity/token-verifier.ts';
+import { denied, type PolicyOutcome } from './policy-result.ts';
+
+export interface GateContext {
+  readonly decisionId: string;
+  readonly request: DecisionRequestV1;
+  readonly principal: VerifiedPrincipal;
+  readonly action: EnrichedAction;
+}
+
+/**
+ * Turns policy's approval_required into what the caller can act on: a new pending approval, or
+ * — when the request presents a granted approval for exactly this command — an allow that
+ * consumes it. The approval store being away makes it a deny, never an allow.
+ */
+export async function settleApproval(
+  broker: ApprovalBroker,
+  context: GateContext,
+  outcome: PolicyOutcome,
+): Promise<{ outcome: PolicyOutcome; approval?: ApprovalV1 }> {
+  if (outcome.effect !== 'approval_required' || outcome.approval === undefined) return { outcome };
+  try {
+    const presented = context.request.approval_id;
+    if (presented === undefined) {
+      const approval = await broker.request({ ...context, requirement: outcome.approval, reasons: outcome.reasons });
+      return { outcome, approval };
+    }
+    const result = await broker.present(presented, broker.binding(context));
+    if (result.ok) {
+      const approvers = result.record.decisions.filter((decision) => decision.verdict === 'approve').map((decision) => decision.approver);
+      return {
+        outcome: {
+          effect: 'allow',
+          reasons: [{ code: 'approval-granted', message: `approved by ${approvers.join(', ')}` }, ...outcome.reasons],
+          obligations: outcome.obligations,
+        },
+        approval: broker.view(result.record),
+      };
+    }
+    const current = await broker.get(presented);
+    const refusal = refusalFor(result.code, current?.status);
+    return { outcome: denied(refusal.code, `${refusal.message} (approval ${presented})`), ...(current ? { approval: broker.view(current) } : {}) };
+  } catch (error) {
+    if (!(error instanceof ApprovalStoreUnavailableError)) throw error;
+    return { outcome: denied('approvals-unavailable', 'the approval store cannot be reached, so a command that needs approval is denied') };
+  }
+}
+
+function refusalFor(code: string, status: string | undefined): { code: string; message: string } {
+  if (code === 'not-found') return { code: 'approval-not-found', message: 'no such approval' };
+  if (code === 'binding-mismatch') return { code: 'approval-binding-mismatch', message: 'the approval was granted for another command, principal or resource' };
+  switch (status) {
+    case 'pending':
+      return { code: 'approval-pending', message: 'the approval is still waiting for approvers' };
+    case 'denied':
+      return { code: 'approval-denied', message: 'an approver denied the request' };
+    case 'expired':
+      return { code: 'approval-expired', message: 'the approval expired before it was used' };
+    case 'executed':
+      return { code: 'approval-already-used', message: 'the approval was already used; each approval allows one command' };
+    default:
+      return { code: 'approval-refused', message: 'the approval cannot be used' };
+  }
+}

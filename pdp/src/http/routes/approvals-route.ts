@@ -1,0 +1,77 @@
+import { Router, type Request, type Response, type RequestHandler } from 'express';
+import type { ApprovalBroker } from '../../approvals/approval-broker.ts';
+import { approvalRecordView } from '../../approvals/approval-view.ts';
+import { PortcullisError, type ErrorCode } from '../../errors/portcullis-error.ts';
+
+export interface ApprovalsRouteOptions {
+  readonly broker: ApprovalBroker;
+  /** PEPs and console users: may read and wait on one approval. */
+  readonly readers: RequestHandler;
+  /** Console users: may list the queue and history. */
+  readonly watchers: RequestHandler;
+  /** Any verified principal: voting rights are checked per approval by the store's rules. */
+  readonly voters: RequestHandler;
+  readonly jsonBody: RequestHandler;
+  readonly maxWaitSeconds: number;
+}
+
+const APPROVAL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * /v1/approvals — the HTTP side of the broker, for clients without a WebSocket:
+ * GET / (pending queue), GET /history, GET /:id?wait=seconds (long-poll), POST /:id/votes.
+ */
+export function approvalsRoute(options: ApprovalsRouteOptions): Router {
+  const { broker } = options;
+  const router = Router();
+
+  router.get('/', options.watchers, async (_request: Request, response: Response) => {
+    const { cursor, pending } = await broker.snapshot();
+    response.json({ cursor, pending: pending.map(approvalRecordView) });
+  });
+
+  router.get('/history', options.watchers, async (request: Request, response: Response) => {
+    const limit = boundedInteger(request.query.limit, 'limit', 50, 1, 500);
+    response.json({ resolved: (await broker.recentResolved(limit)).map(approvalRecordView) });
+  });
+
+  router.get('/:id', options.readers, async (request: Request, response: Response) => {
+    const id = approvalId(request.params.id);
+    const waitSeconds = boundedInteger(request.query.wait, 'wait', 0, 0, options.maxWaitSeconds);
+    // A client that goes away stops the wait, so abandoned long-polls hold nothing.
+    const abort = new AbortController();
+    response.on('close', () => abort.abort());
+    const record = waitSeconds === 0 ? await broker.get(id) : await broker.waitForResolution(id, waitSeconds * 1000, abort.signal);
+    if (record === undefined) throw new PortcullisError('not-found', `no approval ${id}`);
+    if (!response.writableEnded && !abort.signal.aborted) response.json({ approval: approvalRecordView(record) });
+  });
+
+  router.post('/:id/votes', options.voters, options.jsonBody, async (request: Request, response: Response) => {
+    const id = approvalId(request.params.id);
+    const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, unknown>;
+    if (body.verdict !== 'approve' && body.verdict !== 'deny') throw new PortcullisError('invalid-request', 'verdict must be "approve" or "deny"', { field: 'verdict' });
+    if (body.reason !== undefined && (typeof body.reason !== 'string' || body.reason.length > 2000)) {
+      throw new PortcullisError('invalid-request', 'reason must be a string of at most 2000 characters', { field: 'reason' });
+    }
+    const principal = response.locals.principal!;
+    const result = await broker.vote(id, { sub: principal.sub, iss: principal.iss, roles: principal.roles }, body.verdict, (body.reason as string | undefined) ?? '');
+    if (!result.ok) throw new PortcullisError(result.code === 'not-found' ? 'not-found' : (result.code as ErrorCode), result.message);
+    response.json({ approval: approvalRecordView(result.record) });
+  });
+
+  return router;
+}
+
+function approvalId(raw: unknown): string {
+  if (typeof raw !== 'string' || !APPROVAL_ID.test(raw)) throw new PortcullisError('invalid-request', 'the approval id must be a UUID', { field: 'id' });
+  return raw;
+}
+
+function boundedInteger(raw: unknown, field: string, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (typeof raw !== 'string' || !Number.isInteger(value) || value < min || value > max) {
+    throw new PortcullisError('invalid-request', `${field} must be an integer from ${min} to ${max}`, { field });
+  }
+  return value;
+}

@@ -1,0 +1,33 @@
+import express, { Router, type Request, type Response } from 'express';
+import { join } from 'node:path';
+import { REPOSITORY_ROOT, type PdpConfig } from '../../config/pdp-config.ts';
+
+export const CONSOLE_DIRECTORY = join(REPOSITORY_ROOT, 'pdp/console');
+
+/**
+ * /console — the approver web console: static files, plus what the page needs to know to sign
+ * in (the OIDC issuer and client for the authorization-code flow, or dev mode).
+ */
+export function consoleRoute(config: PdpConfig): Router {
+  const router = Router();
+  router.use((_request: Request, response: Response, next) => {
+    // The console handles tokens: no framing by other sites, no inline script, no referrers.
+    response.setHeader('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss: https:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    response.setHeader('X-Content-Type-Options', 'nosniff');
+    response.setHeader('Referrer-Policy', 'no-referrer');
+    response.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  router.get('/config.json', (_request: Request, response: Response) => {
+    response.json({
+      protocol: 1,
+      socket_path: '/v1/ws',
+      dev_issuer: config.identity.devIssuer,
+      oidc: config.identity.issuer && config.approvals.consoleOidc
+        ? { issuer: config.identity.issuer, client_id: config.approvals.consoleOidc.clientId, scopes: config.approvals.consoleOidc.scopes }
+        : null,
+    });
+  });
+  router.use(express.static(CONSOLE_DIRECTORY, { index: 'index.html', fallthrough: true, dotfiles: 'deny' }));
+  return router;
+}
