@@ -325,7 +325,11 @@ export class RedisApprovalStore implements ApprovalStore {
     }
   }
 
-  /** Whether the log still holds every event after `cursor` (Redis 7 records what it trimmed). */
+  /**
+   * Whether the log still holds every event after `cursor`. Trimming leaves no marker of what it
+   * removed, so once anything was trimmed only a cursor at or after the first entry is complete
+   * (the cursor of the last trimmed entry reads as incomplete: the reader takes a snapshot).
+   */
   async #reachesBack(cursor: string): Promise<boolean> {
     let info: unknown[];
     try {
@@ -335,8 +339,13 @@ export class RedisApprovalStore implements ApprovalStore {
       if ((error as Error).message.includes('no such key')) return cursor === '0-0';
       throw error;
     }
-    const trimmed = info[info.indexOf('max-deleted-entry-id') + 1];
-    return typeof trimmed !== 'string' || compareEventIds(cursor, trimmed) >= 0;
+    const field = (name: string): unknown => info[info.indexOf(name) + 1];
+    const length = Number(field('length'));
+    const added = Number(field('entries-added'));
+    if (!(added > length)) return true;
+    const first = field('first-entry');
+    const firstId = Array.isArray(first) && typeof first[0] === 'string' ? first[0] : undefined;
+    return firstId !== undefined && compareEventIds(cursor, firstId) >= 0;
   }
 
   async #sweep(): Promise<void> {

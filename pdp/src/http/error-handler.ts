@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { ErrorV1 } from '../contract/decision-contract-v1.ts';
+import { ApprovalStoreUnavailableError } from '../approvals/approval-store-unavailable-error.ts';
 import { PortcullisError } from '../errors/portcullis-error.ts';
 
 /** Maps any error to an ErrorV1 body with the status the code's table gives; never leaks internals. */
@@ -15,5 +16,7 @@ export function errorHandler(log: (message: string) => void) {
 
 export function toPortcullisError(error: unknown): PortcullisError {
   if (error instanceof PortcullisError) return error;
+  // The store's message names Redis and the failed call: enough for an operator, no secrets.
+  if (error instanceof ApprovalStoreUnavailableError) return new PortcullisError('approvals-unavailable', 'the approval store cannot be reached; try again');
   return new PortcullisError('internal', 'internal error');
 }

@@ -1,0 +1,80 @@
+// A real redis-server on 127.0.0.1 and a free port, for tests (shared by pdp/ and test/).
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createConnection, createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const COMPONENTS = fileURLToPath(new URL('../../../scripts/components.sh', import.meta.url));
+
+// --- a real redis-server on 127.0.0.1 and a free port -------------------------------------
+
+export class RedisServer {
+  #process: ChildProcess | undefined;
+
+  private constructor(
+    private readonly binary: string,
+    readonly port: number,
+  ) {}
+
+  static async start(): Promise<RedisServer> {
+    // Installs the Debian package on first use; progress goes to stderr, the path to stdout.
+    const binary = execFileSync('bash', [COMPONENTS, 'path', 'redis-server'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+    const server = new RedisServer(binary, await freePort());
+    await server.restart();
+    return server;
+  }
+
+  async restart(): Promise<void> {
+    const child = spawn(this.binary, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    this.#process = child;
+    const started = Date.now();
+    while (!(await answersPing(this.port))) {
+      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode} on port ${this.port}`);
+      if (Date.now() - started > 10_000) throw new Error(`redis-server did not answer PING on port ${this.port} within 10 s`);
+      await sleep(25);
+    }
+  }
+
+  /** SIGSTOP/SIGCONT: a Redis that holds the connection open but stops answering. */
+  pause(paused: boolean): void {
+    this.#process?.kill(paused ? 'SIGSTOP' : 'SIGCONT');
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.#process;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill(signal);
+    await exited;
+  }
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+export function answersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.setTimeout(500, () => socket.destroy());
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith('+PONG'));
+    });
+    socket.on('error', () => resolve(false));
+    socket.on('close', () => resolve(false));
+  });
+}
+
