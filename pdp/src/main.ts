@@ -94,6 +94,7 @@ export async function startPdp(config: PdpConfig, log: (message: string) => void
     store,
     audit,
     maxTtlSeconds: config.approvals.maxTtlSeconds,
+    maxWindowSeconds: config.approvals.maxWindowSeconds,
     log,
     ...(config.approvals.publicUrl ? { consoleUrl: config.approvals.publicUrl } : {}),
   });

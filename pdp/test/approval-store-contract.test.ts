@@ -184,6 +184,21 @@ function approvalStoreContract(name: string, setup: () => Promise<{ make: StoreF
       expectRefused(await store.consume(record.id, record.binding), 'not-pending');
     });
 
+    test('a window approval covers uses until its window ends, each use counted', async () => {
+      const record = await store.create(request({ window_seconds: 0.3 }));
+      const approved = await store.vote(record.id, approve('dba:alice'));
+      assert.ok(approved.ok);
+      assert.ok(approved.record.window_ends_at !== undefined);
+      const first = await store.consume(record.id, record.binding);
+      const second = await store.consume(record.id, record.binding);
+      assert.ok(first.ok && second.ok);
+      assert.equal(second.record.status, 'approved');
+      assert.equal(second.record.uses, 2);
+      expectRefused(await store.consume(record.id, 'b'.repeat(64)), 'binding-mismatch');
+      await sleep(350);
+      expectRefused(await store.consume(record.id, record.binding), 'expired');
+    });
+
     test('subscribers see requested, updated and resolved events', async () => {
       const seen = collect(store);
       try {

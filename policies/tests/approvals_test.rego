@@ -33,3 +33,31 @@ test_starter_data_holds_the_default_and_privileged_sql_rules if {
 	approvals.approval({"default"}) == {"quorum": 1, "approver_roles": ["approver"], "ttl_seconds": 900}
 	approvals.approval({"privileged-sql"}) == {"quorum": 2, "approver_roles": ["approver"], "ttl_seconds": 900}
 }
+
+# --- the opt-in time-boxed window ---
+
+window_rules := {
+	"default": {"quorum": 1, "approver_roles": ["approver"], "ttl_seconds": 900},
+	"maintenance": {"quorum": 1, "approver_roles": ["approver"], "ttl_seconds": 600, "window_seconds": 3600},
+	"short-maintenance": {"quorum": 1, "approver_roles": ["approver"], "ttl_seconds": 600, "window_seconds": 600},
+}
+
+test_a_rule_with_a_window_grants_one if {
+	a := approvals.approval({"maintenance"}) with data.portcullis.approval_rules as window_rules
+	a.window_seconds == 3600
+}
+
+test_the_shortest_window_wins if {
+	a := approvals.approval({"maintenance", "short-maintenance"}) with data.portcullis.approval_rules as window_rules
+	a.window_seconds == 600
+}
+
+test_one_per_command_rule_means_no_window if {
+	a := approvals.approval({"maintenance", "default"}) with data.portcullis.approval_rules as window_rules
+	not a.window_seconds
+}
+
+test_the_starter_rules_grant_no_window if {
+	a := approvals.approval({"default"})
+	not a.window_seconds
+}

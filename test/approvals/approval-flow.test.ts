@@ -2,9 +2,13 @@
 // approver, runs once, and only as approved; the rules (no self-approval, quorum, reasons,
 // expiry) hold on every path; every transition is in the audit trail.
 import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { RedisServer } from '../../pdp/test/support/redis-server.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
+import { REPOSITORY_ROOT } from '../../pdp/src/config/pdp-config.ts';
 import { alterOrders, deleteOrder, longPoll, reasonCodes, requestApproval, vote } from './approval-fixtures.ts';
 
 describe('approvals through the PDP (Redis store)', () => {
@@ -201,5 +205,46 @@ describe('approvals that nobody answers expire', () => {
     assert.deepEqual(reasonCodes(refused.body), ['approval-expired']);
     const events = (await pdp.auditEvents('approvals')).map((record: any) => record.unmapped.portcullis).filter((body: any) => body.approval.id === id);
     assert.deepEqual(events.map((body: any) => body.event), ['approval.requested', 'approval.expired']);
+  });
+});
+
+describe('an approval rule that opts into a time-boxed window', () => {
+  let redis: RedisServer;
+  let pdp: TestPdp;
+  let folder: string;
+
+  before(async () => {
+    redis = await RedisServer.start();
+    // The starter policy with its default approval rule granting a one-hour window.
+    folder = mkdtempSync(join(tmpdir(), 'portcullis-window-policy-'));
+    cpSync(join(REPOSITORY_ROOT, 'policies/portcullis'), join(folder, 'portcullis'), { recursive: true });
+    const dataFile = join(folder, 'portcullis/data.json');
+    const data = JSON.parse(readFileSync(dataFile, 'utf8'));
+    data.approval_rules.default.window_seconds = 3600;
+    writeFileSync(dataFile, JSON.stringify(data));
+    pdp = await startTestPdp({ PORTCULLIS_REDIS_URL: redis.url, PORTCULLIS_POLICY_DIR: folder });
+  });
+  after(async () => {
+    await pdp?.close();
+    await redis?.kill();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  test('one approval covers the principal\'s held commands on that resource, each use audited; not another principal\'s', async () => {
+    const agent = await pdp.token({ sub: 'agent:migrator', roles: ['writer'] });
+    const alice = await pdp.token({ sub: 'alice', roles: ['approver'] });
+    const { id, decision } = await requestApproval(pdp, deleteOrder(agent, 91));
+    assert.equal((decision.obligations as any).approval_requirement.window_seconds, 3600);
+    await vote(pdp.url, alice, id, 'approve', 'maintenance window MW-7');
+    const first = await pdp.decide({ ...deleteOrder(agent, 91), approval_id: id });
+    const second = await pdp.decide({ ...deleteOrder(agent, 92), approval_id: id });
+    assert.equal(first.body.effect, 'allow');
+    assert.equal(second.body.effect, 'allow', 'a different held command in the window');
+    assert.ok((second.body.approval as any).window_ends_at);
+    const other = await pdp.token({ sub: 'agent:other', roles: ['writer'] });
+    const outsider = await pdp.decide({ ...deleteOrder(other, 93), approval_id: id });
+    assert.deepEqual(reasonCodes(outsider.body), ['approval-binding-mismatch']);
+    const events = (await pdp.auditEvents('approvals')).map((record: any) => record.unmapped.portcullis).filter((body: any) => body.approval.id === id);
+    assert.deepEqual(events.map((body: any) => body.event), ['approval.requested', 'approval.approved', 'approval.executed', 'approval.executed']);
   });
 });

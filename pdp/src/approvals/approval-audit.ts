@@ -42,7 +42,8 @@ function eventName(event: ApprovalEvent): ApprovalEventName | undefined {
     case 'pending':
       return event.type === 'requested' ? 'approval.requested' : undefined;
     case 'approved':
-      return 'approval.approved';
+      // A window approval stays approved; each use of it is an execution.
+      return event.type === 'updated' && (event.record.uses ?? 0) > 0 ? 'approval.executed' : 'approval.approved';
     case 'denied':
       return 'approval.denied';
     case 'expired':

@@ -14,8 +14,9 @@ export interface ApprovalBrokerOptions {
   readonly audit: AuditRecorder;
   /** The web console's public base URL; decision answers point approvers there. */
   readonly consoleUrl?: string;
-  /** Bounds on the TTL policy asks for. */
+  /** Bounds on the TTL and the window policy asks for. */
   readonly maxTtlSeconds: number;
+  readonly maxWindowSeconds: number;
   readonly log: (message: string) => void;
 }
 
@@ -50,9 +51,13 @@ export class ApprovalBroker {
     this.#waiters = new ApprovalWaiters(options.store);
   }
 
-  /** The binding of a command to its approval: who, where, and the action as enriched. */
-  binding(context: Pick<ApprovalRequestContext, 'principal' | 'request' | 'action'>): string {
-    return approvalBinding(context.principal.sub, context.request.resource, context.action);
+  /**
+   * What an approval is bound to: who, where, and the action as enriched — or, for a window,
+   * who and where only, so it covers the principal's held commands on that resource.
+   */
+  binding(context: Pick<ApprovalRequestContext, 'principal' | 'request' | 'action'>, requirement: ApprovalRequirement): string {
+    const scope = requirement.window_seconds === undefined ? context.action : { window: true };
+    return approvalBinding(context.principal.sub, context.request.resource, scope);
   }
 
   async request(context: ApprovalRequestContext): Promise<ApprovalV1> {
@@ -64,7 +69,8 @@ export class ApprovalBroker {
       action: { ...request.action },
       action_summary: summarizeAction(request.action),
       ...(request.session ? { session: { ...request.session } } : {}),
-      binding: this.binding(context),
+      binding: this.binding(context, requirement),
+      ...(requirement.window_seconds === undefined ? {} : { window_seconds: Math.min(requirement.window_seconds, this.#options.maxWindowSeconds) }),
       reasons: context.reasons.map((reason) => ({ ...reason })),
       quorum: requirement.quorum,
       approver_roles: [...requirement.approver_roles],
@@ -124,6 +130,7 @@ export class ApprovalBroker {
       id: record.id,
       status: record.status,
       expires_at: record.expires_at,
+      ...(record.window_ends_at === undefined ? {} : { window_ends_at: record.window_ends_at }),
       ...(base ? { console_url: `${base.replace(/\/$/, '')}/console/#/approvals/${record.id}` } : {}),
     };
   }

@@ -30,6 +30,14 @@ export interface ApprovalRecord {
   binding: string;
   /** The policy's reasons for asking. */
   reasons: { code: string; message: string }[];
+  /**
+   * Opt-in (policy): once approved, the approval covers the requester's held commands on this
+   * resource until `window_ends_at`, each use audited, instead of one command.
+   */
+  window_seconds?: number;
+  window_ends_at?: string;
+  /** Commands run under this approval (a window's count; 1 once a per-command approval ran). */
+  uses?: number;
   /** Distinct approvers needed; policy decides. */
   quorum: number;
   /** An approver needs one of these roles; an empty list means nobody may approve. */
@@ -116,7 +124,10 @@ export interface ApprovalStore {
    * a pending record past its expiry marks it expired and is refused.
    */
   vote(id: string, vote: ApprovalVote): Promise<TransitionResult>;
-  /** approved → executed, once, only for the command whose binding matches. */
+  /**
+   * approved → executed, once, only for the command whose binding matches; a window approval
+   * stays approved and counts the use until its window ends.
+   */
   consume(id: string, binding: string): Promise<TransitionResult>;
   /** Marks pending records past expires_at expired; returns those this call expired. */
   expireDue(now?: Date): Promise<ApprovalRecord[]>;

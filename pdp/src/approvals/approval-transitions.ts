@@ -33,6 +33,7 @@ export function newApprovalRecord(id: string, input: ApprovalCreateInput, now: D
     ...(input.session === undefined ? {} : { session: { ...input.session } }),
     binding: input.binding,
     reasons: input.reasons.map((reason) => ({ ...reason })),
+    ...(input.window_seconds === undefined ? {} : { window_seconds: input.window_seconds }),
     quorum: input.quorum,
     approver_roles: [...input.approver_roles],
     decisions: [],
@@ -40,6 +41,12 @@ export function newApprovalRecord(id: string, input: ApprovalCreateInput, now: D
     expires_at: new Date(now.getTime() + Math.round(input.ttlSeconds * 1000)).toISOString(),
     version: 1,
   };
+}
+
+/** Until when a record matters: its expiry, or the end of its window when that is later. */
+export function relevantUntil(record: ApprovalRecord): number {
+  const expires = Date.parse(record.expires_at);
+  return record.window_ends_at === undefined ? expires : Math.max(expires, Date.parse(record.window_ends_at));
 }
 
 export function isPastExpiry(record: ApprovalRecord, now: Date): boolean {
@@ -71,15 +78,24 @@ export function applyVote(record: ApprovalRecord | undefined, vote: ApprovalVote
   const status = vote.verdict === 'deny' ? 'denied' : approvals >= record.quorum ? 'approved' : 'pending';
   const next: ApprovalRecord = { ...record, decisions, status, version: record.version + 1 };
   if (status !== 'pending') next.resolved_at = at;
+  if (status === 'approved' && record.window_seconds !== undefined) {
+    next.window_ends_at = new Date(now.getTime() + record.window_seconds * 1000).toISOString();
+  }
   return { result: { ok: true, record: next }, change: { record: next, event: status === 'pending' ? 'updated' : 'resolved' } };
 }
 
-export function applyConsume(record: ApprovalRecord | undefined, binding: string): Transition {
+export function applyConsume(record: ApprovalRecord | undefined, binding: string, now: Date): Transition {
   if (record === undefined) return refuse('not-found', 'no such approval');
   if (record.status === 'expired') return refuse('expired', `approval ${record.id} expired at ${record.expires_at}`);
   if (record.status !== 'approved') return refuse('not-pending', `approval ${record.id} is ${record.status}, not approved`);
   if (!bindingsMatch(record.binding, binding)) return refuse('binding-mismatch', `approval ${record.id} was given for another command`);
-  const next: ApprovalRecord = { ...record, status: 'executed', version: record.version + 1 };
+  const uses = (record.uses ?? 0) + 1;
+  if (record.window_ends_at !== undefined) {
+    if (now.getTime() >= Date.parse(record.window_ends_at)) return refuse('expired', `the window of approval ${record.id} ended at ${record.window_ends_at}`);
+    const next: ApprovalRecord = { ...record, uses, version: record.version + 1 };
+    return { result: { ok: true, record: next }, change: { record: next, event: 'updated' } };
+  }
+  const next: ApprovalRecord = { ...record, status: 'executed', uses, version: record.version + 1 };
   return { result: { ok: true, record: next }, change: { record: next, event: 'updated' } };
 }
 

@@ -13,7 +13,7 @@ import type {
   LocalWriteListener,
   TransitionResult,
 } from './approval-store.ts';
-import { applyConsume, applyExpiry, applyVote, newApprovalRecord, type Transition } from './approval-transitions.ts';
+import { applyConsume, applyExpiry, applyVote, newApprovalRecord, relevantUntil, type Transition } from './approval-transitions.ts';
 
 export interface InMemoryApprovalStoreOptions {
   /** How often pending records are checked for expiry; 0 turns the timer off. Default 1000. */
@@ -84,7 +84,7 @@ export class InMemoryApprovalStore implements ApprovalStore {
   }
 
   async consume(id: string, binding: string): Promise<TransitionResult> {
-    return this.#commit(applyConsume(this.#records.get(id), binding));
+    return this.#commit(applyConsume(this.#records.get(id), binding, new Date()));
   }
 
   async expireDue(now: Date = new Date()): Promise<ApprovalRecord[]> {
@@ -150,7 +150,7 @@ export class InMemoryApprovalStore implements ApprovalStore {
     void this.expireDue(now);
     // Resolved records are dropped after the grace period, so memory stays bounded.
     for (const [id, record] of this.#records) {
-      if (record.status !== 'pending' && now.getTime() > Date.parse(record.expires_at) + this.#graceMs) this.#records.delete(id);
+      if (record.status !== 'pending' && now.getTime() > relevantUntil(record) + this.#graceMs) this.#records.delete(id);
     }
   }
 }

@@ -15,7 +15,7 @@ import type {
   TransitionResult,
 } from './approval-store.ts';
 import { ApprovalStoreUnavailableError } from './approval-store-unavailable-error.ts';
-import { applyConsume, applyExpiry, applyVote, newApprovalRecord, type Transition } from './approval-transitions.ts';
+import { applyConsume, applyExpiry, applyVote, newApprovalRecord, relevantUntil, type Transition } from './approval-transitions.ts';
 import { runApprovalWrite } from './approval-write-script.ts';
 
 export interface RedisApprovalStoreOptions {
@@ -157,7 +157,7 @@ export class RedisApprovalStore implements ApprovalStore {
   }
 
   async consume(id: string, binding: string): Promise<TransitionResult> {
-    return (await this.#transition(id, (record) => applyConsume(record, binding))).result;
+    return (await this.#transition(id, (record) => applyConsume(record, binding, new Date()))).result;
   }
 
   async expireDue(now: Date = new Date()): Promise<ApprovalRecord[]> {
@@ -257,7 +257,7 @@ export class RedisApprovalStore implements ApprovalStore {
       logLength: this.#logLength,
       expectedVersion,
       recordJson,
-      keyExpiresAtMs: Date.parse(record.expires_at) + this.#graceMs,
+      keyExpiresAtMs: relevantUntil(record) + this.#graceMs,
       pendingScore: record.status === 'pending' ? Date.parse(record.expires_at) : undefined,
       id: record.id,
       channel: this.#channel,

@@ -44,6 +44,8 @@ export interface PdpConfig {
       | { readonly kind: 'cluster'; readonly nodes: readonly { host: string; port: number }[]; readonly password?: string; readonly prefix: string };
     /** Upper bound on the TTL policy may ask for. */
     readonly maxTtlSeconds: number;
+    /** Upper bound on the window an approval may open (policy's opt-in window_seconds). */
+    readonly maxWindowSeconds: number;
     /** Upper bound on one long-poll wait. */
     readonly maxWaitSeconds: number;
     /** Roles that may watch the queue (console, terminal); voting rights come from policy. */
@@ -116,6 +118,7 @@ export function loadPdpConfig(env: NodeJS.ProcessEnv = process.env): PdpConfig {
     approvals: {
       ...optional('redis', redisConfig(read)),
       maxTtlSeconds: integer(read, 'PORTCULLIS_APPROVAL_MAX_TTL_SECONDS', 3600, 1, 7 * 86_400),
+      maxWindowSeconds: integer(read, 'PORTCULLIS_APPROVAL_MAX_WINDOW_SECONDS', 8 * 3600, 1, 7 * 86_400),
       maxWaitSeconds: integer(read, 'PORTCULLIS_APPROVAL_MAX_WAIT_SECONDS', 60, 1, 3600),
       consoleRoles: (read('PORTCULLIS_CONSOLE_ROLES') ?? 'approver,auditor').split(',').map((role) => role.trim()).filter(Boolean),
       ...optional('publicUrl', urlValue(read, 'PORTCULLIS_PUBLIC_URL')),

@@ -54,6 +54,8 @@ export interface ApprovalV1 {
   id: string;
   status: string;
   expires_at: string;
+  /** For a window approval: until when it covers the principal's held commands on the resource. */
+  window_ends_at?: string;
   /** Where a person approves it (the web console), when the PDP knows its public URL. */
   console_url?: string;
 }

@@ -29,7 +29,7 @@ export async function settleApproval(
       const approval = await broker.request({ ...context, requirement: outcome.approval, reasons: outcome.reasons });
       return { outcome, approval };
     }
-    const result = await broker.present(presented, broker.binding(context));
+    const result = await broker.present(presented, broker.binding(context, outcome.approval));
     if (result.ok) {
       const approvers = result.record.decisions.filter((decision) => decision.verdict === 'approve').map((decision) => decision.approver);
       return {

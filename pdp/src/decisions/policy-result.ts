@@ -5,6 +5,8 @@ export interface ApprovalRequirement {
   quorum: number;
   approver_roles: string[];
   ttl_seconds: number;
+  /** Opt-in: one approval covers the principal's held commands on the resource this long. */
+  window_seconds?: number;
 }
 
 export interface PolicyOutcome {
@@ -46,7 +48,8 @@ function readApproval(value: unknown): ApprovalRequirement {
   const quorum = typeof record.quorum === 'number' && Number.isInteger(record.quorum) && record.quorum >= 1 ? record.quorum : 1;
   const roles = Array.isArray(record.approver_roles) ? record.approver_roles.filter((role): role is string => typeof role === 'string') : [];
   const ttl = typeof record.ttl_seconds === 'number' && record.ttl_seconds > 0 ? record.ttl_seconds : 900;
-  return { quorum, approver_roles: roles.length > 0 ? roles : ['approver'], ttl_seconds: ttl };
+  const window = typeof record.window_seconds === 'number' && record.window_seconds > 0 ? record.window_seconds : undefined;
+  return { quorum, approver_roles: roles.length > 0 ? roles : ['approver'], ttl_seconds: ttl, ...(window === undefined ? {} : { window_seconds: window }) };
 }
 
 function isReason(value: unknown): value is ReasonV1 {
