@@ -94,7 +94,7 @@ export class RedisApprovalStore implements ApprovalStore {
     // SUBSCRIBE until connected and subscribes again after every reconnect.
     this.#subscriber =
       this.#client instanceof Cluster
-        ? this.#client.duplicate()
+        ? this.#client.duplicate(undefined, { enableOfflineQueue: true })
         : this.#client.duplicate({ enableOfflineQueue: true, autoResendUnfulfilledCommands: true, maxRetriesPerRequest: null, commandTimeout: undefined, lazyConnect: false });
     this.#subscriber.on('error', (error: unknown) => this.#onError(error));
     // Pub/sub drops what is published while a subscriber is away: after every reconnect the

@@ -9,24 +9,42 @@ const COMPONENTS = fileURLToPath(new URL('../../../scripts/components.sh', impor
 
 // --- a real redis-server on 127.0.0.1 and a free port -------------------------------------
 
+export interface RedisServerOptions {
+  /** A config file read first (Sentinel needs one it can rewrite). */
+  readonly configFile?: string;
+  /** Run as a Sentinel (`redis-server <config> --sentinel`). */
+  readonly sentinel?: boolean;
+  readonly extraArgs?: readonly string[];
+  /** Working folder (cluster node files). */
+  readonly cwd?: string;
+}
+
 export class RedisServer {
   #process: ChildProcess | undefined;
 
   private constructor(
     private readonly binary: string,
     readonly port: number,
+    private readonly options: RedisServerOptions,
   ) {}
 
-  static async start(): Promise<RedisServer> {
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
     // Installs the Debian package on first use; progress goes to stderr, the path to stdout.
     const binary = execFileSync('bash', [COMPONENTS, 'path', 'redis-server'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-    const server = new RedisServer(binary, await freePort());
+    const server = new RedisServer(binary, await freePort(), options);
     await server.restart();
     return server;
   }
 
   async restart(): Promise<void> {
-    const child = spawn(this.binary, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const args = [
+      ...(this.options.configFile === undefined ? [] : [this.options.configFile]),
+      ...(this.options.sentinel ? ['--sentinel'] : []),
+      '--port', String(this.port), '--bind', '127.0.0.1',
+      ...(this.options.sentinel ? [] : ['--save', '', '--appendonly', 'no']),
+      ...(this.options.extraArgs ?? []),
+    ];
+    const child = spawn(this.binary, args, { stdio: 'ignore', ...(this.options.cwd ? { cwd: this.options.cwd } : {}) });
     this.#process = child;
     const started = Date.now();
     while (!(await answersPing(this.port))) {

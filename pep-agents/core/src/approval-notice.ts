@@ -1,0 +1,20 @@
+import type { DecisionAnswer } from './decision-contract.ts';
+import { clientSafeText } from './refusal-text.ts';
+
+/**
+ * What to tell a client whose command is held for approval (Postgres: a NoticeResponse), or
+ * `undefined` when the answer holds nothing.
+ */
+export function approvalNotice(answer: DecisionAnswer, waitSeconds?: number): string | undefined {
+  if (answer.effect !== 'approval_required' || !answer.approval) return undefined;
+  const { id, console_url: consoleUrl, expires_at: expiresAt } = answer.approval;
+  const reasons = answer.reasons.map((reason) => reason.message).join('; ');
+  return clientSafeText(
+    [
+      `portcullis: approval required${reasons ? ` (${reasons})` : ''}; approval ${id}`,
+      consoleUrl ? `approve at ${consoleUrl}` : undefined,
+      `expires ${expiresAt}`,
+      waitSeconds === undefined ? undefined : `waiting up to ${Math.round(waitSeconds)} s`,
+    ].filter(Boolean).join('; '),
+  );
+}

@@ -1,0 +1,64 @@
+import type { ApprovalV1, DecisionAnswer, MaskObligationV1, ReasonV1 } from './decision-contract.ts';
+
+const EFFECTS = new Set(['allow', 'deny', 'approval_required']);
+
+/**
+ * Reads an untrusted `POST /v1/decisions` body. Anything off-contract gives `undefined` (the caller
+ * fails closed): in particular an allow whose mask obligations cannot be read must not run unmasked.
+ */
+export function readDecisionAnswer(body: unknown): DecisionAnswer | undefined {
+  if (!isRecord(body)) return undefined;
+  const { decision_id: decisionId, effect, reasons, obligations, principal, policy_revision: revision } = body;
+  if (typeof decisionId !== 'string' || decisionId === '') return undefined;
+  if (typeof effect !== 'string' || !EFFECTS.has(effect)) return undefined;
+  if (!Array.isArray(reasons) || !reasons.every(isReason)) return undefined;
+  if (!isRecord(obligations) || !Array.isArray(obligations.mask) || !obligations.mask.every(isMask)) return undefined;
+  if (obligations.record !== undefined && typeof obligations.record !== 'boolean') return undefined;
+  if (!isRecord(principal) || typeof principal.authenticated !== 'boolean') return undefined;
+  if (revision !== null && revision !== undefined && typeof revision !== 'string') return undefined;
+  const approval = body.approval === undefined ? undefined : readApproval(body.approval);
+  if (body.approval !== undefined && !approval) return undefined;
+
+  return {
+    source: 'pdp',
+    decision_id: decisionId,
+    effect: effect as DecisionAnswer['effect'],
+    reasons: reasons.map((reason: ReasonV1) => ({ code: reason.code, message: reason.message })),
+    obligations: {
+      ...obligations,
+      mask: obligations.mask.map((mask: MaskObligationV1) => ({ table: mask.table, column: mask.column, strategy: mask.strategy })),
+      record: obligations.record ?? true,
+    },
+    ...(approval ? { approval } : {}),
+    principal: {
+      sub: typeof principal.sub === 'string' ? principal.sub : null,
+      iss: typeof principal.iss === 'string' ? principal.iss : null,
+      kind: principal.kind === 'human' ? 'human' : 'agent',
+      authenticated: principal.authenticated,
+    },
+    policy_revision: typeof revision === 'string' ? revision : null,
+  };
+}
+
+function readApproval(value: unknown): ApprovalV1 | undefined {
+  if (!isRecord(value) || typeof value.id !== 'string' || value.id === '' || typeof value.status !== 'string') return undefined;
+  if (typeof value.expires_at !== 'string') return undefined;
+  return {
+    id: value.id,
+    status: value.status,
+    expires_at: value.expires_at,
+    ...(typeof value.console_url === 'string' ? { console_url: value.console_url } : {}),
+  };
+}
+
+function isReason(value: unknown): value is ReasonV1 {
+  return isRecord(value) && typeof value.code === 'string' && typeof value.message === 'string';
+}
+
+function isMask(value: unknown): value is MaskObligationV1 {
+  return isRecord(value) && typeof value.table === 'string' && typeof value.column === 'string' && typeof value.strategy === 'string';
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

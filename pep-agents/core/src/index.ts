@@ -1,0 +1,47 @@
+/** @portcullis/pep-core — what every enforcement agent shares. */
+export type {
+  ApprovalState,
+  ApprovalStatusV1,
+  ApprovalVerdictV1,
+  DecisionAnswer,
+  DecisionRequest,
+  MaskObligationV1,
+  ReasonV1,
+  ResourceV1,
+  SessionV1,
+} from './decision-contract.ts';
+
+export type { PdpCallOptions, PdpCallResult, PdpFailureCode, PdpTransport } from './pdp-transport.ts';
+export { DEFAULT_PDP_DEADLINE_MS, HttpPdpTransport, type HttpPdpTransportConfig } from './http-pdp-transport.ts';
+export { PdpDecisionClient, type DecideOptions, type DecisionClient } from './pdp-client.ts';
+export { readDecisionAnswer } from './decision-answer-reader.ts';
+export { failClosedAnswer, LOCAL_DECISION_PREFIX } from './fail-closed-answer.ts';
+
+export { ApprovalWaiter, type ApprovalWaiterConfig, type ApprovalWaitOptions } from './approval-waiter.ts';
+export { approvalNotice } from './approval-notice.ts';
+
+export type { SessionEndEventV1, SessionEventV1, SessionProtocol, SessionStartEventV1, SessionStatementEventV1 } from './session-event.ts';
+export type { SessionEventSink, SessionSinkStats } from './session-event-sink.ts';
+export { SessionRecorder, type SessionRecorderOptions, type SessionTotals, type StatementRecord } from './session-recorder.ts';
+export { PdpSessionEventSink, type PdpSessionEventSinkConfig } from './pdp-session-event-sink.ts';
+export { MemorySessionEventSink } from './memory-session-event-sink.ts';
+
+export { refusalFor, type Refusal, type RefusalKind } from './fail-closed.ts';
+export { POSTGRES_SQLSTATES, postgresSqlState, type PostgresRefusalStage } from './postgres-sqlstate.ts';
+export { clientSafeText } from './refusal-text.ts';
+
+export type { MaskStrategy, MaskValueType } from './masking/mask-strategy.ts';
+export { createMaskStrategyRegistry, MASK_STRATEGY_NAMES, MaskStrategyRegistry } from './masking/mask-strategy-registry.ts';
+export { RedactStrategy } from './masking/redact-strategy.ts';
+export { PartialStrategy } from './masking/partial-strategy.ts';
+export { HashStrategy, HASH_PREFIX } from './masking/hash-strategy.ts';
+export { NullStrategy } from './masking/null-strategy.ts';
+export { REDACTED_TEXT, typedPlaceholder } from './masking/typed-placeholder.ts';
+export { maskHashKeyFromEnv, parseMaskHashKey } from './masking/mask-hash-key.ts';
+export type { DetectedEntity, DetectedSpan, ValueDetector } from './masking/value-detector.ts';
+export { defaultValueDetectors, entityPlaceholder, ValueScrubber, type SpanReplacement } from './masking/value-scrubber.ts';
+export { EmailAddressDetector } from './masking/email-address-detector.ts';
+export { PhoneNumberDetector } from './masking/phone-number-detector.ts';
+export { UsSsnDetector } from './masking/us-ssn-detector.ts';
+export { CreditCardDetector, luhnValid } from './masking/credit-card-detector.ts';
+export { IbanDetector, ibanValid } from './masking/iban-detector.ts';

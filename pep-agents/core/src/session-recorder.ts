@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import type { ResourceV1 } from './decision-contract.ts';
+import { ValueScrubber } from './masking/value-scrubber.ts';
+import type { SessionEventV1, SessionProtocol } from './session-event.ts';
+import type { SessionEventSink } from './session-event-sink.ts';
+
+export interface SessionRecorderOptions {
+  readonly sink: SessionEventSink;
+  readonly session: { readonly id: string; readonly client_addr?: string };
+  readonly protocol: SessionProtocol;
+  readonly resource: ResourceV1;
+  /** The caller's token, sent with each event so the PDP names a verified principal. */
+  readonly subjectToken?: string;
+  /** Scrubs personal data out of upstream error texts before they are recorded; `null` turns it off. */
+  readonly scrubber?: ValueScrubber | null;
+  /** Milliseconds, monotonic enough for durations; replaceable in tests. */
+  readonly clock?: () => number;
+}
+
+/** One command the session ran after a decision allowed it. */
+export interface StatementRecord {
+  readonly text: string;
+  readonly kind?: string;
+  readonly method?: string;
+  readonly path?: string;
+  readonly decisionId: string;
+  readonly status: 'success' | 'failure';
+  /** The upstream error's text when status is failure; never result values. */
+  readonly error?: string;
+  readonly durationMs: number;
+  readonly rows?: number;
+  readonly bytes?: number;
+  readonly maskedCells?: number;
+}
+
+export interface SessionTotals {
+  readonly statements: number;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly maskedCells: number;
+}
+
+// Bounds that keep one event well inside the PDP's limits and a batch small.
+const MAX_STATEMENT_CHARS = 64 * 1024;
+const MAX_ERROR_CHARS = 4096;
+const MAX_REASON_CHARS = 128;
+// Upstream errors echo values ("Key (email)=(…) already exists"): scrub them unless told not to.
+const defaultScrubber = new ValueScrubber();
+
+/**
+ * The record of one session: start, each statement, end with totals. It only builds events and
+ * hands them to the sink, so it costs the data path a few object allocations per statement.
+ */
+export class SessionRecorder {
+  private readonly clock: () => number;
+  private readonly scrubber: ValueScrubber | null;
+  private startedAt: number | undefined;
+  private finished = false;
+  private statements = 0;
+  private rows = 0;
+  private bytes = 0;
+  private maskedCells = 0;
+
+  constructor(private readonly options: SessionRecorderOptions) {
+    this.clock = options.clock ?? (() => performance.now());
+    this.scrubber = options.scrubber === undefined ? defaultScrubber : options.scrubber;
+  }
+
+  get totals(): SessionTotals {
+    return { statements: this.statements, rows: this.rows, bytes: this.bytes, maskedCells: this.maskedCells };
+  }
+
+  get ended(): boolean {
+    return this.finished;
+  }
+
+  start(): void {
+    if (this.startedAt !== undefined) return;
+    this.startedAt = this.clock();
+    this.options.sink.submit({ ...this.base(), event: 'session.start' });
+  }
+
+  statement(record: StatementRecord): void {
+    if (this.finished) return;
+    this.start();
+    this.statements += 1;
+    this.rows += record.rows ?? 0;
+    this.bytes += record.bytes ?? 0;
+    this.maskedCells += record.maskedCells ?? 0;
+    this.options.sink.submit({
+      ...this.base(),
+      event: 'session.statement',
+      statement: {
+        text: truncate(record.text, MAX_STATEMENT_CHARS),
+        ...(record.kind === undefined ? {} : { kind: record.kind }),
+        ...(record.method === undefined ? {} : { method: record.method }),
+        ...(record.path === undefined ? {} : { path: record.path }),
+      },
+      decision_id: record.decisionId,
+      status: record.status,
+      ...(record.error === undefined ? {} : { error: this.scrub(truncate(record.error, MAX_ERROR_CHARS)) }),
+      duration_ms: nonNegative(record.durationMs),
+      ...(record.rows === undefined ? {} : { rows: count(record.rows) }),
+      ...(record.bytes === undefined ? {} : { bytes: count(record.bytes) }),
+      ...(record.maskedCells === undefined ? {} : { masked_cells: count(record.maskedCells) }),
+    });
+  }
+
+  /** Ends the record once; later calls do nothing. `reason` is kebab-case: client-closed, upstream-closed … */
+  end(reason?: string): void {
+    if (this.finished) return;
+    this.start();
+    this.finished = true;
+    this.options.sink.submit({
+      ...this.base(),
+      event: 'session.end',
+      duration_ms: nonNegative(this.clock() - this.startedAt!),
+      statements: this.statements,
+      rows: this.rows,
+      bytes: this.bytes,
+      masked_cells: this.maskedCells,
+      ...(reason === undefined ? {} : { reason: truncate(reason, MAX_REASON_CHARS) }),
+    });
+  }
+
+  private base(): Omit<SessionEventV1, 'event'> {
+    const { session, protocol, resource, subjectToken } = this.options;
+    return {
+      event_id: randomUUID(),
+      time: new Date().toISOString(),
+      ...(subjectToken ? { subject_token: subjectToken } : {}),
+      session: { id: session.id, ...(session.client_addr === undefined ? {} : { client_addr: session.client_addr }) },
+      protocol,
+      // The PDP's session record carries type, name and environment only.
+      resource: { type: resource.type, name: resource.name, ...(resource.environment === undefined ? {} : { environment: resource.environment }) },
+    };
+  }
+
+  private scrub(text: string): string {
+    return this.scrubber ? this.scrubber.scrubText(text).text : text;
+  }
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function nonNegative(value: number): number {
+  return Number.isFinite(value) && value > 0 ? Math.round(value * 1000) / 1000 : 0;
+}
+
+function count(value: number): number {
+  return Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
+}

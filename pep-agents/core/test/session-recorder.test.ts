@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTestPdp, type TestPdp } from '../../../test/support/pdp-harness.ts';
+import {
+  HttpPdpTransport,
+  MemorySessionEventSink,
+  PdpSessionEventSink,
+  SessionRecorder,
+  type SessionEventSink,
+  type SessionEventV1,
+  type StatementRecord,
+} from '../src/index.ts';
+import { ORDERS_DB } from './support/decision-requests.ts';
+import { deadPort } from './support/fault-servers.ts';
+
+const statement = (text: string, extra: Partial<StatementRecord> = {}): StatementRecord => ({
+  text,
+  kind: 'select',
+  decisionId: 'decision-1',
+  status: 'success',
+  durationMs: 1.5,
+  rows: 2,
+  bytes: 40,
+  maskedCells: 1,
+  ...extra,
+});
+
+function recorder(sink: SessionEventSink, id: string, subjectToken?: string): SessionRecorder {
+  return new SessionRecorder({
+    sink,
+    session: { id, client_addr: '127.0.0.1' },
+    protocol: 'sql',
+    resource: { ...ORDERS_DB, labels: { team: 'billing' } },
+    ...(subjectToken ? { subjectToken } : {}),
+  });
+}
+
+describe('the session recorder', () => {
+  it('records start, each statement and an end with the totals, in order', () => {
+    const sink = new MemorySessionEventSink();
+    const session = recorder(sink, 's-1', 'subject-token');
+    session.start();
+    session.statement(statement('SELECT 1'));
+    session.statement(statement('SELECT email FROM users', { rows: 3, bytes: 60, maskedCells: 3 }));
+    session.statement(statement('SELECT nope', { status: 'failure', error: 'column "nope" does not exist', rows: undefined, bytes: undefined, maskedCells: undefined }));
+    session.end('client-closed');
+
+    const events = sink.events;
+    assert.deepEqual(events.map((event) => event.event), ['session.start', 'session.statement', 'session.statement', 'session.statement', 'session.end']);
+    assert.ok(events.every((event) => event.session.id === 's-1' && event.subject_token === 'subject-token' && event.protocol === 'sql'));
+    assert.equal(new Set(events.map((event) => event.event_id)).size, events.length, 'every event has its own id');
+    assert.deepEqual(events[0]!.resource, { type: 'postgres', name: 'orders-db', environment: 'production' });
+    const end = events.at(-1) as Extract<SessionEventV1, { event: 'session.end' }>;
+    assert.deepEqual([end.statements, end.rows, end.bytes, end.masked_cells, end.reason], [3, 5, 100, 4, 'client-closed']);
+    const failed = events[3] as Extract<SessionEventV1, { event: 'session.statement' }>;
+    assert.equal(failed.status, 'failure');
+    assert.equal(failed.error, 'column "nope" does not exist');
+    assert.equal(failed.rows, undefined);
+  });
+
+  it('ends once, and starts on its own if the caller forgot', () => {
+    const sink = new MemorySessionEventSink();
+    const session = recorder(sink, 's-2');
+    session.statement(statement('SELECT 1'));
+    session.end('upstream-closed');
+    session.end('client-closed');
+    session.statement(statement('SELECT 2'));
+    assert.deepEqual(sink.events.map((event) => event.event), ['session.start', 'session.statement', 'session.end']);
+    assert.equal(session.ended, true);
+    assert.equal(sink.events[0]!.subject_token, undefined);
+  });
+
+  it('scrubs personal data out of upstream error texts', () => {
+    const sink = new MemorySessionEventSink();
+    const session = recorder(sink, 's-3');
+    session.statement(statement('INSERT INTO users …', {
+      status: 'failure',
+      error: 'duplicate key value violates unique constraint "users_email_key": Key (email)=(jane.doe@example.com) already exists',
+    }));
+    const recorded = sink.events[1] as Extract<SessionEventV1, { event: 'session.statement' }>;
+    assert.ok(!recorded.error!.includes('jane.doe@example.com'));
+    assert.ok(recorded.error!.includes('Key (email)=(<EMAIL_ADDRESS>) already exists'));
+  });
+
+  it('keeps huge statement texts bounded', () => {
+    const sink = new MemorySessionEventSink();
+    recorder(sink, 's-4').statement(statement(`SELECT '${'x'.repeat(200_000)}'`));
+    const recorded = sink.events[1] as Extract<SessionEventV1, { event: 'session.statement' }>;
+    assert.ok(recorded.statement.text.length <= 64 * 1024);
+  });
+});
+
+describe('session events shipped to a real PDP', () => {
+  let pdp: TestPdp;
+  let agent: string;
+
+  before(async () => {
+    pdp = await startTestPdp();
+    agent = await pdp.token({ sub: 'agent:reporting', roles: ['reader'] });
+  });
+  after(() => pdp.close());
+
+  async function sessionRecords(id: string): Promise<Record<string, any>[]> {
+    return (await pdp.auditEvents('sessions')).map((record: any) => record.unmapped.portcullis).filter((body: any) => body.session.id === id);
+  }
+
+  it('reach the audit trail in order, with the verified principal and the totals, after close', async () => {
+    const transport = new HttpPdpTransport({ url: pdp.url, pepToken: pdp.pepToken });
+    const sink = new PdpSessionEventSink(transport, { flushIntervalMs: 60_000 });
+    const session = recorder(sink, 'shipped-1', agent);
+    session.start();
+    for (let index = 0; index < 5; index += 1) session.statement(statement(`SELECT ${index}`, { decisionId: `d-${index}` }));
+    session.end('client-closed');
+    const stats = await sink.close();
+    transport.close();
+
+    assert.deepEqual(stats, { submitted: 7, shipped: 7, dropped: 0, rejected: 0, lost: 0, pending: 0 });
+    const records = await sessionRecords('shipped-1');
+    assert.deepEqual(records.map((body) => body.event), ['session.start', ...Array(5).fill('session.statement'), 'session.end']);
+    assert.deepEqual(records.slice(1, 6).map((body) => body.decision_id), ['d-0', 'd-1', 'd-2', 'd-3', 'd-4']);
+    assert.ok(records.every((body) => body.principal.sub === 'agent:reporting'));
+    assert.deepEqual([records[6]!.statements, records[6]!.rows, records[6]!.masked_cells], [5, 10, 5]);
+    assert.ok(!JSON.stringify(records).includes(agent), 'the subject token is not in the record');
+  });
+
+  it('ship on their own once a batch fills, without a flush or close', async () => {
+    const transport = new HttpPdpTransport({ url: pdp.url, pepToken: pdp.pepToken });
+    const sink = new PdpSessionEventSink(transport, { batchSize: 3, flushIntervalMs: 60_000 });
+    const session = recorder(sink, 'shipped-2', agent);
+    session.start();
+    session.statement(statement('SELECT 1'));
+    session.statement(statement('SELECT 2'));
+    while (sink.stats().shipped < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal((await sessionRecords('shipped-2')).length, 3);
+    await sink.close();
+    transport.close();
+  });
+
+  it('survive a PDP that is down at first: they are retried until it is up', async () => {
+    const port = await deadPort();
+    // The token is read per call, as from a rotated file: the PDP that comes up has its own.
+    let pepToken = 'not-yet';
+    const transport = new HttpPdpTransport({ url: `http://127.0.0.1:${port}`, pepToken: () => pepToken });
+    let problems = 0;
+    const sink = new PdpSessionEventSink(transport, { retryInitialMs: 20, retryMaxMs: 100, closeTimeoutMs: 20_000, onProblem: () => (problems += 1) });
+    const session = recorder(sink, 'retried-1', agent);
+    session.start();
+    session.statement(statement('SELECT 1'));
+    session.end('client-closed');
+    while (problems < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(sink.stats().pending, 3);
+
+    const late = await startTestPdp({ PORTCULLIS_PORT: String(port) });
+    pepToken = late.pepToken;
+    try {
+      const stats = await sink.close();
+      assert.deepEqual([stats.shipped, stats.lost, stats.dropped], [3, 0, 0]);
+      const records = (await late.auditEvents('sessions')).map((record: any) => record.unmapped.portcullis).filter((body: any) => body.session.id === 'retried-1');
+      assert.deepEqual(records.map((body) => body.event), ['session.start', 'session.statement', 'session.end']);
+    } finally {
+      transport.close();
+      await late.close();
+    }
+  });
+
+  it('stay within bounded memory while the PDP is away: statements are dropped and counted, start and end kept', async () => {
+    const transport = new HttpPdpTransport({ url: `http://127.0.0.1:${await deadPort()}`, pepToken: pdp.pepToken });
+    const sink = new PdpSessionEventSink(transport, { maxQueuedEvents: 5, retryInitialMs: 20, closeTimeoutMs: 200 });
+    const session = recorder(sink, 'bounded-1', agent);
+    session.start();
+    for (let index = 0; index < 20; index += 1) session.statement(statement(`SELECT ${index}`));
+    session.end('client-closed');
+    assert.equal(sink.stats().pending, 6, 'start, four statements, end');
+    const stats = await sink.close();
+    transport.close();
+    assert.deepEqual([stats.submitted, stats.dropped, stats.shipped, stats.lost], [22, 16, 0, 6]);
+    const probe = new MemorySessionEventSink();
+    recorder(probe, 'bounded-2').start();
+    assert.equal(sink.submit(probe.events[0]!), false, 'a closed sink takes nothing');
+  });
+
+  it('drop only the event the PDP refuses as invalid and ship the rest of its batch', async () => {
+    const transport = new HttpPdpTransport({ url: pdp.url, pepToken: pdp.pepToken });
+    const sink = new PdpSessionEventSink(transport, { flushIntervalMs: 60_000 });
+    const memory = new MemorySessionEventSink();
+    const session = recorder(memory, 'invalid-1', agent);
+    session.start();
+    session.statement(statement('SELECT 1'));
+    session.end('client-closed');
+    const [start, good, end] = memory.events;
+    sink.submit(start!);
+    sink.submit({ ...good!, status: 'maybe' } as unknown as SessionEventV1);
+    sink.submit(end!);
+    const stats = await sink.close();
+    transport.close();
+    assert.deepEqual([stats.shipped, stats.rejected], [2, 1]);
+    assert.deepEqual((await sessionRecords('invalid-1')).map((body) => body.event), ['session.start', 'session.end']);
+  });
+});
