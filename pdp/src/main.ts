@@ -65,7 +65,8 @@ export async function startPdp(config: PdpConfig, log: (message: string) => void
   const verifier = new CachingTokenVerifier(
     new JoseTokenVerifier({
       issuers,
-      audience: config.identity.audience,
+      // The console's ID tokens are issued to its OIDC client: that audience names an approver too.
+      audience: config.approvals.consoleOidc ? [config.identity.audience, config.approvals.consoleOidc.clientId] : config.identity.audience,
       clockSkewSeconds: config.identity.clockSkewSeconds,
       ...(config.identity.algorithms ? { algorithms: config.identity.algorithms } : {}),
     }),
