@@ -50,6 +50,16 @@ describe('the approvals WebSocket', () => {
     assert.equal((await noRole.closed()).code, 4403);
   });
 
+  test('messages sent right after a header-authenticated handshake are handled in order, not refused', async () => {
+    const client = await openApprovalSocket(pdp.url, { token: alice, via: 'header' });
+    client.send({ type: 'subscribe' });
+    client.send({ type: 'ping', request_id: 'after-subscribe' });
+    const order = [await client.next((m) => m.type === 'welcome'), await client.next((m) => m.type === 'snapshot'), await client.next((m) => m.type === 'pong')];
+    assert.deepEqual(client.messages.slice(0, 3).map((m) => m.type), ['welcome', 'snapshot', 'pong']);
+    assert.equal(order[2]!.request_id, 'after-subscribe');
+    await client.close();
+  });
+
   test('garbage and malformed messages get errors and change nothing', async () => {
     const client = await openApprovalSocket(pdp.url, { token: alice });
     await client.next((m) => m.type === 'welcome');

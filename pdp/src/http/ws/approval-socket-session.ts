@@ -50,20 +50,26 @@ export class ApprovalSocketSession {
   readonly #timers: NodeJS.Timeout[] = [];
   #alive = true;
   #closed = false;
+  /** Messages are handled one at a time, in the order they came: a vote never overtakes its subscribe. */
+  #inbox: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly socket: WebSocket,
     private readonly options: SocketSessionOptions,
     headerToken: string | undefined,
   ) {
-    socket.on('message', (data, isBinary) => void this.#onMessage(isBinary ? null : data.toString()));
+    socket.on('message', (data, isBinary) => {
+      const raw = isBinary ? null : data.toString();
+      this.#inbox = this.#inbox.then(() => this.#onMessage(raw));
+    });
     socket.on('pong', () => {
       this.#alive = true;
     });
     socket.on('close', () => this.#dispose());
     socket.on('error', () => this.#dispose());
     this.#timers.push(setInterval(() => this.#heartbeat(), options.heartbeatMs).unref());
-    if (headerToken !== undefined) void this.#authenticate(headerToken);
+    // Header authentication goes first in the inbox: messages sent right after the handshake wait for it.
+    if (headerToken !== undefined) this.#inbox = this.#authenticate(headerToken);
     else this.#timers.push(setTimeout(() => this.#principal === undefined && this.#close(CLOSE.authFailed, 'authenticate within the time allowed'), options.authTimeoutMs).unref());
   }
 
