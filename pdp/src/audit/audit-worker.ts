@@ -15,10 +15,17 @@ const send = (message: FromAuditWorker): void => port.postMessage(message);
 const log = (message: string): void => send({ kind: 'log', message });
 
 const sink = createAuditSink(data.audit, data.hostLabel, log);
+const digests = new DigestSigner({ directory: auditSigningDirectory(data.stateDir) });
+try {
+  await digests.prepare();
+} catch (error) {
+  // Digests retry the key on their next interval; records keep flowing meanwhile.
+  log(`audit: the signing key is not ready (${(error as Error).message}); digests will retry`);
+}
 const trail = new AuditTrail({
   sink,
   chain: new HashChain(newProducerId(data.hostLabel)),
-  digests: new DigestSigner({ directory: auditSigningDirectory(data.stateDir) }),
+  digests,
   product: { version: data.productVersion },
   digestIntervalMs: data.audit.digestIntervalMs,
   log,

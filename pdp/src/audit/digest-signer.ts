@@ -122,6 +122,11 @@ export class DigestSigner {
     }
   }
 
+  /** Creates (or loads) the key now, so its public JWKS exists before the first digest: verifiers and reports need it from the start. */
+  async prepare(): Promise<void> {
+    await this.signingKey();
+  }
+
   private signingKey(): Promise<SigningKey> {
     // Retry on the next digest after a failure (e.g. a permissions fix) instead of caching it.
     this.key ??= loadOrCreateSigningKey(this.options.directory, 'audit signing key').catch((error: unknown) => {

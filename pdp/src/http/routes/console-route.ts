@@ -10,9 +10,13 @@ export const CONSOLE_DIRECTORY = join(REPOSITORY_ROOT, 'pdp/console');
  */
 export function consoleRoute(config: PdpConfig): Router {
   const router = Router();
+  // The sign-in page talks to the issuer (discovery, token endpoint): an http issuer (a loopback
+  // development IdP) must be named, https ones are covered by the scheme.
+  const issuerOrigin = config.identity.issuer?.startsWith('http://') ? ` ${new URL(config.identity.issuer).origin}` : '';
+  const policy = `default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss: https:${issuerOrigin}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`;
   router.use((_request: Request, response: Response, next) => {
     // The console handles tokens: no framing by other sites, no inline script, no referrers.
-    response.setHeader('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss: https:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    response.setHeader('Content-Security-Policy', policy);
     response.setHeader('X-Content-Type-Options', 'nosniff');
     response.setHeader('Referrer-Policy', 'no-referrer');
     response.setHeader('Cache-Control', 'no-store');

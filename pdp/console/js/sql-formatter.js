@@ -1,0 +1,272 @@
+// A small PostgreSQL pretty-printer for approvers: keywords upper-cased and a line break before
+// each major clause, subqueries indented. It only re-spaces tokens: string literals, quoted
+// identifiers, dollar-quoted bodies and comments are kept byte for byte, and upper-casing an
+// unquoted word never changes its meaning in PostgreSQL (unquoted names fold to one case).
+
+const KEYWORDS = new Set(`
+  all alter analyze and any array as asc authorization begin between both by call cascade case
+  cast check collate column comment commit concurrently conflict constraint copy create cross
+  current_date current_time current_timestamp current_user database deallocate default delete desc
+  distinct do drop else end escape except execute exists explain false fetch filter first for
+  foreign from full function grant group having if ilike in index inner insert intersect interval
+  into is isnull join key language last lateral leading left like limit local lock matched
+  materialized merge natural next not nothing notnull nowait null nulls of offset on only or order
+  outer over partition placing prepare primary procedure program recursive references release
+  rename reset restrict returning revoke right role rollback row rows savepoint schema select
+  session session_user set share show similar skip some stdin stdout table temp temporary then
+  ties to trailing transaction trigger true truncate union unique unlogged update user using
+  vacuum values verbose view when where window with without work zone
+`.trim().split(/\s+/));
+
+/** Keywords written like functions: no space before their parenthesis. */
+const FUNCTION_LIKE = new Set(['any', 'some', 'all', 'array', 'cast', 'exists', 'coalesce', 'nullif', 'greatest', 'least', 'row']);
+
+/** Words that start a clause of a query: a line of their own. */
+const CLAUSES = new Set(['select', 'from', 'where', 'group', 'order', 'having', 'limit', 'offset', 'fetch', 'union',
+  'intersect', 'except', 'values', 'update', 'set', 'delete', 'insert', 'returning', 'window', 'with', 'merge', 'join']);
+const JOIN_MODIFIERS = new Set(['left', 'right', 'full', 'inner', 'cross', 'natural', 'outer']);
+/** What may open a parenthesised query. */
+const QUERY_STARTERS = new Set(['select', 'with', 'values', 'insert', 'update', 'delete', 'merge']);
+/** Statements whose words (GRANT SELECT, UPDATE ON …; ALTER ROLE … SET) are not query clauses. */
+const UNBROKEN_STATEMENTS = new Set(['grant', 'revoke', 'alter', 'copy', 'comment', 'create']);
+
+const MAX_INDENT_LEVELS = 8;
+const INDENT = '  ';
+
+/**
+ * Tokens of `sql`: {type, text}. Types: space, line-comment, block-comment, string, ident
+ * (quoted), word, number, param, punct, op. Never throws; an unterminated literal runs to the end.
+ */
+export function tokenizeSql(sql) {
+  const tokens = [];
+  let i = 0;
+  const n = sql.length;
+  const push = (type, end) => {
+    tokens.push({ type, text: sql.slice(i, end) });
+    i = end;
+  };
+  while (i < n) {
+    const c = sql[i];
+    const next = sql[i + 1];
+    if (/\s/.test(c)) {
+      let j = i + 1;
+      while (j < n && /\s/.test(sql[j])) j++;
+      push('space', j);
+    } else if (c === '-' && next === '-') {
+      const j = sql.indexOf('\n', i);
+      push('line-comment', j === -1 ? n : j);
+    } else if (c === '/' && next === '*') {
+      push('block-comment', blockCommentEnd(sql, i));
+    } else if (c === "'") {
+      push('string', quotedEnd(sql, i + 1, "'", false));
+    } else if ((c === 'e' || c === 'E') && next === "'") {
+      push('string', quotedEnd(sql, i + 2, "'", true));
+    } else if (/[bBxXnN]/.test(c) && next === "'" && !isWordChar(sql[i - 1])) {
+      push('string', quotedEnd(sql, i + 2, "'", false));
+    } else if ((c === 'u' || c === 'U') && next === '&' && (sql[i + 2] === "'" || sql[i + 2] === '"')) {
+      push(sql[i + 2] === "'" ? 'string' : 'ident', quotedEnd(sql, i + 3, sql[i + 2], false));
+    } else if (c === '"') {
+      push('ident', quotedEnd(sql, i + 1, '"', false));
+    } else if (c === '$') {
+      const tag = /^\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/.exec(sql.slice(i, i + 66));
+      if (tag) {
+        const close = sql.indexOf(tag[0], i + tag[0].length);
+        push('string', close === -1 ? n : close + tag[0].length);
+      } else {
+        const param = /^\$\d+/.exec(sql.slice(i, i + 12));
+        push(param ? 'param' : 'op', i + (param ? param[0].length : 1));
+      }
+    } else if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(next ?? ''))) {
+      const match = /^(?:0[xXoObB][0-9a-fA-F_]+|[0-9_]*\.?[0-9_]+(?:[eE][+-]?[0-9]+)?\.?)/.exec(sql.slice(i, i + 200));
+      push('number', i + Math.max(1, match ? match[0].length : 1));
+    } else if (isWordStart(c)) {
+      let j = i + 1;
+      while (j < n && isWordChar(sql[j])) j++;
+      push('word', j);
+    } else if (c === ':' && next === ':') {
+      push('punct', i + 2);
+    } else if ('(),;[].'.includes(c)) {
+      push('punct', i + 1);
+    } else if ('+-*/<>=~!@#%^&|`?:'.includes(c)) {
+      // An operator never contains the start of a comment.
+      let j = i + 1;
+      while (j < n && '+-*/<>=~!@#%^&|`?'.includes(sql[j]) && !(sql[j] === '-' && sql[j + 1] === '-') && !(sql[j] === '/' && sql[j + 1] === '*')) j++;
+      // As PostgreSQL lexes: a trailing + or - belongs to the next operand unless the operator
+      // holds one of ~!@#%^&|`? (so `*-4` is `*` then `-4`).
+      if (!/[~!@#%^&|`?]/.test(sql.slice(i, j))) while (j > i + 1 && (sql[j - 1] === '+' || sql[j - 1] === '-')) j--;
+      push('op', j);
+    } else {
+      push('op', i + 1);
+    }
+  }
+  return tokens;
+}
+
+function isWordStart(c) {
+  return c !== undefined && /[A-Za-z_\u0080-\uffff]/.test(c);
+}
+
+function isWordChar(c) {
+  return c !== undefined && /[A-Za-z0-9_$\u0080-\uffff]/.test(c);
+}
+
+function blockCommentEnd(sql, start) {
+  let depth = 0;
+  let i = start;
+  while (i < sql.length) {
+    if (sql[i] === '/' && sql[i + 1] === '*') {
+      depth++;
+      i += 2;
+    } else if (sql[i] === '*' && sql[i + 1] === '/') {
+      depth--;
+      i += 2;
+      if (depth === 0) return i;
+    } else {
+      i++;
+    }
+  }
+  return sql.length;
+}
+
+function quotedEnd(sql, from, quote, backslashEscapes) {
+  let i = from;
+  while (i < sql.length) {
+    const c = sql[i];
+    if (backslashEscapes && c === '\\') {
+      i += 2;
+    } else if (c === quote) {
+      if (sql[i + 1] === quote) i += 2;
+      else return i + 1;
+    } else {
+      i++;
+    }
+  }
+  return sql.length;
+}
+
+/** `sql` laid out for reading. Returns the text unchanged when it has nothing to lay out. */
+export function formatSql(sql) {
+  const tokens = tokenizeSql(sql).filter((token) => token.type !== 'space');
+  let out = '';
+  let atLineStart = true;
+  /** Open parentheses: 'query' (a subquery, indented), 'expr', or 'open' until its first token tells. */
+  const parens = [];
+  let statementWord = null;
+  let previous = null;
+  let beforePrevious = null;
+
+  const depth = () => Math.min(MAX_INDENT_LEVELS, parens.filter((kind) => kind === 'query').length);
+  const newline = () => {
+    out = out.replace(/ +$/, '');
+    out += `\n${INDENT.repeat(depth())}`;
+    atLineStart = true;
+  };
+  const write = (text, spaceBefore) => {
+    if (!atLineStart && spaceBefore) out += ' ';
+    out += text;
+    atLineStart = false;
+  };
+
+  for (let index = 0; index < tokens.length; index++) {
+    const token = tokens[index];
+    const lower = token.type === 'word' ? token.text.toLowerCase() : null;
+    const nextWord = wordAt(tokens, index + 1);
+    if (parens.at(-1) === 'open') parens[parens.length - 1] = lower !== null && QUERY_STARTERS.has(lower) ? 'query' : 'expr';
+    if (statementWord === null && lower !== null) statementWord = lower;
+
+    if (token.type === 'line-comment') {
+      write(token.text, true);
+      newline();
+      [beforePrevious, previous] = [previous, token];
+      continue;
+    }
+    if (token.type === 'punct' && token.text === ';') {
+      out = out.replace(/\s+$/, '');
+      out += ';\n\n';
+      atLineStart = true;
+      parens.length = 0;
+      statementWord = null;
+      [beforePrevious, previous] = [previous, token];
+      continue;
+    }
+    if (token.type === 'punct' && token.text === ')') {
+      if (parens.pop() === 'query') newline();
+      write(')', false);
+      [beforePrevious, previous] = [previous, token];
+      continue;
+    }
+
+    if (lower !== null && breaksBefore(lower, nextWord, previous, beforePrevious, statementWord) && (parens.length === 0 || parens.at(-1) === 'query') && !atLineStart) {
+      newline();
+    }
+
+    const text = lower !== null && (KEYWORDS.has(lower) || FUNCTION_LIKE.has(lower)) ? token.text.toUpperCase() : token.text;
+    write(text, spaceBefore(token, previous, beforePrevious, tokens[index + 1]));
+    if (token.type === 'punct' && token.text === '(') parens.push('open');
+    [beforePrevious, previous] = [previous, token];
+  }
+  return out.replace(/\s+$/, '');
+}
+
+function wordAt(tokens, index) {
+  const token = tokens[index];
+  return token !== undefined && token.type === 'word' ? token.text.toLowerCase() : null;
+}
+
+function breaksBefore(word, nextWord, previous, beforePrevious, statementWord) {
+  if (statementWord !== null && UNBROKEN_STATEMENTS.has(statementWord) && statementWord !== word) {
+    // CREATE VIEW … AS SELECT and COPY (SELECT …) still lay out the query they hold.
+    if (!(statementWord === 'create' && QUERY_STARTERS.has(word) && previousWord(previous) === 'as')) return false;
+  }
+  const before = previousWord(previous);
+  // MERGE reads best as one line per source and per WHEN branch.
+  if (statementWord === 'merge') return word === 'using' || (word === 'when' && (nextWord === 'matched' || nextWord === 'not'));
+  if (JOIN_MODIFIERS.has(word)) return !JOIN_MODIFIERS.has(before ?? '') && (nextWord === 'join' || JOIN_MODIFIERS.has(nextWord ?? ''));
+  if (word === 'on') return nextWord === 'conflict';
+  if (word === 'when') return nextWord === 'matched' || nextWord === 'not';
+  if (!CLAUSES.has(word)) return false;
+  if (word === 'join') return !JOIN_MODIFIERS.has(before ?? '');
+  if (word === 'from') return before !== 'delete' && before !== 'distinct';
+  if (word === 'update') return before !== 'for' && before !== 'do' && before !== 'no' && before !== 'key';
+  if (word === 'set') return !(before === 'update' && previousWord(beforePrevious) === 'do');
+  if (word === 'with') return before === null || before === 'as' || previous?.text === '(' || isClauseEnd(previous);
+  if (word === 'select' && previous?.text === '(') return true;
+  return true;
+}
+
+function previousWord(previous) {
+  return previous !== null && previous.type === 'word' ? previous.text.toLowerCase() : null;
+}
+
+function isClauseEnd(token) {
+  return token !== null && token.type === 'punct' && token.text === ')';
+}
+
+function spaceBefore(token, previous, beforePrevious, next) {
+  if (previous === null) return false;
+  const text = token.text;
+  if (token.type === 'punct' && [',', ')', ']', '.', '::', '['].includes(text)) return false;
+  if (previous.type === 'punct' && ['(', '[', '.', '::'].includes(previous.text)) return false;
+  if (previous.unary) return false;
+  if (text === '(') {
+    if (previous.type === 'ident') return false;
+    if (previous.type === 'word') {
+      const word = previous.text.toLowerCase();
+      // INSERT INTO t (a, b) and CREATE TABLE t (…) name columns, not call a function.
+      if (['into', 'table', 'view'].includes(previousWord(beforePrevious) ?? '')) return true;
+      return KEYWORDS.has(word) && !FUNCTION_LIKE.has(word);
+    }
+  }
+  if (token.type === 'op' && (text === '-' || text === '+') && isOperandStart(next) && !isOperandEnd(previous)) token.unary = true;
+  return true;
+}
+
+function isOperandStart(token) {
+  return token !== undefined && (['number', 'word', 'ident', 'param', 'string'].includes(token.type) || token.text === '(');
+}
+
+function isOperandEnd(token) {
+  if (['number', 'ident', 'param', 'string'].includes(token.type)) return true;
+  if (token.type === 'word') return !KEYWORDS.has(token.text.toLowerCase()) || ['null', 'true', 'false', 'end'].includes(token.text.toLowerCase());
+  return token.text === ')' || token.text === ']';
+}
