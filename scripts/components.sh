@@ -12,6 +12,13 @@
 #   scripts/components.sh install redis   the Redis server the approval store uses (Debian package)
 #   scripts/components.sh path redis-server
 #                                         print the path of the redis-server binary (installs first)
+#   scripts/components.sh install tmux    the terminal multiplexer the approvals console tests drive (Debian package)
+#   scripts/components.sh install postgres
+#                                         PostgreSQL server and client, pgbench, pgbouncer (Debian packages)
+#   scripts/components.sh path pg-bin     print the folder holding initdb, postgres, pg_ctl, pgbench and psql
+#   scripts/components.sh install chromium
+#                                         headless Chromium for the console's browser tests (Debian package)
+#   scripts/components.sh path chromium   print the path of the chromium binary (installs first)
 #   scripts/components.sh install all     every component the tests need
 #   scripts/components.sh start kafka [--port 9092] [--controller-port 9093] [--dir DIR]
 #                                         a single-node KRaft broker on 127.0.0.1 (data, log and
@@ -20,6 +27,12 @@
 #   scripts/components.sh prepare kafka [same options as start]
 #                                         write DIR's broker configuration and format its storage
 #                                         once, without starting (test/support/kafka-broker.ts)
+#   scripts/components.sh start postgres [--dir DIR] [--port 5432]
+#                                         a throwaway cluster on 127.0.0.1 (initdb'd once into DIR,
+#                                         default <cache>/postgres/data): superuser postgres with the
+#                                         password in $PORTCULLIS_POSTGRES_PASSWORD (default
+#                                         "portcullis"), scram-sha-256 over TCP, trust on DIR's socket
+#   scripts/components.sh stop postgres [--dir DIR]
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -341,6 +354,98 @@ stop_kafka() {
   log "kafka: stopped"
 }
 
+# --- PostgreSQL (Debian's packages) ---
+
+# The newest installed server's bin folder: Debian keeps initdb, postgres and pg_ctl off PATH.
+pg_bin_dir() {
+  local dir
+  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  if [[ -z "$dir" || ! -x "$dir/initdb" ]]; then
+    log "error: no PostgreSQL server found under /usr/lib/postgresql (run: $0 install postgres)"
+    exit 1
+  fi
+  echo "$dir"
+}
+
+install_postgres() { install_debian_packages postgresql postgresql-client pgbouncer; }
+
+# initdb and postgres refuse to run as root: as root, the cluster belongs to Debian's postgres user.
+pg_as_owner() {
+  if [[ $(id -u) -eq 0 ]]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+postgres_args() {
+  postgres_port=5432 postgres_dir="$cache_dir/postgres/data"
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --port) postgres_port="${2:?--port needs a value}"; shift 2 ;;
+      --dir) postgres_dir="${2:?--dir needs a value}"; shift 2 ;;
+      *) log "error: unknown option $1"; exit 2 ;;
+    esac
+  done
+  mkdir -p "$postgres_dir"
+  postgres_dir="$(cd "$postgres_dir" && pwd)"
+  if [[ $(id -u) -eq 0 ]]; then chown postgres: "$postgres_dir"; fi
+}
+
+start_postgres() {
+  postgres_args "$@"
+  local dir="$postgres_dir" port="$postgres_port" bin
+  install_postgres
+  bin="$(pg_bin_dir)"
+  if pg_as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    log "postgres: already running ($dir)"
+    return
+  fi
+  if [[ ! -f "$dir/data/PG_VERSION" ]]; then
+    log "postgres: initdb into $dir/data…"
+    local pwfile="$dir/superuser.password"
+    (umask 077; printf '%s\n' "${PORTCULLIS_POSTGRES_PASSWORD:-portcullis}" >"$pwfile")
+    if [[ $(id -u) -eq 0 ]]; then chown postgres: "$pwfile"; fi
+    pg_as_owner "$bin/initdb" -D "$dir/data" -U postgres --pwfile="$pwfile" --encoding=UTF8 --locale=C \
+      --auth-local=trust --auth-host=scram-sha-256 --no-sync >"$dir/initdb.log" 2>&1 \
+      || { log "error: initdb failed; the end of $dir/initdb.log:"; tail -n 20 "$dir/initdb.log" >&2; rm -f "$pwfile"; exit 1; }
+    rm -f "$pwfile"
+    echo "include_if_exists = 'portcullis.conf'" | pg_as_owner tee -a "$dir/data/postgresql.conf" >/dev/null
+  fi
+  # Written on every start, so a port change takes effect. TCP on 127.0.0.1 only, with SCRAM;
+  # the Unix socket lives in DIR, so only this cluster's owner reaches its trust entry.
+  pg_as_owner tee "$dir/data/portcullis.conf" >/dev/null <<CONF
+# Written by scripts/components.sh on every start: change the script, not this file.
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$dir'
+password_encryption = 'scram-sha-256'
+max_connections = 100
+shared_buffers = 32MB
+CONF
+  pg_as_owner tee "$dir/data/pg_hba.conf" >/dev/null <<CONF
+# Written by scripts/components.sh on every start: change the script, not this file.
+local all all trust
+host all all 127.0.0.1/32 scram-sha-256
+CONF
+  log "postgres: starting on 127.0.0.1:$port (log $dir/postgres.log)…"
+  pg_as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null \
+    || { log "error: postgres did not start; the end of $dir/postgres.log:"; tail -n 20 "$dir/postgres.log" >&2; exit 1; }
+  log "postgres $("$bin/postgres" --version | awk '{print $3}'): ready on 127.0.0.1:$port"
+}
+
+stop_postgres() {
+  postgres_args "$@"
+  local dir="$postgres_dir" bin
+  bin="$(pg_bin_dir)"
+  if [[ ! -f "$dir/data/PG_VERSION" ]] || ! pg_as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    log "postgres: not running ($dir)"
+    return
+  fi
+  pg_as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null
+  log "postgres: stopped ($dir)"
+}
+
 cmd="${1:-}"; what="${2:-}"
 case "$cmd:$what" in
   install:opa) install_opa ;;
@@ -348,13 +453,20 @@ case "$cmd:$what" in
   install:kafka) install_kafka ;;
   install:kcat) install_debian_packages kcat ;;
   install:redis) install_debian_packages redis-server ;;
-  install:all) install_opa; install_kafka; install_debian_packages kcat redis-server ;;
+  install:tmux) install_debian_packages tmux ;;
+  install:postgres) install_postgres ;;
+  install:chromium) install_debian_packages chromium ;;
+  install:all) install_opa; install_kafka; install_debian_packages kcat redis-server postgresql postgresql-client pgbouncer chromium tmux ;;
   path:opa) install_opa; opa_path ;;
   path:kafka-libs) install_kafka; kafka_libs ;; # progress goes to stderr, the path alone to stdout
   path:redis-server) install_debian_packages redis-server >&2; command -v redis-server ;;
+  path:pg-bin) install_postgres >&2; pg_bin_dir ;;
+  path:chromium) install_debian_packages chromium >&2; command -v chromium ;;
   prepare:kafka) shift 2; kafka_args "$@"; install_kafka
     prepare_kafka "$kafka_dir" "$kafka_port" "$kafka_controller_port" ;;
   start:kafka) shift 2; start_kafka "$@" ;;
   stop:kafka) shift 2; stop_kafka "$@" ;;
-  *) echo "usage: $0 install opa|wrk|kafka|kcat|redis|all | path opa|kafka-libs|redis-server | start|stop kafka [--port P] [--controller-port P] [--dir D] | prepare kafka [same options]" >&2; exit 2 ;;
+  start:postgres) shift 2; start_postgres "$@" ;;
+  stop:postgres) shift 2; stop_postgres "$@" ;;
+  *) echo "usage: $0 install opa|wrk|kafka|kcat|redis|tmux|postgres|chromium|all | path opa|kafka-libs|redis-server|pg-bin|chromium | start|stop kafka [--port P] [--controller-port P] [--dir D] | prepare kafka [same options] | start|stop postgres [--port P] [--dir D]" >&2; exit 2 ;;
 esac

@@ -29,10 +29,12 @@ export class ApprovalListeners {
   deliver(event: ApprovalEvent): void {
     if (this.#lastDelivered !== undefined && compareEventIds(event.id, this.#lastDelivered) <= 0) return;
     this.#lastDelivered = event.id;
+    // One frozen copy for all: no listener can change what the next one sees, and a thousand
+    // listeners cost one clone, not a thousand.
+    const shared = deepFreeze(structuredClone(event));
     for (const listener of this.#listeners) {
       try {
-        // Each listener gets its own copy: one cannot change what the next one sees.
-        listener(structuredClone(event));
+        listener(shared);
       } catch (error) {
         this.onError(error);
       }
@@ -42,4 +44,12 @@ export class ApprovalListeners {
   clear(): void {
     this.#listeners.clear();
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }

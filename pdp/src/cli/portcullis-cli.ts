@@ -1,5 +1,5 @@
 import { loadPdpConfig } from '../config/pdp-config.ts';
-import { startPdp } from '../main.ts';
+import { runApprovalsCommand } from './approvals-command.ts';
 import { runAuditCommand } from './audit-command.ts';
 import { runTokenCommand } from './token-command.ts';
 
@@ -12,6 +12,9 @@ commands:
   audit verify|tail|report
                         prove the audit trail complete and untampered, read it, or build the
                         NIST SP 800-53 evidence report (portcullis audit for details)
+  approvals [list|approve|deny|history|watch]
+                        the approver's console: the live queue on a terminal, or one step for
+                        scripts (portcullis approvals --help for details)
 `;
 
 /** The `portcullis` command: one entry, one sub-command per file. */
@@ -24,6 +27,8 @@ export async function runCli(argv: string[]): Promise<number> {
       return runTokenCommand(rest, loadPdpConfig().stateDir);
     case 'audit':
       return runAuditCommand(rest, loadPdpConfig());
+    case 'approvals':
+      return runApprovalsCommand(rest, loadPdpConfig().stateDir);
     case undefined:
     case 'help':
     case '--help':
@@ -41,6 +46,8 @@ async function serve(): Promise<number> {
     process.stderr.write(`${new Date().toISOString()} portcullis-pdp ${message}\n`);
   };
   const config = loadPdpConfig();
+  // Loaded only to serve: the other commands start without the whole PDP (about a second less).
+  const { startPdp } = await import('../main.ts');
   const pdp = await startPdp(config, log);
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {

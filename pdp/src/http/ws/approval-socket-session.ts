@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { ApprovalBroker } from '../../approvals/approval-broker.ts';
 import { compareEventIds, isEventId } from '../../approvals/approval-event-log.ts';
-import type { ApprovalEvent } from '../../approvals/approval-store.ts';
+import type { ApprovalEvent, ApprovalRecord } from '../../approvals/approval-store.ts';
 import { ApprovalStoreUnavailableError } from '../../approvals/approval-store-unavailable-error.ts';
 import { approvalRecordView } from '../../approvals/approval-view.ts';
 import type { TokenVerifier, VerifiedPrincipal } from '../../identity/token-verifier.ts';
@@ -46,7 +46,9 @@ export class ApprovalSocketSession {
   #cursor: string | undefined;
   /** Live events that arrive while a backfill is being sent. */
   #pendingLive: ApprovalEvent[] | undefined;
-  readonly #waits = new Map<string, () => void>();
+  /** Waited-on approvals → what to do on their changes, behind one store subscription. */
+  readonly #waits = new Map<string, (record: ApprovalRecord) => void>();
+  #waitSubscription: (() => void) | undefined;
   readonly #timers: NodeJS.Timeout[] = [];
   #alive = true;
   #closed = false;
@@ -219,30 +221,22 @@ export class ApprovalSocketSession {
     if (this.#waits.has(approvalId)) throw new ProtocolError('invalid-message', `already waiting on ${approvalId}`, requestId);
     const { broker } = this.options;
     let lastVersion = 0;
-    const deliver = (record: Parameters<typeof approvalRecordView>[0]): void => {
+    const deliver = (record: ApprovalRecord): void => {
       if (record.version <= lastVersion) return;
       lastVersion = record.version;
       const final = record.status !== 'pending';
       this.#send({ type: 'approval', ...(requestId ? { request_id: requestId } : {}), final, approval: approvalRecordView(record) });
-      if (final) this.#waits.get(approvalId)?.();
+      if (final) this.#waits.delete(approvalId);
     };
-    // Subscribed before the first read, so no change between the two is missed.
-    const unsubscribe = broker.subscribe((event) => {
-      if (event.record.id === approvalId) deliver(event.record);
-    });
-    this.#waits.set(approvalId, () => {
-      unsubscribe();
-      this.#waits.delete(approvalId);
-    });
+    // Registered before the first read, so no change between the two is missed.
+    this.#waitSubscription ??= broker.subscribe((event) => this.#waits.get(event.record.id)?.(event.record));
+    this.#waits.set(approvalId, deliver);
     try {
       const current = await broker.get(approvalId);
-      if (current === undefined) {
-        this.#waits.get(approvalId)?.();
-        throw new ProtocolError('not-found', `no approval ${approvalId}`, requestId);
-      }
+      if (current === undefined) throw new ProtocolError('not-found', `no approval ${approvalId}`, requestId);
       deliver(current);
     } catch (error) {
-      this.#waits.get(approvalId)?.();
+      this.#waits.delete(approvalId);
       throw error;
     }
   }
@@ -292,6 +286,7 @@ export class ApprovalSocketSession {
     this.#closed = true;
     for (const timer of this.#timers) clearTimeout(timer);
     this.#unsubscribe?.();
-    for (const stop of [...this.#waits.values()]) stop();
+    this.#waitSubscription?.();
+    this.#waits.clear();
   }
 }

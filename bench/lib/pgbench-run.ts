@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process';
+
+export interface PgbenchTarget {
+  readonly port: number;
+  readonly user: string;
+  readonly database: string;
+  /** Given through PGPASSWORD, never on the command line (ps would show it). */
+  readonly password: string;
+}
+
+export interface PgbenchLoad {
+  readonly clients: number;
+  readonly threads: number;
+  readonly seconds: number;
+  /** Seconds between progress lines (pgbench -P); 0 for none. */
+  readonly progressSeconds: number;
+  /** simple: one Query message per statement; prepared: Parse once per connection, then Bind/Execute. */
+  readonly queryMode: 'simple' | 'prepared';
+}
+
+export interface PgbenchResult {
+  readonly tps: number;
+  readonly latencyAverageMs: number;
+  readonly transactions: number;
+  readonly failedTransactions: number;
+  readonly initialConnectionMs: number;
+}
+
+/**
+ * Runs pgbench's built-in select-only script (-S) against one target on
+ * 127.0.0.1 and parses its summary. Progress lines go to `onProgress` as they come. The run is
+ * bounded by -T and, should pgbench hang, killed a minute past its duration.
+ */
+export function runPgbenchSelectOnly(pgbench: string, target: PgbenchTarget, load: PgbenchLoad, onProgress: (line: string) => void): Promise<PgbenchResult> {
+  const args = [
+    '-n', '-S', '-M', load.queryMode,
+    '-c', String(load.clients), '-j', String(load.threads), '-T', String(load.seconds),
+    ...(load.progressSeconds > 0 ? ['-P', String(load.progressSeconds)] : []),
+    '-h', '127.0.0.1', '-p', String(target.port), '-U', target.user, target.database,
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn(pgbench, args, {
+      env: { PATH: process.env.PATH, PGPASSWORD: target.password, PGCONNECT_TIMEOUT: '10', LC_ALL: 'C' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let partial = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      stderr = (stderr + text).slice(-8000);
+      partial += text;
+      const lines = partial.split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) if (line.startsWith('progress:')) onProgress(line);
+    });
+    const watchdog = setTimeout(() => child.kill('SIGKILL'), (load.seconds + 60) * 1000);
+    child.once('error', (error) => {
+      clearTimeout(watchdog);
+      reject(error);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(watchdog);
+      if (code !== 0) {
+        reject(new Error(`pgbench on port ${target.port} ended with ${signal ?? `exit code ${code}`}:\n${stderr.trim()}\n${stdout.trim()}`));
+        return;
+      }
+      try {
+        resolve(parsePgbenchSummary(stdout));
+      } catch (error) {
+        reject(error);
+      }
+    });
+  });
+}
+
+/** The figures of pgbench's closing summary (PostgreSQL 15 wording). */
+export function parsePgbenchSummary(output: string): PgbenchResult {
+  const number = (pattern: RegExp, what: string): number => {
+    const match = pattern.exec(output);
+    if (!match) throw new Error(`pgbench's summary has no ${what}:\n${output}`);
+    return Number(match[1]);
+  };
+  return {
+    tps: number(/^tps = ([\d.]+)/m, 'tps'),
+    latencyAverageMs: number(/^latency average = ([\d.]+) ms/m, 'average latency'),
+    transactions: number(/^number of transactions actually processed: (\d+)/m, 'transaction count'),
+    // Older pgbench versions print no failure line: none were counted.
+    failedTransactions: /^number of failed transactions: (\d+)/m.exec(output) ? number(/^number of failed transactions: (\d+)/m, 'failures') : 0,
+    initialConnectionMs: /^initial connection time = ([\d.]+) ms/m.exec(output) ? number(/^initial connection time = ([\d.]+) ms/m, 'connection time') : Number.NaN,
+  };
+}

@@ -1,0 +1,84 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+// Kernel clock ticks per second, the unit of every time field in /proc (almost always 100).
+const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+interface ProcStat {
+  readonly pid: number;
+  readonly ppid: number;
+  /** utime + stime of the process (all its threads). */
+  readonly ownTicks: number;
+  /** cutime + cstime: children it has waited for. */
+  readonly reapedChildrenTicks: number;
+}
+
+/** Fields after the command name, which may itself contain spaces and parentheses. */
+function statFields(path: string): string[] | undefined {
+  try {
+    const text = readFileSync(path, 'utf8');
+    return text.slice(text.lastIndexOf(') ') + 2).split(' ');
+  } catch {
+    return undefined; // the process or thread ended between listing and reading
+  }
+}
+
+function readStat(pid: number): ProcStat | undefined {
+  const fields = statFields(`/proc/${pid}/stat`);
+  if (!fields) return undefined;
+  // After the name: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
+  return {
+    pid,
+    ppid: Number(fields[1]),
+    ownTicks: Number(fields[11]) + Number(fields[12]),
+    reapedChildrenTicks: Number(fields[13]) + Number(fields[14]),
+  };
+}
+
+/**
+ * CPU seconds used so far by a process and all its descendants: the live ones, and those that
+ * ended and were waited for (a PostgreSQL backend ends with its connection; its time then moves
+ * into the postmaster's children fields, so the sum stays continuous across the exit).
+ */
+export function processTreeCpuSeconds(rootPid: number): number {
+  const all = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map((name) => readStat(Number(name)));
+  const children = new Map<number, ProcStat[]>();
+  for (const stat of all) {
+    if (!stat) continue;
+    const list = children.get(stat.ppid) ?? [];
+    list.push(stat);
+    children.set(stat.ppid, list);
+  }
+  const root = readStat(rootPid);
+  if (!root) throw new Error(`process ${rootPid} is gone: cannot account for its CPU`);
+  let ticks = 0;
+  const pending: ProcStat[] = [root];
+  while (pending.length > 0) {
+    const next = pending.pop()!;
+    ticks += next.ownTicks + next.reapedChildrenTicks;
+    pending.push(...(children.get(next.pid) ?? []));
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+/** CPU seconds of a process's main thread alone (its thread id is its pid): Node's event loop. */
+export function mainThreadCpuSeconds(pid: number): number {
+  const fields = statFields(`/proc/${pid}/task/${pid}/stat`);
+  if (!fields) throw new Error(`process ${pid} is gone: cannot read its main thread`);
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/** CPU seconds of the children this process has waited for (a finished pgbench run, for one). */
+export function reapedChildrenCpuSeconds(): number {
+  const fields = statFields(`/proc/${process.pid}/stat`)!;
+  return (Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
+}
+
+/** Busy CPU seconds of the whole machine, all cores (everything but idle and I/O wait). */
+export function machineBusyCpuSeconds(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  // cpu user nice system idle iowait irq softirq steal guest guest_nice; guest time is already in user.
+  const values = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = values.reduce((sum, value) => sum + value, 0);
+  return (total - values[3]! - values[4]!) / TICKS_PER_SECOND;
+}

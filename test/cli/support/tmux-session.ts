@@ -1,0 +1,75 @@
+// A real terminal for a full-screen program in tests: a detached tmux session on a private
+// server (its socket in a temporary folder), driven with send-keys and read with capture-pane.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export class TmuxSession {
+  private constructor(
+    private readonly socket: string,
+    private readonly folder: string,
+  ) {}
+
+  /** Starts `command` (argv, no shell) in a `width`×`height` terminal. */
+  static async start(command: string[], env: NodeJS.ProcessEnv, width = 160, height = 40): Promise<TmuxSession> {
+    const folder = mkdtempSync(join(tmpdir(), 'portcullis-tmux-'));
+    // Its own configuration: no status bar (the pane is the whole terminal), and a pane that
+    // stays after its program exits so the test can read the exit status.
+    writeFileSync(join(folder, 'tmux.conf'), 'set -g status off\nset -g remain-on-exit on\n');
+    const session = new TmuxSession(join(folder, 'tmux.sock'), folder);
+    // The exit status is written by a wrapping shell: tmux can mark a pane dead before it has
+    // collected the status (#{pane_dead_status} then stays empty).
+    const wrapped = ['sh', '-c', '"$@"; echo $? > "$STATUS_FILE"', 'sh', ...command];
+    await session.tmux(['-f', join(folder, 'tmux.conf'), 'new-session', '-d', '-s', 'main', '-x', String(width), '-y', String(height), '-e', `STATUS_FILE=${session.statusFile}`, ...wrapped], env);
+    return session;
+  }
+
+  private get statusFile(): string {
+    return join(this.folder, 'exit-status');
+  }
+
+  /** The screen as text, one line per row (styles dropped). */
+  async screen(): Promise<string> {
+    return (await this.tmux(['capture-pane', '-p', '-t', 'main'])).stdout;
+  }
+
+  /** Waits until the screen satisfies `test`; fails with the last screen after `timeoutMs`. */
+  async waitFor(test: (screen: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let screen = '';
+    while (Date.now() < deadline) {
+      screen = await this.screen();
+      if (test(screen)) return screen;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`the terminal never showed ${what} within ${timeoutMs} ms; last screen:\n${screen}`);
+  }
+
+  /** Named keys as tmux knows them: `Up`, `Down`, `Enter`, `Escape`, or single characters. */
+  async keys(...keys: string[]): Promise<void> {
+    await this.tmux(['send-keys', '-t', 'main', ...keys]);
+  }
+
+  /** Types text literally. */
+  async type(text: string): Promise<void> {
+    await this.tmux(['send-keys', '-t', 'main', '-l', text]);
+  }
+
+  /** The program's exit status once it has exited. */
+  exitStatus(): number | undefined {
+    return existsSync(this.statusFile) ? Number(readFileSync(this.statusFile, 'utf8').trim()) : undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.tmux(['kill-server']).catch(() => undefined);
+    rmSync(this.folder, { recursive: true, force: true });
+  }
+
+  private tmux(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ stdout: string }> {
+    return run('tmux', ['-S', this.socket, ...args], { env, encoding: 'utf8' });
+  }
+}
