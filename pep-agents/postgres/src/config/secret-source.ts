@@ -1,0 +1,19 @@
+import { readFileSync, statSync } from 'node:fs';
+
+/**
+ * Reads a secret from a file (re-read when the file changes, so it can be rotated) or from an
+ * environment variable. The value only ever goes where it is used; it is never logged.
+ */
+export function secretReader(source: { readonly file: string } | { readonly env: string }, env: NodeJS.ProcessEnv = process.env): () => string {
+  if ('env' in source) {
+    const value = env[source.env] ?? '';
+    return () => value;
+  }
+  let cached: { value: string; stamp: string } | undefined;
+  return () => {
+    const stats = statSync(source.file);
+    const stamp = `${stats.mtimeMs}:${stats.size}:${stats.ino}`;
+    if (cached?.stamp !== stamp) cached = { value: readFileSync(source.file, 'utf8').replace(/\r?\n$/, ''), stamp };
+    return cached.value;
+  };
+}

@@ -1,0 +1,53 @@
+import { approvalNotice, type ApprovalWaiter, type DecisionAnswer, type DecisionClient, type DecisionRequest, type ResourceV1, type SessionV1 } from '@portcullis/pep-core';
+
+/** What may be asked about: a statement (`sql`) or a session start (`connect`). */
+export type PepAction = DecisionRequest['action'];
+
+export interface AuthorizeContext {
+  /** The caller's OIDC token, exactly as the client presented it. */
+  readonly subjectToken: string;
+  readonly session: SessionV1;
+  /** Ends a decision or an approval wait early (the client cancelled or went away). */
+  readonly signal?: AbortSignal;
+  /** Tells the client something while the command is held (a NOTICE). */
+  readonly notify: (message: string, detail?: string) => void;
+}
+
+/**
+ * Asks the PDP about one action and, when the answer is approval_required, holds it: tells the
+ * client which approval it waits for, follows the approval, and asks again once approved. The
+ * result is always allow or deny; every failure along the way is a deny (the core fails closed).
+ */
+export class ActionAuthorizer {
+  constructor(
+    private readonly decisions: DecisionClient,
+    private readonly approvals: ApprovalWaiter,
+    private readonly resource: ResourceV1,
+    /** The configured bound on an approval wait, told to the client. */
+    private readonly approvalWaitMs: number,
+  ) {}
+
+  async authorize(action: PepAction, context: AuthorizeContext): Promise<DecisionAnswer> {
+    const request = {
+      subject_token: context.subjectToken,
+      resource: this.resource,
+      action,
+      session: context.session,
+    } satisfies DecisionRequest;
+    const signal = context.signal ? { signal: context.signal } : {};
+    const answer = await this.decisions.decide(request, signal);
+    if (answer.effect !== 'approval_required') return answer;
+
+    context.notify(approvalNotice(answer, this.approvalWaitMs / 1000) ?? 'portcullis: approval required; waiting');
+    let votes = 0;
+    return this.approvals.waitAndDecide(request, answer, {
+      ...signal,
+      onUpdate: (status) => {
+        if (status.status === 'pending' && status.decisions.length > votes) {
+          votes = status.decisions.length;
+          context.notify(`portcullis: approval ${status.id} has ${votes} vote${votes === 1 ? '' : 's'} so far; still waiting`);
+        }
+      },
+    });
+  }
+}

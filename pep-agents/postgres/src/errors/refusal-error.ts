@@ -1,0 +1,17 @@
+import { postgresSqlState, refusalFor, type DecisionAnswer } from '@portcullis/pep-core';
+import { PgError } from './pg-error.ts';
+
+/**
+ * The ErrorResponse a client sees for a deny, with the core's wording and SQLSTATE per kind of
+ * refusal (42501 policy, 28P01 token at login, 57014 cancelled or still held, 58000/57P03 no
+ * decision could be had). At session start it is FATAL; for a statement it is an ERROR and the
+ * session goes on.
+ */
+export function refusalError(answer: DecisionAnswer, phase: 'connect' | 'statement'): PgError {
+  const refusal = refusalFor(answer.effect === 'allow' ? { ...answer, effect: 'deny' } : answer)!;
+  const codes = answer.reasons.map((reason) => reason.code);
+  return new PgError(postgresSqlState(refusal, phase === 'connect' ? 'startup' : 'statement'), refusal.message, {
+    severity: phase === 'connect' ? 'FATAL' : 'ERROR',
+    detail: `reason${codes.length === 1 ? '' : 's'}: ${codes.join(', ') || refusal.code}`,
+  });
+}

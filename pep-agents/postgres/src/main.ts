@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
+import {
+  ApprovalWaiter,
+  createMaskStrategyRegistry,
+  HttpPdpTransport,
+  maskHashKeyFromEnv,
+  PdpDecisionClient,
+  PdpSessionEventSink,
+  SessionRecorder,
+  type ResourceV1,
+} from '@portcullis/pep-core';
+import { CancelKeyRegistry } from './cancel/cancel-key-registry.ts';
+import { loadPepPostgresConfig, type PepPostgresConfig } from './config/pep-postgres-config.ts';
+import { secretReader } from './config/secret-source.ts';
+import { ActionAuthorizer } from './decisions/action-authorizer.ts';
+import { PostgresPepServer } from './server/pep-postgres-server.ts';
+import { PgCatalogResolver, SessionMaskerFactory } from './masking/index.ts';
+import type { ResultMaskerFactory } from './session/result-masker.ts';
+import { createCatalogPool } from './upstream/catalog-pool.ts';
+import { UpstreamConnector, type UpstreamConfig } from './upstream/upstream-connector.ts';
+
+export interface RunningPostgresPep {
+  readonly host: string;
+  readonly port: number;
+  readonly server: PostgresPepServer;
+  /** Ends every session, ships the session records still queued, closes the PDP connections. */
+  close(): Promise<void>;
+}
+
+export interface PostgresPepOptions {
+  readonly log?: (message: string) => void;
+  /** Where secrets named by `*_env` settings are read from. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Result masking per session; by default the masking modules over a catalog pool of the PEP's own. */
+  readonly maskers?: () => ResultMaskerFactory;
+}
+
+/** The composition root of the Postgres PEP: builds every part from config and wires them. */
+export async function startPostgresPep(config: PepPostgresConfig, options: PostgresPepOptions = {}): Promise<RunningPostgresPep> {
+  const log = options.log ?? ((message: string) => process.stderr.write(`[pep-postgres] ${message}\n`));
+  const env = options.env ?? process.env;
+  const resource: ResourceV1 = {
+    type: 'postgres',
+    name: config.resource.name,
+    ...(config.resource.environment ? { environment: config.resource.environment } : {}),
+  };
+
+  const transport = new HttpPdpTransport({ url: config.pdp.url, pepToken: secretReader(config.pdp.token, env), deadlineMs: config.pdp.timeoutMs });
+  const decisions = new PdpDecisionClient(transport);
+  const approvals = new ApprovalWaiter(transport, decisions, { maxWaitMs: config.pdp.approvalWaitMs });
+  const sink = new PdpSessionEventSink(transport, { onProblem: log, closeTimeoutMs: config.limits.shutdownGraceMs });
+  const upstream: UpstreamConfig = {
+    host: config.upstream.host,
+    port: config.upstream.port,
+    database: config.upstream.database,
+    user: config.upstream.user,
+    password: secretReader(config.upstream.password, env),
+    connectTimeoutMs: config.upstream.connectTimeoutMs,
+    maxMessageBytes: config.limits.maxMessageBytes,
+  };
+  let maskers = options.maskers;
+  let catalogPool: ReturnType<typeof createCatalogPool> | undefined;
+  if (!maskers) {
+    catalogPool = createCatalogPool(upstream, log);
+    const catalog = new PgCatalogResolver(catalogPool);
+    const strategies = createMaskStrategyRegistry({ hashKey: maskHashKeyFromEnv(env) });
+    maskers = () => new SessionMaskerFactory({ catalog, strategies });
+  }
+
+  const server = new PostgresPepServer(
+    {
+      authorizer: new ActionAuthorizer(decisions, approvals, resource, config.pdp.approvalWaitMs),
+      upstream: new UpstreamConnector(upstream),
+      cancelKeys: new CancelKeyRegistry(),
+      maskers,
+      recorder: (session, subjectToken) => new SessionRecorder({ sink, session, protocol: 'sql', resource, subjectToken }),
+      tls: config.tls ? createSecureContext({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }) : undefined,
+      allowPlaintext: config.allowPlaintext,
+      limits: config.limits,
+      log,
+    },
+    config.limits.maxConnections,
+  );
+  const address = await server.listen(config.listen.host, config.listen.port);
+  log(`listening on ${address.address}:${address.port} for ${resource.name}, upstream ${config.upstream.host}:${config.upstream.port}/${config.upstream.database}, PDP ${config.pdp.url}${config.tls ? ', TLS on' : ''}`);
+
+  return {
+    host: address.address,
+    port: address.port,
+    server,
+    async close() {
+      await server.close();
+      await sink.close();
+      await catalogPool?.end();
+      transport.close();
+    },
+  };
+}
+
+/** `portcullis-pep-postgres`: config from the environment, stop on SIGINT/SIGTERM. */
+export async function runFromEnvironment(env: NodeJS.ProcessEnv): Promise<void> {
+  const pep = await startPostgresPep(loadPepPostgresConfig(env), { env });
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    void pep.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

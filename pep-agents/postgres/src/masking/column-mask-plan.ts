@@ -1,0 +1,112 @@
+/**
+ * Which strategy each column of a result gets, decided once per result (RowDescription, or the
+ * start of COPY rows) and applied to every row after.
+ *
+ * - A column the server ties to a table (table OID ≠ 0) is judged by the column it really is,
+ *   from the catalog: an alias or `SELECT *` cannot dodge its obligation.
+ * - An expression column (OID 0) is judged by what the PDP says it is computed from.
+ * - Whatever cannot be placed (no provenance, numbers that disagree, a catalog that cannot
+ *   answer) gets the strictest strategy of the statement's obligations, at least redact.
+ */
+import { catalogColumn, type CatalogResolver, type CatalogTable } from './catalog-resolver.ts';
+import { UNKNOWN_TYPE } from './cell-masker.ts';
+import { atLeastRedact, type MaskObligationIndex, type SourceColumn } from './mask-obligation-index.ts';
+import { mapColumnsToOutputs, type ColumnOrigin } from './output-column-mapping.ts';
+import type { ResultField } from './row-description.ts';
+import type { StatementResultFacts } from './statement-result-facts.ts';
+
+export interface ColumnPlan {
+  /** The obligation's strategy for this column; undefined: no obligation covers it. */
+  readonly strategy: string | undefined;
+  readonly typeOid: number;
+  readonly format: number;
+}
+
+export async function planResultColumns(
+  fields: readonly ResultField[],
+  formats: readonly number[],
+  facts: StatementResultFacts | undefined,
+  obligations: MaskObligationIndex,
+  catalog: CatalogResolver,
+): Promise<ColumnPlan[]> {
+  const plan = (strategy: string | undefined, index: number): ColumnPlan => ({
+    strategy,
+    typeOid: (fields[index] as ResultField).typeOid,
+    format: formats[index] ?? 0,
+  });
+  // Nothing to mask: no catalog round trip; the detectors still run on every cell.
+  if (obligations.isEmpty) return fields.map((_, index) => plan(undefined, index));
+
+  const tables = await tablesOf(fields, catalog);
+  const origins = mapColumnsToOutputs(fields.length, facts?.outputs);
+  return fields.map((field, index) => {
+    if (field.tableOid !== 0) {
+      const table = tables?.get(field.tableOid);
+      const column = table ? catalogColumn(table, field.attnum) : undefined;
+      return plan(column ? obligations.forCatalogColumn(column) : obligations.forUnknownColumn(), index);
+    }
+    return plan(strategyForOrigin(origins[index] ?? { kind: 'unknown' }, obligations), index);
+  });
+}
+
+/** The tables a COPY's lone stars stand for (`COPY users TO STDOUT`, `COPY (SELECT * FROM users) …`). */
+export type CopyStarTables = ReadonlyMap<string, CatalogTable | undefined>;
+
+export async function resolveCopyStarTables(facts: StatementResultFacts | undefined, catalog: CatalogResolver): Promise<CopyStarTables> {
+  const tables = new Map<string, CatalogTable | undefined>();
+  for (const output of facts?.outputs ?? []) {
+    const name = output.star ? output.star_table : undefined;
+    if (name && !tables.has(name)) tables.set(name, await catalog.tableByName(name).catch(() => undefined));
+  }
+  return tables;
+}
+
+/**
+ * COPY rows carry no table OIDs: provenance places the columns, and the catalog expands a star
+ * over one table (when it is the whole stretch and the column count agrees).
+ */
+export function planCopyColumns(
+  columnCount: number,
+  formats: readonly number[],
+  facts: StatementResultFacts | undefined,
+  obligations: MaskObligationIndex,
+  starTables: CopyStarTables,
+): ColumnPlan[] {
+  const plan = (strategy: string | undefined, index: number): ColumnPlan => ({ strategy, typeOid: UNKNOWN_TYPE, format: formats[index] ?? 0 });
+  if (obligations.isEmpty) return Array.from({ length: columnCount }, (_, index) => plan(undefined, index));
+  return mapColumnsToOutputs(columnCount, facts?.outputs).map((origin, index) => {
+    const starTable = origin.kind === 'stretch' ? origin.star?.star_table : undefined;
+    const table = starTable ? starTables.get(starTable) : undefined;
+    if (origin.kind === 'stretch' && table && table.columnOrder.length === origin.width) {
+      const column = table.columnOrder[origin.position] as string;
+      return plan(obligations.forCatalogColumn({ schema: table.schema, table: table.table, column }), index);
+    }
+    return plan(strategyForOrigin(origin, obligations), index);
+  });
+}
+
+function strategyForOrigin(origin: ColumnOrigin, obligations: MaskObligationIndex): string | undefined {
+  switch (origin.kind) {
+    case 'item':
+      return obligations.forSourceColumns(origin.output.derived_from);
+    case 'stretch': {
+      // Which of the stretch's columns this is, nobody can say: all of it counts, strictly.
+      const sources: SourceColumn[] = origin.outputs.flatMap((output) => [...output.derived_from]);
+      const hit = obligations.forSourceColumns(sources);
+      return hit === undefined ? undefined : atLeastRedact(hit);
+    }
+    case 'unknown':
+      return obligations.forUnknownColumn();
+  }
+}
+
+async function tablesOf(fields: readonly ResultField[], catalog: CatalogResolver): Promise<ReadonlyMap<number, CatalogTable> | undefined> {
+  const oids = [...new Set(fields.filter((field) => field.tableOid !== 0).map((field) => field.tableOid))];
+  if (oids.length === 0) return new Map();
+  try {
+    return await catalog.tablesByOid(oids);
+  } catch {
+    // The catalog connection failed: every table column counts as unplaceable (strictest mask).
+    return undefined;
+  }
+}

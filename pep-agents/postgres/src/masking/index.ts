@@ -1,0 +1,8 @@
+/** Result masking for the Postgres PEP: what the session wires in. */
+export type { CatalogColumn, CatalogResolver, CatalogTable } from './catalog-resolver.ts';
+export { PgCatalogResolver, type CatalogQueryRunner, type PgCatalogResolverOptions } from './pg-catalog-resolver.ts';
+export type { CopyOutAwareResultMasker, ResultMasker, ResultMaskerOptions } from './result-masker.ts';
+export { createResultMasker } from './postgres-result-masker.ts';
+export { SessionMaskerFactory, type SessionMaskerFactoryOptions } from './session-masker-factory.ts';
+export { MaskedValueMemory } from './masked-value-memory.ts';
+export type { StatementCopyFormat, StatementOutput, StatementResultFacts } from './statement-result-facts.ts';

@@ -1,0 +1,93 @@
+/**
+ * The decision's mask obligations, indexed for the two questions the masker asks: which strategy
+ * does this catalog column get, and which does a value computed from these source columns get.
+ * Where several obligations apply, the strictest wins.
+ */
+import type { MaskObligationV1 } from '@portcullis/pep-core';
+import type { CatalogColumn } from './catalog-resolver.ts';
+
+/** A column a result is computed from, as the PDP's output provenance names it ("*" = whole row). */
+export interface SourceColumn {
+  readonly table: string;
+  readonly column: string;
+}
+
+/** How much each strategy shows: higher hides more. Unknown names count as redact (what the registry applies). */
+const STRICTNESS: Readonly<Record<string, number>> = { partial: 1, hash: 2, redact: 3, null: 4 };
+
+export function strictness(strategy: string): number {
+  return STRICTNESS[strategy.trim().toLowerCase()] ?? STRICTNESS.redact!;
+}
+
+export function strictest(strategies: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  for (const strategy of strategies) if (best === undefined || strictness(strategy) > strictness(best)) best = strategy;
+  return best;
+}
+
+/** For a column the masker cannot place: hide everything, whatever the obligations would show. */
+export function atLeastRedact(strategy: string): string {
+  return strictness(strategy) >= STRICTNESS.redact! ? strategy : 'redact';
+}
+
+interface IndexedObligation {
+  readonly schema: string | undefined;
+  readonly column: string;
+  readonly strategy: string;
+}
+
+export class MaskObligationIndex {
+  /** By table name (lower case, schema split off). */
+  private readonly byTable = new Map<string, IndexedObligation[]>();
+  private readonly all: readonly MaskObligationV1[];
+
+  constructor(obligations: readonly MaskObligationV1[]) {
+    this.all = obligations;
+    for (const obligation of obligations) {
+      const { schema, table } = splitTableName(obligation.table);
+      const list = this.byTable.get(table) ?? [];
+      list.push({ schema, column: obligation.column.toLowerCase(), strategy: obligation.strategy });
+      this.byTable.set(table, list);
+    }
+  }
+
+  get isEmpty(): boolean {
+    return this.all.length === 0;
+  }
+
+  /** The strategy for a plain table column the server identified (RowDescription OID + attnum). */
+  forCatalogColumn(column: CatalogColumn): string | undefined {
+    const candidates = this.byTable.get(column.table.toLowerCase()) ?? [];
+    const name = column.column.toLowerCase();
+    const schema = column.schema.toLowerCase();
+    return strictest(
+      candidates
+        .filter((obligation) => obligation.column === name && (obligation.schema === undefined || obligation.schema === schema))
+        .map((obligation) => obligation.strategy),
+    );
+  }
+
+  /** The strategy for a value computed from these source columns (schema unknown: any matches). */
+  forSourceColumns(sources: Iterable<SourceColumn>): string | undefined {
+    const hits: string[] = [];
+    for (const source of sources) {
+      const candidates = this.byTable.get(source.table.toLowerCase()) ?? [];
+      const name = source.column.toLowerCase();
+      for (const obligation of candidates) if (name === '*' || obligation.column === name) hits.push(obligation.strategy);
+    }
+    return strictest(hits);
+  }
+
+  /** What a column gets when the masker cannot tell where it comes from. */
+  forUnknownColumn(): string | undefined {
+    const overall = strictest(this.all.map((obligation) => obligation.strategy));
+    return overall === undefined ? undefined : atLeastRedact(overall);
+  }
+}
+
+/** `public.users` → public, users; `users` → no schema. Lower case, as policy writes names. */
+export function splitTableName(name: string): { schema: string | undefined; table: string } {
+  const dot = name.lastIndexOf('.');
+  const lower = name.toLowerCase();
+  return dot === -1 ? { schema: undefined, table: lower } : { schema: lower.slice(0, dot), table: lower.slice(dot + 1) };
+}

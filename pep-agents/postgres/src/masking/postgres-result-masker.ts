@@ -1,0 +1,206 @@
+/**
+ * The result masker of one statement: RowDescription decides each column's strategy (through
+ * the catalog and the PDP's output provenance), DataRows and COPY rows are rewritten cell by
+ * cell, and errors and notices are scrubbed of values. See column-mask-plan.ts for how columns
+ * are judged and cell-masker.ts for how cells are rewritten.
+ */
+import { ValueScrubber } from '@portcullis/pep-core';
+import { CellMasker, BINARY_FORMAT, TEXT_FORMAT, UNKNOWN_TYPE } from './cell-masker.ts';
+import { planCopyColumns, planResultColumns, resolveCopyStarTables, type ColumnPlan, type CopyStarTables } from './column-mask-plan.ts';
+import { BinaryCopyStream, startsBinaryCopy } from './copy-binary-rows.ts';
+import { copyTextSyntax, CopyTextRowSplitter, decodeField, encodeField, joinRow, splitRow, type CopyTextSyntax } from './copy-text-rows.ts';
+import { decodeDataRow, encodeDataRow, type Cell } from './data-row-cells.ts';
+import { scrubErrorOrNotice } from './error-notice-scrubber.ts';
+import { MaskObligationIndex } from './mask-obligation-index.ts';
+import { MaskedValueMemory } from './masked-value-memory.ts';
+import type { CopyOutAwareResultMasker, ResultMaskerOptions } from './result-masker.ts';
+import { decodeRowDescription, effectiveFormats } from './row-description.ts';
+
+export function createResultMasker(options: ResultMaskerOptions): CopyOutAwareResultMasker {
+  return new PostgresResultMasker(options);
+}
+
+/** What a COPY row stream is, once known. */
+type CopyState =
+  | { readonly kind: 'binary'; readonly stream: BinaryCopyStream }
+  | { readonly kind: 'text'; readonly syntax: CopyTextSyntax; readonly splitter: CopyTextRowSplitter; headerPending: boolean }
+  /** Text or CSV with no format facts: rows cannot be split safely. */
+  | { readonly kind: 'opaque-text' };
+
+const REDACTED_ROW = Buffer.from('****\n', 'latin1');
+
+class PostgresResultMasker implements CopyOutAwareResultMasker {
+  private readonly obligations: MaskObligationIndex;
+  private readonly cells: CellMasker;
+  private readonly memory: MaskedValueMemory;
+  private readonly scrubber: ValueScrubber;
+  private plan: ColumnPlan[] | undefined;
+  private copy: CopyState | undefined;
+  private copyFormats: readonly number[] = [];
+  private copyStarTables: CopyStarTables = new Map();
+  private masked = 0;
+
+  constructor(private readonly options: ResultMaskerOptions) {
+    this.obligations = new MaskObligationIndex(options.obligations);
+    this.memory = options.memory ?? new MaskedValueMemory();
+    this.scrubber = options.scrubber === null ? new ValueScrubber([]) : (options.scrubber ?? new ValueScrubber());
+    this.cells = new CellMasker(options.strategies, this.scrubber, this.memory);
+  }
+
+  get maskedCells(): number {
+    return this.masked;
+  }
+
+  onRowDescription(body: Buffer): Buffer | Promise<Buffer> {
+    const fields = decodeRowDescription(body);
+    const formats = effectiveFormats(fields, this.options.resultFormats);
+    if (this.obligations.isEmpty) {
+      this.plan = fields.map((field, index) => ({ strategy: undefined, typeOid: field.typeOid, format: formats[index] ?? TEXT_FORMAT }));
+      return body;
+    }
+    this.plan = undefined;
+    return planResultColumns(fields, formats, this.options.statement, this.obligations, this.options.catalog).then((plan) => {
+      this.plan = plan;
+      return body;
+    });
+  }
+
+  onDataRow(body: Buffer): Buffer {
+    const cells = decodeDataRow(body);
+    const rewritten = this.rewriteCells(cells, this.plan ?? this.blindPlan(cells.length));
+    return rewritten === cells ? body : encodeDataRow(rewritten);
+  }
+
+  onCopyOutResponse(body: Buffer): Buffer | Promise<Buffer> {
+    const overall = body.readInt8(0);
+    const count = body.readInt16BE(1);
+    this.copyFormats = Array.from({ length: count }, (_, index) => body.readInt16BE(3 + index * 2));
+    this.copy = overall === BINARY_FORMAT ? this.binaryCopy() : this.textCopy();
+    if (this.obligations.isEmpty) {
+      this.plan = this.copyPlan(count);
+      return body;
+    }
+    return resolveCopyStarTables(this.options.statement, this.options.catalog).then((tables) => {
+      this.copyStarTables = tables;
+      this.plan = this.copyPlan(count);
+      return body;
+    });
+  }
+
+  onCopyData(body: Buffer): Buffer {
+    this.copy ??= startsBinaryCopy(body) ? this.binaryCopy() : this.textCopy();
+    switch (this.copy.kind) {
+      case 'binary':
+        return this.copy.stream.push(body);
+      case 'text':
+        return this.copyTextRows(this.copy, body);
+      case 'opaque-text':
+        return this.opaqueCopyRow(body);
+    }
+  }
+
+  onErrorOrNotice(body: Buffer): Buffer {
+    return scrubErrorOrNotice(body, { memory: this.memory, scrubber: this.scrubber, touchesMaskedColumns: !this.obligations.isEmpty });
+  }
+
+  // ── rows ──────────────────────────────────────────────────────────────────────────────────
+
+  /** The same array when nothing changed. */
+  private rewriteCells(cells: Cell[], plan: readonly ColumnPlan[]): Cell[] {
+    let out: Cell[] | undefined;
+    cells.forEach((cell, index) => {
+      if (cell === null) return;
+      const column = plan[index] ?? this.unplacedColumn();
+      const replaced = column.strategy !== undefined
+        ? this.cells.mask(cell, column.strategy, column.typeOid, column.format)
+        : this.cells.scrub(cell, column.typeOid, column.format);
+      if (replaced === undefined) return;
+      out ??= [...cells];
+      out[index] = replaced;
+      this.masked += 1;
+    });
+    return out ?? cells;
+  }
+
+  /** Rows with no RowDescription seen: types and formats unknown, so a masked cell can only be NULL. */
+  private blindPlan(count: number): ColumnPlan[] {
+    const strategy = this.obligations.isEmpty ? undefined : 'null';
+    const formats = effectiveFormats(Array.from({ length: count }, () => ({ name: '', tableOid: 0, attnum: 0, typeOid: 0, format: 0 })), this.options.resultFormats);
+    return formats.map((format) => ({ strategy, typeOid: UNKNOWN_TYPE, format }));
+  }
+
+  /** A cell beyond the described columns: the strictest treatment there is. */
+  private unplacedColumn(): ColumnPlan {
+    return { strategy: this.obligations.isEmpty ? undefined : 'null', typeOid: UNKNOWN_TYPE, format: BINARY_FORMAT };
+  }
+
+  // ── COPY ──────────────────────────────────────────────────────────────────────────────────
+
+  private copyPlan(count: number): ColumnPlan[] {
+    return planCopyColumns(count, this.copyFormats, this.options.statement, this.obligations, this.copyStarTables);
+  }
+
+  private binaryCopy(): CopyState {
+    return {
+      kind: 'binary',
+      stream: new BinaryCopyStream((cells) => {
+        this.plan ??= this.copyPlan(cells.length);
+        // Binary COPY rows carry no types: a masked field, or one a detector flags, becomes NULL.
+        const plan = this.plan.map((column) => ({ ...column, typeOid: UNKNOWN_TYPE, format: BINARY_FORMAT }));
+        return this.rewriteCells(cells, plan);
+      }),
+    };
+  }
+
+  private textCopy(): CopyState {
+    const format = this.options.statement?.copy_format;
+    if (!format || format.format === 'binary') return { kind: 'opaque-text' };
+    const syntax = copyTextSyntax(format);
+    return { kind: 'text', syntax, splitter: new CopyTextRowSplitter(syntax), headerPending: format.header };
+  }
+
+  private copyTextRows(state: Extract<CopyState, { kind: 'text' }>, body: Buffer): Buffer {
+    const out: Buffer[] = [];
+    for (const line of state.splitter.push(body)) {
+      if (state.headerPending) {
+        state.headerPending = false;
+        out.push(Buffer.from(line, 'latin1'));
+        continue;
+      }
+      out.push(this.copyTextRow(line, state.syntax));
+    }
+    return Buffer.concat(out);
+  }
+
+  private copyTextRow(line: string, syntax: CopyTextSyntax): Buffer {
+    const row = splitRow(line, syntax);
+    this.plan ??= this.copyPlan(row.fields.length);
+    const plan = this.plan;
+    // A row that does not split into the planned columns cannot be placed: hide all of it.
+    const misplaced = row.fields.length !== plan.length && !this.obligations.isEmpty;
+    let changed = false;
+    const fields = row.fields.map((raw, index) => {
+      const value = decodeField(raw, syntax);
+      if (value === null) return raw;
+      const strategy = misplaced ? 'redact' : plan[index]?.strategy;
+      const replaced = strategy !== undefined ? this.cells.maskText(value, strategy) : this.cells.scrubText(value);
+      if (replaced === undefined) return raw;
+      changed = true;
+      this.masked += 1;
+      return encodeField(replaced, syntax);
+    });
+    return changed ? joinRow({ fields, lineEnd: row.lineEnd }, syntax) : Buffer.from(line, 'latin1');
+  }
+
+  /** Rows whose delimiters are unknown: hidden whole when anything may need masking, else scrubbed. */
+  private opaqueCopyRow(body: Buffer): Buffer {
+    if (!this.obligations.isEmpty) {
+      this.masked += 1;
+      return REDACTED_ROW;
+    }
+    const scrubbed = this.cells.scrub(body, UNKNOWN_TYPE, TEXT_FORMAT);
+    if (scrubbed === undefined || scrubbed === null) return body;
+    this.masked += 1;
+    return scrubbed;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The seam between the session (which frames messages) and result masking (which rewrites
+ * them): one ResultMasker per statement's result. Bodies are message payloads without the type
+ * byte and the length; whatever comes back is framed again by the session.
+ */
+import type { MaskObligationV1, MaskStrategyRegistry, ValueScrubber } from '@portcullis/pep-core';
+import type { CatalogResolver } from './catalog-resolver.ts';
+import type { MaskedValueMemory } from './masked-value-memory.ts';
+import type { StatementResultFacts } from './statement-result-facts.ts';
+
+export interface ResultMasker {
+  /** May resolve table OIDs through the catalog; DataRows must wait until it has answered. */
+  onRowDescription(body: Buffer): Buffer | Promise<Buffer>;
+  /** Rewrites cells, keeps lengths and framing right. */
+  onDataRow(body: Buffer): Buffer;
+  /** COPY TO STDOUT rows, text, CSV or binary. May return an empty body while a row is incomplete. */
+  onCopyData(body: Buffer): Buffer;
+  /** Scrubs the fields (M, D, H, W …) that could echo values. */
+  onErrorOrNotice(body: Buffer): Buffer;
+  readonly maskedCells: number;
+}
+
+/**
+ * Optional, for COPY: CopyOutResponse gives the column count and formats before the rows, and
+ * lets `COPY users TO STDOUT` be expanded through the catalog. Without it COPY rows are still
+ * masked, from provenance alone (a star over a table then masks by the table's strictest
+ * obligation).
+ */
+export interface CopyOutAwareResultMasker extends ResultMasker {
+  onCopyOutResponse(body: Buffer): Buffer | Promise<Buffer>;
+}
+
+export interface ResultMaskerOptions {
+  /** The decision's `obligations.mask`; tables bare or schema-qualified. */
+  readonly obligations: readonly MaskObligationV1[];
+  /**
+   * The PDP's facts about this one statement (`outputs`, `copy_format`). Absent, or a text of
+   * several statements: expression columns are masked whenever the statement has obligations.
+   */
+  readonly statement?: StatementResultFacts;
+  /** Bind's result-format codes (extended protocol); absent: RowDescription's own codes. */
+  readonly resultFormats?: readonly number[];
+  readonly catalog: CatalogResolver;
+  readonly strategies: MaskStrategyRegistry;
+  /**
+   * The value detectors run on every cell no obligation covers; the core's default set when
+   * absent. Null turns them off, for a principal entitled to see personal data (a decision
+   * without obligations does not say which it is: the session must).
+   */
+  readonly scrubber?: ValueScrubber | null;
+  /** The session's memory of masked values (shared by its statements); a private one when absent. */
+  readonly memory?: MaskedValueMemory;
+}

@@ -1,0 +1,107 @@
+/**
+ * Result masking behind the session's ResultMaskerFactory (session/result-masker.ts), whose
+ * maskers take whole messages: each message is unframed, masked as a body, and framed again
+ * with its own type byte. One factory per client session, so its statements share the memory
+ * of masked values that error scrubbing uses.
+ */
+import type { MaskObligationV1, MaskStrategyRegistry, ValueScrubber } from '@portcullis/pep-core';
+import type { ResultMasker as FramedResultMasker, ResultMaskerFactory, ResultMaskingContext } from '../session/result-masker.ts';
+import type { CatalogResolver } from './catalog-resolver.ts';
+import { MaskedValueMemory } from './masked-value-memory.ts';
+import { createResultMasker } from './postgres-result-masker.ts';
+import type { CopyOutAwareResultMasker } from './result-masker.ts';
+import type { StatementResultFacts } from './statement-result-facts.ts';
+
+export interface SessionMaskerFactoryOptions {
+  readonly catalog: CatalogResolver;
+  readonly strategies: MaskStrategyRegistry;
+  /** As ResultMaskerOptions.scrubber: null turns the value detectors off for this session. */
+  readonly scrubber?: ValueScrubber | null;
+  /**
+   * The PDP's facts about the statement (`outputs`, `copy_format`), when the session has them.
+   * Without them expression columns of a statement with obligations are masked outright, and
+   * COPY rows in text or CSV are hidden whole.
+   */
+  readonly factsFor?: (context: ResultMaskingContext) => StatementResultFacts | undefined;
+}
+
+const HEADER_BYTES = 5;
+
+export class SessionMaskerFactory implements ResultMaskerFactory {
+  private readonly memory = new MaskedValueMemory();
+
+  constructor(private readonly options: SessionMaskerFactoryOptions) {}
+
+  /** Every strategy name is honoured (an unknown one as redact), so no obligation is refused. */
+  supports(_obligations: readonly MaskObligationV1[]): boolean {
+    return true;
+  }
+
+  create(context: ResultMaskingContext): FramedResultMasker {
+    const statement = this.options.factsFor?.(context);
+    const masker = createResultMasker({
+      obligations: context.obligations,
+      ...(statement ? { statement } : {}),
+      ...(context.statement.protocol === 'extended' ? { resultFormats: context.statement.resultFormats } : {}),
+      catalog: this.options.catalog,
+      strategies: this.options.strategies,
+      ...(this.options.scrubber !== undefined ? { scrubber: this.options.scrubber } : {}),
+      memory: this.memory,
+    });
+    return new FramedMessageMasker(masker);
+  }
+}
+
+/** The session's whole-message view of a body masker. */
+class FramedMessageMasker implements FramedResultMasker {
+  constructor(private readonly masker: CopyOutAwareResultMasker) {}
+
+  get maskedCells(): number {
+    return this.masker.maskedCells;
+  }
+
+  onRowDescription(message: Buffer): Buffer | Promise<Buffer> {
+    const payload = body(message);
+    const result = this.masker.onRowDescription(payload);
+    return Buffer.isBuffer(result) ? reframe(message, payload, result) : result.then((rewritten) => reframe(message, payload, rewritten));
+  }
+
+  onDataRow(message: Buffer): Buffer {
+    const payload = body(message);
+    return reframe(message, payload, this.masker.onDataRow(payload));
+  }
+
+  onCopyData(message: Buffer): Buffer {
+    const payload = body(message);
+    return reframe(message, payload, this.masker.onCopyData(payload));
+  }
+
+  /** CopyOutResponse ('H'), when the relay hands it over: the column count and the catalog expansion. */
+  onCopyOutResponse(message: Buffer): Buffer | Promise<Buffer> {
+    const payload = body(message);
+    const result = this.masker.onCopyOutResponse(payload);
+    return Buffer.isBuffer(result) ? reframe(message, payload, result) : result.then((rewritten) => reframe(message, payload, rewritten));
+  }
+
+  onErrorOrNotice(message: Buffer): Buffer {
+    const payload = body(message);
+    return reframe(message, payload, this.masker.onErrorOrNotice(payload));
+  }
+}
+
+function body(message: Buffer): Buffer {
+  return message.subarray(HEADER_BYTES);
+}
+
+/** The original message when the body came back untouched, else the new body framed with the same type. */
+function reframe(message: Buffer, original: Buffer, payload: Buffer): Buffer {
+  return payload === original ? message : frame(message[0] as number, payload);
+}
+
+function frame(type: number, payload: Buffer): Buffer {
+  const message = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
+  message[0] = type;
+  message.writeInt32BE(payload.length + 4, 1);
+  payload.copy(message, HEADER_BYTES);
+  return message;
+}

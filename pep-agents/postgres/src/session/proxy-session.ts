@@ -1,0 +1,305 @@
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { SecureContext } from 'node:tls';
+import type { SessionRecorder } from '@portcullis/pep-core';
+import type { CancelKeyRegistry, IssuedCancelKey } from '../cancel/cancel-key-registry.ts';
+import { sendUpstreamCancel } from '../cancel/upstream-cancel.ts';
+import type { ActionAuthorizer, AuthorizeContext } from '../decisions/action-authorizer.ts';
+import { PgError, protocolViolation, SQLSTATE } from '../errors/pg-error.ts';
+import { refusalError } from '../errors/refusal-error.ts';
+import { performClientHandshake } from '../front-door/client-handshake.ts';
+import { readClientStartup, type ClientStartup } from '../front-door/client-startup.ts';
+import { readTokenPassword } from '../front-door/token-password.ts';
+import {
+  AUTH,
+  encodeAuthenticationRequest,
+  encodeBackendKeyData,
+  encodeNegotiateProtocolVersion,
+  encodeReadyForQuery,
+} from '../protocol/backend-messages.ts';
+import { encodeTerminate } from '../protocol/frontend-messages.ts';
+import type { MessageReader } from '../protocol/message-reader.ts';
+import { ConnectionClosedError, ReadTimeoutError } from '../protocol/message-stream.ts';
+import type { UpstreamConnection, UpstreamConnector } from '../upstream/upstream-connector.ts';
+import { UpstreamConnectError } from '../upstream/upstream-connector.ts';
+import { BackendRelay, LostTrackError } from './backend-relay.ts';
+import { ClientChannel } from './client-channel.ts';
+import { ExtendedProtocolHandler } from './extended-protocol-handler.ts';
+import { FrontendDispatcher } from './frontend-dispatcher.ts';
+import { FrontendPump } from './frontend-pump.ts';
+import { PendingResponses } from './pending-responses.ts';
+import type { ResultMaskerFactory } from './result-masker.ts';
+import type { SessionIo } from './session-io.ts';
+import { SimpleQueryHandler } from './simple-query-handler.ts';
+import { StatementGate } from './statement-gate.ts';
+import type { StatementRun } from './statement-run.ts';
+import { UpstreamChannel } from './upstream-channel.ts';
+
+export interface SessionDeps {
+  readonly authorizer: ActionAuthorizer;
+  readonly upstream: UpstreamConnector;
+  readonly cancelKeys: CancelKeyRegistry;
+  /** Result masking for one session (its statements share what it remembers of masked values). */
+  readonly maskers: () => ResultMaskerFactory;
+  /** A recorder for one session, sending its events with the caller's token. */
+  readonly recorder: (session: { id: string; client_addr?: string }, subjectToken: string) => SessionRecorder;
+  readonly tls: SecureContext | undefined;
+  readonly allowPlaintext: boolean;
+  readonly limits: { readonly maxMessageBytes: number; readonly maxStartupBytes: number; readonly startupTimeoutMs: number };
+  readonly log: (message: string) => void;
+}
+
+/** Kebab-case, as the session record's `reason`. */
+export type SessionEndReason = 'client-closed' | 'upstream-closed' | 'refused' | 'protocol-violation' | 'lost-track' | 'pep-shutdown' | 'error';
+
+/**
+ * One client connection, as a story: start-up → the token as password → may this principal
+ * open a session (a decision) → the upstream session with the PEP's credential → relay, every
+ * statement decided before it reaches the server → the session's end on the record.
+ */
+export class ProxySession {
+  readonly id = randomUUID();
+  private client: Duplex;
+  private clientChannel: ClientChannel;
+  private upstreamConnection: UpstreamConnection | undefined;
+  private cancelKey: IssuedCancelKey | undefined;
+  private recorder: SessionRecorder | undefined;
+  private readonly ended = new AbortController();
+  private statementAbort = new AbortController();
+  private endReason: SessionEndReason | undefined;
+  private finished!: () => void;
+  private readonly done = new Promise<void>((resolve) => (this.finished = resolve));
+  private cancelUpstreamOnClose = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly deps: SessionDeps,
+  ) {
+    this.client = socket;
+    this.clientChannel = new ClientChannel(socket);
+  }
+
+  get clientAddress(): string | undefined {
+    return this.socket.remoteAddress;
+  }
+
+  /** Runs the session to its end; never rejects. */
+  async run(): Promise<void> {
+    try {
+      await this.open();
+      if (!this.endReason) await this.done;
+    } catch (error) {
+      this.refuse(error);
+    } finally {
+      this.cleanUp();
+    }
+  }
+
+  /** Ends the session from outside (the PEP shuts down): the client is told, then both sides close. */
+  shutdown(): void {
+    if (this.endReason) return;
+    this.clientChannel.error(new PgError(SQLSTATE.adminShutdown, 'terminating connection due to administrator command', { severity: 'FATAL' }));
+    this.end('pep-shutdown');
+  }
+
+  private async open(): Promise<void> {
+    const handshake = await performClientHandshake(this.socket, {
+      tls: this.deps.tls,
+      allowPlaintext: this.deps.allowPlaintext,
+      maxStartupBytes: this.deps.limits.maxStartupBytes,
+      maxMessageBytes: this.deps.limits.maxMessageBytes,
+      timeoutMs: this.deps.limits.startupTimeoutMs,
+    });
+    if (handshake.kind === 'cancel') {
+      this.deps.cancelKeys.cancel(handshake.processId, handshake.secretKey);
+      this.endReason = 'client-closed';
+      return;
+    }
+    this.client = handshake.socket;
+    this.clientChannel = new ClientChannel(handshake.socket);
+    // From here on a client that goes away ends the session, also while a decision is pending.
+    this.client.once('close', () => this.end('client-closed'));
+    this.client.once('end', () => this.end('client-closed'));
+    const startup = readClientStartup(handshake.parameters);
+    if (handshake.minorVersion > 0 || handshake.protocolOptions.length > 0) {
+      this.client.write(encodeNegotiateProtocolVersion(0, handshake.protocolOptions));
+    }
+    const token = await readTokenPassword(this.client, handshake.stream, this.deps.limits.startupTimeoutMs);
+    const session = { id: this.id, ...(this.clientAddress ? { client_addr: this.clientAddress } : {}) };
+    const context = (): AuthorizeContext => ({
+      subjectToken: token,
+      session,
+      // Aborted by a CancelRequest (then replaced) and by the session's end.
+      signal: this.statementAbort.signal,
+      notify: (message, detail) => this.clientChannel.notice(message, detail),
+    });
+
+    await this.authorizeConnect(startup, context());
+    this.upstreamConnection = await this.deps.upstream.connect(startup.forwarded);
+    if (this.ended.signal.aborted) return;
+    this.cancelKey = this.deps.cancelKeys.issue({ cancel: () => this.cancel() });
+    this.recorder = this.deps.recorder(session, token);
+    this.recorder.start();
+    this.greet(this.upstreamConnection);
+    this.relay(handshake.stream.release(), this.upstreamConnection, context);
+  }
+
+  private async authorizeConnect(startup: ClientStartup, context: AuthorizeContext): Promise<void> {
+    const answer = await this.deps.authorizer.authorize(
+      {
+        type: 'connect',
+        protocol: 'postgres',
+        database: startup.database,
+        user: startup.user,
+        ...(startup.applicationName ? { application_name: startup.applicationName } : {}),
+      },
+      context,
+    );
+    if (answer.effect !== 'allow') {
+      this.deps.log(`session ${this.id} from ${this.clientAddress ?? '?'}: connect refused (${answer.reasons.map((reason) => reason.code).join(', ')})`);
+      throw refusalError(answer, 'connect');
+    }
+    this.deps.log(`session ${this.id} from ${this.clientAddress ?? '?'}: opened for ${answer.principal.sub ?? '?'} (decision ${answer.decision_id})`);
+  }
+
+  /** AuthenticationOk, the server's ParameterStatus, the PEP's own cancel key, ReadyForQuery. */
+  private greet(upstream: UpstreamConnection): void {
+    const key = this.cancelKey!;
+    this.clientChannel.cork();
+    this.clientChannel.write(encodeAuthenticationRequest(AUTH.ok));
+    for (const parameter of upstream.parameterStatus) this.clientChannel.write(parameter);
+    this.clientChannel.write(encodeBackendKeyData(key.processId, key.secretKey));
+    this.clientChannel.write(encodeReadyForQuery(upstream.status));
+    this.clientChannel.uncork();
+  }
+
+  private relay(clientReader: MessageReader, upstream: UpstreamConnection, context: () => AuthorizeContext): void {
+    const pending = new PendingResponses();
+    const upstreamChannel = new UpstreamChannel(upstream.socket);
+    const maskers = this.deps.maskers();
+    const io: SessionIo = {
+      upstream: upstreamChannel,
+      pending,
+      gate: new StatementGate(this.deps.authorizer, maskers, context),
+      maskers,
+    };
+    const extended = new ExtendedProtocolHandler(io);
+    const dispatcher = new FrontendDispatcher(io, new SimpleQueryHandler(io), extended, () => this.end('client-closed'));
+    const backend = new BackendRelay(
+      upstream.socket,
+      upstream.reader,
+      this.clientChannel,
+      pending,
+      {
+        statementFinished: (run, status) => this.record(run, status),
+        readyForQuery: (status) => {
+          if (status === 'I') extended.transactionEnded();
+        },
+        namesChanged: () => extended.forgetNames(),
+      },
+      (error) => this.fail(error),
+    );
+    const frontend = new FrontendPump(this.client, clientReader, (message) => dispatcher.handle(message), () => upstreamChannel.drained(), (error) => this.fail(error));
+
+    upstream.socket.on('close', () => this.end('upstream-closed'));
+    upstream.socket.on('error', (error) => this.deps.log(`session ${this.id}: upstream connection error (${(error as NodeJS.ErrnoException).code ?? error.name})`));
+    this.ended.signal.addEventListener('abort', () => {
+      frontend.stop();
+      backend.stop();
+      // Work the client abandoned would run on (a long query, a lock wait): cancel it first.
+      this.cancelUpstreamOnClose = pending.size > 0;
+      pending.abandon();
+    });
+    backend.start();
+    frontend.start();
+  }
+
+  private record(run: StatementRun, status: 'success' | 'failure'): void {
+    if (run.text.trim() === '' || !this.recorder) return;
+    const kind = run.kind;
+    this.recorder.statement({
+      text: run.text,
+      ...(kind ? { kind } : {}),
+      decisionId: run.decisionId,
+      status,
+      ...(run.error === undefined ? {} : { error: run.error }),
+      durationMs: run.durationMs,
+      rows: run.rows,
+      bytes: run.bytes,
+      maskedCells: run.maskedCells,
+    });
+  }
+
+  /** CancelRequest for this session's key: stop a pending decision or approval wait, and cancel upstream. */
+  private cancel(): void {
+    if (this.endReason) return;
+    this.statementAbort.abort();
+    this.statementAbort = new AbortController();
+    const upstream = this.upstreamConnection;
+    if (upstream) void sendUpstreamCancel(this.deps.upstream.address, upstream.backendKey);
+  }
+
+  private fail(error: unknown): void {
+    if (this.endReason) return;
+    if (error instanceof LostTrackError) {
+      this.deps.log(`session ${this.id}: ${error.message}; closing the session`);
+      this.clientChannel.error(new PgError(SQLSTATE.protocolViolation, 'portcullis: lost track of the server\'s answers; the session is closed', { severity: 'FATAL' }));
+      this.end('lost-track');
+      return;
+    }
+    this.refuse(error);
+  }
+
+  /** Ends the session with the error the client should see (nothing, if the client is gone). */
+  private refuse(error: unknown): void {
+    if (this.endReason) return;
+    if (error instanceof ConnectionClosedError) return this.end('client-closed');
+    if (error instanceof ReadTimeoutError) {
+      this.clientChannel.error(protocolViolation('portcullis: timed out waiting for the start-up to finish'));
+      return this.end('protocol-violation');
+    }
+    if (error instanceof UpstreamConnectError) {
+      this.deps.log(`session ${this.id}: ${error.message} (${error.reason})`);
+      this.clientChannel.error(error);
+      return this.end('upstream-closed');
+    }
+    if (error instanceof PgError) {
+      // Errors that reach this level end the session, whatever severity they were made with.
+      this.clientChannel.error(error.fatal ? error : new PgError(error.sqlState, error.message, { severity: 'FATAL', ...(error.detail ? { detail: error.detail } : {}) }));
+      return this.end(error.sqlState === SQLSTATE.protocolViolation ? 'protocol-violation' : 'refused');
+    }
+    this.deps.log(`session ${this.id}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    this.clientChannel.error(new PgError(SQLSTATE.internalError, 'portcullis: internal error; the session is closed', { severity: 'FATAL' }));
+    this.end('error');
+  }
+
+  private end(reason: SessionEndReason): void {
+    if (this.endReason) return;
+    this.endReason = reason;
+    this.statementAbort.abort();
+    this.ended.abort();
+    this.finished();
+  }
+
+  /** Whatever happened: the upstream session is closed, the key forgotten, the end recorded. */
+  private cleanUp(): void {
+    this.endReason ??= 'error';
+    if (!this.ended.signal.aborted) this.ended.abort();
+    const upstream = this.upstreamConnection;
+    if (upstream && !upstream.socket.destroyed) {
+      if (this.cancelUpstreamOnClose) void sendUpstreamCancel(this.deps.upstream.address, upstream.backendKey);
+      if (upstream.socket.writable) upstream.socket.end(encodeTerminate());
+      // A server that does not close after Terminate is cut off.
+      setTimeout(() => upstream.socket.destroy(), 1000).unref();
+    }
+    this.cancelKey?.release();
+    this.recorder?.end(this.endReason);
+    if (!this.client.destroyed) {
+      if (this.client.writableEnded || this.endReason === 'client-closed') this.client.destroy();
+      else this.client.end();
+      setTimeout(() => this.client.destroy(), 1000).unref();
+    }
+    if (this.socket !== this.client && !this.socket.destroyed) setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+}

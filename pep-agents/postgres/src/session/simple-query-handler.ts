@@ -1,0 +1,48 @@
+import { PgError, SQLSTATE } from '../errors/pg-error.ts';
+import { decodeQuery } from '../protocol/frontend-messages.ts';
+import type { FramedMessage } from '../protocol/message-reader.ts';
+import { PASS_THROUGH_MASKER } from './result-masker.ts';
+import { refuseSimple, type SessionIo } from './session-io.ts';
+import { StatementRun } from './statement-run.ts';
+
+/**
+ * Simple Query: the whole text, every statement in it, is one decision, made before any byte
+ * reaches the server (the PDP parses multi-statement text itself).
+ */
+export class SimpleQueryHandler {
+  constructor(private readonly io: SessionIo) {}
+
+  async query(message: FramedMessage): Promise<void> {
+    const sql = decodeQuery(message.body);
+    // An empty query runs nothing; the server answers EmptyQueryResponse.
+    if (sql.trim() === '') {
+      this.forward(message.raw, new StatementRun('', '', PASS_THROUGH_MASKER));
+      return;
+    }
+    const verdict = await this.io.gate.decide(sql);
+    if (!verdict.allowed) {
+      refuseSimple(this.io, verdict.error);
+      return;
+    }
+    const masker = this.io.maskers.create({
+      obligations: verdict.answer.obligations.mask,
+      statement: { sql, decisionId: verdict.answer.decision_id, protocol: 'simple', resultFormats: [] },
+    });
+    this.forward(message.raw, new StatementRun(sql, verdict.answer.decision_id, masker));
+  }
+
+  /** The fast-path function call names a function by OID with binary arguments: refused outright. */
+  functionCall(): void {
+    refuseSimple(
+      this.io,
+      new PgError(SQLSTATE.insufficientPrivilege, 'portcullis: fast-path function calls are not allowed through this PEP', {
+        hint: 'Call the function in SQL, where policy can see it.',
+      }),
+    );
+  }
+
+  private forward(raw: Buffer, run: StatementRun): void {
+    this.io.upstream.send(raw);
+    this.io.pending.expect({ kind: 'query', masker: run.masker, run });
+  }
+}

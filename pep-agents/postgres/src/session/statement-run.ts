@@ -1,0 +1,43 @@
+import type { ResultMasker } from './result-masker.ts';
+
+/** One statement's run as the relay sees it, from forwarding to its completion. */
+export class StatementRun {
+  readonly startedAt = performance.now();
+  /** Rows reported by CommandComplete tags (or DataRows counted when a portal is suspended). */
+  rows = 0;
+  dataRows = 0;
+  /** Result bytes sent to the client (DataRow and CopyData, after masking). */
+  bytes = 0;
+  readonly tags: string[] = [];
+  error: string | undefined;
+  private readonly maskedAtStart: number;
+
+  constructor(
+    readonly text: string,
+    readonly decisionId: string,
+    readonly masker: ResultMasker,
+  ) {
+    this.maskedAtStart = masker.maskedCells;
+  }
+
+  get maskedCells(): number {
+    return this.masker.maskedCells - this.maskedAtStart;
+  }
+
+  get durationMs(): number {
+    return performance.now() - this.startedAt;
+  }
+
+  /** "select", "insert", "create table" …: the command words of the tags, when they agree. */
+  get kind(): string | undefined {
+    const kinds = new Set(this.tags.map((tag) => tag.replace(/[\d\s]+$/, '').toLowerCase()));
+    return kinds.size === 1 ? [...kinds][0] : undefined;
+  }
+
+  addTag(tag: string): void {
+    this.tags.push(tag);
+    // "INSERT 0 5", "SELECT 5", "COPY 5": the last number is the row count.
+    const count = /(\d+)$/.exec(tag);
+    if (count && /^(INSERT|UPDATE|DELETE|SELECT|MERGE|COPY|FETCH|MOVE)\b/.test(tag)) this.rows += Number(count[1]);
+  }
+}

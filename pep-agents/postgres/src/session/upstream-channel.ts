@@ -1,0 +1,33 @@
+import type { Socket } from 'node:net';
+import { once } from 'node:events';
+
+/** The server's side of a session: client messages (or their stand-ins) out, with backpressure. */
+export class UpstreamChannel {
+  private full = false;
+
+  constructor(private readonly socket: Socket) {}
+
+  send(message: Buffer): void {
+    if (this.socket.destroyed || this.socket.writableEnded) return;
+    if (!this.socket.write(message)) this.full = true;
+  }
+
+  /** Resolves when the server has taken what was written (at once when nothing waits). */
+  async drained(): Promise<void> {
+    if (!this.full || this.socket.destroyed) return;
+    await once(this.socket, 'drain').catch(() => undefined);
+    this.full = false;
+  }
+
+  get congested(): boolean {
+    return this.full;
+  }
+
+  cork(): void {
+    this.socket.cork();
+  }
+
+  uncork(): void {
+    this.socket.uncork();
+  }
+}
