@@ -67,12 +67,22 @@ export interface PrincipalV1 {
   authenticated: boolean;
 }
 
+/**
+ * What the PDP's parse found that a PEP needs to enforce the answer (SQL: per statement, the
+ * result columns and what each is computed from, and COPY's row format), so no PEP parses SQL.
+ */
+export interface EnrichmentV1 {
+  statements: { kind: string; outputs: unknown[] | null; copy_format: Record<string, unknown> | null }[];
+}
+
 export interface DecisionResponseV1 {
   decision_id: string;
   effect: EffectV1;
   reasons: ReasonV1[];
   obligations: ObligationsV1;
   approval?: ApprovalV1;
+  /** SQL actions that are not denied: see EnrichmentV1. */
+  enrichment?: EnrichmentV1;
   principal: PrincipalV1;
   policy_revision: string | null;
 }

@@ -7,7 +7,7 @@ import type { TokenVerifier, VerifyResult } from '../identity/token-verifier.ts'
 import type { PdpMetrics } from '../metrics/pdp-metrics.ts';
 import type { PolicyEngine } from '../policy/policy-engine.ts';
 import type { ApprovalBroker } from '../approvals/approval-broker.ts';
-import type { ApprovalV1 } from '../contract/decision-contract-v1.ts';
+import type { ApprovalV1, EnrichmentV1 } from '../contract/decision-contract-v1.ts';
 import { settleApproval } from './approval-gate.ts';
 import { buildPolicyInput, type CallingPep } from './policy-input.ts';
 import { denied, readPolicyOutcome, type PolicyOutcome } from './policy-result.ts';
@@ -80,6 +80,7 @@ export class DecisionService {
       reasons: outcome.reasons,
       obligations: outcome.approval ? { ...outcome.obligations, approval_requirement: outcome.approval } : outcome.obligations,
       ...(approval ? { approval } : {}),
+      ...(outcome.effect !== 'deny' ? enrichmentFor(action) : {}),
       principal: principalResponse(verification),
       policy_revision: revision,
     };
@@ -96,11 +97,22 @@ export class DecisionService {
       response.reasons = failed.reasons;
       response.obligations = failed.obligations;
       delete response.approval;
+      delete response.enrichment;
     }
     metrics.decisions.inc({ effect: response.effect, action_type: request.action.type });
     metrics.decisionDuration.observe({ action_type: request.action.type }, Number(process.hrtime.bigint() - started) / 1e9);
     return response;
   }
+}
+
+function enrichmentFor(action: EnrichedAction): { enrichment?: EnrichmentV1 } {
+  if (action.type !== 'sql' || !Array.isArray(action.statements)) return {};
+  const statements = (action.statements as Record<string, unknown>[]).map((statement) => ({
+    kind: String(statement.kind),
+    outputs: Array.isArray(statement.outputs) ? statement.outputs : null,
+    copy_format: typeof statement.copy_format === 'object' && statement.copy_format !== null ? (statement.copy_format as Record<string, unknown>) : null,
+  }));
+  return { enrichment: { statements } };
 }
 
 function principalResponse(verification: VerifyResult): PrincipalV1 {
