@@ -79,17 +79,21 @@ export function runPgbenchSelectOnly(pgbench: string, target: PgbenchTarget, loa
 
 /** The figures of pgbench's closing summary (PostgreSQL 15 wording). */
 export function parsePgbenchSummary(output: string): PgbenchResult {
-  const number = (pattern: RegExp, what: string): number => {
+  const optional = (pattern: RegExp): number | undefined => {
     const match = pattern.exec(output);
-    if (!match) throw new Error(`pgbench's summary has no ${what}:\n${output}`);
-    return Number(match[1]);
+    return match ? Number(match[1]) : undefined;
   };
+  const required = (pattern: RegExp, what: string): number => optional(pattern) ?? fail(`pgbench's summary has no ${what}:\n${output}`);
   return {
-    tps: number(/^tps = ([\d.]+)/m, 'tps'),
-    latencyAverageMs: number(/^latency average = ([\d.]+) ms/m, 'average latency'),
-    transactions: number(/^number of transactions actually processed: (\d+)/m, 'transaction count'),
-    // Older pgbench versions print no failure line: none were counted.
-    failedTransactions: /^number of failed transactions: (\d+)/m.exec(output) ? number(/^number of failed transactions: (\d+)/m, 'failures') : 0,
-    initialConnectionMs: /^initial connection time = ([\d.]+) ms/m.exec(output) ? number(/^initial connection time = ([\d.]+) ms/m, 'connection time') : Number.NaN,
+    tps: required(/^tps = ([\d.]+)/m, 'tps'),
+    latencyAverageMs: required(/^latency average = ([\d.]+) ms/m, 'average latency'),
+    transactions: required(/^number of transactions actually processed: (\d+)/m, 'transaction count'),
+    // pgbench before 15 prints no failure line: it counted none.
+    failedTransactions: optional(/^number of failed transactions: (\d+)/m) ?? 0,
+    initialConnectionMs: optional(/^initial connection time = ([\d.]+) ms/m) ?? Number.NaN,
   };
+}
+
+function fail(message: string): never {
+  throw new Error(message);
 }

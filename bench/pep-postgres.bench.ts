@@ -1,0 +1,491 @@
+/**
+ * npm run bench:pep-postgres — what the Postgres PEP costs a database client, against pgbouncer.
+ *
+ * One run on 127.0.0.1 starts a real PostgreSQL (pgbench tables, a SCRAM password user), Debian's
+ * pgbouncer in front of it, a real PDP process (audit on: JSONL, or Kafka when
+ * PORTCULLIS_KAFKA_BROKERS is set) and the PEP process in front of PostgreSQL deciding through
+ * that PDP. pgbench's select-only workload then runs three ways with the same clients: straight
+ * to PostgreSQL, through pgbouncer, through the PEP (every statement decided and audited). CPU
+ * seconds of every process per transaction say where the PEP's time goes.
+ *
+ * Two diagnostic runs follow with pgbench's prepared mode (-M prepared), through pgbouncer and
+ * through the PEP: the PEP decides a statement once, at Parse, and every execution after that is
+ * relayed and recorded without a decision, which separates the cost of the per-statement decision
+ * from the cost of the proxy and its session records.
+ *
+ *   npm run bench:pep-postgres [-- --seconds 30] [--rounds 1] [--scale 10] [--skip-prepared]
+ *
+ * BENCH_PEP_NODE_OPTIONS / BENCH_PDP_NODE_OPTIONS hand node options to that process alone
+ * (`--inspect=127.0.0.1:9230` to attach a profiler to it under the bench's load).
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { REPOSITORY_ROOT } from '../pdp/src/config/pdp-config.ts';
+import { DevIssuer, devIssuerDirectory } from '../pdp/src/identity/dev-issuer.ts';
+import { startTestPostgres, type TestPostgres } from '../test/support/postgres-server.ts';
+import { writeBenchPolicyPack } from './lib/bench-policy-pack.ts';
+import { startPdpProcess, type PdpProcess } from './lib/pdp-process.ts';
+import { startPepPostgresProcess } from './lib/pep-postgres-process.ts';
+import { runPgbenchSelectOnly, type PgbenchLoad, type PgbenchResult, type PgbenchTarget } from './lib/pgbench-run.ts';
+import { pgbouncerVersion, startPgbouncer } from './lib/pgbouncer-process.ts';
+import { machineBusyCpuSeconds, mainThreadCpuSeconds, processTreeCpuSeconds, reapedChildrenCpuSeconds } from './lib/process-cpu.ts';
+import type { Service } from './lib/processes.ts';
+import { sampleDelta, scrapeLabelledSamples } from './lib/prometheus-samples.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: process.env.BENCH_SECONDS ?? '30' },
+    rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '1' },
+    scale: { type: 'string', default: '10' },
+    'skip-prepared': { type: 'boolean', default: false },
+  },
+});
+const SECONDS = positiveInteger('--seconds', flags.seconds!);
+const ROUNDS = positiveInteger('--rounds', flags.rounds!);
+const SCALE = positiveInteger('--scale', flags.scale!);
+const CLIENTS = 8;
+const THREADS = 2;
+const WARM_UP_SECONDS = Math.min(5, SECONDS);
+const RESOURCE = { name: 'bench-db', type: 'postgres', environment: 'production' } as const;
+const DATABASE = 'bench';
+const DB_USER = 'bench';
+const AGENT = { sub: 'agent-bench', roles: ['reader'], kind: 'agent' as const };
+// The statement pgbench -S sends, with one of its keys: the preflight asks the PDP about it.
+const SAMPLE_STATEMENT = 'SELECT abalance FROM pgbench_accounts WHERE aid = 4242;';
+
+const say = (message: string): void => console.error(`[bench:pep-postgres] ${message}`);
+
+type Endpoint = 'direct' | 'pgbouncer' | 'pep';
+type QueryMode = PgbenchLoad['queryMode'];
+/** The measured ways, in run order: the first three are the comparison, the prepared pair a diagnostic. */
+const WAYS = {
+  direct: { label: 'PostgreSQL, direct', endpoint: 'direct', mode: 'simple' },
+  pgbouncer: { label: 'pgbouncer (session pooling)', endpoint: 'pgbouncer', mode: 'simple' },
+  pep: { label: 'Portcullis PEP (decide + audit)', endpoint: 'pep', mode: 'simple' },
+  pgbouncer_prepared: { label: 'pgbouncer, -M prepared', endpoint: 'pgbouncer', mode: 'prepared' },
+  pep_prepared: { label: 'PEP, -M prepared (decided at Parse)', endpoint: 'pep', mode: 'prepared' },
+} as const satisfies Record<string, { label: string; endpoint: Endpoint; mode: QueryMode }>;
+type WayName = keyof typeof WAYS;
+const MEASURED: WayName[] = flags['skip-prepared'] ? ['direct', 'pgbouncer', 'pep'] : ['direct', 'pgbouncer', 'pep', 'pgbouncer_prepared', 'pep_prepared'];
+
+/** The processes whose CPU is accounted in every run (a process idle in a run shows ~0). */
+interface Accounted {
+  readonly postgres: number;
+  readonly pgbouncer: number;
+  readonly pep: number;
+  readonly pdp: number;
+}
+
+interface CpuSnapshot {
+  readonly processes: Record<keyof Accounted, number>;
+  readonly pepMainThread: number;
+  readonly pdpMainThread: number;
+  readonly pgbench: number;
+  readonly machine: number;
+  readonly at: number;
+}
+
+interface TargetRun {
+  readonly pgbench: PgbenchResult;
+  /** CPU microseconds per transaction, by process. */
+  readonly cpuPerTransactionUs: Record<string, number>;
+  /** Cores kept busy on average during the run, by process. */
+  readonly coresBusy: Record<string, number>;
+  /** Seconds after pgbench ended until the last audit record of the run was stored. */
+  readonly auditLagSeconds: number;
+  readonly pdp: PdpActivity;
+}
+
+interface PdpActivity {
+  readonly decisions: number;
+  readonly sessionEventPosts: number;
+  /** The PDP's answers to those POSTs by HTTP status: anything but 202 means records resent or refused. */
+  readonly sessionEventPostStatuses: Record<string, number>;
+  readonly auditRecordsStored: number;
+  /** Events the PDP's audit sink could not take (decisions denied, session batches refused). */
+  readonly auditRejected: number;
+  readonly decisionBreakdownUs: Record<string, number>;
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-pep-'));
+  // pgbouncer drops to the postgres user when run as root: it must reach its folder inside.
+  chmodSync(work, 0o711);
+  const services: Service[] = [];
+  let postgres: TestPostgres | undefined;
+  const cleanUp = async (): Promise<void> => {
+    await Promise.all(services.splice(0).reverse().map((service) => service.stop().catch(() => undefined)));
+    await postgres?.stop().catch(() => undefined);
+    postgres = undefined;
+    rmSync(work, { recursive: true, force: true });
+  };
+  // Ctrl-C still stops every server this run started.
+  const interrupted = (signal: NodeJS.Signals): void => {
+    say(`${signal}: stopping everything…`);
+    void cleanUp().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+
+  try {
+    say(`starting PostgreSQL and initialising pgbench tables (scale ${SCALE})…`);
+    const dbPassword = randomBytes(16).toString('hex');
+    postgres = await startTestPostgres({ seed: `CREATE ROLE ${DB_USER} LOGIN PASSWORD '${dbPassword}';` });
+    await postgres.sql(`CREATE DATABASE ${DATABASE} OWNER ${DB_USER}`);
+    const pgbench = join(postgres.binDir, 'pgbench');
+    execFileSync(pgbench, ['-i', '-q', '-s', String(SCALE), '-h', '127.0.0.1', '-p', String(postgres.port), '-U', DB_USER, DATABASE], {
+      env: { PATH: process.env.PATH, PGPASSWORD: dbPassword }, stdio: ['ignore', 'ignore', 'pipe'], timeout: 15 * 60_000,
+    });
+    const postmasterPid = Number(readFileSync(join(postgres.dataDir, 'data/postmaster.pid'), 'utf8').split('\n')[0]);
+    const postgresVersion = (await postgres.sql('SHOW server_version')).trim();
+    const scramSecret = (await postgres.sql(`SELECT rolpassword FROM pg_authid WHERE rolname = '${DB_USER}'`)).trim();
+    if (!scramSecret.startsWith('SCRAM-SHA-256$')) throw new Error('the bench user has no SCRAM verifier');
+
+    say('starting pgbouncer (session pooling, scram-sha-256)…');
+    const pgbouncer = await startPgbouncer({
+      dir: join(work, 'pgbouncer'), upstreamPort: postgres.port, database: DATABASE, user: DB_USER, scramSecret, poolMode: 'session', poolSize: CLIENTS * 2,
+    });
+    services.push(pgbouncer);
+
+    say('starting the PDP (starter pack + a bench-db resource, audit on)…');
+    const stateDir = join(work, 'pdp-state');
+    mkdirSync(stateDir);
+    const policyDir = writeBenchPolicyPack(join(work, 'policy'), RESOURCE);
+    const issuer = new DevIssuer({ directory: devIssuerDirectory(stateDir) });
+    const pepToken = await issuer.issue({ sub: 'pep-bench-db', roles: ['pep'], ttlSeconds: 6 * 3600 });
+    const agentToken = await issuer.issue({ ...AGENT, ttlSeconds: 6 * 3600 });
+    const pdp = await startPdpProcess('pdp', {
+      PORTCULLIS_STATE_DIR: stateDir, PORTCULLIS_POLICY_DIR: policyDir, PORTCULLIS_AUDIT_SINK: 'default',
+      ...(process.env.BENCH_PDP_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_PDP_NODE_OPTIONS } : {}),
+    });
+    services.push(pdp);
+    // "jsonl:<dir>" or "kafka:<brokers>": the kind is what the report needs.
+    const auditSink = (await auditHealth(pdp)).sink.split(':')[0]!;
+    await preflight(pdp, pepToken, agentToken);
+
+    say('starting the Postgres PEP…');
+    const pep = await startPepPostgresProcess({
+      pdpUrl: pdp.url, pepToken, resourceName: RESOURCE.name, resourceEnvironment: RESOURCE.environment,
+      upstreamPort: postgres.port, upstreamDatabase: DATABASE, upstreamUser: DB_USER, upstreamPassword: dbPassword,
+      ...(process.env.BENCH_PEP_NODE_OPTIONS ? { nodeOptions: process.env.BENCH_PEP_NODE_OPTIONS } : {}),
+    });
+    services.push(pep);
+    // The PEP reports trouble (session records not shipped, refused connects, errors) on stderr:
+    // keep it for the report, without the routine notices of sessions opening.
+    const pepProblems: string[] = [];
+    let pepPartial = '';
+    pep.process.stderr?.on('data', (chunk: Buffer) => {
+      const lines = (pepPartial + chunk.toString()).split('\n');
+      pepPartial = lines.pop()!;
+      for (const line of lines) if (line.trim() !== '' && !/listening on|: opened for /.test(line) && pepProblems.length < 1000) pepProblems.push(line.trim());
+    });
+
+    const endpoints: Record<Endpoint, PgbenchTarget> = {
+      direct: { port: postgres.port, user: DB_USER, database: DATABASE, password: dbPassword },
+      pgbouncer: { port: pgbouncer.port, user: DB_USER, database: DATABASE, password: dbPassword },
+      // The PEP's callers log in with their OIDC token as the password; the user name is theirs to pick.
+      pep: { port: pep.port, user: AGENT.sub, database: DATABASE, password: agentToken },
+    };
+    const pids = { postgres: postmasterPid, pgbouncer: pgbouncer.process.pid!, pep: pep.process.pid!, pdp: pdp.process.pid! };
+    const snapshot = (): CpuSnapshot => ({
+      processes: {
+        postgres: processTreeCpuSeconds(pids.postgres),
+        pgbouncer: processTreeCpuSeconds(pids.pgbouncer),
+        pep: processTreeCpuSeconds(pids.pep),
+        pdp: processTreeCpuSeconds(pids.pdp),
+      },
+      pepMainThread: mainThreadCpuSeconds(pids.pep),
+      pdpMainThread: mainThreadCpuSeconds(pids.pdp),
+      pgbench: reapedChildrenCpuSeconds(),
+      machine: machineBusyCpuSeconds(),
+      at: performance.now(),
+    });
+
+    // Page cache, JIT and connection pools warm for every way alike before anything counts.
+    for (const name of MEASURED) {
+      say(`warm-up, ${WARM_UP_SECONDS} s: ${WAYS[name].label}…`);
+      await runPgbenchSelectOnly(pgbench, endpoints[WAYS[name].endpoint], load(WARM_UP_SECONDS, 0, WAYS[name].mode), () => undefined);
+    }
+
+    const runs = Object.fromEntries(MEASURED.map((name) => [name, [] as TargetRun[]])) as Partial<Record<WayName, TargetRun[]>>;
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      for (const name of MEASURED) {
+        const way = WAYS[name];
+        say(`round ${round}/${ROUNDS}: pgbench -S -M ${way.mode} -c ${CLIENTS} -j ${THREADS} -T ${SECONDS}, ${way.label}…`);
+        const metricsBefore = await scrapeLabelledSamples(pdp.url);
+        const before = snapshot();
+        const result = await runPgbenchSelectOnly(pgbench, endpoints[way.endpoint], load(SECONDS, Math.min(5, SECONDS), way.mode), (line) => say(`  ${line}`));
+        const after = snapshot();
+        // The PEP ships session records in batches after the fact: count them once they have landed,
+        // and charge the work of landing them to the run.
+        const auditLagSeconds = await settleAudit(pdp);
+        const settled = snapshot();
+        const metricsAfter = await scrapeLabelledSamples(pdp.url);
+        if (result.failedTransactions > 0) throw new Error(`${result.failedTransactions} transactions failed through ${name}: the run measures failures`);
+        const run = accountRun(result, before, after, settled, auditLagSeconds, pdpActivity(metricsBefore, metricsAfter));
+        runs[name]!.push(run);
+        say(`  ${name}: ${result.tps.toFixed(0)} tps, ${result.latencyAverageMs.toFixed(3)} ms average latency`);
+      }
+    }
+
+    const chosen = Object.fromEntries(MEASURED.map((name) => [name, medianByTps(runs[name]!)])) as Partial<Record<WayName, TargetRun>> & Record<'direct' | 'pgbouncer' | 'pep', TargetRun>;
+    const result = {
+      date: new Date().toISOString(),
+      machine: { cores: availableParallelism(), node: process.version, postgres: postgresVersion, pgbouncer: pgbouncerVersion() },
+      load: {
+        generator: 'pgbench', script: 'select-only (-S)', query_mode: 'simple (prepared for the *_prepared diagnostics)', clients: CLIENTS, threads: THREADS,
+        seconds: SECONDS, warm_up_seconds: WARM_UP_SECONDS, rounds: ROUNDS, scale: SCALE,
+      },
+      pgbouncer_pool_mode: 'session',
+      audit_sink: auditSink,
+      pdp_policy_workers: process.env.PORTCULLIS_POLICY_WORKERS ?? 'default (cores − 1)',
+      resource: RESOURCE,
+      targets: Object.fromEntries(Object.entries(chosen).map(([name, run]) => [name, describeRun(run)])),
+      ratio_pep_to_pgbouncer: chosen.pep.pgbench.tps / chosen.pgbouncer.pgbench.tps,
+      ratio_pep_to_direct: chosen.pep.pgbench.tps / chosen.direct.pgbench.tps,
+      ratio_pgbouncer_to_direct: chosen.pgbouncer.pgbench.tps / chosen.direct.pgbench.tps,
+      pep_added_latency_ms: chosen.pep.pgbench.latencyAverageMs - chosen.direct.pgbench.latencyAverageMs,
+      ratio_pep_prepared_to_pgbouncer_prepared: chosen.pep_prepared && chosen.pgbouncer_prepared ? chosen.pep_prepared.pgbench.tps / chosen.pgbouncer_prepared.pgbench.tps : null,
+      pep_path: { simple: decisionPath(chosen.pep), prepared: chosen.pep_prepared ? decisionPath(chosen.pep_prepared) : null },
+      pep_problems: { count: pepProblems.length, first: pepProblems.slice(0, 20) },
+      all_rounds: Object.fromEntries(Object.entries(runs).map(([name, list]) => [name, list.map(describeRun)])),
+    };
+    mkdirSync(join(REPOSITORY_ROOT, 'bench/results'), { recursive: true });
+    writeFileSync(join(REPOSITORY_ROOT, 'bench/results/pep-postgres.json'), `${JSON.stringify(result, null, 2)}\n`);
+    printReport(chosen, result);
+    if (pepProblems.length > 0) {
+      console.log(`\nthe PEP reported ${pepProblems.length} problem(s) during the run; the first:\n  ${pepProblems.slice(0, 5).join('\n  ')}`);
+    }
+  } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    await cleanUp();
+  }
+}
+
+function load(seconds: number, progressSeconds: number, queryMode: QueryMode): PgbenchLoad {
+  return { clients: CLIENTS, threads: THREADS, seconds, progressSeconds, queryMode };
+}
+
+/** Fails early, with the policy's reasons, unless the PDP allows the workload's statement. */
+async function preflight(pdp: PdpProcess, pepToken: string, agentToken: string): Promise<void> {
+  const response = await fetch(`${pdp.url}/v1/decisions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${pepToken}` },
+    body: JSON.stringify({ subject_token: agentToken, resource: RESOURCE, action: { type: 'sql', sql: SAMPLE_STATEMENT } }),
+  });
+  const answer = (await response.json()) as { effect?: string; reasons?: unknown };
+  if (!response.ok || answer.effect !== 'allow') {
+    throw new Error(`the PDP does not allow the pgbench statement for ${AGENT.sub} on ${RESOURCE.name}: ${response.status} ${JSON.stringify(answer)}`);
+  }
+}
+
+interface AuditHealth {
+  readonly sink: string;
+  readonly queued: number;
+  readonly written: number;
+  readonly details?: { spool_bytes?: number };
+}
+
+async function auditHealth(pdp: PdpProcess): Promise<AuditHealth> {
+  return ((await (await fetch(`${pdp.url}/health`)).json()) as { audit: AuditHealth }).audit;
+}
+
+/**
+ * Waits (bounded) until the records of the run have all landed: the PEP ships session records
+ * in batches (a lone one after 500 ms), and the PDP's sink writes them off its hot path, one
+ * fsync'd batch at a time. Settled is: nothing queued in the sink and no new record stored for
+ * two seconds. Resolves to the seconds until the last record was stored.
+ */
+async function settleAudit(pdp: PdpProcess): Promise<number> {
+  const started = Date.now();
+  const deadline = started + 120_000;
+  let last = -1;
+  let lastChange = started;
+  while (Date.now() < deadline) {
+    const audit = await auditHealth(pdp);
+    if (audit.written !== last) {
+      last = audit.written;
+      lastChange = Date.now();
+    } else if (audit.queued === 0 && (audit.details?.spool_bytes ?? 0) === 0 && Date.now() - lastChange >= 2000) {
+      return (lastChange - started) / 1000;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  say('  audit records were still arriving 120 s after the run; counting what was stored by then');
+  return (Date.now() - started) / 1000;
+}
+
+function pdpActivity(before: Map<string, number>, after: Map<string, number>): PdpActivity {
+  const decisions = sampleDelta(before, after, 'portcullis_decisions_total');
+  const mean = (metric: string): number => {
+    const count = sampleDelta(before, after, `${metric}_count`);
+    return count > 0 ? (sampleDelta(before, after, `${metric}_sum`) / count) * 1e6 : 0;
+  };
+  const total = mean('portcullis_decision_duration_seconds');
+  const token = mean('portcullis_token_verification_duration_seconds');
+  const parse = mean('portcullis_enrichment_duration_seconds');
+  const roundTrip = mean('portcullis_policy_round_trip_duration_seconds');
+  const evaluate = mean('portcullis_policy_eval_duration_seconds');
+  return {
+    decisions,
+    sessionEventPosts: sampleDelta(before, after, 'portcullis_http_requests_total', '/v1/sessions/events'),
+    sessionEventPostStatuses: statusCounts(before, after, '/v1/sessions/events'),
+    auditRecordsStored: sampleDelta(before, after, 'portcullis_audit_records_stored_total'),
+    auditRejected: sampleDelta(before, after, 'portcullis_audit_events_rejected_total'),
+    decisionBreakdownUs: {
+      total_in_core: total,
+      token_verification: token,
+      sql_parse_and_enrichment: parse,
+      policy_eval_in_wasm: evaluate,
+      waiting_for_a_policy_worker: Math.max(0, roundTrip - evaluate),
+      input_build_audit_handoff_other: Math.max(0, total - token - parse - roundTrip),
+    },
+  };
+}
+
+/** Requests to one route between two scrapes, by HTTP status. */
+function statusCounts(before: Map<string, number>, after: Map<string, number>, route: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const key of after.keys()) {
+    const status = /status="(\d+)"/.exec(key)?.[1];
+    if (!status || !key.startsWith('portcullis_http_requests_total') || !key.includes(`"${route}"`)) continue;
+    const delta = sampleDelta(before, after, key);
+    if (delta > 0) counts[status] = delta;
+  }
+  return counts;
+}
+
+/**
+ * CPU per transaction counts from the run's start until its audit records had all landed (work
+ * the run caused); cores busy are over the run alone (what ran side by side).
+ */
+function accountRun(pgbench: PgbenchResult, before: CpuSnapshot, after: CpuSnapshot, settled: CpuSnapshot, auditLagSeconds: number, pdp: PdpActivity): TargetRun {
+  const perTransaction: Record<string, number> = {};
+  for (const [name, seconds] of Object.entries(cpuUsed(before, settled))) perTransaction[name] = (seconds / pgbench.transactions) * 1e6;
+  const wallSeconds = (after.at - before.at) / 1000;
+  const cores: Record<string, number> = {};
+  for (const [name, seconds] of Object.entries(cpuUsed(before, after))) cores[name] = seconds / wallSeconds;
+  return { pgbench, cpuPerTransactionUs: perTransaction, coresBusy: cores, auditLagSeconds, pdp };
+}
+
+/** CPU seconds used between two snapshots, by process, plus the machine's total and what no process accounted for. */
+function cpuUsed(from: CpuSnapshot, to: CpuSnapshot): Record<string, number> {
+  const used: Record<string, number> = {};
+  for (const name of Object.keys(from.processes) as (keyof Accounted)[]) used[name] = to.processes[name] - from.processes[name];
+  used.pep_main_thread = to.pepMainThread - from.pepMainThread;
+  used.pdp_main_thread = to.pdpMainThread - from.pdpMainThread;
+  used.pgbench = to.pgbench - from.pgbench;
+  const accounted = used.postgres! + used.pgbouncer! + used.pep! + used.pdp! + used.pgbench!;
+  used.machine_total = to.machine - from.machine;
+  // The rest of the machine's busy time: other processes on the shared machine (noise) and
+  // kernel time no process is charged for (loopback networking in softirq).
+  used.unattributed = Math.max(0, used.machine_total - accounted);
+  return used;
+}
+
+/** What one transaction through the PEP asked of the PDP. */
+function decisionPath(run: TargetRun) {
+  const transactions = run.pgbench.transactions;
+  return {
+    decisions_per_transaction: run.pdp.decisions / transactions,
+    session_event_posts_per_transaction: run.pdp.sessionEventPosts / transactions,
+    audit_records_per_transaction: run.pdp.auditRecordsStored / transactions,
+    // Every record that is not a decision's is a session record (start and end are a handful).
+    session_records_per_transaction: (run.pdp.auditRecordsStored - run.pdp.decisions) / transactions,
+    pdp_decision_breakdown_us: round(run.pdp.decisionBreakdownUs, 1),
+  };
+}
+
+function describeRun(run: TargetRun) {
+  return {
+    tps: run.pgbench.tps,
+    latency_average_ms: run.pgbench.latencyAverageMs,
+    transactions: run.pgbench.transactions,
+    failed_transactions: run.pgbench.failedTransactions,
+    initial_connection_ms: run.pgbench.initialConnectionMs,
+    audit_lag_seconds_after_run: Math.round(run.auditLagSeconds * 10) / 10,
+    cpu_us_per_transaction: round(run.cpuPerTransactionUs, 1),
+    cores_busy: round(run.coresBusy, 3),
+    pdp_decisions: run.pdp.decisions,
+    pdp_session_event_posts: run.pdp.sessionEventPosts,
+    pdp_session_event_post_statuses: run.pdp.sessionEventPostStatuses,
+    pdp_audit_rejected: run.pdp.auditRejected,
+    pdp_audit_records_stored: run.pdp.auditRecordsStored,
+  };
+}
+
+function medianByTps(runs: TargetRun[]): TargetRun {
+  const sorted = [...runs].sort((a, b) => a.pgbench.tps - b.pgbench.tps);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+interface Ratios {
+  readonly ratio_pep_to_pgbouncer: number;
+  readonly ratio_pep_to_direct: number;
+  readonly ratio_pgbouncer_to_direct: number;
+  readonly ratio_pep_prepared_to_pgbouncer_prepared: number | null;
+  readonly pep_added_latency_ms: number;
+  readonly audit_sink: string;
+}
+
+function printReport(chosen: Partial<Record<WayName, TargetRun>> & Record<'pep', TargetRun>, result: Ratios): void {
+  const columns = ['postgres', 'pgbouncer', 'pep', 'pdp', 'pgbench', 'unattributed', 'machine_total'] as const;
+  const heading = (column: string): string => column.replace('unattributed', 'other').replace('machine_total', 'machine');
+  console.log(`\nPostgres PEP — pgbench -S, ${CLIENTS} clients, ${THREADS} threads, ${SECONDS} s × ${ROUNDS} round(s) (median), scale ${SCALE}, ${availableParallelism()} cores, audit ${result.audit_sink}`);
+  console.log(`${''.padEnd(53)} │ CPU µs per transaction`);
+  console.log(`${'way'.padEnd(36)} ${'tps'.padStart(7)} ${'lat ms'.padStart(8)} │ ${columns.map((c) => heading(c).padStart(9)).join(' ')}`);
+  for (const name of MEASURED) {
+    const run = chosen[name]!;
+    const cells = columns.map((c) => (run.cpuPerTransactionUs[c] ?? 0).toFixed(0).padStart(9)).join(' ');
+    console.log(`${WAYS[name].label.padEnd(36)} ${run.pgbench.tps.toFixed(0).padStart(7)} ${run.pgbench.latencyAverageMs.toFixed(3).padStart(8)} │ ${cells}`);
+  }
+  console.log(`\nratio PEP / pgbouncer: ${result.ratio_pep_to_pgbouncer.toFixed(3)}  (target ≥ 0.5)`);
+  console.log(`ratio PEP / direct:    ${result.ratio_pep_to_direct.toFixed(3)}  (pgbouncer / direct: ${result.ratio_pgbouncer_to_direct.toFixed(2)})`);
+  if (result.ratio_pep_prepared_to_pgbouncer_prepared !== null) {
+    console.log(`ratio, -M prepared (decided once per Parse): PEP / pgbouncer ${result.ratio_pep_prepared_to_pgbouncer_prepared.toFixed(3)}`);
+  }
+  console.log(`latency the PEP adds:  ${result.pep_added_latency_ms.toFixed(3)} ms per transaction on average`);
+  for (const name of ['pep', 'pep_prepared'] as const) {
+    const run = chosen[name];
+    if (!run) continue;
+    const transactions = run.pgbench.transactions;
+    const perTx = run.cpuPerTransactionUs;
+    const sessionRecords = (run.pdp.auditRecordsStored - run.pdp.decisions) / transactions;
+    console.log(`\n${WAYS[name].label}, per transaction: ${(run.pdp.decisions / transactions).toFixed(3)} PDP decisions, ${(run.pdp.auditRecordsStored / transactions).toFixed(2)} audit records (${sessionRecords.toFixed(2)} session records), ${(run.pdp.sessionEventPosts / transactions).toFixed(3)} session-event POSTs`);
+    console.log(`  the run's last audit record was stored ${run.auditLagSeconds.toFixed(1)} s after pgbench ended (the PEP ships session records in batches; the sink stores each batch durably)`);
+    const refused = Object.entries(run.pdp.sessionEventPostStatuses).filter(([status]) => status !== '202');
+    if (refused.length > 0 || run.pdp.auditRejected > 0) {
+      console.log(`  ! session-event POSTs not accepted: ${refused.map(([status, count]) => `${count} × ${status}`).join(', ') || 'none'}; audit events rejected by the sink: ${run.pdp.auditRejected}`);
+    }
+    if (sessionRecords < 0.99) console.log(`  ! fewer session records than statements: ${((1 - sessionRecords) * transactions).toFixed(0)} statement records did not reach the audit trail`);
+    console.log(`  PEP  ${perTx.pep!.toFixed(0)} µs CPU (event loop ${perTx.pep_main_thread!.toFixed(0)} µs: wire protocol, relaying, PDP client, session records)`);
+    console.log(`  PDP  ${perTx.pdp!.toFixed(0)} µs CPU (main thread ${perTx.pdp_main_thread!.toFixed(0)} µs: HTTP, JSON, token, SQL parse; the rest: policy worker, audit thread, GC)`);
+    if (run.pdp.decisions > 0) {
+      console.log(`  PDP decision in core, mean µs: ${Object.entries(run.pdp.decisionBreakdownUs).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
+    }
+    const cores = run.coresBusy;
+    console.log(`  cores busy: machine ${cores.machine_total!.toFixed(2)} of ${availableParallelism()} (PEP ${cores.pep!.toFixed(2)}, PDP ${cores.pdp!.toFixed(2)}, PostgreSQL ${cores.postgres!.toFixed(2)}, pgbench ${cores.pgbench!.toFixed(2)}, unattributed ${cores.unattributed!.toFixed(2)})`);
+  }
+  console.log(`\nresults: bench/results/pep-postgres.json`);
+}
+
+function round(values: Record<string, number>, digits: number): Record<string, number> {
+  const factor = 10 ** digits;
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Math.round(v * factor) / factor]));
+}
+
+function positiveInteger(flag: string, raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} must be a positive integer (got "${raw}")`);
+  return value;
+}
+
+main().catch((error: unknown) => {
+  console.error(`[bench:pep-postgres] failed: ${(error as Error).stack ?? String(error)}`);
+  process.exitCode = 1;
+});
