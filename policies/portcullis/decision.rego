@@ -57,10 +57,14 @@ masks := [] if {
 
 approval_profiles := {object.get(f, "approval", "default") | some f in findings; f.effect == "approval_required"}
 
+# Whether the principal reads personal data in clear (a capability): the PEP then runs no value
+# detectors and no strict masking of relations policy cannot see into (views).
+unmasked := identity.has_capability("unmasked-pii")
+
 base_decision := {
 	"effect": effect,
 	"reasons": reasons,
-	"obligations": {"mask": masks, "record": true},
+	"obligations": {"mask": masks, "record": true, "unmasked": unmasked},
 }
 
 # The decision is always defined: if anything above were undefined, the default denies.

@@ -65,6 +65,8 @@ grant_covers_resource(grant) if "*" in grant.resource_types
 
 grant_covers_resource(grant) if resource_type in grant.resource_types
 
+default has_capability(_) := false
+
 has_capability(capability) if {
 	some role in roles
 	capability in data.portcullis.roles[role].capabilities

@@ -40,6 +40,29 @@ statement_masks contains mask(table, column) if {
 	some column, _ in sensitive[table]
 }
 
+# Every column a returned column is computed from (docs/policy-input.md, `outputs`): expressions,
+# casts, subqueries and CTE columns, set operations, RETURNING. The PEP masks expression columns
+# (which the server cannot tie to a table) by these, so each must carry its source's obligation.
+statement_masks contains mask(table, column) if {
+	some st in sql.statements
+	some output in st.outputs
+	some ref in output.derived_from
+	not ref.column == "*"
+	table := lower_string(ref.table)
+	column := lower_string(ref.column)
+	sensitive[table][column]
+}
+
+# A whole row (`row_to_json(u)`, `u.*`, a column renamed by a FROM alias list) carries every column.
+statement_masks contains mask(table, column) if {
+	some st in sql.statements
+	some output in st.outputs
+	some ref in output.derived_from
+	ref.column == "*"
+	table := lower_string(ref.table)
+	some column, _ in sensitive[table]
+}
+
 # COPY table TO STDOUT without a column list sends every column of the table.
 statement_masks contains mask(table, column) if {
 	some st in sql.statements
@@ -51,10 +74,11 @@ statement_masks contains mask(table, column) if {
 	some column, _ in sensitive[table]
 }
 
-# EXECUTE's prepared body is not visible to policy: mask every sensitive column there is.
+# EXECUTE's prepared body and a procedure's OUT parameters are not visible to policy: mask every
+# sensitive column there is.
 statement_masks contains mask(table, column) if {
 	some st in sql.statements
-	st.kind == "execute"
+	st.kind in {"execute", "call"}
 	some table, columns in sensitive
 	some column, _ in columns
 }

@@ -72,9 +72,12 @@ set_class(st) := "identity-switch" if {
 set_name(st) := fields.text(fields.field(st, "set"), "name")
 
 # COPY to or from the server's files or a program is denied by the guards below; what is left
-# is COPY TO STDOUT (a read) and COPY FROM STDIN (a write).
+# is COPY TO STDOUT (a read, unless its query writes: COPY (DELETE … RETURNING *) TO STDOUT)
+# and COPY FROM STDIN (a write).
 copy_class(st) := "write" if {
 	st.copy.is_from == true
+} else := "write" if {
+	st.writes == true
 } else := "read" if {
 	st.copy.is_from == false
 } else := "unknown"

@@ -8,7 +8,7 @@ test_missing_input_is_denied if {
 	d := decision
 	d.effect == "deny"
 	"unauthenticated" in fx.codes(d)
-	d.obligations == {"mask": [], "record": true}
+	d.obligations == {"mask": [], "record": true, "unmasked": false}
 	not d.approval
 }
 
@@ -35,8 +35,13 @@ test_allow_carries_a_reason_and_record_obligation if {
 	d := decision with input as fx.sql("agent", ["reader"], "orders-db", [fx.select_order_totals])
 	d.effect == "allow"
 	d.reasons == [{"code": "sql-read-allowed", "message": "read-only SQL"}]
-	d.obligations == {"mask": [], "record": true}
+	d.obligations == {"mask": [], "record": true, "unmasked": false}
 	not d.approval
+}
+
+test_a_pii_reader_reads_unmasked if {
+	d := decision with input as fx.sql("agent", ["reader", "pii-reader"], "orders-db", [fx.select_order_totals])
+	d.obligations.unmasked == true
 }
 
 test_output_has_exactly_the_contract_keys_for_allow if {

@@ -292,6 +292,19 @@ test_copy_to_a_server_file_is_denied if {
 	fx.codes(d) == {"sql-copy-server-file"}
 }
 
+test_copy_of_a_writing_query_to_stdout_is_a_write if {
+	copy := fx.stmt({
+		"kind": "copy", "node": "CopyStmt", "text": "COPY (DELETE FROM orders WHERE id = 10 RETURNING *) TO STDOUT",
+		"operations": [{"kind": "delete", "table": "orders", "schema": null, "has_where": true}], "tables": ["orders"],
+		"writes": true, "copy": {"program": false, "filename": null, "is_from": false},
+	})
+	reader := decision with input as fx.sql("agent", ["reader"], "orders-db", [copy])
+	reader.effect == "deny"
+	"insufficient-role" in fx.codes(reader)
+	writer := decision with input as fx.sql("agent", ["writer"], "orders-db", [copy])
+	writer.effect == "approval_required"
+}
+
 test_copy_to_stdout_is_a_read if {
 	copy := fx.stmt({
 		"kind": "copy", "node": "CopyStmt", "text": "COPY orders TO STDOUT",

@@ -57,6 +57,7 @@ const SQL_CASES: Case[] = [
   { who: 'reader', on: 'orders', sql: 'SELECT card_number FROM customers', effect: 'allow', masks: ['customers.card_number'] },
   { who: 'piiReader', on: 'orders', sql: 'SELECT * FROM users', effect: 'allow', masks: [] },
   { who: 'reader', on: 'orders', sql: 'COPY (SELECT email FROM users) TO STDOUT', effect: 'allow', masks: ['users.email'] },
+  { who: 'reader', on: 'orders', sql: 'COPY (DELETE FROM orders WHERE id = 10 RETURNING *) TO STDOUT', effect: 'deny', reason: 'insufficient-role' },
   { who: 'reader', on: 'orders', sql: 'EXPLAIN SELECT * FROM orders', effect: 'allow' },
   { who: 'reader', on: 'orders', sql: 'BEGIN; SELECT 1; COMMIT', effect: 'allow' },
   { who: 'reader', on: 'orders', sql: 'SHOW search_path', effect: 'allow' },

@@ -6,17 +6,21 @@
 import { loadModule, parseSync } from "libpg-query";
 import { isAstObject, listField, unwrapNode, type AstObject } from "./sql/ast-nodes.ts";
 import type { EnrichedSqlAction, SqlStatementFacts } from "./sql/sql-facts.ts";
+import { statementOutputs } from "./sql/output-provenance.ts";
 import { statementKind } from "./sql/statement-kinds.ts";
 import { walkStatement } from "./sql/statement-walker.ts";
-import { copyFacts, explainAnalyzes, setFacts } from "./sql/utility-facts.ts";
+import { copyFacts, copyFormatFacts, explainAnalyzes, setFacts } from "./sql/utility-facts.ts";
 
 export type {
   EnrichedSqlAction,
   SqlColumnRef,
   SqlCopyFacts,
+  SqlCopyFormat,
   SqlOperation,
   SqlOperationKind,
+  SqlOutput,
   SqlSetFacts,
+  SqlSourceColumn,
   SqlStatementFacts,
   SqlStatementKind,
 } from "./sql/sql-facts.ts";
@@ -106,6 +110,8 @@ function describeStatement(node: string, body: AstObject, root: unknown, text: s
     writes: walked.writes,
     explain_analyze: node === "ExplainStmt" && explainAnalyzes(body),
     copy: node === "CopyStmt" ? copyFacts(body) : null,
+    copy_format: node === "CopyStmt" ? copyFormatFacts(body) : null,
     set: setFacts(node, body),
+    outputs: statementOutputs(node, body, root),
   };
 }

@@ -1,4 +1,4 @@
-import type { ApprovalV1, DecisionAnswer, MaskObligationV1, ReasonV1 } from './decision-contract.ts';
+import type { ApprovalV1, DecisionAnswer, EnrichmentV1, MaskObligationV1, ReasonV1 } from './decision-contract.ts';
 
 const EFFECTS = new Set(['allow', 'deny', 'approval_required']);
 
@@ -30,6 +30,8 @@ export function readDecisionAnswer(body: unknown): DecisionAnswer | undefined {
       record: obligations.record ?? true,
     },
     ...(approval ? { approval } : {}),
+    // Passed on as sent: the masker shape-checks it and masks strictly when it is malformed.
+    ...(isRecord(body.enrichment) && Array.isArray(body.enrichment.statements) ? { enrichment: body.enrichment as unknown as EnrichmentV1 } : {}),
     principal: {
       sub: typeof principal.sub === 'string' ? principal.sub : null,
       iss: typeof principal.iss === 'string' ? principal.iss : null,

@@ -5,6 +5,7 @@ export type {
   ApprovalVerdictV1,
   DecisionAnswer,
   DecisionRequest,
+  EnrichmentV1,
   MaskObligationV1,
   ReasonV1,
   ResourceV1,

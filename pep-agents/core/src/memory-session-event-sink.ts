@@ -13,6 +13,10 @@ export class MemorySessionEventSink implements SessionEventSink {
     return this.recorded;
   }
 
+  hasCapacity(): boolean {
+    return true;
+  }
+
   submit(event: SessionEventV1): boolean {
     if (this.closed || this.recorded.length >= this.maxEvents) {
       this.dropped += 1;

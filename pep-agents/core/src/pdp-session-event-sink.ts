@@ -67,14 +67,22 @@ export class PdpSessionEventSink implements SessionEventSink {
     this.batchLimit = this.batchSize;
   }
 
+  hasCapacity(): boolean {
+    return !this.closed && this.queue.length < this.maxQueuedEvents && this.queuedBytes < this.maxQueuedBytes;
+  }
+
   submit(event: SessionEventV1): boolean {
     this.counts.submitted += 1;
     const size = approximateSize(event);
-    const full = this.queue.length >= this.maxQueuedEvents || this.queuedBytes + size > this.maxQueuedBytes;
-    // Starts and ends may use a reserve beyond the bound, so a full queue still closes its sessions.
-    const overReserve = this.queue.length >= this.maxQueuedEvents + this.reserve;
-    if (this.closed || overReserve || (full && event.event === 'session.statement')) {
+    // The bound is enforced before statements run (hasCapacity); the reserve beyond it takes the
+    // records of statements already admitted, and every session's start and end.
+    const overReserve = this.queue.length >= this.maxQueuedEvents + this.reserve || this.queuedBytes + size > this.maxQueuedBytes * 2;
+    if (this.closed || overReserve) {
       this.counts.dropped += 1;
+      // Never silent: the first drop and every thousandth are reported.
+      if (this.counts.dropped === 1 || this.counts.dropped % 1000 === 0) {
+        this.config.onProblem?.(`session events dropped: ${this.counts.dropped} so far (${this.closed ? 'sink closed' : 'queue beyond its reserve'})`);
+      }
       return false;
     }
     this.queue.push({ event, size });

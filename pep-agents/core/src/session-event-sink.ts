@@ -22,6 +22,11 @@ export interface SessionSinkStats {
 export interface SessionEventSink {
   /** False when the event was dropped (the count shows in stats). */
   submit(event: SessionEventV1): boolean;
+  /**
+   * Whether a new statement's record would be kept. A PEP asks before it runs a statement and
+   * refuses the statement when not (no record, no action), so statement records are never dropped.
+   */
+  hasCapacity(): boolean;
   /** Ships everything queued now; resolves (never rejects) when done or when it gave up for now. */
   flush(): Promise<void>;
   /** Flushes, then refuses further events. */

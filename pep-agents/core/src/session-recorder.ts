@@ -74,6 +74,11 @@ export class SessionRecorder {
     return this.finished;
   }
 
+  /** Whether a statement run now would be recorded; when not, the PEP refuses it (AU-5). */
+  canRecord(): boolean {
+    return this.options.sink.hasCapacity();
+  }
+
   start(): void {
     if (this.startedAt !== undefined) return;
     this.startedAt = this.clock();

@@ -163,20 +163,30 @@ describe('session events shipped to a real PDP', () => {
     }
   });
 
-  it('stay within bounded memory while the PDP is away: statements are dropped and counted, start and end kept', async () => {
+  it('stay bounded while the PDP is away by refusing new statements, never by dropping the records of admitted ones', async () => {
     const transport = new HttpPdpTransport({ url: `http://127.0.0.1:${await deadPort()}`, pepToken: pdp.pepToken });
-    const sink = new PdpSessionEventSink(transport, { maxQueuedEvents: 5, retryInitialMs: 20, closeTimeoutMs: 200 });
+    const problems: string[] = [];
+    const sink = new PdpSessionEventSink(transport, { maxQueuedEvents: 5, retryInitialMs: 20, closeTimeoutMs: 200, onProblem: (message) => problems.push(message) });
     const session = recorder(sink, 'bounded-1', agent);
     session.start();
-    for (let index = 0; index < 20; index += 1) session.statement(statement(`SELECT ${index}`));
+    let admitted = 0;
+    for (let index = 0; index < 20; index += 1) {
+      // What a PEP does before each statement: run it only if its record will be kept.
+      if (!session.canRecord()) continue;
+      admitted += 1;
+      session.statement(statement(`SELECT ${index}`));
+    }
+    assert.equal(admitted, 4, 'statements are admitted while the queue is under its bound');
+    assert.equal(sink.hasCapacity(), false);
     session.end('client-closed');
-    assert.equal(sink.stats().pending, 6, 'start, four statements, end');
+    assert.equal(sink.stats().pending, 6, 'start, four statements, end: nothing dropped');
     const stats = await sink.close();
     transport.close();
-    assert.deepEqual([stats.submitted, stats.dropped, stats.shipped, stats.lost], [22, 16, 0, 6]);
+    assert.deepEqual([stats.submitted, stats.dropped, stats.shipped, stats.lost], [6, 0, 0, 6]);
     const probe = new MemorySessionEventSink();
     recorder(probe, 'bounded-2').start();
     assert.equal(sink.submit(probe.events[0]!), false, 'a closed sink takes nothing');
+    assert.ok(problems.some((message) => /session events dropped: 1 so far/.test(message)), 'a drop is reported, never silent');
   });
 
   it('drop only the event the PDP refuses as invalid and ship the rest of its batch', async () => {

@@ -91,7 +91,8 @@ export async function startPostgresPep(config: PepPostgresConfig, options: Postg
     server,
     async close() {
       await server.close();
-      await sink.close();
+      const stats = await sink.close();
+      if (stats.dropped > 0 || stats.lost > 0) log(`session records: ${stats.dropped} dropped, ${stats.lost} not shipped before shutdown (of ${stats.submitted})`);
       await catalogPool?.end();
       transport.close();
     },

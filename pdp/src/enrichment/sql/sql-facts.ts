@@ -45,10 +45,45 @@ export interface SqlColumnRef {
   column: string;
 }
 
+/** A column a statement's output reads; column "*" is the table's whole row (every column). */
+export interface SqlSourceColumn {
+  /** Unqualified relation name, lower case, as in `tables`. */
+  table: string;
+  column: string;
+}
+
+/** One target-list item of a row-returning statement, in order. */
+export interface SqlOutput {
+  /** The column name PostgreSQL gives the item (its alias, column or function name, "?column?"); "*" for a star. */
+  name: string;
+  /** `*` or `q.*`: expands into several result columns. */
+  star: boolean;
+  /** The one base table a star expands, when it is one (null: several relations, a subquery, a CTE). */
+  star_table: string | null;
+  /** A plain column reference that resolves to exactly one base-table column. */
+  direct: SqlSourceColumn | null;
+  /** Every column the item's value is computed from, sorted; over-attributed whenever unsure. */
+  derived_from: SqlSourceColumn[];
+}
+
 export interface SqlCopyFacts {
   program: boolean;
   filename: string | null;
   is_from: boolean;
+}
+
+/** How COPY writes (or reads) its rows, PostgreSQL's defaults filled in. */
+export interface SqlCopyFormat {
+  format: "text" | "csv" | "binary";
+  /** One character ("" for binary). */
+  delimiter: string;
+  /** The text that stands for NULL ("\\N" in text format, "" in CSV). */
+  null_string: string;
+  /** CSV only (null otherwise). */
+  quote: string | null;
+  escape: string | null;
+  /** CSV: the first line names the columns. */
+  header: boolean;
 }
 
 export interface SqlSetFacts {
@@ -68,7 +103,15 @@ export interface SqlStatementFacts {
   writes: boolean;
   explain_analyze: boolean;
   copy: SqlCopyFacts | null;
+  /** COPY to the client or from it: the row format a PEP must read. Null otherwise. */
+  copy_format: SqlCopyFormat | null;
   set: SqlSetFacts | null;
+  /**
+   * The columns the statement returns to the client, in order (SELECT, VALUES, set operations,
+   * RETURNING, COPY … TO STDOUT, EXPLAIN, SHOW). Null when the text does not describe what comes
+   * back (EXECUTE, FETCH, CALL) or nothing does (DDL, DML without RETURNING, SELECT INTO).
+   */
+  outputs: SqlOutput[] | null;
 }
 
 export interface EnrichedSqlAction {

@@ -80,6 +80,8 @@ class StatementWalker {
 
   /** Built on first use: only a `*` over a subquery or CTE needs it. */
   private cteQueriesByName: Map<string, unknown[]> | undefined;
+  /** relationsWithin answers by subtree: a chain of CTEs each starring the previous stays linear. */
+  private readonly relationsByRoot = new Map<unknown, Set<string>>();
 
   constructor(private readonly root: unknown) {}
 
@@ -491,6 +493,8 @@ class StatementWalker {
    * into their bodies. Over-reports on purpose: a name that might be a CTE or a table is both.
    */
   private relationsWithin(root: unknown): Set<string> {
+    const known = this.relationsByRoot.get(root);
+    if (known) return known;
     const found = new Set<string>();
     const pending: unknown[] = [root];
     const seen = new Set<unknown>();
@@ -498,6 +502,11 @@ class StatementWalker {
       const next = pending.pop();
       if (seen.has(next)) continue;
       seen.add(next);
+      const answered = next === root ? undefined : this.relationsByRoot.get(next);
+      if (answered) {
+        for (const table of answered) found.add(table);
+        continue;
+      }
       forEachNode(next, ({ type, body }) => {
         if (type !== "RangeVar") return;
         const name = relname(body);
@@ -505,6 +514,7 @@ class StatementWalker {
         if (stringField(body, "schemaname") === undefined) pending.push(...(this.cteQueries().get(name) ?? []));
       });
     }
+    this.relationsByRoot.set(root, found);
     return found;
   }
 

@@ -9,7 +9,7 @@ import {
   unwrapNode,
   type AstObject,
 } from "./ast-nodes.ts";
-import type { SqlCopyFacts, SqlSetFacts } from "./sql-facts.ts";
+import type { SqlCopyFacts, SqlCopyFormat, SqlSetFacts } from "./sql-facts.ts";
 
 /**
  * EXPLAIN runs its target when any ANALYZE option is true. PostgreSQL accepts no argument,
@@ -47,6 +47,35 @@ export function copyFacts(copy: AstObject): SqlCopyFacts {
     filename: stringField(copy, "filename") ?? null,
     is_from: booleanField(copy, "is_from"),
   };
+}
+
+/**
+ * The row format of COPY … TO STDOUT / FROM STDIN (null for a server file or program, whose rows
+ * never cross the protocol): FORMAT, DELIMITER, NULL, QUOTE, ESCAPE, HEADER, with the defaults
+ * PostgreSQL applies for each format.
+ */
+export function copyFormatFacts(copy: AstObject): SqlCopyFormat | null {
+  if (booleanField(copy, "is_program") || stringField(copy, "filename") !== undefined) return null;
+  const given = new Map<string, unknown>();
+  for (const option of listField(copy, "options")) {
+    const def = unwrapNode(option);
+    const name = def && def.type === "DefElem" ? stringField(def.body, "defname") : undefined;
+    if (def && name !== undefined) given.set(name.toLowerCase(), def.body.arg);
+  }
+  const formatName = optionString(given.get("format"))?.toLowerCase();
+  const format = formatName === "csv" ? "csv" : formatName === "binary" ? "binary" : "text";
+  if (format === "binary") return { format, delimiter: "", null_string: "", quote: null, escape: null, header: false };
+  const delimiter = optionString(given.get("delimiter")) ?? (format === "csv" ? "," : "\t");
+  const nullString = optionString(given.get("null")) ?? (format === "csv" ? "" : "\\N");
+  const header = given.has("header") && optionValueIsTrue(given.get("header"));
+  if (format === "text") return { format, delimiter, null_string: nullString, quote: null, escape: null, header };
+  const quote = optionString(given.get("quote")) ?? '"';
+  return { format, delimiter, null_string: nullString, quote, escape: optionString(given.get("escape")) ?? quote, header };
+}
+
+function optionString(arg: unknown): string | undefined {
+  const value = unwrapNode(arg);
+  return value && value.type === "String" ? (stringField(value.body, "sval") ?? "") : undefined;
 }
 
 /**

@@ -15,6 +15,8 @@ export interface CatalogTable {
   readonly oid: number;
   readonly schema: string;
   readonly table: string;
+  /** pg_class.relkind: 'r' table, 'p' partitioned table, 'v' view, 'm' materialized view, 'f' foreign table … */
+  readonly kind: string;
   /** Live columns (attnum > 0, not dropped) by attribute number. */
   readonly columns: ReadonlyMap<number, string>;
   /** The same in attribute order: what `*` and `COPY table` send. */

@@ -22,26 +22,36 @@ export interface ColumnPlan {
   readonly format: number;
 }
 
+/** Relations whose columns are the ones policy names: tables and partitioned tables. */
+const BASE_TABLE_KINDS: ReadonlySet<string> = new Set(['r', 'p']);
+
 export async function planResultColumns(
   fields: readonly ResultField[],
   formats: readonly number[],
   facts: StatementResultFacts | undefined,
   obligations: MaskObligationIndex,
   catalog: CatalogResolver,
+  redactOpaqueRelations = false,
 ): Promise<ColumnPlan[]> {
   const plan = (strategy: string | undefined, index: number): ColumnPlan => ({
     strategy,
     typeOid: (fields[index] as ResultField).typeOid,
     format: formats[index] ?? 0,
   });
-  // Nothing to mask: no catalog round trip; the detectors still run on every cell.
-  if (obligations.isEmpty) return fields.map((_, index) => plan(undefined, index));
+  const hasTableColumns = fields.some((field) => field.tableOid !== 0);
+  // Nothing to mask and no relation to look into: no catalog round trip; the detectors still run.
+  if (obligations.isEmpty && !(redactOpaqueRelations && hasTableColumns)) return fields.map((_, index) => plan(undefined, index));
 
   const tables = await tablesOf(fields, catalog);
   const origins = mapColumnsToOutputs(fields.length, facts?.outputs);
   return fields.map((field, index) => {
     if (field.tableOid !== 0) {
       const table = tables?.get(field.tableOid);
+      // A view's columns carry the view's name, which no obligation names: policy cannot say
+      // what it exposes, so all of it is redacted (as is a relation the catalog cannot name).
+      if (redactOpaqueRelations && (table === undefined || !BASE_TABLE_KINDS.has(table.kind))) {
+        return plan(atLeastRedact(obligations.forUnknownColumn() ?? 'redact'), index);
+      }
       const column = table ? catalogColumn(table, field.attnum) : undefined;
       return plan(column ? obligations.forCatalogColumn(column) : obligations.forUnknownColumn(), index);
     }

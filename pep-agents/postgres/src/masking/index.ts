@@ -5,4 +5,4 @@ export type { CopyOutAwareResultMasker, ResultMasker, ResultMaskerOptions } from
 export { createResultMasker } from './postgres-result-masker.ts';
 export { SessionMaskerFactory, type SessionMaskerFactoryOptions } from './session-masker-factory.ts';
 export { MaskedValueMemory } from './masked-value-memory.ts';
-export type { StatementCopyFormat, StatementOutput, StatementResultFacts } from './statement-result-facts.ts';
+export { readStatementResultFacts, type StatementCopyFormat, type StatementOutput, type StatementResultFacts } from './statement-result-facts.ts';

@@ -21,7 +21,7 @@ export interface PgCatalogResolverOptions {
 }
 
 const TABLES_BY_OID = `
-  SELECT c.oid::int8 AS oid, n.nspname AS schema_name, c.relname AS table_name, a.attnum AS attnum, a.attname AS column_name
+  SELECT c.oid::int8 AS oid, n.nspname AS schema_name, c.relname AS table_name, c.relkind::text AS kind, a.attnum AS attnum, a.attname AS column_name
     FROM pg_catalog.pg_class c
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -94,12 +94,12 @@ export class PgCatalogResolver implements CatalogResolver {
 
   private async load(oids: readonly number[]): Promise<Map<number, CatalogTable>> {
     const { rows } = await this.connection.query(TABLES_BY_OID, [oids.map(String)]);
-    const building = new Map<number, { schema: string; table: string; columns: Map<number, string>; order: string[] }>();
+    const building = new Map<number, { schema: string; table: string; kind: string; columns: Map<number, string>; order: string[] }>();
     for (const row of rows) {
       const oid = Number(row.oid);
       let entry = building.get(oid);
       if (!entry) {
-        entry = { schema: String(row.schema_name), table: String(row.table_name), columns: new Map(), order: [] };
+        entry = { schema: String(row.schema_name), table: String(row.table_name), kind: String(row.kind), columns: new Map(), order: [] };
         building.set(oid, entry);
       }
       if (row.attnum !== null && row.column_name !== null) {
@@ -110,7 +110,7 @@ export class PgCatalogResolver implements CatalogResolver {
     const expires = this.now() + this.ttlMs;
     const tables = new Map<number, CatalogTable>();
     for (const [oid, entry] of building) {
-      const table: CatalogTable = { oid, schema: entry.schema, table: entry.table, columns: entry.columns, columnOrder: entry.order };
+      const table: CatalogTable = { oid, schema: entry.schema, table: entry.table, kind: entry.kind, columns: entry.columns, columnOrder: entry.order };
       tables.set(oid, table);
       this.cache.set(oid, { table, expires });
     }

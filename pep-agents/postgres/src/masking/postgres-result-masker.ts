@@ -14,7 +14,7 @@ import { scrubErrorOrNotice } from './error-notice-scrubber.ts';
 import { MaskObligationIndex } from './mask-obligation-index.ts';
 import { MaskedValueMemory } from './masked-value-memory.ts';
 import type { CopyOutAwareResultMasker, ResultMaskerOptions } from './result-masker.ts';
-import { decodeRowDescription, effectiveFormats } from './row-description.ts';
+import { bindFormatCodes, decodeRowDescription, effectiveFormats } from './row-description.ts';
 
 export function createResultMasker(options: ResultMaskerOptions): CopyOutAwareResultMasker {
   return new PostgresResultMasker(options);
@@ -34,7 +34,10 @@ class PostgresResultMasker implements CopyOutAwareResultMasker {
   private readonly cells: CellMasker;
   private readonly memory: MaskedValueMemory;
   private readonly scrubber: ValueScrubber;
+  /** The columns of the current RowDescription's rows. */
   private plan: ColumnPlan[] | undefined;
+  /** The columns of the current COPY's rows (a result of their own, never a RowDescription's). */
+  private copyPlanned: ColumnPlan[] | undefined;
   private copy: CopyState | undefined;
   private copyFormats: readonly number[] = [];
   private copyStarTables: CopyStarTables = new Map();
@@ -54,12 +57,14 @@ class PostgresResultMasker implements CopyOutAwareResultMasker {
   onRowDescription(body: Buffer): Buffer | Promise<Buffer> {
     const fields = decodeRowDescription(body);
     const formats = effectiveFormats(fields, this.options.resultFormats);
-    if (this.obligations.isEmpty) {
+    // No obligation and no relation policy cannot see into: nothing to plan (the detectors still run).
+    const opaqueCheck = (this.options.redactOpaqueRelations ?? true) && fields.some((field) => field.tableOid !== 0);
+    if (this.obligations.isEmpty && !opaqueCheck) {
       this.plan = fields.map((field, index) => ({ strategy: undefined, typeOid: field.typeOid, format: formats[index] ?? TEXT_FORMAT }));
       return body;
     }
     this.plan = undefined;
-    return planResultColumns(fields, formats, this.options.statement, this.obligations, this.options.catalog).then((plan) => {
+    return planResultColumns(fields, formats, this.options.statement, this.obligations, this.options.catalog, this.options.redactOpaqueRelations ?? true).then((plan) => {
       this.plan = plan;
       return body;
     });
@@ -76,13 +81,14 @@ class PostgresResultMasker implements CopyOutAwareResultMasker {
     const count = body.readInt16BE(1);
     this.copyFormats = Array.from({ length: count }, (_, index) => body.readInt16BE(3 + index * 2));
     this.copy = overall === BINARY_FORMAT ? this.binaryCopy() : this.textCopy();
+    this.copyPlanned = undefined;
     if (this.obligations.isEmpty) {
-      this.plan = this.copyPlan(count);
+      this.copyPlanned = this.copyPlan(count);
       return body;
     }
     return resolveCopyStarTables(this.options.statement, this.options.catalog).then((tables) => {
       this.copyStarTables = tables;
-      this.plan = this.copyPlan(count);
+      this.copyPlanned = this.copyPlan(count);
       return body;
     });
   }
@@ -122,11 +128,14 @@ class PostgresResultMasker implements CopyOutAwareResultMasker {
     return out ?? cells;
   }
 
-  /** Rows with no RowDescription seen: types and formats unknown, so a masked cell can only be NULL. */
+  /**
+   * Rows with no RowDescription seen: types unknown, so a masked cell can only be NULL; formats
+   * are Bind's, or taken as binary (detectors then only NULL a cell, never edit its bytes).
+   */
   private blindPlan(count: number): ColumnPlan[] {
     const strategy = this.obligations.isEmpty ? undefined : 'null';
-    const formats = effectiveFormats(Array.from({ length: count }, () => ({ name: '', tableOid: 0, attnum: 0, typeOid: 0, format: 0 })), this.options.resultFormats);
-    return formats.map((format) => ({ strategy, typeOid: UNKNOWN_TYPE, format }));
+    const formats = this.options.resultFormats ? bindFormatCodes(count, this.options.resultFormats) : [];
+    return Array.from({ length: count }, (_, index) => ({ strategy, typeOid: UNKNOWN_TYPE, format: formats[index] ?? BINARY_FORMAT }));
   }
 
   /** A cell beyond the described columns: the strictest treatment there is. */
@@ -144,9 +153,9 @@ class PostgresResultMasker implements CopyOutAwareResultMasker {
     return {
       kind: 'binary',
       stream: new BinaryCopyStream((cells) => {
-        this.plan ??= this.copyPlan(cells.length);
+        this.copyPlanned ??= this.copyPlan(cells.length);
         // Binary COPY rows carry no types: a masked field, or one a detector flags, becomes NULL.
-        const plan = this.plan.map((column) => ({ ...column, typeOid: UNKNOWN_TYPE, format: BINARY_FORMAT }));
+        const plan = this.copyPlanned.map((column) => ({ ...column, typeOid: UNKNOWN_TYPE, format: BINARY_FORMAT }));
         return this.rewriteCells(cells, plan);
       }),
     };
@@ -174,8 +183,8 @@ class PostgresResultMasker implements CopyOutAwareResultMasker {
 
   private copyTextRow(line: string, syntax: CopyTextSyntax): Buffer {
     const row = splitRow(line, syntax);
-    this.plan ??= this.copyPlan(row.fields.length);
-    const plan = this.plan;
+    this.copyPlanned ??= this.copyPlan(row.fields.length);
+    const plan = this.copyPlanned;
     // A row that does not split into the planned columns cannot be placed: hide all of it.
     const misplaced = row.fields.length !== plan.length && !this.obligations.isEmpty;
     let changed = false;

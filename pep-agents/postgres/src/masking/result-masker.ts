@@ -50,4 +50,10 @@ export interface ResultMaskerOptions {
   readonly scrubber?: ValueScrubber | null;
   /** The session's memory of masked values (shared by its statements); a private one when absent. */
   readonly memory?: MaskedValueMemory;
+  /**
+   * Columns of relations policy cannot see into (views, materialized views, foreign tables: their
+   * names are not the tables policy masks) are redacted whole. On unless the principal reads
+   * unmasked (the decision's `obligations.unmasked`).
+   */
+  readonly redactOpaqueRelations?: boolean;
 }

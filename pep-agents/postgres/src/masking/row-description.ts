@@ -34,7 +34,11 @@ export function decodeRowDescription(body: Buffer): ResultField[] {
  */
 export function effectiveFormats(fields: readonly ResultField[], bindFormats: readonly number[] | undefined): number[] {
   if (bindFormats === undefined) return fields.map((field) => field.format);
-  if (bindFormats.length === 0) return fields.map(() => 0);
-  if (bindFormats.length === 1) return fields.map(() => bindFormats[0] as number);
-  return fields.map((_, index) => bindFormats[index] ?? 0);
+  return bindFormatCodes(fields.length, bindFormats);
+}
+
+/** Bind's codes spread over `count` columns. */
+export function bindFormatCodes(count: number, bindFormats: readonly number[]): number[] {
+  if (bindFormats.length === 1) return Array.from({ length: count }, () => bindFormats[0] as number);
+  return Array.from({ length: count }, (_, index) => bindFormats[index] ?? 0);
 }

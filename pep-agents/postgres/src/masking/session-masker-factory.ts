@@ -10,7 +10,7 @@ import type { CatalogResolver } from './catalog-resolver.ts';
 import { MaskedValueMemory } from './masked-value-memory.ts';
 import { createResultMasker } from './postgres-result-masker.ts';
 import type { CopyOutAwareResultMasker } from './result-masker.ts';
-import type { StatementResultFacts } from './statement-result-facts.ts';
+import { readStatementResultFacts } from './statement-result-facts.ts';
 
 export interface SessionMaskerFactoryOptions {
   readonly catalog: CatalogResolver;
@@ -18,11 +18,13 @@ export interface SessionMaskerFactoryOptions {
   /** As ResultMaskerOptions.scrubber: null turns the value detectors off for this session. */
   readonly scrubber?: ValueScrubber | null;
   /**
-   * The PDP's facts about the statement (`outputs`, `copy_format`), when the session has them.
-   * Without them expression columns of a statement with obligations are masked outright, and
-   * COPY rows in text or CSV are hidden whole.
+   * The PDP's facts about the statement (`outputs`, `copy_format`). By default they are read
+   * from the decision answer's `enrichment` when the session passes it on in the context (as
+   * `context.enrichment`), and only for a one-statement text. Without them, expression columns
+   * of a statement with obligations are masked outright and COPY rows in text or CSV are
+   * hidden whole.
    */
-  readonly factsFor?: (context: ResultMaskingContext) => StatementResultFacts | undefined;
+  readonly factsFor?: (context: ResultMaskingContext) => unknown;
 }
 
 const HEADER_BYTES = 5;
@@ -38,18 +40,29 @@ export class SessionMaskerFactory implements ResultMaskerFactory {
   }
 
   create(context: ResultMaskingContext): FramedResultMasker {
-    const statement = this.options.factsFor?.(context);
+    const statement = readStatementResultFacts((this.options.factsFor ?? factsFromEnrichment)(context));
     const masker = createResultMasker({
       obligations: context.obligations,
       ...(statement ? { statement } : {}),
       ...(context.statement.protocol === 'extended' ? { resultFormats: context.statement.resultFormats } : {}),
       catalog: this.options.catalog,
       strategies: this.options.strategies,
-      ...(this.options.scrubber !== undefined ? { scrubber: this.options.scrubber } : {}),
+      // A principal policy lets read in clear gets no detectors and no view redaction.
+      ...(context.unmasked === true ? { scrubber: null, redactOpaqueRelations: false } : this.options.scrubber !== undefined ? { scrubber: this.options.scrubber } : {}),
       memory: this.memory,
     });
     return new FramedMessageMasker(masker);
   }
+}
+
+/**
+ * The one statement's facts from the answer's `enrichment`, if the session put it in the context.
+ * Facts place one statement's columns; several statements answered through one masker have none.
+ */
+function factsFromEnrichment(context: ResultMaskingContext): unknown {
+  const enrichment = (context as { enrichment?: { statements?: unknown } }).enrichment;
+  const statements = enrichment?.statements;
+  return Array.isArray(statements) && statements.length === 1 ? statements[0] : undefined;
 }
 
 /** The session's whole-message view of a body masker. */

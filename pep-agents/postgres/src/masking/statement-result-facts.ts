@@ -29,3 +29,50 @@ export interface StatementResultFacts {
   readonly outputs?: readonly StatementOutput[] | null;
   readonly copy_format?: StatementCopyFormat | null;
 }
+
+/**
+ * Facts as received over the wire, checked: anything malformed is dropped (undefined), which
+ * makes the masker treat the columns as unknown and mask strictly rather than trip over it.
+ */
+export function readStatementResultFacts(value: unknown): StatementResultFacts | undefined {
+  if (!isObject(value)) return undefined;
+  const outputs = value.outputs === null || value.outputs === undefined ? null : readOutputs(value.outputs);
+  if (outputs === undefined) return undefined;
+  const copyFormat = value.copy_format === null || value.copy_format === undefined ? null : readCopyFormat(value.copy_format);
+  return { outputs, copy_format: copyFormat ?? null };
+}
+
+function readOutputs(value: unknown): StatementOutput[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const outputs: StatementOutput[] = [];
+  for (const item of value) {
+    if (!isObject(item) || typeof item.name !== 'string' || typeof item.star !== 'boolean' || !Array.isArray(item.derived_from)) return undefined;
+    const sources = item.derived_from.filter(isSourceColumn);
+    if (sources.length !== item.derived_from.length) return undefined;
+    outputs.push({
+      name: item.name,
+      star: item.star,
+      star_table: typeof item.star_table === 'string' ? item.star_table : null,
+      direct: isSourceColumn(item.direct) ? item.direct : null,
+      derived_from: sources,
+    });
+  }
+  return outputs;
+}
+
+function readCopyFormat(value: unknown): StatementCopyFormat | undefined {
+  if (!isObject(value)) return undefined;
+  const { format, delimiter, null_string: nullString, quote, escape, header } = value;
+  if (format !== 'text' && format !== 'csv' && format !== 'binary') return undefined;
+  if (typeof delimiter !== 'string' || typeof nullString !== 'string' || typeof header !== 'boolean') return undefined;
+  if (!(quote === null || typeof quote === 'string') || !(escape === null || typeof escape === 'string')) return undefined;
+  return { format, delimiter, null_string: nullString, quote, escape, header };
+}
+
+function isSourceColumn(value: unknown): value is SourceColumn {
+  return isObject(value) && typeof value.table === 'string' && typeof value.column === 'string';
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

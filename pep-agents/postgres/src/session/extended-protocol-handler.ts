@@ -62,6 +62,8 @@ export class ExtendedProtocolHandler {
     const masker = statement.answer
       ? this.io.maskers.create({
           obligations: statement.answer.obligations.mask,
+          ...(statement.answer.enrichment ? { enrichment: statement.answer.enrichment } : {}),
+          unmasked: statement.answer.obligations.unmasked === true,
           statement: { sql: statement.sql, decisionId: statement.answer.decision_id, protocol: 'extended', resultFormats: bind.resultFormats },
         })
       : PASS_THROUGH_MASKER;
@@ -79,6 +81,8 @@ export class ExtendedProtocolHandler {
       masker = statement.answer
         ? this.io.maskers.create({
             obligations: statement.answer.obligations.mask,
+            ...(statement.answer.enrichment ? { enrichment: statement.answer.enrichment } : {}),
+          unmasked: statement.answer.obligations.unmasked === true,
             statement: { sql: statement.sql, decisionId: statement.answer.decision_id, protocol: 'extended', resultFormats: [] },
           })
         : PASS_THROUGH_MASKER;

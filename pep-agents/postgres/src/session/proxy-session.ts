@@ -181,7 +181,7 @@ export class ProxySession {
     const io: SessionIo = {
       upstream: upstreamChannel,
       pending,
-      gate: new StatementGate(this.deps.authorizer, maskers, context),
+      gate: new StatementGate(this.deps.authorizer, maskers, context, () => this.recorder?.canRecord() ?? true),
       maskers,
     };
     const extended = new ExtendedProtocolHandler(io);

@@ -1,4 +1,4 @@
-import type { MaskObligationV1 } from '@portcullis/pep-core';
+import type { EnrichmentV1, MaskObligationV1 } from '@portcullis/pep-core';
 
 /** What the masker knows about the statement whose results it rewrites. */
 export interface MaskedStatementFacts {
@@ -12,6 +12,10 @@ export interface MaskedStatementFacts {
 
 export interface ResultMaskingContext {
   readonly obligations: readonly MaskObligationV1[];
+  /** The decision says the principal reads personal data in clear (`obligations.unmasked`). */
+  readonly unmasked?: boolean;
+  /** The answer's SQL facts (result columns and their sources, COPY format), when the PDP sent them. */
+  readonly enrichment?: EnrichmentV1;
   readonly statement: MaskedStatementFacts;
 }
 

@@ -26,6 +26,8 @@ export class SimpleQueryHandler {
     }
     const masker = this.io.maskers.create({
       obligations: verdict.answer.obligations.mask,
+      ...(verdict.answer.enrichment ? { enrichment: verdict.answer.enrichment } : {}),
+      unmasked: verdict.answer.obligations.unmasked === true,
       statement: { sql, decisionId: verdict.answer.decision_id, protocol: 'simple', resultFormats: [] },
     });
     this.forward(message.raw, new StatementRun(sql, verdict.answer.decision_id, masker));

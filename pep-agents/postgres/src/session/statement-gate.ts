@@ -15,9 +15,19 @@ export class StatementGate {
     private readonly authorizer: ActionAuthorizer,
     private readonly maskers: ResultMaskerFactory,
     private readonly context: () => AuthorizeContext,
+    /** Whether the session record can take another statement; when not, nothing runs. */
+    private readonly canRecord: () => boolean = () => true,
   ) {}
 
   async decide(sql: string): Promise<StatementVerdict> {
+    if (!this.canRecord()) {
+      return {
+        allowed: false,
+        error: new PgError(SQLSTATE.cannotConnectNow, 'portcullis: the session record cannot keep up, so the statement is refused; retry shortly', {
+          detail: 'reason: audit-unavailable',
+        }),
+      };
+    }
     const answer = await this.authorizer.authorize({ type: 'sql', sql }, this.context());
     if (answer.effect !== 'allow') return { allowed: false, error: refusalError(answer, 'statement') };
     if (!this.maskers.supports(answer.obligations.mask)) {

@@ -1,0 +1,234 @@
+// The bypass corpus's data and cases: distinctive sensitive values seeded into a real cluster,
+// the statements a `reader` agent must never get past the PEP on orders-db, and the reads it may
+// run but must only ever see masked.
+//
+// Bob's values are shaped so that the PEP's value detectors do not recognise them (a bare
+// nine-digit SSN, a bare phone number, a card number that fails Luhn): only column masking can
+// hide them, so a read that escapes its obligation shows up here instead of being rescued.
+
+export interface SeededUser {
+  readonly id: number;
+  readonly name: string;
+  readonly email: string;
+  readonly ssn: string;
+  readonly phone: string;
+}
+
+export const ALICE: SeededUser = { id: 1, name: 'Alice Seedling', email: 'seed.alice@example.org', ssn: '372-81-4650', phone: '+1 (415) 555-0173' };
+export const BOB: SeededUser = { id: 2, name: 'Bob Quietly', email: 'b.k7xvane@example.net', ssn: '518204937', phone: '4155550199' };
+
+export const CUSTOMERS = [
+  { id: 1, holder: 'Acme Seedworks', card: '4539 1488 0343 6467' }, // Luhn-valid
+  { id: 2, holder: 'Quiet Holdings', card: '4000 1234 5678 9011' }, // fails Luhn: detectors miss it
+] as const;
+
+/** Where a refused COPY … TO '<file>' would have written, if it had run. */
+export function copyTargetFile(dir: string): string {
+  return `${dir}/bypass-copy-out.txt`;
+}
+
+export function seedSql(): string {
+  const users = [ALICE, BOB].map((u) => `(${u.id}, '${u.name}', '${u.email}', '${u.ssn}', '${u.phone}')`).join(', ');
+  const customers = CUSTOMERS.map((c) => `(${c.id}, '${c.holder}', '${c.card}')`).join(', ');
+  return `
+    CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL, email text, ssn text, phone text);
+    INSERT INTO users VALUES ${users};
+    CREATE TABLE customers (id int PRIMARY KEY, holder text NOT NULL, card_number text);
+    INSERT INTO customers VALUES ${customers};
+    CREATE VIEW users_view AS SELECT id, name, email, ssn FROM users;
+    CREATE FUNCTION user_email(uid int) RETURNS text LANGUAGE sql STABLE AS $$SELECT email FROM users WHERE id = uid$$;
+    CREATE PROCEDURE wipe_orders() LANGUAGE sql AS $$DELETE FROM orders$$;
+  `;
+}
+
+/**
+ * Every fragment of a sensitive value that must never reach a reader: each substring of six
+ * characters or more (lower case, since upper() is one of the reads), the same over the value's
+ * digits alone (replace(card, ' ', '')), and the hex of each (bytea output). What a mask strategy
+ * shows on purpose is left out: `partial` keeps an email's domain (`****@example.org`) and the
+ * last four letters or digits of other text, which are shorter than six.
+ */
+export function forbiddenFragments(): string[] {
+  const values: Array<{ value: string; shown?: string }> = [];
+  for (const user of [ALICE, BOB]) {
+    values.push({ value: user.email, shown: user.email.slice(user.email.indexOf('@')) });
+    values.push({ value: user.ssn }, { value: user.phone });
+  }
+  for (const customer of CUSTOMERS) values.push({ value: customer.card });
+  const fragments = new Set<string>();
+  for (const { value, shown } of values) {
+    const digits = value.replace(/\D/g, '');
+    for (const text of digits.length >= 6 && digits !== value ? [value, digits] : [value]) {
+      for (let start = 0; start + 6 <= text.length; start++) {
+        const fragment = text.slice(start, start + 6).toLowerCase();
+        if (shown && shown.toLowerCase().includes(fragment)) continue;
+        fragments.add(fragment);
+        fragments.add(Buffer.from(fragment, 'utf8').toString('hex'));
+      }
+    }
+  }
+  return [...fragments];
+}
+
+/** How a case reaches the PEP. */
+export type Via =
+  | 'simple' // node-postgres, simple Query
+  | 'extended' // node-postgres, Parse/Bind/Execute, text results
+  | 'extended-binary' // node-postgres, Parse/Bind/Execute, binary results
+  | 'raw' // a wire-level client, simple Query (COPY TO STDOUT, which drivers do not read)
+  | 'psql';
+
+export interface RefusedCase {
+  readonly name: string;
+  readonly sql: string;
+  readonly via: Via;
+  readonly values?: readonly unknown[];
+  /** Run first, on the same session; its outcome does not matter (PREPARE before EXECUTE). */
+  readonly setup?: string;
+}
+
+/** Statements the starter policy refuses a `reader` agent on orders-db. */
+export function refusedCases(copyFile: string): RefusedCase[] {
+  return [
+    // plain writes and DDL
+    { name: 'DELETE with WHERE', sql: 'DELETE FROM orders WHERE id = 1', via: 'simple' },
+    { name: 'DELETE in the extended protocol', sql: 'DELETE FROM orders WHERE id = $1', via: 'extended', values: [1] },
+    { name: 'UPDATE of a sensitive column', sql: "UPDATE users SET email = 'owned@evil.test' WHERE id = 1", via: 'simple' },
+    { name: 'INSERT', sql: "INSERT INTO orders (item, qty) VALUES ('bypass', 1)", via: 'extended', values: [] },
+    { name: 'MERGE … WHEN MATCHED THEN DELETE', sql: 'MERGE INTO orders o USING (SELECT 1 AS id) s ON o.id = s.id WHEN MATCHED THEN DELETE', via: 'simple' },
+    { name: 'DROP TABLE', sql: 'DROP TABLE orders', via: 'simple' },
+    { name: 'CREATE TABLE', sql: 'CREATE TABLE bypass_created (id int)', via: 'simple' },
+    { name: 'TRUNCATE', sql: 'TRUNCATE customers', via: 'simple' },
+    { name: 'GRANT', sql: 'GRANT ALL ON users TO PUBLIC', via: 'simple' },
+    { name: 'CREATE ROLE', sql: 'CREATE ROLE bypass_role SUPERUSER LOGIN', via: 'simple' },
+    { name: 'ALTER SYSTEM', sql: "ALTER SYSTEM SET log_statement = 'none'", via: 'simple' },
+    { name: 'VACUUM', sql: 'VACUUM orders', via: 'simple' },
+    { name: 'LOCK TABLE', sql: 'LOCK TABLE orders IN ACCESS EXCLUSIVE MODE', via: 'simple' },
+    { name: 'CALL of a procedure that deletes', sql: 'CALL wipe_orders()', via: 'simple' },
+    // forbidden functions, however spelled
+    { name: 'pg_read_file', sql: "SELECT pg_read_file('/etc/passwd')", via: 'simple' },
+    { name: 'PG_READ_FILE in upper case', sql: "SELECT PG_READ_FILE('postgresql.conf')", via: 'extended', values: [] },
+    { name: 'pg_read_file schema-qualified', sql: "SELECT pg_catalog.pg_read_file('postgresql.conf')", via: 'simple' },
+    { name: 'pg_read_file as a quoted identifier', sql: `SELECT "pg_read_file"('postgresql.conf')`, via: 'simple' },
+    { name: 'pg_read_file in a FROM clause', sql: "SELECT * FROM pg_read_file('postgresql.conf') AS f(line)", via: 'simple' },
+    { name: 'lo_import', sql: "SELECT lo_import('/etc/passwd')", via: 'simple' },
+    { name: 'set_config of the role', sql: "SELECT set_config('role', 'postgres', false)", via: 'simple' },
+    { name: 'pg_sleep', sql: 'SELECT pg_sleep(30)', via: 'simple' },
+    { name: 'query_to_xml running a DELETE', sql: "SELECT query_to_xml('DELETE FROM orders RETURNING *', true, false, '')", via: 'simple' },
+    // COPY to and from the server's files or a program
+    { name: 'COPY TO a server file', sql: `COPY orders TO '${copyFile}'`, via: 'simple' },
+    { name: 'COPY FROM a server file', sql: "COPY orders FROM '/etc/hostname'", via: 'simple' },
+    { name: 'COPY TO PROGRAM', sql: `COPY orders TO PROGRAM 'cat > ${copyFile}'`, via: 'simple' },
+    { name: 'COPY FROM PROGRAM', sql: "COPY orders FROM PROGRAM 'echo 99'", via: 'simple' },
+    { name: 'COPY (DELETE … RETURNING *) TO STDOUT', sql: 'COPY (DELETE FROM orders WHERE id = 10 RETURNING *) TO STDOUT', via: 'raw' },
+    { name: 'COPY FROM STDIN', sql: 'COPY orders (item, qty) FROM STDIN', via: 'raw' },
+    // code blocks
+    { name: 'DO block deleting', sql: 'DO $$BEGIN DELETE FROM orders WHERE id = 2; END$$', via: 'simple' },
+    { name: 'DO block raising a notice with an email', sql: "DO $$BEGIN RAISE NOTICE '%', (SELECT email FROM users WHERE id = 1); END$$", via: 'simple' },
+    // writable CTEs, EXPLAIN ANALYZE, SELECT INTO, CREATE … AS
+    { name: 'writable CTE under a SELECT', sql: 'WITH d AS (DELETE FROM orders WHERE id = 2 RETURNING *) SELECT count(*) FROM d', via: 'simple' },
+    { name: 'writable CTE in the extended protocol', sql: 'WITH u AS (UPDATE orders SET qty = 0 WHERE id = $1 RETURNING id) SELECT id FROM u', via: 'extended', values: [3] },
+    { name: 'EXPLAIN ANALYZE DELETE', sql: 'EXPLAIN ANALYZE DELETE FROM orders WHERE id = 9', via: 'simple' },
+    { name: 'EXPLAIN (ANALYZE, FORMAT JSON) UPDATE', sql: 'EXPLAIN (ANALYZE, FORMAT JSON) UPDATE orders SET qty = 0 WHERE id = 9', via: 'simple' },
+    { name: 'SELECT … INTO a new table', sql: 'SELECT * INTO bypass_into FROM users', via: 'simple' },
+    { name: 'CREATE TEMP TABLE AS', sql: 'CREATE TEMP TABLE bypass_tmp AS SELECT * FROM users', via: 'simple' },
+    { name: 'CREATE MATERIALIZED VIEW', sql: 'CREATE MATERIALIZED VIEW bypass_mv AS SELECT * FROM users', via: 'simple' },
+    // identity and parser settings
+    { name: 'SET ROLE', sql: 'SET ROLE postgres', via: 'simple' },
+    { name: 'SET SESSION AUTHORIZATION', sql: 'SET SESSION AUTHORIZATION postgres', via: 'simple' },
+    { name: 'SET search_path', sql: 'SET search_path = pg_temp, public', via: 'simple' },
+    { name: 'SET standard_conforming_strings', sql: 'SET standard_conforming_strings = off', via: 'simple' },
+    // writes hidden in multi-statement text
+    { name: 'a write after a read', sql: 'SELECT 1; DELETE FROM orders WHERE id = 3', via: 'simple' },
+    { name: 'a write after a read of users', sql: 'SELECT email FROM users; UPDATE orders SET qty = 0 WHERE id = 3', via: 'simple' },
+    { name: 'a write behind a line comment', sql: 'SELECT 1 -- harmless\n; DELETE FROM orders WHERE id = 3', via: 'simple' },
+    { name: 'a write inside a transaction block', sql: 'BEGIN; DELETE FROM orders WHERE id = 3; COMMIT', via: 'simple' },
+    // comments, quoting, case and escapes
+    { name: 'block comment glued to DELETE', sql: '/* read only */DELETE FROM orders WHERE id = 4', via: 'simple' },
+    { name: 'nested block comments', sql: '/* a /* b */ c */ DELETE FROM orders WHERE id = 4', via: 'extended', values: [] },
+    { name: 'quoted table name', sql: 'DELETE FROM "orders" WHERE id = 5', via: 'simple' },
+    { name: 'Unicode-escaped table name', sql: 'DELETE FROM U&"\\006Frders" WHERE id = 5', via: 'simple' },
+    { name: 'mixed-case keywords', sql: 'DeLeTe FrOm OrDeRs WhErE iD = 6', via: 'simple' },
+    { name: 'dollar-quoted value', sql: 'UPDATE users SET email = $q$owned@evil.test$q$ WHERE id = 1', via: 'simple' },
+    { name: 'E-string with hex escapes', sql: "UPDATE users SET email = E'\\x6f\\x77\\x6e' WHERE id = 1", via: 'simple' },
+    // With standard_conforming_strings on, a backslash does not escape: the string ends at the
+    // second quote and a DELETE follows, which a parser that thought otherwise would miss.
+    { name: 'a backslash before a closing quote', sql: "SELECT 'a\\'; DELETE FROM orders WHERE id = 7; --'", via: 'simple' },
+    // prepared statements and cursors
+    { name: 'PREPARE … AS DELETE; EXECUTE', sql: 'PREPARE bypass_p AS DELETE FROM orders WHERE id = 8; EXECUTE bypass_p', via: 'simple' },
+    { name: 'EXECUTE of a DELETE prepared earlier', sql: 'EXECUTE bypass_q', via: 'simple', setup: 'PREPARE bypass_q AS DELETE FROM orders WHERE id = 8' },
+    { name: 'DECLARE … CURSOR FOR DELETE', sql: 'BEGIN; DECLARE c CURSOR FOR DELETE FROM orders RETURNING *; FETCH ALL FROM c; COMMIT', via: 'simple' },
+    // psql, as a person at a terminal types them
+    { name: 'psql: DELETE', sql: 'DELETE FROM orders WHERE id = 11;', via: 'psql' },
+    { name: 'psql: \\copy FROM STDIN', sql: '\\copy orders (item, qty) from stdin\nbypass\t1\n\\.\n', via: 'psql' },
+    { name: 'psql: DO block', sql: 'DO $$BEGIN DELETE FROM orders; END$$;', via: 'psql' },
+  ];
+}
+
+export interface ReadCase {
+  readonly name: string;
+  readonly sql: string;
+  readonly via: Via;
+  readonly values?: readonly unknown[];
+  /** The statement may fail (a cast that echoes the value): only what came back is judged. */
+  readonly mayFail?: boolean;
+  /** Non-sensitive values that must come back unchanged (so masking everything cannot pass). */
+  readonly shows?: readonly string[];
+}
+
+const NAMES = [ALICE.name, BOB.name];
+
+/** Reads the starter policy allows a `reader` agent, each with sensitive values in its answer. */
+export function readCases(): ReadCase[] {
+  return [
+    { name: 'direct columns', sql: 'SELECT id, name, email, ssn, phone FROM users ORDER BY id', via: 'simple', shows: NAMES },
+    { name: 'direct columns (extended)', sql: 'SELECT id, name, email, ssn, phone FROM users WHERE id >= $1 ORDER BY id', via: 'extended', values: [1], shows: NAMES },
+    { name: 'direct columns (extended, binary results)', sql: 'SELECT id, name, email, ssn, phone FROM users WHERE id >= $1 ORDER BY id', via: 'extended-binary', values: [1], shows: NAMES },
+    { name: 'aliases', sql: 'SELECT email AS contact, ssn AS tax_id, phone AS "Phone" FROM users', via: 'simple' },
+    { name: 'SELECT *', sql: 'SELECT * FROM users ORDER BY id', via: 'simple', shows: NAMES },
+    { name: 'SELECT * (extended, binary results)', sql: 'SELECT * FROM users ORDER BY id', via: 'extended-binary', values: [], shows: NAMES },
+    { name: 'u.*', sql: 'SELECT u.* FROM users u', via: 'simple' },
+    { name: 'row_to_json', sql: 'SELECT row_to_json(u) FROM users u', via: 'simple' },
+    { name: 'row_to_json (binary results)', sql: 'SELECT row_to_json(u) FROM users u WHERE id > $1', via: 'extended-binary', values: [0] },
+    { name: 'to_jsonb of the row', sql: 'SELECT to_jsonb(u)::text FROM users u', via: 'simple' },
+    { name: 'json_agg', sql: 'SELECT json_agg(u) FROM users u', via: 'simple' },
+    { name: 'array_agg(email)', sql: 'SELECT array_agg(email) FROM users', via: 'simple' },
+    { name: 'array_agg(ssn) (binary results)', sql: 'SELECT array_agg(ssn) FROM users WHERE id > $1', via: 'extended-binary', values: [0] },
+    { name: 'string_agg', sql: "SELECT string_agg(ssn || '/' || phone, ',') FROM users", via: 'simple' },
+    { name: 'email::text', sql: 'SELECT email::text FROM users', via: 'simple' },
+    { name: 'upper(email)', sql: 'SELECT upper(email) FROM users', via: 'simple' },
+    { name: 'substr(ssn, 1, 11)', sql: 'SELECT substr(ssn, 1, 11) FROM users', via: 'simple' },
+    { name: 'concat(email, \'\')', sql: "SELECT concat(email, '') FROM users", via: 'simple' },
+    { name: 'format(\'%s\', email)', sql: "SELECT format('%s', email), format('%s', phone) FROM users", via: 'simple' },
+    { name: 'ssn as bytea', sql: "SELECT convert_to(ssn, 'UTF8') FROM users", via: 'simple' },
+    { name: 'scalar subquery', sql: 'SELECT (SELECT ssn FROM users WHERE id = 2) AS s', via: 'simple' },
+    { name: 'FROM subquery', sql: 'SELECT x FROM (SELECT ssn AS x FROM users) s', via: 'simple' },
+    { name: 'CTE', sql: 'WITH c AS (SELECT phone AS p FROM users) SELECT * FROM c', via: 'simple' },
+    { name: 'UNION with a harmless table, sensitive first', sql: 'SELECT email FROM users UNION ALL SELECT item FROM orders', via: 'simple' },
+    { name: 'UNION with a harmless table, harmless first', sql: 'SELECT item FROM orders WHERE id = 1 UNION ALL SELECT ssn FROM users', via: 'simple' },
+    { name: 'VALUES join', sql: 'SELECT v.tag, u.phone FROM users u JOIN (VALUES (1, \'a\'), (2, \'b\')) v(id, tag) ON v.id = u.id', via: 'simple' },
+    { name: 'CASE expression', sql: "SELECT CASE WHEN id > 0 THEN ssn ELSE 'none' END AS c FROM users", via: 'simple' },
+    // A view is opaque to policy (its columns carry the view's name): a masked principal gets it
+    // redacted whole, names included; a pii-reader sees it in clear (below).
+    { name: 'the view', sql: 'SELECT * FROM users_view ORDER BY id', via: 'simple' },
+    { name: 'the view (extended, binary results)', sql: 'SELECT email, ssn FROM users_view WHERE id >= $1', via: 'extended-binary', values: [1] },
+    { name: 'the function', sql: 'SELECT user_email(id) FROM users', via: 'simple' },
+    // The starter policy refuses DECLARE (a kind it does not know); if it ever allows it, FETCH must mask.
+    { name: 'a cursor over users', sql: 'BEGIN; DECLARE c CURSOR FOR SELECT email, ssn, phone FROM users; FETCH ALL FROM c; COMMIT', via: 'simple', mayFail: true },
+    { name: 'cards', sql: 'SELECT id, holder, card_number FROM customers ORDER BY id', via: 'simple', shows: CUSTOMERS.map((c) => c.holder) },
+    { name: 'cards without spaces', sql: "SELECT replace(card_number, ' ', '') FROM customers", via: 'simple' },
+    { name: 'cards (binary results)', sql: 'SELECT c.* FROM customers c WHERE id >= $1', via: 'extended-binary', values: [1] },
+    { name: 'COPY users TO STDOUT', sql: 'COPY users TO STDOUT', via: 'raw', shows: NAMES },
+    { name: 'COPY (SELECT * FROM users) TO STDOUT (text)', sql: 'COPY (SELECT * FROM users) TO STDOUT', via: 'raw', shows: NAMES },
+    { name: 'COPY (SELECT * FROM users) TO STDOUT (CSV)', sql: 'COPY (SELECT * FROM users) TO STDOUT WITH (FORMAT csv, HEADER)', via: 'raw', shows: NAMES },
+    { name: 'COPY customers TO STDOUT (binary)', sql: 'COPY customers TO STDOUT (FORMAT binary)', via: 'raw' },
+    { name: 'COPY (SELECT upper(email), ssn) TO STDOUT (CSV)', sql: 'COPY (SELECT upper(email), ssn FROM users) TO STDOUT (FORMAT csv)', via: 'raw' },
+    { name: 'error echoing an email (email::int)', sql: 'SELECT email::int FROM users', via: 'simple', mayFail: true },
+    { name: 'error echoing an SSN (ssn::uuid)', sql: 'SELECT ssn::uuid FROM users WHERE id = $1', via: 'extended', values: [2], mayFail: true },
+    { name: 'error echoing a card (card_number::numeric)', sql: 'SELECT card_number::numeric FROM customers', via: 'simple', mayFail: true },
+    { name: 'error echoing a phone (phone::int)', sql: 'SELECT phone::int FROM users WHERE id = 2', via: 'simple', mayFail: true },
+    { name: 'psql: SELECT *', sql: 'SELECT * FROM users;', via: 'psql', shows: NAMES },
+    { name: 'psql: \\copy (SELECT * FROM users) TO STDOUT CSV', sql: '\\copy (SELECT * FROM users) to stdout with csv', via: 'psql', shows: NAMES },
+    { name: 'psql: the view and the function', sql: 'SELECT * FROM users_view; SELECT user_email(2);', via: 'psql' },
+  ];
+}
