@@ -33,7 +33,7 @@ export function createApprovalStore(config: PdpConfig['approvals'], hooks: Appro
         redisOptions: { maxRetriesPerRequest: 0, commandTimeout: 2000, ...(redis.password ? { password: redis.password } : {}) },
       });
       cluster.on('error', () => {});
-      return { store: new RedisApprovalStore({ connection: cluster, prefix: redis.prefix, ...hooks }), description: `redis cluster via ${redis.nodes.map((n) => `${n.host}:${n.port}`).join(',')}` };
+      return { store: new RedisApprovalStore({ connection: cluster, ownsConnection: true, prefix: redis.prefix, ...hooks }), description: `redis cluster via ${redis.nodes.map((n) => `${n.host}:${n.port}`).join(',')}` };
     }
   }
 }

@@ -25,6 +25,8 @@ export interface RedisApprovalStoreOptions {
    * fail fast while Redis is away; the store also bounds every call by `commandTimeoutMs`.
    */
   connection: string | RedisOptions | Redis | Cluster;
+  /** Whether close() disconnects a given client too (a client built for this store alone). Default false. */
+  ownsConnection?: boolean;
   /**
    * Key and channel prefix. The default carries a hash tag so that a record and the pending
    * index share one Cluster slot, which the atomic write script needs. Default `{portcullis}`.
@@ -88,7 +90,7 @@ export class RedisApprovalStore implements ApprovalStore {
     this.#listeners = new ApprovalListeners(this.#onError);
 
     const { connection } = options;
-    this.#ownsClient = !(connection instanceof Redis || connection instanceof Cluster);
+    this.#ownsClient = !(connection instanceof Redis || connection instanceof Cluster) || options.ownsConnection === true;
     this.#client = connection instanceof Redis || connection instanceof Cluster ? connection : this.#connect(connection);
     // A subscribed connection can issue no other command, so events get their own; it queues
     // SUBSCRIBE until connected and subscribes again after every reconnect.
