@@ -14,21 +14,25 @@ export function approvalAuditEventFor(event: ApprovalEvent): AuditEvent | undefi
   const approvals = record.decisions.filter((decision) => decision.verdict === 'approve');
   const deciding = record.decisions.at(-1);
   const requester = requesterPrincipal(record);
+  const reason = reasonFor(name, deciding);
+  const actor = actorFor(name, deciding, requester);
+  // A resolution happened when the record says; a request or a use happens now.
+  const resolves = name === 'approval.approved' || name === 'approval.denied' || name === 'approval.expired';
   return buildApprovalAuditEvent({
     event: name,
     // One id per transition: a re-delivered store event cannot become a second audit record.
     eventId: `${record.id}:${record.version}`,
-    time: new Date(record.resolved_at && name !== 'approval.requested' && name !== 'approval.executed' ? record.resolved_at : Date.now()),
+    time: resolves && record.resolved_at !== undefined ? new Date(record.resolved_at) : new Date(),
     approval: {
       id: record.id,
       decisionId: record.decision_id,
       quorum: record.quorum,
       approvers: approvals.map((decision) => ({ sub: decision.approver, ...(decision.iss ? { iss: decision.iss } : {}), time: decision.at })),
-      ...(reasonFor(name, deciding) === undefined ? {} : { reason: reasonFor(name, deciding)! }),
+      ...(reason === undefined ? {} : { reason }),
       approverRoles: record.approver_roles,
       expiresAt: record.expires_at,
     },
-    ...(actorFor(name, record, deciding, requester) === undefined ? {} : { actor: actorFor(name, record, deciding, requester)! }),
+    ...(actor === undefined ? {} : { actor }),
     principal: requester,
     resource: record.resource,
     action: record.action,
@@ -57,7 +61,7 @@ function requesterPrincipal(record: ApprovalRecord): AuditPrincipal {
   return { authenticated: true, sub: record.requester.sub, iss: record.requester.iss ?? '', kind: record.requester.kind, roles: [] };
 }
 
-function actorFor(name: ApprovalEventName, record: ApprovalRecord, deciding: ApprovalDecision | undefined, requester: AuditPrincipal): AuditPrincipal | undefined {
+function actorFor(name: ApprovalEventName, deciding: ApprovalDecision | undefined, requester: AuditPrincipal): AuditPrincipal | undefined {
   if (name === 'approval.requested' || name === 'approval.executed') return requester;
   if ((name === 'approval.approved' || name === 'approval.denied') && deciding !== undefined) {
     return { authenticated: true, sub: deciding.approver, iss: deciding.iss ?? '', kind: 'human', roles: [] };
