@@ -33,7 +33,7 @@ describe('the catalog resolver and the session seam', () => {
     await seedUsers(admin);
     await admin.query('CREATE SCHEMA billing');
     await admin.query('CREATE TABLE billing.users (id int, iban text)');
-    wire = await WireConnection.open(postgres.port);
+    wire = await WireConnection.open(postgres.socketPath);
   });
   after(async () => {
     wire?.close();

@@ -2,19 +2,19 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
 import { MaskedValueMemory } from '../src/masking/masked-value-memory.ts';
-import { PgCatalogResolver } from '../src/masking/pg-catalog-resolver.ts';
 import {
   maskerFor,
   noticeFields,
   SEED,
-  seedUsers,
   survivors,
   throughMasker,
   UNLISTED_PII,
   type MaskerSetup,
+  startSeededServer,
+  type SeededServer,
 } from './masking-fixtures.ts';
-import { startTestPostgres, type TestPostgres } from './masking-postgres.ts';
-import { WireConnection, type BackendMessage } from './masking-wire.ts';
+import type { TestPostgres } from './masking-postgres.ts';
+import type { BackendMessage, WireConnection } from './masking-wire.ts';
 
 /**
  * COPY … TO STDOUT rows (text, CSV, binary) and the server's errors and notices, from a real
@@ -28,19 +28,14 @@ describe('result masking of COPY rows, errors and notices', () => {
   let wire: WireConnection;
   let setup: MaskerSetup;
 
+  let server: SeededServer;
+
   before(async () => {
-    postgres = await startTestPostgres();
-    admin = await postgres.client();
-    await seedUsers(admin);
-    catalogConnection = await postgres.client();
-    setup = { catalog: new PgCatalogResolver(catalogConnection) };
-    wire = await WireConnection.open(postgres.port);
+    server = await startSeededServer();
+    ({ postgres, admin, catalogConnection, wire, setup } = server);
   });
   after(async () => {
-    wire?.close();
-    await catalogConnection?.end();
-    await admin?.end();
-    await postgres?.stop();
+    await server?.stop();
   });
 
   async function run(sql: string, options: Partial<MaskerSetup> = {}) {

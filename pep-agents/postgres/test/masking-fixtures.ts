@@ -11,7 +11,9 @@ import type { MaskedValueMemory } from '../src/masking/masked-value-memory.ts';
 import { createResultMasker } from '../src/masking/postgres-result-masker.ts';
 import type { CopyOutAwareResultMasker } from '../src/masking/result-masker.ts';
 import type { StatementResultFacts } from '../src/masking/statement-result-facts.ts';
-import type { BackendMessage } from './masking-wire.ts';
+import { PgCatalogResolver } from '../src/masking/pg-catalog-resolver.ts';
+import { startTestPostgres, type TestPostgres } from './masking-postgres.ts';
+import { WireConnection, type BackendMessage } from './masking-wire.ts';
 
 export const SEED = [
   {
@@ -64,6 +66,38 @@ export async function statementFacts(sql: string): Promise<StatementResultFacts>
   const statement = analysis.statements[0];
   if (analysis.parse_error !== null || !statement || analysis.statements.length !== 1) throw new Error(`not one statement: ${sql}`);
   return { outputs: statement.outputs, copy_format: statement.copy_format };
+}
+
+/** A real server with `users` seeded: an admin connection, one for catalog look-ups, a raw wire client. */
+export interface SeededServer {
+  readonly postgres: TestPostgres;
+  readonly admin: pg.Client;
+  readonly catalogConnection: pg.Client;
+  readonly wire: WireConnection;
+  /** A masker setup whose catalog resolves through `catalogConnection`. */
+  readonly setup: MaskerSetup;
+  stop(): Promise<void>;
+}
+
+export async function startSeededServer(): Promise<SeededServer> {
+  const postgres = await startTestPostgres();
+  const admin = await postgres.client();
+  await seedUsers(admin);
+  const catalogConnection = await postgres.client();
+  const wire = await WireConnection.open(postgres.socketPath);
+  return {
+    postgres,
+    admin,
+    catalogConnection,
+    wire,
+    setup: { catalog: new PgCatalogResolver(catalogConnection) },
+    async stop() {
+      wire.close();
+      await catalogConnection.end();
+      await admin.end();
+      await postgres.stop();
+    },
+  };
 }
 
 export interface MaskerSetup {

@@ -6,9 +6,16 @@ import { startTestPdp, type TestPdp } from '../../../test/support/pdp-harness.ts
 import { PgCatalogResolver } from '../src/masking/pg-catalog-resolver.ts';
 import { createResultMasker } from '../src/masking/postgres-result-masker.ts';
 import { readStatementResultFacts } from '../src/masking/statement-result-facts.ts';
-import { SEED, seedUsers, survivors, textRows, throughMasker } from './masking-fixtures.ts';
-import { startTestPostgres, type TestPostgres } from './masking-postgres.ts';
-import { WireConnection } from './masking-wire.ts';
+import {
+  SEED,
+  survivors,
+  textRows,
+  throughMasker,
+  startSeededServer,
+  type SeededServer,
+} from './masking-fixtures.ts';
+import type { TestPostgres } from './masking-postgres.ts';
+import type { WireConnection } from './masking-wire.ts';
 
 /**
  * The whole chain with the starter policy pack: a real decision's obligations (users.email,
@@ -23,22 +30,17 @@ describe('masking under real PDP decisions', () => {
   let wire: WireConnection;
   let reader: string;
   let piiReader: string;
+  let server: SeededServer;
 
   before(async () => {
     pdp = await startTestPdp();
     reader = await pdp.token({ sub: 'agent-reader', roles: ['reader'] });
     piiReader = await pdp.token({ sub: 'agent-pii', roles: ['reader', 'pii-reader'] });
-    postgres = await startTestPostgres();
-    admin = await postgres.client();
-    await seedUsers(admin);
-    catalogConnection = await postgres.client();
-    wire = await WireConnection.open(postgres.port);
+    server = await startSeededServer();
+    ({ postgres, admin, catalogConnection, wire } = server);
   });
   after(async () => {
-    wire?.close();
-    await catalogConnection?.end();
-    await admin?.end();
-    await postgres?.stop();
+    await server?.stop();
     await pdp?.close();
   });
 

@@ -1,93 +1,31 @@
 /**
- * A real PostgreSQL for the masking suites, from Debian's binaries: initdb into a temporary
- * folder, one server on 127.0.0.1 and a free port, trust authentication, stopped and removed
- * afterwards. initdb refuses to run as root, so as root the server runs as the `postgres` user.
+ * The masking suites' view of a throwaway PostgreSQL (test/support/postgres-server.ts, which
+ * starts it through scripts/components.sh): superuser connections over the cluster's own Unix
+ * socket, where it trusts its owner, so the raw wire client needs no password exchange.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { startTestPostgres as startCluster } from '../../../test/support/postgres-server.ts';
 
 export interface TestPostgres {
   readonly port: number;
+  /** The server's Unix socket (trust authentication), for the raw wire client. */
+  readonly socketPath: string;
   /** A new connection as the superuser (the caller ends it). */
   client(): Promise<pg.Client>;
   stop(): Promise<void>;
 }
 
-function binDir(): string {
-  const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).filter((name) => existsSync(join(root, name, 'bin', 'initdb'))) : [];
-  const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
-  if (!newest) throw new Error('PostgreSQL server binaries not found: apt-get install -y postgresql');
-  return join(root, newest, 'bin');
-}
-
-function idOf(flag: '-u' | '-g'): number {
-  return Number(execFileSync('id', [flag, 'postgres']).toString().trim());
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 export async function startTestPostgres(): Promise<TestPostgres> {
-  const bin = binDir();
-  const dir = mkdtempSync(join(tmpdir(), 'portcullis-masking-pg-'));
-  // As root, the server runs as `postgres` itself (not under su/runuser, which would not pass
-  // the stop signal on).
-  const owner: { uid?: number; gid?: number } = userInfo().uid === 0 ? { uid: idOf('-u'), gid: idOf('-g') } : {};
-  if (owner.uid !== undefined && owner.gid !== undefined) chownSync(dir, owner.uid, owner.gid);
-
-  const data = join(dir, 'data');
-  execFileSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '-N'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    cwd: dir,
-    ...owner,
-  });
-
-  const port = await freePort();
-  const server: ChildProcess = spawn(
-    join(bin, 'postgres'),
-    ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'shared_buffers=16MB'],
-    { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir, ...owner },
-  );
-  let output = '';
-  server.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  let running = true;
-  const exited = new Promise<void>((resolve) => server.once('exit', () => ((running = false), resolve())));
-
-  const client = async (): Promise<pg.Client> => {
-    const connection = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
-    await connection.connect();
-    return connection;
+  const cluster = await startCluster();
+  return {
+    port: cluster.port,
+    socketPath: join(cluster.dataDir, `.s.PGSQL.${cluster.port}`),
+    async client() {
+      const connection = new pg.Client({ host: cluster.dataDir, port: cluster.port, user: cluster.superuser, database: 'postgres' });
+      await connection.connect();
+      return connection;
+    },
+    stop: () => cluster.stop(),
   };
-  const stop = async (): Promise<void> => {
-    if (running) {
-      server.kill('SIGINT'); // fast shutdown: clients are disconnected, no checkpoint wait
-      await exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      const probe = await client();
-      await probe.end();
-      break;
-    } catch (error) {
-      if (!running || attempt > 200) {
-        await stop();
-        throw new Error(`PostgreSQL did not start: ${output.slice(-2000)}`, { cause: error });
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  return { port, client, stop };
 }

@@ -2,23 +2,23 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createMaskStrategyRegistry } from '@portcullis/pep-core';
 import type pg from 'pg';
-import { PgCatalogResolver } from '../src/masking/pg-catalog-resolver.ts';
 import {
   dataRows,
   HASH_KEY,
   maskerFor,
   OBLIGATIONS,
   OTHER_HASH_KEY,
-  seedUsers,
   SEED,
   survivors,
   textRows,
   throughMasker,
   UNLISTED_PII,
   type MaskerSetup,
+  startSeededServer,
+  type SeededServer,
 } from './masking-fixtures.ts';
-import { startTestPostgres, type TestPostgres } from './masking-postgres.ts';
-import { WireConnection, type BackendMessage } from './masking-wire.ts';
+import type { TestPostgres } from './masking-postgres.ts';
+import type { BackendMessage, WireConnection } from './masking-wire.ts';
 
 /**
  * Result masking on the real bytes of a real PostgreSQL: whatever shape a query takes (aliases,
@@ -32,19 +32,14 @@ describe('result masking of SELECT results', () => {
   let wire: WireConnection;
   let setup: MaskerSetup;
 
+  let server: SeededServer;
+
   before(async () => {
-    postgres = await startTestPostgres();
-    admin = await postgres.client();
-    await seedUsers(admin);
-    catalogConnection = await postgres.client();
-    setup = { catalog: new PgCatalogResolver(catalogConnection) };
-    wire = await WireConnection.open(postgres.port);
+    server = await startSeededServer();
+    ({ postgres, admin, catalogConnection, wire, setup } = server);
   });
   after(async () => {
-    wire?.close();
-    await catalogConnection?.end();
-    await admin?.end();
-    await postgres?.stop();
+    await server?.stop();
   });
 
   async function masked(sql: string, options: Partial<MaskerSetup> = {}): Promise<{ messages: BackendMessage[]; maskedCells: number }> {

@@ -33,8 +33,9 @@ export class WireConnection {
     });
   }
 
-  static async open(port: number, user = 'postgres', database = 'postgres'): Promise<WireConnection> {
-    const socket = connect({ host: '127.0.0.1', port });
+  /** `target`: a TCP port on 127.0.0.1, or the path of the server's Unix socket. */
+  static async open(target: number | string, user = 'postgres', database = 'postgres'): Promise<WireConnection> {
+    const socket = typeof target === 'number' ? connect({ host: '127.0.0.1', port: target }) : connect({ path: target });
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     const connection = new WireConnection(socket);
     const parameters = Buffer.from(`user\0${user}\0database\0${database}\0client_encoding\0UTF8\0\0`, 'utf8');
