@@ -1,6 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { boolean, ConfigError, deepFreeze, envReader, integer, oneOf, optional, type EnvRead } from './env-values.ts';
+
+export { ConfigError } from './env-values.ts';
 
 /** The repository root, found from this file: the server and the CLI share its state folder. */
 export const REPOSITORY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -76,19 +79,9 @@ export interface PdpConfig {
   };
 }
 
-export class ConfigError extends Error {
-  constructor(variable: string, problem: string) {
-    super(`configuration ${variable}: ${problem}`);
-    this.name = 'ConfigError';
-  }
-}
-
 /** Reads PORTCULLIS_* variables once, checks them, and returns a frozen config. */
 export function loadPdpConfig(env: NodeJS.ProcessEnv = process.env): PdpConfig {
-  const read = (name: string): string | undefined => {
-    const value = env[name];
-    return value === undefined || value.trim() === '' ? undefined : value.trim();
-  };
+  const read = envReader(env);
   const stateDir = resolve(read('PORTCULLIS_STATE_DIR') ?? `${REPOSITORY_ROOT}/.state`);
   const issuer = read('PORTCULLIS_OIDC_ISSUER');
   const config: PdpConfig = {
@@ -143,7 +136,7 @@ export function loadPdpConfig(env: NodeJS.ProcessEnv = process.env): PdpConfig {
   return deepFreeze(config);
 }
 
-function policySource(read: (name: string) => string | undefined): PolicySourceConfig {
+function policySource(read: EnvRead): PolicySourceConfig {
   const url = read('PORTCULLIS_BUNDLE_URL');
   const file = read('PORTCULLIS_BUNDLE_FILE');
   const folder = read('PORTCULLIS_POLICY_DIR');
@@ -159,7 +152,7 @@ function policySource(read: (name: string) => string | undefined): PolicySourceC
   return { kind: 'rego-folder', folder: resolve(folder ?? `${REPOSITORY_ROOT}/policies`) };
 }
 
-function redisConfig(read: (name: string) => string | undefined): PdpConfig['approvals']['redis'] {
+function redisConfig(read: EnvRead): PdpConfig['approvals']['redis'] {
   const url = read('PORTCULLIS_REDIS_URL');
   const sentinels = read('PORTCULLIS_REDIS_SENTINELS');
   const cluster = read('PORTCULLIS_REDIS_CLUSTER_NODES');
@@ -189,14 +182,14 @@ function hostPorts(variable: string, raw: string): { host: string; port: number 
   });
 }
 
-function urlValue(read: (name: string) => string | undefined, name: string): string | undefined {
+function urlValue(read: EnvRead, name: string): string | undefined {
   const raw = read(name);
   if (raw === undefined) return undefined;
   if (!/^https?:\/\/[^\s]+$/.test(raw)) throw new ConfigError(name, `must be an http(s) URL (got "${raw}")`);
   return raw.replace(/\/+$/, '');
 }
 
-function kafkaConfig(read: (name: string) => string | undefined): NonNullable<PdpConfig['audit']['kafka']> | undefined {
+function kafkaConfig(read: EnvRead): NonNullable<PdpConfig['audit']['kafka']> | undefined {
   const brokers = read('PORTCULLIS_KAFKA_BROKERS');
   if (brokers === undefined) return undefined;
   const list = brokers.split(',').map((broker) => broker.trim()).filter(Boolean);
@@ -211,39 +204,4 @@ function kafkaConfig(read: (name: string) => string | undefined): NonNullable<Pd
     maxSpoolBytes: integer(read, 'PORTCULLIS_AUDIT_SPOOL_MAX_BYTES', 1024 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER),
     compression: oneOf(read, 'PORTCULLIS_KAFKA_COMPRESSION', ['none', 'gzip'] as const, 'none'),
   };
-}
-
-function oneOf<T extends string>(read: (name: string) => string | undefined, name: string, values: readonly T[], fallback: T): T {
-  const raw = read(name);
-  if (raw === undefined) return fallback;
-  if (!(values as readonly string[]).includes(raw)) throw new ConfigError(name, `must be one of ${values.join(', ')} (got "${raw}")`);
-  return raw as T;
-}
-
-function integer(read: (name: string) => string | undefined, name: string, fallback: number, min: number, max: number): number {
-  const raw = read(name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(name, `must be an integer from ${min} to ${max} (got "${raw}")`);
-  return value;
-}
-
-function boolean(read: (name: string) => string | undefined, name: string, fallback: boolean): boolean {
-  const raw = read(name);
-  if (raw === undefined) return fallback;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  throw new ConfigError(name, `must be true or false (got "${raw}")`);
-}
-
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
 }

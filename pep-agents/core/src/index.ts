@@ -46,3 +46,6 @@ export { PhoneNumberDetector } from './masking/phone-number-detector.ts';
 export { UsSsnDetector } from './masking/us-ssn-detector.ts';
 export { CreditCardDetector, luhnValid } from './masking/credit-card-detector.ts';
 export { IbanDetector, ibanValid } from './masking/iban-detector.ts';
+
+// Every PEP reads its PORTCULLIS_* settings the way the PDP does.
+export { boolean, ConfigError, configFail, deepFreeze, envReader, integer, oneOf, optional, type EnvRead } from '@portcullis/pdp/config-values';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { boolean, configFail, deepFreeze, envReader, integer } from '@portcullis/pep-core';
 
 export interface PepPostgresConfig {
   readonly listen: { readonly host: string; readonly port: number };
@@ -34,40 +35,30 @@ export interface PepPostgresConfig {
   };
 }
 
-export class ConfigError extends Error {
-  constructor(variable: string, problem: string) {
-    super(`configuration ${variable}: ${problem}`);
-    this.name = 'ConfigError';
-  }
-}
-
 /** Reads PORTCULLIS_PEP_* once, checks every value, and returns a frozen config. */
 export function loadPepPostgresConfig(env: NodeJS.ProcessEnv = process.env): PepPostgresConfig {
-  const read = (name: string): string | undefined => {
-    const value = env[name];
-    return value === undefined || value.trim() === '' ? undefined : value.trim();
-  };
-  const required = (name: string): string => read(name) ?? fail(name, 'is required');
+  const read = envReader(env);
+  const required = (name: string): string => read(name) ?? configFail(name, 'is required');
 
   const passwordFile = read('PORTCULLIS_PEP_UPSTREAM_PASSWORD_FILE');
   const passwordSet = env.PORTCULLIS_PEP_UPSTREAM_PASSWORD !== undefined;
-  if (passwordFile && passwordSet) fail('PORTCULLIS_PEP_UPSTREAM_PASSWORD_FILE', 'set the password file or PORTCULLIS_PEP_UPSTREAM_PASSWORD, not both');
-  if (!passwordFile && !passwordSet) fail('PORTCULLIS_PEP_UPSTREAM_PASSWORD_FILE', 'is required (or PORTCULLIS_PEP_UPSTREAM_PASSWORD)');
+  if (passwordFile && passwordSet) configFail('PORTCULLIS_PEP_UPSTREAM_PASSWORD_FILE', 'set the password file or PORTCULLIS_PEP_UPSTREAM_PASSWORD, not both');
+  if (!passwordFile && !passwordSet) configFail('PORTCULLIS_PEP_UPSTREAM_PASSWORD_FILE', 'is required (or PORTCULLIS_PEP_UPSTREAM_PASSWORD)');
 
   const tokenFile = read('PORTCULLIS_PEP_TOKEN_FILE');
   const tokenSet = read('PORTCULLIS_PEP_TOKEN') !== undefined;
-  if (tokenFile && tokenSet) fail('PORTCULLIS_PEP_TOKEN_FILE', 'set the token file or PORTCULLIS_PEP_TOKEN, not both');
-  if (!tokenFile && !tokenSet) fail('PORTCULLIS_PEP_TOKEN_FILE', 'is required (or PORTCULLIS_PEP_TOKEN)');
+  if (tokenFile && tokenSet) configFail('PORTCULLIS_PEP_TOKEN_FILE', 'set the token file or PORTCULLIS_PEP_TOKEN, not both');
+  if (!tokenFile && !tokenSet) configFail('PORTCULLIS_PEP_TOKEN_FILE', 'is required (or PORTCULLIS_PEP_TOKEN)');
 
   const certFile = read('PORTCULLIS_PEP_TLS_CERT_FILE');
   const keyFile = read('PORTCULLIS_PEP_TLS_KEY_FILE');
-  if (Boolean(certFile) !== Boolean(keyFile)) fail(certFile ? 'PORTCULLIS_PEP_TLS_KEY_FILE' : 'PORTCULLIS_PEP_TLS_CERT_FILE', 'is required with the other TLS file');
+  if (Boolean(certFile) !== Boolean(keyFile)) configFail(certFile ? 'PORTCULLIS_PEP_TLS_KEY_FILE' : 'PORTCULLIS_PEP_TLS_CERT_FILE', 'is required with the other TLS file');
   for (const [name, file] of [['PORTCULLIS_PEP_TLS_CERT_FILE', certFile], ['PORTCULLIS_PEP_TLS_KEY_FILE', keyFile], ['PORTCULLIS_PEP_UPSTREAM_PASSWORD_FILE', passwordFile], ['PORTCULLIS_PEP_TOKEN_FILE', tokenFile]] as const) {
     if (file) readable(name, file);
   }
 
   const pdpUrl = read('PORTCULLIS_PEP_PDP_URL') ?? 'http://127.0.0.1:8181';
-  if (!/^https?:\/\/[^/]/.test(pdpUrl)) fail('PORTCULLIS_PEP_PDP_URL', `must be an http(s) URL (got "${pdpUrl}")`);
+  if (!/^https?:\/\/[^/]/.test(pdpUrl)) configFail('PORTCULLIS_PEP_PDP_URL', `must be an http(s) URL (got "${pdpUrl}")`);
 
   const config: PepPostgresConfig = {
     listen: {
@@ -109,34 +100,9 @@ function readable(name: string, file: string): void {
   try {
     readFileSync(resolve(file));
   } catch (error) {
-    fail(name, `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    configFail(name, `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
 }
 
-function integer(read: (name: string) => string | undefined, name: string, fallback: number, min: number, max: number): number {
-  const raw = read(name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) fail(name, `must be an integer from ${min} to ${max} (got "${raw}")`);
-  return value;
-}
 
-function boolean(read: (name: string) => string | undefined, name: string, fallback: boolean): boolean {
-  const raw = read(name);
-  if (raw === undefined) return fallback;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  return fail(name, `must be true or false (got "${raw}")`);
-}
 
-function fail(name: string, problem: string): never {
-  throw new ConfigError(name, problem);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
-}
