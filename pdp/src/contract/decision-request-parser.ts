@@ -1,4 +1,4 @@
-import { PortcullisError } from '../errors/portcullis-error.ts';
+import { fail, object, text } from './field-readers.ts';
 import type { ActionV1, DecisionRequestV1, ResourceV1, SessionV1 } from './decision-contract-v1.ts';
 
 const MAX_TEXT = 1024 * 1024;
@@ -84,20 +84,7 @@ function parseSession(value: unknown): SessionV1 {
   };
 }
 
-function object(value: unknown, field: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return fail(field, value === undefined ? 'is required' : 'must be an object');
-  }
-  return value as Record<string, unknown>;
-}
 
-function text(value: unknown, field: string, max: number, allowEmpty = false): string {
-  if (value === undefined) return fail(field, 'is required');
-  if (typeof value !== 'string') return fail(field, 'must be a string');
-  if (!allowEmpty && value === '') return fail(field, 'must not be empty');
-  if (value.length > max) return fail(field, `must be at most ${max} characters`);
-  return value;
-}
 
 function stringMap(value: unknown, field: string): Record<string, string> {
   const map = object(value, field);
@@ -115,8 +102,4 @@ function query(value: unknown, field: string): string | Record<string, string | 
     if (!ok) fail(`${field}.${key}`, 'must be a string or an array of strings');
   }
   return map as Record<string, string | string[]>;
-}
-
-function fail(field: string, problem: string): never {
-  throw new PortcullisError('invalid-request', `${field} ${problem}`, { field });
 }

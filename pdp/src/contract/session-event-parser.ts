@@ -1,5 +1,5 @@
 import type { SessionAuditInput, SessionProtocol } from '../audit/session-audit-event.ts';
-import { PortcullisError } from '../errors/portcullis-error.ts';
+import { fail, object, text } from './field-readers.ts';
 import type { AuditPrincipal } from '../audit/audit-principal.ts';
 
 /** A session event as a PEP posts it (docs/session-events.md), before the PDP adds who sent it. */
@@ -87,18 +87,7 @@ function parseEvent(raw: Record<string, unknown>, at: string): PostedSessionEven
   }
 }
 
-function object(value: unknown, field: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(field, value === undefined ? 'is required' : 'must be an object');
-  return value as Record<string, unknown>;
-}
 
-function text(value: unknown, field: string, max: number, allowEmpty = false): string {
-  if (value === undefined) return fail(field, 'is required');
-  if (typeof value !== 'string') return fail(field, 'must be a string');
-  if (!allowEmpty && value === '') return fail(field, 'must not be empty');
-  if (value.length > max) return fail(field, `must be at most ${max} characters`);
-  return value;
-}
 
 function count(value: unknown, field: string, fractional = false): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!fractional && !Number.isInteger(value))) {
@@ -111,8 +100,4 @@ function time(value: unknown, field: string): Date {
   const parsed = typeof value === 'string' ? new Date(value) : new Date(NaN);
   if (Number.isNaN(parsed.getTime())) return fail(field, 'must be an ISO 8601 time');
   return parsed;
-}
-
-function fail(field: string, problem: string): never {
-  throw new PortcullisError('invalid-request', `${field} ${problem}`, { field });
 }
