@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { ResourceV1 } from '../contract/decision-contract-v1.ts';
 import type { AuditPrincipal } from './audit-principal.ts';
 import type { AuditEvent } from './audit-sink.ts';
+import type { SessionProtocol } from '../contract/session-event-v1.ts';
 
-/** What a session carries, in the vocabulary of action types; it picks the OCSF class. */
-export type SessionProtocol = 'sql' | 'kubernetes' | 'shell' | 'http';
+// What a session carries, in the vocabulary of action types; it picks the OCSF class.
+export type { SessionProtocol };
 
 interface SessionEventBase {
   /** Defaults to a fresh UUID; becomes the record's `metadata.uid`. */

@@ -21,7 +21,7 @@ export { failClosedAnswer, LOCAL_DECISION_PREFIX } from './fail-closed-answer.ts
 export { ApprovalWaiter, type ApprovalWaiterConfig, type ApprovalWaitOptions } from './approval-waiter.ts';
 export { approvalNotice } from './approval-notice.ts';
 
-export type { SessionEndEventV1, SessionEventV1, SessionProtocol, SessionStartEventV1, SessionStatementEventV1 } from './session-event.ts';
+export type { SessionEndEventV1, SessionEventV1, SessionProtocol, SessionStartEventV1, SessionStatementEventV1 } from '@portcullis/pdp/session-events';
 export type { SessionEventSink, SessionSinkStats } from './session-event-sink.ts';
 export { SessionRecorder, type SessionRecorderOptions, type SessionTotals, type StatementRecord } from './session-recorder.ts';
 export { PdpSessionEventSink, type PdpSessionEventSinkConfig } from './pdp-session-event-sink.ts';

@@ -1,4 +1,4 @@
-import type { SessionEventV1 } from './session-event.ts';
+import type { SessionEventV1 } from '@portcullis/pdp/session-events';
 
 export interface SessionSinkStats {
   /** Events handed to the sink. */

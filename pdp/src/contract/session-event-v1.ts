@@ -1,6 +1,7 @@
 /**
- * Session events as a PEP posts them to `POST /v1/sessions/events` (snake_case, like the PDP's
- * session audit record). Result values never appear: only the command, its outcome and counts.
+ * The PEP → PDP session-event contract, version 1: events as a PEP posts them to
+ * `POST /v1/sessions/events` (snake_case, like the session audit record; the PDP's parser is
+ * session-event-parser.ts). Result values never appear: only the command, its outcome and counts.
  */
 export type SessionProtocol = 'sql' | 'kubernetes' | 'shell' | 'http';
 
