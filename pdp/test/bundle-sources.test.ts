@@ -207,8 +207,9 @@ describe('RegoFolderBundleSource', () => {
         `touch "${dir}/lock"`,
         'sleep 0.5',
         `"${OPA}" "$@"; rc=$?`,
-        `rm -f "${dir}/lock"`,
+        // Counted before the lock goes, so a test that waits for the lock sees the count.
         `echo build >> "${dir}/count"`,
+        `rm -f "${dir}/lock"`,
         'exit $rc',
         '',
       ].join('\n'),
