@@ -160,8 +160,7 @@ async function main(): Promise<void> {
     const agentToken = await issuer.issue({ ...AGENT, ttlSeconds: 6 * 3600 });
     const pdp = await startPdpProcess('pdp', {
       PORTCULLIS_STATE_DIR: stateDir, PORTCULLIS_POLICY_DIR: policyDir, PORTCULLIS_AUDIT_SINK: 'default',
-      ...(process.env.BENCH_PDP_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_PDP_NODE_OPTIONS } : {}),
-    });
+    }, process.env.BENCH_PDP_NODE_OPTIONS?.split(/\s+/).filter(Boolean));
     services.push(pdp);
     // "jsonl:<dir>" or "kafka:<brokers>": the kind is what the report needs.
     const auditSink = (await auditHealth(pdp)).sink.split(':')[0]!;

@@ -8,11 +8,14 @@ export interface PdpProcess extends Service {
   readonly url: string;
 }
 
-/** Starts `portcullis serve` as its own process (as in production) and waits for /health. */
-export async function startPdpProcess(name: string, env: NodeJS.ProcessEnv): Promise<PdpProcess> {
+/**
+ * Starts `portcullis serve` as its own process (as in production) and waits for /health.
+ * `nodeFlags` go on node's command line (NODE_OPTIONS refuses some, such as --cpu-prof).
+ */
+export async function startPdpProcess(name: string, env: NodeJS.ProcessEnv, nodeFlags: readonly string[] = []): Promise<PdpProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const service = await startService(name, process.execPath, [join(REPOSITORY_ROOT, 'pdp/bin/portcullis.mjs'), 'serve'], {
+  const service = await startService(name, process.execPath, [...nodeFlags, join(REPOSITORY_ROOT, 'pdp/bin/portcullis.mjs'), 'serve'], {
     ...process.env, ...env, PORTCULLIS_PORT: String(port),
   }, async () => (await fetch(`${url}/health`)).ok);
   return { ...service, url };

@@ -24,7 +24,9 @@ export interface PepPostgresProcess extends Service {
 /** Starts `portcullis-pep-postgres` as its own process (as in production), configured through its environment. */
 export async function startPepPostgresProcess(options: PepPostgresOptions): Promise<PepPostgresProcess> {
   const port = await freePort();
-  const service = await startService('pep-postgres', process.execPath, [join(REPOSITORY_ROOT, 'pep-agents/postgres/bin/pep-postgres.mjs')], {
+  // Node flags go on the command line: NODE_OPTIONS refuses some (--cpu-prof).
+  const flags = options.nodeOptions?.split(/\s+/).filter(Boolean) ?? [];
+  const service = await startService('pep-postgres', process.execPath, [...flags, join(REPOSITORY_ROOT, 'pep-agents/postgres/bin/pep-postgres.mjs')], {
     PATH: process.env.PATH,
     PORTCULLIS_PEP_LISTEN_HOST: '127.0.0.1',
     PORTCULLIS_PEP_LISTEN_PORT: String(port),
@@ -37,7 +39,6 @@ export async function startPepPostgresProcess(options: PepPostgresOptions): Prom
     PORTCULLIS_PEP_TOKEN: options.pepToken,
     PORTCULLIS_PEP_RESOURCE_NAME: options.resourceName,
     PORTCULLIS_PEP_RESOURCE_ENVIRONMENT: options.resourceEnvironment,
-    ...(options.nodeOptions ? { NODE_OPTIONS: options.nodeOptions } : {}),
   }, () => acceptsConnections(port));
   return { ...service, port };
 }

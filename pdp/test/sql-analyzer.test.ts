@@ -46,7 +46,7 @@ function col(table: string | null, column: string): { table: string | null; colu
 
 describe("statement kinds", () => {
   const cases: Record<string, string[]> = {
-    select: ["SELECT 1", "TABLE users", "VALUES (1), (2)", "SELECT 1 UNION SELECT 2", "SELECT * FROM t FOR UPDATE"],
+    select: ["SELECT 1", "TABLE users", "VALUES (1), (2)", "SELECT 1 UNION SELECT 2", "SELECT * FROM t FOR UPDATE", "DECLARE c CURSOR FOR SELECT 1"],
     insert: ["INSERT INTO t VALUES (1)"],
     update: ["UPDATE t SET a = 1"],
     delete: ["DELETE FROM t"],
@@ -111,7 +111,8 @@ describe("statement kinds", () => {
     maintenance: ["VACUUM t", "VACUUM (ANALYZE) t", "ANALYZE t", "CLUSTER t USING i", "REINDEX TABLE t", "CHECKPOINT"],
     listen: ["LISTEN ch", "NOTIFY ch, 'x'", "UNLISTEN *"],
     lock: ["LOCK TABLE t IN ACCESS EXCLUSIVE MODE"],
-    other: ["LOAD 'plugin'", "DECLARE c CURSOR FOR SELECT 1", "FETCH 1 FROM c", "CLOSE c"],
+    cursor: ["FETCH 1 FROM c", "MOVE NEXT IN c", "CLOSE c", "CLOSE ALL"],
+    other: ["LOAD 'plugin'"],
   };
   for (const [kind, statements] of Object.entries(cases)) {
     test(`kind ${kind}`, () => {
@@ -389,7 +390,7 @@ describe("operations", () => {
 
   test("cursor declarations record their query", () => {
     const facts = one("DECLARE c CURSOR FOR SELECT ssn FROM users");
-    assert.equal(facts.kind, "other");
+    assert.equal(facts.kind, "select");
     assert.deepEqual(facts.columns, [col("users", "ssn")]);
   });
 

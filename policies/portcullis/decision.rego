@@ -74,8 +74,34 @@ default decision := {
 	"obligations": {"mask": [], "record": true},
 }
 
+# Opt-in decision reuse: an allowed SQL text made of plain DML only may stand, in the same session,
+# for later texts that differ from it in literal values alone (pgbench's and most applications'
+# statements), so the PEP need not ask again for each key it looks up. It holds because no rule of
+# this pack reads a literal value (input.action.sql, a statement's text): a rule that does must
+# switch reuse off (sql_rules.decision_reuse_seconds: 0). The PDP checks the kinds once more and
+# caps the time; every statement run under a reused decision is still on the session record.
+reuse_seconds := seconds if {
+	effect == "allow"
+	identity.action_type == "sql"
+	seconds := object.get(data.portcullis.sql_rules, "decision_reuse_seconds", 0)
+	seconds > 0
+	literal_insensitive_sql
+}
+
+reuse_kinds := {"select", "insert", "update", "delete", "merge", "cursor"}
+
+literal_insensitive_sql if {
+	count(sql.statements) > 0
+	every st in sql.statements {
+		st.kind in reuse_kinds
+	}
+}
+
 decision := object.union(base_decision, {"approval": approvals.approval(approval_profiles)}) if {
 	effect == "approval_required"
+} else := object.union(base_decision, {"reuse_seconds": reuse_seconds}) if {
+	effect == "allow"
+	reuse_seconds
 } else := base_decision if {
 	effect != "approval_required"
 }

@@ -83,6 +83,16 @@ statement_masks contains mask(table, column) if {
 	some column, _ in columns
 }
 
+# FETCH returns the rows of a cursor DECLAREd earlier, which this statement does not show: every
+# sensitive column there is. The PEP masks by the DECLARE's provenance when it saw that DECLARE,
+# and strictly otherwise (MOVE and CLOSE return no rows, so their obligations cost nothing).
+statement_masks contains mask(table, column) if {
+	some st in sql.statements
+	st.kind == "cursor"
+	some table, columns in sensitive
+	some column, _ in columns
+}
+
 # A column data forgot to give a strategy is redacted outright.
 mask(table, column) := {"table": table, "column": column, "strategy": object.get(sensitive[table][column], "strategy", "redact")}
 

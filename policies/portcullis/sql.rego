@@ -48,6 +48,8 @@ statement_class(st) := "unknown" if {
 	st.kind == "copy"
 } else := explain_class(st) if {
 	st.kind == "explain"
+} else := cursor_class(st) if {
+	st.kind == "cursor"
 } else := "write" if {
 	st.kind == "listen"
 	st.node == "NotifyStmt"
@@ -87,6 +89,14 @@ explain_class(st) := "write" if {
 	st.explain_analyze == true
 	st.writes == true
 } else := "read"
+
+# DECLARE … CURSOR comes with its query's kind and facts, so it is judged above as that query
+# (a cursor over a data-modifying CTE is a write). FETCH, MOVE and CLOSE only go on with a cursor
+# whose DECLARE was judged when it was opened: they need read access. A cursor statement that
+# says nothing known about what it does is unknown.
+cursor_class(st) := "read" if {
+	fields.field(st, "cursor").operation in {"fetch", "move", "close"}
+} else := "unknown"
 
 classes := [statement_class(st) | some st in statements]
 

@@ -46,7 +46,37 @@ test_a_pii_reader_reads_unmasked if {
 
 test_output_has_exactly_the_contract_keys_for_allow if {
 	d := decision with input as fx.sql("agent", ["reader"], "orders-db", [fx.select_order_totals])
-	{k | some k, _ in d} == {"effect", "reasons", "obligations"}
+	{k | some k, _ in d} == {"effect", "reasons", "obligations", "reuse_seconds"}
+}
+
+test_an_allowed_dml_text_may_be_reused_for_its_shape if {
+	d := decision with input as fx.sql("agent", ["reader"], "orders-db", [fx.select_order_totals, fx.select_order_totals])
+	d.effect == "allow"
+	d.reuse_seconds == data.portcullis.sql_rules.decision_reuse_seconds
+	d.reuse_seconds > 0
+}
+
+test_reuse_is_off_when_the_setting_is_zero if {
+	d := decision with input as fx.sql("agent", ["reader"], "orders-db", [fx.select_order_totals])
+		with data.portcullis.sql_rules.decision_reuse_seconds as 0
+	d.effect == "allow"
+	not d.reuse_seconds
+}
+
+test_an_allowed_utility_statement_is_never_reused if {
+	show := fx.stmt({"kind": "show", "node": "VariableShowStmt"})
+	d := decision with input as fx.sql("agent", ["reader"], "orders-db", [fx.select_order_totals, show])
+	d.effect == "allow"
+	not d.reuse_seconds
+}
+
+test_approval_and_deny_are_never_reused if {
+	held := decision with input as fx.sql("agent", ["writer"], "orders-db", [fx.update_order])
+	held.effect == "approval_required"
+	not held.reuse_seconds
+	refused := decision with input as fx.sql("agent", ["reader"], "orders-db", [fx.update_order])
+	refused.effect == "deny"
+	not refused.reuse_seconds
 }
 
 test_output_has_approval_key_only_for_approval_required if {

@@ -541,3 +541,115 @@ test_xml_and_text_search_functions_over_visible_columns_are_allowed if {
 	d := decision with input as fx.sql("agent", ["reader"], "orders-db", [st])
 	d.effect == "allow"
 }
+
+# --- cursors ---
+
+declare_user_emails := fx.stmt({
+	"node": "DeclareCursorStmt",
+	"text": "DECLARE c CURSOR FOR SELECT id, upper(email) FROM users",
+	"operations": [{"kind": "select", "table": "users", "schema": null}],
+	"tables": ["users"],
+	"columns": [{"table": "users", "column": "email"}, {"table": "users", "column": "id"}],
+	"functions": ["upper"],
+	"cursor": {"name": "c", "operation": "declare", "hold": false},
+	"outputs": [
+		{"name": "id", "star": false, "star_table": null, "direct": {"table": "users", "column": "id"}, "derived_from": [{"table": "users", "column": "id"}]},
+		{"name": "upper", "star": false, "star_table": null, "direct": null, "derived_from": [{"table": "users", "column": "email"}]},
+	],
+})
+
+cursor_stmt(node, text, operation, name) := fx.stmt({
+	"kind": "cursor", "node": node, "text": text, "operations": [],
+	"cursor": {"name": name, "operation": operation, "hold": false},
+})
+
+fetch_c := cursor_stmt("FetchStmt", "FETCH FORWARD 100 FROM c", "fetch", "c")
+
+move_c := cursor_stmt("FetchStmt", "MOVE NEXT IN c", "move", "c")
+
+close_c := cursor_stmt("ClosePortalStmt", "CLOSE c", "close", "c")
+
+close_all := cursor_stmt("ClosePortalStmt", "CLOSE ALL", "close", null)
+
+test_declare_cursor_is_judged_as_its_select if {
+	d := decision with input as fx.sql("agent", ["reader"], "orders-db", [declare_user_emails])
+	d.effect == "allow"
+	fx.codes(d) == {"sql-read-allowed"}
+	# Its obligations are its query's: what its outputs and columns read.
+	d.obligations.mask == [{"table": "users", "column": "email", "strategy": "partial"}]
+}
+
+test_declare_cursor_over_a_data_modifying_cte_is_a_write if {
+	declare := fx.stmt({
+		"node": "DeclareCursorStmt",
+		"text": "DECLARE c CURSOR FOR WITH gone AS (DELETE FROM orders WHERE id = 7 RETURNING id) SELECT id FROM gone",
+		"operations": [
+			{"kind": "select", "table": "gone", "schema": null},
+			{"kind": "delete", "table": "orders", "schema": null, "has_where": true},
+		],
+		"tables": ["gone", "orders"], "writes": true,
+		"cursor": {"name": "c", "operation": "declare", "hold": false},
+	})
+	reader := decision with input as fx.sql("agent", ["reader"], "orders-db", [declare])
+	reader.effect == "deny"
+	"insufficient-role" in fx.codes(reader)
+	writer := decision with input as fx.sql("agent", ["writer"], "orders-db", [declare])
+	writer.effect == "approval_required"
+}
+
+test_declare_cursor_for_update_is_judged_as_select_for_update if {
+	declare := fx.stmt({
+		"node": "DeclareCursorStmt",
+		"text": "DECLARE c CURSOR FOR SELECT id FROM orders FOR UPDATE",
+		"operations": [{"kind": "select", "table": "orders", "schema": null}],
+		"tables": ["orders"], "columns": [{"table": "orders", "column": "id"}],
+		"cursor": {"name": "c", "operation": "declare", "hold": false},
+	})
+	select_for_update := object.union(declare, {"node": "SelectStmt", "text": "SELECT id FROM orders FOR UPDATE", "cursor": null})
+	d := decision with input as fx.sql("agent", ["reader"], "orders-db", [declare])
+	plain := decision with input as fx.sql("agent", ["reader"], "orders-db", [select_for_update])
+	d.effect == plain.effect
+	fx.codes(d) == fx.codes(plain)
+}
+
+test_fetch_move_and_close_are_reads if {
+	every st in [fetch_c, move_c, close_c, close_all] {
+		d := decision with input as fx.sql("agent", ["reader"], "orders-db", [st])
+		d.effect == "allow"
+		fx.codes(d) == {"sql-read-allowed"}
+	}
+}
+
+test_psql_fetch_count_session_is_allowed_for_a_reader if {
+	begin := fx.stmt({"kind": "transaction", "node": "TransactionStmt", "text": "BEGIN", "operations": []})
+	commit := fx.stmt({"kind": "transaction", "node": "TransactionStmt", "text": "COMMIT", "operations": []})
+	every st in [begin, declare_user_emails, fetch_c, close_c, commit] {
+		d := decision with input as fx.sql("agent", ["reader"], "orders-db", [st])
+		d.effect == "allow"
+	}
+}
+
+test_cursor_statements_need_read_access if {
+	every st in [fetch_c, close_c] {
+		d := decision with input as fx.sql("agent", ["pii-reader"], "orders-db", [st])
+		d.effect == "deny"
+		"insufficient-role" in fx.codes(d)
+	}
+}
+
+test_cursor_statement_that_does_not_say_what_it_does_is_unknown if {
+	every cursor in [null, {}, {"name": "c", "operation": "rewind"}] {
+		st := object.union(object.remove(fetch_c, ["cursor"]), {"cursor": cursor})
+		d := decision with input as fx.sql("human", ["reader", "writer", "dba"], "analytics-db", [st])
+		d.effect == "deny"
+		"sql-unknown-statement" in fx.codes(d)
+	}
+}
+
+test_fetch_masks_every_sensitive_column if {
+	d := decision with input as fx.sql("agent", ["reader"], "orders-db", [fetch_c])
+	{m.column | some m in d.obligations.mask} == {"email", "ssn", "phone", "card_number"}
+	pii := decision with input as fx.sql("agent", ["reader", "pii-reader"], "orders-db", [fetch_c])
+	pii.effect == "allow"
+	pii.obligations.mask == []
+}

@@ -38,6 +38,13 @@ export function seedSql(): string {
     CREATE VIEW users_view AS SELECT id, name, email, ssn FROM users;
     CREATE FUNCTION user_email(uid int) RETURNS text LANGUAGE sql STABLE AS $$SELECT email FROM users WHERE id = uid$$;
     CREATE PROCEDURE wipe_orders() LANGUAGE sql AS $$DELETE FROM orders$$;
+    -- A cursor opened inside the server: the PEP never sees it declared.
+    CREATE FUNCTION open_users_cursor(cursor_name text) RETURNS refcursor LANGUAGE plpgsql AS $$
+    DECLARE c refcursor := cursor_name;
+    BEGIN
+      OPEN c FOR SELECT id, name, upper(email) AS e, ssn || '' AS s FROM users ORDER BY id;
+      RETURN c;
+    END $$;
   `;
 }
 
@@ -158,6 +165,8 @@ export function refusedCases(copyFile: string): RefusedCase[] {
     { name: 'PREPARE … AS DELETE; EXECUTE', sql: 'PREPARE bypass_p AS DELETE FROM orders WHERE id = 8; EXECUTE bypass_p', via: 'simple' },
     { name: 'EXECUTE of a DELETE prepared earlier', sql: 'EXECUTE bypass_q', via: 'simple', setup: 'PREPARE bypass_q AS DELETE FROM orders WHERE id = 8' },
     { name: 'DECLARE … CURSOR FOR DELETE', sql: 'BEGIN; DECLARE c CURSOR FOR DELETE FROM orders RETURNING *; FETCH ALL FROM c; COMMIT', via: 'simple' },
+    { name: 'DECLARE … CURSOR over a writable CTE', sql: 'BEGIN; DECLARE c CURSOR FOR WITH d AS (DELETE FROM orders WHERE id = 2 RETURNING *) SELECT * FROM d; FETCH ALL FROM c; COMMIT', via: 'simple' },
+    { name: 'DECLARE … CURSOR WITH HOLD over a writable CTE', sql: 'DECLARE c CURSOR WITH HOLD FOR WITH u AS (UPDATE orders SET qty = 0 WHERE id = 3 RETURNING id) SELECT id FROM u', via: 'extended', values: [] },
     // psql, as a person at a terminal types them
     { name: 'psql: DELETE', sql: 'DELETE FROM orders WHERE id = 11;', via: 'psql' },
     { name: 'psql: \\copy FROM STDIN', sql: '\\copy orders (item, qty) from stdin\nbypass\t1\n\\.\n', via: 'psql' },
@@ -213,8 +222,14 @@ export function readCases(): ReadCase[] {
     { name: 'the view', sql: 'SELECT * FROM users_view ORDER BY id', via: 'simple' },
     { name: 'the view (extended, binary results)', sql: 'SELECT email, ssn FROM users_view WHERE id >= $1', via: 'extended-binary', values: [1] },
     { name: 'the function', sql: 'SELECT user_email(id) FROM users', via: 'simple' },
-    // The starter policy refuses DECLARE (a kind it does not know); if it ever allows it, FETCH must mask.
-    { name: 'a cursor over users', sql: 'BEGIN; DECLARE c CURSOR FOR SELECT email, ssn, phone FROM users; FETCH ALL FROM c; COMMIT', via: 'simple', mayFail: true },
+    // Cursors: FETCH returns a DECLARE's rows, masked by what the PEP saw declared (strictly when
+    // it saw nothing: several statements in one text, a cursor opened inside a function).
+    { name: 'a cursor over users', sql: 'BEGIN; DECLARE c CURSOR FOR SELECT name, email, ssn, phone FROM users; FETCH ALL FROM c; COMMIT', via: 'simple', shows: NAMES },
+    { name: 'a cursor over expressions and whole rows', sql: "BEGIN; DECLARE c CURSOR FOR SELECT name, upper(email), row_to_json(u), ssn || '' FROM users u; FETCH ALL FROM c; COMMIT", via: 'simple', shows: NAMES },
+    { name: 'a cursor opened inside a function', sql: "BEGIN; SELECT open_users_cursor('fn_cursor'); FETCH ALL FROM fn_cursor; COMMIT", via: 'simple', shows: NAMES },
+    { name: 'psql: DECLARE and FETCH one by one', sql: "BEGIN;\nDECLARE c CURSOR FOR SELECT name, upper(email), phone || '', cu.* FROM users, customers cu;\nFETCH 1 FROM c;\nFETCH ALL FROM c;\nCLOSE c;\nCOMMIT;", via: 'psql', shows: NAMES },
+    { name: 'psql: FETCH_COUNT', sql: "\\set FETCH_COUNT 1\nSELECT name, upper(email), row_to_json(u), replace(phone, ' ', '') FROM users u;", via: 'psql', shows: NAMES },
+    { name: 'psql: FETCH from a cursor opened inside a function', sql: "BEGIN;\nSELECT open_users_cursor('fn_cursor');\nFETCH ALL FROM fn_cursor;\nCOMMIT;", via: 'psql', shows: NAMES },
     { name: 'cards', sql: 'SELECT id, holder, card_number FROM customers ORDER BY id', via: 'simple', shows: CUSTOMERS.map((c) => c.holder) },
     { name: 'cards without spaces', sql: "SELECT replace(card_number, ' ', '') FROM customers", via: 'simple' },
     { name: 'cards (binary results)', sql: 'SELECT c.* FROM customers c WHERE id >= $1', via: 'extended-binary', values: [1] },

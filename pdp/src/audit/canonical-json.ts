@@ -22,6 +22,19 @@ function quote(text: string): string {
   return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
 
+// Member names repeat in every record: each is quoted once (bounded, so odd input cannot grow it).
+const quotedNames = new Map<string, string>();
+const MAX_QUOTED_NAMES = 4096;
+
+function quoteName(name: string): string {
+  let quoted = quotedNames.get(name);
+  if (quoted === undefined) {
+    quoted = quote(name);
+    if (quotedNames.size < MAX_QUOTED_NAMES) quotedNames.set(name, quoted);
+  }
+  return quoted;
+}
+
 function write(input: unknown, key: string, ancestors: Set<object>): string | undefined {
   let value = input;
   if (typeof value === 'object' && value !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
@@ -66,7 +79,7 @@ function write(input: unknown, key: string, ancestors: Set<object>): string | un
     for (const name of Object.keys(object).sort()) {
       const member = write((object as Record<string, unknown>)[name], name, ancestors);
       if (member === undefined) continue;
-      text += `${first ? '' : ','}${quote(name)}:${member}`;
+      text += `${first ? '' : ','}${quoteName(name)}:${member}`;
       first = false;
     }
     return `${text}}`;

@@ -12,8 +12,16 @@ const CREDENTIAL_NAMES: ReadonlySet<string> = new Set([
   'password', 'passwd', 'client_secret', 'api_key', 'x_api_key', 'x_auth_token', 'private_key',
 ]);
 
+// Member names repeat in every record: each is judged once (bounded, so odd input cannot grow it).
+const judgedNames = new Map<string, boolean>();
+const MAX_JUDGED_NAMES = 4096;
+
 export function isCredentialName(name: string): boolean {
-  return CREDENTIAL_NAMES.has(name.toLowerCase().replaceAll('-', '_'));
+  const known = judgedNames.get(name);
+  if (known !== undefined) return known;
+  const credential = CREDENTIAL_NAMES.has(name.toLowerCase().replaceAll('-', '_'));
+  if (judgedNames.size < MAX_JUDGED_NAMES) judgedNames.set(name, credential);
+  return credential;
 }
 
 export interface RedactedCopy {
@@ -51,15 +59,17 @@ function copy(input: unknown, key: string, path: string, redacted: string[], anc
       return object.map((item, index) => copy(item, String(index), `${path}[${index}]`, redacted, ancestors) ?? null);
     }
     const result: JsonObject = {};
-    for (const [name, member] of Object.entries(object)) {
-      const memberPath = path === '' ? name : `${path}.${name}`;
+    for (const name of Object.keys(object)) {
+      const member = (object as Record<string, unknown>)[name];
       if (isCredentialName(name)) {
-        redacted.push(memberPath);
+        redacted.push(path === '' ? name : `${path}.${name}`);
         continue;
       }
-      const copied = copy(member, name, memberPath, redacted, ancestors);
+      const copied = copy(member, name, path === '' ? name : `${path}.${name}`, redacted, ancestors);
+      if (copied === undefined) continue;
       // defineProperty: a member named "__proto__" stays data instead of replacing the prototype.
-      if (copied !== undefined) Object.defineProperty(result, name, { value: copied, enumerable: true, writable: true, configurable: true });
+      if (name === '__proto__') Object.defineProperty(result, name, { value: copied, enumerable: true, writable: true, configurable: true });
+      else result[name] = copied;
     }
     return result;
   } finally {

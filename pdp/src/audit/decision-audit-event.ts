@@ -1,4 +1,4 @@
-import type { DecisionRequestV1 } from '../contract/decision-contract-v1.ts';
+import type { DecisionRequestV1, DecisionReuseV1 } from '../contract/decision-contract-v1.ts';
 import type { PolicyOutcome } from '../decisions/policy-result.ts';
 import type { EnrichedAction } from '../enrichment/action-enricher.ts';
 import type { VerifyResult } from '../identity/token-verifier.ts';
@@ -13,6 +13,8 @@ export interface DecisionAuditInput {
   readonly outcome: PolicyOutcome;
   /** The approval this decision opened (approval_required) or consumed (allow after approval). */
   readonly approval?: { readonly id: string; readonly status: string };
+  /** Later statements of the same shape this decision may stand for (their session records name it). */
+  readonly reuse?: DecisionReuseV1;
   readonly revision: string | null;
   readonly timings: { readonly totalMicros: number; readonly enrichMicros: number; readonly evalMicros: number };
 }
@@ -45,6 +47,7 @@ export function buildDecisionAuditEvent(input: DecisionAuditInput): AuditEvent {
       obligations: input.outcome.obligations,
       ...(input.outcome.approval ? { approval_requirement: input.outcome.approval } : {}),
       ...(input.approval ? { approval: { id: input.approval.id, status: input.approval.status } } : {}),
+      ...(input.reuse ? { reuse: input.reuse } : {}),
       policy_revision: input.revision,
       timings_us: {
         total: Math.round(input.timings.totalMicros),

@@ -29,6 +29,8 @@ export interface SessionStatementInput extends SessionEventBase {
   readonly statement: { readonly text: string; readonly kind?: string; readonly method?: string; readonly path?: string };
   /** The decision that allowed it. */
   readonly decisionId: string;
+  /** It ran under an earlier decision of the same shape rather than one of its own. */
+  readonly decisionReused?: boolean;
   readonly status: 'success' | 'failure';
   /** The upstream error when status is failure (its text, never result values). */
   readonly error?: string;
@@ -55,7 +57,7 @@ export type SessionAuditInput = SessionStartInput | SessionStatementInput | Sess
 /**
  * The body of a session event (stream `sessions`), flat like the decision body:
  * `{ event, schema_version, event_id, time, protocol, session, principal, pep, resource }` plus
- * for `session.statement`: `statement {text, kind?, method?, path?}, decision_id, status, error?,
+ * for `session.statement`: `statement {text, kind?, method?, path?}, decision_id, decision_reused?, status, error?,
  * duration_ms, rows?, bytes?, masked_cells?`; for `session.end`: `duration_ms, statements, rows,
  * bytes, masked_cells, reason?`. Result values never appear: only the command and counts.
  */
@@ -75,6 +77,7 @@ export function buildSessionAuditEvent(input: SessionAuditInput): AuditEvent {
     Object.assign(body, {
       statement: { ...input.statement },
       decision_id: input.decisionId,
+      ...(input.decisionReused === true ? { decision_reused: true } : {}),
       status: input.status,
       ...(input.error === undefined ? {} : { error: input.error }),
       duration_ms: input.durationMs,

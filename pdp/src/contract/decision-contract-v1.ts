@@ -72,7 +72,33 @@ export interface PrincipalV1 {
  * result columns and what each is computed from, and COPY's row format), so no PEP parses SQL.
  */
 export interface EnrichmentV1 {
-  statements: { kind: string; outputs: unknown[] | null; copy_format: Record<string, unknown> | null }[];
+  statements: {
+    kind: string;
+    outputs: unknown[] | null;
+    copy_format: Record<string, unknown> | null;
+    /** DECLARE, FETCH, MOVE, CLOSE: the cursor the statement is about (absent for other statements). */
+    cursor?: EnrichmentCursorV1;
+  }[];
+}
+
+/** A cursor statement's cursor: a PEP masks FETCH's rows by the outputs of the DECLARE of that name. */
+export interface EnrichmentCursorV1 {
+  /** As the server knows it (unquoted names lower-cased, quoted ones exact); null for CLOSE ALL. */
+  name: string | null;
+  operation: 'declare' | 'fetch' | 'move' | 'close';
+  /** DECLARE … WITH HOLD: the cursor outlives the commit of its transaction. */
+  hold: boolean;
+}
+
+/**
+ * An allow that also holds, in the same session, for statements whose text differs from the
+ * decided one in literal values alone (numbers and quoted strings), until `expires_at`. Granted
+ * only when policy opts in and the PDP judged the statement's kind literal-insensitive (plain DML,
+ * see decision-reuse.ts); the PEP records each statement it runs under it with this decision_id.
+ */
+export interface DecisionReuseV1 {
+  scope: 'statement-shape';
+  expires_at: string;
 }
 
 export interface DecisionResponseV1 {
@@ -83,6 +109,8 @@ export interface DecisionResponseV1 {
   approval?: ApprovalV1;
   /** SQL actions that are not denied: see EnrichmentV1. */
   enrichment?: EnrichmentV1;
+  /** Present only when policy lets this allow stand for more statements: see DecisionReuseV1. */
+  reuse?: DecisionReuseV1;
   principal: PrincipalV1;
   policy_revision: string | null;
 }

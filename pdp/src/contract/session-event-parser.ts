@@ -63,6 +63,7 @@ function parseEvent(raw: Record<string, unknown>, at: string): PostedSessionEven
           ...(statement.path === undefined ? {} : { path: text(statement.path, `${at}statement.path`, 8192) }),
         },
         decisionId: text(raw.decision_id, `${at}decision_id`, 128),
+        ...(raw.decision_reused === undefined ? {} : { decisionReused: flag(raw.decision_reused, `${at}decision_reused`) }),
         status,
         ...(raw.error === undefined ? {} : { error: text(raw.error, `${at}error`, 8192, true) }),
         durationMs: count(raw.duration_ms, `${at}duration_ms`, true),
@@ -88,6 +89,11 @@ function parseEvent(raw: Record<string, unknown>, at: string): PostedSessionEven
 }
 
 
+
+function flag(value: unknown, field: string): boolean {
+  if (typeof value !== 'boolean') fail(field, 'must be true or false');
+  return value;
+}
 
 function count(value: unknown, field: string, fractional = false): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!fractional && !Number.isInteger(value))) {

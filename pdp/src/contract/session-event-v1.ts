@@ -25,6 +25,8 @@ export interface SessionStatementEventV1 extends SessionEventBaseV1 {
   readonly event: 'session.statement';
   readonly statement: { readonly text: string; readonly kind?: string; readonly method?: string; readonly path?: string };
   readonly decision_id: string;
+  /** True when the statement ran under an earlier decision of the same shape (DecisionReuseV1), not its own. */
+  readonly decision_reused?: boolean;
   readonly status: 'success' | 'failure';
   readonly error?: string;
   readonly duration_ms: number;

@@ -9,6 +9,7 @@ import type { PolicyEngine } from '../policy/policy-engine.ts';
 import type { ApprovalBroker } from '../approvals/approval-broker.ts';
 import type { ApprovalV1, EnrichmentV1 } from '../contract/decision-contract-v1.ts';
 import { settleApproval } from './approval-gate.ts';
+import { grantReuse } from './decision-reuse.ts';
 import { buildPolicyInput, type CallingPep } from './policy-input.ts';
 import { denied, readPolicyOutcome, type PolicyOutcome } from './policy-result.ts';
 
@@ -69,6 +70,7 @@ export class DecisionService {
       outcome = denied(verification.code, 'the subject token was not accepted');
     }
 
+    const reuse = grantReuse({ request, verification, action, outcome, now: Date.now() });
     let approval: ApprovalV1 | undefined;
     if (verification.ok && outcome.effect === 'approval_required') {
       ({ outcome, approval } = await settleApproval(this.deps.approvals, { decisionId, request, principal: verification.principal, action }, outcome));
@@ -81,13 +83,14 @@ export class DecisionService {
       obligations: outcome.approval ? { ...outcome.obligations, approval_requirement: outcome.approval } : outcome.obligations,
       ...(approval ? { approval } : {}),
       ...(outcome.effect !== 'deny' ? enrichmentFor(action) : {}),
+      ...(reuse ? { reuse } : {}),
       principal: principalResponse(verification),
       policy_revision: revision,
     };
 
     const totalMicros = Number(process.hrtime.bigint() - started) / 1000;
     const accepted = audit.record(
-      buildDecisionAuditEvent({ decisionId, request, pep, verification, action: action as EnrichedAction, outcome, ...(approval ? { approval } : {}), revision, timings: { totalMicros, enrichMicros, evalMicros } }),
+      buildDecisionAuditEvent({ decisionId, request, pep, verification, action: action as EnrichedAction, outcome, ...(approval ? { approval } : {}), ...(reuse ? { reuse } : {}), revision, timings: { totalMicros, enrichMicros, evalMicros } }),
     );
     if (!accepted) {
       // No record, no action (AU-5): the caller learns why.
@@ -98,6 +101,7 @@ export class DecisionService {
       response.obligations = failed.obligations;
       delete response.approval;
       delete response.enrichment;
+      delete response.reuse;
     }
     metrics.decisions.inc({ effect: response.effect, action_type: request.action.type });
     metrics.decisionDuration.observe({ action_type: request.action.type }, Number(process.hrtime.bigint() - started) / 1e9);
@@ -111,6 +115,8 @@ function enrichmentFor(action: EnrichedAction): { enrichment?: EnrichmentV1 } {
     kind: String(statement.kind),
     outputs: Array.isArray(statement.outputs) ? statement.outputs : null,
     copy_format: typeof statement.copy_format === 'object' && statement.copy_format !== null ? (statement.copy_format as Record<string, unknown>) : null,
+    // FETCH's rows are a DECLARE's: the PEP ties them together by the cursor's name.
+    ...(typeof statement.cursor === 'object' && statement.cursor !== null ? { cursor: statement.cursor as EnrichmentV1['statements'][number]['cursor'] } : {}),
   }));
   return { enrichment: { statements } };
 }

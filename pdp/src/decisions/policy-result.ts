@@ -14,6 +14,8 @@ export interface PolicyOutcome {
   reasons: ReasonV1[];
   obligations: ObligationsV1;
   approval?: ApprovalRequirement;
+  /** Policy's opt-in: this allow may stand for same-shape statements this long (see decision-reuse.ts). */
+  reuseSeconds?: number;
 }
 
 const EFFECTS: ReadonlySet<string> = new Set(['allow', 'deny', 'approval_required']);
@@ -36,6 +38,9 @@ export function readPolicyOutcome(value: unknown): PolicyOutcome {
   const obligations: ObligationsV1 = { ...rawObligations, mask, record: rawObligations.record !== false };
   const outcome: PolicyOutcome = { effect: record.effect as EffectV1, reasons, obligations };
   if (outcome.effect === 'approval_required') outcome.approval = readApproval(record.approval);
+  if (outcome.effect === 'allow' && typeof record.reuse_seconds === 'number' && Number.isFinite(record.reuse_seconds) && record.reuse_seconds > 0) {
+    outcome.reuseSeconds = record.reuse_seconds;
+  }
   return outcome;
 }
 

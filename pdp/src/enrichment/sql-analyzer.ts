@@ -5,6 +5,7 @@
  */
 import { loadModule, parseSync } from "libpg-query";
 import { isAstObject, listField, unwrapNode, type AstObject } from "./sql/ast-nodes.ts";
+import { cursorFacts } from "./sql/cursor-facts.ts";
 import type { EnrichedSqlAction, SqlStatementFacts } from "./sql/sql-facts.ts";
 import { statementOutputs } from "./sql/output-provenance.ts";
 import { statementKind } from "./sql/statement-kinds.ts";
@@ -16,6 +17,8 @@ export type {
   SqlColumnRef,
   SqlCopyFacts,
   SqlCopyFormat,
+  SqlCursorFacts,
+  SqlCursorOperation,
   SqlOperation,
   SqlOperationKind,
   SqlOutput,
@@ -112,6 +115,7 @@ function describeStatement(node: string, body: AstObject, root: unknown, text: s
     copy: node === "CopyStmt" ? copyFacts(body) : null,
     copy_format: node === "CopyStmt" ? copyFormatFacts(body) : null,
     set: setFacts(node, body),
+    cursor: cursorFacts(node, body),
     outputs: statementOutputs(node, body, root),
   };
 }

@@ -1,4 +1,4 @@
-import type { ApprovalV1, DecisionAnswer, EnrichmentV1, MaskObligationV1, ReasonV1 } from './decision-contract.ts';
+import type { ApprovalV1, DecisionAnswer, DecisionReuseV1, EnrichmentV1, MaskObligationV1, ReasonV1 } from './decision-contract.ts';
 
 const EFFECTS = new Set(['allow', 'deny', 'approval_required']);
 
@@ -18,6 +18,8 @@ export function readDecisionAnswer(body: unknown): DecisionAnswer | undefined {
   if (revision !== null && revision !== undefined && typeof revision !== 'string') return undefined;
   const approval = body.approval === undefined ? undefined : readApproval(body.approval);
   if (body.approval !== undefined && !approval) return undefined;
+  // A reuse grant the PEP cannot read is dropped, not fatal: the statement is simply asked about again next time.
+  const reuse = effect === 'allow' ? readReuse(body.reuse) : undefined;
 
   return {
     source: 'pdp',
@@ -30,6 +32,7 @@ export function readDecisionAnswer(body: unknown): DecisionAnswer | undefined {
       record: obligations.record ?? true,
     },
     ...(approval ? { approval } : {}),
+    ...(reuse ? { reuse } : {}),
     // Passed on as sent: the masker shape-checks it and masks strictly when it is malformed.
     ...(isRecord(body.enrichment) && Array.isArray(body.enrichment.statements) ? { enrichment: body.enrichment as unknown as EnrichmentV1 } : {}),
     principal: {
@@ -51,6 +54,11 @@ function readApproval(value: unknown): ApprovalV1 | undefined {
     expires_at: value.expires_at,
     ...(typeof value.console_url === 'string' ? { console_url: value.console_url } : {}),
   };
+}
+
+function readReuse(value: unknown): DecisionReuseV1 | undefined {
+  if (!isRecord(value) || value.scope !== 'statement-shape' || typeof value.expires_at !== 'string') return undefined;
+  return Number.isFinite(Date.parse(value.expires_at)) ? { scope: 'statement-shape', expires_at: value.expires_at } : undefined;
 }
 
 function isReason(value: unknown): value is ReasonV1 {

@@ -8,6 +8,7 @@ import type {
   ApprovalV1,
   DecisionRequestV1,
   DecisionResponseV1,
+  DecisionReuseV1,
   EnrichmentV1,
   MaskObligationV1,
   ReasonV1,
@@ -15,7 +16,7 @@ import type {
   SessionV1,
 } from '@portcullis/pdp/contract';
 
-export type { ActionV1, ApprovalV1, DecisionRequestV1, EnrichmentV1, MaskObligationV1, ReasonV1, ResourceV1, SessionV1 };
+export type { ActionV1, ApprovalV1, DecisionRequestV1, DecisionReuseV1, EnrichmentV1, MaskObligationV1, ReasonV1, ResourceV1, SessionV1 };
 
 /** What a PEP asks about: the contract's request, `approval_id` included when presenting one. */
 export type DecisionRequest = DecisionRequestV1;

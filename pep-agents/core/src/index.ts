@@ -5,6 +5,7 @@ export type {
   ApprovalVerdictV1,
   DecisionAnswer,
   DecisionRequest,
+  DecisionReuseV1,
   EnrichmentV1,
   MaskObligationV1,
   ReasonV1,
@@ -16,6 +17,7 @@ export type { PdpCallOptions, PdpCallResult, PdpFailureCode, PdpTransport } from
 export { DEFAULT_PDP_DEADLINE_MS, HttpPdpTransport, type HttpPdpTransportConfig } from './http-pdp-transport.ts';
 export { PdpDecisionClient, type DecideOptions, type DecisionClient } from './pdp-client.ts';
 export { readDecisionAnswer } from './decision-answer-reader.ts';
+export { DecisionReuseCache, type DecisionReuseCacheOptions } from './decision-reuse-cache.ts';
 export { failClosedAnswer, LOCAL_DECISION_PREFIX } from './fail-closed-answer.ts';
 
 export { ApprovalWaiter, type ApprovalWaiterConfig, type ApprovalWaitOptions } from './approval-waiter.ts';

@@ -24,6 +24,8 @@ export interface StatementRecord {
   readonly method?: string;
   readonly path?: string;
   readonly decisionId: string;
+  /** The statement ran under an earlier decision of the same shape (a reuse grant). */
+  readonly decisionReused?: boolean;
   readonly status: 'success' | 'failure';
   /** The upstream error's text when status is failure; never result values. */
   readonly error?: string;
@@ -102,6 +104,7 @@ export class SessionRecorder {
         ...(record.path === undefined ? {} : { path: record.path }),
       },
       decision_id: record.decisionId,
+      ...(record.decisionReused === true ? { decision_reused: true } : {}),
       status: record.status,
       ...(record.error === undefined ? {} : { error: this.scrub(truncate(record.error, MAX_ERROR_CHARS)) }),
       duration_ms: nonNegative(record.durationMs),

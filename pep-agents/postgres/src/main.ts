@@ -3,6 +3,7 @@ import { createSecureContext } from 'node:tls';
 import {
   ApprovalWaiter,
   createMaskStrategyRegistry,
+  DecisionReuseCache,
   HttpPdpTransport,
   maskHashKeyFromEnv,
   PdpDecisionClient,
@@ -58,6 +59,7 @@ export async function startPostgresPep(config: PepPostgresConfig, options: Postg
     password: secretReader(config.upstream.password, env),
     connectTimeoutMs: config.upstream.connectTimeoutMs,
     maxMessageBytes: config.limits.maxMessageBytes,
+    tls: config.upstream.tls,
   };
   let maskers = options.maskers;
   let catalogPool: ReturnType<typeof createCatalogPool> | undefined;
@@ -75,6 +77,7 @@ export async function startPostgresPep(config: PepPostgresConfig, options: Postg
       cancelKeys: new CancelKeyRegistry(),
       maskers,
       recorder: (session, subjectToken) => new SessionRecorder({ sink, session, protocol: 'sql', resource, subjectToken }),
+      ...(config.decisionReuseShapes > 0 ? { decisionReuse: () => new DecisionReuseCache({ maxEntries: config.decisionReuseShapes }) } : {}),
       tls: config.tls ? createSecureContext({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }) : undefined,
       allowPlaintext: config.allowPlaintext,
       limits: config.limits,
@@ -83,7 +86,7 @@ export async function startPostgresPep(config: PepPostgresConfig, options: Postg
     config.limits.maxConnections,
   );
   const address = await server.listen(config.listen.host, config.listen.port);
-  log(`listening on ${address.address}:${address.port} for ${resource.name}, upstream ${config.upstream.host}:${config.upstream.port}/${config.upstream.database}, PDP ${config.pdp.url}${config.tls ? ', TLS on' : ''}`);
+  log(`listening on ${address.address}:${address.port} for ${resource.name}, upstream ${config.upstream.host}:${config.upstream.port}/${config.upstream.database} (sslmode ${config.upstream.tls.mode}), PDP ${config.pdp.url}${config.tls ? ', TLS on' : ''}`);
 
   return {
     host: address.address,

@@ -21,6 +21,7 @@ import {
   unwrapNode,
   type AstObject,
 } from "./ast-nodes.ts";
+import { declaredQuery } from "./cursor-facts.ts";
 import { figureColumnName } from "./output-column-names.ts";
 import {
   EMPTY_ENV,
@@ -72,6 +73,11 @@ export function statementOutputs(type: string, body: AstObject, root: unknown): 
     case "ExplainStmt":
       // The plan, even with ANALYZE: the target runs but its rows are discarded.
       return [plainOutput("QUERY PLAN")];
+    case "DeclareCursorStmt": {
+      // FETCH returns the cursor's query's rows: the PEP masks them by these outputs.
+      const query = declaredQuery(type, body);
+      return query ? statementOutputs(query.type, query.body, root) : null;
+    }
     case "VariableShowStmt": {
       const name = stringField(body, "name") ?? "";
       return name === "all" ? ["name", "setting", "description"].map(plainOutput) : [plainOutput(name)];

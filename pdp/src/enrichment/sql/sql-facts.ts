@@ -26,6 +26,7 @@ export type SqlStatementKind =
   | "maintenance"
   | "listen"
   | "lock"
+  | "cursor"
   | "other";
 
 export type SqlOperationKind = "select" | "insert" | "update" | "delete" | "merge";
@@ -86,6 +87,17 @@ export interface SqlCopyFormat {
   header: boolean;
 }
 
+/** What a statement does to a cursor: DECLARE opens it, FETCH and MOVE read it, CLOSE ends it. */
+export type SqlCursorOperation = "declare" | "fetch" | "move" | "close";
+
+export interface SqlCursorFacts {
+  /** The cursor's name as the server knows it (unquoted names lower-cased); null for CLOSE ALL. */
+  name: string | null;
+  operation: SqlCursorOperation;
+  /** DECLARE … WITH HOLD: the cursor outlives the commit of its transaction. False otherwise. */
+  hold: boolean;
+}
+
 export interface SqlSetFacts {
   name: string;
   local: boolean;
@@ -106,9 +118,11 @@ export interface SqlStatementFacts {
   /** COPY to the client or from it: the row format a PEP must read. Null otherwise. */
   copy_format: SqlCopyFormat | null;
   set: SqlSetFacts | null;
+  /** DECLARE, FETCH, MOVE, CLOSE: the cursor it is about. Null otherwise. */
+  cursor: SqlCursorFacts | null;
   /**
    * The columns the statement returns to the client, in order (SELECT, VALUES, set operations,
-   * RETURNING, COPY … TO STDOUT, EXPLAIN, SHOW). Null when the text does not describe what comes
+   * RETURNING, COPY … TO STDOUT, EXPLAIN, SHOW; DECLARE CURSOR: its query's). Null when the text does not describe what comes
    * back (EXECUTE, FETCH, CALL) or nothing does (DDL, DML without RETURNING, SELECT INTO).
    */
   outputs: SqlOutput[] | null;

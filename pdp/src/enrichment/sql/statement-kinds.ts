@@ -3,6 +3,7 @@
  * "other", which policy denies: a new PostgreSQL statement type stays closed until mapped here.
  */
 import { objectField, stringField, type AstObject } from "./ast-nodes.ts";
+import { declaredQuery } from "./cursor-facts.ts";
 import type { SqlStatementKind } from "./sql-facts.ts";
 
 const DDL_NODES = [
@@ -86,7 +87,8 @@ const DDL_NODES = [
 
 /**
  * Every statement node the parser can produce, classified. Nodes mapped to "other" are known
- * and left to policy's default deny on purpose (cursors, LOAD, PL/pgSQL-only nodes).
+ * and left to policy's default deny on purpose (LOAD, PL/pgSQL-only nodes). DECLARE … CURSOR
+ * takes its query's kind (see statementKind); FETCH, MOVE and CLOSE are "cursor".
  */
 export const STATEMENT_NODE_KINDS: ReadonlyMap<string, SqlStatementKind> = new Map<string, SqlStatementKind>([
   ["SelectStmt", "select"],
@@ -123,15 +125,18 @@ export const STATEMENT_NODE_KINDS: ReadonlyMap<string, SqlStatementKind> = new M
   ["UnlistenStmt", "listen"],
   ["LockStmt", "lock"],
   ...DDL_NODES.map((node): [string, SqlStatementKind] => [node, "ddl"]),
-  ["DeclareCursorStmt", "other"],
-  ["FetchStmt", "other"],
-  ["ClosePortalStmt", "other"],
+  ["DeclareCursorStmt", "other"], // only when it has no query: see statementKind
+  ["FetchStmt", "cursor"],
+  ["ClosePortalStmt", "cursor"],
   ["LoadStmt", "other"],
   ["ReturnStmt", "other"],
   ["PLAssignStmt", "other"],
 ]);
 
 export function statementKind(node: string, body: AstObject): SqlStatementKind {
+  // A cursor's rows are its query's: DECLARE is judged as that query (a write stays a write).
+  const query = declaredQuery(node, body);
+  if (query) return statementKind(query.type, query.body);
   // SELECT … INTO creates a table: PostgreSQL itself runs it as CREATE TABLE AS.
   if (node === "SelectStmt" && objectField(body, "intoClause")) return "ddl";
   // ALTER ROLE/USER/GROUP … RENAME TO is a RenameStmt; it is role management, not DDL.

@@ -26,6 +26,8 @@ export interface CatalogTable {
 export interface CatalogResolver {
   /** The tables behind these OIDs; an OID the catalog does not know is absent from the answer. */
   tablesByOid(oids: readonly number[]): Promise<ReadonlyMap<number, CatalogTable>>;
+  /** The same answer without waiting, when every OID is cached and fresh; undefined otherwise. */
+  cachedTablesByOid?(oids: readonly number[]): ReadonlyMap<number, CatalogTable> | undefined;
   /**
    * A table named the way a statement names it (`users`, `public.users`), resolved as the
    * server would. Undefined when there is no such table.

@@ -33,16 +33,49 @@ export async function planResultColumns(
   catalog: CatalogResolver,
   redactOpaqueRelations = false,
 ): Promise<ColumnPlan[]> {
+  const tables = needsCatalog(fields, obligations, redactOpaqueRelations) ? await tablesOf(fields, catalog) : new Map<number, CatalogTable>();
+  return planWithTables(fields, formats, facts, obligations, tables, redactOpaqueRelations);
+}
+
+/**
+ * The same plan, at once, when every table it needs is in the catalog's cache (the common case:
+ * a session runs the same statements over and over); undefined when it would have to ask.
+ */
+export function planResultColumnsFromCache(
+  fields: readonly ResultField[],
+  formats: readonly number[],
+  facts: StatementResultFacts | undefined,
+  obligations: MaskObligationIndex,
+  catalog: CatalogResolver,
+  redactOpaqueRelations = false,
+): ColumnPlan[] | undefined {
+  let tables: ReadonlyMap<number, CatalogTable> | undefined = new Map();
+  if (needsCatalog(fields, obligations, redactOpaqueRelations)) {
+    tables = catalog.cachedTablesByOid?.(tableOids(fields));
+    if (!tables) return undefined;
+  }
+  return planWithTables(fields, formats, facts, obligations, tables, redactOpaqueRelations);
+}
+
+// Nothing to mask and no relation to look into: no catalog look-up; the detectors still run.
+function needsCatalog(fields: readonly ResultField[], obligations: MaskObligationIndex, redactOpaqueRelations: boolean): boolean {
+  return !obligations.isEmpty || (redactOpaqueRelations && fields.some((field) => field.tableOid !== 0));
+}
+
+function planWithTables(
+  fields: readonly ResultField[],
+  formats: readonly number[],
+  facts: StatementResultFacts | undefined,
+  obligations: MaskObligationIndex,
+  tables: ReadonlyMap<number, CatalogTable> | undefined,
+  redactOpaqueRelations: boolean,
+): ColumnPlan[] {
   const plan = (strategy: string | undefined, index: number): ColumnPlan => ({
     strategy,
     typeOid: (fields[index] as ResultField).typeOid,
     format: formats[index] ?? 0,
   });
-  const hasTableColumns = fields.some((field) => field.tableOid !== 0);
-  // Nothing to mask and no relation to look into: no catalog round trip; the detectors still run.
-  if (obligations.isEmpty && !(redactOpaqueRelations && hasTableColumns)) return fields.map((_, index) => plan(undefined, index));
-
-  const tables = await tablesOf(fields, catalog);
+  if (!needsCatalog(fields, obligations, redactOpaqueRelations)) return fields.map((_, index) => plan(undefined, index));
   const origins = mapColumnsToOutputs(fields.length, facts?.outputs);
   return fields.map((field, index) => {
     if (field.tableOid !== 0) {
@@ -110,8 +143,12 @@ function strategyForOrigin(origin: ColumnOrigin, obligations: MaskObligationInde
   }
 }
 
+function tableOids(fields: readonly ResultField[]): number[] {
+  return [...new Set(fields.filter((field) => field.tableOid !== 0).map((field) => field.tableOid))];
+}
+
 async function tablesOf(fields: readonly ResultField[], catalog: CatalogResolver): Promise<ReadonlyMap<number, CatalogTable> | undefined> {
-  const oids = [...new Set(fields.filter((field) => field.tableOid !== 0).map((field) => field.tableOid))];
+  const oids = tableOids(fields);
   if (oids.length === 0) return new Map();
   try {
     return await catalog.tablesByOid(oids);

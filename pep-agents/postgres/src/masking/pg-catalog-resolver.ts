@@ -52,6 +52,17 @@ export class PgCatalogResolver implements CatalogResolver {
     this.now = options.now ?? Date.now;
   }
 
+  cachedTablesByOid(oids: readonly number[]): ReadonlyMap<number, CatalogTable> | undefined {
+    const found = new Map<number, CatalogTable>();
+    const now = this.now();
+    for (const oid of oids) {
+      const cached = this.cache.get(oid);
+      if (!cached || cached.expires <= now) return undefined;
+      found.set(oid, cached.table);
+    }
+    return found;
+  }
+
   async tablesByOid(oids: readonly number[]): Promise<ReadonlyMap<number, CatalogTable>> {
     const found = new Map<number, CatalogTable>();
     const missing: number[] = [];

@@ -6,7 +6,7 @@
  */
 import { ValueScrubber } from '@portcullis/pep-core';
 import { CellMasker, BINARY_FORMAT, TEXT_FORMAT, UNKNOWN_TYPE } from './cell-masker.ts';
-import { planCopyColumns, planResultColumns, resolveCopyStarTables, type ColumnPlan, type CopyStarTables } from './column-mask-plan.ts';
+import { planCopyColumns, planResultColumns, planResultColumnsFromCache, resolveCopyStarTables, type ColumnPlan, type CopyStarTables } from './column-mask-plan.ts';
 import { BinaryCopyStream, startsBinaryCopy } from './copy-binary-rows.ts';
 import { copyTextSyntax, CopyTextRowSplitter, decodeField, encodeField, joinRow, splitRow, type CopyTextSyntax } from './copy-text-rows.ts';
 import { decodeDataRow, encodeDataRow, type Cell } from './data-row-cells.ts';
@@ -63,8 +63,15 @@ class PostgresResultMasker implements CopyOutAwareResultMasker {
       this.plan = fields.map((field, index) => ({ strategy: undefined, typeOid: field.typeOid, format: formats[index] ?? TEXT_FORMAT }));
       return body;
     }
+    const redactOpaque = this.options.redactOpaqueRelations ?? true;
+    // Tables seen before are planned at once: no promise, so the relay keeps the result's messages together.
+    const cached = planResultColumnsFromCache(fields, formats, this.options.statement, this.obligations, this.options.catalog, redactOpaque);
+    if (cached) {
+      this.plan = cached;
+      return body;
+    }
     this.plan = undefined;
-    return planResultColumns(fields, formats, this.options.statement, this.obligations, this.options.catalog, this.options.redactOpaqueRelations ?? true).then((plan) => {
+    return planResultColumns(fields, formats, this.options.statement, this.obligations, this.options.catalog, redactOpaque).then((plan) => {
       this.plan = plan;
       return body;
     });

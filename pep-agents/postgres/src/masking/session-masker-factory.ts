@@ -2,15 +2,19 @@
  * Result masking behind the session's ResultMaskerFactory (session/result-masker.ts), whose
  * maskers take whole messages: each message is unframed, masked as a body, and framed again
  * with its own type byte. One factory per client session, so its statements share the memory
- * of masked values that error scrubbing uses.
+ * of masked values that error scrubbing uses, and what the session knows of its SQL cursors
+ * (a FETCH's rows are masked by the decision on the cursor's DECLARE: cursor-memory.ts).
  */
 import type { MaskObligationV1, MaskStrategyRegistry, ValueScrubber } from '@portcullis/pep-core';
 import type { ResultMasker as FramedResultMasker, ResultMaskerFactory, ResultMaskingContext } from '../session/result-masker.ts';
 import type { CatalogResolver } from './catalog-resolver.ts';
+import { readCursorFacts, type CursorFacts } from './cursor-facts.ts';
+import { CursorFetchMasker } from './cursor-fetch-masker.ts';
+import { CursorMemory } from './cursor-memory.ts';
 import { MaskedValueMemory } from './masked-value-memory.ts';
 import { createResultMasker } from './postgres-result-masker.ts';
 import type { CopyOutAwareResultMasker } from './result-masker.ts';
-import { readStatementResultFacts } from './statement-result-facts.ts';
+import { readStatementResultFacts, type StatementResultFacts } from './statement-result-facts.ts';
 
 export interface SessionMaskerFactoryOptions {
   readonly catalog: CatalogResolver;
@@ -18,7 +22,7 @@ export interface SessionMaskerFactoryOptions {
   /** As ResultMaskerOptions.scrubber: null turns the value detectors off for this session. */
   readonly scrubber?: ValueScrubber | null;
   /**
-   * The PDP's facts about the statement (`outputs`, `copy_format`). By default they are read
+   * The PDP's facts about the statement (`outputs`, `copy_format`, `cursor`). By default they are read
    * from the decision answer's `enrichment` when the session passes it on in the context (as
    * `context.enrichment`), and only for a one-statement text. Without them, expression columns
    * of a statement with obligations are masked outright and COPY rows in text or CSV are
@@ -31,6 +35,7 @@ const HEADER_BYTES = 5;
 
 export class SessionMaskerFactory implements ResultMaskerFactory {
   private readonly memory = new MaskedValueMemory();
+  private readonly cursors = new CursorMemory();
 
   constructor(private readonly options: SessionMaskerFactoryOptions) {}
 
@@ -40,9 +45,33 @@ export class SessionMaskerFactory implements ResultMaskerFactory {
   }
 
   create(context: ResultMaskingContext): FramedResultMasker {
-    const statement = readStatementResultFacts((this.options.factsFor ?? factsFromEnrichment)(context));
-    const masker = createResultMasker({
-      obligations: context.obligations,
+    const described = (this.options.factsFor ?? factsFromEnrichment)(context);
+    const statement = readStatementResultFacts(described);
+    const cursor = readCursorFacts(described);
+    const declared = cursor?.operation === 'declare' ? { facts: statement, obligations: context.obligations, hold: cursor.hold } : undefined;
+    return new FramedMessageMasker(this.resultsMasker(context, statement, cursor), this.cursors.completionOf(cursor, declared));
+  }
+
+  /** The client binds a named portal, which SQL FETCH can read like a cursor. */
+  portalBound(name: string): void {
+    this.cursors.portalBound(name);
+  }
+
+  /** ReadyForQuery says no transaction is open: the server closed every cursor not WITH HOLD. */
+  transactionEnded(): void {
+    this.cursors.transactionEnded();
+  }
+
+  /** A FETCH's rows are its cursor's: masked by what the session knows of that cursor's DECLARE. */
+  private resultsMasker(context: ResultMaskingContext, statement: StatementResultFacts | undefined, cursor: CursorFacts | undefined): CopyOutAwareResultMasker {
+    if (cursor?.operation !== 'fetch' || cursor.name === null) return this.bodyMasker(context, statement, context.obligations);
+    return new CursorFetchMasker(cursor.name, this.cursors, (declared) =>
+      this.bodyMasker(context, declared?.facts, [...context.obligations, ...(declared?.obligations ?? [])]));
+  }
+
+  private bodyMasker(context: ResultMaskingContext, statement: StatementResultFacts | undefined, obligations: readonly MaskObligationV1[]): CopyOutAwareResultMasker {
+    return createResultMasker({
+      obligations,
       ...(statement ? { statement } : {}),
       ...(context.statement.protocol === 'extended' ? { resultFormats: context.statement.resultFormats } : {}),
       catalog: this.options.catalog,
@@ -51,7 +80,6 @@ export class SessionMaskerFactory implements ResultMaskerFactory {
       ...(context.unmasked === true ? { scrubber: null, redactOpaqueRelations: false } : this.options.scrubber !== undefined ? { scrubber: this.options.scrubber } : {}),
       memory: this.memory,
     });
-    return new FramedMessageMasker(masker);
   }
 }
 
@@ -67,7 +95,10 @@ function factsFromEnrichment(context: ResultMaskingContext): unknown {
 
 /** The session's whole-message view of a body masker. */
 class FramedMessageMasker implements FramedResultMasker {
-  constructor(private readonly masker: CopyOutAwareResultMasker) {}
+  constructor(
+    private readonly masker: CopyOutAwareResultMasker,
+    private readonly completed: (tag: string) => void,
+  ) {}
 
   get maskedCells(): number {
     return this.masker.maskedCells;
@@ -99,6 +130,10 @@ class FramedMessageMasker implements FramedResultMasker {
   onErrorOrNotice(message: Buffer): Buffer {
     const payload = body(message);
     return reframe(message, payload, this.masker.onErrorOrNotice(payload));
+  }
+
+  onCommandComplete(tag: string): void {
+    this.completed(tag);
   }
 }
 

@@ -87,6 +87,11 @@ export function decodeBind(body: Buffer): BindMessage {
   return { portal, statement, parameterCount, resultFormats };
 }
 
+/** Bind's portal name alone (its first field), for a look before the whole message is decoded. */
+export function bindPortalName(body: Buffer): string {
+  return new MessageBodyReader(body, 'Bind').cstring();
+}
+
 export function decodeDescribeOrClose(body: Buffer, what: 'Describe' | 'Close'): DescribeOrCloseMessage {
   const reader = new MessageBodyReader(body, what);
   const target = reader.byte();

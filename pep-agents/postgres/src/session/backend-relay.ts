@@ -77,9 +77,15 @@ export class BackendRelay {
           (bytes) => {
             this.waiting = false;
             if (this.stopped) return;
-            this.send(bytes);
-            this.upstream.resume();
-            this.pump();
+            // Corked: this message and those the pump relays after it leave in one write.
+            this.client.cork();
+            try {
+              this.send(bytes);
+              this.upstream.resume();
+              this.pump();
+            } finally {
+              this.client.uncork();
+            }
           },
           (error: unknown) => this.fail(error),
         );
@@ -151,6 +157,7 @@ export class BackendRelay {
         const owner = this.expect(head, message, 'execute', 'query');
         const tag = decodeCommandTag(message.body);
         owner.run.addTag(tag);
+        owner.masker.onCommandComplete?.(tag);
         if (NAME_CHANGING_TAGS.test(tag)) this.hooks.namesChanged();
         if (owner.kind === 'execute') this.finishExecute(owner.run, 'success');
         return message.raw;

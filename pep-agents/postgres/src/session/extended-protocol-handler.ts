@@ -13,6 +13,8 @@ interface PreparedStatement {
   readonly sql: string;
   /** Undefined for an empty statement, which runs nothing and needs no decision. */
   readonly answer: DecisionAnswer | undefined;
+  /** The answer is an earlier decision of the same shape, reused (see StatementGate). */
+  readonly reused: boolean;
 }
 
 interface Portal {
@@ -45,12 +47,13 @@ export class ExtendedProtocolHandler {
   async parse(message: FramedMessage): Promise<void> {
     const parse = decodeParse(message.body);
     let answer: DecisionAnswer | undefined;
+    let reused = false;
     if (parse.sql.trim() !== '') {
       const verdict = await this.io.gate.decide(parse.sql);
       if (!verdict.allowed) return this.refuse(verdict.error);
-      answer = verdict.answer;
+      ({ answer, reused } = verdict);
     }
-    const settle = this.statements.propose(parse.name, { sql: parse.sql, answer }, this.segment);
+    const settle = this.statements.propose(parse.name, { sql: parse.sql, answer, reused }, this.segment);
     this.forward(message.raw, { kind: 'parse', settle });
   }
 
@@ -98,7 +101,7 @@ export class ExtendedProtocolHandler {
     await this.namesSettled();
     const portal = await this.portals.lookup(execute.portal, this.segment);
     if (!portal) return this.refuse(unknownPortal(execute.portal));
-    const run = new StatementRun(portal.statement.sql, portal.statement.answer?.decision_id ?? '', portal.masker);
+    const run = new StatementRun(portal.statement.sql, portal.statement.answer?.decision_id ?? '', portal.masker, portal.statement.reused);
     this.forward(message.raw, { kind: 'execute', masker: portal.masker, run });
   }
 

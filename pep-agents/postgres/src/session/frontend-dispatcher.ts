@@ -1,5 +1,5 @@
 import { protocolViolation } from '../errors/pg-error.ts';
-import { FRONTEND } from '../protocol/frontend-messages.ts';
+import { bindPortalName, FRONTEND } from '../protocol/frontend-messages.ts';
 import type { FramedMessage } from '../protocol/message-reader.ts';
 import type { ExtendedProtocolHandler } from './extended-protocol-handler.ts';
 import type { SessionIo } from './session-io.ts';
@@ -27,6 +27,8 @@ export class FrontendDispatcher {
       case FRONTEND.parse:
         return this.extended.parse(message);
       case FRONTEND.bind:
+        // FETCH can read a named portal as it reads a cursor: what the session knew by that name is void.
+        this.io.maskers.portalBound?.(bindPortalName(message.body));
         return this.extended.bind(message);
       case FRONTEND.describe:
         return this.extended.describe(message);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
-import type { SessionRecorder } from '@portcullis/pep-core';
+import type { DecisionReuseCache, SessionRecorder } from '@portcullis/pep-core';
 import type { CancelKeyRegistry, IssuedCancelKey } from '../cancel/cancel-key-registry.ts';
 import { sendUpstreamCancel } from '../cancel/upstream-cancel.ts';
 import type { ActionAuthorizer, AuthorizeContext } from '../decisions/action-authorizer.ts';
@@ -44,6 +44,8 @@ export interface SessionDeps {
   readonly maskers: () => ResultMaskerFactory;
   /** A recorder for one session, sending its events with the caller's token. */
   readonly recorder: (session: { id: string; client_addr?: string }, subjectToken: string) => SessionRecorder;
+  /** This session's store of reusable allows, by statement shape; none: every text is asked about. */
+  readonly decisionReuse?: () => DecisionReuseCache;
   readonly tls: SecureContext | undefined;
   readonly allowPlaintext: boolean;
   readonly limits: { readonly maxMessageBytes: number; readonly maxStartupBytes: number; readonly startupTimeoutMs: number };
@@ -181,7 +183,10 @@ export class ProxySession {
     const io: SessionIo = {
       upstream: upstreamChannel,
       pending,
-      gate: new StatementGate(this.deps.authorizer, maskers, context, () => this.recorder?.canRecord() ?? true),
+      gate: new StatementGate(this.deps.authorizer, maskers, context, {
+        canRecord: () => this.recorder?.canRecord() ?? true,
+        ...(this.deps.decisionReuse ? { reuse: this.deps.decisionReuse() } : {}),
+      }),
       maskers,
     };
     const extended = new ExtendedProtocolHandler(io);
@@ -194,7 +199,9 @@ export class ProxySession {
       {
         statementFinished: (run, status) => this.record(run, status),
         readyForQuery: (status) => {
-          if (status === 'I') extended.transactionEnded();
+          if (status !== 'I') return;
+          extended.transactionEnded();
+          maskers.transactionEnded?.();
         },
         namesChanged: () => extended.forgetNames(),
       },
@@ -222,6 +229,7 @@ export class ProxySession {
       text: run.text,
       ...(kind ? { kind } : {}),
       decisionId: run.decisionId,
+      ...(run.decisionReused ? { decisionReused: true } : {}),
       status,
       ...(run.error === undefined ? {} : { error: run.error }),
       durationMs: run.durationMs,

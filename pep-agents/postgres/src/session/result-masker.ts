@@ -34,6 +34,8 @@ export interface ResultMasker {
   onCopyData(message: Buffer): Buffer | Promise<Buffer>;
   /** ErrorResponse and NoticeResponse, whose texts can echo values. */
   onErrorOrNotice(message: Buffer): Buffer | Promise<Buffer>;
+  /** CommandComplete's tag, for each statement that ran (optional): DECLARE and CLOSE change what FETCH returns. */
+  onCommandComplete?(tag: string): void;
   /** Cells replaced so far by this masker. */
   readonly maskedCells: number;
 }
@@ -42,6 +44,10 @@ export interface ResultMaskerFactory {
   /** Whether these obligations can be honoured at all; if not, the statement is refused. */
   supports(obligations: readonly MaskObligationV1[]): boolean;
   create(context: ResultMaskingContext): ResultMasker;
+  /** The client binds a portal by this name (optional): SQL FETCH reads protocol portals too. */
+  portalBound?(name: string): void;
+  /** ReadyForQuery reports no open transaction (optional): cursors not WITH HOLD are gone. */
+  transactionEnded?(): void;
 }
 
 const passThrough: ResultMasker = {

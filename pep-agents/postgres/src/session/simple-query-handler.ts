@@ -30,7 +30,7 @@ export class SimpleQueryHandler {
       unmasked: verdict.answer.obligations.unmasked === true,
       statement: { sql, decisionId: verdict.answer.decision_id, protocol: 'simple', resultFormats: [] },
     });
-    this.forward(message.raw, new StatementRun(sql, verdict.answer.decision_id, masker));
+    this.forward(message.raw, new StatementRun(sql, verdict.answer.decision_id, masker, verdict.reused));
   }
 
   /** The fast-path function call names a function by OID with binary arguments: refused outright. */

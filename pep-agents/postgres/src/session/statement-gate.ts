@@ -1,23 +1,39 @@
-import type { DecisionAnswer } from '@portcullis/pep-core';
+import type { DecisionAnswer, DecisionReuseCache } from '@portcullis/pep-core';
 import type { ActionAuthorizer, AuthorizeContext } from '../decisions/action-authorizer.ts';
+import { statementShape } from '../decisions/statement-shape.ts';
 import { PgError, SQLSTATE } from '../errors/pg-error.ts';
 import { refusalError } from '../errors/refusal-error.ts';
 import type { ResultMaskerFactory } from './result-masker.ts';
 
-export type StatementVerdict = { readonly allowed: true; readonly answer: DecisionAnswer } | { readonly allowed: false; readonly error: PgError };
+export type StatementVerdict =
+  | { readonly allowed: true; readonly answer: DecisionAnswer; readonly reused: boolean }
+  | { readonly allowed: false; readonly error: PgError };
+
+export interface StatementGateOptions {
+  /** Whether the session record can take another statement; when not, nothing runs. */
+  readonly canRecord?: () => boolean;
+  /** Allows the PDP granted reuse for, by statement shape (this session's); none: every text is asked about. */
+  readonly reuse?: DecisionReuseCache;
+}
 
 /**
  * One SQL text → allowed (with the answer whose obligations the results must honour) or the
  * error the client is shown. An allow whose mask obligations cannot be honoured is a refusal.
+ * A text whose shape an earlier allow covers (the PDP granted reuse) runs under that allow.
  */
 export class StatementGate {
+  private readonly canRecord: () => boolean;
+  private readonly reuse: DecisionReuseCache | undefined;
+
   constructor(
     private readonly authorizer: ActionAuthorizer,
     private readonly maskers: ResultMaskerFactory,
     private readonly context: () => AuthorizeContext,
-    /** Whether the session record can take another statement; when not, nothing runs. */
-    private readonly canRecord: () => boolean = () => true,
-  ) {}
+    options: StatementGateOptions = {},
+  ) {
+    this.canRecord = options.canRecord ?? (() => true);
+    this.reuse = options.reuse;
+  }
 
   async decide(sql: string): Promise<StatementVerdict> {
     if (!this.canRecord()) {
@@ -28,9 +44,17 @@ export class StatementGate {
         }),
       };
     }
+    const shape = this.reuse ? statementShape(sql) : undefined;
+    const reusable = shape === undefined ? undefined : this.reuse?.lookup(shape);
+    if (reusable) return { allowed: true, answer: reusable, reused: true };
+
     const answer = await this.authorizer.authorize({ type: 'sql', sql }, this.context());
-    if (answer.effect !== 'allow') return { allowed: false, error: refusalError(answer, 'statement') };
+    if (answer.effect !== 'allow') {
+      this.reuse?.observe(undefined, answer);
+      return { allowed: false, error: refusalError(answer, 'statement') };
+    }
     if (!this.maskers.supports(answer.obligations.mask)) {
+      this.reuse?.observe(undefined, answer);
       const columns = answer.obligations.mask.map((mask) => `${mask.table}.${mask.column}`).join(', ');
       return {
         allowed: false,
@@ -39,6 +63,7 @@ export class StatementGate {
         }),
       };
     }
-    return { allowed: true, answer };
+    this.reuse?.observe(shape, answer);
+    return { allowed: true, answer, reused: false };
   }
 }

@@ -16,6 +16,8 @@ export class StatementRun {
     readonly text: string,
     readonly decisionId: string,
     readonly masker: ResultMasker,
+    /** It runs under an earlier decision of the same shape (a reuse grant), not one of its own. */
+    readonly decisionReused = false,
   ) {
     this.maskedAtStart = masker.maskedCells;
   }

@@ -5,10 +5,19 @@ import { saslPrep } from './sasl-prep.ts';
 const pbkdf2Async = promisify(pbkdf2);
 
 export const SCRAM_SHA_256 = 'SCRAM-SHA-256';
+export const SCRAM_SHA_256_PLUS = 'SCRAM-SHA-256-PLUS';
 // PostgreSQL's default is 4096; a server asking for far more would make each log-in a CPU burn.
 const MAX_ITERATIONS = 1_000_000;
-// "n,,": no channel binding, no authorization identity.
-const GS2_HEADER = 'n,,';
+
+/**
+ * The GS2 channel-binding flag (RFC 5802 §6). 'n': no binding is possible (no TLS). 'y': the
+ * client could bind but the server offered no -PLUS mechanism, so a server that can bind knows
+ * the offer was stripped on the way. 'p': bound to the TLS server certificate's hash
+ * (tls-server-end-point, the type PostgreSQL offers).
+ */
+export type ScramChannelBinding = { readonly flag: 'n' } | { readonly flag: 'y' } | { readonly flag: 'p'; readonly data: Buffer };
+
+const NO_CHANNEL_BINDING: ScramChannelBinding = { flag: 'n' };
 
 /** Why the server's side of the exchange was not accepted; the text never holds the password. */
 export class ScramError extends Error {
@@ -26,13 +35,16 @@ export const deriveSaltedPassword: SaltedPasswordDeriver = (password, salt, iter
 
 /**
  * The client side of SCRAM-SHA-256 (RFC 5802, RFC 7677) as PostgreSQL runs it: the user name in
- * the exchange is empty (the server takes the start-up packet's), no channel binding. It proves
+ * the exchange is empty (the server takes the start-up packet's); with TLS, optionally bound to
+ * the channel (SCRAM-SHA-256-PLUS), so a man in the middle cannot relay the exchange. It proves
  * the password without sending it, and checks the server's signature, so a server that does not
  * know the password's verifier cannot pass for the real one.
  */
 export class ScramSha256Client {
   private readonly clientNonce: string;
   private readonly clientFirstBare: string;
+  // GS2 header: the flag, no authorization identity.
+  private readonly gs2Header: string;
   private expectedServerSignature: Buffer | undefined;
   private serverVerified = false;
 
@@ -42,13 +54,15 @@ export class ScramSha256Client {
     nonce: string = randomBytes(18).toString('base64'),
     /** PostgreSQL ignores it (the start-up packet names the user) and libpq sends it empty. */
     user = '',
+    private readonly channelBinding: ScramChannelBinding = NO_CHANNEL_BINDING,
   ) {
+    this.gs2Header = channelBinding.flag === 'p' ? 'p=tls-server-end-point,,' : `${channelBinding.flag},,`;
     this.clientNonce = nonce;
     this.clientFirstBare = `n=${user.replace(/=/g, '=3D').replace(/,/g, '=2C')},r=${this.clientNonce}`;
   }
 
   clientFirstMessage(): Buffer {
-    return Buffer.from(GS2_HEADER + this.clientFirstBare, 'utf8');
+    return Buffer.from(this.gs2Header + this.clientFirstBare, 'utf8');
   }
 
   /** Answers the server-first-message with the proof. */
@@ -73,7 +87,9 @@ export class ScramSha256Client {
     const saltedPassword = await this.derive(this.password, salt, iterations);
     const clientKey = hmac(saltedPassword, 'Client Key');
     const storedKey = createHash('sha256').update(clientKey).digest();
-    const clientFinalWithoutProof = `c=${Buffer.from(GS2_HEADER).toString('base64')},r=${nonce}`;
+    const bindingData = this.channelBinding.flag === 'p' ? this.channelBinding.data : Buffer.alloc(0);
+    const channel = Buffer.concat([Buffer.from(this.gs2Header, 'utf8'), bindingData]).toString('base64');
+    const clientFinalWithoutProof = `c=${channel},r=${nonce}`;
     const authMessage = `${this.clientFirstBare},${serverFirstText},${clientFinalWithoutProof}`;
     const clientSignature = hmac(storedKey, authMessage);
     const proof = Buffer.alloc(clientKey.length);
@@ -92,6 +108,11 @@ export class ScramSha256Client {
       throw new ScramError('the server signature does not match: this server does not know the password');
     }
     this.serverVerified = true;
+  }
+
+  /** Whether the exchange is bound to the TLS channel (SCRAM-SHA-256-PLUS). */
+  get channelBound(): boolean {
+    return this.channelBinding.flag === 'p';
   }
 
   /** Whether the server proved it knows the password's verifier. */

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
-import { PgError, SQLSTATE } from '../errors/pg-error.ts';
+import type { Socket } from 'node:net';
 import {
   AUTH,
   BACKEND,
@@ -13,7 +12,15 @@ import {
 import { encodeSaslInitialResponse, encodeSaslResponse, encodeStartupMessage, encodeTerminate } from '../protocol/frontend-messages.ts';
 import { MessageReader } from '../protocol/message-reader.ts';
 import { MessageStream } from '../protocol/message-stream.ts';
-import { deriveSaltedPassword, SCRAM_SHA_256, ScramSha256Client, type SaltedPasswordDeriver } from './scram-sha-256-client.ts';
+import { chooseScramMechanism } from './scram-mechanism-choice.ts';
+import { deriveSaltedPassword, ScramSha256Client, type SaltedPasswordDeriver } from './scram-sha-256-client.ts';
+import { UpstreamConnectError } from './upstream-connect-error.ts';
+import { openUpstreamSocket, type UpstreamAddress } from './upstream-socket.ts';
+import { UpstreamTls } from './upstream-tls.ts';
+import type { UpstreamTlsSettings } from './upstream-tls-settings.ts';
+
+// Where it always was, for the code that catches it.
+export { UpstreamConnectError } from './upstream-connect-error.ts';
 
 export interface UpstreamConfig {
   readonly host: string;
@@ -22,9 +29,11 @@ export interface UpstreamConfig {
   readonly user: string;
   /** Read for every connection, so a rotated password file takes effect without a restart. */
   readonly password: () => string;
-  /** TCP connect plus authentication, until the server is ready for queries. */
+  /** TCP connect, TLS and authentication, until the server is ready for queries. */
   readonly connectTimeoutMs: number;
   readonly maxMessageBytes: number;
+  /** TLS on the link to the server; the same for sessions, cancel requests and the catalog pool. */
+  readonly tls: UpstreamTlsSettings;
 }
 
 /** An authenticated upstream session, ready for queries. */
@@ -36,36 +45,29 @@ export interface UpstreamConnection {
   readonly parameterStatus: readonly Buffer[];
   readonly backendKey: { readonly processId: number; readonly secretKey: Buffer };
   readonly status: TransactionStatus;
+  /** Whether SCRAM was bound to the TLS channel (SCRAM-SHA-256-PLUS). */
+  readonly channelBound: boolean;
 }
 
 /**
- * Why the upstream session could not be opened. `message` is safe for the client; `cause` (the
- * server's own error text or the network error) is for the PEP's log.
- */
-export class UpstreamConnectError extends PgError {
-  constructor(message: string, readonly reason: string) {
-    super(SQLSTATE.connectionFailure, message, { severity: 'FATAL' });
-  }
-}
-
-/**
- * Opens sessions on the real PostgreSQL server with the PEP's own credential. Only SCRAM-SHA-256
- * (or a server that asks for nothing) is accepted: the PEP never sends the password in the clear
- * or as an MD5 hash a listener could replay.
+ * Opens sessions on the real PostgreSQL server with the PEP's own credential, over TLS when
+ * configured. Only SCRAM-SHA-256 (bound to the TLS channel when the server offers -PLUS) or a
+ * server that asks for nothing is accepted: the PEP never sends the password in the clear or as
+ * an MD5 hash a listener could replay.
  */
 export class UpstreamConnector {
   private readonly saltedPasswords = new Map<string, Buffer>();
+  /** Also what cancel requests connect with, so they are as protected as the sessions. */
+  readonly address: UpstreamAddress;
 
-  constructor(private readonly config: UpstreamConfig) {}
-
-  get address(): { host: string; port: number } {
-    return { host: this.config.host, port: this.config.port };
+  constructor(private readonly config: UpstreamConfig) {
+    this.address = { host: config.host, port: config.port, tls: new UpstreamTls(config.tls) };
   }
 
   /** `parameters`: start-up parameters beyond user and database (application_name …). */
   async connect(parameters: Readonly<Record<string, string>>): Promise<UpstreamConnection> {
     const deadline = Date.now() + this.config.connectTimeoutMs;
-    const socket = await this.openSocket();
+    const socket = await openUpstreamSocket(this.address, this.config.connectTimeoutMs);
     const stream = new MessageStream(socket, new MessageReader(this.config.maxMessageBytes));
     try {
       socket.write(encodeStartupMessage({ ...parameters, user: this.config.user, database: this.config.database }));
@@ -97,7 +99,7 @@ export class UpstreamConnector {
           case BACKEND.readyForQuery: {
             if (!backendKey) throw new UpstreamConnectError('the database sent no cancel key', 'no BackendKeyData before ReadyForQuery');
             const status = decodeReadyForQuery(message.body);
-            return { socket, reader: stream.release(), parameterStatus, backendKey, status };
+            return { socket, reader: stream.release(), parameterStatus, backendKey, status, channelBound: scram?.channelBound ?? false };
           }
           default:
             throw new UpstreamConnectError('the database answered the start-up with an unexpected message', `message type ${message.type}`);
@@ -112,27 +114,6 @@ export class UpstreamConnector {
     }
   }
 
-  private openSocket(): Promise<Socket> {
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host: this.config.host, port: this.config.port, noDelay: true });
-      const timer = setTimeout(() => fail(new Error('connect timed out')), this.config.connectTimeoutMs);
-      const fail = (error: Error): void => {
-        clearTimeout(timer);
-        socket.destroy();
-        const code = (error as NodeJS.ErrnoException).code ?? error.message;
-        reject(new UpstreamConnectError('the PEP cannot reach the database', `connect to ${this.config.host}:${this.config.port}: ${code}`));
-      };
-      socket.once('error', fail);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.off('error', fail);
-        // Errors are always followed by 'close', which the session handles; unheard, they would throw.
-        socket.on('error', () => undefined);
-        resolve(socket);
-      });
-    });
-  }
-
   private async authenticate(
     socket: Socket,
     request: { code: number; data: Buffer },
@@ -145,11 +126,12 @@ export class UpstreamConnector {
         return scram;
       case AUTH.sasl: {
         const mechanisms = request.data.toString('utf8').split('\0').filter(Boolean);
-        if (!mechanisms.includes(SCRAM_SHA_256)) {
+        const choice = chooseScramMechanism(mechanisms, socket);
+        if (!choice) {
           throw new UpstreamConnectError('the database offers no SASL mechanism the PEP supports', `mechanisms: ${mechanisms.join(', ')}`);
         }
-        const client = new ScramSha256Client(this.config.password(), this.cachedDerive);
-        socket.write(encodeSaslInitialResponse(SCRAM_SHA_256, client.clientFirstMessage()));
+        const client = new ScramSha256Client(this.config.password(), this.cachedDerive, undefined, undefined, choice.channelBinding);
+        socket.write(encodeSaslInitialResponse(choice.mechanism, client.clientFirstMessage()));
         return client;
       }
       case AUTH.saslContinue:

@@ -1,0 +1,48 @@
+import type { DecisionRequestV1, DecisionReuseV1 } from '../contract/decision-contract-v1.ts';
+import type { EnrichedAction } from '../enrichment/action-enricher.ts';
+import type { VerifyResult } from '../identity/token-verifier.ts';
+import type { PolicyOutcome } from './policy-result.ts';
+
+/** However long policy asks for, a reused allow is asked again after this. */
+export const MAX_REUSE_SECONDS = 300;
+
+/**
+ * Statement kinds whose enrichment takes nothing from literal values: tables, columns, functions,
+ * outputs and cursor names come from the parse tree's structure (a FETCH's row count is the only
+ * literal of a cursor statement). Utility statements (SET, COPY, DO, CALL …) carry literals into
+ * what policy sees (setting values, file names, code bodies), so they are decided one by one.
+ */
+const LITERAL_INSENSITIVE_KINDS: ReadonlySet<string> = new Set(['select', 'insert', 'update', 'delete', 'merge', 'cursor']);
+
+export interface ReuseContext {
+  readonly request: DecisionRequestV1;
+  readonly verification: VerifyResult;
+  readonly action: EnrichedAction;
+  /** Policy's outcome before any approval was settled. */
+  readonly outcome: PolicyOutcome;
+  readonly now: number;
+}
+
+/**
+ * Whether this decision may stand for later statements of the same shape, and until when. Both
+ * sides must agree: policy opts in (`reuse_seconds`, asserting that its answer does not depend on
+ * literal values), and the PDP checks that nothing policy saw came from one. Never for a deny, an
+ * approval, an unverified caller, or past the token's expiry.
+ */
+export function grantReuse(context: ReuseContext): DecisionReuseV1 | undefined {
+  const { request, verification, action, outcome, now } = context;
+  if (outcome.effect !== 'allow' || outcome.reuseSeconds === undefined) return undefined;
+  if (!verification.ok || request.approval_id !== undefined) return undefined;
+  if (!isLiteralInsensitiveSql(action)) return undefined;
+  let until = now + Math.min(outcome.reuseSeconds, MAX_REUSE_SECONDS) * 1000;
+  const tokenExpiry = verification.principal.exp;
+  if (tokenExpiry !== undefined) until = Math.min(until, tokenExpiry * 1000);
+  if (until <= now) return undefined;
+  return { scope: 'statement-shape', expires_at: new Date(until).toISOString() };
+}
+
+function isLiteralInsensitiveSql(action: EnrichedAction): boolean {
+  if (action.type !== 'sql' || action.parse_error !== null || !Array.isArray(action.statements)) return false;
+  const statements = action.statements as { kind?: unknown; copy?: unknown }[];
+  return statements.length > 0 && statements.every((statement) => typeof statement.kind === 'string' && LITERAL_INSENSITIVE_KINDS.has(statement.kind) && !statement.copy);
+}
