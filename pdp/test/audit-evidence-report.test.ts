@@ -8,7 +8,7 @@ import { buildEvidenceReport, renderReport, type EvidenceReport } from '../src/a
 import { HashChain, type LinkedRecord } from '../src/audit/hash-chain.ts';
 import { toOcsfRecord } from '../src/audit/ocsf-record.ts';
 import {
-  EXPIRED, HUMAN, K8S_DELETE, PRODUCT, approvalEvent, decisionEvent, items, sessionStatementEvent, sqlAction, tempDir,
+  EXPIRED, HUMAN, K8S_DELETE, PRODUCT, approvalEvent, decisionEvent, items, sessionStatementEvent, sessionStatementsEvent, sqlAction, tempDir,
 } from './audit-fixtures.ts';
 
 const CONTROLS = ['AC-3', 'AC-5', 'AC-6', 'AU-2', 'AU-3', 'AU-5', 'AU-9', 'AU-10', 'AU-12', 'IA-2', 'IA-9'];
@@ -100,6 +100,27 @@ describe('evidence report', () => {
     assert.deepEqual(counts('IA-2').decisions_by_principal_kind, { agent: 3, human: 1, unauthenticated: 1 });
     assert.deepEqual(counts('IA-2').unauthenticated_by_error, { 'token-expired': 1 });
     assert.deepEqual(counts('IA-9').decisions_by_pep, { 'pep-orders-db': 5 });
+  });
+
+  test('counts every statement of a run (session.statements) as a statement, masked cells included', async () => {
+    const chain = new HashChain('pdp-runs');
+    const records = [
+      sessionStatementEvent('SELECT email FROM users', 7),
+      sessionStatementsEvent(['SELECT email FROM users WHERE id = 1', 'SELECT 1', 'SELECT email FROM users WHERE id = 2', 'SELECT 2'], [3, 0, 2]),
+      sessionStatementsEvent(['SELECT 3', 'SELECT 4']),
+    ].map((event) => chain.link(event.stream, toOcsfRecord(event, PRODUCT)));
+    const runs = await buildEvidenceReport({ records: items(records), verification: data.verification, now });
+    const counts = (id: string): Record<string, unknown> => runs.controls.find((control) => control.id === id)!.counts;
+    assert.equal(counts('AU-2').records, 3);
+    assert.equal(counts('AU-2').session_statements, 7);
+    assert.deepEqual(counts('AU-2').records_by_event, { 'session.statement': 1, 'session.statements': 2 });
+    assert.equal(counts('AC-6').masked_cells, 12);
+    assert.equal(counts('AC-6').statements_with_masked_cells, 3);
+    const run = runs.controls.find((control) => control.id === 'AC-6')!.examples.find((example) => example.event === 'session.statements');
+    assert.ok(run, 'a run with masked cells is an example of masking');
+    assert.deepEqual([run.statements, run.masked_cells], [4, 5]);
+    assert.equal(run.command, 'SELECT email FROM users WHERE id = 1\nSELECT 1\nSELECT email FROM users WHERE id = 2\nSELECT 2');
+    assert.equal(report.controls.find((control) => control.id === 'AU-2')!.counts.session_statements, 1, 'a lone statement counts once');
   });
 
   test('examples are a few trimmed records that show the control at work', () => {

@@ -5,7 +5,7 @@ import type { EffectV1 } from '../src/contract/decision-contract-v1.ts';
 import { buildApprovalAuditEvent, type ApprovalEventName } from '../src/audit/approval-audit-event.ts';
 import type { AuditEvent } from '../src/audit/audit-sink.ts';
 import { buildDecisionAuditEvent } from '../src/audit/decision-audit-event.ts';
-import { buildSessionAuditEvent } from '../src/audit/session-audit-event.ts';
+import { buildSessionAuditEvent, buildSessionStatementsAuditEvent } from '../src/audit/session-audit-event.ts';
 import type { EnrichedAction } from '../src/enrichment/action-enricher.ts';
 import type { VerifyResult } from '../src/identity/token-verifier.ts';
 
@@ -115,6 +115,31 @@ export function sessionStatementEvent(text: string, maskedCells = 0): AuditEvent
     rows: 3,
     bytes: 512,
     maskedCells,
+  });
+}
+
+/** A run of statements of session sess-1 in one record, one entry per text (masked cells by position). */
+export function sessionStatementsEvent(texts: readonly string[], maskedCells: readonly number[] = []): AuditEvent {
+  return buildSessionStatementsAuditEvent({
+    event: 'session.statements',
+    eventId: `run-${(counter += 1)}`,
+    session: { id: 'sess-1', client_addr: '10.1.2.3:51234' },
+    protocol: 'sql',
+    principal: { authenticated: true, sub: 'agent-7', iss: 'https://idp.example.test', kind: 'agent', roles: ['reader'] },
+    pep: { sub: 'pep-orders-db' },
+    resource: RESOURCE,
+    statements: texts.map((text, index) => ({
+      eventId: `evt-${(counter += 1)}`,
+      time: new Date(Date.parse('2026-11-25T10:00:02.000Z') + index * 10),
+      statement: { text, kind: 'select' },
+      decisionId: 'dec-stmt',
+      ...(index > 0 ? { decisionReused: true } : {}),
+      status: 'success' as const,
+      durationMs: 1.5,
+      rows: 2,
+      bytes: 100,
+      ...(maskedCells[index] === undefined ? {} : { maskedCells: maskedCells[index] }),
+    })),
   });
 }
 

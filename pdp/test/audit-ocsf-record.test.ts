@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { toOcsfRecord, type AuditEventInput, type OcsfRecord } from '../src/audit/ocsf-record.ts';
-import { buildSessionAuditEvent } from '../src/audit/session-audit-event.ts';
+import { buildSessionAuditEvent, buildSessionStatementsAuditEvent, type SessionStatementFields } from '../src/audit/session-audit-event.ts';
 import {
   AGENT, EXPIRED, HTTP_POST, HUMAN, K8S_DELETE, PRODUCT, RESOURCE, SHELL_CURL,
-  approvalEvent, decisionEvent, sessionStatementEvent, sqlAction,
+  approvalEvent, decisionEvent, sessionStatementEvent, sessionStatementsEvent, sqlAction,
 } from './audit-fixtures.ts';
 
 const map = (event: AuditEventInput): OcsfRecord => toOcsfRecord(event, PRODUCT);
@@ -200,6 +200,59 @@ describe('OCSF mapping', () => {
     const apiEnd = map(buildSessionAuditEvent({ ...common, protocol: 'kubernetes', event: 'session.end', durationMs: 5, statements: 0, rows: 0, bytes: 0, maskedCells: 0 }));
     assertValidOcsf(apiEnd);
     assert.deepEqual([apiEnd.class_uid, apiEnd.activity_id, apiEnd.activity_name], [6003, 99, 'Session End']);
+  });
+
+  test('a run of statements (session.statements) is one record of the statements\' class: count, totals, time span, every entry kept', () => {
+    const event = sessionStatementsEvent(['SELECT email FROM users', 'SELECT 2', 'SELECT 3'], [4, 0, 1]);
+    const run = map(event);
+    assertValidOcsf(run);
+    assert.deepEqual([run.class_uid, run.activity_id, run.activity_name, run.status_id, run.severity_id], [6005, 4, 'Query', 1, 1]);
+    assert.equal(run.metadata.uid, event.body.event_id, 'the record\'s own id, not a statement\'s');
+    assert.deepEqual([run.metadata.event_code, run.metadata.correlation_uid, run.metadata.log_name], ['session.statements', 'sess-1', 'portcullis.sessions.v1']);
+    assert.equal(run.message, 'session sess-1 ran 3 statements on orders-db by agent-7');
+    assert.deepEqual([run.count, run.duration, run.start_time, run.end_time], [3, 5, Date.parse('2026-11-25T10:00:02.000Z'), Date.parse('2026-11-25T10:00:02.020Z')]);
+    assert.equal(run.time, run.start_time);
+    assert.deepEqual(run.query_info, { query_string: 'SELECT email FROM users\nSELECT 2\nSELECT 3', uid: event.body.event_id, query_time: 5, bytes: 300 });
+    assert.deepEqual(run.src_endpoint, { ip: '10.1.2.3', port: 51234 });
+    const entries = get(run, 'unmapped', 'portcullis', 'statements') as Array<Record<string, unknown>>;
+    assert.deepEqual(entries.map((entry) => [get(entry, 'statement', 'text'), entry.masked_cells, entry.decision_reused]), [
+      ['SELECT email FROM users', 4, undefined], ['SELECT 2', 0, true], ['SELECT 3', 1, true],
+    ]);
+    assert.deepEqual(get(run, 'unmapped', 'portcullis', 'totals'), { statements: 3, failures: 0, duration_ms: 4.5, rows: 6, bytes: 300, masked_cells: 5 });
+    assert.equal(get(run, 'unmapped', 'portcullis', 'chain'), undefined);
+  });
+
+  test('a run is a failure when any statement failed, named by the most consequential kind; shell and API runs keep their classes', () => {
+    const common = {
+      event: 'session.statements' as const, session: { id: 'sess-2' }, pep: { sub: 'pep-1' }, resource: RESOURCE,
+      principal: { authenticated: false as const, error: 'token-expired' },
+    };
+    const entry = (text: string, extra: Partial<SessionStatementFields> = {}): SessionStatementFields => ({ statement: { text }, decisionId: 'd', status: 'success', durationMs: 1, ...extra });
+    const mixed = map(buildSessionStatementsAuditEvent({ ...common, protocol: 'sql', statements: [
+      entry('SELECT 1', { statement: { text: 'SELECT 1', kind: 'select' } }),
+      entry('DELETE FROM orders WHERE id = 1', { statement: { text: 'DELETE FROM orders WHERE id = 1', kind: 'delete' }, status: 'failure', error: 'permission denied for table orders' }),
+      entry('UPDATE orders SET qty = 1 WHERE id = 2', { statement: { text: 'UPDATE orders SET qty = 1 WHERE id = 2', kind: 'update' }, status: 'failure', error: 'deadlock detected' }),
+    ] }));
+    assertValidOcsf(mixed);
+    assert.deepEqual([mixed.activity_id, mixed.activity_name, mixed.status_id, mixed.status], [7, 'Delete', 2, 'Failure']);
+    assert.equal(mixed.status_detail, '2 of 3 statements failed; the first: permission denied for table orders');
+    assert.match(mixed.message, /ran 3 statements on orders-db by an unauthenticated caller \(token-expired\)$/);
+    assert.deepEqual(get(mixed, 'actor', 'user'), { name: 'unauthenticated', type_id: 0, type: 'Unknown' });
+
+    const unparsed = map(buildSessionStatementsAuditEvent({ ...common, protocol: 'sql', statements: [entry('x'), entry('y')] }));
+    assert.deepEqual([unparsed.activity_id, unparsed.activity_name], [99, 'Unparsed Statement']);
+
+    const shell = map(buildSessionStatementsAuditEvent({ ...common, protocol: 'shell', resource: { type: 'ssh', name: 'web-host' }, statements: [entry('ls -l /tmp'), entry('cat /etc/hostname')] }));
+    assertValidOcsf(shell);
+    assert.deepEqual([shell.class_uid, shell.activity_id, get(shell, 'process', 'cmd_line'), get(shell, 'process', 'name'), shell.count], [1007, 1, 'ls -l /tmp\ncat /etc/hostname', 'ls', 2]);
+
+    const k8s = { ...common, protocol: 'kubernetes' as const, resource: { type: 'kubernetes', name: 'prod-cluster' } };
+    const reads = map(buildSessionStatementsAuditEvent({ ...k8s, statements: [entry('GET /api/v1/pods', { statement: { text: 'GET /api/v1/pods', method: 'GET', path: '/api/v1/pods' } }), entry('GET /api/v1/nodes')] }));
+    assertValidOcsf(reads);
+    assert.deepEqual([reads.class_uid, reads.activity_id, get(reads, 'api', 'operation')], [6003, 2, 'get /api/v1/pods']);
+    const readAndDelete = map(buildSessionStatementsAuditEvent({ ...k8s, statements: [entry('GET /api/v1/pods'), entry('DELETE /api/v1/namespaces/prod/pods/web-1')] }));
+    assertValidOcsf(readAndDelete);
+    assert.deepEqual([readAndDelete.activity_id, readAndDelete.activity_name], [99, 'Mixed']);
   });
 
   test('approvals are User Access Management: approved assigns, denied and expired revoke, requested and executed are other', () => {

@@ -10,7 +10,7 @@ import { auditSigningDirectory, DigestSigner } from '../src/audit/digest-signer.
 import { HashChain, recordHash } from '../src/audit/hash-chain.ts';
 import { toOcsfRecord } from '../src/audit/ocsf-record.ts';
 import { loadOrCreateSigningKey } from '../src/keys/signing-key-store.ts';
-import { PRODUCT, approvalEvent, decisionEvent, items, sessionStatementEvent, sqlAction, tempDir } from './audit-fixtures.ts';
+import { PRODUCT, approvalEvent, decisionEvent, items, sessionStatementEvent, sessionStatementsEvent, sqlAction, tempDir } from './audit-fixtures.ts';
 
 interface Trail {
   /** JSON lines per stream, as the embedded sink writes them. */
@@ -24,6 +24,8 @@ interface Trail {
 interface TrailOptions {
   decisions?: number;
   sessions?: number;
+  /** Records of runs of statements (session.statements), after the lone ones. */
+  statementRuns?: number;
   approvals?: number;
   /** Make a digest after every n decisions. */
   digestEvery?: number;
@@ -49,6 +51,7 @@ async function buildTrail(options: TrailOptions): Promise<Trail> {
     if (options.digestEvery && (i + 1) % options.digestEvery === 0) digests.push(...(await signer.digestAll()).map((digest) => JSON.stringify(digest)));
   }
   for (let i = 0; i < (options.sessions ?? 3); i += 1) write('sessions', sessionStatementEvent(`SELECT ${i}`));
+  for (let i = 0; i < (options.statementRuns ?? 0); i += 1) write('sessions', sessionStatementsEvent(Array.from({ length: 50 }, (_, n) => `SELECT ${i}, ${n}`), Array.from({ length: 50 }, (_, n) => (n % 7 === 0 ? 2 : 0))));
   for (let i = 0; i < (options.approvals ?? 2); i += 1) write('approvals', approvalEvent(i === 0 ? 'approval.requested' : 'approval.approved', i === 0 ? [] : ['bob', 'carol']));
   if (options.finalDigest !== false) digests.push(...(await signer.digestAll()).map((digest) => JSON.stringify(digest)));
   return { lines, digests, jwks: await signer.publicJwks(), producerId, directory: options.directory };
@@ -90,6 +93,21 @@ describe('audit verifier', () => {
     assert.deepEqual(report.chains.map((chain) => [chain.stream, chain.records, chain.first_seq, chain.last_seq, chain.digests, chain.attested]), [
       ['approvals', 2, 0, 1, 1, 2], ['decisions', 10, 0, 9, 3, 10], ['sessions', 3, 0, 2, 1, 3],
     ]);
+  });
+
+  test('a sessions chain holding runs of statements verifies; a statement altered inside a run is named by the run\'s record', async () => {
+    const trail = await buildTrail({ directory: freshDirectory(), decisions: 2, sessions: 2, statementRuns: 3, approvals: 0 });
+    const report = await verify(trail);
+    assert.deepEqual(report.problems, []);
+    assert.deepEqual(report.chains.map((chain) => [chain.stream, chain.records, chain.attested]), [['decisions', 2, 2], ['sessions', 5, 5]]);
+    const line = trail.lines.sessions[3]!;
+    const record = JSON.parse(line) as { metadata: { uid: string; event_code: string } };
+    assert.equal(record.metadata.event_code, 'session.statements');
+    trail.lines.sessions[3] = line.replace('SELECT 1, 17', 'SELECT 1, 71');
+    const altered = await verify(trail);
+    assert.deepEqual(kinds(altered), ['hash-mismatch']);
+    assert.equal(altered.problems[0]!.seq, 3);
+    assert.match(altered.problems[0]!.message, new RegExp(`^sessions record seq 3 \\(event ${record.metadata.uid}, sessions.jsonl line 4\\)`));
   });
 
   test('one byte changed in one record is named: stream, producer, seq, decision id and where', async () => {

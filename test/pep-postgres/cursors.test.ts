@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
 import { MessageBuilder } from '../../pep-agents/postgres/src/protocol/message-builder.ts';
 import { ALICE, BOB, forbiddenFragments, seedSql } from './bypass-corpus-fixtures.ts';
+import { sessionStatementBodies } from '../support/session-records.ts';
 import { startPepStack, type PepStack } from './pep-stack.ts';
 import { describe as describeMessage, msg, RawClient } from './raw-client.ts';
 
@@ -70,7 +71,7 @@ describe('SQL cursors through the Postgres PEP', () => {
     assert.ok(texts.some((text) => text.includes('FETCH FORWARD 1 FROM _psql_cursor')), 'a FETCH was decided');
     let fetches: string[] = [];
     for (let attempt = 0; attempt < 50 && fetches.length < 3; attempt++) {
-      fetches = (await stack.pdp.auditEvents('sessions')).map((event) => JSON.stringify(event)).filter((event) => event.includes('session.statement') && event.includes('FETCH FORWARD 1 FROM _psql_cursor'));
+      fetches = sessionStatementBodies(await stack.pdp.auditEvents('sessions')).map((event) => event.statement.text).filter((text) => text.includes('FETCH FORWARD 1 FROM _psql_cursor'));
       if (fetches.length < 3) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     assert.ok(fetches.length >= 3, `every FETCH (one per row and one more) is on the session record: ${fetches.length}`);

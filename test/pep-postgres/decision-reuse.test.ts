@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { sessionEventBodies } from '../support/session-records.ts';
 import { startPepStack, type PepStack } from './pep-stack.ts';
 
 const SEED = `
@@ -109,10 +110,10 @@ describe('decision reuse in the Postgres PEP', () => {
   });
 });
 
-/** The session records (as JSON text) of the session that ran `marker`, once that session has ended. */
+/** The statements (as JSON text, one each even when a run of them is one record) of the session that ran `marker`, once that session has ended. */
 async function sessionStatements(stack: PepStack, marker: string): Promise<string[]> {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const events = (await stack.pdp.auditEvents('sessions')).map((event) => JSON.stringify(event));
+    const events = sessionEventBodies(await stack.pdp.auditEvents('sessions')).map((event) => JSON.stringify(event));
     const session = events.find((event) => event.includes(marker) && event.includes('session.statement'));
     const id = session && /"session":\{"id":"([^"]+)"/.exec(session)?.[1];
     if (id && events.some((event) => event.includes(`"id":"${id}"`) && event.includes('session.end'))) {

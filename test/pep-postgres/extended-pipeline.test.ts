@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe as suite, it } from 'node:test';
+import { sessionStatementBodies } from '../support/session-records.ts';
 import { startPepStack, type PepStack } from './pep-stack.ts';
 import { describe, errorText, msg, RawClient } from './raw-client.ts';
 
@@ -119,11 +120,8 @@ suite('the extended protocol through the Postgres PEP, byte by byte', () => {
 
 async function statementTexts(stack: PepStack, ...markers: string[]): Promise<string[]> {
   for (let i = 0; i < 100; i++) {
-    const events = await stack.pdp.auditEvents('sessions');
-    const texts = events
-      .map((event) => /"statement":\{"text":"((?:[^"\\]|\\.)*)"/.exec(JSON.stringify(event))?.[1])
-      .filter((text): text is string => text !== undefined)
-      .map((text) => JSON.parse(`"${text}"`) as string);
+    // One text per statement, also when a run of them is one record.
+    const texts = sessionStatementBodies(await stack.pdp.auditEvents('sessions')).map((event) => event.statement.text);
     if (texts.some((text) => markers.some((marker) => text.includes(marker)))) return texts;
     await sleep(100);
   }

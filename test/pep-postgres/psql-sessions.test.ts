@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { sessionEventBodies, type SessionEventBody } from '../support/session-records.ts';
 import { startPepStack, type PepStack } from './pep-stack.ts';
 
 describe('psql through the Postgres PEP', () => {
@@ -138,36 +139,31 @@ describe('psql through the Postgres PEP', () => {
   it('records the session: start, each statement with its decision and rows, end', async () => {
     const result = await stack.psql(reader, "SELECT id FROM orders WHERE id <= 4;\nSELECT 'recorded-marker';", ['-A', '-t']);
     assert.equal(result.code, 0, result.stderr);
-    let events: Record<string, unknown>[] = [];
+    let records: Record<string, unknown>[] = [];
+    let events: SessionEventBody[] = [];
     for (let i = 0; i < 100; i++) {
-      events = await stack.pdp.auditEvents('sessions');
+      records = await stack.pdp.auditEvents('sessions');
+      // A run of the session's statements may be one record: read them one by one.
+      events = sessionEventBodies(records);
       if (events.some((event) => JSON.stringify(event).includes('recorded-marker')) && sessionEnded(events, 'recorded-marker')) break;
       await sleep(100);
     }
     const marker = events.find((event) => JSON.stringify(event).includes("SELECT 'recorded-marker'"));
     assert.ok(marker, 'the statement was recorded');
-    const sessionId = sessionOf(marker);
-    const mine = events.filter((event) => sessionOf(event) === sessionId);
-    const kinds = mine.map((event) => eventName(event));
+    const sessionId = marker.session.id;
+    const mine = events.filter((event) => event.session.id === sessionId);
+    const kinds = mine.map((event) => event.event);
     assert.deepEqual(kinds, ['session.start', 'session.statement', 'session.statement', 'session.end']);
     const first = JSON.stringify(mine[1]);
     assert.match(first, /"rows":4/);
     assert.match(first, /"decision_id":"[0-9a-f-]{36}"/);
     assert.match(JSON.stringify(mine[3]), /"statements":2/);
-    assert.doesNotMatch(JSON.stringify(mine), /eyJ/, 'no token in the record');
+    const myRecords = records.filter((record) => JSON.stringify(record).includes(`"session":{"id":"${sessionId}"`));
+    assert.doesNotMatch(JSON.stringify(myRecords), /eyJ/, 'no token in the record');
   });
 });
 
-function sessionOf(event: Record<string, unknown>): string | undefined {
-  return /"session":\{"id":"([^"]+)"/.exec(JSON.stringify(event))?.[1] ?? /"session_id":"([^"]+)"/.exec(JSON.stringify(event))?.[1];
-}
-
-function eventName(event: Record<string, unknown>): string | undefined {
-  return /"event":"(session\.[a-z]+)"/.exec(JSON.stringify(event))?.[1];
-}
-
-function sessionEnded(events: Record<string, unknown>[], marker: string): boolean {
-  const withMarker = events.find((event) => JSON.stringify(event).includes(marker));
-  const id = withMarker && sessionOf(withMarker);
-  return Boolean(id && events.some((event) => sessionOf(event) === id && eventName(event) === 'session.end'));
+function sessionEnded(events: SessionEventBody[], marker: string): boolean {
+  const id = events.find((event) => JSON.stringify(event).includes(marker))?.session.id;
+  return Boolean(id && events.some((event) => event.session.id === id && event.event === 'session.end'));
 }

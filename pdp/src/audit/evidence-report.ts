@@ -158,6 +158,8 @@ class Tally {
   maskRules = 0;
   maskedCells = 0;
   statementsMasked = 0;
+  /** Statements on the sessions stream: one per `session.statement`, one per entry of a `session.statements`. */
+  sessionStatements = 0;
   readonly approvalsByOutcome = new Counter();
   readonly approvers = new Set<string>();
   selfApprovals = 0;
@@ -190,7 +192,8 @@ class Tally {
     if (event === 'decision') this.addDecision(record, portcullis);
     else if (event === 'data-query') this.addDataQuery(record, portcullis);
     else if (event.startsWith('approval.')) this.addApproval(record, event, portcullis);
-    else if (event === 'session.statement') this.addStatement(record, portcullis);
+    else if (event === 'session.statement') this.addStatements(record, [portcullis]);
+    else if (event === 'session.statements') this.addStatements(record, asArray(portcullis.statements).map(asObject).filter((entry): entry is JsonObject => entry !== undefined));
     if (event.startsWith('audit.')) {
       this.auditFailures.add(event);
       this.examples.offer('audit-failure', record);
@@ -263,13 +266,19 @@ class Tally {
     if (new Set(votes).size < quorum) this.approvedBelowQuorum += 1;
   }
 
-  private addStatement(record: JsonObject, body: JsonObject): void {
-    const cells = asNonNegative(body.masked_cells) ?? 0;
-    if (cells > 0) {
-      this.maskedCells += cells;
-      this.statementsMasked += 1;
-      this.examples.offer('mask', record);
+  /** `statements`: the statement bodies of one record (itself, or the entries of a run). */
+  private addStatements(record: JsonObject, statements: readonly JsonObject[]): void {
+    let masked = false;
+    for (const statement of statements) {
+      this.sessionStatements += 1;
+      const cells = asNonNegative(statement.masked_cells) ?? 0;
+      if (cells > 0) {
+        this.maskedCells += cells;
+        this.statementsMasked += 1;
+        masked = true;
+      }
     }
+    if (masked) this.examples.offer('mask', record);
   }
 }
 
@@ -334,8 +343,8 @@ function controls(tally: Tally, verification: VerificationReport, problems: Read
     },
     {
       id: 'AU-2', title: 'Event Logging',
-      evidence: 'The logged event types are every policy decision, every session start, statement and end, and every approval transition, each on its own stream.',
-      counts: { records: tally.records, records_by_stream: tally.byStream.toJSON(), records_by_event: tally.byEvent.toJSON() },
+      evidence: 'The logged event types are every policy decision, every session start, statement (alone or in a record of its session\'s consecutive statements) and end, and every approval transition, each on its own stream.',
+      counts: { records: tally.records, records_by_stream: tally.byStream.toJSON(), records_by_event: tally.byEvent.toJSON(), session_statements: tally.sessionStatements },
       examples: ex.pick('stream:decisions', 'stream:sessions', 'stream:approvals'),
       verification: trail,
     },
@@ -458,6 +467,8 @@ export function trimRecord(record: JsonObject): JsonObject {
   const time = asNumber(record.time);
   const codes = asArray(body.reasons).map((reason) => asString(asObject(reason)?.code)).filter(Boolean);
   const approval = asObject(body.approval);
+  // A run of statements (session.statements) sums its entries here; they stay in the full record.
+  const totals = asObject(body.totals);
   const trimmed: JsonObject = {
     uid: fieldAt(record, 'metadata', 'uid'),
     time: time === undefined ? undefined : new Date(time).toISOString(),
@@ -473,7 +484,8 @@ export function trimRecord(record: JsonObject): JsonObject {
     effect: body.effect,
     reasons: codes.length > 0 ? codes : undefined,
     mask: asArray(fieldAt(body, 'obligations', 'mask')).length > 0 ? fieldAt(body, 'obligations', 'mask') : undefined,
-    masked_cells: body.masked_cells,
+    statements: body.event === 'session.statements' ? totals?.statements : undefined,
+    masked_cells: body.masked_cells ?? totals?.masked_cells,
     approval: approval ? { id: approval.id, quorum: approval.quorum, approvers: asArray(approval.approvers).length } : undefined,
     chain: chain ? { producer_id: chain.producer_id, stream: chain.stream, seq: chain.seq, hash: chain.hash } : undefined,
   };

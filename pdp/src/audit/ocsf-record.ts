@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import type { AuditStream } from './audit-sink.ts';
 import { redactCredentials } from './credential-redaction.ts';
 import { asArray, asNonNegative, asObject, asString, type JsonObject } from './json-fields.ts';
-import { actionActivity, resourceDetails } from './ocsf-action-class.ts';
+import { actionActivity, resourceDetails, type OcsfActionActivity } from './ocsf-action-class.ts';
 import {
   ACTIVITY_OTHER, API_ACTIVITY, BASE_EVENT, CONTROL_ACTION, DATASTORE_ACTIVITY, DISPOSITION, OCSF_VERSION, PROCESS_ACTIVITY,
   SEVERITY, STATUS, USER_ACCESS_MANAGEMENT, USER_TYPE, activityName,
@@ -33,7 +33,7 @@ export interface OcsfMetadata {
   readonly product: { readonly name: string; readonly vendor_name: string; readonly version: string };
   readonly log_name: string;
   readonly profiles: readonly string[];
-  /** The Portcullis event name (decision, session.statement, approval.approved …). */
+  /** The Portcullis event name (decision, session.statement, session.statements, approval.approved …). */
   readonly event_code: string;
   /** The session id, else the decision id: what ties a decision, its approval and its statements. */
   readonly correlation_uid?: string;
@@ -292,6 +292,44 @@ function sessionEvent(name: string, body: JsonObject): MappedEvent {
     };
   }
 
+  if (name === 'session.statements') {
+    const entries = asArray(body.statements).map(asObject).filter((entry): entry is JsonObject => entry !== undefined);
+    const totals = asObject(body.totals) ?? {};
+    const count = asNonNegative(totals.statements) ?? entries.length;
+    const failures = asNonNegative(totals.failures) ?? entries.filter((entry) => entry.status === 'failure').length;
+    const totalMs = asNonNegative(totals.duration_ms);
+    const activity = statementRunActivity(protocol, entries, resource, uid);
+    const attributes = { ...activity.attributes };
+    const queryInfo = asObject(attributes.query_info);
+    if (queryInfo) {
+      attributes.query_info = {
+        ...queryInfo,
+        ...(totalMs === undefined ? {} : { query_time: Math.round(totalMs) }),
+        ...(asNonNegative(totals.bytes) === undefined ? {} : { bytes: totals.bytes }),
+      };
+    }
+    const firstError = asString(entries.find((entry) => entry.status === 'failure')?.error);
+    const first = entries[0];
+    const last = entries.at(-1);
+    return {
+      ...base,
+      ocsfClass: activity.ocsfClass,
+      activityId: activity.activityId,
+      activityName: activity.activityName,
+      status: failures > 0
+        ? { id: 2, detail: `${failures} of ${count} statements failed${firstError ? `; the first: ${short(firstError)}` : ''}` }
+        : { id: 1 },
+      message: `session ${sessionId} ran ${count} statements on ${target} by ${principalName(principal)}`,
+      ...sourceFor(activity.ocsfClass, session, asObject(body.pep)),
+      attributes: {
+        ...attributes,
+        count,
+        ...(totalMs === undefined ? {} : { duration: Math.round(totalMs) }),
+        ...(first && last ? { start_time: eventTime(first.time), end_time: eventTime(last.time) } : {}),
+      },
+    };
+  }
+
   const ocsfClass = PROTOCOL_CLASS[protocol] ?? API_ACTIVITY;
   const starting = name === 'session.start';
   const ending = name === 'session.end';
@@ -330,6 +368,28 @@ function statementAction(protocol: string, statement: JsonObject): JsonObject {
       return { type: protocol === 'kubernetes' ? 'kubernetes' : 'http', method: asString(statement.method) ?? firstWord, path: asString(statement.path) ?? secondWord };
     }
   }
+}
+
+/**
+ * A run of statements (`session.statements`) as one action. SQL and shell: every text, one per
+ * line, so a search of the command finds each statement; for SQL the most consequential kind
+ * names the activity, as for a multi-statement text. API calls: the first call's objects, the
+ * activity "Mixed" when the calls' activities differ.
+ */
+function statementRunActivity(protocol: string, entries: readonly JsonObject[], resource: JsonObject | undefined, uid: string): OcsfActionActivity {
+  const statements = entries.map((entry) => asObject(entry.statement) ?? {});
+  const texts = statements.map((statement) => asString(statement.text) ?? '').join('\n');
+  if (protocol === 'sql') {
+    const kinds = statements.map((statement) => asString(statement.kind));
+    // As for one statement: no kind at all is an unparsed text; a kind missing among known ones is "other".
+    const parsed = kinds.some((kind) => kind !== undefined) ? kinds.map((kind) => ({ kind: kind ?? 'other' })) : [];
+    return actionActivity({ type: 'sql', sql: texts, statements: parsed }, resource, uid);
+  }
+  if (protocol === 'shell') return actionActivity({ type: 'shell', command: texts }, resource, uid);
+  const calls = statements.map((statement) => actionActivity(statementAction(protocol, statement), resource, uid));
+  const first = calls[0] ?? actionActivity(statementAction(protocol, {}), resource, uid);
+  if (calls.every((call) => call.activityId === first.activityId)) return first;
+  return { ...first, activityId: ACTIVITY_OTHER, activityName: activityName(first.ocsfClass, ACTIVITY_OTHER, 'Mixed') };
 }
 
 /** The class's required objects for a session start or end, which has no command. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestPdp, type TestPdp } from '../../../test/support/pdp-harness.ts';
+import { sessionEventBodies } from '../../../test/support/session-records.ts';
 import {
   HttpPdpTransport,
   MemorySessionEventSink,
@@ -101,7 +102,8 @@ describe('session events shipped to a real PDP', () => {
   after(() => pdp.close());
 
   async function sessionRecords(id: string): Promise<Record<string, any>[]> {
-    return (await pdp.auditEvents('sessions')).map((record: any) => record.unmapped.portcullis).filter((body: any) => body.session.id === id);
+    // A run of statements posted together is one record: read back one posted event at a time.
+    return sessionEventBodies(await pdp.auditEvents('sessions')).filter((body) => body.session.id === id) as Record<string, any>[];
   }
 
   it('reach the audit trail in order, with the verified principal and the totals, after close', async () => {
