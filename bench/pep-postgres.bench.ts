@@ -106,6 +106,8 @@ interface PdpActivity {
   /** The PDP's answers to those POSTs by HTTP status: anything but 202 means records resent or refused. */
   readonly sessionEventPostStatuses: Record<string, number>;
   readonly auditRecordsStored: number;
+  /** Statements the PEP reported that reached the audit trail (a grouped record holds several). */
+  readonly statementsRecorded: number;
   /** Events the PDP's audit sink could not take (decisions denied, session batches refused). */
   readonly auditRejected: number;
   readonly decisionBreakdownUs: Record<string, number>;
@@ -335,6 +337,7 @@ function pdpActivity(before: Map<string, number>, after: Map<string, number>): P
     sessionEventPosts: sampleDelta(before, after, 'portcullis_http_requests_total', '/v1/sessions/events'),
     sessionEventPostStatuses: statusCounts(before, after, '/v1/sessions/events'),
     auditRecordsStored: sampleDelta(before, after, 'portcullis_audit_records_stored_total'),
+    statementsRecorded: sampleDelta(before, after, 'portcullis_session_events_recorded_total', 'event="session.statement"'),
     auditRejected: sampleDelta(before, after, 'portcullis_audit_events_rejected_total'),
     decisionBreakdownUs: {
       total_in_core: total,
@@ -394,8 +397,10 @@ function decisionPath(run: TargetRun) {
     decisions_per_transaction: run.pdp.decisions / transactions,
     session_event_posts_per_transaction: run.pdp.sessionEventPosts / transactions,
     audit_records_per_transaction: run.pdp.auditRecordsStored / transactions,
-    // Every record that is not a decision's is a session record (start and end are a handful).
+    // Every record that is not a decision's is a session record (start and end are a handful);
+    // a run of one session's statements shipped together is one record.
     session_records_per_transaction: (run.pdp.auditRecordsStored - run.pdp.decisions) / transactions,
+    statements_recorded_per_transaction: run.pdp.statementsRecorded / transactions,
     pdp_decision_breakdown_us: round(run.pdp.decisionBreakdownUs, 1),
   };
 }
@@ -455,13 +460,14 @@ function printReport(chosen: Partial<Record<WayName, TargetRun>> & Record<'pep',
     const transactions = run.pgbench.transactions;
     const perTx = run.cpuPerTransactionUs;
     const sessionRecords = (run.pdp.auditRecordsStored - run.pdp.decisions) / transactions;
-    console.log(`\n${WAYS[name].label}, per transaction: ${(run.pdp.decisions / transactions).toFixed(3)} PDP decisions, ${(run.pdp.auditRecordsStored / transactions).toFixed(2)} audit records (${sessionRecords.toFixed(2)} session records), ${(run.pdp.sessionEventPosts / transactions).toFixed(3)} session-event POSTs`);
+    const statementsRecorded = run.pdp.statementsRecorded / transactions;
+    console.log(`\n${WAYS[name].label}, per transaction: ${(run.pdp.decisions / transactions).toFixed(3)} PDP decisions, ${statementsRecorded.toFixed(2)} statements on the record in ${(run.pdp.auditRecordsStored / transactions).toFixed(3)} audit records (${sessionRecords.toFixed(3)} session records), ${(run.pdp.sessionEventPosts / transactions).toFixed(3)} session-event POSTs`);
     console.log(`  the run's last audit record was stored ${run.auditLagSeconds.toFixed(1)} s after pgbench ended (the PEP ships session records in batches; the sink stores each batch durably)`);
     const refused = Object.entries(run.pdp.sessionEventPostStatuses).filter(([status]) => status !== '202');
     if (refused.length > 0 || run.pdp.auditRejected > 0) {
       console.log(`  ! session-event POSTs not accepted: ${refused.map(([status, count]) => `${count} × ${status}`).join(', ') || 'none'}; audit events rejected by the sink: ${run.pdp.auditRejected}`);
     }
-    if (sessionRecords < 0.99) console.log(`  ! fewer session records than statements: ${((1 - sessionRecords) * transactions).toFixed(0)} statement records did not reach the audit trail`);
+    if (statementsRecorded < 0.99) console.log(`  ! fewer statements on the record than transactions: ${((1 - statementsRecorded) * transactions).toFixed(0)} did not reach the audit trail`);
     console.log(`  PEP  ${perTx.pep!.toFixed(0)} µs CPU (event loop ${perTx.pep_main_thread!.toFixed(0)} µs: wire protocol, relaying, PDP client, session records)`);
     console.log(`  PDP  ${perTx.pdp!.toFixed(0)} µs CPU (main thread ${perTx.pdp_main_thread!.toFixed(0)} µs: HTTP, JSON, token, SQL parse; the rest: policy worker, audit thread, GC)`);
     if (run.pdp.decisions > 0) {

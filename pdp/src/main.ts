@@ -112,7 +112,7 @@ export async function startPdp(config: PdpConfig, log: (message: string) => void
   }
 
   const app = createPdpApp({
-    decisions, engine, activation, audit, metrics, approvals, pepVerifier: verifier, pepRole: config.identity.pepRole,
+    decisions, sqlAnalyzer: enricher.sqlAnalyzer, engine, activation, audit, metrics, approvals, pepVerifier: verifier, pepRole: config.identity.pepRole,
     maxBodyBytes: config.http.maxBodyBytes, dataApiAuth: config.http.dataApiAuth, log, startedAt, config,
   });
   const { server, url } = await listen(app, config.host, config.port);

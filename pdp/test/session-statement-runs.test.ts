@@ -10,6 +10,7 @@ import { parseSessionEvents, withPrincipal } from '../src/contract/session-event
 import type { SessionEventV1 } from '../src/contract/session-event-v1.ts';
 import { PortcullisError } from '../src/errors/portcullis-error.ts';
 import { sessionEventsRoute } from '../src/http/routes/session-events-route.ts';
+import { PdpMetrics } from '../src/metrics/pdp-metrics.ts';
 import type { TokenVerifier, VerifyResult } from '../src/identity/token-verifier.ts';
 import { PRODUCT } from './audit-fixtures.ts';
 
@@ -68,7 +69,7 @@ class RecordingAudit implements AuditRecorder {
 }
 
 /** Runs the real route handler; answers its 202 body or throws what it threw. */
-async function post(events: SessionEventV1[], audit: AuditRecorder, verifier: TokenVerifier = new CountingVerifier()): Promise<{ status: number; body: unknown }> {
+async function post(events: SessionEventV1[], audit: AuditRecorder, verifier: TokenVerifier = new CountingVerifier(), metrics = new PdpMetrics()): Promise<{ status: number; body: unknown }> {
   const answer: { status: number; body: unknown } = { status: 0, body: undefined };
   const response = {
     locals: { caller: { sub: 'pep-orders-db' } },
@@ -81,7 +82,7 @@ async function post(events: SessionEventV1[], audit: AuditRecorder, verifier: To
       return this;
     },
   };
-  await sessionEventsRoute(verifier, audit)({ body: { events } } as unknown as Request, response as unknown as Response);
+  await sessionEventsRoute(verifier, audit, metrics)({ body: { events } } as unknown as Request, response as unknown as Response);
   return answer;
 }
 
@@ -110,6 +111,14 @@ describe('session statement runs', () => {
     assert.notEqual(run.event_id, (run.statements as Array<{ event_id: string }>)[0]!.event_id, 'the record has its own id');
     assert.deepEqual(run.totals, { statements: 3, failures: 0, duration_ms: 3.75, rows: 6, bytes: 0, masked_cells: 0 });
     assert.deepEqual(run.principal, AGENT_A);
+  });
+
+  test('the metrics count every statement that reached the trail, grouped or not', async () => {
+    const metrics = new PdpMetrics();
+    await post([start('s1'), statement('s1', 'a'), statement('s1', 'b'), statement('s1', 'c'), end('s1', 3)], new RecordingAudit(), new CountingVerifier(), metrics);
+    const text = await metrics.registry.metrics();
+    assert.match(text, /portcullis_session_events_recorded_total\{event="session\.statement"\} 3/);
+    assert.match(text, /portcullis_session_events_recorded_total\{event="session\.start"\} 1/);
   });
 
   test('each entry holds exactly the per-statement fields a session.statement record has', () => {

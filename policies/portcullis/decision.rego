@@ -61,10 +61,16 @@ approval_profiles := {object.get(f, "approval", "default") | some f in findings;
 # detectors and no strict masking of relations policy cannot see into (views).
 unmasked := identity.has_capability("unmasked-pii")
 
+# Whether `mask` names every sensitive column (see masking.mask_complete): the Postgres PEP then
+# masks a view's columns by the base columns they come from instead of redacting them whole.
+mask_complete := masking.mask_complete if {
+	effect != "deny"
+} else := false
+
 base_decision := {
 	"effect": effect,
 	"reasons": reasons,
-	"obligations": {"mask": masks, "record": true, "unmasked": unmasked},
+	"obligations": {"mask": masks, "record": true, "unmasked": unmasked, "mask_complete": mask_complete},
 }
 
 # The decision is always defined: if anything above were undefined, the default denies.

@@ -93,6 +93,35 @@ statement_masks contains mask(table, column) if {
 	some column, _ in columns
 }
 
+# A relation policy does not know to be a table may be a view, whose columns carry the view's
+# name and so match no entry of sensitive_columns. The PEP traces a view's columns to the base
+# columns they are computed from and masks them by these obligations, which it can only do when
+# they name every sensitive column there is (`mask_complete`). Known tables: the keys of
+# sensitive_columns and sql_rules.base_tables. CTE names count as unknown (over-masking is harmless).
+statement_masks contains mask(table, column) if {
+	some st in sql.statements
+	some t in st.tables
+	not known_table(lower_string(t))
+	some table, columns in sensitive
+	some column, _ in columns
+}
+
+known_table(name) if sensitive[name]
+
+known_table(name) if name in {lower_string(t) | some t in object.get(data.portcullis.sql_rules, "base_tables", [])}
+
+# Every sensitive column there is has its obligation: a PEP may then mask a column it traces to
+# base columns (a view's) by the obligations alone. Otherwise it must redact such a column whole.
+default mask_complete := false
+
+mask_complete if {
+	every table, columns in sensitive {
+		every column, _ in columns {
+			mask(table, column) in masks
+		}
+	}
+}
+
 # A column data forgot to give a strategy is redacted outright.
 mask(table, column) := {"table": table, "column": column, "strategy": object.get(sensitive[table][column], "strategy", "redact")}
 

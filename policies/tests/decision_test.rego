@@ -8,7 +8,7 @@ test_missing_input_is_denied if {
 	d := decision
 	d.effect == "deny"
 	"unauthenticated" in fx.codes(d)
-	d.obligations == {"mask": [], "record": true, "unmasked": false}
+	d.obligations == {"mask": [], "record": true, "unmasked": false, "mask_complete": false}
 	not d.approval
 }
 
@@ -35,7 +35,7 @@ test_allow_carries_a_reason_and_record_obligation if {
 	d := decision with input as fx.sql("agent", ["reader"], "orders-db", [fx.select_order_totals])
 	d.effect == "allow"
 	d.reasons == [{"code": "sql-read-allowed", "message": "read-only SQL"}]
-	d.obligations == {"mask": [], "record": true, "unmasked": false}
+	d.obligations == {"mask": [], "record": true, "unmasked": false, "mask_complete": false}
 	not d.approval
 }
 

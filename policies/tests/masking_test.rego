@@ -55,7 +55,9 @@ test_unqualified_column_of_a_table_not_in_the_statement_is_not_masked if {
 		"tables": ["newsletter"],
 		"columns": [{"table": null, "column": "email"}],
 	})
+	# newsletter known as a table: otherwise it might be a view, and every sensitive column is masked.
 	d := decision with input as fx.sql("agent", ["reader"], "orders-db", [st])
+		with data.portcullis.sql_rules.base_tables as ["orders", "newsletter"]
 	d.effect == "allow"
 	d.obligations.mask == []
 }

@@ -36,7 +36,12 @@ export function seedSql(): string {
     CREATE TABLE customers (id int PRIMARY KEY, holder text NOT NULL, card_number text);
     INSERT INTO customers VALUES ${customers};
     CREATE VIEW users_view AS SELECT id, name, email, ssn FROM users;
+    CREATE VIEW users_view_nested AS SELECT v.name, v.email AS contact, v.ssn FROM users_view v;
+    CREATE MATERIALIZED VIEW users_mv AS SELECT id, name, email, ssn, phone FROM users;
     CREATE FUNCTION user_email(uid int) RETURNS text LANGUAGE sql STABLE AS $$SELECT email FROM users WHERE id = uid$$;
+    CREATE FUNCTION user_ssn(uid int) RETURNS text LANGUAGE sql STABLE AS $$SELECT ssn FROM users WHERE id = uid$$;
+    CREATE VIEW users_by_function AS SELECT id, name, user_ssn(id) AS s FROM users;
+    CREATE VIEW customers_as_xml AS SELECT holder, table_to_xml('customers'::regclass, true, false, '') AS x FROM customers;
     CREATE PROCEDURE wipe_orders() LANGUAGE sql AS $$DELETE FROM orders$$;
     -- A cursor opened inside the server: the PEP never sees it declared.
     CREATE FUNCTION open_users_cursor(cursor_name text) RETURNS refcursor LANGUAGE plpgsql AS $$
@@ -217,10 +222,24 @@ export function readCases(): ReadCase[] {
     { name: 'UNION with a harmless table, harmless first', sql: 'SELECT item FROM orders WHERE id = 1 UNION ALL SELECT ssn FROM users', via: 'simple' },
     { name: 'VALUES join', sql: 'SELECT v.tag, u.phone FROM users u JOIN (VALUES (1, \'a\'), (2, \'b\')) v(id, tag) ON v.id = u.id', via: 'simple' },
     { name: 'CASE expression', sql: "SELECT CASE WHEN id > 0 THEN ssn ELSE 'none' END AS c FROM users", via: 'simple' },
-    // A view is opaque to policy (its columns carry the view's name): a masked principal gets it
-    // redacted whole, names included; a pii-reader sees it in clear (below).
-    { name: 'the view', sql: 'SELECT * FROM users_view ORDER BY id', via: 'simple' },
-    { name: 'the view (extended, binary results)', sql: 'SELECT email, ssn FROM users_view WHERE id >= $1', via: 'extended-binary', values: [1] },
+    // A view's columns carry the view's name, which policy does not know: it masks every sensitive
+    // column, and the PEP traces each view column to the base columns it is computed from, so
+    // names come back in clear. What it cannot trace (a function that is not built in, one that
+    // reads a table by name) is redacted whole. A pii-reader sees views in clear (below).
+    { name: 'the view', sql: 'SELECT * FROM users_view ORDER BY id', via: 'simple', shows: NAMES },
+    { name: 'the view (extended, binary results)', sql: 'SELECT name, email, ssn FROM users_view WHERE id >= $1', via: 'extended-binary', values: [1], shows: NAMES },
+    { name: 'the view, aliased', sql: 'SELECT v.ssn AS tax_id, v.email AS contact, v.name FROM users_view AS v', via: 'simple', shows: NAMES },
+    { name: 'expressions over the view', sql: "SELECT ssn || '' AS s, upper(email) AS e, name FROM users_view", via: 'simple', shows: NAMES },
+    { name: 'row_to_json of the view', sql: 'SELECT row_to_json(v) FROM users_view v', via: 'simple' },
+    { name: 'a subquery over the view', sql: 'SELECT x FROM (SELECT ssn AS x FROM users_view) s', via: 'simple' },
+    { name: 'the view joined to its table', sql: 'SELECT v.ssn, u.phone, v.name FROM users_view v JOIN users u USING (id)', via: 'extended', values: [], shows: NAMES },
+    { name: 'a view over the view', sql: 'SELECT * FROM users_view_nested', via: 'simple', shows: NAMES },
+    { name: 'a materialized view', sql: 'SELECT * FROM users_mv ORDER BY id', via: 'simple', shows: NAMES },
+    { name: 'a materialized view (binary results)', sql: 'SELECT * FROM users_mv WHERE id >= $1', via: 'extended-binary', values: [1], shows: NAMES },
+    { name: 'a view calling a function that reads users', sql: 'SELECT * FROM users_by_function', via: 'simple' },
+    { name: 'a view reading a table by name (table_to_xml)', sql: 'SELECT * FROM customers_as_xml', via: 'simple' },
+    { name: 'COPY (SELECT * FROM the view) TO STDOUT', sql: 'COPY (SELECT * FROM users_view) TO STDOUT', via: 'raw', shows: NAMES },
+    { name: 'COPY (SELECT expressions over a materialized view) TO STDOUT (CSV)', sql: "COPY (SELECT name, phone || '', upper(email) FROM users_mv) TO STDOUT (FORMAT csv)", via: 'raw', shows: NAMES },
     { name: 'the function', sql: 'SELECT user_email(id) FROM users', via: 'simple' },
     // Cursors: FETCH returns a DECLARE's rows, masked by what the PEP saw declared (strictly when
     // it saw nothing: several statements in one text, a cursor opened inside a function).
@@ -244,6 +263,7 @@ export function readCases(): ReadCase[] {
     { name: 'error echoing a phone (phone::int)', sql: 'SELECT phone::int FROM users WHERE id = 2', via: 'simple', mayFail: true },
     { name: 'psql: SELECT *', sql: 'SELECT * FROM users;', via: 'psql', shows: NAMES },
     { name: 'psql: \\copy (SELECT * FROM users) TO STDOUT CSV', sql: '\\copy (SELECT * FROM users) to stdout with csv', via: 'psql', shows: NAMES },
-    { name: 'psql: the view and the function', sql: 'SELECT * FROM users_view; SELECT user_email(2);', via: 'psql' },
+    { name: 'psql: the view and the function', sql: 'SELECT * FROM users_view; SELECT user_email(2);', via: 'psql', shows: NAMES },
+    { name: 'psql: a view over the view, and the materialized view', sql: 'SELECT * FROM users_view_nested;\nSELECT * FROM users_mv;', via: 'psql', shows: NAMES },
   ];
 }

@@ -120,7 +120,7 @@ describe('bypass corpus: a reader agent against orders-db through the Postgres P
 
   describe('a pii-reader sees the values (the data really is there)', () => {
     // Bob's values have shapes no detector knows: what hides them from a reader is column masking alone.
-    it('reads values no detector recognises unmasked, through the table, the view and the function', async () => {
+    it('reads values no detector recognises unmasked, through the table, the views and the function', async () => {
       const client = await stack.client(piiReader);
       try {
         const users = await client.query('SELECT ssn, phone FROM users WHERE id = 2');
@@ -129,6 +129,10 @@ describe('bypass corpus: a reader agent against orders-db through the Postgres P
         assert.deepEqual(cards.rows, [{ card_number: CUSTOMERS[1].card }]);
         const view = await client.query('SELECT ssn FROM users_view WHERE id = 2');
         assert.deepEqual(view.rows, [{ ssn: BOB.ssn }]);
+        const nested = await client.query('SELECT ssn FROM users_view_nested WHERE name = $1', [BOB.name]);
+        assert.deepEqual(nested.rows, [{ ssn: BOB.ssn }]);
+        const byFunction = await client.query('SELECT s FROM users_by_function WHERE id = 2');
+        assert.deepEqual(byFunction.rows, [{ s: BOB.ssn }]);
       } finally {
         await client.end();
       }

@@ -49,6 +49,8 @@ export interface PepStackOptions {
   readonly seed?: string;
   readonly pepEnv?: Record<string, string>;
   readonly pdpEnv?: Record<string, string>;
+  /** Where the PEP reaches the PDP, given the PDP's own URL (a test may put a fault-injecting proxy in front). */
+  readonly pdpUrlFor?: (pdpUrl: string) => Promise<string>;
 }
 
 export async function startPepStack(options: PepStackOptions = {}): Promise<PepStack> {
@@ -72,7 +74,7 @@ export async function startPepStack(options: PepStackOptions = {}): Promise<PepS
       PORTCULLIS_PEP_UPSTREAM_PORT: String(postgres.port),
       PORTCULLIS_PEP_UPSTREAM_USER: UPSTREAM_USER,
       PORTCULLIS_PEP_UPSTREAM_PASSWORD: upstreamPassword,
-      PORTCULLIS_PEP_PDP_URL: pdp.url,
+      PORTCULLIS_PEP_PDP_URL: options.pdpUrlFor ? await options.pdpUrlFor(pdp.url) : pdp.url,
       PORTCULLIS_PEP_TOKEN: pdp.pepToken,
       PORTCULLIS_PEP_RESOURCE_NAME: options.resource ?? 'analytics-db',
       ...options.pepEnv,

@@ -47,6 +47,13 @@ export interface MaskObligationV1 {
 export interface ObligationsV1 {
   mask: MaskObligationV1[];
   record: boolean;
+  /** The principal reads personal data in clear (no value detectors, views as any relation). */
+  unmasked?: boolean;
+  /**
+   * `mask` names every sensitive column there is, not only those the statement names: a PEP may
+   * then mask a column it traces to base columns (a view's) by `mask`; otherwise it must redact it.
+   */
+  mask_complete?: boolean;
   [extension: string]: unknown;
 }
 
@@ -119,4 +126,20 @@ export interface ErrorV1 {
   code: string;
   message: string;
   details?: Record<string, unknown>;
+}
+
+/**
+ * `POST /v1/sql/outputs` (role `pep`): the output provenance of one SELECT, as a decision's
+ * enrichment gives it, for SQL a PEP found outside any decision (a view's definition). An
+ * analysis, not a decision: no policy is evaluated and nothing is audited.
+ */
+export interface SqlOutputsRequestV1 {
+  sql: string;
+}
+
+export interface SqlOutputsResponseV1 {
+  /** One entry per result column, in order: `name`, `star`, `star_table`, `direct`, `derived_from`. */
+  outputs: unknown[];
+  /** Every function the statement calls anywhere, lower case, schema dropped. */
+  functions: string[];
 }

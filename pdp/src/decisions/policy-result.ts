@@ -36,6 +36,8 @@ export function readPolicyOutcome(value: unknown): PolicyOutcome {
   const rawObligations = (typeof record.obligations === 'object' && record.obligations !== null ? record.obligations : {}) as Record<string, unknown>;
   const mask = Array.isArray(rawObligations.mask) ? rawObligations.mask.filter(isMask).map(({ table, column, strategy }) => ({ table, column, strategy })) : [];
   const obligations: ObligationsV1 = { ...rawObligations, mask, record: rawObligations.record !== false };
+  // A list with entries dropped as malformed no longer names every sensitive column.
+  if (obligations.mask_complete !== undefined && (!Array.isArray(rawObligations.mask) || mask.length !== rawObligations.mask.length)) obligations.mask_complete = false;
   const outcome: PolicyOutcome = { effect: record.effect as EffectV1, reasons, obligations };
   if (outcome.effect === 'approval_required') outcome.approval = readApproval(record.approval);
   if (outcome.effect === 'allow' && typeof record.reuse_seconds === 'number' && Number.isFinite(record.reuse_seconds) && record.reuse_seconds > 0) {

@@ -16,6 +16,11 @@ export class ActionEnricher {
     private readonly shell: ShellAnalyzer,
   ) {}
 
+  /** The SQL analyzer, for analysis outside a decision (POST /v1/sql/outputs). */
+  get sqlAnalyzer(): SqlAnalyzer {
+    return this.sql;
+  }
+
   static async create(): Promise<ActionEnricher> {
     const [sql, shell] = await Promise.all([createSqlAnalyzer(), createShellAnalyzer()]);
     return new ActionEnricher(sql, shell);

@@ -5,11 +5,13 @@ import type { ApprovalBroker } from '../approvals/approval-broker.ts';
 import { approvalsRoute } from './routes/approvals-route.ts';
 import { consoleRoute } from './routes/console-route.ts';
 import { sessionEventsRoute } from './routes/session-events-route.ts';
+import { sqlOutputsRoute } from './routes/sql-outputs-route.ts';
 import { PortcullisError } from '../errors/portcullis-error.ts';
 import type { TokenVerifier } from '../identity/token-verifier.ts';
 import type { PdpMetrics } from '../metrics/pdp-metrics.ts';
 import type { PolicyActivation } from '../policy/policy-activation.ts';
 import type { PolicyEngine } from '../policy/policy-engine.ts';
+import type { SqlAnalyzer } from '../enrichment/sql-analyzer.ts';
 import { errorHandler } from './error-handler.ts';
 import { jsonBody } from './json-body.ts';
 import { bearerWithRole, pepAuthentication } from './bearer-authentication.ts';
@@ -22,6 +24,8 @@ import { metricsRoute } from './routes/metrics-route.ts';
 
 export interface PdpAppDeps {
   readonly decisions: DecisionService;
+  /** The SQL analyzer decisions enrich with, for the analysis-only route. */
+  readonly sqlAnalyzer: SqlAnalyzer;
   readonly engine: PolicyEngine;
   readonly activation: PolicyActivation;
   readonly audit: ThreadedAuditTrail;
@@ -53,6 +57,7 @@ export function createPdpApp(deps: PdpAppDeps): Express {
   const passThrough = (_request: Request, _response: Response, next: NextFunction): void => next();
 
   app.post('/v1/decisions', pepAuth, body, decisionsRoute(deps.decisions));
+  app.post('/v1/sql/outputs', pepAuth, body, sqlOutputsRoute(deps.sqlAnalyzer));
 
   const dataRoute = dataApiRoute(deps.engine, deps.audit, deps.metrics);
   const dataAuth = deps.dataApiAuth ? pepAuth : passThrough;
@@ -71,16 +76,18 @@ export function createPdpApp(deps: PdpAppDeps): Express {
     jsonBody: body,
     maxWaitSeconds: deps.config.approvals.maxWaitSeconds,
   }));
-  app.post('/v1/sessions/events', pepAuth, body, sessionEventsRoute(deps.pepVerifier, deps.audit));
+  app.post('/v1/sessions/events', pepAuth, body, sessionEventsRoute(deps.pepVerifier, deps.audit, deps.metrics));
   app.use('/console', consoleRoute(deps.config));
   app.get('/v1/audit/report', bearerWithRole(deps.pepVerifier, ['auditor', 'approver'], deps.metrics, 'auditor'), auditReportRoute(deps.config));
   app.get('/health', healthRoute(deps.activation, deps.audit, deps.approvals, deps.startedAt));
   app.get('/metrics', metricsRoute(deps.metrics));
 
-  app.all('/v1/decisions', (_request: Request, response: Response, next: NextFunction) => {
-    response.setHeader('Allow', 'POST');
-    next(new PortcullisError('method-not-allowed', 'use POST'));
-  });
+  for (const path of ['/v1/decisions', '/v1/sql/outputs']) {
+    app.all(path, (_request: Request, response: Response, next: NextFunction) => {
+      response.setHeader('Allow', 'POST');
+      next(new PortcullisError('method-not-allowed', 'use POST'));
+    });
+  }
   app.use((_request: Request, _response: Response, next: NextFunction) => next(new PortcullisError('not-found', 'no such route')));
   app.use(errorHandler(deps.log));
   return app;
@@ -90,6 +97,6 @@ function routeLabel(request: Request): string {
   if (request.path.startsWith('/v1/data')) return '/v1/data';
   if (request.path.startsWith('/v1/approvals')) return '/v1/approvals';
   if (request.path.startsWith('/console')) return '/console';
-  if (['/v1/decisions', '/v1/sessions/events', '/v1/audit/report', '/health', '/metrics'].includes(request.path)) return request.path;
+  if (['/v1/decisions', '/v1/sql/outputs', '/v1/sessions/events', '/v1/audit/report', '/health', '/metrics'].includes(request.path)) return request.path;
   return 'other';
 }

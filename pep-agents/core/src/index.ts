@@ -16,6 +16,7 @@ export type {
 export type { PdpCallOptions, PdpCallResult, PdpFailureCode, PdpTransport } from './pdp-transport.ts';
 export { DEFAULT_PDP_DEADLINE_MS, HttpPdpTransport, type HttpPdpTransportConfig } from './http-pdp-transport.ts';
 export { PdpDecisionClient, type DecideOptions, type DecisionClient } from './pdp-client.ts';
+export { PdpSqlOutputsClient, type SqlOutputsAnalyzer, type SqlOutputsResult } from './sql-outputs-client.ts';
 export { readDecisionAnswer } from './decision-answer-reader.ts';
 export { DecisionReuseCache, type DecisionReuseCacheOptions } from './decision-reuse-cache.ts';
 export { failClosedAnswer, LOCAL_DECISION_PREFIX } from './fail-closed-answer.ts';

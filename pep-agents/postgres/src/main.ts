@@ -8,6 +8,7 @@ import {
   maskHashKeyFromEnv,
   PdpDecisionClient,
   PdpSessionEventSink,
+  PdpSqlOutputsClient,
   SessionRecorder,
   type ResourceV1,
 } from '@portcullis/pep-core';
@@ -16,7 +17,7 @@ import { loadPepPostgresConfig, type PepPostgresConfig } from './config/pep-post
 import { secretReader } from './config/secret-source.ts';
 import { ActionAuthorizer } from './decisions/action-authorizer.ts';
 import { PostgresPepServer } from './server/pep-postgres-server.ts';
-import { PgCatalogResolver, SessionMaskerFactory } from './masking/index.ts';
+import { PgCatalogResolver, PgViewDefinitions, SessionMaskerFactory, ViewLineageResolver } from './masking/index.ts';
 import type { ResultMaskerFactory } from './session/result-masker.ts';
 import { createCatalogPool } from './upstream/catalog-pool.ts';
 import { UpstreamConnector, type UpstreamConfig } from './upstream/upstream-connector.ts';
@@ -66,8 +67,10 @@ export async function startPostgresPep(config: PepPostgresConfig, options: Postg
   if (!maskers) {
     catalogPool = createCatalogPool(upstream, log);
     const catalog = new PgCatalogResolver(catalogPool);
+    // A view's columns are traced through its definition, which the PDP's analyzer reads.
+    const views = new ViewLineageResolver(new PgViewDefinitions(catalogPool), new PdpSqlOutputsClient(transport), { log });
     const strategies = createMaskStrategyRegistry({ hashKey: maskHashKeyFromEnv(env) });
-    maskers = () => new SessionMaskerFactory({ catalog, strategies });
+    maskers = () => new SessionMaskerFactory({ catalog, views, strategies });
   }
 
   const server = new PostgresPepServer(

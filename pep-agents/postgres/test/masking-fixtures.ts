@@ -12,6 +12,8 @@ import { createResultMasker } from '../src/masking/postgres-result-masker.ts';
 import type { CopyOutAwareResultMasker } from '../src/masking/result-masker.ts';
 import type { StatementResultFacts } from '../src/masking/statement-result-facts.ts';
 import { PgCatalogResolver } from '../src/masking/pg-catalog-resolver.ts';
+import type { OpaqueRelations } from '../src/masking/relation-knowledge.ts';
+import type { ViewLineageSource } from '../src/masking/view-lineage-resolver.ts';
 import { startTestPostgres, type TestPostgres } from './masking-postgres.ts';
 import { WireConnection, type BackendMessage } from './masking-wire.ts';
 
@@ -108,6 +110,11 @@ export interface MaskerSetup {
   readonly resultFormats?: readonly number[];
   /** false: the masker gets no statement facts (a PEP without the PDP's provenance). */
   readonly facts?: boolean;
+  /** How views and other relations policy cannot name are masked (the masker's default: redact). */
+  readonly opaqueRelations?: OpaqueRelations;
+  readonly views?: ViewLineageSource;
+  /** null: no value detectors (a principal who reads unmasked). */
+  readonly scrubber?: null;
 }
 
 export async function maskerFor(sql: string, setup: MaskerSetup): Promise<CopyOutAwareResultMasker> {
@@ -116,6 +123,9 @@ export async function maskerFor(sql: string, setup: MaskerSetup): Promise<CopyOu
     ...(setup.facts === false ? {} : { statement: await statementFacts(sql) }),
     ...(setup.resultFormats ? { resultFormats: setup.resultFormats } : {}),
     catalog: setup.catalog,
+    ...(setup.opaqueRelations ? { opaqueRelations: setup.opaqueRelations } : {}),
+    ...(setup.views ? { views: setup.views } : {}),
+    ...(setup.scrubber === null ? { scrubber: null } : {}),
     strategies: setup.strategies ?? createMaskStrategyRegistry({ hashKey: HASH_KEY }),
     ...(setup.memory ? { memory: setup.memory } : {}),
   });

@@ -5,6 +5,7 @@ import { sessionRecordsOfBatch } from '../../audit/session-statement-runs.ts';
 import { parseSessionEvents, type PostedSessionEvent } from '../../contract/session-event-parser.ts';
 import { PortcullisError } from '../../errors/portcullis-error.ts';
 import type { TokenVerifier } from '../../identity/token-verifier.ts';
+import type { PdpMetrics } from '../../metrics/pdp-metrics.ts';
 
 const NO_TOKEN: AuditPrincipal = { authenticated: false, error: 'token-missing' };
 
@@ -15,7 +16,7 @@ const NO_TOKEN: AuditPrincipal = { authenticated: false, error: 'token-missing' 
  * All or nothing: a batch the audit trail cannot take whole is refused (503) for a retry.
  * `accepted` counts posted events, as the PEP's sink expects, never records.
  */
-export function sessionEventsRoute(verifier: TokenVerifier, audit: AuditRecorder) {
+export function sessionEventsRoute(verifier: TokenVerifier, audit: AuditRecorder, metrics: PdpMetrics) {
   return async (request: Request, response: Response): Promise<void> => {
     const events = parseSessionEvents(request.body);
     const principals = await verifySubjects(verifier, events);
@@ -29,6 +30,9 @@ export function sessionEventsRoute(verifier: TokenVerifier, audit: AuditRecorder
         throw new PortcullisError('audit-unavailable', `the audit trail took ${firstIndex} of ${events.length} events; resend the rest`, { accepted: firstIndex });
       }
     }
+    const tally = new Map<string, number>();
+    for (const event of events) tally.set(event.event, (tally.get(event.event) ?? 0) + 1);
+    for (const [event, count] of tally) metrics.sessionEvents.inc({ event }, count);
     response.status(202).json({ accepted: events.length });
   };
 }

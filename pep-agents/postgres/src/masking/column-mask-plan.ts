@@ -4,16 +4,32 @@
  *
  * - A column the server ties to a table (table OID ≠ 0) is judged by the column it really is,
  *   from the catalog: an alias or `SELECT *` cannot dodge its obligation.
- * - An expression column (OID 0) is judged by what the PDP says it is computed from.
+ * - A view's column (its OID is the view's, which no obligation names) is judged by the base
+ *   columns the view computes it from when views are traced (view-lineage.ts), else redacted.
+ * - An expression column (OID 0) is judged by what the PDP says it is computed from
+ *   (provenance-strategy.ts).
  * - Whatever cannot be placed (no provenance, numbers that disagree, a catalog that cannot
- *   answer) gets the strictest strategy of the statement's obligations, at least redact.
+ *   answer, a view that cannot be traced) gets the strictest strategy of the statement's
+ *   obligations, at least redact.
  */
-import { catalogColumn, type CatalogResolver, type CatalogTable } from './catalog-resolver.ts';
+import { catalogColumn, type CatalogTable } from './catalog-resolver.ts';
 import { UNKNOWN_TYPE } from './cell-masker.ts';
-import { atLeastRedact, type MaskObligationIndex, type SourceColumn } from './mask-obligation-index.ts';
+import type { MaskObligationIndex, SourceColumn } from './mask-obligation-index.ts';
 import { mapColumnsToOutputs, type ColumnOrigin } from './output-column-mapping.ts';
+import { strategyForOrigin, unplaceable, type ProvenanceContext } from './provenance-strategy.ts';
+import {
+  cachedRelationKnowledge,
+  gatherRelationKnowledge,
+  NOTHING_KNOWN,
+  type KnowledgeRequest,
+  type OpaqueRelations,
+  type RelationKnowledge,
+  type RelationLookups,
+} from './relation-knowledge.ts';
 import type { ResultField } from './row-description.ts';
 import type { StatementResultFacts } from './statement-result-facts.ts';
+import { BASE_TABLE_KINDS, VIEW_KINDS } from './view-definition.ts';
+import { viewColumnNamed } from './view-lineage.ts';
 
 export interface ColumnPlan {
   /** The obligation's strategy for this column; undefined: no obligation covers it. */
@@ -22,86 +38,110 @@ export interface ColumnPlan {
   readonly format: number;
 }
 
-/** Relations whose columns are the ones policy names: tables and partitioned tables. */
-const BASE_TABLE_KINDS: ReadonlySet<string> = new Set(['r', 'p']);
-
 export async function planResultColumns(
   fields: readonly ResultField[],
   formats: readonly number[],
   facts: StatementResultFacts | undefined,
   obligations: MaskObligationIndex,
-  catalog: CatalogResolver,
-  redactOpaqueRelations = false,
+  lookups: RelationLookups,
 ): Promise<ColumnPlan[]> {
-  const tables = needsCatalog(fields, obligations, redactOpaqueRelations) ? await tablesOf(fields, catalog) : new Map<number, CatalogTable>();
-  return planWithTables(fields, formats, facts, obligations, tables, redactOpaqueRelations);
+  const request = resultRequest(fields, facts, obligations, lookups.opaqueRelations);
+  const knowledge = request ? await gatherRelationKnowledge(request, lookups) : NOTHING_KNOWN;
+  return planWith(fields, formats, facts, obligations, knowledge, lookups.opaqueRelations, request !== undefined);
 }
 
 /**
- * The same plan, at once, when every table it needs is in the catalog's cache (the common case:
- * a session runs the same statements over and over); undefined when it would have to ask.
+ * The same plan, at once, when everything it needs is in the caches (the common case: a session
+ * runs the same statements over and over); undefined when it would have to ask.
  */
 export function planResultColumnsFromCache(
   fields: readonly ResultField[],
   formats: readonly number[],
   facts: StatementResultFacts | undefined,
   obligations: MaskObligationIndex,
-  catalog: CatalogResolver,
-  redactOpaqueRelations = false,
+  lookups: RelationLookups,
 ): ColumnPlan[] | undefined {
-  let tables: ReadonlyMap<number, CatalogTable> | undefined = new Map();
-  if (needsCatalog(fields, obligations, redactOpaqueRelations)) {
-    tables = catalog.cachedTablesByOid?.(tableOids(fields));
-    if (!tables) return undefined;
-  }
-  return planWithTables(fields, formats, facts, obligations, tables, redactOpaqueRelations);
+  const request = resultRequest(fields, facts, obligations, lookups.opaqueRelations);
+  const knowledge = request ? cachedRelationKnowledge(request, lookups) : NOTHING_KNOWN;
+  if (!knowledge) return undefined;
+  return planWith(fields, formats, facts, obligations, knowledge, lookups.opaqueRelations, request !== undefined);
 }
 
-// Nothing to mask and no relation to look into: no catalog look-up; the detectors still run.
-function needsCatalog(fields: readonly ResultField[], obligations: MaskObligationIndex, redactOpaqueRelations: boolean): boolean {
-  return !obligations.isEmpty || (redactOpaqueRelations && fields.some((field) => field.tableOid !== 0));
+/**
+ * What must be known to plan; undefined when nothing is to be masked and no relation or value
+ * could come from something policy cannot see into (no look-up; the detectors still run).
+ */
+function resultRequest(fields: readonly ResultField[], facts: StatementResultFacts | undefined, obligations: MaskObligationIndex, mode: OpaqueRelations): KnowledgeRequest | undefined {
+  const tableOids = [...new Set(fields.filter((field) => field.tableOid !== 0).map((field) => field.tableOid))];
+  const origins = mapColumnsToOutputs(fields.length, facts?.outputs);
+  const names = mode === 'show' ? [] : sourceNames(origins.filter((_, index) => fields[index]!.tableOid === 0));
+  if (obligations.isEmpty && (mode === 'show' || (tableOids.length === 0 && names.length === 0))) return undefined;
+  return { tableOids, names, viewOids: [] };
 }
 
-function planWithTables(
+function planWith(
   fields: readonly ResultField[],
   formats: readonly number[],
   facts: StatementResultFacts | undefined,
   obligations: MaskObligationIndex,
-  tables: ReadonlyMap<number, CatalogTable> | undefined,
-  redactOpaqueRelations: boolean,
+  knowledge: RelationKnowledge,
+  mode: OpaqueRelations,
+  planned: boolean,
 ): ColumnPlan[] {
   const plan = (strategy: string | undefined, index: number): ColumnPlan => ({
     strategy,
     typeOid: (fields[index] as ResultField).typeOid,
     format: formats[index] ?? 0,
   });
-  if (!needsCatalog(fields, obligations, redactOpaqueRelations)) return fields.map((_, index) => plan(undefined, index));
+  if (!planned) return fields.map((_, index) => plan(undefined, index));
+  const context: ProvenanceContext = { obligations, knowledge, opaqueRelations: mode };
   const origins = mapColumnsToOutputs(fields.length, facts?.outputs);
   return fields.map((field, index) => {
-    if (field.tableOid !== 0) {
-      const table = tables?.get(field.tableOid);
-      // A view's columns carry the view's name, which no obligation names: policy cannot say
-      // what it exposes, so all of it is redacted (as is a relation the catalog cannot name).
-      if (redactOpaqueRelations && (table === undefined || !BASE_TABLE_KINDS.has(table.kind))) {
-        return plan(atLeastRedact(obligations.forUnknownColumn() ?? 'redact'), index);
-      }
-      const column = table ? catalogColumn(table, field.attnum) : undefined;
-      return plan(column ? obligations.forCatalogColumn(column) : obligations.forUnknownColumn(), index);
-    }
-    return plan(strategyForOrigin(origins[index] ?? { kind: 'unknown' }, obligations), index);
+    if (field.tableOid !== 0) return plan(strategyForTableColumn(field, context), index);
+    return plan(strategyForOrigin(origins[index] ?? { kind: 'unknown' }, context), index);
   });
+}
+
+function strategyForTableColumn(field: ResultField, { obligations, knowledge, opaqueRelations }: ProvenanceContext): string | undefined {
+  const table = knowledge.tables?.get(field.tableOid);
+  if (opaqueRelations === 'show' || (table !== undefined && BASE_TABLE_KINDS.has(table.kind))) {
+    const column = table ? catalogColumn(table, field.attnum) : undefined;
+    return column ? obligations.forCatalogColumn(column) : obligations.forUnknownColumn();
+  }
+  if (opaqueRelations === 'trace' && table !== undefined && VIEW_KINDS.has(table.kind)) {
+    const lineage = knowledge.lineages.get(table.oid);
+    const column = lineage?.kind === 'traced' ? lineage.columns.get(field.attnum)?.lineage : undefined;
+    if (column?.kind === 'traced') return obligations.forBaseColumns(column.sources);
+  }
+  // Not a table policy names (a view not traced, a foreign table, one the catalog cannot name).
+  return unplaceable(obligations);
 }
 
 /** The tables a COPY's lone stars stand for (`COPY users TO STDOUT`, `COPY (SELECT * FROM users) …`). */
 export type CopyStarTables = ReadonlyMap<string, CatalogTable | undefined>;
 
-export async function resolveCopyStarTables(facts: StatementResultFacts | undefined, catalog: CatalogResolver): Promise<CopyStarTables> {
-  const tables = new Map<string, CatalogTable | undefined>();
+/** What planning COPY rows needs: the star tables through the catalog, and the views involved. */
+export interface CopyKnowledge {
+  readonly starTables: CopyStarTables;
+  readonly knowledge: RelationKnowledge;
+}
+
+export const NO_COPY_KNOWLEDGE: CopyKnowledge = { starTables: new Map(), knowledge: NOTHING_KNOWN };
+
+export async function gatherCopyKnowledge(facts: StatementResultFacts | undefined, obligations: MaskObligationIndex, lookups: RelationLookups): Promise<CopyKnowledge> {
+  if (obligations.isEmpty && lookups.opaqueRelations === 'show') return NO_COPY_KNOWLEDGE;
+  const starTables = new Map<string, CatalogTable | undefined>();
   for (const output of facts?.outputs ?? []) {
     const name = output.star ? output.star_table : undefined;
-    if (name && !tables.has(name)) tables.set(name, await catalog.tableByName(name).catch(() => undefined));
+    if (name && !starTables.has(name)) starTables.set(name, await lookups.catalog.tableByName(name).catch(() => undefined));
   }
-  return tables;
+  const outputs = facts?.outputs ?? [];
+  const request: KnowledgeRequest = {
+    tableOids: [],
+    names: lookups.opaqueRelations === 'show' ? [] : sourceNames(outputs.map((output) => ({ kind: 'item', output }))),
+    viewOids: [...starTables.values()].flatMap((table) => (table && VIEW_KINDS.has(table.kind) ? [table.oid] : [])),
+  };
+  return { starTables, knowledge: await gatherRelationKnowledge(request, lookups) };
 }
 
 /**
@@ -113,47 +153,35 @@ export function planCopyColumns(
   formats: readonly number[],
   facts: StatementResultFacts | undefined,
   obligations: MaskObligationIndex,
-  starTables: CopyStarTables,
+  copy: CopyKnowledge,
+  mode: OpaqueRelations,
 ): ColumnPlan[] {
   const plan = (strategy: string | undefined, index: number): ColumnPlan => ({ strategy, typeOid: UNKNOWN_TYPE, format: formats[index] ?? 0 });
-  if (obligations.isEmpty) return Array.from({ length: columnCount }, (_, index) => plan(undefined, index));
+  if (obligations.isEmpty && mode === 'show') return Array.from({ length: columnCount }, (_, index) => plan(undefined, index));
+  const context: ProvenanceContext = { obligations, knowledge: copy.knowledge, opaqueRelations: mode };
   return mapColumnsToOutputs(columnCount, facts?.outputs).map((origin, index) => {
     const starTable = origin.kind === 'stretch' ? origin.star?.star_table : undefined;
-    const table = starTable ? starTables.get(starTable) : undefined;
+    const table = starTable ? copy.starTables.get(starTable) : undefined;
     if (origin.kind === 'stretch' && table && table.columnOrder.length === origin.width) {
-      const column = table.columnOrder[origin.position] as string;
-      return plan(obligations.forCatalogColumn({ schema: table.schema, table: table.table, column }), index);
+      return plan(strategyForStarColumn(table, table.columnOrder[origin.position] as string, context), index);
     }
-    return plan(strategyForOrigin(origin, obligations), index);
+    return plan(strategyForOrigin(origin, context), index);
   });
 }
 
-function strategyForOrigin(origin: ColumnOrigin, obligations: MaskObligationIndex): string | undefined {
-  switch (origin.kind) {
-    case 'item':
-      return obligations.forSourceColumns(origin.output.derived_from);
-    case 'stretch': {
-      // Which of the stretch's columns this is, nobody can say: all of it counts, strictly.
-      const sources: SourceColumn[] = origin.outputs.flatMap((output) => [...output.derived_from]);
-      const hit = obligations.forSourceColumns(sources);
-      return hit === undefined ? undefined : atLeastRedact(hit);
-    }
-    case 'unknown':
-      return obligations.forUnknownColumn();
-  }
+function strategyForStarColumn(table: CatalogTable, column: string, { obligations, knowledge, opaqueRelations }: ProvenanceContext): string | undefined {
+  if (opaqueRelations === 'show' || BASE_TABLE_KINDS.has(table.kind)) return obligations.forCatalogColumn({ schema: table.schema, table: table.table, column });
+  const lineage = opaqueRelations === 'trace' && VIEW_KINDS.has(table.kind) ? knowledge.lineages.get(table.oid) : undefined;
+  const traced = lineage?.kind === 'traced' ? viewColumnNamed(lineage, column) : undefined;
+  return traced?.kind === 'traced' ? obligations.forBaseColumns(traced.sources) : unplaceable(obligations);
 }
 
-function tableOids(fields: readonly ResultField[]): number[] {
-  return [...new Set(fields.filter((field) => field.tableOid !== 0).map((field) => field.tableOid))];
-}
-
-async function tablesOf(fields: readonly ResultField[], catalog: CatalogResolver): Promise<ReadonlyMap<number, CatalogTable> | undefined> {
-  const oids = tableOids(fields);
-  if (oids.length === 0) return new Map();
-  try {
-    return await catalog.tablesByOid(oids);
-  } catch {
-    // The catalog connection failed: every table column counts as unplaceable (strictest mask).
-    return undefined;
-  }
+/** Every relation name the provenance of these columns mentions, lower case. */
+function sourceNames(origins: readonly ColumnOrigin[]): string[] {
+  const sources: SourceColumn[] = origins.flatMap((origin) => {
+    if (origin.kind === 'item') return [...origin.output.derived_from];
+    if (origin.kind === 'stretch') return origin.outputs.flatMap((output) => [...output.derived_from]);
+    return [];
+  });
+  return [...new Set(sources.map((source) => source.table.toLowerCase()))];
 }

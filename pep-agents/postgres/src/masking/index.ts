@@ -6,3 +6,7 @@ export { createResultMasker } from './postgres-result-masker.ts';
 export { SessionMaskerFactory, type SessionMaskerFactoryOptions } from './session-masker-factory.ts';
 export { MaskedValueMemory } from './masked-value-memory.ts';
 export { readStatementResultFacts, type StatementCopyFormat, type StatementOutput, type StatementResultFacts } from './statement-result-facts.ts';
+export { PgViewDefinitions } from './pg-view-definitions.ts';
+export type { ViewDefinition, ViewDefinitionSource } from './view-definition.ts';
+export { ViewLineageResolver, type ViewLineageResolverOptions, type ViewLineageSource } from './view-lineage-resolver.ts';
+export type { OpaqueRelations } from './relation-knowledge.ts';

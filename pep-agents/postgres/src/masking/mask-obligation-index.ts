@@ -78,6 +78,23 @@ export class MaskObligationIndex {
     return strictest(hits);
   }
 
+  /** The strategy for a value computed from these catalog columns (a view's); column "*" is the whole row. */
+  forBaseColumns(columns: Iterable<CatalogColumn>): string | undefined {
+    const hits: string[] = [];
+    for (const column of columns) {
+      if (column.column !== '*') {
+        const hit = this.forCatalogColumn(column);
+        if (hit !== undefined) hits.push(hit);
+        continue;
+      }
+      const schema = column.schema.toLowerCase();
+      for (const obligation of this.byTable.get(column.table.toLowerCase()) ?? []) {
+        if (obligation.schema === undefined || obligation.schema === schema) hits.push(obligation.strategy);
+      }
+    }
+    return strictest(hits);
+  }
+
   /** What a column gets when the masker cannot tell where it comes from. */
   forUnknownColumn(): string | undefined {
     const overall = strictest(this.all.map((obligation) => obligation.strategy));

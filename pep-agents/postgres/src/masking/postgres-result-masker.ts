@@ -6,13 +6,22 @@
  */
 import { ValueScrubber } from '@portcullis/pep-core';
 import { CellMasker, BINARY_FORMAT, TEXT_FORMAT, UNKNOWN_TYPE } from './cell-masker.ts';
-import { planCopyColumns, planResultColumns, planResultColumnsFromCache, resolveCopyStarTables, type ColumnPlan, type CopyStarTables } from './column-mask-plan.ts';
+import {
+  gatherCopyKnowledge,
+  NO_COPY_KNOWLEDGE,
+  planCopyColumns,
+  planResultColumns,
+  planResultColumnsFromCache,
+  type ColumnPlan,
+  type CopyKnowledge,
+} from './column-mask-plan.ts';
 import { BinaryCopyStream, startsBinaryCopy } from './copy-binary-rows.ts';
 import { copyTextSyntax, CopyTextRowSplitter, decodeField, encodeField, joinRow, splitRow, type CopyTextSyntax } from './copy-text-rows.ts';
 import { decodeDataRow, encodeDataRow, type Cell } from './data-row-cells.ts';
 import { scrubErrorOrNotice } from './error-notice-scrubber.ts';
 import { MaskObligationIndex } from './mask-obligation-index.ts';
 import { MaskedValueMemory } from './masked-value-memory.ts';
+import type { RelationLookups } from './relation-knowledge.ts';
 import type { CopyOutAwareResultMasker, ResultMaskerOptions } from './result-masker.ts';
 import { bindFormatCodes, decodeRowDescription, effectiveFormats } from './row-description.ts';
 
@@ -40,11 +49,13 @@ class PostgresResultMasker implements CopyOutAwareResultMasker {
   private copyPlanned: ColumnPlan[] | undefined;
   private copy: CopyState | undefined;
   private copyFormats: readonly number[] = [];
-  private copyStarTables: CopyStarTables = new Map();
+  private copyKnowledge: CopyKnowledge = NO_COPY_KNOWLEDGE;
   private masked = 0;
+  private readonly lookups: RelationLookups;
 
   constructor(private readonly options: ResultMaskerOptions) {
     this.obligations = new MaskObligationIndex(options.obligations);
+    this.lookups = { catalog: options.catalog, views: options.views, opaqueRelations: options.opaqueRelations ?? 'redact' };
     this.memory = options.memory ?? new MaskedValueMemory();
     this.scrubber = options.scrubber === null ? new ValueScrubber([]) : (options.scrubber ?? new ValueScrubber());
     this.cells = new CellMasker(options.strategies, this.scrubber, this.memory);
@@ -57,21 +68,14 @@ class PostgresResultMasker implements CopyOutAwareResultMasker {
   onRowDescription(body: Buffer): Buffer | Promise<Buffer> {
     const fields = decodeRowDescription(body);
     const formats = effectiveFormats(fields, this.options.resultFormats);
-    // No obligation and no relation policy cannot see into: nothing to plan (the detectors still run).
-    const opaqueCheck = (this.options.redactOpaqueRelations ?? true) && fields.some((field) => field.tableOid !== 0);
-    if (this.obligations.isEmpty && !opaqueCheck) {
-      this.plan = fields.map((field, index) => ({ strategy: undefined, typeOid: field.typeOid, format: formats[index] ?? TEXT_FORMAT }));
-      return body;
-    }
-    const redactOpaque = this.options.redactOpaqueRelations ?? true;
-    // Tables seen before are planned at once: no promise, so the relay keeps the result's messages together.
-    const cached = planResultColumnsFromCache(fields, formats, this.options.statement, this.obligations, this.options.catalog, redactOpaque);
+    // Relations and views seen before are planned at once: no promise, so the relay keeps the result's messages together.
+    const cached = planResultColumnsFromCache(fields, formats, this.options.statement, this.obligations, this.lookups);
     if (cached) {
       this.plan = cached;
       return body;
     }
     this.plan = undefined;
-    return planResultColumns(fields, formats, this.options.statement, this.obligations, this.options.catalog, redactOpaque).then((plan) => {
+    return planResultColumns(fields, formats, this.options.statement, this.obligations, this.lookups).then((plan) => {
       this.plan = plan;
       return body;
     });
@@ -89,12 +93,12 @@ class PostgresResultMasker implements CopyOutAwareResultMasker {
     this.copyFormats = Array.from({ length: count }, (_, index) => body.readInt16BE(3 + index * 2));
     this.copy = overall === BINARY_FORMAT ? this.binaryCopy() : this.textCopy();
     this.copyPlanned = undefined;
-    if (this.obligations.isEmpty) {
+    if (this.obligations.isEmpty && this.lookups.opaqueRelations === 'show') {
       this.copyPlanned = this.copyPlan(count);
       return body;
     }
-    return resolveCopyStarTables(this.options.statement, this.options.catalog).then((tables) => {
-      this.copyStarTables = tables;
+    return gatherCopyKnowledge(this.options.statement, this.obligations, this.lookups).then((knowledge) => {
+      this.copyKnowledge = knowledge;
       this.copyPlanned = this.copyPlan(count);
       return body;
     });
@@ -153,7 +157,7 @@ class PostgresResultMasker implements CopyOutAwareResultMasker {
   // ── COPY ──────────────────────────────────────────────────────────────────────────────────
 
   private copyPlan(count: number): ColumnPlan[] {
-    return planCopyColumns(count, this.copyFormats, this.options.statement, this.obligations, this.copyStarTables);
+    return planCopyColumns(count, this.copyFormats, this.options.statement, this.obligations, this.copyKnowledge, this.lookups.opaqueRelations);
   }
 
   private binaryCopy(): CopyState {

@@ -6,7 +6,9 @@
 import type { MaskObligationV1, MaskStrategyRegistry, ValueScrubber } from '@portcullis/pep-core';
 import type { CatalogResolver } from './catalog-resolver.ts';
 import type { MaskedValueMemory } from './masked-value-memory.ts';
+import type { OpaqueRelations } from './relation-knowledge.ts';
 import type { StatementResultFacts } from './statement-result-facts.ts';
+import type { ViewLineageSource } from './view-lineage-resolver.ts';
 
 export interface ResultMasker {
   /** May resolve table OIDs through the catalog; DataRows must wait until it has answered. */
@@ -51,9 +53,13 @@ export interface ResultMaskerOptions {
   /** The session's memory of masked values (shared by its statements); a private one when absent. */
   readonly memory?: MaskedValueMemory;
   /**
-   * Columns of relations policy cannot see into (views, materialized views, foreign tables: their
-   * names are not the tables policy masks) are redacted whole. On unless the principal reads
-   * unmasked (the decision's `obligations.unmasked`).
+   * Columns of relations whose columns policy does not name (views, materialized views, foreign
+   * tables), and values computed from a view: `redact` (the default) redacts them whole, `trace`
+   * masks a view's columns by the base columns they come from (for a decision whose obligations
+   * name every sensitive column, `obligations.mask_complete`), `show` treats them as any column
+   * (the principal reads unmasked, `obligations.unmasked`). See relation-knowledge.ts.
    */
-  readonly redactOpaqueRelations?: boolean;
+  readonly opaqueRelations?: OpaqueRelations;
+  /** Traces views for `trace`, and tells which provenance names are views. */
+  readonly views?: ViewLineageSource;
 }

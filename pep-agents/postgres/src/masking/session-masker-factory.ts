@@ -14,7 +14,9 @@ import { CursorMemory } from './cursor-memory.ts';
 import { MaskedValueMemory } from './masked-value-memory.ts';
 import { createResultMasker } from './postgres-result-masker.ts';
 import type { CopyOutAwareResultMasker } from './result-masker.ts';
+import type { OpaqueRelations } from './relation-knowledge.ts';
 import { readStatementResultFacts, type StatementResultFacts } from './statement-result-facts.ts';
+import type { ViewLineageSource } from './view-lineage-resolver.ts';
 
 export interface SessionMaskerFactoryOptions {
   readonly catalog: CatalogResolver;
@@ -29,13 +31,23 @@ export interface SessionMaskerFactoryOptions {
    * hidden whole.
    */
   readonly factsFor?: (context: ResultMaskingContext) => unknown;
+  /**
+   * Traces views to the base columns they are computed from, for decisions whose obligations name
+   * every sensitive column (`context.maskComplete`). Without it views are redacted whole.
+   */
+  readonly views?: ViewLineageSource;
 }
+
+/** A statement that may have changed what a view is or reads (DO and CALL may run DDL): what was kept about views is dropped. */
+const DEFINITION_CHANGING_TAG = /^(CREATE|ALTER|DROP|DO|CALL)\b/;
 
 const HEADER_BYTES = 5;
 
 export class SessionMaskerFactory implements ResultMaskerFactory {
   private readonly memory = new MaskedValueMemory();
   private readonly cursors = new CursorMemory();
+  /** DDL ran in the open transaction: others see its effect only once it commits. */
+  private definitionsChangedInTransaction = false;
 
   constructor(private readonly options: SessionMaskerFactoryOptions) {}
 
@@ -49,7 +61,11 @@ export class SessionMaskerFactory implements ResultMaskerFactory {
     const statement = readStatementResultFacts(described);
     const cursor = readCursorFacts(described);
     const declared = cursor?.operation === 'declare' ? { facts: statement, obligations: context.obligations, hold: cursor.hold } : undefined;
-    return new FramedMessageMasker(this.resultsMasker(context, statement, cursor), this.cursors.completionOf(cursor, declared));
+    const cursorCompleted = this.cursors.completionOf(cursor, declared);
+    return new FramedMessageMasker(this.resultsMasker(context, statement, cursor), (tag) => {
+      cursorCompleted(tag);
+      if (DEFINITION_CHANGING_TAG.test(tag)) this.definitionsChanged();
+    });
   }
 
   /** The client binds a named portal, which SQL FETCH can read like a cursor. */
@@ -60,6 +76,14 @@ export class SessionMaskerFactory implements ResultMaskerFactory {
   /** ReadyForQuery says no transaction is open: the server closed every cursor not WITH HOLD. */
   transactionEnded(): void {
     this.cursors.transactionEnded();
+    // The catalog session may have read the old definitions again before the commit.
+    if (this.definitionsChangedInTransaction) this.options.views?.forget();
+    this.definitionsChangedInTransaction = false;
+  }
+
+  private definitionsChanged(): void {
+    this.options.views?.forget();
+    this.definitionsChangedInTransaction = true;
   }
 
   /** A FETCH's rows are its cursor's: masked by what the session knows of that cursor's DECLARE. */
@@ -75,12 +99,23 @@ export class SessionMaskerFactory implements ResultMaskerFactory {
       ...(statement ? { statement } : {}),
       ...(context.statement.protocol === 'extended' ? { resultFormats: context.statement.resultFormats } : {}),
       catalog: this.options.catalog,
+      ...(this.options.views ? { views: this.options.views } : {}),
+      opaqueRelations: opaqueRelationsFor(context),
       strategies: this.options.strategies,
-      // A principal policy lets read in clear gets no detectors and no view redaction.
-      ...(context.unmasked === true ? { scrubber: null, redactOpaqueRelations: false } : this.options.scrubber !== undefined ? { scrubber: this.options.scrubber } : {}),
+      // A principal policy lets read in clear gets no detectors.
+      ...(context.unmasked === true ? { scrubber: null } : this.options.scrubber !== undefined ? { scrubber: this.options.scrubber } : {}),
       memory: this.memory,
     });
   }
+}
+
+/**
+ * In clear for a principal policy lets read unmasked; traced when the obligations name every
+ * sensitive column (a view's base columns then find theirs); else redacted whole.
+ */
+function opaqueRelationsFor(context: ResultMaskingContext): OpaqueRelations {
+  if (context.unmasked === true) return 'show';
+  return context.maskComplete === true ? 'trace' : 'redact';
 }
 
 /**

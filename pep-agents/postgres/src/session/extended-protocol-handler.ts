@@ -67,6 +67,7 @@ export class ExtendedProtocolHandler {
           obligations: statement.answer.obligations.mask,
           ...(statement.answer.enrichment ? { enrichment: statement.answer.enrichment } : {}),
           unmasked: statement.answer.obligations.unmasked === true,
+          maskComplete: statement.answer.obligations.mask_complete === true,
           statement: { sql: statement.sql, decisionId: statement.answer.decision_id, protocol: 'extended', resultFormats: bind.resultFormats },
         })
       : PASS_THROUGH_MASKER;
@@ -86,6 +87,7 @@ export class ExtendedProtocolHandler {
             obligations: statement.answer.obligations.mask,
             ...(statement.answer.enrichment ? { enrichment: statement.answer.enrichment } : {}),
           unmasked: statement.answer.obligations.unmasked === true,
+          maskComplete: statement.answer.obligations.mask_complete === true,
             statement: { sql: statement.sql, decisionId: statement.answer.decision_id, protocol: 'extended', resultFormats: [] },
           })
         : PASS_THROUGH_MASKER;

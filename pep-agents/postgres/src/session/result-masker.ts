@@ -14,6 +14,8 @@ export interface ResultMaskingContext {
   readonly obligations: readonly MaskObligationV1[];
   /** The decision says the principal reads personal data in clear (`obligations.unmasked`). */
   readonly unmasked?: boolean;
+  /** The obligations name every sensitive column there is (`obligations.mask_complete`): views may be traced. */
+  readonly maskComplete?: boolean;
   /** The answer's SQL facts (result columns and their sources, COPY format), when the PDP sent them. */
   readonly enrichment?: EnrichmentV1;
   readonly statement: MaskedStatementFacts;

@@ -28,6 +28,7 @@ export class SimpleQueryHandler {
       obligations: verdict.answer.obligations.mask,
       ...(verdict.answer.enrichment ? { enrichment: verdict.answer.enrichment } : {}),
       unmasked: verdict.answer.obligations.unmasked === true,
+      maskComplete: verdict.answer.obligations.mask_complete === true,
       statement: { sql, decisionId: verdict.answer.decision_id, protocol: 'simple', resultFormats: [] },
     });
     this.forward(message.raw, new StatementRun(sql, verdict.answer.decision_id, masker, verdict.reused));
