@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { createSqlAnalyzer, type SqlAnalyzer, type SqlStatementFacts } from "../src/enrichment/sql-analyzer.ts";
+import { oneStatement } from "./support/one-statement.ts";
 
 /**
  * SQL cursors: DECLARE is judged as the query it declares (its rows are what FETCH returns), and
@@ -13,10 +14,7 @@ before(async () => {
 });
 
 function one(sql: string): SqlStatementFacts {
-  const result = analyzer.analyze(sql);
-  assert.equal(result.parse_error, null, `unexpected parse error for ${sql}`);
-  assert.equal(result.statements.length, 1);
-  return result.statements[0] as SqlStatementFacts;
+  return oneStatement((text) => analyzer.analyze(text), sql);
 }
 
 /** The facts policy judges a query by (everything but the statement's own node, text and cursor). */

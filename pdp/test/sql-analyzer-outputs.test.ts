@@ -6,6 +6,7 @@ import {
   type SqlOutput,
   type SqlStatementFacts,
 } from "../src/enrichment/sql-analyzer.ts";
+import { oneStatement } from "./support/one-statement.ts";
 
 /**
  * Output provenance (`outputs`): what each returned column is computed from. The masking PEP
@@ -18,10 +19,7 @@ before(async () => {
 });
 
 function one(sql: string): SqlStatementFacts {
-  const result = analyzer.analyze(sql);
-  assert.equal(result.parse_error, null, `unexpected parse error for ${sql}`);
-  assert.equal(result.statements.length, 1);
-  return result.statements[0] as SqlStatementFacts;
+  return oneStatement((text) => analyzer.analyze(text), sql);
 }
 
 function outputs(sql: string): SqlOutput[] {

@@ -13,6 +13,7 @@ import {
 } from "../src/enrichment/sql-analyzer.ts";
 import { INLINE_NODE_FIELDS, INLINE_TRACKED_TYPES } from "../src/enrichment/sql/inline-node-fields.ts";
 import { STATEMENT_NODE_KINDS } from "../src/enrichment/sql/statement-kinds.ts";
+import { oneStatement } from "./support/one-statement.ts";
 
 let analyzer: SqlAnalyzer;
 
@@ -26,10 +27,7 @@ function analyze(sql: string): EnrichedSqlAction {
 
 /** The facts of a text that must parse into exactly one statement. */
 function one(sql: string): SqlStatementFacts {
-  const result = analyze(sql);
-  assert.equal(result.parse_error, null, `unexpected parse error for ${sql}`);
-  assert.equal(result.statements.length, 1, `expected one statement in ${sql}`);
-  return result.statements[0] as SqlStatementFacts;
+  return oneStatement(analyze, sql);
 }
 
 function rejected(sql: string): string {
