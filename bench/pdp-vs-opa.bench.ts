@@ -14,6 +14,7 @@ import { REPOSITORY_ROOT } from '../pdp/src/config/pdp-config.ts';
 import { buildPolicyInput } from '../pdp/src/decisions/policy-input.ts';
 import { ActionEnricher } from '../pdp/src/enrichment/action-enricher.ts';
 import { DECISION_MIX, MIX_SUBJECTS } from './lib/decision-mix.ts';
+import { decisionTimeBreakdownUs } from './lib/decision-time-breakdown.ts';
 import { prepareMix, scrapeMetrics, startPdpProcess } from './lib/pdp-process.ts';
 import { freePort, startService, type Service } from './lib/processes.ts';
 import { loadDescription, medianRun, runWrk, type WrkResult } from './lib/wrk.ts';
@@ -100,7 +101,7 @@ async function main(): Promise<void> {
 
     const opaBest = medianRun(opaRuns);
     const pdpBest = medianRun(pdpRuns);
-    const breakdown = timeBreakdown(before, after);
+    const breakdown = decisionTimeBreakdownUs((sample) => (after.get(sample) ?? 0) - (before.get(sample) ?? 0));
     const result = {
       date: new Date().toISOString(),
       machine: { cores: availableParallelism(), node: process.version },
@@ -157,28 +158,6 @@ function summarise(effects: string[]): string {
   const counts = new Map<string, number>();
   for (const effect of effects) counts.set(effect, (counts.get(effect) ?? 0) + 1);
   return [...counts].map(([effect, count]) => `${effect} ${count}`).join(', ');
-}
-
-/** Mean microseconds per decision spent in each stage during the full-path run. */
-function timeBreakdown(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
-  const mean = (metric: string): number => {
-    const sum = (after.get(`${metric}_sum`) ?? 0) - (before.get(`${metric}_sum`) ?? 0);
-    const count = (after.get(`${metric}_count`) ?? 0) - (before.get(`${metric}_count`) ?? 0);
-    return count > 0 ? (sum / count) * 1e6 : 0;
-  };
-  const total = mean('portcullis_decision_duration_seconds');
-  const token = mean('portcullis_token_verification_duration_seconds');
-  const enrich = mean('portcullis_enrichment_duration_seconds');
-  const roundTrip = mean('portcullis_policy_round_trip_duration_seconds');
-  const evaluate = mean('portcullis_policy_eval_duration_seconds');
-  return {
-    total_in_core: total,
-    token_verification: token,
-    enrichment: enrich,
-    policy_eval_in_wasm: evaluate,
-    waiting_for_the_policy_answer: Math.max(0, roundTrip - evaluate),
-    input_build_audit_other: Math.max(0, total - token - enrich - roundTrip),
-  };
 }
 
 main().catch((error: unknown) => {

@@ -35,6 +35,7 @@ import { pgbouncerVersion, startPgbouncer } from './lib/pgbouncer-process.ts';
 import { machineBusyCpuSeconds, mainThreadCpuSeconds, processTreeCpuSeconds, reapedChildrenCpuSeconds } from './lib/process-cpu.ts';
 import type { Service } from './lib/processes.ts';
 import { sampleDelta, scrapeLabelledSamples } from './lib/prometheus-samples.ts';
+import { decisionTimeBreakdownUs } from './lib/decision-time-breakdown.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -162,7 +163,7 @@ async function main(): Promise<void> {
     const agentToken = await issuer.issue({ ...AGENT, ttlSeconds: 6 * 3600 });
     const pdp = await startPdpProcess('pdp', {
       PORTCULLIS_STATE_DIR: stateDir, PORTCULLIS_POLICY_DIR: policyDir, PORTCULLIS_AUDIT_SINK: 'default',
-    }, process.env.BENCH_PDP_NODE_OPTIONS?.split(/\s+/).filter(Boolean));
+    }, process.env.BENCH_PDP_NODE_OPTIONS);
     services.push(pdp);
     // "jsonl:<dir>" or "kafka:<brokers>": the kind is what the report needs.
     const auditSink = (await auditHealth(pdp)).sink.split(':')[0]!;
@@ -323,15 +324,6 @@ async function settleAudit(pdp: PdpProcess): Promise<number> {
 
 function pdpActivity(before: Map<string, number>, after: Map<string, number>): PdpActivity {
   const decisions = sampleDelta(before, after, 'portcullis_decisions_total');
-  const mean = (metric: string): number => {
-    const count = sampleDelta(before, after, `${metric}_count`);
-    return count > 0 ? (sampleDelta(before, after, `${metric}_sum`) / count) * 1e6 : 0;
-  };
-  const total = mean('portcullis_decision_duration_seconds');
-  const token = mean('portcullis_token_verification_duration_seconds');
-  const parse = mean('portcullis_enrichment_duration_seconds');
-  const roundTrip = mean('portcullis_policy_round_trip_duration_seconds');
-  const evaluate = mean('portcullis_policy_eval_duration_seconds');
   return {
     decisions,
     sessionEventPosts: sampleDelta(before, after, 'portcullis_http_requests_total', '/v1/sessions/events'),
@@ -339,14 +331,7 @@ function pdpActivity(before: Map<string, number>, after: Map<string, number>): P
     auditRecordsStored: sampleDelta(before, after, 'portcullis_audit_records_stored_total'),
     statementsRecorded: sampleDelta(before, after, 'portcullis_session_events_recorded_total', 'event="session.statement"'),
     auditRejected: sampleDelta(before, after, 'portcullis_audit_events_rejected_total'),
-    decisionBreakdownUs: {
-      total_in_core: total,
-      token_verification: token,
-      sql_parse_and_enrichment: parse,
-      policy_eval_in_wasm: evaluate,
-      waiting_for_a_policy_worker: Math.max(0, roundTrip - evaluate),
-      input_build_audit_handoff_other: Math.max(0, total - token - parse - roundTrip),
-    },
+    decisionBreakdownUs: decisionTimeBreakdownUs((sample) => sampleDelta(before, after, sample)),
   };
 }
 

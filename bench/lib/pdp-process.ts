@@ -2,20 +2,17 @@ import { join } from 'node:path';
 import { REPOSITORY_ROOT } from '../../pdp/src/config/pdp-config.ts';
 import { DevIssuer, devIssuerDirectory } from '../../pdp/src/identity/dev-issuer.ts';
 import { DECISION_MIX, MIX_SUBJECTS } from './decision-mix.ts';
-import { freePort, startService, type Service } from './processes.ts';
+import { freePort, nodeFlags, startService, type Service } from './processes.ts';
 
 export interface PdpProcess extends Service {
   readonly url: string;
 }
 
-/**
- * Starts `portcullis serve` as its own process (as in production) and waits for /health.
- * `nodeFlags` go on node's command line (NODE_OPTIONS refuses some, such as --cpu-prof).
- */
-export async function startPdpProcess(name: string, env: NodeJS.ProcessEnv, nodeFlags: readonly string[] = []): Promise<PdpProcess> {
+/** Starts `portcullis serve` as its own process (as in production) and waits for /health. */
+export async function startPdpProcess(name: string, env: NodeJS.ProcessEnv, nodeOptions?: string): Promise<PdpProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const service = await startService(name, process.execPath, [...nodeFlags, join(REPOSITORY_ROOT, 'pdp/bin/portcullis.mjs'), 'serve'], {
+  const service = await startService(name, process.execPath, [...nodeFlags(nodeOptions), join(REPOSITORY_ROOT, 'pdp/bin/portcullis.mjs'), 'serve'], {
     ...process.env, ...env, PORTCULLIS_PORT: String(port),
   }, async () => (await fetch(`${url}/health`)).ok);
   return { ...service, url };

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { REPOSITORY_ROOT } from '../../pdp/src/config/pdp-config.ts';
-import { freePort, startService, type Service } from './processes.ts';
+import { freePort, nodeFlags, startService, type Service } from './processes.ts';
 import { acceptsConnections } from './tcp-probe.ts';
 
 export interface PepPostgresOptions {
@@ -24,9 +24,7 @@ export interface PepPostgresProcess extends Service {
 /** Starts `portcullis-pep-postgres` as its own process (as in production), configured through its environment. */
 export async function startPepPostgresProcess(options: PepPostgresOptions): Promise<PepPostgresProcess> {
   const port = await freePort();
-  // Node flags go on the command line: NODE_OPTIONS refuses some (--cpu-prof).
-  const flags = options.nodeOptions?.split(/\s+/).filter(Boolean) ?? [];
-  const service = await startService('pep-postgres', process.execPath, [...flags, join(REPOSITORY_ROOT, 'pep-agents/postgres/bin/pep-postgres.mjs')], {
+  const service = await startService('pep-postgres', process.execPath, [...nodeFlags(options.nodeOptions), join(REPOSITORY_ROOT, 'pep-agents/postgres/bin/pep-postgres.mjs')], {
     PATH: process.env.PATH,
     PORTCULLIS_PEP_LISTEN_HOST: '127.0.0.1',
     PORTCULLIS_PEP_LISTEN_PORT: String(port),

@@ -46,3 +46,11 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * Node options for one process, as command-line flags before its script: NODE_OPTIONS refuses
+ * some (--cpu-prof), the command line takes them all.
+ */
+export function nodeFlags(options: string | undefined): string[] {
+  return options?.split(/\s+/).filter(Boolean) ?? [];
+}

@@ -136,8 +136,8 @@ export class SessionRecorder {
     });
   }
 
-  private base<E extends SessionEventV1['event']>(event: E): Mutable<Pick<SessionEventV1, 'event_id' | 'time' | 'subject_token' | 'session' | 'protocol' | 'resource'>> & { event: E } {
-    const base: Mutable<Pick<SessionEventV1, 'event_id' | 'time' | 'subject_token' | 'session' | 'protocol' | 'resource'>> & { event: E } = {
+  private base<E extends SessionEventV1['event']>(event: E): EventBase<E> {
+    const base: EventBase<E> = {
       event_id: randomUUID(),
       time: new Date().toISOString(),
       session: this.sessionPart,
@@ -155,6 +155,9 @@ export class SessionRecorder {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** What every event of a session carries, still open for the event's own fields. */
+type EventBase<E extends SessionEventV1['event']> = Mutable<Pick<SessionEventV1, 'event_id' | 'time' | 'subject_token' | 'session' | 'protocol' | 'resource'>> & { event: E };
 
 function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;

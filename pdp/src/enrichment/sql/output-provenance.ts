@@ -23,6 +23,7 @@ import {
 } from "./ast-nodes.ts";
 import { declaredQuery } from "./cursor-facts.ts";
 import { figureColumnName } from "./output-column-names.ts";
+import { collectCteQueries, relationsWithin } from "./relations-within.ts";
 import {
   EMPTY_ENV,
   innermostRelations,
@@ -136,7 +137,7 @@ class OutputTracer {
   private readonly outputsByQuery = new Map<AstObject, TracedOutput[]>();
   private readonly readsByQuery = new Map<AstObject, SourceColumnSet>();
   private readonly inProgress = new Set<AstObject>();
-  private cteBodiesByName: Map<string, unknown[]> | undefined;
+  private cteQueriesByName: Map<string, unknown[]> | undefined;
 
   constructor(private readonly root: unknown) {}
 
@@ -686,33 +687,13 @@ class OutputTracer {
   /** The whole row of every relation under `root`, following CTE names into their bodies. */
   private wholeRowsWithin(root: unknown): SourceColumnSet {
     const reads = this.newSet();
-    const pending: unknown[] = [root];
-    const seen = new Set<unknown>();
-    while (pending.length > 0) {
-      const next = pending.pop();
-      if (seen.has(next)) continue;
-      seen.add(next);
-      forEachNode(next, ({ type, body }) => {
-        if (type !== "RangeVar") return;
-        const name = stringField(body, "relname") ?? "";
-        reads.add(name.toLowerCase(), "*");
-        if (stringField(body, "schemaname") === undefined) pending.push(...(this.cteBodies().get(name) ?? []));
-      });
-    }
+    for (const name of relationsWithin(root, () => this.cteQueries())) reads.add(name, "*");
     return reads;
   }
 
-  private cteBodies(): Map<string, unknown[]> {
-    if (this.cteBodiesByName) return this.cteBodiesByName;
-    const bodies = new Map<string, unknown[]>();
-    forEachNode(this.root, ({ type, body }) => {
-      if (type !== "CommonTableExpr") return;
-      const name = stringField(body, "ctename");
-      if (name === undefined) return;
-      bodies.set(name, [...(bodies.get(name) ?? []), body.ctequery]);
-    });
-    this.cteBodiesByName = bodies;
-    return bodies;
+  private cteQueries(): Map<string, unknown[]> {
+    this.cteQueriesByName ??= collectCteQueries(this.root);
+    return this.cteQueriesByName;
   }
 }
 

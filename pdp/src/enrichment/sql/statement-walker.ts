@@ -21,6 +21,7 @@ import {
   type AstObject,
 } from "./ast-nodes.ts";
 import { RelationScope, ScopeStack, type RelationSource } from "./relation-scope.ts";
+import { collectCteQueries, relationsWithin } from "./relations-within.ts";
 import type { SqlColumnRef, SqlOperation, SqlOperationKind, SqlStatementFacts } from "./sql-facts.ts";
 
 /** The facts a walk over one statement's tree collects. */
@@ -51,20 +52,6 @@ export function walkStatement(root: unknown): WalkedFacts {
   const walker = new StatementWalker(root);
   walker.visit(root, undefined);
   return walker.result();
-}
-
-/** Every CTE in the statement by name, for expanding `*` over a CTE (names may repeat). */
-function collectCteQueries(root: unknown): Map<string, unknown[]> {
-  const queries = new Map<string, unknown[]>();
-  forEachNode(root, ({ type, body }) => {
-    if (type !== "CommonTableExpr") return;
-    const name = stringField(body, "ctename");
-    if (name === undefined) return;
-    const list = queries.get(name) ?? [];
-    list.push(body.ctequery);
-    queries.set(name, list);
-  });
-  return queries;
 }
 
 class StatementWalker {
@@ -488,33 +475,13 @@ class StatementWalker {
     for (const table of this.relationsWithin(source.node)) this.starTables.add(table);
   }
 
-  /**
-   * Every relation a subquery, CTE, join or table function can draw on, following CTE names
-   * into their bodies. Over-reports on purpose: a name that might be a CTE or a table is both.
-   */
+  /** relations-within.ts, answered once per subtree: a chain of CTEs each starring the previous stays linear. */
   private relationsWithin(root: unknown): Set<string> {
-    const known = this.relationsByRoot.get(root);
-    if (known) return known;
-    const found = new Set<string>();
-    const pending: unknown[] = [root];
-    const seen = new Set<unknown>();
-    while (pending.length > 0) {
-      const next = pending.pop();
-      if (seen.has(next)) continue;
-      seen.add(next);
-      const answered = next === root ? undefined : this.relationsByRoot.get(next);
-      if (answered) {
-        for (const table of answered) found.add(table);
-        continue;
-      }
-      forEachNode(next, ({ type, body }) => {
-        if (type !== "RangeVar") return;
-        const name = relname(body);
-        found.add(name.toLowerCase());
-        if (stringField(body, "schemaname") === undefined) pending.push(...(this.cteQueries().get(name) ?? []));
-      });
+    let found = this.relationsByRoot.get(root);
+    if (!found) {
+      found = relationsWithin(root, () => this.cteQueries(), (node) => this.relationsByRoot.get(node));
+      this.relationsByRoot.set(root, found);
     }
-    this.relationsByRoot.set(root, found);
     return found;
   }
 

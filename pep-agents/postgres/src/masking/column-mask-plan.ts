@@ -38,33 +38,23 @@ export interface ColumnPlan {
   readonly format: number;
 }
 
-export async function planResultColumns(
-  fields: readonly ResultField[],
-  formats: readonly number[],
-  facts: StatementResultFacts | undefined,
-  obligations: MaskObligationIndex,
-  lookups: RelationLookups,
-): Promise<ColumnPlan[]> {
-  const request = resultRequest(fields, facts, obligations, lookups.opaqueRelations);
-  const knowledge = request ? await gatherRelationKnowledge(request, lookups) : NOTHING_KNOWN;
-  return planWith(fields, formats, facts, obligations, knowledge, lookups.opaqueRelations, request !== undefined);
-}
-
 /**
- * The same plan, at once, when everything it needs is in the caches (the common case: a session
- * runs the same statements over and over); undefined when it would have to ask.
+ * The plan of a result: at once when everything it needs is in the caches (the common case: a
+ * session runs the same statements over and over, and the relay then keeps the result's messages
+ * together), else a promise of it once the catalog and the view lineages have answered.
  */
-export function planResultColumnsFromCache(
+export function planResultColumns(
   fields: readonly ResultField[],
   formats: readonly number[],
   facts: StatementResultFacts | undefined,
   obligations: MaskObligationIndex,
   lookups: RelationLookups,
-): ColumnPlan[] | undefined {
+): ColumnPlan[] | Promise<ColumnPlan[]> {
   const request = resultRequest(fields, facts, obligations, lookups.opaqueRelations);
-  const knowledge = request ? cachedRelationKnowledge(request, lookups) : NOTHING_KNOWN;
-  if (!knowledge) return undefined;
-  return planWith(fields, formats, facts, obligations, knowledge, lookups.opaqueRelations, request !== undefined);
+  const plan = (knowledge: RelationKnowledge): ColumnPlan[] => planWith(fields, formats, facts, obligations, knowledge, lookups.opaqueRelations, request !== undefined);
+  if (!request) return plan(NOTHING_KNOWN);
+  const cached = cachedRelationKnowledge(request, lookups);
+  return cached ? plan(cached) : gatherRelationKnowledge(request, lookups).then(plan);
 }
 
 /**

@@ -11,7 +11,6 @@ import {
   NO_COPY_KNOWLEDGE,
   planCopyColumns,
   planResultColumns,
-  planResultColumnsFromCache,
   type ColumnPlan,
   type CopyKnowledge,
 } from './column-mask-plan.ts';
@@ -68,15 +67,14 @@ class PostgresResultMasker implements CopyOutAwareResultMasker {
   onRowDescription(body: Buffer): Buffer | Promise<Buffer> {
     const fields = decodeRowDescription(body);
     const formats = effectiveFormats(fields, this.options.resultFormats);
-    // Relations and views seen before are planned at once: no promise, so the relay keeps the result's messages together.
-    const cached = planResultColumnsFromCache(fields, formats, this.options.statement, this.obligations, this.lookups);
-    if (cached) {
-      this.plan = cached;
+    const plan = planResultColumns(fields, formats, this.options.statement, this.obligations, this.lookups);
+    if (Array.isArray(plan)) {
+      this.plan = plan;
       return body;
     }
     this.plan = undefined;
-    return planResultColumns(fields, formats, this.options.statement, this.obligations, this.lookups).then((plan) => {
-      this.plan = plan;
+    return plan.then((planned) => {
+      this.plan = planned;
       return body;
     });
   }

@@ -141,8 +141,7 @@ class FramedMessageMasker implements FramedResultMasker {
 
   onRowDescription(message: Buffer): Buffer | Promise<Buffer> {
     const payload = body(message);
-    const result = this.masker.onRowDescription(payload);
-    return Buffer.isBuffer(result) ? reframe(message, payload, result) : result.then((rewritten) => reframe(message, payload, rewritten));
+    return reframeWhenReady(message, payload, this.masker.onRowDescription(payload));
   }
 
   onDataRow(message: Buffer): Buffer {
@@ -158,8 +157,7 @@ class FramedMessageMasker implements FramedResultMasker {
   /** CopyOutResponse ('H'), when the relay hands it over: the column count and the catalog expansion. */
   onCopyOutResponse(message: Buffer): Buffer | Promise<Buffer> {
     const payload = body(message);
-    const result = this.masker.onCopyOutResponse(payload);
-    return Buffer.isBuffer(result) ? reframe(message, payload, result) : result.then((rewritten) => reframe(message, payload, rewritten));
+    return reframeWhenReady(message, payload, this.masker.onCopyOutResponse(payload));
   }
 
   onErrorOrNotice(message: Buffer): Buffer {
@@ -170,6 +168,11 @@ class FramedMessageMasker implements FramedResultMasker {
   onCommandComplete(tag: string): void {
     this.completed(tag);
   }
+}
+
+/** reframe() of a body that may still be on its way (a plan waiting for the catalog). */
+function reframeWhenReady(message: Buffer, payload: Buffer, result: Buffer | Promise<Buffer>): Buffer | Promise<Buffer> {
+  return Buffer.isBuffer(result) ? reframe(message, payload, result) : result.then((rewritten) => reframe(message, payload, rewritten));
 }
 
 function body(message: Buffer): Buffer {

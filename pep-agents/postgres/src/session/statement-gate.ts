@@ -49,12 +49,16 @@ export class StatementGate {
     if (reusable) return { allowed: true, answer: reusable, reused: true };
 
     const answer = await this.authorizer.authorize({ type: 'sql', sql }, this.context());
-    if (answer.effect !== 'allow') {
-      this.reuse?.observe(undefined, answer);
-      return { allowed: false, error: refusalError(answer, 'statement') };
-    }
+    const verdict = this.enforceable(answer);
+    // Only what actually runs is kept for its shape; every answer still tells the cache the policy revision.
+    this.reuse?.observe(verdict.allowed ? shape : undefined, answer);
+    return verdict;
+  }
+
+  /** An allow this PEP can honour, or the error the client is shown. */
+  private enforceable(answer: DecisionAnswer): StatementVerdict {
+    if (answer.effect !== 'allow') return { allowed: false, error: refusalError(answer, 'statement') };
     if (!this.maskers.supports(answer.obligations.mask)) {
-      this.reuse?.observe(undefined, answer);
       const columns = answer.obligations.mask.map((mask) => `${mask.table}.${mask.column}`).join(', ');
       return {
         allowed: false,
@@ -63,7 +67,6 @@ export class StatementGate {
         }),
       };
     }
-    this.reuse?.observe(shape, answer);
     return { allowed: true, answer, reused: false };
   }
 }
