@@ -1,7 +1,8 @@
 /**
  * Within a candidate like `4111 1111 1111 1111 12`, finds the runs of whole groups (split at
  * separators) that validate, longest first, so a valid number next to other digits is still
- * found. Returns `[start, end)` offsets into `text`.
+ * found. `isValid` gets the compact value and the run's `[from, to)` in `text` (to judge its
+ * layout and what surrounds it). Returns `[start, end)` offsets into `text`.
  */
 export function findValidGroupRuns(
   text: string,
@@ -9,7 +10,7 @@ export function findValidGroupRuns(
   end: number,
   isSeparator: (code: number) => boolean,
   compactLength: { readonly min: number; readonly max: number },
-  isValid: (compact: string) => boolean,
+  isValid: (compact: string, from: number, to: number) => boolean,
 ): Array<[number, number]> {
   const groups: Array<[number, number]> = [];
   let groupStart = -1;
@@ -32,7 +33,7 @@ export function findValidGroupRuns(
         const length = lengthBefore[first + size]! - lengthBefore[first]!;
         if (length < compactLength.min || length > compactLength.max) continue;
         const compact = groups.slice(first, first + size).map(([from, to]) => text.slice(from, to)).join('');
-        if (!isValid(compact)) continue;
+        if (!isValid(compact, groups[first]![0], groups[first + size - 1]![1])) continue;
         found.push([groups[first]![0], groups[first + size - 1]![1]]);
         search(low, first);
         search(first + size, high);

@@ -1,3 +1,4 @@
+import { standsAlone } from './token-boundary.ts';
 import type { DetectedSpan, ValueDetector } from './value-detector.ts';
 
 // Grouped 3-2-4 with one kind of separator; nine bare digits are too often something else.
@@ -11,8 +12,9 @@ export class UsSsnDetector implements ValueDetector {
     const spans: DetectedSpan[] = [];
     for (const match of text.matchAll(CANDIDATE)) {
       const [whole, area, , group, serial] = match;
-      if (!validSsnParts(area!, group!, serial!)) continue;
-      spans.push({ entity: this.entity, start: match.index, end: match.index + whole.length });
+      const end = match.index + whole.length;
+      if (!validSsnParts(area!, group!, serial!) || !standsAlone(text, match.index, end)) continue;
+      spans.push({ entity: this.entity, start: match.index, end });
     }
     return spans;
   }
