@@ -265,5 +265,20 @@ export function readCases(): ReadCase[] {
     { name: 'psql: \\copy (SELECT * FROM users) TO STDOUT CSV', sql: '\\copy (SELECT * FROM users) to stdout with csv', via: 'psql', shows: NAMES },
     { name: 'psql: the view and the function', sql: 'SELECT * FROM users_view; SELECT user_email(2);', via: 'psql', shows: NAMES },
     { name: 'psql: a view over the view, and the materialized view', sql: 'SELECT * FROM users_view_nested;\nSELECT * FROM users_mv;', via: 'psql', shows: NAMES },
+    // side channels: errors and notices of every SQLSTATE class quoting a value of any shape
+    { name: 'error: a bare SSN cast to regclass (relation "…" does not exist)', sql: 'SELECT (SELECT ssn FROM users WHERE id = 2)::regclass', via: 'simple', mayFail: true },
+    { name: 'error: a bare SSN cast to regclass (extended)', sql: 'SELECT (SELECT ssn FROM users WHERE id = $1)::regclass', via: 'extended', values: [2], mayFail: true },
+    { name: 'error: a card number as a setting name', sql: 'SELECT current_setting((SELECT card_number FROM customers WHERE id = 2))', via: 'simple', mayFail: true },
+    { name: 'error: a bare phone cast to regtype', sql: 'SELECT (SELECT phone FROM users WHERE id = 2)::regtype', via: 'extended', values: [], mayFail: true },
+    { name: 'error: an email cast to regproc', sql: 'SELECT (SELECT email FROM users WHERE id = 2)::regproc', via: 'simple', mayFail: true },
+    { name: 'error: an SSN in a JSON parse error\'s context', sql: "SELECT (ssn || ' x')::json FROM users WHERE id = 2", via: 'simple', mayFail: true },
+    { name: 'error: a phone in to_date', sql: "SELECT to_date(phone, 'YYYY-MM-DD') FROM users", via: 'extended', values: [], mayFail: true },
+    { name: 'error: an SSN in an array literal', sql: "SELECT ('{' || ssn || '}')::int[] FROM users", via: 'simple', mayFail: true },
+    { name: 'error: a card in a date', sql: 'SELECT card_number::date FROM customers', via: 'extended-binary', values: [], mayFail: true },
+    { name: 'error: an SSN cast to a range', sql: 'SELECT ssn::int4range FROM users WHERE id = 2', via: 'simple', mayFail: true },
+    { name: 'error: a bare SSN cast to regclass (COPY)', sql: 'COPY (SELECT ssn::regclass FROM users) TO STDOUT', via: 'raw', mayFail: true },
+    { name: 'error: a phone cast to regrole (raw)', sql: 'SELECT phone::regrole FROM users WHERE id = 2', via: 'raw', mayFail: true },
+    { name: 'error: an error at FETCH of a cursor', sql: 'BEGIN; DECLARE leak CURSOR FOR SELECT ssn::regclass FROM users; FETCH 2 FROM leak; COMMIT', via: 'simple', mayFail: true },
+    { name: 'psql: errors with VERBOSITY verbose', sql: 'SELECT (SELECT ssn FROM users WHERE id = 2)::regclass;\nSELECT current_setting((SELECT card_number FROM customers WHERE id = 1));', via: 'psql', mayFail: true },
   ];
 }

@@ -6,7 +6,7 @@ import { PgCatalogResolver, type CatalogQueryRunner } from '../src/masking/pg-ca
 import { SessionMaskerFactory } from '../src/masking/session-masker-factory.ts';
 import type { ResultMaskingContext } from '../src/session/result-masker.ts';
 import { decodeRowDescription } from '../src/masking/row-description.ts';
-import { HASH_KEY, maskerFor, noticeFields, OBLIGATIONS, seedUsers, statementFacts, survivors, textRows, throughMasker } from './masking-fixtures.ts';
+import { HASH_KEY, maskerFor, noticeFields, OBLIGATIONS, SEED, seedUsers, statementFacts, survivors, textRows, throughMasker } from './masking-fixtures.ts';
 import { startTestPostgres, type TestPostgres } from './masking-postgres.ts';
 import { WireConnection, type BackendMessage } from './masking-wire.ts';
 
@@ -158,19 +158,18 @@ describe('the catalog resolver and the session seam', () => {
       assert.deepEqual(await run(undefined), ['****', '****']);
     });
 
-    it("shares the session's memory of masked values between its statements", async () => {
+    it('withholds the server\'s text of a later statement without obligations: the principal\'s results are masked', async () => {
       const factory = new SessionMaskerFactory({ catalog: new PgCatalogResolver(admin), strategies: createMaskStrategyRegistry() });
-      const select = factory.create(context('SELECT secret FROM users'));
-      for (const message of await wire.simpleQuery('SELECT secret FROM users')) {
-        if (message.type === 'T') await select.onRowDescription(framed(message));
-        if (message.type === 'D') await select.onDataRow(framed(message));
-      }
       const notice = "DO $$BEGIN RAISE NOTICE '%', (SELECT secret FROM users WHERE id = 2); END$$";
       const later = factory.create({ obligations: [], statement: { sql: notice, decisionId: 'd-2', protocol: 'simple', resultFormats: [] } });
       const message = (await wire.simpleQuery(notice)).find((m) => m.type === 'N')!;
-      const scrubbed = await later.onErrorOrNotice(framed(message));
-      assert.equal(noticeFields(scrubbed.subarray(5)).get('M'), '****');
-      assert.deepEqual(survivors([{ type: 'N', body: scrubbed.subarray(5) }]), []);
+      const reduced = await later.onErrorOrNotice(framed(message));
+      assert.equal(noticeFields(reduced.subarray(5)).get('M'), 'notice');
+      assert.deepEqual(survivors([{ type: 'N', body: reduced.subarray(5) }]), []);
+      assert.equal(factory.sessionMessages.masked, true);
+      const clear = new SessionMaskerFactory({ catalog: new PgCatalogResolver(admin), strategies: createMaskStrategyRegistry() });
+      const entitled = clear.create({ obligations: [], unmasked: true, statement: { sql: notice, decisionId: 'd-3', protocol: 'simple', resultFormats: [] } });
+      assert.equal(noticeFields((await entitled.onErrorOrNotice(framed(message))).subarray(5)).get('M'), SEED[1].secret);
     });
   });
 });

@@ -7,7 +7,6 @@ import { createMaskStrategyRegistry, parseMaskHashKey, type MaskObligationV1, ty
 import type pg from 'pg';
 import { createSqlAnalyzer, type SqlAnalyzer } from '../../../pdp/src/enrichment/sql-analyzer.ts';
 import type { CatalogResolver } from '../src/masking/catalog-resolver.ts';
-import type { MaskedValueMemory } from '../src/masking/masked-value-memory.ts';
 import { createResultMasker } from '../src/masking/postgres-result-masker.ts';
 import type { CopyOutAwareResultMasker } from '../src/masking/result-masker.ts';
 import type { StatementResultFacts } from '../src/masking/statement-result-facts.ts';
@@ -106,7 +105,6 @@ export interface MaskerSetup {
   readonly catalog: CatalogResolver;
   readonly obligations?: readonly MaskObligationV1[];
   readonly strategies?: MaskStrategyRegistry;
-  readonly memory?: MaskedValueMemory;
   readonly resultFormats?: readonly number[];
   /** false: the masker gets no statement facts (a PEP without the PDP's provenance). */
   readonly facts?: boolean;
@@ -115,6 +113,8 @@ export interface MaskerSetup {
   readonly views?: ViewLineageSource;
   /** null: no value detectors (a principal who reads unmasked). */
   readonly scrubber?: null;
+  /** The server's errors and notices: withheld (the masker's default) or shown (a principal who reads unmasked). */
+  readonly serverText?: 'withhold' | 'show';
 }
 
 export async function maskerFor(sql: string, setup: MaskerSetup): Promise<CopyOutAwareResultMasker> {
@@ -127,7 +127,7 @@ export async function maskerFor(sql: string, setup: MaskerSetup): Promise<CopyOu
     ...(setup.views ? { views: setup.views } : {}),
     ...(setup.scrubber === null ? { scrubber: null } : {}),
     strategies: setup.strategies ?? createMaskStrategyRegistry({ hashKey: HASH_KEY }),
-    ...(setup.memory ? { memory: setup.memory } : {}),
+    ...(setup.serverText ? { serverText: setup.serverText } : {}),
   });
 }
 
@@ -150,7 +150,7 @@ export async function throughMasker(messages: readonly BackendMessage[], masker:
         break;
       case 'E':
       case 'N':
-        out.push({ type, body: masker.onErrorOrNotice(body) });
+        out.push({ type, body: masker.onErrorOrNotice(body, type) });
         break;
       default:
         out.push({ type, body });

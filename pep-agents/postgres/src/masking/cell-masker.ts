@@ -1,7 +1,6 @@
 /**
  * One cell at a time: a column's mask strategy applied in the cell's wire format, or, for a cell
- * no obligation covers, the value detectors (defense in depth). Every value masked is handed to
- * the session's memory so errors quoting it later can be scrubbed.
+ * no obligation covers, the value detectors (defense in depth).
  *
  * Binary format: int2/int4/int8/oid, float4/float8, bool, uuid, bytea, text types, json and jsonb
  * are rewritten in kind (a redacted int is 0, a hashed int a 31-bit pseudonym wrapped to the
@@ -11,7 +10,6 @@
 import type { MaskStrategyRegistry, ValueScrubber } from '@portcullis/pep-core';
 import { binaryToText, textToBinary } from './binary-values.ts';
 import type { Cell } from './data-row-cells.ts';
-import type { MaskedValueMemory } from './masked-value-memory.ts';
 import { binaryIsText, mayHoldFreeText, PG_TYPE, textReplacementType } from './pg-value-types.ts';
 
 export const TEXT_FORMAT = 0;
@@ -24,7 +22,6 @@ export class CellMasker {
   constructor(
     private readonly strategies: MaskStrategyRegistry,
     private readonly scrubber: ValueScrubber,
-    private readonly memory: MaskedValueMemory,
   ) {}
 
   /** The cell as `strategy` hides it; NULL stays NULL. */
@@ -39,23 +36,18 @@ export class CellMasker {
     if (format === BINARY_FORMAT) return this.scrubBinary(cell, typeOid);
     if (typeOid !== UNKNOWN_TYPE && !mayHoldFreeText(typeOid)) return undefined;
     const { bytes, spans } = this.scrubber.scrubBytes(cell);
-    if (spans.length === 0) return undefined;
-    this.rememberSpans(cell, spans);
-    return bytes;
+    return spans.length === 0 ? undefined : bytes;
   }
 
   /** A text value (a COPY field): the strategy's text, or null for SQL NULL. */
   maskText(value: string, strategy: string): string | null {
-    this.memory.remember(value);
     return this.strategies.get(strategy).maskText(value, 'text');
   }
 
   /** A text value with detected values replaced, or undefined when nothing was found. */
   scrubText(value: string): string | undefined {
     const { text, spans } = this.scrubber.scrubText(value);
-    if (spans.length === 0) return undefined;
-    for (const span of spans) this.memory.remember(value.slice(span.start, span.end));
-    return text;
+    return spans.length === 0 ? undefined : text;
   }
 
   /** Whether a binary cell of a type without a text form shows a detectable value. */
@@ -65,20 +57,15 @@ export class CellMasker {
 
   private maskTextCell(cell: Buffer, strategy: string, typeOid: number): Cell {
     const type = typeOid === UNKNOWN_TYPE ? 'text' : textReplacementType(typeOid);
-    const value = cell.toString('utf8');
-    this.memory.remember(value);
     if (type === undefined) return null;
+    const value = cell.toString('utf8');
     const masked = this.strategies.get(strategy).maskText(value, type);
     return masked === null ? null : Buffer.from(masked, 'utf8');
   }
 
   private maskBinary(cell: Buffer, strategy: string, typeOid: number): Cell {
     const text = binaryToText(typeOid, cell);
-    if (text === undefined) {
-      this.memory.remember(cell.toString('utf8'));
-      return null;
-    }
-    this.memory.remember(text);
+    if (text === undefined) return null;
     const type = textReplacementType(typeOid);
     if (type === undefined) return null;
     const masked = this.strategies.get(strategy).maskText(text, type);
@@ -96,10 +83,5 @@ export class CellMasker {
     if (!mayHoldFreeText(typeOid) && typeOid !== PG_TYPE.bytea) return undefined;
     // An opaque binary value (an array, a composite, an extension type) that shows one: NULL.
     return this.detectsInOpaqueBytes(cell) ? null : undefined;
-  }
-
-  private rememberSpans(cell: Buffer, spans: ReadonlyArray<{ start: number; end: number }>): void {
-    const view = cell.toString('latin1');
-    for (const span of spans) this.memory.remember(Buffer.from(view.slice(span.start, span.end), 'latin1').toString('utf8'));
   }
 }

@@ -51,8 +51,8 @@ export class CursorFetchMasker implements CopyOutAwareResultMasker {
     return this.current().onCopyData(body);
   }
 
-  onErrorOrNotice(body: Buffer): Buffer {
-    return this.current().onErrorOrNotice(body);
+  onErrorOrNotice(body: Buffer, type: 'E' | 'N'): Buffer {
+    return this.current().onErrorOrNotice(body, type);
   }
 
   private current(): CopyOutAwareResultMasker {

@@ -4,7 +4,6 @@ export { PgCatalogResolver, type CatalogQueryRunner, type PgCatalogResolverOptio
 export type { CopyOutAwareResultMasker, ResultMasker, ResultMaskerOptions } from './result-masker.ts';
 export { createResultMasker } from './postgres-result-masker.ts';
 export { SessionMaskerFactory, type SessionMaskerFactoryOptions } from './session-masker-factory.ts';
-export { MaskedValueMemory } from './masked-value-memory.ts';
 export { readStatementResultFacts, type StatementCopyFormat, type StatementOutput, type StatementResultFacts } from './statement-result-facts.ts';
 export { PgViewDefinitions } from './pg-view-definitions.ts';
 export type { ViewDefinition, ViewDefinitionSource } from './view-definition.ts';

@@ -1,7 +1,7 @@
 /**
  * The result masker of one statement: RowDescription decides each column's strategy (through
  * the catalog and the PDP's output provenance), DataRows and COPY rows are rewritten cell by
- * cell, and errors and notices are scrubbed of values. See column-mask-plan.ts for how columns
+ * cell, and errors and notices are reduced to their SQLSTATE (server-text-reducer.ts). See column-mask-plan.ts for how columns
  * are judged and cell-masker.ts for how cells are rewritten.
  */
 import { ValueScrubber } from '@portcullis/pep-core';
@@ -17,12 +17,11 @@ import {
 import { BinaryCopyStream, startsBinaryCopy } from './copy-binary-rows.ts';
 import { copyTextSyntax, CopyTextRowSplitter, decodeField, encodeField, joinRow, splitRow, type CopyTextSyntax } from './copy-text-rows.ts';
 import { decodeDataRow, encodeDataRow, type Cell } from './data-row-cells.ts';
-import { scrubErrorOrNotice } from './error-notice-scrubber.ts';
 import { MaskObligationIndex } from './mask-obligation-index.ts';
-import { MaskedValueMemory } from './masked-value-memory.ts';
 import type { RelationLookups } from './relation-knowledge.ts';
 import type { CopyOutAwareResultMasker, ResultMaskerOptions } from './result-masker.ts';
 import { bindFormatCodes, decodeRowDescription, effectiveFormats } from './row-description.ts';
+import { reduceErrorOrNotice } from './server-text-reducer.ts';
 
 export function createResultMasker(options: ResultMaskerOptions): CopyOutAwareResultMasker {
   return new PostgresResultMasker(options);
@@ -40,7 +39,6 @@ const REDACTED_ROW = Buffer.from('****\n', 'latin1');
 class PostgresResultMasker implements CopyOutAwareResultMasker {
   private readonly obligations: MaskObligationIndex;
   private readonly cells: CellMasker;
-  private readonly memory: MaskedValueMemory;
   private readonly scrubber: ValueScrubber;
   /** The columns of the current RowDescription's rows. */
   private plan: ColumnPlan[] | undefined;
@@ -55,9 +53,8 @@ class PostgresResultMasker implements CopyOutAwareResultMasker {
   constructor(private readonly options: ResultMaskerOptions) {
     this.obligations = new MaskObligationIndex(options.obligations);
     this.lookups = { catalog: options.catalog, views: options.views, opaqueRelations: options.opaqueRelations ?? 'redact' };
-    this.memory = options.memory ?? new MaskedValueMemory();
     this.scrubber = options.scrubber === null ? new ValueScrubber([]) : (options.scrubber ?? new ValueScrubber());
-    this.cells = new CellMasker(options.strategies, this.scrubber, this.memory);
+    this.cells = new CellMasker(options.strategies, this.scrubber);
   }
 
   get maskedCells(): number {
@@ -114,8 +111,8 @@ class PostgresResultMasker implements CopyOutAwareResultMasker {
     }
   }
 
-  onErrorOrNotice(body: Buffer): Buffer {
-    return scrubErrorOrNotice(body, { memory: this.memory, scrubber: this.scrubber, touchesMaskedColumns: !this.obligations.isEmpty });
+  onErrorOrNotice(body: Buffer, type: 'E' | 'N'): Buffer {
+    return this.options.serverText === 'show' ? body : reduceErrorOrNotice(type, body);
   }
 
   // ── rows ──────────────────────────────────────────────────────────────────────────────────

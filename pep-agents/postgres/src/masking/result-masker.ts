@@ -5,7 +5,6 @@
  */
 import type { MaskObligationV1, MaskStrategyRegistry, ValueScrubber } from '@portcullis/pep-core';
 import type { CatalogResolver } from './catalog-resolver.ts';
-import type { MaskedValueMemory } from './masked-value-memory.ts';
 import type { OpaqueRelations } from './relation-knowledge.ts';
 import type { StatementResultFacts } from './statement-result-facts.ts';
 import type { ViewLineageSource } from './view-lineage-resolver.ts';
@@ -17,8 +16,8 @@ export interface ResultMasker {
   onDataRow(body: Buffer): Buffer;
   /** COPY TO STDOUT rows, text, CSV or binary. May return an empty body while a row is incomplete. */
   onCopyData(body: Buffer): Buffer;
-  /** Scrubs the fields (M, D, H, W …) that could echo values. */
-  onErrorOrNotice(body: Buffer): Buffer;
+  /** ErrorResponse or NoticeResponse: reduced to SQLSTATE, severity and a fixed text unless `serverText` is `show`. */
+  onErrorOrNotice(body: Buffer, type: 'E' | 'N'): Buffer;
   readonly maskedCells: number;
 }
 
@@ -50,8 +49,6 @@ export interface ResultMaskerOptions {
    * without obligations does not say which it is: the session must).
    */
   readonly scrubber?: ValueScrubber | null;
-  /** The session's memory of masked values (shared by its statements); a private one when absent. */
-  readonly memory?: MaskedValueMemory;
   /**
    * Columns of relations whose columns policy does not name (views, materialized views, foreign
    * tables), and values computed from a view: `redact` (the default) redacts them whole, `trace`
@@ -60,6 +57,12 @@ export interface ResultMaskerOptions {
    * (the principal reads unmasked, `obligations.unmasked`). See relation-knowledge.ts.
    */
   readonly opaqueRelations?: OpaqueRelations;
+  /**
+   * The server's errors and notices: `withhold` (the default) reduces them to SQLSTATE, severity
+   * and a fixed text (server-text-reducer.ts); `show`, for a principal policy lets read unmasked,
+   * passes them as they are.
+   */
+  readonly serverText?: 'withhold' | 'show';
   /** Traces views for `trace`, and tells which provenance names are views. */
   readonly views?: ViewLineageSource;
 }

@@ -1,9 +1,9 @@
 /**
  * Result masking behind the session's ResultMaskerFactory (session/result-masker.ts), whose
  * maskers take whole messages: each message is unframed, masked as a body, and framed again
- * with its own type byte. One factory per client session, so its statements share the memory
- * of masked values that error scrubbing uses, and what the session knows of its SQL cursors
- * (a FETCH's rows are masked by the decision on the cursor's DECLARE: cursor-memory.ts).
+ * with its own type byte. One factory per client session, so its statements share what the
+ * session knows of its SQL cursors (a FETCH's rows are masked by the decision on the cursor's
+ * DECLARE: cursor-memory.ts) and of its principal (session-message-masker.ts).
  */
 import type { MaskObligationV1, MaskStrategyRegistry, ValueScrubber } from '@portcullis/pep-core';
 import type { ResultMasker as FramedResultMasker, ResultMaskerFactory, ResultMaskingContext } from '../session/result-masker.ts';
@@ -11,10 +11,10 @@ import type { CatalogResolver } from './catalog-resolver.ts';
 import { readCursorFacts, type CursorFacts } from './cursor-facts.ts';
 import { CursorFetchMasker } from './cursor-fetch-masker.ts';
 import { CursorMemory } from './cursor-memory.ts';
-import { MaskedValueMemory } from './masked-value-memory.ts';
 import { createResultMasker } from './postgres-result-masker.ts';
 import type { CopyOutAwareResultMasker } from './result-masker.ts';
 import type { OpaqueRelations } from './relation-knowledge.ts';
+import { SessionMessageMasker } from './session-message-masker.ts';
 import { readStatementResultFacts, type StatementResultFacts } from './statement-result-facts.ts';
 import type { ViewLineageSource } from './view-lineage-resolver.ts';
 
@@ -44,8 +44,9 @@ const DEFINITION_CHANGING_TAG = /^(CREATE|ALTER|DROP|DO|CALL)\b/;
 const HEADER_BYTES = 5;
 
 export class SessionMaskerFactory implements ResultMaskerFactory {
-  private readonly memory = new MaskedValueMemory();
   private readonly cursors = new CursorMemory();
+  /** Notifications, ParameterStatus and notices no statement owns; knows whether the principal's results are masked. */
+  readonly sessionMessages = new SessionMessageMasker();
   /** DDL ran in the open transaction: others see its effect only once it commits. */
   private definitionsChangedInTransaction = false;
 
@@ -57,6 +58,7 @@ export class SessionMaskerFactory implements ResultMaskerFactory {
   }
 
   create(context: ResultMaskingContext): FramedResultMasker {
+    this.sessionMessages.decisionMade(context.unmasked === true);
     const described = (this.options.factsFor ?? factsFromEnrichment)(context);
     const statement = readStatementResultFacts(described);
     const cursor = readCursorFacts(described);
@@ -104,7 +106,7 @@ export class SessionMaskerFactory implements ResultMaskerFactory {
       strategies: this.options.strategies,
       // A principal policy lets read in clear gets no detectors.
       ...(context.unmasked === true ? { scrubber: null } : this.options.scrubber !== undefined ? { scrubber: this.options.scrubber } : {}),
-      memory: this.memory,
+      serverText: context.unmasked === true ? 'show' : 'withhold',
     });
   }
 }
@@ -162,7 +164,7 @@ class FramedMessageMasker implements FramedResultMasker {
 
   onErrorOrNotice(message: Buffer): Buffer {
     const payload = body(message);
-    return reframe(message, payload, this.masker.onErrorOrNotice(payload));
+    return reframe(message, payload, this.masker.onErrorOrNotice(payload, message[0] === 0x4e ? 'N' : 'E'));
   }
 
   onCommandComplete(tag: string): void {

@@ -119,6 +119,11 @@ export function decodeParameterStatus(body: Buffer): { name: string; value: stri
   return { name: reader.cstring(), value: reader.cstring() };
 }
 
+export function decodeNotification(body: Buffer): { processId: number; channel: string; payload: string } {
+  const reader = new MessageBodyReader(body, 'NotificationResponse');
+  return { processId: reader.int32(), channel: reader.cstring(), payload: reader.cstring() };
+}
+
 /** The fields of an ErrorResponse or NoticeResponse, keyed by their one-letter codes. */
 export function decodeNoticeFields(body: Buffer): Map<string, string> {
   const reader = new MessageBodyReader(body, 'ErrorResponse');

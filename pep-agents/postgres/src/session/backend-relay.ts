@@ -3,7 +3,7 @@ import { encodeErrorResponse, BACKEND, decodeCommandTag, decodeNoticeFields, dec
 import type { FramedMessage, MessageReader } from '../protocol/message-reader.ts';
 import type { ClientChannel } from './client-channel.ts';
 import type { PendingResponse, PendingResponses } from './pending-responses.ts';
-import { PASS_THROUGH_MASKER, type ResultMasker } from './result-masker.ts';
+import { PASS_THROUGH_SESSION_MESSAGES, type ResultMasker, type SessionMessageFilter } from './result-masker.ts';
 import type { StatementRun } from './statement-run.ts';
 
 export interface RelayHooks {
@@ -11,6 +11,8 @@ export interface RelayHooks {
   readyForQuery(status: TransactionStatus): void;
   /** SQL created or dropped prepared statements or cursors: protocol names can no longer be trusted. */
   namesChanged(): void;
+  /** Masks the messages no statement owns (optional: else they pass as they are). */
+  readonly sessionMessages?: SessionMessageFilter;
 }
 
 /** The server said something the PEP cannot place: relaying on would risk sending the wrong thing. */
@@ -185,10 +187,11 @@ export class BackendRelay {
         return message.raw;
       }
       case BACKEND.noticeResponse:
-        return maskerOf(head).onErrorOrNotice(message.raw);
+        return this.maskerOf(head).onErrorOrNotice(message.raw);
       case BACKEND.notificationResponse:
+        return this.sessionMessages.onNotification(message.raw);
       case BACKEND.parameterStatus:
-        return message.raw;
+        return this.sessionMessages.onParameterStatus(message.raw);
       default:
         throw this.lost(message, head);
     }
@@ -196,7 +199,7 @@ export class BackendRelay {
 
   private handleError(head: PendingResponse | undefined, message: FramedMessage): Output {
     // No answer owed: a FATAL the server sends before it closes (shutdown, terminated backend).
-    if (!head) return message.raw;
+    if (!head) return this.sessionMessages.onErrorOrNotice(message.raw);
     if (head.kind === 'refusal') {
       if (head.simple) {
         // The stand-in Query failed as intended; its ReadyForQuery completes the entry.
@@ -206,7 +209,7 @@ export class BackendRelay {
       this.pending.skipUntilSync();
       return encodeErrorResponse(head.error);
     }
-    const output = maskerOf(head).onErrorOrNotice(message.raw);
+    const output = this.maskerOf(head).onErrorOrNotice(message.raw);
     const fields = decodeNoticeFields(message.body);
     const text = `${fields.get('C') ?? ''} ${fields.get('M') ?? ''}`.trim();
     if (head.kind === 'query') {
@@ -224,6 +227,15 @@ export class BackendRelay {
       this.pending.skipUntilSync();
     }
     return output;
+  }
+
+  /** The statement's masker, or for an answer to Parse, Bind, Sync … the session's. */
+  private maskerOf(head: PendingResponse | undefined): Pick<ResultMasker, 'onErrorOrNotice'> {
+    return head && 'masker' in head ? head.masker : this.sessionMessages;
+  }
+
+  private get sessionMessages(): SessionMessageFilter {
+    return this.hooks.sessionMessages ?? PASS_THROUGH_SESSION_MESSAGES;
   }
 
   /** The head Execute completed (CommandComplete, EmptyQueryResponse, PortalSuspended). */
@@ -244,10 +256,6 @@ export class BackendRelay {
   private lost(message: FramedMessage, head: PendingResponse | undefined): LostTrackError {
     return new LostTrackError(`server message '${String.fromCharCode(message.type)}' while awaiting ${head ? head.kind : 'nothing'}`);
   }
-}
-
-function maskerOf(head: PendingResponse | undefined): ResultMasker {
-  return head && 'masker' in head ? head.masker : PASS_THROUGH_MASKER;
 }
 
 function counted(run: StatementRun, output: Buffer | Promise<Buffer>): Buffer | Promise<Buffer> {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
-import type { DecisionReuseCache, SessionRecorder } from '@portcullis/pep-core';
+import type { DecisionAnswer, DecisionReuseCache, SessionRecorder } from '@portcullis/pep-core';
 import type { CancelKeyRegistry, IssuedCancelKey } from '../cancel/cancel-key-registry.ts';
 import { sendUpstreamCancel } from '../cancel/upstream-cancel.ts';
 import type { ActionAuthorizer, AuthorizeContext } from '../decisions/action-authorizer.ts';
@@ -137,17 +137,17 @@ export class ProxySession {
       notify: (message, detail) => this.clientChannel.notice(message, detail),
     });
 
-    await this.authorizeConnect(startup, context());
+    const connectAnswer = await this.authorizeConnect(startup, context());
     this.upstreamConnection = await this.deps.upstream.connect(startup.forwarded);
     if (this.ended.signal.aborted) return;
     this.cancelKey = this.deps.cancelKeys.issue({ cancel: () => this.cancel() });
     this.recorder = this.deps.recorder(session, token);
     this.recorder.start();
     this.greet(this.upstreamConnection);
-    this.relay(handshake.stream.release(), this.upstreamConnection, context);
+    this.relay(handshake.stream.release(), this.upstreamConnection, context, connectAnswer.obligations.unmasked === true);
   }
 
-  private async authorizeConnect(startup: ClientStartup, context: AuthorizeContext): Promise<void> {
+  private async authorizeConnect(startup: ClientStartup, context: AuthorizeContext): Promise<DecisionAnswer> {
     const answer = await this.deps.authorizer.authorize(
       {
         type: 'connect',
@@ -163,6 +163,7 @@ export class ProxySession {
       throw refusalError(answer, 'connect');
     }
     this.deps.log(`session ${this.id} from ${this.clientAddress ?? '?'}: opened for ${answer.principal.sub ?? '?'} (decision ${answer.decision_id})`);
+    return answer;
   }
 
   /** AuthenticationOk, the server's ParameterStatus, the PEP's own cancel key, ReadyForQuery. */
@@ -176,10 +177,11 @@ export class ProxySession {
     this.clientChannel.uncork();
   }
 
-  private relay(clientReader: MessageReader, upstream: UpstreamConnection, context: () => AuthorizeContext): void {
+  private relay(clientReader: MessageReader, upstream: UpstreamConnection, context: () => AuthorizeContext, unmaskedAtConnect: boolean): void {
     const pending = new PendingResponses();
     const upstreamChannel = new UpstreamChannel(upstream.socket);
     const maskers = this.deps.maskers();
+    maskers.sessionMessages?.decisionMade(unmaskedAtConnect);
     const io: SessionIo = {
       upstream: upstreamChannel,
       pending,
@@ -204,6 +206,7 @@ export class ProxySession {
           maskers.transactionEnded?.();
         },
         namesChanged: () => extended.forgetNames(),
+        ...(maskers.sessionMessages ? { sessionMessages: maskers.sessionMessages } : {}),
       },
       (error) => this.fail(error),
     );

@@ -42,7 +42,23 @@ export interface ResultMasker {
   readonly maskedCells: number;
 }
 
+/**
+ * Server messages no statement owns: a notification (from any session), a ParameterStatus
+ * after start-up, a notice or error between statements or answering Parse, Bind or Sync. Each
+ * method takes and returns one whole message.
+ */
+export interface SessionMessageFilter {
+  /** A decision of this session (connect or statement) said whether its principal reads in clear. */
+  decisionMade(unmasked: boolean): void;
+  onErrorOrNotice(message: Buffer): Buffer;
+  onNotification(message: Buffer): Buffer;
+  /** Undefined: the message is withheld. */
+  onParameterStatus(message: Buffer): Buffer | undefined;
+}
+
 export interface ResultMaskerFactory {
+  /** For the messages of the session no statement owns (optional: else they pass as they are). */
+  readonly sessionMessages?: SessionMessageFilter;
   /** Whether these obligations can be honoured at all; if not, the statement is refused. */
   supports(obligations: readonly MaskObligationV1[]): boolean;
   create(context: ResultMaskingContext): ResultMasker;
@@ -76,3 +92,11 @@ export class NoMaskingFactory implements ResultMaskerFactory {
 
 /** For answers no statement owns (a notice between statements): nothing to mask by obligation. */
 export const PASS_THROUGH_MASKER: ResultMasker = passThrough;
+
+/** For a session without masking: every message as the server sent it. */
+export const PASS_THROUGH_SESSION_MESSAGES: SessionMessageFilter = {
+  decisionMade: () => undefined,
+  onErrorOrNotice: (message) => message,
+  onNotification: (message) => message,
+  onParameterStatus: (message) => message,
+};
