@@ -96,6 +96,7 @@ export async function startPdp(config: PdpConfig, log: (message: string) => void
     audit,
     maxTtlSeconds: config.approvals.maxTtlSeconds,
     maxWindowSeconds: config.approvals.maxWindowSeconds,
+    maxPendingPerPrincipal: config.approvals.maxPendingPerPrincipal,
     log,
     ...(config.approvals.publicUrl ? { consoleUrl: config.approvals.publicUrl } : {}),
   });
@@ -125,6 +126,10 @@ export async function startPdp(config: PdpConfig, log: (message: string) => void
     authTimeoutMs: 10_000,
     maxBufferedBytes: 1024 * 1024,
     maxWaits: 1000,
+    maxSockets: config.approvals.maxSockets,
+    maxSocketsPerPrincipal: config.approvals.maxSocketsPerPrincipal,
+    pageSize: config.approvals.pageSize,
+    listedActionChars: config.approvals.listedActionChars,
     log,
   });
   metrics.observeSockets(() => sockets.connections);

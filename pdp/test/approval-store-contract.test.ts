@@ -2,6 +2,7 @@
 // real redis-server this file starts), then what only Redis has: replicas sharing state and
 // events, racing transitions, and an outage with recovery.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
@@ -9,6 +10,7 @@ import type { ApprovalCreateInput, ApprovalEvent, ApprovalRecord, ApprovalStore,
 import { ApprovalStoreUnavailableError } from '../src/approvals/approval-store-unavailable-error.ts';
 import { InMemoryApprovalStore } from '../src/approvals/in-memory-approval-store.ts';
 import { RedisApprovalStore } from '../src/approvals/redis-approval-store.ts';
+import { runApprovalWrite } from '../src/approvals/approval-write-script.ts';
 
 import { RedisServer } from './support/redis-server.ts';
 import { compareEventIds } from '../src/approvals/approval-event-log.ts';
@@ -22,7 +24,8 @@ function request(overrides: Partial<ApprovalCreateInput> = {}): ApprovalCreateIn
     decision_id: '00000000-0000-4000-8000-000000000007',
     action: { type: 'sql', sql: 'DELETE FROM orders WHERE id = 7' },
     action_summary: 'DELETE FROM orders WHERE id = 7',
-    binding: 'a'.repeat(64),
+    // A binding of its own per request: the same binding while pending is one record (see open).
+    binding: randomBytes(32).toString('hex'),
     reasons: [{ code: 'sql-delete', message: 'deletes rows in production' }],
     quorum: 1,
     approver_roles: ['dba'],
@@ -31,12 +34,21 @@ function request(overrides: Partial<ApprovalCreateInput> = {}): ApprovalCreateIn
   };
 }
 
-function approve(approver: string, roles = ['dba']): ApprovalVote {
-  return { approver, approverRoles: roles, verdict: 'approve', reason: '' };
+function approve(approver: string, roles = ['dba'], kind: 'agent' | 'human' = 'human'): ApprovalVote {
+  return { approver, approverRoles: roles, approverKind: kind, verdict: 'approve', reason: '' };
 }
 
-function deny(approver: string, reason: string): ApprovalVote {
-  return { approver, approverRoles: ['dba'], verdict: 'deny', reason };
+function deny(approver: string, reason: string, kind: 'agent' | 'human' = 'human'): ApprovalVote {
+  return { approver, approverRoles: ['dba'], approverKind: kind, verdict: 'deny', reason };
+}
+
+/** Polls until `check` holds, within a bound (no fixed sleeps standing in for an ordering). */
+async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const started = Date.now();
+  while (!check()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await sleep(5);
+  }
 }
 
 /** Records every event a store delivers and waits for one that matches. */
@@ -197,6 +209,121 @@ function approvalStoreContract(name: string, setup: () => Promise<{ make: StoreF
       expectRefused(await store.consume(record.id, 'b'.repeat(64)), 'binding-mismatch');
       await sleep(350);
       expectRefused(await store.consume(record.id, record.binding), 'expired');
+    });
+
+    test('consume at or after expires_at is refused, though the approval was granted in time', async () => {
+      for (const ttlSeconds of [0.3, 0.5]) {
+        const record = await store.create(request({ ttlSeconds }));
+        const approved = expectOk(await store.vote(record.id, approve('dba:alice')));
+        assert.equal(approved.status, 'approved');
+        await until(() => Date.now() >= Date.parse(record.expires_at), 'the approval expired');
+        expectRefused(await store.consume(record.id, record.binding), 'expired');
+        expectRefused(await store.consume(record.id, record.binding), 'expired');
+        const stored = await store.get(record.id);
+        assert.equal(stored?.status, 'approved', 'nothing was executed');
+        assert.equal(stored?.uses, undefined);
+      }
+    });
+
+    test('a vote at or after expires_at is refused even when it would reach the quorum', async () => {
+      const record = await store.create(request({ ttlSeconds: 0.3, quorum: 2 }));
+      expectOk(await store.vote(record.id, approve('dba:alice')));
+      await until(() => Date.now() >= Date.parse(record.expires_at), 'the approval expired');
+      expectRefused(await store.vote(record.id, approve('dba:bob')), 'expired');
+      assert.equal((await store.get(record.id))?.status, 'expired');
+      expectRefused(await store.consume(record.id, record.binding), 'expired');
+    });
+
+    test('a window approval is not usable after its window ends, nor a vote on it after expiry', async () => {
+      const record = await store.create(request({ window_seconds: 0.3, ttlSeconds: 0.6 }));
+      expectOk(await store.vote(record.id, approve('dba:alice')));
+      expectOk(await store.consume(record.id, record.binding));
+      const approved = await store.get(record.id);
+      await until(() => Date.now() >= Date.parse(approved!.window_ends_at!), 'the window ended');
+      expectRefused(await store.consume(record.id, record.binding), 'expired');
+      expectRefused(await store.vote(record.id, approve('dba:bob')), 'not-pending');
+      assert.equal((await store.get(record.id))?.uses, 1);
+    });
+
+    test('only the kinds the approval names may vote: humans by default, agents when policy says so', async () => {
+      const record = await store.create(request());
+      expectRefused(await store.vote(record.id, approve('bot:approver', ['dba'], 'agent')), 'kind-not-allowed');
+      expectRefused(await store.vote(record.id, deny('bot:approver', 'no', 'agent')), 'kind-not-allowed');
+      assert.deepEqual((await store.get(record.id))?.decisions, []);
+      const human = expectOk(await store.vote(record.id, approve('dba:alice')));
+      assert.equal(human.decisions[0]!.kind, 'human');
+      assert.deepEqual(human.approver_kinds, ['human']);
+
+      const agents = await store.create(request({ approver_kinds: ['agent', 'human'], quorum: 2 }));
+      const first = expectOk(await store.vote(agents.id, approve('bot:approver', ['dba'], 'agent')));
+      assert.equal(first.decisions[0]!.kind, 'agent', 'the vote carries the voter\'s real kind');
+      const second = expectOk(await store.vote(agents.id, approve('dba:alice')));
+      assert.deepEqual(second.decisions.map((decision) => decision.kind), ['agent', 'human']);
+
+      const nobody = await store.create(request({ approver_kinds: [] }));
+      expectRefused(await store.vote(nobody.id, approve('dba:alice')), 'kind-not-allowed');
+    });
+
+    test('asking again for a pending binding answers with the same record; a new one once it left pending', async () => {
+      const binding = randomBytes(32).toString('hex');
+      const first = await store.open(request({ binding }));
+      assert.ok(first.outcome === 'created');
+      const again = await Promise.all(Array.from({ length: 25 }, () => store.open(request({ binding, decision_id: '00000000-0000-4000-8000-000000000008' }))));
+      for (const opened of again) {
+        assert.ok(opened.outcome === 'joined');
+        assert.equal(opened.record.id, first.record.id);
+      }
+      assert.equal((await store.listPending()).filter((record) => record.binding === binding).length, 1);
+      expectOk(await store.vote(first.record.id, deny('dba:alice', 'not now')));
+      const after = await store.open(request({ binding }));
+      assert.ok(after.outcome === 'created' && after.record.id !== first.record.id);
+      // An expired one no longer stands for the command either.
+      const short = await store.open(request({ binding: randomBytes(32).toString('hex'), ttlSeconds: 0.2 }));
+      assert.ok(short.outcome === 'created');
+      await until(() => Date.now() >= Date.parse(short.record.expires_at), 'expired');
+      const renewed = await store.open(request({ binding: short.record.binding }));
+      assert.ok(renewed.outcome === 'created' && renewed.record.id !== short.record.id);
+    });
+
+    test('a requester holding the most pending approvals allowed is refused another; others are not', async () => {
+      const requester = { sub: `agent:flood-${randomBytes(4).toString('hex')}`, kind: 'agent' as const };
+      const opened = await Promise.all(Array.from({ length: 8 }, () => store.open(request({ requester }), { maxPendingPerRequester: 5 })));
+      assert.equal(opened.filter((result) => result.outcome === 'created').length, 5);
+      const refused = opened.filter((result) => result.outcome === 'limit');
+      assert.equal(refused.length, 3);
+      assert.deepEqual(refused[0], { outcome: 'limit', pending: 5, limit: 5 });
+      const other = await store.open(request({ requester: { sub: `${requester.sub}-other`, kind: 'agent' } }), { maxPendingPerRequester: 5 });
+      assert.equal(other.outcome, 'created');
+      // A joined request does not count against the cap, and one resolved frees a place.
+      const held = opened.find((result) => result.outcome === 'created')!;
+      assert.ok(held.outcome === 'created');
+      assert.equal((await store.open(request({ requester, binding: held.record.binding }), { maxPendingPerRequester: 5 })).outcome, 'joined');
+      expectOk(await store.vote(held.record.id, deny('dba:alice', 'flood')));
+      assert.equal((await store.open(request({ requester }), { maxPendingPerRequester: 5 })).outcome, 'created');
+    });
+
+    test('the pending queue pages in expiry order; every record appears once across pages', async () => {
+      const paged = await make({ expiryIntervalMs: 0 });
+      try {
+        const made = [];
+        for (let index = 0; index < 23; index += 1) made.push(await paged.create(request({ ttlSeconds: 60 + (index % 4) })));
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        let pages = 0;
+        do {
+          const page = await paged.pendingPage(cursor, 5);
+          assert.ok(page.records.length <= 5);
+          seen.push(...page.records.map((record) => record.id));
+          cursor = page.next;
+          pages += 1;
+        } while (cursor !== undefined);
+        assert.equal(pages, 5);
+        assert.deepEqual([...seen].sort(), made.map((record) => record.id).sort());
+        assert.deepEqual(seen, (await paged.listPending()).map((record) => record.id), 'the same order as listPending');
+        await assert.rejects(paged.pendingPage('not-a-cursor', 5), RangeError);
+      } finally {
+        await paged.close();
+      }
     });
 
     test('subscribers see requested, updated and resolved events', async () => {
@@ -385,6 +512,42 @@ describe('RedisApprovalStore across replicas', () => {
     } finally {
       onA.stop();
     }
+  });
+
+  test('the write script refuses, by Redis\'s clock, a transition whose deadline has passed', async () => {
+    const record = await replicaA.create(request({ ttlSeconds: 60 }));
+    const [seconds] = await injected.time();
+    const redisNow = Number(seconds) * 1000;
+    const attempt = (deadlineMs: number) =>
+      runApprovalWrite(injected, {
+        recordKey: `${prefix}:approval:${record.id}`,
+        pendingKey: `${prefix}:approvals:pending`,
+        logKey: `${prefix}:approvals:log`,
+        bindingKey: `${prefix}:approvals:binding:x`,
+        requesterKey: `${prefix}:approvals:requester:x`,
+        logLength: 100,
+        expectedVersion: record.version,
+        recordJson: JSON.stringify({ ...record, status: 'executed', version: record.version + 1 }),
+        keyExpiresAtMs: redisNow + 60_000,
+        id: record.id,
+        channel: `${prefix}:approvals:events`,
+        eventJson: '{"type":"updated","record":{}}',
+        deadlineMs,
+      });
+    assert.equal(await attempt(redisNow - 1), 'late');
+    assert.equal(await attempt(redisNow - 60_000), 'late');
+    assert.equal((await replicaA.get(record.id))?.status, 'pending', 'nothing was written');
+  });
+
+  test('replicas racing to open the same command make one record; racing past the cap stop at it', async () => {
+    const binding = 'c'.repeat(64);
+    const opened = await Promise.all(Array.from({ length: 40 }, (_, index) => (index % 2 === 0 ? replicaA : replicaB).open(request({ binding }))));
+    const ids = new Set(opened.map((result) => (result.outcome === 'limit' ? 'limit' : result.record.id)));
+    assert.equal(ids.size, 1);
+    assert.equal(opened.filter((result) => result.outcome === 'created').length, 1);
+    const requester = { sub: 'agent:racer', kind: 'agent' as const };
+    const capped = await Promise.all(Array.from({ length: 30 }, (_, index) => (index % 2 === 0 ? replicaA : replicaB).open(request({ requester }), { maxPendingPerRequester: 7 })));
+    assert.equal(capped.filter((result) => result.outcome === 'created').length, 7);
   });
 
   test('two replicas sweeping at once expire a request once', async () => {

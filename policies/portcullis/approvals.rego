@@ -31,6 +31,28 @@ window_seconds(profiles) := min({rule(name).window_seconds | some name in profil
 	}
 }
 
-approval(profiles) := object.union(base(profiles), {"window_seconds": window_seconds(profiles)}) if {
+# Who may vote: only humans unless a rule names other kinds (approver_kinds, e.g. ["human",
+# "agent"]). When several rules ask, a kind must be allowed by every one of them.
+kinds(name) := rule(name).approver_kinds if is_array(rule(name).approver_kinds) else := ["human"]
+
+names_kinds(profiles) if {
+	some name in profiles
+	is_array(rule(name).approver_kinds)
+}
+
+approver_kinds(profiles) := sort({kind |
+	some name in profiles
+	some kind in kinds(name)
+	every other in profiles {
+		kind in kinds(other)
+	}
+})
+
+with_window(profiles) := object.union(base(profiles), {"window_seconds": window_seconds(profiles)}) if {
 	window_seconds(profiles)
 } else := base(profiles)
+
+# approver_kinds is only spelled out when a rule names kinds; absent, the PDP lets humans alone vote.
+approval(profiles) := object.union(with_window(profiles), {"approver_kinds": approver_kinds(profiles)}) if {
+	names_kinds(profiles)
+} else := with_window(profiles)

@@ -61,3 +61,33 @@ test_the_starter_rules_grant_no_window if {
 	a := approvals.approval({"default"})
 	not a.window_seconds
 }
+
+# --- who may vote: humans unless a rule names other kinds ---
+
+kind_rules := {
+	"default": {"quorum": 1, "approver_roles": ["approver"], "ttl_seconds": 900},
+	"bots-too": {"quorum": 1, "approver_roles": ["approver"], "ttl_seconds": 900, "approver_kinds": ["agent", "human"]},
+	"bots-only": {"quorum": 1, "approver_roles": ["approver"], "ttl_seconds": 900, "approver_kinds": ["agent"]},
+}
+
+test_no_rule_naming_kinds_leaves_the_default_of_humans_to_the_pdp if {
+	a := approvals.approval({"default"}) with data.portcullis.approval_rules as kind_rules
+	not a.approver_kinds
+}
+
+test_a_rule_naming_kinds_spells_them_out if {
+	a := approvals.approval({"bots-too"}) with data.portcullis.approval_rules as kind_rules
+	a.approver_kinds == ["agent", "human"]
+}
+
+test_a_kind_must_be_allowed_by_every_rule_asking if {
+	a := approvals.approval({"bots-too", "default"}) with data.portcullis.approval_rules as kind_rules
+	a.approver_kinds == ["human"]
+	b := approvals.approval({"bots-only", "default"}) with data.portcullis.approval_rules as kind_rules
+	b.approver_kinds == []
+}
+
+test_the_starter_rules_let_humans_alone_vote if {
+	not approvals.approval({"default"}).approver_kinds
+	not approvals.approval({"privileged-sql"}).approver_kinds
+}

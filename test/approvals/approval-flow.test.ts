@@ -22,8 +22,8 @@ describe('approvals through the PDP (Redis store)', () => {
     redis = await RedisServer.start();
     pdp = await startTestPdp({ PORTCULLIS_REDIS_URL: redis.url });
     agent = await pdp.token({ sub: 'agent:billing-bot', roles: ['writer'] });
-    alice = await pdp.token({ sub: 'alice', roles: ['approver'] });
-    bob = await pdp.token({ sub: 'bob', roles: ['approver'] });
+    alice = await pdp.token({ sub: 'alice', roles: ['approver'], kind: 'human' });
+    bob = await pdp.token({ sub: 'bob', roles: ['approver'], kind: 'human' });
   });
   after(async () => {
     await pdp?.close();
@@ -112,7 +112,7 @@ describe('approvals through the PDP (Redis store)', () => {
 
   test('a role the policy did not name cannot vote', async () => {
     const { id } = await requestApproval(pdp, deleteOrder(agent, 12));
-    const reader = await pdp.token({ sub: 'rita', roles: ['reader'] });
+    const reader = await pdp.token({ sub: 'rita', roles: ['reader'], kind: 'human' });
     const refused = await vote(pdp.url, reader, id, 'approve');
     assert.equal(refused.status, 403);
     assert.equal(refused.body.code, 'role-not-allowed');
@@ -195,7 +195,7 @@ describe('approvals that nobody answers expire', () => {
 
   test('the waiter sees expired, the command is refused, a late vote is refused, and the expiry is audited once', async () => {
     const agent = await pdp.token({ sub: 'agent:slow', roles: ['writer'] });
-    const alice = await pdp.token({ sub: 'alice', roles: ['approver'] });
+    const alice = await pdp.token({ sub: 'alice', roles: ['approver'], kind: 'human' });
     const { id } = await requestApproval(pdp, deleteOrder(agent, 21));
     const released = await longPoll(pdp.url, pdp.pepToken, id, 10);
     assert.equal(released.body.approval.status, 'expired');
@@ -232,7 +232,7 @@ describe('an approval rule that opts into a time-boxed window', () => {
 
   test('one approval covers the principal\'s held commands on that resource, each use audited; not another principal\'s', async () => {
     const agent = await pdp.token({ sub: 'agent:migrator', roles: ['writer'] });
-    const alice = await pdp.token({ sub: 'alice', roles: ['approver'] });
+    const alice = await pdp.token({ sub: 'alice', roles: ['approver'], kind: 'human' });
     const { id, decision } = await requestApproval(pdp, deleteOrder(agent, 91));
     assert.equal((decision.obligations as any).approval_requirement.window_seconds, 3600);
     await vote(pdp.url, alice, id, 'approve', 'maintenance window MW-7');

@@ -14,7 +14,7 @@ import { deleteOrder, longPoll, requestApproval, vote } from './approval-fixture
 
 async function approveRoundTrip(pdp: TestPdp): Promise<void> {
   const agent = await pdp.token({ sub: 'agent:billing-bot', roles: ['writer'] });
-  const alice = await pdp.token({ sub: 'alice', roles: ['approver'] });
+  const alice = await pdp.token({ sub: 'alice', roles: ['approver'], kind: 'human' });
   const watcher = await openApprovalSocket(pdp.url, { token: alice });
   await watcher.next((m) => m.type === 'welcome');
   watcher.send({ type: 'subscribe' });

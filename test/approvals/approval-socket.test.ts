@@ -17,7 +17,7 @@ describe('the approvals WebSocket', () => {
     redis = await RedisServer.start();
     pdp = await startTestPdp({ PORTCULLIS_REDIS_URL: redis.url });
     agent = await pdp.token({ sub: 'agent:billing-bot', roles: ['writer'] });
-    alice = await pdp.token({ sub: 'alice', roles: ['approver'] });
+    alice = await pdp.token({ sub: 'alice', roles: ['approver'], kind: 'human' });
   });
   after(async () => {
     await pdp?.close();
@@ -145,7 +145,7 @@ describe('the approvals WebSocket', () => {
     await first.close();
 
     // While the approver is away: two requests, one vote by someone else.
-    const bob = await pdp.token({ sub: 'bob', roles: ['approver'] });
+    const bob = await pdp.token({ sub: 'bob', roles: ['approver'], kind: 'human' });
     const { id: missedA } = await requestApproval(pdp, deleteOrder(agent, 42));
     const { id: missedB } = await requestApproval(pdp, deleteOrder(agent, 43));
     const voted = await fetch(`${pdp.url}/v1/approvals/${seen}/votes`, { method: 'POST', headers: { authorization: `Bearer ${bob}`, 'content-type': 'application/json' }, body: JSON.stringify({ verdict: 'deny', reason: 'wrong id' }) });

@@ -4,6 +4,7 @@
 const REFUSALS = {
   'self-approval': { title: 'You cannot approve your own request', help: 'Separation of duties: someone other than the requester must decide.' },
   'role-not-allowed': { title: 'Your roles cannot decide this request', help: 'It needs an approver with one of the roles listed on the request.' },
+  'kind-not-allowed': { title: 'Your kind of principal cannot decide this request', help: 'Only people vote unless the approval rule names other kinds; sign in with your own (human) account.' },
   'reason-required': { title: 'A reason is required', help: 'Say why you deny it: the requester and the auditors will read it.' },
   'already-voted': { title: 'You already voted on this request', help: 'Each approver votes once.' },
   'not-pending': { title: 'This request was already decided', help: 'Someone else resolved it first; see History.' },

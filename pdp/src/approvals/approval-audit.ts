@@ -27,7 +27,7 @@ export function approvalAuditEventFor(event: ApprovalEvent): AuditEvent | undefi
       id: record.id,
       decisionId: record.decision_id,
       quorum: record.quorum,
-      approvers: approvals.map((decision) => ({ sub: decision.approver, ...(decision.iss ? { iss: decision.iss } : {}), time: decision.at })),
+      approvers: approvals.map((decision) => ({ sub: decision.approver, ...(decision.iss ? { iss: decision.iss } : {}), ...(decision.kind ? { kind: decision.kind } : {}), time: decision.at })),
       ...(reason === undefined ? {} : { reason }),
       approverRoles: record.approver_roles,
       expiresAt: record.expires_at,
@@ -64,7 +64,8 @@ function requesterPrincipal(record: ApprovalRecord): AuditPrincipal {
 function actorFor(name: ApprovalEventName, deciding: ApprovalDecision | undefined, requester: AuditPrincipal): AuditPrincipal | undefined {
   if (name === 'approval.requested' || name === 'approval.executed') return requester;
   if ((name === 'approval.approved' || name === 'approval.denied') && deciding !== undefined) {
-    return { authenticated: true, sub: deciding.approver, iss: deciding.iss ?? '', kind: 'human', roles: [] };
+    // The voter's real kind from their token; a record from before kinds were kept claims no human.
+    return { authenticated: true, sub: deciding.approver, iss: deciding.iss ?? '', kind: deciding.kind ?? 'agent', roles: [] };
   }
   return undefined;
 }

@@ -6,7 +6,8 @@ import type { ApprovalRequirement } from '../decisions/policy-result.ts';
 import { approvalAuditEventFor } from './approval-audit.ts';
 import { approvalBinding } from './approval-binding.ts';
 import { summarizeAction } from './action-summary.ts';
-import type { ApprovalEvent, ApprovalListener, ApprovalRecord, ApprovalStore, EventsSince, TransitionResult } from './approval-store.ts';
+import { actionDisplay } from './action-display.ts';
+import type { ApprovalEvent, ApprovalListener, ApprovalRecord, ApprovalStore, EventsSince, PendingPage, PrincipalKind, TransitionResult } from './approval-store.ts';
 import { ApprovalWaiters } from './approval-waiters.ts';
 
 export interface ApprovalBrokerOptions {
@@ -17,6 +18,8 @@ export interface ApprovalBrokerOptions {
   /** Bounds on the TTL and the window policy asks for. */
   readonly maxTtlSeconds: number;
   readonly maxWindowSeconds: number;
+  /** Pending approvals one principal may hold; a further request is denied (`approvals-limit`). */
+  readonly maxPendingPerPrincipal?: number;
   readonly log: (message: string) => void;
 }
 
@@ -32,8 +35,14 @@ export interface ApprovalRequestContext {
 export interface Approver {
   readonly sub: string;
   readonly iss: string;
+  readonly kind: PrincipalKind;
   readonly roles: readonly string[];
 }
+
+/** A request's answer: the approval to wait for (new or the one already pending), or the cap. */
+export type ApprovalRequestOutcome =
+  | { readonly opened: true; readonly approval: ApprovalV1; readonly joined: boolean }
+  | { readonly opened: false; readonly pending: number; readonly limit: number };
 
 /**
  * Approvals as the rest of the PDP sees them: opens a request for a held command, consumes a
@@ -60,23 +69,30 @@ export class ApprovalBroker {
     return approvalBinding(context.principal.sub, context.request.resource, scope);
   }
 
-  async request(context: ApprovalRequestContext): Promise<ApprovalV1> {
+  /**
+   * Opens an approval for a held command — or, while one for the same principal, resource and
+   * command is pending, answers with that one: an agent that retries makes one card, not many.
+   */
+  async request(context: ApprovalRequestContext): Promise<ApprovalRequestOutcome> {
     const { request, principal, requirement } = context;
-    const record = await this.#store.create({
+    const opened = await this.#store.open({
       requester: { sub: principal.sub, iss: principal.iss, kind: principal.kind },
       resource: { type: request.resource.type, name: request.resource.name, ...(request.resource.environment ? { environment: request.resource.environment } : {}) },
       decision_id: context.decisionId,
       action: { ...request.action },
       action_summary: summarizeAction(request.action),
+      action_display: actionDisplay({ ...request.action }),
       ...(request.session ? { session: { ...request.session } } : {}),
       binding: this.binding(context, requirement),
       ...(requirement.window_seconds === undefined ? {} : { window_seconds: Math.min(requirement.window_seconds, this.#options.maxWindowSeconds) }),
       reasons: context.reasons.map((reason) => ({ ...reason })),
       quorum: requirement.quorum,
       approver_roles: [...requirement.approver_roles],
+      ...(requirement.approver_kinds === undefined ? {} : { approver_kinds: [...requirement.approver_kinds] }),
       ttlSeconds: Math.min(requirement.ttl_seconds, this.#options.maxTtlSeconds),
-    });
-    return this.view(record);
+    }, this.#options.maxPendingPerPrincipal === undefined ? {} : { maxPendingPerRequester: this.#options.maxPendingPerPrincipal });
+    if (opened.outcome === 'limit') return { opened: false, pending: opened.pending, limit: opened.limit };
+    return { opened: true, approval: this.view(opened.record), joined: opened.outcome === 'joined' };
   }
 
   /** Consumes a granted approval for the command it was granted for; single use. */
@@ -85,7 +101,7 @@ export class ApprovalBroker {
   }
 
   vote(approvalId: string, approver: Approver, verdict: 'approve' | 'deny', reason: string): Promise<TransitionResult> {
-    return this.#store.vote(approvalId, { approver: approver.sub, approverIss: approver.iss, approverRoles: [...approver.roles], verdict, reason });
+    return this.#store.vote(approvalId, { approver: approver.sub, approverIss: approver.iss, approverKind: approver.kind, approverRoles: [...approver.roles], verdict, reason });
   }
 
   get(approvalId: string): Promise<ApprovalRecord | undefined> {
@@ -105,6 +121,12 @@ export class ApprovalBroker {
   async snapshot(): Promise<{ cursor: string; pending: ApprovalRecord[] }> {
     const cursor = await this.#store.latestEventId();
     return { cursor, pending: await this.#store.listPending() };
+  }
+
+  /** One page of the pending queue (see ApprovalStore.pendingPage) and the log position before it was read. */
+  async pendingPage(cursor: string | undefined, limit: number): Promise<PendingPage & { eventCursor: string }> {
+    const eventCursor = await this.#store.latestEventId();
+    return { ...(await this.#store.pendingPage(cursor, limit)), eventCursor };
   }
 
   eventsSince(cursor: string, limit: number): Promise<EventsSince> {

@@ -1,12 +1,19 @@
+import type { ActionDisplay } from './action-display.ts';
+
 /** Where an approval stands. `approved` waits to be consumed once; the rest are final. */
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'executed';
 
 export type ApprovalVerdict = 'approve' | 'deny';
 
+/** What kind of principal a token names (its kind claim); anything but `human` is an agent. */
+export type PrincipalKind = 'agent' | 'human';
+
 export interface ApprovalDecision {
   approver: string;
   /** The issuer of the approver's token. */
   iss?: string;
+  /** The voter's kind, from their verified token (absent only in records from before it was kept). */
+  kind?: PrincipalKind;
   verdict: ApprovalVerdict;
   reason: string;
   /** ISO time of the vote. */
@@ -17,7 +24,7 @@ export interface ApprovalDecision {
 export interface ApprovalRecord {
   id: string;
   status: ApprovalStatus;
-  requester: { sub: string; iss?: string; kind: 'agent' | 'human' };
+  requester: { sub: string; iss?: string; kind: PrincipalKind };
   resource: { type: string; name: string; environment?: string };
   /** The decision whose effect was approval_required. */
   decision_id: string;
@@ -25,6 +32,8 @@ export interface ApprovalRecord {
   action: Record<string, unknown>;
   /** What the approver reads first: one line naming the command. */
   action_summary: string;
+  /** How the consoles show the action (lexer spans, hidden characters, why it is suspicious). */
+  action_display?: ActionDisplay;
   session?: { id?: string; client_addr?: string };
   /** sha256 over principal sub + resource + enriched action (see approvalBinding): the one command it approves. */
   binding: string;
@@ -42,6 +51,8 @@ export interface ApprovalRecord {
   quorum: number;
   /** An approver needs one of these roles; an empty list means nobody may approve. */
   approver_roles: string[];
+  /** The kinds of principal that may vote (policy; default only humans). Absent in older records: humans. */
+  approver_kinds?: PrincipalKind[];
   decisions: ApprovalDecision[];
   created_at: string;
   expires_at: string;
@@ -57,6 +68,7 @@ export type TransitionFailureCode =
   | 'self-approval'
   | 'already-voted'
   | 'role-not-allowed'
+  | 'kind-not-allowed'
   | 'reason-required'
   | 'expired'
   | 'binding-mismatch';
@@ -75,6 +87,8 @@ export interface ApprovalVote {
   approverIss?: string;
   /** The approver's roles, from their verified token. */
   approverRoles: string[];
+  /** The approver's kind, from their verified token. */
+  approverKind: PrincipalKind;
   verdict: ApprovalVerdict;
   reason: string;
 }
@@ -109,15 +123,45 @@ export type ApprovalListener = (event: ApprovalEvent) => void;
  */
 export type LocalWriteListener = (event: ApprovalEvent) => void;
 
+/** Bounds on what one requester may hold open at once. */
+export interface OpenLimits {
+  /** Pending records one requester (by subject) may hold; a further request is refused. */
+  maxPendingPerRequester?: number;
+}
+
+/**
+ * `created`: a new pending record. `joined`: a pending record for the same binding (the same
+ * principal, resource and command) already existed and is the answer. `limit`: the requester
+ * already holds `pending` pending records, the most allowed.
+ */
+export type OpenResult =
+  | { outcome: 'created' | 'joined'; record: ApprovalRecord }
+  | { outcome: 'limit'; pending: number; limit: number };
+
+/** One page of the pending queue, soonest expiry first; `next` is the cursor of the page after. */
+export interface PendingPage {
+  records: ApprovalRecord[];
+  next?: string;
+}
+
 /**
  * Approval state shared by every PDP replica. Methods reject (ApprovalStoreUnavailableError)
  * only when the store cannot answer; the caller then denies with `approvals-unavailable`.
  */
 export interface ApprovalStore {
+  /**
+   * Atomic across replicas: while a pending record has this binding, its record is the answer
+   * (one card however often the same command is asked again); else a new one, unless the
+   * requester already holds `limits.maxPendingPerRequester` pending records.
+   */
+  open(input: ApprovalCreateInput, limits?: OpenLimits): Promise<OpenResult>;
+  /** open() without a bound, answering with the record made or joined. */
   create(input: ApprovalCreateInput): Promise<ApprovalRecord>;
   get(id: string): Promise<ApprovalRecord | undefined>;
   /** Pending records, soonest expiry first. */
   listPending(): Promise<ApprovalRecord[]>;
+  /** Pending records after `cursor` (a `next` of an earlier page), soonest expiry first, at most `limit`. */
+  pendingPage(cursor: string | undefined, limit: number): Promise<PendingPage>;
   /**
    * Atomic: the requester may not vote (by subject); the role must be allowed; one vote per
    * approver; a deny needs a reason and rejects; `quorum` distinct approvals approve. A vote on

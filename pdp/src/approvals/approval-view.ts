@@ -1,9 +1,70 @@
+import type { ActionDisplay } from './action-display.ts';
 import type { ApprovalRecord } from './approval-store.ts';
 
 /** A record as clients see it: everything but the binding hash, which only the PDP compares. */
-export type ApprovalRecordView = Omit<ApprovalRecord, 'binding'>;
+export type ApprovalRecordView = Omit<ApprovalRecord, 'binding'> & {
+  /** Present when the action was shortened for a list: ask for the approval by id for all of it. */
+  action_truncated?: { shown_chars: number; total_chars: number };
+};
 
-export function approvalRecordView(record: ApprovalRecord): ApprovalRecordView {
+export interface ApprovalViewOptions {
+  /**
+   * Lists (queue pages, events, history) carry at most this many characters of the action's
+   * text, so one principal's long commands cannot swell what every console receives.
+   */
+  readonly listedActionChars?: number;
+}
+
+export function approvalRecordView(record: ApprovalRecord, options: ApprovalViewOptions = {}): ApprovalRecordView {
   const { binding: _binding, ...view } = record;
-  return view;
+  const budget = options.listedActionChars;
+  if (budget === undefined) return view;
+  const total = textLength(record.action, 0);
+  if (total <= budget) return view;
+  const state = { left: budget };
+  const action = shorten(record.action, state, 0) as Record<string, unknown>;
+  const shown = budget - state.left;
+  return {
+    ...view,
+    action,
+    ...(record.action_display === undefined ? {} : { action_display: clippedDisplay(record.action_display, record.action, action) }),
+    action_truncated: { shown_chars: shown, total_chars: total },
+  };
+}
+
+function textLength(value: unknown, depth: number): number {
+  if (typeof value === 'string') return value.length;
+  if (depth > 32 || typeof value !== 'object' || value === null) return 0;
+  let sum = 0;
+  for (const item of Array.isArray(value) ? value : Object.values(value)) sum += textLength(item, depth + 1);
+  return sum;
+}
+
+/** The action with its strings cut, in order, once the budget is spent (the type is always kept). */
+function shorten(value: unknown, state: { left: number }, depth: number): unknown {
+  if (typeof value === 'string') {
+    const kept = value.slice(0, Math.max(0, state.left));
+    state.left -= kept.length;
+    return kept;
+  }
+  if (depth > 32 || typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const items: unknown[] = [];
+    for (const item of value) {
+      if (state.left <= 0) break;
+      items.push(shorten(item, state, depth + 1));
+    }
+    return items;
+  }
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, key === 'type' ? item : shorten(item, state, depth + 1)]));
+}
+
+/** Spans cut to the shortened SQL (a span running past the cut ends at it). */
+function clippedDisplay(display: ActionDisplay, full: Record<string, unknown>, shortened: Record<string, unknown>): ActionDisplay {
+  if (display.sql_spans === undefined || typeof shortened.sql !== 'string' || typeof full.sql !== 'string') return display;
+  const end = shortened.sql.length;
+  return {
+    ...display,
+    sql_spans: display.sql_spans.filter(([start]) => start < end).map(([start, stop, kind]) => [start, Math.min(stop, end), kind]),
+  };
 }

@@ -11,9 +11,13 @@ import type {
   ApprovalVote,
   EventsSince,
   LocalWriteListener,
+  OpenLimits,
+  OpenResult,
+  PendingPage,
   TransitionResult,
 } from './approval-store.ts';
-import { applyConsume, applyExpiry, applyVote, newApprovalRecord, relevantUntil, type Transition } from './approval-transitions.ts';
+import { decodePendingCursor, encodePendingCursor, isAfter } from './pending-page-cursor.ts';
+import { applyConsume, applyExpiry, applyVote, isPastExpiry, newApprovalRecord, relevantUntil, type Transition } from './approval-transitions.ts';
 
 export interface InMemoryApprovalStoreOptions {
   /** How often pending records are checked for expiry; 0 turns the timer off. Default 1000. */
@@ -34,6 +38,9 @@ export interface InMemoryApprovalStoreOptions {
  */
 export class InMemoryApprovalStore implements ApprovalStore {
   readonly #records = new Map<string, ApprovalRecord>();
+  /** The pending record of each binding, and each requester's pending records. */
+  readonly #pendingByBinding = new Map<string, ApprovalRecord>();
+  readonly #pendingByRequester = new Map<string, Set<ApprovalRecord>>();
   readonly #listeners: ApprovalListeners;
   readonly #graceMs: number;
   readonly #onLocalWrite: LocalWriteListener | undefined;
@@ -61,10 +68,22 @@ export class InMemoryApprovalStore implements ApprovalStore {
     }
   }
 
-  async create(input: ApprovalCreateInput): Promise<ApprovalRecord> {
-    const record = newApprovalRecord(randomUUID(), input, new Date());
+  async open(input: ApprovalCreateInput, limits: OpenLimits = {}): Promise<OpenResult> {
+    const now = new Date();
+    const record = newApprovalRecord(randomUUID(), input, now);
+    const existing = this.#pendingByBinding.get(record.binding);
+    if (existing !== undefined && !isPastExpiry(existing, now)) return { outcome: 'joined', record: structuredClone(existing) };
+    const held = [...(this.#pendingByRequester.get(record.requester.sub) ?? [])].filter((other) => !isPastExpiry(other, now)).length;
+    const limit = limits.maxPendingPerRequester;
+    if (limit !== undefined && held >= limit) return { outcome: 'limit', pending: held, limit };
     this.#write(record, 'requested');
-    return structuredClone(record);
+    return { outcome: 'created', record: structuredClone(record) };
+  }
+
+  async create(input: ApprovalCreateInput): Promise<ApprovalRecord> {
+    const opened = await this.open(input);
+    if (opened.outcome === 'limit') throw new Error('unreachable: no limit was given');
+    return opened.record;
   }
 
   async get(id: string): Promise<ApprovalRecord | undefined> {
@@ -75,8 +94,24 @@ export class InMemoryApprovalStore implements ApprovalStore {
   async listPending(): Promise<ApprovalRecord[]> {
     return [...this.#records.values()]
       .filter((record) => record.status === 'pending')
-      .sort((a, b) => Date.parse(a.expires_at) - Date.parse(b.expires_at))
+      .sort((a, b) => Date.parse(a.expires_at) - Date.parse(b.expires_at) || (a.id < b.id ? -1 : 1))
       .map((record) => structuredClone(record));
+  }
+
+  async pendingPage(cursor: string | undefined, limit: number): Promise<PendingPage> {
+    const after = cursor === undefined ? undefined : decodePendingCursor(cursor);
+    if (cursor !== undefined && after === undefined) throw new RangeError('not a pending-queue cursor');
+    const ordered = [...this.#records.values()]
+      .filter((record) => record.status === 'pending')
+      .map((record) => ({ record, position: { expiresAtMs: Date.parse(record.expires_at), id: record.id } }))
+      .filter(({ position }) => after === undefined || isAfter(position, after))
+      .sort((a, b) => (isAfter(a.position, b.position) ? 1 : -1));
+    const page = ordered.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      records: page.map(({ record }) => structuredClone(record)),
+      ...(ordered.length > limit && last !== undefined ? { next: encodePendingCursor(last.position) } : {}),
+    };
   }
 
   async vote(id: string, vote: ApprovalVote): Promise<TransitionResult> {
@@ -130,6 +165,9 @@ export class InMemoryApprovalStore implements ApprovalStore {
   }
 
   #write(record: ApprovalRecord, event: ApprovalEventType): void {
+    const previous = this.#records.get(record.id);
+    if (previous !== undefined) this.#unindex(previous);
+    if (record.status === 'pending') this.#index(record);
     this.#records.set(record.id, record);
     this.#sequence += 1;
     const entry: ApprovalEvent = { id: `${this.#epoch}-${this.#sequence}`, type: event, record: structuredClone(record) };
@@ -144,6 +182,20 @@ export class InMemoryApprovalStore implements ApprovalStore {
         this.#onError(error);
       }
     });
+  }
+
+  #index(record: ApprovalRecord): void {
+    this.#pendingByBinding.set(record.binding, record);
+    const held = this.#pendingByRequester.get(record.requester.sub) ?? new Set();
+    held.add(record);
+    this.#pendingByRequester.set(record.requester.sub, held);
+  }
+
+  #unindex(record: ApprovalRecord): void {
+    if (this.#pendingByBinding.get(record.binding) === record) this.#pendingByBinding.delete(record.binding);
+    const held = this.#pendingByRequester.get(record.requester.sub);
+    held?.delete(record);
+    if (held?.size === 0) this.#pendingByRequester.delete(record.requester.sub);
   }
 
   #sweep(now: Date): void {

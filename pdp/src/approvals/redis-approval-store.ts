@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { compareEventIds, isEventId, resolvedFromEvents } from './approval-event-log.ts';
 import { ApprovalListeners } from './approval-listeners.ts';
@@ -12,11 +12,15 @@ import type {
   ApprovalVote,
   EventsSince,
   LocalWriteListener,
+  OpenLimits,
+  OpenResult,
+  PendingPage,
   TransitionResult,
 } from './approval-store.ts';
 import { ApprovalStoreUnavailableError } from './approval-store-unavailable-error.ts';
-import { applyConsume, applyExpiry, applyVote, newApprovalRecord, relevantUntil, type Transition } from './approval-transitions.ts';
-import { runApprovalWrite } from './approval-write-script.ts';
+import { applyConsume, applyExpiry, applyVote, lateRefusal, newApprovalRecord, relevantUntil, type Transition } from './approval-transitions.ts';
+import { readWithTime, runApprovalWrite, type WriteOutcome } from './approval-write-script.ts';
+import { decodePendingCursor, encodePendingCursor, isAfter } from './pending-page-cursor.ts';
 
 export interface RedisApprovalStoreOptions {
   /**
@@ -122,17 +126,66 @@ export class RedisApprovalStore implements ApprovalStore {
     await this.#bounded('connect', Promise.all([connected, this.#subscribed]), timeoutMs);
   }
 
+  async open(input: ApprovalCreateInput, limits: OpenLimits = {}): Promise<OpenResult> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+      const id = randomUUID();
+      const { now } = await this.#read(id);
+      const record = newApprovalRecord(id, input, now);
+      const outcome = await this.#write(record, 'requested', 0, { maxPendingPerRequester: limits.maxPendingPerRequester });
+      if (typeof outcome === 'object' && 'written' in outcome) return { outcome: 'created', record };
+      if (typeof outcome === 'object' && 'limit' in outcome) return { outcome: 'limit', pending: outcome.limit, limit: limits.maxPendingPerRequester ?? outcome.limit };
+      if (typeof outcome === 'object' && 'joined' in outcome) {
+        const joined = await this.get(outcome.joined);
+        // It left the store between the script and this read: ask again.
+        if (joined !== undefined) return { outcome: 'joined', record: joined };
+        continue;
+      }
+      // A fresh UUID cannot already exist; if it does, something else writes our keys.
+      throw new ApprovalStoreUnavailableError(`approval store: id ${record.id} already taken`);
+    }
+    throw new ApprovalStoreUnavailableError(`approval store: the pending approval for binding ${input.binding.slice(0, 12)}… kept changing under ${MAX_ATTEMPTS} attempts`);
+  }
+
   async create(input: ApprovalCreateInput): Promise<ApprovalRecord> {
-    const record = newApprovalRecord(randomUUID(), input, new Date());
-    const outcome = await this.#write(record, 'requested', 0);
-    // A fresh UUID cannot already exist; if it does, something else writes our keys.
-    if (typeof outcome !== 'object') throw new ApprovalStoreUnavailableError(`approval store: id ${record.id} already taken`);
-    return record;
+    const opened = await this.open(input);
+    if (opened.outcome === 'limit') throw new Error('unreachable: no limit was given');
+    return opened.record;
   }
 
   async get(id: string): Promise<ApprovalRecord | undefined> {
     const json = await this.#call('GET', this.#client.get(this.#recordKey(id)));
     return json === null ? undefined : (JSON.parse(json) as ApprovalRecord);
+  }
+
+  async pendingPage(cursor: string | undefined, limit: number): Promise<PendingPage> {
+    const after = cursor === undefined ? undefined : decodePendingCursor(cursor);
+    if (cursor !== undefined && after === undefined) throw new RangeError('not a pending-queue cursor');
+    const records: ApprovalRecord[] = [];
+    // Records of equal expiry sort by id in the index as here; read in batches from the
+    // cursor's score and skip what is not after it, until the page is full or the index ends.
+    let from = after === undefined ? '-inf' : String(after.expiresAtMs);
+    let offset = 0;
+    const batch = Math.max(limit + 1, 50);
+    for (;;) {
+      const entries = await this.#call('ZRANGEBYSCORE', this.#client.zrangebyscore(this.#pendingKey, from, '+inf', 'WITHSCORES', 'LIMIT', offset, batch));
+      const positions: { id: string; expiresAtMs: number }[] = [];
+      for (let index = 0; index + 1 < entries.length; index += 2) positions.push({ id: entries[index]!, expiresAtMs: Number(entries[index + 1]) });
+      const wanted = positions.filter((position) => after === undefined || isAfter(position, after));
+      if (wanted.length > 0) {
+        const jsons = await this.#call('MGET', this.#client.mget(wanted.map((position) => this.#recordKey(position.id))));
+        for (const json of jsons) {
+          if (typeof json !== 'string') continue;
+          const record = JSON.parse(json) as ApprovalRecord;
+          if (record.status === 'pending') records.push(record);
+          if (records.length > limit) break;
+        }
+      }
+      if (records.length > limit || positions.length < batch) break;
+      offset += batch;
+    }
+    const page = records.slice(0, limit);
+    const last = page.at(-1);
+    return { records: page, ...(records.length > limit && last !== undefined ? { next: encodePendingCursor({ expiresAtMs: Date.parse(last.expires_at), id: last.id }) } : {}) };
   }
 
   async listPending(): Promise<ApprovalRecord[]> {
@@ -155,14 +208,16 @@ export class RedisApprovalStore implements ApprovalStore {
   }
 
   async vote(id: string, vote: ApprovalVote): Promise<TransitionResult> {
-    return (await this.#transition(id, (record) => applyVote(record, vote, new Date()))).result;
+    return (await this.#transition(id, (record, now) => applyVote(record, vote, now))).result;
   }
 
   async consume(id: string, binding: string): Promise<TransitionResult> {
-    return (await this.#transition(id, (record) => applyConsume(record, binding, new Date()))).result;
+    return (await this.#transition(id, (record, now) => applyConsume(record, binding, now))).result;
   }
 
-  async expireDue(now: Date = new Date()): Promise<ApprovalRecord[]> {
+  async expireDue(given?: Date): Promise<ApprovalRecord[]> {
+    // Due by Redis's clock, the one every replica's writes are judged by.
+    const now = given ?? (await this.#read('-')).now;
     const ids = await this.#call('ZRANGEBYSCORE', this.#client.zrangebyscore(this.#pendingKey, '-inf', now.getTime()));
     const expired: ApprovalRecord[] = [];
     for (const id of ids) {
@@ -235,27 +290,60 @@ export class RedisApprovalStore implements ApprovalStore {
     return `${this.#prefix}:approval:${id}`;
   }
 
-  /** Read, apply the rules, write if the version is still the one read; again if it was not. */
+  /** Hashed: a binding or subject of any length and alphabet makes a short, safe key. */
+  #bindingKey(binding: string): string {
+    return `${this.#prefix}:approvals:binding:${createHash('sha256').update(binding).digest('hex')}`;
+  }
+
+  #requesterKey(sub: string): string {
+    return `${this.#prefix}:approvals:requester:${createHash('sha256').update(sub).digest('hex')}`;
+  }
+
+  async #read(id: string): Promise<{ record: ApprovalRecord | undefined; now: Date }> {
+    const { json, now } = await this.#call('read', readWithTime(this.#client, this.#recordKey(id)));
+    return { record: json === undefined ? undefined : (JSON.parse(json) as ApprovalRecord), now };
+  }
+
+  /**
+   * Read (with Redis's time), apply the rules at that time, write if the version is still the
+   * one read and the transition's deadline has not passed by then; again if the version moved.
+   */
   async #transition(
     id: string,
-    apply: (record: ApprovalRecord | undefined) => Transition,
+    apply: (record: ApprovalRecord | undefined, now: Date) => Transition,
   ): Promise<{ result: TransitionResult; written?: ApprovalRecord; missing: boolean }> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-      const current = await this.get(id);
-      const transition = apply(current);
+      const { record: current, now } = await this.#read(id);
+      const transition = apply(current, now);
       if (transition.change === undefined || current === undefined) return { result: transition.result, missing: current === undefined };
-      const outcome = await this.#write(transition.change.record, transition.change.event, current.version);
-      if (typeof outcome === 'object') return { result: transition.result, written: transition.change.record, missing: false };
+      const { record, event, validUntilMs } = transition.change;
+      const outcome = await this.#write(record, event, current.version, { deadlineMs: validUntilMs });
+      if (outcome === 'late') {
+        // Its time ran out between the read and the write: read again, and the rules answer
+        // as of now (a vote then also marks the record expired).
+        if (attempt + 1 < MAX_ATTEMPTS) continue;
+        return { result: lateRefusal(current), missing: false };
+      }
+      if (typeof outcome === 'object') return { result: transition.result, written: record, missing: false };
     }
     throw new ApprovalStoreUnavailableError(`approval store: approval ${id} kept changing under ${MAX_ATTEMPTS} attempts`);
   }
 
-  async #write(record: ApprovalRecord, event: ApprovalEventType, expectedVersion: number) {
+  async #write(
+    record: ApprovalRecord,
+    event: ApprovalEventType,
+    expectedVersion: number,
+    bounds: { deadlineMs?: number | undefined; maxPendingPerRequester?: number | undefined } = {},
+  ): Promise<WriteOutcome> {
     const recordJson = JSON.stringify(record);
     const write = runApprovalWrite(this.#client, {
       recordKey: this.#recordKey(record.id),
       pendingKey: this.#pendingKey,
       logKey: this.#logKey,
+      bindingKey: this.#bindingKey(record.binding),
+      requesterKey: this.#requesterKey(record.requester.sub),
+      ...(bounds.deadlineMs === undefined ? {} : { deadlineMs: bounds.deadlineMs }),
+      ...(bounds.maxPendingPerRequester === undefined ? {} : { maxPendingPerRequester: bounds.maxPendingPerRequester }),
       logLength: this.#logLength,
       expectedVersion,
       recordJson,
@@ -266,7 +354,7 @@ export class RedisApprovalStore implements ApprovalStore {
       eventJson: `{"type":${JSON.stringify(event)},"record":${recordJson}}`,
     });
     const outcome = await this.#call('write', write);
-    if (typeof outcome === 'object') this.#tellLocalWrite({ id: outcome.written, type: event, record: structuredClone(record) });
+    if (typeof outcome === 'object' && 'written' in outcome) this.#tellLocalWrite({ id: outcome.written, type: event, record: structuredClone(record) });
     return outcome;
   }
 

@@ -9,6 +9,8 @@ export type ApprovalEventName = 'approval.requested' | 'approval.approved' | 'ap
 export interface ApprovalVote {
   readonly sub: string;
   readonly iss?: string;
+  /** The voter's kind as their token named it. */
+  readonly kind?: 'agent' | 'human';
   /** ISO time of the vote. */
   readonly time: string;
 }

@@ -474,7 +474,9 @@ function approvalActor(name: string, body: JsonObject, approvers: JsonObject[]):
   if (actor) return { user: ocsfUser(actor), ...(asString(actor.iss) ? { idp: { name: actor.iss } } : {}) };
   const last = approvers.at(-1);
   if ((name === 'approval.approved' || name === 'approval.denied') && last && asString(last.sub)) {
-    return { user: { uid: last.sub, name: last.sub, type_id: 1, type: USER_TYPE[1] }, ...(asString(last.iss) ? { idp: { name: last.iss } } : {}) };
+    // The voter's recorded kind; a vote without one is not claimed to be a human's.
+    const typeId: UserTypeId = last.kind === 'human' ? 1 : 4;
+    return { user: { uid: last.sub, name: last.sub, type_id: typeId, type: USER_TYPE[typeId] }, ...(asString(last.iss) ? { idp: { name: last.iss } } : {}) };
   }
   if (name === 'approval.requested' || name === 'approval.executed') return principalActor(asObject(body.principal), undefined);
   return { app_name: 'Portcullis' };

@@ -51,6 +51,15 @@ export interface PdpConfig {
     readonly maxWindowSeconds: number;
     /** Upper bound on one long-poll wait. */
     readonly maxWaitSeconds: number;
+    /** Pending approvals one principal may hold; beyond it a request is denied (`approvals-limit`). */
+    readonly maxPendingPerPrincipal: number;
+    /** Open approval WebSockets, in all and per principal (by subject). */
+    readonly maxSockets: number;
+    readonly maxSocketsPerPrincipal: number;
+    /** Queue pages (WebSocket snapshot, GET /v1/approvals) hold at most this many approvals. */
+    readonly pageSize: number;
+    /** An action's text in a queue page is cut after this many characters (full text on demand). */
+    readonly listedActionChars: number;
     /** Roles that may watch the queue (console, terminal); voting rights come from policy. */
     readonly consoleRoles: readonly string[];
     /** The PDP's public base URL: decision answers link approvers to the console there. */
@@ -113,6 +122,11 @@ export function loadPdpConfig(env: NodeJS.ProcessEnv = process.env): PdpConfig {
       maxTtlSeconds: integer(read, 'PORTCULLIS_APPROVAL_MAX_TTL_SECONDS', 3600, 1, 7 * 86_400),
       maxWindowSeconds: integer(read, 'PORTCULLIS_APPROVAL_MAX_WINDOW_SECONDS', 8 * 3600, 1, 7 * 86_400),
       maxWaitSeconds: integer(read, 'PORTCULLIS_APPROVAL_MAX_WAIT_SECONDS', 60, 1, 3600),
+      maxPendingPerPrincipal: integer(read, 'PORTCULLIS_APPROVAL_MAX_PENDING_PER_PRINCIPAL', 20, 1, 100_000),
+      maxSockets: integer(read, 'PORTCULLIS_APPROVAL_MAX_SOCKETS', 1000, 1, 1_000_000),
+      maxSocketsPerPrincipal: integer(read, 'PORTCULLIS_APPROVAL_MAX_SOCKETS_PER_PRINCIPAL', 20, 1, 1_000_000),
+      pageSize: integer(read, 'PORTCULLIS_APPROVAL_PAGE_SIZE', 50, 1, 1000),
+      listedActionChars: integer(read, 'PORTCULLIS_APPROVAL_LISTED_ACTION_CHARS', 4096, 256, 1024 * 1024),
       consoleRoles: (read('PORTCULLIS_CONSOLE_ROLES') ?? 'approver,auditor').split(',').map((role) => role.trim()).filter(Boolean),
       ...optional('publicUrl', urlValue(read, 'PORTCULLIS_PUBLIC_URL')),
       ...optional('consoleOidc', read('PORTCULLIS_CONSOLE_OIDC_CLIENT_ID') === undefined ? undefined : {

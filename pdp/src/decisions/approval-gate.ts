@@ -26,8 +26,13 @@ export async function settleApproval(
   try {
     const presented = context.request.approval_id;
     if (presented === undefined) {
-      const approval = await broker.request({ ...context, requirement: outcome.approval, reasons: outcome.reasons });
-      return { outcome, approval };
+      const requested = await broker.request({ ...context, requirement: outcome.approval, reasons: outcome.reasons });
+      if (!requested.opened) {
+        return {
+          outcome: denied('approvals-limit', `${context.principal.sub} already has ${requested.pending} approvals pending (at most ${requested.limit}); wait for them to be answered or expire`),
+        };
+      }
+      return { outcome, approval: requested.approval };
     }
     const result = await broker.present(presented, broker.binding(context, outcome.approval));
     if (result.ok) {
@@ -52,6 +57,7 @@ export async function settleApproval(
 
 function refusalFor(code: string, status: string | undefined): { code: string; message: string } {
   if (code === 'not-found') return { code: 'approval-not-found', message: 'no such approval' };
+  if (code === 'expired') return { code: 'approval-expired', message: 'the approval expired before it was used' };
   if (code === 'binding-mismatch') return { code: 'approval-binding-mismatch', message: 'the approval was granted for another command, principal or resource' };
   switch (status) {
     case 'pending':

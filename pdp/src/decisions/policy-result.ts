@@ -7,6 +7,8 @@ export interface ApprovalRequirement {
   ttl_seconds: number;
   /** Opt-in: one approval covers the principal's held commands on the resource this long. */
   window_seconds?: number;
+  /** The kinds of principal that may vote (absent: the broker's default, humans only). */
+  approver_kinds?: ('agent' | 'human')[];
 }
 
 export interface PolicyOutcome {
@@ -56,7 +58,17 @@ function readApproval(value: unknown): ApprovalRequirement {
   const roles = Array.isArray(record.approver_roles) ? record.approver_roles.filter((role): role is string => typeof role === 'string') : [];
   const ttl = typeof record.ttl_seconds === 'number' && record.ttl_seconds > 0 ? record.ttl_seconds : 900;
   const window = typeof record.window_seconds === 'number' && record.window_seconds > 0 ? record.window_seconds : undefined;
-  return { quorum, approver_roles: roles.length > 0 ? roles : ['approver'], ttl_seconds: ttl, ...(window === undefined ? {} : { window_seconds: window }) };
+  // Only kinds the PDP knows; a list naming none of them lets nobody vote rather than anybody.
+  const kinds = Array.isArray(record.approver_kinds)
+    ? [...new Set(record.approver_kinds.filter((kind): kind is 'agent' | 'human' => kind === 'agent' || kind === 'human'))]
+    : undefined;
+  return {
+    quorum,
+    approver_roles: roles.length > 0 ? roles : ['approver'],
+    ttl_seconds: ttl,
+    ...(window === undefined ? {} : { window_seconds: window }),
+    ...(kinds === undefined ? {} : { approver_kinds: kinds }),
+  };
 }
 
 function isReason(value: unknown): value is ReasonV1 {

@@ -13,9 +13,12 @@ export const ERROR_CODES = {
   'policy-error': 500,
   'audit-unavailable': 503,
   'approvals-unavailable': 503,
+  /** Too many approval sockets (in all, or of one principal) are open. */
+  'too-many-connections': 429,
   // Refused approval votes, named as the approval rules name them.
   'self-approval': 403,
   'role-not-allowed': 403,
+  'kind-not-allowed': 403,
   'reason-required': 400,
   'already-voted': 409,
   'not-pending': 409,

@@ -75,6 +75,8 @@ export function createPdpApp(deps: PdpAppDeps): Express {
     voters: bearerWithRole(deps.pepVerifier, [], deps.metrics, 'approvals', { anyRole: true }),
     jsonBody: body,
     maxWaitSeconds: deps.config.approvals.maxWaitSeconds,
+    pageSize: deps.config.approvals.pageSize,
+    listedActionChars: deps.config.approvals.listedActionChars,
   }));
   app.post('/v1/sessions/events', pepAuth, body, sessionEventsRoute(deps.pepVerifier, deps.audit, deps.metrics));
   app.use('/console', consoleRoute(deps.config));

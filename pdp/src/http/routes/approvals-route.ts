@@ -1,5 +1,6 @@
 import { Router, type Request, type Response, type RequestHandler } from 'express';
 import type { ApprovalBroker } from '../../approvals/approval-broker.ts';
+import type { ApprovalRecord } from '../../approvals/approval-store.ts';
 import { approvalRecordView } from '../../approvals/approval-view.ts';
 import { PortcullisError, type ErrorCode } from '../../errors/portcullis-error.ts';
 
@@ -13,26 +14,41 @@ export interface ApprovalsRouteOptions {
   readonly voters: RequestHandler;
   readonly jsonBody: RequestHandler;
   readonly maxWaitSeconds: number;
+  /** Default and largest page of the queue listing. */
+  readonly pageSize: number;
+  /** Listed approvals carry at most this many characters of their action (GET /:id has all). */
+  readonly listedActionChars: number;
 }
 
 const APPROVAL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * /v1/approvals — the HTTP side of the broker, for clients without a WebSocket:
- * GET / (pending queue), GET /history, GET /:id?wait=seconds (long-poll), POST /:id/votes.
+ * GET /?page=cursor&limit=n (the pending queue, a page at a time, long actions shortened),
+ * GET /history, GET /:id?wait=seconds (the whole record; long-poll), POST /:id/votes.
  */
 export function approvalsRoute(options: ApprovalsRouteOptions): Router {
   const { broker } = options;
   const router = Router();
+  const listed = (record: ApprovalRecord) => approvalRecordView(record, { listedActionChars: options.listedActionChars });
 
-  router.get('/', options.watchers, async (_request: Request, response: Response) => {
-    const { cursor, pending } = await broker.snapshot();
-    response.json({ cursor, pending: pending.map(approvalRecordView) });
+  router.get('/', options.watchers, async (request: Request, response: Response) => {
+    const limit = boundedInteger(request.query.limit, 'limit', options.pageSize, 1, options.pageSize);
+    const page = request.query.page;
+    if (page !== undefined && (typeof page !== 'string' || page.length > 128)) throw new PortcullisError('invalid-request', 'page must be a cursor from next_page', { field: 'page' });
+    let result;
+    try {
+      result = await broker.pendingPage(page === '' ? undefined : page, limit);
+    } catch (error) {
+      if (error instanceof RangeError) throw new PortcullisError('invalid-request', 'page must be a cursor from next_page', { field: 'page' });
+      throw error;
+    }
+    response.json({ cursor: result.eventCursor, pending: result.records.map(listed), ...(result.next === undefined ? {} : { next_page: result.next }) });
   });
 
   router.get('/history', options.watchers, async (request: Request, response: Response) => {
     const limit = boundedInteger(request.query.limit, 'limit', 50, 1, 500);
-    response.json({ resolved: (await broker.recentResolved(limit)).map(approvalRecordView) });
+    response.json({ resolved: (await broker.recentResolved(limit)).map(listed) });
   });
 
   router.get('/:id', options.readers, async (request: Request, response: Response) => {
@@ -54,9 +70,9 @@ export function approvalsRoute(options: ApprovalsRouteOptions): Router {
       throw new PortcullisError('invalid-request', 'reason must be a string of at most 2000 characters', { field: 'reason' });
     }
     const principal = response.locals.principal!;
-    const result = await broker.vote(id, { sub: principal.sub, iss: principal.iss, roles: principal.roles }, body.verdict, (body.reason as string | undefined) ?? '');
+    const result = await broker.vote(id, { sub: principal.sub, iss: principal.iss, kind: principal.kind, roles: principal.roles }, body.verdict, (body.reason as string | undefined) ?? '');
     if (!result.ok) throw new PortcullisError(result.code === 'not-found' ? 'not-found' : (result.code as ErrorCode), result.message);
-    response.json({ approval: approvalRecordView(result.record) });
+    response.json({ approval: listed(result.record) });
   });
 
   return router;

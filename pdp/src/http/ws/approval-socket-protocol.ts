@@ -11,6 +11,8 @@ export type ClientMessage =
   | { type: 'history'; request_id?: string; limit?: number }
   | { type: 'vote'; request_id?: string; approval_id: string; verdict: 'approve' | 'deny'; reason: string }
   | { type: 'wait'; request_id?: string; approval_id: string }
+  | { type: 'page'; request_id?: string; page: string }
+  | { type: 'get'; request_id?: string; approval_id: string }
   | { type: 'ping'; request_id?: string };
 
 export class ProtocolError extends Error {
@@ -58,10 +60,14 @@ export function parseClientMessage(raw: string): ClientMessage {
     }
     case 'wait':
       return { type: 'wait', ...withId, approval_id: approvalId(message.approval_id, requestId) };
+    case 'page':
+      return { type: 'page', ...withId, page: requiredString(message.page, 'page', 128, requestId) };
+    case 'get':
+      return { type: 'get', ...withId, approval_id: approvalId(message.approval_id, requestId) };
     case 'ping':
       return { type: 'ping', ...withId };
     default:
-      throw new ProtocolError('invalid-message', 'type must be one of auth, subscribe, history, vote, wait, ping', requestId);
+      throw new ProtocolError('invalid-message', 'type must be one of auth, subscribe, history, page, get, vote, wait, ping', requestId);
   }
 }
 

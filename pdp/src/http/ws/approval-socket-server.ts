@@ -22,11 +22,30 @@ export function attachApprovalSocketServer(server: Server, options: SocketSessio
     handleProtocols: (protocols) => (protocols.size === 0 || protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
   });
   const sessions = new Set<ApprovalSocketSession>();
+  const perPrincipal = new Map<string, number>();
+  const principals = {
+    admit(sub: string): boolean {
+      const open = perPrincipal.get(sub) ?? 0;
+      if (open >= options.maxSocketsPerPrincipal) return false;
+      perPrincipal.set(sub, open + 1);
+      return true;
+    },
+    release(sub: string): void {
+      const open = (perPrincipal.get(sub) ?? 1) - 1;
+      if (open <= 0) perPrincipal.delete(sub);
+      else perPrincipal.set(sub, open);
+    },
+  };
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(request.url ?? '/', 'http://pdp.invalid');
     if (url.pathname !== SOCKET_PATH) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    // Refused before the handshake: a flood of sockets costs the PDP no session state.
+    if (sessions.size >= options.maxSockets) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 5\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
@@ -37,7 +56,7 @@ export function attachApprovalSocketServer(server: Server, options: SocketSessio
       }
       const header = request.headers.authorization;
       const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-      const session = new ApprovalSocketSession(ws, options, match?.[1]);
+      const session = new ApprovalSocketSession(ws, { ...options, principals }, match?.[1]);
       sessions.add(session);
       ws.on('close', () => sessions.delete(session));
     });

@@ -3,7 +3,7 @@ import type { ApprovalBroker } from '../../approvals/approval-broker.ts';
 import { compareEventIds, isEventId } from '../../approvals/approval-event-log.ts';
 import type { ApprovalEvent, ApprovalRecord } from '../../approvals/approval-store.ts';
 import { ApprovalStoreUnavailableError } from '../../approvals/approval-store-unavailable-error.ts';
-import { approvalRecordView } from '../../approvals/approval-view.ts';
+import { approvalRecordView, type ApprovalRecordView } from '../../approvals/approval-view.ts';
 import type { TokenVerifier, VerifiedPrincipal } from '../../identity/token-verifier.ts';
 import { PROTOCOL_VERSION, ProtocolError, parseClientMessage, type ClientMessage } from './approval-socket-protocol.ts';
 
@@ -18,6 +18,15 @@ export interface SocketSessionOptions {
   readonly maxBufferedBytes: number;
   /** Concurrent `wait`s one connection may hold. */
   readonly maxWaits: number;
+  /** Open connections, in all and per principal (by subject); beyond them a connection is closed. */
+  readonly maxSockets: number;
+  readonly maxSocketsPerPrincipal: number;
+  /** Approvals per queue page (snapshot and `page`). */
+  readonly pageSize: number;
+  /** An action's text in listed approvals (pages, events, history) is cut after this many characters. */
+  readonly listedActionChars: number;
+  /** Counts connections per principal: false from admit refuses this one (released on close). */
+  readonly principals?: { admit(sub: string): boolean; release(sub: string): void };
   readonly log: (message: string) => void;
 }
 
@@ -26,6 +35,7 @@ export const CLOSE = {
   authFailed: 4401,
   forbidden: 4403,
   tokenInUrl: 4400,
+  tooManyConnections: 4429,
   slowConsumer: 4008,
   tokenExpired: 4402,
   heartbeatMissed: 4009,
@@ -52,6 +62,8 @@ export class ApprovalSocketSession {
   readonly #timers: NodeJS.Timeout[] = [];
   #alive = true;
   #closed = false;
+  /** The subject this connection counts against, once admitted. */
+  #admitted: string | undefined;
   /** Messages are handled one at a time, in the order they came: a vote never overtakes its subscribe. */
   #inbox: Promise<void> = Promise.resolve();
 
@@ -120,6 +132,13 @@ export class ApprovalSocketSession {
       this.#close(CLOSE.forbidden, `the token lacks a role for approvals (${[...this.options.consoleRoles, this.options.pepRole].join(', ')})`);
       return;
     }
+    if (this.options.principals !== undefined) {
+      if (!this.options.principals.admit(principal.sub)) {
+        this.#close(CLOSE.tooManyConnections, `at most ${this.options.maxSocketsPerPrincipal} connections per principal`);
+        return;
+      }
+      this.#admitted = principal.sub;
+    }
     this.#principal = principal;
     if (principal.exp !== undefined) {
       // A connection lives no longer than the token that opened it.
@@ -129,7 +148,7 @@ export class ApprovalSocketSession {
     this.#send({
       type: 'welcome',
       protocol: PROTOCOL_VERSION,
-      principal: { sub: principal.sub, iss: principal.iss, roles: principal.roles },
+      principal: { sub: principal.sub, iss: principal.iss, kind: principal.kind, roles: principal.roles },
       can_watch: canWatch,
       heartbeat_ms: this.options.heartbeatMs,
     });
@@ -148,14 +167,28 @@ export class ApprovalSocketSession {
       case 'history': {
         this.#requireWatcher(principal);
         const resolved = await broker.recentResolved(message.limit ?? 50);
-        this.#send({ type: 'history', ...(message.request_id ? { request_id: message.request_id } : {}), resolved: resolved.map(approvalRecordView) });
+        this.#send({ type: 'history', ...(message.request_id ? { request_id: message.request_id } : {}), resolved: resolved.map((record) => this.#listed(record)) });
+        return;
+      }
+      case 'page': {
+        this.#requireWatcher(principal);
+        const { pending, next_page } = await this.#page(message.page, message.request_id);
+        this.#send({ type: 'page', ...(message.request_id ? { request_id: message.request_id } : {}), pending, ...(next_page === undefined ? {} : { next_page }) });
+        return;
+      }
+      case 'get': {
+        this.#requireWatcher(principal);
+        const record = await broker.get(message.approval_id);
+        if (record === undefined) throw new ProtocolError('not-found', `no approval ${message.approval_id}`, message.request_id);
+        // The whole record: what a list shortened, in full.
+        this.#send({ type: 'record', ...(message.request_id ? { request_id: message.request_id } : {}), approval: approvalRecordView(record) });
         return;
       }
       case 'vote': {
-        const result = await broker.vote(message.approval_id, { sub: principal.sub, iss: principal.iss, roles: principal.roles }, message.verdict, message.reason);
+        const result = await broker.vote(message.approval_id, { sub: principal.sub, iss: principal.iss, kind: principal.kind, roles: principal.roles }, message.verdict, message.reason);
         this.#send(
           result.ok
-            ? { type: 'vote_result', request_id: message.request_id ?? null, ok: true, approval: approvalRecordView(result.record) }
+            ? { type: 'vote_result', request_id: message.request_id ?? null, ok: true, approval: this.#listed(result.record) }
             : { type: 'vote_result', request_id: message.request_id ?? null, ok: false, code: result.code, message: result.message },
         );
         return;
@@ -185,9 +218,10 @@ export class ApprovalSocketSession {
       if (resumeFrom !== undefined && isEventId(resumeFrom) && (await this.#backfill(resumeFrom))) {
         this.#send({ type: 'resumed', cursor: this.#cursor });
       } else {
-        const snapshot = await broker.snapshot();
+        // The first page of the queue; the client asks for the next ones (`page`) as it needs them.
+        const snapshot = await this.#page(undefined, undefined);
         this.#cursor = snapshot.cursor;
-        this.#send({ type: 'snapshot', cursor: snapshot.cursor, pending: snapshot.pending.map(approvalRecordView), ...(resumeFrom !== undefined ? { resync: true } : {}) });
+        this.#send({ type: 'snapshot', ...snapshot, ...(resumeFrom !== undefined ? { resync: true } : {}) });
       }
     } catch (error) {
       this.#unsubscribe();
@@ -225,7 +259,7 @@ export class ApprovalSocketSession {
       if (record.version <= lastVersion) return;
       lastVersion = record.version;
       const final = record.status !== 'pending';
-      this.#send({ type: 'approval', ...(requestId ? { request_id: requestId } : {}), final, approval: approvalRecordView(record) });
+      this.#send({ type: 'approval', ...(requestId ? { request_id: requestId } : {}), final, approval: this.#listed(record) });
       if (final) this.#waits.delete(approvalId);
     };
     // Registered before the first read, so no change between the two is missed.
@@ -244,7 +278,7 @@ export class ApprovalSocketSession {
   #sendEvent(event: ApprovalEvent): void {
     if (this.#cursor !== undefined && compareEventIds(event.id, this.#cursor) <= 0) return;
     this.#cursor = event.id;
-    this.#send({ type: 'event', id: event.id, event: event.type, approval: approvalRecordView(event.record) });
+    this.#send({ type: 'event', id: event.id, event: event.type, approval: this.#listed(event.record) });
   }
 
   #send(message: Record<string, unknown>): void {
@@ -288,5 +322,22 @@ export class ApprovalSocketSession {
     this.#unsubscribe?.();
     this.#waitSubscription?.();
     this.#waits.clear();
+    if (this.#admitted !== undefined) this.options.principals?.release(this.#admitted);
+  }
+
+  #listed(record: ApprovalRecord): ApprovalRecordView {
+    return approvalRecordView(record, { listedActionChars: this.options.listedActionChars });
+  }
+
+  /** One page of the queue after `cursor`, as the snapshot's and the `page` message's payload. */
+  async #page(cursor: string | undefined, requestId: string | undefined): Promise<{ pending: ApprovalRecordView[]; next_page?: string; cursor: string }> {
+    let page;
+    try {
+      page = await this.options.broker.pendingPage(cursor, this.options.pageSize);
+    } catch (error) {
+      if (error instanceof RangeError) throw new ProtocolError('invalid-message', 'page must be a next_page cursor', requestId);
+      throw error;
+    }
+    return { cursor: page.eventCursor, pending: page.records.map((record) => this.#listed(record)), ...(page.next === undefined ? {} : { next_page: page.next }) };
   }
 }

@@ -1,0 +1,75 @@
+// Where comments, string constants, quoted identifiers, keywords and parameters begin and end in
+// a SQL text, as PostgreSQL's own lexer has them (libpg-query's scanner): `--` comments end at
+// \n or \r, /* */ comments nest, E'' strings take backslash escapes, dollar quotes end at their
+// own tag. The consoles colour text by these spans and lex nothing themselves, so what an
+// approver reads as a comment is what the server skips. Anything between spans is code.
+import { scanSync } from 'libpg-query';
+
+export type SqlSpanKind = 'comment' | 'string' | 'identifier' | 'keyword' | 'parameter';
+
+/** [start, end, kind]: UTF-16 offsets into the text, as JavaScript (and the consoles) index it. */
+export type SqlSpan = [number, number, SqlSpanKind];
+
+/**
+ * The spans of `sql`, or undefined when the scanner refuses it (an unterminated literal or
+ * comment): the consoles then show the text uncoloured. Needs libpg-query's module loaded
+ * (the SQL analyzer loads it at start-up).
+ */
+export function sqlDisplaySpans(sql: string): SqlSpan[] | undefined {
+  let tokens: { start: number; end: number; tokenName: string; keywordKind: number }[];
+  try {
+    tokens = scanSync(sql).tokens;
+  } catch {
+    return undefined;
+  }
+  const toIndex = byteToIndex(sql);
+  const spans: SqlSpan[] = [];
+  for (const token of tokens) {
+    const start = toIndex(token.start);
+    const end = toIndex(token.end);
+    const kind = spanKind(token.tokenName, token.keywordKind, sql.slice(start, start + 3));
+    if (kind !== undefined && end > start) spans.push([start, end, kind]);
+  }
+  return spans;
+}
+
+function spanKind(tokenName: string, keywordKind: number, head: string): SqlSpanKind | undefined {
+  switch (tokenName) {
+    case 'SQL_COMMENT':
+    case 'C_COMMENT':
+      return 'comment';
+    case 'SCONST':
+    case 'USCONST':
+    case 'BCONST':
+    case 'XCONST':
+      return 'string';
+    case 'UIDENT':
+      return 'identifier';
+    case 'IDENT':
+      return head.startsWith('"') ? 'identifier' : undefined;
+    case 'PARAM':
+      return 'parameter';
+  }
+  // The scanner's name table lacks some literal tokens (U&'…', B'…', X'…'): told by their text.
+  if (/^[uU]&'|^[bBxXnN]'/.test(head)) return 'string';
+  if (/^[uU]&"/.test(head)) return 'identifier';
+  return keywordKind > 0 ? 'keyword' : undefined;
+}
+
+/** Maps the scanner's UTF-8 byte offsets (increasing) to UTF-16 indices. */
+function byteToIndex(text: string): (byteOffset: number) => number {
+  let index = 0;
+  let bytes = 0;
+  return (byteOffset) => {
+    if (byteOffset < bytes) {
+      index = 0;
+      bytes = 0;
+    }
+    while (bytes < byteOffset && index < text.length) {
+      const code = text.codePointAt(index)!;
+      bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+      index += code >= 0x10000 ? 2 : 1;
+    }
+    return index;
+  };
+}
