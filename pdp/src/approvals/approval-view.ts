@@ -36,7 +36,8 @@ function textLength(value: unknown, depth: number): number {
   if (typeof value === 'string') return value.length;
   if (depth > 32 || typeof value !== 'object' || value === null) return 0;
   let sum = 0;
-  for (const item of Array.isArray(value) ? value : Object.values(value)) sum += textLength(item, depth + 1);
+  const items = Array.isArray(value) ? value : Object.entries(value).filter(([key]) => key !== 'type').map(([, item]) => item);
+  for (const item of items) sum += textLength(item, depth + 1);
   return sum;
 }
 
