@@ -192,7 +192,14 @@ export class ProxySession {
       maskers,
     };
     const extended = new ExtendedProtocolHandler(io);
-    const dispatcher = new FrontendDispatcher(io, new SimpleQueryHandler(io), extended, () => this.end('client-closed'));
+    // Terminate after pipelined messages (Query, then Terminate, in one write): PostgreSQL answers
+    // what came before it first, and so does the PEP: nothing more is read, the session ends once
+    // every answer owed has been relayed.
+    const terminate = (): void => {
+      frontend.stop();
+      void pending.settled(() => true).then(() => this.end('client-closed'));
+    };
+    const dispatcher = new FrontendDispatcher(io, new SimpleQueryHandler(io), extended, terminate);
     const backend = new BackendRelay(
       upstream.socket,
       upstream.reader,
