@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { decodeNoticeFields, decodeParameterStatus } from '../../pep-agents/postgres/src/protocol/backend-messages.ts';
 import type { FramedMessage } from '../../pep-agents/postgres/src/protocol/message-reader.ts';
+import { sessionEventBodies, type SessionEventBody } from '../support/session-records.ts';
 import { ALICE, BOB, CUSTOMERS, forbiddenFragments, seedSql } from './bypass-corpus-fixtures.ts';
 import { startPepStack, type PepStack } from './pep-stack.ts';
 import { msg, RawClient } from './raw-client.ts';
@@ -260,6 +261,24 @@ describe('masked values through side channels (notifications, ParameterStatus, e
       const result = await stack.psql(reader, '\\set VERBOSITY verbose\nSELECT (SELECT ssn FROM users WHERE id = 2)::regclass;\nSELECT ssn::int FROM users WHERE id = 1;\n');
       assert.match(result.stderr, /ERROR:\s+(42P01|42501)/);
       assert.deepEqual(leaks(result.stdout + result.stderr), []);
+    });
+
+    it('the session record keeps each error as the masked client saw it: no value in the audit trail', async () => {
+      const marker = `side-channel-audit-${Date.now()}`;
+      const seen = await viaNodePostgres(writer, `SELECT (SELECT ssn FROM users WHERE id = 2)::regclass /* ${marker} */`, 'simple');
+      assert.ok(seen.error);
+      let statement: SessionEventBody | undefined;
+      let mine: SessionEventBody[] = [];
+      for (let attempt = 0; attempt < 100; attempt++) {
+        const events = sessionEventBodies(await stack.pdp.auditEvents('sessions'));
+        statement = events.find((event) => event.event === 'session.statement' && JSON.stringify(event).includes(marker));
+        mine = statement ? events.filter((event) => event.session.id === statement!.session.id) : [];
+        if (mine.some((event) => event.event === 'session.end')) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.ok(statement, 'the statement was recorded');
+      assert.match(JSON.stringify(statement), /42P01/);
+      assert.deepEqual(leaks(JSON.stringify(mine)), []);
     });
 
     it('the PEP\'s own refusal in a masked session is not reduced: its reasons and decision id are intact', async () => {

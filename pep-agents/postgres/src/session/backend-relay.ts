@@ -210,7 +210,8 @@ export class BackendRelay {
       return encodeErrorResponse(head.error);
     }
     const output = this.maskerOf(head).onErrorOrNotice(message.raw);
-    const fields = decodeNoticeFields(message.body);
+    // The session record keeps the error as the client was shown it: in a masked session, no value.
+    const fields = decodeNoticeFields(Buffer.isBuffer(output) ? output.subarray(5) : message.body);
     const text = `${fields.get('C') ?? ''} ${fields.get('M') ?? ''}`.trim();
     if (head.kind === 'query') {
       // A simple Query stops at its first error; ReadyForQuery follows.
