@@ -309,10 +309,11 @@ async function mintTokens(stateDir: string): Promise<Tokens> {
   const issuer = new DevIssuer({ directory: devIssuerDirectory(stateDir) });
   const mint = (sub: string, roles: string[], kind: 'agent' | 'human') => issuer.issue({ sub, roles, kind, ttlSeconds: 3600 });
   return {
-    pep: await mint('pep-bench', ['pep'], 'agent'),
+    pep: await issuer.issue({ sub: 'pep-bench', roles: ['pep'], resources: [ORDERS_DB.name], ttlSeconds: 3600 }),
     writer: await mint('agent-ops', ['reader', 'writer'], 'agent'),
     reader: await mint('agent-reporting', ['reader'], 'agent'),
-    approver: await mint('alice', ['approver'], 'human'),
+    // Votes and the approvals socket take a console session.
+    approver: await issuer.issue({ sub: 'alice', roles: ['approver'], kind: 'human', console: true, ttlSeconds: 3600 }),
   };
 }
 

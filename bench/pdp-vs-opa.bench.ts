@@ -48,7 +48,7 @@ async function main(): Promise<void> {
       const full = { ...request, subject_token: tokens[subject] };
       const { sub, roles, kind } = MIX_SUBJECTS[subject];
       const verification = { ok: true as const, principal: { sub, roles, kind, iss: issuer.issuer, aud: [issuer.audience], claims: {} } };
-      const input = buildPolicyInput(full, verification, { sub: 'pep-bench', roles: ['pep'] }, await enricher.enrich(full.action));
+      const input = buildPolicyInput(full, verification, { sub: 'pep-bench', roles: ['pep'], resources: { patterns: ['*'], fronts: () => true } }, await enricher.enrich(full.action));
       inputBodies.push(JSON.stringify({ input }));
     }
 

@@ -159,7 +159,7 @@ async function main(): Promise<void> {
     mkdirSync(stateDir);
     const policyDir = writeBenchPolicyPack(join(work, 'policy'), RESOURCE);
     const issuer = new DevIssuer({ directory: devIssuerDirectory(stateDir) });
-    const pepToken = await issuer.issue({ sub: 'pep-bench-db', roles: ['pep'], ttlSeconds: 6 * 3600 });
+    const pepToken = await issuer.issue({ sub: 'pep-bench-db', roles: ['pep'], resources: [RESOURCE.name], ttlSeconds: 6 * 3600 });
     const agentToken = await issuer.issue({ ...AGENT, ttlSeconds: 6 * 3600 });
     const pdp = await startPdpProcess('pdp', {
       PORTCULLIS_STATE_DIR: stateDir, PORTCULLIS_POLICY_DIR: policyDir, PORTCULLIS_AUDIT_SINK: 'default',

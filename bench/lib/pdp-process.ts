@@ -8,12 +8,17 @@ export interface PdpProcess extends Service {
   readonly url: string;
 }
 
-/** Starts `portcullis serve` as its own process (as in production) and waits for /health. */
+/**
+ * Starts `portcullis serve` as its own process (as in production) and waits for /health. The
+ * benches scrape /metrics and /health detail between runs from the local loopback: both are
+ * opened to them (PORTCULLIS_METRICS_AUTH / _HEALTH_DETAIL_AUTH off) rather than each scrape
+ * carrying a monitor token; what is measured, the decision path, is unchanged.
+ */
 export async function startPdpProcess(name: string, env: NodeJS.ProcessEnv, nodeOptions?: string): Promise<PdpProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const service = await startService(name, process.execPath, [...nodeFlags(nodeOptions), join(REPOSITORY_ROOT, 'pdp/bin/portcullis.mjs'), 'serve'], {
-    ...process.env, ...env, PORTCULLIS_PORT: String(port),
+    ...process.env, PORTCULLIS_METRICS_AUTH: 'false', PORTCULLIS_HEALTH_DETAIL_AUTH: 'false', ...env, PORTCULLIS_PORT: String(port),
   }, async () => (await fetch(`${url}/health`)).ok);
   return { ...service, url };
 }
@@ -32,7 +37,8 @@ export async function prepareMix(stateDir: string): Promise<PreparedMix> {
   const tokens = Object.fromEntries(
     await Promise.all(Object.entries(MIX_SUBJECTS).map(async ([name, subject]) => [name, await issuer.issue({ ...subject, ttlSeconds: 3600 })] as const)),
   ) as Record<keyof typeof MIX_SUBJECTS, string>;
-  const pepToken = await issuer.issue({ sub: 'pep-bench', roles: ['pep'], ttlSeconds: 3600 });
+  // The mix asks about every resource policy knows: a PEP credential bound to all of them.
+  const pepToken = await issuer.issue({ sub: 'pep-bench', roles: ['pep'], resources: ['*'], ttlSeconds: 3600 });
   const rawBodies = DECISION_MIX.map(({ subject, request }) => JSON.stringify({ ...request, subject_token: tokens[subject] }));
   return { pepToken, tokens, rawBodies, issuer };
 }

@@ -8,7 +8,9 @@ import { createApprovalStore } from './approvals/approval-store-factory.ts';
 import { ThreadedAuditTrail } from './audit/threaded-audit-trail.ts';
 import { attachApprovalSocketServer } from './http/ws/approval-socket-server.ts';
 import { REPOSITORY_ROOT, type PdpConfig, type PolicySourceConfig } from './config/pdp-config.ts';
+import { DecisionSeal } from './decisions/decision-seal.ts';
 import { DecisionService, DECISION_ENTRYPOINT } from './decisions/decision-service.ts';
+import { loadOrCreateDecisionKey } from './keys/decision-key-store.ts';
 import { ActionEnricher } from './enrichment/action-enricher.ts';
 import { createPdpApp } from './http/pdp-app.ts';
 import { listen } from './http/pdp-server.ts';
@@ -47,7 +49,7 @@ export async function startPdp(config: PdpConfig, log: (message: string) => void
   const issuers: TrustedIssuer[] = [];
   let devIssuer: DevIssuer | undefined;
   if (config.identity.devIssuer) {
-    devIssuer = new DevIssuer({ directory: devIssuerDirectory(config.stateDir), audience: config.identity.audience });
+    devIssuer = new DevIssuer({ directory: devIssuerDirectory(config.stateDir), audience: config.identity.audience, consoleAudience: config.identity.consoleAudience });
     issuers.push(devIssuer.trustedIssuer());
     log(`identity: trusting the dev issuer (keys in ${devIssuer.directory}); set PORTCULLIS_OIDC_ISSUER for production`);
   }
@@ -62,16 +64,24 @@ export async function startPdp(config: PdpConfig, log: (message: string) => void
     });
     log(`identity: trusting issuer ${config.identity.issuer}`);
   }
-  const verifier = new CachingTokenVerifier(
+  // Two uses, two audiences: agent and PEP tokens for the API, console sessions for votes and the
+  // console. Each verifier refuses the other's audience, so a PEP handed a person's console token
+  // (as a Postgres password, say) cannot vote or act with it, and a console session decides nothing.
+  const { audience, consoleAudience } = config.identity;
+  const consoleAudiences = config.approvals.consoleOidc ? [consoleAudience, config.approvals.consoleOidc.clientId] : [consoleAudience];
+  const verifierFor = (accepted: readonly string[], refused: readonly string[]) => new CachingTokenVerifier(
     new JoseTokenVerifier({
       issuers,
-      // The console's ID tokens are issued to its OIDC client: that audience names an approver too.
-      audience: config.approvals.consoleOidc ? [config.identity.audience, config.approvals.consoleOidc.clientId] : config.identity.audience,
+      audience: accepted,
+      refusedAudiences: refused,
       clockSkewSeconds: config.identity.clockSkewSeconds,
       ...(config.identity.algorithms ? { algorithms: config.identity.algorithms } : {}),
     }),
     { maxAgeMs: 60_000, maxEntries: 10_000 },
   );
+  const verifier = verifierFor([audience], consoleAudiences);
+  const consoleVerifier = verifierFor(consoleAudiences, [audience]);
+  const seal = new DecisionSeal(await loadOrCreateDecisionKey(config.identity.decisionKeyFile));
 
   const engine = new OpaWasmEngine({ workers: config.policy.workers, evalTimeoutMs: config.policy.evalTimeoutMs });
   const bundleVerifier = config.policy.verificationKeyFile
@@ -103,7 +113,7 @@ export async function startPdp(config: PdpConfig, log: (message: string) => void
   const approvals = broker;
   log(`approvals: ${storeDescription}`);
   metrics.observeApprovals(() => approvals.waiting);
-  const decisions = new DecisionService({ subjectVerifier: verifier, enricher, engine, audit, metrics, approvals });
+  const decisions = new DecisionService({ subjectVerifier: verifier, enricher, engine, audit, metrics, approvals, seal });
 
   try {
     await activation.start();
@@ -113,13 +123,15 @@ export async function startPdp(config: PdpConfig, log: (message: string) => void
   }
 
   const app = createPdpApp({
-    decisions, sqlAnalyzer: enricher.sqlAnalyzer, engine, activation, audit, metrics, approvals, pepVerifier: verifier, pepRole: config.identity.pepRole,
+    decisions, sqlAnalyzer: enricher.sqlAnalyzer, engine, activation, audit, metrics, approvals, pepVerifier: verifier, consoleVerifier, seal, pepRole: config.identity.pepRole,
     maxBodyBytes: config.http.maxBodyBytes, dataApiAuth: config.http.dataApiAuth, log, startedAt, config,
   });
   const { server, url } = await listen(app, config.host, config.port);
   const sockets = attachApprovalSocketServer(server, {
     broker: approvals,
-    verifier,
+    verifier: consoleVerifier,
+    pepVerifier: verifier,
+    pepResourcesClaim: config.identity.pepResourcesClaim,
     consoleRoles: config.approvals.consoleRoles,
     pepRole: config.identity.pepRole,
     heartbeatMs: 15_000,

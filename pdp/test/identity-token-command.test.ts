@@ -71,11 +71,30 @@ describe('portcullis token', () => {
     assert.equal(result.principal.exp! - (result.principal.claims.iat as number), 900);
   });
 
-  test('a PEP credential is a token with role pep', async () => {
-    const run = await runCaptured(['--sub', 'pep-orders-db', '--role', 'pep'], stateDir);
+  test('a PEP credential is a token with role pep bound to the resources it fronts', async () => {
+    const run = await runCaptured(['--sub', 'pep-orders-db', '--role', 'pep', '--resource', 'orders-db', '--resource', 'staging-*'], stateDir);
     const result = await verifier.verify(run.stdout.trim());
     assert.ok(result.ok);
     assert.deepEqual(result.principal.roles, ['pep']);
+    assert.deepEqual(result.principal.claims.portcullis_resources, ['orders-db', 'staging-*']);
+  });
+
+  test('a PEP credential without --resource is refused before it is minted', async () => {
+    const run = await runCaptured(['--sub', 'pep-orders-db', '--role', 'pep'], stateDir);
+    assert.equal(run.code, 2);
+    assert.equal(run.stdout, '');
+    assert.match(run.stderr, /must name the resources it fronts: --resource/);
+  });
+
+  test('--console mints a console session: the console audience, never the API one', async () => {
+    const run = await runCaptured(['--sub', 'alice', '--role', 'approver', '--kind', 'human', '--console'], stateDir);
+    assert.equal(run.code, 0);
+    const refused = await verifier.verify(run.stdout.trim());
+    assert.equal(refused.ok, false);
+    const consoleVerifier = new JoseTokenVerifier({ issuers: [new DevIssuer({ directory: devIssuerDirectory(stateDir) }).trustedIssuer()], audience: 'portcullis-console' });
+    const accepted = await consoleVerifier.verify(run.stdout.trim());
+    assert.ok(accepted.ok);
+    assert.deepEqual(accepted.principal.aud, ['portcullis-console']);
   });
 
   test('--aud sets the audience', async () => {
@@ -95,6 +114,10 @@ describe('portcullis token', () => {
       [['--sub', 'a', '--ttl', '0'], /--ttl: .*greater than zero/],
       [['--sub', 'a', '--role', 'two words'], /--role/],
       [['--sub', 'a', '--aud', ''], /--aud/],
+      [['--sub', 'a', '--aud', 'x', '--console'], /--console or --aud/],
+      [['--sub', 'a', '--role', 'pep', '--resource', 'two words'], /--resource/],
+      [['--sub', 'a', '--role', 'pep', '--resource', ':orders-db'], /--resource/],
+      [['--sub', 'a', '--console', '--resource', 'orders-db'], /--resource/],
       [['--sub', 'a', '--bogus'], /bogus/],
       [['--sub', 'a', 'extra'], /extra/],
       [['--sub'], /--sub/],

@@ -12,6 +12,9 @@ import { PortcullisError } from '../src/errors/portcullis-error.ts';
 import { sessionEventsRoute } from '../src/http/routes/session-events-route.ts';
 import { PdpMetrics } from '../src/metrics/pdp-metrics.ts';
 import type { TokenVerifier, VerifyResult } from '../src/identity/token-verifier.ts';
+import { randomBytes } from 'node:crypto';
+import { DecisionSeal } from '../src/decisions/decision-seal.ts';
+import { readResourceBinding, type ResourceBinding } from '../src/identity/resource-binding.ts';
 import { PRODUCT } from './audit-fixtures.ts';
 
 // Posted events in the PEP contract's own (wire) form, parsed by the real parser.
@@ -31,8 +34,16 @@ function base(session: string, token: string | null): Omit<SessionEventV1, 'even
   };
 }
 
+/** The route checks decision ids: these are issued, as the PDP issues them, to the posting PEP. */
+const SEAL = new DecisionSeal(randomBytes(32));
+const PEP_SUB = 'pep-orders-db';
+const BINDING = (readResourceBinding(['orders-db', 'other-db'], 'portcullis_resources') as { ok: true; binding: ResourceBinding }).binding;
+
 function statement(session: string, text: string, token: string | null = 'token-a', extra: Partial<SessionEventV1> = {}): SessionEventV1 {
-  return { ...base(session, token), event: 'session.statement', statement: { text, kind: 'select' }, decision_id: `dec-${text.slice(0, 64)}`, status: 'success', duration_ms: 1.25, rows: 2, ...extra } as SessionEventV1;
+  const verified = token === null ? undefined : PRINCIPALS[token];
+  const principal = verified?.ok ? { iss: verified.principal.iss, sub: verified.principal.sub } : null;
+  const decisionId = SEAL.issue({ pepSub: PEP_SUB, resource: extra.resource ?? RESOURCE, principal });
+  return { ...base(session, token), event: 'session.statement', statement: { text, kind: 'select' }, decision_id: decisionId, status: 'success', duration_ms: 1.25, rows: 2, ...extra } as SessionEventV1;
 }
 
 function start(session: string, token = 'token-a'): SessionEventV1 {
@@ -72,7 +83,7 @@ class RecordingAudit implements AuditRecorder {
 async function post(events: SessionEventV1[], audit: AuditRecorder, verifier: TokenVerifier = new CountingVerifier(), metrics = new PdpMetrics()): Promise<{ status: number; body: unknown }> {
   const answer: { status: number; body: unknown } = { status: 0, body: undefined };
   const response = {
-    locals: { caller: { sub: 'pep-orders-db' } },
+    locals: { caller: { sub: PEP_SUB, roles: ['pep'], resources: BINDING } },
     status(code: number) {
       answer.status = code;
       return this;
@@ -82,7 +93,7 @@ async function post(events: SessionEventV1[], audit: AuditRecorder, verifier: To
       return this;
     },
   };
-  await sessionEventsRoute(verifier, audit, metrics)({ body: { events } } as unknown as Request, response as unknown as Response);
+  await sessionEventsRoute(verifier, SEAL, audit, metrics)({ body: { events } } as unknown as Request, response as unknown as Response);
   return answer;
 }
 
@@ -140,7 +151,9 @@ describe('session statement runs', () => {
     const lone = statement('s1', 'only');
     await post([start('s1'), lone, end('s1', 1)], audit);
     const [parsed] = parseSessionEvents({ events: [lone] });
-    const expected = buildSessionAuditEvent(withPrincipal(parsed!, AGENT_A, 'pep-orders-db'));
+    // The route adds what it checked: when it received the event, and that the decision is one it issued.
+    const receivedAt = new Date(audit.events[1]!.body.received_at as string);
+    const expected = buildSessionAuditEvent(withPrincipal({ ...parsed!, receivedAt, decisionVerified: true } as typeof parsed & object, AGENT_A, 'pep-orders-db'));
     assert.deepEqual(audit.events[1], JSON.parse(JSON.stringify(expected)));
     assert.equal(toOcsfRecord(audit.events[1]!, PRODUCT).metadata.event_code, 'session.statement');
   });

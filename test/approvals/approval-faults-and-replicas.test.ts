@@ -40,7 +40,7 @@ describe('approvals when Redis goes away', () => {
     const denied = await pdp.decide(readOrders(nobody));
     assert.equal(denied.body.effect, 'deny');
     assert.ok(!reasonCodes(denied.body).includes('approvals-unavailable'));
-    const health = (await (await fetch(`${pdp.url}/health`)).json()) as any;
+    const health = (await pdp.health()) as any;
     assert.equal(health.approvals.status, 'unavailable');
     assert.equal(health.status, 'degraded');
     const poll = await fetch(`${pdp.url}/v1/approvals/${before.id}`, { headers: { authorization: `Bearer ${pdp.pepToken}` } });
@@ -56,7 +56,7 @@ describe('approvals when Redis goes away', () => {
       else await sleep(100);
     }
     assert.ok(recovered, 'approval_required came back after Redis returned');
-    const healthAfter = (await (await fetch(`${pdp.url}/health`)).json()) as any;
+    const healthAfter = (await pdp.health()) as any;
     assert.equal(healthAfter.approvals.status, 'ok');
   });
 });
@@ -86,7 +86,7 @@ describe('approvals across PDP restarts and replicas (one Redis)', () => {
 
   test('a request decided on A is approved by an approver on B; waiters on A (HTTP and WebSocket) are released', async () => {
     const agent = await replicaA.token({ sub: 'agent:billing-bot', roles: ['writer'] });
-    const alice = await replicaB.token({ sub: 'alice', roles: ['approver'], kind: 'human' });
+    const alice = await replicaB.consoleToken({ sub: 'alice', roles: ['approver'], kind: 'human' });
     const approverOnB = await openApprovalSocket(replicaB.url, { token: alice });
     await approverOnB.next((m) => m.type === 'welcome');
     approverOnB.send({ type: 'subscribe' });
@@ -124,7 +124,7 @@ describe('approvals across PDP restarts and replicas (one Redis)', () => {
 
   test('an approver resumes on the other replica without missing an event', async () => {
     const agent = await replicaA.token({ sub: 'agent:billing-bot', roles: ['writer'] });
-    const alice = await replicaA.token({ sub: 'alice', roles: ['approver'], kind: 'human' });
+    const alice = await replicaA.consoleToken({ sub: 'alice', roles: ['approver'], kind: 'human' });
     const onA = await openApprovalSocket(replicaA.url, { token: alice });
     await onA.next((m) => m.type === 'welcome');
     onA.send({ type: 'subscribe' });
@@ -148,7 +148,7 @@ describe('approvals across PDP restarts and replicas (one Redis)', () => {
     const { id } = await requestApproval(replicaA, deleteOrder(agent, 81));
     await replicaA.close({ keepState: true });
     replicaA = await replica('a');
-    const alice = await replicaA.token({ sub: 'alice', roles: ['approver'], kind: 'human' });
+    const alice = await replicaA.consoleToken({ sub: 'alice', roles: ['approver'], kind: 'human' });
     const queue = (await (await fetch(`${replicaA.url}/v1/approvals`, { headers: { authorization: `Bearer ${alice}` } })).json()) as any;
     assert.ok(queue.pending.some((record: any) => record.id === id), 'still pending after the restart');
     const voted = await vote(replicaA.url, alice, id, 'approve');

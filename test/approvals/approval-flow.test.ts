@@ -22,8 +22,8 @@ describe('approvals through the PDP (Redis store)', () => {
     redis = await RedisServer.start();
     pdp = await startTestPdp({ PORTCULLIS_REDIS_URL: redis.url });
     agent = await pdp.token({ sub: 'agent:billing-bot', roles: ['writer'] });
-    alice = await pdp.token({ sub: 'alice', roles: ['approver'], kind: 'human' });
-    bob = await pdp.token({ sub: 'bob', roles: ['approver'], kind: 'human' });
+    alice = await pdp.consoleToken({ sub: 'alice', roles: ['approver'], kind: 'human' });
+    bob = await pdp.consoleToken({ sub: 'bob', roles: ['approver'], kind: 'human' });
   });
   after(async () => {
     await pdp?.close();
@@ -79,12 +79,17 @@ describe('approvals through the PDP (Redis store)', () => {
     // An agent that also holds the approver role.
     const both = await pdp.token({ sub: 'agent:ops-bot', roles: ['writer', 'approver'] });
     const { id } = await requestApproval(pdp, deleteOrder(both, 11));
+    // Its agent token is not a console session: it cannot vote at all.
     const sameToken = await vote(pdp.url, both, id, 'approve');
-    assert.equal(sameToken.status, 403);
-    assert.equal(sameToken.body.code, 'self-approval');
-    const freshToken = await pdp.token({ sub: 'agent:ops-bot', roles: ['approver'] });
-    const other = await vote(pdp.url, freshToken, id, 'approve');
-    assert.equal(other.body.code, 'self-approval');
+    assert.equal(sameToken.status, 401);
+    assert.match(sameToken.body.message, /token-wrong-audience/);
+    // A console session of the same subject, whatever its roles, is the requester.
+    for (const roles of [['approver'], ['writer', 'approver']]) {
+      const console = await pdp.consoleToken({ sub: 'agent:ops-bot', roles });
+      const other = await vote(pdp.url, console, id, 'approve');
+      assert.equal(other.status, 403);
+      assert.equal(other.body.code, 'self-approval');
+    }
     const state = await longPoll(pdp.url, pdp.pepToken, id, 0);
     assert.equal(state.body.approval.status, 'pending');
     assert.deepEqual(state.body.approval.decisions, []);
@@ -112,7 +117,7 @@ describe('approvals through the PDP (Redis store)', () => {
 
   test('a role the policy did not name cannot vote', async () => {
     const { id } = await requestApproval(pdp, deleteOrder(agent, 12));
-    const reader = await pdp.token({ sub: 'rita', roles: ['reader'], kind: 'human' });
+    const reader = await pdp.consoleToken({ sub: 'rita', roles: ['reader'], kind: 'human' });
     const refused = await vote(pdp.url, reader, id, 'approve');
     assert.equal(refused.status, 403);
     assert.equal(refused.body.code, 'role-not-allowed');
@@ -154,8 +159,11 @@ describe('approvals through the PDP (Redis store)', () => {
     assert.equal(tooLong.status, 400);
     const noToken = await fetch(`${pdp.url}/v1/approvals/${id}`);
     assert.equal(noToken.status, 401);
+    // An agent's token is no console session at all; a console session without a console role is forbidden.
     const agentLooks = await fetch(`${pdp.url}/v1/approvals`, { headers: { authorization: `Bearer ${agent}` } });
-    assert.equal(agentLooks.status, 403);
+    assert.equal(agentLooks.status, 401);
+    const writerLooks = await fetch(`${pdp.url}/v1/approvals`, { headers: { authorization: `Bearer ${await pdp.consoleToken({ sub: 'wes', roles: ['writer'] })}` } });
+    assert.equal(writerLooks.status, 403);
     const forged = await vote(pdp.url, `${alice.slice(0, -4)}AAAA`, id, 'approve');
     assert.equal(forged.status, 401);
     const badApprovalId = await pdp.decide({ ...deleteOrder(agent, 14), approval_id: 'nope' });
@@ -195,7 +203,7 @@ describe('approvals that nobody answers expire', () => {
 
   test('the waiter sees expired, the command is refused, a late vote is refused, and the expiry is audited once', async () => {
     const agent = await pdp.token({ sub: 'agent:slow', roles: ['writer'] });
-    const alice = await pdp.token({ sub: 'alice', roles: ['approver'], kind: 'human' });
+    const alice = await pdp.consoleToken({ sub: 'alice', roles: ['approver'], kind: 'human' });
     const { id } = await requestApproval(pdp, deleteOrder(agent, 21));
     const released = await longPoll(pdp.url, pdp.pepToken, id, 10);
     assert.equal(released.body.approval.status, 'expired');
@@ -232,7 +240,7 @@ describe('an approval rule that opts into a time-boxed window', () => {
 
   test('one approval covers the principal\'s held commands on that resource, each use audited; not another principal\'s', async () => {
     const agent = await pdp.token({ sub: 'agent:migrator', roles: ['writer'] });
-    const alice = await pdp.token({ sub: 'alice', roles: ['approver'], kind: 'human' });
+    const alice = await pdp.consoleToken({ sub: 'alice', roles: ['approver'], kind: 'human' });
     const { id, decision } = await requestApproval(pdp, deleteOrder(agent, 91));
     assert.equal((decision.obligations as any).approval_requirement.window_seconds, 3600);
     await vote(pdp.url, alice, id, 'approve', 'maintenance window MW-7');

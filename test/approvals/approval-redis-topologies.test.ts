@@ -14,7 +14,7 @@ import { deleteOrder, longPoll, requestApproval, vote } from './approval-fixture
 
 async function approveRoundTrip(pdp: TestPdp): Promise<void> {
   const agent = await pdp.token({ sub: 'agent:billing-bot', roles: ['writer'] });
-  const alice = await pdp.token({ sub: 'alice', roles: ['approver'], kind: 'human' });
+  const alice = await pdp.consoleToken({ sub: 'alice', roles: ['approver'], kind: 'human' });
   const watcher = await openApprovalSocket(pdp.url, { token: alice });
   await watcher.next((m) => m.type === 'welcome');
   watcher.send({ type: 'subscribe' });
@@ -51,7 +51,7 @@ describe('approvals through Redis Sentinel', () => {
   });
 
   test('the PDP finds the primary through the sentinel and approvals work end to end', async () => {
-    const health = (await (await fetch(`${pdp.url}/health`)).json()) as any;
+    const health = (await pdp.health()) as any;
     assert.equal(health.approvals.status, 'ok');
     await approveRoundTrip(pdp);
   });
@@ -87,7 +87,7 @@ describe('approvals on a Redis Cluster', () => {
 
   test('records, index and log share one slot, so the atomic writes and resume work across the cluster', async () => {
     for (let attempt = 0; attempt < 50; attempt += 1) {
-      const health = (await (await fetch(`${pdp.url}/health`)).json()) as any;
+      const health = (await pdp.health()) as any;
       if (health.approvals.status === 'ok') break;
       await sleep(100);
     }

@@ -17,7 +17,7 @@ describe('the approvals WebSocket', () => {
     redis = await RedisServer.start();
     pdp = await startTestPdp({ PORTCULLIS_REDIS_URL: redis.url });
     agent = await pdp.token({ sub: 'agent:billing-bot', roles: ['writer'] });
-    alice = await pdp.token({ sub: 'alice', roles: ['approver'], kind: 'human' });
+    alice = await pdp.consoleToken({ sub: 'alice', roles: ['approver'], kind: 'human' });
   });
   after(async () => {
     await pdp?.close();
@@ -126,7 +126,7 @@ describe('the approvals WebSocket', () => {
   test('the requester voting over the socket is refused as self-approval', async () => {
     const both = await pdp.token({ sub: 'agent:ops-bot', roles: ['writer', 'approver'] });
     const { id } = await requestApproval(pdp, deleteOrder(both, 32));
-    const client = await openApprovalSocket(pdp.url, { token: both });
+    const client = await openApprovalSocket(pdp.url, { token: await pdp.consoleToken({ sub: 'agent:ops-bot', roles: ['writer', 'approver'] }) });
     await client.next((m) => m.type === 'welcome');
     client.send({ type: 'vote', request_id: 's', approval_id: id, verdict: 'approve' });
     const result = await client.next((m) => m.type === 'vote_result');
@@ -145,7 +145,7 @@ describe('the approvals WebSocket', () => {
     await first.close();
 
     // While the approver is away: two requests, one vote by someone else.
-    const bob = await pdp.token({ sub: 'bob', roles: ['approver'], kind: 'human' });
+    const bob = await pdp.consoleToken({ sub: 'bob', roles: ['approver'], kind: 'human' });
     const { id: missedA } = await requestApproval(pdp, deleteOrder(agent, 42));
     const { id: missedB } = await requestApproval(pdp, deleteOrder(agent, 43));
     const voted = await fetch(`${pdp.url}/v1/approvals/${seen}/votes`, { method: 'POST', headers: { authorization: `Bearer ${bob}`, 'content-type': 'application/json' }, body: JSON.stringify({ verdict: 'deny', reason: 'wrong id' }) });

@@ -117,7 +117,7 @@ describe('the embedded audit trail: chained, digested, verifiable and reportable
   it('the PDP serves the same report at /v1/audit/report to auditors only', async () => {
     const pdp = await startTestPdp({ PORTCULLIS_STATE_DIR: stateDir });
     try {
-      const auditor = await pdp.token({ sub: 'carol', roles: ['auditor'], kind: 'human' });
+      const auditor = await pdp.consoleToken({ sub: 'carol', roles: ['auditor'], kind: 'human' });
       const agent = await pdp.token({ sub: 'agent-x', roles: ['reader'] });
       const html = await fetch(`${pdp.url}/v1/audit/report?format=html&from=2000-01-01T00:00:00Z`, { headers: { authorization: `Bearer ${auditor}` } });
       assert.equal(html.status, 200);

@@ -115,7 +115,7 @@ describe('the Kafka audit stream: nothing lost across broker and PDP restarts, t
 
     await broker.stop();
     await stream(pdp, sessions, 15, sent); // decided while the broker is away: spooled
-    const health = (await (await fetch(`${pdp.url}/health`)).json()) as { audit: { status: string; details: { spool_bytes: number } } };
+    const health = (await pdp.health()) as { audit: { status: string; details: { spool_bytes: number } } };
     assert.ok(health.audit.details.spool_bytes > 0, 'records wait in the spool');
     await broker.restart();
     await stream(pdp, sessions, 5, sent);
@@ -233,7 +233,7 @@ describe('the Kafka audit stream: nothing lost across broker and PDP restarts, t
         }
         assert.equal(last!.effect, expected, mode);
         if (mode === 'fail-closed') assert.ok(last!.reasons.some((reason) => reason.code === 'audit-unavailable'));
-        const health = (await (await fetch(`${pdp.url}/health`)).json()) as { status: string; audit: { details: { dropped_events: number } } };
+        const health = (await pdp.health()) as { status: string; audit: { details: { dropped_events: number } } };
         assert.equal(health.status, 'degraded');
         if (mode === 'fail-open') assert.ok(health.audit.details.dropped_events > 0);
         await pdp.close();

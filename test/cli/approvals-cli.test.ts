@@ -103,7 +103,7 @@ describe('portcullis approvals (non-interactive)', () => {
     const folder = mkdtempSync(join(tmpdir(), 'portcullis-cli-'));
     try {
       const approverFile = join(folder, 'approver.jwt');
-      writeFileSync(approverFile, `${await pdp.token({ sub: 'carol', roles: ['approver'], kind: 'human' })}\n`, { mode: 0o600 });
+      writeFileSync(approverFile, `${await pdp.consoleToken({ sub: 'carol', roles: ['approver'], kind: 'human' })}\n`, { mode: 0o600 });
       const withFile = await runApprovals(['list', '--url', pdp.url, '--token-file', approverFile], env);
       assert.equal(withFile.code, 0, withFile.stderr);
 
@@ -121,7 +121,7 @@ describe('portcullis approvals (non-interactive)', () => {
       assert.equal(none.code, 2);
       assert.match(none.stderr, /no credential/);
 
-      const viaEnv = await runApprovals(['list', '--url', pdp.url], cliEnv(pdp, { PORTCULLIS_TOKEN: await pdp.token({ sub: 'erin', roles: ['approver'], kind: 'human' }) }));
+      const viaEnv = await runApprovals(['list', '--url', pdp.url], cliEnv(pdp, { PORTCULLIS_TOKEN: await pdp.consoleToken({ sub: 'erin', roles: ['approver'], kind: 'human' }) }));
       assert.equal(viaEnv.code, 0, viaEnv.stderr);
     } finally {
       rmSync(folder, { recursive: true, force: true });
@@ -195,7 +195,7 @@ describe('portcullis approvals watch across a reconnect (two PDP replicas sharin
       const during = await requestApproval(second, agent, 'DELETE FROM orders WHERE id = 202');
       const voted = await fetch(`${second.url}/v1/approvals/${before.id}/votes`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${await second.token({ sub: 'bob', roles: ['approver'], kind: 'human' })}` },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await second.consoleToken({ sub: 'bob', roles: ['approver'], kind: 'human' })}` },
         body: JSON.stringify({ verdict: 'approve', reason: 'while the console was away' }),
       });
       assert.equal(voted.status, 200);

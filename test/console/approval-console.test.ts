@@ -103,9 +103,9 @@ describe('the approver console at /console', () => {
   it('signs in with a pasted approver token (the page names the CLI that mints one) and shows the live, empty queue', async () => {
     const { page } = alice;
     await page.goto(`${pdp.url}/console/`);
-    assert.match(await page.locator('.token-command').textContent() ?? '', /^npx portcullis token --sub <you> --role approver/);
+    assert.match(await page.locator('.token-command').textContent() ?? '', /^npx portcullis token --console --sub <you> --role approver/);
     await screenshot(page, '01-sign-in');
-    await signIn(page, await pdp.token({ sub: 'alice', roles: ['approver'], kind: 'human' }));
+    await signIn(page, await pdp.consoleToken({ sub: 'alice', roles: ['approver'], kind: 'human' }));
     assert.equal(await page.locator('#me-name').textContent(), 'alice');
     await page.getByText('Nothing waiting for you').waitFor();
     assert.equal(await page.evaluate('window.localStorage.length'), 0, 'the token is never kept in localStorage');
@@ -178,7 +178,7 @@ describe('the approver console at /console', () => {
     const danaToken = await pdp.token({ sub: 'dana', roles: ['reader', 'writer', 'approver'], kind: 'human' });
     const dana = await openConsole();
     try {
-      await signIn(dana.page, danaToken);
+      await signIn(dana.page, await pdp.consoleToken({ sub: 'dana', roles: ['reader', 'writer', 'approver'], kind: 'human' }));
       const id = await holdCommand('DELETE FROM orders WHERE id = 9', danaToken);
       held.own = id;
       const own = card(dana.page, id);
@@ -301,7 +301,7 @@ describe('the approver console at /console', () => {
     await page.locator('.sign-in-message', { hasText: 'You are signed out.' }).waitFor();
     assert.equal(await page.evaluate('window.sessionStorage.length'), 0);
 
-    await page.locator('#token-input').fill(await pdp.token({ sub: 'erin', roles: ['approver'], kind: 'human', ttlSeconds: 4 }));
+    await page.locator('#token-input').fill(await pdp.consoleToken({ sub: 'erin', roles: ['approver'], kind: 'human', ttlSeconds: 4 }));
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('.sign-in-message', { hasText: /session expired/i }).waitFor();
     assert.equal(await page.locator('#app').isHidden(), true);

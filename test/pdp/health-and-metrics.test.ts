@@ -9,22 +9,51 @@ describe('/health and /metrics describe the running PDP', () => {
   });
   after(() => pdp.close());
 
-  it('health is ready with the policy revision and bundle status', async () => {
+  it('health without a credential says ready and nothing more', async () => {
     const response = await fetch(`${pdp.url}/health`);
     assert.equal(response.status, 200);
-    const health = (await response.json()) as { status: string; ready: boolean; policy_revision: string; bundle: { state: string; lastError: unknown } };
-    assert.equal(health.ready, true);
-    assert.equal(health.status, 'ok');
-    assert.equal(health.bundle.state, 'active');
-    assert.equal(health.bundle.lastError, null);
-    assert.ok(health.policy_revision);
+    assert.deepEqual(await response.json(), { status: 'ready', ready: true });
   });
 
-  it('metrics count decisions by effect and expose latency histograms', async () => {
+  it('health shows its detail to a monitor (an API token or a console session with role monitor or auditor)', async () => {
+    for (const token of [
+      await pdp.token({ sub: 'prometheus', roles: ['monitor'] }),
+      await pdp.consoleToken({ sub: 'carol', roles: ['auditor'], kind: 'human' }),
+    ]) {
+      const response = await fetch(`${pdp.url}/health`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(response.status, 200);
+      const health = (await response.json()) as { status: string; ready: boolean; policy_revision: string; bundle: { state: string; lastError: unknown }; audit: unknown };
+      assert.equal(health.ready, true);
+      assert.equal(health.status, 'ok');
+      assert.equal(health.bundle.state, 'active');
+      assert.equal(health.bundle.lastError, null);
+      assert.ok(health.policy_revision);
+      assert.ok(health.audit);
+    }
+  });
+
+  it('health detail and metrics refuse a credential without a monitor role, or a bad one', async () => {
+    const agent = await pdp.token({ sub: 'agent-nosy', roles: ['reader', 'writer', 'pep'] });
+    const approver = await pdp.consoleToken({ sub: 'alice', roles: ['approver'], kind: 'human' });
+    for (const path of ['/health', '/metrics']) {
+      for (const token of [agent, approver]) {
+        const response = await fetch(`${pdp.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+        assert.equal(response.status, 403, `${path} with roles that do not monitor`);
+        assert.doesNotMatch(await response.text(), /portcullis_|policy_revision/);
+      }
+      const forged = await fetch(`${pdp.url}${path}`, { headers: { authorization: `Bearer ${agent.slice(0, -4)}AAAA` } });
+      assert.equal(forged.status, 401, `${path} with a forged token`);
+    }
+    const anonymous = await fetch(`${pdp.url}/metrics`);
+    assert.equal(anonymous.status, 401);
+    assert.doesNotMatch(await anonymous.text(), /portcullis_/);
+  });
+
+  it('metrics count decisions by effect and expose latency histograms, to a monitor', async () => {
     const agent = await pdp.token({ sub: 'agent-m', roles: ['reader'] });
     await pdp.decide({ subject_token: agent, resource: { type: 'postgres', name: 'orders-db' }, action: { type: 'sql', sql: 'SELECT 1' } });
     await pdp.decide({ subject_token: agent, resource: { type: 'postgres', name: 'orders-db' }, action: { type: 'sql', sql: 'DROP TABLE users' } });
-    const text = await (await fetch(`${pdp.url}/metrics`)).text();
+    const text = await pdp.metrics();
     assert.match(text, /portcullis_decisions_total\{effect="allow",action_type="sql"\} 1/);
     assert.match(text, /portcullis_decisions_total\{effect="deny",action_type="sql"\} 1/);
     assert.match(text, /portcullis_decision_duration_seconds_bucket/);
@@ -58,5 +87,22 @@ describe('/health and /metrics describe the running PDP', () => {
     const raw = JSON.stringify(events);
     assert.equal(raw.includes(agent), false, 'the subject token never reaches the audit trail');
     assert.equal(raw.includes(pdp.pepToken), false, 'the PEP token never reaches the audit trail');
+  });
+});
+
+describe('/health and /metrics opened by configuration', () => {
+  let pdp: TestPdp;
+  before(async () => {
+    pdp = await startTestPdp({ PORTCULLIS_METRICS_AUTH: 'false', PORTCULLIS_HEALTH_DETAIL_AUTH: 'false' });
+  });
+  after(() => pdp.close());
+
+  it('serve metrics and health detail without a credential when told to', async () => {
+    const health = (await (await fetch(`${pdp.url}/health`)).json()) as { status: string; bundle: { state: string } };
+    assert.equal(health.status, 'ok');
+    assert.equal(health.bundle.state, 'active');
+    const metrics = await fetch(`${pdp.url}/metrics`);
+    assert.equal(metrics.status, 200);
+    assert.match(await metrics.text(), /portcullis_bundle_healthy 1/);
   });
 });

@@ -36,7 +36,7 @@ describe('a policy folder is compiled on start and on change, and a broken edit 
     (await pdp.decide({ subject_token: agent, resource: { type: 'postgres', name: 'orders-db' }, action: { type: 'sql', sql: 'SELECT 1' } })).body as {
       effect: string; policy_revision: string; reasons: { code: string }[];
     };
-  const health = async () => (await (await fetch(`${pdp.url}/health`)).json()) as {
+  const health = async () => (await pdp.health()) as {
     status: string; policy_revision: string; bundle: { lastError: { message: string } | null };
   };
 

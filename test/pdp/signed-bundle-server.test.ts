@@ -60,7 +60,7 @@ describe('a signed bundle from a bundle server: verified, polled with ETag, a fo
     rmSync(work, { recursive: true, force: true });
   });
 
-  const health = async () => (await (await fetch(`${pdp.url}/health`)).json()) as { status: string; policy_revision: string; bundle: { lastError: { message: string } | null } };
+  const health = async () => (await pdp.health()) as { status: string; policy_revision: string; bundle: { lastError: { message: string } | null } };
 
   it('activates the signed bundle and then polls with If-None-Match', async () => {
     const state = await health();

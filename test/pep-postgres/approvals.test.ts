@@ -14,7 +14,7 @@ describe('approvals through the Postgres PEP', () => {
   before(async () => {
     stack = await startPepStack({ resource: 'orders-db' });
     agent = await stack.token('agent-writer', ['writer']);
-    approver = await stack.token('alice', ['approver'], 'human');
+    approver = await stack.consoleToken('alice', ['approver']);
   });
   after(() => stack?.close());
 

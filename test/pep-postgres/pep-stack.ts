@@ -30,6 +30,10 @@ export interface PepStack {
   readonly upstreamPassword: string;
   /** A caller's token from the PDP's dev issuer. */
   token(sub: string, roles: string[], kind?: 'agent' | 'human'): Promise<string>;
+  /** A person's console session (approvers vote with it). */
+  consoleToken(sub: string, roles: string[]): Promise<string>;
+  /** The PEP's own credential: bound to the stack's resource alone. */
+  readonly pepToken: string;
   /** psql through the PEP: `script` goes to stdin (psql -f -). */
   psql(token: string, script: string, args?: string[]): Promise<PsqlResult>;
   /** psql started through the PEP, for tests that signal it. */
@@ -68,6 +72,9 @@ export async function startPepStack(options: PepStackOptions = {}): Promise<PepS
   let pdp: TestPdp | undefined;
   try {
     pdp = await startTestPdp(options.pdpEnv);
+    const resourceName = options.resource ?? 'analytics-db';
+    // As deployed: the PEP's credential fronts its one resource and nothing else.
+    const pepToken = await pdp.pepTokenFor([resourceName], `pep-${resourceName}`);
     const logs: string[] = [];
     const env = {
       PORTCULLIS_PEP_LISTEN_PORT: '0',
@@ -75,8 +82,8 @@ export async function startPepStack(options: PepStackOptions = {}): Promise<PepS
       PORTCULLIS_PEP_UPSTREAM_USER: UPSTREAM_USER,
       PORTCULLIS_PEP_UPSTREAM_PASSWORD: upstreamPassword,
       PORTCULLIS_PEP_PDP_URL: options.pdpUrlFor ? await options.pdpUrlFor(pdp.url) : pdp.url,
-      PORTCULLIS_PEP_TOKEN: pdp.pepToken,
-      PORTCULLIS_PEP_RESOURCE_NAME: options.resource ?? 'analytics-db',
+      PORTCULLIS_PEP_TOKEN: pepToken,
+      PORTCULLIS_PEP_RESOURCE_NAME: resourceName,
       ...options.pepEnv,
     };
     const pep = await startPostgresPep(loadPepPostgresConfig(env), { env, log: (message) => logs.push(message) });
@@ -90,6 +97,8 @@ export async function startPepStack(options: PepStackOptions = {}): Promise<PepS
       logs,
       upstreamPassword,
       token: (sub, roles, kind = 'agent') => testPdp.token({ sub, roles, kind }),
+      consoleToken: (sub, roles) => testPdp.consoleToken({ sub, roles, kind: 'human' }),
+      pepToken,
       psql: (token, script, args = []) =>
         new Promise((resolve) => {
           const child = execFile(

@@ -20,9 +20,19 @@ export interface TestPdp {
   readonly url: string;
   readonly pdp: RunningPdp;
   readonly stateDir: string;
+  /** A PEP credential bound to every resource (`*`): the harness asks about any resource policy knows. */
   readonly pepToken: string;
+  /** An agent's (subject) token, or with `resources` and role pep a PEP's. */
   token(request: Omit<DevTokenRequest, 'ttlSeconds'> & { ttlSeconds?: number }): Promise<string>;
+  /** A console session (the console audience): what votes, the approvals socket and the console's APIs take. */
+  consoleToken(request: Omit<DevTokenRequest, 'ttlSeconds' | 'console' | 'audience'> & { ttlSeconds?: number }): Promise<string>;
+  /** A PEP credential bound to `resources` (names or globs). */
+  pepTokenFor(resources: readonly string[], sub?: string): Promise<string>;
   decide(body: unknown, pepToken?: string): Promise<{ status: number; body: Record<string, unknown> }>;
+  /** GET /health with a monitor's token: the detail (bundle, audit, approvals), whatever the status. */
+  health(): Promise<any>;
+  /** GET /metrics with a monitor's token. */
+  metrics(): Promise<string>;
   auditEvents(stream?: string): Promise<Record<string, unknown>[]>;
   /** Stops the PDP; the state folder (audit files, keys) is removed unless asked to keep it. */
   close(options?: { keepState?: boolean }): Promise<void>;
@@ -43,13 +53,18 @@ export async function startTestPdp(env: Record<string, string> = {}): Promise<Te
   const pdp = await startPdp(config, (message) => logs.push(message));
   const issuer = pdp.devIssuer!;
   const token: TestPdp['token'] = (request) => issuer.issue({ ttlSeconds: 600, ...request });
-  const pepToken = await token({ sub: 'pep-test', roles: ['pep'] });
+  const consoleToken: TestPdp['consoleToken'] = (request) => issuer.issue({ ttlSeconds: 600, ...request, console: true });
+  const pepTokenFor: TestPdp['pepTokenFor'] = (resources, sub = 'pep-test') => token({ sub, roles: ['pep'], resources });
+  const pepToken = await pepTokenFor(['*']);
+  const monitor = { authorization: `Bearer ${await token({ sub: 'monitor-test', roles: ['monitor'] })}` };
   return {
     url: pdp.url,
     pdp,
     stateDir,
     pepToken,
     token,
+    consoleToken,
+    pepTokenFor,
     async decide(body, pep = pepToken) {
       const response = await fetch(`${pdp.url}/v1/decisions`, {
         method: 'POST',
@@ -57,6 +72,14 @@ export async function startTestPdp(env: Record<string, string> = {}): Promise<Te
         body: typeof body === 'string' ? body : JSON.stringify(body),
       });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    },
+    async health() {
+      return (await fetch(`${pdp.url}/health`, { headers: monitor })).json();
+    },
+    async metrics() {
+      const response = await fetch(`${pdp.url}/metrics`, { headers: monitor });
+      if (!response.ok) throw new Error(`/metrics answered ${response.status}`);
+      return response.text();
     },
     async auditEvents(stream = 'decisions') {
       await pdp.flushAudit();

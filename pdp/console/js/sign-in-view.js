@@ -4,7 +4,7 @@ import { h } from './dom-builder.js';
 import { expiresAtMs, jwtClaims } from './jwt-claims.js';
 import { clockText } from './time-text.js';
 
-export const TOKEN_HINT = 'npx portcullis token --sub <you> --role approver --kind human';
+export const TOKEN_HINT = 'npx portcullis token --console --sub <you> --role approver --kind human';
 
 export class SignInView {
   /** options: config, onToken(token), onOidc(). */

@@ -112,6 +112,8 @@ export function toOcsfRecord(event: AuditEventInput, product: OcsfProduct): Ocsf
       profiles: control ? ['security_control'] : [],
       event_code: name,
       ...(mapped.correlationUid ? { correlation_uid: mapped.correlationUid } : {}),
+      // Session events: when the PDP received it (`time` is the PEP's own claim).
+      ...(typeof body.received_at === 'string' ? { logged_time: eventTime(body.received_at) } : {}),
     },
     ...(mapped.actor ? { actor: mapped.actor } : {}),
     ...(mapped.srcEndpoint ? { src_endpoint: mapped.srcEndpoint } : {}),

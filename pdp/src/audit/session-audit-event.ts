@@ -10,7 +10,10 @@ export type { SessionProtocol };
 interface SessionEventBase {
   /** Defaults to a fresh UUID; becomes the record's `metadata.uid`. */
   readonly eventId?: string;
+  /** When it happened, as the PEP states it (a claim: the PDP cannot check it). */
   readonly time?: Date;
+  /** When the PDP received it: its own clock, whatever the PEP says. */
+  readonly receivedAt?: Date;
   readonly session: { readonly id: string; readonly client_addr?: string };
   readonly protocol: SessionProtocol;
   readonly principal: AuditPrincipal;
@@ -31,6 +34,11 @@ export interface SessionStatementInput extends SessionEventBase {
   readonly decisionId: string;
   /** It ran under an earlier decision of the same shape rather than one of its own. */
   readonly decisionReused?: boolean;
+  /**
+   * Whether the PDP checked that it issued `decisionId` to this PEP for this resource and
+   * principal (false: the principal's token did not verify, so it could not be checked).
+   */
+  readonly decisionVerified?: boolean;
   readonly status: 'success' | 'failure';
   /** The upstream error when status is failure (its text, never result values). */
   readonly error?: string;
@@ -81,6 +89,7 @@ export function buildSessionAuditEvent(input: SessionAuditInput): AuditEvent {
     schema_version: 1,
     event_id: input.eventId ?? randomUUID(),
     time: (input.time ?? new Date()).toISOString(),
+    ...(input.receivedAt === undefined ? {} : { received_at: input.receivedAt.toISOString() }),
     protocol: input.protocol,
     session: { ...input.session },
     principal: input.principal,
@@ -121,6 +130,7 @@ export function buildSessionStatementsAuditEvent(input: SessionStatementsInput):
     schema_version: 1,
     event_id: input.eventId ?? randomUUID(),
     time: input.time?.toISOString() ?? statements[0]!.time,
+    ...(input.receivedAt === undefined ? {} : { received_at: input.receivedAt.toISOString() }),
     protocol: input.protocol,
     session: { ...input.session },
     principal: input.principal,
@@ -137,6 +147,7 @@ function statementFields(input: SessionStatementFields): Record<string, unknown>
     statement: { ...input.statement },
     decision_id: input.decisionId,
     ...(input.decisionReused === true ? { decision_reused: true } : {}),
+    ...(input.decisionVerified === undefined ? {} : { decision_verified: input.decisionVerified }),
     status: input.status,
     ...(input.error === undefined ? {} : { error: input.error }),
     duration_ms: input.durationMs,

@@ -81,6 +81,7 @@ function auditEventOf(events: readonly PostedSessionEvent[], principalOf: (subje
   if (events.length === 1) return buildSessionAuditEvent(withPrincipal(first, principal, pepSub));
   return buildSessionStatementsAuditEvent({
     event: 'session.statements',
+    ...(first.receivedAt === undefined ? {} : { receivedAt: first.receivedAt }),
     session: first.session,
     protocol: first.protocol,
     resource: first.resource,
@@ -96,7 +97,7 @@ function textChars(event: PostedStatement): number {
 }
 
 function statementFields(event: PostedStatement): SessionStatementFields {
-  const { event: _name, subjectToken: _token, session: _session, protocol: _protocol, resource: _resource, ...fields } = event;
+  const { event: _name, subjectToken: _token, session: _session, protocol: _protocol, resource: _resource, receivedAt: _received, ...fields } = event;
   return fields;
 }
 

@@ -87,7 +87,7 @@ export async function runApprovalsCommand(argv: string[], stateDir: string, outp
     const [sub, ...operands] = positionals;
     checkFlags(sub, operands, flags);
     const url = baseUrl(flags.url ?? DEFAULT_URL);
-    const credential = approverCredential({ tokenFile: flags['token-file'], as: flags.as, envToken: env.PORTCULLIS_TOKEN, stateDir });
+    const credential = approverCredential({ tokenFile: flags['token-file'], as: flags.as, envToken: env.PORTCULLIS_TOKEN, stateDir, consoleAudience: env.PORTCULLIS_CONSOLE_AUDIENCE });
     const context: Context = { url, credential, flags, output };
     switch (sub) {
       case undefined:

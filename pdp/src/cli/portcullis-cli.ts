@@ -7,8 +7,9 @@ const USAGE = `usage: portcullis <command>
 
 commands:
   serve                 start the decision point (PORTCULLIS_* variables configure it; see README)
-  token --sub S [--role R]... [--kind agent|human] [--ttl 15m] [--aud A]
-                        print a token from the local dev issuer (role pep makes a PEP credential)
+  token --sub S [--role R]... [--kind agent|human] [--ttl 15m] [--resource NAME]... [--console | --aud A]
+                        print a token from the local dev issuer (role pep with --resource makes a PEP
+                        credential bound to those resources; --console a console session token)
   audit verify|tail|report
                         prove the audit trail complete and untampered, read it, or build the
                         NIST SP 800-53 evidence report (portcullis audit for details)
@@ -23,8 +24,10 @@ export async function runCli(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve':
       return serve();
-    case 'token':
-      return runTokenCommand(rest, loadPdpConfig().stateDir);
+    case 'token': {
+      const { stateDir, identity } = loadPdpConfig();
+      return runTokenCommand(rest, stateDir, undefined, { api: identity.audience, console: identity.consoleAudience });
+    }
     case 'audit':
       return runAuditCommand(rest, loadPdpConfig());
     case 'approvals':

@@ -1,6 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEV_AUDIENCE, DEV_CONSOLE_AUDIENCE } from '../identity/dev-issuer.ts';
+import { PEP_RESOURCES_CLAIM } from '../identity/resource-binding.ts';
 import { boolean, ConfigError, deepFreeze, envReader, integer, oneOf, optional, type EnvRead } from './env-values.ts';
 
 export { ConfigError } from './env-values.ts';
@@ -27,17 +29,29 @@ export interface PdpConfig {
     /** Without an external issuer the PDP trusts its own dev issuer (and says so at start). */
     readonly devIssuer: boolean;
     readonly issuer?: string;
+    /** Required of agent (subject) and PEP tokens; refused on console sessions. */
     readonly audience: string;
+    /** Required of console sessions (votes, the approvals socket, the console's APIs); refused as agent or PEP tokens. */
+    readonly consoleAudience: string;
     readonly jwksUrl?: string;
     readonly jwksFile?: string;
     readonly algorithms?: string[];
     readonly clockSkewSeconds: number;
     readonly pepRole: string;
+    /** The PEP token claim naming the resources it fronts (names or globs); a PEP token without it is refused. */
+    readonly pepResourcesClaim: string;
+    /** The key that seals decision ids (shared by replicas: same state folder or this file). */
+    readonly decisionKeyFile: string;
   };
   readonly http: {
     readonly maxBodyBytes: number;
     /** Whether /v1/data requires a PEP token, as /v1/decisions does. */
     readonly dataApiAuth: boolean;
+    /** Whether /metrics requires a token with one of `monitorRoles`. */
+    readonly metricsAuth: boolean;
+    /** Whether /health shows its detail (bundle, audit, approvals) only to a token with one of `monitorRoles`. */
+    readonly healthDetailAuth: boolean;
+    readonly monitorRoles: readonly string[];
   };
   readonly approvals: {
     /** Absent: approvals live in this process (one machine only; lost on restart). */
@@ -106,16 +120,22 @@ export function loadPdpConfig(env: NodeJS.ProcessEnv = process.env): PdpConfig {
     identity: {
       devIssuer: issuer === undefined || read('PORTCULLIS_DEV_ISSUER') === 'true',
       ...optional('issuer', issuer),
-      audience: read('PORTCULLIS_OIDC_AUDIENCE') ?? 'portcullis',
+      audience: read('PORTCULLIS_OIDC_AUDIENCE') ?? DEV_AUDIENCE,
+      consoleAudience: read('PORTCULLIS_CONSOLE_AUDIENCE') ?? DEV_CONSOLE_AUDIENCE,
       ...optional('jwksUrl', read('PORTCULLIS_OIDC_JWKS_URL')),
       ...optional('jwksFile', read('PORTCULLIS_OIDC_JWKS_FILE')),
       ...optional('algorithms', read('PORTCULLIS_OIDC_ALGORITHMS')?.split(',').map((alg) => alg.trim())),
       clockSkewSeconds: integer(read, 'PORTCULLIS_OIDC_CLOCK_SKEW_SECONDS', 30, 0, 300),
       pepRole: read('PORTCULLIS_PEP_ROLE') ?? 'pep',
+      pepResourcesClaim: read('PORTCULLIS_PEP_RESOURCES_CLAIM') ?? PEP_RESOURCES_CLAIM,
+      decisionKeyFile: resolve(read('PORTCULLIS_DECISION_KEY_FILE') ?? `${stateDir}/decision-key/key`),
     },
     http: {
       maxBodyBytes: integer(read, 'PORTCULLIS_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
       dataApiAuth: boolean(read, 'PORTCULLIS_DATA_API_AUTH', true),
+      metricsAuth: boolean(read, 'PORTCULLIS_METRICS_AUTH', true),
+      healthDetailAuth: boolean(read, 'PORTCULLIS_HEALTH_DETAIL_AUTH', true),
+      monitorRoles: roleList(read, 'PORTCULLIS_MONITOR_ROLES', 'monitor,auditor'),
     },
     approvals: {
       ...optional('redis', redisConfig(read)),
@@ -127,7 +147,7 @@ export function loadPdpConfig(env: NodeJS.ProcessEnv = process.env): PdpConfig {
       maxSocketsPerPrincipal: integer(read, 'PORTCULLIS_APPROVAL_MAX_SOCKETS_PER_PRINCIPAL', 20, 1, 1_000_000),
       pageSize: integer(read, 'PORTCULLIS_APPROVAL_PAGE_SIZE', 50, 1, 1000),
       listedActionChars: integer(read, 'PORTCULLIS_APPROVAL_LISTED_ACTION_CHARS', 4096, 256, 1024 * 1024),
-      consoleRoles: (read('PORTCULLIS_CONSOLE_ROLES') ?? 'approver,auditor').split(',').map((role) => role.trim()).filter(Boolean),
+      consoleRoles: roleList(read, 'PORTCULLIS_CONSOLE_ROLES', 'approver,auditor'),
       ...optional('publicUrl', urlValue(read, 'PORTCULLIS_PUBLIC_URL')),
       ...optional('consoleOidc', read('PORTCULLIS_CONSOLE_OIDC_CLIENT_ID') === undefined ? undefined : {
         clientId: read('PORTCULLIS_CONSOLE_OIDC_CLIENT_ID')!,
@@ -147,7 +167,20 @@ export function loadPdpConfig(env: NodeJS.ProcessEnv = process.env): PdpConfig {
   if (config.identity.algorithms?.some((alg) => alg.toLowerCase() === 'none' || alg.startsWith('HS'))) {
     throw new ConfigError('PORTCULLIS_OIDC_ALGORITHMS', 'only asymmetric algorithms are allowed (none and HS* are refused)');
   }
+  const { audience, consoleAudience } = config.identity;
+  // One audience for both uses would let a PEP vote with an agent's token, or an agent act with a console session.
+  if (consoleAudience === audience) throw new ConfigError('PORTCULLIS_CONSOLE_AUDIENCE', `must differ from PORTCULLIS_OIDC_AUDIENCE ("${audience}")`);
+  if (config.approvals.consoleOidc?.clientId === audience) {
+    throw new ConfigError('PORTCULLIS_CONSOLE_OIDC_CLIENT_ID', `must differ from PORTCULLIS_OIDC_AUDIENCE ("${audience}"): the console's ID tokens carry it as their audience`);
+  }
+  if (!/^[A-Za-z_][\w.:-]{0,127}$/.test(config.identity.pepResourcesClaim)) throw new ConfigError('PORTCULLIS_PEP_RESOURCES_CLAIM', 'must be a claim name');
   return deepFreeze(config);
+}
+
+function roleList(read: EnvRead, name: string, fallback: string): string[] {
+  const roles = (read(name) ?? fallback).split(',').map((role) => role.trim()).filter(Boolean);
+  if (roles.length === 0) throw new ConfigError(name, 'must name at least one role');
+  return roles;
 }
 
 function policySource(read: EnvRead): PolicySourceConfig {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { AuditRecorder } from '../audit/audit-trail.ts';
 import { buildDecisionAuditEvent } from '../audit/decision-audit-event.ts';
 import type { DecisionRequestV1, DecisionResponseV1, PrincipalV1 } from '../contract/decision-contract-v1.ts';
@@ -9,6 +8,7 @@ import type { PolicyEngine } from '../policy/policy-engine.ts';
 import type { ApprovalBroker } from '../approvals/approval-broker.ts';
 import type { ApprovalV1, EnrichmentV1 } from '../contract/decision-contract-v1.ts';
 import { settleApproval } from './approval-gate.ts';
+import type { DecisionSeal } from './decision-seal.ts';
 import { grantReuse } from './decision-reuse.ts';
 import { buildPolicyInput, type CallingPep } from './policy-input.ts';
 import { denied, readPolicyOutcome, type PolicyOutcome } from './policy-result.ts';
@@ -22,6 +22,8 @@ export interface DecisionServiceDeps {
   readonly audit: AuditRecorder;
   readonly metrics: PdpMetrics;
   readonly approvals: ApprovalBroker;
+  /** Seals each decision id to its PEP, resource and principal (session events are checked against it). */
+  readonly seal: DecisionSeal;
 }
 
 export type { CallingPep } from './policy-input.ts';
@@ -35,10 +37,14 @@ export class DecisionService {
 
   async decide(request: DecisionRequestV1, pep: CallingPep): Promise<DecisionResponseV1> {
     const started = process.hrtime.bigint();
-    const decisionId = randomUUID();
     const { subjectVerifier, enricher, engine, audit, metrics } = this.deps;
 
     const verification = await subjectVerifier.verify(request.subject_token === '' ? undefined : request.subject_token);
+    const decisionId = this.deps.seal.issue({
+      pepSub: pep.sub,
+      resource: request.resource,
+      principal: verification.ok ? { iss: verification.principal.iss, sub: verification.principal.sub } : null,
+    });
     metrics.tokenDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
     if (!verification.ok) metrics.tokenFailures.inc({ who: 'subject', code: verification.code });
 

@@ -1,11 +1,14 @@
 import type { DecisionRequestV1 } from '../contract/decision-contract-v1.ts';
 import type { EnrichedAction } from '../enrichment/action-enricher.ts';
+import type { ResourceBinding } from '../identity/resource-binding.ts';
 import type { VerifyResult } from '../identity/token-verifier.ts';
 
 /** The PEP that asked, as the transport authenticated it. */
 export interface CallingPep {
   readonly sub: string;
   readonly roles: readonly string[];
+  /** The resources its credential fronts; the transport refuses requests about any other. */
+  readonly resources: ResourceBinding;
 }
 
 /** The document `input` that policy evaluates (docs/policy-input.md). */

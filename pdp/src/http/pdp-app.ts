@@ -14,7 +14,8 @@ import type { PolicyEngine } from '../policy/policy-engine.ts';
 import type { SqlAnalyzer } from '../enrichment/sql-analyzer.ts';
 import { errorHandler } from './error-handler.ts';
 import { jsonBody } from './json-body.ts';
-import { bearerWithRole, pepAuthentication } from './bearer-authentication.ts';
+import { bearerWithRole, eitherAudience, pepAuthentication } from './bearer-authentication.ts';
+import type { DecisionSeal } from '../decisions/decision-seal.ts';
 import { auditReportRoute } from './routes/audit-report-route.ts';
 import type { PdpConfig } from '../config/pdp-config.ts';
 import { dataApiErrorHandler, dataApiRoute } from './routes/data-api-route.ts';
@@ -31,7 +32,11 @@ export interface PdpAppDeps {
   readonly audit: ThreadedAuditTrail;
   readonly metrics: PdpMetrics;
   readonly approvals: ApprovalBroker;
+  /** Agent and PEP tokens (the API audience): console sessions are refused. */
   readonly pepVerifier: TokenVerifier;
+  /** Console sessions (the console audience): agent and PEP tokens are refused. */
+  readonly consoleVerifier: TokenVerifier;
+  readonly seal: DecisionSeal;
   readonly pepRole: string;
   readonly maxBodyBytes: number;
   readonly dataApiAuth: boolean;
@@ -53,8 +58,20 @@ export function createPdpApp(deps: PdpAppDeps): Express {
   });
 
   const body = jsonBody(deps.maxBodyBytes);
-  const pepAuth = pepAuthentication(deps.pepVerifier, deps.pepRole, deps.metrics);
+  const pepAuth = pepAuthentication(deps.pepVerifier, deps.pepRole, deps.metrics, deps.config.identity.pepResourcesClaim);
   const passThrough = (_request: Request, _response: Response, next: NextFunction): void => next();
+  const consoleRoles = deps.config.approvals.consoleRoles;
+  const consoleAuth = (roles: readonly string[], who: string, options: { anyRole?: boolean } = {}) => bearerWithRole(deps.consoleVerifier, roles, deps.metrics, who, options);
+  const { monitorRoles, metricsAuth, healthDetailAuth } = deps.config.http;
+  // Monitoring is a service's job (an API token) or an auditor's (a console session): either, by role.
+  const monitorAuth = eitherAudience(
+    bearerWithRole(deps.pepVerifier, monitorRoles, deps.metrics, 'monitor'),
+    consoleAuth(monitorRoles, 'monitor'),
+  );
+  const monitorAuthIfPresented = (request: Request, response: Response, next: NextFunction): void => {
+    if (request.headers.authorization === undefined) next();
+    else monitorAuth(request, response, next);
+  };
 
   app.post('/v1/decisions', pepAuth, body, decisionsRoute(deps.decisions));
   app.post('/v1/sql/outputs', pepAuth, body, sqlOutputsRoute(deps.sqlAnalyzer));
@@ -66,23 +83,23 @@ export function createPdpApp(deps: PdpAppDeps): Express {
   app.post('/v1/data', dataAuth, body, (_request: Request, _response: Response, next: NextFunction) =>
     next(new PortcullisError('invalid-request', 'name a rule: /v1/data/{package}/{rule}')), dataApiErrorHandler());
 
-  const consoleRoles = deps.config.approvals.consoleRoles;
   app.use('/v1/approvals', approvalsRoute({
     broker: deps.approvals,
-    readers: bearerWithRole(deps.pepVerifier, [deps.pepRole, ...consoleRoles], deps.metrics, 'approvals'),
-    watchers: bearerWithRole(deps.pepVerifier, consoleRoles, deps.metrics, 'approvals'),
-    // Everyone verified may try; the approval's own approver roles decide.
-    voters: bearerWithRole(deps.pepVerifier, [], deps.metrics, 'approvals', { anyRole: true }),
+    // A PEP waits on approvals for the resources it fronts; console users read any.
+    readers: eitherAudience(pepAuth, consoleAuth(consoleRoles, 'approvals')),
+    watchers: consoleAuth(consoleRoles, 'approvals'),
+    // Every console session may try; the approval's own approver roles decide. Agent and PEP tokens never vote.
+    voters: consoleAuth([], 'approvals', { anyRole: true }),
     jsonBody: body,
     maxWaitSeconds: deps.config.approvals.maxWaitSeconds,
     pageSize: deps.config.approvals.pageSize,
     listedActionChars: deps.config.approvals.listedActionChars,
   }));
-  app.post('/v1/sessions/events', pepAuth, body, sessionEventsRoute(deps.pepVerifier, deps.audit, deps.metrics));
+  app.post('/v1/sessions/events', pepAuth, body, sessionEventsRoute(deps.pepVerifier, deps.seal, deps.audit, deps.metrics));
   app.use('/console', consoleRoute(deps.config));
-  app.get('/v1/audit/report', bearerWithRole(deps.pepVerifier, ['auditor', 'approver'], deps.metrics, 'auditor'), auditReportRoute(deps.config));
-  app.get('/health', healthRoute(deps.activation, deps.audit, deps.approvals, deps.startedAt));
-  app.get('/metrics', metricsRoute(deps.metrics));
+  app.get('/v1/audit/report', consoleAuth(['auditor', 'approver'], 'auditor'), auditReportRoute(deps.config));
+  app.get('/health', healthDetailAuth ? monitorAuthIfPresented : passThrough, healthRoute(deps.activation, deps.audit, deps.approvals, deps.startedAt, { detailNeedsCredential: healthDetailAuth }));
+  app.get('/metrics', metricsAuth ? monitorAuth : passThrough, metricsRoute(deps.metrics));
 
   for (const path of ['/v1/decisions', '/v1/sql/outputs']) {
     app.all(path, (_request: Request, response: Response, next: NextFunction) => {

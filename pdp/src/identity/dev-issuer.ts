@@ -6,10 +6,14 @@ import { loadOrCreateSigningKey, SIGNING_KEY_ALGORITHM, type SigningKey } from '
 import { InMemoryJwksKeySource } from './in-memory-jwks-key-source.ts';
 import { KeysUnavailableError, type KeySource } from './key-source.ts';
 import type { TrustedIssuer } from './token-verifier.ts';
+import { PEP_RESOURCES_CLAIM, resourcePatternProblem } from './resource-binding.ts';
 import { MAX_TTL_SECONDS } from './ttl.ts';
 
 export const DEV_ISSUER_ID = 'portcullis-dev';
+/** Agent (subject) and PEP tokens. */
 export const DEV_AUDIENCE = 'portcullis';
+/** Console sessions (votes, the approvals socket, the console's APIs): never accepted as agent or PEP tokens. */
+export const DEV_CONSOLE_AUDIENCE = 'portcullis-console';
 
 /** Where the dev issuer keeps its keys inside a Portcullis state folder; the CLI and the PDP must agree. */
 export function devIssuerDirectory(stateDir: string): string {
@@ -21,6 +25,8 @@ export interface DevIssuerOptions {
   directory: string;
   issuer?: string;
   audience?: string;
+  /** What `issue({ console: true })` mints for. */
+  consoleAudience?: string;
 }
 
 export interface DevTokenRequest {
@@ -29,11 +35,15 @@ export interface DevTokenRequest {
   kind?: 'agent' | 'human';
   ttlSeconds: number;
   audience?: string | readonly string[];
+  /** A console session (the issuer's console audience) instead of an agent or PEP token; not with `audience`. */
+  console?: boolean;
+  /** A PEP token's binding: the resource names or globs it fronts (claim `portcullis_resources`). */
+  resources?: readonly string[];
   extraClaims?: Readonly<Record<string, unknown>>;
 }
 
 /** Claims the issuer sets itself; letting extraClaims override them would forge identity or lifetime. */
-const RESERVED_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'roles', 'kind']);
+const RESERVED_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'roles', 'kind', PEP_RESOURCES_CLAIM]);
 
 /**
  * A local token issuer for development and single-machine use. Its ES256 key pair is created on
@@ -43,6 +53,7 @@ const RESERVED_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti'
 export class DevIssuer {
   readonly issuer: string;
   readonly audience: string;
+  readonly consoleAudience: string;
   readonly directory: string;
   #key: Promise<SigningKey> | undefined;
 
@@ -50,13 +61,16 @@ export class DevIssuer {
     this.directory = options.directory;
     this.issuer = options.issuer ?? DEV_ISSUER_ID;
     this.audience = options.audience ?? DEV_AUDIENCE;
+    this.consoleAudience = options.consoleAudience ?? DEV_CONSOLE_AUDIENCE;
     if (!this.issuer) throw new TypeError('dev issuer: issuer must be a non-empty string');
     if (!this.audience) throw new TypeError('dev issuer: audience must be a non-empty string');
   }
 
   /** Mints a signed JWT. Throws a TypeError/RangeError on a bad request. */
   async issue(request: DevTokenRequest): Promise<string> {
-    const { sub, roles = [], kind = 'agent', ttlSeconds, audience = this.audience, extraClaims = {} } = request;
+    const { sub, roles = [], kind = 'agent', ttlSeconds, resources, extraClaims = {} } = request;
+    if (request.console && request.audience !== undefined) throw new TypeError('dev issuer: give console or audience, not both');
+    const audience = request.audience ?? (request.console ? this.consoleAudience : this.audience);
     if (typeof sub !== 'string' || sub.trim() === '') throw new TypeError('dev issuer: sub must be a non-empty string');
     for (const role of roles) {
       if (typeof role !== 'string' || !/^\S+$/.test(role)) throw new TypeError(`dev issuer: invalid role ${JSON.stringify(role)}`);
@@ -69,12 +83,18 @@ export class DevIssuer {
     if (audiences.length === 0 || audiences.some((aud) => typeof aud !== 'string' || aud === '')) {
       throw new TypeError('dev issuer: audience must be one or more non-empty strings');
     }
+    if (resources !== undefined) {
+      if (resources.length === 0) throw new TypeError('dev issuer: resources must name at least one resource');
+      const problem = resources.map(resourcePatternProblem).find((found) => found !== undefined);
+      if (problem !== undefined) throw new TypeError(`dev issuer: resources: ${problem}`);
+    }
     const reserved = Object.keys(extraClaims).filter((name) => RESERVED_CLAIMS.has(name));
     if (reserved.length > 0) throw new TypeError(`dev issuer: extraClaims may not set ${reserved.join(', ')}`);
 
     const { kid, privateKey } = await this.#signingKey();
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ ...extraClaims, roles: [...new Set(roles)], kind })
+    const binding = resources === undefined ? {} : { [PEP_RESOURCES_CLAIM]: [...new Set(resources)] };
+    return new SignJWT({ ...extraClaims, ...binding, roles: [...new Set(roles)], kind })
       .setProtectedHeader({ alg: SIGNING_KEY_ALGORITHM, kid, typ: 'JWT' })
       .setIssuer(this.issuer)
       .setSubject(sub)

@@ -47,6 +47,11 @@ export interface JoseTokenVerifierOptions {
   issuers: readonly TrustedIssuer[];
   /** The token's `aud` must contain at least one of these. */
   audience: string | readonly string[];
+  /**
+   * The token's `aud` must contain none of these: the audiences of another use of this service
+   * (console sessions against agent and PEP tokens), so one token never serves both.
+   */
+  refusedAudiences?: readonly string[];
   /** Asymmetric JWS algorithms only. Default RS256, PS256, ES256, EdDSA. */
   algorithms?: readonly string[];
   /** Tolerance for exp, nbf and iat. Default 30 s. */
@@ -88,6 +93,7 @@ function fail(code: TokenFailureCode, message: string): Failure {
 export class JoseTokenVerifier implements TokenVerifier {
   readonly #issuers: ReadonlyMap<string, KeySource>;
   readonly #audience: string[];
+  readonly #refusedAudiences: ReadonlySet<string>;
   readonly #algorithms: string[];
   readonly #skew: number;
   readonly #rolesClaim: readonly string[];
@@ -108,6 +114,10 @@ export class JoseTokenVerifier implements TokenVerifier {
     this.#audience = typeof options.audience === 'string' ? [options.audience] : [...options.audience];
     if (this.#audience.length === 0 || this.#audience.some((aud) => !aud)) {
       throw new TypeError('identity: audience must be one or more non-empty strings');
+    }
+    this.#refusedAudiences = new Set(options.refusedAudiences ?? []);
+    if (this.#audience.some((aud) => this.#refusedAudiences.has(aud))) {
+      throw new TypeError('identity: an audience cannot be both required and refused');
     }
 
     this.#algorithms = [...(options.algorithms ?? DEFAULT_ALGORITHMS)];
@@ -197,12 +207,16 @@ export class JoseTokenVerifier implements TokenVerifier {
     const roles = readRoles(claimAt(payload, this.#rolesClaim));
     if (!roles) return fail('token-invalid', 'token roles claim must be an array of strings or a space-separated string');
     const kind = claimAt(payload, this.#kindClaim) === 'human' ? 'human' : 'agent';
+    const audiences = typeof aud === 'string' ? [aud] : [...(aud ?? [])];
+    if (audiences.some((audience) => this.#refusedAudiences.has(audience))) {
+      return fail('token-wrong-audience', 'token audience is meant for another use of this service');
+    }
     const principal: VerifiedPrincipal = {
       sub,
       iss,
       kind,
       roles,
-      aud: typeof aud === 'string' ? [aud] : [...(aud ?? [])],
+      aud: audiences,
       claims: payload as Record<string, unknown>,
     };
     if (typeof exp === 'number') principal.exp = exp;

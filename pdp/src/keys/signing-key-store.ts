@@ -88,7 +88,7 @@ async function createPrivateJwk(directory: string, privatePath: string, label: s
 }
 
 /** Makes `temp` visible as `target` unless `target` already exists; losing that race is not an error. */
-async function publishExclusive(temp: string, target: string): Promise<void> {
+export async function publishExclusive(temp: string, target: string): Promise<void> {
   try {
     await link(temp, target);
   } catch (error) {
@@ -119,7 +119,7 @@ async function writePublicJwks(directory: string, jwks: JSONWebKeySet): Promise<
   }
 }
 
-async function writeDurably(path: string, content: string, mode: number): Promise<void> {
+export async function writeDurably(path: string, content: string, mode: number): Promise<void> {
   const handle = await open(path, 'wx', mode);
   try {
     await handle.writeFile(content, 'utf8');

@@ -19,6 +19,7 @@ export class PdpMetrics {
   readonly bundleLastSuccess = new Gauge({ name: 'portcullis_bundle_last_success_timestamp_seconds', help: 'When a bundle was last activated', registers: [this.registry] });
   readonly bundleHealthy = new Gauge({ name: 'portcullis_bundle_healthy', help: '0 when the last bundle update failed (the previous bundle keeps serving)', registers: [this.registry] });
   readonly sessionEvents = new Counter({ name: 'portcullis_session_events_recorded_total', help: 'Session events PEPs posted that reached the audit trail, by event (each statement of a grouped record counts)', labelNames: ['event'] as const, registers: [this.registry] });
+  readonly sessionEventsRefused = new Counter({ name: 'portcullis_session_events_refused_total', help: 'Batches of session events refused because a statement named a decision not issued to that PEP, resource and principal', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly auditRejected = new Counter({ name: 'portcullis_audit_events_rejected_total', help: 'Audit events the sink could not take (the decision failed closed)', registers: [this.registry] });
   readonly tokenFailures = new Counter({ name: 'portcullis_token_failures_total', help: 'Subject or PEP tokens refused, by reason', labelNames: ['who', 'code'] as const, registers: [this.registry] });
   readonly httpRequests = new Counter({ name: 'portcullis_http_requests_total', help: 'HTTP requests, by route and status', labelNames: ['route', 'status'] as const, registers: [this.registry] });

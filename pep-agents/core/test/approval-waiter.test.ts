@@ -32,7 +32,7 @@ describe('the approval waiter holds a command until a person decides, on a real 
     client = new PdpDecisionClient(transport);
     waiter = new ApprovalWaiter(transport, client, { pollSeconds: 10 });
     writer = await pdp.token({ sub: 'agent:billing-bot', roles: ['reader', 'writer'] });
-    approver = await pdp.token({ sub: 'alice', roles: ['approver'], kind: 'human' });
+    approver = await pdp.consoleToken({ sub: 'alice', roles: ['approver'], kind: 'human' });
   });
   after(async () => {
     transport.close();

@@ -11,7 +11,7 @@ import {
   type SessionEventV1,
   type StatementRecord,
 } from '../src/index.ts';
-import { ORDERS_DB } from './support/decision-requests.ts';
+import { ORDERS_DB, sql } from './support/decision-requests.ts';
 import { deadPort } from './support/fault-servers.ts';
 
 const statement = (text: string, extra: Partial<StatementRecord> = {}): StatementRecord => ({
@@ -94,10 +94,17 @@ describe('the session recorder', () => {
 describe('session events shipped to a real PDP', () => {
   let pdp: TestPdp;
   let agent: string;
+  /** Decisions the PDP issued to this PEP for this resource and principal: the only ones it records statements under. */
+  let decisionIds: string[];
 
   before(async () => {
     pdp = await startTestPdp();
     agent = await pdp.token({ sub: 'agent:reporting', roles: ['reader'] });
+    decisionIds = [];
+    for (let index = 0; index < 5; index += 1) {
+      const { body } = await pdp.decide(sql(agent, `SELECT ${index}`));
+      decisionIds.push(body.decision_id as string);
+    }
   });
   after(() => pdp.close());
 
@@ -111,7 +118,7 @@ describe('session events shipped to a real PDP', () => {
     const sink = new PdpSessionEventSink(transport, { flushIntervalMs: 60_000 });
     const session = recorder(sink, 'shipped-1', agent);
     session.start();
-    for (let index = 0; index < 5; index += 1) session.statement(statement(`SELECT ${index}`, { decisionId: `d-${index}` }));
+    for (let index = 0; index < 5; index += 1) session.statement(statement(`SELECT ${index}`, { decisionId: decisionIds[index]! }));
     session.end('client-closed');
     const stats = await sink.close();
     transport.close();
@@ -119,7 +126,8 @@ describe('session events shipped to a real PDP', () => {
     assert.deepEqual(stats, { submitted: 7, shipped: 7, dropped: 0, rejected: 0, lost: 0, pending: 0 });
     const records = await sessionRecords('shipped-1');
     assert.deepEqual(records.map((body) => body.event), ['session.start', ...Array(5).fill('session.statement'), 'session.end']);
-    assert.deepEqual(records.slice(1, 6).map((body) => body.decision_id), ['d-0', 'd-1', 'd-2', 'd-3', 'd-4']);
+    assert.deepEqual(records.slice(1, 6).map((body) => body.decision_id), decisionIds);
+    assert.ok(records.slice(1, 6).every((body) => body.decision_verified === true));
     assert.ok(records.every((body) => body.principal.sub === 'agent:reporting'));
     assert.deepEqual([records[6]!.statements, records[6]!.rows, records[6]!.masked_cells], [5, 10, 5]);
     assert.ok(!JSON.stringify(records).includes(agent), 'the subject token is not in the record');
@@ -130,8 +138,8 @@ describe('session events shipped to a real PDP', () => {
     const sink = new PdpSessionEventSink(transport, { batchSize: 3, flushIntervalMs: 60_000 });
     const session = recorder(sink, 'shipped-2', agent);
     session.start();
-    session.statement(statement('SELECT 1'));
-    session.statement(statement('SELECT 2'));
+    session.statement(statement('SELECT 1', { decisionId: decisionIds[1]! }));
+    session.statement(statement('SELECT 2', { decisionId: decisionIds[2]! }));
     while (sink.stats().shipped < 3) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.equal((await sessionRecords('shipped-2')).length, 3);
     await sink.close();
@@ -147,12 +155,13 @@ describe('session events shipped to a real PDP', () => {
     const sink = new PdpSessionEventSink(transport, { retryInitialMs: 20, retryMaxMs: 100, closeTimeoutMs: 20_000, onProblem: () => (problems += 1) });
     const session = recorder(sink, 'retried-1', agent);
     session.start();
-    session.statement(statement('SELECT 1'));
+    session.statement(statement('SELECT 1', { decisionId: decisionIds[1]! }));
     session.end('client-closed');
     while (problems < 2) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.equal(sink.stats().pending, 3);
 
-    const late = await startTestPdp({ PORTCULLIS_PORT: String(port) });
+    // A replica sharing the decision key: it verifies the decision the first PDP issued.
+    const late = await startTestPdp({ PORTCULLIS_PORT: String(port), PORTCULLIS_DECISION_KEY_FILE: `${pdp.stateDir}/decision-key/key` });
     pepToken = late.pepToken;
     try {
       const stats = await sink.close();
@@ -197,7 +206,7 @@ describe('session events shipped to a real PDP', () => {
     const memory = new MemorySessionEventSink();
     const session = recorder(memory, 'invalid-1', agent);
     session.start();
-    session.statement(statement('SELECT 1'));
+    session.statement(statement('SELECT 1', { decisionId: decisionIds[1]! }));
     session.end('client-closed');
     const [start, good, end] = memory.events;
     sink.submit(start!);

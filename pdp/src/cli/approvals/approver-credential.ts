@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DevIssuer, devIssuerDirectory } from '../../identity/dev-issuer.ts';
+import { DEV_CONSOLE_AUDIENCE, DevIssuer, devIssuerDirectory } from '../../identity/dev-issuer.ts';
 import { PRIVATE_KEY_FILE } from '../../keys/signing-key-store.ts';
 
 export interface CredentialChoice {
@@ -12,6 +12,8 @@ export interface CredentialChoice {
   readonly envToken?: string | undefined;
   /** The Portcullis state folder whose dev issuer `as` mints with. */
   readonly stateDir: string;
+  /** The console audience `as` mints for (PORTCULLIS_CONSOLE_AUDIENCE): votes and the socket require it. */
+  readonly consoleAudience?: string | undefined;
 }
 
 export interface ApproverCredential {
@@ -51,7 +53,7 @@ export function approverCredential(choice: CredentialChoice): ApproverCredential
     const issuer = new DevIssuer({ directory });
     return {
       source: `a dev token for ${sub} (role approver)`,
-      token: () => issuer.issue({ sub, roles: ['approver'], kind: 'human', ttlSeconds: DEV_TOKEN_TTL_SECONDS }),
+      token: () => issuer.issue({ sub, roles: ['approver'], kind: 'human', ttlSeconds: DEV_TOKEN_TTL_SECONDS, audience: choice.consoleAudience ?? DEV_CONSOLE_AUDIENCE }),
     };
   }
   const token = choice.envToken?.trim();

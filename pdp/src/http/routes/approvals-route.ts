@@ -3,10 +3,11 @@ import type { ApprovalBroker } from '../../approvals/approval-broker.ts';
 import type { ApprovalRecord } from '../../approvals/approval-store.ts';
 import { approvalRecordView } from '../../approvals/approval-view.ts';
 import { PortcullisError, type ErrorCode } from '../../errors/portcullis-error.ts';
+import { assertFronts } from '../resource-authorization.ts';
 
 export interface ApprovalsRouteOptions {
   readonly broker: ApprovalBroker;
-  /** PEPs and console users: may read and wait on one approval. */
+  /** PEPs (for the resources they front) and console users: may read and wait on one approval. */
   readonly readers: RequestHandler;
   /** Console users: may list the queue and history. */
   readonly watchers: RequestHandler;
@@ -57,6 +58,13 @@ export function approvalsRoute(options: ApprovalsRouteOptions): Router {
     // A client that goes away stops the wait, so abandoned long-polls hold nothing.
     const abort = new AbortController();
     response.on('close', () => abort.abort());
+    const caller = response.locals.caller;
+    if (caller !== undefined) {
+      // A PEP sees, and waits on, approvals for the resources it fronts only.
+      const current = await broker.get(id);
+      if (current === undefined) throw new PortcullisError('not-found', `no approval ${id}`);
+      assertFronts(caller, current.resource);
+    }
     const record = waitSeconds === 0 ? await broker.get(id) : await broker.waitForResolution(id, waitSeconds * 1000, abort.signal);
     if (record === undefined) throw new PortcullisError('not-found', `no approval ${id}`);
     if (!response.writableEnded && !abort.signal.aborted) response.json({ approval: approvalRecordView(record) });

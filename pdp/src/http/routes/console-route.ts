@@ -4,16 +4,19 @@ import { REPOSITORY_ROOT, type PdpConfig } from '../../config/pdp-config.ts';
 
 export const CONSOLE_DIRECTORY = join(REPOSITORY_ROOT, 'pdp/console');
 
+
 /**
  * /console — the approver web console: static files, plus what the page needs to know to sign
  * in (the OIDC issuer and client for the authorization-code flow, or dev mode).
  */
 export function consoleRoute(config: PdpConfig): Router {
   const router = Router();
-  // The sign-in page talks to the issuer (discovery, token endpoint): an http issuer (a loopback
-  // development IdP) must be named, https ones are covered by the scheme.
-  const issuerOrigin = config.identity.issuer?.startsWith('http://') ? ` ${new URL(config.identity.issuer).origin}` : '';
-  const policy = `default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss: https:${issuerOrigin}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`;
+  // The page talks to this PDP (its API and the approvals socket) and, when console sign-in is
+  // configured, to the issuer (discovery, token endpoint): nowhere else, so a script that got in
+  // cannot send a token away.
+  const issuerOrigin = config.identity.issuer && config.approvals.consoleOidc ? ` ${new URL(config.identity.issuer).origin}` : '';
+  // 'self' covers ws: and wss: to the same host (CSP Level 3), so the approvals socket needs no entry of its own.
+  const policy = `default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'${issuerOrigin}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`;
   router.use((_request: Request, response: Response, next) => {
     // The console handles tokens: no framing by other sites, no inline script, no referrers.
     response.setHeader('Content-Security-Policy', policy);

@@ -4,6 +4,7 @@ import type { AuditRecorder } from '../../audit/audit-trail.ts';
 import type { PdpMetrics } from '../../metrics/pdp-metrics.ts';
 import { PolicyNotLoadedError, UnknownEntrypointError, type PolicyEngine } from '../../policy/policy-engine.ts';
 import { PortcullisError } from '../../errors/portcullis-error.ts';
+import { assertFronts } from '../resource-authorization.ts';
 
 /**
  * POST|GET /v1/data/{path} — answers as OPA's Data API does, on the same bundle, so OPA clients
@@ -17,6 +18,10 @@ export function dataApiRoute(engine: PolicyEngine, audit: AuditRecorder, metrics
       throw new PortcullisError('invalid-request', 'body must be a JSON object like {"input": …}');
     }
     const input = (body as { input?: unknown } | undefined)?.input;
+    const caller = response.locals.caller;
+    const named = namedResource(input);
+    // An input about a resource is asked for that resource: only by a PEP that fronts it.
+    if (caller !== undefined && named !== undefined) assertFronts(caller, named, 'input.resource');
     const inputJson = input === undefined ? '' : JSON.stringify(input);
     const decisionId = randomUUID();
     let result: unknown;
@@ -81,6 +86,16 @@ export function dataApiErrorHandler() {
     };
     response.status(error.httpStatus).json({ code: opaCode[error.code] ?? 'internal_error', message: error.message });
   };
+}
+
+function namedResource(input: unknown): { type: string; name: string } | undefined {
+  if (typeof input !== 'object' || input === null) return undefined;
+  const resource = (input as { resource?: unknown }).resource;
+  if (typeof resource !== 'object' || resource === null) return undefined;
+  const { type, name } = resource as { type?: unknown; name?: unknown };
+  if (name === undefined) return undefined;
+  // A name that is not a string cannot be matched against the binding: refused like any unfronted one.
+  return { type: typeof type === 'string' ? type : '', name: typeof name === 'string' ? name : JSON.stringify(name) };
 }
 
 function dataPath(request: Request): string {

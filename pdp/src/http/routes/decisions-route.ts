@@ -1,12 +1,18 @@
 import type { Request, Response } from 'express';
 import { parseDecisionRequestV1 } from '../../contract/decision-request-parser.ts';
 import type { DecisionService } from '../../decisions/decision-service.ts';
+import { assertFronts } from '../resource-authorization.ts';
 
-/** POST /v1/decisions — the PEP → PDP contract. A deny is an answer (200), not an error. */
+/**
+ * POST /v1/decisions — the PEP → PDP contract. A deny is an answer (200), not an error; a
+ * resource the PEP's credential does not front is refused (403) before anything is decided.
+ */
 export function decisionsRoute(service: DecisionService) {
   return async (request: Request, response: Response): Promise<void> => {
     const decisionRequest = parseDecisionRequestV1(request.body);
-    const decision = await service.decide(decisionRequest, response.locals.caller!);
+    const caller = response.locals.caller!;
+    assertFronts(caller, decisionRequest.resource, 'resource');
+    const decision = await service.decide(decisionRequest, caller);
     response.json(decision);
   };
 }

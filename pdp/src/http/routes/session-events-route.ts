@@ -3,24 +3,50 @@ import { auditPrincipal, type AuditPrincipal } from '../../audit/audit-principal
 import type { AuditRecorder } from '../../audit/audit-trail.ts';
 import { sessionRecordsOfBatch } from '../../audit/session-statement-runs.ts';
 import { parseSessionEvents, type PostedSessionEvent } from '../../contract/session-event-parser.ts';
+import type { DecisionSeal } from '../../decisions/decision-seal.ts';
 import { PortcullisError } from '../../errors/portcullis-error.ts';
 import type { TokenVerifier } from '../../identity/token-verifier.ts';
 import type { PdpMetrics } from '../../metrics/pdp-metrics.ts';
+import { assertFronts } from '../resource-authorization.ts';
 
 const NO_TOKEN: AuditPrincipal = { authenticated: false, error: 'token-missing' };
 
 /**
  * POST /v1/sessions/events — PEPs report session start, each statement they ran and the end.
+ * What a PEP says is checked where it can be: every event must be about a resource the PEP's
+ * credential fronts, and a statement's decision id must be one this PDP (or a replica sharing its
+ * key) issued to this PEP for that resource and principal (decision-seal.ts) — else the batch
+ * is refused (403) and nothing of it recorded. When the principal's token does not verify, the
+ * decision cannot be checked: the statement is recorded with `decision_verified: false`. The
+ * event's time is the PEP's claim; every record also carries the PDP's own `received_at`.
  * The subject token, when given, is verified here so the record names a proven principal.
  * A session's statements posted together share one record (session-statement-runs.ts).
  * All or nothing: a batch the audit trail cannot take whole is refused (503) for a retry.
  * `accepted` counts posted events, as the PEP's sink expects, never records.
  */
-export function sessionEventsRoute(verifier: TokenVerifier, audit: AuditRecorder, metrics: PdpMetrics) {
+export function sessionEventsRoute(verifier: TokenVerifier, seal: DecisionSeal, audit: AuditRecorder, metrics: PdpMetrics) {
   return async (request: Request, response: Response): Promise<void> => {
-    const events = parseSessionEvents(request.body);
-    const principals = await verifySubjects(verifier, events);
-    const records = sessionRecordsOfBatch(events, (token) => (token === undefined ? NO_TOKEN : principals.get(token)!), response.locals.caller!.sub);
+    const receivedAt = new Date();
+    const caller = response.locals.caller!;
+    const posted = parseSessionEvents(request.body);
+    posted.forEach((event, index) => assertFronts(caller, event.resource, `events[${index}].resource`));
+    const principals = await verifySubjects(verifier, posted);
+    const principalOf = (token: string | undefined): AuditPrincipal => (token === undefined ? NO_TOKEN : principals.get(token)!);
+    const events = posted.map((event, index): PostedSessionEvent => {
+      if (event.event !== 'session.statement') return { ...event, receivedAt };
+      const principal = principalOf(event.subjectToken);
+      if (!principal.authenticated) return { ...event, receivedAt, decisionVerified: false };
+      const issued = seal.verify(event.decisionId, { pepSub: caller.sub, resource: event.resource, principal });
+      if (!issued) {
+        metrics.sessionEventsRefused.inc({ reason: 'decision-not-issued' });
+        throw new PortcullisError('forbidden', `events[${index}]: decision ${printable(event.decisionId)} was not issued to this PEP for ${event.resource.type} ${event.resource.name} and ${principal.sub}`, {
+          field: `events[${index}].decision_id`,
+          resource: { type: event.resource.type, name: event.resource.name },
+        });
+      }
+      return { ...event, receivedAt, decisionVerified: true };
+    });
+    const records = sessionRecordsOfBatch(events, principalOf, caller.sub);
     for (const { event, firstIndex } of records) {
       // Records are in the order of their first events, so every event before this one's first
       // is recorded: the PEP drops that many and resends the rest. (The threaded trail refuses
@@ -42,4 +68,9 @@ async function verifySubjects(verifier: TokenVerifier, events: readonly PostedSe
   const tokens = [...new Set(events.map((event) => event.subjectToken).filter((token): token is string => token !== undefined))];
   const verified = await Promise.all(tokens.map(async (token) => [token, auditPrincipal(await verifier.verify(token))] as const));
   return new Map(verified);
+}
+
+/** An id the PEP sent, echoed only when short and plain (it lands in logs and answers). */
+function printable(id: string): string {
+  return /^[\w.:-]{1,128}$/.test(id) ? `"${id}"` : '(unprintable id)';
 }

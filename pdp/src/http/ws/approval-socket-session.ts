@@ -4,12 +4,17 @@ import { compareEventIds, isEventId } from '../../approvals/approval-event-log.t
 import type { ApprovalEvent, ApprovalRecord } from '../../approvals/approval-store.ts';
 import { ApprovalStoreUnavailableError } from '../../approvals/approval-store-unavailable-error.ts';
 import { approvalRecordView, type ApprovalRecordView } from '../../approvals/approval-view.ts';
+import { readResourceBinding, type ResourceBinding } from '../../identity/resource-binding.ts';
 import type { TokenVerifier, VerifiedPrincipal } from '../../identity/token-verifier.ts';
 import { PROTOCOL_VERSION, ProtocolError, parseClientMessage, type ClientMessage } from './approval-socket-protocol.ts';
 
 export interface SocketSessionOptions {
   readonly broker: ApprovalBroker;
+  /** Console sessions (the console audience): watch, vote, wait. */
   readonly verifier: TokenVerifier;
+  /** PEP tokens (the API audience, role `pepRole`): wait on approvals for the resources they front, nothing else. */
+  readonly pepVerifier: TokenVerifier;
+  readonly pepResourcesClaim: string;
   readonly consoleRoles: readonly string[];
   readonly pepRole: string;
   readonly heartbeatMs: number;
@@ -51,6 +56,8 @@ const MAX_BACKFILL = 10_000;
  */
 export class ApprovalSocketSession {
   #principal: VerifiedPrincipal | undefined;
+  /** Set when a PEP authenticated: the resources whose approvals it may wait on. */
+  #pepBinding: ResourceBinding | undefined;
   #unsubscribe: (() => void) | undefined;
   /** The id of the last event sent, for ordering and duplicate suppression. */
   #cursor: string | undefined;
@@ -120,14 +127,31 @@ export class ApprovalSocketSession {
   }
 
   async #authenticate(token: string): Promise<void> {
-    const result = await this.options.verifier.verify(token);
+    let result = await this.options.verifier.verify(token);
+    if (!result.ok && result.code === 'token-wrong-audience') {
+      // Not a console session: a PEP's token may wait on approvals for the resources it fronts.
+      const asPep = await this.options.pepVerifier.verify(token);
+      if (asPep.ok) {
+        if (!asPep.principal.roles.includes(this.options.pepRole)) {
+          this.#close(CLOSE.forbidden, 'an agent token cannot use the approvals socket: sign in to the console for a console session');
+          return;
+        }
+        const binding = readResourceBinding(asPep.principal.claims[this.options.pepResourcesClaim], this.options.pepResourcesClaim);
+        if (!binding.ok) {
+          this.#close(CLOSE.forbidden, binding.message);
+          return;
+        }
+        this.#pepBinding = binding.binding;
+        result = asPep;
+      }
+    }
     if (!result.ok) {
       this.#close(CLOSE.authFailed, `the token was refused (${result.code})`);
       return;
     }
     const principal = result.principal;
-    const canWatch = principal.roles.some((role) => this.options.consoleRoles.includes(role));
-    const canWait = canWatch || principal.roles.includes(this.options.pepRole);
+    const canWatch = this.#pepBinding === undefined && principal.roles.some((role) => this.options.consoleRoles.includes(role));
+    const canWait = canWatch || this.#pepBinding !== undefined;
     if (!canWatch && !canWait) {
       this.#close(CLOSE.forbidden, `the token lacks a role for approvals (${[...this.options.consoleRoles, this.options.pepRole].join(', ')})`);
       return;
@@ -185,6 +209,7 @@ export class ApprovalSocketSession {
         return;
       }
       case 'vote': {
+        if (this.#pepBinding !== undefined) throw new ProtocolError('forbidden', 'a PEP credential cannot vote: votes need a console session', message.request_id);
         const result = await broker.vote(message.approval_id, { sub: principal.sub, iss: principal.iss, kind: principal.kind, roles: principal.roles }, message.verdict, message.reason);
         this.#send(
           result.ok
@@ -255,8 +280,11 @@ export class ApprovalSocketSession {
     if (this.#waits.has(approvalId)) throw new ProtocolError('invalid-message', `already waiting on ${approvalId}`, requestId);
     const { broker } = this.options;
     let lastVersion = 0;
+    const binding = this.#pepBinding;
     const deliver = (record: ApprovalRecord): void => {
       if (record.version <= lastVersion) return;
+      // A PEP never hears of approvals for resources it does not front.
+      if (binding !== undefined && !binding.fronts(record.resource)) return;
       lastVersion = record.version;
       const final = record.status !== 'pending';
       this.#send({ type: 'approval', ...(requestId ? { request_id: requestId } : {}), final, approval: this.#listed(record) });
@@ -268,6 +296,9 @@ export class ApprovalSocketSession {
     try {
       const current = await broker.get(approvalId);
       if (current === undefined) throw new ProtocolError('not-found', `no approval ${approvalId}`, requestId);
+      if (binding !== undefined && !binding.fronts(current.resource)) {
+        throw new ProtocolError('forbidden', `this PEP credential does not front ${current.resource.type} ${current.resource.name}`, requestId);
+      }
       deliver(current);
     } catch (error) {
       this.#waits.delete(approvalId);
