@@ -118,7 +118,7 @@ describe('the embedded audit trail: chained, digested, verifiable and reportable
     const pdp = await startTestPdp({ PORTCULLIS_STATE_DIR: stateDir });
     try {
       const auditor = await pdp.consoleToken({ sub: 'carol', roles: ['auditor'], kind: 'human' });
-      const agent = await pdp.token({ sub: 'agent-x', roles: ['reader'] });
+      const agent = await pdp.consoleToken({ sub: 'agent-x', roles: ['reader'] });
       const html = await fetch(`${pdp.url}/v1/audit/report?format=html&from=2000-01-01T00:00:00Z`, { headers: { authorization: `Bearer ${auditor}` } });
       assert.equal(html.status, 200);
       assert.match(html.headers.get('content-type') ?? '', /text\/html/);
@@ -126,6 +126,9 @@ describe('the embedded audit trail: chained, digested, verifiable and reportable
       for (const control of ['AC-3', 'AU-9', 'IA-9']) assert.ok(page.includes(control));
       const refused = await fetch(`${pdp.url}/v1/audit/report`, { headers: { authorization: `Bearer ${agent}` } });
       assert.equal(refused.status, 403);
+      // An auditor's API-audience token is no console session.
+      const apiAuditor = await pdp.token({ sub: 'carol', roles: ['auditor'], kind: 'human' });
+      assert.equal((await fetch(`${pdp.url}/v1/audit/report`, { headers: { authorization: `Bearer ${apiAuditor}` } })).status, 401);
       const bad = await fetch(`${pdp.url}/v1/audit/report?format=pdf`, { headers: { authorization: `Bearer ${auditor}` } });
       assert.equal(bad.status, 400);
     } finally {

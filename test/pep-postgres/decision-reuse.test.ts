@@ -48,6 +48,7 @@ describe('decision reuse in the Postgres PEP', () => {
     assert.equal(decisionIds.size, 1, 'all under the one decision');
     assert.ok(decided.includes([...decisionIds][0]!));
     assert.equal(qty.filter((event) => event.includes('"decision_reused":true')).length, 3, 'the three later ones marked as reused');
+    assert.ok(qty.every((event) => event.includes('"decision_verified":true')), 'the original decision id still verifies for every reuse');
   });
 
   it('still masks every result under a reused decision', async () => {

@@ -53,6 +53,8 @@ export interface PepStackOptions {
   readonly seed?: string;
   readonly pepEnv?: Record<string, string>;
   readonly pdpEnv?: Record<string, string>;
+  /** What the PEP's credential is bound to (default: the stack's resource alone). */
+  readonly pepResources?: readonly string[];
   /** Where the PEP reaches the PDP, given the PDP's own URL (a test may put a fault-injecting proxy in front). */
   readonly pdpUrlFor?: (pdpUrl: string) => Promise<string>;
 }
@@ -74,7 +76,7 @@ export async function startPepStack(options: PepStackOptions = {}): Promise<PepS
     pdp = await startTestPdp(options.pdpEnv);
     const resourceName = options.resource ?? 'analytics-db';
     // As deployed: the PEP's credential fronts its one resource and nothing else.
-    const pepToken = await pdp.pepTokenFor([resourceName], `pep-${resourceName}`);
+    const pepToken = await pdp.pepTokenFor(options.pepResources ?? [resourceName], `pep-${resourceName}`);
     const logs: string[] = [];
     const env = {
       PORTCULLIS_PEP_LISTEN_PORT: '0',

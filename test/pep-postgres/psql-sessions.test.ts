@@ -156,7 +156,10 @@ describe('psql through the Postgres PEP', () => {
     assert.deepEqual(kinds, ['session.start', 'session.statement', 'session.statement', 'session.end']);
     const first = JSON.stringify(mine[1]);
     assert.match(first, /"rows":4/);
-    assert.match(first, /"decision_id":"[0-9a-f-]{36}"/);
+    // A sealed decision id (docs/identity.md), checked by the PDP against this PEP, resource and principal.
+    assert.match(first, /"decision_id":"[0-9a-f-]{36}\.\d+\.[\w-]{22}"/);
+    assert.ok(mine.slice(1, 3).every((event) => event.decision_verified === true), 'each statement names a decision the PDP issued to this PEP');
+    assert.ok(mine.every((event) => typeof event.received_at === 'string'), 'each record carries the PDP receive time');
     assert.match(JSON.stringify(mine[3]), /"statements":2/);
     const myRecords = records.filter((record) => JSON.stringify(record).includes(`"session":{"id":"${sessionId}"`));
     assert.doesNotMatch(JSON.stringify(myRecords), /eyJ/, 'no token in the record');

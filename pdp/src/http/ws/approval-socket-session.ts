@@ -225,6 +225,7 @@ export class ApprovalSocketSession {
   }
 
   #requireWatcher(principal: VerifiedPrincipal): void {
+    if (this.#pepBinding !== undefined) throw new ProtocolError('forbidden', 'a PEP credential may only wait on approvals for its resources: watching the queue needs a console session');
     if (!principal.roles.some((role) => this.options.consoleRoles.includes(role))) {
       throw new ProtocolError('forbidden', `watching the queue needs one of the roles: ${this.options.consoleRoles.join(', ')}`);
     }
