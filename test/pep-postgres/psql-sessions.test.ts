@@ -63,7 +63,7 @@ describe('psql through the Postgres PEP', () => {
     assert.equal(result.code, 3, 'psql exits 3 when a script stops on an error');
     assert.equal(result.stdout, '1\n');
     assert.match(result.stderr, /ERROR:\s+42501: portcullis: denied by policy \(sql-delete-without-where/);
-    assert.match(result.stderr, /\[decision [0-9a-f-]+\]/);
+    assert.match(result.stderr, /\[decision [0-9a-f-]{36}\.\d+\.[\w-]{22}\]/);
     assert.equal((await stack.pg.sql('SELECT count(*) FROM orders')).trim(), '20', 'nothing was deleted');
   });
 
