@@ -135,6 +135,8 @@ export interface ErrorV1 {
  */
 export interface SqlOutputsRequestV1 {
   sql: string;
+  /** Where the SQL comes from: the PDP refuses (403) a resource the PEP's credential does not front. */
+  resource?: { type: string; name: string };
 }
 
 export interface SqlOutputsResponseV1 {

@@ -21,12 +21,13 @@ export interface SqlOutputsAnalyzer {
 
 /** `POST /v1/sql/outputs` over a PdpTransport: analysis only, no decision and no audit record. */
 export class PdpSqlOutputsClient implements SqlOutputsAnalyzer {
-  constructor(private readonly transport: PdpTransport) {}
+  /** `resource`: the one the SQL comes from, named so the PDP checks this PEP fronts it. */
+  constructor(private readonly transport: PdpTransport, private readonly resource?: { readonly type: string; readonly name: string }) {}
 
   async outputsOf(sql: string): Promise<SqlOutputsResult> {
     let result;
     try {
-      const request: SqlOutputsRequestV1 = { sql };
+      const request: SqlOutputsRequestV1 = this.resource ? { sql, resource: { type: this.resource.type, name: this.resource.name } } : { sql };
       result = await this.transport.call('POST', '/v1/sql/outputs', request);
     } catch {
       return { kind: 'unavailable', code: 'pdp-error', detail: 'the transport failed' };

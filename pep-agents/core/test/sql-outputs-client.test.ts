@@ -58,6 +58,27 @@ describe('the SQL outputs client asks a real PDP what a SELECT is computed from'
   });
 });
 
+describe('the SQL outputs client names the resource it asks for', () => {
+  let pdp: TestPdp;
+  before(async () => {
+    pdp = await startTestPdp();
+  });
+  after(() => pdp.close());
+
+  it('is answered for a resource its credential fronts and refused (403) for another', async () => {
+    const transport = new HttpPdpTransport({ url: pdp.url, pepToken: await pdp.pepTokenFor(['orders-db'], 'pep-orders-db') });
+    try {
+      const own = await new PdpSqlOutputsClient(transport, { type: 'postgres', name: 'orders-db' }).outputsOf('SELECT 1 AS one');
+      assert.equal(own.kind, 'analyzed');
+      const foreign = await new PdpSqlOutputsClient(transport, { type: 'postgres', name: 'billing-db' }).outputsOf('SELECT 1 AS one');
+      assert.equal(foreign.kind, 'unavailable');
+      if (foreign.kind === 'unavailable') assert.match(foreign.detail, /forbidden/);
+    } finally {
+      transport.close();
+    }
+  });
+});
+
 describe('the SQL outputs client when the PDP cannot answer usefully', () => {
   const ask = async (url: string) => {
     const transport = new HttpPdpTransport({ url, pepToken: 'pep-token', deadlineMs: 1000 });

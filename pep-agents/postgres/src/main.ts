@@ -68,7 +68,7 @@ export async function startPostgresPep(config: PepPostgresConfig, options: Postg
     catalogPool = createCatalogPool(upstream, log);
     const catalog = new PgCatalogResolver(catalogPool);
     // A view's columns are traced through its definition, which the PDP's analyzer reads.
-    const views = new ViewLineageResolver(new PgViewDefinitions(catalogPool), new PdpSqlOutputsClient(transport), { log });
+    const views = new ViewLineageResolver(new PgViewDefinitions(catalogPool), new PdpSqlOutputsClient(transport, resource), { log });
     const strategies = createMaskStrategyRegistry({ hashKey: maskHashKeyFromEnv(env) });
     maskers = () => new SessionMaskerFactory({ catalog, views, strategies });
   }
