@@ -49,7 +49,7 @@ describe('an agent that retries, and a principal that floods (two replicas, one 
     shared = mkdtempSync(join(tmpdir(), 'portcullis-flood-'));
     replicaA = await replica('a');
     replicaB = await replica('b');
-    alice = await replicaA.token({ sub: 'alice', roles: ['approver'], kind: 'human' });
+    alice = await replicaA.consoleToken({ sub: 'alice', roles: ['approver'], kind: 'human' });
   });
   after(async () => {
     await replicaA?.close({ keepState: true });
@@ -121,7 +121,7 @@ describe('an agent that retries, and a principal that floods (two replicas, one 
   });
 
   test('approval sockets are capped per principal (close 4429) and in all (503 before the handshake)', async () => {
-    const bob = await replicaA.token({ sub: 'bob', roles: ['approver'], kind: 'human' });
+    const bob = await replicaA.consoleToken({ sub: 'bob', roles: ['approver'], kind: 'human' });
     const first = await openApprovalSocket(replicaA.url, { token: alice });
     const second = await openApprovalSocket(replicaA.url, { token: alice, via: 'header' });
     await first.next((m) => m.type === 'welcome');
@@ -161,7 +161,7 @@ describe('300 approvals of 200 KiB of SQL each', () => {
   before(async () => {
     redis = await RedisServer.start();
     pdp = await startTestPdp({ PORTCULLIS_REDIS_URL: redis.url, PORTCULLIS_APPROVAL_MAX_PENDING_PER_PRINCIPAL: String(COUNT) });
-    alice = await pdp.token({ sub: 'alice', roles: ['approver'], kind: 'human' });
+    alice = await pdp.consoleToken({ sub: 'alice', roles: ['approver'], kind: 'human' });
     const writer = await pdp.token({ sub: 'agent:bulk', roles: ['writer'] });
     for (let index = 0; index < COUNT; index += 10) {
       const batch = await Promise.all(Array.from({ length: 10 }, (_, offset) => pdp.decide(update(writer, sqlOf(index + offset)))));

@@ -22,7 +22,7 @@ async function tokenOfKind(pdp: TestPdp, sub: string, kind: string, roles: strin
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ roles, kind })
     .setProtectedHeader({ alg: 'ES256', ...(jwk.kid ? { kid: jwk.kid } : {}), typ: 'JWT' })
-    .setIssuer(issuer.issuer).setSubject(sub).setAudience(issuer.audience)
+    .setIssuer(issuer.issuer).setSubject(sub).setAudience(issuer.consoleAudience)
     .setIssuedAt(now).setNotBefore(now).setExpirationTime(now + 600).setJti(randomUUID())
     .sign(key);
 }
@@ -44,7 +44,7 @@ describe('who may vote on an approval (starter policy: humans only)', () => {
   test('an approver token of kind agent, service or none is refused with kind-not-allowed (403), over HTTP and WebSocket', async () => {
     const { id } = await requestApproval(pdp, deleteOrder(agent, 301));
     const voters = [
-      await pdp.token({ sub: 'bot:auto-approver', roles: ['approver'], kind: 'agent' }),
+      await pdp.consoleToken({ sub: 'bot:auto-approver', roles: ['approver'], kind: 'agent' }),
       await tokenOfKind(pdp, 'svc:ci-approver', 'service', ['approver']),
       await tokenOfKind(pdp, 'svc:no-kind', '', ['approver']),
       await tokenOfKind(pdp, 'svc:shouting', 'HUMAN', ['approver']),
@@ -72,7 +72,7 @@ describe('who may vote on an approval (starter policy: humans only)', () => {
 
   test('a human approver\'s vote is recorded as a human\'s, in the record and the OCSF audit event', async () => {
     const { id } = await requestApproval(pdp, deleteOrder(agent, 302));
-    const alice = await pdp.token({ sub: 'alice', roles: ['approver'], kind: 'human' });
+    const alice = await pdp.consoleToken({ sub: 'alice', roles: ['approver'], kind: 'human' });
     const voted = await vote(pdp.url, alice, id, 'approve', 'ticket OPS-9');
     assert.equal(voted.status, 200);
     assert.equal(voted.body.approval.decisions[0].kind, 'human');
@@ -104,7 +104,7 @@ describe('an approval rule that lets agents vote (approver_kinds in policy data)
   test('an agent approver may vote, and the record and the audit call it an agent, not a human', async () => {
     const agent = await pdp.token({ sub: 'agent:billing-bot', roles: ['writer'] });
     const { id } = await requestApproval(pdp, deleteOrder(agent, 303));
-    const bot = await pdp.token({ sub: 'bot:auto-approver', roles: ['approver'], kind: 'agent' });
+    const bot = await pdp.consoleToken({ sub: 'bot:auto-approver', roles: ['approver'], kind: 'agent' });
     const voted = await vote(pdp.url, bot, id, 'approve', 'automated check passed');
     assert.equal(voted.status, 200, JSON.stringify(voted.body));
     assert.equal(voted.body.approval.status, 'approved');
