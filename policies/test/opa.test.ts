@@ -43,7 +43,7 @@ const web1 = { type: 'ssh', name: 'web-1', environment: 'production' };
 function statement(fields: object) {
   return {
     kind: 'select', node: 'SelectStmt', text: '', operations: [], tables: [], columns: [], star_tables: [],
-    functions: [], writes: false, explain_analyze: false, copy: null, set: null, ...fields,
+    functions: [], calls: [], writes: false, locking: false, explain_analyze: false, copy: null, set: null, ...fields,
   };
 }
 

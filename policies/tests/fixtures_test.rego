@@ -58,10 +58,13 @@ stmt(fields) := object.union(
 		"columns": [],
 		"star_tables": [],
 		"functions": [],
+		"calls": [],
 		"writes": false,
+		"locking": false,
 		"explain_analyze": false,
 		"copy": null,
 		"set": null,
+		"settings": [],
 	},
 	fields,
 )

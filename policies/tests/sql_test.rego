@@ -477,6 +477,7 @@ test_malformed_statement_is_denied if {
 set_stmt(name, is_local) := fx.stmt({
 	"kind": "set", "node": "VariableSetStmt", "text": concat(" ", ["SET", name, "= …"]),
 	"operations": [], "set": {"name": name, "local": is_local},
+	"settings": [{"route": "set", "name": name, "value": null, "value_kind": "computed", "local": is_local}],
 })
 
 test_parser_sensitive_settings_are_denied_for_everyone if {

@@ -14,7 +14,7 @@ describe('the Data API answers as OPA does, for OPA clients', () => {
       statements: [{
         kind: 'select', node: 'SelectStmt', text: 'SELECT email FROM users',
         operations: [{ kind: 'select', table: 'users', schema: null, has_where: false }],
-        tables: ['users'], columns: [{ table: 'users', column: 'email' }], star_tables: [], functions: [],
+        tables: ['users'], columns: [{ table: 'users', column: 'email' }], star_tables: [], functions: [], calls: [],
         writes: false, explain_analyze: false, copy: null, set: null,
       }],
     },

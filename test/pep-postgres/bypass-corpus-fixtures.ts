@@ -50,6 +50,11 @@ export function seedSql(): string {
       OPEN c FOR SELECT id, name, upper(email) AS e, ssn || '' AS s FROM users ORDER BY id;
       RETURN c;
     END $$;
+    -- Side effects through SELECT: a function that deletes, called as a read would be.
+    CREATE FUNCTION archive_order(order_id int) RETURNS int LANGUAGE sql AS $$DELETE FROM orders WHERE id = order_id RETURNING id$$;
+    CREATE FUNCTION archive_order_text(t text) RETURNS int LANGUAGE sql AS $$DELETE FROM orders WHERE id = 19 RETURNING id$$;
+    CREATE FUNCTION archive_order_pair(a int, b int) RETURNS boolean LANGUAGE sql AS $$DELETE FROM orders WHERE id = a RETURNING true$$;
+    CREATE OPERATOR ==> (LEFTARG = int, RIGHTARG = int, FUNCTION = archive_order_pair);
   `;
 }
 
@@ -176,6 +181,59 @@ export function refusedCases(copyFile: string): RefusedCase[] {
     { name: 'psql: DELETE', sql: 'DELETE FROM orders WHERE id = 11;', via: 'psql' },
     { name: 'psql: \\copy FROM STDIN', sql: '\\copy orders (item, qty) from stdin\nbypass\t1\n\\.\n', via: 'psql' },
     { name: 'psql: DO block', sql: 'DO $$BEGIN DELETE FROM orders; END$$;', via: 'psql' },
+    // side effects through SELECT: a user-defined function is judged like CALL, a locking clause
+    // and a built-in that changes state (sequences, advisory locks, large objects …) like a write
+    { name: 'SELECT of a function that deletes', sql: 'SELECT archive_order(19)', via: 'simple' },
+    { name: 'a function that deletes, in FROM', sql: 'SELECT * FROM archive_order(19) AS a', via: 'extended', values: [] },
+    { name: 'a function that deletes, in WHERE', sql: 'SELECT id FROM orders WHERE archive_order(id) IS NOT NULL', via: 'simple' },
+    { name: 'a function that deletes, in LATERAL', sql: 'SELECT o.id, a FROM orders o, LATERAL archive_order(o.id) a', via: 'simple' },
+    { name: 'a function that deletes, in an aggregate FILTER', sql: 'SELECT count(*) FILTER (WHERE archive_order(id) > 0) FROM orders', via: 'simple' },
+    { name: 'a function that deletes, in ORDER BY', sql: 'SELECT id FROM orders ORDER BY archive_order(id)', via: 'simple' },
+    { name: 'a function that deletes, in a scalar subquery of a CTE', sql: 'WITH a AS (SELECT (SELECT archive_order(19)) AS x) SELECT * FROM a', via: 'simple' },
+    { name: 'a function that deletes, schema-qualified', sql: 'SELECT public.archive_order(19)', via: 'simple' },
+    { name: 'a function that deletes, quoted', sql: 'SELECT "archive_order"($1)', via: 'extended', values: [19] },
+    { name: 'a function that deletes, under EXPLAIN ANALYZE', sql: 'EXPLAIN ANALYZE SELECT archive_order(19)', via: 'simple' },
+    { name: 'a function that deletes, in COPY (query) TO STDOUT', sql: 'COPY (SELECT archive_order(19)) TO STDOUT', via: 'raw' },
+    { name: 'a function that deletes, in a cursor', sql: 'BEGIN; DECLARE c CURSOR FOR SELECT archive_order(19); FETCH ALL FROM c; COMMIT', via: 'simple' },
+    { name: 'a function that deletes, as a cast-like call', sql: "SELECT archive_order_text('x')", via: 'simple' },
+    { name: 'a user-defined operator that deletes', sql: 'SELECT 19 ==> 0', via: 'simple' },
+    { name: 'a user-defined operator, OPERATOR() syntax', sql: 'SELECT 19 OPERATOR(public.==>) 0', via: 'simple' },
+    { name: 'a cast to a user-defined type', sql: "SELECT '1'::public.mood", via: 'simple' },
+    { name: 'a TABLESAMPLE method that is not built in', sql: 'SELECT * FROM orders TABLESAMPLE system_rows(1)', via: 'simple' },
+    { name: 'setval', sql: "SELECT setval('orders_id_seq', 1000)", via: 'simple' },
+    { name: 'nextval', sql: "SELECT nextval('orders_id_seq')", via: 'extended', values: [] },
+    { name: 'lo_creat', sql: 'SELECT lo_creat(-1)', via: 'simple' },
+    { name: 'pg_advisory_lock', sql: 'SELECT pg_advisory_lock(42)', via: 'simple' },
+    { name: 'pg_try_advisory_xact_lock in WHERE', sql: 'SELECT id FROM orders WHERE pg_try_advisory_xact_lock(id)', via: 'simple' },
+    { name: 'pg_logical_emit_message', sql: "SELECT pg_logical_emit_message(true, 'bypass', 'x')", via: 'simple' },
+    { name: 'pg_stat_reset', sql: 'SELECT pg_stat_reset()', via: 'simple' },
+    { name: 'pg_notify', sql: "SELECT pg_notify('bypass', 'x')", via: 'simple' },
+    { name: 'SELECT … FOR UPDATE', sql: 'SELECT * FROM orders FOR UPDATE', via: 'simple' },
+    { name: 'SELECT … FOR NO KEY UPDATE SKIP LOCKED (extended)', sql: 'SELECT id FROM orders WHERE id > $1 FOR NO KEY UPDATE SKIP LOCKED', via: 'extended', values: [0] },
+    { name: 'SELECT … FOR SHARE in a subquery', sql: 'SELECT count(*) FROM (SELECT id FROM orders FOR SHARE) s', via: 'simple' },
+    { name: 'SELECT … FOR KEY SHARE in a CTE', sql: 'WITH l AS (SELECT id FROM orders FOR KEY SHARE) SELECT count(*) FROM l', via: 'simple' },
+    { name: 'EXPLAIN ANALYZE of a locking SELECT', sql: 'EXPLAIN ANALYZE SELECT * FROM orders FOR UPDATE', via: 'simple' },
+    { name: 'a cursor FOR UPDATE', sql: 'BEGIN; DECLARE c CURSOR FOR SELECT * FROM orders FOR UPDATE; FETCH 1 FROM c; COMMIT', via: 'simple' },
+    { name: 'psql: SELECT of a function that deletes', sql: 'SELECT archive_order(19);', via: 'psql' },
+    // functions that are not reviewed built-ins, formerly reads
+    { name: 'a user function reading users', sql: 'SELECT user_email(id) FROM users', via: 'simple' },
+    { name: 'a cursor opened inside a function', sql: "BEGIN; SELECT open_users_cursor('fn_cursor'); FETCH ALL FROM fn_cursor; COMMIT", via: 'simple' },
+    { name: 'psql: a user function reading users', sql: 'SELECT user_email(2);', via: 'psql' },
+    // settings the PDP's parser depends on, by every route, and settings computed from data
+    { name: "UPDATE pg_settings of standard_conforming_strings", sql: "UPDATE pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings'", via: 'simple' },
+    { name: 'UPDATE pg_settings with an SSN', sql: "UPDATE pg_settings SET setting = (SELECT ssn FROM users WHERE id = 2) WHERE name = 'application_name'", via: 'simple' },
+    { name: 'set_config in a CTE', sql: "WITH a AS (SELECT set_config('standard_conforming_strings', 'off', false)) SELECT * FROM a", via: 'simple' },
+    { name: 'set_config with a computed name', sql: "SELECT set_config(lower('CLIENT_ENCODING'), 'SJIS', false)", via: 'extended', values: [] },
+    { name: 'set_config of application_name to an email', sql: "SELECT set_config('application_name', (SELECT email FROM users WHERE id = 2), false)", via: 'simple' },
+    { name: 'SET client_encoding', sql: "SET client_encoding = 'SJIS'", via: 'simple' },
+    { name: 'SET NAMES', sql: "SET NAMES 'BIG5'", via: 'simple' },
+    { name: 'SET LOCAL standard_conforming_strings', sql: 'BEGIN; SET LOCAL standard_conforming_strings = off; COMMIT', via: 'simple' },
+    { name: 'SET standard_conforming_strings TO DEFAULT', sql: 'SET standard_conforming_strings TO DEFAULT', via: 'simple' },
+    { name: 'RESET client_encoding', sql: 'RESET client_encoding', via: 'simple' },
+    { name: 'ALTER ROLE … SET standard_conforming_strings', sql: 'ALTER ROLE CURRENT_USER SET standard_conforming_strings = off', via: 'simple' },
+    { name: 'ALTER ROLE … IN DATABASE … SET client_encoding', sql: "ALTER ROLE CURRENT_USER IN DATABASE postgres SET client_encoding = 'SJIS'", via: 'simple' },
+    { name: 'a function with a SET clause', sql: "CREATE FUNCTION bypass_scs() RETURNS int LANGUAGE sql SET standard_conforming_strings = off AS 'SELECT 1'", via: 'simple' },
+    { name: 'psql: SET client_encoding', sql: "SET client_encoding TO 'GBK';", via: 'psql' },
   ];
 }
 
@@ -240,15 +298,12 @@ export function readCases(): ReadCase[] {
     { name: 'a view reading a table by name (table_to_xml)', sql: 'SELECT * FROM customers_as_xml', via: 'simple' },
     { name: 'COPY (SELECT * FROM the view) TO STDOUT', sql: 'COPY (SELECT * FROM users_view) TO STDOUT', via: 'raw', shows: NAMES },
     { name: 'COPY (SELECT expressions over a materialized view) TO STDOUT (CSV)', sql: "COPY (SELECT name, phone || '', upper(email) FROM users_mv) TO STDOUT (FORMAT csv)", via: 'raw', shows: NAMES },
-    { name: 'the function', sql: 'SELECT user_email(id) FROM users', via: 'simple' },
     // Cursors: FETCH returns a DECLARE's rows, masked by what the PEP saw declared (strictly when
     // it saw nothing: several statements in one text, a cursor opened inside a function).
     { name: 'a cursor over users', sql: 'BEGIN; DECLARE c CURSOR FOR SELECT name, email, ssn, phone FROM users; FETCH ALL FROM c; COMMIT', via: 'simple', shows: NAMES },
     { name: 'a cursor over expressions and whole rows', sql: "BEGIN; DECLARE c CURSOR FOR SELECT name, upper(email), row_to_json(u), ssn || '' FROM users u; FETCH ALL FROM c; COMMIT", via: 'simple', shows: NAMES },
-    { name: 'a cursor opened inside a function', sql: "BEGIN; SELECT open_users_cursor('fn_cursor'); FETCH ALL FROM fn_cursor; COMMIT", via: 'simple', shows: NAMES },
     { name: 'psql: DECLARE and FETCH one by one', sql: "BEGIN;\nDECLARE c CURSOR FOR SELECT name, upper(email), phone || '', cu.* FROM users, customers cu;\nFETCH 1 FROM c;\nFETCH ALL FROM c;\nCLOSE c;\nCOMMIT;", via: 'psql', shows: NAMES },
     { name: 'psql: FETCH_COUNT', sql: "\\set FETCH_COUNT 1\nSELECT name, upper(email), row_to_json(u), replace(phone, ' ', '') FROM users u;", via: 'psql', shows: NAMES },
-    { name: 'psql: FETCH from a cursor opened inside a function', sql: "BEGIN;\nSELECT open_users_cursor('fn_cursor');\nFETCH ALL FROM fn_cursor;\nCOMMIT;", via: 'psql', shows: NAMES },
     { name: 'cards', sql: 'SELECT id, holder, card_number FROM customers ORDER BY id', via: 'simple', shows: CUSTOMERS.map((c) => c.holder) },
     { name: 'cards without spaces', sql: "SELECT replace(card_number, ' ', '') FROM customers", via: 'simple' },
     { name: 'cards (binary results)', sql: 'SELECT c.* FROM customers c WHERE id >= $1', via: 'extended-binary', values: [1] },
@@ -263,7 +318,6 @@ export function readCases(): ReadCase[] {
     { name: 'error echoing a phone (phone::int)', sql: 'SELECT phone::int FROM users WHERE id = 2', via: 'simple', mayFail: true },
     { name: 'psql: SELECT *', sql: 'SELECT * FROM users;', via: 'psql', shows: NAMES },
     { name: 'psql: \\copy (SELECT * FROM users) TO STDOUT CSV', sql: '\\copy (SELECT * FROM users) to stdout with csv', via: 'psql', shows: NAMES },
-    { name: 'psql: the view and the function', sql: 'SELECT * FROM users_view; SELECT user_email(2);', via: 'psql', shows: NAMES },
     { name: 'psql: a view over the view, and the materialized view', sql: 'SELECT * FROM users_view_nested;\nSELECT * FROM users_mv;', via: 'psql', shows: NAMES },
     // side channels: errors and notices of every SQLSTATE class quoting a value of any shape
     { name: 'error: a bare SSN cast to regclass (relation "…" does not exist)', sql: 'SELECT (SELECT ssn FROM users WHERE id = 2)::regclass', via: 'simple', mayFail: true },

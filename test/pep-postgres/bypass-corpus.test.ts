@@ -145,8 +145,6 @@ describe('bypass corpus: a reader agent against orders-db through the Postgres P
         assert.deepEqual(users.rows, [ALICE, BOB].map((u) => ({ email: u.email, ssn: u.ssn, phone: u.phone })));
         const cards = await client.query('SELECT card_number FROM customers ORDER BY id');
         assert.deepEqual(cards.rows.map((row) => row.card_number), CUSTOMERS.map((c) => c.card));
-        const fn = await client.query('SELECT user_email(2) AS e');
-        assert.deepEqual(fn.rows, [{ e: BOB.email }]);
       } finally {
         await client.end();
       }

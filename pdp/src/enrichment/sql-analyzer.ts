@@ -10,10 +10,13 @@ import type { EnrichedSqlAction, SqlStatementFacts } from "./sql/sql-facts.ts";
 import { statementOutputs } from "./sql/output-provenance.ts";
 import { statementKind } from "./sql/statement-kinds.ts";
 import { walkStatement } from "./sql/statement-walker.ts";
+import { settingChanges } from "./sql/setting-changes.ts";
 import { copyFacts, copyFormatFacts, explainAnalyzes, setFacts } from "./sql/utility-facts.ts";
 
 export type {
   EnrichedSqlAction,
+  SqlCall,
+  SqlCallKind,
   SqlColumnRef,
   SqlCopyFacts,
   SqlCopyFormat,
@@ -23,6 +26,8 @@ export type {
   SqlOperationKind,
   SqlOutput,
   SqlSetFacts,
+  SqlSettingChange,
+  SqlSettingRoute,
   SqlSourceColumn,
   SqlStatementFacts,
   SqlStatementKind,
@@ -110,11 +115,14 @@ function describeStatement(node: string, body: AstObject, root: unknown, text: s
     columns: walked.columns,
     star_tables: walked.star_tables,
     functions: walked.functions,
+    calls: walked.calls,
     writes: walked.writes,
+    locking: walked.locking,
     explain_analyze: node === "ExplainStmt" && explainAnalyzes(body),
     copy: node === "CopyStmt" ? copyFacts(body) : null,
     copy_format: node === "CopyStmt" ? copyFormatFacts(body) : null,
     set: setFacts(node, body),
+    settings: settingChanges(node, body, root, walked.operations),
     cursor: cursorFacts(node, body),
     outputs: statementOutputs(node, body, root),
   };

@@ -103,6 +103,40 @@ export interface SqlSetFacts {
   local: boolean;
 }
 
+/** What a call invokes: a function, an operator, a cast to a type (typed literals too), a TABLESAMPLE method. */
+export type SqlCallKind = "function" | "operator" | "cast" | "tablesample";
+
+/** One routine the statement makes the server run, named as written (case kept). */
+export interface SqlCall {
+  kind: SqlCallKind;
+  /** The schema written before the name; null when unqualified. */
+  schema: string | null;
+  name: string;
+}
+
+/** How a statement changes a setting (docs/policy-input.md, `settings`). */
+export type SqlSettingRoute =
+  | "set"
+  | "reset"
+  | "set_config"
+  | "pg_settings"
+  | "alter-role"
+  | "alter-database"
+  | "alter-system"
+  | "function-set";
+
+export interface SqlSettingChange {
+  route: SqlSettingRoute;
+  /** Lower case; "all" for RESET ALL / DISCARD ALL; null when the text does not say which (computed). */
+  name: string | null;
+  /** The value as written, when it is a constant (a list joined with ", "); null otherwise. */
+  value: string | null;
+  /** literal: `value` holds it; computed: known only at run time; default: RESET / TO DEFAULT; current: FROM CURRENT. */
+  value_kind: "literal" | "computed" | "default" | "current";
+  /** SET LOCAL: until the end of the transaction. */
+  local: boolean;
+}
+
 export interface SqlStatementFacts {
   kind: SqlStatementKind;
   node: string;
@@ -112,12 +146,18 @@ export interface SqlStatementFacts {
   columns: SqlColumnRef[];
   star_tables: string[];
   functions: string[];
+  /** Every function, operator, cast and TABLESAMPLE method invoked anywhere, sorted, each once. */
+  calls: SqlCall[];
   writes: boolean;
+  /** A locking clause (FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE) anywhere: rows are locked. */
+  locking: boolean;
   explain_analyze: boolean;
   copy: SqlCopyFacts | null;
   /** COPY to the client or from it: the row format a PEP must read. Null otherwise. */
   copy_format: SqlCopyFormat | null;
   set: SqlSetFacts | null;
+  /** Every setting the statement changes, by any route (SET, set_config, pg_settings, ALTER … SET, function SET clauses). */
+  settings: SqlSettingChange[];
   /** DECLARE, FETCH, MOVE, CLOSE: the cursor it is about. Null otherwise. */
   cursor: SqlCursorFacts | null;
   /**

@@ -22,10 +22,11 @@ import {
 } from "./ast-nodes.ts";
 import { RelationScope, ScopeStack, type RelationSource } from "./relation-scope.ts";
 import { collectCteQueries, relationsWithin } from "./relations-within.ts";
+import { CallRecorder } from "./call-recorder.ts";
 import type { SqlColumnRef, SqlOperation, SqlOperationKind, SqlStatementFacts } from "./sql-facts.ts";
 
 /** The facts a walk over one statement's tree collects. */
-export type WalkedFacts = Pick<SqlStatementFacts, 'operations' | 'tables' | 'columns' | 'star_tables' | 'functions' | 'writes'>;
+export type WalkedFacts = Pick<SqlStatementFacts, 'operations' | 'tables' | 'columns' | 'star_tables' | 'functions' | 'writes' | 'calls' | 'locking'>;
 
 const MODIFY_KINDS: Readonly<Record<string, SqlOperationKind>> = {
   InsertStmt: "insert",
@@ -64,6 +65,9 @@ class StatementWalker {
   private starOfEverything = false;
   private readonly functions = new Set<string>();
   private writes = false;
+  private readonly calls = new CallRecorder();
+  /** FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE anywhere: rows get locked. */
+  private locking = false;
 
   /** Built on first use: only a `*` over a subquery or CTE needs it. */
   private cteQueriesByName: Map<string, unknown[]> | undefined;
@@ -86,6 +90,8 @@ class StatementWalker {
       star_tables: [...this.starTables].sort(),
       functions: [...this.functions].sort(),
       writes: this.writes,
+      calls: this.calls.result(),
+      locking: this.locking,
     };
   }
 
@@ -108,6 +114,8 @@ class StatementWalker {
   }
 
   private visitNode(type: string, body: AstObject): void {
+    // Every function, operator, cast and sampling method the statement invokes (call-recorder.ts).
+    this.calls.record(type, body);
     switch (type) {
       case "RangeVar":
         this.recordRangeVar(body);
@@ -168,6 +176,7 @@ class StatementWalker {
       this.recordSelectOperations(body);
     }
     if (objectField(body, "intoClause")) this.writes = true;
+    if (listField(body, "lockingClause").length > 0) this.locking = true;
     const withFrame = this.enterWith(objectField(body, "withClause"));
     const scope = new RelationScope();
     for (const item of listField(body, "fromClause")) this.addFromItem(scope, item);
