@@ -128,7 +128,7 @@ describe('the approver console at /console', () => {
     assert.match(await shown.locator('.reasons').textContent() ?? '', /SQL that changes data in this environment needs approval/);
     assert.match(await shown.locator('.quorum').textContent() ?? '', /0 of 1 approval/);
     assert.match(await shown.locator('.countdown').textContent() ?? '', /expires in 1[45]:\d\d/);
-    await shown.getByRole('button', { name: 'Show exactly as sent' }).click();
+    await shown.getByRole('button', { name: 'Exactly as sent' }).click();
     assert.equal(await shown.locator('pre.code.sql:not([hidden])').textContent(), sql);
     await screenshot(page, '02-queue-with-request');
 
@@ -247,9 +247,10 @@ describe('the approver console at /console', () => {
     const id = await holdCommand(sql);
     const shown = card(page, id);
     await shown.waitFor();
-    assert.match(await shown.locator('pre.code.sql:not([hidden])').textContent() ?? '', /'<img src=x onerror=alert\(1\)>⟨U\+202E⟩'/);
+    assert.match(await shown.locator('pre.code.sql:not([hidden])').textContent() ?? '', /'<img src=x onerror=alert\(1\)>⟨RLO⟩'/);
     assert.equal(await shown.locator('img').count(), 0);
     await shown.locator('.hidden-warning').waitFor();
+    assert.match(await shown.getAttribute('class') ?? '', /\bsuspicious\b/);
   });
 
   it('lists resolved requests in History with verdicts, approvers, reasons and times', async () => {

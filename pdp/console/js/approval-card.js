@@ -1,6 +1,6 @@
 // One pending request as a card: who asks, what exactly, where, why policy holds it, the votes
 // so far, a live countdown, and the Approve / Deny controls with their refusals.
-import { actionView } from './action-display.js';
+import { actionView, isSuspicious } from './action-display.js';
 import { h, replaceChildren } from './dom-builder.js';
 import { agoText, clockText, countdownText, secondsUntil } from './time-text.js';
 import { refusalText } from './vote-refusals.js';
@@ -26,7 +26,10 @@ export class ApprovalCard {
   #record;
   #busy = false;
 
-  /** options: me () → {sub} of the signed-in approver; vote(record, verdict, reason) → Promise<reply>. */
+  /**
+   * options: me () → {sub} of the signed-in approver; vote(record, verdict, reason) → Promise<reply>;
+   * loadFull(record) → Promise<record> (the whole action, when a list shortened it).
+   */
   constructor(record, options) {
     this.options = options;
     this.#record = record;
@@ -52,8 +55,9 @@ export class ApprovalCard {
     });
 
     const { resource, requester } = record;
+    this.what = h('section', { class: 'what', 'aria-label': 'What' });
     this.element = h('article', {
-      class: `card ${environmentClass(resource?.environment)}`,
+      class: `card ${environmentClass(resource?.environment)}${isSuspicious(record) ? ' suspicious' : ''}`,
       tabindex: '-1',
       'aria-labelledby': titleId,
       dataset: { approvalId: record.id },
@@ -74,7 +78,7 @@ export class ApprovalCard {
           requester?.iss ? `issuer ${requester.iss}` : null,
           record.session?.client_addr ? ` · from ${record.session.client_addr}` : null,
           record.session?.id ? ` · session ${record.session.id}` : null)),
-      h('section', { class: 'what', 'aria-label': 'What' }, actionView(record.action)),
+      this.what,
       h('section', { class: 'why', 'aria-label': 'Why it needs approval' },
         h('h3', {}, 'Why it is held'),
         h('ul', { class: 'reasons' }, (record.reasons ?? []).map((reason) =>
@@ -89,8 +93,38 @@ export class ApprovalCard {
       h('div', { class: 'buttons' }, this.approveButton, this.denyButton)),
     h('footer', { class: 'card-foot muted small' },
       h('span', { class: 'requested-at' }), ' · approval ', h('code', {}, record.id), ' · decision ', h('code', {}, record.decision_id ?? '')));
+    this.#renderWhat(record);
     this.update(record);
   }
+
+  /** The command, or its listed beginning with the way to the whole of it. */
+  #renderWhat(record) {
+    const truncated = record.action_truncated;
+    let note = null;
+    if (truncated) {
+      const load = h('button', { type: 'button', class: 'load-full' }, 'Load the whole command');
+      load.addEventListener('click', async () => {
+        load.disabled = true;
+        load.textContent = 'Loading…';
+        try {
+          const full = await this.options.loadFull(record);
+          this.#full = full;
+          this.#renderWhat({ ...full, decisions: this.#record.decisions, version: this.#record.version });
+          this.#refreshControls();
+        } catch (error) {
+          load.disabled = false;
+          load.textContent = `Could not load it (${error.message}); try again`;
+        }
+      });
+      note = h('p', { class: 'hidden-warning truncated-note', role: 'note' },
+        `Only the first ${truncated.shown_chars.toLocaleString()} of ${truncated.total_chars.toLocaleString()} characters are shown. You can decide once you have loaded the whole command. `, load);
+    }
+    replaceChildren(this.what, note, actionView(record.action, record));
+    this.element.classList.toggle('suspicious', isSuspicious(record));
+  }
+
+  /** The whole record once loaded; a shortened one cannot be approved. */
+  #full = null;
 
   get record() {
     return this.#record;
@@ -206,7 +240,8 @@ export class ApprovalCard {
     const me = this.options.me();
     const voted = (this.#record.decisions ?? []).some((decision) => decision.approver === me?.sub);
     const closed = this.#busy || voted || secondsUntil(this.#record.expires_at) <= 0;
-    this.approveButton.disabled = closed;
+    // Nobody approves a command they were shown only the beginning of.
+    this.approveButton.disabled = closed || (this.#record.action_truncated !== undefined && this.#full === null);
     this.denyButton.disabled = closed || this.reason.value.trim() === '';
     this.reason.disabled = voted;
   }

@@ -10,6 +10,11 @@ export function compareEventIds(a, b) {
 
 const REMEMBERED_RESOLVED = 200;
 
+/** The server's queue order: soonest expiry, then id. */
+export function compareQueueOrder(a, b) {
+  return Date.parse(a.expires_at) - Date.parse(b.expires_at) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
 export class ApprovalQueueState {
   /** id → record, status pending. */
   pending = new Map();
@@ -24,12 +29,21 @@ export class ApprovalQueueState {
     return () => this.#listeners.delete(fn);
   }
 
-  /** A snapshot is the whole queue: what it lacks has left the queue. */
+  /** The cursor of the next page of the queue, while the server has more than it sent. */
+  nextPage = null;
+
+  /**
+   * A snapshot is the queue's first page: what it lacks up to its last record (all of the
+   * queue when it is the only page) has left the queue; later records wait for their page.
+   */
   applySnapshot(message) {
     const changes = [];
     const incoming = new Map(message.pending.map((record) => [record.id, record]));
+    const last = message.pending.at(-1);
+    const covered = (record) => message.next_page === undefined || (last !== undefined && compareQueueOrder(record, last) <= 0);
+    this.nextPage = message.next_page ?? null;
     for (const [id, record] of this.pending) {
-      if (!incoming.has(id)) {
+      if (!incoming.has(id) && covered(record)) {
         this.pending.delete(id);
         changes.push({ kind: 'removed', record, previous: record, unknownOutcome: true });
       }
@@ -37,6 +51,15 @@ export class ApprovalQueueState {
     for (const record of incoming.values()) changes.push(...this.#upsert(record));
     this.lastEventId = message.cursor ?? this.lastEventId;
     this.#emit(changes);
+  }
+
+  /** A further page of the queue (the answer to a `page` request). */
+  applyPage(message) {
+    this.nextPage = message.next_page ?? null;
+    const changes = [];
+    for (const record of message.pending) changes.push(...this.#upsert(record));
+    this.#emit(changes);
+    if (changes.length === 0) for (const listener of this.#listeners) listener([]);
   }
 
   applyEvent(message) {
@@ -68,7 +91,7 @@ export class ApprovalQueueState {
 
   /** Pending records, soonest expiry first: the most urgent on top. */
   ordered() {
-    return [...this.pending.values()].sort((a, b) => Date.parse(a.expires_at) - Date.parse(b.expires_at) || a.id.localeCompare(b.id));
+    return [...this.pending.values()].sort(compareQueueOrder);
   }
 
   #emit(changes) {

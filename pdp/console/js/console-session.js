@@ -35,6 +35,8 @@ export class ConsoleSession {
       state: this.state,
       me,
       vote: (record, verdict, reason) => this.#vote(record, verdict, reason),
+      loadFull: (record) => this.#loadFull(record),
+      loadMore: () => this.#loadMore(),
       notify: (text, tone) => this.notices.notify(text, tone),
       onCount: (count) => this.#showCount(count),
     });
@@ -157,6 +159,23 @@ export class ConsoleSession {
     if (reply.type === 'vote_result' && reply.ok) this.state.applyRecord(reply.approval);
     if (reply.type === 'error') return { type: 'vote_result', ok: false, code: reply.code, message: reply.message };
     return reply;
+  }
+
+  /** The whole record, when a list shortened its action. */
+  async #loadFull(record) {
+    if (!this.socket.live) throw new Error('not connected');
+    const reply = await this.socket.request({ type: 'get', approval_id: record.id });
+    if (reply.type !== 'record') throw new Error(reply.message ?? reply.code ?? 'no record');
+    return reply.approval;
+  }
+
+  /** The next page of the queue. */
+  async #loadMore() {
+    if (this.state.nextPage === null) return;
+    if (!this.socket.live) throw new Error('not connected');
+    const reply = await this.socket.request({ type: 'page', page: this.state.nextPage });
+    if (reply.type !== 'page') throw new Error(reply.message ?? reply.code ?? 'no page');
+    this.state.applyPage(reply);
   }
 
   async #loadHistory() {

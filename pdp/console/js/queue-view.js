@@ -11,7 +11,7 @@ export class QueueView {
   #selectedId = null;
   #highlightId = null;
 
-  /** options: state (ApprovalQueueState), me(), vote(record, verdict, reason), notify(text, tone), onCount(n). */
+  /** options: state (ApprovalQueueState), me(), vote(record, verdict, reason), loadFull(record), loadMore(), notify(text, tone), onCount(n). */
   constructor(container, options) {
     this.container = container;
     this.options = options;
@@ -21,7 +21,19 @@ export class QueueView {
       h('p', { class: 'empty-title' }, 'Nothing waiting for you'),
       h('p', { class: 'muted' }, 'New requests appear here the moment policy holds them.'));
     this.loading = h('p', { class: 'muted loading' }, 'Loading the queue…');
-    container.replaceChildren(this.loading, this.empty, this.list);
+    this.more = h('button', { type: 'button', class: 'load-more', hidden: true }, 'More requests are waiting: load them');
+    this.more.addEventListener('click', async () => {
+      this.more.disabled = true;
+      try {
+        await this.options.loadMore();
+      } catch (error) {
+        this.options.notify(`Could not load more requests: ${error.message}`, 'error');
+      } finally {
+        this.more.disabled = false;
+        this.#render();
+      }
+    });
+    container.replaceChildren(this.loading, this.empty, this.list, this.more);
     this.empty.hidden = true;
     options.state.onChange((changes) => this.#applyChanges(changes));
   }
@@ -77,7 +89,7 @@ export class QueueView {
       let card = this.#cards.get(record.id);
       if (card === undefined || card.leaving) {
         card?.element.remove();
-        card = new ApprovalCard(record, { me: this.options.me, vote: this.options.vote });
+        card = new ApprovalCard(record, { me: this.options.me, vote: this.options.vote, loadFull: this.options.loadFull });
         card.element.addEventListener('focusin', () => this.#select(record.id, false));
         this.#cards.set(record.id, card);
       }
@@ -90,6 +102,7 @@ export class QueueView {
     if (this.#selectedId !== null && !this.#cards.has(this.#selectedId)) this.#selectedId = null;
     this.#applyHighlight();
     this.empty.hidden = !this.loading.hidden || this.list.children.length > 0;
+    this.more.hidden = this.options.state.nextPage === null;
     this.options.onCount(ordered.length);
   }
 

@@ -33,11 +33,36 @@ const UNBROKEN_STATEMENTS = new Set(['grant', 'revoke', 'alter', 'copy', 'commen
 const MAX_INDENT_LEVELS = 8;
 const INDENT = '  ';
 
+/** Token types of the PDP's lexer spans (pdp/src/approvals/sql-display-spans.ts) as this file names them. */
+const SPAN_TYPES = { comment: 'comment', string: 'string', identifier: 'ident', keyword: 'word', parameter: 'param' };
+
 /**
  * Tokens of `sql`: {type, text}. Types: space, line-comment, block-comment, string, ident
- * (quoted), word, number, param, punct, op. Never throws; an unterminated literal runs to the end.
+ * (quoted), word, number, param, punct, op. With `spans` (PostgreSQL's own lexer, sent by the
+ * PDP), comments, literals and quoted names are exactly those spans and only the code between
+ * them is split here; without, a local approximation that never throws.
  */
-export function tokenizeSql(sql) {
+export function tokenizeSql(sql, spans) {
+  if (Array.isArray(spans)) return tokenizeWithSpans(sql, spans);
+  return tokenizeLocally(sql);
+}
+
+function tokenizeWithSpans(sql, spans) {
+  const tokens = [];
+  let at = 0;
+  for (const [start, end, kind] of spans) {
+    if (!(Number.isInteger(start) && Number.isInteger(end) && start >= at && end > start && end <= sql.length)) continue;
+    if (start > at) tokens.push(...tokenizeLocally(sql.slice(at, start)));
+    const text = sql.slice(start, end);
+    const type = kind === 'comment' ? (text.startsWith('--') ? 'line-comment' : 'block-comment') : SPAN_TYPES[kind] ?? 'word';
+    tokens.push({ type, text, lexed: true });
+    at = end;
+  }
+  if (at < sql.length) tokens.push(...tokenizeLocally(sql.slice(at)));
+  return tokens;
+}
+
+function tokenizeLocally(sql) {
   const tokens = [];
   let i = 0;
   const n = sql.length;
@@ -53,8 +78,9 @@ export function tokenizeSql(sql) {
       while (j < n && /\s/.test(sql[j])) j++;
       push('space', j);
     } else if (c === '-' && next === '-') {
-      const j = sql.indexOf('\n', i);
-      push('line-comment', j === -1 ? n : j);
+      // PostgreSQL ends a -- comment at \n or \r.
+      const match = /[\n\r]/.exec(sql.slice(i));
+      push('line-comment', match === null ? n : i + match.index);
     } else if (c === '/' && next === '*') {
       push('block-comment', blockCommentEnd(sql, i));
     } else if (c === "'") {
@@ -144,10 +170,20 @@ function quotedEnd(sql, from, quote, backslashEscapes) {
   return sql.length;
 }
 
-/** `sql` laid out for reading. Returns the text unchanged when it has nothing to lay out. */
-export function formatSql(sql) {
-  const tokens = tokenizeSql(sql).filter((token) => token.type !== 'space');
+/** `sql` laid out for reading. */
+export function formatSql(sql, spans) {
+  return formatSqlPieces(sql, spans).map((piece) => piece.text).join('');
+}
+
+/** The laid-out text as pieces {text, type}: what is comment, literal, name or code, for colouring. */
+export function formatSqlPieces(sql, spans) {
+  const tokens = tokenizeSql(sql, spans).filter((token) => token.type !== 'space');
+  const pieces = [];
   let out = '';
+  const flush = () => {
+    if (out !== '') pieces.push({ text: out, type: 'layout' });
+    out = '';
+  };
   let atLineStart = true;
   /** Open parentheses: 'query' (a subquery, indented), 'expr', or 'open' until its first token tells. */
   const parens = [];
@@ -161,9 +197,10 @@ export function formatSql(sql) {
     out += `\n${INDENT.repeat(depth())}`;
     atLineStart = true;
   };
-  const write = (text, spaceBefore) => {
+  const write = (text, spaceBefore, type = 'layout') => {
     if (!atLineStart && spaceBefore) out += ' ';
-    out += text;
+    flush();
+    pieces.push({ text, type });
     atLineStart = false;
   };
 
@@ -175,14 +212,17 @@ export function formatSql(sql) {
     if (statementWord === null && lower !== null) statementWord = lower;
 
     if (token.type === 'line-comment') {
-      write(token.text, true);
+      write(token.text, true, token.type);
       newline();
       [beforePrevious, previous] = [previous, token];
       continue;
     }
     if (token.type === 'punct' && token.text === ';') {
-      out = out.replace(/\s+$/, '');
-      out += ';\n\n';
+      // After a -- comment the line break stays: a ; on its line would read as part of it.
+      if (previous?.type !== 'line-comment') out = out.replace(/\s+$/, '');
+      flush();
+      pieces.push({ text: ';', type: 'punct' });
+      out = '\n\n';
       atLineStart = true;
       parens.length = 0;
       statementWord = null;
@@ -191,7 +231,7 @@ export function formatSql(sql) {
     }
     if (token.type === 'punct' && token.text === ')') {
       if (parens.pop() === 'query') newline();
-      write(')', false);
+      write(')', false, 'punct');
       [beforePrevious, previous] = [previous, token];
       continue;
     }
@@ -200,12 +240,18 @@ export function formatSql(sql) {
       newline();
     }
 
-    const text = lower !== null && (KEYWORDS.has(lower) || FUNCTION_LIKE.has(lower)) ? token.text.toUpperCase() : token.text;
-    write(text, spaceBefore(token, previous, beforePrevious, tokens[index + 1]));
+    const keyword = lower !== null && (KEYWORDS.has(lower) || FUNCTION_LIKE.has(lower));
+    // Upper-casing is safe only for plain ASCII words (a folded non-ASCII name could change).
+    const text = keyword && /^[A-Za-z_]+$/.test(token.text) ? token.text.toUpperCase() : token.text;
+    write(text, spaceBefore(token, previous, beforePrevious, tokens[index + 1]), keyword ? 'keyword' : token.type);
     if (token.type === 'punct' && token.text === '(') parens.push('open');
     [beforePrevious, previous] = [previous, token];
   }
-  return out.replace(/\s+$/, '');
+  out = out.replace(/\s+$/, '');
+  flush();
+  while (pieces.length > 0 && pieces.at(-1).type === 'layout' && /^\s*$/.test(pieces.at(-1).text)) pieces.pop();
+  if (pieces.length > 0 && pieces.at(-1).type === 'layout') pieces.at(-1).text = pieces.at(-1).text.replace(/\s+$/, '');
+  return pieces;
 }
 
 function wordAt(tokens, index) {

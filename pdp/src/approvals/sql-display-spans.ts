@@ -18,7 +18,7 @@ export type SqlSpan = [number, number, SqlSpanKind];
 export function sqlDisplaySpans(sql: string): SqlSpan[] | undefined {
   let tokens: { start: number; end: number; tokenName: string; keywordKind: number }[];
   try {
-    tokens = scanSync(sql).tokens;
+    tokens = scanSync(scannable(sql)).tokens;
   } catch {
     return undefined;
   }
@@ -31,6 +31,17 @@ export function sqlDisplaySpans(sql: string): SqlSpan[] | undefined {
     if (kind !== undefined && end > start) spans.push([start, end, kind]);
   }
   return spans;
+}
+
+/**
+ * The scanner's JSON output breaks on raw control characters inside a token, so each is swapped
+ * for a one-byte stand-in that lexes the same wherever it can stand in a text PostgreSQL parsed:
+ * \v and \f are whitespace (a space), the rest can only be content of a comment, literal or
+ * quoted name (anywhere else they are a syntax error), where `#` is as inert — it can close no
+ * comment, quote or dollar tag. Offsets are unchanged.
+ */
+function scannable(sql: string): string {
+  return sql.replace(/[\v\f]/g, ' ').replace(/[\u0000-\u0008\u000e-\u001f]/g, '#');
 }
 
 function spanKind(tokenName: string, keywordKind: number, head: string): SqlSpanKind | undefined {
