@@ -66,7 +66,7 @@ describe('approvals console screen', () => {
     });
     const screen = renderScreen(view([hostile]), 160, 30, false).join('\n');
     assert.doesNotMatch(screen, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, 'a control character reached the screen');
-    assert.match(screen, /echo ok\\x1b\[1A\\x1b\[2K\\x9b31mrm -rf \//);
+    assert.match(screen, /echo ok⟨ESC⟩\[1A⟨ESC⟩\[2K⟨U\+009B⟩31mrm -rf \//);
     assert.match(screen, /second line/);
     const coloured = renderScreen(view([hostile]), 160, 30, true).join('\n');
     // With colour on, the only escapes are the console's own SGR sequences.

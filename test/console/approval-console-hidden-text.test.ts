@@ -236,10 +236,8 @@ describe('the console shows SQL as PostgreSQL lexes it', () => {
         { type: 'sql', sql: 'UPDATE orders SET status = $1 WHERE id = $2', parameters: [{ value: '9\u202E', type_oid: 23 }, { value: null }] },
         { action_display: { sql_spans: [[0, 6, 'keyword'], [27, 29, 'parameter'], [41, 43, 'parameter']], hidden: [], suspicious: [] } },
       );
-      document.body.append(node);
-      const items = [...node.querySelectorAll('.parameter')].map((item) => item.textContent);
+      const items = [...node.querySelectorAll('.parameter')].map((item: { textContent: string }) => item.textContent);
       const warned = node.querySelector('.suspicious-note') !== null;
-      node.remove();
       return { items, warned };
     }, '/console/js/action-display.js');
     assert.deepEqual(html.items, ['$1 = 9⟨RLO⟩ (type oid 23)', '$2 = NULL']);

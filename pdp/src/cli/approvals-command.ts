@@ -4,7 +4,8 @@ import { historyTable, eventLine, pendingTable } from './approvals/approval-list
 import { voteOutcome } from './approvals/approval-text.ts';
 import {
   ApprovalsSocketClient, ConnectionError, ServerRefusal,
-  type HistoryMessage, type SnapshotMessage, type SocketClientHandlers, type VoteResultMessage,
+  type HistoryMessage, type PageMessage,
+  type SnapshotMessage, type SocketClientHandlers, type VoteResultMessage,
 } from './approvals/approvals-socket-client.ts';
 import { approverCredential, CredentialChoiceError, type ApproverCredential } from './approvals/approver-credential.ts';
 import { runInteractiveConsole } from './approvals/interactive-console.ts';
@@ -199,7 +200,7 @@ async function connectOnce(context: Context, subscribe: boolean): Promise<{ clie
 async function list(context: Context): Promise<number> {
   const { client, snapshot } = await connectOnce(context, true);
   try {
-    const { cursor, pending } = await snapshot;
+    const { cursor, pending } = await allPending(client, await snapshot);
     context.output.stdout.write(context.flags.json ? `${JSON.stringify({ cursor, pending }, null, 2)}\n` : pendingTable(pending, Date.now()));
     return 0;
   } finally {
@@ -210,7 +211,7 @@ async function list(context: Context): Promise<number> {
 async function vote(context: Context, verdict: 'approve' | 'deny', id: string): Promise<number> {
   const { client, snapshot } = await connectOnce(context, !APPROVAL_ID.test(id));
   try {
-    const approvalId = APPROVAL_ID.test(id) ? id : uniquePrefixMatch(id, (await snapshot).pending);
+    const approvalId = APPROVAL_ID.test(id) ? id : uniquePrefixMatch(id, (await allPending(client, await snapshot)).pending);
     const result = await client.request<VoteResultMessage>({ type: 'vote', approval_id: approvalId, verdict, reason: (context.flags.reason ?? '').trim() });
     if (!result.ok || result.approval === undefined) throw new ServerRefusal(result.code ?? 'refused', result.message ?? 'the PDP refused the vote');
     context.output.stdout.write(context.flags.json ? `${JSON.stringify(result.approval, null, 2)}\n` : `${voteOutcome(verdict, result.approval)}\n`);
@@ -218,6 +219,17 @@ async function vote(context: Context, verdict: 'approve' | 'deny', id: string): 
   } finally {
     await client.close();
   }
+}
+
+/** The whole queue: the snapshot's first page and every page after it. */
+async function allPending(client: ApprovalsSocketClient, snapshot: SnapshotMessage): Promise<{ cursor: string; pending: ApprovalRecordView[] }> {
+  const pending = [...snapshot.pending];
+  for (let next = snapshot.next_page; next !== undefined; ) {
+    const page = await client.request<PageMessage>({ type: 'page', page: next });
+    pending.push(...page.pending);
+    next = page.next_page;
+  }
+  return { cursor: snapshot.cursor, pending };
 }
 
 function uniquePrefixMatch(prefix: string, pending: readonly ApprovalRecordView[]): string {

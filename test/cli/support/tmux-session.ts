@@ -37,6 +37,26 @@ export class TmuxSession {
     return (await this.tmux(['capture-pane', '-p', '-t', 'main'])).stdout;
   }
 
+  /** The screen with its styles: each row as runs of text and the SGR attributes (numbers) in force. */
+  async styledScreen(): Promise<{ text: string; attributes: ReadonlySet<string> }[][]> {
+    const { stdout } = await this.tmux(['capture-pane', '-p', '-e', '-t', 'main']);
+    return stdout.split('\n').map((row) => {
+      const runs: { text: string; attributes: Set<string> }[] = [];
+      let attributes = new Set<string>();
+      for (const part of row.split(/(\x1b\[[\d;]*m)/)) {
+        const sgr = /^\x1b\[([\d;]*)m$/.exec(part);
+        if (sgr !== null) {
+          attributes = new Set(attributes);
+          for (const code of (sgr[1] || '0').split(';')) {
+            if (code === '0' || code === '') attributes.clear();
+            else attributes.add(code);
+          }
+        } else if (part !== '') runs.push({ text: part, attributes });
+      }
+      return runs;
+    });
+  }
+
   /** Waits until the screen satisfies `test`; fails with the last screen after `timeoutMs`. */
   async waitFor(test: (screen: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;

@@ -11,7 +11,9 @@ export interface Welcome {
   can_watch: boolean;
   heartbeat_ms: number;
 }
-export interface SnapshotMessage { type: 'snapshot'; cursor: string; pending: ApprovalRecordView[]; resync?: boolean }
+export interface SnapshotMessage { type: 'snapshot'; cursor: string; pending: ApprovalRecordView[]; next_page?: string; resync?: boolean }
+export interface PageMessage { type: 'page'; request_id?: string; pending: ApprovalRecordView[]; next_page?: string }
+export interface RecordMessage { type: 'record'; request_id?: string; approval: ApprovalRecordView }
 export interface EventMessage { type: 'event'; id: string; event: 'requested' | 'updated' | 'resolved'; approval: ApprovalRecordView }
 export interface VoteResultMessage { type: 'vote_result'; request_id: string; ok: boolean; approval?: ApprovalRecordView; code?: string; message?: string }
 export interface HistoryMessage { type: 'history'; request_id?: string; resolved: ApprovalRecordView[] }

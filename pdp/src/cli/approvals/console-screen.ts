@@ -1,6 +1,7 @@
 import type { ApprovalRecordView } from '../../approvals/approval-view.ts';
 import { actionText, ago, approvalsCount, countdown, isProduction, shortId, voteLines, whatLine, why } from './approval-text.ts';
 import type { ConnectionState } from './approvals-socket-client.ts';
+import { actionLines, escapedText, suspicions } from './action-lines.ts';
 import { fit, paint, printableLine, seg, segmentsWidth, wrap, type Segment } from './terminal-text.ts';
 
 /** Everything the full-screen console shows; the screen is a pure function of it. */
@@ -14,6 +15,10 @@ export interface ConsoleView {
   readonly history?: readonly ApprovalRecordView[] | 'loading' | undefined;
   readonly prompt?: { verdict: 'approve' | 'deny'; approval: ApprovalRecordView; text: string } | undefined;
   readonly status?: { text: string; tone: 'ok' | 'error' | 'info' } | undefined;
+  /** The selected command shown escaped (every invisible or non-ASCII character as \uXXXX). */
+  readonly escaped?: boolean;
+  /** The server has more of the queue than these records (it sends pages). */
+  readonly more?: boolean;
   readonly now: number;
 }
 
@@ -70,7 +75,7 @@ function queueBody(view: ConsoleView, width: number, room: number): Line[] {
   const lines: Line[] = [];
   const why = whyWidth(width);
   const columnTitles = ['EXPIRES', 'WHERE', 'WHO', 'VOTES'].map((title, index) => cell(title, Object.values(COLUMNS)[index]!)).join('') + cell('WHY', why);
-  lines.push([seg(`  ${columnTitles}WHAT  `, 'dim'), seg(`${view.pending.length} pending`, 'bold')]);
+  lines.push([seg(`  ${columnTitles}WHAT  `, 'dim'), seg(`${view.pending.length}${view.more ? '+' : ''} pending`, 'bold')]);
   if (view.pending.length === 0) {
     lines.push([seg('  nothing is waiting for approval', 'dim')]);
     return lines;
@@ -83,7 +88,7 @@ function queueBody(view: ConsoleView, width: number, room: number): Line[] {
   }
   lines.push([seg('─'.repeat(width), 'dim')]);
   const selected = view.pending[view.selected];
-  if (selected !== undefined) lines.push(...details(selected, width, room - lines.length, view.now));
+  if (selected !== undefined) lines.push(...details(selected, width, room - lines.length, view.now, view.escaped === true));
   return lines;
 }
 
@@ -98,6 +103,7 @@ function queueRow(record: ApprovalRecordView, selected: boolean, now: number, wh
     seg(cell(`${printableLine(record.requester.sub)} (${record.requester.kind})`, COLUMNS.who), ...emphasis),
     seg(cell(`${approvalsCount(record)}/${record.quorum}`, COLUMNS.votes), ...emphasis),
     seg(cell(why(record), whyColumn), 'dim'),
+    ...(suspicions(record).length > 0 ? [seg('⚠ SUSPICIOUS', 'alert'), seg(' ')] : []),
     seg(whatLine(record), ...emphasis),
   ];
 }
@@ -115,7 +121,7 @@ function whereCell(record: ApprovalRecordView, width: number, selected: boolean)
   ];
 }
 
-function details(record: ApprovalRecordView, width: number, room: number, now: number): Line[] {
+function details(record: ApprovalRecordView, width: number, room: number, now: number, escaped: boolean): Line[] {
   const label = (text: string): Segment => seg(fit(text, 9), 'dim');
   const lines: Line[] = [];
   lines.push([label('id'), seg(record.id), seg(`   requested ${ago(record.created_at, now)}   decision ${record.decision_id}`, 'dim')]);
@@ -141,10 +147,16 @@ function details(record: ApprovalRecordView, width: number, room: number, now: n
     const approved = record.decisions[index]?.verdict === 'approve';
     lines.push([label(''), seg(`${approved ? '✓' : '✗'} ${vote}`, approved ? 'green' : 'red')]);
   }
-  const text = wrap(actionText(record), Math.max(10, width - 9));
+  for (const reason of suspicions(record)) lines.push([label('⚠'), seg(` SUSPICIOUS `, 'alert'), seg(` ${printableLine(reason)}`, 'red', 'bold')]);
+  if (record.action_truncated !== undefined) {
+    lines.push([label(''), seg(`only the first ${record.action_truncated.shown_chars} of ${record.action_truncated.total_chars} characters are shown: f loads the whole command (needed to approve)`, 'yellow')]);
+  }
+  const text: Line[] = escaped
+    ? wrap(escapedText(record.action.type === 'sql' && typeof record.action.sql === 'string' ? record.action.sql : actionText(record)), Math.max(10, width - 9)).map((line) => [seg(line, 'cyan')])
+    : actionLines(record, Math.max(10, width - 9));
   const textRoom = Math.max(1, room - lines.length);
   const shown = text.length > textRoom ? text.slice(0, textRoom - 1) : text;
-  shown.forEach((line, index) => lines.push([label(index === 0 ? 'what' : ''), seg(line, 'cyan')]));
+  shown.forEach((line, index) => lines.push([label(index === 0 ? (escaped ? 'escaped' : 'what') : ''), ...line]));
   if (shown.length < text.length) lines.push([label(''), seg(`… ${text.length - shown.length} more line(s)`, 'dim')]);
   return lines;
 }
@@ -187,5 +199,5 @@ function footer(view: ConsoleView): Line {
   }
   const key = (name: string, what: string): Segment[] => [seg(` ${name} `, 'reverse'), seg(` ${what}  `)];
   if (view.mode === 'history') return [...key('h', 'back to the queue'), ...key('q', 'quit')];
-  return [...key('↑/↓', 'select'), ...key('a', 'approve'), ...key('d', 'deny'), ...key('h', 'history'), ...key('q', 'quit')];
+  return [...key('↑/↓', 'select'), ...key('a', 'approve'), ...key('d', 'deny'), ...key('x', 'exact/escaped'), ...key('f', 'full text'), ...key('h', 'history'), ...key('q', 'quit')];
 }

@@ -1,7 +1,7 @@
 import type { ApprovalRecordView } from '../../approvals/approval-view.ts';
 import { ApprovalQueue } from './approval-queue.ts';
 import { shortId, voteOutcome } from './approval-text.ts';
-import { ApprovalsSocketClient, ServerRefusal, type ConnectionState, type HistoryMessage, type VoteResultMessage } from './approvals-socket-client.ts';
+import { ApprovalsSocketClient, ServerRefusal, type ConnectionState, type HistoryMessage, type PageMessage, type RecordMessage, type VoteResultMessage } from './approvals-socket-client.ts';
 import type { ApproverCredential } from './approver-credential.ts';
 import { renderScreen, type ConsoleView } from './console-screen.ts';
 import { printableLine } from './terminal-text.ts';
@@ -39,6 +39,12 @@ export function runInteractiveConsole(options: InteractiveConsoleOptions): Promi
   let selectedId: string | undefined;
   let selectedIndex = 0;
   let pending: ApprovalRecordView[] = [];
+  let escaped = false;
+  /** The queue's next page while the server has more; fetched as the selection nears the end. */
+  let nextPage: string | undefined;
+  let loadingPage = false;
+  /** Whole actions fetched for records a list shortened (by id). */
+  const full = new Map<string, ApprovalRecordView>();
 
   return new Promise<number>((resolve) => {
     let finished = false;
@@ -47,14 +53,19 @@ export function runInteractiveConsole(options: InteractiveConsoleOptions): Promi
       if (finished) return;
       const width = output.columns || 100;
       const height = output.rows || 30;
-      const view: ConsoleView = { url: options.url, connection, principal, mode, pending, selected: selectedIndex, history, prompt, status, now: Date.now() };
+      const view: ConsoleView = { url: options.url, connection, principal, mode, pending, selected: selectedIndex, history, prompt, status, escaped, more: nextPage !== undefined, now: Date.now() };
       const lines = renderScreen(view, width, height, options.color);
       output.write(lines.map((line, row) => `\x1b[${row + 1};1H${line}\x1b[K`).join(''));
     };
 
     /** Keeps the same approval selected as the queue changes, or the same place if it left. */
     const refreshQueue = (): void => {
-      pending = queue.pending();
+      pending = queue.pending().map((record) => {
+        const whole = full.get(record.id);
+        if (whole === undefined) return record;
+        const { action_truncated: _cut, ...rest } = record;
+        return { ...rest, action: whole.action, ...(whole.action_display === undefined ? {} : { action_display: whole.action_display }) };
+      });
       const index = selectedId === undefined ? -1 : pending.findIndex((record) => record.id === selectedId);
       selectedIndex = index >= 0 ? index : Math.min(selectedIndex, Math.max(0, pending.length - 1));
       selectedId = pending[selectedIndex]?.id;
@@ -63,6 +74,36 @@ export function runInteractiveConsole(options: InteractiveConsoleOptions): Promi
         prompt = undefined;
       }
       render();
+      void loadMoreIfNeeded();
+    };
+
+    /** The next page of the queue, when the selection is near the end of what is loaded. */
+    const loadMoreIfNeeded = async (): Promise<void> => {
+      if (nextPage === undefined || loadingPage || selectedIndex < pending.length - 5) return;
+      loadingPage = true;
+      try {
+        const page = await client.request<PageMessage>({ type: 'page', page: nextPage });
+        nextPage = page.next_page;
+        for (const record of page.pending) queue.apply(record);
+      } catch (error) {
+        status = { text: `could not load more of the queue: ${(error as Error).message}`, tone: 'error' };
+      } finally {
+        loadingPage = false;
+      }
+      refreshQueue();
+    };
+
+    const loadFull = async (approval: ApprovalRecordView): Promise<void> => {
+      status = { text: `loading the whole command of ${shortId(approval)}…`, tone: 'info' };
+      render();
+      try {
+        const answer = await client.request<RecordMessage>({ type: 'get', approval_id: approval.id });
+        full.set(approval.id, answer.approval);
+        status = { text: `the whole command of ${shortId(approval)} is shown`, tone: 'ok' };
+      } catch (error) {
+        status = { text: `could not load it: ${(error as Error).message}`, tone: 'error' };
+      }
+      refreshQueue();
     };
 
     const client = new ApprovalsSocketClient({
@@ -79,6 +120,7 @@ export function runInteractiveConsole(options: InteractiveConsoleOptions): Promi
         },
         onSnapshot(snapshot) {
           queue.reset(snapshot.pending);
+          nextPage = snapshot.next_page;
           if (snapshot.resync) status = { text: 'reconnected: the queue was reloaded', tone: 'info' };
           refreshQueue();
         },
@@ -152,15 +194,23 @@ export function runInteractiveConsole(options: InteractiveConsoleOptions): Promi
       if (UP.has(key)) selectedIndex = Math.max(0, selectedIndex - 1);
       else if (DOWN.has(key)) selectedIndex = Math.min(Math.max(0, pending.length - 1), selectedIndex + 1);
       else if (key === 'h') void showHistory();
-      else if (key === 'a' || key === 'd') {
+      else if (key === 'x') escaped = !escaped;
+      else if (key === 'f') {
+        const approval = pending[selectedIndex];
+        if (approval?.action_truncated !== undefined) void loadFull(approval);
+      } else if (key === 'a' || key === 'd') {
         const approval = pending[selectedIndex];
         if (approval === undefined) status = { text: 'nothing selected', tone: 'info' };
-        else {
+        else if (key === 'a' && approval.action_truncated !== undefined) {
+          // Nobody approves a command they were shown only the beginning of.
+          status = { text: 'only the beginning of this command is shown: press f to load all of it before approving', tone: 'error' };
+        } else {
           prompt = { verdict: key === 'a' ? 'approve' : 'deny', approval, text: '' };
           status = undefined;
         }
       }
       selectedId = pending[selectedIndex]?.id;
+      if (DOWN.has(key)) void loadMoreIfNeeded();
     };
 
     const onData = (chunk: string): void => {

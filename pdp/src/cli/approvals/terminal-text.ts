@@ -1,20 +1,19 @@
 /**
  * Text for a terminal. Every string that came from the PDP (SQL, commands, names, reasons) passes
- * through `printable` first: an agent controls what it asks to run, and escape sequences in it
- * must not repaint or spoof the approver's screen.
+ * through `printable` first: an agent controls what it asks to run, and escape sequences,
+ * invisible or direction-changing characters in it must not repaint, reorder or hide anything on
+ * the approver's screen.
  */
+import { HIDDEN_CHARACTER, hiddenCharacterName } from '../../approvals/hidden-characters.ts';
 
-// C0 controls, DEL and C1 controls (0x80–0x9f: some terminals read 0x9b as CSI).
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-
-/** The text with every control character shown, never interpreted: tab → space, others → \xNN. */
+/** The text with every control and hidden character shown by name, never interpreted: tab → space, ESC → ⟨ESC⟩, U+202E → ⟨RLO⟩ … */
 export function printable(text: string): string {
-  return text.replace(CONTROL, (char) => (char === '\t' ? ' ' : `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  return text.replace(/\t/g, ' ').replace(HIDDEN_CHARACTER, (char) => `⟨${hiddenCharacterName(char)}⟩`);
 }
 
 /** One line: line breaks become ⏎, whitespace runs collapse, controls are shown. */
 export function printableLine(text: string): string {
-  return printable(text.replace(/\r?\n/g, ' ⏎ ').replace(/\s+/g, ' ').trim());
+  return printable(text.replace(/\r?\n/g, ' ⏎ ').replace(/[ \t]+/g, ' ').trim());
 }
 
 /** Exactly `width` columns: cut with … when longer, padded when shorter. */
@@ -42,7 +41,7 @@ export function wrap(text: string, width: number): string[] {
   return lines;
 }
 
-export type Style = 'bold' | 'dim' | 'reverse' | 'red' | 'green' | 'yellow' | 'cyan' | 'alert';
+export type Style = 'bold' | 'dim' | 'reverse' | 'red' | 'green' | 'yellow' | 'cyan' | 'alert' | 'italic';
 
 const SGR: Record<Style, string> = {
   bold: '1',
@@ -53,6 +52,7 @@ const SGR: Record<Style, string> = {
   yellow: '33',
   cyan: '36',
   alert: '1;97;41',
+  italic: '3',
 };
 
 /** A run of text with its look; a line is a list of them. */
