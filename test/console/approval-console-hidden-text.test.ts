@@ -45,7 +45,7 @@ describe('the console shows SQL as PostgreSQL lexes it', () => {
       if (message.type() === 'error') pageProblems.push(`console error: ${message.text()}`);
     });
     await page.goto(`${pdp.url}/console/`);
-    await page.locator('#token-input').fill(await pdp.token({ sub: 'alice', roles: ['approver'], kind: 'human' }));
+    await page.locator('#token-input').fill(await pdp.consoleToken({ sub: 'alice', roles: ['approver'], kind: 'human' }));
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('#connection[data-state="live"]').waitFor();
   });
