@@ -21,6 +21,8 @@ export class CreditCardDetector implements ValueDetector {
   find(text: string): DetectedSpan[] {
     const spans: DetectedSpan[] = [];
     for (const match of text.matchAll(CANDIDATE)) {
+      // Fewer than 13 characters cannot hold 13 digits: most numbers in a result stop here.
+      if (match[0].length < 13) continue;
       const start = match.index;
       const isCard = (compact: string, from: number, to: number): boolean =>
         isCardNumber(compact) && printedAsCard(text.slice(from, to)) && standsAlone(text, from, to) && !signed(text, from);
