@@ -52,17 +52,27 @@ function tokenizeWithSpans(sql, spans) {
   let at = 0;
   for (const [start, end, kind] of spans) {
     if (!(Number.isInteger(start) && Number.isInteger(end) && start >= at && end > start && end <= sql.length)) continue;
-    if (start > at) tokens.push(...tokenizeLocally(sql.slice(at, start)));
+    if (start > at) tokens.push(...tokenizeLocally(sql.slice(at, start), true));
     const text = sql.slice(start, end);
     const type = kind === 'comment' ? (text.startsWith('--') ? 'line-comment' : 'block-comment') : SPAN_TYPES[kind] ?? 'word';
-    tokens.push({ type, text, lexed: true });
+    // A literal written right after a word (n'…' is the word n and a literal) must stay glued to it.
+    const previous = tokens.at(-1);
+    const glued = previous?.type === 'word' && start > 0 && !SPACE.test(sql[start - 1]);
+    tokens.push({ type, text, lexed: true, ...(glued ? { glued: true } : {}) });
     at = end;
   }
-  if (at < sql.length) tokens.push(...tokenizeLocally(sql.slice(at)));
+  if (at < sql.length) tokens.push(...tokenizeLocally(sql.slice(at), true));
   return tokens;
 }
 
-function tokenizeLocally(sql) {
+/** PostgreSQL's whitespace: nothing else (not U+2028, not NBSP) separates tokens. */
+const SPACE = /[ \t\n\r\f\v]/;
+
+/**
+ * `codeOnly`: a stretch the server's lexer found no comment, literal or quoted name in, so none
+ * is looked for (a `$a$` there is part of a name, not a dollar quote).
+ */
+function tokenizeLocally(sql, codeOnly = false) {
   const tokens = [];
   let i = 0;
   const n = sql.length;
@@ -73,10 +83,18 @@ function tokenizeLocally(sql) {
   while (i < n) {
     const c = sql[i];
     const next = sql[i + 1];
-    if (/\s/.test(c)) {
+    if (SPACE.test(c)) {
       let j = i + 1;
-      while (j < n && /\s/.test(sql[j])) j++;
+      while (j < n && SPACE.test(sql[j])) j++;
       push('space', j);
+    } else if (codeOnly && (c === "'" || c === '"' || (c === '$' && !/[0-9]/.test(next ?? '')))) {
+      // The server's lexer found no literal or quoted name here: a quote or $ is just a character.
+      push('op', i + 1);
+    } else if (codeOnly && isWordStart(c)) {
+      // A word, whatever follows (E'… or U&'… here would have been a literal span).
+      let j = i + 1;
+      while (j < n && isWordChar(sql[j])) j++;
+      push('word', j);
     } else if (c === '-' && next === '-') {
       // PostgreSQL ends a -- comment at \n or \r.
       const match = /[\n\r]/.exec(sql.slice(i));
@@ -103,7 +121,8 @@ function tokenizeLocally(sql) {
         push(param ? 'param' : 'op', i + (param ? param[0].length : 1));
       }
     } else if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(next ?? ''))) {
-      const match = /^(?:0[xXoObB][0-9a-fA-F_]+|[0-9_]*\.?[0-9_]+(?:[eE][+-]?[0-9]+)?\.?)/.exec(sql.slice(i, i + 200));
+      // As PostgreSQL reads numbers: 1.5e31.5e3 is 1.5e31 then .5e3.
+      const match = /^(?:0[xXoObB][0-9a-fA-F_]+|(?:[0-9][0-9_]*\.(?!\.)[0-9_]*|\.[0-9][0-9_]*|[0-9][0-9_]*)(?:[eE][+-]?[0-9]+)?)/.exec(sql.slice(i, i + 200));
       push('number', i + Math.max(1, match ? match[0].length : 1));
     } else if (isWordStart(c)) {
       let j = i + 1;
@@ -291,6 +310,10 @@ function isClauseEnd(token) {
 function spaceBefore(token, previous, beforePrevious, next) {
   if (previous === null) return false;
   const text = token.text;
+  if (token.glued === true) return false;
+  // A number beside a dot would lex as one number (7 .5 → 7.5): the space stays there.
+  if (text === '.' && previous.type === 'number') return true;
+  if (previous.text === '.' && token.type === 'number') return true;
   if (token.type === 'punct' && [',', ')', ']', '.', '::', '['].includes(text)) return false;
   if (previous.type === 'punct' && ['(', '[', '.', '::'].includes(previous.text)) return false;
   if (previous.unary) return false;

@@ -17,7 +17,8 @@ export function summarizeAction(action: ActionV1): string {
   }
 }
 
+/** Spaces, tabs and line feeds fold to one space; every other character (a CR, a U+2028) stays for the consoles to show by name. */
 function oneLine(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+  const flat = text.replace(/[ \t\n]+/g, ' ').trim();
   return flat.length > MAX_SUMMARY ? `${flat.slice(0, MAX_SUMMARY - 1)}…` : flat;
 }

@@ -27,7 +27,7 @@ export function sqlDisplaySpans(sql: string): SqlSpan[] | undefined {
   for (const token of tokens) {
     const start = toIndex(token.start);
     const end = toIndex(token.end);
-    const kind = spanKind(token.tokenName, token.keywordKind, sql.slice(start, start + 3));
+    const kind = spanKind(token.tokenName, token.keywordKind, sql.slice(start, end));
     if (kind !== undefined && end > start) spans.push([start, end, kind]);
   }
   return spans;
@@ -44,7 +44,7 @@ function scannable(sql: string): string {
   return sql.replace(/[\v\f]/g, ' ').replace(/[\u0000-\u0008\u000e-\u001f]/g, '#');
 }
 
-function spanKind(tokenName: string, keywordKind: number, head: string): SqlSpanKind | undefined {
+function spanKind(tokenName: string, keywordKind: number, text: string): SqlSpanKind | undefined {
   switch (tokenName) {
     case 'SQL_COMMENT':
     case 'C_COMMENT':
@@ -57,13 +57,13 @@ function spanKind(tokenName: string, keywordKind: number, head: string): SqlSpan
     case 'UIDENT':
       return 'identifier';
     case 'IDENT':
-      return head.startsWith('"') ? 'identifier' : undefined;
+      return text.startsWith('"') ? 'identifier' : undefined;
     case 'PARAM':
       return 'parameter';
   }
   // The scanner's name table lacks some literal tokens (U&'…', B'…', X'…'): told by their text.
-  if (/^[uU]&'|^[bBxXnN]'/.test(head)) return 'string';
-  if (/^[uU]&"/.test(head)) return 'identifier';
+  if (/^[uU]&'|^[bBxXnN]'/.test(text)) return 'string';
+  if (/^[uU]&"/.test(text)) return 'identifier';
   return keywordKind > 0 ? 'keyword' : undefined;
 }
 
