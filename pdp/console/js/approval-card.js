@@ -2,6 +2,7 @@
 // so far, a live countdown, and the Approve / Deny controls with their refusals.
 import { actionView, isSuspicious } from './action-display.js';
 import { h, replaceChildren } from './dom-builder.js';
+import { namedText } from './hidden-characters.js';
 import { agoText, clockText, countdownText, secondsUntil } from './time-text.js';
 import { refusalText } from './vote-refusals.js';
 
@@ -65,19 +66,19 @@ export class ApprovalCard {
     h('header', { class: 'card-head' },
       environmentBadge(resource?.environment),
       h('h2', { id: titleId, class: 'card-title' },
-        h('span', { class: 'resource-name' }, resource?.name ?? '?'),
+        h('span', { class: 'resource-name' }, namedText(resource?.name ?? '?')),
         h('span', { class: 'resource-type' }, resource?.type ?? '')),
       this.countdown),
     h('div', { class: 'card-body' },
       h('section', { class: 'who', 'aria-label': 'Who asks' },
         h('h3', {}, 'Who'),
         h('p', { class: 'requester' },
-          h('span', { class: 'requester-sub' }, requester?.sub ?? '?'),
+          h('span', { class: 'requester-sub' }, namedText(requester?.sub ?? '?')),
           h('span', { class: `kind-badge kind-${requester?.kind === 'human' ? 'human' : 'agent'}` }, requester?.kind === 'human' ? 'human' : 'agent')),
         h('p', { class: 'muted small' },
           requester?.iss ? `issuer ${requester.iss}` : null,
-          record.session?.client_addr ? ` · from ${record.session.client_addr}` : null,
-          record.session?.id ? ` · session ${record.session.id}` : null)),
+          record.session?.client_addr ? ` · from ${namedText(record.session.client_addr)}` : null,
+          record.session?.id ? ` · session ${namedText(record.session.id)}` : null)),
       this.what,
       h('section', { class: 'why', 'aria-label': 'Why it needs approval' },
         h('h3', {}, 'Why it is held'),
@@ -143,7 +144,9 @@ export class ApprovalCard {
         ? h('p', { class: 'muted' }, 'No votes yet.')
         : h('ol', { class: 'vote-list' }, decisions.map((decision) =>
           h('li', { class: `vote vote-${decision.verdict}` },
-            h('span', { class: 'voter' }, decision.approver), ` ${verdictText(decision.verdict)}`,
+            h('span', { class: 'voter' }, namedText(decision.approver)),
+            decision.kind && decision.kind !== 'human' ? h('span', { class: 'kind-badge kind-agent' }, decision.kind) : null,
+            ` ${verdictText(decision.verdict)}`,
             decision.reason ? h('q', {}, decision.reason) : null,
             h('time', { datetime: decision.at, class: 'muted' }, clockText(decision.at))))));
     const myVote = decisions.find((decision) => decision.approver === me?.sub);

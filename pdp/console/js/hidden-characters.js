@@ -20,6 +20,11 @@ export function hiddenCharacterName(character) {
   return NAMES[code] ?? `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
+/** The text with each hidden character written as ⟨NAME⟩, for plain-text places (notices, titles). */
+export function namedText(text) {
+  return String(text).replace(HIDDEN_CHARACTER, (character) => `⟨${hiddenCharacterName(character)}⟩`);
+}
+
 /** Every code point outside printable ASCII (and \n) as an escape: the text, unambiguous. */
 export function escapedText(text) {
   let out = '';

@@ -1,5 +1,5 @@
 // Recently resolved requests: what was decided, by whom, why and when.
-import { actionView } from './action-display.js';
+import { actionView, revealedText } from './action-display.js';
 import { environmentBadge, verdictText } from './approval-card.js';
 import { h, replaceChildren } from './dom-builder.js';
 import { clockText } from './time-text.js';
@@ -13,7 +13,7 @@ export function historyItem(record, open = false) {
     h('details', { open },
       h('summary', {},
         h('span', { class: `status-badge status-${record.status}` }, STATUS_LABELS[record.status] ?? String(record.status).toUpperCase()),
-        h('code', { class: 'history-summary' }, record.action_summary ?? ''),
+        h('code', { class: 'history-summary' }, revealedText(record.action_summary ?? '')[0]),
         decisions.length > 0 ? h('span', { class: 'history-who' }, `by ${[...new Set(decisions.map((decision) => decision.approver))].join(', ')}`) : null,
         h('span', { class: 'history-where' }, environmentBadge(record.resource?.environment), ` ${record.resource?.name ?? '?'}`),
         h('span', { class: 'muted history-when' }, clockText(record.resolved_at ?? record.created_at))),
@@ -25,7 +25,7 @@ export function historyItem(record, open = false) {
             h('span', { class: 'voter' }, decision.approver), ` ${verdictText(decision.verdict)}`,
             decision.reason ? h('q', {}, decision.reason) : null,
             h('time', { datetime: decision.at, class: 'muted' }, clockText(decision.at))))),
-        actionView(record.action),
+        actionView(record.action, record),
         h('ul', { class: 'reasons' }, (record.reasons ?? []).map((reason) =>
           h('li', {}, h('span', { class: 'reason-message' }, reason.message ?? ''), h('code', { class: 'reason-code' }, reason.code ?? '')))),
         h('p', { class: 'muted small' }, 'approval ', h('code', {}, record.id)))));

@@ -2,6 +2,7 @@
 // queue state; a request that leaves the queue goes with a short notice saying why.
 import { ApprovalCard, verdictText } from './approval-card.js';
 import { h } from './dom-builder.js';
+import { namedText } from './hidden-characters.js';
 
 /** How long a resolved card stays, closed, before it leaves the list. */
 const LEAVING_MS = 3000;
@@ -55,7 +56,7 @@ export class QueueView {
 
   #remove(change, card) {
     const { outcome, tone } = this.#outcome(change);
-    this.options.notify(`${outcome}: ${change.record.action_summary ?? 'request'} on ${change.record.resource?.name ?? '?'}`, tone);
+    this.options.notify(`${outcome}: ${namedText(change.record.action_summary ?? 'request')} on ${namedText(change.record.resource?.name ?? '?')}`, tone);
     if (card === undefined || card.leaving) return;
     card.leave(outcome, tone);
     setTimeout(() => {

@@ -87,7 +87,7 @@ export function ago(at: string | undefined, now: number): string {
 /** Who voted how: `bob approved ("ticket 42")`, `carol denied ("not now")`. */
 export function voteLines(record: ApprovalRecordView): string[] {
   return record.decisions.map((decision) =>
-    `${printableLine(decision.approver)} ${decision.verdict === 'approve' ? 'approved' : 'denied'}${decision.reason ? ` ("${printableLine(decision.reason)}")` : ''}`,
+    `${printableLine(decision.approver)}${decision.kind !== undefined && decision.kind !== 'human' ? ` (${decision.kind})` : ''} ${decision.verdict === 'approve' ? 'approved' : 'denied'}${decision.reason ? ` ("${printableLine(decision.reason)}")` : ''}`,
   );
 }
 
