@@ -7,7 +7,8 @@
  * would): how many pending approvals it leaves and how much the PDP grew. (b) 300 approvals of
  * 200 KiB of SQL each (the per-principal cap raised for it): the PDP's memory, and the size of
  * the WebSocket snapshot and of one GET /v1/approvals page a console receives.
- * BENCH_PDP_ROOT runs another checkout's PDP (the same flow against an older build).
+ * BENCH_PDP_ROOT runs another checkout's PDP (the same flow against an older build);
+ * BENCH_STORE=memory keeps approvals in the PDP process instead of Redis.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -27,6 +28,7 @@ const STORM_CLIENTS = Number(process.env.BENCH_STORM_CLIENTS ?? 8);
 const BIG = Number(process.env.BENCH_BIG_APPROVALS ?? 300);
 const BIG_BYTES = 200 * 1024;
 const PDP_ROOT = process.env.BENCH_PDP_ROOT ?? REPOSITORY_ROOT;
+const IN_MEMORY = process.env.BENCH_STORE === 'memory';
 const ORDERS_DB = { type: 'postgres', name: 'orders-db', environment: 'production' };
 const say = (message: string): void => console.error(`[bench:approvals-flood] ${message}`);
 const mb = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
@@ -56,7 +58,7 @@ async function main(): Promise<void> {
       PORTCULLIS_PORT: String(port),
       PORTCULLIS_STATE_DIR: stateDir,
       PORTCULLIS_BUNDLE_FILE: join(PDP_ROOT, 'policies/build/bundle.tar.gz'),
-      PORTCULLIS_REDIS_URL: redis.url,
+      ...(IN_MEMORY ? {} : { PORTCULLIS_REDIS_URL: redis.url }),
       PORTCULLIS_APPROVAL_MAX_PENDING_PER_PRINCIPAL: String(BIG + 10),
       // The bench reads the heap from /metrics without a credential.
       PORTCULLIS_METRICS_AUTH: 'false',
@@ -85,7 +87,7 @@ async function main(): Promise<void> {
       }
     }));
     const afterStorm = await memory();
-    const pendingAfterStorm = await redisPending(redis);
+    const pendingAfterStorm = IN_MEMORY ? await apiPending(url, approvers) : await redisPending(redis);
 
     // (b) 300 approvals of 200 KiB of SQL.
     say(`${BIG} approvals of ${BIG_BYTES / 1024} KiB…`);
@@ -105,6 +107,7 @@ async function main(): Promise<void> {
     }
     const result = {
       pdp: PDP_ROOT,
+      store: IN_MEMORY ? 'memory' : 'redis',
       storm: {
         seconds: STORM_SECONDS, clients: STORM_CLIENTS, decisions: counts.decisions, held_answers: counts.held, other_answers: counts.other,
         distinct_approval_ids: ids.size, pending_in_store: pendingAfterStorm,
@@ -123,6 +126,27 @@ async function main(): Promise<void> {
     await redis?.kill();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Pending approvals as the HTTP API lists them, every page. */
+async function apiPending(url: string, tokens: string[]): Promise<number> {
+  for (const token of tokens) {
+    let count = 0;
+    let page: string | undefined;
+    let ok = true;
+    do {
+      const response = await fetch(`${url}/v1/approvals${page ? `?page=${encodeURIComponent(page)}` : ''}`, { headers: { authorization: `Bearer ${token}` } });
+      if (response.status !== 200) {
+        ok = false;
+        break;
+      }
+      const body = (await response.json()) as { pending: unknown[]; next_page?: string };
+      count += body.pending.length;
+      page = body.next_page;
+    } while (page !== undefined);
+    if (ok) return count;
+  }
+  return -1;
 }
 
 async function redisPending(redis: RedisServer): Promise<number> {
