@@ -1,3 +1,4 @@
+import { redactSqlText } from '../enrichment/sql/sql-text-redaction.ts';
 import type { JsonObject } from './json-fields.ts';
 
 /**
@@ -26,13 +27,13 @@ export function isCredentialName(name: string): boolean {
 
 export interface RedactedCopy {
   readonly value: JsonObject;
-  /** Paths of the members removed, e.g. `action.headers.authorization`: their presence still shows. */
+  /** Paths of the members removed (or, for a SQL text, redacted), e.g. `action.headers.authorization`: their presence still shows. */
   readonly redacted: string[];
 }
 
 /**
  * A deep copy of `body` as plain JSON (what `JSON.parse(JSON.stringify(body))` would give) without
- * any member whose name is a credential name. Plain JSON, so the record a producer hashes is
+ * any member whose name is a credential name, and with the secrets of any `sql` text replaced. Plain JSON, so the record a producer hashes is
  * the record a verifier reads back; a copy, so later changes to `body` cannot alter the record.
  */
 export function redactCredentials(body: JsonObject): RedactedCopy {
@@ -45,6 +46,13 @@ function copy(input: unknown, key: string, path: string, redacted: string[], anc
   let value = input;
   if (typeof value === 'object' && value !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     value = (value as { toJSON: (key: string) => unknown }).toJSON(key);
+  }
+  // A SQL text is analysed (and its secrets redacted) before it reaches a record; a text that
+  // came some other way (the Data API, a future field) is redacted here: the last line.
+  if (typeof value === 'string' && key === 'sql') {
+    const text = redactSqlText(value);
+    if (text !== value) redacted.push(path);
+    return text;
   }
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;

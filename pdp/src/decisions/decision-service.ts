@@ -79,7 +79,9 @@ export class DecisionService {
     const reuse = grantReuse({ request, verification, action, outcome, now: Date.now() });
     let approval: ApprovalV1 | undefined;
     if (verification.ok && outcome.effect === 'approval_required') {
-      ({ outcome, approval } = await settleApproval(this.deps.approvals, { decisionId, request, principal: verification.principal, action }, outcome));
+      // The approval record (and every approver's screen) gets the text as recorded: secrets redacted.
+      const shown = withRecordedText(request, action);
+      ({ outcome, approval } = await settleApproval(this.deps.approvals, { decisionId, request: shown, principal: verification.principal, action }, outcome));
     }
 
     const response: DecisionResponseV1 = {
@@ -113,6 +115,12 @@ export class DecisionService {
     metrics.decisionDuration.observe({ action_type: request.action.type }, Number(process.hrtime.bigint() - started) / 1e9);
     return response;
   }
+}
+
+/** The request with the SQL text the analysis recorded (credentials redacted) in place of the one sent. */
+function withRecordedText(request: DecisionRequestV1, action: EnrichedAction): DecisionRequestV1 {
+  if (request.action.type !== 'sql' || typeof action.sql !== 'string' || action.sql === request.action.sql) return request;
+  return { ...request, action: { ...request.action, sql: action.sql } };
 }
 
 function enrichmentFor(action: EnrichedAction): { enrichment?: EnrichmentV1 } {

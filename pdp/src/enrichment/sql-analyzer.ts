@@ -5,6 +5,7 @@
  */
 import { loadModule, parseSync } from "libpg-query";
 import { isAstObject, listField, unwrapNode, type AstObject } from "./sql/ast-nodes.ts";
+import { credentialsWithin, findCredentialSpans, isCredentialName, redactedMessage, redactedSlice, type CredentialScan } from "./sql/credential-spans.ts";
 import { cursorFacts } from "./sql/cursor-facts.ts";
 import type { EnrichedSqlAction, SqlStatementFacts } from "./sql/sql-facts.ts";
 import { statementOutputs } from "./sql/output-provenance.ts";
@@ -49,22 +50,33 @@ export async function createSqlAnalyzer(): Promise<SqlAnalyzer> {
 
 function analyze(sql: string): EnrichedSqlAction {
   const refusal = refuseInput(sql);
-  if (refusal !== null) return failed(sql, refusal);
+  if (refusal !== null) return failed(typeof sql === "string" ? sql : "", refusal, NOTHING_SECRET);
+  // Secrets (role passwords, connection strings …) never leave the analysis: the text, statement
+  // texts and parse errors policy and the audit trail get have them replaced.
+  const scan = findCredentialSpans(sql);
   let tree: unknown;
   try {
     tree = parseSync(sql);
   } catch (error) {
-    return failed(sql, error instanceof Error && error.message ? error.message : "unparseable SQL");
+    return failed(sql, error instanceof Error && error.message ? error.message : "unparseable SQL", scan);
   }
   try {
-    const statements = describeStatements(sql, tree);
-    if (statements.length === 0) return failed(sql, "empty statement");
-    return { type: "sql", sql, parse_error: null, statements };
+    const bytes = Buffer.from(sql, "utf8");
+    const statements = describeStatements(bytes, tree, scan);
+    if (statements.length === 0) return failed(sql, "empty statement", scan);
+    return { type: "sql", sql: redactedText(sql, bytes, scan), parse_error: null, statements };
   } catch (error) {
     // A tree too deep for the walker (or any surprise) must deny, not crash the PDP.
     const reason = error instanceof Error ? error.message : String(error);
-    return failed(sql, `analysis failed: ${reason}`);
+    return failed(sql, `analysis failed: ${reason}`, scan);
   }
+}
+
+const NOTHING_SECRET: CredentialScan = { spans: [], withheldFrom: null };
+
+/** The whole text with its secrets replaced (untrimmed when there are none, as it came). */
+function redactedText(sql: string, bytes: Buffer, scan: CredentialScan): string {
+  return scan.spans.length === 0 && scan.withheldFrom === null ? sql : redactedSlice(bytes, scan);
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -81,27 +93,31 @@ function refuseInput(sql: string): string | null {
   return null;
 }
 
-function failed(sql: string, reason: string): EnrichedSqlAction {
-  return { type: "sql", sql: typeof sql === "string" ? sql : "", parse_error: reason, statements: [] };
+function failed(sql: string, reason: string, scan: CredentialScan): EnrichedSqlAction {
+  const bytes = Buffer.from(sql, "utf8");
+  return { type: "sql", sql: redactedText(sql, bytes, scan), parse_error: redactedMessage(reason, bytes, scan), statements: [] };
 }
 
-function describeStatements(sql: string, tree: unknown): SqlStatementFacts[] {
+function describeStatements(bytes: Buffer, tree: unknown, scan: CredentialScan): SqlStatementFacts[] {
   if (!isAstObject(tree)) throw new Error("parser returned no tree");
-  // stmt_location/stmt_len count UTF-8 bytes, not UTF-16 code units.
-  const bytes = Buffer.from(sql, "utf8");
   return listField(tree, "stmts").map((raw) => {
     if (!isAstObject(raw)) throw new Error("malformed statement");
     const node = unwrapNode(raw.stmt);
     if (!node) throw new Error("malformed statement");
-    return describeStatement(node.type, node.body, raw.stmt, statementText(bytes, raw));
+    // stmt_location/stmt_len count UTF-8 bytes, not UTF-16 code units; stmt_len 0 (omitted) means "to the end".
+    const start = typeof raw.stmt_location === "number" ? raw.stmt_location : 0;
+    const end = typeof raw.stmt_len === "number" && raw.stmt_len > 0 ? start + raw.stmt_len : bytes.length;
+    const facts = describeStatement(node.type, node.body, raw.stmt, redactedSlice(bytes, scan, start, end));
+    return withoutSecrets(facts, credentialsWithin(scan, start, end));
   });
 }
 
-function statementText(bytes: Buffer, raw: AstObject): string {
-  const start = typeof raw.stmt_location === "number" ? raw.stmt_location : 0;
-  // stmt_len 0 (omitted) means "to the end of the string".
-  const length = typeof raw.stmt_len === "number" && raw.stmt_len > 0 ? raw.stmt_len : bytes.length - start;
-  return bytes.subarray(start, start + length).toString("utf8").trim();
+/** Policy is told that a credential is set (its kind), never what it is: setting values included. */
+function withoutSecrets(facts: SqlStatementFacts, credentials: SqlStatementFacts["credentials"]): SqlStatementFacts {
+  const settings = facts.settings.map((change) =>
+    change.value !== null && change.name !== null && isCredentialName(change.name) ? { ...change, value: "[redacted]" } : change,
+  );
+  return { ...facts, settings, credentials };
 }
 
 function describeStatement(node: string, body: AstObject, root: unknown, text: string): SqlStatementFacts {
@@ -123,6 +139,7 @@ function describeStatement(node: string, body: AstObject, root: unknown, text: s
     copy_format: node === "CopyStmt" ? copyFormatFacts(body) : null,
     set: setFacts(node, body),
     settings: settingChanges(node, body, root, walked.operations),
+    credentials: [],
     cursor: cursorFacts(node, body),
     outputs: statementOutputs(node, body, root),
   };

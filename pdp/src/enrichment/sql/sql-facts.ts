@@ -137,6 +137,11 @@ export interface SqlSettingChange {
   local: boolean;
 }
 
+export interface SqlCredential {
+  kind: "password" | "connection" | "option" | "setting" | "function-argument";
+  name: string | null;
+}
+
 export interface SqlStatementFacts {
   kind: SqlStatementKind;
   node: string;
@@ -158,6 +163,12 @@ export interface SqlStatementFacts {
   set: SqlSetFacts | null;
   /** Every setting the statement changes, by any route (SET, set_config, pg_settings, ALTER … SET, function SET clauses). */
   settings: SqlSettingChange[];
+  /**
+   * The credentials the statement's text carries (role passwords, connection strings, credential
+   * options and settings, secret function arguments): their kind and the option, setting or
+   * function they belong to. Their values are redacted from `text` and `sql` and never reported.
+   */
+  credentials: SqlCredential[];
   /** DECLARE, FETCH, MOVE, CLOSE: the cursor it is about. Null otherwise. */
   cursor: SqlCursorFacts | null;
   /**

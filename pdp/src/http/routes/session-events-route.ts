@@ -4,6 +4,7 @@ import type { AuditRecorder } from '../../audit/audit-trail.ts';
 import { sessionRecordsOfBatch } from '../../audit/session-statement-runs.ts';
 import { parseSessionEvents, type PostedSessionEvent } from '../../contract/session-event-parser.ts';
 import type { DecisionSeal } from '../../decisions/decision-seal.ts';
+import { withoutSqlSecrets } from '../../enrichment/sql/sql-text-redaction.ts';
 import { PortcullisError } from '../../errors/portcullis-error.ts';
 import type { TokenVerifier } from '../../identity/token-verifier.ts';
 import type { PdpMetrics } from '../../metrics/pdp-metrics.ts';
@@ -28,7 +29,8 @@ export function sessionEventsRoute(verifier: TokenVerifier, seal: DecisionSeal, 
   return async (request: Request, response: Response): Promise<void> => {
     const receivedAt = new Date();
     const caller = response.locals.caller!;
-    const posted = parseSessionEvents(request.body);
+    // A statement's secrets (ALTER ROLE … PASSWORD '…') never reach the record.
+    const posted = parseSessionEvents(request.body).map(withoutSqlSecrets);
     posted.forEach((event, index) => assertFronts(caller, event.resource, `events[${index}].resource`));
     const principals = await verifySubjects(verifier, posted);
     const principalOf = (token: string | undefined): AuditPrincipal => (token === undefined ? NO_TOKEN : principals.get(token)!);
