@@ -51,7 +51,7 @@ describe("outputs: plain columns", () => {
 
   test("the full output object for a direct column", () => {
     assert.deepEqual(outputs("SELECT email FROM users"), [
-      { name: "email", star: false, star_table: null, direct: { table: "users", column: "email" }, derived_from: [{ table: "users", column: "email" }] },
+      { name: "email", star: false, star_table: null, direct: { table: "users", column: "email" }, is_value: true, derived_from: [{ table: "users", column: "email" }] },
     ]);
   });
 

@@ -31,7 +31,7 @@ describe('POST /v1/sql/outputs: output provenance of one SELECT, for PEPs', () =
       ['phone', [{ table: 'users', column: 'phone' }]],
       ['at', []],
     ]);
-    assert.deepEqual(body.outputs[2], { name: 'phone', star: false, star_table: null, direct: { table: 'users', column: 'phone' }, derived_from: [{ table: 'users', column: 'phone' }] });
+    assert.deepEqual(body.outputs[2], { name: 'phone', star: false, star_table: null, direct: { table: 'users', column: 'phone' }, is_value: true, derived_from: [{ table: 'users', column: 'phone' }] });
     assert.deepEqual([...body.functions].sort(), ['now', 'upper']);
   });
 

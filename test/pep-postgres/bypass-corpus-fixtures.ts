@@ -75,7 +75,9 @@ export function forbiddenFragments(): string[] {
   const fragments = new Set<string>();
   for (const { value, shown } of values) {
     const digits = value.replace(/\D/g, '');
-    for (const text of digits.length >= 6 && digits !== value ? [value, digits] : [value]) {
+    const forms = digits.length >= 6 && digits !== value ? [value, digits] : [value];
+    // reverse(email) under a shape-keeping mask would show the reversed local part.
+    for (const text of [...forms, ...forms.map((form) => Array.from(form).reverse().join(''))]) {
       for (let start = 0; start + 6 <= text.length; start++) {
         const fragment = text.slice(start, start + 6).toLowerCase();
         if (shown && shown.toLowerCase().includes(fragment)) continue;
@@ -334,5 +336,14 @@ export function readCases(): ReadCase[] {
     { name: 'error: a phone cast to regrole (raw)', sql: 'SELECT phone::regrole FROM users WHERE id = 2', via: 'raw', mayFail: true },
     { name: 'error: an error at FETCH of a cursor', sql: 'BEGIN; DECLARE leak CURSOR FOR SELECT ssn::regclass FROM users; FETCH 2 FROM leak; COMMIT', via: 'simple', mayFail: true },
     { name: 'psql: errors with VERBOSITY verbose', sql: 'SELECT (SELECT ssn FROM users WHERE id = 2)::regclass;\nSELECT current_setting((SELECT card_number FROM customers WHERE id = 1));', via: 'psql', mayFail: true },
+    // values computed from a partial column: hidden whole, never partial of the wrong part
+    { name: 'reverse(email)', sql: 'SELECT reverse(email), name FROM users ORDER BY id', via: 'simple', shows: NAMES },
+    { name: 'reverse(email) (binary results)', sql: 'SELECT reverse(email) AS r FROM users WHERE id >= $1', via: 'extended-binary', values: [1] },
+    { name: 'split_part, substr and overlay of email', sql: "SELECT split_part(email, '@', 1), substr(email, 1, 12), overlay(email placing '' from 1 for 1) FROM users", via: 'simple' },
+    { name: 'reversed phone and card', sql: "SELECT reverse(u.phone), reverse(c.card_number), reverse(replace(c.card_number, ' ', '')) FROM users u, customers c", via: 'simple' },
+    { name: 'reverse through a subquery and a CTE', sql: 'WITH c AS (SELECT reverse(email) AS r FROM users) SELECT r, (SELECT x FROM (SELECT reverse(phone) AS x FROM users LIMIT 1) s) FROM c', via: 'simple' },
+    { name: 'reverse over the view', sql: 'SELECT reverse(email), reverse(ssn), name FROM users_view', via: 'simple', shows: NAMES },
+    { name: 'COPY (SELECT reverse(email), split_part(…)) TO STDOUT (CSV)', sql: "COPY (SELECT reverse(email), split_part(email, '@', 1), reverse(phone) FROM users) TO STDOUT (FORMAT csv)", via: 'raw' },
+    { name: 'psql: reverse(email)', sql: 'SELECT reverse(email), reverse(phone) FROM users;', via: 'psql' },
   ];
 }

@@ -139,10 +139,29 @@ describe('SQL cursors through the Postgres PEP', () => {
   });
 
   it('masks strictly the rows of a cursor it never saw declared (opened inside a function: see seedSql)', async () => {
-    const client = await stack.client(reader);
+    // Calling a user-defined function is judged like CALL: a reader agent may not; a human writer
+    // may once an approver agrees (production), and is still masked (no pii-reader role).
+    const refused = await stack.client(reader);
+    try {
+      await assert.rejects(refused.query("SELECT open_users_cursor('fn_cursor')"), (error: { code?: string }) => error.code === '42501');
+    } finally {
+      await refused.end();
+    }
+    const client = await stack.client(await stack.token('human-cursor-writer', ['writer'], 'human'));
     try {
       await client.query('BEGIN');
-      await client.query("SELECT open_users_cursor('fn_cursor')");
+      const notice = new Promise<string>((resolve) => client.once('notice', (message) => resolve(message.message ?? '')));
+      const opened = client.query("SELECT open_users_cursor('fn_cursor')");
+      opened.catch(() => undefined);
+      const approvalId = /approval ([0-9a-f-]{36})/.exec(await notice)?.[1];
+      assert.ok(approvalId, 'calling the function is held for approval');
+      const vote = await fetch(`${stack.pdp.url}/v1/approvals/${approvalId}/votes`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await stack.consoleToken('alice', ['approver'])}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ verdict: 'approve', reason: 'cursor test' }),
+      });
+      assert.equal(vote.status, 200, await vote.text());
+      await opened;
       const fetched = await client.query('FETCH ALL FROM fn_cursor');
       await client.query('COMMIT');
       assert.deepEqual(fetched.rows.map((row) => row.name), [ALICE.name, BOB.name], 'plain columns are placed through the catalog');

@@ -86,10 +86,11 @@ describe('result masking of SELECT results', () => {
   });
 
   it('masks expressions by what they are computed from: upper(email), email::text, concatenations', async () => {
-    const { messages } = await masked("SELECT upper(email), email::varchar(64) AS e, ssn || '!' AS s, length(name) FROM users ORDER BY id");
+    const { messages } = await masked("SELECT upper(email), email::text AS e, email::varchar(64) AS c, ssn || '!' AS s, length(name) FROM users ORDER BY id");
+    // email::varchar(64) may cut the value: computed, hidden whole like any other transformation.
     assert.deepEqual(textRows(messages), [
-      ['****@EXAMPLE.COM', '****@example.com', '****', '8'],
-      ['****@EXAMPLE.ORG', '****@example.org', '****', '7'],
+      ['****@EXAMPLE.COM', '****@example.com', '****', '****', '8'],
+      ['****@EXAMPLE.ORG', '****@example.org', '****', '****', '7'],
     ]);
     assert.deepEqual(survivors(messages), []);
   });

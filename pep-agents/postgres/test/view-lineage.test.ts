@@ -143,7 +143,10 @@ describe('the strategy of an expression computed from a view (provenance names)'
 
   it('is the strictest obligation of the base columns when views are traced', () => {
     const context = { obligations, knowledge: knowledge(), opaqueRelations: 'trace' as const };
-    assert.equal(strategyForSources([{ table: 'users_view', column: 'email' }], context), 'partial');
+    // The value of the view's email column as is (users_view.email, email::text) keeps partial …
+    assert.equal(strategyForSources([{ table: 'users_view', column: 'email' }], context, false), 'partial');
+    // … anything computed from it (reverse(v.email), split_part(v.email, '@', 1)) is hidden whole.
+    assert.equal(strategyForSources([{ table: 'users_view', column: 'email' }], context), 'redact');
     assert.equal(strategyForSources([{ table: 'users_view', column: 'name' }], context), undefined);
     assert.equal(strategyForSources([{ table: 'users_view', column: 'email' }, { table: 'users_view', column: 'ssn' }], context), 'redact');
     assert.equal(strategyForSources([{ table: 'users_view', column: '*' }, { table: 'users_view', column: 'users_view' }], context), 'redact');
@@ -287,5 +290,37 @@ describe('a session drops what is kept about views when definitions may have cha
     factory.transactionEnded();
     for (const tag of ['ALTER VIEW', 'DROP MATERIALIZED VIEW', 'DO', 'CALL']) masker().onCommandComplete?.(tag);
     assert.equal(forgotten, 6);
+  });
+});
+
+describe('a view column computed from its base column is told apart from the column as is', () => {
+  const transformedOf = (lineage: ViewLineage): Record<string, boolean | string> => {
+    assert.equal(lineage.kind, 'traced');
+    if (lineage.kind !== 'traced') return {};
+    return Object.fromEntries([...lineage.columns.values()].map(({ name, lineage: column }) => [name, column.kind === 'traced' ? column.transformed : 'opaque']));
+  };
+  const computedView = view(
+    20030, 'users_computed',
+    " SELECT users.email,\n    upper(users.email) AS shouted,\n    (users.email)::text AS t,\n    reverse(users.email) AS backwards,\n    split_part(users.email, '@'::text, 1) AS local_part,\n    (users.email || ''::text) AS glued\n   FROM public.users;",
+    ['email', 'shouted', 't', 'backwards', 'local_part', 'glued'], [USERS],
+  );
+
+  it('marks every computed column transformed, the value as is (cast, case folding) not', () => {
+    assert.deepEqual(transformedOf(trace(computedView)), { email: false, shouted: false, t: false, backwards: true, local_part: true, glued: true });
+  });
+
+  it('a view over it inherits transformed, and masks by it: partial only for the value as is', () => {
+    const inner = trace(computedView);
+    const outer = view(20031, 'users_computed_again', ' SELECT v.email AS contact,\n    v.backwards,\n    lower(v.shouted) AS l\n   FROM public.users_computed v;', ['contact', 'backwards', 'l'], [{ oid: 20030, kind: 'v', schema: 'public', name: 'users_computed' }]);
+    assert.deepEqual(transformedOf(trace(outer, { 20030: inner })), { contact: false, backwards: true, l: false });
+    const obligations = new MaskObligationIndex([{ table: 'users', column: 'email', strategy: 'partial' }]);
+    const knowledge: RelationKnowledge = { tables: new Map(), viewsByName: new Map([['users_computed', [20030]]]), lineages: new Map([[20030, inner]]) };
+    const context = { obligations, knowledge, opaqueRelations: 'trace' as const };
+    assert.equal(strategyForSources([{ table: 'users_computed', column: 'email' }], context, false), 'partial');
+    assert.equal(strategyForSources([{ table: 'users_computed', column: 'backwards' }], context, false), 'redact');
+    assert.equal(strategyForSources([{ table: 'users_computed', column: 'shouted' }], context, false), 'partial');
+    // hash hides all of a value already: it stays hash for a computed value.
+    const hashed = { ...context, obligations: new MaskObligationIndex([{ table: 'users', column: 'email', strategy: 'hash' }]) };
+    assert.equal(strategyForSources([{ table: 'users_computed', column: 'backwards' }], hashed), 'hash');
   });
 });

@@ -102,19 +102,20 @@ function copyOutputs(tracer: OutputTracer, body: AstObject): SqlOutput[] | null 
     .map(stringNodeValue)
     .filter((column): column is string => column !== undefined);
   if (columns.length === 0) {
-    return [{ name: "*", star: true, star_table: table, direct: null, derived_from: [{ table, column: "*" }] }];
+    return [{ name: "*", star: true, star_table: table, direct: null, is_value: true, derived_from: [{ table, column: "*" }] }];
   }
   return columns.map((column) => ({
     name: column,
     star: false,
     star_table: null,
     direct: { table, column },
+    is_value: true,
     derived_from: [{ table, column }],
   }));
 }
 
 function plainOutput(name: string): SqlOutput {
-  return { name, star: false, star_table: null, direct: null, derived_from: [] };
+  return { name, star: false, star_table: null, direct: null, is_value: false, derived_from: [] };
 }
 
 interface TracedOutput {
@@ -124,12 +125,15 @@ interface TracedOutput {
   star: boolean;
   starTable: string | null;
   direct: SqlSourceColumn | null;
+  /** The value of a source column itself (see valueColumnRef), not something computed from it. */
+  isValue: boolean;
   reads: SourceColumnSet;
 }
 
 interface Resolution {
   reads: SourceColumnSet;
   direct: SqlSourceColumn | null;
+  isValue: boolean;
 }
 
 class OutputTracer {
@@ -147,6 +151,7 @@ class OutputTracer {
       star: output.star,
       star_table: output.starTable,
       direct: output.direct,
+      is_value: output.isValue,
       derived_from: output.reads.toSortedArray(MAX_LISTED_SOURCE_COLUMNS),
     }));
   }
@@ -241,11 +246,17 @@ class OutputTracer {
       }
       const alias = stringField(target.body, "name");
       const figured = alias !== undefined ? { name: alias, certain: true } : figureColumnName(target.body.val);
-      const resolution =
+      const valueRef = value && value.type !== "ColumnRef" ? valueColumnRef(target.body.val) : undefined;
+      const resolution: Resolution =
         value && value.type === "ColumnRef"
           ? this.resolveColumnRef(listField(value.body, "fields"), env)
-          : { reads: this.readsOfExpression(target.body.val, env), direct: null };
-      outputs.push({ ...figured, star: false, starTable: null, direct: resolution.direct, reads: resolution.reads });
+          : {
+              reads: this.readsOfExpression(target.body.val, env),
+              direct: null,
+              // email::text, upper(email): still the column's value, in another type or case.
+              isValue: valueRef !== undefined && this.resolveColumnRef(valueRef, env).isValue,
+            };
+      outputs.push({ ...figured, star: false, starTable: null, direct: resolution.direct, isValue: resolution.isValue, reads: resolution.reads });
     }
     return outputs;
   }
@@ -265,7 +276,7 @@ class OutputTracer {
   }
 
   private starOutput(starTable: string | null, reads: SourceColumnSet): TracedOutput {
-    return { name: "*", certain: false, star: true, starTable, direct: null, reads };
+    return { name: "*", certain: false, star: true, starTable, direct: null, isValue: false, reads };
   }
 
   private valuesOutputs(rows: unknown[], env: OutputEnv): TracedOutput[] {
@@ -280,6 +291,7 @@ class OutputTracer {
           star: false,
           starTable: null,
           direct: null,
+          isValue: false,
           reads: this.newSet(),
         };
         (outputs[index] as TracedOutput).reads.addAll(this.readsOfExpression(item, env));
@@ -308,6 +320,7 @@ class OutputTracer {
         star: false,
         starTable: null,
         direct: sameDirect ? output.direct : null,
+        isValue: output.isValue && other.isValue,
         reads: this.newSet().addAll(output.reads).addAll(other.reads),
       };
     });
@@ -435,37 +448,37 @@ class OutputTracer {
     if (star) {
       if (count === 1) {
         for (const relation of innermostRelations(env)) reads.addAll(this.wholeRow(relation));
-        return { reads, direct: null };
+        return { reads, direct: null, isValue: false };
       }
       const qualifier = names[count - 2];
       if (count === 2 && qualifier !== undefined) {
         const source = lookupSource(env, qualifier);
         reads.addAll(source ? this.wholeRow(source) : this.columnByName(qualifier, env).reads);
-        return { reads, direct: null };
+        return { reads, direct: null, isValue: false };
       }
       if (qualifier !== undefined) reads.add(qualifier.toLowerCase(), "*");
       reads.addAll(this.compositeReading(names, env));
-      return { reads, direct: null };
+      return { reads, direct: null, isValue: false };
     }
     const column = names[count - 1];
-    if (column === undefined) return { reads, direct: null };
+    if (column === undefined) return { reads, direct: null, isValue: false };
     if (count === 1) {
       const byName = this.columnByName(column, env);
       const wholeRow = lookupSource(env, column);
       if (!wholeRow) return byName;
-      return { reads: reads.addAll(byName.reads).addAll(this.wholeRow(wholeRow)), direct: null };
+      return { reads: reads.addAll(byName.reads).addAll(this.wholeRow(wholeRow)), direct: null, isValue: false };
     }
     const qualifier = names[0];
     if (count === 2 && qualifier !== undefined) {
       const source = lookupSource(env, qualifier);
       if (source) return this.columnOf(source, column);
-      return { reads: this.columnByName(qualifier, env).reads, direct: null };
+      return { reads: this.columnByName(qualifier, env).reads, direct: null, isValue: false };
     }
     const table = names[count - 2];
     if (table !== undefined) reads.add(table.toLowerCase(), column);
     const composite = this.compositeReading(names, env);
     const direct = composite.size === 0 && table !== undefined && count === 3 ? { table: table.toLowerCase(), column } : null;
-    return { reads: reads.addAll(composite), direct };
+    return { reads: reads.addAll(composite), direct, isValue: direct !== null };
   }
 
   /** `a.b.x…` read as relation a's composite column b; with four names, schema.table.column too. */
@@ -495,9 +508,9 @@ class OutputTracer {
         if (relation.kind === "table") {
           if (relation.columnAliases?.includes(column)) {
             certain = true;
-            candidates.push({ reads: this.newSet().add(relation.name, "*"), direct: null });
+            candidates.push({ reads: this.newSet().add(relation.name, "*"), direct: null, isValue: false });
           } else {
-            candidates.push({ reads: this.newSet().add(relation.name, column), direct: { table: relation.name, column } });
+            candidates.push({ reads: this.newSet().add(relation.name, column), direct: { table: relation.name, column }, isValue: true });
           }
         } else if (relation.kind === "query") {
           const match = this.matchOutputs(relation, column, false);
@@ -505,13 +518,18 @@ class OutputTracer {
           certain ||= match.certain;
           candidates.push(this.resolutionOf(match));
         } else if (relation.kind === "function") {
-          candidates.push({ reads: this.readsOfExpression(relation.node, relation.env), direct: null });
+          candidates.push({ reads: this.readsOfExpression(relation.node, relation.env), direct: null, isValue: false });
         }
       }
       if (certain) break;
     }
     for (const candidate of candidates) reads.addAll(candidate.reads);
-    return { reads, direct: candidates.length === 1 ? (candidates[0] as Resolution).direct : null };
+    return {
+      reads,
+      direct: candidates.length === 1 ? (candidates[0] as Resolution).direct : null,
+      // Whichever candidate the server picks, it is a column's value only if each one is.
+      isValue: candidates.length > 0 && candidates.every((candidate) => candidate.isValue),
+    };
   }
 
   /** `q.column` where q is a known relation. */
@@ -520,20 +538,20 @@ class OutputTracer {
       case "table":
         if (source.columnAliases?.includes(column)) {
           // Renamed by position: which real column it is, the catalog knows, the parse does not.
-          return { reads: this.newSet().add(source.name, "*"), direct: null };
+          return { reads: this.newSet().add(source.name, "*"), direct: null, isValue: false };
         }
-        return { reads: this.newSet().add(source.name, column), direct: { table: source.name, column } };
+        return { reads: this.newSet().add(source.name, column), direct: { table: source.name, column }, isValue: true };
       case "query":
         return this.resolutionOf(this.matchOutputs(source, column, true));
       case "function":
-        return { reads: this.readsOfExpression(source.node, source.env), direct: null };
+        return { reads: this.readsOfExpression(source.node, source.env), direct: null, isValue: false };
       case "join": {
         const reads = this.newSet();
         if (source.columnAliases?.includes(column)) {
           for (const member of source.members) reads.addAll(this.wholeRow(member));
         }
         for (const member of source.members) reads.addAll(this.columnOf(member, column).reads);
-        return { reads, direct: null };
+        return { reads, direct: null, isValue: false };
       }
     }
   }
@@ -572,7 +590,7 @@ class OutputTracer {
     const reads = this.newSet();
     for (const output of match.outputs) reads.addAll(output.reads);
     const only = match.outputs[0];
-    return { reads, direct: match.exact && only ? only.direct : null };
+    return { reads, direct: match.exact && only ? only.direct : null, isValue: match.outputs.length > 0 && match.outputs.every((output) => output.isValue) };
   }
 
   /** Every column a relation's whole row (`u`, `u.*`, `row_to_json(u)`) carries. */
@@ -694,6 +712,55 @@ class OutputTracer {
   private cteQueries(): Map<string, unknown[]> {
     this.cteQueriesByName ??= collectCteQueries(this.root);
     return this.cteQueriesByName;
+  }
+}
+
+/** Casts that keep a text value whole: to text or unbounded varchar (a length would cut it). */
+const VALUE_KEEPING_TYPES = new Set(["text", "varchar"]);
+/** Case folding keeps every character's place: what a shape-keeping mask shows stays the same part. */
+const CASE_FOLDING_FUNCTIONS = new Set(["upper", "lower", "initcap"]);
+
+/**
+ * The column reference an expression is the value of, through casts to text or unbounded
+ * varchar, COLLATE and upper/lower/initcap (nested in any order); undefined for anything else
+ * (every other function, operator, concatenation, CASE, a cast that may cut or reshape it).
+ */
+function valueColumnRef(expression: unknown): unknown[] | undefined {
+  let node = unwrapNode(expression);
+  for (;;) {
+    if (!node) return undefined;
+    switch (node.type) {
+      case "ColumnRef":
+        return isStarRef(node.body) ? undefined : listField(node.body, "fields");
+      case "CollateClause":
+        node = unwrapNode(node.body.arg);
+        continue;
+      case "TypeCast": {
+        const typeName = objectField(node.body, "typeName");
+        const names = typeName ? listField(typeName, "names").map(stringNodeValue) : [];
+        const schema = names.length === 2 ? names[0] : undefined;
+        const keeps =
+          typeName !== undefined &&
+          (names.length === 1 || schema === "pg_catalog") &&
+          VALUE_KEEPING_TYPES.has(names[names.length - 1] ?? "") &&
+          listField(typeName, "typmods").length === 0 &&
+          listField(typeName, "arrayBounds").length === 0;
+        if (!keeps) return undefined;
+        node = unwrapNode(node.body.arg);
+        continue;
+      }
+      case "FuncCall": {
+        const names = listField(node.body, "funcname").map(stringNodeValue);
+        const args = listField(node.body, "args");
+        const plain = ["agg_order", "agg_filter", "over", "agg_within_group", "agg_star", "agg_distinct", "func_variadic"].every((key) => node!.body[key] === undefined || node!.body[key] === false);
+        const builtin = names.length === 1 || (names.length === 2 && names[0] === "pg_catalog");
+        if (!builtin || !plain || args.length !== 1 || !CASE_FOLDING_FUNCTIONS.has(names[names.length - 1] ?? "")) return undefined;
+        node = unwrapNode(args[0]);
+        continue;
+      }
+      default:
+        return undefined;
+    }
   }
 }
 

@@ -63,6 +63,13 @@ export interface SqlOutput {
   star_table: string | null;
   /** A plain column reference that resolves to exactly one base-table column. */
   direct: SqlSourceColumn | null;
+  /**
+   * The value is a source column's value itself: a column reference, through subqueries, CTEs,
+   * set operations whose arms agree, casts to text or unbounded varchar, COLLATE and
+   * upper/lower/initcap. False for anything computed (reverse, split_part, substr, ||, format,
+   * json building …), where a mask that keeps part of the value would keep the wrong part.
+   */
+  is_value: boolean;
   /** Every column the item's value is computed from, sorted; over-attributed whenever unsure. */
   derived_from: SqlSourceColumn[];
 }

@@ -25,6 +25,15 @@ export function strictest(strategies: Iterable<string>): string | undefined {
   return best;
 }
 
+/**
+ * For a value computed from a masked column (reverse(email), split_part(…), substr, ||): a
+ * strategy that keeps part of the value (partial) would keep the wrong part, so it hides the
+ * whole value instead; strategies that already hide all of it (hash, redact, null) stay.
+ */
+export function forComputedValue(strategy: string): string {
+  return strictness(strategy) >= STRICTNESS.hash! ? strategy : 'redact';
+}
+
 /** For a column the masker cannot place: hide everything, whatever the obligations would show. */
 export function atLeastRedact(strategy: string): string {
   return strictness(strategy) >= STRICTNESS.redact! ? strategy : 'redact';

@@ -4,7 +4,7 @@
  * statement does, unqualified; a name that is a view's (in any schema) stands for that view's
  * base columns when views are traced, and for something policy cannot see into otherwise.
  */
-import { atLeastRedact, strictest, type MaskObligationIndex, type SourceColumn } from './mask-obligation-index.ts';
+import { atLeastRedact, forComputedValue, strictest, type MaskObligationIndex, type SourceColumn } from './mask-obligation-index.ts';
 import type { ColumnOrigin } from './output-column-mapping.ts';
 import type { OpaqueRelations, RelationKnowledge } from './relation-knowledge.ts';
 import { viewColumnNamed, wholeViewLineage, type BaseColumn, type ColumnLineage } from './view-lineage.ts';
@@ -18,7 +18,7 @@ export interface ProvenanceContext {
 export function strategyForOrigin(origin: ColumnOrigin, context: ProvenanceContext): string | undefined {
   switch (origin.kind) {
     case 'item':
-      return strategyForSources(origin.output.derived_from, context);
+      return strategyForSources(origin.output.derived_from, context, origin.output.is_value !== true);
     case 'stretch': {
       // Which of the stretch's columns this is, nobody can say: all of it counts, strictly.
       const hit = strategyForSources(origin.outputs.flatMap((output) => [...output.derived_from]), context);
@@ -34,11 +34,18 @@ export function unplaceable(obligations: MaskObligationIndex): string {
   return atLeastRedact(obligations.forUnknownColumn() ?? 'redact');
 }
 
-export function strategyForSources(sources: readonly SourceColumn[], context: ProvenanceContext): string | undefined {
+/**
+ * `computed`: the value is computed from its sources rather than being one of them as is; then,
+ * and for a view column computed from its base columns, a strategy that keeps part of the value
+ * gives way to one that hides all of it (forComputedValue).
+ */
+export function strategyForSources(sources: readonly SourceColumn[], context: ProvenanceContext, computed = true): string | undefined {
   const { obligations, knowledge, opaqueRelations } = context;
-  if (opaqueRelations === 'show' || sources.length === 0) return obligations.forSourceColumns(sources);
+  const judged = (hit: string | undefined, transformed: boolean): string | undefined => (hit !== undefined && transformed ? forComputedValue(hit) : hit);
+  if (opaqueRelations === 'show' || sources.length === 0) return judged(obligations.forSourceColumns(sources), computed);
   if (knowledge.viewsByName === undefined) return unplaceable(obligations);
   const traced: BaseColumn[] = [];
+  let transformed = computed;
   for (const source of sources) {
     for (const oid of knowledge.viewsByName.get(source.table.toLowerCase()) ?? []) {
       if (opaqueRelations !== 'trace') return unplaceable(obligations);
@@ -49,10 +56,11 @@ export function strategyForSources(sources: readonly SourceColumn[], context: Pr
       // provenance lists every relation a name may belong to, and every schema's views are here).
       if (column === undefined) continue;
       if (column.kind === 'opaque') return unplaceable(obligations);
+      transformed ||= column.transformed;
       traced.push(...column.sources);
     }
   }
   // The names themselves still count: a table of the same name may be what was read.
   const hits = [obligations.forSourceColumns(sources), obligations.forBaseColumns(traced)].filter((hit): hit is string => hit !== undefined);
-  return strictest(hits);
+  return judged(strictest(hits), transformed);
 }

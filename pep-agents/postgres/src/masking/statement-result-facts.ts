@@ -11,6 +11,12 @@ export interface StatementOutput {
   readonly star: boolean;
   readonly star_table?: string | null;
   readonly direct?: SourceColumn | null;
+  /**
+   * The value is a source column's value itself (directly, through text casts or case folding);
+   * false or absent: computed from it (reverse, split_part, ||, …), where only a mask that hides
+   * the whole value is safe.
+   */
+  readonly is_value?: boolean;
   /** Every column the value is computed from; column "*" is a table's whole row. */
   readonly derived_from: readonly SourceColumn[];
 }
@@ -54,6 +60,7 @@ function readOutputs(value: unknown): StatementOutput[] | undefined {
       star: item.star,
       star_table: typeof item.star_table === 'string' ? item.star_table : null,
       direct: isSourceColumn(item.direct) ? item.direct : null,
+      is_value: item.is_value === true,
       derived_from: sources,
     });
   }

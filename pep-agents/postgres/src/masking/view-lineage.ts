@@ -15,7 +15,8 @@ import { BASE_TABLE_KINDS, FIRST_NORMAL_OBJECT_ID, VIEW_KINDS, type ViewDefiniti
 export type BaseColumn = CatalogColumn;
 
 export type ColumnLineage =
-  | { readonly kind: 'traced'; readonly sources: readonly BaseColumn[] }
+  /** `transformed`: computed from its sources (false: it is a base column's value, as is). */
+  | { readonly kind: 'traced'; readonly sources: readonly BaseColumn[]; readonly transformed: boolean }
   | { readonly kind: 'opaque'; readonly reason: string };
 
 export type ViewLineage =
@@ -60,7 +61,7 @@ export function traceViewColumns(
   const columns = new Map<number, { name: string; lineage: ColumnLineage }>();
   view.columns.forEach((column, position) => {
     const output = analysis.outputs[position] as StatementOutput;
-    columns.set(column.attnum, { name: column.name, lineage: traceSources(output.derived_from, view.dependencies, depends) });
+    columns.set(column.attnum, { name: column.name, lineage: traceSources(output.derived_from, output.is_value !== true, view.dependencies, depends) });
   });
   return { kind: 'traced', oid: view.oid, columns, provisional };
 }
@@ -81,13 +82,14 @@ export function wholeViewLineage(lineage: ViewLineage): ColumnLineage {
   return mergeLineages([...lineage.columns.values()].map((column) => column.lineage));
 }
 
+// A whole row at once is a composite of its columns: computed, whatever each column is.
 function mergeLineages(lineages: readonly ColumnLineage[]): ColumnLineage {
   const sources: BaseColumn[] = [];
   for (const lineage of lineages) {
     if (lineage.kind === 'opaque') return lineage;
     sources.push(...lineage.sources);
   }
-  return { kind: 'traced', sources: distinct(sources) };
+  return { kind: 'traced', sources: distinct(sources), transformed: true };
 }
 
 // pg_get_viewdef writes one target-list item per column, in column order, with an explicit
@@ -98,8 +100,9 @@ function linesUp(view: ViewDefinition, outputs: readonly StatementOutput[]): boo
   return outputs.every((output, position) => !output.star && output.name === view.columns[position]!.name);
 }
 
-function traceSources(sources: readonly SourceColumn[], dependencies: readonly ViewDependency[], lineageOf: (oid: number) => ViewLineage | undefined): ColumnLineage {
+function traceSources(sources: readonly SourceColumn[], computed: boolean, dependencies: readonly ViewDependency[], lineageOf: (oid: number) => ViewLineage | undefined): ColumnLineage {
   const traced: BaseColumn[] = [];
+  let transformed = computed;
   const wholeRows = new Set(sources.filter((source) => source.column === '*').map((source) => source.table.toLowerCase()));
   for (const source of sources) {
     const table = source.table.toLowerCase();
@@ -125,10 +128,12 @@ function traceSources(sources: readonly SourceColumn[], dependencies: readonly V
       if (column === undefined && wholeRows.has(table)) continue;
       if (column === undefined) return { kind: 'opaque', reason: `it reads ${relation.name}.${source.column}, which that view does not have` };
       if (column.kind === 'opaque') return column;
+      // A view over a view: computed anywhere along the way is computed.
+      transformed ||= column.transformed;
       traced.push(...column.sources);
     }
   }
-  return { kind: 'traced', sources: distinct(traced) };
+  return { kind: 'traced', sources: distinct(traced), transformed };
 }
 
 function distinct(columns: readonly BaseColumn[]): BaseColumn[] {
