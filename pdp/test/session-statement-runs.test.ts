@@ -42,7 +42,7 @@ const BINDING = (readResourceBinding(['orders-db', 'other-db'], 'portcullis_reso
 function statement(session: string, text: string, token: string | null = 'token-a', extra: Partial<SessionEventV1> = {}): SessionEventV1 {
   const verified = token === null ? undefined : PRINCIPALS[token];
   const principal = verified?.ok ? { iss: verified.principal.iss, sub: verified.principal.sub } : null;
-  const decisionId = SEAL.issue({ pepSub: PEP_SUB, resource: extra.resource ?? RESOURCE, principal });
+  const decisionId = SEAL.issue({ pepSub: PEP_SUB, resource: extra.resource ?? RESOURCE, principal, sessionId: extra.session?.id ?? session }, { kind: 'reuse', until: Date.now() + 300_000 });
   return { ...base(session, token), event: 'session.statement', statement: { text, kind: 'select' }, decision_id: decisionId, status: 'success', duration_ms: 1.25, rows: 2, ...extra } as SessionEventV1;
 }
 

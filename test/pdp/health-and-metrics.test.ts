@@ -106,3 +106,21 @@ describe('/health and /metrics opened by configuration', () => {
     assert.match(await metrics.text(), /portcullis_bundle_healthy 1/);
   });
 });
+
+describe('/health of a PDP with no policy loaded', () => {
+  let pdp: TestPdp;
+  before(async () => {
+    pdp = await startTestPdp({ PORTCULLIS_BUNDLE_FILE: '/nonexistent/portcullis-bundle.tar.gz' });
+  });
+  after(() => pdp.close());
+
+  it('answers 503 not ready without a credential, and says why only to a monitor', async () => {
+    const anonymous = await fetch(`${pdp.url}/health`);
+    assert.equal(anonymous.status, 503);
+    assert.deepEqual(await anonymous.json(), { status: 'unavailable', ready: false });
+    const detail = (await pdp.health()) as { status: string; policy_revision: string | null; bundle: unknown; audit: unknown };
+    assert.equal(detail.status, 'unavailable');
+    assert.equal(detail.policy_revision, null);
+    assert.ok(detail.bundle && detail.audit, 'the monitor sees the bundle and audit state');
+  });
+});

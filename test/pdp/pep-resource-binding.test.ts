@@ -159,8 +159,8 @@ describe('session events are checked, not taken on trust', () => {
   });
   after(() => pdp.close());
 
-  const decide = async (subject: string, resource: object = ORDERS_DB, pep = ordersPep): Promise<string> => {
-    const { status, body } = await pdp.decide({ subject_token: subject, resource, action: { type: 'sql', sql: 'SELECT id FROM orders WHERE id = 1' } }, pep);
+  const decide = async (subject: string, resource: object = ORDERS_DB, pep = ordersPep, sql = 'SELECT id FROM orders WHERE id = 1', session?: string): Promise<string> => {
+    const { status, body } = await pdp.decide({ subject_token: subject, resource, action: { type: 'sql', sql }, ...(session ? { session: { id: session } } : {}) }, pep);
     assert.equal(status, 200);
     return body.decision_id as string;
   };
@@ -199,33 +199,43 @@ describe('session events are checked, not taken on trust', () => {
 
   it('refuses events naming a decision it did not issue to this PEP, for this resource and principal, and records nothing of the batch', async () => {
     const issued = await decide(agentA);
-    const [uuid, issuedAt, mac] = issued.split('.') as [string, string, string];
+    const [uuid, issuedAt, grant, mac] = issued.split('.') as [string, string, string, string];
     const otherPep = await pdp.pepTokenFor(['orders-db'], 'pep-other');
     const replica = await startTestPdp();
     try {
       const forged: Array<[string, Record<string, unknown>]> = [
         ['an invented id', statement('dec-invented-42')],
         ['a plain UUID', statement(randomUUID())],
-        ['a well-formed id with a made-up MAC', statement(`${randomUUID()}.${issuedAt}.${'A'.repeat(22)}`)],
-        ['a real id with its MAC altered', statement(`${uuid}.${issuedAt}.${mac.slice(0, -2)}${mac.endsWith('AA') ? 'BB' : 'AA'}`)],
-        ['a real id with its time altered', statement(`${uuid}.${Number(issuedAt) - 3600}.${mac}`)],
-        ['a real id with another uuid', statement(`${randomUUID()}.${issuedAt}.${mac}`)],
+        ['a well-formed id with a made-up MAC', statement(`${randomUUID()}.${issuedAt}.a.${'A'.repeat(22)}`)],
+        ['a real id with its MAC altered', statement(`${uuid}.${issuedAt}.${grant}.${mac.slice(0, -2)}${mac.endsWith('AA') ? 'BB' : 'AA'}`)],
+        ['a real id with its time altered', statement(`${uuid}.${Number(issuedAt) - 3600}.${grant}.${mac}`)],
+        ['a real id with another uuid', statement(`${randomUUID()}.${issuedAt}.${grant}.${mac}`)],
+        ['a real id with its grant altered', statement(`${uuid}.${issuedAt}.${grant === 'a' ? 'r9999999999' : 'a'}.${mac}`)],
+        ['a decision that denied', statement(await decide(agentA, ORDERS_DB, ordersPep, 'DELETE FROM orders'))],
+        ['a decision that asked for approval', statement(await decide(await pdp.token({ sub: 'agent-a', roles: ['writer'] }), ORDERS_DB, ordersPep, 'DELETE FROM orders WHERE id = 7'), { subject_token: await pdp.token({ sub: 'agent-a', roles: ['writer'] }) })],
+        ['a decision of another session', statement(await decide(agentA, ORDERS_DB, ordersPep, undefined, 's-other'), { session: { id: 's-mine' } })],
         ['a decision for another principal', statement(issued, { subject_token: agentB })],
         ['a decision for another resource', statement(await decide(agentA, ANALYTICS))],
         ['a decision for another environment', statement(issued, { resource: { ...ORDERS_DB, environment: 'staging' } })],
         ['a decision issued to another PEP', statement(await decide(agentA, ORDERS_DB, otherPep))],
         ['a decision of a PDP with another key', statement((await replica.decide({ subject_token: await replica.token({ sub: 'agent-a', roles: ['reader'] }), resource: ORDERS_DB, action: { type: 'sql', sql: 'SELECT 1' } }, await replica.pepTokenFor(['orders-db'], 'pep-orders-db'))).body.decision_id as string)],
       ];
+      const oneShot = await decide(agentA, ORDERS_DB, ordersPep, 'SHOW work_mem');
+      assert.match(oneShot, /\.a\./, 'a utility statement is allowed without reuse');
+      forged.push(['reuse claimed of a decision that granted none', statement(oneShot, { decision_reused: true })]);
       for (const [what, event] of forged) {
         const good = statement(issued);
         const { status, body } = await postEvents([good, event]);
         assert.equal(status, 403, what);
         assert.equal(body.code, 'forbidden', what);
-        assert.equal(body.details.field, 'events[1].decision_id', what);
+        assert.equal(body.details.field, what.startsWith('reuse claimed') ? 'events[1].decision_reused' : 'events[1].decision_id', what);
+        if (/denied|asked for approval/.test(what)) assert.match(body.message, /allowed nothing/, what);
         assert.equal(await recorded(good.event_id as string), undefined, `${what}: nothing of the batch is recorded`);
       }
-      // The same decision posted by the PEP it was issued to is fine (control).
-      assert.equal((await postEvents([statement(issued)])).status, 202);
+      // The same decisions, claimed as issued, are fine (controls): one statement each, reuse where granted, in the session decided.
+      assert.match(issued, /\.r\d+\./, 'a plain SELECT is allowed with statement-shape reuse');
+      const inSession = await decide(agentA, ORDERS_DB, ordersPep, undefined, 's-mine');
+      assert.equal((await postEvents([statement(issued), statement(issued, { decision_reused: true }), statement(oneShot), statement(inSession, { session: { id: 's-mine' } })])).status, 202);
     } finally {
       await replica.close();
     }

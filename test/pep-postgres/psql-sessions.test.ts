@@ -63,7 +63,7 @@ describe('psql through the Postgres PEP', () => {
     assert.equal(result.code, 3, 'psql exits 3 when a script stops on an error');
     assert.equal(result.stdout, '1\n');
     assert.match(result.stderr, /ERROR:\s+42501: portcullis: denied by policy \(sql-delete-without-where/);
-    assert.match(result.stderr, /\[decision [0-9a-f-]{36}\.\d+\.[\w-]{22}\]/);
+    assert.match(result.stderr, /\[decision [0-9a-f-]{36}\.\d+\.(?:a|n|r\d+)\.[\w-]{22}\]/);
     assert.equal((await stack.pg.sql('SELECT count(*) FROM orders')).trim(), '20', 'nothing was deleted');
   });
 
@@ -157,7 +157,7 @@ describe('psql through the Postgres PEP', () => {
     const first = JSON.stringify(mine[1]);
     assert.match(first, /"rows":4/);
     // A sealed decision id (docs/identity.md), checked by the PDP against this PEP, resource and principal.
-    assert.match(first, /"decision_id":"[0-9a-f-]{36}\.\d+\.[\w-]{22}"/);
+    assert.match(first, /"decision_id":"[0-9a-f-]{36}\.\d+\.(?:a|n|r\d+)\.[\w-]{22}"/);
     assert.ok(mine.slice(1, 3).every((event) => event.decision_verified === true), 'each statement names a decision the PDP issued to this PEP');
     assert.ok(mine.every((event) => typeof event.received_at === 'string'), 'each record carries the PDP receive time');
     assert.match(JSON.stringify(mine[3]), /"statements":2/);

@@ -40,10 +40,11 @@ export class DecisionService {
     const { subjectVerifier, enricher, engine, audit, metrics } = this.deps;
 
     const verification = await subjectVerifier.verify(request.subject_token === '' ? undefined : request.subject_token);
-    const decisionId = this.deps.seal.issue({
+    const sealed = this.deps.seal.begin({
       pepSub: pep.sub,
       resource: request.resource,
       principal: verification.ok ? { iss: verification.principal.iss, sub: verification.principal.sub } : null,
+      sessionId: request.session?.id,
     });
     metrics.tokenDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
     if (!verification.ok) metrics.tokenFailures.inc({ who: 'subject', code: verification.code });
@@ -81,8 +82,11 @@ export class DecisionService {
     if (verification.ok && outcome.effect === 'approval_required') {
       // The approval record (and every approver's screen) gets the text as recorded: secrets redacted.
       const shown = withRecordedText(request, action);
-      ({ outcome, approval } = await settleApproval(this.deps.approvals, { decisionId, request: shown, principal: verification.principal, action }, outcome));
+      // A new approval request names this decision, which allows nothing; only a presented approval turns into an allow.
+      ({ outcome, approval } = await settleApproval(this.deps.approvals, { decisionId: sealed.id({ kind: 'none' }), request: shown, principal: verification.principal, action }, outcome));
     }
+    // The id says what it granted, so a session event cannot claim more of it (decision-seal.ts).
+    const decisionId = sealed.id(outcome.effect !== 'allow' ? { kind: 'none' } : reuse ? { kind: 'reuse', until: Date.parse(reuse.expires_at) } : { kind: 'allow' });
 
     const response: DecisionResponseV1 = {
       decision_id: decisionId,

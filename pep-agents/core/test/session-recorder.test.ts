@@ -94,18 +94,18 @@ describe('the session recorder', () => {
 describe('session events shipped to a real PDP', () => {
   let pdp: TestPdp;
   let agent: string;
-  /** Decisions the PDP issued to this PEP for this resource and principal: the only ones it records statements under. */
-  let decisionIds: string[];
 
   before(async () => {
     pdp = await startTestPdp();
     agent = await pdp.token({ sub: 'agent:reporting', roles: ['reader'] });
-    decisionIds = [];
-    for (let index = 0; index < 5; index += 1) {
-      const { body } = await pdp.decide(sql(agent, `SELECT ${index}`));
-      decisionIds.push(body.decision_id as string);
-    }
   });
+
+  /** Decisions the PDP issued to this PEP for this resource, principal and session: the only ones it records statements under. */
+  async function decisionsIn(sessionId: string, count: number): Promise<string[]> {
+    const ids: string[] = [];
+    for (let index = 0; index < count; index += 1) ids.push((await pdp.decide(sql(agent, `SELECT ${index}`, sessionId))).body.decision_id as string);
+    return ids;
+  }
   after(() => pdp.close());
 
   async function sessionRecords(id: string): Promise<Record<string, any>[]> {
@@ -117,6 +117,7 @@ describe('session events shipped to a real PDP', () => {
     const transport = new HttpPdpTransport({ url: pdp.url, pepToken: pdp.pepToken });
     const sink = new PdpSessionEventSink(transport, { flushIntervalMs: 60_000 });
     const session = recorder(sink, 'shipped-1', agent);
+    const decisionIds = await decisionsIn('shipped-1', 5);
     session.start();
     for (let index = 0; index < 5; index += 1) session.statement(statement(`SELECT ${index}`, { decisionId: decisionIds[index]! }));
     session.end('client-closed');
@@ -137,6 +138,7 @@ describe('session events shipped to a real PDP', () => {
     const transport = new HttpPdpTransport({ url: pdp.url, pepToken: pdp.pepToken });
     const sink = new PdpSessionEventSink(transport, { batchSize: 3, flushIntervalMs: 60_000 });
     const session = recorder(sink, 'shipped-2', agent);
+    const decisionIds = await decisionsIn('shipped-2', 3);
     session.start();
     session.statement(statement('SELECT 1', { decisionId: decisionIds[1]! }));
     session.statement(statement('SELECT 2', { decisionId: decisionIds[2]! }));
@@ -154,6 +156,7 @@ describe('session events shipped to a real PDP', () => {
     let problems = 0;
     const sink = new PdpSessionEventSink(transport, { retryInitialMs: 20, retryMaxMs: 100, closeTimeoutMs: 20_000, onProblem: () => (problems += 1) });
     const session = recorder(sink, 'retried-1', agent);
+    const decisionIds = await decisionsIn('retried-1', 2);
     session.start();
     session.statement(statement('SELECT 1', { decisionId: decisionIds[1]! }));
     session.end('client-closed');
@@ -205,6 +208,7 @@ describe('session events shipped to a real PDP', () => {
     const sink = new PdpSessionEventSink(transport, { flushIntervalMs: 60_000 });
     const memory = new MemorySessionEventSink();
     const session = recorder(memory, 'invalid-1', agent);
+    const decisionIds = await decisionsIn('invalid-1', 2);
     session.start();
     session.statement(statement('SELECT 1', { decisionId: decisionIds[1]! }));
     session.end('client-closed');

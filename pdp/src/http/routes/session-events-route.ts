@@ -16,7 +16,8 @@ const NO_TOKEN: AuditPrincipal = { authenticated: false, error: 'token-missing' 
  * POST /v1/sessions/events — PEPs report session start, each statement they ran and the end.
  * What a PEP says is checked where it can be: every event must be about a resource the PEP's
  * credential fronts, and a statement's decision id must be one this PDP (or a replica sharing its
- * key) issued to this PEP for that resource and principal (decision-seal.ts) — else the batch
+ * key) issued to this PEP for that resource, principal and session, that allowed it — and, for a
+ * statement run under a reused decision, that granted reuse (decision-seal.ts) — else the batch
  * is refused (403) and nothing of it recorded. When the principal's token does not verify, the
  * decision cannot be checked: the statement is recorded with `decision_verified: false`. The
  * event's time is the PEP's claim; every record also carries the PDP's own `received_at`.
@@ -38,14 +39,17 @@ export function sessionEventsRoute(verifier: TokenVerifier, seal: DecisionSeal, 
       if (event.event !== 'session.statement') return { ...event, receivedAt };
       const principal = principalOf(event.subjectToken);
       if (!principal.authenticated) return { ...event, receivedAt, decisionVerified: false };
-      const issued = seal.verify(event.decisionId, { pepSub: caller.sub, resource: event.resource, principal });
-      if (!issued) {
-        metrics.sessionEventsRefused.inc({ reason: 'decision-not-issued' });
-        throw new PortcullisError('forbidden', `events[${index}]: decision ${printable(event.decisionId)} was not issued to this PEP for ${event.resource.type} ${event.resource.name} and ${principal.sub}`, {
-          field: `events[${index}].decision_id`,
+      const issued = seal.verify(event.decisionId, { pepSub: caller.sub, resource: event.resource, principal, sessionId: event.session.id });
+      const refuse = (reason: string, message: string, field = 'decision_id'): never => {
+        metrics.sessionEventsRefused.inc({ reason });
+        throw new PortcullisError('forbidden', `events[${index}]: decision ${printable(event.decisionId)} ${message}`, {
+          field: `events[${index}].${field}`,
           resource: { type: event.resource.type, name: event.resource.name },
         });
-      }
+      };
+      if (issued === undefined) refuse('decision-not-issued', `was not issued to this PEP for ${event.resource.type} ${event.resource.name}, ${principal.sub} and session ${printable(event.session.id)}`);
+      else if (issued.grant.kind === 'none') refuse('decision-not-allow', 'allowed nothing: no statement ran under it');
+      else if (event.decisionReused === true && issued.grant.kind !== 'reuse') refuse('decision-not-reusable', 'allowed one statement, not statements of its shape', 'decision_reused');
       return { ...event, receivedAt, decisionVerified: true };
     });
     const records = sessionRecordsOfBatch(events, principalOf, caller.sub);
