@@ -17,4 +17,10 @@ describe('reading the policy decision: mask obligations', () => {
     const noList = readPolicyOutcome({ effect: 'allow', reasons: [], obligations: { mask: 'all', mask_complete: true } });
     assert.equal(noList.obligations.mask_complete, false);
   });
+
+  it('passes a computed_strategy on with its obligation, and drops one that is not a string', () => {
+    const hashed = { ...email, computed_strategy: 'hash' };
+    const outcome = readPolicyOutcome({ effect: 'allow', reasons: [], obligations: { mask: [hashed, { ...email, column: 'phone', computed_strategy: 3 }] } });
+    assert.deepEqual(outcome.obligations.mask, [hashed, { ...email, column: 'phone' }]);
+  });
 });

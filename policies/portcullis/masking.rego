@@ -122,7 +122,15 @@ mask_complete if {
 	}
 }
 
-# A column data forgot to give a strategy is redacted outright.
-mask(table, column) := {"table": table, "column": column, "strategy": object.get(sensitive[table][column], "strategy", "redact")}
+# A column data forgot to give a strategy is redacted outright. `computed_strategy` (optional)
+# is for values computed from the column rather than the column as is (`reverse(email)`): the
+# PEP applies it there (hash, say, to keep such values joinable), never weaker than `strategy`
+# and never one that keeps part of the value; without it they are redacted.
+mask(table, column) := object.union(
+	{"table": table, "column": column, "strategy": object.get(sensitive[table][column], "strategy", "redact")},
+	computed_member(sensitive[table][column]),
+)
+
+computed_member(entry) := {"computed_strategy": entry.computed_strategy} if is_string(entry.computed_strategy) else := {}
 
 lower_string(s) := lower(s) if is_string(s)

@@ -74,3 +74,17 @@ test_call_masks_every_sensitive_column if {
 	d.effect == "allow"
 	{m | some m in d.obligations.mask} == {email, ssn, phone, card}
 }
+
+test_computed_strategy_is_passed_on_with_the_obligation if {
+	st := fx.stmt({
+		"text": "SELECT reverse(email) FROM users",
+		"operations": [{"kind": "select", "table": "users", "schema": null}],
+		"tables": ["users"],
+		"columns": [{"table": "users", "column": "email"}],
+	})
+	columns := object.union(data.portcullis.sensitive_columns, {"users": {"email": {"strategy": "partial", "computed_strategy": "hash"}}})
+	d := decision with input as fx.sql("agent", ["reader"], "orders-db", [st]) with data.portcullis.sensitive_columns as columns
+	{"table": "users", "column": "email", "strategy": "partial", "computed_strategy": "hash"} in d.obligations.mask
+	plain := decision with input as fx.sql("agent", ["reader"], "orders-db", [st])
+	{"table": "users", "column": "email", "strategy": "partial"} in plain.obligations.mask
+}

@@ -42,6 +42,12 @@ export interface MaskObligationV1 {
   table: string;
   column: string;
   strategy: string;
+  /**
+   * For a value computed from the column (reverse(email), split_part(…)) rather than the column
+   * as is: a strategy that hides all of it (hash, redact, null). Absent: redact. A PEP never
+   * applies one weaker than `strategy`, nor one that keeps part of the value.
+   */
+  computed_strategy?: string;
 }
 
 export interface ObligationsV1 {

@@ -36,7 +36,7 @@ export function readPolicyOutcome(value: unknown): PolicyOutcome {
   }
   const reasons = Array.isArray(record.reasons) ? record.reasons.filter(isReason).map(({ code, message }) => ({ code, message })) : [];
   const rawObligations = (typeof record.obligations === 'object' && record.obligations !== null ? record.obligations : {}) as Record<string, unknown>;
-  const mask = Array.isArray(rawObligations.mask) ? rawObligations.mask.filter(isMask).map(({ table, column, strategy }) => ({ table, column, strategy })) : [];
+  const mask = Array.isArray(rawObligations.mask) ? rawObligations.mask.filter(isMask).map(({ table, column, strategy, computed_strategy: computed }) => ({ table, column, strategy, ...(typeof computed === 'string' ? { computed_strategy: computed } : {}) })) : [];
   const obligations: ObligationsV1 = { ...rawObligations, mask, record: rawObligations.record !== false };
   // A list with entries dropped as malformed no longer names every sensitive column.
   if (obligations.mask_complete !== undefined && (!Array.isArray(rawObligations.mask) || mask.length !== rawObligations.mask.length)) obligations.mask_complete = false;

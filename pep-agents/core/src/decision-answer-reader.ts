@@ -28,7 +28,12 @@ export function readDecisionAnswer(body: unknown): DecisionAnswer | undefined {
     reasons: reasons.map((reason: ReasonV1) => ({ code: reason.code, message: reason.message })),
     obligations: {
       ...obligations,
-      mask: obligations.mask.map((mask: MaskObligationV1) => ({ table: mask.table, column: mask.column, strategy: mask.strategy })),
+      mask: obligations.mask.map((mask: MaskObligationV1) => ({
+        table: mask.table,
+        column: mask.column,
+        strategy: mask.strategy,
+        ...(typeof mask.computed_strategy === 'string' ? { computed_strategy: mask.computed_strategy } : {}),
+      })),
       record: obligations.record ?? true,
     },
     ...(approval ? { approval } : {}),

@@ -324,3 +324,23 @@ describe('a view column computed from its base column is told apart from the col
     assert.equal(strategyForSources([{ table: 'users_computed', column: 'backwards' }], hashed), 'hash');
   });
 });
+
+describe('computed_strategy: what policy asks for values computed from a column', () => {
+  const context = (obligations: MaskObligationIndex) => ({ obligations, knowledge: { tables: new Map(), viewsByName: new Map(), lineages: new Map() } as RelationKnowledge, opaqueRelations: 'trace' as const });
+  const email = [{ table: 'users', column: 'email' }];
+
+  it('applies a computed_strategy that hides the whole value, to computed values only', () => {
+    const hashed = context(new MaskObligationIndex([{ table: 'users', column: 'email', strategy: 'partial', computed_strategy: 'hash' }]));
+    assert.equal(strategyForSources(email, hashed, false), 'partial');
+    assert.equal(strategyForSources(email, hashed, true), 'hash');
+  });
+
+  it('never keeps part of a computed value, nor shows more of it than of the column itself', () => {
+    const partialAsked = context(new MaskObligationIndex([{ table: 'users', column: 'email', strategy: 'partial', computed_strategy: 'partial' }]));
+    assert.equal(strategyForSources(email, partialAsked, true), 'redact');
+    const weaker = context(new MaskObligationIndex([{ table: 'users', column: 'email', strategy: 'redact', computed_strategy: 'hash' }]));
+    assert.equal(strategyForSources(email, weaker, true), 'redact');
+    const none = context(new MaskObligationIndex([{ table: 'users', column: 'email', strategy: 'partial' }]));
+    assert.equal(strategyForSources(email, none, true), 'redact');
+  });
+});

@@ -14,7 +14,7 @@
  */
 import { catalogColumn, type CatalogTable } from './catalog-resolver.ts';
 import { UNKNOWN_TYPE } from './cell-masker.ts';
-import { forComputedValue, type MaskObligationIndex, type SourceColumn } from './mask-obligation-index.ts';
+import type { MaskObligationIndex, SourceColumn } from './mask-obligation-index.ts';
 import { mapColumnsToOutputs, type ColumnOrigin } from './output-column-mapping.ts';
 import { strategyForOrigin, unplaceable, type ProvenanceContext } from './provenance-strategy.ts';
 import {
@@ -101,7 +101,8 @@ function strategyForTableColumn(field: ResultField, { obligations, knowledge, op
   if (opaqueRelations === 'trace' && table !== undefined && VIEW_KINDS.has(table.kind)) {
     const lineage = knowledge.lineages.get(table.oid);
     const column = lineage?.kind === 'traced' ? lineage.columns.get(field.attnum)?.lineage : undefined;
-    if (column?.kind === 'traced') return viewColumnStrategy(obligations.forBaseColumns(column.sources), column.transformed);
+    // A view column computed from a masked column (not the column as is) gets the computed strategy.
+    if (column?.kind === 'traced') return obligations.forBaseColumns(column.sources, column.transformed);
   }
   // Not a table policy names (a view not traced, a foreign table, one the catalog cannot name).
   return unplaceable(obligations);
@@ -163,12 +164,7 @@ function strategyForStarColumn(table: CatalogTable, column: string, { obligation
   if (opaqueRelations === 'show' || BASE_TABLE_KINDS.has(table.kind)) return obligations.forCatalogColumn({ schema: table.schema, table: table.table, column });
   const lineage = opaqueRelations === 'trace' && VIEW_KINDS.has(table.kind) ? knowledge.lineages.get(table.oid) : undefined;
   const traced = lineage?.kind === 'traced' ? viewColumnNamed(lineage, column) : undefined;
-  return traced?.kind === 'traced' ? viewColumnStrategy(obligations.forBaseColumns(traced.sources), traced.transformed) : unplaceable(obligations);
-}
-
-/** A view column computed from a masked column (not the column as is) is hidden whole. */
-function viewColumnStrategy(hit: string | undefined, transformed: boolean): string | undefined {
-  return hit !== undefined && transformed ? forComputedValue(hit) : hit;
+  return traced?.kind === 'traced' ? obligations.forBaseColumns(traced.sources, traced.transformed) : unplaceable(obligations);
 }
 
 /** Every relation name the provenance of these columns mentions, lower case. */

@@ -43,6 +43,14 @@ interface IndexedObligation {
   readonly schema: string | undefined;
   readonly column: string;
   readonly strategy: string;
+  /** For a value computed from the column (see forComputedValue and the obligation's computed_strategy). */
+  readonly computed: string;
+}
+
+/** The obligation's computed_strategy when it hides the whole value, else redact; never weaker than its strategy. */
+function computedStrategyOf(obligation: MaskObligationV1): string {
+  const asked = forComputedValue(obligation.computed_strategy ?? obligation.strategy);
+  return strictest([asked, obligation.strategy]) as string;
 }
 
 export class MaskObligationIndex {
@@ -55,7 +63,7 @@ export class MaskObligationIndex {
     for (const obligation of obligations) {
       const { schema, table } = splitTableName(obligation.table);
       const list = this.byTable.get(table) ?? [];
-      list.push({ schema, column: obligation.column.toLowerCase(), strategy: obligation.strategy });
+      list.push({ schema, column: obligation.column.toLowerCase(), strategy: obligation.strategy, computed: computedStrategyOf(obligation) });
       this.byTable.set(table, list);
     }
   }
@@ -76,29 +84,29 @@ export class MaskObligationIndex {
     );
   }
 
-  /** The strategy for a value computed from these source columns (schema unknown: any matches). */
-  forSourceColumns(sources: Iterable<SourceColumn>): string | undefined {
+  /**
+   * The strategy for a value from these source columns (schema unknown: any matches); `computed`:
+   * computed from them rather than one of them as is, which gets each obligation's computed strategy.
+   */
+  forSourceColumns(sources: Iterable<SourceColumn>, computed = false): string | undefined {
     const hits: string[] = [];
     for (const source of sources) {
       const candidates = this.byTable.get(source.table.toLowerCase()) ?? [];
       const name = source.column.toLowerCase();
-      for (const obligation of candidates) if (name === '*' || obligation.column === name) hits.push(obligation.strategy);
+      for (const obligation of candidates) if (name === '*' || obligation.column === name) hits.push(computed ? obligation.computed : obligation.strategy);
     }
     return strictest(hits);
   }
 
-  /** The strategy for a value computed from these catalog columns (a view's); column "*" is the whole row. */
-  forBaseColumns(columns: Iterable<CatalogColumn>): string | undefined {
+  /** The strategy for a value from these catalog columns (a view's); column "*" is the whole row; `computed` as above. */
+  forBaseColumns(columns: Iterable<CatalogColumn>, computed = false): string | undefined {
     const hits: string[] = [];
     for (const column of columns) {
-      if (column.column !== '*') {
-        const hit = this.forCatalogColumn(column);
-        if (hit !== undefined) hits.push(hit);
-        continue;
-      }
       const schema = column.schema.toLowerCase();
+      const name = column.column.toLowerCase();
       for (const obligation of this.byTable.get(column.table.toLowerCase()) ?? []) {
-        if (obligation.schema === undefined || obligation.schema === schema) hits.push(obligation.strategy);
+        if (name !== '*' && obligation.column !== name) continue;
+        if (obligation.schema === undefined || obligation.schema === schema) hits.push(computed ? obligation.computed : obligation.strategy);
       }
     }
     return strictest(hits);

@@ -4,7 +4,7 @@
  * statement does, unqualified; a name that is a view's (in any schema) stands for that view's
  * base columns when views are traced, and for something policy cannot see into otherwise.
  */
-import { atLeastRedact, forComputedValue, strictest, type MaskObligationIndex, type SourceColumn } from './mask-obligation-index.ts';
+import { atLeastRedact, strictest, type MaskObligationIndex, type SourceColumn } from './mask-obligation-index.ts';
 import type { ColumnOrigin } from './output-column-mapping.ts';
 import type { OpaqueRelations, RelationKnowledge } from './relation-knowledge.ts';
 import { viewColumnNamed, wholeViewLineage, type BaseColumn, type ColumnLineage } from './view-lineage.ts';
@@ -37,12 +37,12 @@ export function unplaceable(obligations: MaskObligationIndex): string {
 /**
  * `computed`: the value is computed from its sources rather than being one of them as is; then,
  * and for a view column computed from its base columns, a strategy that keeps part of the value
- * gives way to one that hides all of it (forComputedValue).
+ * gives way to each obligation's computed strategy: the policy's computed_strategy when it hides
+ * the whole value (hash …), else redact, never weaker than the strategy itself.
  */
 export function strategyForSources(sources: readonly SourceColumn[], context: ProvenanceContext, computed = true): string | undefined {
   const { obligations, knowledge, opaqueRelations } = context;
-  const judged = (hit: string | undefined, transformed: boolean): string | undefined => (hit !== undefined && transformed ? forComputedValue(hit) : hit);
-  if (opaqueRelations === 'show' || sources.length === 0) return judged(obligations.forSourceColumns(sources), computed);
+  if (opaqueRelations === 'show' || sources.length === 0) return obligations.forSourceColumns(sources, computed);
   if (knowledge.viewsByName === undefined) return unplaceable(obligations);
   const traced: BaseColumn[] = [];
   let transformed = computed;
@@ -61,6 +61,6 @@ export function strategyForSources(sources: readonly SourceColumn[], context: Pr
     }
   }
   // The names themselves still count: a table of the same name may be what was read.
-  const hits = [obligations.forSourceColumns(sources), obligations.forBaseColumns(traced)].filter((hit): hit is string => hit !== undefined);
-  return judged(strictest(hits), transformed);
+  const hits = [obligations.forSourceColumns(sources, transformed), obligations.forBaseColumns(traced, transformed)].filter((hit): hit is string => hit !== undefined);
+  return strictest(hits);
 }
