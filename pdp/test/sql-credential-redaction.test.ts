@@ -80,6 +80,18 @@ describe('credentials in SQL never leave the analysis', () => {
     assert.match(redacted("UPDATE webhooks SET url = 'https://hooks.example/x' WHERE id = 1", []).sql, /https:\/\/hooks\.example\/x/);
   });
 
+  test('comments between the keyword and the secret change nothing', () => {
+    for (const [sql, secret] of [
+      ["ALTER ROLE x PASSWORD /* c */ 'Comment-Secret-1'", 'Comment-Secret-1'],
+      ["ALTER ROLE x PASSWORD -- c\n 'Comment-Secret-2'", 'Comment-Secret-2'],
+      ["CREATE USER MAPPING FOR u SERVER s OPTIONS (password /*x*/ 'Comment-Secret-3')", 'Comment-Secret-3'],
+      ["SET app.secret /*x*/ = /*y*/ 'Comment-Secret-4'", 'Comment-Secret-4'],
+      ["ALTER SUBSCRIPTION s CONNECTION --x\n'host=h password=Comment-Secret-5'", 'Comment-Secret-5'],
+    ]) {
+      redacted(sql as string, [secret as string]);
+    }
+  });
+
   test('texts the parser rejects, multi-statement texts and parse errors', () => {
     const trailing = redacted("ALTER ROLE reporting PASSWORD 'Bad-Secret-1' oops", ['Bad-Secret-1']);
     assert.equal(typeof trailing.parse_error, 'string');

@@ -75,7 +75,10 @@ export function findCredentialSpans(sql: string): CredentialScan {
   if (!MAY_HOLD_CREDENTIAL.test(sql)) return { spans: [], withheldFrom: null };
   let tokens: Token[];
   try {
-    tokens = scanSync(sql).tokens.map((token) => ({ start: token.start, end: token.end, text: token.text, keyword: token.keywordName !== "NO_KEYWORD" }));
+    tokens = scanSync(sql)
+      // Comments separate nothing: PASSWORD /* … */ '…' is PASSWORD '…'.
+      .tokens.filter((token) => token.tokenName !== "C_COMMENT" && token.tokenName !== "SQL_COMMENT")
+      .map((token) => ({ start: token.start, end: token.end, text: token.text, keyword: token.keywordName !== "NO_KEYWORD" }));
   } catch {
     const match = MAY_HOLD_CREDENTIAL.exec(sql);
     return { spans: [], withheldFrom: match ? Buffer.byteLength(sql.slice(0, match.index), "utf8") : 0 };
