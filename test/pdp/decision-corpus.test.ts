@@ -120,6 +120,29 @@ const SQL_CASES: Case[] = [
   { who: 'reader', on: 'orders', sql: '', effect: 'deny' },
   { who: 'reader', on: 'orders', sql: '   -- only a comment', effect: 'deny' },
   { who: 'reader', on: 'orders', sql: 'SELECT 1\u0000; DROP TABLE orders', effect: 'deny' },
+  // side effects through SELECT: user code is judged like CALL, locks and writing built-ins are writes
+  { who: 'writer', on: 'analytics', sql: 'SELECT archive_order(19)', effect: 'deny', reason: 'sql-function-call-by-agent' },
+  { who: 'reader', on: 'orders', sql: 'SELECT id FROM orders WHERE archive_order(id) > 0', effect: 'deny', reason: 'insufficient-role' },
+  { who: 'humanWriter', on: 'analytics', sql: 'SELECT * FROM archive_order(19)', effect: 'allow', reason: 'sql-code-allowed' },
+  { who: 'humanWriter', on: 'orders', sql: 'WITH a AS (SELECT archive_order(19)) SELECT 1', effect: 'approval_required', reason: 'sql-code-requires-approval' },
+  { who: 'writer', on: 'analytics', sql: 'SELECT 1 OPERATOR(public.+) 1', effect: 'deny', reason: 'sql-function-call-by-agent' },
+  { who: 'writer', on: 'analytics', sql: "SELECT 'happy'::mood", effect: 'deny', reason: 'sql-function-call-by-agent' },
+  { who: 'reader', on: 'orders', sql: "SELECT lower(item), count(*), random(), now()::date, item ~~ 'a%' FROM orders GROUP BY item", effect: 'allow', reason: 'sql-read-allowed' },
+  { who: 'reader', on: 'orders', sql: "SELECT setval('orders_id_seq', 1)", effect: 'deny', reason: 'insufficient-role' },
+  { who: 'writer', on: 'analytics', sql: "SELECT nextval('orders_id_seq')", effect: 'allow', reason: 'sql-write-allowed' },
+  { who: 'reader', on: 'orders', sql: 'SELECT * FROM orders FOR UPDATE', effect: 'deny', reason: 'insufficient-role' },
+  { who: 'writer', on: 'orders', sql: 'SELECT * FROM (SELECT id FROM orders FOR KEY SHARE) s', effect: 'approval_required', reason: 'sql-write-requires-approval' },
+  { who: 'reader', on: 'orders', sql: 'EXPLAIN SELECT * FROM orders FOR UPDATE', effect: 'allow' },
+  { who: 'reader', on: 'orders', sql: 'SELECT pg_stat_reset()', effect: 'deny', reason: 'insufficient-role' },
+  // settings the parser depends on, by every route, for everyone
+  { who: 'dbaHuman', on: 'analytics', sql: "UPDATE pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings'", effect: 'deny', reason: 'sql-pg-settings-write' },
+  { who: 'dbaHuman', on: 'analytics', sql: "SET NAMES 'SJIS'", effect: 'deny', reason: 'sql-parser-sensitive-setting' },
+  { who: 'dbaHuman', on: 'analytics', sql: 'ALTER ROLE app SET standard_conforming_strings = off', effect: 'deny', reason: 'sql-parser-sensitive-setting' },
+  { who: 'dbaHuman', on: 'analytics', sql: "CREATE FUNCTION f() RETURNS int LANGUAGE sql SET client_encoding = 'BIG5' AS 'SELECT 1'", effect: 'deny', reason: 'sql-parser-sensitive-setting' },
+  { who: 'dbaHuman', on: 'analytics', sql: "ALTER SYSTEM SET work_mem = '64MB'", effect: 'deny', reason: 'sql-alter-system' },
+  { who: 'dbaHuman', on: 'analytics', sql: "SELECT set_config('application_name', (SELECT ssn FROM users LIMIT 1), false)", effect: 'deny', reason: 'sql-set-config' },
+  { who: 'reader', on: 'orders', sql: "SET client_encoding = 'UTF8'", effect: 'allow', reason: 'sql-read-allowed' },
+  { who: 'dbaHuman', on: 'analytics', sql: 'ALTER ROLE app SET statement_timeout = 5000', effect: 'allow', reason: 'sql-privileged-statement-allowed' },
 ];
 
 const KUBERNETES_CASES: Case[] = [
