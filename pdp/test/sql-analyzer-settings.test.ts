@@ -36,6 +36,9 @@ describe('settings: every route by which a statement changes a setting', () => {
       { route: 'set_config', name: 'application_name', value: null, value_kind: 'computed' },
     ]);
     assert.deepEqual(settings("SELECT length(set_config(name, 'x', true)) FROM pg_settings"), [{ route: 'set_config', name: null, value: 'x', value_kind: 'literal' }]);
+    // A name spelled with Unicode escapes is still set_config.
+    assert.deepEqual(settings(String.raw`SELECT U&"\0073et_config"('client_encoding', 'SJIS', false)`), [literal('set_config', 'client_encoding', 'SJIS')]);
+    assert.deepEqual(settings('SELECT id FROM orders'), []);
     assert.deepEqual(settings("SELECT pg_catalog.set_config(new_value => 'off', setting_name => 'standard_conforming_strings', is_local => false)"), [
       literal('set_config', 'standard_conforming_strings', 'off'),
     ]);

@@ -138,7 +138,7 @@ function describeStatement(node: string, body: AstObject, root: unknown, text: s
     copy: node === "CopyStmt" ? copyFacts(body) : null,
     copy_format: node === "CopyStmt" ? copyFormatFacts(body) : null,
     set: setFacts(node, body),
-    settings: settingChanges(node, body, root, walked.operations),
+    settings: settingChanges(node, body, root, walked.operations, text),
     credentials: [],
     cursor: cursorFacts(node, body),
     outputs: statementOutputs(node, body, root),

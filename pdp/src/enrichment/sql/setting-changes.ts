@@ -13,7 +13,13 @@
 import { forEachNode, isAstObject, listField, objectField, stringField, unwrapNode, type AstObject } from "./ast-nodes.ts";
 import type { SqlOperation, SqlSettingChange, SqlSettingRoute } from "./sql-facts.ts";
 
-export function settingChanges(node: string, body: AstObject, root: unknown, operations: readonly SqlOperation[]): SqlSettingChange[] {
+/**
+ * Nested routes (set_config calls, function SET clauses) all need the letters "set" in the text,
+ * or a Unicode-escaped name (U&"\0073et_config"): without either, the tree need not be walked.
+ */
+const MAY_SET_WITHIN = /set|u&/i;
+
+export function settingChanges(node: string, body: AstObject, root: unknown, operations: readonly SqlOperation[], text: string): SqlSettingChange[] {
   const changes: SqlSettingChange[] = [];
   const seen = new Set<AstObject>();
   const fromSetStatement = (set: AstObject, route: SqlSettingRoute): void => {
@@ -40,7 +46,7 @@ export function settingChanges(node: string, body: AstObject, root: unknown, ope
     }
   }
 
-  forEachNode(root, ({ type, body: nodeBody }) => {
+  if (MAY_SET_WITHIN.test(text)) forEachNode(root, ({ type, body: nodeBody }) => {
     if (type === "DefElem" && stringField(nodeBody, "defname") === "set") {
       const set = unwrapNode(nodeBody.arg);
       if (set && set.type === "VariableSetStmt") fromSetStatement(set.body, "function-set");
