@@ -128,7 +128,8 @@ function tokenizeLocally(sql, codeOnly = false) {
       let j = i + 1;
       while (j < n && isWordChar(sql[j])) j++;
       push('word', j);
-    } else if (c === ':' && next === ':') {
+    } else if ((c === ':' && next === ':') || (c === '.' && next === '.')) {
+      // :: and PostgreSQL's .. (one token, as its lexer reads it).
       push('punct', i + 2);
     } else if ('(),;[].'.includes(c)) {
       push('punct', i + 1);
@@ -314,6 +315,8 @@ function spaceBefore(token, previous, beforePrevious, next) {
   // A number beside a dot would lex as one number (7 .5 → 7.5): the space stays there.
   if (text === '.' && previous.type === 'number') return true;
   if (previous.text === '.' && token.type === 'number') return true;
+  // Two dots apart are two tokens; together they would be PostgreSQL's .. token.
+  if (text.startsWith('.') && previous.text.endsWith('.')) return true;
   if (token.type === 'punct' && [',', ')', ']', '.', '::', '['].includes(text)) return false;
   if (previous.type === 'punct' && ['(', '[', '.', '::'].includes(previous.text)) return false;
   if (previous.unary) return false;
