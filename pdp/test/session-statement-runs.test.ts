@@ -93,7 +93,7 @@ async function post(events: SessionEventV1[], audit: AuditRecorder, verifier: To
       return this;
     },
   };
-  await sessionEventsRoute(verifier, SEAL, audit, metrics)({ body: { events } } as unknown as Request, response as unknown as Response);
+  await sessionEventsRoute(verifier, SEAL, audit, metrics, () => undefined)({ body: { events } } as unknown as Request, response as unknown as Response);
   return answer;
 }
 

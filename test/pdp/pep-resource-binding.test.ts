@@ -230,6 +230,7 @@ describe('session events are checked, not taken on trust', () => {
         assert.equal(body.code, 'forbidden', what);
         assert.equal(body.details.field, what.startsWith('reuse claimed') ? 'events[1].decision_reused' : 'events[1].decision_id', what);
         if (/denied|asked for approval/.test(what)) assert.match(body.message, /allowed nothing/, what);
+        assert.match(pdp.logs.at(-1) ?? '', /^session events from pep-orders-db refused \(decision-not-/, `${what}: the refusal is logged`);
         assert.equal(await recorded(good.event_id as string), undefined, `${what}: nothing of the batch is recorded`);
       }
       // The same decisions, claimed as issued, are fine (controls): one statement each, reuse where granted, in the session decided.

@@ -20,6 +20,8 @@ export interface TestPdp {
   readonly url: string;
   readonly pdp: RunningPdp;
   readonly stateDir: string;
+  /** What the PDP logged so far. */
+  readonly logs: readonly string[];
   /** A PEP credential bound to every resource (`*`): the harness asks about any resource policy knows. */
   readonly pepToken: string;
   /** An agent's (subject) token, or with `resources` and role pep a PEP's. */
@@ -61,6 +63,7 @@ export async function startTestPdp(env: Record<string, string> = {}): Promise<Te
     url: pdp.url,
     pdp,
     stateDir,
+    logs,
     pepToken,
     token,
     consoleToken,

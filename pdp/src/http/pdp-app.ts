@@ -95,7 +95,7 @@ export function createPdpApp(deps: PdpAppDeps): Express {
     pageSize: deps.config.approvals.pageSize,
     listedActionChars: deps.config.approvals.listedActionChars,
   }));
-  app.post('/v1/sessions/events', pepAuth, body, sessionEventsRoute(deps.pepVerifier, deps.seal, deps.audit, deps.metrics));
+  app.post('/v1/sessions/events', pepAuth, body, sessionEventsRoute(deps.pepVerifier, deps.seal, deps.audit, deps.metrics, deps.log));
   app.use('/console', consoleRoute(deps.config));
   app.get('/v1/audit/report', consoleAuth(['auditor', 'approver'], 'auditor'), auditReportRoute(deps.config));
   app.get('/health', healthDetailAuth ? monitorAuthIfPresented : passThrough, healthRoute(deps.activation, deps.audit, deps.approvals, deps.startedAt, { detailNeedsCredential: healthDetailAuth }));

@@ -26,7 +26,7 @@ const NO_TOKEN: AuditPrincipal = { authenticated: false, error: 'token-missing' 
  * All or nothing: a batch the audit trail cannot take whole is refused (503) for a retry.
  * `accepted` counts posted events, as the PEP's sink expects, never records.
  */
-export function sessionEventsRoute(verifier: TokenVerifier, seal: DecisionSeal, audit: AuditRecorder, metrics: PdpMetrics) {
+export function sessionEventsRoute(verifier: TokenVerifier, seal: DecisionSeal, audit: AuditRecorder, metrics: PdpMetrics, log: (message: string) => void) {
   return async (request: Request, response: Response): Promise<void> => {
     const receivedAt = new Date();
     const caller = response.locals.caller!;
@@ -42,6 +42,8 @@ export function sessionEventsRoute(verifier: TokenVerifier, seal: DecisionSeal, 
       const issued = seal.verify(event.decisionId, { pepSub: caller.sub, resource: event.resource, principal, sessionId: event.session.id });
       const refuse = (reason: string, message: string, field = 'decision_id'): never => {
         metrics.sessionEventsRefused.inc({ reason });
+        // A PEP claiming what the PDP did not grant is a security event, not a client error: say so.
+        log(`session events from ${caller.sub} refused (${reason}): events[${index}] names decision ${printable(event.decisionId)}`);
         throw new PortcullisError('forbidden', `events[${index}]: decision ${printable(event.decisionId)} ${message}`, {
           field: `events[${index}].${field}`,
           resource: { type: event.resource.type, name: event.resource.name },
