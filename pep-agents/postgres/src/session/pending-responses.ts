@@ -82,9 +82,11 @@ export class PendingResponses {
     await Promise.all(waits);
   }
 
-  /** The session is over: nothing owed will come. */
-  abandon(): void {
+  /** The session is over: nothing owed will come. Returns what was still owed, in order. */
+  abandon(): PendingResponse[] {
+    const owed = this.queue.map((entry) => entry.response);
     while (this.queue.length > 0) this.complete(false);
+    return owed;
   }
 }
 

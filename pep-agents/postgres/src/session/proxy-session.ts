@@ -36,6 +36,9 @@ import { StatementGate } from './statement-gate.ts';
 import type { StatementRun } from './statement-run.ts';
 import { UpstreamChannel } from './upstream-channel.ts';
 
+/** The error a statement is recorded with when its session ended before the server finished answering it. */
+const UNFINISHED_STATEMENT = 'portcullis: the session ended before the server finished answering (outcome unknown)';
+
 export interface SessionDeps {
   readonly authorizer: ActionAuthorizer;
   readonly upstream: UpstreamConnector;
@@ -226,14 +229,21 @@ export class ProxySession {
       backend.stop();
       // Work the client abandoned would run on (a long query, a lock wait): cancel it first.
       this.cancelUpstreamOnClose = pending.size > 0;
-      pending.abandon();
+      // A statement the server was given but had not finished answering still goes on the record:
+      // it may have run (the client leaving after an ErrorResponse, before ReadyForQuery, is common).
+      for (const owed of pending.abandon()) {
+        if (owed.kind !== 'query' && owed.kind !== 'execute') continue;
+        const completed = owed.run.error === undefined && owed.run.tags.length > 0;
+        this.record(owed.run, completed ? 'success' : 'failure', completed ? undefined : UNFINISHED_STATEMENT);
+      }
     });
     backend.start();
     frontend.start();
   }
 
-  private record(run: StatementRun, status: 'success' | 'failure'): void {
+  private record(run: StatementRun, status: 'success' | 'failure', unfinished?: string): void {
     if (run.text.trim() === '' || !this.recorder) return;
+    if (unfinished !== undefined) run.error ??= unfinished;
     const kind = run.kind;
     this.recorder.statement({
       text: run.text,

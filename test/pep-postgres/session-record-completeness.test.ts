@@ -1,0 +1,86 @@
+// Every statement the PEP hands to PostgreSQL is on the session record, however the client
+// leaves. node-postgres settles a failed query on its ErrorResponse and a client that quits right
+// then closes its socket before the server's ReadyForQuery has passed through the PEP: that
+// statement ran (and failed) and must still be recorded, as must one the client abandons mid-run.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { sessionEventBodies, type SessionEventBody } from '../support/session-records.ts';
+import { seedSql } from './bypass-corpus-fixtures.ts';
+import { startPepStack, type PepStack } from './pep-stack.ts';
+import { msg, RawClient } from './raw-client.ts';
+
+describe('the session record keeps every statement the server was given', () => {
+  let stack: PepStack;
+  let writer: string;
+
+  before(async () => {
+    stack = await startPepStack({ resource: 'analytics-db', seed: seedSql() });
+    writer = await stack.token('agent-record-completeness', ['writer']);
+  });
+  after(async () => {
+    await stack?.close();
+  });
+
+  /** The sessions stream once every marker shows up in a statement (bounded: 30 s), else as it is. */
+  async function recordsNaming(markers: readonly string[]): Promise<SessionEventBody[]> {
+    let events: SessionEventBody[] = [];
+    for (let attempt = 0; attempt < 150; attempt++) {
+      events = sessionEventBodies(await stack.pdp.auditEvents('sessions'));
+      const text = JSON.stringify(events.filter((event) => event.event === 'session.statement'));
+      if (markers.every((marker) => text.includes(marker))) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    return events;
+  }
+
+  const statementOf = (events: readonly SessionEventBody[], marker: string): SessionEventBody | undefined =>
+    events.find((event) => event.event === 'session.statement' && JSON.stringify(event).includes(marker));
+
+  it('30 clients that quit as soon as their query settles: each statement, failed or not, is recorded', async () => {
+    const markers: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const marker = `completeness-${process.pid}-${i}`;
+      markers.push(marker);
+      const client = await stack.client(writer);
+      const failing = i % 2 === 1;
+      try {
+        await client.query(failing ? `SELECT 1/0 /* ${marker} */` : `SELECT 1 /* ${marker} */`);
+        assert.equal(failing, false);
+      } catch (error) {
+        assert.equal(failing, true, String(error));
+      }
+      await client.end().catch(() => undefined);
+    }
+    const events = await recordsNaming(markers);
+    markers.forEach((marker, i) => {
+      const statement = statementOf(events, marker);
+      assert.ok(statement, `statement ${marker} is on the record`);
+      assert.equal(statement.status, i % 2 === 1 ? 'failure' : 'success', marker);
+      const end = events.find((event) => event.event === 'session.end' && event.session.id === statement.session.id);
+      assert.equal((end as { statements?: number } | undefined)?.statements, 1, `the end of ${marker}'s session counts it`);
+    });
+  });
+
+  it('a client that disconnects while the server runs its statement still leaves the statement on the record', async () => {
+    const markers: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const marker = `abandoned-${process.pid}-${i}`;
+      markers.push(marker);
+      const client = await RawClient.login(stack.port, writer);
+      client.send(msg.query(`SELECT pg_catalog.count(*) FROM generate_series(1, 500000000) /* ${marker} */`));
+      // Leave once the server is running it (bounded: 30 s), so the PEP had handed it over.
+      for (let attempt = 0; attempt < 300; attempt++) {
+        const running = await stack.pg.sql(`SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%${marker} */'`);
+        if (running.trim() === '1') break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      client.destroy();
+    }
+    const events = await recordsNaming(markers);
+    for (const marker of markers) {
+      const statement = statementOf(events, marker);
+      assert.ok(statement, `statement ${marker} is on the record`);
+      if (statement.status === 'failure') assert.match(String(statement.error), /outcome unknown|cancel/);
+    }
+  });
+});
