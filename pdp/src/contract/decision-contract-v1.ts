@@ -12,12 +12,19 @@ export interface ResourceV1 {
 }
 
 export type ActionV1 =
-  | { type: 'sql'; sql: string }
+  /** `parameters`: the values one execution binds to $1, $2 … (a PEP decides a statement that needs approval with them). */
+  | { type: 'sql'; sql: string; parameters?: SqlParameterV1[] }
   | { type: 'kubernetes'; method: string; path: string; query?: string | Record<string, string | string[]>; body?: unknown }
   | { type: 'shell'; command: string }
   /** A session being opened on the resource (a PEP's login step); startup details as the client sent them. */
   | { type: 'connect'; protocol: string; database?: string; user?: string; application_name?: string }
   | { type: 'http'; method: string; path: string; query?: string | Record<string, string | string[]>; headers?: Record<string, string>; body?: unknown };
+
+/** One bound parameter as text (null for SQL NULL), with the type the client declared (0 or absent: the server infers it). */
+export interface SqlParameterV1 {
+  value: string | null;
+  type_oid?: number;
+}
 
 export interface SessionV1 {
   id?: string;
@@ -31,6 +38,11 @@ export interface DecisionRequestV1 {
   session?: SessionV1;
   /** Presents an approval granted for exactly this request; the PDP consumes it (single use). */
   approval_id?: string;
+  /**
+   * An approval_required answer opens no approval: the PEP will ask again with what the approval
+   * must be bound to (an extended-protocol statement is decided at Parse, approved at Bind with its values).
+   */
+  defer_approval?: boolean;
 }
 
 export interface ReasonV1 {
@@ -78,6 +90,8 @@ export interface PrincipalV1 {
   iss: string | null;
   kind: 'agent' | 'human';
   authenticated: boolean;
+  /** When the subject token expires (ISO 8601): a PEP stops relying on this answer from then on. */
+  expires_at?: string;
 }
 
 /**
@@ -126,6 +140,16 @@ export interface DecisionResponseV1 {
   reuse?: DecisionReuseV1;
   principal: PrincipalV1;
   policy_revision: string | null;
+  /**
+   * A SQL text the PostgreSQL parser rejected (always a deny): the parser's message and 1-based
+   * character position, so a PEP can answer as the database would (SQLSTATE 42601, field P).
+   */
+  syntax_error?: SyntaxErrorV1;
+}
+
+export interface SyntaxErrorV1 {
+  message: string;
+  position: number;
 }
 
 export interface ErrorV1 {

@@ -1,5 +1,5 @@
 import { fail, object, text } from './field-readers.ts';
-import type { ActionV1, DecisionRequestV1, ResourceV1, SessionV1 } from './decision-contract-v1.ts';
+import type { ActionV1, DecisionRequestV1, ResourceV1, SessionV1, SqlParameterV1 } from './decision-contract-v1.ts';
 
 const MAX_TEXT = 1024 * 1024;
 const MAX_NAME = 256;
@@ -15,6 +15,7 @@ export function parseDecisionRequestV1(body: unknown): DecisionRequestV1 {
     action: parseAction(root.action),
     ...(root.session === undefined ? {} : { session: parseSession(root.session) }),
     ...(root.approval_id === undefined ? {} : { approval_id: approvalId(root.approval_id) }),
+    ...(root.defer_approval === undefined ? {} : { defer_approval: flag(root.defer_approval, 'defer_approval') }),
   };
 }
 
@@ -33,7 +34,11 @@ function parseAction(value: unknown): ActionV1 {
   const action = object(value, 'action');
   switch (action.type) {
     case 'sql':
-      return { type: 'sql', sql: text(action.sql, 'action.sql', MAX_TEXT, true) };
+      return {
+        type: 'sql',
+        sql: text(action.sql, 'action.sql', MAX_TEXT, true),
+        ...(action.parameters === undefined ? {} : { parameters: sqlParameters(action.parameters) }),
+      };
     case 'shell':
       return { type: 'shell', command: text(action.command, 'action.command', MAX_TEXT, true) };
     case 'kubernetes':
@@ -102,4 +107,28 @@ function query(value: unknown, field: string): string | Record<string, string | 
     if (!ok) fail(`${field}.${key}`, 'must be a string or an array of strings');
   }
   return map as Record<string, string | string[]>;
+}
+
+// PostgreSQL's limit on parameters of one statement.
+const MAX_PARAMETERS = 65535;
+
+function sqlParameters(value: unknown): SqlParameterV1[] {
+  if (!Array.isArray(value)) fail('action.parameters', 'must be an array');
+  if (value.length > MAX_PARAMETERS) fail('action.parameters', `must have at most ${MAX_PARAMETERS} entries`);
+  let total = 0;
+  return value.map((entry, index) => {
+    const field = `action.parameters[${index}]`;
+    const parameter = object(entry, field);
+    if (parameter.value !== null && typeof parameter.value !== 'string') fail(`${field}.value`, 'must be a string or null');
+    total += typeof parameter.value === 'string' ? parameter.value.length : 0;
+    if (total > MAX_TEXT) fail('action.parameters', `must hold at most ${MAX_TEXT} characters in all`);
+    const typeOid = parameter.type_oid;
+    if (typeOid !== undefined && (!Number.isInteger(typeOid) || (typeOid as number) < 0 || (typeOid as number) > 0xffffffff)) fail(`${field}.type_oid`, 'must be an unsigned 32-bit integer');
+    return { value: parameter.value as string | null, ...(typeOid === undefined ? {} : { type_oid: typeOid as number }) };
+  });
+}
+
+function flag(value: unknown, field: string): boolean {
+  if (typeof value !== 'boolean') fail(field, 'must be a boolean');
+  return value;
 }

@@ -25,6 +25,8 @@ export async function settleApproval(
   if (outcome.effect !== 'approval_required' || outcome.approval === undefined) return { outcome };
   try {
     const presented = context.request.approval_id;
+    // The PEP asks again with the values the approval is to be bound to: no card for this ask.
+    if (presented === undefined && context.request.defer_approval === true) return { outcome };
     if (presented === undefined) {
       const requested = await broker.request({ ...context, requirement: outcome.approval, reasons: outcome.reasons });
       if (!requested.opened) {

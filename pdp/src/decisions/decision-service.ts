@@ -6,7 +6,7 @@ import type { TokenVerifier, VerifyResult } from '../identity/token-verifier.ts'
 import type { PdpMetrics } from '../metrics/pdp-metrics.ts';
 import type { PolicyEngine } from '../policy/policy-engine.ts';
 import type { ApprovalBroker } from '../approvals/approval-broker.ts';
-import type { ApprovalV1, EnrichmentV1 } from '../contract/decision-contract-v1.ts';
+import type { ApprovalV1, EnrichmentV1, SyntaxErrorV1 } from '../contract/decision-contract-v1.ts';
 import { settleApproval } from './approval-gate.ts';
 import type { DecisionSeal } from './decision-seal.ts';
 import { grantReuse } from './decision-reuse.ts';
@@ -98,6 +98,7 @@ export class DecisionService {
       ...(reuse ? { reuse } : {}),
       principal: principalResponse(verification),
       policy_revision: revision,
+      ...(outcome.effect === 'deny' ? syntaxErrorOf(action) : {}),
     };
 
     const totalMicros = Number(process.hrtime.bigint() - started) / 1000;
@@ -139,7 +140,15 @@ function enrichmentFor(action: EnrichedAction): { enrichment?: EnrichmentV1 } {
   return { enrichment: { statements } };
 }
 
+function syntaxErrorOf(action: EnrichedAction): { syntax_error?: SyntaxErrorV1 } {
+  if (action.type !== 'sql') return {};
+  const error = (action as { syntax_error?: unknown }).syntax_error as Partial<SyntaxErrorV1> | undefined;
+  if (typeof error?.message !== 'string' || typeof error.position !== 'number') return {};
+  return { syntax_error: { message: error.message, position: error.position } };
+}
+
 function principalResponse(verification: VerifyResult): PrincipalV1 {
   if (!verification.ok) return { sub: null, iss: null, kind: 'agent', authenticated: false };
-  return { sub: verification.principal.sub, iss: verification.principal.iss, kind: verification.principal.kind, authenticated: true };
+  const { sub, iss, kind, exp } = verification.principal;
+  return { sub, iss, kind, authenticated: true, ...(exp === undefined ? {} : { expires_at: new Date(exp * 1000).toISOString() }) };
 }

@@ -29,7 +29,8 @@ export class ActionEnricher {
   async enrich(action: ActionV1): Promise<EnrichedAction> {
     switch (action.type) {
       case 'sql':
-        return { ...this.sql.analyze(action.sql) } as EnrichedAction;
+        // Bound values pass as sent: policy and the approver see what one execution will run with.
+        return { ...this.sql.analyze(action.sql), ...(action.parameters ? { parameters: action.parameters.map((parameter) => ({ ...parameter })) } : {}) } as EnrichedAction;
       case 'shell':
         return { ...(await this.shell.analyze(action.command)) } as EnrichedAction;
       case 'kubernetes':

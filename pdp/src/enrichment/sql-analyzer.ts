@@ -7,7 +7,7 @@ import { loadModule, parseSync } from "libpg-query";
 import { isAstObject, listField, unwrapNode, type AstObject } from "./sql/ast-nodes.ts";
 import { credentialsWithin, findCredentialSpans, isCredentialName, redactedMessage, redactedSlice, type CredentialScan } from "./sql/credential-spans.ts";
 import { cursorFacts } from "./sql/cursor-facts.ts";
-import type { EnrichedSqlAction, SqlStatementFacts } from "./sql/sql-facts.ts";
+import type { EnrichedSqlAction, SqlStatementFacts, SqlSyntaxError } from "./sql/sql-facts.ts";
 import { statementOutputs } from "./sql/output-provenance.ts";
 import { statementKind } from "./sql/statement-kinds.ts";
 import { walkStatement } from "./sql/statement-walker.ts";
@@ -32,6 +32,7 @@ export type {
   SqlSourceColumn,
   SqlStatementFacts,
   SqlStatementKind,
+  SqlSyntaxError,
 } from "./sql/sql-facts.ts";
 
 export interface SqlAnalyzer {
@@ -58,7 +59,7 @@ function analyze(sql: string): EnrichedSqlAction {
   try {
     tree = parseSync(sql);
   } catch (error) {
-    return failed(sql, error instanceof Error && error.message ? error.message : "unparseable SQL", scan);
+    return { ...failed(sql, error instanceof Error && error.message ? error.message : "unparseable SQL", scan), ...syntaxError(error, sql, scan) };
   }
   try {
     const bytes = Buffer.from(sql, "utf8");
@@ -91,6 +92,14 @@ function refuseInput(sql: string): string | null {
   // A lone surrogate has no UTF-8 form: what the parser sees would differ from what is sent.
   if (LONE_SURROGATE.test(sql)) return "SQL is not well-formed Unicode";
   return null;
+}
+
+// libpg-query reports PostgreSQL's own message and a 0-based character offset; a secret the
+// message quotes is replaced as in parse_error.
+function syntaxError(error: unknown, sql: string, scan: CredentialScan): { syntax_error?: SqlSyntaxError } {
+  const details = (error as { sqlDetails?: { message?: unknown; cursorPosition?: unknown } } | null)?.sqlDetails;
+  if (typeof details?.message !== "string" || typeof details.cursorPosition !== "number") return {};
+  return { syntax_error: { message: redactedMessage(details.message, Buffer.from(sql, "utf8"), scan), position: details.cursorPosition + 1 } };
 }
 
 function failed(sql: string, reason: string, scan: CredentialScan): EnrichedSqlAction {

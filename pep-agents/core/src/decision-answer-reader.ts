@@ -1,4 +1,4 @@
-import type { ApprovalV1, DecisionAnswer, DecisionReuseV1, EnrichmentV1, MaskObligationV1, ReasonV1 } from './decision-contract.ts';
+import type { ApprovalV1, DecisionAnswer, DecisionReuseV1, EnrichmentV1, MaskObligationV1, ReasonV1, SyntaxErrorV1 } from './decision-contract.ts';
 
 const EFFECTS = new Set(['allow', 'deny', 'approval_required']);
 
@@ -45,9 +45,16 @@ export function readDecisionAnswer(body: unknown): DecisionAnswer | undefined {
       iss: typeof principal.iss === 'string' ? principal.iss : null,
       kind: principal.kind === 'human' ? 'human' : 'agent',
       authenticated: principal.authenticated,
+      ...(typeof principal.expires_at === 'string' && Number.isFinite(Date.parse(principal.expires_at)) ? { expires_at: principal.expires_at } : {}),
     },
     policy_revision: typeof revision === 'string' ? revision : null,
+    ...(effect === 'deny' ? readSyntaxError(body.syntax_error) : {}),
   };
+}
+
+function readSyntaxError(value: unknown): { syntax_error?: SyntaxErrorV1 } {
+  if (!isRecord(value) || typeof value.message !== 'string' || !Number.isInteger(value.position) || (value.position as number) < 1) return {};
+  return { syntax_error: { message: value.message, position: value.position as number } };
 }
 
 function readApproval(value: unknown): ApprovalV1 | undefined {

@@ -14,9 +14,11 @@ import type {
   ReasonV1,
   ResourceV1,
   SessionV1,
+  SqlParameterV1,
+  SyntaxErrorV1,
 } from '@portcullis/pdp/contract';
 
-export type { ActionV1, ApprovalV1, DecisionRequestV1, DecisionReuseV1, EnrichmentV1, MaskObligationV1, ReasonV1, ResourceV1, SessionV1 };
+export type { ActionV1, ApprovalV1, DecisionRequestV1, DecisionReuseV1, EnrichmentV1, MaskObligationV1, ReasonV1, ResourceV1, SessionV1, SqlParameterV1, SyntaxErrorV1 };
 
 /** What a PEP asks about: the contract's request, `approval_id` included when presenting one. */
 export type DecisionRequest = DecisionRequestV1;

@@ -53,7 +53,9 @@ export class DecisionReuseCache {
     if (this.revision !== undefined && answer.policy_revision !== this.revision) this.entries.clear();
     this.revision = answer.policy_revision;
     if (shape === undefined || answer.effect !== 'allow' || !answer.reuse) return;
-    const expiresAt = Date.parse(answer.reuse.expires_at);
+    // Never past the subject token's own expiry either.
+    const tokenExpiry = answer.principal.expires_at === undefined ? Infinity : Date.parse(answer.principal.expires_at);
+    const expiresAt = Math.min(Date.parse(answer.reuse.expires_at), Number.isNaN(tokenExpiry) ? -Infinity : tokenExpiry);
     if (!Number.isFinite(expiresAt) || expiresAt <= this.now()) return;
     this.entries.delete(shape);
     this.entries.set(shape, { answer, expiresAt });

@@ -11,6 +11,8 @@ export type {
   ReasonV1,
   ResourceV1,
   SessionV1,
+  SqlParameterV1,
+  SyntaxErrorV1,
 } from './decision-contract.ts';
 
 export type { PdpCallOptions, PdpCallResult, PdpFailureCode, PdpTransport } from './pdp-transport.ts';
@@ -52,3 +54,4 @@ export { IbanDetector, ibanValid } from './masking/iban-detector.ts';
 
 // Every PEP reads its PORTCULLIS_* settings the way the PDP does.
 export { boolean, ConfigError, configFail, deepFreeze, envReader, integer, oneOf, optional, type EnvRead } from '@portcullis/pdp/config-values';
+export { staleDecisionReason, type DecisionValidityContext, type StaleDecisionReason } from './decision-validity.ts';

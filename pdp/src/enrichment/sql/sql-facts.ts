@@ -190,5 +190,12 @@ export interface EnrichedSqlAction {
   type: "sql";
   sql: string;
   parse_error: string | null;
+  /** When the parser itself rejected the text: PostgreSQL's message and 1-based character position. */
+  syntax_error?: SqlSyntaxError;
   statements: SqlStatementFacts[];
+}
+
+export interface SqlSyntaxError {
+  message: string;
+  position: number;
 }

@@ -27,16 +27,21 @@ export class ActionAuthorizer {
     private readonly approvalWaitMs: number,
   ) {}
 
-  async authorize(action: PepAction, context: AuthorizeContext): Promise<DecisionAnswer> {
+  /**
+   * `deferApproval`: an approval_required answer comes back as it is, with no approval opened and
+   * no wait (the caller asks again with what the approval must be bound to).
+   */
+  async authorize(action: PepAction, context: AuthorizeContext, options: { readonly deferApproval?: boolean } = {}): Promise<DecisionAnswer> {
     const request = {
       subject_token: context.subjectToken,
       resource: this.resource,
       action,
       session: context.session,
+      ...(options.deferApproval ? { defer_approval: true } : {}),
     } satisfies DecisionRequest;
     const signal = context.signal ? { signal: context.signal } : {};
     const answer = await this.decisions.decide(request, signal);
-    if (answer.effect !== 'approval_required') return answer;
+    if (answer.effect !== 'approval_required' || options.deferApproval) return answer;
 
     context.notify(approvalNotice(answer, this.approvalWaitMs / 1000) ?? 'portcullis: approval required; waiting');
     let votes = 0;

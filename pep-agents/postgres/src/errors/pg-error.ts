@@ -12,6 +12,7 @@ export const SQLSTATE = {
   tooManyConnections: '53300',
   invalidParameterValue: '22023',
   invalidStatementName: '26000',
+  syntaxError: '42601',
   invalidCursorName: '34000',
   internalError: 'XX000',
 } as const;
@@ -25,6 +26,8 @@ export interface PgErrorOptions {
   readonly severity?: PgSeverity;
   readonly detail?: string;
   readonly hint?: string;
+  /** 1-based character offset into the statement text the error points at (the P field). */
+  readonly position?: number;
 }
 
 /**
@@ -35,6 +38,7 @@ export class PgError extends Error {
   readonly severity: PgSeverity;
   readonly detail: string | undefined;
   readonly hint: string | undefined;
+  readonly position: number | undefined;
 
   constructor(
     /** One of SQLSTATE, or a code the core's refusal mapping chose. */
@@ -47,6 +51,7 @@ export class PgError extends Error {
     this.severity = options.severity ?? 'ERROR';
     this.detail = options.detail;
     this.hint = options.hint;
+    this.position = options.position;
   }
 
   get fatal(): boolean {

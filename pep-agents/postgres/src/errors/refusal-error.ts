@@ -1,5 +1,5 @@
-import { postgresSqlState, refusalFor, type DecisionAnswer } from '@portcullis/pep-core';
-import { PgError } from './pg-error.ts';
+import { clientSafeText, postgresSqlState, refusalFor, type DecisionAnswer } from '@portcullis/pep-core';
+import { PgError, SQLSTATE } from './pg-error.ts';
 
 /**
  * The ErrorResponse a client sees for a deny, with the core's wording and SQLSTATE per kind of
@@ -8,6 +8,10 @@ import { PgError } from './pg-error.ts';
  * session goes on.
  */
 export function refusalError(answer: DecisionAnswer, phase: 'connect' | 'statement'): PgError {
+  // Text the PostgreSQL parser rejects is answered as the server would answer it (nothing reached it).
+  if (answer.effect === 'deny' && answer.syntax_error && phase === 'statement') {
+    return new PgError(SQLSTATE.syntaxError, clientSafeText(answer.syntax_error.message), { position: answer.syntax_error.position });
+  }
   const refusal = refusalFor(answer.effect === 'allow' ? { ...answer, effect: 'deny' } : answer)!;
   const codes = answer.reasons.map((reason) => reason.code);
   return new PgError(postgresSqlState(refusal, phase === 'connect' ? 'startup' : 'statement'), refusal.message, {

@@ -18,9 +18,10 @@ const FORWARDED = new Map(
   ),
 );
 
-// Client encodings in which a multibyte character can end in a byte that reads as an ASCII quote
-// or backslash: the server would read the SQL differently from the policy's parser.
-const UNSAFE_ENCODINGS = new Set(['sjis', 'shiftjis', 'mskanji', 'win932', 'windows932', 'shiftjis2004', 'big5', 'win950', 'windows950', 'gbk', 'win936', 'windows936', 'uhc', 'win949', 'windows949', 'gb18030', 'johab']);
+// The PDP parses the text as UTF-8 and the server must read the same bytes the same way: in other
+// encodings a multibyte character can end in the byte of a quote or backslash (SJIS, BIG5, GBK …)
+// or the bytes decode to other text. PostgreSQL's names for UTF8, compared as it compares them.
+const UTF8_NAMES = new Set(['utf8', 'unicode']);
 
 export function readClientStartup(parameters: ReadonlyMap<string, string>): ClientStartup {
   const user = parameters.get('user');
@@ -33,8 +34,8 @@ export function readClientStartup(parameters: ReadonlyMap<string, string>): Clie
     if (!canonical) {
       throw fatal(SQLSTATE.featureNotSupported, `portcullis: the start-up parameter "${name}" is not accepted`, 'Connect without it and use SET, which policy decides.');
     }
-    if (canonical === 'client_encoding' && UNSAFE_ENCODINGS.has(value.toLowerCase().replace(/[^a-z0-9]/g, ''))) {
-      throw fatal(SQLSTATE.invalidParameterValue, `portcullis: client_encoding ${value} is not accepted`, 'Use UTF8.');
+    if (canonical === 'client_encoding' && !UTF8_NAMES.has(value.toLowerCase().replace(/[^a-z0-9]/g, ''))) {
+      throw fatal(SQLSTATE.invalidParameterValue, `portcullis: client_encoding "${value}" is not accepted; this PEP relays UTF8 sessions only`, 'Connect with client_encoding UTF8 (PGCLIENTENCODING=UTF8).');
     }
     forwarded[canonical] = value;
   }

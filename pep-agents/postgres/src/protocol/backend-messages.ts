@@ -61,7 +61,7 @@ export function encodeReadyForQuery(status: TransactionStatus): Buffer {
 }
 
 export function encodeErrorResponse(error: PgError): Buffer {
-  return encodeFields('E', error.severity, error.sqlState, error.message, error.detail, error.hint);
+  return encodeFields('E', error.severity, error.sqlState, error.message, error.detail, error.hint, error.position);
 }
 
 export function encodeNotice(message: string, detail?: string, hint?: string): Buffer {
@@ -75,10 +75,11 @@ export function encodeNegotiateProtocolVersion(newestMinor: number, unrecognized
   return builder.build('v');
 }
 
-function encodeFields(type: 'E' | 'N', severity: string, code: string, message: string, detail?: string, hint?: string): Buffer {
+function encodeFields(type: 'E' | 'N', severity: string, code: string, message: string, detail?: string, hint?: string, position?: number): Buffer {
   const builder = new MessageBuilder().byte(0x53).cstring(severity).byte(0x56).cstring(severity).byte(0x43).cstring(code).byte(0x4d).cstring(message);
   if (detail) builder.byte(0x44).cstring(detail);
   if (hint) builder.byte(0x48).cstring(hint);
+  if (position !== undefined) builder.byte(0x50).cstring(String(position));
   return builder.byte(0).build(type);
 }
 

@@ -30,6 +30,10 @@ export interface BindMessage {
   readonly portal: string;
   readonly statement: string;
   readonly parameterCount: number;
+  /** As sent: none (all text), one for every parameter, or one per parameter. */
+  readonly parameterFormats: readonly number[];
+  /** Each parameter's bytes (views into the message), null for SQL NULL. */
+  readonly parameters: readonly (Buffer | null)[];
   /** As sent: none (all text), one for every column, or one per column. */
   readonly resultFormats: readonly number[];
 }
@@ -71,20 +75,22 @@ export function decodeBind(body: Buffer): BindMessage {
   const statement = reader.cstring();
   const formatCount = reader.int16();
   if (formatCount < 0) throw protocolViolation('Bind: negative format count');
-  for (let i = 0; i < formatCount; i++) reader.int16();
+  const parameterFormats: number[] = [];
+  for (let i = 0; i < formatCount; i++) parameterFormats.push(reader.int16());
   const parameterCount = reader.int16();
   if (parameterCount < 0) throw protocolViolation('Bind: negative parameter count');
+  const parameters: (Buffer | null)[] = [];
   for (let i = 0; i < parameterCount; i++) {
     const length = reader.int32();
     if (length < -1) throw protocolViolation('Bind: invalid parameter length');
-    if (length > 0) reader.bytes(length);
+    parameters.push(length === -1 ? null : length === 0 ? Buffer.alloc(0) : reader.bytes(length));
   }
   const resultCount = reader.int16();
   if (resultCount < 0) throw protocolViolation('Bind: negative result format count');
   const resultFormats: number[] = [];
   for (let i = 0; i < resultCount; i++) resultFormats.push(reader.int16());
   reader.end();
-  return { portal, statement, parameterCount, resultFormats };
+  return { portal, statement, parameterCount, parameterFormats, parameters, resultFormats };
 }
 
 /** Bind's portal name alone (its first field), for a look before the whole message is decoded. */

@@ -12,6 +12,17 @@ export interface FramedMessage {
 const HEADER = 5;
 
 /**
+ * The first bytes of a connection are no start-up packet (a Terminate sent before one, or noise).
+ * PostgreSQL logs this and closes without a word to the client; so does the PEP.
+ */
+export class UnreadableStartupPacketError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnreadableStartupPacketError';
+  }
+}
+
+/**
  * Cuts a byte stream into protocol messages. Bytes are kept as the chunks that arrived and copied
  * once per message, so a large message does not cost a copy per chunk. Lengths are checked before
  * any byte of the body is awaited: an oversized or impossible length is refused at once.
@@ -49,7 +60,7 @@ export class MessageReader {
   nextStartupPacket(maxBytes: number): Buffer | undefined {
     if (this.total < 4) return undefined;
     const length = this.peek(4).readInt32BE(0);
-    if (length < 8 || length > maxBytes) throw protocolViolation(`invalid start-up packet length ${length}`);
+    if (length < 8 || length > maxBytes) throw new UnreadableStartupPacketError(`invalid start-up packet length ${length}`);
     if (this.total < length) return undefined;
     return this.take(length);
   }

@@ -4,6 +4,7 @@ import type { FramedMessage, MessageReader } from '../protocol/message-reader.ts
 import type { ClientChannel } from './client-channel.ts';
 import type { PendingResponse, PendingResponses } from './pending-responses.ts';
 import { PASS_THROUGH_SESSION_MESSAGES, type ResultMasker, type SessionMessageFilter } from './result-masker.ts';
+import { checkParameterStatus } from './parser-sensitive-settings.ts';
 import type { StatementRun } from './statement-run.ts';
 
 export interface RelayHooks {
@@ -191,6 +192,8 @@ export class BackendRelay {
       case BACKEND.notificationResponse:
         return this.sessionMessages.onNotification(message.raw);
       case BACKEND.parameterStatus:
+        // A change the PEP's analysis does not hold for ends the session before anything after it is relayed.
+        checkParameterStatus(message.body);
         return this.sessionMessages.onParameterStatus(message.raw);
       default:
         throw this.lost(message, head);

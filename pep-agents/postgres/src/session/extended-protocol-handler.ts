@@ -1,6 +1,7 @@
-import type { DecisionAnswer } from '@portcullis/pep-core';
+import type { DecisionAnswer, StaleDecisionReason } from '@portcullis/pep-core';
 import { PgError, SQLSTATE } from '../errors/pg-error.ts';
-import { decodeBind, decodeDescribeOrClose, decodeExecute, decodeParse } from '../protocol/frontend-messages.ts';
+import { decodeBind, decodeDescribeOrClose, decodeExecute, decodeParse, type BindMessage } from '../protocol/frontend-messages.ts';
+import { renderBoundParameters } from './bound-parameters.ts';
 import type { FramedMessage } from '../protocol/message-reader.ts';
 import { NameRegistry } from './name-registry.ts';
 import type { PendingResponse } from './pending-responses.ts';
@@ -11,16 +12,30 @@ import { StatementRun } from './statement-run.ts';
 /** A statement the server confirmed (or is about to): its text and the decision that allowed it. */
 interface PreparedStatement {
   readonly sql: string;
-  /** Undefined for an empty statement, which runs nothing and needs no decision. */
-  readonly answer: DecisionAnswer | undefined;
+  /** The parameter types the client declared at Parse (0: the server infers). */
+  readonly parameterTypes: readonly number[];
+  /** Undefined for an empty statement, which runs nothing and needs no decision. Replaced when decided again. */
+  answer: DecisionAnswer | undefined;
   /** The answer is an earlier decision of the same shape, reused (see StatementGate). */
-  readonly reused: boolean;
+  reused: boolean;
+  /** Policy wants an approval: every Bind is decided with its values, and approved for one execution. */
+  approvalAtBind: boolean;
 }
 
 interface Portal {
   readonly statement: PreparedStatement;
+  /** The decision this portal runs under (the statement's, or the one made at its Bind). */
+  readonly answer: DecisionAnswer | undefined;
+  readonly reused: boolean;
   readonly masker: ResultMasker;
+  /** Decided at Bind with its values (an approval): it covers one execution, continued only while suspended. */
+  readonly oneExecution: boolean;
+  executions: number;
+  /** The row limit of the last Execute: above 0 the portal may be suspended and continued. */
+  lastMaxRows: number;
 }
+
+type BindDecision = { readonly answer: DecisionAnswer | undefined; readonly reused: boolean; readonly oneExecution: boolean };
 
 // SQL that may create or drop prepared statements or cursors: protocol names wait until it is done.
 const NAME_CHANGING_SQL = /\b(prepare|deallocate|discard|declare|close)\b/i;
@@ -30,6 +45,10 @@ const NAME_CHANGING_SQL = /\b(prepare|deallocate|discard|declare|close)\b/i;
  * the PEP saw parsed and allowed (by name); after a refusal everything up to Sync is dropped, as
  * the server itself does after an error. Pipelining is kept: nothing waits for the server except
  * a name whose Parse or Bind, sent before the last Sync, is not yet confirmed.
+ *
+ * A statement policy holds for approval is decided again at each Bind, with the values bound:
+ * the approver sees them, the approval is bound to them, and the portal runs once. Every Bind and
+ * Execute checks that the decision it relies on still holds (token, reuse window, policy revision).
  */
 export class ExtendedProtocolHandler {
   private segment = 0;
@@ -48,12 +67,17 @@ export class ExtendedProtocolHandler {
     const parse = decodeParse(message.body);
     let answer: DecisionAnswer | undefined;
     let reused = false;
+    let approvalAtBind = false;
     if (parse.sql.trim() !== '') {
-      const verdict = await this.io.gate.decide(parse.sql);
+      const verdict = await this.io.gate.decide(parse.sql, { deferApproval: true });
       if (!verdict.allowed) return this.refuse(verdict.error);
       ({ answer, reused } = verdict);
+      approvalAtBind = verdict.approvalAtBind === true;
     }
-    const settle = this.statements.propose(parse.name, { sql: parse.sql, answer, reused }, this.segment);
+    // Text parsed after an earlier Sync is read under the settings that pipeline left: wait to see them
+    // (the server reports changes at ReadyForQuery). Within one pipeline, policy alone keeps settings fixed.
+    await this.io.pending.readyForQuerySettled();
+    const settle = this.statements.propose(parse.name, { sql: parse.sql, parameterTypes: parse.parameterTypes, answer, reused, approvalAtBind }, this.segment);
     this.forward(message.raw, { kind: 'parse', settle });
   }
 
@@ -62,16 +86,19 @@ export class ExtendedProtocolHandler {
     await this.namesSettled();
     const statement = await this.statements.lookup(bind.statement, this.segment);
     if (!statement) return this.refuse(unknownStatement(bind.statement));
-    const masker = statement.answer
+    const decided = await this.decideBind(statement, bind);
+    if (decided instanceof PgError) return this.refuse(decided);
+    const { answer } = decided;
+    const masker = answer
       ? this.io.maskers.create({
-          obligations: statement.answer.obligations.mask,
-          ...(statement.answer.enrichment ? { enrichment: statement.answer.enrichment } : {}),
-          unmasked: statement.answer.obligations.unmasked === true,
-          maskComplete: statement.answer.obligations.mask_complete === true,
-          statement: { sql: statement.sql, decisionId: statement.answer.decision_id, protocol: 'extended', resultFormats: bind.resultFormats },
+          obligations: answer.obligations.mask,
+          ...(answer.enrichment ? { enrichment: answer.enrichment } : {}),
+          unmasked: answer.obligations.unmasked === true,
+          maskComplete: answer.obligations.mask_complete === true,
+          statement: { sql: statement.sql, decisionId: answer.decision_id, protocol: 'extended', resultFormats: bind.resultFormats },
         })
       : PASS_THROUGH_MASKER;
-    const settle = this.portals.propose(bind.portal, { statement, masker }, this.segment);
+    const settle = this.portals.propose(bind.portal, { statement, ...decided, masker, executions: 0, lastMaxRows: 0 }, this.segment);
     this.forward(message.raw, { kind: 'bind', settle });
   }
 
@@ -103,7 +130,12 @@ export class ExtendedProtocolHandler {
     await this.namesSettled();
     const portal = await this.portals.lookup(execute.portal, this.segment);
     if (!portal) return this.refuse(unknownPortal(execute.portal));
-    const run = new StatementRun(portal.statement.sql, portal.statement.answer?.decision_id ?? '', portal.masker, portal.statement.reused);
+    if (portal.oneExecution && portal.executions > 0 && portal.lastMaxRows <= 0) return this.refuse(executionUsed());
+    const stale = portal.answer ? this.io.gate.staleReason(portal.answer, portal.reused) : undefined;
+    if (stale) return this.refuse(staleDecision(stale));
+    portal.executions += 1;
+    portal.lastMaxRows = execute.maxRows;
+    const run = new StatementRun(portal.statement.sql, portal.answer?.decision_id ?? '', portal.masker, portal.reused);
     this.forward(message.raw, { kind: 'execute', masker: portal.masker, run });
   }
 
@@ -135,6 +167,28 @@ export class ExtendedProtocolHandler {
     this.portals.forgetConfirmed();
   }
 
+  /**
+   * The decision a new portal runs under: the statement's while it holds (else the statement is
+   * decided again); for a statement that needs approval, one made now with the bound values.
+   */
+  private async decideBind(statement: PreparedStatement, bind: BindMessage): Promise<BindDecision | PgError> {
+    if (!statement.answer) return { answer: undefined, reused: false, oneExecution: false };
+    if (!statement.approvalAtBind) {
+      if (this.io.gate.staleReason(statement.answer, statement.reused) === undefined) return { answer: statement.answer, reused: statement.reused, oneExecution: false };
+      const verdict = await this.io.gate.decide(statement.sql, { deferApproval: true });
+      if (!verdict.allowed) return verdict.error;
+      statement.answer = verdict.answer;
+      statement.reused = verdict.reused;
+      statement.approvalAtBind = verdict.approvalAtBind === true;
+      if (!statement.approvalAtBind) return { answer: verdict.answer, reused: verdict.reused, oneExecution: false };
+    }
+    const parameters = renderBoundParameters(bind, statement.parameterTypes);
+    if (parameters instanceof PgError) return parameters;
+    const verdict = await this.io.gate.decideExecution(statement.sql, parameters);
+    if (!verdict.allowed) return verdict.error;
+    return { answer: verdict.answer, reused: false, oneExecution: true };
+  }
+
   private forward(raw: Buffer, response: PendingResponse): void {
     this.io.upstream.send(raw);
     this.io.pending.expect(response);
@@ -154,6 +208,21 @@ function unknownStatement(name: string): PgError {
   return new PgError(SQLSTATE.invalidStatementName, `portcullis: prepared statement "${name}" is not known to this PEP`, {
     detail: 'Only statements prepared with Parse through this PEP can be bound; SQL PREPARE, DEALLOCATE, DISCARD and DECLARE make it forget them.',
     hint: 'Parse the statement again (Close it first if the server still has it).',
+  });
+}
+
+function executionUsed(): PgError {
+  return new PgError(SQLSTATE.insufficientPrivilege, 'portcullis: this portal was approved for one execution, and it ran', {
+    detail: 'reason: approval-used',
+    hint: 'Bind the statement again: the new values are decided (and approved) again.',
+  });
+}
+
+function staleDecision(reason: StaleDecisionReason): PgError {
+  const why = reason === 'token-expired' ? 'the access token expired' : reason === 'policy-revised' ? 'the policy changed' : 'the decision it reused has run out';
+  return new PgError(reason === 'token-expired' ? SQLSTATE.invalidAuthorization : SQLSTATE.insufficientPrivilege, `portcullis: the decision this portal was bound under no longer holds: ${why}`, {
+    detail: `reason: ${reason}`,
+    hint: reason === 'token-expired' ? 'Connect again with a fresh token.' : 'Bind the statement again.',
   });
 }
 

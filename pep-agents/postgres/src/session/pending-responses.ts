@@ -82,6 +82,15 @@ export class PendingResponses {
     await Promise.all(waits);
   }
 
+  /**
+   * Resolves once every ReadyForQuery owed now has come back. PostgreSQL reports changed settings
+   * (ParameterStatus) just before ReadyForQuery: text sent after it is read under settings the
+   * PEP has seen.
+   */
+  readyForQuerySettled(): Promise<void> {
+    return this.settled((response) => response.kind === 'sync' || response.kind === 'query' || (response.kind === 'refusal' && response.simple));
+  }
+
   /** The session is over: nothing owed will come. Returns what was still owed, in order. */
   abandon(): PendingResponse[] {
     const owed = this.queue.map((entry) => entry.response);

@@ -19,7 +19,7 @@ import {
   encodeReadyForQuery,
 } from '../protocol/backend-messages.ts';
 import { encodeTerminate } from '../protocol/frontend-messages.ts';
-import type { MessageReader } from '../protocol/message-reader.ts';
+import { UnreadableStartupPacketError, type MessageReader } from '../protocol/message-reader.ts';
 import { ConnectionClosedError, ReadTimeoutError } from '../protocol/message-stream.ts';
 import type { UpstreamConnection, UpstreamConnector } from '../upstream/upstream-connector.ts';
 import { UpstreamConnectError } from '../upstream/upstream-connector.ts';
@@ -34,6 +34,7 @@ import type { SessionIo } from './session-io.ts';
 import { SimpleQueryHandler } from './simple-query-handler.ts';
 import { StatementGate } from './statement-gate.ts';
 import type { StatementRun } from './statement-run.ts';
+import { checkParameterStatus, ParserSettingChangedError } from './parser-sensitive-settings.ts';
 import { UpstreamChannel } from './upstream-channel.ts';
 
 /** The error a statement is recorded with when its session ended before the server finished answering it. */
@@ -56,7 +57,7 @@ export interface SessionDeps {
 }
 
 /** Kebab-case, as the session record's `reason`. */
-export type SessionEndReason = 'client-closed' | 'upstream-closed' | 'refused' | 'protocol-violation' | 'lost-track' | 'pep-shutdown' | 'error';
+export type SessionEndReason = 'client-closed' | 'upstream-closed' | 'refused' | 'protocol-violation' | 'lost-track' | 'parser-setting-changed' | 'pep-shutdown' | 'error';
 
 /**
  * One client connection, as a story: start-up → the token as password → may this principal
@@ -146,6 +147,8 @@ export class ProxySession {
     this.cancelKey = this.deps.cancelKeys.issue({ cancel: () => this.cancel() });
     this.recorder = this.deps.recorder(session, token);
     this.recorder.start();
+    // A server whose session already reads SQL otherwise (a role or database default) is never relayed to.
+    for (const parameter of this.upstreamConnection.parameterStatus) checkParameterStatus(parameter.subarray(5));
     this.greet(this.upstreamConnection);
     this.relay(handshake.stream.release(), this.upstreamConnection, context, connectAnswer.obligations.unmasked === true);
   }
@@ -225,6 +228,7 @@ export class ProxySession {
     upstream.socket.on('close', () => this.end('upstream-closed'));
     upstream.socket.on('error', (error) => this.deps.log(`session ${this.id}: upstream connection error (${(error as NodeJS.ErrnoException).code ?? error.name})`));
     this.ended.signal.addEventListener('abort', () => {
+      upstreamChannel.close();
       frontend.stop();
       backend.stop();
       // Work the client abandoned would run on (a long query, a lock wait): cancel it first.
@@ -276,6 +280,12 @@ export class ProxySession {
       this.end('lost-track');
       return;
     }
+    if (error instanceof ParserSettingChangedError) {
+      this.deps.log(`session ${this.id}: ${error.message}; closing the session`);
+      this.clientChannel.error(parserSettingError(error));
+      this.end('parser-setting-changed');
+      return;
+    }
     this.refuse(error);
   }
 
@@ -283,10 +293,16 @@ export class ProxySession {
   private refuse(error: unknown): void {
     if (this.endReason) return;
     if (error instanceof ConnectionClosedError) return this.end('client-closed');
+    if (error instanceof UnreadableStartupPacketError) {
+      // As PostgreSQL: logged, and the connection closed without an answer.
+      this.deps.log(`session ${this.id} from ${this.clientAddress ?? '?'}: ${error.message}; closed`);
+      return this.end('protocol-violation');
+    }
     if (error instanceof ReadTimeoutError) {
       this.clientChannel.error(protocolViolation('portcullis: timed out waiting for the start-up to finish'));
       return this.end('protocol-violation');
     }
+    if (error instanceof ParserSettingChangedError) return this.fail(error);
     if (error instanceof UpstreamConnectError) {
       this.deps.log(`session ${this.id}: ${error.message} (${error.reason})`);
       this.clientChannel.error(error);
@@ -330,4 +346,12 @@ export class ProxySession {
     }
     if (this.socket !== this.client && !this.socket.destroyed) setTimeout(() => this.socket.destroy(), 1000).unref();
   }
+}
+
+function parserSettingError(error: ParserSettingChangedError): PgError {
+  return new PgError(SQLSTATE.featureNotSupported, `portcullis: terminating connection because the server now reads SQL with ${error.setting} = ${error.value}`, {
+    severity: 'FATAL',
+    detail: `Statements are judged as PostgreSQL reads them with ${error.setting} = ${error.expected}; nothing more runs in this session. reason: parser-setting-changed`,
+    hint: `Connect again, and leave ${error.setting} at ${error.expected} (role, database and function settings included).`,
+  });
 }

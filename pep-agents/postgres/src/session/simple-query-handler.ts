@@ -31,6 +31,8 @@ export class SimpleQueryHandler {
       maskComplete: verdict.answer.obligations.mask_complete === true,
       statement: { sql, decisionId: verdict.answer.decision_id, protocol: 'simple', resultFormats: [] },
     });
+    // The server reads this text under the settings the statements before it left: wait to see them.
+    await this.io.pending.readyForQuerySettled();
     this.forward(message.raw, new StatementRun(sql, verdict.answer.decision_id, masker, verdict.reused));
   }
 

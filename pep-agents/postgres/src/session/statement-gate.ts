@@ -1,4 +1,4 @@
-import type { DecisionAnswer, DecisionReuseCache } from '@portcullis/pep-core';
+import { staleDecisionReason, type DecisionAnswer, type DecisionReuseCache, type SqlParameterV1, type StaleDecisionReason } from '@portcullis/pep-core';
 import type { ActionAuthorizer, AuthorizeContext } from '../decisions/action-authorizer.ts';
 import { statementShape } from '../decisions/statement-shape.ts';
 import { PgError, SQLSTATE } from '../errors/pg-error.ts';
@@ -6,7 +6,8 @@ import { refusalError } from '../errors/refusal-error.ts';
 import type { ResultMaskerFactory } from './result-masker.ts';
 
 export type StatementVerdict =
-  | { readonly allowed: true; readonly answer: DecisionAnswer; readonly reused: boolean }
+  /** `approvalAtBind`: policy wants an approval; asked with `deferApproval`, none was opened yet. */
+  | { readonly allowed: true; readonly answer: DecisionAnswer; readonly reused: boolean; readonly approvalAtBind?: boolean }
   | { readonly allowed: false; readonly error: PgError };
 
 export interface StatementGateOptions {
@@ -24,6 +25,8 @@ export interface StatementGateOptions {
 export class StatementGate {
   private readonly canRecord: () => boolean;
   private readonly reuse: DecisionReuseCache | undefined;
+  /** The policy revision of the newest PDP answer: decisions under older ones are decided again. */
+  private latestRevision: string | null | undefined;
 
   constructor(
     private readonly authorizer: ActionAuthorizer,
@@ -35,7 +38,52 @@ export class StatementGate {
     this.reuse = options.reuse;
   }
 
-  async decide(sql: string): Promise<StatementVerdict> {
+  /**
+   * `deferApproval` (extended protocol, at Parse): a statement that needs approval is not held
+   * here; the verdict says so, and each execution is decided with its values (`decideExecution`).
+   */
+  async decide(sql: string, options: { readonly deferApproval?: boolean } = {}): Promise<StatementVerdict> {
+    const refused = this.recordRefusal();
+    if (refused) return refused;
+    const shape = this.reuse ? statementShape(sql) : undefined;
+    const reusable = shape === undefined ? undefined : this.reuse?.lookup(shape);
+    if (reusable && this.staleReason(reusable, true) === undefined) return { allowed: true, answer: reusable, reused: true };
+
+    const answer = await this.authorizer.authorize({ type: 'sql', sql }, this.context(), options.deferApproval ? { deferApproval: true } : {});
+    this.observeRevision(answer);
+    if (options.deferApproval && answer.effect === 'approval_required') {
+      this.reuse?.observe(undefined, answer);
+      return { allowed: true, answer, reused: false, approvalAtBind: true };
+    }
+    const verdict = this.enforceable(answer);
+    // Only what actually runs is kept for its shape; every answer still tells the cache the policy revision.
+    this.reuse?.observe(verdict.allowed ? shape : undefined, answer);
+    return verdict;
+  }
+
+  /**
+   * One execution of a statement with these parameter values, decided afresh: an approval it
+   * needs is opened for (and bound to) exactly these values, awaited and consumed. Never reused.
+   */
+  async decideExecution(sql: string, parameters: SqlParameterV1[]): Promise<StatementVerdict> {
+    const refused = this.recordRefusal();
+    if (refused) return refused;
+    const answer = await this.authorizer.authorize({ type: 'sql', sql, parameters }, this.context());
+    this.observeRevision(answer);
+    this.reuse?.observe(undefined, answer);
+    return this.enforceable(answer);
+  }
+
+  /** Why an answer held since an earlier message no longer holds (undefined: it holds). */
+  staleReason(answer: DecisionAnswer, reused: boolean): StaleDecisionReason | undefined {
+    return staleDecisionReason(answer, { reused, latestRevision: this.latestRevision, now: Date.now() });
+  }
+
+  private observeRevision(answer: DecisionAnswer): void {
+    if (answer.source === 'pdp') this.latestRevision = answer.policy_revision;
+  }
+
+  private recordRefusal(): StatementVerdict | undefined {
     if (!this.canRecord()) {
       return {
         allowed: false,
@@ -44,20 +92,19 @@ export class StatementGate {
         }),
       };
     }
-    const shape = this.reuse ? statementShape(sql) : undefined;
-    const reusable = shape === undefined ? undefined : this.reuse?.lookup(shape);
-    if (reusable) return { allowed: true, answer: reusable, reused: true };
-
-    const answer = await this.authorizer.authorize({ type: 'sql', sql }, this.context());
-    const verdict = this.enforceable(answer);
-    // Only what actually runs is kept for its shape; every answer still tells the cache the policy revision.
-    this.reuse?.observe(verdict.allowed ? shape : undefined, answer);
-    return verdict;
+    return undefined;
   }
 
   /** An allow this PEP can honour, or the error the client is shown. */
   private enforceable(answer: DecisionAnswer): StatementVerdict {
     if (answer.effect !== 'allow') return { allowed: false, error: refusalError(answer, 'statement') };
+    // The PDP may accept a token a little past its expiry (clock skew); nothing runs on it here.
+    if (this.staleReason(answer, false) === 'token-expired') {
+      return {
+        allowed: false,
+        error: new PgError(SQLSTATE.invalidAuthorization, 'portcullis: the access token has expired', { detail: `reason: token-expired; decision ${answer.decision_id}`, hint: 'Connect again with a fresh token.' }),
+      };
+    }
     if (!this.maskers.supports(answer.obligations.mask)) {
       const columns = answer.obligations.mask.map((mask) => `${mask.table}.${mask.column}`).join(', ');
       return {

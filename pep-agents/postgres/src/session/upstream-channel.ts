@@ -4,11 +4,12 @@ import { once } from 'node:events';
 /** The server's side of a session: client messages (or their stand-ins) out, with backpressure. */
 export class UpstreamChannel {
   private full = false;
+  private closed = false;
 
   constructor(private readonly socket: Socket) {}
 
   send(message: Buffer): void {
-    if (this.socket.destroyed || this.socket.writableEnded) return;
+    if (this.closed || this.socket.destroyed || this.socket.writableEnded) return;
     if (!this.socket.write(message)) this.full = true;
   }
 
@@ -17,6 +18,11 @@ export class UpstreamChannel {
     if (!this.full || this.socket.destroyed) return;
     await once(this.socket, 'drain').catch(() => undefined);
     this.full = false;
+  }
+
+  /** The session is ending: nothing more is sent, whatever a handler still in flight decides. */
+  close(): void {
+    this.closed = true;
   }
 
   get congested(): boolean {
