@@ -189,7 +189,7 @@ async function main(): Promise<void> {
     const endpoints: Record<Endpoint, PgbenchTarget> = {
       direct: { port: postgres.port, user: DB_USER, database: DATABASE, password: dbPassword },
       pgbouncer: { port: pgbouncer.port, user: DB_USER, database: DATABASE, password: dbPassword },
-      // The PEP's callers log in with their OIDC token as the password; the user name is theirs to pick.
+      // The PEP's callers log in with their OIDC token as the password and its subject as the user name.
       pep: { port: pep.port, user: AGENT.sub, database: DATABASE, password: agentToken },
     };
     const pids = { postgres: postmasterPid, pgbouncer: pgbouncer.process.pid!, pep: pep.process.pid!, pdp: pdp.process.pid! };

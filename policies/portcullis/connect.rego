@@ -1,8 +1,36 @@
 # Opening a session on a resource (a PEP's login step, before any command): the principal needs
 # read access there. Startup details (database, user, client) are visible for stricter rules.
+#
+# The login name (`action.user`) means who the session acts as: the principal's own subject, or
+# a name data.portcullis.login_names maps one of its roles to for that protocol (for Postgres:
+# database role names). Any other name is refused, as a server refuses a role that does not exist.
 package portcullis.connect
 
+import data.portcullis.fields
 import data.portcullis.identity
+
+login_names := n if {
+	n := data.portcullis.login_names
+	is_object(n)
+} else := {}
+
+findings contains {
+	"effect": "deny",
+	"code": "login-name-unknown",
+	"message": concat("", ["the login name ", user, " is neither the principal's own name nor one its roles may log in as"]),
+} if {
+	user := fields.text(input.action, "user")
+	user != ""
+	not login_name_allowed(user)
+}
+
+login_name_allowed(user) if user == identity.principal.sub
+
+login_name_allowed(user) if {
+	names := object.get(login_names, fields.text(input.action, "protocol"), {})
+	some role in identity.roles
+	user in object.get(names, role, [])
+}
 
 findings contains {
 	"effect": "allow",

@@ -4,7 +4,9 @@ package portcullis.connect_test
 import data.portcullis.decision
 import data.portcullis.fixtures as fx
 
-connect_action := {"type": "connect", "protocol": "postgres", "database": "orders", "user": "app", "application_name": "psql"}
+connect_action := {"type": "connect", "protocol": "postgres", "database": "orders", "user": "reporting", "application_name": "psql"}
+
+connect_as(user) := object.union(connect_action, {"user": user})
 
 test_reader_may_open_a_session if {
 	d := decision with input as fx.request("agent", ["reader"], "orders-db", connect_action)
@@ -31,4 +33,40 @@ test_unknown_resource_cannot_be_opened if {
 	d := decision with input as req
 	d.effect == "deny"
 	"unknown-resource" in fx.codes(d)
+}
+
+test_login_as_the_principals_own_subject if {
+	d := decision with input as fx.request("agent", ["reader"], "orders-db", connect_as("agent-7"))
+	d.effect == "allow"
+}
+
+test_login_as_a_database_role_the_principals_role_maps_to if {
+	d := decision with input as fx.request("agent", ["writer"], "orders-db", connect_as("app"))
+	d.effect == "allow"
+}
+
+test_login_as_a_name_that_names_nobody_is_refused if {
+	some user in ["asldkfjsadlfkj", "postgres", "agent-8", "AGENT-7", "app ", ""]
+	user != ""
+	d := decision with input as fx.request("agent", ["reader", "writer"], "orders-db", connect_as(user))
+	d.effect == "deny"
+	"login-name-unknown" in fx.codes(d)
+}
+
+test_login_as_a_database_role_of_another_role_is_refused if {
+	d := decision with input as fx.request("agent", ["reader"], "orders-db", connect_as("app"))
+	d.effect == "deny"
+	"login-name-unknown" in fx.codes(d)
+}
+
+test_login_names_are_per_protocol if {
+	req := fx.request("agent", ["writer"], "orders-db", object.union(connect_action, {"protocol": "ssh", "user": "app"}))
+	d := decision with input as req
+	"login-name-unknown" in fx.codes(d)
+}
+
+test_login_name_mapping_comes_from_data if {
+	d := decision with input as fx.request("agent", ["reader"], "orders-db", connect_as("ops"))
+		with data.portcullis.login_names as {"postgres": {"reader": ["ops"]}}
+	d.effect == "allow"
 }

@@ -1,8 +1,10 @@
-// A policy folder that allows every action: for suites that test what the PEP does whatever
+// A policy bundle that allows every action: for suites that test what the PEP does whatever
 // policy says (a route the policy did not catch), or that run a client's own test suite.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { REPOSITORY_ROOT } from '../../pdp/src/config/pdp-config.ts';
 
 const ALLOW_ALL = `package portcullis
 
@@ -13,20 +15,13 @@ decision := {
 }
 `;
 
-/** Resolves once the PDP serves a compiled policy (a folder is compiled after the PDP starts); bounded. */
-export async function policyLoaded(pdpUrl: string): Promise<void> {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    const health = (await (await fetch(`${pdpUrl}/health`)).json()) as { policy_revision?: string | null };
-    if (health.policy_revision) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the PDP loaded no policy within 60 s');
-}
-
-/** A new folder for PORTCULLIS_POLICY_DIR whose only rule allows everything. */
-export function allowAllPolicyDir(): string {
+/** Builds (with the real opa) a WASM bundle whose only rule allows everything; for PORTCULLIS_BUNDLE_FILE. */
+export function allowAllBundle(): string {
   const folder = mkdtempSync(join(tmpdir(), 'portcullis-loose-policy-'));
   mkdirSync(join(folder, 'portcullis'));
   writeFileSync(join(folder, 'portcullis', 'decision.rego'), ALLOW_ALL);
-  return folder;
+  const bundle = join(folder, 'bundle.tar.gz');
+  const opa = execFileSync('bash', [join(REPOSITORY_ROOT, 'scripts/components.sh'), 'path', 'opa'], { encoding: 'utf8' }).trim().split('\n').pop()!;
+  execFileSync(opa, ['build', '-t', 'wasm', '-e', 'portcullis/decision', '-o', bundle, join(folder, 'portcullis')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return bundle;
 }

@@ -7,9 +7,9 @@ import { after, before, describe as suite, it } from 'node:test';
 import pg from 'pg';
 import { MessageBuilder } from '../../pep-agents/postgres/src/protocol/message-builder.ts';
 import { decodeNoticeFields } from '../../pep-agents/postgres/src/protocol/backend-messages.ts';
-import { allowAllPolicyDir, policyLoaded } from './loose-policy.ts';
+import { allowAllBundle } from './loose-policy.ts';
 import { startPepStack, UPSTREAM_USER, type PepStack } from './pep-stack.ts';
-import { describe, msg, RawClient, startupPacket } from './raw-client.ts';
+import { describe, loginNameOf, msg, RawClient, startupPacket } from './raw-client.ts';
 
 // Under standard_conforming_strings off, the server reads three statements here; the parser one.
 const SMUGGLED = "SELECT 'a\\', ' ; CREATE TABLE pwned(x int); -- '";
@@ -20,14 +20,13 @@ suite('the Postgres PEP and the settings that change how the server reads SQL', 
 
   before(async () => {
     stack = await startPepStack({
-      pdpEnv: { PORTCULLIS_POLICY_DIR: allowAllPolicyDir() },
+      pdpEnv: { PORTCULLIS_BUNDLE_FILE: allowAllBundle() },
       seed: `
         CREATE FUNCTION flip_strings() RETURNS text LANGUAGE sql AS $$ SELECT set_config('standard_conforming_strings', 'off', false) $$;
         CREATE FUNCTION flip_encoding() RETURNS text LANGUAGE plpgsql AS $$ BEGIN SET client_encoding = 'LATIN1'; RETURN 'done'; END $$;
         CREATE FUNCTION declared_off() RETURNS int LANGUAGE sql SET standard_conforming_strings = off AS $$ SELECT 1 $$;
       `,
     });
-    await policyLoaded(stack.pdp.url);
     token = await stack.token('agent-settings', ['writer']);
   });
   after(() => stack?.close());
@@ -135,7 +134,7 @@ suite('the Postgres PEP and the settings that change how the server reads SQL', 
         assert.notEqual(psql.code, 0);
         assert.match(psql.stderr, new RegExp(`${setting}`));
         const raw = await RawClient.connect(stack.port);
-        raw.send(startupPacket({ user: 'agent', database: 'analytics' }));
+        raw.send(startupPacket({ user: loginNameOf(token), database: 'analytics' }));
         await raw.next();
         raw.send(new MessageBuilder().cstring(token).build('p'));
         const messages = await raw.closed();

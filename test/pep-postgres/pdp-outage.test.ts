@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startPepStack, type PepStack } from './pep-stack.ts';
+import { loginNameOf } from './raw-client.ts';
 
 describe('the Postgres PEP when no decision can be had (fail closed)', () => {
   let stack: PepStack;
@@ -49,7 +50,7 @@ describe('the Postgres PEP when the PDP accepts connections but never answers', 
 
   it('refuses the login once the decision deadline passes', async () => {
     const token = await stack.token('agent-slow', ['reader']);
-    const client = new pg.Client({ host: '127.0.0.1', port: stack.port, user: 'agent', database: 'analytics', password: token });
+    const client = new pg.Client({ host: '127.0.0.1', port: stack.port, user: loginNameOf(token), database: 'analytics', password: token });
     await assert.rejects(client.connect(), (error: pg.DatabaseError) => {
       assert.equal(error.code, '57P03');
       assert.match(error.message, /pdp-timeout/);

@@ -10,6 +10,7 @@ import { startPostgresPep, type RunningPostgresPep } from '../../pep-agents/post
 import { CATALOG_APPLICATION_NAME } from '../../pep-agents/postgres/src/upstream/catalog-pool.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { startTestPostgres, type TestPostgres } from '../support/postgres-server.ts';
+import { loginNameOf } from './raw-client.ts';
 
 /** The role the PEP logs in as upstream; tests count its backends in pg_stat_activity. */
 export const UPSTREAM_USER = 'portcullis_app';
@@ -105,19 +106,19 @@ export async function startPepStack(options: PepStackOptions = {}): Promise<PepS
         new Promise((resolve) => {
           const child = execFile(
             join(postgres.binDir, 'psql'),
-            ['-X', '-h', '127.0.0.1', '-p', String(pep.port), '-U', 'agent', '-d', 'analytics', ...args, '-f', '-'],
+            ['-X', '-h', '127.0.0.1', '-p', String(pep.port), '-U', loginNameOf(token), '-d', 'analytics', ...args, '-f', '-'],
             { env: psqlEnv(token), timeout: 60_000 },
             (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
           );
           child.stdin!.end(script);
         }),
       spawnPsql: (token, args) =>
-        spawn(join(postgres.binDir, 'psql'), ['-X', '-h', '127.0.0.1', '-p', String(pep.port), '-U', 'agent', '-d', 'analytics', ...args], {
+        spawn(join(postgres.binDir, 'psql'), ['-X', '-h', '127.0.0.1', '-p', String(pep.port), '-U', loginNameOf(token), '-d', 'analytics', ...args], {
           env: psqlEnv(token),
           stdio: ['pipe', 'pipe', 'pipe'],
         }),
       async client(token, config = {}) {
-        const client = new pg.Client({ host: '127.0.0.1', port: pep.port, user: 'agent', database: 'analytics', password: token, ...config });
+        const client = new pg.Client({ host: '127.0.0.1', port: pep.port, user: loginNameOf(token), database: 'analytics', password: token, ...config });
         client.on('error', () => undefined);
         await client.connect();
         clients.add(client);

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startPepStack, UPSTREAM_USER, type PepStack } from './pep-stack.ts';
+import { loginNameOf } from './raw-client.ts';
 
 describe('pgbench through the Postgres PEP', () => {
   let stack: PepStack;
@@ -20,7 +21,7 @@ describe('pgbench through the Postgres PEP', () => {
     it(`runs the select-only workload (-S, -M ${mode}) with every transaction decided and none failed`, async () => {
       const output = await pgbench(
         stack,
-        ['-n', '-S', '-M', mode, '-T', '2', '-c', '2', '-j', '1', '-h', '127.0.0.1', '-p', String(stack.port), '-U', 'agent', 'analytics'],
+        ['-n', '-S', '-M', mode, '-T', '2', '-c', '2', '-j', '1', '-h', '127.0.0.1', '-p', String(stack.port), '-U', loginNameOf(token), 'analytics'],
         token,
       );
       const processed = Number(/number of transactions actually processed: (\d+)/.exec(output)?.[1]);

@@ -3,7 +3,7 @@ import { after, before, describe as suite, it } from 'node:test';
 import pg from 'pg';
 import { MessageBuilder } from '../../pep-agents/postgres/src/protocol/message-builder.ts';
 import { startPepStack, type PepStack } from './pep-stack.ts';
-import { describe, errorText, msg, RawClient, startupPacket } from './raw-client.ts';
+import { describe, errorText, loginNameOf, msg, RawClient, startupPacket } from './raw-client.ts';
 
 suite('the Postgres PEP under bad input and abrupt disconnects', () => {
   let stack: PepStack;
@@ -81,7 +81,7 @@ suite('the Postgres PEP under bad input and abrupt disconnects', () => {
     // connecting upstream when the client is gone.
     for (let i = 0; i < 5; i++) {
       const client = await RawClient.connect(stack.port);
-      client.socket.end(Buffer.concat([startupPacket({ user: 'agent', database: 'analytics' }), new MessageBuilder().cstring(token).build('p')]));
+      client.socket.end(Buffer.concat([startupPacket({ user: loginNameOf(token), database: 'analytics' }), new MessageBuilder().cstring(token).build('p')]));
     }
     assert.equal(await stack.upstreamBackendsSettle(0), 0);
   });

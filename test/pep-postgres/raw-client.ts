@@ -27,7 +27,7 @@ export class RawClient {
   /** Connects, sends the start-up packet and the token, and reads up to the first ReadyForQuery. */
   static async login(port: number, token: string): Promise<RawClient> {
     const client = await RawClient.connect(port);
-    client.send(startupPacket({ user: 'agent', database: 'analytics' }));
+    client.send(startupPacket({ user: loginNameOf(token), database: 'analytics' }));
     const auth = await client.next();
     if (auth.type !== 0x52) throw new Error(`expected an authentication request, got ${describe(auth)}`);
     client.send(new MessageBuilder().cstring(token).build('p'));
@@ -70,6 +70,16 @@ export class RawClient {
   destroy(): void {
     this.socket.destroy();
   }
+}
+
+/**
+ * The user name a caller logs in with: its token's subject (policy refuses any name that is
+ * neither the subject nor a database role its roles map to).
+ */
+export function loginNameOf(token: string): string {
+  const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub?: unknown };
+  if (typeof payload.sub !== 'string') throw new Error('the token has no subject');
+  return payload.sub;
 }
 
 export function startupPacket(parameters: Record<string, string>): Buffer {

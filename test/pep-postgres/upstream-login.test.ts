@@ -4,6 +4,7 @@ import pg from 'pg';
 import { loadPepPostgresConfig } from '../../pep-agents/postgres/src/config/pep-postgres-config.ts';
 import { startPostgresPep, type RunningPostgresPep } from '../../pep-agents/postgres/src/main.ts';
 import { startPepStack, UPSTREAM_USER, type PepStack } from './pep-stack.ts';
+import { loginNameOf } from './raw-client.ts';
 
 describe('the Postgres PEP\'s own login on the server', () => {
   let stack: PepStack;
@@ -39,7 +40,7 @@ describe('the Postgres PEP\'s own login on the server', () => {
 
   it('tells the client the database refused the PEP, and never shows or logs the password', async () => {
     const token = await stack.token('agent-login', ['reader']);
-    const client = new pg.Client({ host: '127.0.0.1', port: wrong.port, user: 'agent', database: 'analytics', password: token });
+    const client = new pg.Client({ host: '127.0.0.1', port: wrong.port, user: loginNameOf(token), database: 'analytics', password: token });
     await assert.rejects(client.connect(), (error: pg.DatabaseError) => {
       assert.equal(error.code, '08006');
       assert.match(error.message, /the database refused the PEP's session: password authentication failed/);

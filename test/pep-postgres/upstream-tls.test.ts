@@ -17,6 +17,7 @@ import { UpstreamConnector, type UpstreamConfig } from '../../pep-agents/postgre
 import { configurePostgresTls } from '../support/postgres-tls.ts';
 import { createTestCa, issueCertificate, selfSignedCertificate, type CertificateFiles } from '../support/test-certificates.ts';
 import { startPepStack, UPSTREAM_USER, type PepStack } from './pep-stack.ts';
+import { loginNameOf } from './raw-client.ts';
 
 const SSL_OF_THIS_SESSION = 'SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()';
 
@@ -87,7 +88,7 @@ describe("TLS on the Postgres PEP's link to the database", () => {
   };
 
   const sslThrough = async (port: number): Promise<{ ssl: boolean; version: string }> => {
-    const client = new pg.Client({ host: '127.0.0.1', port, user: 'agent', database: 'analytics', password: token });
+    const client = new pg.Client({ host: '127.0.0.1', port, user: loginNameOf(token), database: 'analytics', password: token });
     client.on('error', () => undefined);
     await client.connect();
     try {
@@ -100,7 +101,7 @@ describe("TLS on the Postgres PEP's link to the database", () => {
   /** The client's login through `pep` fails: the error it sees (and nothing of the password). */
   const refusedLogin = async (extra: ExtraPep, message: RegExp): Promise<void> => {
     const sessionsBefore = await stack.upstreamBackends();
-    const client = new pg.Client({ host: '127.0.0.1', port: extra.pep.port, user: 'agent', database: 'analytics', password: token });
+    const client = new pg.Client({ host: '127.0.0.1', port: extra.pep.port, user: loginNameOf(token), database: 'analytics', password: token });
     client.on('error', () => undefined);
     await assert.rejects(client.connect(), (error: pg.DatabaseError) => {
       assert.equal(error.code, '08006');
@@ -232,7 +233,7 @@ describe("TLS on the Postgres PEP's link to the database", () => {
         await pool.end();
       }
       // The stack's PEP has no client certificate.
-      const client = new pg.Client({ host: '127.0.0.1', port: stack.port, user: 'agent', database: 'analytics', password: token });
+      const client = new pg.Client({ host: '127.0.0.1', port: stack.port, user: loginNameOf(token), database: 'analytics', password: token });
       client.on('error', () => undefined);
       await assert.rejects(client.connect(), /the database refused the PEP's session: connection requires a valid client certificate/);
     } finally {
@@ -250,7 +251,7 @@ describe("TLS on the Postgres PEP's link to the database", () => {
     } finally {
       await pool.end();
     }
-    const client = new pg.Client({ host: '127.0.0.1', port: stack.port, user: 'agent', database: 'analytics', password: token });
+    const client = new pg.Client({ host: '127.0.0.1', port: stack.port, user: loginNameOf(token), database: 'analytics', password: token });
     client.on('error', () => undefined);
     await assert.rejects(client.connect(), /the PEP does not trust the database's TLS certificate: it is self-signed/);
   });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
-import type { DecisionAnswer, DecisionReuseCache, SessionRecorder } from '@portcullis/pep-core';
+import { clientSafeText, type DecisionAnswer, type DecisionReuseCache, type SessionRecorder } from '@portcullis/pep-core';
 import type { CancelKeyRegistry, IssuedCancelKey } from '../cancel/cancel-key-registry.ts';
 import { sendUpstreamCancel } from '../cancel/upstream-cancel.ts';
 import type { ActionAuthorizer, AuthorizeContext } from '../decisions/action-authorizer.ts';
@@ -166,6 +166,7 @@ export class ProxySession {
     );
     if (answer.effect !== 'allow') {
       this.deps.log(`session ${this.id} from ${this.clientAddress ?? '?'}: connect refused (${answer.reasons.map((reason) => reason.code).join(', ')})`);
+      if (answer.effect === 'deny' && answer.reasons.some((reason) => reason.code === LOGIN_NAME_UNKNOWN)) throw unknownLoginName(startup.user, answer);
       throw refusalError(answer, 'connect');
     }
     this.deps.log(`session ${this.id} from ${this.clientAddress ?? '?'}: opened for ${answer.principal.sub ?? '?'} (decision ${answer.decision_id})`);
@@ -346,6 +347,18 @@ export class ProxySession {
     }
     if (this.socket !== this.client && !this.socket.destroyed) setTimeout(() => this.socket.destroy(), 1000).unref();
   }
+}
+
+// The policy's reason when the login name is neither the token's subject nor a role it may log in as.
+const LOGIN_NAME_UNKNOWN = 'login-name-unknown';
+
+/** As PostgreSQL refuses a role that does not exist: 28000, FATAL. */
+function unknownLoginName(user: string, answer: DecisionAnswer): PgError {
+  return new PgError(SQLSTATE.invalidAuthorization, `portcullis: role "${clientSafeText(user)}" is not one this token may log in as`, {
+    severity: 'FATAL',
+    detail: `reason: ${LOGIN_NAME_UNKNOWN}; decision ${answer.decision_id}`,
+    hint: "Log in with the token's subject as the user name, or a database role policy maps your roles to.",
+  });
 }
 
 function parserSettingError(error: ParserSettingChangedError): PgError {
