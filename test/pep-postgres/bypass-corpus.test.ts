@@ -94,8 +94,13 @@ describe('bypass corpus: a reader agent against orders-db through the Postgres P
         const outcome = await run(stack, reader, resolved, (offset) => { logFrom = offset; });
         const logged = statementsLoggedSince(logFrom);
         assert.ok(outcome.error, `the client got an error (received: ${JSON.stringify(outcome.received.toString('utf8').slice(0, 300))})`);
-        assert.equal(outcome.error.code, '42501', `SQLSTATE of a policy refusal: ${outcome.error.message}`);
-        assert.match(outcome.error.message, /portcullis/i, 'the refusal is the PEP\'s, not the server\'s');
+        if (outcome.error.code === '42601') {
+          // Text PostgreSQL itself cannot parse is refused by the PEP as the server would answer it.
+          assert.match(outcome.error.message, /^syntax error/, `a syntax error as PostgreSQL words it: ${outcome.error.message}`);
+        } else {
+          assert.equal(outcome.error.code, '42501', `SQLSTATE of a policy refusal: ${outcome.error.message}`);
+          assert.match(outcome.error.message, /portcullis/i, 'the refusal is the PEP\'s, not the server\'s');
+        }
         assert.deepEqual(logged, [], 'no statement of this case was run by the server');
         assert.equal(await snapshot(), stateBefore, 'data, relations, roles, grants and settings are unchanged');
         assert.equal(existsSync(copyFile), false, 'no server-side file was written');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MessageBuilder } from '../src/protocol/message-builder.ts';
-import { MessageReader } from '../src/protocol/message-reader.ts';
+import { MessageReader, UnreadableStartupPacketError } from '../src/protocol/message-reader.ts';
 
 describe('MessageReader', () => {
   const query = new MessageBuilder().cstring('SELECT 1').build('Q');
@@ -43,6 +43,7 @@ describe('MessageReader', () => {
     reader.push(packet.subarray(3));
     assert.deepEqual(reader.nextStartupPacket(10240), packet);
     reader.push(Buffer.from([0, 0, 0x28, 1]));
-    assert.throws(() => reader.nextStartupPacket(10240), { sqlState: '08P01' });
+    // No start-up packet at all: PostgreSQL closes without a word, and so does the PEP.
+    assert.throws(() => reader.nextStartupPacket(10240), UnreadableStartupPacketError);
   });
 });

@@ -318,7 +318,10 @@ describe('wire frames: the PEP reads client messages as pg-protocol writes them'
           assert.equal(decodeQuery(frame(serialize.query(sql))), sql);
           assert.deepEqual(decodeParse(frame(serialize.parse({ name, text: sql, types }))), { name, sql, parameterTypes: types });
           const bind = decodeBind(frame(serialize.bind({ portal, statement: name, values, binary })));
-          assert.deepEqual(bind, { portal, statement: name, parameterCount: values.length, resultFormats: [binary ? 1 : 0] });
+          const { parameterFormats, parameters, ...rest } = bind;
+          assert.deepEqual(rest, { portal, statement: name, parameterCount: values.length, resultFormats: [binary ? 1 : 0] });
+          assert.ok(parameterFormats.every((format) => format === 0), 'string values are sent as text');
+          assert.deepEqual(parameters.map((value) => (value === null ? null : value.toString('utf8'))), values);
           assert.equal(bindPortalName(frame(serialize.bind({ portal, statement: name, values }))), portal);
           assert.deepEqual(decodeExecute(frame(serialize.execute({ portal, rows }))), { portal, maxRows: rows });
           assert.deepEqual(decodeDescribeOrClose(frame(serialize.describe({ type: target, name })), 'Describe'), { target, name });
