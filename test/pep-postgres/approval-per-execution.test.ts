@@ -22,7 +22,7 @@ suite('one approval, one execution, with the values the approver saw', () => {
   before(async () => {
     stack = await startPepStack({ resource: 'orders-db' });
     agent = await stack.token('agent-bind', ['writer']);
-    approver = await stack.token('alice', ['approver'], 'human');
+    approver = await stack.consoleToken('alice', ['approver']);
   });
   after(() => stack?.close());
 

@@ -11,7 +11,7 @@ import { decodeNoticeFields } from '../../pep-agents/postgres/src/protocol/backe
 import { MessageBuilder } from '../../pep-agents/postgres/src/protocol/message-builder.ts';
 import { MessageReader } from '../../pep-agents/postgres/src/protocol/message-reader.ts';
 import { startPepStack, type PepStack } from './pep-stack.ts';
-import { msg, startupPacket } from './raw-client.ts';
+import { loginNameOf, msg, startupPacket } from './raw-client.ts';
 
 const RUNS = 40;
 const BOUND_MS = 20_000;
@@ -133,7 +133,7 @@ describe('the Postgres PEP under fuzzed client input', () => {
   });
 
   it('answers a well-formed query sent the same way (the harness logs in and reads answers)', async () => {
-    const login = [startupPacket({ user: 'agent', database: 'analytics' }), new MessageBuilder().cstring(token).build('p')];
+    const login = [startupPacket({ user: loginNameOf(token), database: 'analytics' }), new MessageBuilder().cstring(token).build('p')];
     const answer = await exchange(stack.port, new MessageBuilder().cstring('SELECT 1').build('Q'), login);
     assert.deepEqual(frameTypes(answer).map((type) => String.fromCharCode(type)), ['T', 'D', 'C', 'Z']);
   });
@@ -141,7 +141,7 @@ describe('the Postgres PEP under fuzzed client input', () => {
   // Found by the fuzzer: messages pipelined before Terminate were dropped unanswered (and their
   // statement cancelled). PostgreSQL answers them, then closes; so does the PEP now.
   it('answers messages pipelined before Terminate, then closes', async () => {
-    const login = [startupPacket({ user: 'agent', database: 'analytics' }), new MessageBuilder().cstring(token).build('p')];
+    const login = [startupPacket({ user: loginNameOf(token), database: 'analytics' }), new MessageBuilder().cstring(token).build('p')];
     const terminate = new MessageBuilder().build('X');
     const types = (bytes: Buffer): string[] => frameTypes(bytes).map((type) => String.fromCharCode(type));
     const simple = await exchange(stack.port, Buffer.concat([msg.query('SELECT 1'), terminate]), login, true);
@@ -156,7 +156,7 @@ describe('the Postgres PEP under fuzzed client input', () => {
   });
 
   it('arbitrary frames after a good login: well-formed answers, never an internal error, in bounded time', async () => {
-    const login = [startupPacket({ user: 'agent', database: 'analytics' }), new MessageBuilder().cstring(token).build('p')];
+    const login = [startupPacket({ user: loginNameOf(token), database: 'analytics' }), new MessageBuilder().cstring(token).build('p')];
     await fc.assert(
       fc.asyncProperty(fc.array(frame, { minLength: 1, maxLength: 4 }), fc.uint8Array({ maxLength: 30 }), async (frames, tail) => {
         const answer = await exchange(stack.port, Buffer.concat([...frames, Buffer.from(tail)]), login);
