@@ -19,6 +19,8 @@ findings contains {
 	"code": "login-name-unknown",
 	"message": concat("", ["the login name ", user, " is neither the principal's own name nor one its roles may log in as"]),
 } if {
+	# An unauthenticated caller is refused for that alone: its name is not worth a second reason.
+	identity.authenticated
 	user := fields.text(input.action, "user")
 	user != ""
 	not login_name_allowed(user)

@@ -70,3 +70,10 @@ test_login_name_mapping_comes_from_data if {
 		with data.portcullis.login_names as {"postgres": {"reader": ["ops"]}}
 	d.effect == "allow"
 }
+
+test_unauthenticated_login_is_refused_for_the_token_not_the_name if {
+	req := object.union(fx.request("agent", ["reader"], "orders-db", connect_as("asldkfjsadlfkj")), {"principal": {"authenticated": false, "error": "token-expired", "sub": null, "iss": null, "kind": "agent", "roles": []}})
+	d := decision with input as req
+	"unauthenticated" in fx.codes(d)
+	not "login-name-unknown" in fx.codes(d)
+}

@@ -166,7 +166,8 @@ export class ProxySession {
     );
     if (answer.effect !== 'allow') {
       this.deps.log(`session ${this.id} from ${this.clientAddress ?? '?'}: connect refused (${answer.reasons.map((reason) => reason.code).join(', ')})`);
-      if (answer.effect === 'deny' && answer.reasons.some((reason) => reason.code === LOGIN_NAME_UNKNOWN)) throw unknownLoginName(startup.user, answer);
+      // Only for a caller the PDP authenticated: a bad token is refused as such (28P01), whatever the name.
+      if (answer.principal.authenticated && answer.reasons.some((reason) => reason.code === LOGIN_NAME_UNKNOWN)) throw unknownLoginName(startup.user, answer);
       throw refusalError(answer, 'connect');
     }
     this.deps.log(`session ${this.id} from ${this.clientAddress ?? '?'}: opened for ${answer.principal.sub ?? '?'} (decision ${answer.decision_id})`);
