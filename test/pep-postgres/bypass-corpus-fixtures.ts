@@ -236,6 +236,10 @@ export function refusedCases(copyFile: string): RefusedCase[] {
     { name: 'ALTER ROLE … IN DATABASE … SET client_encoding', sql: "ALTER ROLE CURRENT_USER IN DATABASE postgres SET client_encoding = 'SJIS'", via: 'simple' },
     { name: 'a function with a SET clause', sql: "CREATE FUNCTION bypass_scs() RETURNS int LANGUAGE sql SET standard_conforming_strings = off AS 'SELECT 1'", via: 'simple' },
     { name: 'psql: SET client_encoding', sql: "SET client_encoding TO 'GBK';", via: 'psql' },
+    // text PostgreSQL cannot parse: refused as the server would answer it (42601), never forwarded
+    { name: 'a syntax error in front of a DELETE', sql: 'SELEC 1; DELETE FROM orders WHERE id = 3', via: 'simple' },
+    { name: 'a DELETE behind an unterminated string', sql: "DELETE FROM orders WHERE id = 3; SELECT 'open", via: 'simple' },
+    { name: 'an unparseable Parse holding a DELETE', sql: 'DELETE FROM orders WHERE id = $1 RETURNING RETURNING', via: 'extended', values: [3] },
   ];
 }
 
