@@ -7,6 +7,7 @@ import { auditSigningDirectory, DigestSigner } from '../src/audit/digest-signer.
 import { buildEvidenceReport, renderReport, type EvidenceReport } from '../src/audit/evidence-report.ts';
 import { HashChain, type LinkedRecord } from '../src/audit/hash-chain.ts';
 import { toOcsfRecord } from '../src/audit/ocsf-record.ts';
+import { ProducerCheckpoints } from '../src/audit/producer-checkpoints.ts';
 import {
   EXPIRED, HUMAN, K8S_DELETE, PRODUCT, approvalEvent, decisionEvent, items, sessionStatementEvent, sessionStatementsEvent, sqlAction, tempDir,
 } from './audit-fixtures.ts';
@@ -23,6 +24,8 @@ interface Fixture {
 async function fixture(directory: string): Promise<Fixture> {
   const chain = new HashChain('pdp-evidence');
   const signer = new DigestSigner({ directory });
+  const lifecycle = new ProducerCheckpoints({ producerId: 'pdp-evidence', digestIntervalMs: 10_000, durability: 'sync', sign: (payload) => signer.signPayload(payload) });
+  const start = await lifecycle.next('start', {}, []);
   const events: AuditEvent[] = [
     decisionEvent({ action: sqlAction(XSS, 'select') }),
     decisionEvent({ action: sqlAction('SELECT email FROM users', 'select', 'users'), mask: [{ table: 'users', column: 'email', strategy: 'redact' }] }),
@@ -40,11 +43,14 @@ async function fixture(directory: string): Promise<Fixture> {
     signer.append(record);
     return record;
   });
-  const digests = await signer.digestAll();
+  const signed = await signer.digestAll();
+  const stop = await lifecycle.next('stop', Object.fromEntries(signed.map((digest) => [digest.stream, { last_seq: digest.last_seq, last_hash: digest.last_hash }])), []);
+  const digests = [start, ...signed, stop];
   const verification = await verifyAudit({
     records: items(records.map((record, index) => ({ record: JSON.parse(JSON.stringify(record)) as unknown, where: `line ${index + 1}` }))),
     digests: items(digests.map((digest) => ({ record: digest, where: 'digests' }))),
     jwks: await signer.publicJwks(),
+    trust: { source: 'jwks-file', path: '/pinned/jwks.json', thumbprints: ['pinned-thumbprint'] },
   });
   return { records, digests, verification };
 }

@@ -10,12 +10,16 @@ import { auditSigningDirectory, DigestSigner } from '../src/audit/digest-signer.
 import { HashChain, recordHash } from '../src/audit/hash-chain.ts';
 import { toOcsfRecord } from '../src/audit/ocsf-record.ts';
 import { loadOrCreateSigningKey } from '../src/keys/signing-key-store.ts';
+import type { CheckpointEvent, StreamPositions } from '../src/audit/producer-checkpoint.ts';
+import { ProducerCheckpoints } from '../src/audit/producer-checkpoints.ts';
 import { PRODUCT, approvalEvent, decisionEvent, items, sessionStatementEvent, sessionStatementsEvent, sqlAction, tempDir } from './audit-fixtures.ts';
 
 interface Trail {
   /** JSON lines per stream, as the embedded sink writes them. */
   lines: Record<AuditStream, string[]>;
   digests: string[];
+  /** Signed start, checkpoint and stop records (on the digests stream too). */
+  checkpoints: string[];
   jwks: JSONWebKeySet;
   producerId: string;
   directory: string;
@@ -29,7 +33,7 @@ interface TrailOptions {
   approvals?: number;
   /** Make a digest after every n decisions. */
   digestEvery?: number;
-  /** Make the shutdown digest at the end (default true). */
+  /** Make the shutdown digest and the stop record at the end (default true). */
   finalDigest?: boolean;
   directory: string;
 }
@@ -40,6 +44,18 @@ async function buildTrail(options: TrailOptions): Promise<Trail> {
   const signer = new DigestSigner({ directory: options.directory });
   const lines: Record<AuditStream, string[]> = { decisions: [], sessions: [], approvals: [] };
   const digests: string[] = [];
+  const checkpointLines: string[] = [];
+  // As the PDP's audit trail does: a signed start, a checkpoint after each round of digests, a stop at the end.
+  const checkpoints = new ProducerCheckpoints({ producerId, digestIntervalMs: 10_000, durability: 'sync', sign: (payload) => signer.signPayload(payload) });
+  const attested: StreamPositions = {};
+  const digestRound = async (event: CheckpointEvent): Promise<void> => {
+    for (const digest of await signer.digestAll()) {
+      digests.push(JSON.stringify(digest));
+      (attested as Record<string, unknown>)[digest.stream] = { last_seq: digest.last_seq, last_hash: digest.last_hash };
+    }
+    checkpointLines.push(JSON.stringify(await checkpoints.next(event, { ...attested }, [])));
+  };
+  await digestRound('start');
   const write = (stream: AuditStream, event: Parameters<typeof toOcsfRecord>[0]): void => {
     const record = chain.link(stream, toOcsfRecord(event, PRODUCT));
     signer.append(record);
@@ -48,13 +64,13 @@ async function buildTrail(options: TrailOptions): Promise<Trail> {
   const decisions = options.decisions ?? 10;
   for (let i = 0; i < decisions; i += 1) {
     write('decisions', decisionEvent({ decisionId: `dec-${i}`, effect: i % 3 === 2 ? 'deny' : 'allow', action: sqlAction(`SELECT ${i} FROM orders`, 'select') }));
-    if (options.digestEvery && (i + 1) % options.digestEvery === 0) digests.push(...(await signer.digestAll()).map((digest) => JSON.stringify(digest)));
+    if (options.digestEvery && (i + 1) % options.digestEvery === 0) await digestRound('checkpoint');
   }
   for (let i = 0; i < (options.sessions ?? 3); i += 1) write('sessions', sessionStatementEvent(`SELECT ${i}`));
   for (let i = 0; i < (options.statementRuns ?? 0); i += 1) write('sessions', sessionStatementsEvent(Array.from({ length: 50 }, (_, n) => `SELECT ${i}, ${n}`), Array.from({ length: 50 }, (_, n) => (n % 7 === 0 ? 2 : 0))));
   for (let i = 0; i < (options.approvals ?? 2); i += 1) write('approvals', approvalEvent(i === 0 ? 'approval.requested' : 'approval.approved', i === 0 ? [] : ['bob', 'carol']));
-  if (options.finalDigest !== false) digests.push(...(await signer.digestAll()).map((digest) => JSON.stringify(digest)));
-  return { lines, digests, jwks: await signer.publicJwks(), producerId, directory: options.directory };
+  if (options.finalDigest !== false) await digestRound('stop');
+  return { lines, digests, checkpoints: checkpointLines, jwks: await signer.publicJwks(), producerId, directory: options.directory };
 }
 
 function recordItems(trail: Trail): StoredItem[] {
@@ -65,8 +81,13 @@ function digestItems(digests: readonly string[]): StoredItem[] {
   return digests.map((line, index) => ({ record: line, where: `digests.jsonl line ${index + 1}` }));
 }
 
-function verify(trail: Trail, records = recordItems(trail), digests = digestItems(trail.digests), jwks = trail.jwks): Promise<VerificationReport> {
-  return verifyAudit({ records: items(records), digests: items(digests), jwks });
+function checkpointItems(trail: Trail): StoredItem[] {
+  return trail.checkpoints.map((line, index) => ({ record: line, where: `digests.jsonl line ${100 + index}` }));
+}
+
+/** Verifies records and digests as given, with the trail's checkpoints (unless others are given). */
+function verify(trail: Trail, records = recordItems(trail), digests = digestItems(trail.digests), jwks = trail.jwks, checkpoints = checkpointItems(trail), now?: Date): Promise<VerificationReport> {
+  return verifyAudit({ records: items(records), digests: items([...digests, ...checkpoints]), jwks, ...(now ? { now } : {}) });
 }
 
 function kinds(report: VerificationReport): string[] {
@@ -88,7 +109,8 @@ describe('audit verifier', () => {
     const report = await verify(trail);
     assert.deepEqual(report.problems, []);
     assert.equal(report.ok, true);
-    assert.deepEqual(report.counts, { records: 15, producers: 1, streams: 3, digests: 5, digests_verified: 5, records_attested: 15 });
+    assert.deepEqual(report.counts, { records: 15, producers: 1, streams: 3, digests: 9, digests_verified: 5, checkpoints_verified: 4, records_attested: 15 });
+    assert.deepEqual(report.producers.map((producer) => [producer.producer_id, producer.state, producer.durability, producer.digest_interval_ms]), [[trail.producerId, 'stopped', 'sync', 10_000]]);
     assert.deepEqual(report.notes, []);
     assert.deepEqual(report.chains.map((chain) => [chain.stream, chain.records, chain.first_seq, chain.last_seq, chain.digests, chain.attested]), [
       ['approvals', 2, 0, 1, 1, 2], ['decisions', 10, 0, 9, 3, 10], ['sessions', 3, 0, 2, 1, 3],
@@ -250,16 +272,23 @@ describe('audit verifier', () => {
     assert.match(firstRemoved.problems[0]!.message, /digest of decisions seq 4..7 .* links to a previous digest sha256:\w+ that was not found/);
   });
 
-  test('records after the last digest, or with no digest at all, are noted as not yet attested', async () => {
+  test('a running producer\'s records after its last checkpoint are noted as not yet attested; once overdue, its tail is named as cut', async () => {
     const trail = await buildTrail({ directory: freshDirectory(), decisions: 6, digestEvery: 4, finalDigest: false });
     const report = await verify(trail);
     assert.equal(report.ok, true);
     assert.equal(report.counts.records_attested, 4);
+    assert.equal(report.producers[0]!.state, 'running');
     assert.deepEqual([...report.notes].sort(), [
-      `approvals chain of producer ${trail.producerId}: no digest found; its 2 record(s) (seq 0..1) are not yet attested`,
-      `decisions chain of producer ${trail.producerId}: 2 record(s) after the last digest (seq 4..5) are not yet attested`,
-      `sessions chain of producer ${trail.producerId}: no digest found; its 3 record(s) (seq 0..2) are not yet attested`,
+      `approvals chain of producer ${trail.producerId}: 2 record(s) after its last checkpoint (seq 0..1) are not yet attested`,
+      `decisions chain of producer ${trail.producerId}: 2 record(s) after its last checkpoint (seq 4..5) are not yet attested`,
+      `sessions chain of producer ${trail.producerId}: 3 record(s) after its last checkpoint (seq 0..2) are not yet attested`,
     ]);
+    // Three digest intervals (its signed 10 s) later, with no checkpoint and no stop: the tail was cut.
+    const later = await verify(trail, undefined, undefined, undefined, undefined, new Date(Date.now() + 31_000));
+    assert.equal(later.ok, false);
+    assert.deepEqual([...new Set(kinds(later))], ['tail-cut', 'unattested']);
+    assert.match(later.problems.find((problem) => problem.kind === 'tail-cut')!.message, new RegExp(`producer ${trail.producerId} has no stop record and no checkpoint since .* more than 3 digest intervals of 10 s`));
+    assert.equal(later.producers[0]!.state, 'tail-cut');
   });
 
   test('unparseable lines and records without a chain are named by where, and a digest for absent records is incomplete', async () => {
@@ -280,7 +309,7 @@ describe('audit verifier', () => {
     assert.equal(report.notes.length, 1, 'the bytes copy of line 1 is a harmless duplicate');
 
     const missing = await verify(trail, [], digestItems(trail.digests));
-    assert.deepEqual(kinds(missing), ['digest-range-missing']);
+    assert.deepEqual(kinds(missing), ['digest-range-missing', 'truncated']);
     assert.match(missing.problems[0]!.message, /attests records that are missing: seq 0..9$/);
   });
 

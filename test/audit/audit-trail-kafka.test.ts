@@ -190,6 +190,12 @@ describe('the Kafka audit stream: nothing lost across broker and PDP restarts, t
     await copy('altered', values.map((value, index) => (index === 7 ? value.replace('"orders-db"', '"orders-dc"') : value)));
     const gone = portcullisOf(decisions[12]!.record);
     await copy('removed', values.filter((_, index) => index !== 12));
+    // The first run removed whole: its records and everything it signed; the second run names it.
+    const starts = digests.map((value) => JSON.parse(value) as { event?: string; producer_id: string; producers?: { producer_id: string }[] }).filter((record) => record.event === 'start');
+    const named = starts.flatMap((start) => start.producers ?? []).map((seen) => seen.producer_id);
+    const firstRun = starts.find((start) => named.includes(start.producer_id))!.producer_id;
+    await producer.send({ topic: 'run-removed.decisions.v1', messages: values.filter((value) => !value.includes(firstRun)).map((value) => ({ value })) });
+    await producer.send({ topic: 'run-removed.digests.v1', messages: digests.filter((value) => (JSON.parse(value) as { producer_id: string }).producer_id !== firstRun).map((value) => ({ value })) });
     await producer.disconnect();
 
     const altered = await auditCli(stateDir, 'verify', '--topic-prefix', 'altered', '--kafka', broker.brokers.join(','));
@@ -202,8 +208,13 @@ describe('the Kafka audit stream: nothing lost across broker and PDP restarts, t
     assert.match(removed.stdout, /gap/);
     assert.ok(removed.stdout.includes(String(gone.chain.seq)), removed.stdout);
 
+    const runRemoved = await auditCli(stateDir, 'verify', '--topic-prefix', 'run-removed', '--kafka', broker.brokers.join(','));
+    assert.equal(runRemoved.code, 1);
+    assert.match(runRemoved.stdout, new RegExp(`producer-missing: producer ${firstRun} is missing from the trail`));
+
     const original = await auditCli(stateDir, 'verify', '--topic-prefix', prefix, '--kafka', broker.brokers.join(','));
     assert.equal(original.code, 0, original.stdout);
+    assert.match(original.stdout, /producer .*: stopped, .*\n.*producer .*: stopped/);
   });
 
   it("kcat (Debian's) reads one JSON object per message with the schema headers", async () => {

@@ -1,8 +1,11 @@
-import type { AuditEvent, AuditRecord, AuditSink, AuditSinkHealth } from './audit-sink.ts';
+import type { AuditEvent, AuditRecord, AuditSink, AuditSinkHealth, AuditStream } from './audit-sink.ts';
 import type { DigestRecord } from './digest-record.ts';
 import type { DigestSigner } from './digest-signer.ts';
 import type { HashChain } from './hash-chain.ts';
 import { toOcsfRecord, type OcsfProduct } from './ocsf-record.ts';
+import type { CheckpointEvent, CheckpointRecord, StreamPositions } from './producer-checkpoint.ts';
+import { ProducerCheckpoints } from './producer-checkpoints.ts';
+import type { ProducerLedger } from './producer-ledger.ts';
 
 export interface AuditTrailOptions {
   readonly sink: AuditSink;
@@ -10,8 +13,12 @@ export interface AuditTrailOptions {
   readonly digests: DigestSigner;
   readonly product: OcsfProduct;
   readonly digestIntervalMs: number;
+  readonly durability: 'sync' | 'async';
+  /** The runs seen on this state folder; this producer adds itself and keeps its position there. */
+  readonly ledger: ProducerLedger;
   readonly log: (message: string) => void;
 }
+
 
 export const AUDIT_SCHEMA = 'audit.v1';
 
@@ -24,16 +31,32 @@ export interface AuditRecorder {
 /**
  * The one way into the audit trail: every event becomes an OCSF record, takes the next link of
  * its stream's hash chain, and is handed to the sink, in that order, on one thread. At an
- * interval (and on close) the signed digests of what was linked go to the digests stream.
+ * interval (and on close) the signed digests of what was linked go to the digests stream,
+ * followed by a signed checkpoint of this producer (start first, stop on close) naming where
+ * its chains stand and every earlier run on this state (docs/audit-events.md).
  */
 export class AuditTrail implements AuditRecorder {
   private readonly timer: NodeJS.Timeout;
   private digesting: Promise<void> = Promise.resolve();
   private digestFailures = 0;
+  private readonly checkpoints: ProducerCheckpoints;
+  /** Per stream, the last record a signed digest attested: what checkpoints name. */
+  private readonly attested: Partial<Record<AuditStream, { last_seq: number; last_hash: string }>> = {};
 
   constructor(private readonly options: AuditTrailOptions) {
-    this.timer = setInterval(() => void this.emitDigests(), options.digestIntervalMs);
+    this.checkpoints = new ProducerCheckpoints({
+      producerId: options.chain.producerId,
+      digestIntervalMs: options.digestIntervalMs,
+      durability: options.durability,
+      sign: (payload) => options.digests.signPayload(payload),
+    });
+    this.timer = setInterval(() => void this.emitDigests('checkpoint'), options.digestIntervalMs);
     this.timer.unref();
+  }
+
+  /** Writes the signed start record (naming every earlier run) before anything else is attested. */
+  start(): Promise<void> {
+    return this.emitDigests('start');
   }
 
   get producerId(): string {
@@ -73,26 +96,51 @@ export class AuditTrail implements AuditRecorder {
     return { ...this.options.sink.health(), producer_id: this.producerId, digest_failures: this.digestFailures };
   }
 
-  /** Final digests, then the sink: a clean stop leaves every record attested. */
+  /** Final digests and the stop record, then the sink: a clean stop leaves every record attested. */
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await this.emitDigests();
+    await this.emitDigests('stop');
     await this.options.sink.close();
   }
 
-  emitDigests(): Promise<void> {
+  /** Digests of what was linked since the last ones, then the next checkpoint (start if none yet). */
+  emitDigests(event: CheckpointEvent = 'checkpoint'): Promise<void> {
     this.digesting = this.digesting.then(async () => {
       // A full sink takes no digest now; the signer keeps accumulating for the next round.
-      if (!this.options.sink.hasCapacity()) return;
+      if (!this.options.sink.hasCapacity() && event !== 'stop') return;
       try {
-        for (const digest of await this.options.digests.digestAll()) this.options.sink.append(digestRecord(digest, this.producerId));
+        for (const digest of await this.options.digests.digestAll()) {
+          this.options.sink.append(digestRecord(digest, this.producerId), true);
+          if (digest.producer_id === this.producerId) this.attested[digest.stream] = { last_seq: digest.last_seq, last_hash: digest.last_hash };
+        }
+        if (!this.checkpoints.started) await this.emitCheckpoint('start');
+        if (event !== 'start') await this.emitCheckpoint(event);
       } catch (error) {
         this.digestFailures += 1;
-        this.options.log(`audit: could not sign a digest: ${(error as Error).message}`);
+        this.options.log(`audit: could not sign a digest or checkpoint: ${(error as Error).message}`);
       }
     });
     return this.digesting;
   }
+
+  private async emitCheckpoint(event: CheckpointEvent): Promise<void> {
+    const { ledger, sink } = this.options;
+    const streams: StreamPositions = { ...this.attested };
+    const record = await this.checkpoints.next(event, streams, ledger.othersThan(this.producerId));
+    sink.append(checkpointRecord(record), true);
+    // The ledger only names a position once the checkpoint naming it (and its records) is stored.
+    await sink.flush();
+    ledger.update(this.producerId, streams, event === 'stop');
+  }
+}
+
+function checkpointRecord(checkpoint: CheckpointRecord): AuditRecord {
+  return {
+    stream: 'digests',
+    key: `${checkpoint.producer_id}/checkpoint`,
+    headers: { 'portcullis-schema': AUDIT_SCHEMA, 'portcullis-stream': 'digests', 'portcullis-producer': checkpoint.producer_id, 'content-type': 'application/json' },
+    json: JSON.stringify(checkpoint),
+  };
 }
 
 function digestRecord(digest: DigestRecord, producerId: string): AuditRecord {

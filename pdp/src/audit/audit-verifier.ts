@@ -4,20 +4,11 @@ import type { AuditStream } from './audit-sink.ts';
 import { digestLinkHash, digestPayload, digestRootHash, readDigestRecord, type DigestRecord } from './digest-record.ts';
 import { recordHash } from './hash-chain.ts';
 import { asNumber, asObject, asString, fieldAt } from './json-fields.ts';
+import { CHECKPOINT_TYPE, checkpointPayload, readCheckpointRecord } from './producer-checkpoint.ts';
+import { checkLineage, type ProducerSummary, type VerifiedCheckpoint } from './producer-lineage.ts';
+import type { VerificationProblem } from './verification-problem.ts';
 
-export type ProblemKind =
-  | 'gap' | 'hash-mismatch' | 'broken-link' | 'duplicate-conflict' | 'bad-signature' | 'digest-mismatch' | 'digest-range-missing' | 'unparseable';
-
-export interface VerificationProblem {
-  readonly kind: ProblemKind;
-  /** Names the exact record (stream, producer, seq, decision or event id, where), gap or digest. */
-  readonly message: string;
-  readonly where?: string;
-  readonly producer_id?: string;
-  readonly stream?: string;
-  readonly seq?: number;
-  readonly decision_id?: string;
-}
+export type { ProblemKind, VerificationProblem } from './verification-problem.ts';
 
 /** One producer's chain of one stream, as found. */
 export interface ChainSummary {
@@ -31,8 +22,22 @@ export interface ChainSummary {
   readonly attested: number;
 }
 
+/** Which keys the verifier trusted, and where they came from (audit-key-trust.ts). */
+export interface KeyTrust {
+  /** `jwks-file`: given out of band; `thumbprint-pin`: a JWKS filtered to pinned thumbprints; `audit-folder`: the JWKS beside the records. */
+  readonly source: 'jwks-file' | 'thumbprint-pin' | 'audit-folder';
+  readonly path: string;
+  /** RFC 7638 thumbprints of the keys used (each also its kid). */
+  readonly thumbprints: readonly string[];
+  /** Set when the keys prove little: anyone who can rewrite the records can replace them. */
+  readonly warning?: string;
+}
+
 export interface VerificationReport {
   readonly ok: boolean;
+  readonly trust?: KeyTrust;
+  /** Each run (producer): how it started and ended, as its signed checkpoints tell. */
+  readonly producers: readonly ProducerSummary[];
   readonly counts: {
     /** Distinct records (producer, stream, seq); harmless duplicates are not counted twice. */
     readonly records: number;
@@ -42,6 +47,8 @@ export interface VerificationReport {
     readonly digests: number;
     /** Digests whose signature verified against the JWKS. */
     readonly digests_verified: number;
+    /** Start, checkpoint and stop records whose signature verified. */
+    readonly checkpoints_verified: number;
     readonly records_attested: number;
   };
   readonly chains: readonly ChainSummary[];
@@ -61,6 +68,12 @@ export interface VerifyAuditInput {
   readonly records: AsyncIterable<StoredItem>;
   readonly digests: AsyncIterable<StoredItem>;
   readonly jwks: JSONWebKeySet;
+  /** Reported as given; problems of its own (no trusted key) are the caller's to add. */
+  readonly trust?: KeyTrust;
+  /** The time "overdue" is measured against (default: now). */
+  readonly now?: Date;
+  /** Problems found before reading (e.g. the pinned key is not in the JWKS). */
+  readonly problems?: readonly VerificationProblem[];
 }
 
 const STREAMS: ReadonlySet<string> = new Set<AuditStream>(['decisions', 'sessions', 'approvals']);
@@ -98,7 +111,7 @@ interface VerifiedDigest {
  * Records may arrive in any order (Kafka partitions); only a link and a name are kept per record.
  */
 export async function verifyAudit(input: VerifyAuditInput): Promise<VerificationReport> {
-  const problems: VerificationProblem[] = [];
+  const problems: VerificationProblem[] = [...(input.problems ?? [])];
   const notes: string[] = [];
   const chains = new Map<string, Chain>();
 
@@ -154,7 +167,20 @@ export async function verifyAudit(input: VerifyAuditInput): Promise<Verification
   }
 
   const digests = await readDigests(input.digests, input.jwks, problems, notes);
-  const attested = checkDigests(chains, ordered, digests.verified, problems, notes);
+  const attested = checkDigests(chains, digests.verified, problems);
+  const producers = checkLineage(
+    [...chains.entries()].map(([key, chain]) => ({
+      producerId: chain.producerId,
+      stream: chain.stream,
+      hashes: new Map([...chain.entries].map(([seq, entry]) => [seq, entry.hash])),
+      lastSeq: ordered.get(key)?.at(-1)?.seq ?? -1,
+      digested: digests.verified.some(({ digest }) => chainKey(digest.producer_id, digest.stream) === key),
+    })),
+    digests.checkpoints,
+    (input.now ?? new Date()).getTime(),
+    problems,
+    notes,
+  );
 
   const chainSummaries: ChainSummary[] = [...chains.entries()].map(([key, chain]) => {
     const entries = ordered.get(key) ?? [];
@@ -171,12 +197,15 @@ export async function verifyAudit(input: VerifyAuditInput): Promise<Verification
 
   return {
     ok: problems.length === 0,
+    ...(input.trust ? { trust: input.trust } : {}),
+    producers,
     counts: {
       records: chainSummaries.reduce((sum, chain) => sum + chain.records, 0),
       producers: new Set(chainSummaries.map((chain) => chain.producer_id)).size,
       streams: new Set(chainSummaries.map((chain) => chain.stream)).size,
       digests: digests.read,
       digests_verified: digests.verified.length,
+      checkpoints_verified: digests.checkpoints.length,
       records_attested: chainSummaries.reduce((sum, chain) => sum + chain.attested, 0),
     },
     chains: chainSummaries,
@@ -216,20 +245,25 @@ function checkChain(chain: Chain, entries: readonly Entry[], problems: Verificat
 
 async function readDigests(
   items: AsyncIterable<StoredItem>, jwks: JSONWebKeySet, problems: VerificationProblem[], notes: string[],
-): Promise<{ read: number; verified: VerifiedDigest[] }> {
+): Promise<{ read: number; verified: VerifiedDigest[]; checkpoints: VerifiedCheckpoint[] }> {
   const keys = createLocalJWKSet(jwks);
   const seen = new Map<string, VerifiedDigest>();
+  const checkpoints = new Map<string, VerifiedCheckpoint>();
   let read = 0;
   for await (const { record, where } of items) {
     read += 1;
     const item = parseItem(record);
+    if (!('error' in item) && asObject(item.value)?.type === CHECKPOINT_TYPE) {
+      await readCheckpoint(item.value, where, keys, checkpoints, problems, notes);
+      continue;
+    }
     const digest = 'error' in item ? item.error : readDigestRecord(item.value);
     if (typeof digest === 'string') {
       problems.push({ kind: 'unparseable', message: `digest at ${where} is not a digest record: ${digest}`, where });
       continue;
     }
     const name = digestName(digest, where);
-    const failure = await signatureFailure(digest, keys);
+    const failure = await signatureFailure(digest.signature, digestPayload(digest), digest as unknown as Record<string, unknown>, keys);
     if (failure) {
       problems.push({ kind: 'bad-signature', message: `${name}: ${failure}`, where, producer_id: digest.producer_id, stream: digest.stream, seq: digest.first_seq });
       continue;
@@ -247,29 +281,63 @@ async function readDigests(
       });
     }
   }
-  return { read, verified: [...seen.values()] };
+  return { read, verified: [...seen.values()], checkpoints: [...checkpoints.values()] };
 }
 
-/** Why a digest's signature does not vouch for its fields, or undefined when it does. */
-async function signatureFailure(digest: DigestRecord, keys: ReturnType<typeof createLocalJWKSet>): Promise<string | undefined> {
+/** A start, checkpoint or stop record: kept when its signature verifies; identical copies once. */
+async function readCheckpoint(
+  value: unknown, where: string, keys: ReturnType<typeof createLocalJWKSet>, seen: Map<string, VerifiedCheckpoint>, problems: VerificationProblem[], notes: string[],
+): Promise<void> {
+  const checkpoint = readCheckpointRecord(value);
+  if (typeof checkpoint === 'string') {
+    problems.push({ kind: 'unparseable', message: `checkpoint at ${where} is not a checkpoint record: ${checkpoint}`, where });
+    return;
+  }
+  const name = `${checkpoint.event} record of producer ${checkpoint.producer_id} (checkpoint seq ${checkpoint.seq}, ${where})`;
+  const failure = await signatureFailure(checkpoint.signature, checkpointPayload(checkpoint), checkpoint as unknown as Record<string, unknown>, keys);
+  if (failure) {
+    problems.push({ kind: 'bad-signature', message: `${name}: ${failure}`, where, producer_id: checkpoint.producer_id, seq: checkpoint.seq });
+    return;
+  }
+  const key = `${checkpoint.producer_id}\u0000${checkpoint.seq}`;
+  const earlier = seen.get(key);
+  if (!earlier) {
+    seen.set(key, { checkpoint, where, kid: kidOf(checkpoint.signature) });
+  } else if (earlier.checkpoint.signature === checkpoint.signature) {
+    notes.push(`the ${name} is a duplicate of the one at ${earlier.where}; harmless`);
+  } else {
+    problems.push({ kind: 'duplicate-conflict', where, producer_id: checkpoint.producer_id, seq: checkpoint.seq, message: `the ${name} and the one at ${earlier.where} are both validly signed for checkpoint seq ${checkpoint.seq} but differ` });
+  }
+}
+
+function kidOf(signature: string): string {
+  try {
+    return asString(decodeProtectedHeader(signature).kid) ?? 'none';
+  } catch {
+    return 'none';
+  }
+}
+
+
+/** Why a signed record's signature does not vouch for its fields (`expected` payload), or undefined when it does. */
+async function signatureFailure(signature: string, expected: string, fields: Record<string, unknown>, keys: ReturnType<typeof createLocalJWKSet>): Promise<string | undefined> {
   let kid = 'none';
   try {
-    kid = asString(decodeProtectedHeader(digest.signature).kid) ?? 'none';
+    kid = asString(decodeProtectedHeader(signature).kid) ?? 'none';
   } catch {
     return 'the signature is not a compact JWS';
   }
   let payload: string;
   try {
-    payload = new TextDecoder().decode((await compactVerify(digest.signature, keys, { algorithms: ['ES256'] })).payload);
+    payload = new TextDecoder().decode((await compactVerify(signature, keys, { algorithms: ['ES256'] })).payload);
   } catch (error) {
     if (error instanceof errors.JWKSNoMatchingKey) return `signed with key ${kid}, which is not in the JWKS: forged or signed by another key`;
     if (error instanceof errors.JWSSignatureVerificationFailed) return `the signature does not verify against key ${kid}: forged or altered`;
     return `the signature cannot be verified (key ${kid}): ${error instanceof Error ? error.message : String(error)}`;
   }
-  const expected = digestPayload(digest);
   if (payload === expected) return undefined;
   const signed = asObject(safeParse(payload)) ?? {};
-  const changed = Object.keys(JSON.parse(expected) as object).filter((field) => JSON.stringify(signed[field]) !== JSON.stringify((digest as unknown as Record<string, unknown>)[field]));
+  const changed = Object.keys(JSON.parse(expected) as object).filter((field) => JSON.stringify(signed[field]) !== JSON.stringify(fields[field]));
   return `the signature (key ${kid}) is valid but signs other values: ${changed.join(', ') || 'the payload'} differ from the record, so the record was altered`;
 }
 
@@ -278,7 +346,7 @@ async function signatureFailure(digest: DigestRecord, keys: ReturnType<typeof cr
  * to each other without holes. Returns, per chain, how many present records verified digests cover.
  */
 function checkDigests(
-  chains: Map<string, Chain>, ordered: Map<string, Entry[]>, digests: readonly VerifiedDigest[], problems: VerificationProblem[], notes: string[],
+  chains: Map<string, Chain>, digests: readonly VerifiedDigest[], problems: VerificationProblem[],
 ): Map<string, number> {
   const byChain = new Map<string, VerifiedDigest[]>();
   for (const item of digests) {
@@ -318,18 +386,8 @@ function checkDigests(
       previous = item;
     }
     attested.set(key, covered);
-    const entries = ordered.get(key) ?? [];
-    const lastAttested = previous?.digest.last_seq ?? -1;
-    const pending = entries.filter((entry) => entry.seq > lastAttested);
-    if (pending.length > 0 && chain) {
-      notes.push(`${chainName(chain)}: ${pending.length} record(s) after the last digest (${ranges(pending.map((entry) => entry.seq))}) are not yet attested`);
-    }
   }
-  for (const [key, chain] of chains) {
-    if (byChain.has(key)) continue;
-    const entries = ordered.get(key) ?? [];
-    notes.push(`${chainName(chain)}: no digest found; its ${entries.length} record(s) (${ranges(entries.map((entry) => entry.seq))}) are not yet attested`);
-  }
+  // Records past the last digest: producer-lineage.ts judges them by how their producer ended.
   return attested;
 }
 

@@ -5,6 +5,7 @@ import { AuditTrail } from './audit-trail.ts';
 import type { AuditTrailHealth, AuditWorkerData, FromAuditWorker, ToAuditWorker } from './audit-worker-protocol.ts';
 import { DigestSigner, auditSigningDirectory } from './digest-signer.ts';
 import { HashChain, newProducerId } from './hash-chain.ts';
+import { ledgerFileFor, ProducerLedger } from './producer-ledger.ts';
 
 // The audit thread: OCSF mapping, hash chain, digests, spool and shipping all run here, so a
 // decision only pays for handing its event over.
@@ -28,8 +29,11 @@ const trail = new AuditTrail({
   digests,
   product: { version: data.productVersion },
   digestIntervalMs: data.audit.digestIntervalMs,
+  durability: data.audit.durability,
+  ledger: new ProducerLedger(data.audit.directory, ledgerFileFor(data.audit.kafka?.topicPrefix)),
   log,
 });
+await trail.start();
 const health = (): AuditTrailHealth => ({ ...trail.health(), accepting: sink.hasCapacity() });
 
 const heartbeat = setInterval(() => send({ kind: 'health', health: health() }), 50);

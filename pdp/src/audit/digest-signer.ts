@@ -122,6 +122,12 @@ export class DigestSigner {
     }
   }
 
+  /** A compact JWS (ES256, kid) over `payload` with the same key: what checkpoints are signed with. */
+  async signPayload(payload: string): Promise<string> {
+    const { kid, privateKey } = await this.signingKey();
+    return new CompactSign(new TextEncoder().encode(payload)).setProtectedHeader({ alg: SIGNING_KEY_ALGORITHM, kid }).sign(privateKey);
+  }
+
   /** Creates (or loads) the key now, so its public JWKS exists before the first digest: verifiers and reports need it from the start. */
   async prepare(): Promise<void> {
     await this.signingKey();

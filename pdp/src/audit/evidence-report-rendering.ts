@@ -63,6 +63,8 @@ function markdown(report: EvidenceReport): string {
   const out: string[] = [`# ${mdText(report.title)}`, '', mdText(periodText(report)), ''];
   out.push(`## Verification: ${verification.ok ? 'verified' : 'FAILED'}`, '');
   out.push(mdTable(Object.entries(verification.counts).map(([key, value]) => [label(key), String(value)])), '');
+  out.push(mdText(trustText(verification.trust)), '');
+  if (verification.producers.length > 0) out.push('Producers:', '', ...verification.producers.map((producer) => `- ${mdText(producerText(producer))}`), '');
   if (verification.problems.length > 0) {
     out.push('Problems:', '', ...verification.problems.map((problem) => `- **${mdText(problem.kind)}**: ${mdText(problem.message)}`), '');
   }
@@ -115,6 +117,23 @@ function htmlTable(rows: ReadonlyArray<[string, string]>): string {
   return `<table>${rows.map(([name, value]) => `<tr><th>${escapeHtml(name)}</th><td>${escapeHtml(value)}</td></tr>`).join('')}</table>`;
 }
 
+function trustText(trust: EvidenceReport['verification']['trust']): string {
+  if (!trust) return 'Keys trusted: not stated.';
+  const keys = trust.thumbprints.join(', ') || 'none';
+  if (trust.source === 'audit-folder') return `Keys trusted: ${keys}, read from ${trust.path} beside the records (NOT pinned). ${trust.warning ?? ''}`.trim();
+  return `Keys trusted: ${keys}, pinned ${trust.source === 'jwks-file' ? 'by the JWKS file' : 'by thumbprint, read from'} ${trust.path}.`;
+}
+
+function producerText(producer: EvidenceReport['verification']['producers'][number]): string {
+  return [
+    `${producer.producer_id}: ${producer.state}`,
+    producer.started_at ? `started ${producer.started_at}` : undefined,
+    producer.stopped_at ? `stopped ${producer.stopped_at}` : undefined,
+    producer.durability ? `durability ${producer.durability}` : undefined,
+    producer.signing_keys.length > 0 ? `signed by ${producer.signing_keys.join(', ')}` : undefined,
+  ].filter(Boolean).join(', ');
+}
+
 function badge(ok: boolean, yes: string, no: string): string {
   return `<span class="badge ${ok ? 'ok' : 'bad'}">${escapeHtml(ok ? yes : no)}</span>`;
 }
@@ -125,6 +144,8 @@ function html(report: EvidenceReport): string {
   parts.push(`<h1>${escapeHtml(report.title)}</h1>`, `<p class="meta">${escapeHtml(periodText(report))}</p>`);
   parts.push(`<section class="${verification.ok ? 'ok' : 'bad'}"><h2>Verification${badge(verification.ok, 'verified', 'failed')}</h2>`);
   parts.push(htmlTable(Object.entries(verification.counts).map(([key, value]) => [label(key), String(value)])));
+  parts.push(`<p class="${verification.trust?.source === 'audit-folder' || !verification.trust ? 'bad' : 'meta'}">${escapeHtml(trustText(verification.trust))}</p>`);
+  if (verification.producers.length > 0) parts.push('<h3>Producers</h3><ul>', ...verification.producers.map((producer) => `<li>${escapeHtml(producerText(producer))}</li>`), '</ul>');
   if (verification.problems.length > 0) {
     parts.push('<h3>Problems</h3><ul>', ...verification.problems.map((problem) => `<li><span class="kind">${escapeHtml(problem.kind)}</span> ${escapeHtml(problem.message)}</li>`), '</ul>');
   }

@@ -1,4 +1,5 @@
-import type { VerificationProblem, VerificationReport } from './audit-verifier.ts';
+import type { KeyTrust, VerificationProblem, VerificationReport } from './audit-verifier.ts';
+import type { ProducerSummary } from './producer-lineage.ts';
 import { DIGEST_TYPE } from './digest-record.ts';
 import { asArray, asNonNegative, asNumber, asObject, asString, fieldAt, type JsonObject } from './json-fields.ts';
 
@@ -27,6 +28,10 @@ export interface EvidenceReport {
   readonly verification: {
     readonly ok: boolean;
     readonly counts: VerificationReport['counts'];
+    /** The keys the signatures were checked with and where they came from. */
+    readonly trust: KeyTrust | null;
+    /** Each PDP run: how it started and ended, and whether its answers waited for durable records. */
+    readonly producers: readonly ProducerSummary[];
     readonly problems_by_kind: Readonly<Record<string, number>>;
     /** The first problems, as the verifier named them. */
     readonly problems: readonly VerificationProblem[];
@@ -79,6 +84,8 @@ export async function buildEvidenceReport(input: EvidenceReportInput): Promise<E
     verification: {
       ok: verification.ok,
       counts: verification.counts,
+      trust: verification.trust ?? null,
+      producers: verification.producers,
       problems_by_kind: problemsByKind,
       problems: verification.problems.slice(0, MAX_LISTED_PROBLEMS),
       notes: verification.notes.slice(0, MAX_LISTED_NOTES),
@@ -295,8 +302,12 @@ function controls(tally: Tally, verification: VerificationReport, problems: Read
   const trail: ControlEvidence['verification'] = verification.ok
     ? { ok: true, summary: `The trail these counts come from verified: ${verification.counts.records} records, ${verification.counts.digests_verified} signed digests, no problem.` }
     : { ok: false, summary: `Verification found ${problemCount} problem(s); counts may include altered records or miss removed ones.` };
-  const chainsOk = (problems.gap ?? 0) + (problems['hash-mismatch'] ?? 0) + (problems['broken-link'] ?? 0) + (problems['duplicate-conflict'] ?? 0) + (problems.unparseable ?? 0) === 0;
-  const digestsOk = (problems['bad-signature'] ?? 0) + (problems['digest-mismatch'] ?? 0) + (problems['digest-range-missing'] ?? 0) === 0;
+  const chainKinds = ['gap', 'hash-mismatch', 'broken-link', 'duplicate-conflict', 'unparseable', 'truncated', 'producer-missing', 'producer-unannounced', 'tail-cut', 'stop-missing', 'after-stop'];
+  const digestKinds = ['bad-signature', 'digest-mismatch', 'digest-range-missing', 'no-digest', 'unattested', 'untrusted-key'];
+  const chainsOk = chainKinds.every((kind) => (problems[kind] ?? 0) === 0);
+  const digestsOk = digestKinds.every((kind) => (problems[kind] ?? 0) === 0);
+  const trust = verification.trust;
+  const trustText = trust ? ` Keys trusted: ${trust.thumbprints.join(', ') || 'none'} (${trust.source === 'audit-folder' ? 'NOT pinned: read beside the records' : `pinned: ${trust.source}`}, ${trust.path}).` : '';
   const { counts } = verification;
   const ex = tally.examples;
   return [
@@ -357,8 +368,13 @@ function controls(tally: Tally, verification: VerificationReport, problems: Read
     },
     {
       id: 'AU-5', title: 'Response to Audit Logging Process Failures',
-      evidence: 'When the audit trail cannot take a record, the enforcement point fails closed (the request is denied); audit failures that were recorded are counted here.',
-      counts: { audit_failures_recorded: tally.auditFailures.toJSON(), denials_for_audit_reasons: tally.auditDenials, chain_gaps: problems.gap ?? 0 },
+      evidence: 'When the audit trail cannot take a record, the enforcement point fails closed (the request is denied); with durability "sync" (each run\'s signed start record says which) no decision is answered before its record is on disk, so a crash loses no answered decision; "async" answers first and may lose the last records of a crash.',
+      counts: {
+        audit_failures_recorded: tally.auditFailures.toJSON(),
+        denials_for_audit_reasons: tally.auditDenials,
+        chain_gaps: problems.gap ?? 0,
+        producers_by_durability: countBy(verification.producers.map((producer) => producer.durability ?? 'unknown')),
+      },
       examples: ex.pick('audit-failure'),
       verification: trail,
     },
@@ -374,11 +390,13 @@ function controls(tally: Tally, verification: VerificationReport, problems: Read
         gaps: problems.gap ?? 0,
         conflicting_duplicates: problems['duplicate-conflict'] ?? 0,
         unparseable: problems.unparseable ?? 0,
+        producers_by_state: countBy(verification.producers.map((producer) => producer.state)),
+        truncated_or_missing: (problems.truncated ?? 0) + (problems['producer-missing'] ?? 0) + (problems['tail-cut'] ?? 0) + (problems['stop-missing'] ?? 0),
       },
       examples: ex.pick('chained'),
       verification: chainsOk
         ? { ok: true, summary: `All ${counts.records} records recompute to their hashes and link without gaps.` }
-        : { ok: false, summary: `The hash chains have problems: ${describeProblems(problems, ['gap', 'hash-mismatch', 'broken-link', 'duplicate-conflict', 'unparseable'])}.` },
+        : { ok: false, summary: `The hash chains have problems: ${describeProblems(problems, chainKinds)}.` },
     },
     {
       id: 'AU-10', title: 'Non-repudiation',
@@ -390,12 +408,14 @@ function controls(tally: Tally, verification: VerificationReport, problems: Read
         bad_signatures: problems['bad-signature'] ?? 0,
         digest_mismatches: problems['digest-mismatch'] ?? 0,
         digest_ranges_missing: problems['digest-range-missing'] ?? 0,
+        checkpoints_verified: counts.checkpoints_verified,
+        key_pinned: trust ? (trust.source === 'audit-folder' ? 0 : 1) : 0,
         decisions_by_verified_principals: tally.authenticatedDecisions,
       },
       examples: ex.pick('chained', 'principal:agent', 'principal:human'),
       verification: digestsOk
-        ? { ok: true, summary: `${counts.digests_verified} of ${counts.digests} digests verified against the public key, attesting ${counts.records_attested} records.` }
-        : { ok: false, summary: `The digests have problems: ${describeProblems(problems, ['bad-signature', 'digest-mismatch', 'digest-range-missing'])}.` },
+        ? { ok: true, summary: `${counts.digests_verified} of ${counts.digests} digests verified against the public key, attesting ${counts.records_attested} records.${trustText}` }
+        : { ok: false, summary: `The digests have problems: ${describeProblems(problems, digestKinds)}.${trustText}` },
     },
     {
       id: 'AU-12', title: 'Audit Record Generation',

@@ -96,7 +96,9 @@ export class JsonlAuditSink implements AuditSink {
       byStream.set(record.stream, lines);
     }
     try {
-      for (const [stream, lines] of byStream) {
+      // Digests and checkpoints last: one never reaches the disk before the records it attests.
+      const ordered = [...byStream].sort(([a], [b]) => Number(a === 'digests') - Number(b === 'digests'));
+      for (const [stream, lines] of ordered) {
         const handle = await this.file(stream);
         await handle.appendFile(`${lines.join('\n')}\n`);
         await handle.datasync();

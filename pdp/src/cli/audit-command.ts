@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { AuditKeysMissingError, evidenceReport, verifyWith } from '../audit/audit-evidence.ts';
+import { AuditKeysMissingError, evidenceReport, verifyWith, type VerifyOptions } from '../audit/audit-evidence.ts';
 import type { VerificationReport } from '../audit/audit-verifier.ts';
 import type { ReportFormat } from '../audit/evidence-report.ts';
 import { openAuditReader } from '../audit/readers/audit-reader-factory.ts';
@@ -9,17 +9,22 @@ import { parseTtlSeconds } from '../identity/ttl.ts';
 import type { CommandOutput } from './token-command.ts';
 
 export const AUDIT_USAGE = `usage:
-  portcullis audit verify [source] [--jwks FILE] [--json]
+  portcullis audit verify [source] [keys] [--as-of ISO] [--json]
   portcullis audit tail   [source] [--stream decisions|sessions|approvals] [--principal SUB] [--resource NAME]
                           [--effect allow|deny|approval_required] [--since 1h] [--from ISO] [--to ISO] [--json]
-  portcullis audit report [source] --from ISO --to ISO [--format html|md|json] [--out FILE] [--jwks FILE]
-source: --kafka HOST:PORT[,…] [--topic-prefix P] | --dir AUDIT_DIR   (default: the PDP's configuration)`;
+  portcullis audit report [source] [keys] --from ISO --to ISO [--format html|md|json] [--out FILE]
+source: --kafka HOST:PORT[,…] [--topic-prefix P] | --dir AUDIT_DIR   (default: the PDP's configuration)
+keys:   --jwks FILE and/or --key-thumbprint T[,T…] (RFC 7638), given out of band   (default:
+        PORTCULLIS_AUDIT_TRUSTED_JWKS_FILE / PORTCULLIS_AUDIT_TRUSTED_KEY_THUMBPRINT, else the
+        JWKS in the state folder, with a warning)`;
 
 const SOURCE_OPTIONS = {
   kafka: { type: 'string' },
   'topic-prefix': { type: 'string' },
   dir: { type: 'string' },
   jwks: { type: 'string' },
+  'key-thumbprint': { type: 'string' },
+  'as-of': { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -50,9 +55,15 @@ export async function runAuditCommand(argv: string[], config: PdpConfig, output:
 async function verify(argv: string[], config: PdpConfig, output: CommandOutput): Promise<number> {
   const { values } = parseArgs({ args: argv, options: SOURCE_OPTIONS, strict: true });
   const reader = openAuditReader({ ...optional('kafka', values.kafka), ...optional('topicPrefix', values['topic-prefix']), ...optional('dir', values.dir) }, config);
-  const result = await verifyWith(reader, values.jwks, config);
+  let result: VerificationReport;
+  try {
+    result = await verifyWith(reader, verifyOptions(values), config);
+  } finally {
+    await reader.close();
+  }
   if (values.json) output.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else output.stdout.write(describeVerification(result, reader.description));
+  if (result.trust?.warning) output.stderr.write(`${result.trust.warning}\n`);
   return result.ok ? 0 : 1;
 }
 
@@ -97,7 +108,7 @@ async function report(argv: string[], config: PdpConfig, output: CommandOutput):
     ...(values.from ? { from: time(values.from, '--from') } : {}),
     ...(values.to ? { to: time(values.to, '--to') } : {}),
     format,
-    ...optional('jwks', values.jwks),
+    ...verifyOptions(values),
   });
   if (values.out) {
     writeFileSync(values.out, text);
@@ -108,16 +119,39 @@ async function report(argv: string[], config: PdpConfig, output: CommandOutput):
   return 0;
 }
 
+/** The keys and clock a verification uses, from `--jwks`, `--key-thumbprint` and `--as-of`. */
+function verifyOptions(values: { jwks?: string | undefined; 'key-thumbprint'?: string | undefined; 'as-of'?: string | undefined }): VerifyOptions {
+  const thumbprints = values['key-thumbprint']?.split(',').map((item) => item.trim()).filter(Boolean) ?? [];
+  const bad = thumbprints.find((item) => !/^[A-Za-z0-9_-]{43}$/.test(item));
+  if (bad !== undefined) throw usage(`--key-thumbprint must be RFC 7638 SHA-256 thumbprints (base64url, 43 characters), got "${bad}"`);
+  return {
+    ...optional('jwks', values.jwks),
+    ...(thumbprints.length > 0 ? { thumbprints } : {}),
+    ...(values['as-of'] ? { now: new Date(time(values['as-of'], '--as-of')) } : {}),
+  };
+}
+
 function describeVerification(result: VerificationReport, source: string): string {
+  const trust = result.trust;
   const lines = [
     `audit verify: ${result.ok ? 'PASS' : 'FAIL'} — ${source}`,
     `  records ${result.counts.records} from ${result.counts.producers} producer(s) in ${result.counts.streams} stream(s); ` +
-      `digests ${result.counts.digests} (${result.counts.digests_verified} signatures verified); records attested ${result.counts.records_attested}`,
+      `digests ${result.counts.digests} (${result.counts.digests_verified} signatures verified), checkpoints ${result.counts.checkpoints_verified}; records attested ${result.counts.records_attested}`,
   ];
+  if (trust) lines.push(`  keys trusted: ${trust.thumbprints.join(', ') || 'none'} — ${TRUST_SOURCES[trust.source]} ${trust.path}`);
+  for (const producer of result.producers) {
+    lines.push(`  producer ${producer.producer_id}: ${producer.state}${producer.started_at ? `, started ${producer.started_at}` : ''}${producer.stopped_at ? `, stopped ${producer.stopped_at}` : ''}${producer.durability ? `, durability ${producer.durability}` : ''}${producer.signing_keys.length > 0 ? `, signed by ${producer.signing_keys.join(', ')}` : ''}`);
+  }
   for (const problem of result.problems) lines.push(`  ✗ ${problem.kind}: ${problem.message}`);
   for (const note of result.notes) lines.push(`  · ${note}`);
   return `${lines.join('\n')}\n`;
 }
+
+const TRUST_SOURCES: Record<NonNullable<VerificationReport['trust']>['source'], string> = {
+  'jwks-file': 'pinned: the JWKS file',
+  'thumbprint-pin': 'pinned by thumbprint, from',
+  'audit-folder': 'NOT pinned: the JWKS beside the records,',
+};
 
 function time(text: string, flag: string): number {
   const value = Date.parse(text);

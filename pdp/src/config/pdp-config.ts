@@ -88,6 +88,19 @@ export interface PdpConfig {
     readonly flushIntervalMs: number;
     readonly digestIntervalMs: number;
     readonly overflow: 'fail-closed' | 'fail-open';
+    /**
+     * `sync` (default): a decision is answered only once its record is durable (fsync'd, group
+     * commit). `async` answers first and stores within the flush interval: a crash can lose
+     * records of answered decisions.
+     */
+    readonly durability: 'sync' | 'async';
+    /**
+     * Verification (`audit verify|report`, the report route): the public keys to trust, given
+     * out of band — a JWKS file, and/or RFC 7638 thumbprints the keys must have. Without either,
+     * the JWKS beside the records is trusted, with a warning.
+     */
+    readonly trustedJwksFile?: string;
+    readonly trustedKeyThumbprints: readonly string[];
     /** `discard` keeps no trail at all: a benchmark baseline, never for use. */
     readonly discard: boolean;
     /** Present when audit goes to Kafka; absent for the embedded JSONL sink. */
@@ -160,6 +173,9 @@ export function loadPdpConfig(env: NodeJS.ProcessEnv = process.env): PdpConfig {
       flushIntervalMs: integer(read, 'PORTCULLIS_AUDIT_FLUSH_INTERVAL_MS', 20, 1, 10_000),
       digestIntervalMs: integer(read, 'PORTCULLIS_AUDIT_DIGEST_INTERVAL_SECONDS', 10, 1, 86_400) * 1000,
       overflow: oneOf(read, 'PORTCULLIS_AUDIT_OVERFLOW', ['fail-closed', 'fail-open'] as const, 'fail-closed'),
+      durability: oneOf(read, 'PORTCULLIS_AUDIT_DURABILITY', ['sync', 'async'] as const, 'sync'),
+      ...optional('trustedJwksFile', read('PORTCULLIS_AUDIT_TRUSTED_JWKS_FILE')),
+      trustedKeyThumbprints: thumbprints(read('PORTCULLIS_AUDIT_TRUSTED_KEY_THUMBPRINT')),
       discard: oneOf(read, 'PORTCULLIS_AUDIT_SINK', ['default', 'discard'] as const, 'default') === 'discard',
       ...optional('kafka', kafkaConfig(read)),
     },
@@ -181,6 +197,14 @@ function roleList(read: EnvRead, name: string, fallback: string): string[] {
   const roles = (read(name) ?? fallback).split(',').map((role) => role.trim()).filter(Boolean);
   if (roles.length === 0) throw new ConfigError(name, 'must name at least one role');
   return roles;
+}
+
+/** RFC 7638 SHA-256 thumbprints, base64url (43 characters), comma-separated. */
+function thumbprints(raw: string | undefined): string[] {
+  const list = (raw ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+  const bad = list.find((item) => !/^[A-Za-z0-9_-]{43}$/.test(item));
+  if (bad !== undefined) throw new ConfigError('PORTCULLIS_AUDIT_TRUSTED_KEY_THUMBPRINT', `must be RFC 7638 SHA-256 JWK thumbprints (base64url, 43 characters), comma-separated (got "${bad}")`);
+  return list;
 }
 
 function policySource(read: EnvRead): PolicySourceConfig {
