@@ -77,6 +77,7 @@ class RecordingAudit implements AuditRecorder {
     this.events.push(JSON.parse(JSON.stringify(event)) as AuditEvent);
     return true;
   }
+  async durable(): Promise<void> {}
 }
 
 /** Runs the real route handler; answers its 202 body or throws what it threw. */

@@ -22,6 +22,7 @@ export function createAuditSink(audit: PdpConfig['audit'], clientLabel: string, 
     maxSpoolBytes: audit.kafka.maxSpoolBytes,
     overflow: audit.overflow,
     compression: audit.kafka.compression,
+    durability: audit.durability,
     log,
   });
 }

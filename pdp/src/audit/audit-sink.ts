@@ -10,6 +10,14 @@ export interface AuditSink {
   append(record: AuditRecord, admitted?: boolean): boolean;
   /** Resolves once every record appended so far is durably stored (locally at least). */
   flush(): Promise<void>;
+  /**
+   * How many records were appended so far, and how many of the first of them are durable
+   * (fsync'd locally): a decision is answered once the count passes its record. `failure` says
+   * why the last local write failed (not a remote shipping error): waiting decisions fail closed.
+   */
+  progress(): { readonly appended: number; readonly durable: number; readonly failure?: string };
+  /** Called after each write that made records durable, and after each write that failed. */
+  onProgress(listener: () => void): void;
   close(): Promise<void>;
   health(): AuditSinkHealth;
 }

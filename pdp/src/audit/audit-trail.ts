@@ -26,6 +26,11 @@ export const AUDIT_SCHEMA = 'audit.v1';
 export interface AuditRecorder {
   /** False when the event cannot be recorded: the caller must fail closed. */
   record(event: AuditEvent): boolean;
+  /**
+   * Resolves once every event recorded so far is durable (at once when durability is async);
+   * rejects when storing failed: the caller answers as if the record was refused.
+   */
+  durable(): Promise<void>;
 }
 
 /**
@@ -90,6 +95,10 @@ export class AuditTrail implements AuditRecorder {
 
   flush(): Promise<void> {
     return this.options.sink.flush();
+  }
+
+  durable(): Promise<void> {
+    return this.options.durability === 'sync' ? this.options.sink.flush() : Promise.resolve();
   }
 
   health(): AuditSinkHealth & { producer_id: string; digest_failures: number } {

@@ -34,7 +34,24 @@ const trail = new AuditTrail({
   log,
 });
 await trail.start();
-const health = (): AuditTrailHealth => ({ ...trail.health(), accepting: sink.hasCapacity() });
+const health = (): AuditTrailHealth => ({ ...trail.health(), accepting: sink.hasCapacity(), durability: data.audit.durability });
+
+// Durability: after each `record` message, the sink position its last event reached; the
+// events up to it are durable once the sink's durable count passes that position.
+let eventsReceived = 0;
+let eventsReported = 0;
+const marks: Array<{ sinkPosition: number; events: number }> = [];
+const reportProgress = (): void => {
+  const { durable, failure } = sink.progress();
+  let events = eventsReported;
+  while (marks.length > 0 && marks[0]!.sinkPosition <= durable) events = marks.shift()!.events;
+  if (events > eventsReported) {
+    eventsReported = events;
+    send({ kind: 'durable', events });
+  }
+  if (failure !== undefined && marks.length > 0) send({ kind: 'durability-failed', message: `audit records could not be stored: ${failure}` });
+};
+sink.onProgress(reportProgress);
 
 const heartbeat = setInterval(() => send({ kind: 'health', health: health() }), 50);
 send({ kind: 'ready', health: health() });
@@ -47,8 +64,13 @@ port.on('message', (message: ToAuditWorker) => {
           trail.record(JSON.parse(text) as AuditEvent, true);
         } catch (error) {
           send({ kind: 'failed', message: `audit record could not be stored: ${(error as Error).message}` });
+          send({ kind: 'durability-failed', message: `an audit record could not be stored: ${(error as Error).message}` });
         }
       }
+      eventsReceived += message.events.length;
+      marks.push({ sinkPosition: sink.progress().appended, events: eventsReceived });
+      // A sink that stores at once (discard) reports no progress of its own.
+      reportProgress();
       return;
     case 'flush':
       trail.flush().then(

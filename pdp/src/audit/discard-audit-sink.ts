@@ -18,6 +18,13 @@ export class DiscardAuditSink implements AuditSink {
 
   async flush(): Promise<void> {}
 
+  /** Forgotten at once: "durable" as soon as appended. */
+  progress(): { appended: number; durable: number } {
+    return { appended: this.discarded, durable: this.discarded };
+  }
+
+  onProgress(_listener: () => void): void {}
+
   async close(): Promise<void> {}
 
   health(): AuditSinkHealth {

@@ -8,9 +8,11 @@ const workerModule = new URL('./audit-worker.ts', import.meta.url);
 
 /**
  * The audit trail as the decision path sees it: record() hands the event to the audit thread
- * (batched per event-loop turn) and answers at once. Admission follows the thread's latest
- * word on capacity (reported every 50 ms), so a full sink turns decisions into denies; events
- * admitted just before it filled are still stored. If the thread dies, every decision fails closed.
+ * (batched per event-loop turn) and answers at once; durable() then resolves once the thread
+ * reports the event durable (sync durability: the caller answers only then) or at once (async).
+ * Admission follows the thread's latest word on capacity (reported every 50 ms), so a full or
+ * failing sink turns decisions into denies; events admitted just before it filled are still
+ * stored. If the thread dies, every decision fails closed.
  */
 export class ThreadedAuditTrail implements AuditRecorder {
   private readonly worker: Worker;
@@ -23,8 +25,14 @@ export class ThreadedAuditTrail implements AuditRecorder {
   private closing: Promise<void> | undefined;
   private closedResolve: (() => void) | undefined;
   private readonly ready: Promise<void>;
+  /** Events handed to record() so far, and how many of the first of them the thread reported durable. */
+  private recorded = 0;
+  private durableEvents = 0;
+  private durableWaiters: Array<{ events: number; resolve: () => void; reject: (error: Error) => void }> = [];
+  private readonly durability: 'sync' | 'async';
 
   constructor(data: AuditWorkerData, private readonly log: (message: string) => void) {
+    this.durability = data.audit.durability;
     this.worker = startTypeScriptWorker(workerModule, data);
     let readyResolve!: () => void;
     let readyReject!: (error: Error) => void;
@@ -48,6 +56,17 @@ export class ThreadedAuditTrail implements AuditRecorder {
           else waiter?.resolve();
           return;
         }
+        case 'durable': {
+          this.durableEvents = message.events;
+          const waiting = this.durableWaiters;
+          this.durableWaiters = waiting.filter((waiter) => waiter.events > message.events);
+          for (const waiter of waiting) if (waiter.events <= message.events) waiter.resolve();
+          return;
+        }
+        case 'durability-failed':
+          this.log(`audit: ${message.message}; decisions waiting for their records are denied`);
+          this.failDurableWaiters(message.message);
+          return;
         case 'closed':
           this.closedResolve?.();
           return;
@@ -66,6 +85,7 @@ export class ThreadedAuditTrail implements AuditRecorder {
       readyReject(new Error(why));
       for (const waiter of this.flushes.values()) waiter.reject(new Error(why));
       this.flushes.clear();
+      this.failDurableWaiters(`audit thread stopped: ${why}`);
     };
     this.worker.on('error', (error) => died(error.message));
     this.worker.on('exit', (code) => died(`exit code ${code}`));
@@ -83,11 +103,26 @@ export class ThreadedAuditTrail implements AuditRecorder {
   record(event: AuditEvent): boolean {
     if (this.failure || this.closing || !this.latest?.accepting) return false;
     this.outbox.push(JSON.stringify(event));
+    this.recorded += 1;
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.send());
     }
     return true;
+  }
+
+  durable(): Promise<void> {
+    if (this.durability === 'async') return Promise.resolve();
+    if (this.failure) return Promise.reject(new Error(`audit thread stopped: ${this.failure}`));
+    const events = this.recorded;
+    if (this.durableEvents >= events) return Promise.resolve();
+    return new Promise((resolve, reject) => this.durableWaiters.push({ events, resolve, reject }));
+  }
+
+  private failDurableWaiters(why: string): void {
+    const waiting = this.durableWaiters;
+    this.durableWaiters = [];
+    for (const waiter of waiting) waiter.reject(new Error(why));
   }
 
   /** Resolves once every event recorded so far is durably stored by the sink. */
@@ -102,7 +137,7 @@ export class ThreadedAuditTrail implements AuditRecorder {
   }
 
   health(): AuditTrailHealth {
-    const base: AuditTrailHealth = this.latest ?? { sink: 'starting', status: 'degraded', queued: 0, written: 0, rejected: 0, producer_id: 'unknown', digest_failures: 0, accepting: false };
+    const base: AuditTrailHealth = this.latest ?? { sink: 'starting', status: 'degraded', queued: 0, written: 0, rejected: 0, producer_id: 'unknown', digest_failures: 0, accepting: false, durability: this.durability };
     return this.failure ? { ...base, status: 'failing', accepting: false, lastError: `audit thread stopped: ${this.failure}` } : base;
   }
 

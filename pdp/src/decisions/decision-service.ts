@@ -105,7 +105,11 @@ export class DecisionService {
     const accepted = audit.record(
       buildDecisionAuditEvent({ decisionId, request, pep, verification, action: action as EnrichedAction, outcome, ...(approval ? { approval } : {}), ...(reuse ? { reuse } : {}), revision, timings: { totalMicros, enrichMicros, evalMicros } }),
     );
-    if (!accepted) {
+    // No answer before its record is durable (sync durability): a crash after an allow cannot
+    // lose the record of it. The approval consumed for this allow was recorded before it, so
+    // it is durable too.
+    const durable = accepted && (await audit.durable().then(() => true, () => false));
+    if (!durable) {
       // No record, no action (AU-5): the caller learns why.
       metrics.auditRejected.inc();
       const failed = denied('audit-unavailable', 'the audit trail cannot record this decision, so it is denied');

@@ -20,8 +20,10 @@ export interface AuditSpoolOptions {
   /** Unshipped bytes beyond which append() refuses. */
   readonly maxBytes: number;
   readonly segmentBytes: number;
-  /** How long an appended record may wait for its batch's fsync. */
+  /** How long an appended record may wait for its batch's fsync (async durability). */
   readonly syncIntervalMs: number;
+  /** `sync`: group commit — the next fsync starts as soon as the one before it is done. */
+  readonly durability: 'sync' | 'async';
 }
 
 const SEGMENT = /^spool-(\d{8})\.log$/;
@@ -47,6 +49,11 @@ export class AuditSpool {
   private readonly waiters: Array<() => void> = [];
   private closed = false;
   private lastCursorSync = 0;
+  private syncImmediate: NodeJS.Immediate | undefined;
+  /** Records appended, and how many of the first of them are fsync'd. */
+  appendedRecords = 0;
+  durableRecords = 0;
+  private readonly progressListeners: Array<() => void> = [];
   lastError: string | undefined;
 
   private constructor(private readonly options: AuditSpoolOptions) {
@@ -78,8 +85,13 @@ export class AuditSpool {
     return total;
   }
 
+  /** A failed fsync refuses new records until a retry succeeds. */
   hasCapacity(): boolean {
-    return !this.closed && this.unshippedBytes < this.options.maxBytes;
+    return !this.closed && this.lastError === undefined && this.unshippedBytes < this.options.maxBytes;
+  }
+
+  onProgress(listener: () => void): void {
+    this.progressListeners.push(listener);
   }
 
   /** `beyondBound` stores a record even past maxBytes (it was admitted on an earlier check). */
@@ -90,11 +102,24 @@ export class AuditSpool {
     const line = `${JSON.stringify({ stream: record.stream, key: record.key, headers: record.headers })}\t${record.json}\n`;
     this.pending.push(line);
     this.pendingBytes += Buffer.byteLength(line);
-    this.syncTimer ??= setTimeout(() => {
-      this.syncTimer = undefined;
-      void this.sync();
-    }, this.options.syncIntervalMs);
+    this.appendedRecords += 1;
+    this.scheduleSync();
     return true;
+  }
+
+  private scheduleSync(): void {
+    if (this.syncTimer || this.syncImmediate || this.syncing) return;
+    if (this.options.durability === 'sync') {
+      this.syncImmediate = setImmediate(() => {
+        this.syncImmediate = undefined;
+        void this.sync();
+      });
+    } else {
+      this.syncTimer = setTimeout(() => {
+        this.syncTimer = undefined;
+        void this.sync();
+      }, this.options.syncIntervalMs);
+    }
   }
 
   /** Resolves once everything appended so far is fsync'd. */
@@ -102,6 +127,10 @@ export class AuditSpool {
     if (this.syncTimer) {
       clearTimeout(this.syncTimer);
       this.syncTimer = undefined;
+    }
+    if (this.syncImmediate) {
+      clearImmediate(this.syncImmediate);
+      this.syncImmediate = undefined;
     }
     while (this.pending.length > 0 || this.syncing) {
       await this.sync();
@@ -208,6 +237,9 @@ export class AuditSpool {
     this.pendingBytes = 0;
     this.syncing = this.writeDurably(lines.join(''), bytes, lines).finally(() => {
       this.syncing = undefined;
+      // Group commit: what arrived during this fsync goes in the next one, at once.
+      if (this.pending.length > 0 && this.lastError === undefined) this.scheduleSync();
+      for (const listener of this.progressListeners) listener();
     });
     return this.syncing;
   }
@@ -226,6 +258,7 @@ export class AuditSpool {
       await this.writer.datasync();
       this.writeOffset += bytes;
       this.durable.set(this.writeSegment, this.writeOffset);
+      this.durableRecords += lines.length;
       this.lastError = undefined;
       for (const wake of this.waiters.splice(0)) wake();
     } catch (error) {

@@ -14,6 +14,8 @@ export interface KafkaAuditSinkOptions {
   readonly overflow: 'fail-closed' | 'fail-open';
   /** gzip trades CPU on both ends for bandwidth: worth it across a WAN, not beside the broker. */
   readonly compression: 'none' | 'gzip';
+  /** sync: the spool's fsyncs are group commits that answers wait for; async: every 5 ms. */
+  readonly durability: 'sync' | 'async';
   readonly log: (message: string) => void;
 }
 
@@ -57,7 +59,7 @@ export class KafkaAuditSink implements AuditSink {
       // Our loop owns backoff: fail fast, keep the batch, try again.
       retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 },
     });
-    this.spool = AuditSpool.open({ directory: options.spoolDirectory, maxBytes: options.maxSpoolBytes, segmentBytes: 16 * 1024 * 1024, syncIntervalMs: 5 });
+    this.spool = AuditSpool.open({ directory: options.spoolDirectory, maxBytes: options.maxSpoolBytes, segmentBytes: 16 * 1024 * 1024, syncIntervalMs: 5, durability: options.durability });
     this.shipping = this.shipLoop();
   }
 
@@ -81,6 +83,19 @@ export class KafkaAuditSink implements AuditSink {
 
   flush(): Promise<void> {
     return this.spool.flush();
+  }
+
+  /**
+   * Durable once fsync'd in the spool (not once the broker has it: the spool survives a crash
+   * and ships after a restart). Fail-open drops count as settled, so nothing waits on them.
+   */
+  progress(): { appended: number; durable: number; failure?: string } {
+    const failure = this.spool.lastError;
+    return { appended: this.spool.appendedRecords + this.dropped, durable: this.spool.durableRecords + this.dropped, ...(failure === undefined ? {} : { failure }) };
+  }
+
+  onProgress(listener: () => void): void {
+    this.spool.onProgress(listener);
   }
 
   /** Resolves once every record appended so far has been acknowledged by the broker. */

@@ -23,7 +23,9 @@ const NO_TOKEN: AuditPrincipal = { authenticated: false, error: 'token-missing' 
  * event's time is the PEP's claim; every record also carries the PDP's own `received_at`.
  * The subject token, when given, is verified here so the record names a proven principal.
  * A session's statements posted together share one record (session-statement-runs.ts).
- * All or nothing: a batch the audit trail cannot take whole is refused (503) for a retry.
+ * All or nothing: a batch the audit trail cannot take whole is refused (503) for a retry, and
+ * the 202 comes only once the records are durable (sync durability); a failed write is a 503
+ * with `accepted: 0`, and the resent events are told apart from stored ones by their event_id.
  * `accepted` counts posted events, as the PEP's sink expects, never records.
  */
 export function sessionEventsRoute(verifier: TokenVerifier, seal: DecisionSeal, audit: AuditRecorder, metrics: PdpMetrics, log: (message: string) => void) {
@@ -63,6 +65,12 @@ export function sessionEventsRoute(verifier: TokenVerifier, seal: DecisionSeal, 
       if (!audit.record(event)) {
         throw new PortcullisError('audit-unavailable', `the audit trail took ${firstIndex} of ${events.length} events; resend the rest`, { accepted: firstIndex });
       }
+    }
+    // Answered once durable (sync durability): the PEP's recorder drops what was accepted.
+    try {
+      await audit.durable();
+    } catch (error) {
+      throw new PortcullisError('audit-unavailable', `the audit trail could not store these events (${(error as Error).message}); resend them`, { accepted: 0 });
     }
     const tally = new Map<string, number>();
     for (const event of events) tally.set(event.event, (tally.get(event.event) ?? 0) + 1);

@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { runAuditCommand } from '../../pdp/src/cli/audit-command.ts';
+import { loadPdpConfig, REPOSITORY_ROOT } from '../../pdp/src/config/pdp-config.ts';
+import { ensureStarterBundle } from '../support/pdp-harness.ts';
+
+const run = promisify(execFile);
+const CLI = join(REPOSITORY_ROOT, 'pdp/bin/portcullis.mjs');
+const CLIENTS = 16;
+
+interface PdpProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  /** Resolves with the exit signal or code. */
+  readonly exited: Promise<string>;
+}
+
+/** `portcullis serve` as its own process, on a free port, on the given state folder. */
+async function startPdpProcess(env: NodeJS.ProcessEnv): Promise<PdpProcess> {
+  const child = spawn(process.execPath, [CLI, 'serve'], { cwd: REPOSITORY_ROOT, env: { ...process.env, ...env, PORTCULLIS_PORT: '0' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? String(code))));
+  const url = await new Promise<string>((resolve, reject) => {
+    let log = '';
+    const timer = setTimeout(() => reject(new Error(`no "listening" line in 120 s:\n${log}`)), 120_000);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(log);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    void exited.then((why) => reject(new Error(`the PDP exited (${why}) before listening:\n${log}`)));
+  });
+  return { child, url, exited };
+}
+
+async function auditCli(stateDir: string, ...args: string[]): Promise<{ code: number; stdout: string }> {
+  let stdout = '';
+  const code = await runAuditCommand(args, loadPdpConfig({ PORTCULLIS_STATE_DIR: stateDir }), {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: () => true },
+  });
+  return { code, stdout };
+}
+
+describe('an answered allow is never lost: a PDP killed under load keeps the record of every allow it answered', () => {
+  let stateDir: string;
+  let env: NodeJS.ProcessEnv;
+  let pepToken: string;
+  let agentToken: string;
+
+  before(async () => {
+    stateDir = mkdtempSync(join(tmpdir(), 'portcullis-crash-'));
+    env = { PORTCULLIS_STATE_DIR: stateDir, PORTCULLIS_BUNDLE_FILE: ensureStarterBundle(), PORTCULLIS_POLICY_WORKERS: '1', PORTCULLIS_AUDIT_DIGEST_INTERVAL_SECONDS: '1' };
+    const token = async (...args: string[]): Promise<string> => (await run(process.execPath, [CLI, 'token', ...args], { cwd: REPOSITORY_ROOT, env: { ...process.env, ...env } })).stdout.trim();
+    pepToken = await token('--sub', 'pep-orders-db', '--role', 'pep', '--ttl', '1h');
+    agentToken = await token('--sub', 'agent-7', '--role', 'reader', '--ttl', '1h');
+  });
+  after(() => rmSync(stateDir, { recursive: true, force: true }));
+
+  const decide = async (url: string, index: number): Promise<{ decision_id: string; effect: string; reasons: { code: string }[] }> => {
+    const response = await fetch(`${url}/v1/decisions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${pepToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        subject_token: agentToken,
+        resource: { type: 'postgres', name: 'orders-db', environment: 'production' },
+        action: { type: 'sql', sql: `SELECT id, status FROM orders WHERE id = ${index}` },
+        session: { id: `crash-${index % CLIENTS}` },
+      }),
+    });
+    assert.equal(response.status, 200);
+    return (await response.json()) as { decision_id: string; effect: string; reasons: { code: string }[] };
+  };
+
+  const postStatement = async (url: string, decisionId: string, eventId: string): Promise<number> => {
+    const response = await fetch(`${url}/v1/sessions/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${pepToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        events: [{
+          event: 'session.statement', event_id: eventId, time: new Date().toISOString(), subject_token: agentToken,
+          session: { id: 'crash-session' }, protocol: 'sql', resource: { type: 'postgres', name: 'orders-db', environment: 'production' },
+          statement: { text: 'SELECT id, status FROM orders', kind: 'select' }, decision_id: decisionId, status: 'success', duration_ms: 1, rows: 1,
+        }],
+      }),
+    });
+    await response.arrayBuffer();
+    return response.status;
+  };
+
+  it('16 clients, SIGKILL mid-load, restart on the same state: every allow answered before the kill is on the record, and verify calls it a crash', async () => {
+    const first = await startPdpProcess(env);
+    const health = (await (await fetch(`${first.url}/health`)).json()) as { audit: { durability: string } };
+    assert.equal(health.audit.durability, 'sync', '/health says answers wait for durable records');
+
+    const allowed: string[] = [];
+    const acknowledgedEvents: string[] = [];
+    let killed = false;
+    let next = 0;
+    const client = async (number: number): Promise<void> => {
+      while (!killed) {
+        try {
+          const answer = await decide(first.url, (next += 1));
+          if (killed) return; // an answer that raced the kill is not counted either way
+          assert.equal(answer.effect, 'allow', JSON.stringify(answer.reasons));
+          allowed.push(answer.decision_id);
+          // One client is also a PEP recording what it ran.
+          if (number === 0) {
+            const eventId = randomUUID();
+            if ((await postStatement(first.url, answer.decision_id, eventId)) === 202 && !killed) acknowledgedEvents.push(eventId);
+          }
+        } catch (error) {
+          if (killed) return;
+          throw error;
+        }
+      }
+    };
+    const clients = Array.from({ length: CLIENTS }, (_, number) => client(number));
+    // Kill once enough allows were answered that several group commits were in flight.
+    const deadline = Date.now() + 120_000;
+    while (allowed.length < 600 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    const answeredBeforeKill = [...allowed];
+    const eventsBeforeKill = [...acknowledgedEvents];
+    killed = true;
+    first.child.kill('SIGKILL');
+    assert.equal(await first.exited, 'SIGKILL');
+    await Promise.all(clients);
+    assert.ok(answeredBeforeKill.length >= 600, `only ${answeredBeforeKill.length} allows in 120 s`);
+
+    // The same state folder, a new run: it names the killed run as ended without a stop.
+    const second = await startPdpProcess(env);
+    assert.equal((await decide(second.url, 1)).effect, 'allow');
+    second.child.kill('SIGTERM');
+    assert.equal(await second.exited, '0');
+
+    const decisions = readFileSync(join(stateDir, 'audit', 'decisions.jsonl'), 'utf8');
+    const recorded = new Set(decisions.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { unmapped: { portcullis: { decision_id: string } } }).unmapped.portcullis.decision_id));
+    const lost = answeredBeforeKill.filter((id) => !recorded.has(id));
+    assert.deepEqual(lost, [], `${lost.length} of ${answeredBeforeKill.length} answered allows have no record`);
+    const sessions = readFileSync(join(stateDir, 'audit', 'sessions.jsonl'), 'utf8');
+    const lostEvents = eventsBeforeKill.filter((id) => !sessions.includes(id));
+    assert.ok(eventsBeforeKill.length > 0);
+    assert.deepEqual(lostEvents, [], 'every session event acknowledged with 202 is on the record');
+
+    const verified = await auditCli(stateDir, 'verify', '--jwks', join(stateDir, 'audit-signing', 'jwks.json'));
+    assert.equal(verified.code, 0, verified.stdout);
+    assert.match(verified.stdout, /: crashed-restarted/);
+    assert.match(verified.stdout, /: stopped, /);
+    assert.match(verified.stdout, /ended without a stop record \(a crash\)/);
+  });
+
+  it('a record that cannot be written is never an allow: the answer is audit-unavailable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-unwritable-'));
+    try {
+      // The decisions file is a folder: opening it for append fails, as a broken disk would.
+      mkdirSync(join(dir, 'audit', 'decisions.jsonl'), { recursive: true });
+      const pdp = await startPdpProcess({ ...env, PORTCULLIS_STATE_DIR: dir });
+      const token = async (...args: string[]): Promise<string> => (await run(process.execPath, [CLI, 'token', ...args], { cwd: REPOSITORY_ROOT, env: { ...process.env, ...env, PORTCULLIS_STATE_DIR: dir } })).stdout.trim();
+      pepToken = await token('--sub', 'pep-orders-db', '--role', 'pep', '--ttl', '1h');
+      agentToken = await token('--sub', 'agent-7', '--role', 'reader', '--ttl', '1h');
+      const answers = await Promise.all(Array.from({ length: 8 }, (_, index) => decide(pdp.url, index)));
+      for (const answer of answers) {
+        assert.equal(answer.effect, 'deny');
+        assert.ok(answer.reasons.some((reason) => reason.code === 'audit-unavailable'), JSON.stringify(answer.reasons));
+      }
+      assert.equal(await postStatement(pdp.url, answers[0]!.decision_id, randomUUID()), 503, 'session events are refused for a resend');
+      const health = (await (await fetch(`${pdp.url}/health`)).json()) as { status: string; audit: { status: string } };
+      assert.equal(health.audit.status, 'failing');
+      pdp.child.kill('SIGKILL');
+      await pdp.exited;
+    } finally {
+      if (existsSync(dir)) chmodSync(dir, 0o700);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
