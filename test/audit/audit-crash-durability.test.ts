@@ -58,9 +58,9 @@ describe('an answered allow is never lost: a PDP killed under load keeps the rec
 
   before(async () => {
     stateDir = mkdtempSync(join(tmpdir(), 'portcullis-crash-'));
-    env = { PORTCULLIS_STATE_DIR: stateDir, PORTCULLIS_BUNDLE_FILE: ensureStarterBundle(), PORTCULLIS_POLICY_WORKERS: '1', PORTCULLIS_AUDIT_DIGEST_INTERVAL_SECONDS: '1' };
+    env = { PORTCULLIS_STATE_DIR: stateDir, PORTCULLIS_BUNDLE_FILE: ensureStarterBundle(), PORTCULLIS_POLICY_WORKERS: '1', PORTCULLIS_AUDIT_DIGEST_INTERVAL_SECONDS: '1', PORTCULLIS_HEALTH_DETAIL_AUTH: 'false' };
     const token = async (...args: string[]): Promise<string> => (await run(process.execPath, [CLI, 'token', ...args], { cwd: REPOSITORY_ROOT, env: { ...process.env, ...env } })).stdout.trim();
-    pepToken = await token('--sub', 'pep-orders-db', '--role', 'pep', '--ttl', '1h');
+    pepToken = await token('--sub', 'pep-orders-db', '--role', 'pep', '--resource', 'orders-db', '--ttl', '1h');
     agentToken = await token('--sub', 'agent-7', '--role', 'reader', '--ttl', '1h');
   });
   after(() => rmSync(stateDir, { recursive: true, force: true }));
@@ -164,7 +164,7 @@ describe('an answered allow is never lost: a PDP killed under load keeps the rec
       mkdirSync(join(dir, 'audit', 'decisions.jsonl'), { recursive: true });
       const pdp = await startPdpProcess({ ...env, PORTCULLIS_STATE_DIR: dir });
       const token = async (...args: string[]): Promise<string> => (await run(process.execPath, [CLI, 'token', ...args], { cwd: REPOSITORY_ROOT, env: { ...process.env, ...env, PORTCULLIS_STATE_DIR: dir } })).stdout.trim();
-      pepToken = await token('--sub', 'pep-orders-db', '--role', 'pep', '--ttl', '1h');
+      pepToken = await token('--sub', 'pep-orders-db', '--role', 'pep', '--resource', 'orders-db', '--ttl', '1h');
       agentToken = await token('--sub', 'agent-7', '--role', 'reader', '--ttl', '1h');
       const answers = await Promise.all(Array.from({ length: 8 }, (_, index) => decide(pdp.url, index)));
       for (const answer of answers) {
