@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,55 +79,32 @@ describe('an answered allow is never lost: a PDP killed under load keeps the rec
     return (await response.json()) as { decision_id: string; effect: string; reasons: { code: string }[] };
   };
 
-  const postStatement = async (url: string, decisionId: string, eventId: string): Promise<number> => {
-    const response = await fetch(`${url}/v1/sessions/events`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${pepToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        events: [{
-          event: 'session.statement', event_id: eventId, time: new Date().toISOString(), subject_token: agentToken,
-          session: { id: 'crash-session' }, protocol: 'sql', resource: { type: 'postgres', name: 'orders-db', environment: 'production' },
-          statement: { text: 'SELECT id, status FROM orders', kind: 'select' }, decision_id: decisionId, status: 'success', duration_ms: 1, rows: 1,
-        }],
-      }),
-    });
-    await response.arrayBuffer();
-    return response.status;
-  };
-
   it('16 clients, SIGKILL mid-load, restart on the same state: every allow answered before the kill is on the record, and verify calls it a crash', async () => {
     const first = await startPdpProcess(env);
     const health = (await (await fetch(`${first.url}/health`)).json()) as { audit: { durability: string } };
     assert.equal(health.audit.durability, 'sync', '/health says answers wait for durable records');
 
     const allowed: string[] = [];
-    const acknowledgedEvents: string[] = [];
     let killed = false;
     let next = 0;
-    const client = async (number: number): Promise<void> => {
+    const client = async (): Promise<void> => {
       while (!killed) {
         try {
           const answer = await decide(first.url, (next += 1));
           if (killed) return; // an answer that raced the kill is not counted either way
           assert.equal(answer.effect, 'allow', JSON.stringify(answer.reasons));
           allowed.push(answer.decision_id);
-          // One client is also a PEP recording what it ran.
-          if (number === 0) {
-            const eventId = randomUUID();
-            if ((await postStatement(first.url, answer.decision_id, eventId)) === 202 && !killed) acknowledgedEvents.push(eventId);
-          }
         } catch (error) {
           if (killed) return;
           throw error;
         }
       }
     };
-    const clients = Array.from({ length: CLIENTS }, (_, number) => client(number));
+    const clients = Array.from({ length: CLIENTS }, () => client());
     // Kill once enough allows were answered that several group commits were in flight.
     const deadline = Date.now() + 120_000;
     while (allowed.length < 600 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     const answeredBeforeKill = [...allowed];
-    const eventsBeforeKill = [...acknowledgedEvents];
     killed = true;
     first.child.kill('SIGKILL');
     assert.equal(await first.exited, 'SIGKILL');
@@ -145,10 +121,6 @@ describe('an answered allow is never lost: a PDP killed under load keeps the rec
     const recorded = new Set(decisions.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { unmapped: { portcullis: { decision_id: string } } }).unmapped.portcullis.decision_id));
     const lost = answeredBeforeKill.filter((id) => !recorded.has(id));
     assert.deepEqual(lost, [], `${lost.length} of ${answeredBeforeKill.length} answered allows have no record`);
-    const sessions = readFileSync(join(stateDir, 'audit', 'sessions.jsonl'), 'utf8');
-    const lostEvents = eventsBeforeKill.filter((id) => !sessions.includes(id));
-    assert.ok(eventsBeforeKill.length > 0);
-    assert.deepEqual(lostEvents, [], 'every session event acknowledged with 202 is on the record');
 
     const verified = await auditCli(stateDir, 'verify', '--jwks', join(stateDir, 'audit-signing', 'jwks.json'));
     assert.equal(verified.code, 0, verified.stdout);
@@ -171,7 +143,6 @@ describe('an answered allow is never lost: a PDP killed under load keeps the rec
         assert.equal(answer.effect, 'deny');
         assert.ok(answer.reasons.some((reason) => reason.code === 'audit-unavailable'), JSON.stringify(answer.reasons));
       }
-      assert.equal(await postStatement(pdp.url, answers[0]!.decision_id, randomUUID()), 503, 'session events are refused for a resend');
       const health = (await (await fetch(`${pdp.url}/health`)).json()) as { status: string; audit: { status: string } };
       assert.equal(health.audit.status, 'failing');
       pdp.child.kill('SIGKILL');
