@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,9 +21,13 @@ interface PdpProcess {
   readonly exited: Promise<string>;
 }
 
+/** Every PDP process a test started: any still running when the suite ends is killed, so a failed assertion cannot keep this file from ending. */
+const started: ChildProcess[] = [];
+
 /** `portcullis serve` as its own process, on a free port, on the given state folder. */
 async function startPdpProcess(env: NodeJS.ProcessEnv): Promise<PdpProcess> {
   const child = spawn(process.execPath, [CLI, 'serve'], { cwd: REPOSITORY_ROOT, env: { ...process.env, ...env, PORTCULLIS_PORT: '0' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  started.push(child);
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? String(code))));
   const url = await new Promise<string>((resolve, reject) => {
     let log = '';
@@ -62,7 +67,10 @@ describe('an answered allow is never lost: a PDP killed under load keeps the rec
     pepToken = await token('--sub', 'pep-orders-db', '--role', 'pep', '--resource', 'orders-db', '--ttl', '1h');
     agentToken = await token('--sub', 'agent-7', '--role', 'reader', '--ttl', '1h');
   });
-  after(() => rmSync(stateDir, { recursive: true, force: true }));
+  after(() => {
+    for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    rmSync(stateDir, { recursive: true, force: true });
+  });
 
   const decide = async (url: string, index: number): Promise<{ decision_id: string; effect: string; reasons: { code: string }[] }> => {
     const response = await fetch(`${url}/v1/decisions`, {
@@ -79,21 +87,64 @@ describe('an answered allow is never lost: a PDP killed under load keeps the rec
     return (await response.json()) as { decision_id: string; effect: string; reasons: { code: string }[] };
   };
 
+  /** The PEP's report that the allowed statement ran: accepted (202) only once it is durable. */
+  const reportStatement = async (url: string, index: number, decisionId: string): Promise<string | undefined> => {
+    const eventId = randomUUID();
+    const response = await fetch(`${url}/v1/sessions/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${pepToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        events: [{
+          event: 'session.statement', event_id: eventId, time: new Date().toISOString(), subject_token: agentToken,
+          session: { id: `crash-${index % CLIENTS}` }, protocol: 'sql', resource: { type: 'postgres', name: 'orders-db', environment: 'production' },
+          statement: { text: `SELECT id, status FROM orders WHERE id = ${index}`, kind: 'select' },
+          decision_id: decisionId, status: 'success', duration_ms: 1, rows: 1,
+        }],
+      }),
+    });
+    await response.arrayBuffer();
+    assert.equal(response.status, 202);
+    return eventId;
+  };
+
   it('16 clients, SIGKILL mid-load, restart on the same state: every allow answered before the kill is on the record, and verify calls it a crash', async () => {
     const first = await startPdpProcess(env);
     const health = (await (await fetch(`${first.url}/health`)).json()) as { audit: { durability: string } };
     assert.equal(health.audit.durability, 'sync', '/health says answers wait for durable records');
 
     const allowed: string[] = [];
+    const reported: string[] = [];
     let killed = false;
+    let answeredBeforeKill: string[] = [];
+    let reportedBeforeKill: string[] = [];
+    let killedOnce!: () => void;
+    const killedPromise = new Promise<void>((resolve) => (killedOnce = resolve));
+    const kill = (): void => {
+      if (killed) return;
+      killed = true;
+      answeredBeforeKill = [...allowed];
+      reportedBeforeKill = [...reported];
+      first.child.kill('SIGKILL');
+      killedOnce();
+    };
     let next = 0;
     const client = async (): Promise<void> => {
       while (!killed) {
         try {
-          const answer = await decide(first.url, (next += 1));
+          const index = (next += 1);
+          const answer = await decide(first.url, index);
           if (killed) return; // an answer that raced the kill is not counted either way
           assert.equal(answer.effect, 'allow', JSON.stringify(answer.reasons));
           allowed.push(answer.decision_id);
+          // Killed the moment the 600th allow is answered: the newest answers' records are the
+          // ones a PDP that answers before storing would still hold in memory.
+          if (allowed.length >= 600) return kill();
+          // Every other client also reports its statement as a PEP would.
+          if (index % 2 === 0) {
+            const eventId = await reportStatement(first.url, index, answer.decision_id);
+            if (killed) return;
+            if (eventId) reported.push(eventId);
+          }
         } catch (error) {
           if (killed) return;
           throw error;
@@ -101,12 +152,9 @@ describe('an answered allow is never lost: a PDP killed under load keeps the rec
       }
     };
     const clients = Array.from({ length: CLIENTS }, () => client());
-    // Kill once enough allows were answered that several group commits were in flight.
-    const deadline = Date.now() + 120_000;
-    while (allowed.length < 600 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    const answeredBeforeKill = [...allowed];
-    killed = true;
-    first.child.kill('SIGKILL');
+    const deadline = setTimeout(kill, 120_000);
+    await killedPromise;
+    clearTimeout(deadline);
     assert.equal(await first.exited, 'SIGKILL');
     await Promise.all(clients);
     assert.ok(answeredBeforeKill.length >= 600, `only ${answeredBeforeKill.length} allows in 120 s`);
@@ -121,6 +169,10 @@ describe('an answered allow is never lost: a PDP killed under load keeps the rec
     const recorded = new Set(decisions.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { unmapped: { portcullis: { decision_id: string } } }).unmapped.portcullis.decision_id));
     const lost = answeredBeforeKill.filter((id) => !recorded.has(id));
     assert.deepEqual(lost, [], `${lost.length} of ${answeredBeforeKill.length} answered allows have no record`);
+    assert.ok(reportedBeforeKill.length >= 100, `only ${reportedBeforeKill.length} statements reported`);
+    const sessions = readFileSync(join(stateDir, 'audit', 'sessions.jsonl'), 'utf8');
+    const unrecorded = reportedBeforeKill.filter((eventId) => !sessions.includes(eventId));
+    assert.deepEqual(unrecorded, [], `${unrecorded.length} of ${reportedBeforeKill.length} accepted session events have no record`);
 
     const verified = await auditCli(stateDir, 'verify', '--jwks', join(stateDir, 'audit-signing', 'jwks.json'));
     assert.equal(verified.code, 0, verified.stdout);
@@ -138,15 +190,24 @@ describe('an answered allow is never lost: a PDP killed under load keeps the rec
       const token = async (...args: string[]): Promise<string> => (await run(process.execPath, [CLI, 'token', ...args], { cwd: REPOSITORY_ROOT, env: { ...process.env, ...env, PORTCULLIS_STATE_DIR: dir } })).stdout.trim();
       pepToken = await token('--sub', 'pep-orders-db', '--role', 'pep', '--resource', 'orders-db', '--ttl', '1h');
       agentToken = await token('--sub', 'agent-7', '--role', 'reader', '--ttl', '1h');
-      const answers = await Promise.all(Array.from({ length: 8 }, (_, index) => decide(pdp.url, index)));
-      for (const answer of answers) {
-        assert.equal(answer.effect, 'deny');
-        assert.ok(answer.reasons.some((reason) => reason.code === 'audit-unavailable'), JSON.stringify(answer.reasons));
+      try {
+        const answers = await Promise.all(Array.from({ length: 8 }, (_, index) => decide(pdp.url, index)));
+        for (const answer of answers) {
+          assert.equal(answer.effect, 'deny', JSON.stringify(answer));
+          assert.ok(answer.reasons.some((reason) => reason.code === 'audit-unavailable'), JSON.stringify(answer.reasons));
+        }
+        // /health reads the audit thread's last heartbeat (every 50 ms): poll it, bounded (10 s).
+        let audit = '';
+        for (let attempt = 0; attempt < 200 && audit !== 'failing'; attempt++) {
+          audit = ((await (await fetch(`${pdp.url}/health`)).json()) as { audit: { status: string } }).audit.status;
+          if (audit !== 'failing') await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.equal(audit, 'failing');
+      } finally {
+        // A PDP left running would keep this test file from ever ending.
+        pdp.child.kill('SIGKILL');
+        await pdp.exited;
       }
-      const health = (await (await fetch(`${pdp.url}/health`)).json()) as { status: string; audit: { status: string } };
-      assert.equal(health.audit.status, 'failing');
-      pdp.child.kill('SIGKILL');
-      await pdp.exited;
     } finally {
       if (existsSync(dir)) chmodSync(dir, 0o700);
       rmSync(dir, { recursive: true, force: true });
