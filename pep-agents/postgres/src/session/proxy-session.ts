@@ -240,16 +240,16 @@ export class ProxySession {
       for (const owed of pending.abandon()) {
         if (owed.kind !== 'query' && owed.kind !== 'execute') continue;
         const completed = owed.run.error === undefined && owed.run.tags.length > 0;
-        this.record(owed.run, completed ? 'success' : 'failure', completed ? undefined : UNFINISHED_STATEMENT);
+        if (!completed) owed.run.error ??= UNFINISHED_STATEMENT;
+        this.record(owed.run, completed ? 'success' : 'failure');
       }
     });
     backend.start();
     frontend.start();
   }
 
-  private record(run: StatementRun, status: 'success' | 'failure', unfinished?: string): void {
+  private record(run: StatementRun, status: 'success' | 'failure'): void {
     if (run.text.trim() === '' || !this.recorder) return;
-    if (unfinished !== undefined) run.error ??= unfinished;
     const kind = run.kind;
     this.recorder.statement({
       text: run.text,
