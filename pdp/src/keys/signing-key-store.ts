@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, stat, unlink, copyFile, constants } from 'node:fs/promises';
+import { mkdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from 'jose';
 import type { CryptoKey, JSONWebKeySet, JWK } from 'jose';
+import { IncompleteKeyFileError, loadOrCreatePrivateKeyFile, writeDurably } from './private-key-file.ts';
 
 export const SIGNING_KEY_ALGORITHM = 'ES256';
 export const PRIVATE_KEY_FILE = 'private-key.jwk';
@@ -20,15 +20,18 @@ export interface SigningKey {
  * refused when others can read it) and `jwks.json`, the public set verifiers are given.
  * `label` names the key in errors ("dev issuer key", "audit signing key").
  *
- * The private key is published with link(2), which fails if the name already exists, so when two
- * processes start at once exactly one key wins, nobody overwrites it, and nobody ever reads a
- * half-written file. The public JWKS is derived from whichever key won and written with
- * temp-file + rename, so a concurrent writer can only replace it with identical content.
+ * The private key is created once however many processes start at once (private-key-file.ts);
+ * the public JWKS is derived from whichever key won and written with temp-file + rename, so a
+ * concurrent writer can only replace it with identical content.
  */
 export async function loadOrCreateSigningKey(directory: string, label: string): Promise<SigningKey> {
   await mkdir(directory, { recursive: true, mode: 0o700 });
   const privatePath = join(directory, PRIVATE_KEY_FILE);
-  const privateJwk = (await readPrivateJwk(privatePath, label)) ?? (await createPrivateJwk(directory, privatePath, label));
+  const privateJwk = await loadOrCreatePrivateKeyFile(privatePath, {
+    label,
+    read: readPrivateJwk,
+    create: async () => `${JSON.stringify(await exportJWK((await generateKeyPair(SIGNING_KEY_ALGORITHM, { extractable: true })).privateKey))}\n`,
+  });
 
   const { kty, crv, x, y, d } = privateJwk;
   if (kty !== 'EC' || crv !== 'P-256' || typeof x !== 'string' || typeof y !== 'string' || typeof d !== 'string') {
@@ -44,63 +47,16 @@ export async function loadOrCreateSigningKey(directory: string, label: string): 
   return { kid, privateKey, jwks };
 }
 
-async function readPrivateJwk(path: string, label: string): Promise<JWK | undefined> {
-  let mode: number;
+/** A private JWK's text; a file cut short (still being copied into place) is read again. */
+function readPrivateJwk(text: string): JWK {
+  let parsed: unknown;
   try {
-    mode = (await stat(path)).mode;
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) return undefined;
-    throw error;
+    parsed = JSON.parse(text);
+  } catch {
+    throw new IncompleteKeyFileError('not JSON (yet)');
   }
-  // Like ssh: a signing key others can read lets them forge what it signs, so refuse it.
-  if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-    throw new Error(`${label} ${path} is accessible to other users (mode ${(mode & 0o777).toString(8)}); run chmod 600 on it`);
-  }
-  // Only the copy fallback below can expose a partly written file; give its writer a moment.
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      const parsed: unknown = JSON.parse(await readFile(path, 'utf8'));
-      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as JWK;
-      throw new SyntaxError('not a JSON object');
-    } catch (error) {
-      if (!(error instanceof SyntaxError) || attempt >= 20) {
-        throw new Error(`${label} ${path} is unreadable: ${error instanceof Error ? error.message : String(error)}`);
-      }
-      await sleep(25);
-    }
-  }
-}
-
-async function createPrivateJwk(directory: string, privatePath: string, label: string): Promise<JWK> {
-  const { privateKey } = await generateKeyPair(SIGNING_KEY_ALGORITHM, { extractable: true });
-  const jwk = await exportJWK(privateKey);
-  const temp = join(directory, `.${PRIVATE_KEY_FILE}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  await writeDurably(temp, `${JSON.stringify(jwk)}\n`, 0o600);
-  try {
-    await publishExclusive(temp, privatePath);
-  } finally {
-    await unlink(temp).catch(() => undefined);
-  }
-  // Read back rather than trust our own copy: another process may have published first.
-  const winner = await readPrivateJwk(privatePath, label);
-  if (!winner) throw new Error(`${label} ${privatePath} vanished while being created`);
-  return winner;
-}
-
-/** Makes `temp` visible as `target` unless `target` already exists; losing that race is not an error. */
-export async function publishExclusive(temp: string, target: string): Promise<void> {
-  try {
-    await link(temp, target);
-  } catch (error) {
-    if (isErrno(error, 'EEXIST')) return;
-    if (!isErrno(error, 'EPERM') && !isErrno(error, 'ENOTSUP') && !isErrno(error, 'EXDEV')) throw error;
-    // Filesystems without hard links: O_EXCL copy still guarantees a single winner.
-    try {
-      await copyFile(temp, target, constants.COPYFILE_EXCL);
-    } catch (copyError) {
-      if (!isErrno(copyError, 'EEXIST')) throw copyError;
-    }
-  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new IncompleteKeyFileError('not a JSON object');
+  return parsed as JWK;
 }
 
 async function writePublicJwks(directory: string, jwks: JSONWebKeySet): Promise<void> {
@@ -119,20 +75,6 @@ async function writePublicJwks(directory: string, jwks: JSONWebKeySet): Promise<
   }
 }
 
-export async function writeDurably(path: string, content: string, mode: number): Promise<void> {
-  const handle = await open(path, 'wx', mode);
-  try {
-    await handle.writeFile(content, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 function isCryptoKey(key: CryptoKey | Uint8Array): key is CryptoKey {
   return !(key instanceof Uint8Array) && key.type === 'private';
-}
-
-function isErrno(error: unknown, code: string): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
 }
