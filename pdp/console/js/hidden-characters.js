@@ -1,7 +1,8 @@
 // Characters a reader cannot see, or that change how the text around them looks: controls,
 // zero-width and invisible formatting characters, bidirectional controls, look-alike line breaks
-// and spaces. PostgreSQL and shells read every one of them, so each is shown by name. The PDP
-// keeps the same list (pdp/src/approvals/hidden-characters.ts); test/console checks they agree.
+// and spaces. PostgreSQL and shells read every one of them, so each is shown by name. The one
+// list: this page loads it, and the PDP and the terminal console import it (its types are in
+// hidden-characters.d.ts), so the two consoles and the PDP's findings cannot drift apart.
 
 export const HIDDEN_CHARACTER =
   /[\u0000-\u0008\u000B-\u001F\u007F-\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180E\u2000-\u200F\u2028-\u202F\u205F-\u2064\u2066-\u206F\u3000\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\uD800-\uDFFF]|[\u{E0000}-\u{E007F}]/gu;

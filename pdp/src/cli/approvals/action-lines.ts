@@ -112,18 +112,3 @@ export function suspicions(record: ApprovalRecordView): string[] {
   if (reasons.length === 0 && hides(record.action, 0)) reasons.push('invisible or control characters in the command');
   return reasons;
 }
-
-/** Every code point outside printable ASCII (and \n) as an escape: the text, unambiguous. */
-export function escapedText(text: string): string {
-  let out = '';
-  for (const character of text) {
-    const code = character.codePointAt(0)!;
-    if (character === '\n') out += '\\n\n';
-    else if (character === '\\') out += '\\\\';
-    else if (code >= 0x20 && code < 0x7f) out += character;
-    else if (character === '\r') out += '\\r';
-    else if (character === '\t') out += '\\t';
-    else out += code > 0xffff ? `\\u{${code.toString(16).toUpperCase()}}` : `\\u${code.toString(16).toUpperCase().padStart(4, '0')}`;
-  }
-  return out;
-}

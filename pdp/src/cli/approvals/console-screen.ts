@@ -1,7 +1,8 @@
 import type { ApprovalRecordView } from '../../approvals/approval-view.ts';
 import { actionText, ago, approvalsCount, countdown, isProduction, shortId, voteLines, whatLine, why } from './approval-text.ts';
 import type { ConnectionState } from './approvals-socket-client.ts';
-import { actionLines, escapedText, suspicions } from './action-lines.ts';
+import { escapedText } from '../../approvals/hidden-characters.ts';
+import { actionLines, suspicions } from './action-lines.ts';
 import { fit, paint, printableLine, seg, segmentsWidth, wrap, type Segment } from './terminal-text.ts';
 
 /** Everything the full-screen console shows; the screen is a pure function of it. */
