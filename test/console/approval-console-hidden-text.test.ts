@@ -182,6 +182,27 @@ describe('the console shows SQL as PostgreSQL lexes it', () => {
     }
   });
 
+  it('every invisible character is shown, not only the common ones: format controls, variation selectors, fillers, marks on punctuation', async () => {
+    for (const [sql, badge] of [
+      ['UPDATE orders SET st\u180Eatus = 1 WHERE id = 30', 'U+180E'],
+      ['UPDATE orders SET st\u180Batus = 1 WHERE id = 31', 'U+180B'],
+      ['UPDATE orders SET status = 1 WHERE id = 32 AND note = \'a\uFEFFb\'', 'BOM'],
+      ['UPDATE orders SET status = 1 WHERE id = 33 -- ok\u{E0041}\u{E0042}', 'U+E0041'],
+      ['UPDATE orders SET note = \'ok\uFE0F\' WHERE id = 34', 'U+FE0F'],
+      ['UPDATE orders SET note = \'ok\u{E0100}\' WHERE id = 35', 'U+E0100'],
+      ['UPDATE orders SET note = \'a\u3164b\' WHERE id = 36', 'U+3164'],
+      ['UPDATE orders SET status = 1 WHERE id = 37 -- beam\u{1D173}', 'U+1D173'],
+      ['UPDATE orders SET note = \'x\u{1BCA1}y\' WHERE id = 38', 'U+1BCA1'],
+      ['UPDATE orders SET note = \'x\u2065y\' WHERE id = 39', 'U+2065'],
+      ['UPDATE orders SET note = \'a\u2800b\' WHERE id = 40', 'U+2800'],
+      ['UPDATE orders SET note = \'\u0338-- x\' WHERE id = 41', 'U+0338'],
+      ['UPDATE orders SET note = \'a\'\'\u0335\' WHERE id = 42', 'U+0335'],
+    ] as const) {
+      const id = await expectShownAsLexed(sql, () => {});
+      await expectSuspicious(id, badge);
+    }
+  });
+
   it('nested /* */ comments end where PostgreSQL ends them, in both directions', async () => {
     await expectShownAsLexed('UPDATE orders SET status = 1 WHERE id = 18 /* note /* nested */ still comment */ OR id > 0', (views) => {
       assert.deepEqual(views.exact.comments, ['/* note /* nested */ still comment */']);

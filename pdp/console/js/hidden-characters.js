@@ -4,8 +4,13 @@
 // list: this page loads it, and the PDP and the terminal console import it (its types are in
 // hidden-characters.d.ts), so the two consoles and the PDP's findings cannot drift apart.
 
+// By Unicode property, not by a list of code points: every control (but tab and line feed), every
+// format character (bidi, zero-width, tags, the Mongolian vowel separator …), every default-
+// ignorable (variation selectors, Hangul fillers …), every space but the space, line and
+// paragraph separators, private use, lone surrogates, the braille blank — and a combining mark
+// that sits on no letter or digit (on a quote it disguises where a literal ends).
 export const HIDDEN_CHARACTER =
-  /[\u0000-\u0008\u000B-\u001F\u007F-\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180E\u2000-\u200F\u2028-\u202F\u205F-\u2064\u2066-\u206F\u3000\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\uD800-\uDFFF]|[\u{E0000}-\u{E007F}]/gu;
+  /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\p{Cf}\p{Default_Ignorable_Code_Point}\p{Co}\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u2800\u3000\uD800-\uDFFF]|(?<![\p{L}\p{N}\p{M}])\p{M}/gu;
 
 const NAMES = {
   0x00: 'NUL', 0x07: 'BEL', 0x08: 'BS', 0x0b: 'VT', 0x0c: 'FF', 0x0d: 'CR', 0x1b: 'ESC', 0x7f: 'DEL',
