@@ -61,6 +61,14 @@ describe('calls: every routine a statement invokes', () => {
     assert.deepEqual(callNames("SELECT a::int, CAST(b AS mood), date '2020-01-01', c::public.text FROM t", 'cast'), ['date', 'mood', 'pg_catalog.int4', 'public.text']);
   });
 
+  test('types given to values anywhere: column definition lists, XMLTABLE, SQL/JSON RETURNING, PREPARE parameters', () => {
+    // A domain's CHECK runs whenever a value takes the type, not only under `::`.
+    assert.deepEqual(callNames(`SELECT * FROM json_to_record('{"a": 1}') AS x(a d1), ROWS FROM (f() AS (b d2))`, 'cast'), ['d1', 'd2']);
+    assert.deepEqual(callNames("SELECT * FROM XMLTABLE('/r' PASSING '<r/>' COLUMNS a d1 PATH 'a')", 'cast'), ['d1']);
+    assert.deepEqual(callNames("SELECT JSON_OBJECT('a' : 1 RETURNING d1), json_arrayagg(x RETURNING d2), xmlserialize(content x AS d3) FROM t", 'cast'), ['d1', 'd2', 'd3']);
+    assert.deepEqual(callNames('PREPARE p(d1) AS SELECT $1', 'cast'), ['d1']);
+  });
+
   test('TABLESAMPLE methods', () => {
     assert.deepEqual(callNames('SELECT * FROM orders TABLESAMPLE system_rows(10)', 'tablesample'), ['system_rows']);
   });

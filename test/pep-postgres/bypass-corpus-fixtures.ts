@@ -55,6 +55,8 @@ export function seedSql(): string {
     CREATE FUNCTION archive_order_text(t text) RETURNS int LANGUAGE sql AS $$DELETE FROM orders WHERE id = 19 RETURNING id$$;
     CREATE FUNCTION archive_order_pair(a int, b int) RETURNS boolean LANGUAGE sql AS $$DELETE FROM orders WHERE id = a RETURNING true$$;
     CREATE OPERATOR ==> (LEFTARG = int, RIGHTARG = int, FUNCTION = archive_order_pair);
+    -- A domain whose CHECK deletes: any value given this type runs archive_order.
+    CREATE DOMAIN archived_id AS int CHECK (archive_order(VALUE) IS DISTINCT FROM -1);
   `;
 }
 
@@ -240,6 +242,10 @@ export function refusedCases(copyFile: string): RefusedCase[] {
     { name: 'a syntax error in front of a DELETE', sql: 'SELEC 1; DELETE FROM orders WHERE id = 3', via: 'simple' },
     { name: 'a DELETE behind an unterminated string', sql: "DELETE FROM orders WHERE id = 3; SELECT 'open", via: 'simple' },
     { name: 'an unparseable Parse holding a DELETE', sql: 'DELETE FROM orders WHERE id = $1 RETURNING RETURNING', via: 'extended', values: [3] },
+    // a type whose domain CHECK deletes, named for values outside a cast
+    { name: 'a domain that deletes, as a column type of a function in FROM', sql: `SELECT * FROM json_to_record('{"a": 19}') AS x(a archived_id)`, via: 'simple' },
+    { name: 'a domain that deletes, as an XMLTABLE column type', sql: "SELECT * FROM XMLTABLE('/r' PASSING '<r><a>19</a></r>' COLUMNS a archived_id PATH 'a')", via: 'extended', values: [] },
+    { name: 'a domain that deletes, in a cast', sql: "SELECT '19'::archived_id", via: 'simple' },
   ];
 }
 

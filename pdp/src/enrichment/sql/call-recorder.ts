@@ -2,14 +2,14 @@
  * Every routine a statement makes the server run, as far as its text shows: function calls
  * (targets, WHERE, FROM and ROWS FROM, LATERAL, ORDER/GROUP BY, windows, aggregates with FILTER
  * or WITHIN GROUP, DEFAULT-free VALUES …), operators (each is a function, and any schema can
- * define one), casts and typed literals (a user-defined type's cast or domain check runs code),
- * and TABLESAMPLE methods. Policy reads a statement as a read only when each of these is on its
+ * define one), types given to values (casts, typed literals, column definition lists: a
+ * user-defined type's input function or domain check runs code), and TABLESAMPLE methods. Policy reads a statement as a read only when each of these is on its
  * reviewed list of side-effect-free built-ins (docs/policy-input.md, `calls`).
  *
  * What the text cannot show (a view's or trigger's functions, a built-in name overloaded for a
  * user type, `row.f` attribute notation calling f(row)) is listed in docs/policy-input.md.
  */
-import { listField, objectField, stringField, stringNodeValue, type AstObject } from "./ast-nodes.ts";
+import { listField, stringField, stringNodeValue, type AstObject } from "./ast-nodes.ts";
 import type { SqlCall, SqlCallKind } from "./sql-facts.ts";
 
 /** A_Expr kinds whose `name` is not an operator (BETWEEN's keywords); their comparisons are `<=`/`>=`. */
@@ -33,11 +33,11 @@ export class CallRecorder {
       case "SortBy": // ORDER BY x USING op
         this.add("operator", listField(body, "useOp"));
         return;
-      case "TypeCast": {
-        const typeName = objectField(body, "typeName");
-        if (typeName) this.add("cast", listField(typeName, "names"));
+      // A type named for values: a cast's target, a typed literal, the column types of a function
+      // in FROM (`AS x(a mydomain)`), of XMLTABLE, RETURNING types, PREPARE's parameter types.
+      case "TypeName":
+        this.add("cast", listField(body, "names"));
         return;
-      }
       case "RangeTableSample":
         this.add("tablesample", listField(body, "method"));
         return;
