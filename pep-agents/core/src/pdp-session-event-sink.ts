@@ -161,10 +161,11 @@ export class PdpSessionEventSink implements SessionEventSink {
         this.batchLimit = Math.max(1, Math.floor(batch.length / 2));
         continue;
       }
-      if (result.kind === 'answer' && result.status !== 401 && result.status !== 403) {
-        // The PDP refused the content: resending the same events cannot help. Drop the one it
-        // names when it names one, else the whole batch.
-        const index = invalidEventIndex(result.body);
+      const refusedClaim = result.kind === 'answer' && result.status === 403 ? refusedDecisionIndex(result.body) : undefined;
+      if (result.kind === 'answer' && ((result.status !== 401 && result.status !== 403) || refusedClaim !== undefined)) {
+        // The PDP refused the content (or one statement's claim to a decision): resending the same
+        // events cannot help. Drop the one it names when it names one, else the whole batch.
+        const index = refusedClaim ?? invalidEventIndex(result.body);
         if (index !== undefined && index < batch.length) {
           this.queue.splice(index, 1);
           this.queuedBytes -= batch[index]!.size;
@@ -220,6 +221,17 @@ function approximateSize(event: SessionEventV1): number {
 function invalidEventIndex(body: unknown): number | undefined {
   if (!isRecord(body) || !isRecord(body.details) || typeof body.details.field !== 'string') return undefined;
   const match = /^events\[(\d+)\]/.exec(body.details.field);
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * A 403 that names one statement's decision (not issued to this PEP for that session, or one that
+ * allowed nothing): that event is refused for what it claims; any other 403 is about the PEP's
+ * credential, which a rotated token may fix.
+ */
+function refusedDecisionIndex(body: unknown): number | undefined {
+  if (!isRecord(body) || !isRecord(body.details) || typeof body.details.field !== 'string') return undefined;
+  const match = /^events\[(\d+)\]\.decision_(id|reused)$/.exec(body.details.field);
   return match ? Number(match[1]) : undefined;
 }
 

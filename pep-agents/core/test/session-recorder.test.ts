@@ -221,4 +221,33 @@ describe('session events shipped to a real PDP', () => {
     assert.deepEqual([stats.shipped, stats.rejected], [2, 1]);
     assert.deepEqual((await sessionRecords('invalid-1')).map((body) => body.event), ['session.start', 'session.end']);
   });
+
+  it('drop only a statement whose decision the PDP refuses (403): the rest of its batch, and every later one, still ships', async () => {
+    const transport = new HttpPdpTransport({ url: pdp.url, pepToken: pdp.pepToken });
+    const problems: string[] = [];
+    const sink = new PdpSessionEventSink(transport, { flushIntervalMs: 60_000, retryInitialMs: 20, closeTimeoutMs: 5_000, onProblem: (message) => problems.push(message) });
+    const [first, second] = [recorder(sink, 'refused-decision-1', agent), recorder(sink, 'refused-decision-2', agent)];
+    const [allowed] = await decisionsIn('refused-decision-1', 1);
+    const [otherSessions] = await decisionsIn('refused-decision-2', 1);
+    const decisionOf = async (text: string): Promise<string> => (await pdp.decide(sql(agent, text, 'refused-decision-1'))).body.decision_id as string;
+    const [denied, oneStatement] = [await decisionOf('DELETE FROM orders'), await decisionOf('BEGIN')];
+    first.start();
+    first.statement(statement('SELECT 1', { decisionId: allowed! }));
+    // Each a claim the PDP refuses: a deny, an empty id, another session's decision, reuse of one that granted none.
+    first.statement(statement('DELETE FROM orders', { decisionId: denied }));
+    first.statement(statement('SELECT 2', { decisionId: '' }));
+    first.statement(statement('SELECT 3', { decisionId: otherSessions! }));
+    first.statement(statement('BEGIN', { decisionId: oneStatement, decisionReused: true }));
+    first.end('client-closed');
+    second.start();
+    second.statement(statement('SELECT 5', { decisionId: otherSessions! }));
+    second.end('client-closed');
+    const stats = await sink.close();
+    transport.close();
+
+    assert.deepEqual([stats.shipped, stats.rejected, stats.lost], [6, 4, 0], problems.join('\n'));
+    assert.deepEqual((await sessionRecords('refused-decision-1')).map((body) => body.statement?.text ?? body.event), ['session.start', 'SELECT 1', 'session.end']);
+    assert.deepEqual((await sessionRecords('refused-decision-2')).map((body) => body.statement?.text ?? body.event), ['session.start', 'SELECT 5', 'session.end']);
+    assert.ok(problems.some((message) => /refused by the PDP \(403 forbidden\)/.test(message)), 'each refusal is reported');
+  });
 });
