@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { sessionEventBodies, type SessionEventBody } from '../support/session-records.ts';
 import { seedSql } from './bypass-corpus-fixtures.ts';
 import { startPepStack, type PepStack } from './pep-stack.ts';
-import { msg, RawClient } from './raw-client.ts';
+import { describe as describeMessage, msg, RawClient } from './raw-client.ts';
 
 describe('the session record keeps every statement the server was given', () => {
   let stack: PepStack;
@@ -59,6 +59,36 @@ describe('the session record keeps every statement the server was given', () => 
       const end = events.find((event) => event.event === 'session.end' && event.session.id === statement.session.id);
       assert.equal((end as { statements?: number } | undefined)?.statements, 1, `the end of ${marker}'s session counts it`);
     });
+  });
+
+  it('text that only looks blank (U+00A0, U+FEFF, U+2028) is decided like any other; only what PostgreSQL reads as empty runs undecided, and is not recorded', async () => {
+    const lookBlank = ['\u00a0', ' \ufeff ', '\u2028'];
+    const client = await RawClient.login(stack.port, writer);
+    const decisionsBefore = (await stack.pdp.auditEvents('decisions')).length;
+    for (const text of lookBlank) {
+      // Refused by the PDP, which cannot parse it either (42601 or 42501: the PDP's wording, not the server's).
+      client.send(msg.query(text));
+      assert.match((await client.untilReady()).map(describeMessage).join(' '), /^E 42[56]01 Z I$/, JSON.stringify(text));
+      client.send([msg.parse('', text), msg.bind('', ''), msg.execute(''), msg.sync()]);
+      assert.match((await client.untilReady()).map(describeMessage).join(' '), /^E 42[56]01 Z I$/, JSON.stringify(text));
+    }
+    const decided = (await stack.pdp.auditEvents('decisions')).slice(decisionsBefore).map((record) => JSON.stringify(record));
+    for (const text of lookBlank) assert.equal(decided.filter((record) => record.includes(JSON.stringify(text).slice(1, -1))).length, 2, `${JSON.stringify(text)} decided at Query and at Parse`);
+
+    // Empty to PostgreSQL: answered EmptyQueryResponse, with no decision and no statement record.
+    const marker = `after-empty-${process.pid}`;
+    client.send(msg.query(' \t\r\n\f'));
+    assert.deepEqual((await client.untilReady()).map(describeMessage), ['I', 'Z I']);
+    client.send([msg.parse('', ''), msg.bind('', ''), msg.execute(''), msg.sync()]);
+    assert.deepEqual((await client.untilReady()).map(describeMessage), ['1', '2', 'I', 'Z I']);
+    client.send(msg.query(`SELECT 1 /* ${marker} */`));
+    await client.untilReady();
+    client.send(msg.terminate());
+    const events = await recordsNaming([marker]);
+    const session = statementOf(events, marker)!.session.id;
+    const statements = events.filter((event) => event.event === 'session.statement' && event.session.id === session);
+    assert.deepEqual(statements.map((event) => (event as { statement?: { text?: string } }).statement?.text), [`SELECT 1 /* ${marker} */`]);
+    assert.ok(!stack.logs.some((line) => /refused by the PDP/.test(line)), stack.logs.join('\n'));
   });
 
   it('a client that disconnects while the server runs its statement still leaves the statement on the record', async () => {

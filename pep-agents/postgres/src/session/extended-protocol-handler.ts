@@ -2,6 +2,7 @@ import type { DecisionAnswer, StaleDecisionReason } from '@portcullis/pep-core';
 import { PgError, SQLSTATE } from '../errors/pg-error.ts';
 import { decodeBind, decodeDescribeOrClose, decodeExecute, decodeParse, type BindMessage } from '../protocol/frontend-messages.ts';
 import { renderBoundParameters } from './bound-parameters.ts';
+import { isEmptyStatement } from './empty-statement.ts';
 import type { FramedMessage } from '../protocol/message-reader.ts';
 import { NameRegistry } from './name-registry.ts';
 import type { PendingResponse } from './pending-responses.ts';
@@ -68,7 +69,7 @@ export class ExtendedProtocolHandler {
     let answer: DecisionAnswer | undefined;
     let reused = false;
     let approvalAtBind = false;
-    if (parse.sql.trim() !== '') {
+    if (!isEmptyStatement(parse.sql)) {
       const verdict = await this.io.gate.decide(parse.sql, { deferApproval: true });
       if (!verdict.allowed) return this.refuse(verdict.error);
       ({ answer, reused } = verdict);
@@ -135,7 +136,8 @@ export class ExtendedProtocolHandler {
     if (stale) return this.refuse(staleDecision(stale));
     portal.executions += 1;
     portal.lastMaxRows = execute.maxRows;
-    const run = new StatementRun(portal.statement.sql, portal.answer?.decision_id ?? '', portal.masker, portal.reused);
+    const decision = portal.answer ? { id: portal.answer.decision_id, reused: portal.reused } : undefined;
+    const run = new StatementRun(portal.statement.sql, decision, portal.masker);
     this.forward(message.raw, { kind: 'execute', masker: portal.masker, run });
   }
 

@@ -249,13 +249,14 @@ export class ProxySession {
   }
 
   private record(run: StatementRun, status: 'success' | 'failure'): void {
-    if (run.text.trim() === '' || !this.recorder) return;
+    // An empty statement ran nothing under no decision: there is nothing to record.
+    if (run.decision === undefined || !this.recorder) return;
     const kind = run.kind;
     this.recorder.statement({
       text: run.text,
       ...(kind ? { kind } : {}),
-      decisionId: run.decisionId,
-      ...(run.decisionReused ? { decisionReused: true } : {}),
+      decisionId: run.decision.id,
+      ...(run.decision.reused ? { decisionReused: true } : {}),
       status,
       ...(run.error === undefined ? {} : { error: run.error }),
       durationMs: run.durationMs,

@@ -1,6 +1,7 @@
 import { PgError, SQLSTATE } from '../errors/pg-error.ts';
 import { decodeQuery } from '../protocol/frontend-messages.ts';
 import type { FramedMessage } from '../protocol/message-reader.ts';
+import { isEmptyStatement } from './empty-statement.ts';
 import { PASS_THROUGH_MASKER } from './result-masker.ts';
 import { refuseSimple, type SessionIo } from './session-io.ts';
 import { StatementRun } from './statement-run.ts';
@@ -15,8 +16,8 @@ export class SimpleQueryHandler {
   async query(message: FramedMessage): Promise<void> {
     const sql = decodeQuery(message.body);
     // An empty query runs nothing; the server answers EmptyQueryResponse.
-    if (sql.trim() === '') {
-      this.forward(message.raw, new StatementRun('', '', PASS_THROUGH_MASKER));
+    if (isEmptyStatement(sql)) {
+      this.forward(message.raw, new StatementRun(sql, undefined, PASS_THROUGH_MASKER));
       return;
     }
     const verdict = await this.io.gate.decide(sql);
@@ -33,7 +34,7 @@ export class SimpleQueryHandler {
     });
     // The server reads this text under the settings the statements before it left: wait to see them.
     await this.io.pending.readyForQuerySettled();
-    this.forward(message.raw, new StatementRun(sql, verdict.answer.decision_id, masker, verdict.reused));
+    this.forward(message.raw, new StatementRun(sql, { id: verdict.answer.decision_id, reused: verdict.reused }, masker));
   }
 
   /** The fast-path function call names a function by OID with binary arguments: refused outright. */

@@ -1,5 +1,12 @@
 import type { ResultMasker } from './result-masker.ts';
 
+/** The decision a statement runs under, as its record names it. */
+export interface RunDecision {
+  readonly id: string;
+  /** It is an earlier decision of the same shape (a reuse grant), not one of its own. */
+  readonly reused: boolean;
+}
+
 /** One statement's run as the relay sees it, from forwarding to its completion. */
 export class StatementRun {
   readonly startedAt = performance.now();
@@ -14,10 +21,9 @@ export class StatementRun {
 
   constructor(
     readonly text: string,
-    readonly decisionId: string,
+    /** Undefined only for an empty statement, which runs nothing and is not recorded. */
+    readonly decision: RunDecision | undefined,
     readonly masker: ResultMasker,
-    /** It runs under an earlier decision of the same shape (a reuse grant), not one of its own. */
-    readonly decisionReused = false,
   ) {
     this.maskedAtStart = masker.maskedCells;
   }
