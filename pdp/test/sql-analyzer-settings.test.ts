@@ -35,7 +35,8 @@ describe('settings: every route by which a statement changes a setting', () => {
     assert.deepEqual(settings("WITH a AS (SELECT set_config('application_name', (SELECT ssn FROM users LIMIT 1), false)) SELECT * FROM a"), [
       { route: 'set_config', name: 'application_name', value: null, value_kind: 'computed' },
     ]);
-    assert.deepEqual(settings("SELECT length(set_config(name, 'x', true)) FROM pg_settings"), [{ route: 'set_config', name: null, value: 'x', value_kind: 'literal' }]);
+    // A computed name may be a credential's: the value is withheld (sql-credential-redaction.test.ts).
+    assert.deepEqual(settings("SELECT length(set_config(name, 'x', true)) FROM pg_settings"), [{ route: 'set_config', name: null, value: '[redacted]', value_kind: 'literal' }]);
     // A name spelled with Unicode escapes is still set_config.
     assert.deepEqual(settings(String.raw`SELECT U&"\0073et_config"('client_encoding', 'SJIS', false)`), [literal('set_config', 'client_encoding', 'SJIS')]);
     assert.deepEqual(settings('SELECT id FROM orders'), []);

@@ -104,6 +104,31 @@ describe('credentials in SQL never leave the analysis', () => {
     assert.equal(several.statements[3]!.text, "SELECT 'é'");
   });
 
+  test('a set_config value whose setting name is computed is withheld: the name may be a credential\'s', () => {
+    for (const sql of [
+      "SELECT set_config('app.' || 'password', 'Hidden-Value-1', false)",
+      "SELECT set_config(name, 'Hidden-Value-2', false) FROM pg_settings WHERE name LIKE 'app.%'",
+      "SELECT set_config(lower('APP.TOKEN'), 'Hidden-Value-3', false)",
+    ]) {
+      const action = redacted(sql, [sql.match(/Hidden-Value-\d/)![0]]);
+      assert.deepEqual(action.statements[0]!.settings.map((change) => [change.name, change.value]), [[null, '[redacted]']]);
+    }
+    // A constant name that is no credential keeps its value: policy compares it.
+    assert.deepEqual(redacted("SELECT set_config('client_encoding', 'SJIS', false)", []).statements[0]!.settings.map((change) => change.value), ['SJIS']);
+  });
+
+  test('texts refused before parsing (too long, NUL, lone surrogate) are redacted too', () => {
+    for (const [sql, secret] of [
+      [`ALTER ROLE r PASSWORD 'Refused-Secret-1'; -- ${'x'.repeat(300 * 1024)}`, 'Refused-Secret-1'],
+      ["ALTER ROLE r PASSWORD 'Refused-Secret-2';\u0000", 'Refused-Secret-2'],
+      ["ALTER ROLE r PASSWORD 'Refused-Secret-3'; SELECT '\uD800'", 'Refused-Secret-3'],
+    ] as const) {
+      const action = redacted(sql, [secret]);
+      assert.equal(typeof action.parse_error, 'string');
+      assert.deepEqual(action.statements, []);
+    }
+  });
+
   test('texts without credentials are returned exactly as sent', () => {
     for (const sql of ['  SELECT 1  ', "SELECT * FROM orders FOR KEY SHARE", "SELECT 'password' AS label, key FROM t"]) {
       assert.equal(analyzer.analyze(sql).sql, sql);

@@ -51,7 +51,8 @@ export async function createSqlAnalyzer(): Promise<SqlAnalyzer> {
 
 function analyze(sql: string): EnrichedSqlAction {
   const refusal = refuseInput(sql);
-  if (refusal !== null) return failed(typeof sql === "string" ? sql : "", refusal, NOTHING_SECRET);
+  // A refused text is still recorded: its secrets are replaced like any other's.
+  if (refusal !== null) return typeof sql === "string" ? failed(sql, refusal, findCredentialSpans(sql)) : failed("", refusal, NOTHING_SECRET);
   // Secrets (role passwords, connection strings …) never leave the analysis: the text, statement
   // texts and parse errors policy and the audit trail get have them replaced.
   const scan = findCredentialSpans(sql);
@@ -121,10 +122,13 @@ function describeStatements(bytes: Buffer, tree: unknown, scan: CredentialScan):
   });
 }
 
-/** Policy is told that a credential is set (its kind), never what it is: setting values included. */
+/**
+ * Policy is told that a credential is set (its kind), never what it is: setting values included,
+ * and the value of a setting whose name is computed (it may be a credential's).
+ */
 function withoutSecrets(facts: SqlStatementFacts, credentials: SqlStatementFacts["credentials"]): SqlStatementFacts {
   const settings = facts.settings.map((change) =>
-    change.value !== null && change.name !== null && isCredentialName(change.name) ? { ...change, value: "[redacted]" } : change,
+    change.value !== null && (change.name === null || isCredentialName(change.name)) ? { ...change, value: "[redacted]" } : change,
   );
   return { ...facts, settings, credentials };
 }

@@ -8,7 +8,7 @@
  *   mappings, servers, wrappers and foreign tables (ADD/SET forms too), `secret`, `token`, `*key`,
  *   connection strings, DSNs and URLs;
  * - a setting whose name says credential: `SET app.password = '…'`, `ALTER ROLE … SET …`,
- *   `set_config('app.secret', '…', …)`;
+ *   `set_config('app.secret', '…', …)`, and set_config's value whenever its name is computed;
  * - the secret arguments of functions that take one: dblink's connection strings, pgcrypto's keys
  *   and passwords, crypt()'s password (every string in the argument, however it is built).
  *
@@ -39,7 +39,7 @@ export const REDACTED_LITERAL = "'[redacted]'";
 const WITHHELD = "[redacted: text that may hold a credential]";
 
 /** Texts without any of these cannot hold a secret the rules below find: no scan needed. */
-const MAY_HOLD_CREDENTIAL = /pass|secret|token|key|credential|conn|dsn|uri|url|dblink|crypt|pgp_|hmac|u&/i;
+const MAY_HOLD_CREDENTIAL = /pass|secret|token|key|credential|conn|dsn|uri|url|dblink|crypt|pgp_|hmac|set_config|u&/i;
 
 /** Option and setting names that hold secrets (matched on the last part of the name, lower case). */
 const CREDENTIAL_NAME = /pass|secret|token|key|credential|conninfo|connstr|connection|dsn|uri|url/;
@@ -162,8 +162,10 @@ function functionArguments(tokens: readonly Token[], nameIndex: number, add: (to
     for (const position of rule.positions) secretArgs.add(position === "last" ? args.length - 1 : position);
   }
   if (name === "set_config" && args.length >= 2) {
-    const settingName = args[0]!.map((token) => token.text.toLowerCase()).join("");
-    if (CREDENTIAL_NAME.test(settingName) || named) secretArgs.add(1);
+    // A name that is not one constant may be computed into a credential's: its value is withheld.
+    const settingName = args[0]!;
+    const constant = settingName.length === 1 && isStringToken(settingName[0]!);
+    if (!constant || CREDENTIAL_NAME.test(settingName[0]!.text.toLowerCase()) || named) secretArgs.add(1);
   }
   for (const position of secretArgs) {
     for (const token of args[position] ?? []) if (isStringToken(token)) add(token, "function-argument", name);
