@@ -276,6 +276,36 @@ describe('the console shows SQL as PostgreSQL lexes it', () => {
     assert.equal(result.suspicious, true);
   });
 
+  it('a policy reason that quotes the command, and the history of the request, show its hidden characters too', async () => {
+    const web1 = { type: 'ssh', name: 'web-1', environment: 'production' };
+    const { status, body } = await pdp.decide({ subject_token: agentToken, resource: web1, action: { type: 'shell', command: 'tou\u202Ech fdp.exe' } });
+    assert.equal(status, 200);
+    assert.equal(body.effect, 'approval_required', JSON.stringify(body.reasons));
+    const id = (body.approval as { id: string }).id;
+    assert.ok((body.reasons as { message: string }[]).some((reason) => reason.message.includes('\u202E')), 'the reason quotes the command name');
+    const card = page.locator(`article.card[data-approval-id="${id}"]`);
+    await card.waitFor();
+    const reasons = await card.locator('.reason-message').allTextContents();
+    assert.ok(reasons.some((reason) => reason.includes('running tou⟨RLO⟩ch here')), JSON.stringify(reasons));
+    assert.ok(reasons.every((reason) => !HIDDEN_CHARACTER.test(reason)), 'no reason holds a raw hidden character');
+    HIDDEN_CHARACTER.lastIndex = 0;
+
+    const bob = await pdp.consoleToken({ sub: 'bob\u200B', roles: ['approver'], kind: 'human' });
+    const denied = await fetch(`${pdp.url}/v1/approvals/${id}/votes`, { method: 'POST', headers: { authorization: `Bearer ${bob}`, 'content-type': 'application/json' }, body: JSON.stringify({ verdict: 'deny', reason: 'no \u202Eexe.tahw' }) });
+    assert.equal(denied.status, 200);
+    await page.getByRole('tab', { name: 'History' }).click();
+    const item = page.locator(`#history .history-item[data-approval-id="${id}"]`);
+    await item.waitFor();
+    await item.locator('summary').click();
+    const text = await item.textContent() ?? '';
+    assert.match(text, /bob⟨ZWSP⟩/);
+    assert.match(text, /no ⟨RLO⟩exe\.tahw/);
+    assert.match(text, /running tou⟨RLO⟩ch here needs approval/);
+    assert.ok(!HIDDEN_CHARACTER.test(text), `no raw hidden character in the history: ${JSON.stringify(text)}`);
+    HIDDEN_CHARACTER.lastIndex = 0;
+    await page.getByRole('tab', { name: 'Queue' }).click();
+  });
+
   it('the page and the PDP agree on which characters are hidden', async () => {
     const every = Array.from({ length: 0x3100 }, (_, code) => String.fromCharCode(code)).concat(['\u{E0001}', '\uFEFF', '\uFFA0', '\uFFF9']);
     const inPage = await page.evaluate(async ([modulePath, characters]) => {

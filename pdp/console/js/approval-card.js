@@ -76,14 +76,14 @@ export class ApprovalCard {
           h('span', { class: 'requester-sub' }, namedText(requester?.sub ?? '?')),
           h('span', { class: `kind-badge kind-${requester?.kind === 'human' ? 'human' : 'agent'}` }, requester?.kind === 'human' ? 'human' : 'agent')),
         h('p', { class: 'muted small' },
-          requester?.iss ? `issuer ${requester.iss}` : null,
+          requester?.iss ? `issuer ${namedText(requester.iss)}` : null,
           record.session?.client_addr ? ` · from ${namedText(record.session.client_addr)}` : null,
           record.session?.id ? ` · session ${namedText(record.session.id)}` : null)),
       this.what,
       h('section', { class: 'why', 'aria-label': 'Why it needs approval' },
         h('h3', {}, 'Why it is held'),
         h('ul', { class: 'reasons' }, (record.reasons ?? []).map((reason) =>
-          h('li', {}, h('span', { class: 'reason-message' }, reason.message ?? ''), h('code', { class: 'reason-code' }, reason.code ?? ''))))),
+          h('li', {}, h('span', { class: 'reason-message' }, namedText(reason.message ?? '')), h('code', { class: 'reason-code' }, namedText(reason.code ?? '')))))),
       this.votes),
     h('div', { class: 'decide', role: 'group', 'aria-label': 'Your decision' },
       this.ownNote,
@@ -147,7 +147,7 @@ export class ApprovalCard {
             h('span', { class: 'voter' }, namedText(decision.approver)),
             decision.kind && decision.kind !== 'human' ? h('span', { class: 'kind-badge kind-agent' }, decision.kind) : null,
             ` ${verdictText(decision.verdict)}`,
-            decision.reason ? h('q', {}, decision.reason) : null,
+            decision.reason ? h('q', {}, namedText(decision.reason)) : null,
             h('time', { datetime: decision.at, class: 'muted' }, clockText(decision.at))))));
     const myVote = decisions.find((decision) => decision.approver === me?.sub);
     const own = record.requester?.sub === me?.sub;

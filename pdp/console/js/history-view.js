@@ -2,6 +2,7 @@
 import { actionView, revealedText } from './action-display.js';
 import { environmentBadge, verdictText } from './approval-card.js';
 import { h, replaceChildren } from './dom-builder.js';
+import { namedText } from './hidden-characters.js';
 import { clockText } from './time-text.js';
 
 const STATUS_LABELS = { approved: 'APPROVED', executed: 'APPROVED · EXECUTED', denied: 'DENIED', expired: 'EXPIRED', pending: 'PENDING' };
@@ -14,20 +15,20 @@ export function historyItem(record, open = false) {
       h('summary', {},
         h('span', { class: `status-badge status-${record.status}` }, STATUS_LABELS[record.status] ?? String(record.status).toUpperCase()),
         h('code', { class: 'history-summary' }, revealedText(record.action_summary ?? '')[0]),
-        decisions.length > 0 ? h('span', { class: 'history-who' }, `by ${[...new Set(decisions.map((decision) => decision.approver))].join(', ')}`) : null,
-        h('span', { class: 'history-where' }, environmentBadge(record.resource?.environment), ` ${record.resource?.name ?? '?'}`),
+        decisions.length > 0 ? h('span', { class: 'history-who' }, `by ${[...new Set(decisions.map((decision) => namedText(decision.approver)))].join(', ')}`) : null,
+        h('span', { class: 'history-where' }, environmentBadge(record.resource?.environment), ` ${namedText(record.resource?.name ?? '?')}`),
         h('span', { class: 'muted history-when' }, clockText(record.resolved_at ?? record.created_at))),
       h('div', { class: 'history-body' },
-        h('p', {}, 'Requested by ', h('strong', {}, record.requester?.sub ?? '?'), ` (${record.requester?.kind ?? 'agent'}) at ${clockText(record.created_at)}`),
+        h('p', {}, 'Requested by ', h('strong', {}, namedText(record.requester?.sub ?? '?')), ` (${record.requester?.kind ?? 'agent'}) at ${clockText(record.created_at)}`),
         decisions.length === 0
           ? h('p', { class: 'muted' }, record.status === 'expired' ? 'Nobody decided before it expired.' : 'No votes.')
           : h('ol', { class: 'vote-list' }, decisions.map((decision) => h('li', { class: `vote vote-${decision.verdict}` },
-            h('span', { class: 'voter' }, decision.approver), ` ${verdictText(decision.verdict)}`,
-            decision.reason ? h('q', {}, decision.reason) : null,
+            h('span', { class: 'voter' }, namedText(decision.approver)), ` ${verdictText(decision.verdict)}`,
+            decision.reason ? h('q', {}, namedText(decision.reason)) : null,
             h('time', { datetime: decision.at, class: 'muted' }, clockText(decision.at))))),
         actionView(record.action, record),
         h('ul', { class: 'reasons' }, (record.reasons ?? []).map((reason) =>
-          h('li', {}, h('span', { class: 'reason-message' }, reason.message ?? ''), h('code', { class: 'reason-code' }, reason.code ?? '')))),
+          h('li', {}, h('span', { class: 'reason-message' }, namedText(reason.message ?? '')), h('code', { class: 'reason-code' }, namedText(reason.code ?? ''))))),
         h('p', { class: 'muted small' }, 'approval ', h('code', {}, record.id)))));
 }
 
