@@ -64,7 +64,8 @@ export function decodeParse(body: Buffer): ParseMessage {
   const count = reader.int16();
   if (count < 0) throw protocolViolation('Parse: negative parameter count');
   const parameterTypes: number[] = [];
-  for (let i = 0; i < count; i++) parameterTypes.push(reader.int32());
+  // OIDs are unsigned: read as such, so a large one is not taken for a small (or negative) one.
+  for (let i = 0; i < count; i++) parameterTypes.push(reader.int32() >>> 0);
   reader.end();
   return { name, sql, parameterTypes };
 }

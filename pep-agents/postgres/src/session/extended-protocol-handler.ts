@@ -38,6 +38,9 @@ interface Portal {
 
 type BindDecision = { readonly answer: DecisionAnswer | undefined; readonly reused: boolean; readonly oneExecution: boolean };
 
+// OIDs below this are assigned by initdb (built-in types); anything above was created in the database.
+const FIRST_NORMAL_OBJECT_ID = 16384;
+
 // SQL that may create or drop prepared statements or cursors: protocol names wait until it is done.
 const NAME_CHANGING_SQL = /\b(prepare|deallocate|discard|declare|close)\b/i;
 
@@ -69,6 +72,8 @@ export class ExtendedProtocolHandler {
     let answer: DecisionAnswer | undefined;
     let reused = false;
     let approvalAtBind = false;
+    const userType = parse.parameterTypes.find((oid) => oid >= FIRST_NORMAL_OBJECT_ID);
+    if (userType !== undefined) return this.refuse(userTypeParameter(userType));
     if (!isEmptyStatement(parse.sql)) {
       const verdict = await this.io.gate.decide(parse.sql, { deferApproval: true });
       if (!verdict.allowed) return this.refuse(verdict.error);
@@ -210,6 +215,18 @@ function unknownStatement(name: string): PgError {
   return new PgError(SQLSTATE.invalidStatementName, `portcullis: prepared statement "${name}" is not known to this PEP`, {
     detail: 'Only statements prepared with Parse through this PEP can be bound; SQL PREPARE, DEALLOCATE, DISCARD and DECLARE make it forget them.',
     hint: 'Parse the statement again (Close it first if the server still has it).',
+  });
+}
+
+/**
+ * A parameter declared at Parse with a type created in the database is a cast to that type (its
+ * input function and domain checks run at Bind) that the text does not show, so policy never
+ * judged it. Written in the text (`$1::mood`), the same cast is a call policy sees.
+ */
+function userTypeParameter(oid: number): PgError {
+  return new PgError(SQLSTATE.insufficientPrivilege, `portcullis: a parameter is declared with type OID ${oid}, which is not built in`, {
+    detail: 'reason: parameter-type-not-built-in',
+    hint: 'Leave the parameter type unspecified (0) and cast in the statement text, where policy sees the cast.',
   });
 }
 
