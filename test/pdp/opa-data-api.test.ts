@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { OPAClient } from '@open-policy-agent/opa';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
@@ -78,5 +81,25 @@ describe('the Data API answers as OPA does, for OPA clients', () => {
     assert.equal(typeof body.provenance.revision, 'string');
     assert.ok(body.provenance.revision.length > 0);
     assert.ok(body.metrics.timer_rego_query_eval_ns > 0);
+  });
+
+  it('answers only once its audit record is durable: a record that cannot be written is no answer', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'portcullis-data-unwritable-'));
+    // The decisions file is a folder: opening it for append fails, as a broken disk would.
+    mkdirSync(join(stateDir, 'audit', 'decisions.jsonl'), { recursive: true });
+    const broken = await startTestPdp({ PORTCULLIS_STATE_DIR: stateDir });
+    try {
+      const response = await fetch(`${broken.url}/v1/data/portcullis/decision`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${broken.pepToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ input: enrichedInput }),
+      });
+      const body = (await response.json()) as { code?: string; message?: string; result?: unknown };
+      assert.equal(response.status, 503, JSON.stringify(body));
+      assert.equal('result' in body, false, 'no policy answer without its record');
+      assert.match(body.message ?? '', /audit trail/);
+    } finally {
+      await broken.close();
+    }
   });
 });

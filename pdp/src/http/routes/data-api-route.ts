@@ -55,8 +55,8 @@ export function dataApiRoute(engine: PolicyEngine, audit: AuditRecorder, metrics
         policy_revision: revision ?? null,
       },
     });
-    if (!recorded) {
-      // Same rule as decisions: no record, no answer.
+    // Same rule as decisions: no durable record (sync durability), no answer.
+    if (!recorded || !(await audit.durable().then(() => true, () => false))) {
       metrics.auditRejected.inc();
       throw new PortcullisError('audit-unavailable', 'the audit trail cannot record this query');
     }
