@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -210,6 +210,43 @@ describe('an answered allow is never lost: a PDP killed under load keeps the rec
       }
     } finally {
       if (existsSync(dir)) chmodSync(dir, 0o700);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the records a killed run wrote after its last checkpoint are attested by the next run\'s start: removing them is named', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-crash-tail-'));
+    try {
+      // No checkpoint after the start: every record of the killed run is past its last one.
+      const quiet = { ...env, PORTCULLIS_STATE_DIR: dir, PORTCULLIS_AUDIT_DIGEST_INTERVAL_SECONDS: '3600' };
+      const token = async (...args: string[]): Promise<string> => (await run(process.execPath, [CLI, 'token', ...args], { cwd: REPOSITORY_ROOT, env: { ...process.env, ...quiet } })).stdout.trim();
+      pepToken = await token('--sub', 'pep-orders-db', '--role', 'pep', '--resource', 'orders-db', '--ttl', '1h');
+      agentToken = await token('--sub', 'agent-7', '--role', 'reader', '--ttl', '1h');
+      const killed = await startPdpProcess(quiet);
+      for (let index = 0; index < 5; index += 1) assert.equal((await decide(killed.url, index)).effect, 'allow');
+      killed.child.kill('SIGKILL');
+      assert.equal(await killed.exited, 'SIGKILL');
+      const next = await startPdpProcess(quiet);
+      next.child.kill('SIGTERM');
+      assert.equal(await next.exited, '0');
+
+      type Line = { producer_id?: string; event?: string; unmapped?: { portcullis: { chain: { producer_id: string; seq: number } } } };
+      const lines = (file: string): Line[] => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Line);
+      const [first, second] = lines(join(dir, 'audit', 'digests.jsonl')).filter((record) => record.event === 'start').map((record) => record.producer_id!);
+      const jwks = join(dir, 'audit-signing', 'jwks.json');
+      const untouched = await auditCli(dir, 'verify', '--jwks', jwks);
+      assert.equal(untouched.code, 0, untouched.stdout);
+      assert.match(untouched.stdout, new RegExp(`producer ${first}: crashed-restarted`));
+
+      // The forger cuts the killed run's last two decisions, which no checkpoint of its own attests.
+      const copy = join(dir, 'tampered');
+      cpSync(join(dir, 'audit'), copy, { recursive: true });
+      const kept = lines(join(copy, 'decisions.jsonl')).filter((record) => !(record.unmapped!.portcullis.chain.producer_id === first && record.unmapped!.portcullis.chain.seq >= 3));
+      writeFileSync(join(copy, 'decisions.jsonl'), kept.map((record) => `${JSON.stringify(record)}\n`).join(''));
+      const cut = await auditCli(dir, 'verify', '--dir', copy, '--jwks', jwks);
+      assert.equal(cut.code, 1, cut.stdout);
+      assert.match(cut.stdout, new RegExp(`truncated: the start record of producer ${second} .* attests decisions of producer ${first} up to seq 4, but its decisions chain ends at seq 2`));
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -20,9 +20,16 @@ export interface AuditSink {
   onProgress(listener: () => void): void;
   close(): Promise<void>;
   health(): AuditSinkHealth;
+  /**
+   * The JSON of the last record of each stream stored before this run, read at start: the
+   * audit trail names a run that ended without a stop up to there (producer-ledger.ts).
+   */
+  storedTails(): Partial<Record<AuditStream, string>>;
 }
 
 export type AuditStream = 'decisions' | 'sessions' | 'approvals';
+
+export const AUDIT_STREAMS: readonly AuditStream[] = ['decisions', 'sessions', 'approvals'];
 
 /** What the decision core hands to the audit trail: a stream, an ordering key, a flat body. */
 export interface AuditEvent {

@@ -59,8 +59,9 @@ export class AuditTrail implements AuditRecorder {
     this.timer.unref();
   }
 
-  /** Writes the signed start record (naming every earlier run) before anything else is attested. */
+  /** Writes the signed start record (naming every earlier run, crashed ones up to their last record) before anything else is attested. */
   start(): Promise<void> {
+    this.options.ledger.extendCrashedRuns(this.options.sink.storedTails());
     return this.emitDigests('start');
   }
 

@@ -1,4 +1,4 @@
-import type { AuditRecord, AuditSink, AuditSinkHealth } from './audit-sink.ts';
+import type { AuditRecord, AuditSink, AuditSinkHealth, AuditStream } from './audit-sink.ts';
 
 /**
  * Accepts and forgets every record. Only for measuring what auditing costs (bench:audit's
@@ -26,6 +26,10 @@ export class DiscardAuditSink implements AuditSink {
   onProgress(_listener: () => void): void {}
 
   async close(): Promise<void> {}
+
+  storedTails(): Partial<Record<AuditStream, string>> {
+    return {};
+  }
 
   health(): AuditSinkHealth {
     return { sink: 'discard (no audit trail: benchmark baseline only)', status: 'degraded', queued: 0, written: 0, rejected: 0, details: { discarded: this.discarded } };

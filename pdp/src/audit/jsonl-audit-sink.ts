@@ -1,7 +1,8 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AuditRecord, AuditSink, AuditSinkHealth } from './audit-sink.ts';
+import { AUDIT_STREAMS, type AuditRecord, type AuditSink, type AuditSinkHealth, type AuditStream } from './audit-sink.ts';
+import { linesFromEnd } from './file-tail.ts';
 
 export interface JsonlAuditSinkOptions {
   readonly directory: string;
@@ -112,6 +113,19 @@ export class JsonlAuditSink implements AuditSink {
       rejected: this.rejected,
       ...(this.lastError ? { lastError: this.lastError } : {}),
     };
+  }
+
+  storedTails(): Partial<Record<AuditStream, string>> {
+    const tails: Partial<Record<AuditStream, string>> = {};
+    for (const stream of AUDIT_STREAMS) {
+      const path = join(this.options.directory, `${stream}.jsonl`);
+      if (!existsSync(path)) continue;
+      for (const line of linesFromEnd(path)) {
+        tails[stream] = line;
+        break;
+      }
+    }
+    return tails;
   }
 
   private drain(): Promise<void> {

@@ -1,5 +1,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AuditStream } from './audit-sink.ts';
+import { asNumber, asString, fieldAt } from './json-fields.ts';
 import type { SeenProducer, StreamPositions } from './producer-checkpoint.ts';
 
 /**
@@ -20,6 +22,26 @@ export class ProducerLedger {
   /** Every producer but `self`. */
   othersThan(self: string): SeenProducer[] {
     return this.producers.filter((producer) => producer.producer_id !== self);
+  }
+
+  /**
+   * A run that ended without a stop is known here up to its last checkpoint; its records after
+   * that are the last ones stored (`tails`, the sink's last record of each stream). Naming it up
+   * to those, this run's signed start attests them: removing them later is named by the
+   * verifier. Producers the ledger does not know (another destination's) are left alone.
+   */
+  extendCrashedRuns(tails: Partial<Record<AuditStream, string>>): void {
+    for (const json of Object.values(tails)) {
+      const chain = fieldAt(JSON.parse(json) as unknown, 'unmapped', 'portcullis', 'chain');
+      const producerId = asString(fieldAt(chain, 'producer_id'));
+      const stream = asString(fieldAt(chain, 'stream')) as AuditStream | undefined;
+      const seq = asNumber(fieldAt(chain, 'seq'));
+      const hash = asString(fieldAt(chain, 'hash'));
+      const known = this.producers.find((producer) => producer.producer_id === producerId);
+      if (!known || known.stopped || !stream || seq === undefined || !hash) continue;
+      if ((known.streams[stream]?.last_seq ?? -1) >= seq) continue;
+      this.update(known.producer_id, { ...known.streams, [stream]: { last_seq: seq, last_hash: hash } }, false);
+    }
   }
 
   /** Records where `producerId` stands (and whether it stopped), durably. */

@@ -1,6 +1,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, ftruncateSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { linesFromEnd } from '../file-tail.ts';
 
 /** One record as it waits for the broker: where it goes and its exact JSON. */
 export interface SpooledRecord {
@@ -205,6 +206,25 @@ export class AuditSpool {
         this.durable.delete(segment);
       }
     }
+  }
+
+  /**
+   * The JSON of the last record of each of `streams` in the spool, shipped or not (the segment
+   * being written is kept after shipping), newest segment first; call before appending.
+   */
+  lastRecords(streams: readonly string[]): Map<string, string> {
+    const found = new Map<string, string>();
+    for (const segment of [...this.durable.keys()].sort((a, b) => b - a)) {
+      const path = join(this.options.directory, segmentName(segment));
+      if (!existsSync(path)) continue;
+      for (const line of linesFromEnd(path)) {
+        const tab = line.indexOf('\t');
+        const { stream } = JSON.parse(line.slice(0, tab)) as { stream: string };
+        if (streams.includes(stream) && !found.has(stream)) found.set(stream, line.slice(tab + 1));
+        if (found.size === streams.length) return found;
+      }
+    }
+    return found;
   }
 
   /** Forget what was read but not committed: the next read starts at the cursor again. */

@@ -1,5 +1,5 @@
 import { CompressionTypes, Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
-import type { AuditRecord, AuditSink, AuditSinkHealth } from '../audit-sink.ts';
+import { AUDIT_STREAMS, type AuditRecord, type AuditSink, type AuditSinkHealth, type AuditStream } from '../audit-sink.ts';
 import { AuditSpool, type SpooledRecord } from './audit-spool.ts';
 
 export interface KafkaAuditSinkOptions {
@@ -96,6 +96,10 @@ export class KafkaAuditSink implements AuditSink {
 
   onProgress(listener: () => void): void {
     this.spool.onProgress(listener);
+  }
+
+  storedTails(): Partial<Record<AuditStream, string>> {
+    return Object.fromEntries(this.spool.lastRecords(AUDIT_STREAMS));
   }
 
   /** Resolves once every record appended so far has been acknowledged by the broker. */
