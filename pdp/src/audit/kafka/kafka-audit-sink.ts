@@ -21,7 +21,7 @@ export interface KafkaAuditSinkOptions {
 
 /** The topic of a stream: `<prefix>.<stream>.v1`. */
 export const topicFor = (prefix: string, stream: string): string => `${prefix}.${stream}.v1`;
-export const AUDIT_STREAMS = ['decisions', 'sessions', 'approvals', 'digests'] as const;
+export const TOPIC_STREAMS = ['decisions', 'sessions', 'approvals', 'digests'] as const;
 
 const BATCH_RECORDS = 500;
 const BATCH_BYTES = 1024 * 1024;
@@ -226,7 +226,7 @@ export class KafkaAuditSink implements AuditSink {
     await admin.connect();
     try {
       const existing = new Set(await admin.listTopics());
-      const missing = AUDIT_STREAMS.map((stream) => topicFor(this.options.topicPrefix, stream)).filter((topic) => !existing.has(topic));
+      const missing = TOPIC_STREAMS.map((stream) => topicFor(this.options.topicPrefix, stream)).filter((topic) => !existing.has(topic));
       if (missing.length > 0) {
         await admin.createTopics({
           waitForLeaders: true,
