@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AUDIT_STREAMS, type AuditRecord, type AuditSink, type AuditSinkHealth, type AuditStream } from './audit-sink.ts';
@@ -119,7 +119,8 @@ export class JsonlAuditSink implements AuditSink {
     const tails: Partial<Record<AuditStream, string>> = {};
     for (const stream of AUDIT_STREAMS) {
       const path = join(this.options.directory, `${stream}.jsonl`);
-      if (!existsSync(path)) continue;
+      // No file (or something else in its place, which appending will report): no stored tail.
+      if (!existsSync(path) || !statSync(path).isFile()) continue;
       for (const line of linesFromEnd(path)) {
         tails[stream] = line;
         break;
