@@ -14,17 +14,19 @@ export type {
   SqlParameterV1,
   SyntaxErrorV1,
 } from './decision-contract.ts';
+// The SQL analysis request of `POST /v1/sql/outputs`, for the Postgres PEP's client of it.
+export type { SqlOutputsRequestV1 } from '@portcullis/pdp/contract';
 
 export type { PdpCallOptions, PdpCallResult, PdpFailureCode, PdpTransport } from './pdp-transport.ts';
 export { DEFAULT_PDP_DEADLINE_MS, HttpPdpTransport, type HttpPdpTransportConfig } from './http-pdp-transport.ts';
 export { PdpDecisionClient, type DecideOptions, type DecisionClient } from './pdp-client.ts';
-export { PdpSqlOutputsClient, type SqlOutputsAnalyzer, type SqlOutputsResult } from './sql-outputs-client.ts';
 export { readDecisionAnswer } from './decision-answer-reader.ts';
 export { DecisionReuseCache, type DecisionReuseCacheOptions } from './decision-reuse-cache.ts';
 export { failClosedAnswer, LOCAL_DECISION_PREFIX } from './fail-closed-answer.ts';
 
 export { ApprovalWaiter, type ApprovalWaiterConfig, type ApprovalWaitOptions } from './approval-waiter.ts';
 export { approvalNotice } from './approval-notice.ts';
+export { ActionAuthorizer, type AuthorizeContext, type AuthorizeOptions, type PepAction } from './action-authorizer.ts';
 
 export type { SessionEndEventV1, SessionEventV1, SessionProtocol, SessionStartEventV1, SessionStatementEventV1 } from '@portcullis/pdp/session-events';
 export type { SessionEventSink, SessionSinkStats } from './session-event-sink.ts';
@@ -33,7 +35,6 @@ export { PdpSessionEventSink, type PdpSessionEventSinkConfig } from './pdp-sessi
 export { MemorySessionEventSink } from './memory-session-event-sink.ts';
 
 export { refusalFor, type Refusal, type RefusalKind } from './fail-closed.ts';
-export { POSTGRES_SQLSTATES, postgresSqlState, type PostgresRefusalStage } from './postgres-sqlstate.ts';
 export { clientSafeText } from './refusal-text.ts';
 
 export type { MaskStrategy, MaskValueType } from './masking/mask-strategy.ts';
@@ -53,5 +54,6 @@ export { CreditCardDetector, luhnValid } from './masking/credit-card-detector.ts
 export { IbanDetector, ibanValid } from './masking/iban-detector.ts';
 
 // Every PEP reads its PORTCULLIS_* settings the way the PDP does.
-export { boolean, ConfigError, configFail, deepFreeze, envReader, integer, oneOf, optional, type EnvRead } from '@portcullis/pdp/config-values';
+export { boolean, ConfigError, configFail, deepFreeze, envReader, integer, oneOf, optional, type EnvRead } from './env-values.ts';
+export { secretReader, type SecretSource } from './secret-source.ts';
 export { staleDecisionReason, type DecisionValidityContext, type StaleDecisionReason } from './decision-validity.ts';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import {
+  ActionAuthorizer,
   ApprovalWaiter,
   createMaskStrategyRegistry,
   DecisionReuseCache,
@@ -8,16 +9,14 @@ import {
   maskHashKeyFromEnv,
   PdpDecisionClient,
   PdpSessionEventSink,
-  PdpSqlOutputsClient,
+  secretReader,
   SessionRecorder,
   type ResourceV1,
 } from '@portcullis/pep-core';
 import { CancelKeyRegistry } from './cancel/cancel-key-registry.ts';
 import { loadPepPostgresConfig, type PepPostgresConfig } from './config/pep-postgres-config.ts';
-import { secretReader } from './config/secret-source.ts';
-import { ActionAuthorizer } from './decisions/action-authorizer.ts';
 import { PostgresPepServer } from './server/pep-postgres-server.ts';
-import { PgCatalogResolver, PgViewDefinitions, SessionMaskerFactory, ViewLineageResolver } from './masking/index.ts';
+import { PdpSqlOutputsClient, PgCatalogResolver, PgViewDefinitions, SessionMaskerFactory, ViewLineageResolver } from './masking/index.ts';
 import type { ResultMaskerFactory } from './session/result-masker.ts';
 import { createCatalogPool } from './upstream/catalog-pool.ts';
 import { UpstreamConnector, type UpstreamConfig } from './upstream/upstream-connector.ts';

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { SqlOutputsAnalyzer, SqlOutputsResult } from '@portcullis/pep-core';
+import type { SqlOutputsAnalyzer, SqlOutputsResult } from '../src/masking/sql-outputs-client.ts';
 import type pg from 'pg';
 import { selectOutputs } from '../../../pdp/src/enrichment/select-outputs.ts';
 import { createSqlAnalyzer } from '../../../pdp/src/enrichment/sql-analyzer.ts';

@@ -3,7 +3,8 @@
 // analyzer; and the resolver around it (recursion, depth, caching, failures).
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { createMaskStrategyRegistry, type SqlOutputsAnalyzer, type SqlOutputsResult } from '@portcullis/pep-core';
+import { createMaskStrategyRegistry } from '@portcullis/pep-core';
+import type { SqlOutputsAnalyzer, SqlOutputsResult } from '../src/masking/sql-outputs-client.ts';
 import { selectOutputs } from '../../../pdp/src/enrichment/select-outputs.ts';
 import { createSqlAnalyzer, type SqlAnalyzer } from '../../../pdp/src/enrichment/sql-analyzer.ts';
 import { PortcullisError } from '../../../pdp/src/errors/portcullis-error.ts';

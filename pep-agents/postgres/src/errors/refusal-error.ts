@@ -1,4 +1,5 @@
-import { clientSafeText, postgresSqlState, refusalFor, type DecisionAnswer } from '@portcullis/pep-core';
+import { clientSafeText, refusalFor, type DecisionAnswer } from '@portcullis/pep-core';
+import { postgresSqlState } from './postgres-sqlstate.ts';
 import { PgError, SQLSTATE } from './pg-error.ts';
 
 /**

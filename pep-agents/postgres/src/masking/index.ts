@@ -9,3 +9,4 @@ export { PgViewDefinitions } from './pg-view-definitions.ts';
 export type { ViewDefinition, ViewDefinitionSource } from './view-definition.ts';
 export { ViewLineageResolver, type ViewLineageResolverOptions, type ViewLineageSource } from './view-lineage-resolver.ts';
 export type { OpaqueRelations } from './relation-knowledge.ts';
+export { PdpSqlOutputsClient, type SqlOutputsAnalyzer, type SqlOutputsResult } from './sql-outputs-client.ts';

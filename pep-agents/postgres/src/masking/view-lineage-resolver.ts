@@ -5,7 +5,7 @@
  * view opaque (redacted whole, as before views were traced); failures that may pass (the PDP or
  * the catalog away) are not kept, so the next statement asks again.
  */
-import type { SqlOutputsAnalyzer } from '@portcullis/pep-core';
+import type { SqlOutputsAnalyzer } from './sql-outputs-client.ts';
 import { readStatementResultFacts } from './statement-result-facts.ts';
 import { FIRST_NORMAL_OBJECT_ID, VIEW_KINDS, type ViewDefinitionSource } from './view-definition.ts';
 import { opaqueView, traceViewColumns, type ViewLineage } from './view-lineage.ts';

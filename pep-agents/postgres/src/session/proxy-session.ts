@@ -5,7 +5,7 @@ import type { SecureContext } from 'node:tls';
 import { clientSafeText, type DecisionAnswer, type DecisionReuseCache, type SessionRecorder } from '@portcullis/pep-core';
 import type { CancelKeyRegistry, IssuedCancelKey } from '../cancel/cancel-key-registry.ts';
 import { sendUpstreamCancel } from '../cancel/upstream-cancel.ts';
-import type { ActionAuthorizer, AuthorizeContext } from '../decisions/action-authorizer.ts';
+import type { ActionAuthorizer, AuthorizeContext } from '@portcullis/pep-core';
 import { PgError, protocolViolation, SQLSTATE } from '../errors/pg-error.ts';
 import { refusalError } from '../errors/refusal-error.ts';
 import { performClientHandshake } from '../front-door/client-handshake.ts';

@@ -1,5 +1,5 @@
 import { staleDecisionReason, type DecisionAnswer, type DecisionReuseCache, type SqlParameterV1, type StaleDecisionReason } from '@portcullis/pep-core';
-import type { ActionAuthorizer, AuthorizeContext } from '../decisions/action-authorizer.ts';
+import type { ActionAuthorizer, AuthorizeContext } from '@portcullis/pep-core';
 import { statementShape } from '../decisions/statement-shape.ts';
 import { PgError, SQLSTATE } from '../errors/pg-error.ts';
 import { refusalError } from '../errors/refusal-error.ts';

@@ -1,4 +1,4 @@
-import type { Refusal, RefusalKind } from './fail-closed.ts';
+import type { Refusal, RefusalKind } from '@portcullis/pep-core';
 
 /** Where in a Postgres session a refusal happens: at login (FATAL, the connection ends) or per statement (ERROR). */
 export type PostgresRefusalStage = 'startup' | 'statement';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { failClosedAnswer, postgresSqlState, refusalFor, type DecisionAnswer, type RefusalKind } from '../src/index.ts';
+import { failClosedAnswer, refusalFor, type DecisionAnswer, type RefusalKind } from '@portcullis/pep-core';
+import { postgresSqlState } from '../src/errors/postgres-sqlstate.ts';
 
 function pdpAnswer(effect: DecisionAnswer['effect'], codes: string[], overrides: Partial<DecisionAnswer> = {}): DecisionAnswer {
   return {

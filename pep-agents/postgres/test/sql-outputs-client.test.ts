@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestPdp, type TestPdp } from '../../../test/support/pdp-harness.ts';
-import { HttpPdpTransport, PdpSqlOutputsClient } from '../src/index.ts';
-import { deadPort, scriptedServer } from './support/fault-servers.ts';
+import { HttpPdpTransport } from '@portcullis/pep-core';
+import { PdpSqlOutputsClient } from '../src/masking/sql-outputs-client.ts';
+import { deadPort, scriptedServer } from '../../core/test/support/fault-servers.ts';
 
 const json = (status: number, body: unknown): string => {
   const text = JSON.stringify(body);

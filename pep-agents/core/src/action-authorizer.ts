@@ -1,6 +1,9 @@
-import { approvalNotice, type ApprovalWaiter, type DecisionAnswer, type DecisionClient, type DecisionRequest, type ResourceV1, type SessionV1 } from '@portcullis/pep-core';
+import { approvalNotice } from './approval-notice.ts';
+import type { ApprovalWaiter } from './approval-waiter.ts';
+import type { DecisionAnswer, DecisionRequest, ResourceV1, SessionV1 } from './decision-contract.ts';
+import type { DecisionClient } from './pdp-client.ts';
 
-/** What may be asked about: a statement (`sql`) or a session start (`connect`). */
+/** What may be asked about: a command of the PEP's protocol, or a session start (`connect`). */
 export type PepAction = DecisionRequest['action'];
 
 export interface AuthorizeContext {
@@ -9,8 +12,16 @@ export interface AuthorizeContext {
   readonly session: SessionV1;
   /** Ends a decision or an approval wait early (the client cancelled or went away). */
   readonly signal?: AbortSignal;
-  /** Tells the client something while the command is held (a NOTICE). */
+  /** Tells the client something while the command is held (Postgres: a NOTICE; SSH: stderr). */
   readonly notify: (message: string, detail?: string) => void;
+}
+
+export interface AuthorizeOptions {
+  /**
+   * An approval_required answer comes back as it is, with no approval opened and no wait (the
+   * caller asks again with what the approval must be bound to).
+   */
+  readonly deferApproval?: boolean;
 }
 
 /**
@@ -27,11 +38,7 @@ export class ActionAuthorizer {
     private readonly approvalWaitMs: number,
   ) {}
 
-  /**
-   * `deferApproval`: an approval_required answer comes back as it is, with no approval opened and
-   * no wait (the caller asks again with what the approval must be bound to).
-   */
-  async authorize(action: PepAction, context: AuthorizeContext, options: { readonly deferApproval?: boolean } = {}): Promise<DecisionAnswer> {
+  async authorize(action: PepAction, context: AuthorizeContext, options: AuthorizeOptions = {}): Promise<DecisionAnswer> {
     const request = {
       subject_token: context.subjectToken,
       resource: this.resource,

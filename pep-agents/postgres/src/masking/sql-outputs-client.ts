@@ -1,6 +1,4 @@
-import type { SqlOutputsRequestV1 } from '@portcullis/pdp/contract';
-import { isRecord } from './decision-answer-reader.ts';
-import type { PdpFailureCode, PdpTransport } from './pdp-transport.ts';
+import type { PdpFailureCode, PdpTransport, SqlOutputsRequestV1 } from '@portcullis/pep-core';
 
 /**
  * What the PDP's SQL analyzer says about one SELECT a PEP met outside a decision (`POST
@@ -51,4 +49,8 @@ export class PdpSqlOutputsClient implements SqlOutputsAnalyzer {
     }
     return { kind: 'analyzed', outputs: body.outputs, functions };
   }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
