@@ -15,6 +15,7 @@ import type { BundleSource } from '../src/policy/bundle-sources/bundle-source.ts
 import { HttpBundleSource } from '../src/policy/bundle-sources/http-bundle-source.ts';
 import { RegoFolderBundleSource } from '../src/policy/bundle-sources/rego-folder-bundle-source.ts';
 import { parsePolicyBundle } from '../src/policy/policy-bundle.ts';
+import { eventually } from '../../test/support/eventually.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const OPA = execFileSync('bash', [join(REPO, 'scripts/components.sh'), 'path', 'opa'], { encoding: 'utf8' }).trim();
@@ -82,11 +83,7 @@ class Recorder {
 }
 
 async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
+  await eventually(what, condition, { timeoutMs, intervalMs: 10 });
 }
 
 /** Stops every source a test started, even when the test fails. */

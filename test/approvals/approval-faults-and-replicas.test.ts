@@ -5,11 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisServer } from '../../pdp/test/support/redis-server.ts';
 import { openApprovalSocket } from '../support/approval-socket-client.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { deleteOrder, longPoll, readOrders, reasonCodes, requestApproval, vote } from './approval-fixtures.ts';
+import { eventually } from '../support/eventually.ts';
 
 describe('approvals when Redis goes away', () => {
   let redis: RedisServer;
@@ -49,12 +49,10 @@ describe('approvals when Redis goes away', () => {
 
     await redis.restart();
     // ioredis reconnects with backoff; the first approval after that works on the same PDP.
-    let recovered: Record<string, unknown> | undefined;
-    for (let attempt = 0; attempt < 100 && recovered === undefined; attempt += 1) {
+    const recovered = await eventually('approval_required comes back after Redis returned', async () => {
       const answer = await pdp.decide(deleteOrder(writer, 53));
-      if (answer.body.effect === 'approval_required') recovered = answer.body;
-      else await sleep(100);
-    }
+      return answer.body.effect === 'approval_required' && answer.body;
+    }, { intervalMs: 100 });
     assert.ok(recovered, 'approval_required came back after Redis returned');
     const healthAfter = (await pdp.health()) as any;
     assert.equal(healthAfter.approvals.status, 'ok');

@@ -6,11 +6,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisServer } from '../../pdp/test/support/redis-server.ts';
 import { openApprovalSocket } from '../support/approval-socket-client.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { deleteOrder, longPoll, requestApproval, vote } from './approval-fixtures.ts';
+import { eventually } from '../support/eventually.ts';
 
 async function approveRoundTrip(pdp: TestPdp): Promise<void> {
   const agent = await pdp.token({ sub: 'agent:billing-bot', roles: ['writer'] });
@@ -72,11 +72,7 @@ describe('approvals on a Redis Cluster', () => {
     const redisCli = join(dirname(execFileSync('bash', ['scripts/components.sh', 'path', 'redis-server'], { encoding: 'utf8' }).trim()), 'redis-cli');
     execFileSync(redisCli, ['--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'ignore' });
     // The cluster answers once every slot is served.
-    for (let attempt = 0; attempt < 100; attempt += 1) {
-      const info = execFileSync(redisCli, ['-p', String(nodes[0]!.port), 'cluster', 'info'], { encoding: 'utf8' });
-      if (info.includes('cluster_state:ok')) break;
-      await sleep(100);
-    }
+    await eventually('the Redis cluster serves every slot', () => execFileSync(redisCli, ['-p', String(nodes[0]!.port), 'cluster', 'info'], { encoding: 'utf8' }).includes('cluster_state:ok'), { intervalMs: 100 });
     pdp = await startTestPdp({ PORTCULLIS_REDIS_CLUSTER_NODES: nodes.map((node) => `127.0.0.1:${node.port}`).join(',') });
   });
   after(async () => {
@@ -86,11 +82,7 @@ describe('approvals on a Redis Cluster', () => {
   });
 
   test('records, index and log share one slot, so the atomic writes and resume work across the cluster', async () => {
-    for (let attempt = 0; attempt < 50; attempt += 1) {
-      const health = (await pdp.health()) as any;
-      if (health.approvals.status === 'ok') break;
-      await sleep(100);
-    }
+    await eventually('the PDP reports its approvals store ok', async () => ((await pdp.health()) as any).approvals.status === 'ok', { timeoutMs: 5_000, intervalMs: 100 });
     await approveRoundTrip(pdp);
   });
 });

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { runAuditCommand } from '../../pdp/src/cli/audit-command.ts';
 import { loadPdpConfig, REPOSITORY_ROOT } from '../../pdp/src/config/pdp-config.ts';
 import { ensureStarterBundle } from '../support/pdp-harness.ts';
+import { eventually } from '../support/eventually.ts';
 
 const run = promisify(execFile);
 const CLI = join(REPOSITORY_ROOT, 'pdp/bin/portcullis.mjs');
@@ -197,12 +198,9 @@ describe('an answered allow is never lost: a PDP killed under load keeps the rec
           assert.ok(answer.reasons.some((reason) => reason.code === 'audit-unavailable'), JSON.stringify(answer.reasons));
         }
         // /health reads the audit thread's last heartbeat (every 50 ms): poll it, bounded (10 s).
-        let audit = '';
-        for (let attempt = 0; attempt < 200 && audit !== 'failing'; attempt++) {
-          audit = ((await (await fetch(`${pdp.url}/health`)).json()) as { audit: { status: string } }).audit.status;
-          if (audit !== 'failing') await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-        assert.equal(audit, 'failing');
+        const auditStatus = async (): Promise<string> => ((await (await fetch(`${pdp.url}/health`)).json()) as { audit: { status: string } }).audit.status;
+        await eventually('/health reports the audit trail failing', async () => (await auditStatus()) === 'failing', { timeoutMs: 10_000 });
+        assert.equal(await auditStatus(), 'failing');
       } finally {
         // A PDP left running would keep this test file from ever ending.
         pdp.child.kill('SIGKILL');

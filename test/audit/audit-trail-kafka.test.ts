@@ -11,6 +11,7 @@ import { loadPdpConfig } from '../../pdp/src/config/pdp-config.ts';
 import { KafkaAuditReader } from '../../pdp/src/audit/readers/kafka-audit-reader.ts';
 import { startKafkaBroker, type KafkaBroker } from '../support/kafka-broker.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
+import { eventually } from '../support/eventually.ts';
 
 const run = promisify(execFile);
 
@@ -33,19 +34,9 @@ async function auditCli(stateDir: string, ...args: string[]): Promise<{ code: nu
   return { code, stdout };
 }
 
+// A broker still electing leaders answers with retriable errors: eventually() asks again.
 async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const check = async (): Promise<boolean> => {
-    try {
-      return await condition();
-    } catch {
-      return false; // a broker still electing leaders answers with retriable errors
-    }
-  };
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await eventually(what, condition, { timeoutMs, intervalMs: 100 });
 }
 
 describe('the Kafka audit stream: nothing lost across broker and PDP restarts, tampering named', () => {

@@ -10,6 +10,7 @@ import { freePort } from '../../pdp/test/support/redis-server.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { agentToken, CLI, requestApproval, waitForApproval } from './support/approvals-cli.ts';
 import { TmuxSession } from './support/tmux-session.ts';
+import { eventually } from '../support/eventually.ts';
 
 const run = promisify(execFile);
 
@@ -95,9 +96,9 @@ describe('portcullis approvals on a terminal', () => {
     await terminal.waitFor((text) => text.includes('DELETE FROM orders WHERE id = 303') && text.includes(third.id), 'a request after the restart');
 
     await terminal.keys('q');
-    const deadline = Date.now() + 20_000;
-    let status: number | undefined;
-    while ((status = terminal.exitStatus()) === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    const quitting = terminal;
+    await eventually('q quits the console', () => quitting.exitStatus() !== undefined, { timeoutMs: 20_000, intervalMs: 100 });
+    const status = terminal.exitStatus();
     assert.equal(status, 0, `q quits cleanly; the terminal:\n${await terminal.screen()}`);
   });
 });

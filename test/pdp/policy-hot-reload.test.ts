@@ -5,17 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPOSITORY_ROOT } from '../../pdp/src/config/pdp-config.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
-
-async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await probe();
-  while (!done(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    last = await probe();
-  }
-  return last;
-}
+import { eventually } from '../support/eventually.ts';
 
 describe('a policy folder is compiled on start and on change, and a broken edit keeps the last good policy', () => {
   let pdp: TestPdp;
@@ -47,7 +37,10 @@ describe('a policy folder is compiled on start and on change, and a broken edit 
     const data = JSON.parse(readFileSync(dataFile, 'utf8')) as { resources: Record<string, unknown> };
     delete data.resources['orders-db'];
     writeFileSync(dataFile, JSON.stringify(data, null, 2));
-    const changed = await eventually(decide, (decision) => decision.effect === 'deny', 'the edited data to take effect');
+    const changed = await eventually('the edited data to take effect', async () => {
+      const decision = await decide();
+      return decision.effect === 'deny' && decision;
+    }, { timeoutMs: 30_000, intervalMs: 100 });
     assert.ok(changed.reasons.some((reason) => reason.code === 'unknown-resource'));
     assert.notEqual(changed.policy_revision, first.policy_revision);
   });
@@ -56,14 +49,20 @@ describe('a policy folder is compiled on start and on change, and a broken edit 
     const before = await health();
     const broken = join(folder, 'portcullis/broken.rego');
     writeFileSync(broken, 'package portcullis.broken\n\nthis is not rego {{{\n');
-    const failed = await eventually(health, (state) => state.bundle.lastError !== null, 'the build error on /health');
+    const failed = await eventually('the build error on /health', async () => {
+      const state = await health();
+      return state.bundle.lastError !== null && state;
+    }, { timeoutMs: 30_000, intervalMs: 100 });
     assert.equal(failed.status, 'degraded');
     assert.match(failed.bundle.lastError!.message, /rego_parse_error|parse error|unexpected/i);
     assert.equal(failed.policy_revision, before.policy_revision, 'the previous revision still serves');
     assert.equal((await decide()).policy_revision, before.policy_revision);
 
     unlinkSync(broken);
-    const recovered = await eventually(health, (state) => state.bundle.lastError === null, 'recovery after the fix');
+    const recovered = await eventually('recovery after the fix', async () => {
+      const state = await health();
+      return state.bundle.lastError === null && state;
+    }, { timeoutMs: 30_000, intervalMs: 100 });
     assert.equal(recovered.status, 'ok');
   });
 });

@@ -10,6 +10,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { REPOSITORY_ROOT } from '../../pdp/src/config/pdp-config.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
+import { eventually } from '../support/eventually.ts';
 
 const opa = (): string => execFileSync('bash', [join(REPOSITORY_ROOT, 'scripts/components.sh'), 'path', 'opa'], { encoding: 'utf8' }).trim();
 
@@ -66,8 +67,7 @@ describe('a signed bundle from a bundle server: verified, polled with ETag, a fo
     const state = await health();
     assert.equal(state.policy_revision, 'release-1');
     goodRevision = state.policy_revision;
-    const deadline = Date.now() + 10_000;
-    while (!requests.some((request) => request.ifNoneMatch) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually('a later poll sends the ETag back', () => requests.some((request) => request.ifNoneMatch), { intervalMs: 100 });
     assert.ok(requests.some((request) => request.ifNoneMatch), 'a later poll sends the ETag back');
   });
 
@@ -78,12 +78,10 @@ describe('a signed bundle from a bundle server: verified, polled with ETag, a fo
     assert.ok(wasmAt > 0);
     tar[wasmAt + 200] = tar[wasmAt + 200]! ^ 0xff;
     served = gzipSync(tar);
-    const deadline = Date.now() + 15_000;
-    let state = await health();
-    while (state.bundle.lastError === null && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      state = await health();
-    }
+    const state = await eventually('the PDP reports the altered bundle', async () => {
+      const now = await health();
+      return now.bundle.lastError !== null && now;
+    }, { timeoutMs: 15_000, intervalMs: 100 });
     assert.match(state.bundle.lastError?.message ?? '', /policy\.wasm/);
     assert.equal(state.status, 'degraded');
     assert.equal(state.policy_revision, goodRevision);
@@ -97,12 +95,10 @@ describe('a signed bundle from a bundle server: verified, polled with ETag, a fo
     const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     writeFileSync(join(work, 'other.pem'), other.privateKey.export({ type: 'pkcs8', format: 'pem' }));
     served = buildSigned('release-3', join(work, 'other.pem'));
-    const deadline = Date.now() + 15_000;
-    let state = await health();
-    while (!/signature|verif/i.test(state.bundle.lastError?.message ?? '') && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      state = await health();
-    }
+    const state = await eventually('the PDP reports the signature it cannot verify', async () => {
+      const now = await health();
+      return /signature|verif/i.test(now.bundle.lastError?.message ?? '') && now;
+    }, { timeoutMs: 15_000, intervalMs: 100 });
     assert.match(state.bundle.lastError?.message ?? '', /signature|verif/i);
     assert.equal(state.policy_revision, goodRevision);
   });

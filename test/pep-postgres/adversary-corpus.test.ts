@@ -17,6 +17,7 @@ import { ALICE, BOB, forbiddenFragments } from './bypass-corpus-fixtures.ts';
 import { adversarySeedSql } from './adversary-corpus-fixtures.ts';
 import { startPepStack, UPSTREAM_USER, type PepStack } from './pep-stack.ts';
 import { describe as transcript, msg, RawClient } from './raw-client.ts';
+import { eventually } from '../support/eventually.ts';
 
 /** What the PEP sends upstream in place of a refused statement (it fails at parse time). */
 const REFUSAL_STAND_IN = 'PORTCULLIS REFUSED THIS STATEMENT';
@@ -53,7 +54,7 @@ describe('adversary corpus: issue 10 variants through the Postgres PEP (analytic
     await stack.pg.sql(`ALTER ROLE ${UPSTREAM_USER} SET log_statement = 'all'`);
     await stack.pg.sql("ALTER SYSTEM SET log_line_prefix = '%m [%p] app=%a '");
     await stack.pg.sql('SELECT pg_reload_conf()');
-    for (let i = 0; i < 50 && !(await stack.pg.sql('SHOW log_line_prefix')).includes('app='); i++) await new Promise((r) => setTimeout(r, 100));
+    await eventually('new sessions see the new log_line_prefix', async () => (await stack.pg.sql('SHOW log_line_prefix')).includes('app='), { timeoutMs: 5_000, intervalMs: 100 });
     // Statistics hold column values: a reader must not get them through pg_stats either.
     await stack.pg.sql('ANALYZE users; ANALYZE customers');
     reader = await stack.token('agent-adversary-reader', ['reader']);

@@ -24,6 +24,7 @@ import {
 } from './bypass-corpus-fixtures.ts';
 import { RawClient } from './raw-client.ts';
 import { startPepStack, UPSTREAM_USER, type PepStack } from './pep-stack.ts';
+import { eventually } from '../support/eventually.ts';
 
 /** What the PEP sends upstream in place of a refused statement (it fails at parse time). */
 const REFUSAL_STAND_IN = 'PORTCULLIS REFUSED THIS STATEMENT';
@@ -51,7 +52,7 @@ describe('bypass corpus: a reader agent against orders-db through the Postgres P
     await stack.pg.sql("ALTER SYSTEM SET log_line_prefix = '%m [%p] app=%a '");
     await stack.pg.sql('SELECT pg_reload_conf()');
     // The reload reaches the postmaster asynchronously: wait (bounded) until new sessions see it.
-    for (let i = 0; i < 50 && !(await stack.pg.sql('SHOW log_line_prefix')).includes('app='); i++) await new Promise((r) => setTimeout(r, 100));
+    await eventually('new sessions see the new log_line_prefix', async () => (await stack.pg.sql('SHOW log_line_prefix')).includes('app='), { timeoutMs: 5_000, intervalMs: 100 });
     reader = await stack.token('agent-bypass-reader', ['reader']);
     piiReader = await stack.token('agent-bypass-pii', ['reader', 'pii-reader']);
   });

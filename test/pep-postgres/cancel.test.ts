@@ -5,6 +5,7 @@ import pg from 'pg';
 import { MessageBuilder } from '../../pep-agents/postgres/src/protocol/message-builder.ts';
 import { startPepStack, type PepStack } from './pep-stack.ts';
 import { describe, msg, RawClient } from './raw-client.ts';
+import { eventually } from '../support/eventually.ts';
 
 // pg_sleep is a forbidden function in the starter policy; a lock wait is a statement that runs
 // until cancelled, without one.
@@ -30,12 +31,8 @@ suite('cancelling statements through the Postgres PEP', () => {
   };
   const releaseLock = (): Promise<unknown> => owner.query('ROLLBACK');
   const waitingOnLock = async (): Promise<void> => {
-    for (let i = 0; i < 100; i++) {
-      const waiting = await stack.pg.sql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'portcullis_app' AND wait_event_type = 'Lock'");
-      if (waiting.trim() === '1') return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error('the statement never started waiting on the lock');
+    await eventually('the statement waits on the lock', async () =>
+      (await stack.pg.sql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'portcullis_app' AND wait_event_type = 'Lock'")).trim() === '1', { intervalMs: 100 });
   };
 
   it('cancels a running statement when psql is interrupted (Ctrl-C sends CancelRequest)', async () => {

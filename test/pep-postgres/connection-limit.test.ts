@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
 import { startPepStack, type PepStack } from './pep-stack.ts';
+import { eventually } from '../support/eventually.ts';
 
 describe('the Postgres PEP\'s connection limit', () => {
   let stack: PepStack;
@@ -36,12 +37,8 @@ describe('the Postgres PEP\'s connection limit', () => {
     await second.end();
     assert.equal(await stack.upstreamBackendsSettle(1), 1);
 
-    let again: pg.Client | undefined;
-    for (let attempt = 0; attempt < 50 && again === undefined; attempt += 1) {
-      // The PEP notices the closed session a moment after the client has gone.
-      again = await stack.client(token).catch(() => undefined);
-      if (again === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    // The PEP notices the closed session a moment after the client has gone.
+    const again = await eventually('a freed slot admits a new client', () => stack.client(token), { timeoutMs: 2_500 });
     assert.ok(again, 'a freed slot admits a new client');
     assert.equal((await again.query('SELECT 1 AS one')).rows[0].one, 1);
   });

@@ -9,6 +9,7 @@ import { ALICE, BOB, forbiddenFragments, seedSql } from './bypass-corpus-fixture
 import { sessionStatementBodies } from '../support/session-records.ts';
 import { startPepStack, type PepStack } from './pep-stack.ts';
 import { describe as describeMessage, msg, RawClient } from './raw-client.ts';
+import { eventually } from '../support/eventually.ts';
 
 const FRAGMENTS = forbiddenFragments();
 
@@ -70,10 +71,10 @@ describe('SQL cursors through the Postgres PEP', () => {
     // (decision reuse), each still on the session record.
     assert.ok(texts.some((text) => text.includes('FETCH FORWARD 1 FROM _psql_cursor')), 'a FETCH was decided');
     let fetches: string[] = [];
-    for (let attempt = 0; attempt < 50 && fetches.length < 3; attempt++) {
+    await eventually('three FETCHes are on the session record', async () => {
       fetches = sessionStatementBodies(await stack.pdp.auditEvents('sessions')).map((event) => event.statement.text).filter((text) => text.includes('FETCH FORWARD 1 FROM _psql_cursor'));
-      if (fetches.length < 3) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+      return fetches.length >= 3;
+    }, { timeoutMs: 5_000, intervalMs: 100 });
     assert.ok(fetches.length >= 3, `every FETCH (one per row and one more) is on the session record: ${fetches.length}`);
     assert.ok(texts.some((text) => text.includes('CLOSE _psql_cursor')), 'a CLOSE was decided');
   });

@@ -1,10 +1,10 @@
 // Decision reuse through the real stack: an allow the PDP grants reuse for stands for later
 // statements of the same shape in the session, each still on the session record under it.
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { sessionEventBodies } from '../support/session-records.ts';
 import { startPepStack, type PepStack } from './pep-stack.ts';
+import { eventually } from '../support/eventually.ts';
 
 const SEED = `
   CREATE TABLE users (id int PRIMARY KEY, name text, email text);
@@ -113,14 +113,11 @@ describe('decision reuse in the Postgres PEP', () => {
 
 /** The statements (as JSON text, one each even when a run of them is one record) of the session that ran `marker`, once that session has ended. */
 async function sessionStatements(stack: PepStack, marker: string): Promise<string[]> {
-  for (let attempt = 0; attempt < 100; attempt++) {
+  return eventually(`an ended session ran ${marker}`, async () => {
     const events = sessionEventBodies(await stack.pdp.auditEvents('sessions')).map((event) => JSON.stringify(event));
     const session = events.find((event) => event.includes(marker) && event.includes('session.statement'));
     const id = session && /"session":\{"id":"([^"]+)"/.exec(session)?.[1];
-    if (id && events.some((event) => event.includes(`"id":"${id}"`) && event.includes('session.end'))) {
-      return events.filter((event) => event.includes(`"id":"${id}"`) && event.includes('session.statement'));
-    }
-    await sleep(100);
-  }
-  throw new Error(`no ended session ran ${marker}`);
+    if (!id || !events.some((event) => event.includes(`"id":"${id}"`) && event.includes('session.end'))) return undefined;
+    return events.filter((event) => event.includes(`"id":"${id}"`) && event.includes('session.statement'));
+  }, { intervalMs: 100 });
 }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe as suite, it } from 'node:test';
 import { sessionStatementBodies } from '../support/session-records.ts';
 import { startPepStack, type PepStack } from './pep-stack.ts';
 import { describe, errorText, msg, RawClient } from './raw-client.ts';
+import { eventually } from '../support/eventually.ts';
 
 suite('the extended protocol through the Postgres PEP, byte by byte', () => {
   let stack: PepStack;
@@ -119,11 +119,9 @@ suite('the extended protocol through the Postgres PEP, byte by byte', () => {
 });
 
 async function statementTexts(stack: PepStack, ...markers: string[]): Promise<string[]> {
-  for (let i = 0; i < 100; i++) {
+  return eventually(`a statement naming ${markers.join(' or ')} is on the session record`, async () => {
     // One text per statement, also when a run of them is one record.
     const texts = sessionStatementBodies(await stack.pdp.auditEvents('sessions')).map((event) => event.statement.text);
-    if (texts.some((text) => markers.some((marker) => text.includes(marker)))) return texts;
-    await sleep(100);
-  }
-  return [];
+    return texts.some((text) => markers.some((marker) => text.includes(marker))) && texts;
+  }, { intervalMs: 100 });
 }

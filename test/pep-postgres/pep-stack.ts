@@ -3,7 +3,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { loadPepPostgresConfig } from '../../pep-agents/postgres/src/config/pep-postgres-config.ts';
 import { startPostgresPep, type RunningPostgresPep } from '../../pep-agents/postgres/src/main.ts';
@@ -11,6 +10,7 @@ import { CATALOG_APPLICATION_NAME } from '../../pep-agents/postgres/src/upstream
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { startTestPostgres, type TestPostgres } from '../support/postgres-server.ts';
 import { loginNameOf } from './raw-client.ts';
+import { eventually } from '../support/eventually.ts';
 
 /** The role the PEP logs in as upstream; tests count its backends in pg_stat_activity. */
 export const UPSTREAM_USER = 'portcullis_app';
@@ -129,12 +129,8 @@ export async function startPepStack(options: PepStackOptions = {}): Promise<PepS
         return Number((await postgres.sql(sql)).trim());
       },
       async upstreamBackendsSettle(expected = 0) {
-        let count = await stack.upstreamBackends();
-        for (let i = 0; i < 100 && count !== expected; i++) {
-          await sleep(100);
-          count = await stack.upstreamBackends();
-        }
-        return count;
+        await eventually(`${expected} upstream sessions`, async () => (await stack.upstreamBackends()) === expected, { intervalMs: 100 });
+        return stack.upstreamBackends();
       },
       async close() {
         for (const client of clients) await client.end().catch(() => undefined);

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { MessageBuilder } from '../../pep-agents/postgres/src/protocol/message-builder.ts';
 import { startPepStack, type PepStack } from './pep-stack.ts';
 import { describe, errorText, loginNameOf, msg, RawClient, startupPacket } from './raw-client.ts';
+import { eventually } from '../support/eventually.ts';
 
 suite('the Postgres PEP under bad input and abrupt disconnects', () => {
   let stack: PepStack;
@@ -125,7 +126,7 @@ suite('the Postgres PEP under bad input and abrupt disconnects', () => {
       await owner.query('LOCK TABLE orders IN ACCESS EXCLUSIVE MODE');
       const client = await RawClient.login(stack.port, token);
       client.send(msg.query('SELECT count(*) FROM orders'));
-      await waitFor(async () => (await stack.pg.sql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'portcullis_app' AND wait_event_type = 'Lock'")).trim() === '1');
+      await eventually('the statement waits on the lock', async () => (await stack.pg.sql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'portcullis_app' AND wait_event_type = 'Lock'")).trim() === '1', { intervalMs: 100 });
       client.destroy();
       // The lock is still held: only the PEP's cancel ends the waiting backend.
       assert.equal(await stack.upstreamBackendsSettle(0), 0);
@@ -143,11 +144,3 @@ suite('the Postgres PEP under bad input and abrupt disconnects', () => {
     assert.equal(await stack.upstreamBackendsSettle(0), 0);
   });
 });
-
-async function waitFor(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('condition not reached in 10 s');
-}

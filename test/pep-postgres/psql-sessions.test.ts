@@ -3,10 +3,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { sessionEventBodies, type SessionEventBody } from '../support/session-records.ts';
 import { startPepStack, type PepStack } from './pep-stack.ts';
+import { eventually } from '../support/eventually.ts';
 
 describe('psql through the Postgres PEP', () => {
   let stack: PepStack;
@@ -141,13 +141,12 @@ describe('psql through the Postgres PEP', () => {
     assert.equal(result.code, 0, result.stderr);
     let records: Record<string, unknown>[] = [];
     let events: SessionEventBody[] = [];
-    for (let i = 0; i < 100; i++) {
+    await eventually('the session that ran recorded-marker has ended on the record', async () => {
       records = await stack.pdp.auditEvents('sessions');
       // A run of the session's statements may be one record: read them one by one.
       events = sessionEventBodies(records);
-      if (events.some((event) => JSON.stringify(event).includes('recorded-marker')) && sessionEnded(events, 'recorded-marker')) break;
-      await sleep(100);
-    }
+      return events.some((event) => JSON.stringify(event).includes('recorded-marker')) && sessionEnded(events, 'recorded-marker');
+    }, { intervalMs: 100 });
     const marker = events.find((event) => JSON.stringify(event).includes("SELECT 'recorded-marker'"));
     assert.ok(marker, 'the statement was recorded');
     const sessionId = marker.session.id;

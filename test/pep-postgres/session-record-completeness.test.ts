@@ -8,6 +8,7 @@ import { sessionEventBodies, type SessionEventBody } from '../support/session-re
 import { seedSql } from './bypass-corpus-fixtures.ts';
 import { startPepStack, type PepStack } from './pep-stack.ts';
 import { describe as describeMessage, msg, RawClient } from './raw-client.ts';
+import { eventually } from '../support/eventually.ts';
 
 describe('the session record keeps every statement the server was given', () => {
   let stack: PepStack;
@@ -21,16 +22,15 @@ describe('the session record keeps every statement the server was given', () => 
     await stack?.close();
   });
 
-  /** The sessions stream once every marker shows up in a statement (bounded: 30 s), else as it is. */
+  /** The sessions stream once every marker shows up in a statement (bounded: 30 s). */
   async function recordsNaming(markers: readonly string[]): Promise<SessionEventBody[]> {
-    let events: SessionEventBody[] = [];
-    for (let attempt = 0; attempt < 150; attempt++) {
-      events = sessionEventBodies(await stack.pdp.auditEvents('sessions'));
+    return eventually(`every statement is on the session record (${markers.length} markers)`, async () => {
+      const events = sessionEventBodies(await stack.pdp.auditEvents('sessions'));
       const text = JSON.stringify(events.filter((event) => event.event === 'session.statement'));
-      if (markers.every((marker) => text.includes(marker))) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    return events;
+      const missing = markers.filter((marker) => !text.includes(marker));
+      if (missing.length > 0) throw new Error(`not yet recorded: ${missing.join(', ')}`);
+      return events;
+    }, { timeoutMs: 30_000, intervalMs: 200 });
   }
 
   const statementOf = (events: readonly SessionEventBody[], marker: string): SessionEventBody | undefined =>
@@ -99,11 +99,7 @@ describe('the session record keeps every statement the server was given', () => 
       const client = await RawClient.login(stack.port, writer);
       client.send(msg.query(`SELECT pg_catalog.count(*) FROM generate_series(1, 500000000) /* ${marker} */`));
       // Leave once the server is running it (bounded: 30 s), so the PEP had handed it over.
-      for (let attempt = 0; attempt < 300; attempt++) {
-        const running = await stack.pg.sql(`SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%${marker} */'`);
-        if (running.trim() === '1') break;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await eventually(`the server runs ${marker}`, async () => (await stack.pg.sql(`SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%${marker} */'`)).trim() === '1', { timeoutMs: 30_000, intervalMs: 100 });
       client.destroy();
     }
     const events = await recordsNaming(markers);

@@ -13,6 +13,7 @@ import { sessionEventBodies, type SessionEventBody } from '../support/session-re
 import { ALICE, BOB, CUSTOMERS, forbiddenFragments, seedSql } from './bypass-corpus-fixtures.ts';
 import { startPepStack, type PepStack } from './pep-stack.ts';
 import { msg, RawClient } from './raw-client.ts';
+import { eventually } from '../support/eventually.ts';
 
 const FRAGMENTS = forbiddenFragments();
 
@@ -267,15 +268,14 @@ describe('masked values through side channels (notifications, ParameterStatus, e
       const marker = `side-channel-audit-${Date.now()}`;
       const seen = await viaNodePostgres(writer, `SELECT (SELECT ssn FROM users WHERE id = 2)::regclass /* ${marker} */`, 'simple');
       assert.ok(seen.error);
-      let statement: SessionEventBody | undefined;
       let mine: SessionEventBody[] = [];
       // Bounded (20 s): a session's statements are posted in runs, later under load.
-      for (let attempt = 0; attempt < 200 && !statement; attempt++) {
+      const statement = await eventually(`the statement ${marker} is on the session record`, async () => {
         const events = sessionEventBodies(await stack.pdp.auditEvents('sessions'));
-        statement = events.find((event) => event.event === 'session.statement' && JSON.stringify(event).includes(marker));
-        mine = statement ? events.filter((event) => event.session.id === statement!.session.id) : [];
-        if (!statement) await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+        const found = events.find((event) => event.event === 'session.statement' && JSON.stringify(event).includes(marker));
+        mine = found ? events.filter((event) => event.session.id === found.session.id) : [];
+        return found;
+      }, { timeoutMs: 20_000, intervalMs: 100 });
       assert.ok(statement, `the statement was recorded (PEP log: ${stack.logs.slice(-5).join(' | ')})`);
       assert.match(JSON.stringify(statement), /42P01/);
       assert.deepEqual(leaks(JSON.stringify(mine)), []);

@@ -18,6 +18,7 @@ import { configurePostgresTls } from '../support/postgres-tls.ts';
 import { createTestCa, issueCertificate, selfSignedCertificate, type CertificateFiles } from '../support/test-certificates.ts';
 import { startPepStack, UPSTREAM_USER, type PepStack } from './pep-stack.ts';
 import { loginNameOf } from './raw-client.ts';
+import { eventually } from '../support/eventually.ts';
 
 const SSL_OF_THIS_SESSION = 'SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()';
 
@@ -198,7 +199,7 @@ describe("TLS on the Postgres PEP's link to the database", () => {
       psql.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       const exited = new Promise<number | null>((resolve) => psql.on('exit', (code) => resolve(code)));
       const lockWaits = `SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.usename = '${UPSTREAM_USER}' AND a.wait_event_type = 'Lock' AND s.ssl`;
-      for (let i = 0; i < 100 && (await stack.pg.sql(lockWaits)).trim() !== '1'; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      await eventually('the statement waits on the lock', async () => (await stack.pg.sql(lockWaits)).trim() === '1');
       assert.equal((await stack.pg.sql(lockWaits)).trim(), '1', 'the statement waits on the lock, in a TLS session');
       psql.kill('SIGINT');
       assert.equal(await exited, 1);

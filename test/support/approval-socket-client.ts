@@ -2,6 +2,7 @@
 // the ones a test expects.
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
+import { eventually } from './eventually.ts';
 
 export type SocketMessage = Record<string, unknown> & { type: string };
 
@@ -51,8 +52,7 @@ export async function openApprovalSocket(pdpUrl: string, options: { token?: stri
       }
     },
     async closed() {
-      while (closeInfo === undefined) await sleep(5);
-      return closeInfo;
+      return eventually('the approvals socket closed', () => closeInfo, { intervalMs: 5 });
     },
     async close() {
       if (socket.readyState === WebSocket.CLOSED) return;

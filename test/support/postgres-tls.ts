@@ -2,9 +2,9 @@
 // replaces its pg_hba.conf, then reloads and waits until new connections see the change.
 import { chmodSync, chownSync, copyFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestPostgres } from './postgres-server.ts';
 import type { CertificateFiles } from './test-certificates.ts';
+import { eventually } from './eventually.ts';
 
 export interface PostgresTlsOptions {
   /** The server's certificate and key; undefined turns TLS off (the server answers 'N'). */
@@ -34,13 +34,11 @@ export async function configurePostgresTls(cluster: TestPostgres, options: Postg
   // A session started after the server re-read its files shows a newer load time, and (psql asks
   // for TLS when offered) whether the certificate took effect.
   const expected = options.server ? 't' : 'f';
-  for (let attempt = 0; attempt < 100; attempt++) {
+  await eventually(`the test cluster turns TLS ${options.server ? 'on' : 'off'} (see ${join(cluster.dataDir, 'postgres.log')})`, async () => {
     // psql's unaligned output: "t|2025-01-01 00:00:00.000001+00".
     const [ssl, loaded] = (await cluster.sql('SELECT ssl, pg_conf_load_time() FROM pg_stat_ssl WHERE pid = pg_backend_pid()')).trim().split('|');
-    if (loaded !== loadedBefore.trim() && ssl === expected) return;
-    await sleep(100);
-  }
-  throw new Error(`the test cluster did not turn TLS ${options.server ? 'on' : 'off'} (see ${join(cluster.dataDir, 'postgres.log')})`);
+    return loaded !== loadedBefore.trim() && ssl === expected;
+  }, { intervalMs: 100 });
 }
 
 // A file per install: switching certificates never rewrites one the server has loaded.

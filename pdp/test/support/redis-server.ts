@@ -3,7 +3,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createConnection, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../../../test/support/eventually.ts';
 
 const COMPONENTS = fileURLToPath(new URL('../../../scripts/components.sh', import.meta.url));
 
@@ -46,12 +46,9 @@ export class RedisServer {
     ];
     const child = spawn(this.binary, args, { stdio: 'ignore', ...(this.options.cwd ? { cwd: this.options.cwd } : {}) });
     this.#process = child;
-    const started = Date.now();
-    while (!(await answersPing(this.port))) {
-      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode} on port ${this.port}`);
-      if (Date.now() - started > 10_000) throw new Error(`redis-server did not answer PING on port ${this.port} within 10 s`);
-      await sleep(25);
-    }
+    const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`redis-server exited with ${code} on port ${this.port}`))));
+    exited.catch(() => undefined);
+    await Promise.race([exited, eventually(`redis-server answers PING on port ${this.port}`, () => answersPing(this.port), { intervalMs: 25 })]);
   }
 
   /** SIGSTOP/SIGCONT: a Redis that holds the connection open but stops answering. */

@@ -13,6 +13,7 @@ import {
 } from '../src/index.ts';
 import { sql } from './support/decision-requests.ts';
 import { deadPort } from './support/fault-servers.ts';
+import { eventually } from '../../../test/support/eventually.ts';
 
 const codes = (answer: DecisionAnswer) => answer.reasons.map((reason) => reason.code);
 
@@ -59,7 +60,7 @@ describe('the approval waiter holds a command until a person decides, on a real 
 
   /** Resolves once the PDP holds a long poll open (the waiter is mid-wait). */
   async function whenWaiting(): Promise<void> {
-    while (pdp.pdp.approvals.waiting === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await eventually('the PDP holds a waiting approval poll', () => pdp.pdp.approvals.waiting > 0, { intervalMs: 10 });
   }
 
   it('passes an answer that needs no approval through untouched', async () => {

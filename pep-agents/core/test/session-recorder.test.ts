@@ -13,6 +13,7 @@ import {
 } from '../src/index.ts';
 import { ORDERS_DB, sql } from './support/decision-requests.ts';
 import { deadPort } from './support/fault-servers.ts';
+import { eventually } from '../../../test/support/eventually.ts';
 
 const statement = (text: string, extra: Partial<StatementRecord> = {}): StatementRecord => ({
   text,
@@ -142,7 +143,7 @@ describe('session events shipped to a real PDP', () => {
     session.start();
     session.statement(statement('SELECT 1', { decisionId: decisionIds[1]! }));
     session.statement(statement('SELECT 2', { decisionId: decisionIds[2]! }));
-    while (sink.stats().shipped < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+    await eventually('three events shipped', () => sink.stats().shipped >= 3, { intervalMs: 10 });
     assert.equal((await sessionRecords('shipped-2')).length, 3);
     await sink.close();
     transport.close();
@@ -160,7 +161,7 @@ describe('session events shipped to a real PDP', () => {
     session.start();
     session.statement(statement('SELECT 1', { decisionId: decisionIds[1]! }));
     session.end('client-closed');
-    while (problems < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    await eventually('two problems reported', () => problems >= 2, { intervalMs: 10 });
     assert.equal(sink.stats().pending, 3);
 
     // A replica sharing the decision key: it verifies the decision the first PDP issued.

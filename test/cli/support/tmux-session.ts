@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { eventually } from '../../support/eventually.ts';
 
 const run = promisify(execFile);
 
@@ -59,14 +60,15 @@ export class TmuxSession {
 
   /** Waits until the screen satisfies `test`; fails with the last screen after `timeoutMs`. */
   async waitFor(test: (screen: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
     let screen = '';
-    while (Date.now() < deadline) {
-      screen = await this.screen();
-      if (test(screen)) return screen;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    try {
+      return await eventually(`the terminal shows ${what}`, async () => {
+        screen = await this.screen();
+        return test(screen) && screen;
+      }, { timeoutMs, intervalMs: 100 });
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; last screen:\n${screen}`);
     }
-    throw new Error(`the terminal never showed ${what} within ${timeoutMs} ms; last screen:\n${screen}`);
   }
 
   /** Named keys as tmux knows them: `Up`, `Down`, `Enter`, `Escape`, or single characters. */
