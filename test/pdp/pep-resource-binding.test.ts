@@ -275,7 +275,7 @@ describe('session events are checked, not taken on trust', () => {
     for (const event of [anonymous, unverifiable]) {
       const body = await recorded(event.event_id as string);
       assert.equal(body?.decision_verified, false);
-      assert.equal((body?.principal as { authenticated: boolean }).authenticated, false);
+      assert.equal((body!.principal as { authenticated: boolean }).authenticated, false);
     }
   });
 });

@@ -75,7 +75,7 @@ describe('agent tokens and console sessions are kept apart by audience', () => {
     assert.ok((body.reasons as { code: string }[]).some((reason) => reason.code === 'unauthenticated'));
     assert.equal((body.principal as { authenticated: boolean }).authenticated, false);
     const record = (await pdp.auditEvents()).find((candidate) => (candidate.metadata as { uid: string }).uid === body.decision_id);
-    assert.equal((record?.unmapped as { portcullis: { principal: { error: string } } }).portcullis.principal.error, 'token-wrong-audience');
+    assert.equal((record!.unmapped as { portcullis: { principal: { error: string } } }).portcullis.principal.error, 'token-wrong-audience');
   });
 
   it('a console session is no PEP credential on any PEP route', async () => {

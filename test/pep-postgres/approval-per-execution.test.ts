@@ -4,7 +4,7 @@
 // decision it relies on still holds (here: the subject token's expiry).
 import assert from 'node:assert/strict';
 import { after, before, describe as suite, it } from 'node:test';
-import pg from 'pg';
+import type pg from 'pg';
 import { MessageBuilder } from '../../pep-agents/postgres/src/protocol/message-builder.ts';
 import { decodeNoticeFields } from '../../pep-agents/postgres/src/protocol/backend-messages.ts';
 import type { FramedMessage } from '../../pep-agents/postgres/src/protocol/message-reader.ts';

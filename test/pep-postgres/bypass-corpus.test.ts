@@ -14,7 +14,7 @@ import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
+import type pg from 'pg';
 import { decodeNoticeFields } from '../../pep-agents/postgres/src/protocol/backend-messages.ts';
 import { MessageBuilder } from '../../pep-agents/postgres/src/protocol/message-builder.ts';
 import { CATALOG_APPLICATION_NAME } from '../../pep-agents/postgres/src/upstream/catalog-pool.ts';

@@ -4,7 +4,7 @@
 // route policy did not catch.
 import assert from 'node:assert/strict';
 import { after, before, describe as suite, it } from 'node:test';
-import pg from 'pg';
+import type pg from 'pg';
 import { MessageBuilder } from '../../pep-agents/postgres/src/protocol/message-builder.ts';
 import { decodeNoticeFields } from '../../pep-agents/postgres/src/protocol/backend-messages.ts';
 import { allowAllBundle } from './loose-policy.ts';

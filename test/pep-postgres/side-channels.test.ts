@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
+import type pg from 'pg';
 import { decodeNoticeFields, decodeParameterStatus } from '../../pep-agents/postgres/src/protocol/backend-messages.ts';
 import type { FramedMessage } from '../../pep-agents/postgres/src/protocol/message-reader.ts';
 import { sessionEventBodies, type SessionEventBody } from '../support/session-records.ts';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
+import type pg from 'pg';
 import { MessageBuilder } from '../../pep-agents/postgres/src/protocol/message-builder.ts';
 import { ALICE, BOB, forbiddenFragments, seedSql } from './bypass-corpus-fixtures.ts';
 import { startPepStack, type PepStack } from './pep-stack.ts';

@@ -163,7 +163,7 @@ export class RedisApprovalStore implements ApprovalStore {
     const records: ApprovalRecord[] = [];
     // Records of equal expiry sort by id in the index as here; read in batches from the
     // cursor's score and skip what is not after it, until the page is full or the index ends.
-    let from = after === undefined ? '-inf' : String(after.expiresAtMs);
+    const from = after === undefined ? '-inf' : String(after.expiresAtMs);
     let offset = 0;
     const batch = Math.max(limit + 1, 50);
     for (;;) {

@@ -21,7 +21,7 @@ export class WasmPolicyInstance {
   }
 
   hasEntrypoint(entrypoint: string): boolean {
-    return Object.prototype.hasOwnProperty.call(this.policy.entrypoints, entrypoint);
+    return Object.hasOwn(this.policy.entrypoints, entrypoint);
   }
 
   /**

@@ -13,7 +13,6 @@ import {
   startSeededServer,
   type SeededServer,
 } from './masking-fixtures.ts';
-import type { TestPostgres } from './masking-postgres.ts';
 import type { BackendMessage, WireConnection } from './masking-wire.ts';
 
 /**
@@ -22,9 +21,7 @@ import type { BackendMessage, WireConnection } from './masking-wire.ts';
  * scrubbed, everything else arrives as the server sent it.
  */
 describe('result masking of COPY rows, errors and notices', () => {
-  let postgres: TestPostgres;
   let admin: pg.Client;
-  let catalogConnection: pg.Client;
   let wire: WireConnection;
   let setup: MaskerSetup;
 
@@ -32,7 +29,7 @@ describe('result masking of COPY rows, errors and notices', () => {
 
   before(async () => {
     server = await startSeededServer();
-    ({ postgres, admin, catalogConnection, wire, setup } = server);
+    ({ admin, wire, setup } = server);
     await admin.query("CREATE TABLE checked (v text CHECK (v ~ '^[0-9]+$')); CREATE TABLE not_null_pair (a text, b text NOT NULL)");
   });
   after(async () => {

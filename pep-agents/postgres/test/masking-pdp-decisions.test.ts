@@ -14,7 +14,6 @@ import {
   startSeededServer,
   type SeededServer,
 } from './masking-fixtures.ts';
-import type { TestPostgres } from './masking-postgres.ts';
 import type { WireConnection } from './masking-wire.ts';
 
 /**
@@ -24,8 +23,6 @@ import type { WireConnection } from './masking-wire.ts';
  */
 describe('masking under real PDP decisions', () => {
   let pdp: TestPdp;
-  let postgres: TestPostgres;
-  let admin: pg.Client;
   let catalogConnection: pg.Client;
   let wire: WireConnection;
   let reader: string;
@@ -37,7 +34,7 @@ describe('masking under real PDP decisions', () => {
     reader = await pdp.token({ sub: 'agent-reader', roles: ['reader'] });
     piiReader = await pdp.token({ sub: 'agent-pii', roles: ['reader', 'pii-reader'] });
     server = await startSeededServer();
-    ({ postgres, admin, catalogConnection, wire } = server);
+    ({ catalogConnection, wire } = server);
   });
   after(async () => {
     await server?.stop();

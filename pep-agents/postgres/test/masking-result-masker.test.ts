@@ -8,7 +8,6 @@ import {
   maskerFor,
   OBLIGATIONS,
   OTHER_HASH_KEY,
-  SEED,
   survivors,
   textRows,
   throughMasker,
@@ -17,7 +16,6 @@ import {
   startSeededServer,
   type SeededServer,
 } from './masking-fixtures.ts';
-import type { TestPostgres } from './masking-postgres.ts';
 import type { BackendMessage, WireConnection } from './masking-wire.ts';
 
 /**
@@ -26,9 +24,7 @@ import type { BackendMessage, WireConnection } from './masking-wire.ts';
  * reaches the client, and nothing else is changed.
  */
 describe('result masking of SELECT results', () => {
-  let postgres: TestPostgres;
   let admin: pg.Client;
-  let catalogConnection: pg.Client;
   let wire: WireConnection;
   let setup: MaskerSetup;
 
@@ -36,7 +32,7 @@ describe('result masking of SELECT results', () => {
 
   before(async () => {
     server = await startSeededServer();
-    ({ postgres, admin, catalogConnection, wire, setup } = server);
+    ({ admin, wire, setup } = server);
   });
   after(async () => {
     await server?.stop();

@@ -12,7 +12,6 @@
 import {
   aliasName,
   booleanField,
-  forEachNode,
   isAstObject,
   listField,
   objectField,

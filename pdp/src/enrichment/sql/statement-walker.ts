@@ -9,7 +9,6 @@
 import {
   aliasName,
   booleanField,
-  forEachNode,
   inlineFieldType,
   isAstObject,
   listField,
