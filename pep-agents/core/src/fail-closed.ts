@@ -23,6 +23,8 @@ export interface Refusal {
   readonly approvalId?: string;
   /** Trying the same thing later may work (the PDP comes back, someone approves). */
   readonly retryable: boolean;
+  /** What the caller can do about it, when there is something: run the command again once approved. */
+  readonly hint?: string;
 }
 
 /** Codes of PDP-side outages that it answers as a deny. */
@@ -57,7 +59,16 @@ export function refusalFor(answer: DecisionAnswer): Refusal | undefined {
     decisionId: answer.decision_id,
     ...(approvalId ? { approvalId } : {}),
     retryable: kind === 'unavailable' || kind === 'approval-pending',
+    ...(kind === 'approval-pending' && approvalId ? { hint: rerunHint(approvalId) } : {}),
   };
+}
+
+/**
+ * A held command's approval is found by its binding (principal, resource, exact action): the same
+ * command sent again once approved runs, once. Said to every caller who stops waiting.
+ */
+export function rerunHint(approvalId: string): string {
+  return clientSafeText(`Run the same command again once approval ${approvalId} is granted; it then runs once.`);
 }
 
 function refusalKind(answer: DecisionAnswer): RefusalKind {

@@ -28,13 +28,24 @@ export { ApprovalWaiter, type ApprovalWaiterConfig, type ApprovalWaitOptions } f
 export { approvalNotice } from './approval-notice.ts';
 export { ActionAuthorizer, type AuthorizeContext, type AuthorizeOptions, type PepAction } from './action-authorizer.ts';
 
+// The command gate and what each PEP implements for it.
+export type { CommandDescription, ProtocolAdapter } from './protocol-adapter.ts';
+export type { GateRefusal } from './gate-refusal.ts';
+export { CommandGate, type CommandGateOptions, type CommandOutcome, type GateDecideOptions, type GateRun, type GateVerdict } from './command-gate.ts';
+
+// Process wiring: the PDP connection, the connection server, the end on a signal.
+export { PdpConnection, type PdpConnectionHealth } from './pdp-connection.ts';
+export { readableFile, readPdpConnectionConfig, type PdpConnectionConfig } from './pdp-connection-config.ts';
+export { ConnectionServer, type ConnectionServerOptions, type ServedSession } from './connection-server.ts';
+export { stopOnSignals } from './stop-on-signals.ts';
+
 export type { SessionEndEventV1, SessionEventV1, SessionProtocol, SessionStartEventV1, SessionStatementEventV1 } from '@portcullis/pdp/session-events';
 export type { SessionEventSink, SessionSinkStats } from './session-event-sink.ts';
 export { SessionRecorder, type SessionRecorderOptions, type SessionTotals, type StatementRecord } from './session-recorder.ts';
 export { PdpSessionEventSink, type PdpSessionEventSinkConfig } from './pdp-session-event-sink.ts';
 export { MemorySessionEventSink } from './memory-session-event-sink.ts';
 
-export { refusalFor, type Refusal, type RefusalKind } from './fail-closed.ts';
+export { refusalFor, rerunHint, type Refusal, type RefusalKind } from './fail-closed.ts';
 export { clientSafeText } from './refusal-text.ts';
 
 export type { MaskStrategy, MaskValueType } from './masking/mask-strategy.ts';

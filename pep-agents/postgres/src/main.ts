@@ -1,16 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import {
-  ActionAuthorizer,
-  ApprovalWaiter,
   createMaskStrategyRegistry,
   DecisionReuseCache,
-  HttpPdpTransport,
   maskHashKeyFromEnv,
-  PdpDecisionClient,
-  PdpSessionEventSink,
+  PdpConnection,
   secretReader,
-  SessionRecorder,
+  stopOnSignals,
+  type PdpConnectionHealth,
   type ResourceV1,
 } from '@portcullis/pep-core';
 import { CancelKeyRegistry } from './cancel/cancel-key-registry.ts';
@@ -25,6 +22,8 @@ export interface RunningPostgresPep {
   readonly host: string;
   readonly port: number;
   readonly server: PostgresPepServer;
+  /** Sessions open now, and whether the session record keeps up (statements are refused while it does not). */
+  health(): PdpConnectionHealth & { readonly sessions: number };
   /** Ends every session, ships the session records still queued, closes the PDP connections. */
   close(): Promise<void>;
 }
@@ -47,10 +46,7 @@ export async function startPostgresPep(config: PepPostgresConfig, options: Postg
     ...(config.resource.environment ? { environment: config.resource.environment } : {}),
   };
 
-  const transport = new HttpPdpTransport({ url: config.pdp.url, pepToken: secretReader(config.pdp.token, env), deadlineMs: config.pdp.timeoutMs });
-  const decisions = new PdpDecisionClient(transport);
-  const approvals = new ApprovalWaiter(transport, decisions, { maxWaitMs: config.pdp.approvalWaitMs });
-  const sink = new PdpSessionEventSink(transport, { onProblem: log, closeTimeoutMs: config.limits.shutdownGraceMs });
+  const pdp = new PdpConnection(config.pdp, { log, env });
   const upstream: UpstreamConfig = {
     host: config.upstream.host,
     port: config.upstream.port,
@@ -67,18 +63,18 @@ export async function startPostgresPep(config: PepPostgresConfig, options: Postg
     catalogPool = createCatalogPool(upstream, log);
     const catalog = new PgCatalogResolver(catalogPool);
     // A view's columns are traced through its definition, which the PDP's analyzer reads.
-    const views = new ViewLineageResolver(new PgViewDefinitions(catalogPool), new PdpSqlOutputsClient(transport, resource), { log });
+    const views = new ViewLineageResolver(new PgViewDefinitions(catalogPool), new PdpSqlOutputsClient(pdp.transport, resource), { log });
     const strategies = createMaskStrategyRegistry({ hashKey: maskHashKeyFromEnv(env) });
     maskers = () => new SessionMaskerFactory({ catalog, views, strategies });
   }
 
   const server = new PostgresPepServer(
     {
-      authorizer: new ActionAuthorizer(decisions, approvals, resource, config.pdp.approvalWaitMs),
+      authorizer: pdp.authorizer(resource),
       upstream: new UpstreamConnector(upstream),
       cancelKeys: new CancelKeyRegistry(),
       maskers,
-      recorder: (session, subjectToken) => new SessionRecorder({ sink, session, protocol: 'sql', resource, subjectToken }),
+      recorder: pdp.recorders(resource, 'sql'),
       ...(config.decisionReuseShapes > 0 ? { decisionReuse: () => new DecisionReuseCache({ maxEntries: config.decisionReuseShapes }) } : {}),
       tls: config.tls ? createSecureContext({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }) : undefined,
       allowPlaintext: config.allowPlaintext,
@@ -94,12 +90,11 @@ export async function startPostgresPep(config: PepPostgresConfig, options: Postg
     host: address.address,
     port: address.port,
     server,
+    health: () => ({ ...pdp.health(), sessions: server.sessionCount }),
     async close() {
       await server.close();
-      const stats = await sink.close();
-      if (stats.dropped > 0 || stats.lost > 0) log(`session records: ${stats.dropped} dropped, ${stats.lost} not shipped before shutdown (of ${stats.submitted})`);
       await catalogPool?.end();
-      transport.close();
+      await pdp.close();
     },
   };
 }
@@ -107,12 +102,5 @@ export async function startPostgresPep(config: PepPostgresConfig, options: Postg
 /** `portcullis-pep-postgres`: config from the environment, stop on SIGINT/SIGTERM. */
 export async function runFromEnvironment(env: NodeJS.ProcessEnv): Promise<void> {
   const pep = await startPostgresPep(loadPepPostgresConfig(env), { env });
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
-    void pep.close().then(() => process.exit(0));
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  stopOnSignals(() => pep.close(), (error) => process.stderr.write(`[pep-postgres] shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`));
 }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
-import { boolean, configFail, deepFreeze, envReader, integer, oneOf, type EnvRead } from '@portcullis/pep-core';
+import { boolean, configFail, deepFreeze, envReader, integer, oneOf, readableFile, readPdpConnectionConfig, type EnvRead, type PdpConnectionConfig, type SecretSource } from '@portcullis/pep-core';
 import { UPSTREAM_SSL_MODES, type UpstreamSslMode, type UpstreamTlsSettings } from '../upstream/upstream-tls-settings.ts';
 
 export interface PepPostgresConfig {
@@ -14,18 +14,13 @@ export interface PepPostgresConfig {
     readonly database: string;
     readonly user: string;
     /** Where the password comes from; it is read per connection and never logged. */
-    readonly password: { readonly file: string } | { readonly env: string };
+    readonly password: SecretSource;
     readonly connectTimeoutMs: number;
     /** TLS to the server: sessions, cancel requests and the catalog pool alike. */
     readonly tls: UpstreamTlsSettings;
   };
-  readonly pdp: {
-    readonly url: string;
-    /** The PEP's own token (role pep): a file, re-read when it changes, or a value. */
-    readonly token: { readonly file: string } | { readonly env: string };
-    readonly timeoutMs: number;
-    readonly approvalWaitMs: number;
-  };
+  /** The PDP, the PEP's token for it, the approval wait, the shutdown grace for session records. */
+  readonly pdp: PdpConnectionConfig;
   /** Both or neither: with them, SSLRequest is answered with TLS. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** Unencrypted sessions from other hosts (the token crosses the network in the clear). */
@@ -41,8 +36,6 @@ export interface PepPostgresConfig {
     readonly maxStartupBytes: number;
     readonly startupTimeoutMs: number;
     readonly maxConnections: number;
-    /** On shutdown, how long session records still queued may take to reach the PDP. */
-    readonly shutdownGraceMs: number;
   };
 }
 
@@ -56,22 +49,16 @@ export function loadPepPostgresConfig(env: NodeJS.ProcessEnv = process.env): Pep
   if (passwordFile && passwordSet) configFail('PORTCULLIS_PEP_UPSTREAM_PASSWORD_FILE', 'set the password file or PORTCULLIS_PEP_UPSTREAM_PASSWORD, not both');
   if (!passwordFile && !passwordSet) configFail('PORTCULLIS_PEP_UPSTREAM_PASSWORD_FILE', 'is required (or PORTCULLIS_PEP_UPSTREAM_PASSWORD)');
 
-  const tokenFile = read('PORTCULLIS_PEP_TOKEN_FILE');
-  const tokenSet = read('PORTCULLIS_PEP_TOKEN') !== undefined;
-  if (tokenFile && tokenSet) configFail('PORTCULLIS_PEP_TOKEN_FILE', 'set the token file or PORTCULLIS_PEP_TOKEN, not both');
-  if (!tokenFile && !tokenSet) configFail('PORTCULLIS_PEP_TOKEN_FILE', 'is required (or PORTCULLIS_PEP_TOKEN)');
+  const pdp = readPdpConnectionConfig(read);
 
   const certFile = read('PORTCULLIS_PEP_TLS_CERT_FILE');
   const keyFile = read('PORTCULLIS_PEP_TLS_KEY_FILE');
   if (Boolean(certFile) !== Boolean(keyFile)) configFail(certFile ? 'PORTCULLIS_PEP_TLS_KEY_FILE' : 'PORTCULLIS_PEP_TLS_CERT_FILE', 'is required with the other TLS file');
-  for (const [name, file] of [['PORTCULLIS_PEP_TLS_CERT_FILE', certFile], ['PORTCULLIS_PEP_TLS_KEY_FILE', keyFile], ['PORTCULLIS_PEP_UPSTREAM_PASSWORD_FILE', passwordFile], ['PORTCULLIS_PEP_TOKEN_FILE', tokenFile]] as const) {
-    if (file) readable(name, file);
+  for (const [name, file] of [['PORTCULLIS_PEP_TLS_CERT_FILE', certFile], ['PORTCULLIS_PEP_TLS_KEY_FILE', keyFile], ['PORTCULLIS_PEP_UPSTREAM_PASSWORD_FILE', passwordFile]] as const) {
+    if (file) readableFile(name, file);
   }
 
   const upstreamHost = read('PORTCULLIS_PEP_UPSTREAM_HOST') ?? '127.0.0.1';
-
-  const pdpUrl = read('PORTCULLIS_PEP_PDP_URL') ?? 'http://127.0.0.1:8181';
-  if (!/^https?:\/\/[^/]/.test(pdpUrl)) configFail('PORTCULLIS_PEP_PDP_URL', `must be an http(s) URL (got "${pdpUrl}")`);
 
   const config: PepPostgresConfig = {
     listen: {
@@ -87,12 +74,7 @@ export function loadPepPostgresConfig(env: NodeJS.ProcessEnv = process.env): Pep
       connectTimeoutMs: integer(read, 'PORTCULLIS_PEP_UPSTREAM_CONNECT_TIMEOUT_SECONDS', 10, 1, 300) * 1000,
       tls: upstreamTlsSettings(read, upstreamHost),
     },
-    pdp: {
-      url: pdpUrl,
-      token: tokenFile ? { file: resolve(tokenFile) } : { env: 'PORTCULLIS_PEP_TOKEN' },
-      timeoutMs: integer(read, 'PORTCULLIS_PEP_PDP_TIMEOUT_MS', 2000, 50, 60_000),
-      approvalWaitMs: integer(read, 'PORTCULLIS_PEP_APPROVAL_WAIT_SECONDS', 300, 0, 86_400) * 1000,
-    },
+    pdp,
     tls: certFile && keyFile ? { certFile: resolve(certFile), keyFile: resolve(keyFile) } : undefined,
     allowPlaintext: boolean(read, 'PORTCULLIS_PEP_ALLOW_PLAINTEXT', false),
     resource: {
@@ -105,18 +87,9 @@ export function loadPepPostgresConfig(env: NodeJS.ProcessEnv = process.env): Pep
       maxStartupBytes: 10 * 1024,
       startupTimeoutMs: integer(read, 'PORTCULLIS_PEP_STARTUP_TIMEOUT_SECONDS', 60, 1, 600) * 1000,
       maxConnections: integer(read, 'PORTCULLIS_PEP_MAX_CONNECTIONS', 200, 1, 100_000),
-      shutdownGraceMs: integer(read, 'PORTCULLIS_PEP_SHUTDOWN_GRACE_SECONDS', 10, 0, 600) * 1000,
     },
   };
   return deepFreeze(config);
-}
-
-function readable(name: string, file: string): void {
-  try {
-    readFileSync(resolve(file));
-  } catch (error) {
-    configFail(name, `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
 }
 
 const SSLMODE = 'PORTCULLIS_PEP_UPSTREAM_SSLMODE';
@@ -196,8 +169,8 @@ function caCertificates(name: string, file: string): void {
 }
 
 function clientCertificate(certFile: string, keyFile: string): void {
-  readable(SSLCERT, certFile);
-  readable(SSLKEY, keyFile);
+  readableFile(SSLCERT, certFile);
+  readableFile(SSLKEY, keyFile);
   try {
     createSecureContext({ cert: readFileSync(resolve(certFile)), key: readFileSync(resolve(keyFile)) });
   } catch (error) {

@@ -18,5 +18,7 @@ export function refusalError(answer: DecisionAnswer, phase: 'connect' | 'stateme
   return new PgError(postgresSqlState(refusal, phase === 'connect' ? 'startup' : 'statement'), refusal.message, {
     severity: phase === 'connect' ? 'FATAL' : 'ERROR',
     detail: `reason${codes.length === 1 ? '' : 's'}: ${codes.join(', ') || refusal.code}`,
+    // Still held: the same statement sent again once approved runs (the approval is found by its binding).
+    ...(refusal.hint ? { hint: refusal.hint } : {}),
   });
 }

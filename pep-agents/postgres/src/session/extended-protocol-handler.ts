@@ -17,7 +17,7 @@ interface PreparedStatement {
   readonly parameterTypes: readonly number[];
   /** Undefined for an empty statement, which runs nothing and needs no decision. Replaced when decided again. */
   answer: DecisionAnswer | undefined;
-  /** The answer is an earlier decision of the same shape, reused (see StatementGate). */
+  /** The answer is an earlier decision of the same shape, reused (see CommandGate). */
   reused: boolean;
   /** Policy wants an approval: every Bind is decided with its values, and approved for one execution. */
   approvalAtBind: boolean;
@@ -75,10 +75,10 @@ export class ExtendedProtocolHandler {
     const userType = parse.parameterTypes.find((oid) => oid >= FIRST_NORMAL_OBJECT_ID);
     if (userType !== undefined) return this.refuse(userTypeParameter(userType));
     if (!isEmptyStatement(parse.sql)) {
-      const verdict = await this.io.gate.decide(parse.sql, { deferApproval: true });
-      if (!verdict.allowed) return this.refuse(verdict.error);
+      const verdict = await this.io.gate.decide({ sql: parse.sql }, { deferApproval: true });
+      if (!verdict.allowed) return this.refuse(verdict.refusal);
       ({ answer, reused } = verdict);
-      approvalAtBind = verdict.approvalAtBind === true;
+      approvalAtBind = verdict.approvalDeferred === true;
     }
     // Text parsed after an earlier Sync is read under the settings that pipeline left: wait to see them
     // (the server reports changes at ReadyForQuery). Within one pipeline, policy alone keeps settings fixed.
@@ -182,17 +182,17 @@ export class ExtendedProtocolHandler {
     if (!statement.answer) return { answer: undefined, reused: false, oneExecution: false };
     if (!statement.approvalAtBind) {
       if (this.io.gate.staleReason(statement.answer, statement.reused) === undefined) return { answer: statement.answer, reused: statement.reused, oneExecution: false };
-      const verdict = await this.io.gate.decide(statement.sql, { deferApproval: true });
-      if (!verdict.allowed) return verdict.error;
+      const verdict = await this.io.gate.decide({ sql: statement.sql }, { deferApproval: true });
+      if (!verdict.allowed) return verdict.refusal;
       statement.answer = verdict.answer;
       statement.reused = verdict.reused;
-      statement.approvalAtBind = verdict.approvalAtBind === true;
+      statement.approvalAtBind = verdict.approvalDeferred === true;
       if (!statement.approvalAtBind) return { answer: verdict.answer, reused: verdict.reused, oneExecution: false };
     }
     const parameters = renderBoundParameters(bind, statement.parameterTypes);
     if (parameters instanceof PgError) return parameters;
-    const verdict = await this.io.gate.decideExecution(statement.sql, parameters);
-    if (!verdict.allowed) return verdict.error;
+    const verdict = await this.io.gate.decide({ sql: statement.sql, parameters }, { fresh: true });
+    if (!verdict.allowed) return verdict.refusal;
     return { answer: verdict.answer, reused: false, oneExecution: true };
   }
 

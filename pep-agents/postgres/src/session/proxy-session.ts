@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
-import { clientSafeText, type DecisionAnswer, type DecisionReuseCache, type SessionRecorder } from '@portcullis/pep-core';
+import { clientSafeText, CommandGate, type ActionAuthorizer, type AuthorizeContext, type DecisionAnswer, type DecisionReuseCache, type ServedSession, type SessionRecorder } from '@portcullis/pep-core';
 import type { CancelKeyRegistry, IssuedCancelKey } from '../cancel/cancel-key-registry.ts';
 import { sendUpstreamCancel } from '../cancel/upstream-cancel.ts';
-import type { ActionAuthorizer, AuthorizeContext } from '@portcullis/pep-core';
 import { PgError, protocolViolation, SQLSTATE } from '../errors/pg-error.ts';
 import { refusalError } from '../errors/refusal-error.ts';
 import { performClientHandshake } from '../front-door/client-handshake.ts';
@@ -32,7 +31,7 @@ import { PendingResponses } from './pending-responses.ts';
 import type { ResultMaskerFactory } from './result-masker.ts';
 import type { SessionIo } from './session-io.ts';
 import { SimpleQueryHandler } from './simple-query-handler.ts';
-import { StatementGate } from './statement-gate.ts';
+import { PostgresProtocolAdapter, type StatementGate } from './postgres-protocol-adapter.ts';
 import type { StatementRun } from './statement-run.ts';
 import { checkParameterStatus, ParserSettingChangedError } from './parser-sensitive-settings.ts';
 import { UpstreamChannel } from './upstream-channel.ts';
@@ -64,7 +63,7 @@ export type SessionEndReason = 'client-closed' | 'upstream-closed' | 'refused' |
  * open a session (a decision) → the upstream session with the PEP's credential → relay, every
  * statement decided before it reaches the server → the session's end on the record.
  */
-export class ProxySession {
+export class ProxySession implements ServedSession {
   readonly id = randomUUID();
   private client: Duplex;
   private clientChannel: ClientChannel;
@@ -190,15 +189,11 @@ export class ProxySession {
     const upstreamChannel = new UpstreamChannel(upstream.socket);
     const maskers = this.deps.maskers();
     maskers.sessionMessages?.decisionMade(unmaskedAtConnect);
-    const io: SessionIo = {
-      upstream: upstreamChannel,
-      pending,
-      gate: new StatementGate(this.deps.authorizer, maskers, context, {
-        canRecord: () => this.recorder?.canRecord() ?? true,
-        ...(this.deps.decisionReuse ? { reuse: this.deps.decisionReuse() } : {}),
-      }),
-      maskers,
-    };
+    const gate: StatementGate = new CommandGate(new PostgresProtocolAdapter(maskers), this.deps.authorizer, context, {
+      ...(this.recorder ? { recorder: this.recorder } : {}),
+      ...(this.deps.decisionReuse ? { reuse: this.deps.decisionReuse() } : {}),
+    });
+    const io: SessionIo = { upstream: upstreamChannel, pending, gate, maskers };
     const extended = new ExtendedProtocolHandler(io);
     // Terminate after pipelined messages (Query, then Terminate, in one write): PostgreSQL answers
     // what came before it first, and so does the PEP: nothing more is read, the session ends once
@@ -214,7 +209,7 @@ export class ProxySession {
       this.clientChannel,
       pending,
       {
-        statementFinished: (run, status) => this.record(run, status),
+        statementFinished: (run, status) => record(gate, run, status),
         readyForQuery: (status) => {
           if (status !== 'I') return;
           extended.transactionEnded();
@@ -241,29 +236,11 @@ export class ProxySession {
         if (owed.kind !== 'query' && owed.kind !== 'execute') continue;
         const completed = owed.run.error === undefined && owed.run.tags.length > 0;
         if (!completed) owed.run.error ??= UNFINISHED_STATEMENT;
-        this.record(owed.run, completed ? 'success' : 'failure');
+        record(gate, owed.run, completed ? 'success' : 'failure');
       }
     });
     backend.start();
     frontend.start();
-  }
-
-  private record(run: StatementRun, status: 'success' | 'failure'): void {
-    // An empty statement ran nothing under no decision: there is nothing to record.
-    if (run.decision === undefined || !this.recorder) return;
-    const kind = run.kind;
-    this.recorder.statement({
-      text: run.text,
-      ...(kind ? { kind } : {}),
-      decisionId: run.decision.id,
-      ...(run.decision.reused ? { decisionReused: true } : {}),
-      status,
-      ...(run.error === undefined ? {} : { error: run.error }),
-      durationMs: run.durationMs,
-      rows: run.rows,
-      bytes: run.bytes,
-      maskedCells: run.maskedCells,
-    });
   }
 
   /** CancelRequest for this session's key: stop a pending decision or approval wait, and cancel upstream. */
@@ -368,5 +345,24 @@ function parserSettingError(error: ParserSettingChangedError): PgError {
     severity: 'FATAL',
     detail: `Statements are judged as PostgreSQL reads them with ${error.setting} = ${error.expected}; nothing more runs in this session. reason: parser-setting-changed`,
     hint: `Connect again, and leave ${error.setting} at ${error.expected} (role, database and function settings included).`,
+  });
+}
+
+/** A statement the server answered (or the session ended on) goes on the session's record. */
+function record(gate: StatementGate, run: StatementRun, status: 'success' | 'failure'): void {
+  // An empty statement ran nothing under no decision: there is nothing to record.
+  if (run.decision === undefined) return;
+  const kind = run.kind;
+  gate.record({
+    text: run.text,
+    ...(kind ? { kind } : {}),
+    decisionId: run.decision.id,
+    ...(run.decision.reused ? { decisionReused: true } : {}),
+    status,
+    ...(run.error === undefined ? {} : { error: run.error }),
+    durationMs: run.durationMs,
+    rows: run.rows,
+    bytes: run.bytes,
+    maskedCells: run.maskedCells,
   });
 }

@@ -2,7 +2,7 @@ import type { PgError } from '../errors/pg-error.ts';
 import { encodeParse, encodeQuery } from '../protocol/frontend-messages.ts';
 import type { PendingResponses } from './pending-responses.ts';
 import type { ResultMaskerFactory } from './result-masker.ts';
-import type { StatementGate } from './statement-gate.ts';
+import type { StatementGate } from './postgres-protocol-adapter.ts';
 import type { UpstreamChannel } from './upstream-channel.ts';
 
 /** What the client-side handlers of one session share. */

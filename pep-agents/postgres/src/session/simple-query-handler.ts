@@ -20,9 +20,9 @@ export class SimpleQueryHandler {
       this.forward(message.raw, new StatementRun(sql, undefined, PASS_THROUGH_MASKER));
       return;
     }
-    const verdict = await this.io.gate.decide(sql);
+    const verdict = await this.io.gate.decide({ sql });
     if (!verdict.allowed) {
-      refuseSimple(this.io, verdict.error);
+      refuseSimple(this.io, verdict.refusal);
       return;
     }
     const masker = this.io.maskers.create({
