@@ -49,19 +49,17 @@ async function serve(): Promise<number> {
     process.stderr.write(`${new Date().toISOString()} portcullis-pdp ${message}\n`);
   };
   const config = loadPdpConfig();
+  // Listened for before starting: a signal that arrives while the PDP starts (after it printed
+  // "listening") still drains it, instead of ending the process with records in flight. Later
+  // signals are ignored, so a second Ctrl-C cannot cut the drain short.
+  const signalled = new Promise<string>((resolve) => {
+    process.on('SIGINT', () => resolve('SIGINT'));
+    process.on('SIGTERM', () => resolve('SIGTERM'));
+  });
   // Loaded only to serve: the other commands start without the whole PDP (about a second less).
   const { startPdp } = await import('../main.ts');
   const pdp = await startPdp(config, log);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
-      log(`${signal}: draining and stopping`);
-      pdp.close().then(resolve, (error: unknown) => {
-        log(`error while stopping: ${(error as Error).message}`);
-        resolve();
-      });
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+  log(`${await signalled}: draining and stopping`);
+  await pdp.close().catch((error: unknown) => log(`error while stopping: ${(error as Error).message}`));
   return 0;
 }
