@@ -22,6 +22,11 @@ export interface AuthorizeOptions {
    * caller asks again with what the approval must be bound to).
    */
   readonly deferApproval?: boolean;
+  /**
+   * A shorter hold for this command, never longer than the configured one: 0 for a client that
+   * cannot wait (it is told the approval and that running the command again once approved works).
+   */
+  readonly approvalWaitMs?: number;
 }
 
 /**
@@ -50,10 +55,12 @@ export class ActionAuthorizer {
     const answer = await this.decisions.decide(request, signal);
     if (answer.effect !== 'approval_required' || options.deferApproval) return answer;
 
-    context.notify(approvalNotice(answer, this.approvalWaitMs / 1000) ?? 'portcullis: approval required; waiting');
+    const waitMs = Math.max(0, Math.min(this.approvalWaitMs, options.approvalWaitMs ?? Infinity));
+    context.notify(approvalNotice(answer, waitMs / 1000) ?? 'portcullis: approval required; waiting');
     let votes = 0;
     return this.approvals.waitAndDecide(request, answer, {
       ...signal,
+      maxWaitMs: waitMs,
       onUpdate: (status) => {
         if (status.status === 'pending' && status.decisions.length > votes) {
           votes = status.decisions.length;

@@ -23,6 +23,8 @@ export interface GateDecideOptions {
   readonly deferApproval?: boolean;
   /** Decided afresh whatever the reuse cache holds, and not kept for reuse (one execution with its own values). */
   readonly fresh?: boolean;
+  /** A shorter approval hold for this command (0: the client cannot wait; it is told to run the command again once approved). */
+  readonly approvalWaitMs?: number;
 }
 
 /** How a command that ran went, as the PEP saw it relayed. */
@@ -86,7 +88,10 @@ export class CommandGate<Command, Refused> {
     const reusable = shape === undefined ? undefined : this.reuse?.lookup(shape);
     if (reusable && this.staleReason(reusable, true) === undefined) return { allowed: true, answer: reusable, reused: true };
 
-    const answer = await this.authorizer.authorize(this.adapter.action(command), this.context(), options.deferApproval ? { deferApproval: true } : {});
+    const answer = await this.authorizer.authorize(this.adapter.action(command), this.context(), {
+      ...(options.deferApproval ? { deferApproval: true } : {}),
+      ...(options.approvalWaitMs === undefined ? {} : { approvalWaitMs: options.approvalWaitMs }),
+    });
     if (answer.source === 'pdp') this.latestRevision = answer.policy_revision;
     if (options.deferApproval && answer.effect === 'approval_required') {
       this.reuse?.observe(undefined, answer);
@@ -103,8 +108,8 @@ export class CommandGate<Command, Refused> {
    * request, an MCP tool call). `execute` runs the allowed command upstream, applying the
    * answer's masks to what it relays. A refused command never reaches `execute`.
    */
-  async run(command: Command, execute: (answer: DecisionAnswer) => Promise<CommandOutcome>, options: { readonly fresh?: boolean } = {}): Promise<GateRun<Refused>> {
-    const verdict = await this.decide(command, options.fresh ? { fresh: true } : {});
+  async run(command: Command, execute: (answer: DecisionAnswer) => Promise<CommandOutcome>, options: Omit<GateDecideOptions, 'deferApproval'> = {}): Promise<GateRun<Refused>> {
+    const verdict = await this.decide(command, options);
     if (!verdict.allowed) return { ran: false, refusal: verdict.refusal };
     const startedAt = this.clock();
     let outcome: CommandOutcome;
