@@ -7,7 +7,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const roots = ['pdp/test', 'policies/test', 'test', ...listDirs('pep-agents').map((dir) => `${dir}/test`)];
+const roots = ['pdp/test', 'pdp/contract/test', 'policies/test', 'test', ...listDirs('pep-agents').map((dir) => `${dir}/test`)];
 const filter = process.argv.slice(2);
 
 const files = roots

@@ -1,4 +1,4 @@
-import type { DecisionRequestV1 } from '../../pdp/src/contract/decision-contract-v1.ts';
+import type { DecisionRequestV1 } from '@portcullis/contract';
 
 /** Subjects the mix acts as; tokens are minted for each before the run. */
 export const MIX_SUBJECTS = {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EffectV1 } from '../src/contract/decision-contract-v1.ts';
+import type { EffectV1 } from '@portcullis/contract';
 import { buildApprovalAuditEvent, type ApprovalEventName } from '../src/audit/approval-audit-event.ts';
 import type { AuditEvent } from '../src/audit/audit-sink.ts';
 import { buildDecisionAuditEvent } from '../src/audit/decision-audit-event.ts';

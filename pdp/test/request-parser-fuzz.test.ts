@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parseDecisionRequestV1 } from '../src/contract/decision-request-parser.ts';
+import { parseDecisionRequestV1 } from '../src/http/contract-body.ts';
 import { parseSessionEvents } from '../src/contract/session-event-parser.ts';
 import { PortcullisError } from '../src/errors/portcullis-error.ts';
 

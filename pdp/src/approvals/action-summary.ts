@@ -1,4 +1,4 @@
-import type { ActionV1 } from '../contract/decision-contract-v1.ts';
+import type { ActionV1 } from '@portcullis/contract';
 
 const MAX_SUMMARY = 200;
 

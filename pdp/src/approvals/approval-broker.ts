@@ -1,5 +1,5 @@
 import type { AuditRecorder } from '../audit/audit-trail.ts';
-import type { ApprovalV1, DecisionRequestV1, ReasonV1 } from '../contract/decision-contract-v1.ts';
+import type { ApprovalV1, DecisionRequestV1, ReasonV1 } from '@portcullis/contract';
 import type { EnrichedAction } from '../enrichment/action-enricher.ts';
 import type { VerifiedPrincipal } from '../identity/token-verifier.ts';
 import type { ApprovalRequirement } from '../decisions/policy-result.ts';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ResourceV1 } from '../contract/decision-contract-v1.ts';
+import type { ResourceV1 } from '@portcullis/contract';
 import type { AuditPrincipal } from './audit-principal.ts';
 import type { AuditEvent } from './audit-sink.ts';
 import type { SessionProtocol } from '../contract/session-event-v1.ts';

@@ -3,9 +3,9 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEV_AUDIENCE, DEV_CONSOLE_AUDIENCE } from '../identity/dev-issuer.ts';
 import { PEP_RESOURCES_CLAIM } from '../identity/resource-binding.ts';
-import { boolean, ConfigError, deepFreeze, envReader, integer, oneOf, optional, type EnvRead } from './env-values.ts';
+import { boolean, ConfigError, deepFreeze, envReader, integer, oneOf, optional, type EnvRead } from '@portcullis/contract/config-values';
 
-export { ConfigError } from './env-values.ts';
+export { ConfigError } from '@portcullis/contract/config-values';
 
 /** The repository root, found from this file: the server and the CLI share its state folder. */
 export const REPOSITORY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');

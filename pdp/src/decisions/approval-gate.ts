@@ -1,6 +1,6 @@
 import type { ApprovalBroker } from '../approvals/approval-broker.ts';
 import { ApprovalStoreUnavailableError } from '../approvals/approval-store-unavailable-error.ts';
-import type { ApprovalV1, DecisionRequestV1 } from '../contract/decision-contract-v1.ts';
+import type { ApprovalV1, DecisionRequestV1 } from '@portcullis/contract';
 import type { EnrichedAction } from '../enrichment/action-enricher.ts';
 import type { VerifiedPrincipal } from '../identity/token-verifier.ts';
 import { denied, type PolicyOutcome } from './policy-result.ts';

@@ -1,4 +1,4 @@
-import type { DecisionRequestV1, DecisionReuseV1 } from '../contract/decision-contract-v1.ts';
+import type { DecisionRequestV1, DecisionReuseV1 } from '@portcullis/contract';
 import type { EnrichedAction } from '../enrichment/action-enricher.ts';
 import type { VerifyResult } from '../identity/token-verifier.ts';
 import type { PolicyOutcome } from './policy-result.ts';

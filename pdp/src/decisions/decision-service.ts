@@ -1,12 +1,12 @@
 import type { AuditRecorder } from '../audit/audit-trail.ts';
 import { buildDecisionAuditEvent } from '../audit/decision-audit-event.ts';
-import type { DecisionRequestV1, DecisionResponseV1, PrincipalV1 } from '../contract/decision-contract-v1.ts';
+import type { DecisionRequestV1, DecisionResponseV1, PrincipalV1 } from '@portcullis/contract';
 import type { ActionEnricher, EnrichedAction } from '../enrichment/action-enricher.ts';
 import type { TokenVerifier, VerifyResult } from '../identity/token-verifier.ts';
 import type { PdpMetrics } from '../metrics/pdp-metrics.ts';
 import type { PolicyEngine } from '../policy/policy-engine.ts';
 import type { ApprovalBroker } from '../approvals/approval-broker.ts';
-import type { ApprovalV1, EnrichmentV1, SyntaxErrorV1 } from '../contract/decision-contract-v1.ts';
+import type { ApprovalV1, EnrichmentV1, SyntaxErrorV1 } from '@portcullis/contract';
 import { settleApproval } from './approval-gate.ts';
 import type { DecisionSeal } from './decision-seal.ts';
 import { grantReuse } from './decision-reuse.ts';

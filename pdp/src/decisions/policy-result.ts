@@ -1,4 +1,4 @@
-import type { EffectV1, MaskObligationV1, ObligationsV1, ReasonV1 } from '../contract/decision-contract-v1.ts';
+import { maskTargetV1Validator, reasonV1Validator, type EffectV1, type MaskTargetV1, type ObligationsV1, type ReasonV1 } from '@portcullis/contract';
 
 /** What the policy asked for when approval is required (quorum, who, how long). */
 export interface ApprovalRequirement {
@@ -34,9 +34,9 @@ export function readPolicyOutcome(value: unknown): PolicyOutcome {
   if (typeof record.effect !== 'string' || !EFFECTS.has(record.effect)) {
     return denied('policy-malformed-decision', 'the policy returned a decision without a valid effect');
   }
-  const reasons = Array.isArray(record.reasons) ? record.reasons.filter(isReason).map(({ code, message }) => ({ code, message })) : [];
+  const reasons = Array.isArray(record.reasons) ? record.reasons.filter(reasonV1Validator.check).map(({ code, message }: ReasonV1) => ({ code, message })) : [];
   const rawObligations = (typeof record.obligations === 'object' && record.obligations !== null ? record.obligations : {}) as Record<string, unknown>;
-  const mask = Array.isArray(rawObligations.mask) ? rawObligations.mask.filter(isMask).map(({ table, column, strategy, computed_strategy: computed }) => ({ table, column, strategy, ...(typeof computed === 'string' ? { computed_strategy: computed } : {}) })) : [];
+  const mask = Array.isArray(rawObligations.mask) ? rawObligations.mask.map(readMask).filter((mask) => mask !== undefined) : [];
   const obligations: ObligationsV1 = { ...rawObligations, mask, record: rawObligations.record !== false };
   // A list with entries dropped as malformed no longer names every sensitive column.
   if (obligations.mask_complete !== undefined && (!Array.isArray(rawObligations.mask) || mask.length !== rawObligations.mask.length)) obligations.mask_complete = false;
@@ -71,12 +71,20 @@ function readApproval(value: unknown): ApprovalRequirement {
   };
 }
 
-function isReason(value: unknown): value is ReasonV1 {
+/** A mask obligation as the contract reads it, or undefined (dropped) when it is not one. */
+function readMask(value: unknown): MaskTargetV1 | undefined {
+  if (maskTargetV1Validator.check(value)) return maskAsSent(value);
+  // A column mask with a malformed extra (computed_strategy) still masks its column: dropping it would unmask it.
   const record = value as Record<string, unknown> | null;
-  return typeof record === 'object' && record !== null && typeof record.code === 'string' && typeof record.message === 'string';
+  if (typeof record !== 'object' || record === null || (record.kind !== undefined && record.kind !== 'sql-column')) return undefined;
+  const { table, column, strategy } = record;
+  return typeof table === 'string' && typeof column === 'string' && typeof strategy === 'string' ? { table, column, strategy } : undefined;
 }
 
-function isMask(value: unknown): value is MaskObligationV1 {
-  const record = value as Record<string, unknown> | null;
-  return typeof record === 'object' && record !== null && typeof record.table === 'string' && typeof record.column === 'string' && typeof record.strategy === 'string';
+/** A mask obligation with the fields its kind names, nothing else of what the policy put in it. */
+function maskAsSent(mask: MaskTargetV1): MaskTargetV1 {
+  if (mask.kind === 'json-path') return { kind: mask.kind, path: mask.path, strategy: mask.strategy };
+  if (mask.kind === 'byte-stream') return { kind: mask.kind, ...(mask.stream === undefined ? {} : { stream: mask.stream }), detectors: [...mask.detectors], strategy: mask.strategy };
+  const { table, column, strategy, computed_strategy: computed } = mask;
+  return { ...(mask.kind === undefined ? {} : { kind: mask.kind }), table, column, strategy, ...(computed === undefined ? {} : { computed_strategy: computed }) };
 }

@@ -1,4 +1,4 @@
-import type { ActionV1 } from '../contract/decision-contract-v1.ts';
+import type { ActionV1 } from '@portcullis/contract';
 import { resolveKubernetesRequest } from './kubernetes-request-info.ts';
 import { createShellAnalyzer, type ShellAnalyzer } from './shell-analyzer.ts';
 import { createSqlAnalyzer, type SqlAnalyzer } from './sql-analyzer.ts';

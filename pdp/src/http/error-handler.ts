@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { ErrorV1 } from '../contract/decision-contract-v1.ts';
+import type { ErrorV1 } from '@portcullis/contract';
 import { ApprovalStoreUnavailableError } from '../approvals/approval-store-unavailable-error.ts';
 import { PortcullisError } from '../errors/portcullis-error.ts';
 

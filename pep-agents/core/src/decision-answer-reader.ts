@@ -1,65 +1,84 @@
-import type { ApprovalV1, DecisionAnswer, DecisionReuseV1, EnrichmentV1, MaskObligationV1, ReasonV1, SyntaxErrorV1 } from './decision-contract.ts';
+import {
+  decisionAnswerEssentialsV1Validator,
+  decisionReuseV1Validator,
+  maskKind,
+  syntaxErrorV1Validator,
+  type ApprovalV1,
+  type DecisionReuseV1,
+  type EnrichmentV1,
+  type MaskKindV1,
+  type MaskOfKind,
+  type MaskTargetV1,
+  type SyntaxErrorV1,
+} from '@portcullis/contract';
+import type { DecisionAnswer } from './decision-contract.ts';
 
-const EFFECTS = new Set(['allow', 'deny', 'approval_required']);
+const SQL_COLUMNS_ONLY: readonly MaskKindV1[] = ['sql-column'];
 
 /**
  * Reads an untrusted `POST /v1/decisions` body. Anything off-contract gives `undefined` (the caller
- * fails closed): in particular an allow whose mask obligations cannot be read must not run unmasked.
+ * fails closed): in particular an allow whose mask obligations cannot be read must not run
+ * unmasked, nor one naming a mask kind this PEP cannot enforce (`enforceable`: SQL columns unless
+ * the PEP says otherwise). What a PEP must read is the contract's DecisionAnswerEssentialsV1; the
+ * rest is read leniently (an unreadable part is dropped, never trusted).
  */
-export function readDecisionAnswer(body: unknown): DecisionAnswer | undefined {
-  if (!isRecord(body)) return undefined;
-  const { decision_id: decisionId, effect, reasons, obligations, principal, policy_revision: revision } = body;
-  if (typeof decisionId !== 'string' || decisionId === '') return undefined;
-  if (typeof effect !== 'string' || !EFFECTS.has(effect)) return undefined;
-  if (!Array.isArray(reasons) || !reasons.every(isReason)) return undefined;
-  if (!isRecord(obligations) || !Array.isArray(obligations.mask) || !obligations.mask.every(isMask)) return undefined;
-  if (obligations.record !== undefined && typeof obligations.record !== 'boolean') return undefined;
-  if (!isRecord(principal) || typeof principal.authenticated !== 'boolean') return undefined;
-  if (revision !== null && revision !== undefined && typeof revision !== 'string') return undefined;
+export function readDecisionAnswer<K extends MaskKindV1 = 'sql-column'>(
+  body: unknown,
+  enforceable: readonly K[] = SQL_COLUMNS_ONLY as readonly K[],
+): DecisionAnswer<MaskOfKind<K>> | undefined {
+  if (!decisionAnswerEssentialsV1Validator.check(body)) return undefined;
+  const { decision_id: decisionId, effect, reasons, obligations, policy_revision: revision } = body;
+  if (!obligations.mask.every((mask) => (enforceable as readonly MaskKindV1[]).includes(maskKind(mask)))) return undefined;
+  const raw = body as Record<string, unknown>;
+  const principal = raw.principal as Record<string, unknown>;
   const approval = body.approval === undefined ? undefined : readApproval(body.approval);
-  if (body.approval !== undefined && !approval) return undefined;
   // A reuse grant the PEP cannot read is dropped, not fatal: the statement is simply asked about again next time.
-  const reuse = effect === 'allow' ? readReuse(body.reuse) : undefined;
+  const reuse = effect === 'allow' ? readReuse(raw.reuse) : undefined;
 
   return {
     source: 'pdp',
     decision_id: decisionId,
-    effect: effect as DecisionAnswer['effect'],
-    reasons: reasons.map((reason: ReasonV1) => ({ code: reason.code, message: reason.message })),
+    effect,
+    reasons: reasons.map((reason) => ({ code: reason.code, message: reason.message })),
     obligations: {
-      ...obligations,
-      mask: obligations.mask.map((mask: MaskObligationV1) => ({
-        table: mask.table,
-        column: mask.column,
-        strategy: mask.strategy,
-        ...(typeof mask.computed_strategy === 'string' ? { computed_strategy: mask.computed_strategy } : {}),
-      })),
+      ...(raw.obligations as Record<string, unknown>),
+      mask: obligations.mask.map(maskAsSent) as MaskOfKind<K>[],
       record: obligations.record ?? true,
     },
     ...(approval ? { approval } : {}),
     ...(reuse ? { reuse } : {}),
     // Passed on as sent: the masker shape-checks it and masks strictly when it is malformed.
-    ...(isRecord(body.enrichment) && Array.isArray(body.enrichment.statements) ? { enrichment: body.enrichment as unknown as EnrichmentV1 } : {}),
+    ...(isRecord(raw.enrichment) && Array.isArray(raw.enrichment.statements) ? { enrichment: raw.enrichment as unknown as EnrichmentV1 } : {}),
     principal: {
       sub: typeof principal.sub === 'string' ? principal.sub : null,
       iss: typeof principal.iss === 'string' ? principal.iss : null,
       kind: principal.kind === 'human' ? 'human' : 'agent',
-      authenticated: principal.authenticated,
+      authenticated: body.principal.authenticated,
       ...(typeof principal.expires_at === 'string' && Number.isFinite(Date.parse(principal.expires_at)) ? { expires_at: principal.expires_at } : {}),
     },
     policy_revision: typeof revision === 'string' ? revision : null,
-    ...(effect === 'deny' ? readSyntaxError(body.syntax_error) : {}),
+    ...(effect === 'deny' ? readSyntaxError(raw.syntax_error) : {}),
+  };
+}
+
+/** A mask obligation with the fields its kind names, nothing else the answer put in it. */
+function maskAsSent(mask: MaskTargetV1): MaskTargetV1 {
+  if (mask.kind === 'json-path') return { kind: mask.kind, path: mask.path, strategy: mask.strategy };
+  if (mask.kind === 'byte-stream') return { kind: mask.kind, ...(mask.stream === undefined ? {} : { stream: mask.stream }), detectors: [...mask.detectors], strategy: mask.strategy };
+  return {
+    table: mask.table,
+    column: mask.column,
+    strategy: mask.strategy,
+    ...(mask.computed_strategy === undefined ? {} : { computed_strategy: mask.computed_strategy }),
   };
 }
 
 function readSyntaxError(value: unknown): { syntax_error?: SyntaxErrorV1 } {
-  if (!isRecord(value) || typeof value.message !== 'string' || !Number.isInteger(value.position) || (value.position as number) < 1) return {};
-  return { syntax_error: { message: value.message, position: value.position as number } };
+  if (!syntaxErrorV1Validator.check(value)) return {};
+  return { syntax_error: { message: value.message, position: value.position } };
 }
 
-function readApproval(value: unknown): ApprovalV1 | undefined {
-  if (!isRecord(value) || typeof value.id !== 'string' || value.id === '' || typeof value.status !== 'string') return undefined;
-  if (typeof value.expires_at !== 'string') return undefined;
+function readApproval(value: { id: string; status: string; expires_at: string; console_url?: unknown }): ApprovalV1 {
   return {
     id: value.id,
     status: value.status,
@@ -69,16 +88,8 @@ function readApproval(value: unknown): ApprovalV1 | undefined {
 }
 
 function readReuse(value: unknown): DecisionReuseV1 | undefined {
-  if (!isRecord(value) || value.scope !== 'statement-shape' || typeof value.expires_at !== 'string') return undefined;
+  if (!decisionReuseV1Validator.check(value)) return undefined;
   return Number.isFinite(Date.parse(value.expires_at)) ? { scope: 'statement-shape', expires_at: value.expires_at } : undefined;
-}
-
-function isReason(value: unknown): value is ReasonV1 {
-  return isRecord(value) && typeof value.code === 'string' && typeof value.message === 'string';
-}
-
-function isMask(value: unknown): value is MaskObligationV1 {
-  return isRecord(value) && typeof value.table === 'string' && typeof value.column === 'string' && typeof value.strategy === 'string';
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

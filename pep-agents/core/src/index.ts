@@ -3,11 +3,15 @@ export type {
   ApprovalState,
   ApprovalStatusV1,
   ApprovalVerdictV1,
+  ByteStreamMaskV1,
   DecisionAnswer,
   DecisionRequest,
   DecisionReuseV1,
   EnrichmentV1,
+  JsonPathMaskV1,
+  MaskKindV1,
   MaskObligationV1,
+  MaskTargetV1,
   ReasonV1,
   ResourceV1,
   SessionV1,
@@ -15,7 +19,7 @@ export type {
   SyntaxErrorV1,
 } from './decision-contract.ts';
 // The SQL analysis request of `POST /v1/sql/outputs`, for the Postgres PEP's client of it.
-export type { SqlOutputsRequestV1 } from '@portcullis/pdp/contract';
+export type { SqlOutputsRequestV1 } from '@portcullis/contract';
 
 export type { PdpCallOptions, PdpCallResult, PdpFailureCode, PdpTransport } from './pdp-transport.ts';
 export { DEFAULT_PDP_DEADLINE_MS, HttpPdpTransport, type HttpPdpTransportConfig } from './http-pdp-transport.ts';
@@ -39,7 +43,7 @@ export { readableFile, readPdpConnectionConfig, type PdpConnectionConfig } from 
 export { ConnectionServer, type ConnectionServerOptions, type ServedSession } from './connection-server.ts';
 export { stopOnSignals } from './stop-on-signals.ts';
 
-export type { SessionEndEventV1, SessionEventV1, SessionProtocol, SessionStartEventV1, SessionStatementEventV1 } from '@portcullis/pdp/session-events';
+export type { SessionEndEventV1, SessionEventV1, SessionProtocol, SessionStartEventV1, SessionStatementEventV1 } from '@portcullis/contract';
 export type { SessionEventSink, SessionSinkStats } from './session-event-sink.ts';
 export { SessionRecorder, type SessionRecorderOptions, type SessionTotals, type StatementRecord } from './session-recorder.ts';
 export { PdpSessionEventSink, type PdpSessionEventSinkConfig } from './pdp-session-event-sink.ts';

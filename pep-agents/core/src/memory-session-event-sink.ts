@@ -1,4 +1,4 @@
-import type { SessionEventV1 } from '@portcullis/pdp/session-events';
+import type { SessionEventV1 } from '@portcullis/contract';
 import type { SessionEventSink, SessionSinkStats } from './session-event-sink.ts';
 
 /** Keeps events in memory, for a PEP run without a PDP record (development) and for reading back in tests. */

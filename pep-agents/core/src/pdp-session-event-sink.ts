@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isRecord } from './decision-answer-reader.ts';
 import type { PdpTransport } from './pdp-transport.ts';
-import type { SessionEventV1 } from '@portcullis/pdp/session-events';
+import type { SessionEventV1 } from '@portcullis/contract';
 import type { SessionEventSink, SessionSinkStats } from './session-event-sink.ts';
 
 export interface PdpSessionEventSinkConfig {

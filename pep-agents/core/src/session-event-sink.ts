@@ -1,4 +1,4 @@
-import type { SessionEventV1 } from '@portcullis/pdp/session-events';
+import type { SessionEventV1 } from '@portcullis/contract';
 
 export interface SessionSinkStats {
   /** Events handed to the sink. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ResourceV1 } from './decision-contract.ts';
 import { ValueScrubber } from './masking/value-scrubber.ts';
-import type { SessionEventV1, SessionProtocol, SessionStatementEventV1 } from '@portcullis/pdp/session-events';
+import type { SessionEventV1, SessionProtocol, SessionStatementEventV1 } from '@portcullis/contract';
 import type { SessionEventSink } from './session-event-sink.ts';
 
 export interface SessionRecorderOptions {

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { parseDecisionRequestV1 } from '../../contract/decision-request-parser.ts';
+import { parseDecisionRequestV1 } from '../contract-body.ts';
 import type { DecisionService } from '../../decisions/decision-service.ts';
 import { assertFronts } from '../resource-authorization.ts';
 

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { object, text } from '../../contract/field-readers.ts';
-import type { SqlOutputsResponseV1 } from '../../contract/decision-contract-v1.ts';
+import type { SqlOutputsResponseV1 } from '@portcullis/contract';
 import { selectOutputs } from '../../enrichment/select-outputs.ts';
 import { MAX_SQL_BYTES, type SqlAnalyzer } from '../../enrichment/sql-analyzer.ts';
 import { assertFronts } from '../resource-authorization.ts';

@@ -1,0 +1,76 @@
+/**
+ * @portcullis/contract — the wire contract between the PDP, its PEPs and clients: each message
+ * written once as a TypeBox schema, from which come its TypeScript type (same name), its runtime
+ * validator and the OpenAPI document. A leaf: it imports nothing of Portcullis.
+ */
+export { contractValidator, type ContractReading, type ContractValidator } from './validation/contract-validator.ts';
+export { firstFieldProblem, type FieldProblem } from './validation/field-problem.ts';
+
+export {
+  ActionV1,
+  APPROVAL_ID_PATTERN,
+  ConnectActionV1,
+  DecisionRequestV1,
+  HttpActionV1,
+  KubernetesActionV1,
+  MAX_NAME,
+  MAX_SQL_PARAMETERS,
+  MAX_TEXT,
+  ResourceV1,
+  SessionV1,
+  ShellActionV1,
+  SqlActionV1,
+  SqlParameterV1,
+  StringMapV1,
+} from './decisions/decision-request-v1.ts';
+export { decisionRequestV1Validator, readDecisionRequestV1, type ReadDecisionRequestV1 } from './decisions/decision-request-reader.ts';
+export {
+  ApprovalV1,
+  DecisionAnswerEssentialsV1,
+  DecisionResponseV1,
+  DecisionReuseV1,
+  EffectV1,
+  EnrichmentCursorV1,
+  EnrichmentV1,
+  ObligationsV1,
+  PrincipalKindV1,
+  PrincipalV1,
+  ReasonV1,
+  SyntaxErrorV1,
+} from './decisions/decision-response-v1.ts';
+export {
+  ByteStreamMaskV1,
+  JsonPathMaskV1,
+  MASK_KINDS,
+  maskKind,
+  MaskTargetV1,
+  SqlColumnMaskV1,
+  type MaskKindV1,
+  type MaskObligationV1,
+  type MaskOfKind,
+} from './decisions/mask-obligation-v1.ts';
+export { ErrorV1 } from './decisions/error-v1.ts';
+export { SqlOutputsRequestV1, SqlOutputsResponseV1 } from './decisions/sql-outputs-v1.ts';
+export {
+  decisionAnswerEssentialsV1Validator,
+  decisionResponseV1Validator,
+  decisionReuseV1Validator,
+  maskTargetV1Validator,
+  reasonV1Validator,
+  sqlOutputsRequestV1Validator,
+  syntaxErrorV1Validator,
+} from './decisions/decision-validators.ts';
+
+export {
+  MAX_EVENTS_PER_POST,
+  SessionEndEventV1,
+  SessionEventBatchV1,
+  SessionEventV1,
+  SessionProtocolV1,
+  SessionStartEventV1,
+  SessionStatementEventV1,
+  type SessionProtocol,
+} from './sessions/session-event-v1.ts';
+export { readSessionEventsV1, sessionEventBatchV1Validator, sessionEventV1Validator } from './sessions/session-event-reader.ts';
+
+export { ApprovalStateV1, ApprovalStatusV1, ApprovalVerdictV1, type ApprovalState } from './approvals/approval-v1.ts';
