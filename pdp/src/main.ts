@@ -18,6 +18,7 @@ import { CachingTokenVerifier } from './identity/caching-token-verifier.ts';
 import { DevIssuer, devIssuerDirectory } from './identity/dev-issuer.ts';
 import { keySourceForIssuer } from './identity/issuer-key-source.ts';
 import { JoseTokenVerifier, type TrustedIssuer } from './identity/token-verifier.ts';
+import type { LogFunction } from './logging/process-logger.ts';
 import { PdpMetrics } from './metrics/pdp-metrics.ts';
 import { createBundleVerifier } from './policy/bundle-signature-verifier.ts';
 import type { BundleSource } from './policy/bundle-sources/bundle-source.ts';
@@ -42,7 +43,7 @@ export interface RunningPdp {
 }
 
 /** The composition root of the PDP process: builds every part from config and wires them. */
-export async function startPdp(config: PdpConfig, log: (message: string) => void): Promise<RunningPdp> {
+export async function startPdp(config: PdpConfig, log: LogFunction): Promise<RunningPdp> {
   const startedAt = new Date();
   const metrics = new PdpMetrics();
 
@@ -145,7 +146,9 @@ export async function startPdp(config: PdpConfig, log: (message: string) => void
     log,
   });
   metrics.observeSockets(() => sockets.connections);
-  log(`listening on ${url} (policy workers: ${config.policy.workers}, audit: ${audit.health().sink}, producer ${audit.producerId})`);
+  log(`listening on ${url} (policy workers: ${config.policy.workers}, audit: ${audit.health().sink}, producer ${audit.producerId})`, {
+    url, policy_workers: config.policy.workers, audit_sink: audit.health().sink, producer_id: audit.producerId,
+  });
 
   return {
     url, server, activation, devIssuer, approvals,

@@ -1,4 +1,5 @@
 import { loadPdpConfig } from '../config/pdp-config.ts';
+import { createProcessLogger, logFunction } from '../logging/process-logger.ts';
 import { runApprovalsCommand } from './approvals-command.ts';
 import { runAuditCommand } from './audit-command.ts';
 import { runTokenCommand } from './token-command.ts';
@@ -45,10 +46,10 @@ export async function runCli(argv: string[]): Promise<number> {
 }
 
 async function serve(): Promise<number> {
-  const log = (message: string): void => {
-    process.stderr.write(`${new Date().toISOString()} portcullis-pdp ${message}\n`);
-  };
   const config = loadPdpConfig();
+  // JSON lines when the log is not a terminal, readable lines when it is.
+  const logger = createProcessLogger({ name: 'portcullis-pdp' });
+  const log = logFunction(logger);
   // Listened for before starting: a signal that arrives while the PDP starts (after it printed
   // "listening") still drains it, instead of ending the process with records in flight. Later
   // signals are ignored, so a second Ctrl-C cannot cut the drain short.
@@ -59,7 +60,8 @@ async function serve(): Promise<number> {
   // Loaded only to serve: the other commands start without the whole PDP (about a second less).
   const { startPdp } = await import('../main.ts');
   const pdp = await startPdp(config, log);
-  log(`${await signalled}: draining and stopping`);
-  await pdp.close().catch((error: unknown) => log(`error while stopping: ${(error as Error).message}`));
+  const signal = await signalled;
+  log(`${signal}: draining and stopping`, { signal });
+  await pdp.close().catch((error: unknown) => logger.error({ err: error }, `error while stopping: ${(error as Error).message}`));
   return 0;
 }

@@ -71,4 +71,6 @@ export { IbanDetector, ibanValid } from './masking/iban-detector.ts';
 // Every PEP reads its PORTCULLIS_* settings the way the PDP does.
 export { boolean, ConfigError, configFail, deepFreeze, envReader, integer, oneOf, optional, type EnvRead } from './env-values.ts';
 export { secretReader, type SecretSource } from './secret-source.ts';
+// The process log: JSON lines, readable on a terminal, secrets redacted by path.
+export { createProcessLogger, logFunction, REDACTED_LOG_PATHS, type LogFunction, type ProcessLoggerOptions } from './process-logger.ts';
 export { staleDecisionReason, type DecisionValidityContext, type StaleDecisionReason } from './decision-validity.ts';

@@ -3,6 +3,9 @@ import { createSecureContext } from 'node:tls';
 import {
   createMaskStrategyRegistry,
   DecisionReuseCache,
+  createProcessLogger,
+  logFunction,
+  type LogFunction,
   maskHashKeyFromEnv,
   PdpConnection,
   secretReader,
@@ -29,7 +32,8 @@ export interface RunningPostgresPep {
 }
 
 export interface PostgresPepOptions {
-  readonly log?: (message: string) => void;
+  /** The process log; by default JSON lines on standard error (readable lines on a terminal). */
+  readonly log?: LogFunction;
   /** Where secrets named by `*_env` settings are read from. */
   readonly env?: NodeJS.ProcessEnv;
   /** Result masking per session; by default the masking modules over a catalog pool of the PEP's own. */
@@ -38,7 +42,7 @@ export interface PostgresPepOptions {
 
 /** The composition root of the Postgres PEP: builds every part from config and wires them. */
 export async function startPostgresPep(config: PepPostgresConfig, options: PostgresPepOptions = {}): Promise<RunningPostgresPep> {
-  const log = options.log ?? ((message: string) => process.stderr.write(`[pep-postgres] ${message}\n`));
+  const log = options.log ?? logFunction(createProcessLogger({ name: 'portcullis-pep-postgres', ...(options.env ? { env: options.env } : {}) }));
   const env = options.env ?? process.env;
   const resource: ResourceV1 = {
     type: 'postgres',
@@ -84,7 +88,10 @@ export async function startPostgresPep(config: PepPostgresConfig, options: Postg
     config.limits.maxConnections,
   );
   const address = await server.listen(config.listen.host, config.listen.port);
-  log(`listening on ${address.address}:${address.port} for ${resource.name}, upstream ${config.upstream.host}:${config.upstream.port}/${config.upstream.database} (sslmode ${config.upstream.tls.mode}), PDP ${config.pdp.url}${config.tls ? ', TLS on' : ''}`);
+  log(`listening on ${address.address}:${address.port} for ${resource.name}, upstream ${config.upstream.host}:${config.upstream.port}/${config.upstream.database} (sslmode ${config.upstream.tls.mode}), PDP ${config.pdp.url}${config.tls ? ', TLS on' : ''}`, {
+    address: address.address, port: address.port, resource: resource.name, upstream: `${config.upstream.host}:${config.upstream.port}/${config.upstream.database}`,
+    upstream_sslmode: config.upstream.tls.mode, pdp: config.pdp.url, tls: Boolean(config.tls),
+  });
 
   return {
     host: address.address,
