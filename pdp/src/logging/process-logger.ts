@@ -8,7 +8,7 @@
  */
 import pino, { type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
-import { ConfigError, envReader } from '../config/env-values.ts';
+import { ConfigError, envReader } from '@portcullis/contract/config-values';
 
 /** What the parts are handed: a message, and fields a JSON log keeps apart from it. */
 export type LogFunction = (message: string, fields?: Readonly<Record<string, unknown>>) => void;
