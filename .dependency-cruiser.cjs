@@ -31,9 +31,7 @@ module.exports = {
     {
       name: 'sdk-uses-only-the-contract',
       comment: 'The PEP SDK is what every PEP installs: of ours it imports only @portcullis/contract.',
-      // Still violated (the contract package is replacing them): pep-core reads pdp/src/contract/*
-      // (decision and session-event types) and pdp/src/config/env-values.ts.
-      severity: 'warn',
+      severity: 'error',
       from: { path: '^pep-agents/core/src/' },
       to: { path: '^(pdp|policies|pep-agents)/', pathNot: ['^pdp/contract/', '^pep-agents/core/'] },
     },
