@@ -7,7 +7,7 @@ import { runTokenCommand } from './token-command.ts';
 const USAGE = `usage: portcullis <command>
 
 commands:
-  serve                 start the decision point (PORTCULLIS_* variables configure it; see README)
+  serve                 start the decision point (PORTCULLIS_* variables configure it; see docs/configuration.md)
   token --sub S [--role R]... [--kind agent|human] [--ttl 15m] [--resource NAME]... [--console | --aud A]
                         print a token from the local dev issuer (role pep with --resource makes a PEP
                         credential bound to those resources; --console a console session token)
