@@ -14,6 +14,7 @@ import { runApprovalWrite } from '../src/approvals/approval-write-script.ts';
 
 import { RedisServer } from './support/redis-server.ts';
 import { compareEventIds } from '../src/approvals/approval-event-log.ts';
+import { eventually } from '../../test/support/eventually.ts';
 
 // --- fixtures ----------------------------------------------------------------------------
 
@@ -44,11 +45,7 @@ function deny(approver: string, reason: string, kind: 'agent' | 'human' = 'human
 
 /** Polls until `check` holds, within a bound (no fixed sleeps standing in for an ordering). */
 async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await sleep(5);
-  }
+  await eventually(what, check, { timeoutMs, intervalMs: 5 });
 }
 
 /** Records every event a store delivers and waits for one that matches. */
@@ -59,13 +56,7 @@ function collect(store: ApprovalStore): { events: ApprovalEvent[]; waitFor(match
     events,
     stop,
     async waitFor(match, timeoutMs = 2000) {
-      const started = Date.now();
-      for (;;) {
-        const found = events.find(match);
-        if (found !== undefined) return found;
-        if (Date.now() - started > timeoutMs) throw new Error(`no matching event within ${timeoutMs} ms; got ${events.map((e) => `${e.type}:${e.record.status}`).join(', ')}`);
-        await sleep(5);
-      }
+      return eventually('a matching event', () => events.find(match) ?? assert.fail(`got ${events.map((e) => `${e.type}:${e.record.status}`).join(', ')}`), { timeoutMs, intervalMs: 5 });
     },
   };
 }
@@ -559,7 +550,9 @@ describe('RedisApprovalStore across replicas', () => {
       const expiredBy = [...fromA, ...fromB].filter((expired) => expired.id === record.id);
       assert.equal(expiredBy.length, 1);
       await onA.waitFor((e) => e.type === 'resolved' && e.record.id === record.id);
-      await sleep(50);
+      // A fence, not a pause: B's expiry was published before this request, in Redis's order.
+      const fence = await replicaB.create(request({ requester: { sub: 'agent:fence', kind: 'agent' } }));
+      await onA.waitFor((e) => e.type === 'requested' && e.record.id === fence.id);
       assert.equal(onA.events.filter((e) => e.type === 'resolved' && e.record.id === record.id).length, 1);
     } finally {
       onA.stop();
@@ -593,11 +586,7 @@ describe('RedisApprovalStore when Redis goes away', () => {
 
       // Same port, empty data and an empty script cache: the store must reconnect and resubscribe.
       await server.restart();
-      const started = Date.now();
-      while (!(await store.health()).ok) {
-        assert.ok(Date.now() - started < 10_000, 'store did not recover within 10 s');
-        await sleep(50);
-      }
+      await eventually('the store recovers', async () => (await store.health()).ok, { timeoutMs: 10_000 });
       const seen = collect(store);
       const record = await store.create(request());
       await seen.waitFor((e) => e.type === 'requested' && e.record.id === record.id);

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { CryptoKey, JWK } from 'jose';
@@ -10,6 +9,7 @@ import type { KeySource } from '../src/identity/key-source.ts';
 import { OidcDiscoveryKeySource } from '../src/identity/oidc-discovery-key-source.ts';
 import { RemoteJwksKeySource } from '../src/identity/remote-jwks-key-source.ts';
 import { JoseTokenVerifier, type VerifyResult } from '../src/identity/token-verifier.ts';
+import { eventually } from '../../test/support/eventually.ts';
 
 interface TestKey {
   kid: string;
@@ -79,6 +79,8 @@ function verifierFor(issuer: string, keys: KeySource): JoseTokenVerifier {
   return new JoseTokenVerifier({ issuers: [{ issuer, keys }], audience: 'portcullis' });
 }
 
+const refusedWith = (result: VerifyResult, code: string): boolean => !result.ok && result.code === code;
+
 function assertCode(result: VerifyResult, code: string): void {
   assert.equal(result.ok, false, 'token was accepted');
   if (!result.ok) assert.equal(result.code, code, result.message);
@@ -122,7 +124,8 @@ describe('remote JWKS over HTTP', () => {
     const verifier = verifierFor(ISSUER, new RemoteJwksKeySource(`${idp.base}/jwks`, { cooldownMs: 0, cacheMaxAgeMs: 100 }));
     assert.ok((await verifier.verify(await tokenFor(first, ISSUER))).ok);
     idp.keys = [second.publicJwk];
-    await sleep(150);
+    // The cached set is refreshed once older than 100 ms.
+    await eventually('the removed key is rejected', async () => refusedWith(await verifier.verify(await tokenFor(first, ISSUER)), 'token-unknown-key'), { timeoutMs: 5_000, intervalMs: 25 });
     assertCode(await verifier.verify(await tokenFor(first, ISSUER)), 'token-unknown-key');
     assert.ok((await verifier.verify(await tokenFor(second, ISSUER))).ok);
   });
@@ -148,7 +151,7 @@ describe('remote JWKS over HTTP', () => {
     const verifier = verifierFor(ISSUER, new RemoteJwksKeySource(`${down.base}/jwks`, { cacheMaxAgeMs: 50, timeoutMs: 1_000 }));
     assert.ok((await verifier.verify(await tokenFor(first, ISSUER))).ok);
     await down.stop();
-    await sleep(80);
+    await eventually('the expired cache is not used', async () => refusedWith(await verifier.verify(await tokenFor(first, ISSUER)), 'token-keys-unavailable'), { timeoutMs: 5_000, intervalMs: 25 });
     assertCode(await verifier.verify(await tokenFor(first, ISSUER)), 'token-keys-unavailable');
   });
 
@@ -229,8 +232,8 @@ describe('OIDC discovery', () => {
     idp.discovery = { issuer: idp.base, jwks_uri: `${idp.base}/jwks` };
     assertCode(await verifier.verify(token), 'token-keys-unavailable');
     assert.equal(idp.count('/.well-known/openid-configuration'), 1);
-    await sleep(150);
-    assert.ok((await verifier.verify(token)).ok);
+    // Discovery is asked again once 100 ms have passed since it failed.
+    await eventually('discovery is retried and the token accepted', async () => (await verifier.verify(token)).ok, { timeoutMs: 5_000, intervalMs: 25 });
     assert.equal(idp.count('/.well-known/openid-configuration'), 2);
   });
 
