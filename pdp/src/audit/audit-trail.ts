@@ -34,13 +34,23 @@ export interface AuditRecorder {
 }
 
 /**
+ * What the decision core needs: admission asked first, before any side effect (an approval
+ * opened or consumed), so a refusal leaves nothing behind; then the admitted record, taken even
+ * if the sink filled meanwhile (only a stopped trail refuses it, and durable() then rejects).
+ */
+export interface AdmittingAuditRecorder extends AuditRecorder {
+  admits(): boolean;
+  record(event: AuditEvent, admitted?: boolean): boolean;
+}
+
+/**
  * The one way into the audit trail: every event becomes an OCSF record, takes the next link of
  * its stream's hash chain, and is handed to the sink, in that order, on one thread. At an
  * interval (and on close) the signed digests of what was linked go to the digests stream,
  * followed by a signed checkpoint of this producer (start first, stop on close) naming where
  * its chains stand and every earlier run on this state (docs/audit-events.md).
  */
-export class AuditTrail implements AuditRecorder {
+export class AuditTrail implements AdmittingAuditRecorder {
   private readonly timer: NodeJS.Timeout;
   private digesting: Promise<void> = Promise.resolve();
   private digestFailures = 0;
@@ -67,6 +77,10 @@ export class AuditTrail implements AuditRecorder {
 
   get producerId(): string {
     return this.options.chain.producerId;
+  }
+
+  admits(): boolean {
+    return this.options.sink.hasCapacity();
   }
 
   /**

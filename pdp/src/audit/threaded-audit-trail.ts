@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { startTypeScriptWorker } from '../threads/typescript-worker.ts';
 import type { AuditEvent } from './audit-sink.ts';
-import type { AuditRecorder } from './audit-trail.ts';
+import type { AdmittingAuditRecorder } from './audit-trail.ts';
 import type { AuditTrailHealth, AuditWorkerData, FromAuditWorker, ToAuditWorker } from './audit-worker-protocol.ts';
 
 const workerModule = new URL('./audit-worker.ts', import.meta.url);
@@ -14,7 +14,7 @@ const workerModule = new URL('./audit-worker.ts', import.meta.url);
  * failing sink turns decisions into denies; events admitted just before it filled are still
  * stored. If the thread dies, every decision fails closed.
  */
-export class ThreadedAuditTrail implements AuditRecorder {
+export class ThreadedAuditTrail implements AdmittingAuditRecorder {
   private readonly worker: Worker;
   private outbox: string[] = [];
   private scheduled = false;
@@ -100,8 +100,13 @@ export class ThreadedAuditTrail implements AuditRecorder {
     return this.latest?.producer_id ?? 'unknown';
   }
 
-  record(event: AuditEvent): boolean {
-    if (this.failure || this.closing || !this.latest?.accepting) return false;
+  admits(): boolean {
+    return !this.failure && !this.closing && this.latest?.accepting === true;
+  }
+
+  /** `admitted`: admits() said yes for this event earlier; the thread takes it past its bound. */
+  record(event: AuditEvent, admitted = false): boolean {
+    if (this.failure || this.closing || (!admitted && !this.latest?.accepting)) return false;
     this.outbox.push(JSON.stringify(event));
     this.recorded += 1;
     if (!this.scheduled) {

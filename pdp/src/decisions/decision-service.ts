@@ -1,13 +1,13 @@
-import type { AuditRecorder } from '../audit/audit-trail.ts';
+import type { AdmittingAuditRecorder } from '../audit/audit-trail.ts';
 import { buildDecisionAuditEvent } from '../audit/decision-audit-event.ts';
-import type { DecisionRequestV1, DecisionResponseV1, PrincipalV1 } from '@portcullis/contract';
+import type { ApprovalV1, DecisionRequestV1, DecisionResponseV1, SyntaxErrorV1 } from '@portcullis/contract';
 import type { ActionEnricher, EnrichedAction } from '../enrichment/action-enricher.ts';
-import type { TokenVerifier, VerifyResult } from '../identity/token-verifier.ts';
+import type { TokenVerifier } from '../identity/token-verifier.ts';
 import type { PdpMetrics } from '../metrics/pdp-metrics.ts';
 import type { PolicyEngine } from '../policy/policy-engine.ts';
 import type { ApprovalBroker } from '../approvals/approval-broker.ts';
-import type { ApprovalV1, EnrichmentV1, SyntaxErrorV1 } from '@portcullis/contract';
 import { settleApproval } from './approval-gate.ts';
+import { decisionAnswer, syntaxErrorOf } from './decision-answer.ts';
 import type { DecisionSeal } from './decision-seal.ts';
 import { grantReuse } from './decision-reuse.ts';
 import { buildPolicyInput, type CallingPep } from './policy-input.ts';
@@ -19,7 +19,7 @@ export interface DecisionServiceDeps {
   readonly subjectVerifier: TokenVerifier;
   readonly enricher: ActionEnricher;
   readonly engine: PolicyEngine;
-  readonly audit: AuditRecorder;
+  readonly audit: AdmittingAuditRecorder;
   readonly metrics: PdpMetrics;
   readonly approvals: ApprovalBroker;
   /** Seals each decision id to its PEP, resource and principal (session events are checked against it). */
@@ -78,6 +78,15 @@ export class DecisionService {
     }
 
     const reuse = grantReuse({ request, verification, action, outcome, now: Date.now() });
+    const refused = (): DecisionResponseV1 => {
+      // No record, no action (AU-5): the caller learns why, and the answer allows nothing.
+      metrics.auditRejected.inc();
+      const failed = denied('audit-unavailable', 'the audit trail cannot record this decision, so it is denied');
+      return this.#finish(request, started, decisionAnswer({ decisionId: sealed.id({ kind: 'none' }), outcome: failed, action, verification, revision, syntaxError: policySyntaxError(outcome, action) }));
+    };
+    // Admission before any side effect: a refused record leaves no approval opened or consumed.
+    if (!audit.admits()) return refused();
+
     let approval: ApprovalV1 | undefined;
     if (verification.ok && outcome.effect === 'approval_required') {
       // The approval record (and every approver's screen) gets the text as recorded: secrets redacted.
@@ -87,72 +96,36 @@ export class DecisionService {
     }
     // The id says what it granted, so a session event cannot claim more of it (decision-seal.ts).
     const decisionId = sealed.id(outcome.effect !== 'allow' ? { kind: 'none' } : reuse ? { kind: 'reuse', until: Date.parse(reuse.expires_at) } : { kind: 'allow' });
-
-    const response: DecisionResponseV1 = {
-      decision_id: decisionId,
-      effect: outcome.effect,
-      reasons: outcome.reasons,
-      obligations: outcome.approval ? { ...outcome.obligations, approval_requirement: outcome.approval } : outcome.obligations,
-      ...(approval ? { approval } : {}),
-      ...(outcome.effect !== 'deny' ? enrichmentFor(action) : {}),
-      ...(reuse ? { reuse } : {}),
-      principal: principalResponse(verification),
-      policy_revision: revision,
-      ...(outcome.effect === 'deny' ? syntaxErrorOf(action) : {}),
-    };
+    const response = decisionAnswer({ decisionId, outcome, action, verification, revision, approval, reuse, syntaxError: policySyntaxError(outcome, action) });
 
     const totalMicros = Number(process.hrtime.bigint() - started) / 1000;
-    const accepted = audit.record(
-      buildDecisionAuditEvent({ decisionId, request, pep, verification, action: action as EnrichedAction, outcome, ...(approval ? { approval } : {}), ...(reuse ? { reuse } : {}), revision, timings: { totalMicros, enrichMicros, evalMicros } }),
+    const recorded = audit.record(
+      buildDecisionAuditEvent({ decisionId, request, pep, verification, action, outcome, ...(approval ? { approval } : {}), ...(reuse ? { reuse } : {}), revision, timings: { totalMicros, enrichMicros, evalMicros } }),
+      true,
     );
     // No answer before its record is durable (sync durability): a crash after an allow cannot
     // lose the record of it. The approval consumed for this allow was recorded before it, so
-    // it is durable too.
-    const durable = accepted && (await audit.durable().then(() => true, () => false));
-    if (!durable) {
-      // No record, no action (AU-5): the caller learns why.
-      metrics.auditRejected.inc();
-      const failed = denied('audit-unavailable', 'the audit trail cannot record this decision, so it is denied');
-      response.effect = failed.effect;
-      response.reasons = failed.reasons;
-      response.obligations = failed.obligations;
-      delete response.approval;
-      delete response.enrichment;
-      delete response.reuse;
-    }
-    metrics.decisions.inc({ effect: response.effect, action_type: request.action.type });
-    metrics.decisionDuration.observe({ action_type: request.action.type }, Number(process.hrtime.bigint() - started) / 1e9);
+    // it is durable too. Only a fault after admission (the trail stopped, a write failed) gets
+    // here unrecorded, and then the answer is a deny as well.
+    const durable = recorded && (await audit.durable().then(() => true, () => false));
+    if (!durable) return refused();
+    return this.#finish(request, started, response);
+  }
+
+  #finish(request: DecisionRequestV1, started: bigint, response: DecisionResponseV1): DecisionResponseV1 {
+    this.deps.metrics.decisions.inc({ effect: response.effect, action_type: request.action.type });
+    this.deps.metrics.decisionDuration.observe({ action_type: request.action.type }, Number(process.hrtime.bigint() - started) / 1e9);
     return response;
   }
+}
+
+/** A deny by policy carries the parser's complaint, which the PEP reports as the client's syntax error. */
+function policySyntaxError(outcome: PolicyOutcome, action: EnrichedAction): SyntaxErrorV1 | undefined {
+  return outcome.effect === 'deny' ? syntaxErrorOf(action) : undefined;
 }
 
 /** The request with the SQL text the analysis recorded (credentials redacted) in place of the one sent. */
 function withRecordedText(request: DecisionRequestV1, action: EnrichedAction): DecisionRequestV1 {
   if (request.action.type !== 'sql' || typeof action.sql !== 'string' || action.sql === request.action.sql) return request;
   return { ...request, action: { ...request.action, sql: action.sql } };
-}
-
-function enrichmentFor(action: EnrichedAction): { enrichment?: EnrichmentV1 } {
-  if (action.type !== 'sql' || !Array.isArray(action.statements)) return {};
-  const statements = (action.statements as Record<string, unknown>[]).map((statement) => ({
-    kind: String(statement.kind),
-    outputs: Array.isArray(statement.outputs) ? statement.outputs : null,
-    copy_format: typeof statement.copy_format === 'object' && statement.copy_format !== null ? (statement.copy_format as Record<string, unknown>) : null,
-    // FETCH's rows are a DECLARE's: the PEP ties them together by the cursor's name.
-    ...(typeof statement.cursor === 'object' && statement.cursor !== null ? { cursor: statement.cursor as EnrichmentV1['statements'][number]['cursor'] } : {}),
-  }));
-  return { enrichment: { statements } };
-}
-
-function syntaxErrorOf(action: EnrichedAction): { syntax_error?: SyntaxErrorV1 } {
-  if (action.type !== 'sql') return {};
-  const error = (action as { syntax_error?: unknown }).syntax_error as Partial<SyntaxErrorV1> | undefined;
-  if (typeof error?.message !== 'string' || typeof error.position !== 'number') return {};
-  return { syntax_error: { message: error.message, position: error.position } };
-}
-
-function principalResponse(verification: VerifyResult): PrincipalV1 {
-  if (!verification.ok) return { sub: null, iss: null, kind: 'agent', authenticated: false };
-  const { sub, iss, kind, exp } = verification.principal;
-  return { sub, iss, kind, authenticated: true, ...(exp === undefined ? {} : { expires_at: new Date(exp * 1000).toISOString() }) };
 }
