@@ -187,6 +187,42 @@ function approvalStoreContract(name: string, setup: () => Promise<{ make: StoreF
       expectRefused(await store.consume(record.id, record.binding), 'not-pending');
     });
 
+    test('consumeGranted finds the approved record of a binding and consumes it once; pending, denied and window ones are not found', async () => {
+      const record = await store.create(request());
+      assert.equal(await store.consumeGranted(record.binding), undefined, 'pending: nothing granted yet');
+      expectOk(await store.vote(record.id, approve('dba:alice')));
+      assert.equal(await store.consumeGranted('b'.repeat(64)), undefined, 'another binding');
+      const consumed = await store.consumeGranted(record.binding);
+      assert.ok(consumed?.ok);
+      assert.deepEqual([consumed.record.id, consumed.record.status, consumed.record.uses], [record.id, 'executed', 1]);
+      assert.equal(await store.consumeGranted(record.binding), undefined, 'used once');
+
+      const denied = await store.create(request());
+      expectOk(await store.vote(denied.id, deny('dba:alice', 'no')));
+      assert.equal(await store.consumeGranted(denied.binding), undefined);
+
+      const window = await store.create(request({ window_seconds: 60 }));
+      expectOk(await store.vote(window.id, approve('dba:alice')));
+      assert.equal(await store.consumeGranted(window.binding), undefined, 'a window is presented by its id');
+      assert.equal((await store.get(window.id))?.uses, undefined);
+    });
+
+    test('consumeGranted after expires_at finds nothing and executes nothing', async () => {
+      const record = await store.create(request({ ttlSeconds: 0.3 }));
+      expectOk(await store.vote(record.id, approve('dba:alice')));
+      await until(() => Date.now() >= Date.parse(record.expires_at), 'the approval expired');
+      assert.equal(await store.consumeGranted(record.binding), undefined);
+      assert.equal((await store.get(record.id))?.status, 'approved');
+    });
+
+    test('concurrent consumeGranted calls consume one approval exactly once', async () => {
+      const record = await store.create(request());
+      expectOk(await store.vote(record.id, approve('dba:alice')));
+      const results = await Promise.all(Array.from({ length: 6 }, () => store.consumeGranted(record.binding)));
+      assert.equal(results.filter((result) => result?.ok).length, 1);
+      assert.equal((await store.get(record.id))?.uses, 1);
+    });
+
     test('a window approval covers uses until its window ends, each use counted', async () => {
       const record = await store.create(request({ window_seconds: 0.3 }));
       const approved = await store.vote(record.id, approve('dba:alice'));

@@ -46,7 +46,7 @@ export type ApprovalRequestOutcome =
 
 /**
  * Approvals as the rest of the PDP sees them: opens a request for a held command, consumes a
- * granted one for exactly that command, takes votes, releases waiters, and audits every
+ * granted one for exactly that command (presented by its id, or found by its binding), takes votes, releases waiters, and audits every
  * transition this replica makes. State lives in the store, so any replica can do any step.
  */
 export class ApprovalBroker {
@@ -98,6 +98,14 @@ export class ApprovalBroker {
   /** Consumes a granted approval for the command it was granted for; single use. */
   present(approvalId: string, binding: string): Promise<TransitionResult> {
     return this.#store.consume(approvalId, binding);
+  }
+
+  /**
+   * Consumes the approval granted for exactly this command, found by its binding (the same
+   * principal re-running it on the same resource); undefined when none is waiting to be used.
+   */
+  async consumeGranted(binding: string): Promise<TransitionResult | undefined> {
+    return this.#store.consumeGranted(binding);
   }
 
   vote(approvalId: string, approver: Approver, verdict: 'approve' | 'deny', reason: string): Promise<TransitionResult> {

@@ -173,6 +173,13 @@ export interface ApprovalStore {
    * stays approved and counts the use until its window ends.
    */
   consume(id: string, binding: string): Promise<TransitionResult>;
+  /**
+   * The same principal sends the same command to the same resource again: consumes an approved,
+   * still usable per-command record of this binding, as consume() would (once, atomically across
+   * replicas). Undefined when there is none (never approved, denied, expired, used, or a window
+   * approval, which is only ever presented by its id).
+   */
+  consumeGranted(binding: string): Promise<TransitionResult | undefined>;
   /** Marks pending records past expires_at expired; returns those this call expired. */
   expireDue(now?: Date): Promise<ApprovalRecord[]>;
   /**

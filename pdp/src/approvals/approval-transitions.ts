@@ -120,6 +120,19 @@ export function applyConsume(record: ApprovalRecord | undefined, binding: string
   return { result: { ok: true, record: next }, change: { record: next, event: 'updated', validUntilMs } };
 }
 
+/**
+ * Whether a record is a per-command approval granted for this binding and not used yet: what a
+ * re-run of the same command finds. A window approval is only ever presented by its id.
+ */
+export function isGrantedFor(record: ApprovalRecord, binding: string): boolean {
+  return isGranted(record) && bindingsMatch(record.binding, binding);
+}
+
+/** Approved for one command and not used yet (its usability in time is applyConsume's to judge). */
+export function isGranted(record: ApprovalRecord): boolean {
+  return record.status === 'approved' && record.window_seconds === undefined;
+}
+
 /** The refusal of a write that reached the store at or after its transition's deadline. */
 export function lateRefusal(record: ApprovalRecord): TransitionResult {
   return refusal('expired', expiredMessage(record));

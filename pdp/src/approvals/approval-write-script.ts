@@ -6,11 +6,12 @@ import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 
 // KEYS: record, pending index, event log (a stream), the pending-by-binding key of this record's
-//       binding, this requester's pending set.
+//       binding, this requester's pending set, and (optional) the granted set of this record's binding.
 // ARGV: 1 expected version (0: the record must not exist yet), 2 record JSON, 3 key expiry (unix
 //       ms), 4 pending-index score ('' when it leaves or is not pending), 5 id, 6 channel, 7 event
 //       JSON (an object without its id), 8 event log length to keep, 9 deadline (unix ms; '' none),
-//       10 most pending records one requester may hold ('' no bound; a create only).
+//       10 most pending records one requester may hold ('' no bound; a create only), 11 until when
+//       the record is usable as a granted per-command approval (unix ms; '' when it is not one).
 // Returns the event's log id when written, 0 someone else wrote first, -1 the record is gone,
 // -2 the deadline has passed, {'joined', id} a pending record with this binding already exists,
 // {'limit', n} the requester already holds n pending records.
@@ -52,6 +53,17 @@ else
   redis.call('ZREM', KEYS[5], ARGV[5])
   if redis.call('GET', KEYS[4]) == ARGV[5] then redis.call('DEL', KEYS[4]) end
 end
+-- While it is approved and unused, sending the same command again finds this record.
+if KEYS[6] then
+  redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)
+  if ARGV[11] ~= '' then
+    redis.call('ZADD', KEYS[6], ARGV[11], ARGV[5])
+    local ttl = redis.call('PTTL', KEYS[6])
+    if ttl < 0 or now + ttl < tonumber(ARGV[11]) then redis.call('PEXPIREAT', KEYS[6], ARGV[11]) end
+  else
+    redis.call('ZREM', KEYS[6], ARGV[5])
+  end
+end
 local eventId = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', 'e', ARGV[7])
 redis.call('PUBLISH', ARGV[6], '{"id":"' .. eventId .. '",' .. string.sub(ARGV[7], 2))
 return eventId
@@ -81,6 +93,8 @@ export interface ApprovalWrite {
   logKey: string;
   bindingKey: string;
   requesterKey: string;
+  /** The granted set of the record's binding; absent, the write leaves granted sets alone. */
+  grantedKey?: string;
   logLength: number;
   expectedVersion: number;
   recordJson: string;
@@ -94,10 +108,12 @@ export interface ApprovalWrite {
   deadlineMs?: number;
   /** A create only: refused when the requester already holds this many pending records. */
   maxPendingPerRequester?: number;
+  /** Present while the record is a granted, unused per-command approval: until when it is usable. */
+  grantedScore?: number;
 }
 
 export async function runApprovalWrite(client: Redis | Cluster, write: ApprovalWrite): Promise<WriteOutcome> {
-  const keys = [write.recordKey, write.pendingKey, write.logKey, write.bindingKey, write.requesterKey];
+  const keys = [write.recordKey, write.pendingKey, write.logKey, write.bindingKey, write.requesterKey, ...(write.grantedKey === undefined ? [] : [write.grantedKey])];
   const args = [
     String(write.expectedVersion),
     write.recordJson,
@@ -109,6 +125,7 @@ export async function runApprovalWrite(client: Redis | Cluster, write: ApprovalW
     String(write.logLength),
     write.deadlineMs === undefined ? '' : String(write.deadlineMs),
     write.maxPendingPerRequester === undefined ? '' : String(write.maxPendingPerRequester),
+    write.grantedScore === undefined ? '' : String(write.grantedScore),
   ];
   const reply = await runScript(client, SHA, SOURCE, keys, args);
   if (typeof reply === 'string') return { written: reply };

@@ -17,7 +17,7 @@ import type {
   TransitionResult,
 } from './approval-store.ts';
 import { decodePendingCursor, encodePendingCursor, isAfter } from './pending-page-cursor.ts';
-import { applyConsume, applyExpiry, applyVote, isPastExpiry, newApprovalRecord, relevantUntil, type Transition } from './approval-transitions.ts';
+import { applyConsume, applyExpiry, applyVote, isGrantedFor, isPastExpiry, newApprovalRecord, relevantUntil, type Transition } from './approval-transitions.ts';
 
 export interface InMemoryApprovalStoreOptions {
   /** How often pending records are checked for expiry; 0 turns the timer off. Default 1000. */
@@ -120,6 +120,16 @@ export class InMemoryApprovalStore implements ApprovalStore {
 
   async consume(id: string, binding: string): Promise<TransitionResult> {
     return this.#commit(applyConsume(this.#records.get(id), binding, new Date()));
+  }
+
+  async consumeGranted(binding: string): Promise<TransitionResult | undefined> {
+    const now = new Date();
+    const granted = [...this.#records.values()].filter((record) => isGrantedFor(record, binding)).sort((a, b) => a.created_at.localeCompare(b.created_at));
+    for (const record of granted) {
+      const result = this.#commit(applyConsume(record, binding, now));
+      if (result.ok) return result;
+    }
+    return undefined;
   }
 
   async expireDue(now: Date = new Date()): Promise<ApprovalRecord[]> {

@@ -18,7 +18,7 @@ import type {
   TransitionResult,
 } from './approval-store.ts';
 import { ApprovalStoreUnavailableError } from './approval-store-unavailable-error.ts';
-import { applyConsume, applyExpiry, applyVote, lateRefusal, newApprovalRecord, relevantUntil, type Transition } from './approval-transitions.ts';
+import { applyConsume, applyExpiry, applyVote, isGranted, isGrantedFor, lateRefusal, newApprovalRecord, relevantUntil, usableUntil, type Transition } from './approval-transitions.ts';
 import { readWithTime, runApprovalWrite, type WriteOutcome } from './approval-write-script.ts';
 import { decodePendingCursor, encodePendingCursor, isAfter } from './pending-page-cursor.ts';
 
@@ -52,6 +52,7 @@ export interface RedisApprovalStoreOptions {
 
 // Every replica reads and writes concurrently; a transition that loses the race reads again.
 const MAX_ATTEMPTS = 16;
+const MAX_GRANTED_TRIED = 8;
 const EVENT_TYPES = new Set<ApprovalEventType>(['requested', 'updated', 'resolved']);
 
 /**
@@ -215,6 +216,16 @@ export class RedisApprovalStore implements ApprovalStore {
     return (await this.#transition(id, (record, now) => applyConsume(record, binding, now))).result;
   }
 
+  async consumeGranted(binding: string): Promise<TransitionResult | undefined> {
+    // At most one such record is usual (a re-run consumes it); a few cover a vote that raced a request.
+    const ids = await this.#call('ZRANGE', this.#client.zrange(this.#grantedKey(binding), 0, MAX_GRANTED_TRIED - 1));
+    for (const id of ids) {
+      const { result } = await this.#transition(id, (record, now) => (record !== undefined && isGrantedFor(record, binding) ? applyConsume(record, binding, now) : { result: { ok: false, code: 'not-found', message: '' } }));
+      if (result.ok) return result;
+    }
+    return undefined;
+  }
+
   async expireDue(given?: Date): Promise<ApprovalRecord[]> {
     // Due by Redis's clock, the one every replica's writes are judged by.
     const now = given ?? (await this.#read('-')).now;
@@ -295,6 +306,10 @@ export class RedisApprovalStore implements ApprovalStore {
     return `${this.#prefix}:approvals:binding:${createHash('sha256').update(binding).digest('hex')}`;
   }
 
+  #grantedKey(binding: string): string {
+    return `${this.#prefix}:approvals:granted:${createHash('sha256').update(binding).digest('hex')}`;
+  }
+
   #requesterKey(sub: string): string {
     return `${this.#prefix}:approvals:requester:${createHash('sha256').update(sub).digest('hex')}`;
   }
@@ -342,6 +357,8 @@ export class RedisApprovalStore implements ApprovalStore {
       logKey: this.#logKey,
       bindingKey: this.#bindingKey(record.binding),
       requesterKey: this.#requesterKey(record.requester.sub),
+      grantedKey: this.#grantedKey(record.binding),
+      ...(isGranted(record) ? { grantedScore: usableUntil(record) } : {}),
       ...(bounds.deadlineMs === undefined ? {} : { deadlineMs: bounds.deadlineMs }),
       ...(bounds.maxPendingPerRequester === undefined ? {} : { maxPendingPerRequester: bounds.maxPendingPerRequester }),
       logLength: this.#logLength,

@@ -1,4 +1,5 @@
 import type { ApprovalBroker } from '../approvals/approval-broker.ts';
+import type { ApprovalRecord } from '../approvals/approval-store.ts';
 import { ApprovalStoreUnavailableError } from '../approvals/approval-store-unavailable-error.ts';
 import type { ApprovalV1, DecisionRequestV1 } from '@portcullis/contract';
 import type { EnrichedAction } from '../enrichment/action-enricher.ts';
@@ -13,9 +14,10 @@ export interface GateContext {
 }
 
 /**
- * Turns policy's approval_required into what the caller can act on: a new pending approval, or
- * — when the request presents a granted approval for exactly this command — an allow that
- * consumes it. The approval store being away makes it a deny, never an allow.
+ * Turns policy's approval_required into what the caller can act on: an allow that consumes the
+ * approval granted for exactly this command (presented by its id, or found by its binding when
+ * the same principal sends the same command to the same resource again), else a new pending
+ * approval (or the one already pending). The approval store being away makes it a deny, never an allow.
  */
 export async function settleApproval(
   broker: ApprovalBroker,
@@ -28,6 +30,10 @@ export async function settleApproval(
     // The PEP asks again with the values the approval is to be bound to: no card for this ask.
     if (presented === undefined && context.request.defer_approval === true) return { outcome };
     if (presented === undefined) {
+      // A re-run of a command whose approval was granted (a client that timed out, or cannot
+      // wait) finds it by its binding and uses it, once; a window approval is presented by id.
+      const granted = outcome.approval.window_seconds === undefined ? await broker.consumeGranted(broker.binding(context, outcome.approval)) : undefined;
+      if (granted?.ok) return grantedBy(broker, granted.record, outcome);
       const requested = await broker.request({ ...context, requirement: outcome.approval, reasons: outcome.reasons });
       if (!requested.opened) {
         return {
@@ -37,17 +43,7 @@ export async function settleApproval(
       return { outcome, approval: requested.approval };
     }
     const result = await broker.present(presented, broker.binding(context, outcome.approval));
-    if (result.ok) {
-      const approvers = result.record.decisions.filter((decision) => decision.verdict === 'approve').map((decision) => decision.approver);
-      return {
-        outcome: {
-          effect: 'allow',
-          reasons: [{ code: 'approval-granted', message: `approved by ${approvers.join(', ')}` }, ...outcome.reasons],
-          obligations: outcome.obligations,
-        },
-        approval: broker.view(result.record),
-      };
-    }
+    if (result.ok) return grantedBy(broker, result.record, outcome);
     const current = await broker.get(presented);
     const refusal = refusalFor(result.code, current?.status);
     return { outcome: denied(refusal.code, `${refusal.message} (approval ${presented})`), ...(current ? { approval: broker.view(current) } : {}) };
@@ -55,6 +51,19 @@ export async function settleApproval(
     if (!(error instanceof ApprovalStoreUnavailableError)) throw error;
     return { outcome: denied('approvals-unavailable', 'the approval store cannot be reached, so a command that needs approval is denied') };
   }
+}
+
+/** The allow a consumed approval turns policy's approval_required into. */
+function grantedBy(broker: ApprovalBroker, record: ApprovalRecord, outcome: PolicyOutcome): { outcome: PolicyOutcome; approval: ApprovalV1 } {
+  const approvers = record.decisions.filter((decision) => decision.verdict === 'approve').map((decision) => decision.approver);
+  return {
+    outcome: {
+      effect: 'allow',
+      reasons: [{ code: 'approval-granted', message: `approved by ${approvers.join(', ')}` }, ...outcome.reasons],
+      obligations: outcome.obligations,
+    },
+    approval: broker.view(record),
+  };
 }
 
 function refusalFor(code: string, status: string | undefined): { code: string; message: string } {
