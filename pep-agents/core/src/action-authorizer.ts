@@ -1,6 +1,6 @@
 import { approvalNotice } from './approval-notice.ts';
 import type { ApprovalWaiter } from './approval-waiter.ts';
-import type { DecisionAnswer, DecisionRequest, ResourceV1, SessionV1 } from './decision-contract.ts';
+import type { DecisionAnswer, DecisionRequest, MaskObligationV1, MaskTargetV1, ResourceV1, SessionV1 } from './decision-contract.ts';
 import type { DecisionClient } from './pdp-client.ts';
 
 /** What may be asked about: a command of the PEP's protocol, or a session start (`connect`). */
@@ -34,16 +34,16 @@ export interface AuthorizeOptions {
  * client which approval it waits for, follows the approval, and asks again once approved. The
  * result is always allow or deny; every failure along the way is a deny (the core fails closed).
  */
-export class ActionAuthorizer {
+export class ActionAuthorizer<Mask extends MaskTargetV1 = MaskObligationV1> {
   constructor(
-    private readonly decisions: DecisionClient,
-    private readonly approvals: ApprovalWaiter,
+    private readonly decisions: DecisionClient<Mask>,
+    private readonly approvals: ApprovalWaiter<Mask>,
     private readonly resource: ResourceV1,
     /** The configured bound on an approval wait, told to the client. */
     private readonly approvalWaitMs: number,
   ) {}
 
-  async authorize(action: PepAction, context: AuthorizeContext, options: AuthorizeOptions = {}): Promise<DecisionAnswer> {
+  async authorize(action: PepAction, context: AuthorizeContext, options: AuthorizeOptions = {}): Promise<DecisionAnswer<Mask>> {
     const request = {
       subject_token: context.subjectToken,
       resource: this.resource,

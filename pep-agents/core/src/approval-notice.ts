@@ -1,11 +1,11 @@
-import type { DecisionAnswer } from './decision-contract.ts';
+import type { AnyDecisionAnswer } from './decision-contract.ts';
 import { clientSafeText } from './refusal-text.ts';
 
 /**
  * What to tell a client whose command is held for approval (Postgres: a NoticeResponse; SSH: a
  * stderr line), or `undefined` when the answer holds nothing.
  */
-export function approvalNotice(answer: DecisionAnswer, waitSeconds?: number): string | undefined {
+export function approvalNotice(answer: AnyDecisionAnswer, waitSeconds?: number): string | undefined {
   if (answer.effect !== 'approval_required' || !answer.approval) return undefined;
   const { id, console_url: consoleUrl, expires_at: expiresAt } = answer.approval;
   const reasons = answer.reasons.map((reason) => reason.message).join('; ');

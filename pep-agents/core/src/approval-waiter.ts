@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ApprovalStatusV1, DecisionAnswer, DecisionRequest } from './decision-contract.ts';
+import type { ApprovalStatusV1, DecisionAnswer, DecisionRequest, MaskObligationV1, MaskTargetV1 } from './decision-contract.ts';
 import { readApprovalStatus } from './approval-status-reader.ts';
 import { failClosedAnswer } from './fail-closed-answer.ts';
 import type { DecisionClient } from './pdp-client.ts';
@@ -36,7 +36,7 @@ const EXPIRY_GRACE_MS = 2000;
  * once approved, asks for the decision again presenting the approval (which the PDP consumes).
  * Every way the wait can end other than approval ends in a deny.
  */
-export class ApprovalWaiter {
+export class ApprovalWaiter<Mask extends MaskTargetV1 = MaskObligationV1> {
   private readonly maxWaitMs: number;
   private readonly pollSeconds: number;
   private readonly pollSlackMs: number;
@@ -45,7 +45,7 @@ export class ApprovalWaiter {
 
   constructor(
     private readonly transport: PdpTransport,
-    private readonly decisions: DecisionClient,
+    private readonly decisions: DecisionClient<Mask>,
     config: ApprovalWaiterConfig = {},
   ) {
     this.maxWaitMs = config.maxWaitMs ?? 300_000;
@@ -56,7 +56,7 @@ export class ApprovalWaiter {
   }
 
   /** The final answer for `request`, given the answer that asked for approval; other answers pass through. */
-  async waitAndDecide(request: DecisionRequest, answer: DecisionAnswer, options: ApprovalWaitOptions = {}): Promise<DecisionAnswer> {
+  async waitAndDecide(request: DecisionRequest, answer: DecisionAnswer<Mask>, options: ApprovalWaitOptions = {}): Promise<DecisionAnswer<Mask>> {
     if (answer.effect !== 'approval_required') return answer;
     const approval = answer.approval;
     if (!approval?.id) return failClosedAnswer('approval-wait-failed', 'approval was required but the PDP named no approval to wait for');
@@ -127,7 +127,7 @@ export class ApprovalWaiter {
 }
 
 /** A deny that stays tied to the decision that asked for approval, for the session record. */
-function refuse(answer: DecisionAnswer, code: string, message: string): DecisionAnswer {
+function refuse<Mask extends MaskTargetV1>(answer: DecisionAnswer<Mask>, code: string, message: string): DecisionAnswer<Mask> {
   return { ...answer, source: 'pep', effect: 'deny', reasons: [{ code, message }], obligations: { mask: [], record: true } };
 }
 

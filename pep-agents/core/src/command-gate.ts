@@ -1,5 +1,5 @@
 import type { ActionAuthorizer, AuthorizeContext } from './action-authorizer.ts';
-import type { DecisionAnswer } from './decision-contract.ts';
+import type { DecisionAnswer, MaskObligationV1, MaskTargetV1 } from './decision-contract.ts';
 import type { DecisionReuseCache } from './decision-reuse-cache.ts';
 import { staleDecisionReason, type StaleDecisionReason } from './decision-validity.ts';
 import { refusalFor } from './fail-closed.ts';
@@ -7,12 +7,12 @@ import type { GateRefusal } from './gate-refusal.ts';
 import type { ProtocolAdapter } from './protocol-adapter.ts';
 import type { SessionRecorder, StatementRecord } from './session-recorder.ts';
 
-export type GateVerdict<Refused> =
+export type GateVerdict<Refused, Mask extends MaskTargetV1 = MaskObligationV1> =
   /**
    * `reused`: an earlier allow of the same shape stands for this command (a reuse grant).
    * `approvalDeferred`: policy wants an approval; asked with `deferApproval`, none was opened yet.
    */
-  | { readonly allowed: true; readonly answer: DecisionAnswer; readonly reused: boolean; readonly approvalDeferred?: boolean }
+  | { readonly allowed: true; readonly answer: DecisionAnswer<Mask>; readonly reused: boolean; readonly approvalDeferred?: boolean }
   | { readonly allowed: false; readonly refusal: Refused };
 
 export interface GateDecideOptions {
@@ -41,15 +41,15 @@ export interface CommandOutcome {
   readonly kind?: string;
 }
 
-export type GateRun<Refused> =
-  | { readonly ran: true; readonly answer: DecisionAnswer; readonly outcome: CommandOutcome }
+export type GateRun<Refused, Mask extends MaskTargetV1 = MaskObligationV1> =
+  | { readonly ran: true; readonly answer: DecisionAnswer<Mask>; readonly outcome: CommandOutcome }
   | { readonly ran: false; readonly refusal: Refused };
 
-export interface CommandGateOptions {
+export interface CommandGateOptions<Mask extends MaskTargetV1 = MaskObligationV1> {
   /** The session's record: asked before each command whether it can take one more, and given each command that ran. */
   readonly recorder?: SessionRecorder;
   /** This session's allows the PDP granted reuse for, by the adapter's shape; none: every command is asked about. */
-  readonly reuse?: DecisionReuseCache;
+  readonly reuse?: DecisionReuseCache<Mask>;
   /** Milliseconds, for durations; replaceable in tests. */
   readonly clock?: () => number;
 }
@@ -64,25 +64,25 @@ export interface CommandGateOptions {
  * served again, so the same command sent again after its approval was granted is decided afresh,
  * and the PDP finds the approval by its binding.
  */
-export class CommandGate<Command, Refused> {
-  private readonly reuse: DecisionReuseCache | undefined;
+export class CommandGate<Command, Refused, Mask extends MaskTargetV1 = MaskObligationV1> {
+  private readonly reuse: DecisionReuseCache<Mask> | undefined;
   private readonly clock: () => number;
   /** The policy revision of the newest PDP answer: decisions under older ones are decided again. */
   private latestRevision: string | null | undefined;
 
   constructor(
-    private readonly adapter: ProtocolAdapter<Command, Refused>,
-    private readonly authorizer: ActionAuthorizer,
+    private readonly adapter: ProtocolAdapter<Command, Refused, Mask>,
+    private readonly authorizer: ActionAuthorizer<Mask>,
     /** The caller's token, session, cancellation and hint channel, as they are when a command arrives. */
     private readonly context: () => AuthorizeContext,
-    private readonly options: CommandGateOptions = {},
+    private readonly options: CommandGateOptions<Mask> = {},
   ) {
     this.reuse = options.reuse;
     this.clock = options.clock ?? (() => performance.now());
   }
 
   /** One command → allowed (with the answer whose obligations its output must honour) or the adapter's refusal. */
-  async decide(command: Command, options: GateDecideOptions = {}): Promise<GateVerdict<Refused>> {
+  async decide(command: Command, options: GateDecideOptions = {}): Promise<GateVerdict<Refused, Mask>> {
     if (!this.canRecord()) return this.refuse({ reason: 'record-unavailable' }, command);
     const shape = this.reuse && !options.fresh ? this.adapter.reuseShape?.(command) : undefined;
     const reusable = shape === undefined ? undefined : this.reuse?.lookup(shape);
@@ -108,7 +108,7 @@ export class CommandGate<Command, Refused> {
    * request, an MCP tool call). `execute` runs the allowed command upstream, applying the
    * answer's masks to what it relays. A refused command never reaches `execute`.
    */
-  async run(command: Command, execute: (answer: DecisionAnswer) => Promise<CommandOutcome>, options: Omit<GateDecideOptions, 'deferApproval'> = {}): Promise<GateRun<Refused>> {
+  async run(command: Command, execute: (answer: DecisionAnswer<Mask>) => Promise<CommandOutcome>, options: Omit<GateDecideOptions, 'deferApproval'> = {}): Promise<GateRun<Refused, Mask>> {
     const verdict = await this.decide(command, options);
     if (!verdict.allowed) return { ran: false, refusal: verdict.refusal };
     const startedAt = this.clock();
@@ -130,7 +130,7 @@ export class CommandGate<Command, Refused> {
   }
 
   /** Why an answer held since an earlier command no longer holds (undefined: it holds). */
-  staleReason(answer: DecisionAnswer, reused: boolean): StaleDecisionReason | undefined {
+  staleReason(answer: DecisionAnswer<Mask>, reused: boolean): StaleDecisionReason | undefined {
     return staleDecisionReason(answer, { reused, latestRevision: this.latestRevision, now: Date.now() });
   }
 
@@ -139,7 +139,7 @@ export class CommandGate<Command, Refused> {
   }
 
   /** An allow this PEP can honour, or the adapter's refusal. */
-  private enforceable(command: Command, answer: DecisionAnswer): GateVerdict<Refused> {
+  private enforceable(command: Command, answer: DecisionAnswer<Mask>): GateVerdict<Refused, Mask> {
     if (answer.effect !== 'allow') return this.refuse({ reason: 'decision', answer, refusal: refusalFor(answer)! }, command);
     // The PDP may accept a token a little past its expiry (clock skew); nothing runs on it here.
     if (this.staleReason(answer, false) === 'token-expired') return this.refuse({ reason: 'token-expired', answer }, command);
@@ -147,11 +147,11 @@ export class CommandGate<Command, Refused> {
     return { allowed: true, answer, reused: false };
   }
 
-  private refuse(refusal: GateRefusal, command: Command): GateVerdict<Refused> {
+  private refuse(refusal: GateRefusal<Mask>, command: Command): GateVerdict<Refused, Mask> {
     return { allowed: false, refusal: this.adapter.refuse(refusal, command) };
   }
 
-  private recordRun(command: Command, verdict: { readonly answer: DecisionAnswer; readonly reused: boolean }, outcome: CommandOutcome, startedAt: number): void {
+  private recordRun(command: Command, verdict: { readonly answer: DecisionAnswer<Mask>; readonly reused: boolean }, outcome: CommandOutcome, startedAt: number): void {
     const description = this.adapter.describe(command);
     const kind = outcome.kind ?? description.kind;
     this.record({

@@ -17,6 +17,7 @@ export type {
   EnrichmentV1,
   JsonPathMaskV1,
   MaskKindV1,
+  MaskOfKind,
   MaskObligationV1,
   MaskTargetV1,
   ReasonV1,
@@ -38,3 +39,6 @@ export interface DecisionAnswer<Mask extends MaskTargetV1 = MaskObligationV1> ex
   readonly source: 'pdp' | 'pep';
   obligations: Omit<ObligationsV1, 'mask'> & { mask: Mask[] };
 }
+
+/** A decision whatever kinds of mask it carries: for code that reads everything but the masks. */
+export type AnyDecisionAnswer = DecisionAnswer<MaskTargetV1>;

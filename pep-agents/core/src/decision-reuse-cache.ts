@@ -1,4 +1,4 @@
-import type { DecisionAnswer } from './decision-contract.ts';
+import type { DecisionAnswer, MaskObligationV1, MaskTargetV1 } from './decision-contract.ts';
 
 export interface DecisionReuseCacheOptions {
   /** Shapes remembered at most; the least recently used one goes first. */
@@ -7,8 +7,8 @@ export interface DecisionReuseCacheOptions {
   readonly now?: () => number;
 }
 
-interface ReusableAnswer {
-  readonly answer: DecisionAnswer;
+interface ReusableAnswer<Mask extends MaskTargetV1> {
+  readonly answer: DecisionAnswer<Mask>;
   readonly expiresAt: number;
 }
 
@@ -21,8 +21,8 @@ const DEFAULT_MAX_ENTRIES = 256;
  * answer under another policy revision empties the cache, so a new policy applies at once to
  * every shape the PEP asks about again.
  */
-export class DecisionReuseCache {
-  private readonly entries = new Map<string, ReusableAnswer>();
+export class DecisionReuseCache<Mask extends MaskTargetV1 = MaskObligationV1> {
+  private readonly entries = new Map<string, ReusableAnswer<Mask>>();
   private readonly maxEntries: number;
   private readonly now: () => number;
   private revision: string | null | undefined;
@@ -37,7 +37,7 @@ export class DecisionReuseCache {
   }
 
   /** The allow that stands for this shape now, if any. */
-  lookup(shape: string): DecisionAnswer | undefined {
+  lookup(shape: string): DecisionAnswer<Mask> | undefined {
     const entry = this.entries.get(shape);
     if (!entry) return undefined;
     this.entries.delete(shape);
@@ -48,7 +48,7 @@ export class DecisionReuseCache {
   }
 
   /** Every answer the PDP gives passes here: reusable allows are kept, a new revision clears the rest. */
-  observe(shape: string | undefined, answer: DecisionAnswer): void {
+  observe(shape: string | undefined, answer: DecisionAnswer<Mask>): void {
     if (answer.source !== 'pdp') return;
     if (this.revision !== undefined && answer.policy_revision !== this.revision) this.entries.clear();
     this.revision = answer.policy_revision;

@@ -1,4 +1,4 @@
-import type { DecisionAnswer } from './decision-contract.ts';
+import type { AnyDecisionAnswer } from './decision-contract.ts';
 
 /** Why an earlier decision can no longer be relied on; the command must be decided again. */
 export type StaleDecisionReason = 'token-expired' | 'reuse-window-over' | 'policy-revised';
@@ -16,7 +16,7 @@ export interface DecisionValidityContext {
  * one more execution: not after the subject token expired, not past the reuse window it was used
  * under, not once the PDP answered under a newer policy revision.
  */
-export function staleDecisionReason(answer: DecisionAnswer, context: DecisionValidityContext): StaleDecisionReason | undefined {
+export function staleDecisionReason(answer: AnyDecisionAnswer, context: DecisionValidityContext): StaleDecisionReason | undefined {
   const tokenExpiry = answer.principal.expires_at === undefined ? Infinity : Date.parse(answer.principal.expires_at);
   if (!(tokenExpiry > context.now)) return 'token-expired';
   if (context.reused) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DecisionAnswer } from './decision-contract.ts';
+import type { DecisionAnswer, MaskObligationV1, MaskTargetV1 } from './decision-contract.ts';
 
 /** The id prefix of decisions a PEP made itself; the PDP holds no record of them. */
 export const LOCAL_DECISION_PREFIX = 'pep-local-';
@@ -8,7 +8,7 @@ export const LOCAL_DECISION_PREFIX = 'pep-local-';
  * A deny made by the PEP when no usable answer came back. It masks nothing because nothing may
  * run, and names no principal because none was verified.
  */
-export function failClosedAnswer(code: string, message: string): DecisionAnswer {
+export function failClosedAnswer<Mask extends MaskTargetV1 = MaskObligationV1>(code: string, message: string): DecisionAnswer<Mask> {
   return {
     source: 'pep',
     decision_id: `${LOCAL_DECISION_PREFIX}${randomUUID()}`,

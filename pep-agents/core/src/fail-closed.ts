@@ -1,4 +1,4 @@
-import type { DecisionAnswer } from './decision-contract.ts';
+import type { AnyDecisionAnswer } from './decision-contract.ts';
 import { clientSafeText } from './refusal-text.ts';
 
 /**
@@ -43,7 +43,7 @@ const LEADS: Readonly<Record<RefusalKind, string>> = {
 };
 
 /** The refusal an answer means, or `undefined` for an allow. */
-export function refusalFor(answer: DecisionAnswer): Refusal | undefined {
+export function refusalFor(answer: AnyDecisionAnswer): Refusal | undefined {
   if (answer.effect === 'allow') return undefined;
   const kind = refusalKind(answer);
   const code = answer.reasons[0]?.code ?? (answer.effect === 'approval_required' ? 'approval-required' : 'no-reason');
@@ -71,7 +71,7 @@ export function rerunHint(approvalId: string): string {
   return clientSafeText(`Run the same command again once approval ${approvalId} is granted; it then runs once.`);
 }
 
-function refusalKind(answer: DecisionAnswer): RefusalKind {
+function refusalKind(answer: AnyDecisionAnswer): RefusalKind {
   if (answer.effect === 'approval_required') return 'approval-pending';
   const codes = answer.reasons.map((reason) => reason.code);
   if (codes.includes('approval-cancelled')) return 'cancelled';

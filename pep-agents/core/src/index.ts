@@ -1,5 +1,6 @@
 /** @portcullis/pep-core — what every enforcement agent shares. */
 export type {
+  AnyDecisionAnswer,
   ApprovalState,
   ApprovalStatusV1,
   ApprovalVerdictV1,
@@ -10,6 +11,7 @@ export type {
   EnrichmentV1,
   JsonPathMaskV1,
   MaskKindV1,
+  MaskOfKind,
   MaskObligationV1,
   MaskTargetV1,
   ReasonV1,

@@ -1,4 +1,5 @@
-import type { DecisionAnswer, DecisionRequest } from './decision-contract.ts';
+import type { MaskKindV1, MaskOfKind } from '@portcullis/contract';
+import type { DecisionAnswer, DecisionRequest, MaskObligationV1, MaskTargetV1 } from './decision-contract.ts';
 import { isRecord, readDecisionAnswer } from './decision-answer-reader.ts';
 import { failClosedAnswer } from './fail-closed-answer.ts';
 import type { PdpTransport } from './pdp-transport.ts';
@@ -12,8 +13,8 @@ export interface DecideOptions {
  * Asks the PDP whether an action may run. Always resolves, never rejects: a PDP that is down,
  * slow or confused yields a deny (`source: "pep"`) whose reason says which.
  */
-export interface DecisionClient {
-  decide(request: DecisionRequest, options?: DecideOptions): Promise<DecisionAnswer>;
+export interface DecisionClient<Mask extends MaskTargetV1 = MaskObligationV1> {
+  decide(request: DecisionRequest, options?: DecideOptions): Promise<DecisionAnswer<Mask>>;
 }
 
 const FAILURE_MESSAGES = {
@@ -23,11 +24,22 @@ const FAILURE_MESSAGES = {
   'pdp-bad-answer': 'the policy decision point gave an answer the PEP cannot read, so nothing runs',
 } as const;
 
-/** `POST /v1/decisions` over a PdpTransport. */
-export class PdpDecisionClient implements DecisionClient {
-  constructor(private readonly transport: PdpTransport) {}
+/**
+ * `POST /v1/decisions` over a PdpTransport. `maskKinds`: the kinds of mask obligation this PEP
+ * enforces (SQL columns unless it says otherwise); an answer naming any other kind is no usable
+ * answer, so it is a fail-closed deny.
+ */
+export class PdpDecisionClient<K extends MaskKindV1 = 'sql-column'> implements DecisionClient<MaskOfKind<K>> {
+  private readonly maskKinds: readonly K[];
 
-  async decide(request: DecisionRequest, options: DecideOptions = {}): Promise<DecisionAnswer> {
+  constructor(
+    private readonly transport: PdpTransport,
+    options: { readonly maskKinds?: readonly K[] } = {},
+  ) {
+    this.maskKinds = options.maskKinds ?? (['sql-column'] as readonly MaskKindV1[] as readonly K[]);
+  }
+
+  async decide(request: DecisionRequest, options: DecideOptions = {}): Promise<DecisionAnswer<MaskOfKind<K>>> {
     let result;
     try {
       result = await this.transport.call('POST', '/v1/decisions', request, options.signal ? { signal: options.signal } : {});
@@ -44,6 +56,6 @@ export class PdpDecisionClient implements DecisionClient {
       }
       return failClosedAnswer('pdp-bad-answer', FAILURE_MESSAGES['pdp-bad-answer']);
     }
-    return readDecisionAnswer(result.body) ?? failClosedAnswer('pdp-bad-answer', FAILURE_MESSAGES['pdp-bad-answer']);
+    return readDecisionAnswer(result.body, this.maskKinds) ?? failClosedAnswer('pdp-bad-answer', FAILURE_MESSAGES['pdp-bad-answer']);
   }
 }

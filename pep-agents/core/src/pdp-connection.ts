@@ -1,3 +1,4 @@
+import type { MaskKindV1, MaskOfKind } from '@portcullis/contract';
 import { ActionAuthorizer } from './action-authorizer.ts';
 import { ApprovalWaiter } from './approval-waiter.ts';
 import type { ResourceV1 } from './decision-contract.ts';
@@ -19,26 +20,27 @@ export interface PdpConnectionHealth {
  * Everything a PEP process holds towards the PDP, built once from config: the kept-alive
  * transport, the decision client, the approval waiter, the session-record shipper. Closing ships
  * the records still queued (within the configured grace), says what could not be, and lets go of
- * the connections.
+ * the connections. `maskKinds`: the kinds of mask obligation the PEP enforces (SQL columns unless
+ * it says otherwise); an answer naming another kind is a fail-closed deny.
  */
-export class PdpConnection {
+export class PdpConnection<K extends MaskKindV1 = 'sql-column'> {
   readonly transport: HttpPdpTransport;
-  readonly decisions: PdpDecisionClient;
-  readonly approvals: ApprovalWaiter;
+  readonly decisions: PdpDecisionClient<K>;
+  readonly approvals: ApprovalWaiter<MaskOfKind<K>>;
   readonly sink: PdpSessionEventSink;
 
   constructor(
     private readonly config: PdpConnectionConfig,
-    private readonly options: { readonly log: (message: string) => void; readonly env?: NodeJS.ProcessEnv },
+    private readonly options: { readonly log: (message: string) => void; readonly env?: NodeJS.ProcessEnv; readonly maskKinds?: readonly K[] },
   ) {
     this.transport = new HttpPdpTransport({ url: config.url, pepToken: secretReader(config.token, options.env), deadlineMs: config.timeoutMs });
-    this.decisions = new PdpDecisionClient(this.transport);
+    this.decisions = new PdpDecisionClient<K>(this.transport, options.maskKinds ? { maskKinds: options.maskKinds } : {});
     this.approvals = new ApprovalWaiter(this.transport, this.decisions, { maxWaitMs: config.approvalWaitMs });
     this.sink = new PdpSessionEventSink(this.transport, { onProblem: options.log, closeTimeoutMs: config.shutdownGraceMs });
   }
 
   /** Decides, and holds approval_required answers for up to the configured wait, for one resource. */
-  authorizer(resource: ResourceV1): ActionAuthorizer {
+  authorizer(resource: ResourceV1): ActionAuthorizer<MaskOfKind<K>> {
     return new ActionAuthorizer(this.decisions, this.approvals, resource, this.config.approvalWaitMs);
   }
 

@@ -1,5 +1,5 @@
 import type { PepAction } from './action-authorizer.ts';
-import type { MaskObligationV1 } from './decision-contract.ts';
+import type { MaskObligationV1, MaskTargetV1 } from './decision-contract.ts';
 import type { GateRefusal } from './gate-refusal.ts';
 
 /** How a command appears in the session record: its text, and what the protocol can say of it. */
@@ -18,9 +18,11 @@ export interface CommandDescription {
  *
  * `Command` is the PEP's own unit of decision (a SQL text, an exec request, an HTTP request, a
  * JSON-RPC call); `Refused` is what its client is shown for a refusal (a Postgres ErrorResponse,
- * an exit status and stderr line, a Kubernetes `Status`, a JSON-RPC error).
+ * an exit status and stderr line, a Kubernetes `Status`, a JSON-RPC error); `Mask` the kinds of
+ * mask obligation it enforces (SQL columns, JSON paths, byte streams), as its decision client
+ * reads them: an answer with any other kind never reaches it.
  */
-export interface ProtocolAdapter<Command, Refused> {
+export interface ProtocolAdapter<Command, Refused, Mask extends MaskTargetV1 = MaskObligationV1> {
   /** The action the PDP decides: exactly what will reach the resource, nothing normalised away. */
   action(command: Command): PepAction;
 
@@ -37,8 +39,8 @@ export interface ProtocolAdapter<Command, Refused> {
    * Whether this PEP can honour these mask obligations on the command's output. When it cannot,
    * the command is refused: nothing runs unmasked (fail closed).
    */
-  canMask(masks: readonly MaskObligationV1[], command: Command): boolean;
+  canMask(masks: readonly Mask[], command: Command): boolean;
 
   /** The protocol's own refusal for why the gate would not let the command run. */
-  refuse(refusal: GateRefusal, command: Command): Refused;
+  refuse(refusal: GateRefusal<Mask>, command: Command): Refused;
 }

@@ -128,6 +128,19 @@ describe('the command gate, under a line-protocol PEP written on the SDK, agains
       assert.equal((await client.command('SELECT id FROM orders')).answer, 'OK ran SELECT id FROM orders');
       client.close();
     });
+
+    it('fails closed on an answer naming a mask kind the PEP does not enforce (a byte-stream PEP meets SQL column masks)', async () => {
+      const streams = await startLinePep({ pdpUrl: pdp.url, pepToken: pdp.pepToken, resource: ORDERS_DB, actionType: 'sql', approvalWaitMs: 0, maskKinds: ['byte-stream'] });
+      try {
+        const { client } = await LineClient.connect(streams.port, reader);
+        assert.match((await client.command('SELECT email FROM users')).answer, /^ERR unavailable pdp-bad-answer /);
+        assert.equal((await client.command('SELECT id FROM orders')).answer, 'OK ran SELECT id FROM orders');
+        assert.deepEqual(streams.ran, ['SELECT id FROM orders']);
+        client.close();
+      } finally {
+        await streams.close();
+      }
+    });
   });
 
   describe('a PDP out of reach', () => {

@@ -13,7 +13,8 @@ import {
   PdpConnection,
   type CommandDescription,
   type GateRefusal,
-  type MaskObligationV1,
+  type MaskKindV1,
+  type MaskTargetV1,
   type PepAction,
   type ProtocolAdapter,
   type ResourceV1,
@@ -25,7 +26,7 @@ interface LineCommand {
 }
 
 /** Lines as shell commands (an SSH-like resource) or as SQL (a database): the PDP decides either. */
-export class LineProtocolAdapter implements ProtocolAdapter<LineCommand, string> {
+export class LineProtocolAdapter implements ProtocolAdapter<LineCommand, string, MaskTargetV1> {
   constructor(private readonly actionType: 'shell' | 'sql') {}
 
   action(command: LineCommand): PepAction {
@@ -37,11 +38,11 @@ export class LineProtocolAdapter implements ProtocolAdapter<LineCommand, string>
   }
 
   /** A line of text has no structure to mask in: any mask obligation is refused. */
-  canMask(masks: readonly MaskObligationV1[]): boolean {
+  canMask(masks: readonly MaskTargetV1[]): boolean {
     return masks.length === 0;
   }
 
-  refuse(refusal: GateRefusal): string {
+  refuse(refusal: GateRefusal<MaskTargetV1>): string {
     switch (refusal.reason) {
       case 'decision': {
         const { kind, code, message, hint } = refusal.refusal;
@@ -63,13 +64,13 @@ class LineSession implements ServedSession {
 
   constructor(
     private readonly socket: Socket,
-    private readonly pep: { readonly pdp: PdpConnection; readonly resource: ResourceV1; readonly protocol: 'shell' | 'sql'; readonly adapter: LineProtocolAdapter; readonly ran: string[] },
+    private readonly pep: { readonly pdp: PdpConnection<MaskKindV1>; readonly resource: ResourceV1; readonly protocol: 'shell' | 'sql'; readonly adapter: LineProtocolAdapter; readonly ran: string[] },
   ) {}
 
   async run(): Promise<void> {
     this.socket.once('close', () => this.ended.abort());
     const lines = createInterface({ input: this.socket, crlfDelay: Infinity });
-    let gate: CommandGate<LineCommand, string> | undefined;
+    let gate: CommandGate<LineCommand, string, MaskTargetV1> | undefined;
     let end = (): void => undefined;
     try {
       for await (const line of lines) {
@@ -122,7 +123,7 @@ class LineSession implements ServedSession {
 
 export interface LinePep {
   readonly port: number;
-  readonly pdp: PdpConnection;
+  readonly pdp: PdpConnection<MaskKindV1>;
   readonly server: ConnectionServer<ServedSession>;
   /** Commands that reached the "resource", in order. */
   readonly ran: readonly string[];
@@ -137,10 +138,12 @@ export async function startLinePep(options: {
   readonly approvalWaitMs: number;
   /** How long closing may take to ship the session records still queued. */
   readonly shutdownGraceMs?: number;
+  /** The kinds of mask obligation this PEP says it enforces (SQL columns unless told). */
+  readonly maskKinds?: readonly MaskKindV1[];
 }): Promise<LinePep> {
-  const pdp = new PdpConnection(
+  const pdp = new PdpConnection<MaskKindV1>(
     { url: options.pdpUrl, token: { env: 'LINE_PEP_TOKEN' }, timeoutMs: 2000, approvalWaitMs: options.approvalWaitMs, shutdownGraceMs: options.shutdownGraceMs ?? 5000 },
-    { log: () => undefined, env: { LINE_PEP_TOKEN: options.pepToken } },
+    { log: () => undefined, env: { LINE_PEP_TOKEN: options.pepToken }, maskKinds: options.maskKinds ?? ['sql-column'] },
   );
   const ran: string[] = [];
   const adapter = new LineProtocolAdapter(options.actionType);
