@@ -103,14 +103,29 @@ describe('the command gate, under a line-protocol PEP written on the SDK, agains
     client.close();
   });
 
-  it('tells a client that cannot wait which approval holds its command and that running it again once approved works', async () => {
-    const { client } = await LineClient.connect(shell.port, writer);
-    const held = await client.command('NOWAIT rm /tmp/report-3.txt');
-    assert.equal(held.hints.length, 1);
-    assert.match(held.hints[0]!, /waiting up to 0 s/);
-    assert.match(held.answer, /^ERR approval-pending approval-timeout .* HINT Run the same command again once approval [0-9a-f-]{36} is granted; it then runs once\.$/);
-    assert.ok(!shell.ran.includes('rm /tmp/report-3.txt'));
-    client.close();
+  describe('a client that cannot wait for approval', () => {
+    it('is told to run the command again once approved; the re-run is decided afresh and runs, once', async () => {
+      const { client } = await LineClient.connect(shell.port, writer);
+      const held = await client.command('NOWAIT rm /tmp/report-3.txt');
+      assert.equal(held.hints.length, 1);
+      assert.match(held.hints[0]!, /waiting up to 0 s/);
+      assert.match(held.answer, /^ERR approval-pending approval-timeout .* HINT Run the same command again once approval [0-9a-f-]{36} is granted; it then runs once\.$/);
+      const approvalId = /approval ([0-9a-f-]{36}) is granted/.exec(held.answer)?.[1];
+      assert.ok(approvalId);
+      assert.ok(!shell.ran.includes('rm /tmp/report-3.txt'));
+
+      await vote(approvalId, 'approve');
+      // Another connection, as a client that gave up and came back: the PDP finds the approval by its binding.
+      const again = await LineClient.connect(shell.port, writer);
+      assert.deepEqual(await again.client.command('NOWAIT rm /tmp/report-3.txt'), { answer: 'OK ran rm /tmp/report-3.txt', hints: [] });
+      assert.equal(shell.ran.filter((line) => line === 'rm /tmp/report-3.txt').length, 1);
+      // Once: the approval was consumed, so a third run is held again.
+      const third = await again.client.command('NOWAIT rm /tmp/report-3.txt');
+      assert.match(third.answer, /^ERR approval-pending /);
+      assert.equal(shell.ran.filter((line) => line === 'rm /tmp/report-3.txt').length, 1);
+      client.close();
+      again.client.close();
+    });
   });
 
   describe('a PEP whose protocol has nothing to mask in', () => {
