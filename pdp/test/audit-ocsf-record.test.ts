@@ -182,7 +182,8 @@ describe('OCSF mapping', () => {
     const statement = map(sessionStatementEvent('SELECT email FROM users', 4));
     assertValidOcsf(statement);
     assert.deepEqual([statement.class_uid, statement.activity_id, statement.status_id], [6005, 4, 1]);
-    assert.deepEqual(statement.query_info, { query_string: 'SELECT email FROM users', uid: 'dec-stmt', query_time: 12, bytes: 512 });
+    // query_time is when the statement ran (a timestamp); how long it took is the record's duration.
+    assert.deepEqual(statement.query_info, { query_string: 'SELECT email FROM users', uid: 'dec-stmt', query_time: Date.parse('2026-11-25T10:00:01.000Z'), bytes: 512 });
     assert.equal(statement.duration, 12);
     assert.equal(get(statement, 'unmapped', 'portcullis', 'masked_cells'), 4);
     assert.equal(get(statement, 'unmapped', 'portcullis', 'rows'), 3);
@@ -210,9 +211,10 @@ describe('OCSF mapping', () => {
     assert.equal(run.metadata.uid, event.body.event_id, 'the record\'s own id, not a statement\'s');
     assert.deepEqual([run.metadata.event_code, run.metadata.correlation_uid, run.metadata.log_name], ['session.statements', 'sess-1', 'portcullis.sessions.v1']);
     assert.equal(run.message, 'session sess-1 ran 3 statements on orders-db by agent-7');
-    assert.deepEqual([run.count, run.duration, run.start_time, run.end_time], [3, 5, Date.parse('2026-11-25T10:00:02.000Z'), Date.parse('2026-11-25T10:00:02.020Z')]);
+    // duration is the span the run covers (end_time - start_time); the summed run time is in totals.
+    assert.deepEqual([run.count, run.duration, run.start_time, run.end_time], [3, 20, Date.parse('2026-11-25T10:00:02.000Z'), Date.parse('2026-11-25T10:00:02.020Z')]);
     assert.equal(run.time, run.start_time);
-    assert.deepEqual(run.query_info, { query_string: 'SELECT email FROM users\nSELECT 2\nSELECT 3', uid: event.body.event_id, query_time: 5, bytes: 300 });
+    assert.deepEqual(run.query_info, { query_string: 'SELECT email FROM users\nSELECT 2\nSELECT 3', uid: event.body.event_id, query_time: Date.parse('2026-11-25T10:00:02.000Z'), bytes: 300 });
     assert.deepEqual(run.src_endpoint, { ip: '10.1.2.3', port: 51234 });
     const entries = get(run, 'unmapped', 'portcullis', 'statements') as Array<Record<string, unknown>>;
     assert.deepEqual(entries.map((entry) => [get(entry, 'statement', 'text'), entry.masked_cells, entry.decision_reused]), [

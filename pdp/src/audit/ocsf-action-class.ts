@@ -1,6 +1,28 @@
 import { asArray, asObject, asString, type JsonObject } from './json-fields.ts';
 import { ACTIVITY_OTHER, API_ACTIVITY, DATASTORE_ACTIVITY, PROCESS_ACTIVITY, activityName, type OcsfClass } from './ocsf-catalogue.ts';
 
+// Protocols, by the class their commands and sessions are filed under.
+const PROTOCOL_CLASS: Readonly<Record<string, OcsfClass>> = {
+  sql: DATASTORE_ACTIVITY, kubernetes: API_ACTIVITY, http: API_ACTIVITY, shell: PROCESS_ACTIVITY,
+};
+
+// Names a PEP or a resource type gives a protocol, for bodies that do not say sql/shell/kubernetes/http.
+const PROTOCOL_ALIASES: Readonly<Record<string, string>> = {
+  postgres: 'sql', postgresql: 'sql', mysql: 'sql', mariadb: 'sql', cockroachdb: 'sql',
+  kubernetes: 'kubernetes', ssh: 'shell', host: 'shell', shell: 'shell',
+};
+
+/** sql, shell, kubernetes or http: from the protocol named, else the resource's type; http when neither says. */
+export function protocolOf(protocol: string | undefined, resource: JsonObject | undefined): string {
+  if (protocol && PROTOCOL_CLASS[protocol]) return protocol;
+  return PROTOCOL_ALIASES[protocol ?? ''] ?? PROTOCOL_ALIASES[asString(resource?.type) ?? ''] ?? 'http';
+}
+
+/** The class a protocol's commands, connections and sessions are filed under. */
+export function protocolClass(protocol: string): OcsfClass {
+  return PROTOCOL_CLASS[protocol] ?? API_ACTIVITY;
+}
+
 /** An action as OCSF sees it: the class, the activity and the class's own objects. */
 export interface OcsfActionActivity {
   readonly ocsfClass: OcsfClass;
@@ -27,6 +49,8 @@ export function actionActivity(action: JsonObject, resource: JsonObject | undefi
       return shellActivity(action, resource, uid);
     case 'http':
       return httpActivity(action, resource, uid);
+    case 'connect':
+      return connectActivity(action, resource, uid);
     default: {
       const type = asString(action.type) ?? 'unknown';
       return {
@@ -48,7 +72,7 @@ const SQL_KIND_ACTIVITY: Readonly<Record<string, number>> = {
 const SQL_OTHER_NAMES: Readonly<Record<string, string>> = {
   ddl: 'DDL', grant: 'Grant', role: 'Role Management', set: 'Set', transaction: 'Transaction', do: 'Anonymous Code Block',
   call: 'Call', prepare: 'Prepare', execute: 'Execute', deallocate: 'Deallocate', maintenance: 'Maintenance',
-  listen: 'Listen/Notify', lock: 'Lock', other: 'Other',
+  listen: 'Listen/Notify', lock: 'Lock', other: 'Other Statement',
 };
 
 // For a text of several statements the most consequential activity names the record.
@@ -63,7 +87,7 @@ function sqlActivity(action: JsonObject, resource: JsonObject | undefined, uid: 
     const candidates: Array<{ id: number; name?: string }> = statements.flatMap(statementActivities);
     const best = candidates.reduce((a, b) => (rank(b.id) < rank(a.id) ? b : a));
     activityId = best.id;
-    otherName = candidates.find((candidate) => candidate.id === ACTIVITY_OTHER)?.name ?? 'Other';
+    otherName = candidates.find((candidate) => candidate.id === ACTIVITY_OTHER)?.name ?? 'Other Statement';
   }
   const tables = [...new Set(statements.flatMap((statement) => asArray(statement.tables).map(asString)))].filter((table): table is string => !!table);
   const attributes: JsonObject = {
@@ -122,7 +146,7 @@ function kubernetesActivity(action: JsonObject, resource: JsonObject | undefined
   return {
     ocsfClass: API_ACTIVITY,
     activityId,
-    activityName: activityName(API_ACTIVITY, activityId, verb || 'Other'),
+    activityName: activityName(API_ACTIVITY, activityId, verb || 'Unnamed Verb'),
     attributes: {
       api: {
         operation: isResource && kind ? `${verb} ${kind}` : `${verb} ${path}`,
@@ -147,7 +171,7 @@ function httpActivity(action: JsonObject, resource: JsonObject | undefined, uid:
   return {
     ocsfClass: API_ACTIVITY,
     activityId,
-    activityName: activityName(API_ACTIVITY, activityId, method || 'Other'),
+    activityName: activityName(API_ACTIVITY, activityId, method || 'Unnamed Method'),
     attributes: {
       api: { operation: `${method} ${path}`, request: { uid }, service: { name: asString(resource?.name) ?? 'http' } },
       http_request: { ...httpRequest(method, path, action.query), ...(httpHeaders.length > 0 ? { http_headers: httpHeaders } : {}) },
@@ -174,6 +198,37 @@ function shellActivity(action: JsonObject, resource: JsonObject | undefined, uid
     },
     summary: command,
   };
+}
+
+/**
+ * Asking to open a session is filed as the session start is: a SQL connection is Datastore
+ * Activity Connect, a shell one Process Activity Launch, an API one API Activity "Connect".
+ */
+function connectActivity(action: JsonObject, resource: JsonObject | undefined, uid: string): OcsfActionActivity {
+  const ocsfClass = protocolClass(protocolOf(asString(action.protocol), resource));
+  const activityId = ocsfClass === DATASTORE_ACTIVITY ? 3 : ocsfClass === PROCESS_ACTIVITY ? 1 : ACTIVITY_OTHER;
+  const user = asString(action.user);
+  return {
+    ocsfClass,
+    activityId,
+    activityName: activityName(ocsfClass, activityId, 'Connect'),
+    attributes: sessionObjects(ocsfClass, resource, uid),
+    summary: `connect${user ? ` as ${user}` : ''}${asString(action.database) ? ` to ${asString(action.database)}` : ''}`,
+  };
+}
+
+/** The class's required objects for a session (its start, its end, the request to open it), which has no command. */
+export function sessionObjects(ocsfClass: OcsfClass, resource: JsonObject | undefined, uid: string): JsonObject {
+  const name = asString(resource?.name) ?? 'unknown';
+  const type = asString(resource?.type);
+  const dst = { dst_endpoint: { name, ...(type ? { svc_name: type } : {}) } };
+  if (ocsfClass === DATASTORE_ACTIVITY) {
+    return { type_id: 1, type: 'Database', database: { name, type_id: 1, type: 'Relational' }, ...dst };
+  }
+  if (ocsfClass === PROCESS_ACTIVITY) {
+    return { process: { name: 'session', uid }, device: { type_id: 0, type: 'Unknown', name, hostname: name } };
+  }
+  return { api: { operation: 'session', request: { uid }, service: { name } }, resources: resourceDetails(resource), ...dst };
 }
 
 function httpRequest(method: string, path: string, query: unknown): JsonObject {

@@ -7,6 +7,7 @@
 export const OCSF_VERSION = '1.8.0';
 
 export const ACTIVITY_OTHER = 99;
+export const ACTIVITY_CAPTION_OTHER = 'Other';
 
 export interface OcsfClass {
   readonly uid: number;

@@ -2,9 +2,10 @@ import { isIP } from 'node:net';
 import type { AuditStream } from './audit-sink.ts';
 import { redactCredentials } from './credential-redaction.ts';
 import { asArray, asNonNegative, asObject, asString, type JsonObject } from './json-fields.ts';
-import { actionActivity, resourceDetails, type OcsfActionActivity } from './ocsf-action-class.ts';
+import { observablesOf, type OcsfObservable } from './ocsf-observables.ts';
+import { actionActivity, protocolClass, protocolOf, resourceDetails, sessionObjects, type OcsfActionActivity } from './ocsf-action-class.ts';
 import {
-  ACTIVITY_OTHER, API_ACTIVITY, BASE_EVENT, CONTROL_ACTION, DATASTORE_ACTIVITY, DISPOSITION, OCSF_VERSION, PROCESS_ACTIVITY,
+  ACTIVITY_CAPTION_OTHER, ACTIVITY_OTHER, API_ACTIVITY, BASE_EVENT, CONTROL_ACTION, DATASTORE_ACTIVITY, DISPOSITION, OCSF_VERSION, PROCESS_ACTIVITY,
   SEVERITY, STATUS, USER_ACCESS_MANAGEMENT, USER_TYPE, activityName,
   type ControlActionId, type DispositionId, type OcsfClass, type SeverityId, type StatusId, type UserTypeId,
 } from './ocsf-catalogue.ts';
@@ -57,6 +58,7 @@ export interface OcsfRecord {
   readonly status: string;
   readonly message: string;
   readonly metadata: OcsfMetadata;
+  readonly observables?: readonly OcsfObservable[];
   readonly unmapped: { readonly portcullis: PortcullisFields };
   readonly [attribute: string]: unknown;
 }
@@ -95,7 +97,8 @@ export function toOcsfRecord(event: AuditEventInput, product: OcsfProduct): Ocsf
     activity_id: mapped.activityId,
     activity_name: mapped.activityName,
     type_uid: mapped.ocsfClass.uid * 100 + mapped.activityId,
-    type_name: `${mapped.ocsfClass.name}: ${mapped.activityName}`,
+    // The caption of type_uid: for activity 99 "<class>: Other", whatever activity_name says.
+    type_name: `${mapped.ocsfClass.name}: ${mapped.ocsfClass.activities[mapped.activityId] ?? ACTIVITY_CAPTION_OTHER}`,
     severity_id: mapped.severityId,
     severity: SEVERITY[mapped.severityId],
     time: eventTime(body.time),
@@ -127,8 +130,10 @@ export function toOcsfRecord(event: AuditEventInput, product: OcsfProduct): Ocsf
           ...(control.policy ? { policy: control.policy } : {}),
         }
       : {}),
-    unmapped: { portcullis: { ...body, event: name, ...(redacted.length > 0 ? { redacted } : {}) } },
   };
+  const observables = observablesOf(record);
+  if (observables.length > 0) record.observables = observables;
+  record.unmapped = { portcullis: { ...body, event: name, ...(redacted.length > 0 ? { redacted } : {}) } };
   return record as unknown as OcsfRecord;
 }
 
@@ -241,21 +246,11 @@ function dataQuery(body: JsonObject): MappedEvent {
 
 // --- sessions ----------------------------------------------------------------------------
 
-const PROTOCOL_CLASS: Readonly<Record<string, OcsfClass>> = {
-  sql: DATASTORE_ACTIVITY, kubernetes: API_ACTIVITY, http: API_ACTIVITY, shell: PROCESS_ACTIVITY,
-};
-
-// Resource types whose sessions speak SQL or a shell, for bodies that do not name their protocol.
-const RESOURCE_PROTOCOL: Readonly<Record<string, string>> = {
-  postgres: 'sql', postgresql: 'sql', mysql: 'sql', mariadb: 'sql', cockroachdb: 'sql',
-  kubernetes: 'kubernetes', ssh: 'shell', host: 'shell', shell: 'shell',
-};
-
 function sessionEvent(name: string, body: JsonObject): MappedEvent {
   const session = asObject(body.session);
   const sessionId = asString(session?.id) ?? 'unknown';
   const resource = asObject(body.resource);
-  const protocol = asString(body.protocol) ?? RESOURCE_PROTOCOL[asString(resource?.type) ?? ''] ?? 'http';
+  const protocol = protocolOf(asString(body.protocol), resource);
   const principal = asObject(body.principal);
   const uid = asString(body.event_id) ?? `${sessionId}:${name}:${asString(body.time) ?? ''}`;
   const target = `${asString(resource?.name) ?? 'unknown resource'}`;
@@ -276,9 +271,10 @@ function sessionEvent(name: string, body: JsonObject): MappedEvent {
     const attributes = { ...activity.attributes };
     const queryInfo = asObject(attributes.query_info);
     if (queryInfo) {
+      // query_time is a timestamp (when the statement ran); how long it took is the record's duration.
       attributes.query_info = {
         ...queryInfo,
-        ...(durationMs === undefined ? {} : { query_time: Math.round(durationMs) }),
+        query_time: eventTime(body.time),
         ...(asNonNegative(body.bytes) === undefined ? {} : { bytes: body.bytes }),
       };
     }
@@ -299,20 +295,18 @@ function sessionEvent(name: string, body: JsonObject): MappedEvent {
     const totals = asObject(body.totals) ?? {};
     const count = asNonNegative(totals.statements) ?? entries.length;
     const failures = asNonNegative(totals.failures) ?? entries.filter((entry) => entry.status === 'failure').length;
-    const totalMs = asNonNegative(totals.duration_ms);
     const activity = statementRunActivity(protocol, entries, resource, uid);
     const attributes = { ...activity.attributes };
     const queryInfo = asObject(attributes.query_info);
+    const span = statementSpan(entries);
     if (queryInfo) {
       attributes.query_info = {
         ...queryInfo,
-        ...(totalMs === undefined ? {} : { query_time: Math.round(totalMs) }),
+        ...(span ? { query_time: span.start } : {}),
         ...(asNonNegative(totals.bytes) === undefined ? {} : { bytes: totals.bytes }),
       };
     }
     const firstError = asString(entries.find((entry) => entry.status === 'failure')?.error);
-    const first = entries[0];
-    const last = entries.at(-1);
     return {
       ...base,
       ocsfClass: activity.ocsfClass,
@@ -326,13 +320,13 @@ function sessionEvent(name: string, body: JsonObject): MappedEvent {
       attributes: {
         ...attributes,
         count,
-        ...(totalMs === undefined ? {} : { duration: Math.round(totalMs) }),
-        ...(first && last ? { start_time: eventTime(first.time), end_time: eventTime(last.time) } : {}),
+        // The span the run covers, so duration = end_time - start_time; the statements' summed run time is totals.duration_ms.
+        ...(span ? { start_time: span.start, end_time: span.end, duration: span.end - span.start } : {}),
       },
     };
   }
 
-  const ocsfClass = PROTOCOL_CLASS[protocol] ?? API_ACTIVITY;
+  const ocsfClass = protocolClass(protocol);
   const starting = name === 'session.start';
   const ending = name === 'session.end';
   const activityId = ocsfClass === DATASTORE_ACTIVITY ? (starting ? 3 : ACTIVITY_OTHER)
@@ -354,6 +348,13 @@ function sessionEvent(name: string, body: JsonObject): MappedEvent {
       ...(starting ? { start_time: time } : {}),
     },
   };
+}
+
+/** From the first statement's time to the last's (the times a PEP recorded them), in epoch ms. */
+function statementSpan(entries: readonly JsonObject[]): { start: number; end: number } | undefined {
+  if (entries.length === 0) return undefined;
+  const times = entries.map((entry) => eventTime(entry.time));
+  return { start: Math.min(...times), end: Math.max(...times) };
 }
 
 /** A session statement in the shape of the action it would be in a decision. */
@@ -392,20 +393,6 @@ function statementRunActivity(protocol: string, entries: readonly JsonObject[], 
   const first = calls[0] ?? actionActivity(statementAction(protocol, {}), resource, uid);
   if (calls.every((call) => call.activityId === first.activityId)) return first;
   return { ...first, activityId: ACTIVITY_OTHER, activityName: activityName(first.ocsfClass, ACTIVITY_OTHER, 'Mixed') };
-}
-
-/** The class's required objects for a session start or end, which has no command. */
-function sessionObjects(ocsfClass: OcsfClass, resource: JsonObject | undefined, sessionId: string): JsonObject {
-  const name = asString(resource?.name) ?? 'unknown';
-  const type = asString(resource?.type);
-  const dst = { dst_endpoint: { name, ...(type ? { svc_name: type } : {}) } };
-  if (ocsfClass === DATASTORE_ACTIVITY) {
-    return { type_id: 1, type: 'Database', database: { name, type_id: 1, type: 'Relational' }, ...dst };
-  }
-  if (ocsfClass === PROCESS_ACTIVITY) {
-    return { process: { name: 'session', uid: sessionId }, device: { type_id: 0, type: 'Unknown', name, hostname: name } };
-  }
-  return { api: { operation: 'session', request: { uid: sessionId }, service: { name } }, resources: resourceDetails(resource), ...dst };
 }
 
 // --- approvals ---------------------------------------------------------------------------
