@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { AUDIT_RECORD_CLASSES, AuditDigestsRecordV1, contractValidator } from '@portcullis/contract';
 import { loadPdpConfig } from '../../pdp/src/config/pdp-config.ts';
 import { runAuditCommand } from '../../pdp/src/cli/audit-command.ts';
 import { deleteOrder, longPoll, requestApproval, vote } from '../approvals/approval-fixtures.ts';
@@ -77,6 +78,7 @@ describe('audit records of every kind validate against OCSF 1.8.0 without an err
   const running = new Set<TestPdp>();
   let report: OcsfReport;
   let all: Json[];
+  let digests: Json[];
 
   before(async () => {
     const pdp = await startTestPdp({ PORTCULLIS_AUDIT_DIGEST_INTERVAL_SECONDS: '1' });
@@ -156,6 +158,7 @@ describe('audit records of every kind validate against OCSF 1.8.0 without an err
     const files = stateDirs.flatMap((dir) => STREAMS.map((stream) => join(dir, 'audit', `${stream}.jsonl`))).filter((file) => existsSync(file));
     report = validateOcsf(files);
     all = files.filter((file) => !file.endsWith('digests.jsonl')).flatMap(records);
+    digests = files.filter((file) => file.endsWith('digests.jsonl')).flatMap(records);
   });
   after(async () => {
     for (const pdp of running) await pdp.close({ keepState: true });
@@ -199,6 +202,18 @@ describe('audit records of every kind validate against OCSF 1.8.0 without an err
       }
       if (record.query_info?.query_time !== undefined) assert.ok(record.query_info.query_time >= Date.UTC(2026, 0, 1), 'query_time is epoch ms');
     }
+  });
+
+  test('every record conforms to the audit record schema of @portcullis/contract (its class\'s), digests and checkpoints to theirs', () => {
+    for (const record of all) {
+      const schema = AUDIT_RECORD_CLASSES[record.class_uid as keyof typeof AUDIT_RECORD_CLASSES];
+      assert.ok(schema, `no contract schema for class ${record.class_uid}`);
+      const reading = contractValidator(schema).read(record, 'record');
+      assert.ok(reading.ok, `${record.metadata.event_code} ${record.metadata.uid}: ${reading.ok ? '' : reading.message}`);
+    }
+    const digestsValidator = contractValidator(AuditDigestsRecordV1);
+    assert.ok(digests.length > 0);
+    for (const record of digests) assert.ok(digestsValidator.check(record), JSON.stringify(record));
   });
 
   test('SQL connect decisions are filed as session starts are: Datastore Activity Connect', () => {

@@ -74,3 +74,21 @@ export {
 export { readSessionEventsV1, sessionEventBatchV1Validator, sessionEventV1Validator } from './sessions/session-event-reader.ts';
 
 export { ApprovalStateV1, ApprovalStatusV1, ApprovalVerdictV1, type ApprovalState } from './approvals/approval-v1.ts';
+
+export {
+  ApiActivityRecordV1,
+  AUDIT_RECORD_CLASSES,
+  AuditCheckpointV1,
+  AuditDigestsRecordV1,
+  AuditDigestV1,
+  AuditRecordV1,
+  AuditStreamV1,
+  BaseEventRecordV1,
+  ChainLinkV1,
+  DatastoreActivityRecordV1,
+  OCSF_SCHEMA_VERSION,
+  OcsfObservableV1,
+  PortcullisFieldsV1,
+  ProcessActivityRecordV1,
+  UserAccessManagementRecordV1,
+} from './audit/audit-record-v1.ts';
