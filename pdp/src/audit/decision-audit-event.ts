@@ -1,16 +1,31 @@
-import type { DecisionRequestV1, DecisionReuseV1 } from '@portcullis/contract';
-import type { PolicyOutcome } from '../decisions/policy-result.ts';
-import type { EnrichedAction } from '../enrichment/action-enricher.ts';
+import type { DecisionRequestV1, DecisionReuseV1, EffectV1, ObligationsV1, ReasonV1 } from '@portcullis/contract';
 import type { VerifyResult } from '../identity/token-verifier.ts';
 import type { AuditEvent } from './audit-sink.ts';
+
+/**
+ * What the record keeps of policy's outcome. Declared here, not imported, so the audit trail
+ * never reaches back into the decision path (decisions/policy-result.ts's outcome has this shape).
+ */
+export interface AuditedOutcome {
+  readonly effect: EffectV1;
+  readonly reasons: readonly ReasonV1[];
+  readonly obligations: ObligationsV1;
+  /** The approval policy requires (quorum, approver roles, time to live …), kept as policy gave it. */
+  readonly approval?: object;
+}
+
+/** The enriched action as policy saw it (docs/policy-input.md), recorded whole. */
+export interface AuditedAction {
+  readonly type: string;
+}
 
 export interface DecisionAuditInput {
   readonly decisionId: string;
   readonly request: DecisionRequestV1;
   readonly pep: { readonly sub: string };
   readonly verification: VerifyResult;
-  readonly action: EnrichedAction;
-  readonly outcome: PolicyOutcome;
+  readonly action: AuditedAction;
+  readonly outcome: AuditedOutcome;
   /** The approval this decision opened (approval_required) or consumed (allow after approval). */
   readonly approval?: { readonly id: string; readonly status: string };
   /** Later statements of the same shape this decision may stand for (their session records name it). */
