@@ -15,7 +15,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { REPOSITORY_ROOT } from '../pdp/src/config/pdp-config.ts';
+import { REPOSITORY_ROOT } from '../test/support/repository-root.ts';
 import { DevIssuer, devIssuerDirectory } from '../pdp/src/identity/dev-issuer.ts';
 import { RedisServer } from '../pdp/test/support/redis-server.ts';
 import { KeepAliveHttp } from './lib/keep-alive-http.ts';

@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPOSITORY_ROOT } from '../pdp/src/config/pdp-config.ts';
+import { REPOSITORY_ROOT } from '../test/support/repository-root.ts';
 import { DevIssuer, devIssuerDirectory } from '../pdp/src/identity/dev-issuer.ts';
 import { RedisServer } from '../pdp/test/support/redis-server.ts';
 import { BenchSocket, type SocketMessage } from './lib/approval-socket.ts';

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPOSITORY_ROOT } from '../pdp/src/config/pdp-config.ts';
+import { REPOSITORY_ROOT } from '../test/support/repository-root.ts';
 import { startKafkaBroker, type KafkaBroker } from '../test/support/kafka-broker.ts';
 import { DECISION_MIX } from './lib/decision-mix.ts';
 import { prepareMix, scrapeMetrics, startPdpProcess, type PdpProcess } from './lib/pdp-process.ts';

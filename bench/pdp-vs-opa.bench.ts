@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPOSITORY_ROOT } from '../pdp/src/config/pdp-config.ts';
+import { REPOSITORY_ROOT } from '../test/support/repository-root.ts';
 import { buildPolicyInput } from '../pdp/src/decisions/policy-input.ts';
 import { ActionEnricher } from '../pdp/src/enrichment/action-enricher.ts';
 import { DECISION_MIX, MIX_SUBJECTS } from './lib/decision-mix.ts';

@@ -24,7 +24,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPOSITORY_ROOT } from '../pdp/src/config/pdp-config.ts';
+import { REPOSITORY_ROOT } from '../test/support/repository-root.ts';
 import { DevIssuer, devIssuerDirectory } from '../pdp/src/identity/dev-issuer.ts';
 import { startTestPostgres, type TestPostgres } from '../test/support/postgres-server.ts';
 import { writeBenchPolicyPack } from './lib/bench-policy-pack.ts';

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts the real components Portcullis is built and tested against.
 # Idempotent; everything downloaded or built is cached under $PORTCULLIS_CACHE_DIR
-# (default: <repo>/.cache), so a second run is fast.
+# (default: $XDG_CACHE_HOME/portcullis, i.e. ~/.cache/portcullis, the folder the PDP looks in for
+# opa too), so a second run is fast.
 #
 #   scripts/components.sh install opa     build the opa binary (go install) unless cached
 #   scripts/components.sh path opa        print the path of the opa binary (installs first)
@@ -35,9 +36,10 @@
 #   scripts/components.sh stop postgres [--dir DIR]
 set -euo pipefail
 
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cache_dir="${PORTCULLIS_CACHE_DIR:-$repo_root/.cache}"
+xdg_cache="${XDG_CACHE_HOME:-}"; [[ "$xdg_cache" == /* ]] || xdg_cache="$HOME/.cache"
+cache_dir="${PORTCULLIS_CACHE_DIR:-$xdg_cache/portcullis}"
 tools_bin="$cache_dir/tools/bin"
+# The PDP builds the same release when it serves a Rego folder (pdp/src/policy/opa-binary.ts).
 OPA_VERSION="${PORTCULLIS_OPA_VERSION:-v1.22.3}"
 KAFKA_VERSION="${PORTCULLIS_KAFKA_VERSION:-4.4.0}"
 

@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // Runs every test file of every workspace in one node:test run, so the output ends with one
-// summary. Test files run from TypeScript source through tsx.
+// summary. Tests run from TypeScript source: tsx loads it, and the "source" export condition
+// makes workspace packages (and the bins' "#cli"/"#main" imports) resolve to src/ rather than
+// dist/. Both go in NODE_OPTIONS, so the node processes a test starts (the portcullis CLI, the
+// PEP) run from source too; tsx is given as an absolute URL, so a child started in another
+// folder finds it.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -22,10 +26,12 @@ if (files.length === 0) {
   process.exit(1);
 }
 console.error(`run-tests: ${files.length} test files`);
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+const SOURCE_NODE_OPTIONS = `--conditions=source --import=${import.meta.resolve('tsx')}`;
+const nodeOptions = [process.env.NODE_OPTIONS, SOURCE_NODE_OPTIONS].filter(Boolean).join(' ');
+const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+  env: { ...process.env, NODE_OPTIONS: nodeOptions, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
 });
 process.exit(result.status ?? 1);
 

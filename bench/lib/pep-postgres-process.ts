@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { REPOSITORY_ROOT } from '../../pdp/src/config/pdp-config.ts';
+import { REPOSITORY_ROOT } from '../../test/support/repository-root.ts';
 import { freePort, nodeFlags, startService, type Service } from './processes.ts';
 import { acceptsConnections } from './tcp-probe.ts';
 

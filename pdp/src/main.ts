@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
@@ -7,7 +6,7 @@ import { ApprovalBroker } from './approvals/approval-broker.ts';
 import { createApprovalStore } from './approvals/approval-store-factory.ts';
 import { ThreadedAuditTrail } from './audit/threaded-audit-trail.ts';
 import { attachApprovalSocketServer } from './http/ws/approval-socket-server.ts';
-import { REPOSITORY_ROOT, type PdpConfig, type PolicySourceConfig } from './config/pdp-config.ts';
+import type { PdpConfig } from './config/pdp-config.ts';
 import { DecisionSeal } from './decisions/decision-seal.ts';
 import { DecisionService, DECISION_ENTRYPOINT } from './decisions/decision-service.ts';
 import { loadOrCreateDecisionKey } from './keys/decision-key-store.ts';
@@ -25,6 +24,7 @@ import type { BundleSource } from './policy/bundle-sources/bundle-source.ts';
 import { BundleFileSource } from './policy/bundle-sources/bundle-file-source.ts';
 import { HttpBundleSource } from './policy/bundle-sources/http-bundle-source.ts';
 import { RegoFolderBundleSource } from './policy/bundle-sources/rego-folder-bundle-source.ts';
+import { opaBinary } from './policy/opa-binary.ts';
 import { OpaWasmEngine } from './policy/opa-wasm-engine.ts';
 import { PolicyActivation } from './policy/policy-activation.ts';
 
@@ -84,11 +84,14 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
   const consoleVerifier = verifierFor(consoleAudiences, [audience]);
   const seal = new DecisionSeal(await loadOrCreateDecisionKey(config.identity.decisionKeyFile));
 
+  // Before any thread starts: a policy source that cannot be set up (no opa to compile a Rego
+  // folder) ends the start with nothing left running.
+  const policySource = await bundleSource(config, log);
   const engine = new OpaWasmEngine({ workers: config.policy.workers, evalTimeoutMs: config.policy.evalTimeoutMs });
   const bundleVerifier = config.policy.verificationKeyFile
     ? createBundleVerifier({ publicKeyPem: readFileSync(config.policy.verificationKeyFile, 'utf8') })
     : undefined;
-  const activation = new PolicyActivation(bundleSource(config.policy.source, config.stateDir, log), engine, bundleVerifier, metrics, log);
+  const activation = new PolicyActivation(policySource, engine, bundleVerifier, metrics, log);
   const audit = new ThreadedAuditTrail(
     { audit: config.audit, stateDir: config.stateDir, hostLabel: hostname(), productVersion: PRODUCT_VERSION },
     log,
@@ -167,14 +170,16 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
   };
 }
 
-function bundleSource(source: PolicySourceConfig, stateDir: string, log: (message: string) => void): BundleSource {
+async function bundleSource(config: PdpConfig, log: (message: string) => void): Promise<BundleSource> {
+  const source = config.policy.source;
   switch (source.kind) {
     case 'rego-folder':
       return new RegoFolderBundleSource({
         folder: source.folder,
-        opaPath: opaBinary(),
+        // Only a Rego folder needs the OPA toolchain (found, or built once into the cache, and logged).
+        opaPath: await opaBinary({ ...(config.policy.opaPath ? { configured: config.policy.opaPath } : {}), cacheDir: config.cacheDir, log }),
         entrypoints: [DECISION_ENTRYPOINT],
-        workDir: join(stateDir, 'bundle-build'),
+        workDir: join(config.stateDir, 'bundle-build'),
         log,
       });
     case 'bundle-file':
@@ -188,12 +193,4 @@ function bundleSource(source: PolicySourceConfig, stateDir: string, log: (messag
         ...(source.token ? { headers: { Authorization: `Bearer ${source.token}` } } : {}),
       });
   }
-}
-
-/** The opa binary compiles Rego folders; the component installer builds it on first use (progress on stderr). */
-function opaBinary(): string {
-  const configured = process.env.PORTCULLIS_OPA_PATH;
-  if (configured) return configured;
-  const script = join(REPOSITORY_ROOT, 'scripts/components.sh');
-  return execFileSync('bash', [script, 'path', 'opa'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { RedisServer } from '../../pdp/test/support/redis-server.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
-import { REPOSITORY_ROOT } from '../../pdp/src/config/pdp-config.ts';
+import { REPOSITORY_ROOT } from '../support/repository-root.ts';
 import { alterOrders, deleteOrder, longPoll, reasonCodes, requestApproval, vote } from './approval-fixtures.ts';
 
 describe('approvals through the PDP (Redis store)', () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { importJWK, SignJWT, type JWK } from 'jose';
-import { REPOSITORY_ROOT } from '../../pdp/src/config/pdp-config.ts';
+import { REPOSITORY_ROOT } from '../support/repository-root.ts';
 import { openApprovalSocket } from '../support/approval-socket-client.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { deleteOrder, requestApproval, vote } from './approval-fixtures.ts';

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { runAuditCommand } from '../../pdp/src/cli/audit-command.ts';
-import { loadPdpConfig, REPOSITORY_ROOT } from '../../pdp/src/config/pdp-config.ts';
+import { loadPdpConfig } from '../../pdp/src/config/pdp-config.ts';
+import { REPOSITORY_ROOT } from '../support/repository-root.ts';
 import { ensureStarterBundle } from '../support/pdp-harness.ts';
 import { eventually } from '../support/eventually.ts';
 

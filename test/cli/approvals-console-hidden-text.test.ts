@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { REPOSITORY_ROOT } from '../../pdp/src/config/pdp-config.ts';
+import { REPOSITORY_ROOT } from '../support/repository-root.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { agentToken, CLI, requestApproval } from './support/approvals-cli.ts';
 import { TmuxSession } from './support/tmux-session.ts';

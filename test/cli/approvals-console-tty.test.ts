@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { REPOSITORY_ROOT } from '../../pdp/src/config/pdp-config.ts';
+import { REPOSITORY_ROOT } from '../support/repository-root.ts';
 import { freePort } from '../../pdp/test/support/redis-server.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { agentToken, CLI, requestApproval, waitForApproval } from './support/approvals-cli.ts';

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { REPOSITORY_ROOT } from '../../pdp/src/config/pdp-config.ts';
+import { REPOSITORY_ROOT } from '../support/repository-root.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { startHttpsOidcProvider, type HttpsOidcProvider } from './support/https-oidc-provider.ts';
 

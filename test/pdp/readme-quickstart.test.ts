@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { REPOSITORY_ROOT } from '../../pdp/src/config/pdp-config.ts';
+import { REPOSITORY_ROOT } from '../support/repository-root.ts';
 
 const run = promisify(execFile);
 
@@ -18,10 +18,10 @@ describe('the README quick start works as written', () => {
 
   before(async () => {
     stateDir = mkdtempSync(join(tmpdir(), 'portcullis-readme-'));
-    // `npm start` runs exactly this; port 0 instead of 8181 so parallel suites never collide.
+    // `npm start` runs exactly this (after the build); port 0 instead of 8181 so parallel suites never collide.
     server = spawn(process.execPath, [join(REPOSITORY_ROOT, 'pdp/bin/portcullis.mjs'), 'serve'], {
       cwd: REPOSITORY_ROOT,
-      env: { ...env(), PORTCULLIS_PORT: '0' },
+      env: { ...env(), PORTCULLIS_PORT: '0', PORTCULLIS_POLICY_DIR: 'policies' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     url = await new Promise<string>((resolve, reject) => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { REPOSITORY_ROOT } from '../../pdp/src/config/pdp-config.ts';
+import { REPOSITORY_ROOT } from '../support/repository-root.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { eventually } from '../support/eventually.ts';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type pg from 'pg';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { REPOSITORY_ROOT } from '../../pdp/src/config/pdp-config.ts';
+import { REPOSITORY_ROOT } from '../support/repository-root.ts';
 import { startPepStack, type PepStack } from './pep-stack.ts';
 
 describe('the console shows what PostgreSQL will run (Postgres PEP, Chromium)', () => {

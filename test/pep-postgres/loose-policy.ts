@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPOSITORY_ROOT } from '../../pdp/src/config/pdp-config.ts';
+import { REPOSITORY_ROOT } from '../support/repository-root.ts';
 
 const ALLOW_ALL = `package portcullis
 

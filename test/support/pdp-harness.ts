@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPdpConfig, REPOSITORY_ROOT } from '../../pdp/src/config/pdp-config.ts';
+import { loadPdpConfig } from '../../pdp/src/config/pdp-config.ts';
+import { REPOSITORY_ROOT } from './repository-root.ts';
 import { startPdp, type RunningPdp } from '../../pdp/src/main.ts';
 import type { DevTokenRequest } from '../../pdp/src/identity/dev-issuer.ts';
 
@@ -14,6 +15,11 @@ export function ensureStarterBundle(): string {
     execFileSync(process.execPath, [join(REPOSITORY_ROOT, 'policies/build.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
   return BUNDLE_PATH;
+}
+
+/** The opa binary, as scripts/components.sh installs it (on first use). */
+export function installedOpa(): string {
+  return execFileSync('bash', [join(REPOSITORY_ROOT, 'scripts/components.sh'), 'path', 'opa'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!;
 }
 
 export interface TestPdp {
@@ -49,6 +55,8 @@ export async function startTestPdp(env: Record<string, string> = {}): Promise<Te
     PORTCULLIS_STATE_DIR: stateDir,
     PORTCULLIS_POLICY_WORKERS: '1',
     ...(env.PORTCULLIS_POLICY_DIR || env.PORTCULLIS_BUNDLE_URL ? {} : { PORTCULLIS_BUNDLE_FILE: ensureStarterBundle() }),
+    // A Rego folder is compiled with the opa the component installer keeps (installed on first use).
+    ...(env.PORTCULLIS_POLICY_DIR ? { PORTCULLIS_OPA_PATH: installedOpa() } : {}),
     ...env,
   });
   const logs: string[] = [];

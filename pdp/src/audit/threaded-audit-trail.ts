@@ -1,10 +1,10 @@
 import type { Worker } from 'node:worker_threads';
-import { startTypeScriptWorker } from '../threads/typescript-worker.ts';
+import { siblingModule, startModuleWorker } from '../threads/module-worker.ts';
 import type { AuditEvent } from './audit-sink.ts';
 import type { AdmittingAuditRecorder } from './audit-trail.ts';
 import type { AuditTrailHealth, AuditWorkerData, FromAuditWorker, ToAuditWorker } from './audit-worker-protocol.ts';
 
-const workerModule = new URL('./audit-worker.ts', import.meta.url);
+const workerModule = siblingModule(import.meta.url, 'audit-worker');
 
 /**
  * The audit trail as the decision path sees it: record() hands the event to the audit thread
@@ -33,7 +33,7 @@ export class ThreadedAuditTrail implements AdmittingAuditRecorder {
 
   constructor(data: AuditWorkerData, private readonly log: (message: string) => void) {
     this.durability = data.audit.durability;
-    this.worker = startTypeScriptWorker(workerModule, data);
+    this.worker = startModuleWorker(workerModule, data);
     let readyResolve!: () => void;
     let readyReject!: (error: Error) => void;
     this.ready = new Promise((resolve, reject) => {

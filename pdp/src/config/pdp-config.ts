@@ -1,14 +1,15 @@
 import { availableParallelism } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEV_AUDIENCE, DEV_CONSOLE_AUDIENCE } from '../identity/dev-issuer.ts';
 import { PEP_RESOURCES_CLAIM } from '../identity/resource-binding.ts';
+import { cacheDir, defaultStateDir } from './default-folders.ts';
 import { boolean, ConfigError, deepFreeze, envReader, integer, oneOf, optional, type EnvRead } from '@portcullis/contract/config-values';
 
 export { ConfigError } from '@portcullis/contract/config-values';
 
-/** The repository root, found from this file: the server and the CLI share its state folder. */
-export const REPOSITORY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+/** The starter pack's prebuilt WASM bundle, shipped in @portcullis/policies: served when no policy source is set. */
+export const STARTER_BUNDLE_PATH = fileURLToPath(import.meta.resolve('@portcullis/policies/bundle.tar.gz'));
 
 export type PolicySourceConfig =
   | { readonly kind: 'rego-folder'; readonly folder: string }
@@ -19,8 +20,12 @@ export interface PdpConfig {
   readonly host: string;
   readonly port: number;
   readonly stateDir: string;
+  /** Downloads and builds the PDP may need (the opa binary, only to serve a Rego folder). */
+  readonly cacheDir: string;
   readonly policy: {
     readonly source: PolicySourceConfig;
+    /** The opa binary that compiles a Rego folder; absent: found in (or built into) the cache. */
+    readonly opaPath?: string;
     readonly verificationKeyFile?: string;
     readonly workers: number;
     readonly evalTimeoutMs: number;
@@ -118,14 +123,16 @@ export interface PdpConfig {
 /** Reads PORTCULLIS_* variables once, checks them, and returns a frozen config. */
 export function loadPdpConfig(env: NodeJS.ProcessEnv = process.env): PdpConfig {
   const read = envReader(env);
-  const stateDir = resolve(read('PORTCULLIS_STATE_DIR') ?? `${REPOSITORY_ROOT}/.state`);
+  const stateDir = resolve(read('PORTCULLIS_STATE_DIR') ?? defaultStateDir(env));
   const issuer = read('PORTCULLIS_OIDC_ISSUER');
   const config: PdpConfig = {
     host: read('PORTCULLIS_HOST') ?? '127.0.0.1',
     port: integer(read, 'PORTCULLIS_PORT', 8181, 0, 65535),
     stateDir,
+    cacheDir: resolve(cacheDir(env)),
     policy: {
       source: policySource(read),
+      ...optional('opaPath', read('PORTCULLIS_OPA_PATH')),
       ...optional('verificationKeyFile', read('PORTCULLIS_BUNDLE_VERIFICATION_KEY')),
       workers: integer(read, 'PORTCULLIS_POLICY_WORKERS', Math.max(1, availableParallelism() - 1), 0, 64),
       evalTimeoutMs: integer(read, 'PORTCULLIS_POLICY_EVAL_TIMEOUT_MS', 2000, 10, 60000),
@@ -219,8 +226,8 @@ function policySource(read: EnvRead): PolicySourceConfig {
     const token = read('PORTCULLIS_BUNDLE_TOKEN');
     return { kind: 'bundle-url', url, pollSeconds: integer(read, 'PORTCULLIS_BUNDLE_POLL_SECONDS', 30, 1, 86400), ...optional('token', token) };
   }
-  if (file) return { kind: 'bundle-file', path: resolve(file) };
-  return { kind: 'rego-folder', folder: resolve(folder ?? `${REPOSITORY_ROOT}/policies`) };
+  if (folder) return { kind: 'rego-folder', folder: resolve(folder) };
+  return { kind: 'bundle-file', path: resolve(file ?? STARTER_BUNDLE_PATH) };
 }
 
 function redisConfig(read: EnvRead): PdpConfig['approvals']['redis'] {

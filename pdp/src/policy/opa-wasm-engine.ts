@@ -1,6 +1,6 @@
 /// <reference path="../types/webassembly.d.ts" />
 import type { Worker } from 'node:worker_threads';
-import { startTypeScriptWorker } from '../threads/typescript-worker.ts';
+import { siblingModule, startModuleWorker } from '../threads/module-worker.ts';
 import type { PolicyBundle } from './policy-bundle.ts';
 import { PolicyNotLoadedError, UnknownEntrypointError, type PolicyEngine, type PolicyEvaluation } from './policy-engine.ts';
 import type { WorkerRequest, WorkerResponse } from './policy-worker-protocol.ts';
@@ -29,7 +29,7 @@ interface Pending {
   readonly timer: NodeJS.Timeout;
 }
 
-const workerModule = new URL('./policy-worker.ts', import.meta.url);
+const workerModule = siblingModule(import.meta.url, 'policy-worker');
 
 /** Evaluates Rego compiled to WebAssembly with one opa-wasm instance per worker thread. */
 export class OpaWasmEngine implements PolicyEngine {
@@ -127,7 +127,7 @@ class WorkerSlot {
   private dead = false;
 
   constructor(private readonly evalTimeoutMs: number, private readonly onDeath: () => void) {
-    this.worker = startTypeScriptWorker(workerModule);
+    this.worker = startModuleWorker(workerModule);
     this.worker.on('message', (message: WorkerResponse) => this.receive(message));
     this.worker.on('error', (error) => this.die(error));
     this.worker.on('exit', (code) => this.die(new Error(`policy worker exited with code ${code}`)));

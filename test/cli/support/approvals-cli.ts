@@ -2,7 +2,7 @@
 // requests the way a PEP does (POST /v1/decisions), for the approvals CLI suites.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { REPOSITORY_ROOT } from '../../../pdp/src/config/pdp-config.ts';
+import { REPOSITORY_ROOT } from '../../support/repository-root.ts';
 import type { TestPdp } from '../../support/pdp-harness.ts';
 
 export const CLI = join(REPOSITORY_ROOT, 'pdp/bin/portcullis.mjs');

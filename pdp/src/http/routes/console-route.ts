@@ -1,8 +1,9 @@
 import express, { Router, type Request, type Response } from 'express';
-import { join } from 'node:path';
-import { REPOSITORY_ROOT, type PdpConfig } from '../../config/pdp-config.ts';
+import { fileURLToPath } from 'node:url';
+import type { PdpConfig } from '../../config/pdp-config.ts';
 
-export const CONSOLE_DIRECTORY = join(REPOSITORY_ROOT, 'pdp/console');
+/** The console's static files, shipped in the package beside src/ and dist/ (this file is three levels down in either). */
+export const CONSOLE_DIRECTORY = fileURLToPath(new URL('../../../console', import.meta.url));
 
 
 /**
