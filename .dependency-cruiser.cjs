@@ -53,7 +53,8 @@ module.exports = {
     combinedDependencies: false,
     enhancedResolveOptions: {
       exportsFields: ['exports'],
-      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      // 'source': workspace packages resolve to their TypeScript (docs/build.md), not to dist/.
+      conditionNames: ['source', 'import', 'require', 'node', 'default', 'types'],
       extensions: ['.ts', '.mjs', '.js', '.cjs', '.json'],
     },
     reporterOptions: { text: { highlightFocused: true } },
