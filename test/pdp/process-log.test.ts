@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createProcessLogger as sdkLogger } from '@portcullis/pep-core';
-import { REPOSITORY_ROOT } from '../../pdp/src/config/pdp-config.ts';
+import { REPOSITORY_ROOT } from '../support/repository-root.ts';
 import { createProcessLogger as pdpLogger } from '../../pdp/src/logging/process-logger.ts';
 import { eventually } from '../support/eventually.ts';
 
