@@ -14,8 +14,7 @@ module.exports = {
     {
       name: 'audit-does-not-decide',
       comment: 'The audit trail records what decisions and enrichment produced; it never reaches back into them.',
-      // Still violated (the audit split of issue 11 is removing them): audit/decision-audit-event.ts
-      // → decisions/policy-result.ts and enrichment/action-enricher.ts; audit/credential-redaction.ts
+      // Still violated (the audit split of issue 11 is removing it): audit/credential-redaction.ts
       // → enrichment/sql/sql-text-redaction.ts.
       severity: 'warn',
       from: { path: '^pdp/src/audit/' },
@@ -38,8 +37,8 @@ module.exports = {
     {
       name: 'no-folder-cycles-in-the-pdp',
       comment: "The PDP's folders depend on each other one way (toward the contract): no folder reaches itself again.",
-      // Still violated (issue 11's pipeline work is untying it): contract → audit → decisions ↔
-      // approvals, audit → enrichment → contract, decisions → metrics → audit, policy → metrics.
+      // Still violated (issue 11's pipeline work is untying them): decisions ↔ approvals, and the
+      // PDP's old contract/ folder ↔ audit.
       severity: 'warn',
       scope: 'folder',
       from: { path: '^pdp/src/' },
