@@ -108,6 +108,7 @@ export async function startPostgresPep(config: PepPostgresConfig, options: Postg
 
 /** `portcullis-pep-postgres`: config from the environment, stop on SIGINT/SIGTERM. */
 export async function runFromEnvironment(env: NodeJS.ProcessEnv): Promise<void> {
-  const pep = await startPostgresPep(loadPepPostgresConfig(env), { env });
-  stopOnSignals(() => pep.close(), (error) => process.stderr.write(`[pep-postgres] shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`));
+  const logger = createProcessLogger({ name: 'portcullis-pep-postgres', env });
+  const pep = await startPostgresPep(loadPepPostgresConfig(env), { env, log: logFunction(logger) });
+  stopOnSignals(() => pep.close(), (error) => logger.error({ err: error }, `shutdown failed: ${error instanceof Error ? error.message : String(error)}`));
 }
