@@ -58,7 +58,12 @@ export class ValueScrubber {
   scrubBytes(bytes: Buffer): { bytes: Buffer; spans: DetectedSpan[] } {
     const view = bytes.toString('latin1');
     const spans = this.find(view);
-    if (spans.length === 0) return { bytes, spans };
+    return { bytes: this.replaceSpans(bytes, view, spans), spans };
+  }
+
+  /** Replaces spans found earlier on `view`, the latin1 view of `bytes` (or of bytes it starts). */
+  replaceSpans(bytes: Buffer, view: string, spans: readonly DetectedSpan[]): Buffer {
+    if (spans.length === 0) return bytes;
     const parts: Buffer[] = [];
     let at = 0;
     for (const span of spans) {
@@ -66,7 +71,7 @@ export class ValueScrubber {
       at = span.end;
     }
     parts.push(bytes.subarray(at));
-    return { bytes: Buffer.concat(parts), spans };
+    return Buffer.concat(parts);
   }
 }
 
