@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parseDecisionRequestV1 } from '../src/http/contract-body.ts';
-import { parseSessionEvents } from '../src/contract/session-event-parser.ts';
+import { parseSessionEvents } from '../src/http/contract-body.ts';
 import { PortcullisError } from '../src/errors/portcullis-error.ts';
 
 const RUNS = 400;

@@ -50,6 +50,7 @@ export {
   type MaskOfKind,
 } from './decisions/mask-obligation-v1.ts';
 export { ErrorV1 } from './decisions/error-v1.ts';
+export { DataErrorV1, DataRequestV1, DataResponseV1 } from './decisions/data-api-v1.ts';
 export { SqlOutputsRequestV1, SqlOutputsResponseV1 } from './decisions/sql-outputs-v1.ts';
 export {
   decisionAnswerEssentialsV1Validator,
@@ -65,6 +66,7 @@ export {
   MAX_EVENTS_PER_POST,
   SessionEndEventV1,
   SessionEventBatchV1,
+  SessionEventsAcceptedV1,
   SessionEventV1,
   SessionProtocolV1,
   SessionStartEventV1,
@@ -73,7 +75,31 @@ export {
 } from './sessions/session-event-v1.ts';
 export { readSessionEventsV1, sessionEventBatchV1Validator, sessionEventV1Validator } from './sessions/session-event-reader.ts';
 
-export { ApprovalStateV1, ApprovalStatusV1, ApprovalVerdictV1, type ApprovalState } from './approvals/approval-v1.ts';
+export {
+  ActionDisplayV1,
+  ApprovalAnswerV1,
+  ApprovalHistoryV1,
+  ApprovalIdV1,
+  ApprovalQueuePageV1,
+  ApprovalRecordV1,
+  ApprovalStateV1,
+  ApprovalStatusV1,
+  ApprovalVerdictKindV1,
+  ApprovalVerdictV1,
+  ApprovalVoteRequestV1,
+  ApprovalVoteV1,
+  type ApprovalState,
+  type ApprovalVerdictKind,
+} from './approvals/approval-v1.ts';
+export {
+  approvalAnswerV1Validator,
+  approvalRecordV1Validator,
+  approvalStateV1Validator,
+  approvalVoteRequestV1Validator,
+  consoleClientMessageV1Validator,
+  consoleServerMessageV1Validator,
+} from './approvals/approval-validators.ts';
+export { CONSOLE_PROTOCOL_VERSION, CONSOLE_SUBPROTOCOL, ConsoleClientMessageV1, ConsoleServerMessageV1 } from './approvals/console-protocol-v1.ts';
 
 export {
   ApiActivityRecordV1,
@@ -92,3 +118,5 @@ export {
   ProcessActivityRecordV1,
   UserAccessManagementRecordV1,
 } from './audit/audit-record-v1.ts';
+export { auditRecordV1Validator } from './audit/audit-record-validator.ts';
+export { openApiDocument } from './openapi/openapi-document.ts';

@@ -1,12 +1,13 @@
+import type { ApprovalState, ApprovalVerdictKind, PrincipalKindV1 } from '@portcullis/contract';
 import type { ActionDisplay } from './action-display.ts';
 
-/** Where an approval stands. `approved` waits to be consumed once; the rest are final. */
-export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'executed';
+/** Where an approval stands (the contract's ApprovalStateV1). `approved` waits to be consumed once; the rest are final. */
+export type ApprovalStatus = ApprovalState;
 
-export type ApprovalVerdict = 'approve' | 'deny';
+export type ApprovalVerdict = ApprovalVerdictKind;
 
 /** What kind of principal a token names (its kind claim); anything but `human` is an agent. */
-export type PrincipalKind = 'agent' | 'human';
+export type PrincipalKind = PrincipalKindV1;
 
 export interface ApprovalDecision {
   approver: string;

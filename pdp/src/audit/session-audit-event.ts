@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ResourceV1 } from '@portcullis/contract';
 import type { AuditPrincipal } from './audit-principal.ts';
 import type { AuditEvent } from './audit-sink.ts';
-import type { SessionProtocol } from '../contract/session-event-v1.ts';
+import type { SessionProtocol } from '@portcullis/contract';
 
 // What a session carries, in the vocabulary of action types; it picks the OCSF class.
 export type { SessionProtocol };

@@ -1,4 +1,4 @@
-import { withPrincipal, type PostedSessionEvent } from '../contract/session-event-parser.ts';
+import { withPrincipal, type PostedSessionEvent } from './posted-session-event.ts';
 import type { AuditPrincipal } from './audit-principal.ts';
 import type { AuditEvent } from './audit-sink.ts';
 import { buildSessionAuditEvent, buildSessionStatementsAuditEvent, type SessionStatementFields } from './session-audit-event.ts';

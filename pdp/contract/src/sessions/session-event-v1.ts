@@ -85,3 +85,7 @@ export const SessionEventBatchV1 = Type.Object(
   { $id: 'SessionEventBatchV1' },
 );
 export type SessionEventBatchV1 = Static<typeof SessionEventBatchV1>;
+
+/** `POST /v1/sessions/events` answers 202 once the records are durable: how many posted events were taken. */
+export const SessionEventsAcceptedV1 = Type.Object({ accepted: Type.Integer({ minimum: 0 }) }, { $id: 'SessionEventsAcceptedV1' });
+export type SessionEventsAcceptedV1 = Static<typeof SessionEventsAcceptedV1>;

@@ -1,8 +1,10 @@
+import { approvalVoteRequestV1Validator } from '@portcullis/contract';
 import { Router, type Request, type Response, type RequestHandler } from 'express';
 import type { ApprovalBroker } from '../../approvals/approval-broker.ts';
 import type { ApprovalRecord } from '../../approvals/approval-store.ts';
 import { approvalRecordView } from '../../approvals/approval-view.ts';
 import { PortcullisError, type ErrorCode } from '../../errors/portcullis-error.ts';
+import { acceptedOrRefused } from '../contract-body.ts';
 import { assertFronts } from '../resource-authorization.ts';
 
 export interface ApprovalsRouteOptions {
@@ -72,13 +74,10 @@ export function approvalsRoute(options: ApprovalsRouteOptions): Router {
 
   router.post('/:id/votes', options.voters, options.jsonBody, async (request: Request, response: Response) => {
     const id = approvalId(request.params.id);
-    const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, unknown>;
-    if (body.verdict !== 'approve' && body.verdict !== 'deny') throw new PortcullisError('invalid-request', 'verdict must be "approve" or "deny"', { field: 'verdict' });
-    if (body.reason !== undefined && (typeof body.reason !== 'string' || body.reason.length > 2000)) {
-      throw new PortcullisError('invalid-request', 'reason must be a string of at most 2000 characters', { field: 'reason' });
-    }
+    // A body that is not an object is read as an empty one: the refusal names the verdict it lacks.
+    const body = acceptedOrRefused(approvalVoteRequestV1Validator.read(typeof request.body === 'object' && request.body !== null && !Array.isArray(request.body) ? request.body : {}));
     const principal = response.locals.principal!;
-    const result = await broker.vote(id, { sub: principal.sub, iss: principal.iss, kind: principal.kind, roles: principal.roles }, body.verdict, (body.reason as string | undefined) ?? '');
+    const result = await broker.vote(id, { sub: principal.sub, iss: principal.iss, kind: principal.kind, roles: principal.roles }, body.verdict, body.reason ?? '');
     if (!result.ok) throw new PortcullisError(result.code === 'not-found' ? 'not-found' : (result.code as ErrorCode), result.message);
     response.json({ approval: listed(result.record) });
   });

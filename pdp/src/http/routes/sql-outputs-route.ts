@@ -1,8 +1,9 @@
 import type { Request, Response } from 'express';
-import { object, text } from '../../contract/field-readers.ts';
-import type { SqlOutputsResponseV1 } from '@portcullis/contract';
+import { sqlOutputsRequestV1Validator, type SqlOutputsResponseV1 } from '@portcullis/contract';
 import { selectOutputs } from '../../enrichment/select-outputs.ts';
 import { MAX_SQL_BYTES, type SqlAnalyzer } from '../../enrichment/sql-analyzer.ts';
+import { PortcullisError } from '../../errors/portcullis-error.ts';
+import { acceptedOrRefused } from '../contract-body.ts';
 import { assertFronts } from '../resource-authorization.ts';
 
 /**
@@ -13,13 +14,11 @@ import { assertFronts } from '../resource-authorization.ts';
  */
 export function sqlOutputsRoute(analyzer: SqlAnalyzer) {
   return (request: Request, response: Response): void => {
-    const body = object(request.body, 'body');
-    if (body.resource !== undefined) {
-      const resource = object(body.resource, 'resource');
-      assertFronts(response.locals.caller!, { type: text(resource.type, 'resource.type', 256), name: text(resource.name, 'resource.name', 256) }, 'resource');
-    }
+    const body = acceptedOrRefused(sqlOutputsRequestV1Validator.read(request.body));
+    if (body.resource !== undefined) assertFronts(response.locals.caller!, body.resource, 'resource');
     // More characters than the analyzer takes UTF-8 bytes is refused before any parsing (as decisions are bounded).
-    const sql = text(body.sql, 'sql', MAX_SQL_BYTES);
+    if (body.sql.length > MAX_SQL_BYTES) throw new PortcullisError('invalid-request', `sql must be at most ${MAX_SQL_BYTES} characters`, { field: 'sql' });
+    const sql = body.sql;
     const answer: SqlOutputsResponseV1 = selectOutputs(analyzer, sql);
     response.json(answer);
   };

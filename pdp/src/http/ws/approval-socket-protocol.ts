@@ -1,19 +1,15 @@
 /**
  * The approvals WebSocket protocol, version 1 (docs/approvals-protocol.md): JSON text frames,
- * one message each, with a `type`. Client → server messages are parsed here, strictly.
+ * one message each, with a `type`. Client → server messages are read here, strictly, by the
+ * contract's ConsoleClientMessageV1.
  */
-export const PROTOCOL_VERSION = 1;
-export const SUBPROTOCOL = 'portcullis.v1';
+import { CONSOLE_PROTOCOL_VERSION, CONSOLE_SUBPROTOCOL, consoleClientMessageV1Validator, type ConsoleClientMessageV1 } from '@portcullis/contract';
 
-export type ClientMessage =
-  | { type: 'auth'; token: string }
-  | { type: 'subscribe'; resume_from?: string }
-  | { type: 'history'; request_id?: string; limit?: number }
-  | { type: 'vote'; request_id?: string; approval_id: string; verdict: 'approve' | 'deny'; reason: string }
-  | { type: 'wait'; request_id?: string; approval_id: string }
-  | { type: 'page'; request_id?: string; page: string }
-  | { type: 'get'; request_id?: string; approval_id: string }
-  | { type: 'ping'; request_id?: string };
+export const PROTOCOL_VERSION = CONSOLE_PROTOCOL_VERSION;
+export const SUBPROTOCOL = CONSOLE_SUBPROTOCOL;
+
+/** A client message as read: a vote's reason is always there ('' when none was given). */
+export type ClientMessage = Exclude<ConsoleClientMessageV1, { type: 'vote' }> | (Extract<ConsoleClientMessageV1, { type: 'vote' }> & { reason: string });
 
 export class ProtocolError extends Error {
   constructor(
@@ -25,7 +21,7 @@ export class ProtocolError extends Error {
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const MAX_REQUEST_ID = 128;
 
 export function parseClientMessage(raw: string): ClientMessage {
   let value: unknown;
@@ -35,56 +31,13 @@ export function parseClientMessage(raw: string): ClientMessage {
     throw new ProtocolError('malformed-json', 'each message must be one JSON object');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ProtocolError('invalid-message', 'each message must be a JSON object');
-  const message = value as Record<string, unknown>;
-  const requestId = optionalString(message.request_id, 'request_id', 128, undefined);
-  const withId = requestId === undefined ? {} : { request_id: requestId };
-  switch (message.type) {
-    case 'auth':
-      return { type: 'auth', token: requiredString(message.token, 'token', 16 * 1024, requestId) };
-    case 'subscribe': {
-      const resume = optionalString(message.resume_from, 'resume_from', 48, requestId);
-      return { type: 'subscribe', ...(resume === undefined ? {} : { resume_from: resume }) };
-    }
-    case 'history': {
-      const limit = message.limit;
-      if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 500)) {
-        throw new ProtocolError('invalid-message', 'limit must be an integer from 1 to 500', requestId);
-      }
-      return { type: 'history', ...withId, ...(limit === undefined ? {} : { limit }) };
-    }
-    case 'vote': {
-      const verdict = message.verdict;
-      if (verdict !== 'approve' && verdict !== 'deny') throw new ProtocolError('invalid-message', 'verdict must be "approve" or "deny"', requestId);
-      const reason = optionalString(message.reason, 'reason', 2000, requestId) ?? '';
-      return { type: 'vote', ...withId, approval_id: approvalId(message.approval_id, requestId), verdict, reason };
-    }
-    case 'wait':
-      return { type: 'wait', ...withId, approval_id: approvalId(message.approval_id, requestId) };
-    case 'page':
-      return { type: 'page', ...withId, page: requiredString(message.page, 'page', 128, requestId) };
-    case 'get':
-      return { type: 'get', ...withId, approval_id: approvalId(message.approval_id, requestId) };
-    case 'ping':
-      return { type: 'ping', ...withId };
-    default:
-      throw new ProtocolError('invalid-message', 'type must be one of auth, subscribe, history, page, get, vote, wait, ping', requestId);
+  // The request id is read first, so a refusal of anything else still names the request it answers.
+  const requestId = (value as { request_id?: unknown }).request_id;
+  if (requestId !== undefined && (typeof requestId !== 'string' || requestId.length > MAX_REQUEST_ID)) {
+    throw new ProtocolError('invalid-message', `request_id must be a string of at most ${MAX_REQUEST_ID} characters`);
   }
-}
-
-function approvalId(value: unknown, requestId: string | undefined): string {
-  const id = requiredString(value, 'approval_id', 64, requestId);
-  if (!UUID.test(id)) throw new ProtocolError('invalid-message', 'approval_id must be a UUID', requestId);
-  return id;
-}
-
-function requiredString(value: unknown, field: string, max: number, requestId: string | undefined): string {
-  const text = optionalString(value, field, max, requestId);
-  if (text === undefined || text === '') throw new ProtocolError('invalid-message', `${field} is required`, requestId);
-  return text;
-}
-
-function optionalString(value: unknown, field: string, max: number, requestId: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length > max) throw new ProtocolError('invalid-message', `${field} must be a string of at most ${max} characters`, requestId);
-  return value;
+  const reading = consoleClientMessageV1Validator.read(value, 'message');
+  if (!reading.ok) throw new ProtocolError('invalid-message', reading.message, requestId);
+  const message = reading.value;
+  return message.type === 'vote' ? { ...message, reason: message.reason ?? '' } : message;
 }

@@ -1,3 +1,4 @@
+import type { ConsoleServerMessageV1 } from '@portcullis/contract';
 import type { WebSocket } from 'ws';
 import type { ApprovalBroker } from '../../approvals/approval-broker.ts';
 import { compareEventIds, isEventId } from '../../approvals/approval-event-log.ts';
@@ -242,7 +243,7 @@ export class ApprovalSocketSession {
     });
     try {
       if (resumeFrom !== undefined && isEventId(resumeFrom) && (await this.#backfill(resumeFrom))) {
-        this.#send({ type: 'resumed', cursor: this.#cursor });
+        this.#send({ type: 'resumed', cursor: this.#cursor ?? resumeFrom });
       } else {
         // The first page of the queue; the client asks for the next ones (`page`) as it needs them.
         const snapshot = await this.#page(undefined, undefined);
@@ -313,7 +314,7 @@ export class ApprovalSocketSession {
     this.#send({ type: 'event', id: event.id, event: event.type, approval: this.#listed(event.record) });
   }
 
-  #send(message: Record<string, unknown>): void {
+  #send(message: ConsoleServerMessageV1): void {
     if (this.#closed || this.socket.readyState !== this.socket.OPEN) return;
     if (this.socket.bufferedAmount > this.options.maxBufferedBytes) {
       this.#close(CLOSE.slowConsumer, 'too far behind; reconnect and resume from the last event id');
