@@ -2,7 +2,7 @@ import type { AuditRecorder } from '../audit/audit-trail.ts';
 import type { ApprovalV1, DecisionRequestV1, ReasonV1 } from '@portcullis/contract';
 import type { EnrichedAction } from '../enrichment/action-enricher.ts';
 import type { VerifiedPrincipal } from '../identity/token-verifier.ts';
-import type { ApprovalRequirement } from '../decisions/policy-result.ts';
+import type { ApprovalRequirement } from './approval-requirement.ts';
 import { approvalAuditEventFor } from './approval-audit.ts';
 import { approvalBinding } from './approval-binding.ts';
 import { summarizeAction } from './action-summary.ts';

@@ -1,15 +1,7 @@
 import { maskTargetV1Validator, reasonV1Validator, type EffectV1, type MaskTargetV1, type ObligationsV1, type ReasonV1 } from '@portcullis/contract';
+import type { ApprovalRequirement } from '../approvals/approval-requirement.ts';
 
-/** What the policy asked for when approval is required (quorum, who, how long). */
-export interface ApprovalRequirement {
-  quorum: number;
-  approver_roles: string[];
-  ttl_seconds: number;
-  /** Opt-in: one approval covers the principal's held commands on the resource this long. */
-  window_seconds?: number;
-  /** The kinds of principal that may vote (absent: the broker's default, humans only). */
-  approver_kinds?: ('agent' | 'human')[];
-}
+export type { ApprovalRequirement } from '../approvals/approval-requirement.ts';
 
 export interface PolicyOutcome {
   effect: EffectV1;

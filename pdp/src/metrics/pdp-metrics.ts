@@ -1,8 +1,15 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AuditSinkHealth } from '../audit/audit-sink.ts';
 
 // Buckets from 50 µs to 1 s: decisions live in the sub-millisecond range.
 const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+/** What the audit gauges read of the audit trail's health (its own type stays in audit/: metrics imports none of ours). */
+export interface AuditHealthReading {
+  readonly queued: number;
+  readonly written: number;
+  readonly digest_failures: number;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
 
 /** Every metric the PDP exposes on /metrics, in one registry per process. */
 export class PdpMetrics {
@@ -37,11 +44,11 @@ export class PdpMetrics {
     new Gauge({ name: 'portcullis_approval_socket_connections', help: 'Open connections on the approvals WebSocket', registers: [this.registry], collect() { this.set(connections()); } });
   }
 
-    observeAudit(health: () => AuditSinkHealth & { digest_failures: number }): void {
-    const read = (pick: (state: AuditSinkHealth & { digest_failures: number }) => number) => function (this: Gauge) {
+  observeAudit(health: () => AuditHealthReading): void {
+    const read = (pick: (state: AuditHealthReading) => number) => function (this: Gauge) {
       this.set(pick(health()));
     };
-    const detail = (state: AuditSinkHealth, name: string): number => {
+    const detail = (state: AuditHealthReading, name: string): number => {
       const value = state.details?.[name];
       return typeof value === 'number' ? value : typeof value === 'boolean' ? Number(value) : 0;
     };
