@@ -1,15 +1,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EffectV1 } from '@portcullis/contract';
+import type { ActionV1, EffectV1 } from '@portcullis/contract';
 import { buildApprovalAuditEvent, type ApprovalEventName } from '../src/audit/approval-audit-event.ts';
 import type { AuditEvent } from '../src/audit/audit-sink.ts';
 import { buildDecisionAuditEvent } from '../src/audit/decision-audit-event.ts';
 import { buildSessionAuditEvent, buildSessionStatementsAuditEvent } from '../src/audit/session-audit-event.ts';
-import type { EnrichedAction } from '../src/enrichment/action-enricher.ts';
 import type { VerifyResult } from '../src/identity/token-verifier.ts';
 
 /** Shared test data for the audit suites: decision, session and approval events as producers build them. */
+
+/** An enriched action as these suites build it: the facts a mapping reads are enough (the PDP's own type is a strict union). */
+type EnrichedAction = Record<string, unknown> & { type: ActionV1['type'] };
 
 export const PRODUCT = { version: '0.1.0-test' };
 

@@ -33,23 +33,21 @@ export function decisionAnswer(parts: AnswerParts): DecisionResponseV1 {
 }
 
 function enrichmentFor(action: EnrichedAction): { enrichment?: EnrichmentV1 } {
-  if (action.type !== 'sql' || !Array.isArray(action.statements)) return {};
-  const statements = (action.statements as Record<string, unknown>[]).map((statement) => ({
-    kind: String(statement.kind),
-    outputs: Array.isArray(statement.outputs) ? statement.outputs : null,
-    copy_format: typeof statement.copy_format === 'object' && statement.copy_format !== null ? (statement.copy_format as Record<string, unknown>) : null,
+  if (action.type !== 'sql') return {};
+  const statements = action.statements.map((statement) => ({
+    kind: statement.kind,
+    outputs: statement.outputs,
+    copy_format: statement.copy_format === null ? null : { ...statement.copy_format },
     // FETCH's rows are a DECLARE's: the PEP ties them together by the cursor's name.
-    ...(typeof statement.cursor === 'object' && statement.cursor !== null ? { cursor: statement.cursor as EnrichmentV1['statements'][number]['cursor'] } : {}),
+    ...(statement.cursor === null ? {} : { cursor: { ...statement.cursor } }),
   }));
   return { enrichment: { statements } };
 }
 
 /** The parser's complaint about the SQL, when there is one. */
 export function syntaxErrorOf(action: EnrichedAction): SyntaxErrorV1 | undefined {
-  if (action.type !== 'sql') return undefined;
-  const error = (action as { syntax_error?: unknown }).syntax_error as Partial<SyntaxErrorV1> | undefined;
-  if (typeof error?.message !== 'string' || typeof error.position !== 'number') return undefined;
-  return { message: error.message, position: error.position };
+  if (action.type !== 'sql' || action.syntax_error === undefined) return undefined;
+  return { message: action.syntax_error.message, position: action.syntax_error.position };
 }
 
 function principalResponse(verification: VerifyResult): PrincipalV1 {

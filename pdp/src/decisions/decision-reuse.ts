@@ -42,7 +42,7 @@ export function grantReuse(context: ReuseContext): DecisionReuseV1 | undefined {
 }
 
 function isLiteralInsensitiveSql(action: EnrichedAction): boolean {
-  if (action.type !== 'sql' || action.parse_error !== null || !Array.isArray(action.statements)) return false;
-  const statements = action.statements as { kind?: unknown; copy?: unknown }[];
-  return statements.length > 0 && statements.every((statement) => typeof statement.kind === 'string' && LITERAL_INSENSITIVE_KINDS.has(statement.kind) && !statement.copy);
+  if (action.type !== 'sql' || action.parse_error !== null) return false;
+  const { statements } = action;
+  return statements.length > 0 && statements.every((statement) => LITERAL_INSENSITIVE_KINDS.has(statement.kind) && statement.copy === null);
 }

@@ -126,6 +126,6 @@ function policySyntaxError(outcome: PolicyOutcome, action: EnrichedAction): Synt
 
 /** The request with the SQL text the analysis recorded (credentials redacted) in place of the one sent. */
 function withRecordedText(request: DecisionRequestV1, action: EnrichedAction): DecisionRequestV1 {
-  if (request.action.type !== 'sql' || typeof action.sql !== 'string' || action.sql === request.action.sql) return request;
+  if (request.action.type !== 'sql' || action.type !== 'sql' || action.sql === request.action.sql) return request;
   return { ...request, action: { ...request.action, sql: action.sql } };
 }

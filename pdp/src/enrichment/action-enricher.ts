@@ -1,10 +1,10 @@
 import type { ActionV1 } from '@portcullis/contract';
+import type { EnrichedAction } from './enriched-action.ts';
 import { resolveKubernetesRequest } from './kubernetes-request-info.ts';
 import { createShellAnalyzer, type ShellAnalyzer } from './shell-analyzer.ts';
 import { createSqlAnalyzer, type SqlAnalyzer } from './sql-analyzer.ts';
 
-/** The action as policy sees it: the request's fields plus the structure parsed out of them. */
-export type EnrichedAction = Record<string, unknown> & { type: ActionV1['type'] };
+export type { EnrichedAction } from './enriched-action.ts';
 
 /**
  * Parses every action with a real parser before policy sees it, so no rule parses strings.
@@ -30,9 +30,9 @@ export class ActionEnricher {
     switch (action.type) {
       case 'sql':
         // Bound values pass as sent: policy and the approver see what one execution will run with.
-        return { ...this.sql.analyze(action.sql), ...(action.parameters ? { parameters: action.parameters.map((parameter) => ({ ...parameter })) } : {}) } as EnrichedAction;
+        return { ...this.sql.analyze(action.sql), ...(action.parameters ? { parameters: action.parameters.map((parameter) => ({ ...parameter })) } : {}) };
       case 'shell':
-        return { ...(await this.shell.analyze(action.command)) } as EnrichedAction;
+        return { ...(await this.shell.analyze(action.command)) };
       case 'kubernetes':
         return { ...action, request: resolveKubernetesRequest(action.method, action.path, action.query) };
       case 'http':

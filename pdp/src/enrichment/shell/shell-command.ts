@@ -24,10 +24,11 @@ export interface ShellCommand {
   redirects: ShellRedirect[];
 }
 
-export interface EnrichedShellAction {
+// A type, not an interface: it is also a plain JSON record (audit, approvals).
+export type EnrichedShellAction = {
   type: 'shell';
   command: string;
   /** A string when the command could not be analysed: policy denies it. */
   parse_error: string | null;
   commands: ShellCommand[];
-}
+};

@@ -2,6 +2,7 @@
  * The shape of `input.action` for SQL, as fixed by docs/policy-input.md (`action.type == "sql"`).
  * Field names are snake_case because Rego reads them as-is.
  */
+import type { SqlParameterV1 } from "@portcullis/contract";
 
 export type SqlStatementKind =
   | "select"
@@ -186,14 +187,17 @@ export interface SqlStatementFacts {
   outputs: SqlOutput[] | null;
 }
 
-export interface EnrichedSqlAction {
+// A type, not an interface: it is also a plain JSON record (audit, approvals).
+export type EnrichedSqlAction = {
   type: "sql";
   sql: string;
   parse_error: string | null;
   /** When the parser itself rejected the text: PostgreSQL's message and 1-based character position. */
   syntax_error?: SqlSyntaxError;
   statements: SqlStatementFacts[];
-}
+  /** The values one execution binds to $1, $2 … as the PEP sent them (added by the enricher, not the analysis). */
+  parameters?: SqlParameterV1[];
+};
 
 export interface SqlSyntaxError {
   message: string;

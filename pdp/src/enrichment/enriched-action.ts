@@ -1,0 +1,23 @@
+/**
+ * The action as policy sees it (docs/policy-input.md): per type, the request's fields plus the
+ * structure a real parser found in them. One union, so every reader narrows by `type` and gets
+ * the typed facts, never a cast.
+ */
+import type { ActionV1 } from '@portcullis/contract';
+import type { KubernetesRequestInfo } from './kubernetes-request-info.ts';
+import type { EnrichedShellAction } from './shell/shell-command.ts';
+import type { EnrichedSqlAction } from './sql/sql-facts.ts';
+
+export type { EnrichedShellAction } from './shell/shell-command.ts';
+export type { EnrichedSqlAction } from './sql/sql-facts.ts';
+
+/** The API request as sent, with the verb, resource and names the Kubernetes API server would read. */
+export type EnrichedKubernetesAction = Extract<ActionV1, { type: 'kubernetes' }> & { request: KubernetesRequestInfo };
+
+/** The call as sent, credential headers redacted. */
+export type EnrichedHttpAction = Extract<ActionV1, { type: 'http' }>;
+
+/** A session being opened, as the client sent its startup details. */
+export type EnrichedConnectAction = Extract<ActionV1, { type: 'connect' }>;
+
+export type EnrichedAction = EnrichedSqlAction | EnrichedShellAction | EnrichedKubernetesAction | EnrichedHttpAction | EnrichedConnectAction;
