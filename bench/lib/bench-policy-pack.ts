@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPOSITORY_ROOT } from '../../test/support/repository-root.ts';
 
@@ -16,11 +16,9 @@ export interface BenchResource {
 export function writeBenchPolicyPack(dir: string, resource: BenchResource): string {
   const source = join(REPOSITORY_ROOT, 'policies/portcullis');
   const target = join(dir, 'portcullis');
-  mkdirSync(target, { recursive: true });
-  for (const name of readdirSync(source)) {
-    if (name.endsWith('.rego') && !name.endsWith('_test.rego')) copyFileSync(join(source, name), join(target, name));
-  }
-  const data = JSON.parse(readFileSync(join(source, 'data.json'), 'utf8')) as { resources: Record<string, unknown> };
+  // The whole tree (sub-packages' data such as the reviewed-calls catalog too), without the tests.
+  cpSync(source, target, { recursive: true, filter: (path) => !path.endsWith('_test.rego') });
+  const data = JSON.parse(readFileSync(join(target, 'data.json'), 'utf8')) as { resources: Record<string, unknown> };
   data.resources[resource.name] = { type: resource.type, environment: resource.environment };
   writeFileSync(join(target, 'data.json'), `${JSON.stringify(data, null, 2)}\n`);
   return dir;
