@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ApprovalBroker } from './approvals/approval-broker.ts';
 import { createApprovalStore } from './approvals/approval-store-factory.ts';
-import { ThreadedAuditTrail } from './audit/threaded-audit-trail.ts';
+import { ThreadedAuditTrail } from './audit/trail/threaded-audit-trail.ts';
 import { attachApprovalSocketServer } from './http/ws/approval-socket-server.ts';
 import type { PdpConfig } from './config/pdp-config.ts';
 import { DecisionSeal } from './decisions/decision-seal.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { canonicalJson } from '../src/audit/canonical-json.ts';
+import { canonicalJson } from '../src/audit/trail/canonical-json.ts';
 
 describe('canonical JSON', () => {
   test('sorts object keys by UTF-16 code units at every depth and writes no whitespace', () => {

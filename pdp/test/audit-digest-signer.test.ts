@@ -3,11 +3,11 @@ import { chmod, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader } from 'jose';
-import { canonicalJson } from '../src/audit/canonical-json.ts';
-import { digestLinkHash, digestRootHash } from '../src/audit/digest-record.ts';
-import { auditSigningDirectory, DigestSigner } from '../src/audit/digest-signer.ts';
-import { HashChain, type LinkedRecord } from '../src/audit/hash-chain.ts';
-import { toOcsfRecord } from '../src/audit/ocsf-record.ts';
+import { canonicalJson } from '../src/audit/trail/canonical-json.ts';
+import { digestLinkHash, digestRootHash } from '../src/audit/trail/digest-record.ts';
+import { auditSigningDirectory, DigestSigner } from '../src/audit/trail/digest-signer.ts';
+import { HashChain, type LinkedRecord } from '../src/audit/trail/hash-chain.ts';
+import { toOcsfRecord } from '../src/audit/ocsf/ocsf-record.ts';
 import { PRODUCT, decisionEvent, sessionStatementEvent, tempDir } from './audit-fixtures.ts';
 
 describe('digest signer', () => {

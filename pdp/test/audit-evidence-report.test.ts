@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { AuditEvent } from '../src/audit/audit-sink.ts';
-import { verifyAudit, type VerificationReport } from '../src/audit/audit-verifier.ts';
-import { auditSigningDirectory, DigestSigner } from '../src/audit/digest-signer.ts';
-import { buildEvidenceReport, renderReport, type EvidenceReport } from '../src/audit/evidence-report.ts';
-import { HashChain, type LinkedRecord } from '../src/audit/hash-chain.ts';
-import { toOcsfRecord } from '../src/audit/ocsf-record.ts';
-import { ProducerCheckpoints } from '../src/audit/producer-checkpoints.ts';
+import type { AuditEvent } from '../src/audit/audit-event.ts';
+import { verifyAudit, type VerificationReport } from '../src/audit/verification/audit-verifier.ts';
+import { auditSigningDirectory, DigestSigner } from '../src/audit/trail/digest-signer.ts';
+import { buildEvidenceReport, renderReport, type EvidenceReport } from '../src/audit/verification/evidence-report.ts';
+import { HashChain, type LinkedRecord } from '../src/audit/trail/hash-chain.ts';
+import { toOcsfRecord } from '../src/audit/ocsf/ocsf-record.ts';
+import { ProducerCheckpoints } from '../src/audit/trail/producer-checkpoints.ts';
 import {
   EXPIRED, HUMAN, K8S_DELETE, PRODUCT, approvalEvent, decisionEvent, items, sessionStatementEvent, sessionStatementsEvent, sqlAction, tempDir,
 } from './audit-fixtures.ts';

@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ActionV1, EffectV1 } from '@portcullis/contract';
-import { buildApprovalAuditEvent, type ApprovalEventName } from '../src/audit/approval-audit-event.ts';
-import type { AuditEvent } from '../src/audit/audit-sink.ts';
-import { buildDecisionAuditEvent } from '../src/audit/decision-audit-event.ts';
-import { buildSessionAuditEvent, buildSessionStatementsAuditEvent } from '../src/audit/session-audit-event.ts';
+import { buildApprovalAuditEvent, type ApprovalEventName } from '../src/audit/events/approval-audit-event.ts';
+import type { AuditEvent } from '../src/audit/audit-event.ts';
+import { buildDecisionAuditEvent } from '../src/audit/events/decision-audit-event.ts';
+import { buildSessionAuditEvent, buildSessionStatementsAuditEvent } from '../src/audit/events/session-audit-event.ts';
 import type { VerifyResult } from '../src/identity/token-verifier.ts';
 
 /** Shared test data for the audit suites: decision, session and approval events as producers build them. */

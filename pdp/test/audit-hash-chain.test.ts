@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { canonicalJson } from '../src/audit/canonical-json.ts';
-import { HashChain, newProducerId, recordHash } from '../src/audit/hash-chain.ts';
-import { toOcsfRecord } from '../src/audit/ocsf-record.ts';
+import { canonicalJson } from '../src/audit/trail/canonical-json.ts';
+import { HashChain, newProducerId, recordHash } from '../src/audit/trail/hash-chain.ts';
+import { toOcsfRecord } from '../src/audit/ocsf/ocsf-record.ts';
 import { PRODUCT, approvalEvent, decisionEvent, sessionStatementEvent } from './audit-fixtures.ts';
 
 describe('hash chain', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { toOcsfRecord, type AuditEventInput, type OcsfRecord } from '../src/audit/ocsf-record.ts';
-import { buildSessionAuditEvent, buildSessionStatementsAuditEvent, type SessionStatementFields } from '../src/audit/session-audit-event.ts';
+import { toOcsfRecord, type AuditEventInput, type OcsfRecord } from '../src/audit/ocsf/ocsf-record.ts';
+import { buildSessionAuditEvent, buildSessionStatementsAuditEvent, type SessionStatementFields } from '../src/audit/events/session-audit-event.ts';
 import {
   AGENT, EXPIRED, HTTP_POST, HUMAN, K8S_DELETE, PRODUCT, RESOURCE, SHELL_CURL,
   approvalEvent, decisionEvent, sessionStatementEvent, sessionStatementsEvent, sqlAction,

@@ -3,15 +3,15 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CompactSign } from 'jose';
 import type { JSONWebKeySet } from 'jose';
-import type { AuditStream } from '../src/audit/audit-sink.ts';
-import { verifyAudit, type StoredItem, type VerificationReport } from '../src/audit/audit-verifier.ts';
-import { digestPayload, type DigestRecord } from '../src/audit/digest-record.ts';
-import { auditSigningDirectory, DigestSigner } from '../src/audit/digest-signer.ts';
-import { HashChain, recordHash } from '../src/audit/hash-chain.ts';
-import { toOcsfRecord } from '../src/audit/ocsf-record.ts';
+import type { AuditStream } from '../src/audit/audit-event.ts';
+import { verifyAudit, type StoredItem, type VerificationReport } from '../src/audit/verification/audit-verifier.ts';
+import { digestPayload, type DigestRecord } from '../src/audit/trail/digest-record.ts';
+import { auditSigningDirectory, DigestSigner } from '../src/audit/trail/digest-signer.ts';
+import { HashChain, recordHash } from '../src/audit/trail/hash-chain.ts';
+import { toOcsfRecord } from '../src/audit/ocsf/ocsf-record.ts';
 import { loadOrCreateSigningKey } from '../src/keys/signing-key-store.ts';
-import type { CheckpointEvent, StreamPositions } from '../src/audit/producer-checkpoint.ts';
-import { ProducerCheckpoints } from '../src/audit/producer-checkpoints.ts';
+import type { CheckpointEvent, StreamPositions } from '../src/audit/trail/producer-checkpoint.ts';
+import { ProducerCheckpoints } from '../src/audit/trail/producer-checkpoints.ts';
 import { PRODUCT, approvalEvent, decisionEvent, items, sessionStatementEvent, sessionStatementsEvent, sqlAction, tempDir } from './audit-fixtures.ts';
 
 interface Trail {
@@ -248,7 +248,7 @@ describe('audit verifier', () => {
       JSON.stringify({ ...fields, signature: await new CompactSign(new TextEncoder().encode(digestPayload(fields))).setProtectedHeader({ alg: 'ES256', kid }).sign(privateKey) });
     const base = {
       type: 'portcullis.audit.digest.v1' as const, producer_id: trail.producerId, stream: 'decisions' as const, first_seq: 0, last_seq: 3, count: 4,
-      last_hash: hashes[3]!, root_hash: (await import('../src/audit/digest-record.ts')).digestRootHash(hashes), previous_digest: null, time: '2026-11-25T23:00:00.000Z',
+      last_hash: hashes[3]!, root_hash: (await import('../src/audit/trail/digest-record.ts')).digestRootHash(hashes), previous_digest: null, time: '2026-11-25T23:00:00.000Z',
     };
     assert.equal((await verify(trail, undefined, digestItems([await sign(base)]))).ok, true);
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { redactCredentials } from '../src/audit/credential-redaction.ts';
+import { redactCredentials } from '../src/audit/ocsf/credential-redaction.ts';
 import { createSqlAnalyzer, type EnrichedSqlAction, type SqlAnalyzer } from '../src/enrichment/sql-analyzer.ts';
 import { redactSqlText, withoutSqlSecrets } from '../src/enrichment/sql/sql-text-redaction.ts';
 

@@ -3,7 +3,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { calculateJwkThumbprint, CompactSign, type JSONWebKeySet } from 'jose';
-import { recordHash } from '../../pdp/src/audit/hash-chain.ts';
+import { recordHash } from '../../pdp/src/audit/trail/hash-chain.ts';
 import { runAuditCommand } from '../../pdp/src/cli/audit-command.ts';
 import { loadPdpConfig } from '../../pdp/src/config/pdp-config.ts';
 import { loadOrCreateSigningKey } from '../../pdp/src/keys/signing-key-store.ts';
@@ -185,9 +185,9 @@ describe('audit verify names every way of removing, cutting, forging or re-signi
     cpSync(auditDir, dir, { recursive: true });
     const attacker = await loadOrCreateSigningKey(join(forgedState, 'audit-signing'), 'attacker key');
     // A careful forger re-signs every digest and checkpoint, and re-links each to the one before.
-    const { digestPayload } = await import('../../pdp/src/audit/digest-record.ts');
-    const { checkpointPayload } = await import('../../pdp/src/audit/producer-checkpoint.ts');
-    const { sha256 } = await import('../../pdp/src/audit/hash-chain.ts');
+    const { digestPayload } = await import('../../pdp/src/audit/trail/digest-record.ts');
+    const { checkpointPayload } = await import('../../pdp/src/audit/trail/producer-checkpoint.ts');
+    const { sha256 } = await import('../../pdp/src/audit/trail/hash-chain.ts');
     const lastSignature = new Map<string, string>();
     const resigned: Json[] = [];
     for (const record of digestsOf(dir)) {

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { runAuditCommand } from '../../pdp/src/cli/audit-command.ts';
 import { loadPdpConfig } from '../../pdp/src/config/pdp-config.ts';
-import { KafkaAuditReader } from '../../pdp/src/audit/readers/kafka-audit-reader.ts';
+import { KafkaAuditReader } from '../../pdp/src/audit/verification/readers/kafka-audit-reader.ts';
 import { startKafkaBroker, type KafkaBroker } from '../support/kafka-broker.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { eventually } from '../support/eventually.ts';

@@ -1,6 +1,6 @@
-import { buildApprovalAuditEvent, type ApprovalEventName } from '../audit/approval-audit-event.ts';
-import type { AuditPrincipal } from '../audit/audit-principal.ts';
-import type { AuditEvent } from '../audit/audit-sink.ts';
+import { buildApprovalAuditEvent, type ApprovalEventName } from '../audit/events/approval-audit-event.ts';
+import type { AuditPrincipal } from '../audit/events/audit-principal.ts';
+import type { AuditEvent } from '../audit/audit-event.ts';
 import type { ApprovalDecision, ApprovalEvent, ApprovalRecord } from './approval-store.ts';
 
 /**

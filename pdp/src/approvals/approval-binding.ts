@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { canonicalJson } from '../audit/canonical-json.ts';
+import { canonicalJson } from '../audit/trail/canonical-json.ts';
 
 /**
  * The binding of an approval to one command: sha256 (hex) over the principal's subject, the

@@ -1,4 +1,4 @@
-import type { AuditRecorder } from '../audit/audit-trail.ts';
+import type { AuditRecorder } from '../audit/trail/audit-trail.ts';
 import type { ApprovalV1, DecisionRequestV1, ReasonV1 } from '@portcullis/contract';
 import type { EnrichedAction } from '../enrichment/action-enricher.ts';
 import type { VerifiedPrincipal } from '../identity/token-verifier.ts';

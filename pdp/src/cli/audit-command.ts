@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { AuditKeysMissingError, evidenceReport, verifyWith, type VerifyOptions } from '../audit/audit-evidence.ts';
-import type { VerificationReport } from '../audit/audit-verifier.ts';
-import type { ReportFormat } from '../audit/evidence-report.ts';
-import { openAuditReader } from '../audit/readers/audit-reader-factory.ts';
+import { AuditKeysMissingError, evidenceReport, verifyWith, type VerifyOptions } from '../audit/verification/audit-evidence.ts';
+import type { VerificationReport } from '../audit/verification/audit-verifier.ts';
+import type { ReportFormat } from '../audit/verification/evidence-report.ts';
+import { openAuditReader } from '../audit/verification/readers/audit-reader-factory.ts';
 import type { PdpConfig } from '../config/pdp-config.ts';
 import { parseTtlSeconds } from '../identity/ttl.ts';
 import type { CommandOutput } from './token-command.ts';

@@ -1,5 +1,5 @@
-import type { AdmittingAuditRecorder } from '../audit/audit-trail.ts';
-import { buildDecisionAuditEvent } from '../audit/decision-audit-event.ts';
+import type { AdmittingAuditRecorder } from '../audit/trail/audit-trail.ts';
+import { buildDecisionAuditEvent } from '../audit/events/decision-audit-event.ts';
 import type { ApprovalV1, DecisionRequestV1, DecisionResponseV1, SyntaxErrorV1 } from '@portcullis/contract';
 import type { ActionEnricher, EnrichedAction } from '../enrichment/action-enricher.ts';
 import type { TokenVerifier } from '../identity/token-verifier.ts';

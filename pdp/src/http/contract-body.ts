@@ -1,5 +1,5 @@
 import { readDecisionRequestV1, readSessionEventsV1, type ContractReading, type ReadDecisionRequestV1 } from '@portcullis/contract';
-import { postedSessionEvent, type PostedSessionEvent } from '../audit/posted-session-event.ts';
+import { postedSessionEvent, type PostedSessionEvent } from '../audit/events/posted-session-event.ts';
 import { PortcullisError } from '../errors/portcullis-error.ts';
 
 /** A body the contract read, or `invalid-request` naming the refused field (`resource.name must not be empty`). */

@@ -1,5 +1,5 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import type { ThreadedAuditTrail } from '../audit/threaded-audit-trail.ts';
+import type { ThreadedAuditTrail } from '../audit/trail/threaded-audit-trail.ts';
 import type { DecisionService } from '../decisions/decision-service.ts';
 import type { ApprovalBroker } from '../approvals/approval-broker.ts';
 import { approvalsRoute } from './routes/approvals-route.ts';

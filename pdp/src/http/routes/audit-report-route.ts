@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
-import { evidenceReport } from '../../audit/audit-evidence.ts';
-import type { ReportFormat } from '../../audit/evidence-report.ts';
+import { evidenceReport } from '../../audit/verification/audit-evidence.ts';
+import type { ReportFormat } from '../../audit/verification/evidence-report.ts';
 import type { PdpConfig } from '../../config/pdp-config.ts';
 import { PortcullisError } from '../../errors/portcullis-error.ts';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import type { AuditRecorder } from '../../audit/audit-trail.ts';
+import type { AuditRecorder } from '../../audit/trail/audit-trail.ts';
 import type { PdpMetrics } from '../../metrics/pdp-metrics.ts';
 import { PolicyNotLoadedError, UnknownEntrypointError, type PolicyEngine } from '../../policy/policy-engine.ts';
 import { PortcullisError } from '../../errors/portcullis-error.ts';

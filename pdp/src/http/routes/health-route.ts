@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import type { AuditSinkHealth } from '../../audit/audit-sink.ts';
+import type { AuditSinkHealth } from '../../audit/trail/audit-sink.ts';
 import type { PolicyActivation } from '../../policy/policy-activation.ts';
 
 export interface HealthRouteOptions {

@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express';
-import { auditPrincipal, type AuditPrincipal } from '../../audit/audit-principal.ts';
-import type { AuditRecorder } from '../../audit/audit-trail.ts';
-import { sessionRecordsOfBatch } from '../../audit/session-statement-runs.ts';
-import type { PostedSessionEvent } from '../../audit/posted-session-event.ts';
+import { auditPrincipal, type AuditPrincipal } from '../../audit/events/audit-principal.ts';
+import type { AuditRecorder } from '../../audit/trail/audit-trail.ts';
+import { sessionRecordsOfBatch } from '../../audit/events/session-statement-runs.ts';
+import type { PostedSessionEvent } from '../../audit/events/posted-session-event.ts';
 import { parseSessionEvents } from '../contract-body.ts';
 import type { DecisionSeal } from '../../decisions/decision-seal.ts';
 import { withoutSqlSecrets } from '../../enrichment/sql/sql-text-redaction.ts';

@@ -1,0 +1,13 @@
+/** What an audit record is about: its stream, and the event a producer hands to the audit trail. */
+
+export type AuditStream = 'decisions' | 'sessions' | 'approvals';
+
+export const AUDIT_STREAMS: readonly AuditStream[] = ['decisions', 'sessions', 'approvals'];
+
+/** What the decision core hands to the audit trail: a stream, an ordering key, a flat body. */
+export interface AuditEvent {
+  readonly stream: AuditStream;
+  /** Orders events of one session; the Kafka sink keys messages by it. */
+  readonly key: string;
+  readonly body: Record<string, unknown>;
+}

@@ -1,0 +1,86 @@
+import { redactSqlText } from '../../enrichment/sql/sql-text-redaction.ts';
+import type { JsonObject } from '../json-fields.ts';
+
+/**
+ * Member names that hold credentials. Nothing Portcullis builds today carries one (the subject
+ * token is never put in a body, credential headers are redacted at enrichment); this is the
+ * last line, so a future field or a Data API input holding a token still cannot reach the trail.
+ * Compared lower case with "-" read as "_".
+ */
+const CREDENTIAL_NAMES: ReadonlySet<string> = new Set([
+  'subject_token', 'access_token', 'refresh_token', 'id_token', 'token',
+  'authorization', 'proxy_authorization', 'cookie', 'set_cookie',
+  'password', 'passwd', 'client_secret', 'api_key', 'x_api_key', 'x_auth_token', 'private_key',
+]);
+
+// Member names repeat in every record: each is judged once (bounded, so odd input cannot grow it).
+const judgedNames = new Map<string, boolean>();
+const MAX_JUDGED_NAMES = 4096;
+
+export function isCredentialName(name: string): boolean {
+  const known = judgedNames.get(name);
+  if (known !== undefined) return known;
+  const credential = CREDENTIAL_NAMES.has(name.toLowerCase().replaceAll('-', '_'));
+  if (judgedNames.size < MAX_JUDGED_NAMES) judgedNames.set(name, credential);
+  return credential;
+}
+
+export interface RedactedCopy {
+  readonly value: JsonObject;
+  /** Paths of the members removed (or, for a SQL text, redacted), e.g. `action.headers.authorization`: their presence still shows. */
+  readonly redacted: string[];
+}
+
+/**
+ * A deep copy of `body` as plain JSON (what `JSON.parse(JSON.stringify(body))` would give) without
+ * any member whose name is a credential name, and with the secrets of any `sql` text replaced. Plain JSON, so the record a producer hashes is
+ * the record a verifier reads back; a copy, so later changes to `body` cannot alter the record.
+ */
+export function redactCredentials(body: JsonObject): RedactedCopy {
+  const redacted: string[] = [];
+  const value = copy(body, '', '', redacted, new Set()) as JsonObject;
+  return { value, redacted };
+}
+
+function copy(input: unknown, key: string, path: string, redacted: string[], ancestors: Set<object>): unknown {
+  let value = input;
+  if (typeof value === 'object' && value !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    value = (value as { toJSON: (key: string) => unknown }).toJSON(key);
+  }
+  // A SQL text is analysed (and its secrets redacted) before it reaches a record; a text that
+  // came some other way (the Data API, a future field) is redacted here: the last line.
+  if (typeof value === 'string' && key === 'sql') {
+    const text = redactSqlText(value);
+    if (text !== value) redacted.push(path);
+    return text;
+  }
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return undefined;
+  if (typeof value === 'bigint') throw new TypeError(`audit body member ${path || '(root)'} is a BigInt, which JSON cannot hold`);
+  const object = value as object;
+  if (object instanceof String || object instanceof Number || object instanceof Boolean) return copy(object.valueOf(), key, path, redacted, ancestors);
+  if (ancestors.has(object)) throw new TypeError(`audit body member ${path || '(root)'} contains a cycle`);
+  ancestors.add(object);
+  try {
+    if (Array.isArray(object)) {
+      return object.map((item, index) => copy(item, String(index), `${path}[${index}]`, redacted, ancestors) ?? null);
+    }
+    const result: JsonObject = {};
+    for (const name of Object.keys(object)) {
+      const member = (object as Record<string, unknown>)[name];
+      if (isCredentialName(name)) {
+        redacted.push(path === '' ? name : `${path}.${name}`);
+        continue;
+      }
+      const copied = copy(member, name, path === '' ? name : `${path}.${name}`, redacted, ancestors);
+      if (copied === undefined) continue;
+      // defineProperty: a member named "__proto__" stays data instead of replacing the prototype.
+      if (name === '__proto__') Object.defineProperty(result, name, { value: copied, enumerable: true, writable: true, configurable: true });
+      else result[name] = copied;
+    }
+    return result;
+  } finally {
+    ancestors.delete(object);
+  }
+}

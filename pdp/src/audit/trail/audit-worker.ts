@@ -1,0 +1,96 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { createAuditSink } from './audit-sink-factory.ts';
+import type { AuditEvent } from '../audit-event.ts';
+import { AuditTrail } from './audit-trail.ts';
+import type { AuditTrailHealth, AuditWorkerData, FromAuditWorker, ToAuditWorker } from './audit-worker-protocol.ts';
+import { DigestSigner, auditSigningDirectory } from './digest-signer.ts';
+import { HashChain, newProducerId } from './hash-chain.ts';
+import { ledgerFileFor, ProducerLedger } from './producer-ledger.ts';
+
+// The audit thread: OCSF mapping, hash chain, digests, spool and shipping all run here, so a
+// decision only pays for handing its event over.
+const port = parentPort;
+if (!port) throw new Error('audit-worker must run in a worker thread');
+const data = workerData as AuditWorkerData;
+const send = (message: FromAuditWorker): void => port.postMessage(message);
+const log = (message: string): void => send({ kind: 'log', message });
+
+const sink = createAuditSink(data.audit, data.hostLabel, log);
+const digests = new DigestSigner({ directory: auditSigningDirectory(data.stateDir) });
+try {
+  await digests.prepare();
+} catch (error) {
+  // Digests retry the key on their next interval; records keep flowing meanwhile.
+  log(`audit: the signing key is not ready (${(error as Error).message}); digests will retry`);
+}
+const trail = new AuditTrail({
+  sink,
+  chain: new HashChain(newProducerId(data.hostLabel)),
+  digests,
+  product: { version: data.productVersion },
+  digestIntervalMs: data.audit.digestIntervalMs,
+  durability: data.audit.durability,
+  ledger: new ProducerLedger(data.audit.directory, ledgerFileFor(data.audit.kafka?.topicPrefix)),
+  log,
+});
+await trail.start();
+const health = (): AuditTrailHealth => ({ ...trail.health(), accepting: sink.hasCapacity(), durability: data.audit.durability });
+
+// Durability: after each `record` message, the sink position its last event reached; the
+// events up to it are durable once the sink's durable count passes that position.
+let eventsReceived = 0;
+let eventsReported = 0;
+const marks: Array<{ sinkPosition: number; events: number }> = [];
+const reportProgress = (): void => {
+  const { durable, failure } = sink.progress();
+  let events = eventsReported;
+  while (marks.length > 0 && marks[0]!.sinkPosition <= durable) events = marks.shift()!.events;
+  if (events > eventsReported) {
+    eventsReported = events;
+    send({ kind: 'durable', events });
+  }
+  if (failure !== undefined && marks.length > 0) send({ kind: 'durability-failed', message: `audit records could not be stored: ${failure}` });
+};
+sink.onProgress(reportProgress);
+
+const heartbeat = setInterval(() => send({ kind: 'health', health: health() }), 50);
+send({ kind: 'ready', health: health() });
+
+port.on('message', (message: ToAuditWorker) => {
+  switch (message.kind) {
+    case 'record':
+      for (const text of message.events) {
+        try {
+          trail.record(JSON.parse(text) as AuditEvent, true);
+        } catch (error) {
+          send({ kind: 'failed', message: `audit record could not be stored: ${(error as Error).message}` });
+          send({ kind: 'durability-failed', message: `an audit record could not be stored: ${(error as Error).message}` });
+        }
+      }
+      eventsReceived += message.events.length;
+      marks.push({ sinkPosition: sink.progress().appended, events: eventsReceived });
+      // A sink that stores at once (discard) reports no progress of its own.
+      reportProgress();
+      return;
+    case 'flush':
+      trail.flush().then(
+        () => send({ kind: 'flushed', id: message.id }),
+        (error: unknown) => send({ kind: 'flushed', id: message.id, error: (error as Error).message }),
+      );
+      return;
+    case 'close':
+      clearInterval(heartbeat);
+      trail.close().then(
+        () => {
+          send({ kind: 'closed' });
+          port.close();
+        },
+        (error: unknown) => {
+          send({ kind: 'failed', message: `audit trail did not close cleanly: ${(error as Error).message}` });
+          send({ kind: 'closed' });
+          port.close();
+        },
+      );
+      return;
+  }
+});

@@ -1,0 +1,73 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { AuditStream } from '../audit-event.ts';
+import { canonicalJson } from './canonical-json.ts';
+import { asObject } from '../json-fields.ts';
+import type { ChainLink, OcsfRecord, PortcullisFields } from '../ocsf/ocsf-record.ts';
+
+/** A record that carries its chain link. */
+export type LinkedRecord = OcsfRecord & { readonly unmapped: { readonly portcullis: PortcullisFields & { readonly chain: ChainLink } } };
+
+/** `sha256:<hex>` of a UTF-8 text: the form of every hash in records and digests. */
+export function sha256(text: string): string {
+  return `sha256:${createHash('sha256').update(text, 'utf8').digest('hex')}`;
+}
+
+/**
+ * The hash of a record: sha256 over its canonical JSON with `unmapped.portcullis.chain.hash`
+ * left out. Works on any parsed JSON, so a verifier recomputes exactly what the producer wrote.
+ */
+export function recordHash(record: unknown): string {
+  const unmapped = asObject(asObject(record)?.unmapped);
+  const portcullis = asObject(unmapped?.portcullis);
+  const chain = asObject(portcullis?.chain);
+  if (!chain || !('hash' in chain)) return sha256(canonicalJson(record));
+  // Copy only the path down to the hash; canonical JSON leaves the undefined member out.
+  return sha256(canonicalJson({
+    ...(record as object),
+    unmapped: { ...unmapped, portcullis: { ...portcullis, chain: { ...chain, hash: undefined } } },
+  }));
+}
+
+/**
+ * A producer id for this process: `pdp-<host label>-<uuid>`. A fresh one per boot, so a restarted
+ * producer starts new chains at seq 0 instead of having to recover where the old one stopped.
+ */
+export function newProducerId(hostLabel: string): string {
+  const label = hostLabel.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63) || 'host';
+  return `pdp-${label}-${randomUUID()}`;
+}
+
+/**
+ * The hash chains of one producer, one per stream: each record gets the next seq (from 0,
+ * without gaps) and the hash of the record before it. Linking is synchronous, so the order of
+ * link() calls is the chain order.
+ */
+export class HashChain {
+  private readonly heads = new Map<AuditStream, { nextSeq: number; lastHash: string | null }>();
+
+  constructor(readonly producerId: string) {
+    if (typeof producerId !== 'string' || producerId.trim() === '') throw new TypeError('HashChain: producerId must be a non-empty string');
+  }
+
+  /** A copy of `record` with `unmapped.portcullis.chain` set; `record` itself is left alone. */
+  link(stream: AuditStream, record: OcsfRecord): LinkedRecord {
+    if (record.unmapped.portcullis.chain !== undefined) throw new TypeError('HashChain: the record is already linked');
+    const head = this.heads.get(stream) ?? { nextSeq: 0, lastHash: null };
+    const unlinked = {
+      ...record,
+      unmapped: {
+        ...record.unmapped,
+        portcullis: { ...record.unmapped.portcullis, chain: { producer_id: this.producerId, stream, seq: head.nextSeq, prev_hash: head.lastHash, hash: '' } },
+      },
+    };
+    const hash = recordHash(unlinked);
+    unlinked.unmapped.portcullis.chain.hash = hash;
+    this.heads.set(stream, { nextSeq: head.nextSeq + 1, lastHash: hash });
+    return unlinked as LinkedRecord;
+  }
+
+  /** Where a stream's chain stands: the seq the next record gets and the hash it will link to. */
+  head(stream: AuditStream): { readonly nextSeq: number; readonly lastHash: string | null } {
+    return { ...(this.heads.get(stream) ?? { nextSeq: 0, lastHash: null }) };
+  }
+}

@@ -1,0 +1,214 @@
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AuditRecord, AuditSink, AuditSinkHealth } from './audit-sink.ts';
+import { AUDIT_STREAMS, type AuditStream } from '../audit-event.ts';
+import { linesFromEnd } from './file-tail.ts';
+
+export interface JsonlAuditSinkOptions {
+  readonly directory: string;
+  /** Events held in memory before append() refuses (and decisions fail closed). */
+  readonly maxQueuedEvents: number;
+  /** How long an event may wait for its batch (async durability). */
+  readonly flushIntervalMs: number;
+  /**
+   * `sync`: group commit — a batch is written and fsync'd as soon as the one before it is done,
+   * so whoever waits for a record waits about one fsync, and one fsync serves every record that
+   * arrived meanwhile. `async`: a batch every flushIntervalMs.
+   */
+  readonly durability: 'sync' | 'async';
+}
+
+/**
+ * The embedded audit sink: one append-only JSON-lines file per stream, written in batches
+ * off the hot path and fsync'd per batch, so an acknowledged flush survives a crash. Batches are
+ * written in append order, so "durable" is a count of the first records appended.
+ */
+export class JsonlAuditSink implements AuditSink {
+  private queue: AuditRecord[] = [];
+  private writing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private readonly files = new Map<AuditRecord['stream'], Promise<FileHandle>>();
+  private written = 0;
+  private rejected = 0;
+  private lastError: string | undefined;
+  private closed = false;
+  private appended = 0;
+  private readonly listeners: Array<() => void> = [];
+
+  constructor(private readonly options: JsonlAuditSinkOptions) {
+    mkdirSync(options.directory, { recursive: true, mode: 0o700 });
+  }
+
+  /** A write that failed (fsync error, disk full) refuses new records until a retry succeeds. */
+  hasCapacity(): boolean {
+    return !this.closed && this.lastError === undefined && this.queue.length < this.options.maxQueuedEvents;
+  }
+
+  append(record: AuditRecord, admitted = false): boolean {
+    if (this.closed || (!admitted && !this.hasCapacity())) {
+      this.rejected += 1;
+      return false;
+    }
+    this.queue.push(record);
+    this.appended += 1;
+    this.schedule();
+    return true;
+  }
+
+  progress(): { appended: number; durable: number; failure?: string } {
+    return { appended: this.appended, durable: this.written, ...(this.lastError === undefined ? {} : { failure: this.lastError }) };
+  }
+
+  onProgress(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** The next batch: right after this turn of the event loop (sync), or within the flush interval. */
+  private schedule(): void {
+    if (this.timer || this.immediate || this.writing) return;
+    if (this.options.durability === 'sync') {
+      this.immediate = setImmediate(() => {
+        this.immediate = undefined;
+        void this.drain();
+      });
+    } else {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.drain();
+      }, this.options.flushIntervalMs);
+    }
+  }
+
+  private cancelScheduled(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
+  }
+
+  async flush(): Promise<void> {
+    this.cancelScheduled();
+    // Loop: events may arrive while a batch is being written.
+    while (this.queue.length > 0 || this.writing) {
+      await this.drain();
+      if (this.lastError) throw new Error(`audit sink cannot write: ${this.lastError}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    for (const handle of this.files.values()) await (await handle).close();
+    this.files.clear();
+  }
+
+  health(): AuditSinkHealth {
+    const status = this.lastError ? 'failing' : this.queue.length > this.options.maxQueuedEvents / 2 ? 'degraded' : 'ok';
+    return {
+      sink: `jsonl:${this.options.directory}`,
+      status,
+      queued: this.queue.length,
+      written: this.written,
+      rejected: this.rejected,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+  }
+
+  storedTails(): Partial<Record<AuditStream, string>> {
+    const tails: Partial<Record<AuditStream, string>> = {};
+    for (const stream of AUDIT_STREAMS) {
+      const path = join(this.options.directory, `${stream}.jsonl`);
+      // No file (or something else in its place, which appending will report): no stored tail.
+      if (!existsSync(path) || !statSync(path).isFile()) continue;
+      for (const line of linesFromEnd(path)) {
+        tails[stream] = line;
+        break;
+      }
+    }
+    return tails;
+  }
+
+  private drain(): Promise<void> {
+    if (this.writing) return this.writing;
+    if (this.queue.length === 0) return Promise.resolve();
+    const batch = this.queue;
+    this.queue = [];
+    this.writing = this.writeBatch(batch).finally(() => {
+      this.writing = undefined;
+      // Group commit: what arrived during this write goes in the next one, at once.
+      if (this.queue.length > 0 && !this.lastError) this.schedule();
+      for (const listener of this.listeners) listener();
+    });
+    return this.writing;
+  }
+
+  private async writeBatch(batch: AuditRecord[]): Promise<void> {
+    const byStream = new Map<AuditRecord['stream'], string[]>();
+    for (const record of batch) {
+      const lines = byStream.get(record.stream) ?? [];
+      lines.push(record.json);
+      byStream.set(record.stream, lines);
+    }
+    try {
+      // Digests and checkpoints last: one never reaches the disk before the records it attests.
+      const ordered = [...byStream].sort(([a], [b]) => Number(a === 'digests') - Number(b === 'digests'));
+      for (const [stream, lines] of ordered) {
+        const handle = await this.file(stream);
+        await handle.appendFile(`${lines.join('\n')}\n`);
+        await handle.datasync();
+      }
+      this.written += batch.length;
+      this.lastError = undefined;
+    } catch (error) {
+      // Keep the events: put them back in front and retry on the next tick of the timer.
+      this.queue = batch.concat(this.queue);
+      this.lastError = (error as Error).message;
+      this.cancelScheduled();
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.drain();
+      }, 1000);
+    }
+  }
+
+  private file(stream: AuditRecord['stream']): Promise<FileHandle> {
+    let handle = this.files.get(stream);
+    if (!handle) {
+      const path = join(this.options.directory, `${stream}.jsonl`);
+      repairTornTail(path);
+      handle = open(path, 'a', 0o600);
+      this.files.set(stream, handle);
+    }
+    return handle;
+  }
+}
+
+/**
+ * A crash mid-write can leave half a line at the end of a file: a batch whose fsync never
+ * returned, so no answer waited on it. Cut it back to its last complete line before appending.
+ */
+function repairTornTail(path: string): void {
+  if (!existsSync(path)) return;
+  const fd = openSync(path, 'r+');
+  try {
+    let end = fstatSync(fd).size;
+    const chunk = Buffer.alloc(64 * 1024);
+    while (end > 0) {
+      const start = Math.max(0, end - chunk.length);
+      const read = readSync(fd, chunk, 0, end - start, start);
+      const newline = chunk.subarray(0, read).lastIndexOf(0x0a);
+      if (newline !== -1) {
+        end = start + newline + 1;
+        break;
+      }
+      end = start;
+    }
+    if (end === fstatSync(fd).size) return;
+    ftruncateSync(fd, end);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

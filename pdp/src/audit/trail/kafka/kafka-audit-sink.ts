@@ -1,0 +1,243 @@
+import { CompressionTypes, Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import type { AuditRecord, AuditSink, AuditSinkHealth } from '../audit-sink.ts';
+import { AUDIT_STREAMS, type AuditStream } from '../../audit-event.ts';
+import { AuditSpool, type SpooledRecord } from './audit-spool.ts';
+
+export interface KafkaAuditSinkOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly topicPrefix: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly spoolDirectory: string;
+  readonly maxSpoolBytes: number;
+  /** fail-closed: a full spool refuses events (decisions deny); fail-open: drop and count. */
+  readonly overflow: 'fail-closed' | 'fail-open';
+  /** gzip trades CPU on both ends for bandwidth: worth it across a WAN, not beside the broker. */
+  readonly compression: 'none' | 'gzip';
+  /** sync: the spool's fsyncs are group commits that answers wait for; async: every 5 ms. */
+  readonly durability: 'sync' | 'async';
+  readonly log: (message: string) => void;
+}
+
+/** The topic of a stream: `<prefix>.<stream>.v1`. */
+export const topicFor = (prefix: string, stream: string): string => `${prefix}.${stream}.v1`;
+export const TOPIC_STREAMS = ['decisions', 'sessions', 'approvals', 'digests'] as const;
+
+const BATCH_RECORDS = 500;
+const BATCH_BYTES = 1024 * 1024;
+const LINGER_MS = 20;
+
+/**
+ * Audit records into Kafka through a durable local spool: append() only writes the spool
+ * (decisions never wait on the broker); a shipper sends spooled records in order with an
+ * idempotent producer (acks=all) and moves the spool cursor once the broker acknowledged them.
+ * While the broker is away records accumulate in the spool and leave, in order, when it is back.
+ */
+export class KafkaAuditSink implements AuditSink {
+  private readonly kafka: Kafka;
+  private readonly spool: AuditSpool;
+  private producer: Producer | undefined;
+  private connected = false;
+  private running = true;
+  private shipping: Promise<void>;
+  private shipped = 0;
+  private dropped = 0;
+  private sendErrors = 0;
+  private lastError: string | undefined;
+  private lastShippedAt: number | undefined;
+  private topicsReady = false;
+  /** Shrinks when the broker refuses a request as too large; grows back after successes. */
+  private batchRecords = BATCH_RECORDS;
+
+  constructor(private readonly options: KafkaAuditSinkOptions) {
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: [...options.brokers],
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 3000,
+      requestTimeout: 10_000,
+      // Our loop owns backoff: fail fast, keep the batch, try again.
+      retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 },
+    });
+    this.spool = AuditSpool.open({ directory: options.spoolDirectory, maxBytes: options.maxSpoolBytes, segmentBytes: 16 * 1024 * 1024, syncIntervalMs: 5, durability: options.durability });
+    this.shipping = this.shipLoop();
+  }
+
+  hasCapacity(): boolean {
+    return this.options.overflow === 'fail-open' || this.spool.hasCapacity();
+  }
+
+  append(record: AuditRecord, admitted = false): boolean {
+    // Fail-open drops past the bound whatever was admitted; fail-closed keeps admitted records.
+    const accepted = this.spool.append(
+      { stream: record.stream, key: record.key, headers: record.headers, json: record.json },
+      admitted && this.options.overflow === 'fail-closed',
+    );
+    if (accepted) return true;
+    if (this.options.overflow === 'fail-open') {
+      this.dropped += 1;
+      return true;
+    }
+    return false;
+  }
+
+  flush(): Promise<void> {
+    return this.spool.flush();
+  }
+
+  /**
+   * Durable once fsync'd in the spool (not once the broker has it: the spool survives a crash
+   * and ships after a restart). Fail-open drops count as settled, so nothing waits on them.
+   */
+  progress(): { appended: number; durable: number; failure?: string } {
+    const failure = this.spool.lastError;
+    return { appended: this.spool.appendedRecords + this.dropped, durable: this.spool.durableRecords + this.dropped, ...(failure === undefined ? {} : { failure }) };
+  }
+
+  onProgress(listener: () => void): void {
+    this.spool.onProgress(listener);
+  }
+
+  storedTails(): Partial<Record<AuditStream, string>> {
+    return Object.fromEntries(this.spool.lastRecords(AUDIT_STREAMS));
+  }
+
+  /** Resolves once every record appended so far has been acknowledged by the broker. */
+  async drain(timeoutMs: number): Promise<void> {
+    await this.spool.flush();
+    const deadline = Date.now() + timeoutMs;
+    while (this.spool.unshippedBytes > 0) {
+      if (Date.now() > deadline) throw new Error(`audit records still waiting for Kafka after ${timeoutMs} ms (${this.lastError ?? 'no error'})`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.spool.flush();
+    // Give the broker a short chance to take what is spooled; what it does not take stays spooled.
+    await this.drain(5000).catch((error: unknown) => this.options.log(`audit: ${(error as Error).message}; they stay in the spool`));
+    this.running = false;
+    await this.shipping;
+    await this.spool.close();
+    await this.producer?.disconnect().catch(() => undefined);
+  }
+
+  health(): AuditSinkHealth {
+    const unshipped = this.spool.unshippedBytes;
+    const failing = this.lastError !== undefined;
+    return {
+      sink: `kafka:${this.options.brokers.join(',')}`,
+      status: !this.spool.hasCapacity() ? 'failing' : failing ? 'degraded' : 'ok',
+      queued: unshipped,
+      written: this.shipped,
+      rejected: this.dropped,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+      details: {
+        spool_bytes: unshipped,
+        spool_capacity_bytes: this.options.maxSpoolBytes,
+        broker_connected: this.connected,
+        send_errors: this.sendErrors,
+        dropped_events: this.dropped,
+        overflow: this.options.overflow,
+        last_shipped_at: this.lastShippedAt ? new Date(this.lastShippedAt).toISOString() : null,
+        // Lag: how long records have been waiting since the last successful shipment.
+        lag_seconds: unshipped > 0 && this.lastShippedAt ? (Date.now() - this.lastShippedAt) / 1000 : 0,
+      },
+    };
+  }
+
+  private async shipLoop(): Promise<void> {
+    let backoffMs = 100;
+    let batch: { records: SpooledRecord[]; end: { segment: number; offset: number } } | undefined;
+    while (this.running || batch) {
+      try {
+        // Topics exist from the start, not from the first record; a broker that is away is retried.
+        if (!this.topicsReady) {
+          await this.ensureTopics();
+          this.lastError = undefined;
+        }
+        if (!batch) {
+          // Linger briefly, as Kafka producers do, so one request carries many records.
+          const first = await this.spool.readBatch(this.batchRecords, BATCH_BYTES, 200);
+          if (!first) continue;
+          if (first.records.length < this.batchRecords / 4 && this.running) {
+            await new Promise((resolve) => setTimeout(resolve, LINGER_MS));
+            const more = await this.spool.readBatch(this.batchRecords - first.records.length, BATCH_BYTES, 0);
+            batch = more ? { records: first.records.concat(more.records), end: more.end } : first;
+          } else {
+            batch = first;
+          }
+        }
+        await this.send(batch.records);
+        this.spool.commit(batch.end);
+        this.shipped += batch.records.length;
+        this.lastShippedAt = Date.now();
+        this.batchRecords = Math.min(BATCH_RECORDS, this.batchRecords * 2);
+        if (this.lastError) this.options.log('audit: Kafka reachable again; spooled records are shipping');
+        this.lastError = undefined;
+        batch = undefined;
+        backoffMs = 100;
+      } catch (error) {
+        this.sendErrors += 1;
+        if (batch && batch.records.length > 1 && /too large|RECORD_LIST_TOO_LARGE|MESSAGE_TOO_LARGE/i.test(`${(error as Error).message} ${(error as { type?: string }).type ?? ''}`)) {
+          // The broker's size limit, not an outage: read the same records again in smaller batches.
+          this.batchRecords = Math.max(1, Math.floor(batch.records.length / 2));
+          this.spool.rewind();
+          batch = undefined;
+          continue;
+        }
+        this.connected = false;
+        if (!this.lastError) this.options.log(`audit: cannot ship to Kafka (${(error as Error).message}); records stay in the spool`);
+        this.lastError = (error as Error).message;
+        if (!this.running) break;
+        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+        backoffMs = Math.min(backoffMs * 2, 5000);
+      }
+    }
+  }
+
+  private async send(records: SpooledRecord[]): Promise<void> {
+    if (!this.topicsReady) await this.ensureTopics();
+    if (!this.producer) {
+      // Idempotent with one request in flight: the broker drops a batch it already has when a
+      // send is retried after a lost acknowledgement, and order within a partition holds.
+      this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    }
+    if (!this.connected) {
+      await this.producer.connect();
+      this.connected = true;
+    }
+    const byTopic = new Map<string, Array<{ key: string; value: string; headers: Record<string, string> }>>();
+    for (const record of records) {
+      const topic = topicFor(this.options.topicPrefix, record.stream);
+      const messages = byTopic.get(topic) ?? [];
+      messages.push({ key: record.key, value: record.json, headers: { ...record.headers } });
+      byTopic.set(topic, messages);
+    }
+    await this.producer.sendBatch({
+      acks: -1,
+      compression: this.options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+    });
+  }
+
+  private async ensureTopics(): Promise<void> {
+    const admin: Admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = TOPIC_STREAMS.map((stream) => topicFor(this.options.topicPrefix, stream)).filter((topic) => !existing.has(topic));
+      if (missing.length > 0) {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((topic) => ({ topic, numPartitions: this.options.partitions, replicationFactor: this.options.replicationFactor })),
+        });
+        this.options.log(`audit: created Kafka topics ${missing.join(', ')}`);
+      }
+      this.topicsReady = true;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+}
