@@ -14,9 +14,7 @@ module.exports = {
     {
       name: 'audit-does-not-decide',
       comment: 'The audit trail records what decisions and enrichment produced; it never reaches back into them.',
-      // Still violated (the audit split of issue 11 is removing it): audit/credential-redaction.ts
-      // → enrichment/sql/sql-text-redaction.ts.
-      severity: 'warn',
+      severity: 'error',
       from: { path: '^pdp/src/audit/' },
       to: { path: '^pdp/src/(decisions|enrichment)/' },
     },

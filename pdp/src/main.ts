@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ApprovalBroker } from './approvals/approval-broker.ts';
 import { createApprovalStore } from './approvals/approval-store-factory.ts';
 import { ThreadedAuditTrail } from './audit/trail/threaded-audit-trail.ts';
+import { siblingModule } from './threads/module-worker.ts';
 import { attachApprovalSocketServer } from './http/ws/approval-socket-server.ts';
 import type { PdpConfig } from './config/pdp-config.ts';
 import { DecisionSeal } from './decisions/decision-seal.ts';
@@ -93,7 +94,11 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
     : undefined;
   const activation = new PolicyActivation(policySource, engine, bundleVerifier, metrics, log);
   const audit = new ThreadedAuditTrail(
-    { audit: config.audit, stateDir: config.stateDir, hostLabel: hostname(), productVersion: PRODUCT_VERSION },
+    {
+      audit: config.audit, stateDir: config.stateDir, hostLabel: hostname(), productVersion: PRODUCT_VERSION,
+      // The audit thread redacts SQL secrets with enrichment's redactor, named here where the parts are wired.
+      sqlTextRedactionModule: siblingModule(import.meta.url, 'enrichment/sql/sql-text-redaction').href,
+    },
     log,
   );
   await audit.start();

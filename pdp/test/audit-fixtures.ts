@@ -7,13 +7,15 @@ import type { AuditEvent } from '../src/audit/audit-event.ts';
 import { buildDecisionAuditEvent } from '../src/audit/events/decision-audit-event.ts';
 import { buildSessionAuditEvent, buildSessionStatementsAuditEvent } from '../src/audit/events/session-audit-event.ts';
 import type { VerifyResult } from '../src/identity/token-verifier.ts';
+import { redactSqlText } from '../src/enrichment/sql/sql-text-redaction.ts';
 
 /** Shared test data for the audit suites: decision, session and approval events as producers build them. */
 
 /** An enriched action as these suites build it: the facts a mapping reads are enough (the PDP's own type is a strict union). */
 type EnrichedAction = Record<string, unknown> & { type: ActionV1['type'] };
 
-export const PRODUCT = { version: '0.1.0-test' };
+// The mapping's SQL redactor is enrichment's, as the PDP wires it.
+export const PRODUCT = { version: '0.1.0-test', redactSqlText };
 
 export const AGENT: VerifyResult = {
   ok: true,

@@ -141,7 +141,7 @@ describe('credentials in SQL never leave the analysis', () => {
     assert.ok(!event.statement.text.includes('Rec-Secret-2'));
     const shell = { protocol: 'shell', event: 'session.statement', statement: { text: "echo 'password' 'x'" } };
     assert.equal(withoutSqlSecrets(shell), shell);
-    const body = redactCredentials({ action: { type: 'sql', sql: "ALTER ROLE r PASSWORD 'Rec-Secret-3'" } });
+    const body = redactCredentials({ action: { type: 'sql', sql: "ALTER ROLE r PASSWORD 'Rec-Secret-3'" } }, redactSqlText);
     assert.ok(!JSON.stringify(body.value).includes('Rec-Secret-3'));
     assert.deepEqual(body.redacted, ['action.sql']);
   });

@@ -1,5 +1,11 @@
-import { redactSqlText } from '../../enrichment/sql/sql-text-redaction.ts';
 import type { JsonObject } from '../json-fields.ts';
+
+/**
+ * Replaces the secrets of a SQL text (`ALTER ROLE … PASSWORD '…'`). The audit trail is handed
+ * one (enrichment's, which knows SQL) rather than importing it: audit never reaches into the
+ * decision path.
+ */
+export type SqlTextRedactor = (sql: string) => string;
 
 /**
  * Member names that hold credentials. Nothing Portcullis builds today carries one (the subject
@@ -36,13 +42,13 @@ export interface RedactedCopy {
  * any member whose name is a credential name, and with the secrets of any `sql` text replaced. Plain JSON, so the record a producer hashes is
  * the record a verifier reads back; a copy, so later changes to `body` cannot alter the record.
  */
-export function redactCredentials(body: JsonObject): RedactedCopy {
+export function redactCredentials(body: JsonObject, redactSqlText: SqlTextRedactor): RedactedCopy {
   const redacted: string[] = [];
-  const value = copy(body, '', '', redacted, new Set()) as JsonObject;
+  const value = copy(body, '', '', redacted, new Set(), redactSqlText) as JsonObject;
   return { value, redacted };
 }
 
-function copy(input: unknown, key: string, path: string, redacted: string[], ancestors: Set<object>): unknown {
+function copy(input: unknown, key: string, path: string, redacted: string[], ancestors: Set<object>, redactSqlText: SqlTextRedactor): unknown {
   let value = input;
   if (typeof value === 'object' && value !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     value = (value as { toJSON: (key: string) => unknown }).toJSON(key);
@@ -59,12 +65,12 @@ function copy(input: unknown, key: string, path: string, redacted: string[], anc
   if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return undefined;
   if (typeof value === 'bigint') throw new TypeError(`audit body member ${path || '(root)'} is a BigInt, which JSON cannot hold`);
   const object = value as object;
-  if (object instanceof String || object instanceof Number || object instanceof Boolean) return copy(object.valueOf(), key, path, redacted, ancestors);
+  if (object instanceof String || object instanceof Number || object instanceof Boolean) return copy(object.valueOf(), key, path, redacted, ancestors, redactSqlText);
   if (ancestors.has(object)) throw new TypeError(`audit body member ${path || '(root)'} contains a cycle`);
   ancestors.add(object);
   try {
     if (Array.isArray(object)) {
-      return object.map((item, index) => copy(item, String(index), `${path}[${index}]`, redacted, ancestors) ?? null);
+      return object.map((item, index) => copy(item, String(index), `${path}[${index}]`, redacted, ancestors, redactSqlText) ?? null);
     }
     const result: JsonObject = {};
     for (const name of Object.keys(object)) {
@@ -73,7 +79,7 @@ function copy(input: unknown, key: string, path: string, redacted: string[], anc
         redacted.push(path === '' ? name : `${path}.${name}`);
         continue;
       }
-      const copied = copy(member, name, path === '' ? name : `${path}.${name}`, redacted, ancestors);
+      const copied = copy(member, name, path === '' ? name : `${path}.${name}`, redacted, ancestors, redactSqlText);
       if (copied === undefined) continue;
       // defineProperty: a member named "__proto__" stays data instead of replacing the prototype.
       if (name === '__proto__') Object.defineProperty(result, name, { value: copied, enumerable: true, writable: true, configurable: true });

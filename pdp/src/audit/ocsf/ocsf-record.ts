@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { AuditStream } from '../audit-event.ts';
-import { redactCredentials } from './credential-redaction.ts';
+import { redactCredentials, type SqlTextRedactor } from './credential-redaction.ts';
 import { asArray, asNonNegative, asObject, asString, type JsonObject } from '../json-fields.ts';
 import { observablesOf, type OcsfObservable } from './ocsf-observables.ts';
 import { actionActivity, protocolClass, protocolOf, resourceDetails, sessionObjects, type OcsfActionActivity } from './ocsf-action-class.ts';
@@ -71,6 +71,8 @@ export interface AuditEventInput {
 export interface OcsfProduct {
   /** The Portcullis version that wrote the record. */
   readonly version: string;
+  /** Replaces the secrets of any `sql` text in a body: the last line for texts no analysis saw (the Data API's input). */
+  readonly redactSqlText: SqlTextRedactor;
 }
 
 /** Body members the record itself uses under `unmapped.portcullis`. */
@@ -85,7 +87,7 @@ export function toOcsfRecord(event: AuditEventInput, product: OcsfProduct): Ocsf
   for (const name of RESERVED_BODY_MEMBERS) {
     if (name in event.body) throw new TypeError(`audit body may not have a member named "${name}": the record uses it`);
   }
-  const { value: body, redacted } = redactCredentials(event.body);
+  const { value: body, redacted } = redactCredentials(event.body, product.redactSqlText);
   const name = asString(body.event) ?? 'unknown';
   const mapped = mapEvent(name, body);
   const control = mapped.control;

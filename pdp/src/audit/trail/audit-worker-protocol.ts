@@ -7,6 +7,8 @@ export interface AuditWorkerData {
   readonly stateDir: string;
   readonly hostLabel: string;
   readonly productVersion: string;
+  /** The module (URL) whose `redactSqlText` export the records' mapping uses (a function cannot cross threads). */
+  readonly sqlTextRedactionModule: string;
 }
 
 export type AuditTrailHealth = AuditSinkHealth & {

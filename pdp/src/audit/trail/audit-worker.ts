@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createAuditSink } from './audit-sink-factory.ts';
 import type { AuditEvent } from '../audit-event.ts';
+import type { SqlTextRedactor } from '../ocsf/credential-redaction.ts';
 import { AuditTrail } from './audit-trail.ts';
 import type { AuditTrailHealth, AuditWorkerData, FromAuditWorker, ToAuditWorker } from './audit-worker-protocol.ts';
 import { DigestSigner, auditSigningDirectory } from './digest-signer.ts';
@@ -23,11 +24,12 @@ try {
   // Digests retry the key on their next interval; records keep flowing meanwhile.
   log(`audit: the signing key is not ready (${(error as Error).message}); digests will retry`);
 }
+const { redactSqlText } = (await import(data.sqlTextRedactionModule)) as { redactSqlText: SqlTextRedactor };
 const trail = new AuditTrail({
   sink,
   chain: new HashChain(newProducerId(data.hostLabel)),
   digests,
-  product: { version: data.productVersion },
+  product: { version: data.productVersion, redactSqlText },
   digestIntervalMs: data.audit.digestIntervalMs,
   durability: data.audit.durability,
   ledger: new ProducerLedger(data.audit.directory, ledgerFileFor(data.audit.kafka?.topicPrefix)),
