@@ -84,18 +84,7 @@ export interface SessionStatementsInput extends SessionEventBase {
  * bytes, masked_cells, reason?`. Result values never appear: only the command and counts.
  */
 export function buildSessionAuditEvent(input: SessionAuditInput): AuditEvent {
-  const body: Record<string, unknown> = {
-    event: input.event,
-    schema_version: 1,
-    event_id: input.eventId ?? randomUUID(),
-    time: (input.time ?? new Date()).toISOString(),
-    ...(input.receivedAt === undefined ? {} : { received_at: input.receivedAt.toISOString() }),
-    protocol: input.protocol,
-    session: { ...input.session },
-    principal: input.principal,
-    pep: { sub: input.pep.sub },
-    resource: input.resource,
-  };
+  const body = commonFields(input, (input.time ?? new Date()).toISOString());
   if (input.event === 'session.statement') {
     Object.assign(body, statementFields(input));
   } else if (input.event === 'session.end') {
@@ -125,21 +114,28 @@ export function buildSessionStatementsAuditEvent(input: SessionStatementsInput):
     time: (statement.time ?? new Date()).toISOString(),
     ...statementFields(statement),
   }));
-  const body: Record<string, unknown> = {
+  const body = {
+    ...commonFields(input, input.time?.toISOString() ?? statements[0]!.time),
+    statements,
+    totals: statementTotals(input.statements),
+  };
+  return { stream: 'sessions', key: input.session.id, body };
+}
+
+/** The fields every session body starts with, in this order; `time` as the caller settled it. */
+function commonFields(input: SessionEventBase & { readonly event: string }, time: string): Record<string, unknown> {
+  return {
     event: input.event,
     schema_version: 1,
     event_id: input.eventId ?? randomUUID(),
-    time: input.time?.toISOString() ?? statements[0]!.time,
+    time,
     ...(input.receivedAt === undefined ? {} : { received_at: input.receivedAt.toISOString() }),
     protocol: input.protocol,
     session: { ...input.session },
     principal: input.principal,
     pep: { sub: input.pep.sub },
     resource: input.resource,
-    statements,
-    totals: statementTotals(input.statements),
   };
-  return { stream: 'sessions', key: input.session.id, body };
 }
 
 function statementFields(input: SessionStatementFields): Record<string, unknown> {
