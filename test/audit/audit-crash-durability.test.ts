@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { runAuditCommand } from '../../pdp/src/cli/audit-command.ts';
-import { loadPdpConfig } from '../../pdp/src/config/pdp-config.ts';
+import { auditCli } from '../support/audit-cli.ts';
 import { REPOSITORY_ROOT } from '../support/repository-root.ts';
 import { ensureStarterBundle } from '../support/pdp-harness.ts';
 import { eventually } from '../support/eventually.ts';
@@ -45,15 +44,6 @@ async function startPdpProcess(env: NodeJS.ProcessEnv): Promise<PdpProcess> {
     void exited.then((why) => reject(new Error(`the PDP exited (${why}) before listening:\n${log}`)));
   });
   return { child, url, exited };
-}
-
-async function auditCli(stateDir: string, ...args: string[]): Promise<{ code: number; stdout: string }> {
-  let stdout = '';
-  const code = await runAuditCommand(args, loadPdpConfig({ PORTCULLIS_STATE_DIR: stateDir }), {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: () => true },
-  });
-  return { code, stdout };
 }
 
 describe('an answered allow is never lost: a PDP killed under load keeps the record of every allow it answered', () => {

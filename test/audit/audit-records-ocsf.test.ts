@@ -9,10 +9,9 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AUDIT_RECORD_CLASSES, AuditDigestsRecordV1, contractValidator } from '@portcullis/contract';
-import { loadPdpConfig } from '../../pdp/src/config/pdp-config.ts';
-import { runAuditCommand } from '../../pdp/src/cli/audit-command.ts';
 import { deleteOrder, longPoll, requestApproval, vote } from '../approvals/approval-fixtures.ts';
 import { validateOcsf, type OcsfReport } from '../support/ocsf-validator.ts';
+import { auditCli } from '../support/audit-cli.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 
 const STREAMS = ['decisions', 'sessions', 'approvals', 'digests'] as const;
@@ -62,15 +61,6 @@ function sessionBatches(protocol: string, resource: Json, sessionId: string, tok
 
 function records(file: string): Json[] {
   return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Json);
-}
-
-async function auditVerify(stateDir: string): Promise<{ code: number; stdout: string }> {
-  let stdout = '';
-  const code = await runAuditCommand(['verify', '--json'], loadPdpConfig({ PORTCULLIS_STATE_DIR: stateDir }), {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: () => true },
-  });
-  return { code, stdout };
 }
 
 describe('audit records of every kind validate against OCSF 1.8.0 without an error or a warning', () => {
@@ -225,7 +215,7 @@ describe('audit records of every kind validate against OCSF 1.8.0 without an err
 
   test('the trail still verifies: hash chains, signed digests and checkpoints', async () => {
     for (const dir of stateDirs) {
-      const { code, stdout } = await auditVerify(dir);
+      const { code, stdout } = await auditCli(dir, 'verify', '--json');
       assert.equal(code, 0, stdout);
       assert.equal((JSON.parse(stdout) as { ok: boolean }).ok, true);
     }

@@ -4,21 +4,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { calculateJwkThumbprint, CompactSign, type JSONWebKeySet } from 'jose';
 import { recordHash } from '../../pdp/src/audit/trail/hash-chain.ts';
-import { runAuditCommand } from '../../pdp/src/cli/audit-command.ts';
 import { loadPdpConfig } from '../../pdp/src/config/pdp-config.ts';
 import { loadOrCreateSigningKey } from '../../pdp/src/keys/signing-key-store.ts';
+import { runAuditCommand } from '../../pdp/src/cli/audit-command.ts';
+import { auditCli } from '../support/audit-cli.ts';
 import { startTestPdp } from '../support/pdp-harness.ts';
-
-/** Runs `portcullis audit …` in-process against a state folder, capturing its output. */
-async function auditCli(stateDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runAuditCommand(args, loadPdpConfig({ PORTCULLIS_STATE_DIR: stateDir }), {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
-}
 
 type Json = Record<string, any>;
 const chainOf = (record: Json): { producer_id: string; stream: string; seq: number; prev_hash: string | null; hash: string } => record.unmapped.portcullis.chain;

@@ -2,20 +2,8 @@ import assert from 'node:assert/strict';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadPdpConfig } from '../../pdp/src/config/pdp-config.ts';
-import { runAuditCommand } from '../../pdp/src/cli/audit-command.ts';
+import { auditCli } from '../support/audit-cli.ts';
 import { startTestPdp } from '../support/pdp-harness.ts';
-
-/** Runs `portcullis audit …` in-process against a state folder, capturing its output. */
-async function auditCli(stateDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runAuditCommand(args, loadPdpConfig({ PORTCULLIS_STATE_DIR: stateDir }), {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
-}
 
 describe('the embedded audit trail: chained, digested, verifiable and reportable without Kafka', () => {
   let stateDir: string;

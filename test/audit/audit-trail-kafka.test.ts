@@ -6,10 +6,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
-import { runAuditCommand } from '../../pdp/src/cli/audit-command.ts';
-import { loadPdpConfig } from '../../pdp/src/config/pdp-config.ts';
 import { KafkaAuditReader } from '../../pdp/src/audit/verification/readers/kafka-audit-reader.ts';
 import { startKafkaBroker, type KafkaBroker } from '../support/kafka-broker.ts';
+import { auditCli } from '../support/audit-cli.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { eventually } from '../support/eventually.ts';
 
@@ -23,15 +22,6 @@ async function readAll(brokers: string[], prefix: string, stream: 'decisions' | 
   const out: Array<{ record: unknown; where: string }> = [];
   for await (const item of reader.read(stream)) out.push(item);
   return out;
-}
-
-async function auditCli(stateDir: string, ...args: string[]): Promise<{ code: number; stdout: string }> {
-  let stdout = '';
-  const code = await runAuditCommand(args, loadPdpConfig({ PORTCULLIS_STATE_DIR: stateDir }), {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: () => true },
-  });
-  return { code, stdout };
 }
 
 // A broker still electing leaders answers with retriable errors: eventually() asks again.
