@@ -5,22 +5,18 @@
 // log and the data say so), or no fragment of a value the principal may only see masked in
 // anything that reached the client. Cases that were already safe stay as regression tests.
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
 import { MessageBuilder } from '../../pep-agents/postgres/src/protocol/message-builder.ts';
 import { decodeNoticeFields } from '../../pep-agents/postgres/src/protocol/backend-messages.ts';
-import { CATALOG_APPLICATION_NAME } from '../../pep-agents/postgres/src/upstream/catalog-pool.ts';
 import { ALICE, BOB, forbiddenFragments } from './bypass-corpus-fixtures.ts';
 import { adversarySeedSql } from './adversary-corpus-fixtures.ts';
 import { startPepStack, UPSTREAM_USER, type PepStack } from './pep-stack.ts';
 import { describe as transcript, msg, RawClient } from './raw-client.ts';
+import { statementsLoggedSince as clientStatementsLoggedSince, upstreamLogOffset } from './upstream-statement-log.ts';
 import { eventually } from '../support/eventually.ts';
 
-/** What the PEP sends upstream in place of a refused statement (it fails at parse time). */
-const REFUSAL_STAND_IN = 'PORTCULLIS REFUSED THIS STATEMENT';
 const FRAGMENTS = forbiddenFragments();
 const NAMES = [ALICE.name, BOB.name];
 
@@ -60,13 +56,8 @@ describe('adversary corpus: issue 10 variants through the Postgres PEP (analytic
   });
   after(() => stack?.close());
 
-  const logFile = (): string => join(stack.pg.dataDir, 'postgres.log');
-  const logOffset = (): number => statSync(logFile()).size;
-  /** Statements of client sessions (not the PEP's catalog lookups) the server logged since `offset`. */
-  const statementsLoggedSince = (offset: number): string[] =>
-    readFileSync(logFile()).subarray(offset).toString('utf8').split('\n')
-      .filter((line) => line.includes(' app=') && !line.includes(`app=${CATALOG_APPLICATION_NAME} `))
-      .filter((line) => /LOG:\s+(statement|execute [^:]*):/.test(line) || (/STATEMENT:/.test(line) && !line.includes(REFUSAL_STAND_IN)));
+  const logOffset = (): number => upstreamLogOffset(stack.pg);
+  const statementsLoggedSince = (offset: number): string[] => clientStatementsLoggedSince(stack.pg, offset);
   const orderIds = async (): Promise<string> => (await stack.pg.sql('SELECT string_agg(id::text, \',\' ORDER BY id) FROM orders')).trim();
 
   /** One statement on a fresh session; `started` gets the server log's size once the session is up. */

@@ -9,7 +9,7 @@
 // hold no statement but the PEP's unparseable stand-in, and a superuser snapshot of the data,
 // relations, roles and grants must be the same before and after.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,17 +17,15 @@ import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
 import { decodeNoticeFields } from '../../pep-agents/postgres/src/protocol/backend-messages.ts';
 import { MessageBuilder } from '../../pep-agents/postgres/src/protocol/message-builder.ts';
-import { CATALOG_APPLICATION_NAME } from '../../pep-agents/postgres/src/upstream/catalog-pool.ts';
 import {
   ALICE, BOB, CUSTOMERS, copyTargetFile, forbiddenFragments, readCases, refusedCases, seedSql,
   type ReadCase, type RefusedCase,
 } from './bypass-corpus-fixtures.ts';
 import { RawClient } from './raw-client.ts';
 import { startPepStack, UPSTREAM_USER, type PepStack } from './pep-stack.ts';
+import { statementsLoggedSince as clientStatementsLoggedSince, upstreamLogOffset } from './upstream-statement-log.ts';
 import { eventually } from '../support/eventually.ts';
 
-/** What the PEP sends upstream in place of a refused statement (it fails at parse time). */
-const REFUSAL_STAND_IN = 'PORTCULLIS REFUSED THIS STATEMENT';
 const FRAGMENTS = forbiddenFragments();
 
 interface Outcome {
@@ -61,13 +59,8 @@ describe('bypass corpus: a reader agent against orders-db through the Postgres P
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  const logFile = (): string => join(stack.pg.dataDir, 'postgres.log');
-  const logOffset = (): number => statSync(logFile()).size;
-  /** Log lines of client sessions (not the PEP's catalog lookups) showing a statement that ran. */
-  const statementsLoggedSince = (offset: number): string[] =>
-    readFileSync(logFile()).subarray(offset).toString('utf8').split('\n')
-      .filter((line) => line.includes(' app=') && !line.includes(`app=${CATALOG_APPLICATION_NAME} `))
-      .filter((line) => /LOG:\s+(statement|execute [^:]*):/.test(line) || (/STATEMENT:/.test(line) && !line.includes(REFUSAL_STAND_IN)));
+  const logOffset = (): number => upstreamLogOffset(stack.pg);
+  const statementsLoggedSince = (offset: number): string[] => clientStatementsLoggedSince(stack.pg, offset);
 
   const snapshot = (): Promise<string> =>
     stack.pg.sql(`SELECT json_build_object(
@@ -181,7 +174,7 @@ function leaks(received: Buffer): string[] {
  * session); `started` is called with the server log's size once the session is set up.
  */
 async function run(stack: PepStack, token: string, testCase: RefusedCase | ReadCase, started: (logOffset: number) => void = () => undefined): Promise<Outcome> {
-  const logSize = (): number => statSync(join(stack.pg.dataDir, 'postgres.log')).size;
+  const logSize = (): number => upstreamLogOffset(stack.pg);
   switch (testCase.via) {
     case 'psql': {
       started(logSize());
