@@ -1,5 +1,6 @@
 import type { KeyTrust, VerificationProblem, VerificationReport } from './audit-verifier.ts';
 import type { ProducerSummary } from './producer-lineage.ts';
+import type { ProblemKind } from './verification-problem.ts';
 import { DIGEST_TYPE } from '../trail/digest-record.ts';
 import { asArray, asNonNegative, asNumber, asObject, asString, fieldAt, type JsonObject } from '../json-fields.ts';
 
@@ -302,8 +303,9 @@ function controls(tally: Tally, verification: VerificationReport, problems: Read
   const trail: ControlEvidence['verification'] = verification.ok
     ? { ok: true, summary: `The trail these counts come from verified: ${verification.counts.records} records, ${verification.counts.digests_verified} signed digests, no problem.` }
     : { ok: false, summary: `Verification found ${problemCount} problem(s); counts may include altered records or miss removed ones.` };
-  const chainKinds = ['gap', 'hash-mismatch', 'broken-link', 'duplicate-conflict', 'unparseable', 'truncated', 'producer-missing', 'producer-unannounced', 'tail-cut', 'stop-missing', 'after-stop'];
-  const digestKinds = ['bad-signature', 'digest-mismatch', 'digest-range-missing', 'no-digest', 'unattested', 'untrusted-key'];
+  // Typed, so a renamed or mistyped problem kind fails to compile instead of never being counted.
+  const chainKinds: readonly ProblemKind[] = ['gap', 'hash-mismatch', 'broken-link', 'duplicate-conflict', 'unparseable', 'truncated', 'producer-missing', 'producer-unannounced', 'tail-cut', 'stop-missing', 'after-stop'];
+  const digestKinds: readonly ProblemKind[] = ['bad-signature', 'digest-mismatch', 'digest-range-missing', 'no-digest', 'unattested', 'untrusted-key'];
   const chainsOk = chainKinds.every((kind) => (problems[kind] ?? 0) === 0);
   const digestsOk = digestKinds.every((kind) => (problems[kind] ?? 0) === 0);
   const trust = verification.trust;
