@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { RedisServer } from '../../pdp/test/support/redis-server.ts';
+import { openApprovalSocket } from '../support/approval-socket-client.ts';
 import { eventually } from '../support/eventually.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { deleteOrder, longPoll, readOrders, reasonCodes, requestApproval, vote } from './approval-fixtures.ts';
@@ -65,5 +66,27 @@ describe('a decision the audit trail cannot record has no side effect on approva
     const granted = await healthy.decide({ ...deleteOrder(agent, 302), approval_id: id });
     assert.equal(granted.body.effect, 'allow');
     assert.equal((granted.body.approval as { status: string }).status, 'executed');
+  });
+
+  test('a vote cast there, by HTTP or on the socket, is refused audit-unavailable and the approval stays pending', async () => {
+    const agent = await healthy.token({ sub: 'agent:billing-bot', roles: ['writer'] });
+    const alice = await broken.consoleToken({ sub: 'alice', roles: ['approver'], kind: 'human' });
+    const { id } = await requestApproval(healthy, deleteOrder(agent, 303));
+
+    const byHttp = await vote(broken.url, alice, id, 'approve', 'ticket OPS-303');
+    assert.equal(byHttp.status, 503);
+    assert.equal(byHttp.body.code, 'audit-unavailable');
+
+    const socket = await openApprovalSocket(broken.url, { token: alice });
+    await socket.next((m) => m.type === 'welcome');
+    socket.send({ type: 'vote', request_id: 'v303', approval_id: id, verdict: 'approve', reason: 'ticket OPS-303' });
+    const bySocket = await socket.next((m) => m.type === 'vote_result' && m.request_id === 'v303');
+    await socket.close();
+    assert.equal(bySocket.ok, false);
+    assert.equal(bySocket.code, 'audit-unavailable');
+    assert.equal((await longPoll(healthy.url, healthy.pepToken, id, 0)).body.approval.status, 'pending', 'no unrecorded vote resolved it');
+
+    // Where the trail records, the same vote counts.
+    assert.equal((await vote(healthy.url, await healthy.consoleToken({ sub: 'alice', roles: ['approver'], kind: 'human' }), id, 'approve', 'ticket OPS-303')).status, 200);
   });
 });

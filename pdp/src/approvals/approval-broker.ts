@@ -1,4 +1,4 @@
-import type { AuditRecorder } from '../audit/trail/audit-trail.ts';
+import type { AdmittingAuditRecorder } from '../audit/trail/audit-trail.ts';
 import type { ApprovalV1, DecisionRequestV1, ReasonV1 } from '@portcullis/contract';
 import type { EnrichedAction } from '../enrichment/action-enricher.ts';
 import type { VerifiedPrincipal } from '../identity/token-verifier.ts';
@@ -12,7 +12,8 @@ import { ApprovalWaiters } from './approval-waiters.ts';
 
 export interface ApprovalBrokerOptions {
   readonly store: ApprovalStore;
-  readonly audit: AuditRecorder;
+  /** Asked before a vote: a resolution it cannot record must not happen (AU-5). */
+  readonly audit: AdmittingAuditRecorder;
   /** The web console's public base URL; decision answers point approvers there. */
   readonly consoleUrl?: string;
   /** Bounds on the TTL and the window policy asks for. */
@@ -108,7 +109,11 @@ export class ApprovalBroker {
     return this.#store.consumeGranted(binding);
   }
 
-  vote(approvalId: string, approver: Approver, verdict: 'approve' | 'deny', reason: string): Promise<TransitionResult> {
+  async vote(approvalId: string, approver: Approver, verdict: 'approve' | 'deny', reason: string): Promise<TransitionResult> {
+    // The vote may resolve the approval, and this replica audits what it writes: no record, no vote.
+    if (!this.#options.audit.admits()) {
+      return { ok: false, code: 'audit-unavailable', message: 'the audit trail cannot record this vote, so it was not cast; vote again once it can' };
+    }
     return this.#store.vote(approvalId, { approver: approver.sub, approverIss: approver.iss, approverKind: approver.kind, approverRoles: [...approver.roles], verdict, reason });
   }
 

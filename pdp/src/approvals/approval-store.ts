@@ -72,7 +72,9 @@ export type TransitionFailureCode =
   | 'kind-not-allowed'
   | 'reason-required'
   | 'expired'
-  | 'binding-mismatch';
+  | 'binding-mismatch'
+  /** The audit trail cannot take records here: a vote it could not record is not cast. */
+  | 'audit-unavailable';
 
 /** A refused transition is an answer, not an error; errors mean the store could not answer. */
 export type TransitionResult =

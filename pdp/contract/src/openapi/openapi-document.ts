@@ -99,7 +99,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
         requestBody: body(ApprovalVoteRequestV1),
         responses: {
           '200': json(ApprovalAnswerV1, 'The approval after the vote'),
-          ...errors([400, 'invalid-request, reason-required'], [401, 'unauthenticated'], [403, 'self-approval, role-not-allowed, kind-not-allowed'], [404, 'not-found'], [409, 'already-voted, not-pending, expired'], [503, 'approvals-unavailable']),
+          ...errors([400, 'invalid-request, reason-required'], [401, 'unauthenticated'], [403, 'self-approval, role-not-allowed, kind-not-allowed'], [404, 'not-found'], [409, 'already-voted, not-pending, expired'], [503, 'approvals-unavailable, audit-unavailable']),
         },
       },
     },
