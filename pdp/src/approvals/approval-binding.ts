@@ -2,11 +2,12 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { canonicalJson } from '../audit/trail/canonical-json.ts';
 
 /**
- * The binding of an approval to one command: sha256 (hex) over the principal's subject, the
- * resource and the enriched action, in canonical JSON so key order cannot change it.
+ * The binding of an approval to one command: sha256 (hex) over the principal (issuer and
+ * subject: OIDC makes `sub` unique within one issuer only), the resource and the enriched action,
+ * in canonical JSON so key order cannot change it.
  */
-export function approvalBinding(sub: string, resource: unknown, action: unknown): string {
-  return createHash('sha256').update(canonicalJson({ sub, resource, action })).digest('hex');
+export function approvalBinding(principal: { readonly iss: string; readonly sub: string }, resource: unknown, action: unknown): string {
+  return createHash('sha256').update(canonicalJson({ iss: principal.iss, sub: principal.sub, resource, action })).digest('hex');
 }
 
 /** Constant-time comparison, so a caller cannot learn a binding byte by byte from timing. */

@@ -67,7 +67,7 @@ export class ApprovalBroker {
    */
   binding(context: Pick<ApprovalRequestContext, 'principal' | 'request' | 'action'>, requirement: ApprovalRequirement): string {
     const scope = requirement.window_seconds === undefined ? context.action : { window: true };
-    return approvalBinding(context.principal.sub, context.request.resource, scope);
+    return approvalBinding(context.principal, context.request.resource, scope);
   }
 
   /**

@@ -36,7 +36,7 @@ export interface ApprovalRecord {
   /** How the consoles show the action (lexer spans, hidden characters, why it is suspicious). */
   action_display?: ActionDisplay;
   session?: { id?: string; client_addr?: string };
-  /** sha256 over principal sub + resource + enriched action (see approvalBinding): the one command it approves. */
+  /** sha256 over principal (iss, sub) + resource + enriched action (see approvalBinding): the one command it approves. */
   binding: string;
   /** The policy's reasons for asking. */
   reasons: { code: string; message: string }[];
