@@ -55,6 +55,26 @@ describe('a re-run of an approved command consumes its approval (Redis store)', 
     return requested;
   };
 
+  test('a re-run that differs only in what records withhold (a password) is another command: it asks anew', async () => {
+    const dba = await pdp.token({ sub: 'dana', roles: ['dba'], kind: 'human' });
+    const bob = await pdp.consoleToken({ sub: 'bob', roles: ['approver'], kind: 'human' });
+    const alterRole = (password: string) => ({ subject_token: dba, resource: { type: 'postgres', name: 'orders-db', environment: 'production' }, action: { type: 'sql', sql: `ALTER ROLE reporting PASSWORD '${password}'` } });
+    const requested = await requestApproval(pdp, alterRole('Approved-Pw-1'));
+    assert.equal((await vote(pdp.url, alice, requested.id, 'approve', 'rotation OPS-9')).status, 200);
+    assert.equal((await vote(pdp.url, bob, requested.id, 'approve', 'rotation OPS-9')).status, 200);
+
+    // The approver saw the text with the password withheld; another password is not what was approved.
+    const other = await pdp.decide(alterRole('Attacker-Pw-2'));
+    assert.equal(other.body.effect, 'approval_required', JSON.stringify(other.body));
+    assert.notEqual(approvalOf(other.body).id, requested.id);
+    const presented = await pdp.decide({ ...alterRole('Attacker-Pw-2'), approval_id: requested.id });
+    assert.equal(presented.body.effect, 'deny');
+    assert.deepEqual(reasonCodes(presented.body), ['approval-binding-mismatch']);
+
+    const exact = await pdp.decide(alterRole('Approved-Pw-1'));
+    assert.equal(exact.body.effect, 'allow', JSON.stringify(exact.body));
+  });
+
   test('the same command sent again after the grant is allowed once, with no approval id; a third run asks again', async () => {
     const { id, decision } = await granted(deleteOrder(agent, 401));
     const rerun = await pdp.decide(deleteOrder(agent, 401));

@@ -29,6 +29,11 @@ export interface ApprovalRequestContext {
   readonly request: DecisionRequestV1;
   readonly principal: VerifiedPrincipal;
   readonly action: EnrichedAction;
+  /**
+   * The sent text's keyed digest, when the action shows it with secrets withheld: the binding
+   * then pins the exact text, so another password or connection string is another approval.
+   */
+  readonly withheldTextMac?: string;
   readonly requirement: ApprovalRequirement;
   readonly reasons: readonly ReasonV1[];
 }
@@ -65,8 +70,9 @@ export class ApprovalBroker {
    * What an approval is bound to: who, where, and the action as enriched — or, for a window,
    * who and where only, so it covers the principal's held commands on that resource.
    */
-  binding(context: Pick<ApprovalRequestContext, 'principal' | 'request' | 'action'>, requirement: ApprovalRequirement): string {
-    const scope = requirement.window_seconds === undefined ? context.action : { window: true };
+  binding(context: Pick<ApprovalRequestContext, 'principal' | 'request' | 'action' | 'withheldTextMac'>, requirement: ApprovalRequirement): string {
+    const command = context.withheldTextMac === undefined ? context.action : { action: context.action, withheld_text_mac: context.withheldTextMac };
+    const scope = requirement.window_seconds === undefined ? command : { window: true };
     return approvalBinding(context.principal, context.request.resource, scope);
   }
 

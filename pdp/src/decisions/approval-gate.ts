@@ -11,6 +11,8 @@ export interface GateContext {
   readonly request: DecisionRequestV1;
   readonly principal: VerifiedPrincipal;
   readonly action: EnrichedAction;
+  /** The sent text's keyed digest when the action holds it with secrets withheld (approval-broker.ts). */
+  readonly withheldTextMac?: string;
 }
 
 /**

@@ -69,6 +69,14 @@ export class DecisionSeal {
     return { grant: grantOf(code), issuedAt: Number(issuedAt) };
   }
 
+  /**
+   * A keyed digest of text that records withhold (SQL credentials): it tells two texts apart
+   * for every replica sharing the key, and is no hash of the secret anyone could guess offline.
+   */
+  withheldTextMac(text: string): string {
+    return createHmac('sha256', this.key).update(JSON.stringify(['portcullis-withheld-text-v1', text])).digest('base64url');
+  }
+
   #mac(uuid: string, issuedAt: string, grant: string, parties: DecisionParties, session: string | null): Buffer {
     const { pepSub, resource, principal } = parties;
     // A JSON array keeps the fields apart whatever characters they hold.

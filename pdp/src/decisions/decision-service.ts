@@ -92,7 +92,9 @@ export class DecisionService {
       // The approval record (and every approver's screen) gets the text as recorded: secrets redacted.
       const shown = withRecordedText(request, action);
       // A new approval request names this decision, which allows nothing; only a presented approval turns into an allow.
-      ({ outcome, approval } = await settleApproval(this.deps.approvals, { decisionId: sealed.id({ kind: 'none' }), request: shown, principal: verification.principal, action }, outcome));
+      // What the shown text withholds still tells commands apart: bound through a keyed digest.
+      const withheldTextMac = shown === request ? undefined : this.deps.seal.withheldTextMac(request.action.type === 'sql' ? request.action.sql : '');
+      ({ outcome, approval } = await settleApproval(this.deps.approvals, { decisionId: sealed.id({ kind: 'none' }), request: shown, principal: verification.principal, action, ...(withheldTextMac === undefined ? {} : { withheldTextMac }) }, outcome));
     }
     // The id says what it granted, so a session event cannot claim more of it (decision-seal.ts).
     const decisionId = sealed.id(outcome.effect !== 'allow' ? { kind: 'none' } : reuse ? { kind: 'reuse', until: Date.parse(reuse.expires_at) } : { kind: 'allow' });
