@@ -20,6 +20,9 @@
 #   scripts/components.sh install chromium
 #                                         headless Chromium for the console's browser tests (Debian package)
 #   scripts/components.sh path chromium   print the path of the chromium binary (installs first)
+#   scripts/components.sh install openssh OpenSSH server and client (Debian packages; no system sshd is
+#                                         started) and, as root, the throwaway login the tests' sshd
+#                                         serves (portcullis-ssh)
 #   scripts/components.sh install all     every component the tests need
 #   scripts/components.sh start kafka [--port 9092] [--controller-port 9093] [--dir DIR]
 #                                         a single-node KRaft broker on 127.0.0.1 (data, log and
@@ -448,6 +451,45 @@ stop_postgres() {
   log "postgres: stopped ($dir)"
 }
 
+# --- OpenSSH (Debian's packages) ---
+
+# The login the tests' own sshd serves (test/support/sshd-server.ts); without root the tests use the
+# current user instead.
+SSH_TEST_USER="${PORTCULLIS_SSH_TEST_USER:-portcullis-ssh}"
+
+install_openssh() {
+  local missing=0
+  for package in openssh-server openssh-client; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing=1
+  done
+  if (( missing )); then
+    # The package's maintainer scripts would start (and enable) a system sshd on port 22: a
+    # policy-rc.d that answers 101 ("action forbidden") keeps every service down during the install.
+    local sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    local policy=/usr/sbin/policy-rc.d had_policy=""
+    if [[ -e "$policy" ]]; then had_policy=1; $sudo cp -p "$policy" "$policy.portcullis-saved"; fi
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod 755 "$policy"
+    local status=0
+    install_debian_packages openssh-server openssh-client || status=$?
+    if [[ -n "$had_policy" ]]; then $sudo mv "$policy.portcullis-saved" "$policy"; else $sudo rm -f "$policy"; fi
+    (( status == 0 )) || exit "$status"
+  else
+    log "debian packages present: openssh-server openssh-client"
+  fi
+  if [[ $(id -u) -eq 0 ]]; then
+    # sshd's privilege-separation folder, which a package install without systemd does not create.
+    mkdir -p /run/sshd && chmod 755 /run/sshd
+    if ! getent passwd "$SSH_TEST_USER" >/dev/null; then
+      useradd --create-home --shell /bin/bash --user-group "$SSH_TEST_USER"
+      log "created the throwaway login $SSH_TEST_USER"
+    fi
+    # '*': no password can match, but the account is not locked ('!'), which sshd without PAM
+    # would refuse even for a key.
+    usermod -p '*' "$SSH_TEST_USER"
+  fi
+}
+
 cmd="${1:-}"; what="${2:-}"
 case "$cmd:$what" in
   install:opa) install_opa ;;
@@ -458,7 +500,8 @@ case "$cmd:$what" in
   install:tmux) install_debian_packages tmux ;;
   install:postgres) install_postgres ;;
   install:chromium) install_debian_packages chromium ;;
-  install:all) install_opa; install_kafka; install_debian_packages kcat redis-server postgresql postgresql-client pgbouncer chromium tmux ;;
+  install:openssh) install_openssh ;;
+  install:all) install_opa; install_kafka; install_debian_packages kcat redis-server postgresql postgresql-client pgbouncer chromium tmux; install_openssh ;;
   path:opa) install_opa; opa_path ;;
   path:kafka-libs) install_kafka; kafka_libs ;; # progress goes to stderr, the path alone to stdout
   path:redis-server) install_debian_packages redis-server >&2; command -v redis-server ;;
@@ -470,5 +513,5 @@ case "$cmd:$what" in
   stop:kafka) shift 2; stop_kafka "$@" ;;
   start:postgres) shift 2; start_postgres "$@" ;;
   stop:postgres) shift 2; stop_postgres "$@" ;;
-  *) echo "usage: $0 install opa|wrk|kafka|kcat|redis|tmux|postgres|chromium|all | path opa|kafka-libs|redis-server|pg-bin|chromium | start|stop kafka [--port P] [--controller-port P] [--dir D] | prepare kafka [same options] | start|stop postgres [--port P] [--dir D]" >&2; exit 2 ;;
+  *) echo "usage: $0 install opa|wrk|kafka|kcat|redis|tmux|postgres|chromium|openssh|all | path opa|kafka-libs|redis-server|pg-bin|chromium | start|stop kafka [--port P] [--controller-port P] [--dir D] | prepare kafka [same options] | start|stop postgres [--port P] [--dir D]" >&2; exit 2 ;;
 esac
