@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_TEXT, readDecisionRequestV1 } from '@portcullis/contract';
+import { MAX_PATH, MAX_TEXT, readDecisionRequestV1 } from '@portcullis/contract';
 
 const valid = {
   subject_token: 'eyJ…',
@@ -35,6 +35,11 @@ describe('the decision request (POST /v1/decisions) as the contract reads it', (
       { type: 'kubernetes', method: 'delete', path: '/api/v1/namespaces/a/pods/b', query: { dryRun: ['All'] }, body: { kind: 'DeleteOptions' } },
       { type: 'http', method: 'POST', path: '/x', query: 'a=1', headers: { accept: 'application/json' }, body: [1, 2] },
       { type: 'connect', protocol: 'postgres', database: '', user: 'app', application_name: 'psql' },
+      { type: 'connect', protocol: 'ssh', user: 'deploy', channel: 'subsystem', pty: false, subsystem: 'sftp' },
+      { type: 'file', protocol: 'sftp', operation: 'write', path: 'notes.txt', cwd: '/home/deploy', open: { create: true, truncate: true }, attributes: { mode: 0o644 } },
+      { type: 'file', operation: 'rename', path: '/srv/a', target_path: '/srv/b' },
+      { type: 'network', protocol: 'ssh', direction: 'outbound', transport: 'tcp', host: 'db.internal', port: 5432 },
+      { type: 'network', direction: 'inbound', transport: 'unix', socket_path: '/run/agent.sock' },
     ]) {
       assert.deepEqual(readDecisionRequestV1({ resource, action }), { ok: true, value: { subject_token: '', resource, action } });
     }
@@ -49,7 +54,7 @@ describe('the decision request (POST /v1/decisions) as the contract reads it', (
       [{ resource: { ...resource, environment: 'x'.repeat(257) }, action: { type: 'sql', sql: '' } }, 'resource.environment must be at most 256 characters'],
       [{ resource: { ...resource, labels: { a: 1 } }, action: { type: 'sql', sql: '' } }, 'resource.labels.a must be a string'],
       [{ resource, action: {} }, 'action.type is required'],
-      [{ resource, action: { type: 'ftp' } }, 'action.type must be one of sql, kubernetes, shell, http, connect'],
+      [{ resource, action: { type: 'ftp' } }, 'action.type must be one of sql, kubernetes, shell, http, connect, file, network'],
       [{ resource, action: { type: 'sql' } }, 'action.sql is required'],
       [{ resource, action: { type: 'sql', sql: 7 } }, 'action.sql must be a string'],
       [{ resource, action: { type: 'sql', sql: '', parameters: [{ value: 1 }] } }, 'action.parameters[0].value must be a string or null'],
@@ -59,6 +64,13 @@ describe('the decision request (POST /v1/decisions) as the contract reads it', (
       [{ resource, action: { type: 'shell', command: 'ls' }, approval_id: 'not-a-uuid' }, 'approval_id must be an approval id (a UUID)'],
       [{ resource, action: { type: 'shell', command: 'ls' }, defer_approval: 'yes' }, 'defer_approval must be a boolean'],
       [{ resource, action: { type: 'shell', command: 'ls' }, session: { id: '' } }, 'session.id must not be empty'],
+      [{ resource, action: { type: 'connect', protocol: 'ssh', channel: 'tcpip' } }, 'action.channel must be one of shell, exec, subsystem, x11, agent-forwarding'],
+      [{ resource, action: { type: 'file', operation: 'chmod', path: '/x' } }, 'action.operation must be one of read, write, list, stat, readlink, realpath, remove, rename, mkdir, rmdir, setstat, symlink, link'],
+      [{ resource, action: { type: 'file', operation: 'read', path: '' } }, 'action.path must not be empty'],
+      [{ resource, action: { type: 'file', operation: 'read', path: `/${'x'.repeat(MAX_PATH)}` } }, `action.path must be at most ${MAX_PATH} characters`],
+      [{ resource, action: { type: 'network', direction: 'sideways', host: 'x', port: 1 } }, 'action.direction must be one of outbound, inbound'],
+      [{ resource, action: { type: 'network', direction: 'outbound', host: 'x', port: 65536 } }, 'action.port must be a port number (0-65535)'],
+      [{ resource, action: { type: 'network', direction: 'outbound', transport: 'udp', host: 'x', port: 53 } }, 'action.transport must be tcp or unix'],
     ];
     for (const [body, message] of cases) assert.equal(refusal(body), message);
   });

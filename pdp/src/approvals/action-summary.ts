@@ -13,8 +13,18 @@ export function summarizeAction(action: ActionV1): string {
     case 'http':
       return oneLine(`${action.method.toUpperCase()} ${action.path}`);
     case 'connect':
-      return oneLine(`connect (${action.protocol})${action.database ? ` to ${action.database}` : ''}${action.user ? ` as ${action.user}` : ''}`);
+      return oneLine(`connect (${action.protocol})${action.database ? ` to ${action.database}` : ''}${action.user ? ` as ${action.user}` : ''}${connectChannel(action)}`);
+    case 'file':
+      // As sent: a relative path names the directory it is resolved from.
+      return oneLine(`${action.operation} ${action.path}${action.target_path === undefined ? '' : ` → ${action.target_path}`}${action.cwd === undefined ? '' : ` (in ${action.cwd})`}`);
+    case 'network':
+      return oneLine(`${action.direction} ${action.transport === 'unix' ? (action.socket_path ?? '') : `${action.host ?? ''}:${action.port ?? ''}`}`);
   }
+}
+
+function connectChannel(action: Extract<ActionV1, { type: 'connect' }>): string {
+  const parts = [action.channel === 'subsystem' && action.subsystem ? `subsystem ${action.subsystem}` : action.channel, action.pty ? 'pty' : undefined].filter(Boolean);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
 /** Spaces, tabs and line feeds fold to one space; every other character (a CR, a U+2028) stays for the consoles to show by name. */

@@ -1,6 +1,8 @@
 import type { ActionV1 } from '@portcullis/contract';
 import type { EnrichedAction } from './enriched-action.ts';
+import { enrichFileAction } from './file/file-action-reader.ts';
 import { resolveKubernetesRequest } from './kubernetes-request-info.ts';
+import { enrichNetworkAction } from './network/network-action-reader.ts';
 import { createShellAnalyzer, type ShellAnalyzer } from './shell-analyzer.ts';
 import { createSqlAnalyzer, type SqlAnalyzer } from './sql-analyzer.ts';
 
@@ -39,6 +41,10 @@ export class ActionEnricher {
         return { ...action, ...(action.headers ? { headers: redactCredentials(action.headers) } : {}) };
       case 'connect':
         return { ...action };
+      case 'file':
+        return enrichFileAction(action);
+      case 'network':
+        return enrichNetworkAction(action);
     }
   }
 }

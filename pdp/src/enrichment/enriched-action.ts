@@ -4,10 +4,14 @@
  * the typed facts, never a cast.
  */
 import type { ActionV1 } from '@portcullis/contract';
+import type { EnrichedFileAction } from './file/file-facts.ts';
 import type { KubernetesRequestInfo } from './kubernetes-request-info.ts';
+import type { EnrichedNetworkAction } from './network/network-facts.ts';
 import type { EnrichedShellAction } from './shell/shell-command.ts';
 import type { EnrichedSqlAction } from './sql/sql-facts.ts';
 
+export type { EnrichedFileAction } from './file/file-facts.ts';
+export type { EnrichedNetworkAction } from './network/network-facts.ts';
 export type { EnrichedShellAction } from './shell/shell-command.ts';
 export type { EnrichedSqlAction } from './sql/sql-facts.ts';
 
@@ -17,7 +21,7 @@ export type EnrichedKubernetesAction = Extract<ActionV1, { type: 'kubernetes' }>
 /** The call as sent, credential headers redacted. */
 export type EnrichedHttpAction = Extract<ActionV1, { type: 'http' }>;
 
-/** A session being opened, as the client sent its startup details. */
+/** A session being opened, as the client sent its startup details (for SSH: the login name, the channel request, PTY, subsystem). */
 export type EnrichedConnectAction = Extract<ActionV1, { type: 'connect' }>;
 
-export type EnrichedAction = EnrichedSqlAction | EnrichedShellAction | EnrichedKubernetesAction | EnrichedHttpAction | EnrichedConnectAction;
+export type EnrichedAction = EnrichedSqlAction | EnrichedShellAction | EnrichedKubernetesAction | EnrichedHttpAction | EnrichedConnectAction | EnrichedFileAction | EnrichedNetworkAction;

@@ -65,16 +65,111 @@ export const KubernetesActionV1 = Type.Object(
 
 export const ShellActionV1 = Type.Object({ type: Type.Literal('shell'), command: Text() }, { $id: 'ShellActionV1' });
 
+/** What an SSH session is asking to open: a login alone (absent), or one request on a session channel. */
+export const CONNECT_CHANNELS = ['shell', 'exec', 'subsystem', 'x11', 'agent-forwarding'] as const;
+
 /** A session being opened on the resource (a PEP's login step); startup details as the client sent them. */
 export const ConnectActionV1 = Type.Object(
   {
     type: Type.Literal('connect'),
     protocol: Name(),
     database: Type.Optional(Text(MAX_NAME)),
+    /** The login name: a database role, an SSH user name. */
     user: Type.Optional(Text(MAX_NAME)),
     application_name: Type.Optional(Text(MAX_NAME)),
+    /** SSH: the session request being decided (absent: the login itself). */
+    channel: Type.Optional(
+      Type.Union(
+        CONNECT_CHANNELS.map((channel) => Type.Literal(channel)),
+        { errorMessage: `must be one of ${CONNECT_CHANNELS.join(', ')}`, description: 'SSH: the session request being decided; absent for the login itself' },
+      ),
+    ),
+    /** SSH: a terminal (PTY) was requested for the session. */
+    pty: Type.Optional(Type.Boolean({ description: 'SSH: a terminal (PTY) was requested' })),
+    /** SSH: the subsystem asked for (sftp), with channel `subsystem`. */
+    subsystem: Type.Optional(Name(MAX_NAME, 'SSH: the subsystem asked for (sftp)')),
   },
   { $id: 'ConnectActionV1', description: 'A session being opened on the resource (a PEP login step)' },
+);
+
+/** Longest path a file action carries (Linux PATH_MAX). */
+export const MAX_PATH = 4096;
+
+/** What a file operation does; each SFTP request and legacy scp step is one of these. */
+export const FILE_OPERATIONS = ['read', 'write', 'list', 'stat', 'readlink', 'realpath', 'remove', 'rename', 'mkdir', 'rmdir', 'setstat', 'symlink', 'link'] as const;
+
+/** How a write opens its file (SFTP open flags), when the operation says. */
+export const FileOpenV1 = Type.Object(
+  {
+    create: Type.Optional(Type.Boolean()),
+    truncate: Type.Optional(Type.Boolean()),
+    append: Type.Optional(Type.Boolean()),
+    exclusive: Type.Optional(Type.Boolean()),
+  },
+  { $id: 'FileOpenV1', description: 'How a write opens its file (SFTP open flags)' },
+);
+
+/** File attributes an operation sets (setstat, mkdir, a created file), as numbers. */
+export const FileAttributesV1 = Type.Object(
+  {
+    mode: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffffffff })),
+    uid: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffffffff })),
+    gid: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffffffff })),
+    size: Type.Optional(Type.Integer({ minimum: 0 })),
+    atime: Type.Optional(Type.Integer({ minimum: 0 })),
+    mtime: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { $id: 'FileAttributesV1', description: 'File attributes an operation sets' },
+);
+
+const FilePath = (description: string) => Type.String({ minLength: 1, maxLength: MAX_PATH, description });
+
+/**
+ * One operation on files of the resource (SFTP, legacy scp). Paths as the host will be sent
+ * them; the PDP normalises them against `cwd` and refuses what it cannot read canonically.
+ */
+export const FileActionV1 = Type.Object(
+  {
+    type: Type.Literal('file'),
+    /** The channel it came through: sftp, scp. */
+    protocol: Type.Optional(Name()),
+    operation: Type.Union(
+      FILE_OPERATIONS.map((operation) => Type.Literal(operation)),
+      { errorMessage: `must be one of ${FILE_OPERATIONS.join(', ')}` },
+    ),
+    path: FilePath('The path operated on; for rename the source, for symlink and link the link created'),
+    /** rename: the new name; symlink: what the link points to (as stored); link: the existing file. */
+    target_path: Type.Optional(FilePath('rename: the new name; symlink: what the link points to, as stored; link: the existing file')),
+    /** The absolute directory relative paths are resolved from on the host (an SFTP session's start directory). */
+    cwd: Type.Optional(FilePath('The absolute directory the host resolves relative paths from')),
+    open: Type.Optional(FileOpenV1),
+    attributes: Type.Optional(FileAttributesV1),
+  },
+  { $id: 'FileActionV1', description: 'One operation on files of the resource (SFTP, legacy scp)' },
+);
+
+export const NETWORK_DIRECTIONS = ['outbound', 'inbound'] as const;
+
+/**
+ * A network path opened through the resource (SSH port forwarding). `outbound`: the resource
+ * side connects to host:port (ssh -L, -D); `inbound`: it listens on host:port and hands the
+ * connections back to the client (ssh -R). A Unix socket names `socket_path` instead of a port.
+ */
+export const NetworkActionV1 = Type.Object(
+  {
+    type: Type.Literal('network'),
+    protocol: Type.Optional(Name()),
+    direction: Type.Union(
+      NETWORK_DIRECTIONS.map((direction) => Type.Literal(direction)),
+      { errorMessage: `must be one of ${NETWORK_DIRECTIONS.join(', ')}` },
+    ),
+    transport: Type.Optional(Type.Union([Type.Literal('tcp'), Type.Literal('unix')], { errorMessage: 'must be tcp or unix', description: 'tcp when absent' })),
+    /** tcp: the host name or address as the client sent it (inbound: the address to listen on; "" for all). */
+    host: Type.Optional(Text(MAX_NAME, 'tcp: the host name or address as sent; inbound: the listen address ("" for all)')),
+    port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, errorMessage: 'must be a port number (0-65535)', description: 'tcp: the port; inbound 0 asks for any free port' })),
+    socket_path: Type.Optional(FilePath('unix: the socket path')),
+  },
+  { $id: 'NetworkActionV1', description: 'A network path opened through the resource (port forwarding)' },
 );
 
 export const HttpActionV1 = Type.Object(
@@ -89,10 +184,10 @@ export const HttpActionV1 = Type.Object(
   { $id: 'HttpActionV1' },
 );
 
-export const ActionV1 = Type.Union([SqlActionV1, KubernetesActionV1, ShellActionV1, HttpActionV1, ConnectActionV1], {
+export const ActionV1 = Type.Union([SqlActionV1, KubernetesActionV1, ShellActionV1, HttpActionV1, ConnectActionV1, FileActionV1, NetworkActionV1], {
   $id: 'ActionV1',
   discriminator: { propertyName: 'type' },
-  errorMessage: { discriminator: 'must be one of sql, kubernetes, shell, http, connect' },
+  errorMessage: { discriminator: 'must be one of sql, kubernetes, shell, http, connect, file, network' },
 });
 export type ActionV1 = Static<typeof ActionV1>;
 

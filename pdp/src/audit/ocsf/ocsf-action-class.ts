@@ -36,7 +36,7 @@ export interface OcsfActionActivity {
 
 /**
  * Maps an enriched action (docs/policy-input.md) onto its OCSF class: SQL → Datastore Activity,
- * Kubernetes and HTTP → API Activity, shell → Process Activity. `uid` names the request (the
+ * Kubernetes, HTTP, file operations and forwarding → API Activity, shell → Process Activity. `uid` names the request (the
  * decision or event id); `resource` is the Portcullis resource the action targets.
  */
 export function actionActivity(action: JsonObject, resource: JsonObject | undefined, uid: string): OcsfActionActivity {
@@ -51,6 +51,10 @@ export function actionActivity(action: JsonObject, resource: JsonObject | undefi
       return httpActivity(action, resource, uid);
     case 'connect':
       return connectActivity(action, resource, uid);
+    case 'file':
+      return fileActivity(action, resource, uid);
+    case 'network':
+      return networkActivity(action, resource, uid);
     default: {
       const type = asString(action.type) ?? 'unknown';
       return {
@@ -197,6 +201,49 @@ function shellActivity(action: JsonObject, resource: JsonObject | undefined, uid
       device: { type_id: 0, type: 'Unknown', ...(host ? { name: host, hostname: host } : { name: 'unknown' }) },
     },
     summary: command,
+  };
+}
+
+const FILE_OPERATION_ACTIVITY: Readonly<Record<string, number>> = {
+  read: 2, list: 2, stat: 2, readlink: 2, realpath: 2, mkdir: 1, symlink: 1, link: 1, write: 3, rename: 3, setstat: 3, remove: 4, rmdir: 4,
+};
+
+/** A file operation (SFTP, scp) is an API Activity on the host: its operation and the paths it names as resources. */
+function fileActivity(action: JsonObject, resource: JsonObject | undefined, uid: string): OcsfActionActivity {
+  const operation = asString(action.operation) ?? 'file';
+  const paths = asArray(action.paths).map(asString).filter((path): path is string => path !== undefined);
+  const named = paths.length > 0 ? paths : [asString(action.path) ?? ''];
+  const activityId = FILE_OPERATION_ACTIVITY[operation] ?? ACTIVITY_OTHER;
+  const summary = `${operation} ${named.join(' → ')}`;
+  return {
+    ocsfClass: API_ACTIVITY,
+    activityId,
+    activityName: activityName(API_ACTIVITY, activityId, operation),
+    attributes: {
+      api: { operation: summary, request: { uid }, service: { name: asString(resource?.name) ?? 'file' } },
+      resources: [...named.map((path) => ({ type: 'file', name: path })), ...resourceDetails(resource)],
+      ...endpoints(resource),
+    },
+    summary,
+  };
+}
+
+/** A forwarding request is an API Activity "Forward" on the host, naming where it leads. */
+function networkActivity(action: JsonObject, resource: JsonObject | undefined, uid: string): OcsfActionActivity {
+  const direction = asString(action.direction) ?? 'network';
+  const address = asObject(action.address);
+  const where = asString(action.socket_path) ?? `${asString(address?.value) ?? asString(action.host) ?? ''}:${String(action.port ?? '')}`;
+  const summary = `forward ${direction} ${where}`;
+  return {
+    ocsfClass: API_ACTIVITY,
+    activityId: ACTIVITY_OTHER,
+    activityName: activityName(API_ACTIVITY, ACTIVITY_OTHER, 'Forward'),
+    attributes: {
+      api: { operation: summary, request: { uid }, service: { name: asString(resource?.name) ?? 'network' } },
+      resources: resourceDetails(resource),
+      ...endpoints(resource),
+    },
+    summary,
   };
 }
 
