@@ -50,9 +50,17 @@ export interface CommandGateOptions<Mask extends MaskTargetV1 = MaskObligationV1
   readonly recorder?: SessionRecorder;
   /** This session's allows the PDP granted reuse for, by the adapter's shape; none: every command is asked about. */
   readonly reuse?: DecisionReuseCache<Mask>;
+  /**
+   * How long a command may wait for the session record to catch up before it is refused
+   * (default 5 s): under a burst the record slows the session instead of failing it; a record
+   * that stays behind (the PDP away) still refuses, so nothing runs unrecorded.
+   */
+  readonly recordWaitMs?: number;
   /** Milliseconds, for durations; replaceable in tests. */
   readonly clock?: () => number;
 }
+
+const DEFAULT_RECORD_WAIT_MS = 5_000;
 
 /**
  * The one path every command of every PEP takes: decide (a reused allow, or the PDP), wait for
@@ -83,7 +91,7 @@ export class CommandGate<Command, Refused, Mask extends MaskTargetV1 = MaskOblig
 
   /** One command → allowed (with the answer whose obligations its output must honour) or the adapter's refusal. */
   async decide(command: Command, options: GateDecideOptions = {}): Promise<GateVerdict<Refused, Mask>> {
-    if (!this.canRecord()) return this.refuse({ reason: 'record-unavailable' }, command);
+    if (!(await this.canRecord())) return this.refuse({ reason: 'record-unavailable' }, command);
     const shape = this.reuse && !options.fresh ? this.adapter.reuseShape?.(command) : undefined;
     const reusable = shape === undefined ? undefined : this.reuse?.lookup(shape);
     if (reusable && this.staleReason(reusable, true) === undefined) return { allowed: true, answer: reusable, reused: true };
@@ -134,8 +142,10 @@ export class CommandGate<Command, Refused, Mask extends MaskTargetV1 = MaskOblig
     return staleDecisionReason(answer, { reused, latestRevision: this.latestRevision, now: Date.now() });
   }
 
-  private canRecord(): boolean {
-    return this.options.recorder?.canRecord() ?? true;
+  private async canRecord(): Promise<boolean> {
+    const recorder = this.options.recorder;
+    if (recorder === undefined || recorder.canRecord()) return true;
+    return recorder.waitToRecord(this.options.recordWaitMs ?? DEFAULT_RECORD_WAIT_MS);
   }
 
   /** An allow this PEP can honour, or the adapter's refusal. */

@@ -17,6 +17,10 @@ export class MemorySessionEventSink implements SessionEventSink {
     return true;
   }
 
+  async waitForCapacity(): Promise<boolean> {
+    return !this.closed;
+  }
+
   submit(event: SessionEventV1): boolean {
     if (this.closed || this.recorded.length >= this.maxEvents) {
       this.dropped += 1;

@@ -27,6 +27,12 @@ export interface SessionEventSink {
    * refuses the statement when not (no record, no action), so statement records are never dropped.
    */
   hasCapacity(): boolean;
+  /**
+   * Resolves true as soon as `hasCapacity()` would, false when it still would not after
+   * `timeoutMs` (or the sink closed): a PEP waits here rather than refuse a statement at once
+   * when the record is only behind, so a busy session slows to the pace its record keeps.
+   */
+  waitForCapacity(timeoutMs: number): Promise<boolean>;
   /** Ships everything queued now; resolves (never rejects) when done or when it gave up for now. */
   flush(): Promise<void>;
   /** Flushes, then refuses further events. */

@@ -89,6 +89,11 @@ export class SessionRecorder {
     return this.options.sink.hasCapacity();
   }
 
+  /** Waits up to `timeoutMs` for the record to catch up; false: it did not, and the statement is refused. */
+  waitToRecord(timeoutMs: number): Promise<boolean> {
+    return this.options.sink.waitForCapacity(timeoutMs);
+  }
+
   start(): void {
     if (this.startedAt !== undefined) return;
     this.startedAt = this.clock();

@@ -7,6 +7,7 @@ import {
   MemorySessionEventSink,
   PdpSessionEventSink,
   SessionRecorder,
+  type PdpTransport,
   type SessionEventSink,
   type SessionEventV1,
   type StatementRecord,
@@ -202,6 +203,94 @@ describe('session events shipped to a real PDP', () => {
     recorder(probe, 'bounded-2').start();
     assert.equal(sink.submit(probe.events[0]!), false, 'a closed sink takes nothing');
     assert.ok(problems.some((message) => /session events dropped: 1 so far/.test(message)), 'a drop is reported, never silent');
+  });
+
+  it('ship different sessions over parallel lanes at once, and each session\'s events in its order', async () => {
+    const real = new HttpPdpTransport({ url: pdp.url, pepToken: pdp.pepToken });
+    // Counts the POSTs in flight on the way to the real PDP: the PDP answers each once its records
+    // are durable, and sessions on other lanes must not queue behind that wait.
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const transport: PdpTransport = {
+      async call(...args) {
+        inFlight += 1;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        try {
+          return await real.call(...args);
+        } finally {
+          inFlight -= 1;
+        }
+      },
+      close: () => real.close(),
+    };
+    const sink = new PdpSessionEventSink(transport, { batchSize: 2, flushIntervalMs: 60_000, lanes: 4 });
+    const ids = Array.from({ length: 12 }, (_, index) => `lanes-${index}`);
+    const decisions = new Map<string, string[]>();
+    for (const id of ids) decisions.set(id, await decisionsIn(id, 3));
+    const sessions = ids.map((id) => recorder(sink, id, agent));
+    for (const session of sessions) session.start();
+    for (let index = 0; index < 3; index += 1) {
+      sessions.forEach((session, which) => session.statement(statement(`SELECT ${index}`, { decisionId: decisions.get(ids[which]!)![index]! })));
+    }
+    for (const session of sessions) session.end('client-closed');
+    const stats = await sink.close();
+    transport.close();
+
+    assert.deepEqual([stats.shipped, stats.dropped, stats.lost, stats.pending], [12 * 5, 0, 0, 0]);
+    assert.ok(mostInFlight > 1, `sessions on different lanes ship side by side (at most ${mostInFlight} POST in flight)`);
+    for (const id of ids) {
+      const records = await sessionRecords(id);
+      assert.deepEqual(records.map((body) => body.statement?.text ?? body.event), ['session.start', 'SELECT 0', 'SELECT 1', 'SELECT 2', 'session.end'], id);
+      assert.deepEqual(records.slice(1, 4).map((body) => body.decision_id), decisions.get(id));
+    }
+  });
+
+  it('let a statement wait for the record to catch up, instead of refusing it while the PDP is only behind', async () => {
+    const real = new HttpPdpTransport({ url: pdp.url, pepToken: pdp.pepToken });
+    // Holds every POST until the test lets them through: the PDP is up, the record behind.
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const transport: PdpTransport = {
+      async call(...args) {
+        await released;
+        return real.call(...args);
+      },
+      close: () => real.close(),
+    };
+    const sink = new PdpSessionEventSink(transport, { maxQueuedEvents: 4, batchSize: 2, flushIntervalMs: 60_000 });
+    const session = recorder(sink, 'waiting-1', agent);
+    const decisionIds = await decisionsIn('waiting-1', 4);
+    session.start();
+    for (let index = 0; index < 3; index += 1) session.statement(statement(`SELECT ${index}`, { decisionId: decisionIds[index]! }));
+    assert.equal(session.canRecord(), false, 'the queue is at its bound');
+    let settled = false;
+    const waiting = session.waitToRecord(60_000).then((ready) => {
+      settled = true;
+      return ready;
+    });
+    await Promise.resolve();
+    assert.equal(settled, false, 'the statement waits while the record is behind');
+    release();
+    assert.equal(await waiting, true, 'it may run once the record has caught up');
+    session.statement(statement('SELECT 3', { decisionId: decisionIds[3]! }));
+    session.end('client-closed');
+    const stats = await sink.close();
+    transport.close();
+    assert.deepEqual([stats.shipped, stats.dropped, stats.lost], [6, 0, 0]);
+    assert.deepEqual((await sessionRecords('waiting-1')).map((body) => body.statement?.text ?? body.event), ['session.start', 'SELECT 0', 'SELECT 1', 'SELECT 2', 'SELECT 3', 'session.end']);
+  });
+
+  it('refuse a statement when the record stays behind past the wait, and tell waiters at once when the sink closes', async () => {
+    const transport = new HttpPdpTransport({ url: `http://127.0.0.1:${await deadPort()}`, pepToken: pdp.pepToken });
+    const sink = new PdpSessionEventSink(transport, { maxQueuedEvents: 2, retryInitialMs: 20, closeTimeoutMs: 200 });
+    const session = recorder(sink, 'behind-1', agent);
+    session.start();
+    session.statement(statement('SELECT 1'));
+    assert.equal(await session.waitToRecord(50), false, 'no capacity came within the wait');
+    const waiting = session.waitToRecord(600_000);
+    await sink.close();
+    transport.close();
+    assert.equal(await waiting, false, 'a closed sink records nothing more');
   });
 
   it('drop only the event the PDP refuses as invalid and ship the rest of its batch', async () => {
