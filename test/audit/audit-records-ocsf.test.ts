@@ -132,6 +132,13 @@ describe('audit records of every kind validate against OCSF 1.8.0 without an err
       const status = await post(pdp, '/v1/sessions/events', { events });
       assert.equal(status, 202, JSON.stringify(events[0]));
     }
+    // An interactive shell's recording chunk (asciicast v2), with bytes that are not UTF-8.
+    const chunk = {
+      event: 'session.recording', event_id: randomUUID(), time: new Date(Date.UTC(2026, 11, 6, 12, 0, 1)).toISOString(),
+      session: { id: 'sess-shell', client_addr: '10.0.0.7:51234' }, protocol: 'shell', resource: HOST, decision_id: randomUUID(),
+      recording: { format: 'asciicast-v2', seq: 0, header: { version: 2, width: 80, height: 24, env: { TERM: 'xterm' } }, events: [[0, 'o', '$ '], [0.5, 'i', 'ls\r'], [0.52, 'o', 'a\udcff\r\n'], [1, 'r', '100x30']], final: true },
+    };
+    assert.equal(await post(pdp, '/v1/sessions/events', { events: [chunk] }), 202);
     running.delete(pdp);
     await pdp.close({ keepState: true });
 
@@ -162,7 +169,7 @@ describe('audit records of every kind validate against OCSF 1.8.0 without an err
     assert.deepEqual(new Set(decisions.map((record) => body(record).action.type)), new Set(['sql', 'connect', 'shell', 'kubernetes', 'http']));
     assert.ok(decisions.some((record) => (body(record).obligations?.mask ?? []).length > 0), 'a masked allow');
     const events = new Set(all.map((record) => body(record).event));
-    for (const event of ['data-query', 'session.start', 'session.statement', 'session.statements', 'session.end',
+    for (const event of ['data-query', 'session.start', 'session.statement', 'session.statements', 'session.recording', 'session.end',
       'approval.requested', 'approval.approved', 'approval.denied', 'approval.executed', 'approval.expired']) {
       assert.ok(events.has(event), `no ${event} record`);
     }

@@ -78,9 +78,20 @@ export {
   SessionEventV1,
   SessionProtocolV1,
   SessionStartEventV1,
+  SessionRecordingEventV1,
   SessionStatementEventV1,
   type SessionProtocol,
 } from './sessions/session-event-v1.ts';
+export {
+  AsciicastHeaderV1,
+  MAX_RECORDING_EVENT_DATA,
+  MAX_RECORDING_EVENTS,
+  RECORDING_FORMAT,
+  RecordingChunkV1,
+  RecordingEventV1,
+  type RecordingEventCode,
+} from './sessions/session-recording-v1.ts';
+export { TerminalTextDecoder, terminalTextToBytes } from './sessions/terminal-bytes.ts';
 export { readSessionEventsV1, sessionEventBatchV1Validator, sessionEventV1Validator } from './sessions/session-event-reader.ts';
 
 export {

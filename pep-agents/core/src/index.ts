@@ -45,11 +45,14 @@ export { readableFile, readPdpConnectionConfig, type PdpConnectionConfig } from 
 export { ConnectionServer, type ConnectionServerOptions, type ServedSession } from './connection-server.ts';
 export { stopOnSignals } from './stop-on-signals.ts';
 
-export type { SessionEndEventV1, SessionEventV1, SessionProtocol, SessionStartEventV1, SessionStatementEventV1 } from '@portcullis/contract';
+export type { SessionEndEventV1, SessionEventV1, SessionProtocol, SessionRecordingEventV1, SessionStartEventV1, SessionStatementEventV1 } from '@portcullis/contract';
 export type { SessionEventSink, SessionSinkStats } from './session-event-sink.ts';
 export { SessionRecorder, type SessionRecorderOptions, type SessionTotals, type StatementRecord } from './session-recorder.ts';
 export { PdpSessionEventSink, type PdpSessionEventSinkConfig } from './pdp-session-event-sink.ts';
 export { MemorySessionEventSink } from './memory-session-event-sink.ts';
+// Interactive sessions recorded as asciicast v2, in chunks on the session event path.
+export { TerminalRecorder, type TerminalRecorderOptions, type TerminalRecordingTotals } from './recording/terminal-recorder.ts';
+export { TerminalTextDecoder, terminalTextToBytes } from '@portcullis/contract';
 
 export { refusalFor, rerunHint, type Refusal, type RefusalKind } from './fail-closed.ts';
 export { clientSafeText } from './refusal-text.ts';

@@ -176,5 +176,7 @@ export class PdpSessionEventSink implements SessionEventSink {
 function approximateSize(event: SessionEventV1): number {
   let size = 400 + (event.subject_token?.length ?? 0);
   if (event.event === 'session.statement') size += event.statement.text.length + (event.error?.length ?? 0);
+  // A chunk's data is mostly escapes (ESC, binary bytes): its JSON length, once per chunk.
+  else if (event.event === 'session.recording') size += JSON.stringify(event.recording).length;
   return size;
 }

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { MAX_NAME, MAX_TEXT, Name, Text } from '../decisions/decision-request-v1.ts';
+import { RecordingChunkV1 } from './session-recording-v1.ts';
 
 /**
  * The PEP → PDP session-event contract, version 1: events as a PEP posts them to
@@ -67,10 +68,25 @@ export const SessionEndEventV1 = Type.Object(
 );
 export type SessionEndEventV1 = Static<typeof SessionEndEventV1>;
 
-export const SessionEventV1 = Type.Union([SessionStartEventV1, SessionStatementEventV1, SessionEndEventV1], {
+/**
+ * One chunk of an interactive session's recording (session-recording-v1.ts), under the decision
+ * that opened the session: the PDP checks it issued that decision to this PEP, as for statements.
+ */
+export const SessionRecordingEventV1 = Type.Object(
+  {
+    ...base,
+    event: Type.Literal('session.recording'),
+    decision_id: Name(128, 'The decision that allowed the interactive session'),
+    recording: RecordingChunkV1,
+  },
+  { $id: 'SessionRecordingEventV1' },
+);
+export type SessionRecordingEventV1 = Static<typeof SessionRecordingEventV1>;
+
+export const SessionEventV1 = Type.Union([SessionStartEventV1, SessionStatementEventV1, SessionRecordingEventV1, SessionEndEventV1], {
   $id: 'SessionEventV1',
   discriminator: { propertyName: 'event' },
-  errorMessage: { discriminator: 'must be session.start, session.statement or session.end' },
+  errorMessage: { discriminator: 'must be session.start, session.statement, session.recording or session.end' },
 });
 export type SessionEventV1 = Static<typeof SessionEventV1>;
 

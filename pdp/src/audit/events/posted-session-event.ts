@@ -34,6 +34,8 @@ export function postedSessionEvent(event: SessionEventV1): PostedSessionEvent {
         ...(event.bytes === undefined ? {} : { bytes: event.bytes }),
         ...(event.masked_cells === undefined ? {} : { maskedCells: event.masked_cells }),
       };
+    case 'session.recording':
+      return { ...base, event: 'session.recording', decisionId: event.decision_id, recording: event.recording };
     case 'session.end':
       return {
         ...base,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ResourceV1 } from '@portcullis/contract';
+import type { RecordingChunkV1, ResourceV1 } from '@portcullis/contract';
 import type { AuditPrincipal } from './audit-principal.ts';
 import type { AuditEvent } from '../audit-event.ts';
 import type { SessionProtocol } from '@portcullis/contract';
@@ -60,7 +60,17 @@ export interface SessionEndInput extends SessionEventBase {
   readonly reason?: string;
 }
 
-export type SessionAuditInput = SessionStartInput | SessionStatementInput | SessionEndInput;
+/** One chunk of an interactive session's asciicast v2 recording (the contract's RecordingChunkV1). */
+export interface SessionRecordingInput extends SessionEventBase {
+  readonly event: 'session.recording';
+  /** The decision that allowed the interactive session. */
+  readonly decisionId: string;
+  /** As for a statement: whether the PDP checked it issued that decision to this PEP. */
+  readonly decisionVerified?: boolean;
+  readonly recording: RecordingChunkV1;
+}
+
+export type SessionAuditInput = SessionStartInput | SessionStatementInput | SessionRecordingInput | SessionEndInput;
 
 /** What one statement contributes to a record: the statement fields, its own id and time. */
 export type SessionStatementFields = Omit<SessionStatementInput, 'event' | 'session' | 'protocol' | 'principal' | 'pep' | 'resource'>;
@@ -81,12 +91,20 @@ export interface SessionStatementsInput extends SessionEventBase {
  * `{ event, schema_version, event_id, time, protocol, session, principal, pep, resource }` plus
  * for `session.statement`: `statement {text, kind?, method?, path?}, decision_id, decision_reused?, status, error?,
  * duration_ms, rows?, bytes?, masked_cells?`; for `session.end`: `duration_ms, statements, rows,
- * bytes, masked_cells, reason?`. Result values never appear: only the command and counts.
+ * bytes, masked_cells, reason?`; for `session.recording`: `decision_id, decision_verified?, recording
+ * {format, seq, header?, events, final?}` (what the client's terminal was sent, after masking).
+ * Result values never appear otherwise: only the command and counts.
  */
 export function buildSessionAuditEvent(input: SessionAuditInput): AuditEvent {
   const body = commonFields(input, (input.time ?? new Date()).toISOString());
   if (input.event === 'session.statement') {
     Object.assign(body, statementFields(input));
+  } else if (input.event === 'session.recording') {
+    Object.assign(body, {
+      decision_id: input.decisionId,
+      ...(input.decisionVerified === undefined ? {} : { decision_verified: input.decisionVerified }),
+      recording: input.recording,
+    });
   } else if (input.event === 'session.end') {
     Object.assign(body, {
       duration_ms: input.durationMs,

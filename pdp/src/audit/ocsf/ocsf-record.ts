@@ -334,7 +334,9 @@ function sessionEvent(name: string, body: JsonObject): MappedEvent {
   const activityId = ocsfClass === DATASTORE_ACTIVITY ? (starting ? 3 : ACTIVITY_OTHER)
     : ocsfClass === PROCESS_ACTIVITY ? (starting ? 1 : ending ? 2 : ACTIVITY_OTHER)
       : ACTIVITY_OTHER;
-  const otherName = starting ? 'Session Start' : ending ? (ocsfClass === DATASTORE_ACTIVITY ? 'Disconnect' : 'Session End') : name;
+  const recording = name === 'session.recording' ? asObject(body.recording) : undefined;
+  const otherName = starting ? 'Session Start' : ending ? (ocsfClass === DATASTORE_ACTIVITY ? 'Disconnect' : 'Session End') : recording ? 'Session Recording' : name;
+  const what = starting ? 'started' : ending ? 'ended' : recording ? `recording chunk ${asNonNegative(recording.seq) ?? '?'}${recording.final === true ? ' (final)' : ''}` : name;
   const time = eventTime(body.time);
   return {
     ...base,
@@ -342,7 +344,7 @@ function sessionEvent(name: string, body: JsonObject): MappedEvent {
     activityId,
     activityName: activityName(ocsfClass, activityId, otherName),
     status: { id: 1, ...(asString(body.reason) ? { detail: asString(body.reason) } : {}) },
-    message: `session ${sessionId} ${starting ? 'started' : ending ? 'ended' : name} on ${target} for ${principalName(principal)}`,
+    message: `session ${sessionId} ${what} on ${target} for ${principalName(principal)}`,
     ...sourceFor(ocsfClass, session, asObject(body.pep)),
     attributes: {
       ...sessionObjects(ocsfClass, resource, sessionId),

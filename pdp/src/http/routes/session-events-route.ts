@@ -14,11 +14,13 @@ import { assertFronts } from '../resource-authorization.ts';
 const NO_TOKEN: AuditPrincipal = { authenticated: false, error: 'token-missing' };
 
 /**
- * POST /v1/sessions/events — PEPs report session start, each statement they ran and the end.
+ * POST /v1/sessions/events — PEPs report session start, each statement they ran, the chunks of
+ * an interactive session's recording and the end.
  * What a PEP says is checked where it can be: every event must be about a resource the PEP's
  * credential fronts, and a statement's decision id must be one this PDP (or a replica sharing its
  * key) issued to this PEP for that resource, principal and session, that allowed it — and, for a
- * statement run under a reused decision, that granted reuse (decision-seal.ts) — else the batch
+ * statement run under a reused decision, that granted reuse (decision-seal.ts); a recording chunk
+ * names the decision that opened the interactive session, checked the same way — else the batch
  * is refused (403) and nothing of it recorded. When the principal's token does not verify, the
  * decision cannot be checked: the statement is recorded with `decision_verified: false`. The
  * event's time is the PEP's claim; every record also carries the PDP's own `received_at`.
@@ -39,7 +41,7 @@ export function sessionEventsRoute(verifier: TokenVerifier, seal: DecisionSeal, 
     const principals = await verifySubjects(verifier, posted);
     const principalOf = (token: string | undefined): AuditPrincipal => (token === undefined ? NO_TOKEN : principals.get(token)!);
     const events = posted.map((event, index): PostedSessionEvent => {
-      if (event.event !== 'session.statement') return { ...event, receivedAt };
+      if (event.event !== 'session.statement' && event.event !== 'session.recording') return { ...event, receivedAt };
       const principal = principalOf(event.subjectToken);
       if (!principal.authenticated) return { ...event, receivedAt, decisionVerified: false };
       const issued = seal.verify(event.decisionId, { pepSub: caller.sub, resource: event.resource, principal, sessionId: event.session.id });
@@ -54,7 +56,7 @@ export function sessionEventsRoute(verifier: TokenVerifier, seal: DecisionSeal, 
       };
       if (issued === undefined) refuse('decision-not-issued', `was not issued to this PEP for ${event.resource.type} ${event.resource.name}, ${principal.sub} and session ${printable(event.session.id)}`);
       else if (issued.grant.kind === 'none') refuse('decision-not-allow', 'allowed nothing: no statement ran under it');
-      else if (event.decisionReused === true && issued.grant.kind !== 'reuse') refuse('decision-not-reusable', 'allowed one statement, not statements of its shape', 'decision_reused');
+      else if (event.event === 'session.statement' && event.decisionReused === true && issued.grant.kind !== 'reuse') refuse('decision-not-reusable', 'allowed one statement, not statements of its shape', 'decision_reused');
       return { ...event, receivedAt, decisionVerified: true };
     });
     const records = sessionRecordsOfBatch(events, principalOf, caller.sub);
