@@ -233,9 +233,10 @@ describe('RegoFolderBundleSource', () => {
 
     // Events that change no content cost no build.
     const before = builds();
+    const checked = source.checks;
     writeFileSync(join(folder, 'policy.rego'), policy('v8'));
     writeFileSync(join(folder, 'README.md'), 'not policy');
-    await sleep(300);
+    await waitFor(() => source.checks > checked && !existsSync(join(dir, 'lock')), 'the source to look at the change');
     assert.equal(builds(), before);
     await source.stop();
   });
@@ -269,7 +270,9 @@ describe('BundleFileSource', () => {
     // Same bytes, new mtime, rewritten in place: nothing to deliver.
     utimesSync(path, new Date(), new Date(Date.now() + 5_000));
     writeFileSync(path, bundleB);
-    await sleep(150);
+    // Two polls that began after the write: at least one saw it whole.
+    const polled = source.checks;
+    await waitFor(() => source.checks >= polled + 2, 'two polls after the rewrite');
     assert.equal(recorder.bundles.length, 2);
 
     writeFileSync(path, bundleA);
@@ -285,7 +288,7 @@ describe('BundleFileSource', () => {
     const source = new BundleFileSource({ path, pollIntervalMs: 20 });
     running.push(source);
     await assert.rejects(source.start(recorder.onBundle, recorder.onError), /file not found/);
-    await sleep(100);
+    await waitFor(() => source.checks >= 3, 'three polls of the missing file');
     assert.equal(recorder.errors.length, 0, 'the failure the rejection reported is not repeated every poll');
 
     writeFileSync(path, bundleA);
@@ -401,7 +404,8 @@ describe('HttpBundleSource', () => {
     server.etag = '"b"';
     await waitFor(() => recorder.bundles.length === 2, 'recovery');
     const errorsAfterRecovery = recorder.errors.length;
-    await sleep(150);
+    const polled = source.checks;
+    await waitFor(() => source.checks >= polled + 3, 'three polls after recovery');
     assert.equal(recorder.errors.length, errorsAfterRecovery, 'no errors once the server is back');
     await source.stop();
   });

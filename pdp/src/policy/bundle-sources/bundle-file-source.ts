@@ -23,6 +23,7 @@ export class BundleFileSource implements BundleSource {
   private readonly pollIntervalMs: number;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
+  private checksDone = 0;
   private stopped = false;
   private lastStat: string | undefined;
   private lastHash: string | undefined;
@@ -32,6 +33,10 @@ export class BundleFileSource implements BundleSource {
     this.path = resolve(options.path);
     this.description = `bundle file ${this.path}`;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+  }
+
+  get checks(): number {
+    return this.checksDone;
   }
 
   async start(onBundle: (archive: Buffer) => Promise<void>, onError: (error: Error) => void): Promise<void> {
@@ -71,6 +76,7 @@ export class BundleFileSource implements BundleSource {
         })
         .finally(() => {
           this.polling = undefined;
+          this.checksDone += 1;
           this.scheduleNext(onBundle, onError);
         });
     }, this.pollIntervalMs);

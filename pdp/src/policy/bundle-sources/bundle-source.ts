@@ -6,6 +6,11 @@ export interface BundleSource {
   /** Human-readable origin for /health and logs (never containing credentials). */
   readonly description: string;
   /**
+   * Looks at the origin finished since start (polls, or checks of a watched folder after a
+   * change), whatever they found: a count that stops growing is a source that is stuck.
+   */
+  readonly checks: number;
+  /**
    * Starts delivering bundles. Resolves once the first bundle was delivered, or rejects when
    * the first attempt failed (the caller decides whether to keep running without policy).
    * Later failures go to `onError`; the source keeps trying.

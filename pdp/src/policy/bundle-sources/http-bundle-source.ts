@@ -41,6 +41,7 @@ export class HttpBundleSource implements BundleSource {
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
+  private checksDone = 0;
   private stopped = false;
   private readonly abort = new AbortController();
   private started = false;
@@ -60,6 +61,10 @@ export class HttpBundleSource implements BundleSource {
     this.description = `bundle ${redactedUrl(url)}`;
     this.retryMinMs = options.retryMinMs ?? 500;
     this.retryMaxMs = options.retryMaxMs ?? 60_000;
+  }
+
+  get checks(): number {
+    return this.checksDone;
   }
 
   async start(onBundle: (archive: Buffer) => Promise<void>, onError: (error: Error) => void): Promise<void> {
@@ -91,6 +96,7 @@ export class HttpBundleSource implements BundleSource {
         })
         .finally(() => {
           this.inFlight = undefined;
+          this.checksDone += 1;
           this.scheduleNext(onBundle, onError);
         });
     }, this.nextDelay());

@@ -54,6 +54,7 @@ export class RegoFolderBundleSource implements BundleSource {
   private syncing: Promise<void> | undefined;
   private resyncWanted = false;
   private pending = false;
+  private checksDone = 0;
   private stopped = false;
   private abort = new AbortController();
   /** Fingerprint of the sources last built, so events that changed nothing cost no build. */
@@ -68,6 +69,10 @@ export class RegoFolderBundleSource implements BundleSource {
     this.debounceMs = options.debounceMs ?? 150;
     this.buildTimeoutMs = options.buildTimeoutMs ?? 120_000;
     this.log = options.log ?? (() => {});
+  }
+
+  get checks(): number {
+    return this.checksDone;
   }
 
   async start(onBundle: (archive: Buffer) => Promise<void>, onError: (error: Error) => void): Promise<void> {
@@ -120,6 +125,7 @@ export class RegoFolderBundleSource implements BundleSource {
         } catch (error) {
           if (!this.stopped) this.onError?.(error as Error);
         }
+        this.checksDone += 1;
         if (!this.pending) break;
       }
     })().finally(() => {

@@ -2,7 +2,8 @@ import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 
 /** What a CancelRequest reaches: the session that handed out the key. */
 export interface CancelTarget {
-  cancel(): void;
+  /** Resolves once the cancel was passed on (the upstream server took its CancelRequest). */
+  cancel(): Promise<void>;
 }
 
 export interface IssuedCancelKey {
@@ -36,10 +37,11 @@ export class CancelKeyRegistry {
   }
 
   /** Cancels the session the key belongs to; false when the key is unknown or the secret wrong. */
-  cancel(processId: number, secretKey: Buffer): boolean {
+  /** False for a key this PEP did not hand out (nothing is cancelled); true once the cancel was passed on. */
+  async cancel(processId: number, secretKey: Buffer): Promise<boolean> {
     const entry = this.entries.get(processId);
     if (!entry || entry.secretKey.length !== secretKey.length || !timingSafeEqual(entry.secretKey, secretKey)) return false;
-    entry.target.cancel();
+    await entry.target.cancel();
     return true;
   }
 

@@ -117,7 +117,9 @@ export class ProxySession implements ServedSession {
       timeoutMs: this.deps.limits.startupTimeoutMs,
     });
     if (handshake.kind === 'cancel') {
-      this.deps.cancelKeys.cancel(handshake.processId, handshake.secretKey);
+      // The cancel connection closes once the cancel was passed on, as PostgreSQL's does once it
+      // signalled the backend: a client that waits for the close knows it was acted on.
+      await this.deps.cancelKeys.cancel(handshake.processId, handshake.secretKey);
       this.endReason = 'client-closed';
       return;
     }
@@ -244,12 +246,12 @@ export class ProxySession implements ServedSession {
   }
 
   /** CancelRequest for this session's key: stop a pending decision or approval wait, and cancel upstream. */
-  private cancel(): void {
+  private async cancel(): Promise<void> {
     if (this.endReason) return;
     this.statementAbort.abort();
     this.statementAbort = new AbortController();
     const upstream = this.upstreamConnection;
-    if (upstream) void sendUpstreamCancel(this.deps.upstream.address, upstream.backendKey);
+    if (upstream) await sendUpstreamCancel(this.deps.upstream.address, upstream.backendKey);
   }
 
   private fail(error: unknown): void {
