@@ -43,3 +43,56 @@ findings contains {
 }
 
 needs contains "read"
+
+# --- SSH session requests (action.channel) ---
+#
+# An interactive shell cannot be gated line by line: what the PEP decides is the shell itself,
+# once, and the session is recorded whole. So a shell needs write access, and agents never get
+# one (nor any terminal) where changes need approval (production). exec channels are decided
+# command by command, sftp operation by operation; X11 and agent forwarding are refused.
+
+ssh_rules := data.portcullis.ssh_rules
+
+channel := fields.text(input.action, "channel")
+
+interactive if channel == "shell"
+
+interactive if input.action.pty == true
+
+findings contains {
+	"effect": "deny",
+	"code": "ssh-interactive-session-by-agent",
+	"message": "agents get no interactive shell or terminal here: each command must be decided on its own",
+} if {
+	interactive
+	identity.is_agent
+	identity.changes_need_approval
+}
+
+findings contains {
+	"effect": "allow",
+	"code": "ssh-interactive-session-recorded",
+	"message": "an interactive session, recorded whole",
+} if {
+	interactive
+	not identity.is_agent
+}
+
+findings contains {
+	"effect": "deny",
+	"code": "ssh-subsystem-refused",
+	"message": concat("", ["the subsystem ", fields.text(input.action, "subsystem"), " is not offered"]),
+} if {
+	channel == "subsystem"
+	not fields.text(input.action, "subsystem") in ssh_rules.subsystems
+}
+
+findings contains {
+	"effect": "deny",
+	"code": "ssh-forwarding-refused",
+	"message": concat("", [channel, " is refused"]),
+} if {
+	channel in ssh_rules.refused_channels
+}
+
+needs contains "write" if channel == "shell"

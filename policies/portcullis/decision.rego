@@ -4,9 +4,11 @@ package portcullis
 
 import data.portcullis.approvals
 import data.portcullis.connect
+import data.portcullis.file
 import data.portcullis.identity
 import data.portcullis.kubernetes
 import data.portcullis.masking
+import data.portcullis.network
 import data.portcullis.shell
 import data.portcullis.sql
 
@@ -20,6 +22,10 @@ action_findings := sql.findings if {
 	identity.action_type == "shell"
 } else := connect.findings if {
 	identity.action_type == "connect"
+} else := file.findings if {
+	identity.action_type == "file"
+} else := network.findings if {
+	identity.action_type == "network"
 } else := set()
 
 action_needs := sql.needs if {
@@ -30,6 +36,10 @@ action_needs := sql.needs if {
 	identity.action_type == "shell"
 } else := connect.needs if {
 	identity.action_type == "connect"
+} else := file.needs if {
+	identity.action_type == "file"
+} else := network.needs if {
+	identity.action_type == "network"
 } else := set()
 
 findings := (identity.findings | action_findings) | identity.access_findings(action_needs)

@@ -138,6 +138,33 @@ const samples = {
     effect: 'deny',
     code: 'shell-dynamic-command-name',
   },
+  agentReadsSecretFile: {
+    input: request('agent', ['reader'], web1, {
+      type: 'file', protocol: 'sftp', operation: 'read', path: '/etc/shadow', as_sent: { path: '/etc//shadow' }, paths: ['/etc/shadow'], parse_error: null,
+    }),
+    effect: 'deny',
+    code: 'file-secret-path',
+  },
+  writerWritesFileInProduction: {
+    input: request('agent', ['reader', 'writer'], web1, {
+      type: 'file', protocol: 'sftp', operation: 'write', path: '/srv/app/x', as_sent: { path: 'x', cwd: '/srv/app' }, paths: ['/srv/app/x'], open: { create: true }, attributes: { mode: 420 }, parse_error: null,
+    }),
+    effect: 'approval_required',
+    code: 'file-change-requires-approval',
+  },
+  humanForwardsToLoopback: {
+    input: request('human', ['reader'], web1, {
+      type: 'network', protocol: 'ssh', direction: 'outbound', transport: 'tcp', host: '127.1', port: 5432,
+      address: { kind: 'ipv4', value: '127.0.0.1', scope: 'loopback' }, parse_error: null,
+    }),
+    effect: 'allow',
+    code: 'network-loopback-forward',
+  },
+  agentAsksForShellInProduction: {
+    input: request('agent', ['reader', 'writer'], web1, { type: 'connect', protocol: 'ssh', user: 'deploy', channel: 'shell', pty: true }),
+    effect: 'deny',
+    code: 'ssh-interactive-session-by-agent',
+  },
   emptyObject: { input: {}, effect: 'deny', code: 'unauthenticated' },
   garbage: { input: { principal: 'root', resource: 7, action: ['DROP TABLE users'] }, effect: 'deny', code: 'unknown-resource' },
 } satisfies Record<string, { input: unknown; effect: Decision['effect']; code: string }>;

@@ -77,3 +77,82 @@ test_unauthenticated_login_is_refused_for_the_token_not_the_name if {
 	"unauthenticated" in fx.codes(d)
 	not "login-name-unknown" in fx.codes(d)
 }
+
+# --- SSH session requests ---
+
+ssh(fields) := object.union({"type": "connect", "protocol": "ssh", "user": "deploy"}, fields)
+
+on_web(kind, roles, action) := d if {
+	d := decision with input as fx.request(kind, roles, "web-1", action)
+}
+
+on_stage(kind, roles, action) := d if {
+	d := decision with input as fx.request(kind, roles, "web-stage", action)
+		with data.portcullis.resources as fx.with_staging_resources
+}
+
+test_ssh_login_and_exec_for_a_reader if {
+	every action in [ssh({}), ssh({"channel": "exec"}), ssh({"channel": "subsystem", "subsystem": "sftp"})] {
+		d := on_web("agent", ["reader"], action)
+		d.effect == "allow"
+		fx.codes(d) == {"session-open"}
+	}
+}
+
+test_ssh_login_name_must_be_mapped if {
+	d := on_web("agent", ["reader"], ssh({"user": "root"}))
+	d.effect == "deny"
+	"login-name-unknown" in fx.codes(d)
+}
+
+test_agents_get_no_interactive_shell_or_terminal_in_production if {
+	every action in [
+		ssh({"channel": "shell"}),
+		ssh({"channel": "shell", "pty": true}),
+		ssh({"channel": "exec", "pty": true}),
+		ssh({"pty": true}),
+	] {
+		d := on_web("agent", ["reader", "writer"], action)
+		d.effect == "deny"
+		"ssh-interactive-session-by-agent" in fx.codes(d)
+	}
+}
+
+test_humans_get_an_interactive_shell_recorded if {
+	d := on_web("human", ["reader", "writer"], ssh({"channel": "shell", "pty": true}))
+	d.effect == "allow"
+	fx.codes(d) == {"session-open", "ssh-interactive-session-recorded"}
+	d.obligations.record == true
+}
+
+test_an_interactive_shell_needs_write_access if {
+	d := on_web("human", ["reader"], ssh({"channel": "shell", "pty": true}))
+	d.effect == "deny"
+	"insufficient-role" in fx.codes(d)
+}
+
+test_a_human_reader_may_have_a_terminal_for_exec if {
+	d := on_web("human", ["reader"], ssh({"channel": "exec", "pty": true}))
+	d.effect == "allow"
+}
+
+test_agents_may_have_a_shell_where_changes_need_no_approval if {
+	d := on_stage("agent", ["reader", "writer"], ssh({"channel": "shell", "pty": true}))
+	d.effect == "allow"
+}
+
+test_unknown_subsystems_are_refused if {
+	every subsystem in ["netconf", "", "SFTP"] {
+		d := on_web("human", ["reader", "writer"], ssh({"channel": "subsystem", "subsystem": subsystem}))
+		d.effect == "deny"
+		"ssh-subsystem-refused" in fx.codes(d)
+	}
+}
+
+test_x11_and_agent_forwarding_are_refused if {
+	every channel in ["x11", "agent-forwarding"] {
+		d := on_stage("human", ["reader", "writer"], ssh({"channel": channel}))
+		d.effect == "deny"
+		"ssh-forwarding-refused" in fx.codes(d)
+	}
+}

@@ -34,6 +34,8 @@ interface Case {
   sql?: string;
   shell?: string;
   k8s?: [method: string, path: string, query?: string];
+  /** Any other action, sent as is. */
+  action?: Record<string, unknown>;
   reason?: string;
   masks?: string[];
   /** Masks that must be present; more are allowed where the parse cannot narrow them. */
@@ -218,6 +220,42 @@ const SHELL_CASES: Case[] = [
   { who: 'reader', on: 'web', shell: '', effect: 'deny' },
 ];
 
+const file = (operation: string, path: string, extra: Record<string, unknown> = {}) => ({ type: 'file', protocol: 'sftp', operation, path, ...extra });
+const forward = (direction: string, host: string, port: number) => ({ type: 'network', protocol: 'ssh', direction, host, port });
+const ssh = (extra: Record<string, unknown>) => ({ type: 'connect', protocol: 'ssh', user: 'deploy', ...extra });
+
+// The paths and hosts go through the PDP's normalisation: the rules see what the host will act on.
+const SSH_CASES: Case[] = [
+  { who: 'reader', on: 'web', action: file('read', 'app/today.log', { cwd: '/var/log' }), effect: 'allow', reason: 'file-read' },
+  { who: 'reader', on: 'web', action: file('list', '/var//log/./'), effect: 'allow' },
+  { who: 'humanReader', on: 'web', action: file('read', '/etc//shadow'), effect: 'deny', reason: 'file-secret-path' },
+  { who: 'humanReader', on: 'web', action: file('read', 'shadow', { cwd: '/etc/' }), effect: 'deny', reason: 'file-secret-path' },
+  { who: 'humanReader', on: 'web', action: file('read', '/srv/app/../../etc/shadow'), effect: 'deny', reason: 'file-path-unreadable' },
+  { who: 'humanReader', on: 'web', action: file('read', '/etc/passwd\u0000.txt'), effect: 'deny', reason: 'file-path-unreadable' },
+  { who: 'humanReader', on: 'web', action: file('read', 'notes.txt'), effect: 'deny', reason: 'file-path-unreadable' },
+  { who: 'reader', on: 'web', action: file('write', '/srv/app/x'), effect: 'deny', reason: 'insufficient-role' },
+  { who: 'writer', on: 'web', action: file('write', '/srv/app/x', { open: { create: true, truncate: true } }), effect: 'approval_required', reason: 'file-change-requires-approval' },
+  { who: 'humanWriter', on: 'web', action: file('write', '.ssh/authorized_keys', { cwd: '/home/deploy' }), effect: 'deny', reason: 'file-protected-path' },
+  { who: 'humanWriter', on: 'web', action: file('symlink', '/tmp/s', { target_path: '../etc/shadow' }), effect: 'deny', reason: 'file-path-unreadable' },
+  { who: 'humanWriter', on: 'web', action: file('symlink', '/tmp/s', { target_path: '/etc/shadow' }), effect: 'deny', reason: 'file-secret-path' },
+  { who: 'humanWriter', on: 'web', action: file('setstat', '/srv/app/tool', { attributes: { mode: 0o4755 } }), effect: 'deny', reason: 'file-special-mode-bits' },
+  { who: 'reader', on: 'web', action: forward('outbound', 'localhost', 5432), effect: 'deny', reason: 'network-forwarding-by-agent' },
+  { who: 'humanReader', on: 'web', action: forward('outbound', '0x7f.1', 5432), effect: 'allow', reason: 'network-loopback-forward' },
+  { who: 'humanWriter', on: 'web', action: forward('outbound', '0xa9fea9fe', 80), effect: 'deny', reason: 'network-destination-refused' },
+  { who: 'humanWriter', on: 'web', action: forward('outbound', '[::ffff:169.254.169.254]', 80), effect: 'deny', reason: 'network-destination-refused' },
+  { who: 'humanWriter', on: 'web', action: forward('outbound', 'db.internal', 5432), effect: 'approval_required', reason: 'network-forward-requires-approval' },
+  { who: 'humanWriter', on: 'web', action: forward('outbound', 'db internal', 5432), effect: 'deny', reason: 'network-unreadable' },
+  { who: 'reader', on: 'web', action: ssh({ channel: 'exec' }), effect: 'allow', reason: 'session-open' },
+  { who: 'reader', on: 'web', action: ssh({ channel: 'subsystem', subsystem: 'sftp' }), effect: 'allow' },
+  { who: 'writer', on: 'web', action: ssh({ channel: 'shell', pty: true }), effect: 'deny', reason: 'ssh-interactive-session-by-agent' },
+  { who: 'writer', on: 'web', action: ssh({ channel: 'exec', pty: true }), effect: 'deny', reason: 'ssh-interactive-session-by-agent' },
+  { who: 'humanWriter', on: 'web', action: ssh({ channel: 'shell', pty: true }), effect: 'allow', reason: 'ssh-interactive-session-recorded' },
+  { who: 'humanReader', on: 'web', action: ssh({ channel: 'shell', pty: true }), effect: 'deny', reason: 'insufficient-role' },
+  { who: 'humanWriter', on: 'web', action: ssh({ channel: 'x11' }), effect: 'deny', reason: 'ssh-forwarding-refused' },
+  { who: 'humanWriter', on: 'web', action: ssh({ channel: 'subsystem', subsystem: 'netconf' }), effect: 'deny', reason: 'ssh-subsystem-refused' },
+  { who: 'reader', on: 'web', action: ssh({ user: 'root' }), effect: 'deny', reason: 'login-name-unknown' },
+];
+
 const OTHER_CASES: Array<Case & { resource?: Record<string, string> }> = [
   { who: 'reader', on: 'orders', sql: 'SELECT 1', effect: 'deny', reason: 'unknown-resource', resource: { type: 'postgres', name: 'shadow-db', environment: 'staging' } },
   { who: 'reader', on: 'orders', sql: 'SELECT 1', effect: 'deny', resource: { type: 'ssh', name: 'orders-db', environment: 'production' } },
@@ -240,13 +278,13 @@ describe('the starter rules, decided end to end through /v1/decisions', () => {
   const run = (title: string, cases: Array<Case & { resource?: Record<string, string> }>) => {
     describe(title, () => {
       for (const entry of cases) {
-        const what = entry.sql ?? entry.shell ?? entry.k8s?.join(' ') ?? '';
+        const what = entry.sql ?? entry.shell ?? entry.k8s?.join(' ') ?? JSON.stringify(entry.action ?? '');
         it(`${entry.who} on ${entry.resource?.name ?? RESOURCES[entry.on].name}: ${JSON.stringify(what).slice(0, 90)} → ${entry.effect}`, async () => {
-          const action = entry.sql !== undefined
+          const action = entry.action ?? (entry.sql !== undefined
             ? { type: 'sql', sql: entry.sql }
             : entry.shell !== undefined
               ? { type: 'shell', command: entry.shell }
-              : { type: 'kubernetes', method: entry.k8s![0], path: entry.k8s![1], ...(entry.k8s![2] ? { query: entry.k8s![2] } : {}) };
+              : { type: 'kubernetes', method: entry.k8s![0], path: entry.k8s![1], ...(entry.k8s![2] ? { query: entry.k8s![2] } : {}) });
           const { status, body } = await pdp.decide({
             subject_token: tokens.get(entry.who),
             resource: entry.resource ?? RESOURCES[entry.on],
@@ -276,5 +314,6 @@ describe('the starter rules, decided end to end through /v1/decisions', () => {
   run('SQL', SQL_CASES);
   run('Kubernetes', KUBERNETES_CASES);
   run('shell', SHELL_CASES);
+  run('SSH: files, forwarding, session requests', SSH_CASES);
   run('resources and action types', OTHER_CASES);
 });
