@@ -1,0 +1,65 @@
+// An interactive shell, decided once when it opens (per-line gating of a shell is not sound: the
+// PEP cannot know what a keystroke will run, so it does not pretend to) and relayed whole. What
+// the host sends passes the byte-stream masks policy asked for before the client sees it, and the
+// shell is one entry in the session record with its decision, bytes and masked count.
+import type { ByteStreamMasker, ByteStreamMaskV1, DecisionAnswer } from '@portcullis/pep-core';
+import type { ClientChannel, PseudoTtyOptions, ServerChannel } from 'ssh2';
+import { relayOutput } from '../exec/output-relay.ts';
+import type { SshConnectionContext } from '../server/ssh-connection-context.ts';
+
+export interface InteractiveShell {
+  readonly context: SshConnectionContext;
+  /** The allow that opened it. */
+  readonly answer: DecisionAnswer<ByteStreamMaskV1>;
+  readonly channel: ServerChannel;
+  readonly pty: PseudoTtyOptions | undefined;
+  readonly env: Readonly<Record<string, string>>;
+  readonly stdoutMasker: ByteStreamMasker | undefined;
+  readonly stderrMasker: ByteStreamMasker | undefined;
+  readonly onStarted?: (remote: ClientChannel) => void;
+}
+
+export async function runInteractiveShell(shell: InteractiveShell): Promise<void> {
+  const { context, channel } = shell;
+  const upstream = await context.upstream();
+  const startedAt = performance.now();
+  const remote = await new Promise<ClientChannel>((resolve, reject) =>
+    upstream.shell(shell.pty ?? false, { env: { ...shell.env } }, (error, stream) => (error ? reject(error) : resolve(stream))),
+  );
+  shell.onStarted?.(remote);
+  let exit: { code: number } | { signal: string } | undefined;
+  remote.on('exit', (code: number | null, signal?: string) => {
+    exit = code === null || code === undefined ? { signal: signal ?? 'SIGKILL' } : { code };
+  });
+  channel.on('data', (chunk: Buffer) => {
+    if (!remote.write(chunk)) {
+      channel.pause();
+      remote.once('drain', () => channel.resume());
+    }
+  });
+  channel.once('end', () => remote.end());
+  channel.once('close', () => remote.close());
+  const [out, err] = await Promise.all([
+    relayOutput(remote, channel, shell.stdoutMasker),
+    relayOutput(remote.stderr, channel.stderr, shell.stderrMasker),
+    new Promise<void>((done) => remote.once('close', () => done())),
+  ]);
+  try {
+    if (exit && 'code' in exit) channel.exit(exit.code);
+    else if (exit) channel.exit(exit.signal.replace(/^SIG/, ''), false, '');
+  } catch {
+    // An unknown signal name: the channel ends without one.
+  }
+  channel.end();
+  const failed = !exit || !('code' in exit) || exit.code !== 0;
+  context.recorder.statement({
+    text: shell.pty ? '(interactive shell, pty)' : '(interactive shell)',
+    kind: 'shell',
+    decisionId: shell.answer.decision_id,
+    status: failed ? 'failure' : 'success',
+    ...(failed ? { error: !exit ? 'the host sent no exit status' : 'code' in exit ? `exit status ${exit.code}` : `killed by ${exit.signal}` } : {}),
+    durationMs: performance.now() - startedAt,
+    bytes: out.bytes + err.bytes,
+    maskedCells: out.masked + err.masked,
+  });
+}

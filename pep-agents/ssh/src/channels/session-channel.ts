@@ -1,0 +1,214 @@
+// One SSH session channel: what it asks for before it starts (a PTY, environment variables,
+// forwarding of X11 or the agent), then the one thing it runs (an exec, a shell, a subsystem).
+// Every start is decided: an exec command by command through the command gate, a shell, a
+// subsystem or an exec with a PTY first as `connect` with its channel and PTY. Nothing reaches the
+// host before its decision allowed it.
+import { ByteStreamMasker, byteStreamMasksSupported, clientSafeText, CommandGate, refusalFor, type ByteStreamMaskV1, type DecisionAnswer, type PepAction } from '@portcullis/pep-core';
+import type { AcceptConnection, AcceptSftpConnection, ClientChannel, PseudoTtyInfo, PseudoTtyOptions, RejectConnection, ServerChannel, Session } from 'ssh2';
+import { ExecAdapter, type ExecCommand, type ExecRefusal } from '../exec/exec-adapter.ts';
+import { runUpstream } from '../exec/exec-runner.ts';
+import { EXIT_BAD_REQUEST, EXIT_UPSTREAM_UNAVAILABLE } from '../exec/exit-statuses.ts';
+import type { ChannelSetup, SshConnectionContext, SshPepExtensions } from '../server/ssh-connection-context.ts';
+import { runInteractiveShell } from './interactive-shell.ts';
+import { envRefusal } from './env-allow-list.ts';
+
+const adapter = new ExecAdapter();
+
+export interface SessionChannelOptions {
+  readonly envAllowList: readonly string[];
+  readonly extensions: SshPepExtensions;
+}
+
+export class SessionChannel {
+  private pty: PseudoTtyInfo | undefined;
+  private readonly env: Record<string, string> = {};
+  private started = false;
+  /** The host's side of this channel once it runs (window changes and signals go there). */
+  private remote: ClientChannel | undefined;
+
+  constructor(
+    private readonly session: Session,
+    private readonly context: SshConnectionContext,
+    private readonly options: SessionChannelOptions,
+  ) {
+    session.on('pty', (accept, reject, info) => (this.started ? reject?.() : ((this.pty = info), accept?.())));
+    session.on('env', (accept, reject, info) => this.onEnv(accept, reject, info.key, info.val));
+    session.on('window-change', (accept, _reject, info) => {
+      this.remote?.setWindow(info.rows, info.cols, info.height, info.width);
+      accept?.();
+    });
+    session.on('signal', (accept, _reject, info) => {
+      try {
+        this.remote?.signal(info.name);
+      } catch {
+        // A signal name SSH does not define: nothing to forward.
+      }
+      accept?.();
+    });
+    session.on('x11', (_accept, reject) => void this.refuseForwarding('x11', reject));
+    session.on('auth-agent', (_accept, reject) => void this.refuseForwarding('agent-forwarding', reject));
+    session.on('exec', (accept, reject, info) => this.start(reject, () => void this.exec(accept, info.command)));
+    session.on('shell', (accept, reject) => this.start(reject, () => void this.shell(accept)));
+    session.on('sftp', (accept, reject) => this.start(reject, () => void this.sftp(accept, reject)));
+    session.on('subsystem', (_accept, reject, info) => {
+      context.log(`refused the ${clientSafeText(info.name)} subsystem: only sftp is served`, { session: context.session.id });
+      reject();
+    });
+  }
+
+  private get setup(): ChannelSetup {
+    return { pty: this.pty, env: { ...this.env } };
+  }
+
+  private start(reject: RejectConnection, begin: () => void): void {
+    if (this.started) return reject();
+    this.started = true;
+    begin();
+  }
+
+  private onEnv(accept: (() => void) | undefined, reject: RejectConnection | undefined, name: string, value: string): void {
+    const refusal = this.started ? 'the session already started' : envRefusal(this.options.envAllowList, name, value);
+    if (refusal) {
+      this.context.log(`refused an env request: ${clientSafeText(refusal)}`, { session: this.context.session.id });
+      reject?.();
+      return;
+    }
+    this.env[name] = value;
+    accept?.();
+  }
+
+  /** X11 and agent forwarding are asked about (so the record has them), and not offered either way. */
+  private async refuseForwarding(channel: 'x11' | 'agent-forwarding', reject: RejectConnection | undefined): Promise<void> {
+    const answer = await this.decideOpen({ channel });
+    this.context.log(`refused ${channel}: ${answer.effect === 'allow' ? 'this PEP does not relay it' : `policy: ${answer.effect}`}`, { session: this.context.session.id, decision_id: answer.decision_id });
+    reject?.();
+  }
+
+  private async exec(accept: AcceptConnection<ServerChannel>, command: string): Promise<void> {
+    const channel = accept();
+    if (command.includes('\0')) {
+      // sshd would cut the command at the NUL: the host would run less than the PDP judged.
+      return finish(channel, EXIT_BAD_REQUEST, ['portcullis: the command holds a NUL byte, which the host would cut it at; nothing was run']);
+    }
+    const handler = this.options.extensions.execHandlers?.find((candidate) => candidate.handles(command));
+    if (handler) return handler.run(channel, command, this.context, this.setup);
+
+    const abort = new AbortController();
+    channel.once('close', () => abort.abort());
+    if (this.pty) {
+      // A terminal turns a read-only program into an interactive one (a pager's shell escape): asked about first.
+      const opened = await this.decideOpen({ channel: 'exec', pty: true }, channel, abort.signal);
+      if (opened.effect !== 'allow') return finishRefused(channel, opened);
+    }
+    const gate = new CommandGate<ExecCommand, ExecRefusal, ByteStreamMaskV1>(
+      adapter,
+      this.context.authorizer,
+      () => ({ subjectToken: this.context.subjectToken, session: this.context.session, signal: abort.signal, notify: (message) => writeLine(channel, message) }),
+      { recorder: this.context.recorder },
+    );
+    try {
+      const result = await gate.run({ text: command }, async (answer) => {
+        const upstream = await this.context.upstream();
+        return runUpstream({
+          upstream,
+          command,
+          env: this.env,
+          pty: this.pty ? ptyOptions(this.pty) : undefined,
+          channel,
+          ...this.maskers(answer),
+          onStarted: (remote) => (this.remote = remote),
+        });
+      });
+      if (!result.ran) finish(channel, result.refusal.exitStatus, result.refusal.lines);
+    } catch (error) {
+      this.context.log(`exec failed upstream: ${error instanceof Error ? error.message : String(error)}`, { session: this.context.session.id });
+      finish(channel, EXIT_UPSTREAM_UNAVAILABLE, [`portcullis: the host behind the PEP is unavailable (${clientSafeText(error instanceof Error ? error.message : String(error))})`]);
+    }
+  }
+
+  private async shell(accept: AcceptConnection<ServerChannel>): Promise<void> {
+    const channel = accept();
+    const abort = new AbortController();
+    channel.once('close', () => abort.abort());
+    const answer = await this.decideOpen({ channel: 'shell', pty: this.pty !== undefined }, channel, abort.signal);
+    // An allow with masks this PEP cannot apply is refused too (finishRefused words it).
+    if (answer.effect !== 'allow' || !byteStreamMasksSupported(answer.obligations.mask)) return finishRefused(channel, answer);
+    try {
+      await runInteractiveShell({
+        context: this.context,
+        answer,
+        channel,
+        pty: this.pty ? ptyOptions(this.pty) : undefined,
+        env: this.env,
+        ...this.maskers(answer),
+        onStarted: (remote) => (this.remote = remote),
+      });
+    } catch (error) {
+      this.context.log(`shell failed upstream: ${error instanceof Error ? error.message : String(error)}`, { session: this.context.session.id });
+      finish(channel, EXIT_UPSTREAM_UNAVAILABLE, [`portcullis: the host behind the PEP is unavailable (${clientSafeText(error instanceof Error ? error.message : String(error))})`]);
+    }
+  }
+
+  private async sftp(accept: AcceptSftpConnection, reject: RejectConnection): Promise<void> {
+    const serve = this.options.extensions.sftp;
+    if (!serve) {
+      this.context.log('refused the sftp subsystem: this PEP serves no file operations', { session: this.context.session.id });
+      return reject();
+    }
+    const answer = await this.decideOpen({ channel: 'subsystem', subsystem: 'sftp', pty: this.pty !== undefined });
+    if (answer.effect !== 'allow') {
+      this.context.log(`refused the sftp subsystem: policy: ${answer.effect}`, { session: this.context.session.id, decision_id: answer.decision_id });
+      return reject();
+    }
+    serve(accept, reject, this.context, this.setup);
+  }
+
+  /** `connect` for one session request; approvals are held with the notice on the channel's stderr. */
+  private decideOpen(
+    fields: { channel: 'shell' | 'exec' | 'subsystem' | 'x11' | 'agent-forwarding'; pty?: boolean; subsystem?: string },
+    channel?: ServerChannel,
+    signal?: AbortSignal,
+  ): Promise<DecisionAnswer<ByteStreamMaskV1>> {
+    const action: PepAction = { type: 'connect', protocol: 'ssh', user: this.context.loginName, ...fields };
+    return this.context.authorizer.authorize(
+      action,
+      {
+        subjectToken: this.context.subjectToken,
+        session: this.context.session,
+        ...(signal ? { signal } : {}),
+        notify: (message) => (channel ? writeLine(channel, message) : this.context.log(message)),
+      },
+      channel ? {} : { approvalWaitMs: 0 },
+    );
+  }
+
+  private maskers(answer: DecisionAnswer<ByteStreamMaskV1>): { stdoutMasker: ByteStreamMasker | undefined; stderrMasker: ByteStreamMasker | undefined } {
+    const masks = answer.obligations.mask;
+    return {
+      stdoutMasker: ByteStreamMasker.for(masks, 'stdout', this.context.strategies),
+      stderrMasker: ByteStreamMasker.for(masks, 'stderr', this.context.strategies),
+    };
+  }
+}
+
+function ptyOptions(info: PseudoTtyInfo): PseudoTtyOptions {
+  return { rows: info.rows, cols: info.cols, height: info.height, width: info.width, term: info.term };
+}
+
+function writeLine(channel: ServerChannel, line: string): void {
+  channel.stderr.write(`${line}\n`);
+}
+
+function finish(channel: ServerChannel, exitStatus: number, lines: readonly string[]): void {
+  for (const line of lines) writeLine(channel, line);
+  channel.exit(exitStatus);
+  channel.end();
+}
+
+function finishRefused(channel: ServerChannel, answer: DecisionAnswer<ByteStreamMaskV1>): void {
+  const decided = refusalFor(answer);
+  const refusal = decided
+    ? adapter.refuse({ reason: 'decision', answer, refusal: decided })
+    : adapter.refuse({ reason: 'masking-unavailable', answer });
+  finish(channel, refusal.exitStatus, refusal.lines);
+}

@@ -1,0 +1,43 @@
+import type { ActionAuthorizer, ByteStreamMaskV1, LogFunction, MaskStrategyRegistry, ResourceV1, SessionRecorder, SessionV1 } from '@portcullis/pep-core';
+import type { AcceptSftpConnection, Client, PseudoTtyInfo, RejectConnection, ServerChannel } from 'ssh2';
+
+/** One logged-in client connection, as every part that serves its channels sees it. */
+export interface SshConnectionContext {
+  /** The caller's OIDC token as presented at login (never logged). */
+  readonly subjectToken: string;
+  /** The SSH login name the client asked for. */
+  readonly loginName: string;
+  readonly session: SessionV1 & { readonly id: string };
+  readonly resource: ResourceV1;
+  /** Decides actions for this resource (holding approvals, failing closed). */
+  readonly authorizer: ActionAuthorizer<ByteStreamMaskV1>;
+  /** This connection's session record: every command and file operation is an entry in it. */
+  readonly recorder: SessionRecorder;
+  readonly strategies: MaskStrategyRegistry;
+  /** The PEP's own login on the host for this connection (opened once, shared by its channels). */
+  upstream(): Promise<Client>;
+  readonly log: LogFunction;
+}
+
+/** What a session channel asked for before its exec, shell or subsystem. */
+export interface ChannelSetup {
+  readonly pty: PseudoTtyInfo | undefined;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/**
+ * Parts that serve some channels apart from the exec path: the SFTP subsystem, and exec
+ * commands with a protocol of their own (legacy `scp -t`/`scp -f`). Without one, sftp is refused.
+ */
+export interface SshPepExtensions {
+  /** The sftp subsystem, after the PDP allowed opening it (connect, channel subsystem). */
+  readonly sftp?: (accept: AcceptSftpConnection, reject: RejectConnection, context: SshConnectionContext, setup: ChannelSetup) => void;
+  /** Exec commands it serves itself; the first whose `handles` says so takes the (accepted) channel. */
+  readonly execHandlers?: readonly SshExecHandler[];
+}
+
+export interface SshExecHandler {
+  handles(command: string): boolean;
+  /** Serves the whole channel: decisions, relay, exit status, end. Never rejects. */
+  run(channel: ServerChannel, command: string, context: SshConnectionContext, setup: ChannelSetup): Promise<void>;
+}
