@@ -31,7 +31,11 @@ export class SessionChannel {
     private readonly context: SshConnectionContext,
     private readonly options: SessionChannelOptions,
   ) {
-    session.on('pty', (accept, reject, info) => (this.started ? reject?.() : ((this.pty = info), accept?.())));
+    session.on('pty', (accept, reject, info) => {
+      if (this.started) return reject?.();
+      this.pty = info;
+      accept?.();
+    });
     session.on('env', (accept, reject, info) => this.onEnv(accept, reject, info.key, info.val));
     session.on('window-change', (accept, _reject, info) => {
       this.remote?.setWindow(info.rows, info.cols, info.height, info.width);
@@ -79,7 +83,7 @@ export class SessionChannel {
 
   /** X11 and agent forwarding are asked about (so the record has them), and not offered either way. */
   private async refuseForwarding(channel: 'x11' | 'agent-forwarding', reject: RejectConnection | undefined): Promise<void> {
-    const answer = await this.decideOpen({ channel });
+    const answer = await this.decideOpen({ channel }, undefined, this.context.closed);
     this.context.log(`refused ${channel}: ${answer.effect === 'allow' ? 'this PEP does not relay it' : `policy: ${answer.effect}`}`, { session: this.context.session.id, decision_id: answer.decision_id });
     reject?.();
   }
@@ -93,8 +97,7 @@ export class SessionChannel {
     const handler = this.options.extensions.execHandlers?.find((candidate) => candidate.handles(command));
     if (handler) return handler.run(channel, command, this.context, this.setup);
 
-    const abort = new AbortController();
-    channel.once('close', () => abort.abort());
+    const abort = this.abortOnClose(channel);
     if (this.pty) {
       // A terminal turns a read-only program into an interactive one (a pager's shell escape): asked about first.
       const opened = await this.decideOpen({ channel: 'exec', pty: true }, channel, abort.signal);
@@ -128,8 +131,7 @@ export class SessionChannel {
 
   private async shell(accept: AcceptConnection<ServerChannel>): Promise<void> {
     const channel = accept();
-    const abort = new AbortController();
-    channel.once('close', () => abort.abort());
+    const abort = this.abortOnClose(channel);
     const answer = await this.decideOpen({ channel: 'shell', pty: this.pty !== undefined }, channel, abort.signal);
     // An allow with masks this PEP cannot apply is refused too (finishRefused words it).
     if (answer.effect !== 'allow' || !byteStreamMasksSupported(answer.obligations.mask)) return finishRefused(channel, answer);
@@ -155,7 +157,7 @@ export class SessionChannel {
       this.context.log('refused the sftp subsystem: this PEP serves no file operations', { session: this.context.session.id });
       return reject();
     }
-    const answer = await this.decideOpen({ channel: 'subsystem', subsystem: 'sftp', pty: this.pty !== undefined });
+    const answer = await this.decideOpen({ channel: 'subsystem', subsystem: 'sftp', pty: this.pty !== undefined }, undefined, this.context.closed);
     if (answer.effect !== 'allow') {
       this.context.log(`refused the sftp subsystem: policy: ${answer.effect}`, { session: this.context.session.id, decision_id: answer.decision_id });
       return reject();
@@ -180,6 +182,13 @@ export class SessionChannel {
       },
       channel ? {} : { approvalWaitMs: 0 },
     );
+  }
+
+  /** Stops a decision or approval wait when the channel or the whole connection goes away. */
+  private abortOnClose(channel: ServerChannel): { signal: AbortSignal } {
+    const channelClosed = new AbortController();
+    channel.once('close', () => channelClosed.abort());
+    return { signal: AbortSignal.any([channelClosed.signal, this.context.closed]) };
   }
 
   private maskers(answer: DecisionAnswer<ByteStreamMaskV1>): { stdoutMasker: ByteStreamMasker | undefined; stderrMasker: ByteStreamMasker | undefined } {

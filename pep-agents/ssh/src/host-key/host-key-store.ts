@@ -3,7 +3,9 @@
 // that cannot be read or parsed stops the start.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
+
+const { utils } = ssh2;
 import { sha256Fingerprint } from './key-fingerprint.ts';
 
 export interface PepHostKey {

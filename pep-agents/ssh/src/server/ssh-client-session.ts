@@ -14,7 +14,7 @@ import {
   type ServedSession,
   type SessionRecorder,
 } from '@portcullis/pep-core';
-import { Server, type AuthContext, type Client, type Connection, type ServerConfig, type TcpipRequestInfo } from 'ssh2';
+import ssh2, { type AuthContext, type Client, type Connection, type ServerConfig, type TcpipRequestInfo } from 'ssh2';
 import { SessionChannel } from '../channels/session-channel.ts';
 import { LOGIN_METHODS, tokenOf } from '../login/token-login.ts';
 import type { UpstreamConnector } from '../upstream/upstream-connector.ts';
@@ -43,6 +43,7 @@ export class SshClientSession implements ServedSession {
   private upstreamClient: Promise<Client> | undefined;
   private loginAttempts = 0;
   private loggedIn = false;
+  private readonly closed = new AbortController();
 
   constructor(
     private readonly socket: Socket,
@@ -54,7 +55,7 @@ export class SshClientSession implements ServedSession {
       const { socket, deps } = this;
       // One ssh2 server per connection: it only parses the host key and never listens itself.
       const config: ServerConfig = { hostKeys: [deps.hostKey], ident: 'Portcullis' };
-      const server = new Server(config, (connection) => this.serve(connection));
+      const server = new ssh2.Server(config, (connection) => this.serve(connection));
       const loginTimer = setTimeout(() => {
         if (!this.loggedIn) socket.destroy();
       }, deps.loginTimeoutMs);
@@ -130,6 +131,7 @@ export class SshClientSession implements ServedSession {
       authorizer: this.deps.authorizer,
       recorder,
       strategies: this.deps.strategies,
+      closed: this.closed.signal,
       upstream: () => this.upstream(),
       log: this.deps.log,
     };
@@ -165,7 +167,7 @@ export class SshClientSession implements ServedSession {
     if (!context) return reject();
     const answer = await context.authorizer.authorize(
       { type: 'network', protocol: 'ssh', direction: 'outbound', transport: 'tcp', host: info.destIP, port: info.destPort },
-      { subjectToken: context.subjectToken, session: context.session, notify: (message) => context.log(message, { session: this.id }) },
+      { subjectToken: context.subjectToken, session: context.session, signal: context.closed, notify: (message) => context.log(message, { session: this.id }) },
       { approvalWaitMs: 0 },
     );
     if (answer.effect !== 'allow') {
@@ -196,6 +198,7 @@ export class SshClientSession implements ServedSession {
   }
 
   private end(reason: string): void {
+    this.closed.abort();
     this.context?.recorder.end(reason);
     void this.upstreamClient?.then((client) => client.end(), () => undefined);
   }

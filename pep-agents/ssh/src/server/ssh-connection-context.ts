@@ -14,6 +14,8 @@ export interface SshConnectionContext {
   /** This connection's session record: every command and file operation is an entry in it. */
   readonly recorder: SessionRecorder;
   readonly strategies: MaskStrategyRegistry;
+  /** Aborted when the client connection ends: every decision and approval wait of its channels stops. */
+  readonly closed: AbortSignal;
   /** The PEP's own login on the host for this connection (opened once, shared by its channels). */
   upstream(): Promise<Client>;
   readonly log: LogFunction;

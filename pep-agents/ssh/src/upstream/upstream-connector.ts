@@ -1,7 +1,7 @@
 // Logs in to the real host with the key the PEP holds, after checking the host's key against the
 // pinned known_hosts entry: an unknown, changed or revoked key ends the attempt before any
 // credential is offered (ssh2 verifies the host key during the key exchange, before user auth).
-import { Client, type Algorithms } from 'ssh2';
+import ssh2, { type Algorithms, type Client } from 'ssh2';
 import type { HostKeyCheck } from '../config/pep-ssh-config.ts';
 import { sha256Fingerprint } from '../host-key/key-fingerprint.ts';
 import { KnownHosts, type HostKeyVerdict } from './known-hosts.ts';
@@ -47,7 +47,7 @@ export class UpstreamConnector {
   /** A logged-in client, or an UpstreamRefusedError. */
   connect(): Promise<Client> {
     const { host, port } = this.config;
-    const client = new Client();
+    const client = new ssh2.Client();
     let hostKeyProblem: UpstreamRefusedError | undefined;
     const pinned = this.knownHosts.pinnedTypes(host, port).flatMap((type) => ALGORITHMS_OF_TYPE[type] ?? []);
     // Only the pinned key types are negotiated, so the host cannot present another key it holds.
