@@ -2,6 +2,7 @@ import { loadPdpConfig } from '../config/pdp-config.ts';
 import { createProcessLogger, logFunction } from '../logging/process-logger.ts';
 import { runApprovalsCommand } from './approvals-command.ts';
 import { runAuditCommand } from './audit-command.ts';
+import { runSessionsCommand } from './sessions-command.ts';
 import { runTokenCommand } from './token-command.ts';
 
 const USAGE = `usage: portcullis <command>
@@ -14,6 +15,9 @@ commands:
   audit verify|tail|report
                         prove the audit trail complete and untampered, read it, or build the
                         NIST SP 800-53 evidence report (portcullis audit for details)
+  sessions list|show|replay
+                        find recorded sessions, show one's commands with their decisions and
+                        approvals, replay an interactive session (portcullis sessions for details)
   approvals [list|approve|deny|history|watch]
                         the approver's console: the live queue on a terminal, or one step for
                         scripts (portcullis approvals --help for details)
@@ -31,6 +35,8 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     case 'audit':
       return runAuditCommand(rest, loadPdpConfig());
+    case 'sessions':
+      return runSessionsCommand(rest, loadPdpConfig(), process, stopOnInterrupt());
     case 'approvals':
       return runApprovalsCommand(rest, loadPdpConfig().stateDir);
     case undefined:
@@ -43,6 +49,13 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stderr.write(`portcullis: unknown command "${command}"\n${USAGE}`);
       return 2;
   }
+}
+
+/** Ctrl-C during a replay stops the playback (the terminal is left as it was). */
+function stopOnInterrupt(): AbortSignal {
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  return controller.signal;
 }
 
 async function serve(): Promise<number> {
