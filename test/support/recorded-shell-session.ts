@@ -56,7 +56,8 @@ export async function recordShellSession(pdp: TestPdp, options: RecordShellSessi
   const records = new SessionRecorder({ sink: shipped, session, protocol: 'shell', resource: WEB_1, subjectToken: reader });
   records.start();
 
-  const connect = await decide(reader, { type: 'connect', protocol: 'ssh', user: options.principal, pty: true }, 'allow');
+  // An interactive shell needs write access (starter pack): the human opens it as a writer.
+  const connect = await decide(writer, { type: 'connect', protocol: 'ssh', user: options.principal, channel: 'shell', pty: true }, 'allow');
   const terminal = new TerminalRecorder({
     sink: shipped, session, protocol: 'shell', resource: WEB_1, decisionId: connect, subjectToken: reader,
     terminal: { cols: 100, rows: 30, term: 'xterm-256color' }, chunkChars: 40, chunkIntervalMs: 60_000,
