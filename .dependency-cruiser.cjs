@@ -33,6 +33,13 @@ module.exports = {
       to: { path: '^(pdp|policies|pep-agents)/', pathNot: ['^pdp/contract/', '^pep-agents/core/'] },
     },
     {
+      name: 'suites-use-package-exports',
+      comment: 'Cross-package suites and benches reach a package the way its users do, through its exports (`@portcullis/pdp`, `@portcullis/pep-postgres/testing`…), never by a path into its folders.',
+      severity: 'error',
+      from: { path: '^(test|bench)/' },
+      to: { path: '^(pdp|pep-agents|policies)/', dependencyTypes: ['local'] },
+    },
+    {
       name: 'no-folder-cycles-in-the-pdp',
       comment: "The PDP's folders depend on each other one way (toward the contract): no folder reaches itself again.",
       severity: 'error',

@@ -25,7 +25,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPOSITORY_ROOT } from '../test/support/repository-root.ts';
-import { DevIssuer, devIssuerDirectory } from '../pdp/src/identity/dev-issuer.ts';
+import { DevIssuer, devIssuerDirectory } from '@portcullis/pdp';
 import { startTestPostgres, type TestPostgres } from '../test/support/postgres-server.ts';
 import { writeBenchPolicyPack } from './lib/bench-policy-pack.ts';
 import { startPdpProcess, type PdpProcess } from './lib/pdp-process.ts';

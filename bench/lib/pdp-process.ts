@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { REPOSITORY_ROOT } from '../../test/support/repository-root.ts';
-import { DevIssuer, devIssuerDirectory } from '../../pdp/src/identity/dev-issuer.ts';
+import { DevIssuer, devIssuerDirectory } from '@portcullis/pdp';
 import { DECISION_MIX, MIX_SUBJECTS } from './decision-mix.ts';
 import { freePort, nodeFlags, startService, type Service } from './processes.ts';
 

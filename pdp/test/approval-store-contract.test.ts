@@ -12,7 +12,7 @@ import { InMemoryApprovalStore } from '../src/approvals/in-memory-approval-store
 import { RedisApprovalStore } from '../src/approvals/redis-approval-store.ts';
 import { runApprovalWrite } from '../src/approvals/approval-write-script.ts';
 
-import { RedisServer } from './support/redis-server.ts';
+import { RedisServer } from '../../test/support/redis-server.ts';
 import { compareEventIds } from '../src/approvals/approval-event-log.ts';
 import { eventually } from '../../test/support/eventually.ts';
 

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { RedisServer } from '../../pdp/test/support/redis-server.ts';
+import { RedisServer } from '../support/redis-server.ts';
 import { openApprovalSocket } from '../support/approval-socket-client.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { ORDERS_DB, reasonCodes, vote } from './approval-fixtures.ts';

@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { RedisServer } from '../../pdp/test/support/redis-server.ts';
+import { RedisServer } from '../support/redis-server.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { REPOSITORY_ROOT } from '../support/repository-root.ts';
 import { alterOrders, deleteOrder, longPoll, reasonCodes, requestApproval, vote } from './approval-fixtures.ts';

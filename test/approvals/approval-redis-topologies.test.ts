@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { RedisServer } from '../../pdp/test/support/redis-server.ts';
+import { RedisServer } from '../support/redis-server.ts';
 import { openApprovalSocket } from '../support/approval-socket-client.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { deleteOrder, longPoll, requestApproval, vote } from './approval-fixtures.ts';

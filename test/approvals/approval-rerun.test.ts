@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { REPOSITORY_ROOT } from '../support/repository-root.ts';
-import { RedisServer } from '../../pdp/test/support/redis-server.ts';
+import { RedisServer } from '../support/redis-server.ts';
 import { eventually } from '../support/eventually.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { deleteOrder, longPoll, reasonCodes, requestApproval, vote } from './approval-fixtures.ts';

@@ -2,7 +2,7 @@
 // authentication, the live queue, votes, waits, bad input, and resume after a reconnect.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { RedisServer } from '../../pdp/test/support/redis-server.ts';
+import { RedisServer } from '../support/redis-server.ts';
 import { openApprovalSocket } from '../support/approval-socket-client.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { deleteOrder, requestApproval } from './approval-fixtures.ts';

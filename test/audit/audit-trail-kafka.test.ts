@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
-import { KafkaAuditReader } from '../../pdp/src/audit/verification/readers/kafka-audit-reader.ts';
+import { KafkaAuditReader } from '@portcullis/pdp';
 import { startKafkaBroker, type KafkaBroker } from '../support/kafka-broker.ts';
 import { auditCli } from '../support/audit-cli.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';

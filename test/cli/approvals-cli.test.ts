@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RedisServer, freePort } from '../../pdp/test/support/redis-server.ts';
+import { RedisServer, freePort } from '../support/redis-server.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { agentToken, cliEnv, requestApproval, runApprovals, startWatch, waitForApproval } from './support/approvals-cli.ts';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { REPOSITORY_ROOT } from '../support/repository-root.ts';
-import { freePort } from '../../pdp/test/support/redis-server.ts';
+import { freePort } from '../support/redis-server.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { agentToken, CLI, requestApproval, waitForApproval } from './support/approvals-cli.ts';
 import { TmuxSession } from './support/tmux-session.ts';

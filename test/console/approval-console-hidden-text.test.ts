@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { loadModule, scanSync } from 'libpg-query';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { HIDDEN_CHARACTER, hiddenCharacterName } from '../../pdp/src/approvals/hidden-characters.ts';
+import { HIDDEN_CHARACTER, hiddenCharacterName } from '@portcullis/pdp';
 import { REPOSITORY_ROOT } from '../support/repository-root.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { OPA_VERSION } from '../../pdp/src/policy/opa-binary.ts';
+import { OPA_VERSION } from '@portcullis/pdp';
 import { installedOpa } from '../support/pdp-harness.ts';
 import { REPOSITORY_ROOT } from '../support/repository-root.ts';
 

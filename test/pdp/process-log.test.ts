@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createProcessLogger as sdkLogger } from '@portcullis/pep-core';
 import { REPOSITORY_ROOT } from '../support/repository-root.ts';
-import { createProcessLogger as pdpLogger } from '../../pdp/src/logging/process-logger.ts';
+import { createProcessLogger as pdpLogger } from '@portcullis/pdp';
 import { eventually } from '../support/eventually.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'portcullis-log-'));

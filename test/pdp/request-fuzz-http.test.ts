@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ERROR_CODES } from '../../pdp/src/errors/portcullis-error.ts';
+import { ERROR_CODES } from '@portcullis/pdp';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 
 const RUNS = 60;

@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe as suite, it } from 'node:test';
 import pg from 'pg';
-import { MessageBuilder } from '../../pep-agents/postgres/src/protocol/message-builder.ts';
+import { MessageBuilder } from '@portcullis/pep-postgres/testing';
 import { startPepStack, type PepStack } from './pep-stack.ts';
 import { describe, msg, RawClient } from './raw-client.ts';
-import { decodeNoticeFields } from '../../pep-agents/postgres/src/protocol/backend-messages.ts';
+import { decodeNoticeFields } from '@portcullis/pep-postgres/testing';
 
 const SSL_REQUEST = new MessageBuilder().int32(80877103).build();
 const GSSENC_REQUEST = new MessageBuilder().int32(80877104).build();

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe as suite, it } from 'node:test';
 import type pg from 'pg';
-import { MessageBuilder } from '../../pep-agents/postgres/src/protocol/message-builder.ts';
-import { decodeNoticeFields } from '../../pep-agents/postgres/src/protocol/backend-messages.ts';
-import type { FramedMessage } from '../../pep-agents/postgres/src/protocol/message-reader.ts';
+import { MessageBuilder } from '@portcullis/pep-postgres/testing';
+import { decodeNoticeFields } from '@portcullis/pep-postgres/testing';
+import type { FramedMessage } from '@portcullis/pep-postgres/testing';
 import { startPepStack, type PepStack } from './pep-stack.ts';
 import { describe, msg, RawClient } from './raw-client.ts';
 

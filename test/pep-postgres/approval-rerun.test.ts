@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
-import { MessageBuilder } from '../../pep-agents/postgres/src/protocol/message-builder.ts';
+import { MessageBuilder } from '@portcullis/pep-postgres/testing';
 import { startPepStack, type PepStack } from './pep-stack.ts';
 
 describe('re-running a statement after its approval was granted, through the Postgres PEP (node-postgres)', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
-import { MessageBuilder } from '../../pep-agents/postgres/src/protocol/message-builder.ts';
+import { MessageBuilder } from '@portcullis/pep-postgres/testing';
 import { startPepStack, type PepStack } from './pep-stack.ts';
 
 // orders-db is production in the starter policy: every write waits for one approver.

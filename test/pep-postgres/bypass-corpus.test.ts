@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
-import { decodeNoticeFields } from '../../pep-agents/postgres/src/protocol/backend-messages.ts';
-import { MessageBuilder } from '../../pep-agents/postgres/src/protocol/message-builder.ts';
+import { decodeNoticeFields } from '@portcullis/pep-postgres/testing';
+import { MessageBuilder } from '@portcullis/pep-postgres/testing';
 import {
   ALICE, BOB, CUSTOMERS, copyTargetFile, forbiddenFragments, readCases, refusedCases, seedSql,
   type ReadCase, type RefusedCase,

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
-import { MessageBuilder } from '../../pep-agents/postgres/src/protocol/message-builder.ts';
+import { MessageBuilder } from '@portcullis/pep-postgres/testing';
 import { ALICE, BOB, forbiddenFragments, seedSql } from './bypass-corpus-fixtures.ts';
 import { sessionStatementBodies } from '../support/session-records.ts';
 import { startPepStack, type PepStack } from './pep-stack.ts';

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { decodeNoticeFields } from '../../pep-agents/postgres/src/protocol/backend-messages.ts';
-import { MessageBuilder } from '../../pep-agents/postgres/src/protocol/message-builder.ts';
-import { MessageReader } from '../../pep-agents/postgres/src/protocol/message-reader.ts';
+import { decodeNoticeFields } from '@portcullis/pep-postgres/testing';
+import { MessageBuilder } from '@portcullis/pep-postgres/testing';
+import { MessageReader } from '@portcullis/pep-postgres/testing';
 import { startPepStack, type PepStack } from './pep-stack.ts';
 import { loginNameOf, msg, startupPacket } from './raw-client.ts';
 

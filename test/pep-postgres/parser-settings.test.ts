@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe as suite, it } from 'node:test';
 import type pg from 'pg';
-import { MessageBuilder } from '../../pep-agents/postgres/src/protocol/message-builder.ts';
-import { decodeNoticeFields } from '../../pep-agents/postgres/src/protocol/backend-messages.ts';
+import { MessageBuilder } from '@portcullis/pep-postgres/testing';
+import { decodeNoticeFields } from '@portcullis/pep-postgres/testing';
 import { allowAllBundle } from './loose-policy.ts';
 import { startPepStack, UPSTREAM_USER, type PepStack } from './pep-stack.ts';
 import { describe, loginNameOf, msg, RawClient, startupPacket } from './raw-client.ts';

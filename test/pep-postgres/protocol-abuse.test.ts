@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe as suite, it } from 'node:test';
 import pg from 'pg';
-import { MessageBuilder } from '../../pep-agents/postgres/src/protocol/message-builder.ts';
+import { MessageBuilder } from '@portcullis/pep-postgres/testing';
 import { startPepStack, type PepStack } from './pep-stack.ts';
 import { describe, errorText, loginNameOf, msg, RawClient, startupPacket } from './raw-client.ts';
 import { eventually } from '../support/eventually.ts';

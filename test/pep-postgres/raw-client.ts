@@ -1,10 +1,10 @@
 // A client that speaks the wire protocol byte by byte, for what drivers never send: pipelines
 // with a refusal in the middle, garbage, truncated and oversized messages, abrupt disconnects.
 import { connect, type Socket } from 'node:net';
-import { MessageBuilder } from '../../pep-agents/postgres/src/protocol/message-builder.ts';
-import { MessageReader, type FramedMessage } from '../../pep-agents/postgres/src/protocol/message-reader.ts';
-import { ConnectionClosedError, MessageStream } from '../../pep-agents/postgres/src/protocol/message-stream.ts';
-import { decodeNoticeFields } from '../../pep-agents/postgres/src/protocol/backend-messages.ts';
+import { MessageBuilder } from '@portcullis/pep-postgres/testing';
+import { MessageReader, type FramedMessage } from '@portcullis/pep-postgres/testing';
+import { ConnectionClosedError, MessageStream } from '@portcullis/pep-postgres/testing';
+import { decodeNoticeFields } from '@portcullis/pep-postgres/testing';
 
 export class RawClient {
   private readonly stream: MessageStream;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { loadPepPostgresConfig } from '../../pep-agents/postgres/src/config/pep-postgres-config.ts';
-import { startPostgresPep, type RunningPostgresPep } from '../../pep-agents/postgres/src/main.ts';
+import { loadPepPostgresConfig } from '@portcullis/pep-postgres/testing';
+import { startPostgresPep, type RunningPostgresPep } from '@portcullis/pep-postgres';
 import { startPepStack, UPSTREAM_USER, type PepStack } from './pep-stack.ts';
 import { loginNameOf } from './raw-client.ts';
 

@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CATALOG_APPLICATION_NAME } from '../../pep-agents/postgres/src/upstream/catalog-pool.ts';
+import { CATALOG_APPLICATION_NAME } from '@portcullis/pep-postgres/testing';
 import type { TestPostgres } from '../support/postgres-server.ts';
 
 /** What the PEP sends upstream in place of a refused statement (it fails at parse time). */

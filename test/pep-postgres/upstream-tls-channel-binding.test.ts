@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { certificateSignatureHash } from '../../pep-agents/postgres/src/upstream/certificate-signature-hash.ts';
-import { ScramSha256Client } from '../../pep-agents/postgres/src/upstream/scram-sha-256-client.ts';
+import { certificateSignatureHash } from '@portcullis/pep-postgres/testing';
+import { ScramSha256Client } from '@portcullis/pep-postgres/testing';
 import { createTestCa, issueCertificate, selfSignedCertificate } from '../support/test-certificates.ts';
 
 function der(certFile: string): Buffer {

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadPepPostgresConfig } from '../../pep-agents/postgres/src/config/pep-postgres-config.ts';
+import { loadPepPostgresConfig } from '@portcullis/pep-postgres/testing';
 import { createTestCa, issueCertificate, type CertificateFiles } from '../support/test-certificates.ts';
 
 const MINIMAL = {

@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import { sendUpstreamCancel } from '../../pep-agents/postgres/src/cancel/upstream-cancel.ts';
-import { CANCEL_REQUEST_CODE, PROTOCOL_3_0, SSL_REQUEST_CODE } from '../../pep-agents/postgres/src/protocol/frontend-messages.ts';
-import { UpstreamConnectError, UpstreamConnector } from '../../pep-agents/postgres/src/upstream/upstream-connector.ts';
-import { openUpstreamSocket } from '../../pep-agents/postgres/src/upstream/upstream-socket.ts';
-import { UpstreamTls } from '../../pep-agents/postgres/src/upstream/upstream-tls.ts';
-import type { UpstreamTlsSettings } from '../../pep-agents/postgres/src/upstream/upstream-tls-settings.ts';
+import { sendUpstreamCancel } from '@portcullis/pep-postgres/testing';
+import { CANCEL_REQUEST_CODE, PROTOCOL_3_0, SSL_REQUEST_CODE } from '@portcullis/pep-postgres/testing';
+import { UpstreamConnectError, UpstreamConnector } from '@portcullis/pep-postgres/testing';
+import { openUpstreamSocket } from '@portcullis/pep-postgres/testing';
+import { UpstreamTls } from '@portcullis/pep-postgres/testing';
+import type { UpstreamTlsSettings } from '@portcullis/pep-postgres/testing';
 import { createTestCa, issueCertificate, selfSignedCertificate, type CertificateFiles } from '../support/test-certificates.ts';
 
 const PASSWORD = 'fake-upstream-secret-pw';

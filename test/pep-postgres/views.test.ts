@@ -10,7 +10,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
-import { MessageBuilder } from '../../pep-agents/postgres/src/protocol/message-builder.ts';
+import { MessageBuilder } from '@portcullis/pep-postgres/testing';
 import { ALICE, BOB, forbiddenFragments, seedSql } from './bypass-corpus-fixtures.ts';
 import { startPepStack, type PepStack } from './pep-stack.ts';
 import { RawClient } from './raw-client.ts';

@@ -1,5 +1,5 @@
-import { runAuditCommand } from '../../pdp/src/cli/audit-command.ts';
-import { loadPdpConfig } from '../../pdp/src/config/pdp-config.ts';
+import { runAuditCommand } from '@portcullis/pdp';
+import { loadPdpConfig } from '@portcullis/pdp';
 
 export interface AuditCliRun {
   readonly code: number;

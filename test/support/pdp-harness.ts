@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPdpConfig } from '../../pdp/src/config/pdp-config.ts';
+import { loadPdpConfig } from '@portcullis/pdp';
 import { REPOSITORY_ROOT } from './repository-root.ts';
-import { startPdp, type RunningPdp } from '../../pdp/src/main.ts';
-import type { DevTokenRequest } from '../../pdp/src/identity/dev-issuer.ts';
+import { startPdp, type RunningPdp } from '@portcullis/pdp';
+import type { DevTokenRequest } from '@portcullis/pdp';
 
 export const BUNDLE_PATH = join(REPOSITORY_ROOT, 'policies/build/bundle.tar.gz');
 

@@ -5,7 +5,7 @@
  */
 import { createMaskStrategyRegistry, parseMaskHashKey, type MaskObligationV1, type MaskStrategyRegistry } from '@portcullis/pep-core';
 import type pg from 'pg';
-import { createSqlAnalyzer, type SqlAnalyzer } from '../../../pdp/src/enrichment/sql-analyzer.ts';
+import { createSqlAnalyzer, type SqlAnalyzer } from '@portcullis/pdp';
 import type { CatalogResolver } from '../src/masking/catalog-resolver.ts';
 import { createResultMasker } from '../src/masking/postgres-result-masker.ts';
 import type { CopyOutAwareResultMasker } from '../src/masking/result-masker.ts';

@@ -3,9 +3,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createConnection, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { eventually } from '../../../test/support/eventually.ts';
+import { eventually } from './eventually.ts';
 
-const COMPONENTS = fileURLToPath(new URL('../../../scripts/components.sh', import.meta.url));
+const COMPONENTS = fileURLToPath(new URL('../../scripts/components.sh', import.meta.url));
 
 // --- a real redis-server on 127.0.0.1 and a free port -------------------------------------
 

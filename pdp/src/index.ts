@@ -1,0 +1,20 @@
+// The PDP as a library: what embeds it (tests, benchmarks, a host process) starts it, reads its
+// configuration, mints development tokens and verifies its audit trail through this entry.
+export { startPdp, PRODUCT_VERSION, type RunningPdp } from './main.ts';
+export { loadPdpConfig, ConfigError, type PdpConfig } from './config/pdp-config.ts';
+export { DevIssuer, devIssuerDirectory, type DevTokenRequest } from './identity/dev-issuer.ts';
+export { PortcullisError, ERROR_CODES } from './errors/portcullis-error.ts';
+export { createProcessLogger } from './logging/process-logger.ts';
+export { OPA_VERSION } from './policy/opa-binary.ts';
+export { runAuditCommand } from './cli/audit-command.ts';
+export { KafkaAuditReader } from './audit/verification/readers/kafka-audit-reader.ts';
+// The audit trail's formats, for verifiers written apart from this one.
+export { recordHash, sha256 } from './audit/trail/hash-chain.ts';
+export { digestPayload } from './audit/trail/digest-record.ts';
+export { checkpointPayload } from './audit/trail/producer-checkpoint.ts';
+export { loadOrCreateSigningKey } from './keys/signing-key-store.ts';
+export { HIDDEN_CHARACTER, hiddenCharacterName } from './approvals/hidden-characters.ts';
+export { buildPolicyInput } from './decisions/policy-input.ts';
+export { ActionEnricher } from './enrichment/action-enricher.ts';
+export { createSqlAnalyzer, type SqlAnalyzer } from './enrichment/sql-analyzer.ts';
+export { selectOutputs } from './enrichment/select-outputs.ts';
