@@ -7,6 +7,8 @@ export { PortcullisError, ERROR_CODES } from './errors/portcullis-error.ts';
 export { createProcessLogger } from './logging/process-logger.ts';
 export { OPA_VERSION } from './policy/opa-binary.ts';
 export { runAuditCommand } from './cli/audit-command.ts';
+export { runSessionsCommand } from './cli/sessions-command.ts';
+export { playRecording } from './sessions/terminal-player.ts';
 export { KafkaAuditReader } from './audit/verification/readers/kafka-audit-reader.ts';
 // The audit trail's formats, for verifiers written apart from this one.
 export { recordHash, sha256 } from './audit/trail/hash-chain.ts';

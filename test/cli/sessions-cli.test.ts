@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RecordingEventV1 } from '@portcullis/contract';
-import { playRecording } from '../../pdp/src/sessions/terminal-player.ts';
+import { playRecording } from '@portcullis/pdp';
 import { startKafkaBroker, type KafkaBroker } from '../support/kafka-broker.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { recordShellSession, type RecordedShellSession } from '../support/recorded-shell-session.ts';

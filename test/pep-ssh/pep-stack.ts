@@ -6,8 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ssh2, { type Client, type ClientChannel, type ConnectConfig } from 'ssh2';
-import { loadPepSshConfig } from '../../pep-agents/ssh/src/config/pep-ssh-config.ts';
-import { startSshPep, type RunningSshPep, type SshPepExtensions } from '../../pep-agents/ssh/src/main.ts';
+import { loadPepSshConfig, startSshPep, type RunningSshPep, type SshPepExtensions } from '@portcullis/pep-ssh';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { startTestSshd, type TestSshd } from '../support/sshd-server.ts';
 

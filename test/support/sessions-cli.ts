@@ -1,5 +1,4 @@
-import { runSessionsCommand } from '../../pdp/src/cli/sessions-command.ts';
-import { loadPdpConfig } from '../../pdp/src/config/pdp-config.ts';
+import { loadPdpConfig, runSessionsCommand } from '@portcullis/pdp';
 
 export interface SessionsCliRun {
   readonly code: number;
