@@ -53,7 +53,7 @@ export class SessionChannel {
     session.on('auth-agent', (_accept, reject) => void this.refuseForwarding('agent-forwarding', reject));
     session.on('exec', (accept, reject, info) => this.start(reject, () => void this.exec(accept, info.command)));
     session.on('shell', (accept, reject) => this.start(reject, () => void this.shell(accept)));
-    session.on('sftp', (accept, reject) => this.start(reject, () => void this.sftp(accept, reject)));
+    session.on('sftp', (accept, reject) => this.start(reject, () => this.sftp(accept, reject)));
     session.on('subsystem', (_accept, reject, info) => {
       context.log(`refused the ${clientSafeText(info.name)} subsystem: only sftp is served`, { session: context.session.id });
       reject();
@@ -151,18 +151,19 @@ export class SessionChannel {
     }
   }
 
-  private async sftp(accept: AcceptSftpConnection, reject: RejectConnection): Promise<void> {
+  private sftp(accept: AcceptSftpConnection, reject: RejectConnection): void {
     const serve = this.options.extensions.sftp;
     if (!serve) {
       this.context.log('refused the sftp subsystem: this PEP serves no file operations', { session: this.context.session.id });
       return reject();
     }
-    const answer = await this.decideOpen({ channel: 'subsystem', subsystem: 'sftp', pty: this.pty !== undefined }, undefined, this.context.closed);
-    if (answer.effect !== 'allow') {
-      this.context.log(`refused the sftp subsystem: policy: ${answer.effect}`, { session: this.context.session.id, decision_id: answer.decision_id });
-      return reject();
-    }
-    serve(accept, reject, this.context, this.setup);
+    // Accepted at once: the client's first SFTP requests follow its subsystem request without waiting for the reply.
+    const client = accept();
+    const opened = this.decideOpen({ channel: 'subsystem', subsystem: 'sftp', pty: this.pty !== undefined }, undefined, this.context.closed).then((answer) => {
+      if (answer.effect !== 'allow') this.context.log(`refused the sftp subsystem: policy: ${answer.effect}`, { session: this.context.session.id, decision_id: answer.decision_id });
+      return answer.effect === 'allow';
+    });
+    serve(client, opened, this.context, this.setup);
   }
 
   /** `connect` for one session request; approvals are held with the notice on the channel's stderr. */

@@ -1,5 +1,5 @@
 import type { ActionAuthorizer, ByteStreamMaskV1, LogFunction, MaskStrategyRegistry, ResourceV1, SessionRecorder, SessionV1 } from '@portcullis/pep-core';
-import type { AcceptSftpConnection, Client, PseudoTtyInfo, RejectConnection, ServerChannel } from 'ssh2';
+import type { Client, PseudoTtyInfo, ServerChannel, SFTPWrapper } from 'ssh2';
 
 /** One logged-in client connection, as every part that serves its channels sees it. */
 export interface SshConnectionContext {
@@ -32,8 +32,12 @@ export interface ChannelSetup {
  * commands with a protocol of their own (legacy `scp -t`/`scp -f`). Without one, sftp is refused.
  */
 export interface SshPepExtensions {
-  /** The sftp subsystem, after the PDP allowed opening it (connect, channel subsystem). */
-  readonly sftp?: (accept: AcceptSftpConnection, reject: RejectConnection, context: SshConnectionContext, setup: ChannelSetup) => void;
+  /**
+   * The sftp subsystem: its channel accepted at once (OpenSSH's sftp sends its first requests
+   * without waiting for the reply, and ssh2 drops data on a channel not yet accepted), and whether
+   * the PDP allows opening it (connect, channel subsystem); nothing is served before that says yes.
+   */
+  readonly sftp?: (client: SFTPWrapper, opened: Promise<boolean>, context: SshConnectionContext, setup: ChannelSetup) => void;
   /** Exec commands it serves itself; the first whose `handles` says so takes the (accepted) channel. */
   readonly execHandlers?: readonly SshExecHandler[];
 }
