@@ -11,6 +11,7 @@ import {
   type ResourceV1,
 } from '@portcullis/pep-core';
 import { loadPepSshConfig, type PepSshConfig } from './config/pep-ssh-config.ts';
+import { sshFileExtensions } from './files/ssh-file-extensions.ts';
 import { loadOrCreateHostKey } from './host-key/host-key-store.ts';
 import { PepSshServer } from './server/pep-ssh-server.ts';
 import type { SshPepExtensions } from './server/ssh-connection-context.ts';
@@ -39,7 +40,7 @@ export interface SshPepOptions {
   readonly log?: LogFunction;
   /** Where secrets named by `*_env` settings are read from. */
   readonly env?: NodeJS.ProcessEnv;
-  /** SFTP and legacy scp (the files part). */
+  /** SFTP and legacy scp; by default the files part (`sshFileExtensions`). */
   readonly extensions?: SshPepExtensions;
 }
 
@@ -78,7 +79,7 @@ export async function startSshPep(config: PepSshConfig, options: SshPepOptions =
       upstream,
       strategies: createMaskStrategyRegistry({ hashKey: maskHashKeyFromEnv(env) }),
       envAllowList: config.envAllowList,
-      extensions: options.extensions ?? {},
+      extensions: options.extensions ?? sshFileExtensions(),
       loginTimeoutMs: config.limits.loginTimeoutMs,
       log,
     },
