@@ -26,6 +26,8 @@ export interface HostCommand {
 export interface TestSshd {
   readonly host: '127.0.0.1';
   readonly port: number;
+  /** The listening sshd's process id (each connection is served by a child of it). */
+  readonly pid: number;
   /** The login the server serves. */
   readonly user: string;
   /** A folder the login owns, for files the tests read and write. */
@@ -48,7 +50,15 @@ export interface TestSshd {
   stop(): Promise<void>;
 }
 
-export async function startTestSshd(): Promise<TestSshd> {
+export interface TestSshdOptions {
+  /**
+   * Log every session on the host side through a ForceCommand wrapper (default). Benchmarks turn
+   * it off: the wrapper's own processes would weigh on the baseline they compare against.
+   */
+  readonly logCommands?: boolean;
+}
+
+export async function startTestSshd(options: TestSshdOptions = {}): Promise<TestSshd> {
   execFileSync('bash', [join(REPOSITORY_ROOT, 'scripts/components.sh'), 'install', 'openssh'], { stdio: ['ignore', 'ignore', 'pipe'] });
   const asRoot = process.getuid?.() === 0;
   const user = asRoot ? SSH_TEST_USER : userInfo().username;
@@ -78,7 +88,7 @@ export async function startTestSshd(): Promise<TestSshd> {
   writeFileSync(wrapper, wrapperScript(commandLog, sftpLogPath), { mode: 0o755 });
   const port = await freePort();
   const configPath = join(dir, 'sshd_config');
-  writeFileSync(configPath, sshdConfig({ dir, port, user, hostKeyPath, authorizedKeys, wrapper }));
+  writeFileSync(configPath, sshdConfig({ dir, port, user, hostKeyPath, authorizedKeys, wrapper: options.logCommands === false ? undefined : wrapper }));
   if (asRoot) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
 
   const sshdLog: string[] = [];
@@ -87,6 +97,9 @@ export async function startTestSshd(): Promise<TestSshd> {
   const server: TestSshd = {
     host: '127.0.0.1',
     port,
+    get pid() {
+      return child.pid!;
+    },
     user,
     workDir,
     clientKey: readFileSync(clientKeyPath, 'utf8'),
@@ -139,7 +152,7 @@ exec "$SHELL" -c "$SSH_ORIGINAL_COMMAND"
 `;
 }
 
-function sshdConfig(options: { dir: string; port: number; user: string; hostKeyPath: string; authorizedKeys: string; wrapper: string }): string {
+function sshdConfig(options: { dir: string; port: number; user: string; hostKeyPath: string; authorizedKeys: string; wrapper: string | undefined }): string {
   return `# Written by test/support/sshd-server.ts for one test file.
 ListenAddress 127.0.0.1
 Port ${options.port}
@@ -153,8 +166,7 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
 AllowUsers ${options.user}
-ForceCommand ${options.wrapper}
-Subsystem sftp ${SFTP_SERVER}
+${options.wrapper === undefined ? '' : `ForceCommand ${options.wrapper}\n`}Subsystem sftp ${SFTP_SERVER}
 # The host accepts whatever arrives, so a refusal a test sees is the PEP's and not this server's.
 AcceptEnv *
 AllowTcpForwarding yes
