@@ -17,7 +17,7 @@ import { startTestSshd, type TestSshd } from '../test/support/sshd-server.ts';
 import { writeBenchPolicyPack } from './lib/bench-policy-pack.ts';
 import { startPdpProcess } from './lib/pdp-process.ts';
 import { processTreeCpuSeconds } from './lib/process-cpu.ts';
-import { freePort, startService, type Service } from './lib/processes.ts';
+import { freePort, nodeFlags, startService, type Service } from './lib/processes.ts';
 import { acceptsConnections } from './lib/tcp-probe.ts';
 
 const { values: flags } = parseArgs({
@@ -78,7 +78,8 @@ async function main(): Promise<void> {
     const knownHosts = join(work, 'upstream_known_hosts');
     writeFileSync(knownHosts, `${sshd.knownHostsLine()}\n`);
     const pepPort = await freePort();
-    const pep = await startService('pep-ssh', process.execPath, [join(REPOSITORY_ROOT, 'pep-agents/ssh/bin/pep-ssh.mjs')], {
+    // BENCH_PEP_NODE_OPTIONS (e.g. --cpu-prof --cpu-prof-dir=DIR) profiles the PEP under this load.
+    const pep = await startService('pep-ssh', process.execPath, [...nodeFlags(process.env.BENCH_PEP_NODE_OPTIONS), join(REPOSITORY_ROOT, 'pep-agents/ssh/bin/pep-ssh.mjs')], {
       PATH: process.env.PATH,
       PORTCULLIS_PEP_LISTEN_HOST: '127.0.0.1',
       PORTCULLIS_PEP_LISTEN_PORT: String(pepPort),
