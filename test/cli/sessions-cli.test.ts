@@ -96,7 +96,7 @@ describe('portcullis sessions (JSONL trail)', () => {
     assert.ok(['approved', 'executed'].includes(held.approval.status), held.approval.status);
     assert.deepEqual(held.approval.approvers, ['alice']);
     const approved = byDecision.get(dana.decisions.approved) as Record<string, any>;
-    assert.deepEqual([approved.effect, approved.approval.id, approved.runs[0].duration_ms], ['allow', dana.approvalId, 250]);
+    assert.deepEqual([approved.effect, approved.approval.id, approved.approval.approvers, approved.runs[0].duration_ms], ['allow', dana.approvalId, ['alice'], 250]);
 
     const text = (await sessionsCli(pdp.stateDir, 'show', dana.sessionId)).stdout.toString();
     assert.match(text, /deny +rm -rf \/var\/lib\/data/);

@@ -1,5 +1,5 @@
-// One signed-in approver's console: the live socket, the queue state and the three views
-// (queue, history, evidence), the header (who, token lifetime, connection), and deep links.
+// One signed-in approver's console: the live socket, the queue state and the four views
+// (queue, history, evidence, sessions), the header (who, token lifetime, connection), and deep links.
 // Made at sign-in and disposed of at sign-out, so nothing of one session leaks into the next.
 import { ApprovalQueueState } from './approval-queue-state.js';
 import { ApprovalSocket } from './approval-socket.js';
@@ -10,15 +10,16 @@ import { parseRoute } from './hash-route.js';
 import { HistoryView, historyItem } from './history-view.js';
 import { Notices } from './notices.js';
 import { QueueView } from './queue-view.js';
+import { SessionsView } from './sessions-view.js';
 import { clockText } from './time-text.js';
 
-const TABS = ['queue', 'history', 'evidence'];
+const TABS = ['queue', 'history', 'evidence', 'sessions'];
 const EXPIRY_WARNING_MS = 2 * 60 * 1000;
 
 export class ConsoleSession {
   #timers = [];
   #principal = null;
-  #route = { tab: 'queue', approvalId: null };
+  #route = { tab: 'queue', approvalId: null, sessionId: null };
   #disposed = false;
   #everLive = false;
 
@@ -42,6 +43,7 @@ export class ConsoleSession {
     });
     this.historyView = new HistoryView(el.history, { load: () => this.#loadHistory() });
     this.evidenceView = new EvidenceView(el.evidence, { fetchReport: (format, period) => this.#fetchReport(format, period) });
+    this.sessionsView = new SessionsView(el.sessions, { fetch: (path) => this.#fetch(path) });
     this.state.onChange((changes) => {
       if (changes.some((change) => change.kind === 'removed') && this.#route.tab === 'history') this.historyView.refreshSoon();
     });
@@ -102,6 +104,7 @@ export class ConsoleSession {
     }
     if (this.#route.tab === 'history') void this.historyView.refresh();
     if (this.#route.tab === 'evidence' && !this.evidenceView.loaded) void this.evidenceView.load();
+    if (this.#route.tab === 'sessions') void this.sessionsView.show(this.#route.sessionId);
     if (this.#route.tab === 'queue') this.#showLinked();
   }
 
@@ -121,6 +124,7 @@ export class ConsoleSession {
       1: () => this.#go('#/queue'),
       2: () => this.#go('#/history'),
       3: () => this.#go('#/evidence'),
+      4: () => this.#go('#/sessions'),
     };
   }
 

@@ -5,6 +5,7 @@ import type { ApprovalBroker } from '../approvals/approval-broker.ts';
 import { approvalsRoute } from './routes/approvals-route.ts';
 import { consoleRoute } from './routes/console-route.ts';
 import { sessionEventsRoute } from './routes/session-events-route.ts';
+import { sessionsRoute } from './routes/sessions-route.ts';
 import { sqlOutputsRoute } from './routes/sql-outputs-route.ts';
 import { PortcullisError } from '../errors/portcullis-error.ts';
 import type { TokenVerifier } from '../identity/token-verifier.ts';
@@ -98,6 +99,8 @@ export function createPdpApp(deps: PdpAppDeps): Express {
   app.post('/v1/sessions/events', pepAuth, body, sessionEventsRoute(deps.pepVerifier, deps.seal, deps.audit, deps.metrics, deps.log));
   app.use('/console', consoleRoute(deps.config));
   app.get('/v1/audit/report', consoleAuth(['auditor', 'approver'], 'auditor'), auditReportRoute(deps.config));
+  // Sessions read like the report: what ran, who approved it, and what an interactive session showed.
+  app.use('/v1/sessions', consoleAuth(['auditor', 'approver'], 'auditor'), sessionsRoute(deps.config));
   app.get('/health', healthDetailAuth ? monitorAuthIfPresented : passThrough, healthRoute(deps.activation, deps.audit, deps.approvals, deps.startedAt, { detailNeedsCredential: healthDetailAuth }));
   app.get('/metrics', metricsAuth ? monitorAuth : passThrough, metricsRoute(deps.metrics));
 

@@ -29,8 +29,8 @@ export interface SessionSummary {
   readonly approvals: number;
   /** Commands it ran (statements, file operations). */
   readonly commands: number;
-  /** An interactive session's recording: chunks found, whether the last one is there. */
-  readonly recording?: { readonly chunks: number; readonly final: boolean };
+  /** An interactive session's recording: chunks found, chunk numbers missing, whether the last one is there. */
+  readonly recording?: { readonly chunks: number; readonly missing: readonly number[]; readonly final: boolean };
 }
 
 /** One decision asked in a session, with the approval it opened and what ran under it. */
@@ -96,8 +96,12 @@ export async function sessionDetail(reader: AuditReader, sessionId: string): Pro
 }
 
 function summaryOf(gathered: Gathered): SessionSummary {
-  const { summary } = gathered;
-  return gathered.recordingChunks.size > 0 ? { ...summary, recording: { chunks: gathered.recordingChunks.size, final: gathered.recordingFinal } } : { ...summary };
+  const { summary, recordingChunks } = gathered;
+  if (recordingChunks.size === 0) return { ...summary };
+  const missing: number[] = [];
+  const last = Math.max(...recordingChunks);
+  for (let seq = 0; seq < last; seq += 1) if (!recordingChunks.has(seq)) missing.push(seq);
+  return { ...summary, recording: { chunks: recordingChunks.size, missing, final: gathered.recordingFinal } };
 }
 
 function matches(session: SessionSummary, filter: SessionFilter): boolean {
@@ -192,14 +196,19 @@ async function gather(reader: AuditReader, only?: string): Promise<Map<string, G
     }
   }
 
+  // The latest record of each approval, found from the decision that asked for it or, for the
+  // decision that ran it once approved, by its id.
+  const approvalsById = new Map<string, JsonObject>();
   for await (const { record } of reader.read('approvals')) {
     const body = bodyOf(record);
     const decisionId = asString(asObject(body?.approval)?.decision_id);
+    const approvalId = asString(asObject(body?.approval)?.id);
     if (body && decisionId) approvalsByDecision.set(decisionId, body);
+    if (body && approvalId) approvalsById.set(approvalId, body);
   }
   for (const gathered of sessions.values()) {
     for (const command of gathered.commands.values()) {
-      const approval = command.decision_id ? approvalsByDecision.get(command.decision_id) : undefined;
+      const approval = (command.decision_id ? approvalsByDecision.get(command.decision_id) : undefined) ?? (command.approval ? approvalsById.get(command.approval.id) : undefined);
       if (!approval) continue;
       const fields = asObject(approval.approval)!;
       command.approval = {

@@ -1,9 +1,14 @@
 import express, { Router, type Request, type Response } from 'express';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PdpConfig } from '../../config/pdp-config.ts';
 
 /** The console's static files, shipped in the package beside src/ and dist/ (this file is three levels down in either). */
 export const CONSOLE_DIRECTORY = fileURLToPath(new URL('../../../console', import.meta.url));
+
+/** asciinema-player's browser bundle (asciinema-player.min.js, asciinema-player.css), wherever npm put the package. */
+const ASCIINEMA_PLAYER_DIRECTORY = dirname(createRequire(import.meta.url).resolve('asciinema-player/dist/bundle/asciinema-player.min.js'));
 
 
 /**
@@ -17,7 +22,8 @@ export function consoleRoute(config: PdpConfig): Router {
   // cannot send a token away.
   const issuerOrigin = config.identity.issuer && config.approvals.consoleOidc ? ` ${new URL(config.identity.issuer).origin}` : '';
   // 'self' covers ws: and wss: to the same host (CSP Level 3), so the approvals socket needs no entry of its own.
-  const policy = `default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'${issuerOrigin}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`;
+  // 'wasm-unsafe-eval' lets the session player compile its terminal emulator (WebAssembly); it allows no JavaScript eval.
+  const policy = `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'${issuerOrigin}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`;
   router.use((_request: Request, response: Response, next) => {
     // The console handles tokens: no framing by other sites, no inline script, no referrers.
     response.setHeader('Content-Security-Policy', policy);
@@ -36,6 +42,8 @@ export function consoleRoute(config: PdpConfig): Router {
         : null,
     });
   });
+  // The session player (asciinema-player, from the npm registry): its script and stylesheet, as shipped.
+  router.use('/vendor/asciinema-player', express.static(ASCIINEMA_PLAYER_DIRECTORY, { index: false, fallthrough: true, dotfiles: 'deny' }));
   router.use(express.static(CONSOLE_DIRECTORY, { index: 'index.html', fallthrough: true, dotfiles: 'deny' }));
   return router;
 }
