@@ -110,7 +110,7 @@ describe('the Sessions view at /console/#/sessions', () => {
     await player.waitFor();
     assert.match(await page.locator('.session-recording').textContent() ?? '', /Complete: \d+ chunk\(s\)/);
     await player.locator('.ap-player').click();
-    await page.waitForFunction("document.querySelector('#session-player .ap-term')?.textContent?.includes('✓ done 𝄞')");
+    await player.locator('.ap-term', { hasText: '✓ done 𝄞' }).waitFor();
     const screen = await player.locator('.ap-term').textContent() ?? '';
     assert.match(screen, /dana@web-1:~\$ ls -l \/var\/log/);
     assert.match(screen, /total 4/);
