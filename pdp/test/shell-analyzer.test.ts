@@ -41,6 +41,7 @@ describe('shell analyzer: output shape', () => {
         { name: 'curl', path: 'curl', args: ['-s', 'http://x'], dynamic_name: false, pipeline: 0, pipeline_position: 0, pipeline_length: 2, via: null, redirects: [] },
         { name: 'sh', path: 'sh', args: [], dynamic_name: false, pipeline: 0, pipeline_position: 1, pipeline_length: 2, via: null, redirects: [] },
       ],
+      environment: [],
     });
   });
 
@@ -52,7 +53,7 @@ describe('shell analyzer: output shape', () => {
   });
 
   it('empty input has no commands and no error', async () => {
-    assert.deepEqual(await analyzer.analyze(''), { type: 'shell', command: '', parse_error: null, commands: [] });
+    assert.deepEqual(await analyzer.analyze(''), { type: 'shell', command: '', parse_error: null, commands: [], environment: [] });
   });
 });
 

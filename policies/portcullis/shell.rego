@@ -105,6 +105,95 @@ privileged(cmd) if cmd.name in rules.privilege_commands
 
 privileged(cmd) if cmd.via in rules.privilege_commands
 
+# --- the environment: assignments that change what a command loads or runs ---
+#
+# The PDP lists every variable the text sets, exports or removes, by any route (prefix and bare
+# assignments, env and its options, export/declare/typeset/readonly/local, +=, arrays, read,
+# printf -v, mapfile, getopts, for, ${X:=…}, arithmetic, sudo, exec -c, set -a, inside sh -c and
+# wrappers alike: docs/policy-input.md). Names that make every program (or the shell itself) load
+# or run other code, or read text differently, are denied to everyone while they are set:
+# the dynamic loader (LD_*, GCONV_PATH, GLIBC_TUNABLES …), shell start-up and prompt code
+# (BASH_ENV, ENV, PS4, PROMPT_COMMAND, BASH_FUNC_*), shell parsing (IFS, SHELLOPTS). Any other
+# variable that reaches the environment of what runs (PATH, PYTHONPATH, PERL5LIB, NODE_OPTIONS,
+# RUBYOPT, GIT_*, HOME, EDITOR, PAGER … and the whole environment: env -i, sudo -E, set -a)
+# makes the command a change, unless it is one of a few harmless names (locale, time zone,
+# terminal size). A variable set without being exported still reaches what runs when the host
+# already exports it, which the PDP cannot see: names in upper case count as exported;
+# names with a lower-case letter are the shell's own.
+
+env_rules := data.portcullis.shell_environment
+
+environment := e if {
+	e := input.action.environment
+	is_array(e)
+} else := []
+
+findings contains {
+	"effect": "deny",
+	"code": "shell-environment-code",
+	"message": concat("", ["setting ", change.name, " changes the code every program or the shell loads or runs"]),
+} if {
+	some change in environment
+	not change.unset == true
+	code_variable(change.name)
+}
+
+findings contains {
+	"effect": "deny",
+	"code": "shell-environment-dynamic-name",
+	"message": concat("", [fields.text(change, "route"), " changes a variable whose name is only known at run time"]),
+} if {
+	some change in environment
+	not is_string(fields.field(change, "name"))
+}
+
+code_variable(name) if name in env_rules.code_names
+
+code_variable(name) if {
+	is_string(name)
+	some prefix in env_rules.code_prefixes
+	startswith(name, prefix)
+}
+
+environment_changes := [change.name |
+	some change in environment
+	is_string(change.name)
+	reaches_what_runs(change)
+	not harmless_variable(change.name)
+]
+
+reaches_what_runs(change) if change.exported == true
+
+reaches_what_runs(change) if not regex.match(env_rules.shell_local_name_pattern, change.name)
+
+harmless_variable(name) if name in env_rules.harmless_names
+
+harmless_variable(name) if {
+	some prefix in env_rules.harmless_prefixes
+	startswith(name, prefix)
+}
+
+findings contains {
+	"effect": "approval_required",
+	"code": "shell-environment-change-requires-approval",
+	"message": concat("", ["changing ", concat(", ", sort({n | some n in environment_changes})), " changes what commands load or run: it needs approval here"]),
+	"approval": "default",
+} if {
+	count(environment_changes) > 0
+	identity.changes_need_approval
+}
+
+findings contains {
+	"effect": "allow",
+	"code": "shell-environment-change-allowed",
+	"message": concat("", ["changing ", concat(", ", sort({n | some n in environment_changes}))]),
+} if {
+	count(environment_changes) > 0
+	not identity.changes_need_approval
+}
+
+needs contains "write" if count(environment_changes) > 0
+
 # --- the read-only allow-list ---
 
 read_only(cmd) if {

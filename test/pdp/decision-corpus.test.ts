@@ -36,6 +36,8 @@ interface Case {
   k8s?: [method: string, path: string, query?: string];
   /** Any other action, sent as is. */
   action?: Record<string, unknown>;
+  /** Opens no approval (defer_approval): for long runs of approval_required cases, which would reach the per-principal limit. */
+  defer?: boolean;
   reason?: string;
   masks?: string[];
   /** Masks that must be present; more are allowed where the parse cannot narrow them. */
@@ -174,6 +176,29 @@ const KUBERNETES_CASES: Case[] = [
 ];
 
 const SHELL_CASES: Case[] = [
+  // An assignment that changes what a command loads or runs: a deny or a change, however written.
+  ...[
+    'LD_PRELOAD=/tmp/x.so ls', 'env LD_PRELOAD=/tmp/x.so ls', 'env -u PATH LD_PRELOAD=/tmp/x.so ls', 'export LD_PRELOAD=/tmp/x.so; ls',
+    'declare -x LD_PRELOAD=/tmp/x.so; ls', 'typeset -x LD_AUDIT=/tmp/x.so; ls', 'LD_PRELOAD=/tmp/x.so; export LD_PRELOAD; ls',
+    'LD_PRELOAD[0]=/tmp/x.so; export LD_PRELOAD', 'LD_LIBRARY_PATH+=:/tmp ls', 'nohup env GCONV_PATH=/tmp ls', 'command env BASH_ENV=/tmp/x bash -c ls',
+    'bash -c "ENV=/tmp/x sh -c ls"', 'sh -c \'sh -c "IFS=/ ls"\'', 'PS4=\'$(id)\' bash -xc ls', 'read PROMPT_COMMAND', 'printf -v SHELLOPTS xtrace',
+    'export -f ls', 'env \'BASH_FUNC_ls%%=() { id; }\' bash -c ls', 'for IFS in x; do ls; done', ': ${GLIBC_TUNABLES:=x}', '((IFS=1)); ls',
+    'declare -n r=LD_PRELOAD; r=/tmp/x.so; ls', 'sudo LD_PRELOAD=/tmp/x.so ls', 'find . -exec env LD_PRELOAD=/tmp/x.so ls {} \\;',
+  ].map((shell): Case => ({ who: 'humanWriter', on: 'web', shell, effect: 'deny', reason: 'shell-environment-code' })),
+  ...[
+    'PATH=/tmp:$PATH ls', 'PATH=/tmp; ls', 'env PATH=/tmp ls', 'export PATH=/tmp:$PATH; ls', 'PATH+=:/tmp; ls', 'env -i ls', 'env - ls',
+    'PYTHONPATH=/tmp python3 -c 1', 'PERL5OPT=-Mx perl -e 1', 'NODE_OPTIONS=--require=/tmp/x node -e 1', 'RUBYOPT=-rx ruby -e 1',
+    'GIT_SSH_COMMAND=x git status', 'HOME=/tmp ls', 'unset PATH; ls', 'for PATH in /tmp; do ls; done', 'local -x EDITOR=x', 'read PATH',
+    'bash -c "PATH=/tmp ls"', 'set -a; ls', 'exec -c ls', 'LANG=C PAGER=x ls',
+  ].flatMap((shell): Case[] => [
+    { who: 'reader', on: 'web', shell, effect: 'deny', reason: 'insufficient-role' },
+    { who: 'writer', on: 'web', shell, effect: 'approval_required', reason: 'shell-environment-change-requires-approval', defer: true },
+  ]),
+  { who: 'reader', on: 'web', shell: 'LC_ALL=C sort /var/log/syslog', effect: 'allow' },
+  { who: 'reader', on: 'web', shell: 'env LANG=C TZ=UTC date', effect: 'allow' },
+  { who: 'reader', on: 'web', shell: 'f=/var/log/syslog; tail -n 5 "$f"', effect: 'allow' },
+  { who: 'reader', on: 'web', shell: 'for f in /var/log/*.log; do wc -l "$f"; done', effect: 'allow' },
+  { who: 'humanWriter', on: 'web', shell: 'export "$NAME=/tmp/x.so"; ls', effect: 'deny', reason: 'shell-environment-dynamic-name' },
   { who: 'reader', on: 'web', shell: 'ls -la /var/log', effect: 'allow' },
   { who: 'reader', on: 'web', shell: 'cat /etc/hostname | grep web', effect: 'allow' },
   { who: 'reader', on: 'web', shell: 'tail -n 100 /var/log/syslog | grep -i error | wc -l', effect: 'allow' },
@@ -290,6 +315,7 @@ describe('the starter rules, decided end to end through /v1/decisions', () => {
             resource: entry.resource ?? RESOURCES[entry.on],
             action,
             session: { id: 'corpus' },
+            ...(entry.defer ? { defer_approval: true } : {}),
           });
           assert.equal(status, 200);
           const decision = body as { effect: string; reasons: { code: string }[]; obligations: { mask: { table: string; column: string }[]; approval_requirement?: { quorum: number } } };

@@ -10,6 +10,10 @@
  * via. Anything that cannot be analysed at all (syntax error, a shell string that does not parse,
  * too large, too deep) is a parse_error with no commands.
  *
+ * `environment` lists every variable the text sets, exports or removes, by any route
+ * (shell/environment-change.ts), so policy can tell an assignment that changes what a command
+ * loads or runs (LD_PRELOAD=x ls, PATH=/tmp:$PATH ls) from a shell variable.
+ *
  * via values: "$(…)" (command substitution, backquotes too), "<(…)" / ">(…)", "sh -c" (the
  * string given to any shell with -c), "sh <<" (a here-document or here-string fed to a shell),
  * "su -c", "env -S", "watch", "time", "find -exec" / "find -execdir" / "find -ok" / "find -okdir",
@@ -20,6 +24,7 @@ import { CommandCollector, ShellAnalysisError, type CollectorLimits } from './sh
 import { createShellParser, type ShellParser } from './shell/mvdan-shell-parser.ts';
 import type { EnrichedShellAction } from './shell/shell-command.ts';
 
+export type { EnvironmentChange } from './shell/environment-change.ts';
 export type { EnrichedShellAction, ShellCommand, ShellRedirect } from './shell/shell-command.ts';
 
 export interface ShellAnalyzer {
@@ -51,6 +56,7 @@ function analyzeShellCommand(parser: ShellParser, command: string): EnrichedShel
     command: typeof command === 'string' ? command : String(command),
     parse_error: parseError,
     commands: [],
+    environment: [],
   });
   if (typeof command !== 'string') return failed('command is not a string');
   if (Buffer.byteLength(command, 'utf8') > MAX_SHELL_COMMAND_BYTES) {
@@ -69,5 +75,5 @@ function analyzeShellCommand(parser: ShellParser, command: string): EnrichedShel
     if (error instanceof RangeError) return failed('command nests too deeply to analyse');
     return failed(`shell analysis failed: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return { type: 'shell', command, parse_error: null, commands: collector.commands };
+  return { type: 'shell', command, parse_error: null, commands: collector.commands, environment: collector.environment };
 }

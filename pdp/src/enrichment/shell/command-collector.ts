@@ -11,6 +11,15 @@
  */
 import { isShellInterpreter, shellInterpreterRuns } from './shell-interpreters.ts';
 import type { CommandRun } from './command-runs.ts';
+import {
+  builtinChanges,
+  declarationChanges,
+  draft,
+  VARIABLE_NAME,
+  type DeclarationItem,
+  type EnvironmentChange,
+  type EnvironmentDraft,
+} from './environment-change.ts';
 import type { ShellParser } from './mvdan-shell-parser.ts';
 import type { ShellCommand, ShellRedirect } from './shell-command.ts';
 import {
@@ -23,9 +32,11 @@ import {
   type Redirect,
   type Stmt,
   type SyntaxNode,
+  type Word,
 } from './syntax-tree.ts';
 import { evaluateWord, literalWord, type CommandWord } from './word-literal.ts';
-import { isWrapperCommand, wrapperRuns } from './wrapper-commands.ts';
+import { syntaxAssignments } from './syntax-assignments.ts';
+import { isWrapperCommand, wrapperEnvironment, wrapperRuns } from './wrapper-commands.ts';
 
 export interface CollectorLimits {
   /** Shell strings within shell strings, wrappers within wrappers. */
@@ -75,6 +86,8 @@ const MAX_DYNAMIC_TEXT = 256;
 
 export class CommandCollector {
   readonly commands: ShellCommand[] = [];
+  /** Every variable the text sets, exports or removes (environment-change.ts). */
+  readonly environment: EnvironmentChange[] = [];
   private nextPipeline = 0;
   private parsedBytes = 0;
 
@@ -90,6 +103,7 @@ export class CommandCollector {
     const result = this.parser.parse(source);
     if (!result.ok) throw new ShellAnalysisError(errorContext === null ? result.error : `${errorContext}: ${result.error}`);
     const scope: Scope = { rawText: result.rawText, via, nesting };
+    for (const change of syntaxAssignments(result.file)) this.change(change, via);
     for (const statement of result.file.Stmts) this.statement(statement, scope, { ...TOP_LEVEL, input });
   }
 
@@ -119,10 +133,13 @@ export class CommandCollector {
       const name = command.Variant.Value;
       const args = command.Args.map((assign) => assignmentArgument(assign));
       this.push({ ...blankCommand(site(), scope.via, false), name, path: name, args });
+      for (const change of declarationChanges(name, command.Args.map(declarationItem))) this.change(change, scope.via);
       this.substitutionsIn(command, scope, around);
     } else if (isNode(command, 'LetClause')) {
       const args = command.Exprs.map((expression) => (hasExpansion(expression) ? null : scope.rawText(expression)));
       this.push({ ...blankCommand(site(), scope.via, false), name: 'let', path: 'let', args });
+      // A quoted expression is a string to mvdan, arithmetic to let: let "X=1".
+      for (const expression of command.Exprs) if (isNode(expression, 'Word')) for (const change of quotedArithmeticAssignments(expression)) this.change(change, scope.via);
       this.substitutionsIn(command, scope, around);
     } else if (isNode(command, 'TimeClause')) {
       const timeSite = site();
@@ -161,6 +178,12 @@ export class CommandCollector {
   }
 
   private call(call: CallExpr, statement: Stmt, scope: Scope, site: () => Site, around: Surroundings): void {
+    // Before a command they are its environment; alone they set shell variables (exported ones too).
+    const exported = call.Args.length > 0;
+    for (const assign of call.Assigns) {
+      const value = assign.Array || assign.Index || !assign.Value ? (assign.Array || assign.Index ? null : '') : evaluateWord(assign.Value).literal;
+      this.change(draft(assign.Name?.Value ?? null, exported ? 'prefix' : 'assignment', { value, exported, append: assign.Append }), scope.via);
+    }
     if (call.Args.length === 0) {
       // Assignments alone are not commands; with a redirection they still touch a file.
       if (statement.Redirs.length > 0) this.push(blankCommand(site(), scope.via, false));
@@ -186,6 +209,7 @@ export class CommandCollector {
     const args = words.slice(1);
     this.push({ ...blankCommand(site, via, dynamic), name, path, args: args.map((word) => word.literal) });
     if (dynamic) return;
+    for (const change of [...builtinChanges(name, args), ...wrapperEnvironment(name, args)]) this.change(change, via);
 
     const runs = isShellInterpreter(name) ? shellInterpreterRuns(args) : isWrapperCommand(name) ? wrapperRuns(name, args) : [];
     for (const run of runs) this.follow(run, site, nesting + 1);
@@ -240,6 +264,11 @@ export class CommandCollector {
     if (only.Cmd.Assigns.length > 0) return null;
     const literals = only.Cmd.Args.map((word) => evaluateWord(word).literal);
     return literals.every((literal): literal is string => literal !== null) ? literals : null;
+  }
+
+  private change(change: EnvironmentDraft, via: string | null): void {
+    if (this.environment.length >= this.limits.maxCommands) throw new ShellAnalysisError(`more than ${this.limits.maxCommands} variable changes`);
+    this.environment.push({ ...change, via });
   }
 
   private chargeParse(source: string): void {
@@ -317,6 +346,29 @@ function assignmentArgument(assign: Assign): string | null {
   if (assign.Array || assign.Index || !assign.Name) return null;
   const value = assign.Value ? evaluateWord(assign.Value).literal : '';
   return value === null ? null : `${assign.Name.Value}${assign.Append ? '+=' : '='}${value}`;
+}
+
+function declarationItem(assign: Assign): DeclarationItem {
+  if (assign.Naked) {
+    if (assign.Name) return { kind: 'name', name: assign.Name.Value };
+    const text = assign.Value ? evaluateWord(assign.Value).literal : null;
+    if (text !== null && /^[-+][A-Za-z]+$/.test(text)) return { kind: 'flags', sign: text[0] as '-' | '+', letters: text.slice(1) };
+    // "NAME=VALUE" quoted whole still assigns; anything dynamic may name any variable.
+    const match = text === null ? null : /^([A-Za-z_][A-Za-z0-9_]*)(\[[^\]]*\])?(\+?)=([\s\S]*)$/.exec(text);
+    if (match) return { kind: 'assign', name: match[1] ?? null, value: match[2] ? null : (match[4] ?? ''), append: match[3] === '+' };
+    return { kind: 'name', name: text !== null && VARIABLE_NAME.test(text) ? text : null };
+  }
+  const value = assign.Array || assign.Index || !assign.Value ? (assign.Array || assign.Index ? null : '') : evaluateWord(assign.Value).literal;
+  return { kind: 'assign', name: assign.Name?.Value ?? null, value, append: assign.Append };
+}
+
+const QUOTED_ARITHMETIC_ASSIGNMENT = /([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[[^\]]*\])?\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)|(?:\+\+|--)\s*([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*)\s*(?:\+\+|--)/g;
+
+/** The variables a quoted arithmetic expression assigns (let "X=1"); one unnamed change when it is dynamic. */
+function quotedArithmeticAssignments(word: Word): EnvironmentDraft[] {
+  const text = evaluateWord(word).literal;
+  if (text === null) return [draft(null, 'arithmetic')];
+  return [...text.matchAll(QUOTED_ARITHMETIC_ASSIGNMENT)].map((match) => draft(match[1] ?? match[2] ?? match[3] ?? null, 'arithmetic'));
 }
 
 /** A command entry at a site with no name or words yet (as it stays for synthetic entries). */

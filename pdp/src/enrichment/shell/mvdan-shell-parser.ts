@@ -198,6 +198,13 @@ const BINARY_PROBE = 'a | b\na |& b\na && b\na || b\n';
 const BINARY_OPERATORS = ['|', '|&', '&&', '||'];
 const PROCESS_PROBE = ': <(a) >(b)';
 const PROCESS_OPERATORS = ['<(', '>('];
+export const ARITHMETIC_ASSIGN_OPERATORS = ['=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<=', '>>='];
+const ARITHMETIC_ASSIGN_PROBE = ARITHMETIC_ASSIGN_OPERATORS.map((op) => `((a${op}1))\n`).join('');
+export const ARITHMETIC_STEP_OPERATORS = ['++', '--'];
+const ARITHMETIC_STEP_PROBE = '((++a))\n((--a))\n';
+export const ASSIGNING_EXPANSION_OPERATORS = ['=', ':='];
+// biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansions, not a template
+const EXPANSION_PROBE = ': ${a=b} ${a:=b}';
 
 /** Learns the numbers mvdan/sh gives its operator tokens by parsing each one once. */
 function probeOperatorTokens(parser: MvdanParser): Map<number, string> {
@@ -206,7 +213,8 @@ function probeOperatorTokens(parser: MvdanParser): Map<number, string> {
     if (numbers.length !== names.length) throw new Error('mvdan-sh: operator probe did not parse as expected');
     numbers.forEach((number, index) => {
       const name = names[index];
-      if (typeof number !== 'number' || name === undefined || operators.has(number)) {
+      // Arithmetic and expansion share some tokens (=): the same number must mean the same operator.
+      if (typeof number !== 'number' || name === undefined || (operators.has(number) && operators.get(number) !== name)) {
         throw new Error('mvdan-sh: operator tokens are not distinct numbers');
       }
       operators.set(number, name);
@@ -220,6 +228,11 @@ function probeOperatorTokens(parser: MvdanParser): Map<number, string> {
   const processCall = statements(PROCESS_PROBE)[0]?.Cmd as GoObject | undefined;
   const processWords = goList(processCall?.Args).slice(1);
   learn(processWords.map((word) => goList(word.Parts)[0]?.Op), PROCESS_OPERATORS);
+  const arithmetic = (source: string) => statements(source).map((statement) => ((statement.Cmd as GoObject | undefined)?.X as GoObject | undefined)?.Op);
+  learn(arithmetic(ARITHMETIC_ASSIGN_PROBE), ARITHMETIC_ASSIGN_OPERATORS);
+  learn(arithmetic(ARITHMETIC_STEP_PROBE), ARITHMETIC_STEP_OPERATORS);
+  const expansionWords = goList((statements(EXPANSION_PROBE)[0]?.Cmd as GoObject | undefined)?.Args).slice(1);
+  learn(expansionWords.map((word) => (goList(word.Parts)[0]?.Exp as GoObject | undefined)?.Op), ASSIGNING_EXPANSION_OPERATORS);
   return operators;
 }
 

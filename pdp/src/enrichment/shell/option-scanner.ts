@@ -36,6 +36,8 @@ export type OptionScan =
       /** Options seen: short letters as "u", long names as "--user". */
       readonly seen: ReadonlySet<string>;
       readonly values: ReadonlyMap<string, OptionValue>;
+      /** Every option in order with its value, repeats included (env -u A -u B). */
+      readonly occurrences: readonly (readonly [string, OptionValue | undefined])[];
       /** Indices of the operands, in order. Without permutation: every word from the first. */
       readonly operands: readonly number[];
     }
@@ -44,6 +46,7 @@ export type OptionScan =
 export function scanOptions(words: readonly CommandWord[], syntax: OptionSyntax): OptionScan {
   const seen = new Set<string>();
   const values = new Map<string, OptionValue>();
+  const occurrences: [string, OptionValue | undefined][] = [];
   const operands: number[] = [];
   const valued = syntax.valued ?? '';
   const flags = syntax.flags ?? '';
@@ -51,6 +54,7 @@ export function scanOptions(words: readonly CommandWord[], syntax: OptionSyntax)
 
   const remember = (key: string, value?: OptionValue): void => {
     seen.add(key);
+    occurrences.push([key, value]);
     if (value) values.set(key, value);
   };
   const valueAt = (index: number): OptionValue | undefined => {
@@ -134,7 +138,7 @@ export function scanOptions(words: readonly CommandWord[], syntax: OptionSyntax)
     index += consumedNext ? 2 : 1;
   }
   for (let rest = index; rest < words.length; rest++) operands.push(rest);
-  return { ok: true, seen, values, operands };
+  return { ok: true, seen, values, occurrences, operands };
 }
 
 /** Exact long option, or getopt_long's unambiguous abbreviation of one; null when neither. */

@@ -1,4 +1,5 @@
 /** The enriched shell action of docs/policy-input.md (`action.type == "shell"`). */
+import type { EnvironmentChange } from './environment-change.ts';
 
 export interface ShellRedirect {
   /** The operator with its file descriptor, as written: ">", ">>", "<", "2>", "2>&", "&>", ">|", "<<<", "<<" … */
@@ -31,4 +32,6 @@ export type EnrichedShellAction = {
   /** A string when the command could not be analysed: policy denies it. */
   parse_error: string | null;
   commands: ShellCommand[];
+  /** Every variable the text sets, exports or removes, by any route. */
+  environment: EnvironmentChange[];
 };

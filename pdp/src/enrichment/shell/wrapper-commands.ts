@@ -4,6 +4,7 @@
  * Each entry says how to skip the wrapper's own options and operands to reach the command.
  */
 import type { CommandRun } from './command-runs.ts';
+import { draft, type EnvironmentDraft } from './environment-change.ts';
 import { scanOptions, type OptionSyntax } from './option-scanner.ts';
 import { SHELL_STDIN_VIA } from './shell-interpreters.ts';
 import type { CommandWord } from './word-literal.ts';
@@ -190,6 +191,40 @@ function genericWrapperRuns(name: string, syntax: WrapperSyntax, args: readonly 
   const start = operands[position];
   if (start === undefined) return withoutCommand();
   return [...runs, { kind: 'command', words: args.slice(start), via: name }];
+}
+
+/**
+ * The environment a wrapper gives the command it runs: env's NAME=VALUE operands, -u and -i;
+ * sudo's NAME=VALUE operands and -E; exec -c. Options that cannot be read give nothing here:
+ * the wrapper's command is then unknown, which policy denies.
+ */
+export function wrapperEnvironment(name: string, args: readonly CommandWord[]): EnvironmentDraft[] {
+  const syntax = WRAPPERS[name];
+  if (!syntax?.options || !['env', 'sudo', 'exec'].includes(name)) return [];
+  const scan = scanOptions(args, syntax.options);
+  if (!scan.ok) return [];
+  const changes: EnvironmentDraft[] = [];
+  for (const [option, value] of scan.occurrences) {
+    const given = value?.literal ?? null;
+    if (name === 'env' && (option === 'i' || option === '-' || option === '--ignore-environment')) changes.push(draft('*', 'env -i', { exported: true, unset: true }));
+    else if (name === 'env' && (option === 'u' || option === '--unset')) changes.push(draft(given, 'env -u', { exported: true, unset: true }));
+    // BSD env -P: the path the command is looked up in.
+    else if (name === 'env' && option === 'P') changes.push(draft('PATH', 'env -P', { value: given, exported: true }));
+    else if (name === 'sudo' && (option === 'E' || option === '--preserve-env')) changes.push(draft('*', 'sudo -E', { exported: true }));
+    else if (name === 'exec' && option === 'c') changes.push(draft('*', 'exec -c', { exported: true, unset: true }));
+  }
+  if (syntax.assignments) {
+    // As wrapperRuns reads them (and env does): every leading word with = after its first character sets one.
+    for (const index of scan.operands) {
+      const word = args[index] as CommandWord;
+      const text = word.literal ?? word.prefix;
+      const equals = text.indexOf('=');
+      if (equals <= 0) break;
+      // env has no +=: "A+=x" sets a variable named "A+".
+      changes.push(draft(text.slice(0, equals), name, { value: word.literal === null ? null : text.slice(equals + 1), exported: true }));
+    }
+  }
+  return changes;
 }
 
 /** find … -exec CMD … ; (or {} +), -execdir, -ok, -okdir: each may run a command. */

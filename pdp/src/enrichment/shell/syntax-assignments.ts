@@ -1,0 +1,56 @@
+/**
+ * Assignments that are syntax rather than commands, anywhere in a parsed script: `${X=…}` and
+ * `${X:=…}`, arithmetic assignment and increments (`((X=1))`, `$((X+=1))`, `let X++`, array
+ * subscripts, C-style for), and the variable of `for X in …` / `select X in …`. Prefix and bare
+ * assignments and declaration clauses are read where their statements are (command-collector).
+ */
+import { draft, type EnvironmentDraft, VARIABLE_NAME } from './environment-change.ts';
+import { ARITHMETIC_ASSIGN_OPERATORS, ARITHMETIC_STEP_OPERATORS, ASSIGNING_EXPANSION_OPERATORS } from './mvdan-shell-parser.ts';
+import { childNodes, isNode, type SyntaxNode } from './syntax-tree.ts';
+import { evaluateWord } from './word-literal.ts';
+
+export function syntaxAssignments(root: SyntaxNode): EnvironmentDraft[] {
+  const found: EnvironmentDraft[] = [];
+  const visit = (node: SyntaxNode): void => {
+    const change = assignmentAt(node);
+    if (change) found.push(change);
+    for (const child of childNodes(node)) visit(child);
+  };
+  visit(root);
+  return found;
+}
+
+function assignmentAt(node: SyntaxNode): EnvironmentDraft | undefined {
+  switch (node.type) {
+    case 'ParamExp': {
+      const expansion = node.Exp as SyntaxNode | null;
+      if (!expansion || !ASSIGNING_EXPANSION_OPERATORS.includes(String(expansion.Op))) return undefined;
+      const word = expansion.Word as SyntaxNode | null;
+      const value = isNode(word, 'Word') ? evaluateWord(word).literal : '';
+      return draft(parameterName(node.Param), 'expansion', { value });
+    }
+    case 'BinaryArithm':
+      if (!ARITHMETIC_ASSIGN_OPERATORS.includes(String(node.Op))) return undefined;
+      return draft(arithmeticTarget(node.X), 'arithmetic', { append: node.Op !== '=' });
+    case 'UnaryArithm':
+      if (!ARITHMETIC_STEP_OPERATORS.includes(String(node.Op))) return undefined;
+      return draft(arithmeticTarget(node.X), 'arithmetic', { append: true });
+    case 'WordIter':
+      return draft(parameterName(node.Name), 'for');
+    default:
+      return undefined;
+  }
+}
+
+function parameterName(node: unknown): string | null {
+  return isNode(node, 'Lit') && VARIABLE_NAME.test(node.Value) ? node.Value : null;
+}
+
+/** The variable an arithmetic assignment writes: X or X[i]; null when its name is computed ($x=1). */
+function arithmeticTarget(node: unknown): string | null {
+  if (!isNode(node, 'Word')) return null;
+  const text = evaluateWord(node).literal;
+  if (text === null) return null;
+  const name = text.replace(/\[[\s\S]*\]$/, '');
+  return VARIABLE_NAME.test(name) ? name : null;
+}

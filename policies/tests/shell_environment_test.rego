@@ -1,0 +1,108 @@
+# Assignments that change what a command loads or runs, in every form the PDP reports
+# (docs/policy-input.md, action.environment).
+package portcullis.shell_environment_test
+
+import data.portcullis.decision
+import data.portcullis.fixtures as fx
+
+change(name, route, exported) := {"name": name, "route": route, "value": null, "exported": exported, "unset": false, "append": false, "via": null}
+
+removal(name, route) := object.union(change(name, route, true), {"unset": true})
+
+# `ls` run with the given environment changes, as the PDP reports it.
+with_env(changes) := object.union(
+	fx.shell("agent", ["reader"], "web-1", "ls", [fx.cmd("ls", [])]).action,
+	{"environment": changes},
+)
+
+decide(kind, roles, resource_name, changes) := d if {
+	d := decision with input as fx.request(kind, roles, resource_name, with_env(changes))
+		with data.portcullis.resources as fx.with_staging_resources
+}
+
+# Every route the PDP reports, for a loader variable: denied to everyone, even a writer in staging.
+test_code_variables_are_denied_whatever_the_route if {
+	every route in [
+		"prefix", "assignment", "env", "sudo", "export", "declare", "typeset", "readonly", "local",
+		"declare -n", "read", "printf -v", "mapfile", "getopts", "for", "expansion", "arithmetic",
+	] {
+		every name in ["LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "GCONV_PATH", "GLIBC_TUNABLES", "BASH_ENV", "ENV", "IFS", "PS4", "PROMPT_COMMAND", "SHELLOPTS", "BASHOPTS", "BASH_FUNC_ls%%", "DYLD_INSERT_LIBRARIES"] {
+			d := decide("human", ["reader", "writer"], "web-stage", [change(name, route, route in {"prefix", "env", "sudo", "export"})])
+			d.effect == "deny"
+			"shell-environment-code" in fx.codes(d)
+		}
+	}
+}
+
+test_removing_a_code_variable_is_only_a_change if {
+	every c in [removal("LD_PRELOAD", "unset"), removal("IFS", "env -u"), removal("BASH_ENV", "export -n")] {
+		d := decide("human", ["reader", "writer"], "web-stage", [c])
+		d.effect == "allow"
+		fx.codes(d) == {"shell-read-only-command", "shell-environment-change-allowed"}
+	}
+}
+
+test_a_variable_named_only_at_run_time_is_denied if {
+	every route in ["declare", "export", "read", "printf -v", "arithmetic", "env -u"] {
+		d := decide("human", ["reader", "writer"], "web-stage", [change(null, route, false)])
+		d.effect == "deny"
+		"shell-environment-dynamic-name" in fx.codes(d)
+	}
+}
+
+# PATH=/tmp:$PATH ls, PYTHONPATH=… python3, NODE_OPTIONS=… node, GIT_DIR=… git …: a read becomes a change.
+test_interpreter_and_tool_variables_make_a_read_a_change if {
+	every name in ["PATH", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PERL5LIB", "PERL5OPT", "PERLLIB", "NODE_OPTIONS", "NODE_PATH", "RUBYOPT", "RUBYLIB", "JAVA_TOOL_OPTIONS", "CLASSPATH", "GIT_DIR", "GIT_SSH_COMMAND", "GIT_CONFIG_GLOBAL", "HOME", "XDG_CONFIG_HOME", "EDITOR", "PAGER", "LESSOPEN", "SYSTEMD_PAGER", "TMPDIR", "*"] {
+		reader := decide("agent", ["reader"], "web-1", [change(name, "prefix", true)])
+		reader.effect == "deny"
+		"insufficient-role" in fx.codes(reader)
+		writer := decide("agent", ["reader", "writer"], "web-1", [change(name, "prefix", true)])
+		writer.effect == "approval_required"
+		"shell-environment-change-requires-approval" in fx.codes(writer)
+		staging := decide("agent", ["reader", "writer"], "web-stage", [change(name, "prefix", true)])
+		staging.effect == "allow"
+		"shell-environment-change-allowed" in fx.codes(staging)
+	}
+}
+
+test_every_route_that_reaches_what_runs_is_a_change if {
+	every c in [
+		change("PATH", "prefix", true), change("PATH", "assignment", false), change("PATH", "env", true),
+		change("PATH", "export", true), change("PATH", "declare", true), change("PATH", "local", false),
+		change("PATH", "for", false), change("PATH", "expansion", false), change("PATH", "arithmetic", false),
+		change("PATH", "read", false), change("PATH", "declare -n", false), removal("PATH", "unset"),
+		removal("*", "env -i"), removal("*", "exec -c"), change("*", "sudo -E", true), change("*", "set -a", true),
+		change("http_proxy", "env", true), change("lower", "export", true),
+	] {
+		d := decide("agent", ["reader", "writer"], "web-1", [c])
+		d.effect == "approval_required"
+		"shell-environment-change-requires-approval" in fx.codes(d)
+	}
+}
+
+test_the_message_names_the_variables if {
+	d := decide("agent", ["reader", "writer"], "web-1", [change("PYTHONPATH", "prefix", true), change("PATH", "export", true)])
+	some r in d.reasons
+	r.code == "shell-environment-change-requires-approval"
+	contains(r.message, "PATH, PYTHONPATH")
+}
+
+test_harmless_variables_keep_a_read_a_read if {
+	every c in [change("LC_ALL", "prefix", true), change("LANG", "env", true), change("TZ", "export", true), change("TERM", "prefix", true), change("COLUMNS", "prefix", true), change("REPLY", "read", false)] {
+		d := decide("agent", ["reader"], "web-1", [c])
+		d.effect == "allow"
+		fx.codes(d) == {"shell-read-only-command"}
+	}
+}
+
+test_shell_variables_with_lower_case_names_stay_in_the_shell if {
+	every c in [change("f", "assignment", false), change("line", "read", false), change("i", "for", false), change("n", "arithmetic", false), change("logFile", "local", false)] {
+		d := decide("agent", ["reader"], "web-1", [c])
+		d.effect == "allow"
+	}
+}
+
+test_no_environment_field_is_no_change if {
+	d := decision with input as fx.shell("agent", ["reader"], "web-1", "ls", [fx.cmd("ls", [])])
+	d.effect == "allow"
+}
