@@ -6,6 +6,8 @@ import { UpstreamSftpError, type UpstreamSftp } from './upstream-sftp.ts';
 // furthest byte the client was sent (its pipelined reads arrive a little out of order).
 const UPSTREAM_READ_BYTES = 64 * 1024;
 const RETAINED_BYTES = 8 * 1024 * 1024;
+// Reads asked of the host ahead of the masker, so it is not one round trip per chunk.
+const READS_AHEAD = 8;
 
 interface MaskedChunk {
   readonly start: number;
@@ -25,6 +27,8 @@ export class MaskedFileReader {
   /** End of the masked stream produced so far. */
   private producedEnd = 0;
   private upstreamPosition = 0;
+  /** Reads sent to the host and not yet masked, in file order. */
+  private ahead: Array<{ readonly position: number; readonly data: Promise<Buffer> }> = [];
   private ended = false;
   private servedEnd = 0;
   private pulling: Promise<void> = Promise.resolve();
@@ -57,15 +61,35 @@ export class MaskedFileReader {
 
   private async fill(wanted: number): Promise<void> {
     while (!this.ended && this.producedEnd < wanted) {
-      const data = await this.upstream.read(this.handle, this.upstreamPosition, UPSTREAM_READ_BYTES);
+      this.readAhead();
+      const next = this.ahead.shift()!;
+      const data = await next.data;
       if (data.length === 0) {
         this.ended = true;
+        this.dropAhead();
         this.append(this.masker.end());
-      } else {
-        this.upstreamPosition += data.length;
-        this.append(this.masker.push(data));
+        continue;
       }
+      this.upstreamPosition += data.length;
+      // A short read (not the file's end): the reads after it asked for the wrong offsets.
+      if (data.length < UPSTREAM_READ_BYTES) this.dropAhead();
+      this.append(this.masker.push(data));
     }
+  }
+
+  private readAhead(): void {
+    let position = this.ahead.at(-1) ? this.ahead.at(-1)!.position + UPSTREAM_READ_BYTES : this.upstreamPosition;
+    while (this.ahead.length < READS_AHEAD) {
+      const data = this.upstream.read(this.handle, position, UPSTREAM_READ_BYTES);
+      // Awaited in order later; one dropped unread must not be an unhandled rejection.
+      data.catch(() => undefined);
+      this.ahead.push({ position, data });
+      position += UPSTREAM_READ_BYTES;
+    }
+  }
+
+  private dropAhead(): void {
+    this.ahead = [];
   }
 
   private append(bytes: Buffer): void {
