@@ -96,6 +96,23 @@ describe('masked file reads through the SSH PEP', () => {
     assert.ok(readFileSync(target).equals(content));
   });
 
+  it('serves a masked file in order: a read far ahead of what was sent is refused, reads in order come back masked', async () => {
+    const client = await stack.client(reader);
+    const sftp = await new Promise<import('ssh2').SFTPWrapper>((resolve, reject) => client.sftp((error, channel) => (error ? reject(error) : resolve(channel))));
+    const handle = await new Promise<Buffer>((resolve, reject) => sftp.open(remote, 'r', (error, opened) => (error ? reject(error) : resolve(opened))));
+    const readAt = (position: number, length: number) =>
+      new Promise<{ error?: Error; bytes?: Buffer }>((resolve) =>
+        sftp.read(handle, Buffer.alloc(length), 0, length, position, (error, count, buffer) => resolve(error ? { error } : { bytes: buffer.subarray(0, count) })),
+      );
+    const far = await readAt(64 * 1024 * 1024, 1024);
+    assert.match(far.error?.message ?? '', /read in order/);
+    const first = await readAt(0, 32 * 1024);
+    assert.ok(first.bytes?.equals(expected.bytes.subarray(0, 32 * 1024)));
+    const tail = await readAt(expected.bytes.length - 100, 100);
+    assert.ok(tail.bytes?.equals(expected.bytes.subarray(-100)));
+    client.end();
+  });
+
   it('refuses to open a masked file for reading and writing at once: the masked view and the file would part ways', async () => {
     const client = await stack.client(await stack.token('agent-writer', ['writer']));
     const sftp = await new Promise<import('ssh2').SFTPWrapper>((resolve, reject) => client.sftp((error, channel) => (error ? reject(error) : resolve(channel))));

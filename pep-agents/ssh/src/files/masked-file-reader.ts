@@ -8,6 +8,9 @@ const UPSTREAM_READ_BYTES = 64 * 1024;
 const RETAINED_BYTES = 8 * 1024 * 1024;
 // Reads asked of the host ahead of the masker, so it is not one round trip per chunk.
 const READS_AHEAD = 8;
+// How far past what it was sent a client may ask (its pipelined reads); further would make the
+// PEP hold the whole file in between.
+const MAX_READ_AHEAD_OF_CLIENT = 32 * 1024 * 1024;
 
 interface MaskedChunk {
   readonly start: number;
@@ -19,8 +22,8 @@ interface MaskedChunk {
  * but masking changes lengths and a value may straddle any two reads, so the file is read from
  * the host front to back through the byte-stream masker, and the client's reads are served from
  * that masked stream by offset: offsets are the masked file's, and the end of the file is where
- * the masked stream ends. A read far behind what was already served is refused: a masked file is
- * read in order (as sftp and scp do), never by seeking back into the original.
+ * the masked stream ends. A read far behind or far ahead of what was already served is refused: a
+ * masked file is read in order (as sftp and scp do), and the PEP holds only a window of it.
  */
 export class MaskedFileReader {
   private readonly chunks: MaskedChunk[] = [];
@@ -46,6 +49,7 @@ export class MaskedFileReader {
 
   /** Up to `length` masked bytes at `offset`; empty at the end of the masked file. */
   async read(offset: number, length: number): Promise<Buffer> {
+    if (offset > this.servedEnd + MAX_READ_AHEAD_OF_CLIENT) throw new UpstreamSftpError(SFTP_STATUS.FAILURE, 'portcullis: a masked file is read in order; this part is too far ahead');
     const wanted = offset + length;
     // One pull at a time, in order: the masker sees the file exactly once, front to back.
     const pulled = this.pulling.then(() => this.fill(wanted));

@@ -24,6 +24,9 @@ export const SFTP_REQUEST_EVENTS = [
   'EXTENDED',
 ] as const;
 
+// OpenSSH's sftp sends a handful before its first answer; a flood is not a client waiting.
+const MAX_HELD_REQUESTS = 256;
+
 /**
  * The client's SFTP requests from the moment its channel is accepted. OpenSSH's sftp sends its
  * first requests without waiting for the subsystem's reply, and ssh2 answers a request nobody
@@ -37,8 +40,10 @@ export class PendingSftpRequests extends EventEmitter {
     super();
     for (const name of SFTP_REQUEST_EVENTS) {
       client.on(name, (...args: unknown[]) => {
-        if (this.held) this.held.push([name, args]);
-        else this.emit(name, ...args);
+        if (!this.held) this.emit(name, ...args);
+        else if (this.held.length < MAX_HELD_REQUESTS) this.held.push([name, args]);
+        // A client that will not wait for its session to open is not served at all.
+        else client.end();
       });
     }
   }
