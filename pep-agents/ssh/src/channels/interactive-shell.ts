@@ -1,7 +1,9 @@
 // An interactive shell, decided once when it opens (per-line gating of a shell is not sound: the
 // PEP cannot know what a keystroke will run, so it does not pretend to) and relayed whole. What
-// the host sends passes the byte-stream masks policy asked for before the client sees it, and the
-// shell is one entry in the session record with its decision, bytes and masked count.
+// the host sends passes the byte-stream masks policy asked for before the client sees it; the
+// whole session is recorded as asciicast v2 (output exactly as the client was sent it, input as
+// typed, resizes) under the decision that opened it, and is one entry in the session record with
+// its bytes and masked count. No record, no session: a recording that cannot keep up ends it.
 import type { ByteStreamMasker, ByteStreamMaskV1, DecisionAnswer } from '@portcullis/pep-core';
 import type { ClientChannel, PseudoTtyOptions, ServerChannel } from 'ssh2';
 import { relayOutput } from '../exec/output-relay.ts';
@@ -16,22 +18,40 @@ export interface InteractiveShell {
   readonly env: Readonly<Record<string, string>>;
   readonly stdoutMasker: ByteStreamMasker | undefined;
   readonly stderrMasker: ByteStreamMasker | undefined;
-  readonly onStarted?: (remote: ClientChannel) => void;
+  /** The host's channel once open, and where the client's window changes are recorded. */
+  readonly onStarted?: (remote: ClientChannel, resized: (cols: number, rows: number) => void) => void;
+}
+
+export class RecordingUnavailableError extends Error {
+  constructor() {
+    super('the session recording cannot keep up, so no interactive session opens');
+    this.name = 'RecordingUnavailableError';
+  }
 }
 
 export async function runInteractiveShell(shell: InteractiveShell): Promise<void> {
   const { context, channel } = shell;
+  const recording = context.terminalRecorder(shell.answer.decision_id, {
+    cols: shell.pty?.cols ?? 80,
+    rows: shell.pty?.rows ?? 24,
+    ...(shell.pty?.term ? { term: shell.pty.term } : {}),
+  });
+  if (!recording.canRecord()) {
+    recording.end();
+    throw new RecordingUnavailableError();
+  }
   const upstream = await context.upstream();
   const startedAt = performance.now();
   const remote = await new Promise<ClientChannel>((resolve, reject) =>
     upstream.shell(shell.pty ?? false, { env: { ...shell.env } }, (error, stream) => (error ? reject(error) : resolve(stream))),
   );
-  shell.onStarted?.(remote);
+  shell.onStarted?.(remote, (cols, rows) => recording.resize(cols, rows));
   let exit: { code: number } | { signal: string } | undefined;
   remote.on('exit', (code: number | null, signal?: string) => {
     exit = code === null || code === undefined ? { signal: signal ?? 'SIGKILL' } : { code };
   });
   channel.on('data', (chunk: Buffer) => {
+    recording.input(chunk);
     if (!remote.write(chunk)) {
       channel.pause();
       remote.once('drain', () => channel.resume());
@@ -39,9 +59,16 @@ export async function runInteractiveShell(shell: InteractiveShell): Promise<void
   });
   channel.once('end', () => remote.end());
   channel.once('close', () => remote.close());
+  const sent = (chunk: Buffer): void => {
+    recording.output(chunk);
+    if (!recording.canRecord()) {
+      channel.stderr.write('\r\nportcullis: the session recording cannot keep up, so the session ends\r\n');
+      remote.close();
+    }
+  };
   const [out, err] = await Promise.all([
-    relayOutput(remote, channel, shell.stdoutMasker),
-    relayOutput(remote.stderr, channel.stderr, shell.stderrMasker),
+    relayOutput(remote, channel, shell.stdoutMasker, sent),
+    relayOutput(remote.stderr, channel.stderr, shell.stderrMasker, sent),
     new Promise<void>((done) => remote.once('close', () => done())),
   ]);
   try {
@@ -51,6 +78,7 @@ export async function runInteractiveShell(shell: InteractiveShell): Promise<void
     // An unknown signal name: the channel ends without one.
   }
   channel.end();
+  recording.end();
   const failed = !exit || !('code' in exit) || exit.code !== 0;
   context.recorder.statement({
     text: shell.pty ? '(interactive shell, pty)' : '(interactive shell)',

@@ -7,9 +7,9 @@ import { ByteStreamMasker, byteStreamMasksSupported, clientSafeText, CommandGate
 import type { AcceptConnection, AcceptSftpConnection, ClientChannel, PseudoTtyInfo, PseudoTtyOptions, RejectConnection, ServerChannel, Session } from 'ssh2';
 import { ExecAdapter, type ExecCommand, type ExecRefusal } from '../exec/exec-adapter.ts';
 import { runUpstream } from '../exec/exec-runner.ts';
-import { EXIT_BAD_REQUEST, EXIT_UPSTREAM_UNAVAILABLE } from '../exec/exit-statuses.ts';
+import { EXIT_BAD_REQUEST, EXIT_RETRY_LATER, EXIT_UPSTREAM_UNAVAILABLE } from '../exec/exit-statuses.ts';
 import type { ChannelSetup, SshConnectionContext, SshPepExtensions } from '../server/ssh-connection-context.ts';
-import { runInteractiveShell } from './interactive-shell.ts';
+import { RecordingUnavailableError, runInteractiveShell } from './interactive-shell.ts';
 import { envRefusal } from './env-allow-list.ts';
 
 const adapter = new ExecAdapter();
@@ -25,6 +25,8 @@ export class SessionChannel {
   private started = false;
   /** The host's side of this channel once it runs (window changes and signals go there). */
   private remote: ClientChannel | undefined;
+  /** Where window changes are recorded, for an interactive session. */
+  private resized: ((cols: number, rows: number) => void) | undefined;
 
   constructor(
     private readonly session: Session,
@@ -39,6 +41,7 @@ export class SessionChannel {
     session.on('env', (accept, reject, info) => this.onEnv(accept, reject, info.key, info.val));
     session.on('window-change', (accept, _reject, info) => {
       this.remote?.setWindow(info.rows, info.cols, info.height, info.width);
+      this.resized?.(info.cols, info.rows);
       accept?.();
     });
     session.on('signal', (accept, _reject, info) => {
@@ -143,9 +146,13 @@ export class SessionChannel {
         pty: this.pty ? ptyOptions(this.pty) : undefined,
         env: this.env,
         ...this.maskers(answer),
-        onStarted: (remote) => (this.remote = remote),
+        onStarted: (remote, resized) => {
+          this.remote = remote;
+          this.resized = resized;
+        },
       });
     } catch (error) {
+      if (error instanceof RecordingUnavailableError) return finish(channel, EXIT_RETRY_LATER, [`portcullis: ${error.message}; try again shortly`]);
       this.context.log(`shell failed upstream: ${error instanceof Error ? error.message : String(error)}`, { session: this.context.session.id });
       finish(channel, EXIT_UPSTREAM_UNAVAILABLE, [`portcullis: the host behind the PEP is unavailable (${clientSafeText(error instanceof Error ? error.message : String(error))})`]);
     }

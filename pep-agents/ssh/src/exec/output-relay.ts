@@ -13,14 +13,16 @@ export interface RelayTotals {
  * one, with backpressure: when the client's window is full the host's stream is paused, so a
  * large output never piles up in the PEP. Resolves when the host's stream ended (or closed) and
  * what the masker held back was written; never ends `sink` (the exit status goes first).
+ * `onSent` sees each chunk exactly as the client is sent it (a recording of what it saw).
  */
-export function relayOutput(source: Readable, sink: Writable, masker: ByteStreamMasker | undefined): Promise<RelayTotals> {
+export function relayOutput(source: Readable, sink: Writable, masker: ByteStreamMasker | undefined, onSent?: (chunk: Buffer) => void): Promise<RelayTotals> {
   return new Promise((resolve) => {
     let bytes = 0;
     let finished = false;
     const write = (chunk: Buffer): void => {
       if (chunk.length === 0) return;
       bytes += chunk.length;
+      onSent?.(chunk);
       if (!sink.write(chunk)) {
         source.pause();
         sink.once('drain', () => source.resume());

@@ -13,6 +13,8 @@ import {
   type ResourceV1,
   type ServedSession,
   type SessionRecorder,
+  type TerminalRecorder,
+  type TerminalRecorderOptions,
 } from '@portcullis/pep-core';
 import ssh2, { type AuthContext, type Client, type Connection, type ServerConfig, type TcpipRequestInfo } from 'ssh2';
 import { SessionChannel } from '../channels/session-channel.ts';
@@ -28,6 +30,7 @@ export interface SshClientSessionDeps {
   readonly resource: ResourceV1;
   readonly authorizer: ActionAuthorizer<ByteStreamMaskV1>;
   readonly recorders: (session: { id: string; client_addr?: string }, subjectToken: string) => SessionRecorder;
+  readonly terminalRecorders: (options: Pick<TerminalRecorderOptions, 'session' | 'subjectToken' | 'decisionId' | 'terminal'>) => TerminalRecorder;
   readonly upstream: UpstreamConnector;
   readonly strategies: MaskStrategyRegistry;
   readonly envAllowList: readonly string[];
@@ -131,6 +134,7 @@ export class SshClientSession implements ServedSession {
       authorizer: this.deps.authorizer,
       recorder,
       strategies: this.deps.strategies,
+      terminalRecorder: (decisionId, terminal) => this.deps.terminalRecorders({ session, subjectToken: token, decisionId, terminal }),
       closed: this.closed.signal,
       upstream: () => this.upstream(),
       log: this.deps.log,

@@ -1,4 +1,4 @@
-import type { ActionAuthorizer, ByteStreamMaskV1, LogFunction, MaskStrategyRegistry, ResourceV1, SessionRecorder, SessionV1 } from '@portcullis/pep-core';
+import type { ActionAuthorizer, ByteStreamMaskV1, LogFunction, MaskStrategyRegistry, ResourceV1, SessionRecorder, SessionV1, TerminalRecorder } from '@portcullis/pep-core';
 import type { Client, PseudoTtyInfo, ServerChannel, SFTPWrapper } from 'ssh2';
 
 /** One logged-in client connection, as every part that serves its channels sees it. */
@@ -14,6 +14,8 @@ export interface SshConnectionContext {
   /** This connection's session record: every command and file operation is an entry in it. */
   readonly recorder: SessionRecorder;
   readonly strategies: MaskStrategyRegistry;
+  /** A whole-session recording (asciicast v2) under the decision that opened an interactive session. */
+  terminalRecorder(decisionId: string, terminal: { cols: number; rows: number; term?: string }): TerminalRecorder;
   /** Aborted when the client connection ends: every decision and approval wait of its channels stops. */
   readonly closed: AbortSignal;
   /** The PEP's own login on the host for this connection (opened once, shared by its channels). */
