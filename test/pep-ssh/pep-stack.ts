@@ -24,6 +24,8 @@ export interface SshPepStack {
   readonly pep: RunningSshPep;
   readonly port: number;
   readonly logs: string[];
+  /** The environment the PEP was configured from (a test starts another PEP like it). */
+  readonly pepEnvironment: Readonly<Record<string, string>>;
   /** A folder of this stack's client files: known_hosts pinning the PEP, the askpass program. */
   readonly clientDir: string;
   /** A caller's token from the PDP's dev issuer. */
@@ -58,10 +60,12 @@ export interface SshPepStackOptions {
   readonly extensions?: SshPepExtensions;
   /** Where the PEP reaches the PDP, given the PDP's own URL (a test may put a fault-injecting proxy in front). */
   readonly pdpUrlFor?: (pdpUrl: string) => Promise<string>;
+  /** The shell the test sshd runs commands with (default: the login's). */
+  readonly commandShell?: string;
 }
 
 export async function startSshPepStack(options: SshPepStackOptions = {}): Promise<SshPepStack> {
-  const sshd = await startTestSshd();
+  const sshd = await startTestSshd(options.commandShell ? { commandShell: options.commandShell } : {});
   const clientDir = mkdtempSync(join(tmpdir(), 'portcullis-ssh-pep-client-'));
   let pdp: TestPdp | undefined;
   try {
@@ -114,6 +118,7 @@ export async function startSshPepStack(options: SshPepStackOptions = {}): Promis
       pep,
       port: pep.port,
       logs,
+      pepEnvironment: env,
       clientDir,
       token: (sub, roles, kind = 'agent') => testPdp.token({ sub, roles, kind }),
       consoleToken: (sub, roles) => testPdp.consoleToken({ sub, roles, kind: 'human' }),

@@ -56,6 +56,8 @@ export interface TestSshdOptions {
    * it off: the wrapper's own processes would weigh on the baseline they compare against.
    */
   readonly logCommands?: boolean;
+  /** The shell that runs exec'd commands (default: the login's shell, as sshd itself does). */
+  readonly commandShell?: string;
 }
 
 export async function startTestSshd(options: TestSshdOptions = {}): Promise<TestSshd> {
@@ -85,7 +87,7 @@ export async function startTestSshd(options: TestSshdOptions = {}): Promise<Test
   const commandLog = join(logDir, 'commands.log');
   const sftpLogPath = join(logDir, 'sftp.log');
   const wrapper = join(dir, 'host-command-log.sh');
-  writeFileSync(wrapper, wrapperScript(commandLog, sftpLogPath), { mode: 0o755 });
+  writeFileSync(wrapper, wrapperScript(commandLog, sftpLogPath, options.commandShell), { mode: 0o755 });
   const port = await freePort();
   const configPath = join(dir, 'sshd_config');
   writeFileSync(configPath, sshdConfig({ dir, port, user, hostKeyPath, authorizedKeys, wrapper: options.logCommands === false ? undefined : wrapper }));
@@ -135,7 +137,7 @@ function keygen(path: string, comment: string): void {
 
 // Runs as the login, in place of whatever the client asked for: one line per session (kind and
 // the base64 of the command, so any byte survives), then what sshd would have run.
-function wrapperScript(commandLog: string, sftpLog: string): string {
+function wrapperScript(commandLog: string, sftpLog: string, commandShell = '"$SHELL"'): string {
   return `#!/bin/sh
 log='${commandLog}'
 if [ -z "\${SSH_ORIGINAL_COMMAND+set}" ]; then
@@ -148,7 +150,7 @@ case "$SSH_ORIGINAL_COMMAND" in
     exec '${SFTP_SERVER}' -e -l VERBOSE 2>>'${sftpLog}' ;;
 esac
 printf 'exec %s\\n' "$(printf '%s' "$SSH_ORIGINAL_COMMAND" | base64 -w0)" >>"$log"
-exec "$SHELL" -c "$SSH_ORIGINAL_COMMAND"
+exec ${commandShell} -c "$SSH_ORIGINAL_COMMAND"
 `;
 }
 

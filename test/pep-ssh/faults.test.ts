@@ -1,0 +1,93 @@
+// Faults at the SSH PEP: garbage, truncated and oversized packets end that connection and nothing
+// else; a command with a NUL byte is refused; and with the PDP gone, every command and login
+// fails closed without anything reaching the host.
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { eventually } from '../support/eventually.ts';
+import { startSshPepStack, type SshPepStack } from './pep-stack.ts';
+
+describe('faults at the SSH PEP', () => {
+  let stack: SshPepStack;
+  let reader: string;
+
+  before(async () => {
+    stack = await startSshPepStack();
+    reader = await stack.token('agent-reader', ['reader']);
+  });
+  after(() => stack?.close());
+
+  /** A raw TCP client that sends `bytes` (after reading the PEP's identification) and reports when the PEP closed it. */
+  const rawClient = async (bytes: Buffer, options: { endAfterSending?: boolean } = {}): Promise<{ banner: string; closed: Promise<void>; socket: Socket }> => {
+    const socket = connect(stack.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    const banner = await eventually('the PEP identifies itself', () => (received.includes('\r\n') ? received.split('\r\n')[0] : undefined));
+    socket.write(bytes);
+    if (options.endAfterSending) socket.end();
+    return { banner, closed, socket };
+  };
+
+  const stillServes = async (): Promise<void> => {
+    const result = await stack.ssh(reader, 'echo still-serving');
+    assert.equal(result.stdout, 'still-serving\n', result.stderr);
+    await eventually('no session left open at the PEP', () => stack.pep.health().sessions === 0);
+  };
+
+  it('ends a connection that sends garbage instead of SSH, and keeps serving others', async () => {
+    const { banner, closed } = await rawClient(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    assert.match(banner, /^SSH-2\.0-Portcullis/);
+    await closed;
+    await stillServes();
+  });
+
+  it('ends a connection whose packet is cut short', async () => {
+    // A valid identification, then a packet announcing 1000 bytes that carries 10 before the client stops.
+    const packet = Buffer.alloc(14);
+    packet.writeUInt32BE(1000, 0);
+    const { closed } = await rawClient(Buffer.concat([Buffer.from('SSH-2.0-truncating-client\r\n'), packet]), { endAfterSending: true });
+    await closed;
+    await stillServes();
+  });
+
+  it('ends a connection that announces an impossible packet length', async () => {
+    const packet = Buffer.alloc(64, 0x41);
+    packet.writeUInt32BE(0xffffffff, 0);
+    const { closed } = await rawClient(Buffer.concat([Buffer.from('SSH-2.0-oversized-client\r\n'), packet]));
+    await closed;
+    await stillServes();
+  });
+
+  it('ends a connection that sends random bytes after a valid identification', async () => {
+    const noise = Buffer.alloc(4096);
+    for (let index = 0; index < noise.length; index++) noise[index] = (index * 7919 + 13) & 0xff;
+    const { closed } = await rawClient(Buffer.concat([Buffer.from('SSH-2.0-noisy-client\r\n'), noise]));
+    await closed;
+    await stillServes();
+  });
+
+  it('refuses a command holding a NUL byte, which sshd would cut short', async () => {
+    const client = await stack.client(reader);
+    const result = await stack.exec(client, 'echo harmless\u0000; touch /tmp/never');
+    assert.equal(result.code, 65);
+    assert.match(result.stderr, /NUL byte/);
+    assert.ok(!stack.sshd.commands().some((entry) => entry.command.startsWith('echo harmless')));
+  });
+
+  it('fails closed when the PDP is gone: commands exit 75 and never reach the host; logins are refused', async () => {
+    const client = await stack.client(reader);
+    assert.equal((await stack.exec(client, 'echo before-the-outage')).stdout, 'before-the-outage\n');
+    await stack.pdp.close();
+    const result = await stack.exec(client, 'echo during-the-outage');
+    assert.equal(result.code, 75);
+    assert.match(result.stderr, /no policy decision could be had, so nothing was run/);
+    assert.equal(result.stdout, '');
+    assert.ok(!stack.sshd.commands().some((entry) => entry.command === 'echo during-the-outage'));
+    const login = await stack.ssh(reader, 'echo login-during-the-outage');
+    assert.equal(login.code, 255);
+    assert.match(login.stderr, /Permission denied/);
+    assert.ok(!stack.sshd.commands().some((entry) => entry.command === 'echo login-during-the-outage'));
+  });
+});
