@@ -7,8 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadPepSshConfig } from '../../pep-agents/ssh/src/config/pep-ssh-config.ts';
-import { startSshPep } from '../../pep-agents/ssh/src/main.ts';
+import { loadPepSshConfig, startSshPep } from '@portcullis/pep-ssh';
 import { startSshPepStack, type SshPepStack } from './pep-stack.ts';
 
 describe('SSH PEP keys and the upstream shell', () => {
