@@ -119,19 +119,19 @@ describe('the terminal recorder', () => {
     assert.deepEqual({ ...chunk!.recording.header, timestamp: 0 }, { version: 2, width: 120, height: 40, timestamp: 0, env: { TERM: 'xterm-256color' }, title: 'web-1' });
     assert.deepEqual(chunk!.recording.events, [
       [0, 'o', '$ '],
-      [0.25, 'i', 'ls\r'],
+      [0.26, 'i', 'ls\r'],
       [0.26, 'o', 'ls\r\nfile-a  file-b\r\n$ '],
       [0.76, 'r', '100x30'],
       [0.76, 'm', 'approval 1234'],
     ]);
     assert.equal(chunk!.recording.final, true);
-    assert.deepEqual(recorder.totals, { chunks: 1, chunksDropped: 0, outputBytes: 24, inputBytes: 3, resizes: 1 });
+    assert.deepEqual(recorder.totals, { chunks: 1, chunksDropped: 0, outputBytes: 24, inputBytes: 3, inputWithheld: 0, resizes: 1 });
     assert.equal(recorder.ended, true);
   });
 
   it('cuts a long session into bounded chunks numbered without gaps, and the chunks give back the very bytes', () => {
     const sink = new MemorySessionEventSink();
-    const recorder = recorderFor(sink, { chunkChars: 1000 });
+    const recorder = recorderFor(sink, { chunkChars: 1000, input: 'all' });
     const output = randomBytes(42, 20_000);
     const input = randomBytes(43, 3000);
     const outputPieces = pieces(output, 42, 700);
@@ -166,15 +166,47 @@ describe('the terminal recorder', () => {
     assert.deepEqual(chunksOf(sink).map((chunk) => [chunk.recording.seq, chunk.recording.final ?? false, chunk.recording.events.length]), [[0, false, 1], [1, true, 0]]);
   });
 
+  it('records only typed text the terminal echoed: a password typed with echo off never reaches the recording', () => {
+    const sink = new MemorySessionEventSink();
+    const recorder = recorderFor(sink);
+    const typedInput = (text: string) => recorder.input(Buffer.from(text));
+    const shown = (text: string) => recorder.output(Buffer.from(text));
+    shown('$ ');
+    typedInput('s');
+    shown('s');
+    typedInput('udo -v\r');
+    shown('udo -v\r\n[sudo] password for dana: ');
+    typedInput('hunter2');
+    typedInput('\r');
+    shown('\r\n$ ');
+    typedInput('ls -l\x1b[D\x1b[C\r');
+    shown('ls -l\x1b[D\x1b[C\r\nfile-a\r\n$ ');
+    typedInput('vim-keys-never-echoed');
+    recorder.end();
+    const [chunk] = chunksOf(sink);
+    const input = chunk!.recording.events.filter((event) => event[1] === 'i').map((event) => event[2]).join('');
+    assert.equal(input, 'sudo -v\r\rls -l\x1b[D\x1b[C\r');
+    assert.ok(!JSON.stringify(chunk).includes('hunter2'), 'the password is nowhere in the recording');
+    assert.equal(recorder.totals.inputWithheld, 'hunter2'.length + 'vim-keys-never-echoed'.length);
+    const times = chunk!.recording.events.map((event) => event[0]);
+    assert.ok(times.every((time, index) => index === 0 || time >= times[index - 1]!));
+    // Every keystroke with input: 'all'; none with 'none'.
+    const all = new MemorySessionEventSink();
+    const everything = recorderFor(all, { input: 'all' });
+    everything.input(Buffer.from('hunter2\r'));
+    everything.end();
+    assert.ok(JSON.stringify(chunksOf(all)).includes('hunter2'));
+  });
+
   it('leaves typed input out when told to, and counts a chunk the sink refused', async () => {
     const sink = new MemorySessionEventSink(1);
-    const recorder = recorderFor(sink, { recordInput: false, chunkChars: 4 });
+    const recorder = recorderFor(sink, { input: 'none', chunkChars: 4 });
     recorder.input(Buffer.from('secret-password\r'));
     recorder.output(Buffer.from('abcdefgh'));
     recorder.end();
     const chunks = chunksOf(sink);
     assert.ok(!JSON.stringify(chunks).includes('secret'), 'no input recorded');
-    assert.deepEqual(recorder.totals, { chunks: 3, chunksDropped: 2, outputBytes: 8, inputBytes: 0, resizes: 0 });
+    assert.deepEqual(recorder.totals, { chunks: 3, chunksDropped: 2, outputBytes: 8, inputBytes: 0, inputWithheld: 0, resizes: 0 });
     await sink.close();
     assert.equal(recorder.canRecord(), false);
   });
@@ -204,7 +236,7 @@ describe('terminal recordings shipped to a real PDP', () => {
   it('reach the sessions stream in order, under the verified decision and principal, byte for byte', async () => {
     const transport = new HttpPdpTransport({ url: pdp.url, pepToken: pdp.pepToken });
     const sink = new PdpSessionEventSink(transport, { flushIntervalMs: 10 });
-    const recorder = recorderFor(sink, { session: { id: 'shell-shipped', client_addr: '127.0.0.1' }, decisionId: await decisionIn('shell-shipped'), subjectToken: human, chunkChars: 2000 });
+    const recorder = recorderFor(sink, { session: { id: 'shell-shipped', client_addr: '127.0.0.1' }, decisionId: await decisionIn('shell-shipped'), subjectToken: human, chunkChars: 2000, input: 'all' });
     const output = Buffer.concat([Buffer.from('\x1b[1;32mweb-1\x1b[0m:~$ ✓ 𝄞 '), Buffer.from(randomBytes(7, 9000)), Buffer.from([0xe2, 0x9c])]);
     for (const piece of pieces(output, 7, 900)) recorder.output(piece);
     recorder.input(Buffer.from('exit\r'));

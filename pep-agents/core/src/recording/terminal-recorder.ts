@@ -12,6 +12,7 @@ import {
 } from '@portcullis/contract';
 import type { ResourceV1 } from '../decision-contract.ts';
 import type { SessionEventSink } from '../session-event-sink.ts';
+import { EchoedInputFilter } from './echoed-input-filter.ts';
 
 export interface TerminalRecorderOptions {
   readonly sink: SessionEventSink;
@@ -29,8 +30,12 @@ export interface TerminalRecorderOptions {
   readonly chunkChars?: number;
   /** How long a chunk with data waits before it ships anyway (default 1 s), so a live view stays close. */
   readonly chunkIntervalMs?: number;
-  /** Records what the client types (`i` events); default true. */
-  readonly recordInput?: boolean;
+  /**
+   * What the client typed (`i` events): `echoed` (the default) records only what the terminal
+   * echoed back, so a password typed with echo off is never recorded (echoed-input-filter.ts);
+   * `all` every keystroke; `none` nothing.
+   */
+  readonly input?: 'echoed' | 'all' | 'none';
   /** Milliseconds, monotonic; replaceable in tests. */
   readonly clock?: () => number;
   /** Wall-clock milliseconds for the header's timestamp; replaceable in tests. */
@@ -44,6 +49,8 @@ export interface TerminalRecordingTotals {
   readonly chunksDropped: number;
   readonly outputBytes: number;
   readonly inputBytes: number;
+  /** Characters of typed text left out because the terminal never echoed them. */
+  readonly inputWithheld: number;
   readonly resizes: number;
 }
 
@@ -70,7 +77,8 @@ export class TerminalRecorder {
   private readonly inputText = new TerminalTextDecoder();
   private readonly chunkChars: number;
   private readonly chunkIntervalMs: number;
-  private readonly recordInput: boolean;
+  private readonly inputMode: 'echoed' | 'all' | 'none';
+  private readonly echoFilter = new EchoedInputFilter();
   private pending: RecordingEventV1[] = [];
   private pendingChars = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -86,7 +94,7 @@ export class TerminalRecorder {
     this.startedAt = this.clock();
     this.chunkChars = Math.max(options.chunkChars ?? DEFAULT_CHUNK_CHARS, 1);
     this.chunkIntervalMs = Math.max(options.chunkIntervalMs ?? DEFAULT_CHUNK_INTERVAL_MS, 1);
-    this.recordInput = options.recordInput ?? true;
+    this.inputMode = options.input ?? 'echoed';
     const { session, resource, terminal } = options;
     this.sessionPart = Object.freeze({ id: session.id, ...(session.client_addr === undefined ? {} : { client_addr: session.client_addr }) });
     this.resourcePart = Object.freeze({ type: resource.type, name: resource.name, ...(resource.environment === undefined ? {} : { environment: resource.environment }) });
@@ -101,7 +109,7 @@ export class TerminalRecorder {
   }
 
   get totals(): TerminalRecordingTotals {
-    return { ...this.counts };
+    return { ...this.counts, inputWithheld: this.echoFilter.withheld };
   }
 
   get ended(): boolean {
@@ -117,14 +125,18 @@ export class TerminalRecorder {
   output(bytes: Uint8Array): void {
     if (this.finished || bytes.length === 0) return;
     this.counts.outputBytes += bytes.length;
-    this.add('o', this.outputText.write(bytes));
+    const text = this.outputText.write(bytes);
+    // Typed text this output echoes is recorded first, at the same time: the order stays true.
+    if (this.inputMode === 'echoed') this.add('i', this.echoFilter.echoed(text));
+    this.add('o', text);
   }
 
   /** Bytes the client typed, as received. */
   input(bytes: Uint8Array): void {
-    if (this.finished || bytes.length === 0 || !this.recordInput) return;
+    if (this.finished || bytes.length === 0 || this.inputMode === 'none') return;
     this.counts.inputBytes += bytes.length;
-    this.add('i', this.inputText.write(bytes));
+    const text = this.inputText.write(bytes);
+    this.add('i', this.inputMode === 'echoed' ? this.echoFilter.typed(text) : text);
   }
 
   /** The client's terminal changed size (an SSH window-change). */
@@ -149,8 +161,11 @@ export class TerminalRecorder {
   /** Ships the last chunk (what an unfinished character held back included); later calls do nothing. */
   end(): void {
     if (this.finished) return;
-    this.add('o', this.outputText.end());
-    if (this.recordInput) this.add('i', this.inputText.end());
+    const lastOutput = this.outputText.end();
+    if (this.inputMode === 'echoed') this.add('i', this.echoFilter.echoed(lastOutput));
+    this.add('o', lastOutput);
+    if (this.inputMode === 'all') this.add('i', this.inputText.end());
+    if (this.inputMode === 'echoed') this.add('i', this.echoFilter.typed(this.inputText.end()) + this.echoFilter.end());
     this.ship(true);
     this.finished = true;
   }
