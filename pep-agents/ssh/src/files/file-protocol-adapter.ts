@@ -32,8 +32,9 @@ export class FileProtocolAdapter implements ProtocolAdapter<FileOperation, FileR
   }
 
   reuseShape(command: FileOperation): string {
-    // The whole action: an allow stands only for the very same operation on the very same path.
-    return JSON.stringify(fileAction(command));
+    // The whole action (and whether the handle also writes, which decides masking): an allow
+    // stands only for the very same operation on the very same path.
+    return JSON.stringify([fileAction(command), command.alsoWrites === true]);
   }
 
   canMask(masks: readonly ByteStreamMaskV1[], command: FileOperation): boolean {
