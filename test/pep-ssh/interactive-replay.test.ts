@@ -1,0 +1,69 @@
+// An interactive session through the real OpenSSH client (`ssh -tt`) and the SSH PEP to a real
+// sshd, recorded on the sessions stream and played back by `portcullis sessions replay`: the
+// replay writes byte for byte what the client's terminal was sent, non-UTF-8 bytes included.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { eventually } from '../support/eventually.ts';
+import { sessionsCli } from '../support/sessions-cli.ts';
+import { startSshPepStack, type SshPepStack } from './pep-stack.ts';
+
+interface ListedSession {
+  readonly id: string;
+  readonly principal?: { readonly sub?: string };
+  readonly recording?: { readonly chunks: number; readonly missing: readonly number[]; readonly final: boolean };
+}
+
+describe('an interactive ssh -tt session, recorded and replayed', () => {
+  let stack: SshPepStack;
+
+  before(async () => {
+    stack = await startSshPepStack();
+  });
+  after(() => stack?.close());
+
+  /** Runs `ssh -tt` (a PTY, no command: the login shell) with `typed` as the keyboard; its stdout as bytes. */
+  async function interactive(token: string, typed: string): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+    const ssh = stack.openSshArgs(token);
+    const child = spawn('ssh', [...ssh.args, '-tt', ssh.destination], { env: ssh.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.stdin.end(typed);
+    const code = await new Promise<number | null>((resolve) => child.once('close', (exit) => resolve(exit)));
+    return { code, stdout: Buffer.concat(stdout), stderr };
+  }
+
+  it('replays exactly the bytes the ssh client was sent, at once with --to-end and as an asciicast file', async () => {
+    const dana = await stack.token('dana', ['reader', 'writer'], 'human');
+    const typed = [
+      "printf 'caf\\303\\251 \\377\\376 \\342\\234\\223\\n'",
+      'echo "sum=$((40 + 2))"',
+      "printf '\\033[1;31mred\\033[0m\\r\\n'",
+      'exit 3',
+      '',
+    ].join('\n');
+    const run = await interactive(dana, typed);
+    assert.equal(run.code, 3, run.stderr);
+    assert.ok(run.stdout.includes(Buffer.from('sum=42')), 'the shell ran what was typed');
+    assert.ok(run.stdout.includes(Buffer.from([0x63, 0x61, 0x66, 0xc3, 0xa9, 0x20, 0xff, 0xfe, 0x20, 0xe2, 0x9c, 0x93])), 'bytes that are not UTF-8 reached the client unchanged');
+    assert.ok(stack.sshd.commands().some((entry) => entry.kind === 'shell'), 'the host opened a shell');
+
+    const session = await eventually('the session listed with its whole recording', async () => {
+      const listed = await sessionsCli(stack.pdp.stateDir, 'list', '--principal', 'dana', '--resource', 'web-1', '--json');
+      return (JSON.parse(listed.stdout.toString('utf8')) as ListedSession[]).find((each) => each.recording?.final === true);
+    });
+    assert.deepEqual(session.recording?.missing, []);
+
+    const replay = await sessionsCli(stack.pdp.stateDir, 'replay', session.id, '--to-end');
+    assert.equal(replay.code, 0, replay.stderr);
+    assert.ok(replay.stdout.equals(run.stdout), `the replay is byte for byte what ssh printed (${replay.stdout.length} vs ${run.stdout.length} bytes)`);
+
+    const cast = await sessionsCli(stack.pdp.stateDir, 'replay', session.id, '--cast');
+    const [header, ...events] = cast.stdout.toString('utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as unknown);
+    assert.equal((header as { version: number }).version, 2);
+    const input = (events as [number, string, string][]).filter(([, code]) => code === 'i').map(([, , data]) => data).join('');
+    assert.ok(input.includes('exit 3'), 'what was typed is recorded as input');
+  });
+});
