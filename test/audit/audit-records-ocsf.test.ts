@@ -100,6 +100,12 @@ describe('audit records of every kind validate against OCSF 1.8.0 without an err
     await decide(reader, CLUSTER, { type: 'kubernetes', method: 'GET', path: '/api/v1/namespaces/prod/pods' });
     await decide(writer, CLUSTER, { type: 'kubernetes', method: 'DELETE', path: '/api/v1/namespaces/prod/pods/web-1' });
     await decide(reader, API, { type: 'http', method: 'GET', path: '/v1/invoices', query: 'limit=5', headers: { authorization: 'Bearer secret', 'user-agent': 'agent/1' } });
+    // SSH file operations and port forwarding: allowed, denied, unreadable.
+    await decide(reader, HOST, { type: 'file', protocol: 'sftp', operation: 'read', path: 'app.log', cwd: '/var/log' });
+    await decide(writer, HOST, { type: 'file', protocol: 'sftp', operation: 'rename', path: '/srv/a', target_path: '/srv/b' });
+    await decide(reader, HOST, { type: 'file', protocol: 'sftp', operation: 'read', path: '/srv/../etc/shadow' });
+    await decide(reader, HOST, { type: 'network', protocol: 'ssh', direction: 'outbound', host: '0x7f.1', port: 5432 });
+    await decide(writer, HOST, { type: 'network', protocol: 'ssh', direction: 'inbound', transport: 'unix', socket_path: '/run/x.sock' });
     await decide(writer, API, { type: 'http', method: 'POST', path: '/v1/refunds' });
     // OPA's Data API.
     assert.equal(await post(pdp, '/v1/data/portcullis/no_such_rule', { input: {} }), 200);
@@ -166,7 +172,7 @@ describe('audit records of every kind validate against OCSF 1.8.0 without an err
     const body = (record: Json): Json => record.unmapped.portcullis;
     const decisions = all.filter((record) => body(record).event === 'decision');
     assert.deepEqual(new Set(decisions.map((record) => body(record).effect)), new Set(['allow', 'deny', 'approval_required']));
-    assert.deepEqual(new Set(decisions.map((record) => body(record).action.type)), new Set(['sql', 'connect', 'shell', 'kubernetes', 'http']));
+    assert.deepEqual(new Set(decisions.map((record) => body(record).action.type)), new Set(['sql', 'connect', 'shell', 'kubernetes', 'http', 'file', 'network']));
     assert.ok(decisions.some((record) => (body(record).obligations?.mask ?? []).length > 0), 'a masked allow');
     const events = new Set(all.map((record) => body(record).event));
     for (const event of ['data-query', 'session.start', 'session.statement', 'session.statements', 'session.recording', 'session.end',
