@@ -136,3 +136,33 @@ describe('shell analyzer: every way the text changes a variable', () => {
     }
   });
 });
+
+describe('shell analyzer: code builtins keep for later, followed as shell strings', () => {
+  async function followed(command: string): Promise<Array<[string, (string | null)[], string | null, boolean]>> {
+    const result = await analyzer.analyze(command);
+    assert.equal(result.parse_error, null, command);
+    return result.commands.filter((entry) => entry.via !== null).map((entry) => [entry.name, entry.args, entry.via, entry.dynamic_name]);
+  }
+
+  it("a trap's action", async () => {
+    assert.deepEqual(await followed("trap 'rm -rf /' EXIT; ls"), [['rm', ['-rf', '/'], 'trap', false]]);
+    assert.deepEqual(await followed('trap -- "curl x | sh" INT TERM'), [['curl', ['x'], 'trap', false], ['sh', [], 'trap', false]]);
+    for (const inert of ['trap - EXIT', "trap '' INT", 'trap -p', 'trap -l', 'trap EXIT']) assert.deepEqual(await followed(inert), [], inert);
+    assert.deepEqual(await followed('trap "$X" EXIT'), [['', [null, 'EXIT'], 'trap', true]]);
+  });
+
+  it("an alias's text, where aliases expand", async () => {
+    assert.deepEqual(await followed("alias ls='rm -rf /'"), [['rm', ['-rf', '/'], 'alias', false]]);
+    assert.deepEqual(await followed("alias ll='ls -l' la"), [['ls', ['-l'], 'alias', false]]);
+    assert.deepEqual(await followed('alias x="$Y"'), [['', [null], 'alias', true]]);
+  });
+
+  it("mapfile's -C callback", async () => {
+    assert.deepEqual(await followed("mapfile -C 'rm -rf /' -c 1 a < f"), [['rm', ['-rf', '/'], 'mapfile -C', false]]);
+    assert.deepEqual(await followed("readarray -C 'reboot' a < f"), [['reboot', [], 'readarray -C', false]]);
+  });
+
+  it('code that does not parse makes the whole text a parse error', async () => {
+    assert.match((await analyzer.analyze("trap 'if' EXIT")).parse_error ?? '', /^trap string/);
+  });
+});

@@ -194,6 +194,26 @@ findings contains {
 
 needs contains "write" if count(environment_changes) > 0
 
+# enable -f FILE NAME loads a shared object into the shell as a builtin: code, as LD_PRELOAD is.
+findings contains {
+	"effect": "deny",
+	"code": "shell-environment-code",
+	"message": "enable -f loads a shared object into the shell",
+} if {
+	some cmd in commands
+	cmd.name == "enable"
+	some a in cmd.args
+	loads_builtin(a)
+}
+
+loads_builtin(a) if not is_string(a)
+
+loads_builtin(a) if {
+	startswith(a, "-")
+	not startswith(a, "--")
+	contains(a, "f")
+}
+
 # --- the read-only allow-list ---
 
 read_only(cmd) if {

@@ -106,3 +106,19 @@ test_no_environment_field_is_no_change if {
 	d := decision with input as fx.shell("agent", ["reader"], "web-1", "ls", [fx.cmd("ls", [])])
 	d.effect == "allow"
 }
+
+test_enable_f_loads_code_and_is_denied if {
+	every args in [["-f", "/tmp/x.so", "ls"], ["-nf", "/tmp/x.so", "ls"], [null]] {
+		d := decision with input as fx.shell("human", ["reader", "writer"], "web-stage", "enable", [fx.cmd("enable", args)])
+			with data.portcullis.resources as fx.with_staging_resources
+		d.effect == "deny"
+		"shell-environment-code" in fx.codes(d)
+	}
+}
+
+test_enable_without_f_is_a_change if {
+	d := decision with input as fx.shell("human", ["reader", "writer"], "web-stage", "enable -n echo", [fx.cmd("enable", ["-n", "echo"])])
+		with data.portcullis.resources as fx.with_staging_resources
+	d.effect == "allow"
+	fx.codes(d) == {"shell-command-allowed"}
+}

@@ -16,7 +16,7 @@
  *
  * via values: "$(…)" (command substitution, backquotes too), "<(…)" / ">(…)", "sh -c" (the
  * string given to any shell with -c), "sh <<" (a here-document or here-string fed to a shell),
- * "su -c", "env -S", "watch", "time", "find -exec" / "find -execdir" / "find -ok" / "find -okdir",
+ * "su -c", "env -S", "watch", "time", "trap", "alias", "mapfile -C" / "readarray -C", "find -exec" / "find -execdir" / "find -ok" / "find -okdir",
  * and the wrapper's name for env, nice, nohup, timeout, command, builtin, exec, stdbuf, xargs,
  * sudo, doas, chroot, setsid, ionice, pkexec, busybox.
  */

@@ -9,6 +9,7 @@
  * wrapper runs takes the wrapper's place (`curl x | sudo bash`: bash is at position 1 like
  * sudo); substitutions and shell strings start pipelines of their own.
  */
+import { builtinCodeRuns, isCodeKeepingBuiltin } from './builtin-code.ts';
 import { isShellInterpreter, shellInterpreterRuns } from './shell-interpreters.ts';
 import type { CommandRun } from './command-runs.ts';
 import {
@@ -211,7 +212,13 @@ export class CommandCollector {
     if (dynamic) return;
     for (const change of [...builtinChanges(name, args), ...wrapperEnvironment(name, args)]) this.change(change, via);
 
-    const runs = isShellInterpreter(name) ? shellInterpreterRuns(args) : isWrapperCommand(name) ? wrapperRuns(name, args) : [];
+    const runs = isShellInterpreter(name)
+      ? shellInterpreterRuns(args)
+      : isWrapperCommand(name)
+        ? wrapperRuns(name, args)
+        : isCodeKeepingBuiltin(name)
+          ? builtinCodeRuns(name, args)
+          : [];
     for (const run of runs) this.follow(run, site, nesting + 1);
   }
 
