@@ -90,6 +90,17 @@ describe('CREDIT_CARD', () => {
     ],
     ['4111 1111 1111 1112', '4111111111111112', '1234567812345678', '0000000000000000', '41111111111111111111111', 'order 2024-01-15-0001', '192.168.100.100'],
   );
+
+  it('finds cards among the short numbers of a digit-dense log, at the text\'s edges, and after doubled separators', () => {
+    const detector = new CreditCardDetector();
+    const found = (text: string): string[] => detector.find(text).map((span) => text.slice(span.start, span.end));
+    const log = '2026-12-06T10:00:25Z worker-3 batch 7919 in 5 ms\n'.repeat(40);
+    assert.deepEqual(found(`${log}paid 4111 1111 1111 1111\n${log}`), ['4111 1111 1111 1111']);
+    assert.deepEqual(found('4111111111111111'), ['4111111111111111']);
+    assert.deepEqual(found('x 4111-1111-1111-1111'), ['4111-1111-1111-1111']);
+    assert.deepEqual(found('4111  1111 1111 1111 and 5500 0000 0000 0004-'), ['5500 0000 0000 0004']);
+    assert.deepEqual(found('12 34 56 78 90 12 34 56'), [], 'many short groups are no card');
+  });
 });
 
 describe('IBAN_CODE', () => {

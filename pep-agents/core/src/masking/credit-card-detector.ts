@@ -1,3 +1,4 @@
+import { digitRuns } from './digit-runs.ts';
 import { findValidGroupRuns } from './group-run-search.ts';
 import { standsAlone } from './token-boundary.ts';
 import type { DetectedSpan, ValueDetector } from './value-detector.ts';
@@ -20,14 +21,20 @@ export class CreditCardDetector implements ValueDetector {
 
   find(text: string): DetectedSpan[] {
     const spans: DetectedSpan[] = [];
-    for (const match of text.matchAll(CANDIDATE)) {
-      // Fewer than 13 characters cannot hold 13 digits: most numbers in a result stop here.
-      if (match[0].length < 13) continue;
-      const start = match.index;
-      const isCard = (compact: string, from: number, to: number): boolean =>
-        isCardNumber(compact) && printedAsCard(text.slice(from, to)) && standsAlone(text, from, to) && !signed(text, from);
-      const runs = findValidGroupRuns(text, start, start + match[0].length, isSeparator, { min: 13, max: 19 }, isCard);
-      for (const [from, to] of runs) spans.push({ entity: this.entity, start: from, end: to });
+    const isCard = (compact: string, from: number, to: number): boolean =>
+      isCardNumber(compact) && printedAsCard(text.slice(from, to)) && standsAlone(text, from, to) && !signed(text, from);
+    // A candidate lies within one run of digit groups; runs of fewer than 13 digits hold no card.
+    const runs = digitRuns(text, 13);
+    for (let run = 0; run < runs.length; run += 2) {
+      const runEnd = runs[run + 1]!;
+      CANDIDATE.lastIndex = runs[run]!;
+      for (let match = CANDIDATE.exec(text); match !== null && match.index < runEnd; match = CANDIDATE.exec(text)) {
+        // Fewer than 13 characters cannot hold 13 digits.
+        if (match[0].length < 13) continue;
+        const start = match.index;
+        const runs = findValidGroupRuns(text, start, start + match[0].length, isSeparator, { min: 13, max: 19 }, isCard);
+        for (const [from, to] of runs) spans.push({ entity: this.entity, start: from, end: to });
+      }
     }
     return spans;
   }
