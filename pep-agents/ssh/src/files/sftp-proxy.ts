@@ -114,7 +114,9 @@ export class SftpProxy {
         return this.client.status(id, failure.status, failure.message);
       }
       if (this.ended) {
+        // Opened on the host (a truncating open already truncated): on the record, though the client went.
         this.upstream.close(upstreamHandle).catch(() => undefined);
+        for (const held of [readHeld, writeHeld]) if (held) this.decisions.finish(held, { status: 'failure', error: 'the session ended before the handle was handed over' });
         return;
       }
       const masker = readHeld ? this.decisions.masker(readHeld) : undefined;
@@ -203,6 +205,7 @@ export class SftpProxy {
       }
       if (this.ended) {
         this.upstream.close(upstreamHandle).catch(() => undefined);
+        this.decisions.finish(list.held, { status: 'failure', error: 'the session ended before the handle was handed over' });
         return;
       }
       this.client.handle(id, this.handles.add({ kind: 'directory', upstream: upstreamHandle, path: resolved, list: list.held, entries: 0 }));
