@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client, SFTPWrapper } from 'ssh2';
+import { eventually } from '../support/eventually.ts';
 import { fileTestPolicyBundle } from './file-test-policy.ts';
 import { startSshPepStack, type SshPepStack } from './pep-stack.ts';
 
@@ -115,6 +116,21 @@ describe('SFTP requests through the SSH PEP (ssh2 client)', () => {
     assert.ok(existsSync(join(work, 'forbidden', 'inside.txt')));
     assert.ok(existsSync(join(work, 'data.txt')));
     assert.ok(!hostLog().some((line) => line.startsWith('rename')));
+  });
+
+  it('ends a session that piles up far more unanswered requests than any client keeps outstanding', async () => {
+    const flooding = await stack.client(writer);
+    const flood = await openSftp(flooding);
+    let closed = false;
+    flood.once('close', () => (closed = true));
+    // Every one is answered or fails when the channel closes: this never waits on the PEP.
+    const results = await Promise.all(Array.from({ length: 1100 }, () => outcome<unknown>((done) => flood.stat(join(work, 'data.txt'), done))));
+    assert.ok(results.some((result) => result.error), 'requests left unanswered failed when the session ended');
+    await eventually('the flooding channel closed', () => closed);
+    flooding.end();
+    // The PEP itself goes on serving others.
+    const still = await outcome<unknown>((done) => sftp.stat(join(work, 'data.txt'), done));
+    assert.equal(still.error, undefined);
   });
 
   it('fails closed when the PDP is gone: a session already open can do nothing more on the host', async () => {

@@ -13,6 +13,8 @@ import { inputAttributes, UpstreamSftpError, type UpstreamSftp } from './upstrea
 
 // Longer reads are answered short (SFTP allows it): a client cannot make the PEP hold gigabytes.
 const MAX_READ_BYTES = 256 * 1024;
+// OpenSSH's clients keep 64 requests outstanding by default; far more is not a client waiting.
+const MAX_REQUESTS_IN_FLIGHT = 1024;
 
 /**
  * SFTP between the client and the host, decided request by request. Every request type ssh2's
@@ -26,6 +28,8 @@ const MAX_READ_BYTES = 256 * 1024;
 export class SftpProxy {
   private readonly handles = new OpenHandles();
   private ended = false;
+  /** Requests taken and not yet answered. */
+  private inFlight = 0;
 
   constructor(
     private readonly client: SFTPWrapper,
@@ -39,32 +43,32 @@ export class SftpProxy {
   /** Answers the client's requests (from `requests`, in order) until either side ends the session. */
   start(requests: PendingSftpRequests): void {
     const client = requests;
-    client.on('OPEN', (id: number, path: string, flags: number, attrs: Attributes) => void this.open(id, path, flags, attrs));
-    client.on('READ', (id: number, handle: Buffer, offset: number, length: number) => void this.read(id, handle, offset, length));
-    client.on('WRITE', (id: number, handle: Buffer, offset: number, data: Buffer) => void this.write(id, handle, offset, data));
-    client.on('CLOSE', (id: number, handle: Buffer) => void this.close(id, handle));
-    client.on('FSTAT', (id: number, handle: Buffer) => void this.onHandlePath(id, handle, 'stat', async (open) => this.attrsReply(id, visibleAttributes(open, await this.upstream.fstat(open.upstream)))));
-    client.on('FSETSTAT', (id: number, handle: Buffer, attrs: Attributes) => void this.fsetstat(id, handle, attrs));
-    client.on('OPENDIR', (id: number, path: string) => void this.opendir(id, path));
-    client.on('READDIR', (id: number, handle: Buffer) => void this.readdir(id, handle));
-    client.on('STAT', (id: number, path: string) => void this.onPath(id, 'stat', path, {}, async (resolved) => this.attrsReply(id, await this.upstream.stat(resolved))));
-    client.on('LSTAT', (id: number, path: string) => void this.onPath(id, 'stat', path, {}, async (resolved) => this.attrsReply(id, await this.upstream.lstat(resolved))));
+    client.on('OPEN', (id: number, path: string, flags: number, attrs: Attributes) => this.track(this.open(id, path, flags, attrs)));
+    client.on('READ', (id: number, handle: Buffer, offset: number, length: number) => this.track(this.read(id, handle, offset, length)));
+    client.on('WRITE', (id: number, handle: Buffer, offset: number, data: Buffer) => this.track(this.write(id, handle, offset, data)));
+    client.on('CLOSE', (id: number, handle: Buffer) => this.track(this.close(id, handle)));
+    client.on('FSTAT', (id: number, handle: Buffer) => this.track(this.onHandlePath(id, handle, 'stat', async (open) => this.attrsReply(id, visibleAttributes(open, await this.upstream.fstat(open.upstream))))));
+    client.on('FSETSTAT', (id: number, handle: Buffer, attrs: Attributes) => this.track(this.fsetstat(id, handle, attrs)));
+    client.on('OPENDIR', (id: number, path: string) => this.track(this.opendir(id, path)));
+    client.on('READDIR', (id: number, handle: Buffer) => this.track(this.readdir(id, handle)));
+    client.on('STAT', (id: number, path: string) => this.track(this.onPath(id, 'stat', path, {}, async (resolved) => this.attrsReply(id, await this.upstream.stat(resolved)))));
+    client.on('LSTAT', (id: number, path: string) => this.track(this.onPath(id, 'stat', path, {}, async (resolved) => this.attrsReply(id, await this.upstream.lstat(resolved)))));
     client.on('SETSTAT', (id: number, path: string, attrs: Attributes) => {
       const set = inputAttributes(attrs);
-      void this.onPath(id, 'setstat', path, { attributes: presentAttributes(set) }, (resolved) => this.okAfter(id, this.upstream.setstat(resolved, set)));
+      this.track(this.onPath(id, 'setstat', path, { attributes: presentAttributes(set) }, (resolved) => this.okAfter(id, this.upstream.setstat(resolved, set))));
     });
-    client.on('REMOVE', (id: number, path: string) => void this.onPath(id, 'remove', path, {}, (resolved) => this.okAfter(id, this.upstream.remove(resolved))));
-    client.on('RMDIR', (id: number, path: string) => void this.onPath(id, 'rmdir', path, {}, (resolved) => this.okAfter(id, this.upstream.rmdir(resolved))));
+    client.on('REMOVE', (id: number, path: string) => this.track(this.onPath(id, 'remove', path, {}, (resolved) => this.okAfter(id, this.upstream.remove(resolved)))));
+    client.on('RMDIR', (id: number, path: string) => this.track(this.onPath(id, 'rmdir', path, {}, (resolved) => this.okAfter(id, this.upstream.rmdir(resolved)))));
     client.on('MKDIR', (id: number, path: string, attrs: Attributes) => {
       const set = inputAttributes(attrs);
-      void this.onPath(id, 'mkdir', path, { attributes: presentAttributes(set) }, (resolved) => this.okAfter(id, this.upstream.mkdir(resolved, set)));
+      this.track(this.onPath(id, 'mkdir', path, { attributes: presentAttributes(set) }, (resolved) => this.okAfter(id, this.upstream.mkdir(resolved, set))));
     });
     // An empty path asks for the start directory (OpenSSH's sftp-server reads it as ".").
-    client.on('REALPATH', (id: number, path: string) => void this.onPath(id, 'realpath', path === '' ? '.' : path, {}, async (resolved) => this.nameReply(id, await this.upstream.realpath(resolved))));
-    client.on('READLINK', (id: number, path: string) => void this.onPath(id, 'readlink', path, {}, async (resolved) => this.nameReply(id, await this.upstream.readlink(resolved))));
-    client.on('RENAME', (id: number, from: string, to: string) => void this.rename(id, from, to));
+    client.on('REALPATH', (id: number, path: string) => this.track(this.onPath(id, 'realpath', path === '' ? '.' : path, {}, async (resolved) => this.nameReply(id, await this.upstream.realpath(resolved)))));
+    client.on('READLINK', (id: number, path: string) => this.track(this.onPath(id, 'readlink', path, {}, async (resolved) => this.nameReply(id, await this.upstream.readlink(resolved)))));
+    client.on('RENAME', (id: number, from: string, to: string) => this.track(this.rename(id, from, to)));
     // ssh2 hands the link first and what it points to second, whichever order the client's implementation uses.
-    client.on('SYMLINK', (id: number, linkPath: string, targetPath: string) => void this.symlink(id, linkPath, targetPath));
+    client.on('SYMLINK', (id: number, linkPath: string, targetPath: string) => this.track(this.symlink(id, linkPath, targetPath)));
     client.on('EXTENDED', (id: number, name: string) => {
       this.decisions.log('sftp extension refused', { extension: String(name).slice(0, 64) });
       this.client.status(id, SFTP_STATUS.OP_UNSUPPORTED, 'portcullis: SFTP extensions are not offered');
@@ -73,6 +77,22 @@ export class SftpProxy {
     this.client.on('end', () => this.end());
     this.client.on('error', () => this.end(1));
     requests.release();
+  }
+
+  /** Counts a request until it is answered; a client that piles up more than any client waits for is ended. */
+  private track(work: Promise<void>): void {
+    this.inFlight += 1;
+    if (this.inFlight > MAX_REQUESTS_IN_FLIGHT) {
+      this.decisions.log('sftp session ended: too many requests left unanswered', { in_flight: this.inFlight });
+      this.end(1);
+    }
+    const settle = (): void => {
+      this.inFlight -= 1;
+    };
+    work.then(settle, (error: unknown) => {
+      settle();
+      this.decisions.log('sftp request failed in the PEP', { error: error instanceof Error ? error.message : String(error) });
+    });
   }
 
   /**
