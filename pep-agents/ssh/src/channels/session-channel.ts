@@ -200,7 +200,8 @@ export class SessionChannel {
   }
 
   private maskers(answer: DecisionAnswer<ByteStreamMaskV1>): { stdoutMasker: ByteStreamMasker | undefined; stderrMasker: ByteStreamMasker | undefined } {
-    const masks = answer.obligations.mask;
+    // With a terminal the host writes stderr into the one terminal stream: what is masked on stderr is masked there too.
+    const masks = this.pty ? answer.obligations.mask.map((mask) => (mask.stream === 'stderr' ? { ...mask, stream: 'stdout' } : mask)) : answer.obligations.mask;
     return {
       stdoutMasker: ByteStreamMasker.for(masks, 'stdout', this.context.strategies),
       stderrMasker: ByteStreamMasker.for(masks, 'stderr', this.context.strategies),

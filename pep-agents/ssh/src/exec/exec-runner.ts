@@ -20,7 +20,7 @@ export interface ExecRun {
 }
 
 /** How the command ended on the host: an exit status, or the signal that ended it. */
-export type HostExit = { readonly code: number } | { readonly signal: string; readonly coreDumped: boolean; readonly description: string } | undefined;
+export type HostExit = { readonly code: number } | { readonly signal: string; readonly coreDumped: boolean } | undefined;
 
 export function runUpstream(run: ExecRun): Promise<CommandOutcome & { readonly exit: HostExit }> {
   const { upstream, command, channel } = run;
@@ -32,8 +32,8 @@ export function runUpstream(run: ExecRun): Promise<CommandOutcome & { readonly e
       }
       run.onStarted?.(remote);
       let exit: HostExit;
-      remote.on('exit', (code: number | null, signal?: string, coreDumped?: boolean, description?: string) => {
-        exit = code === null || code === undefined ? { signal: signal ?? 'SIGKILL', coreDumped: Boolean(coreDumped), description: description ?? '' } : { code };
+      remote.on('exit', (code: number | null, signal?: string, coreDumped?: boolean) => {
+        exit = code === null || code === undefined ? { signal: signal ?? 'SIGKILL', coreDumped: Boolean(coreDumped) } : { code };
       });
       // Client input to the host; the client's EOF is the host's.
       channel.on('data', (chunk: Buffer) => {
@@ -70,7 +70,8 @@ function sendExit(channel: ServerChannel, exit: HostExit): void {
   try {
     if (exit === undefined) return;
     if ('code' in exit) channel.exit(exit.code);
-    else channel.exit(exit.signal.replace(/^SIG/, ''), exit.coreDumped, exit.description);
+    // The host's free-text description is not relayed: it is output no mask has seen.
+    else channel.exit(exit.signal.replace(/^SIG/, ''), exit.coreDumped, '');
   } catch {
     // A signal name this SSH library does not know: the client sees the channel end without one.
   }
