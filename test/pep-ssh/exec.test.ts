@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
+import { sessionStatementBodies } from '../support/session-records.ts';
 import { startSshPepStack, type SshPepStack } from './pep-stack.ts';
 
 describe('exec through the SSH PEP', () => {
@@ -117,6 +118,20 @@ describe('exec through the SSH PEP', () => {
     const next = await eventually('a new approval for the second run', () => /approval ([0-9a-f-]{36})/.exec(againErr)?.[1]);
     assert.notEqual(next, approvalId);
     again.kill('SIGTERM');
+  });
+
+  it('records a command the client left while it ran, once the client is gone', async () => {
+    const command = 'tail -f /etc/hostname';
+    const child = stack.spawnSsh(reader, [command]);
+    let stdout = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    await eventually('the command runs on the host and its output arrives', () => stdout.length > 0 && hostExecs().includes(command));
+    child.kill('SIGKILL');
+    const entry = await eventually('the session entry of the command the client left', async () =>
+      sessionStatementBodies(await stack.pdp.auditEvents('sessions')).find((body) => body.statement.text === command),
+    );
+    assert.equal(entry.status, 'failure');
+    assert.match(String(entry.error), /the client left before the command ended/);
   });
 
   it('streams stdin up and keeps the exit status with the ssh2 client', async () => {

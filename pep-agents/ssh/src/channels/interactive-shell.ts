@@ -20,6 +20,8 @@ export interface InteractiveShell {
   readonly stderrMasker: ByteStreamMasker | undefined;
   /** The host's channel once open, and where the client's window changes are recorded. */
   readonly onStarted?: (remote: ClientChannel, resized: (cols: number, rows: number) => void) => void;
+  /** The client's channel or connection went away: the relay stops, the host's shell is ended. */
+  readonly gone: AbortSignal;
 }
 
 export class RecordingUnavailableError extends Error {
@@ -58,7 +60,9 @@ export async function runInteractiveShell(shell: InteractiveShell): Promise<void
     }
   });
   channel.once('end', () => remote.end());
-  channel.once('close', () => remote.close());
+  const leave = (): void => remote.close();
+  if (shell.gone.aborted) leave();
+  else shell.gone.addEventListener('abort', leave, { once: true });
   const sent = (chunk: Buffer): void => {
     recording.output(chunk);
     if (!recording.canRecord()) {
@@ -67,9 +71,12 @@ export async function runInteractiveShell(shell: InteractiveShell): Promise<void
     }
   };
   const [out, err] = await Promise.all([
-    relayOutput(remote, channel, shell.stdoutMasker, sent),
-    relayOutput(remote.stderr, channel.stderr, shell.stderrMasker, sent),
-    new Promise<void>((done) => remote.once('close', () => done())),
+    relayOutput(remote, channel, shell.stdoutMasker, sent, shell.gone),
+    relayOutput(remote.stderr, channel.stderr, shell.stderrMasker, sent, shell.gone),
+    new Promise<void>((done) => {
+      remote.once('close', () => done());
+      shell.gone.addEventListener('abort', () => done(), { once: true });
+    }),
   ]);
   try {
     if (exit && 'code' in exit) channel.exit(exit.code);

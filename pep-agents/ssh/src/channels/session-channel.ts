@@ -54,8 +54,8 @@ export class SessionChannel {
     });
     session.on('x11', (_accept, reject) => void this.refuseForwarding('x11', reject));
     session.on('auth-agent', (_accept, reject) => void this.refuseForwarding('agent-forwarding', reject));
-    session.on('exec', (accept, reject, info) => this.start(reject, () => void this.exec(accept, info.command)));
-    session.on('shell', (accept, reject) => this.start(reject, () => void this.shell(accept)));
+    session.on('exec', (accept, reject, info) => this.start(reject, () => context.track(this.exec(accept, info.command))));
+    session.on('shell', (accept, reject) => this.start(reject, () => context.track(this.shell(accept))));
     session.on('sftp', (accept, reject) => this.start(reject, () => this.sftp(accept, reject)));
     session.on('subsystem', (_accept, reject, info) => {
       context.log(`refused the ${clientSafeText(info.name)} subsystem: only sftp is served`, { session: context.session.id });
@@ -121,6 +121,7 @@ export class SessionChannel {
           env: this.env,
           pty: this.pty ? ptyOptions(this.pty) : undefined,
           channel,
+          gone: abort.signal,
           ...this.maskers(answer),
           onStarted: (remote) => (this.remote = remote),
         });
@@ -145,6 +146,7 @@ export class SessionChannel {
         channel,
         pty: this.pty ? ptyOptions(this.pty) : undefined,
         env: this.env,
+        gone: abort.signal,
         ...this.maskers(answer),
         onStarted: (remote, resized) => {
           this.remote = remote;

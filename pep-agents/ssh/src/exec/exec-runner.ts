@@ -15,6 +15,8 @@ export interface ExecRun {
   readonly channel: ServerChannel;
   readonly stdoutMasker: ByteStreamMasker | undefined;
   readonly stderrMasker: ByteStreamMasker | undefined;
+  /** The client's channel or connection went away: the relay stops, the host's command is ended. */
+  readonly gone: AbortSignal;
   /** Called with the host's channel once it is open (signals and window changes go to it). */
   readonly onStarted?: (remote: ClientChannel) => void;
 }
@@ -44,18 +46,23 @@ export function runUpstream(run: ExecRun): Promise<CommandOutcome & { readonly e
       });
       channel.once('end', () => remote.end());
       // The client went away before the command ended: closing the host's channel ends the command there too.
-      channel.once('close', () => remote.close());
+      const leave = (): void => remote.close();
+      if (run.gone.aborted) leave();
+      else run.gone.addEventListener('abort', leave, { once: true });
 
-      const stdout = relayOutput(remote, channel, run.stdoutMasker);
-      const stderr = relayOutput(remote.stderr, channel.stderr, run.stderrMasker);
-      const closed = new Promise<void>((done) => remote.once('close', () => done()));
+      const stdout = relayOutput(remote, channel, run.stdoutMasker, undefined, run.gone);
+      const stderr = relayOutput(remote.stderr, channel.stderr, run.stderrMasker, undefined, run.gone);
+      const closed = new Promise<void>((done) => {
+        remote.once('close', () => done());
+        run.gone.addEventListener('abort', () => done(), { once: true });
+      });
       void Promise.all([stdout, stderr, closed]).then(([out, err]) => {
         sendExit(channel, exit);
         channel.end();
         const failed = exit === undefined || !('code' in exit) || exit.code !== 0;
         resolve({
           status: failed ? 'failure' : 'success',
-          ...(failed ? { error: exit === undefined ? 'the host sent no exit status' : 'code' in exit ? `exit status ${exit.code}` : `killed by ${exit.signal}` } : {}),
+          ...(failed ? { error: exit === undefined ? (run.gone.aborted ? 'the client left before the command ended' : 'the host sent no exit status') : 'code' in exit ? `exit status ${exit.code}` : `killed by ${exit.signal}` } : {}),
           bytes: out.bytes + err.bytes,
           masked: out.masked + err.masked,
           kind: 'exec',

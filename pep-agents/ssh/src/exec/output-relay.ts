@@ -15,7 +15,14 @@ export interface RelayTotals {
  * what the masker held back was written; never ends `sink` (the exit status goes first).
  * `onSent` sees each chunk exactly as the client is sent it (a recording of what it saw).
  */
-export function relayOutput(source: Readable, sink: Writable, masker: ByteStreamMasker | undefined, onSent?: (chunk: Buffer) => void): Promise<RelayTotals> {
+export function relayOutput(
+  source: Readable,
+  sink: Writable,
+  masker: ByteStreamMasker | undefined,
+  onSent?: (chunk: Buffer) => void,
+  /** The client is gone: stop relaying (a dead connection's streams may never end). */
+  stop?: AbortSignal,
+): Promise<RelayTotals> {
   return new Promise((resolve) => {
     let bytes = 0;
     let finished = false;
@@ -37,5 +44,7 @@ export function relayOutput(source: Readable, sink: Writable, masker: ByteStream
     source.on('data', (chunk: Buffer) => write(masker ? masker.push(chunk) : chunk));
     source.once('end', finish);
     source.once('close', finish);
+    if (stop?.aborted) finish();
+    else stop?.addEventListener('abort', finish, { once: true });
   });
 }

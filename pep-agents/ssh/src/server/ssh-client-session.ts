@@ -1,7 +1,7 @@
 // One client connection: the SSH handshake (ssh2), the token login decided as `connect` with the
-// login name, the PEP's own login upstream, and the channels: session channels (session-channel.ts)
-// and direct-tcpip forwarding, decided as `network`. Remote forwarding and Unix-socket forwarding
-// are refused. Garbage or a cut connection end the session; the record ends with it.
+// login name, the PEP's own login upstream, and the channels: session channels (session-channel.ts),
+// local and remote TCP forwarding decided as `network` (forwarding/). Unix-socket forwarding is
+// refused. Garbage or a cut connection end the session; the record ends with it.
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import {
@@ -16,14 +16,18 @@ import {
   type TerminalRecorder,
   type TerminalRecorderOptions,
 } from '@portcullis/pep-core';
-import ssh2, { type AuthContext, type Client, type Connection, type ServerConfig, type TcpipRequestInfo } from 'ssh2';
+import ssh2, { type AuthContext, type Client, type Connection, type ServerConfig } from 'ssh2';
 import { SessionChannel } from '../channels/session-channel.ts';
+import { openLocalForward } from '../forwarding/local-forwarding.ts';
+import { RemoteForwards } from '../forwarding/remote-forwarding.ts';
 import { LOGIN_METHODS, tokenOf } from '../login/token-login.ts';
 import type { UpstreamConnector } from '../upstream/upstream-connector.ts';
 import type { SshConnectionContext, SshPepExtensions } from './ssh-connection-context.ts';
 
 /** Login attempts per connection (OpenSSH's client tries a password three times). */
 const MAX_LOGIN_ATTEMPTS = 3;
+/** How long the record waits, after the client left, for the entries of what was still running. */
+const INFLIGHT_GRACE_MS = 10_000;
 
 export interface SshClientSessionDeps {
   readonly hostKey: string;
@@ -47,6 +51,9 @@ export class SshClientSession implements ServedSession {
   private loginAttempts = 0;
   private loggedIn = false;
   private readonly closed = new AbortController();
+  private remoteForwards: RemoteForwards | undefined;
+  /** Channels and tunnels whose session entries are still to be written. */
+  private readonly inflight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly socket: Socket,
@@ -88,8 +95,16 @@ export class SshClientSession implements ServedSession {
       if (!this.context) return;
       new SessionChannel(accept(), this.context, { envAllowList: this.deps.envAllowList, extensions: this.deps.extensions });
     });
-    connection.on('tcpip', (accept, reject, info) => void this.directTcpip(accept, reject, info));
-    connection.on('request', (_accept, reject, name) => {
+    connection.on('tcpip', (accept, reject, info) => {
+      if (!this.context) return reject();
+      this.context.track(openLocalForward(this.context, accept, reject, info));
+    });
+    connection.on('request', (accept, reject, name, info) => {
+      const forwards = this.remoteForwards;
+      const bind = info as { bindAddr?: string; bindPort?: number };
+      if (forwards && name === 'tcpip-forward') return void forwards.request(accept, reject, bind.bindAddr ?? '', bind.bindPort ?? 0);
+      if (forwards && name === 'cancel-tcpip-forward') return void forwards.cancel(accept as (() => void) | undefined, reject, bind.bindAddr ?? '', bind.bindPort ?? 0);
+      // Unix-socket forwarding (streamlocal) and anything else.
       this.deps.log(`refused the global request ${clientSafeText(String(name))}`, { session: this.id });
       reject?.();
     });
@@ -136,9 +151,15 @@ export class SshClientSession implements ServedSession {
       strategies: this.deps.strategies,
       terminalRecorder: (decisionId, terminal) => this.deps.terminalRecorders({ session, subjectToken: token, decisionId, terminal }),
       closed: this.closed.signal,
+      track: (work) => {
+        const settled = work.then(() => undefined, () => undefined);
+        this.inflight.add(settled);
+        void settled.then(() => this.inflight.delete(settled));
+      },
       upstream: () => this.upstream(),
       log: this.deps.log,
     };
+    if (this.connection) this.remoteForwards = new RemoteForwards(this.context, this.connection);
     ctx.accept();
   }
 
@@ -165,45 +186,15 @@ export class SshClientSession implements ServedSession {
     return this.upstreamClient;
   }
 
-  /** ssh -L / -D: the host connects out to host:port, decided as an outbound `network` action. */
-  private async directTcpip(accept: () => import('ssh2').ServerChannel, reject: () => void, info: TcpipRequestInfo): Promise<void> {
-    const context = this.context;
-    if (!context) return reject();
-    const answer = await context.authorizer.authorize(
-      { type: 'network', protocol: 'ssh', direction: 'outbound', transport: 'tcp', host: info.destIP, port: info.destPort },
-      { subjectToken: context.subjectToken, session: context.session, signal: context.closed, notify: (message) => context.log(message, { session: this.id }) },
-      { approvalWaitMs: 0 },
-    );
-    if (answer.effect !== 'allow') {
-      context.log(`refused forwarding to ${clientSafeText(info.destIP)}:${info.destPort}: ${answer.effect}`, { session: this.id, decision_id: answer.decision_id });
-      return reject();
-    }
-    try {
-      const upstream = await context.upstream();
-      const remote = await new Promise<import('ssh2').ClientChannel>((resolve, fail) =>
-        upstream.forwardOut(info.srcIP, info.srcPort, info.destIP, info.destPort, (error, stream) => (error ? fail(error) : resolve(stream))),
-      );
-      const channel = accept();
-      channel.pipe(remote).pipe(channel);
-      const startedAt = performance.now();
-      remote.once('close', () =>
-        context.recorder.statement({
-          text: `forward to ${info.destIP}:${info.destPort}`,
-          kind: 'network',
-          decisionId: answer.decision_id,
-          status: 'success',
-          durationMs: performance.now() - startedAt,
-        }),
-      );
-    } catch (error) {
-      context.log(`forwarding to ${clientSafeText(info.destIP)}:${info.destPort} failed upstream: ${error instanceof Error ? error.message : String(error)}`, { session: this.id });
-      reject();
-    }
-  }
-
   private end(reason: string): void {
     this.closed.abort();
-    this.context?.recorder.end(reason);
+    this.remoteForwards?.end();
+    // What ran until the client left is on the record before the record ends (bounded: a host that never answers cannot hold it).
+    const context = this.context;
+    if (context) {
+      const bound = new Promise<void>((resolve) => setTimeout(resolve, INFLIGHT_GRACE_MS).unref());
+      void Promise.race([Promise.all([...this.inflight]), bound]).then(() => context.recorder.end(reason));
+    }
     void this.upstreamClient?.then((client) => client.end(), () => undefined);
   }
 }

@@ -18,6 +18,8 @@ export interface SshConnectionContext {
   terminalRecorder(decisionId: string, terminal: { cols: number; rows: number; term?: string }): TerminalRecorder;
   /** Aborted when the client connection ends: every decision and approval wait of its channels stops. */
   readonly closed: AbortSignal;
+  /** Work whose session entry is still to come: the session record ends only after it settled. */
+  track(work: Promise<unknown>): void;
   /** The PEP's own login on the host for this connection (opened once, shared by its channels). */
   upstream(): Promise<Client>;
   readonly log: LogFunction;
