@@ -113,8 +113,8 @@ privileged(cmd) if cmd.via in rules.privilege_commands
 # wrappers alike: docs/policy-input.md). Names that make every program (or the shell itself) load
 # or run other code, or read text differently, are denied to everyone while they are set:
 # the dynamic loader (LD_*, GCONV_PATH, GLIBC_TUNABLES …), shell start-up and prompt code
-# (BASH_ENV, ENV, PS4, PROMPT_COMMAND, BASH_FUNC_*), shell parsing (IFS, SHELLOPTS). Any other
-# variable that reaches the environment of what runs (PATH, PYTHONPATH, PERL5LIB, NODE_OPTIONS,
+# (BASH_ENV, ENV, PS4, PROMPT_COMMAND, BASH_FUNC_*), shell options (SHELLOPTS, BASHOPTS). Any other
+# variable that reaches the environment of what runs (PATH, IFS, PYTHONPATH, PERL5LIB, NODE_OPTIONS,
 # RUBYOPT, GIT_*, HOME, EDITOR, PAGER … and the whole environment: env -i, sudo -E, set -a)
 # makes the command a change, unless it is one of a few harmless names (locale, time zone,
 # terminal size). A variable set without being exported still reaches what runs when the host

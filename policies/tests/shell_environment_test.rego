@@ -20,22 +20,33 @@ decide(kind, roles, resource_name, changes) := d if {
 		with data.portcullis.resources as fx.with_staging_resources
 }
 
-# Every route the PDP reports, for a loader variable: denied to everyone, even a writer in staging.
-test_code_variables_are_denied_whatever_the_route if {
-	every route in [
-		"prefix", "assignment", "env", "sudo", "export", "declare", "typeset", "readonly", "local",
-		"declare -n", "read", "printf -v", "mapfile", "getopts", "for", "expansion", "arithmetic",
-	] {
-		every name in ["LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "GCONV_PATH", "GLIBC_TUNABLES", "BASH_ENV", "ENV", "IFS", "PS4", "PROMPT_COMMAND", "SHELLOPTS", "BASHOPTS", "BASH_FUNC_ls%%", "DYLD_INSERT_LIBRARIES"] {
-			d := decide("human", ["reader", "writer"], "web-stage", [change(name, route, route in {"prefix", "env", "sudo", "export"})])
-			d.effect == "deny"
-			"shell-environment-code" in fx.codes(d)
-		}
+code_names := ["LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "GCONV_PATH", "GLIBC_TUNABLES", "BASH_ENV", "ENV", "PS4", "PROMPT_COMMAND", "SHELLOPTS", "BASHOPTS", "BASH_FUNC_ls%%", "DYLD_INSERT_LIBRARIES"]
+
+routes := [
+	"prefix", "assignment", "env", "sudo", "export", "declare", "typeset", "readonly", "local",
+	"declare -n", "read", "printf -v", "mapfile", "getopts", "for", "expansion", "arithmetic",
+]
+
+# A code variable is denied to everyone, even a writer in staging: every name by one route …
+test_code_variables_are_denied if {
+	every name in code_names {
+		d := decide("human", ["reader", "writer"], "web-stage", [change(name, "prefix", true)])
+		d.effect == "deny"
+		"shell-environment-code" in fx.codes(d)
+	}
+}
+
+# … and one name by every route the PDP reports, exported or not.
+test_a_code_variable_is_denied_whatever_the_route if {
+	every route in routes {
+		d := decide("human", ["reader", "writer"], "web-stage", [change("LD_PRELOAD", route, route in {"prefix", "env", "sudo", "export"})])
+		d.effect == "deny"
+		"shell-environment-code" in fx.codes(d)
 	}
 }
 
 test_removing_a_code_variable_is_only_a_change if {
-	every c in [removal("LD_PRELOAD", "unset"), removal("IFS", "env -u"), removal("BASH_ENV", "export -n")] {
+	every c in [removal("LD_PRELOAD", "unset"), removal("PS4", "env -u"), removal("BASH_ENV", "export -n")] {
 		d := decide("human", ["reader", "writer"], "web-stage", [c])
 		d.effect == "allow"
 		fx.codes(d) == {"shell-read-only-command", "shell-environment-change-allowed"}
@@ -52,17 +63,20 @@ test_a_variable_named_only_at_run_time_is_denied if {
 
 # PATH=/tmp:$PATH ls, PYTHONPATH=… python3, NODE_OPTIONS=… node, GIT_DIR=… git …: a read becomes a change.
 test_interpreter_and_tool_variables_make_a_read_a_change if {
-	every name in ["PATH", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PERL5LIB", "PERL5OPT", "PERLLIB", "NODE_OPTIONS", "NODE_PATH", "RUBYOPT", "RUBYLIB", "JAVA_TOOL_OPTIONS", "CLASSPATH", "GIT_DIR", "GIT_SSH_COMMAND", "GIT_CONFIG_GLOBAL", "HOME", "XDG_CONFIG_HOME", "EDITOR", "PAGER", "LESSOPEN", "SYSTEMD_PAGER", "TMPDIR", "*"] {
-		reader := decide("agent", ["reader"], "web-1", [change(name, "prefix", true)])
-		reader.effect == "deny"
-		"insufficient-role" in fx.codes(reader)
+	every name in ["PATH", "IFS", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PERL5LIB", "PERL5OPT", "PERLLIB", "NODE_OPTIONS", "NODE_PATH", "RUBYOPT", "RUBYLIB", "JAVA_TOOL_OPTIONS", "CLASSPATH", "GIT_DIR", "GIT_SSH_COMMAND", "GIT_CONFIG_GLOBAL", "HOME", "XDG_CONFIG_HOME", "EDITOR", "PAGER", "LESSOPEN", "SYSTEMD_PAGER", "TMPDIR", "*"] {
 		writer := decide("agent", ["reader", "writer"], "web-1", [change(name, "prefix", true)])
 		writer.effect == "approval_required"
 		"shell-environment-change-requires-approval" in fx.codes(writer)
-		staging := decide("agent", ["reader", "writer"], "web-stage", [change(name, "prefix", true)])
-		staging.effect == "allow"
-		"shell-environment-change-allowed" in fx.codes(staging)
 	}
+}
+
+test_a_change_needs_write_access_and_approval_only_in_production if {
+	reader := decide("agent", ["reader"], "web-1", [change("PATH", "prefix", true)])
+	reader.effect == "deny"
+	"insufficient-role" in fx.codes(reader)
+	staging := decide("agent", ["reader", "writer"], "web-stage", [change("PATH", "prefix", true)])
+	staging.effect == "allow"
+	"shell-environment-change-allowed" in fx.codes(staging)
 }
 
 test_every_route_that_reaches_what_runs_is_a_change if {

@@ -181,15 +181,15 @@ const SHELL_CASES: Case[] = [
     'LD_PRELOAD=/tmp/x.so ls', 'env LD_PRELOAD=/tmp/x.so ls', 'env -u PATH LD_PRELOAD=/tmp/x.so ls', 'export LD_PRELOAD=/tmp/x.so; ls',
     'declare -x LD_PRELOAD=/tmp/x.so; ls', 'typeset -x LD_AUDIT=/tmp/x.so; ls', 'LD_PRELOAD=/tmp/x.so; export LD_PRELOAD; ls',
     'LD_PRELOAD[0]=/tmp/x.so; export LD_PRELOAD', 'LD_LIBRARY_PATH+=:/tmp ls', 'nohup env GCONV_PATH=/tmp ls', 'command env BASH_ENV=/tmp/x bash -c ls',
-    'bash -c "ENV=/tmp/x sh -c ls"', 'sh -c \'sh -c "IFS=/ ls"\'', 'PS4=\'$(id)\' bash -xc ls', 'read PROMPT_COMMAND', 'printf -v SHELLOPTS xtrace',
-    'export -f ls', 'env \'BASH_FUNC_ls%%=() { id; }\' bash -c ls', 'for IFS in x; do ls; done', ': ${GLIBC_TUNABLES:=x}', '((IFS=1)); ls',
+    'bash -c "ENV=/tmp/x sh -c ls"', 'sh -c \'sh -c "BASHOPTS=extglob ls"\'', 'PS4=\'$(id)\' bash -xc ls', 'read PROMPT_COMMAND', 'printf -v SHELLOPTS xtrace',
+    'export -f ls', 'env \'BASH_FUNC_ls%%=() { id; }\' bash -c ls', 'for PS4 in x; do ls; done', ': ${GLIBC_TUNABLES:=x}', '((SHELLOPTS=1)); ls',
     'declare -n r=LD_PRELOAD; r=/tmp/x.so; ls', 'sudo LD_PRELOAD=/tmp/x.so ls', 'find . -exec env LD_PRELOAD=/tmp/x.so ls {} \\;',
   ].map((shell): Case => ({ who: 'humanWriter', on: 'web', shell, effect: 'deny', reason: 'shell-environment-code' })),
   ...[
     'PATH=/tmp:$PATH ls', 'PATH=/tmp; ls', 'env PATH=/tmp ls', 'export PATH=/tmp:$PATH; ls', 'PATH+=:/tmp; ls', 'env -i ls', 'env - ls',
     'PYTHONPATH=/tmp python3 -c 1', 'PERL5OPT=-Mx perl -e 1', 'NODE_OPTIONS=--require=/tmp/x node -e 1', 'RUBYOPT=-rx ruby -e 1',
     'GIT_SSH_COMMAND=x git status', 'HOME=/tmp ls', 'unset PATH; ls', 'for PATH in /tmp; do ls; done', 'local -x EDITOR=x', 'read PATH',
-    'bash -c "PATH=/tmp ls"', 'set -a; ls', 'exec -c ls', 'LANG=C PAGER=x ls',
+    'bash -c "PATH=/tmp ls"', 'IFS=/; ls', 'set -a; ls', 'exec -c ls', 'LANG=C PAGER=x ls',
   ].flatMap((shell): Case[] => [
     { who: 'reader', on: 'web', shell, effect: 'deny', reason: 'insufficient-role' },
     { who: 'writer', on: 'web', shell, effect: 'approval_required', reason: 'shell-environment-change-requires-approval', defer: true },
