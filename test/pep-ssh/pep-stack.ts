@@ -62,10 +62,15 @@ export interface SshPepStackOptions {
   readonly pdpUrlFor?: (pdpUrl: string) => Promise<string>;
   /** The shell the test sshd runs commands with (default: the login's). */
   readonly commandShell?: string;
+  /** The host-side command log (default on); sshd refuses client signals to a forced command, so a signal test turns it off. */
+  readonly logCommands?: boolean;
 }
 
 export async function startSshPepStack(options: SshPepStackOptions = {}): Promise<SshPepStack> {
-  const sshd = await startTestSshd(options.commandShell ? { commandShell: options.commandShell } : {});
+  const sshd = await startTestSshd({
+    ...(options.commandShell ? { commandShell: options.commandShell } : {}),
+    ...(options.logCommands === false ? { logCommands: false } : {}),
+  });
   const clientDir = mkdtempSync(join(tmpdir(), 'portcullis-ssh-pep-client-'));
   let pdp: TestPdp | undefined;
   try {
