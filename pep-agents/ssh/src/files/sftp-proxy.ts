@@ -11,8 +11,9 @@ import { resolveRemotePath, unreadablePathProblem } from './remote-path.ts';
 import { SFTP_OPEN, SFTP_OPEN_CHANGING, SFTP_STATUS } from './sftp-codes.ts';
 import { inputAttributes, UpstreamSftpError, type UpstreamSftp } from './upstream-sftp.ts';
 
-// Longer reads are answered short (SFTP allows it): a client cannot make the PEP hold gigabytes.
-const MAX_READ_BYTES = 256 * 1024;
+// Longer reads are answered short (SFTP allows it; OpenSSH asks 32 KiB): with the bound on
+// requests in flight, what one session's replies can hold in the PEP stays at 64 MiB.
+const MAX_READ_BYTES = 64 * 1024;
 // OpenSSH's clients keep 64 requests outstanding by default; far more is not a client waiting.
 const MAX_REQUESTS_IN_FLIGHT = 1024;
 
