@@ -3,6 +3,7 @@ import type { Stats } from 'ssh2';
 import type { FileDecisions } from './file-decisions.ts';
 import type { FileOperation, FileOperationName } from './file-operation.ts';
 import type { LegacyScpRequest } from './legacy-scp-command.ts';
+import { HOST_READ_BYTES, HostFileChunks } from './host-file-chunks.ts';
 import { joinPath } from './legacy-scp-sink.ts';
 import { resolveRemotePath } from './remote-path.ts';
 import { SCP_OK, scpError, type ScpChannel } from './scp-channel.ts';
@@ -132,22 +133,16 @@ export class LegacyScpSource {
 
   /** The whole file read through the masker (bounded: scp needs its size before its contents). */
   private async readMasked(handle: Buffer, masker: ByteStreamMasker): Promise<Buffer> {
+    const file = new HostFileChunks(this.upstream, handle);
     const parts: Buffer[] = [];
-    let position = 0;
-    let total = 0;
-    for (;;) {
-      const data = await this.upstream.read(handle, position, CHUNK_BYTES);
-      if (data.length === 0) break;
-      position += data.length;
-      if (position > MAX_MASKED_FILE_BYTES) throw new Skipped(`portcullis: a masked file over ${MAX_MASKED_FILE_BYTES / 1024 / 1024} MiB cannot be sent over legacy scp; use sftp`);
-      const out = masker.push(data);
-      parts.push(out);
-      total += out.length;
+    let read = 0;
+    for (let data = await file.next(); data.length > 0; data = await file.next()) {
+      read += data.length;
+      if (read > MAX_MASKED_FILE_BYTES) throw new Skipped(`portcullis: a masked file over ${MAX_MASKED_FILE_BYTES / 1024 / 1024} MiB cannot be sent over legacy scp; use sftp`);
+      parts.push(masker.push(data));
     }
-    const rest = masker.end();
-    parts.push(rest);
-    total += rest.length;
-    return Buffer.concat(parts, total);
+    parts.push(masker.end());
+    return Buffer.concat(parts);
   }
 
   private async sendWhole(bytes: Buffer): Promise<string | undefined> {
@@ -157,23 +152,23 @@ export class LegacyScpSource {
 
   /** Exactly `size` bytes from the host's file (zeros after a short file, as scp does), and what went wrong. */
   private async sendFromHost(handle: Buffer, size: number): Promise<string | undefined> {
-    let position = 0;
+    const file = new HostFileChunks(this.upstream, handle);
+    let sent = 0;
     let problem: string | undefined;
-    while (position < size) {
-      const wanted = Math.min(CHUNK_BYTES, size - position);
-      let data: Buffer;
+    while (sent < size) {
+      let data: Buffer = Buffer.alloc(0);
       if (problem === undefined) {
         try {
-          data = await this.upstream.read(handle, position, wanted);
+          data = await file.next();
           if (data.length === 0) problem = 'the file shrank while it was sent';
         } catch (error) {
           problem = UpstreamSftpError.from(error).message;
-          data = Buffer.alloc(0);
         }
-      } else data = Buffer.alloc(0);
-      if (data.length === 0) data = Buffer.alloc(wanted);
-      position += data.length;
-      await this.channel.write(data);
+      }
+      // What the announced size still holds: the file's bytes (a grown file is cut), or zeros.
+      const part = data.length > 0 ? data.subarray(0, size - sent) : Buffer.alloc(Math.min(HOST_READ_BYTES, size - sent));
+      sent += part.length;
+      await this.channel.write(part);
     }
     return problem;
   }

@@ -1,13 +1,11 @@
 import type { ByteStreamMasker } from '@portcullis/pep-core';
 import { SFTP_STATUS } from './sftp-codes.ts';
+import { HostFileChunks } from './host-file-chunks.ts';
 import { UpstreamSftpError, type UpstreamSftp } from './upstream-sftp.ts';
 
-// What one read from the host asks for, and how much of the masked file stays at hand behind the
-// furthest byte the client was sent (its pipelined reads arrive a little out of order).
-const UPSTREAM_READ_BYTES = 64 * 1024;
+// How much of the masked file stays at hand behind the furthest byte the client was sent (its
+// pipelined reads arrive a little out of order).
 const RETAINED_BYTES = 8 * 1024 * 1024;
-// Reads asked of the host ahead of the masker, so it is not one round trip per chunk.
-const READS_AHEAD = 8;
 // How far past what it was sent a client may ask (its pipelined reads); further would make the
 // PEP hold the whole file in between.
 const MAX_READ_AHEAD_OF_CLIENT = 32 * 1024 * 1024;
@@ -29,18 +27,18 @@ export class MaskedFileReader {
   private readonly chunks: MaskedChunk[] = [];
   /** End of the masked stream produced so far. */
   private producedEnd = 0;
-  private upstreamPosition = 0;
-  /** Reads sent to the host and not yet masked, in file order. */
-  private ahead: Array<{ readonly position: number; readonly data: Promise<Buffer> }> = [];
+  private readonly file: HostFileChunks;
   private ended = false;
   private servedEnd = 0;
   private pulling: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly upstream: UpstreamSftp,
-    private readonly handle: Buffer,
+    upstream: UpstreamSftp,
+    handle: Buffer,
     private readonly masker: ByteStreamMasker,
-  ) {}
+  ) {
+    this.file = new HostFileChunks(upstream, handle);
+  }
 
   /** Values the masker replaced so far. */
   get masked(): number {
@@ -65,35 +63,12 @@ export class MaskedFileReader {
 
   private async fill(wanted: number): Promise<void> {
     while (!this.ended && this.producedEnd < wanted) {
-      this.readAhead();
-      const next = this.ahead.shift()!;
-      const data = await next.data;
+      const data = await this.file.next();
       if (data.length === 0) {
         this.ended = true;
-        this.dropAhead();
         this.append(this.masker.end());
-        continue;
-      }
-      this.upstreamPosition += data.length;
-      // A short read (not the file's end): the reads after it asked for the wrong offsets.
-      if (data.length < UPSTREAM_READ_BYTES) this.dropAhead();
-      this.append(this.masker.push(data));
+      } else this.append(this.masker.push(data));
     }
-  }
-
-  private readAhead(): void {
-    let position = this.ahead.at(-1) ? this.ahead.at(-1)!.position + UPSTREAM_READ_BYTES : this.upstreamPosition;
-    while (this.ahead.length < READS_AHEAD) {
-      const data = this.upstream.read(this.handle, position, UPSTREAM_READ_BYTES);
-      // Awaited in order later; one dropped unread must not be an unhandled rejection.
-      data.catch(() => undefined);
-      this.ahead.push({ position, data });
-      position += UPSTREAM_READ_BYTES;
-    }
-  }
-
-  private dropAhead(): void {
-    this.ahead = [];
   }
 
   private append(bytes: Buffer): void {
