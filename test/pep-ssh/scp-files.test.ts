@@ -100,6 +100,19 @@ describe('scp and scp -O through the SSH PEP', () => {
     assert.deepEqual(hostChanges(join(work, 'mixed', 'forbidden')), []);
   });
 
+  it('will not send a host file whose name holds a line break over scp -O (it would read as a control line), and sends the rest', async () => {
+    const tree = join(work, 'names');
+    mkdirSync(tree);
+    writeFileSync(join(tree, 'plain.txt'), 'plain\n');
+    writeFileSync(join(tree, 'evil\nC0644 6 injected.txt'), 'evil\n');
+    const back = join(local, 'names-back');
+    const down = await scp(stack, reader, ['-r', `remote:${tree}`, back], { legacy: true });
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /a name with a line break cannot be sent over scp/);
+    assert.equal(readFileSync(join(back, 'plain.txt'), 'utf8'), 'plain\n');
+    assert.ok(!existsSync(join(back, 'injected.txt')));
+  });
+
   it('refuses server-mode scp commands it will not model, running nothing on the host', async () => {
     const client = await stack.client(writer);
     const before = hostExecs().length;

@@ -54,6 +54,8 @@ export class LegacyScpSource {
   }
 
   private async send(path: string): Promise<void> {
+    // scp's control lines end at a line break: such a name would be read as more than a name.
+    if (/[\n\r]/.test(baseName(path))) return this.fail(`${JSON.stringify(path)}: a name with a line break cannot be sent over scp`);
     let stats: Stats | undefined;
     const problem = await this.decided('stat', path, async () => {
       stats = await this.upstream.stat(path);
