@@ -79,4 +79,21 @@ describe('an interactive ssh -tt session, recorded and replayed', () => {
     const stored = JSON.stringify(await stack.pdp.auditEvents('sessions'));
     assert.ok(!stored.includes('hunter2'), 'a secret typed with echo off is nowhere in the session records');
   });
+
+  it('slows a shell that prints faster than its record is stored to the record\'s pace, and records every byte', async () => {
+    const erin = await stack.token('erin', ['reader', 'writer'], 'human');
+    // About 40 MB of output at wire speed: more than the PEP's record queue holds (16 MiB).
+    const run = await interactive(erin, [{ type: 'head -c 30000000 /dev/zero | base64 -w 100; echo bulk-done; exit 0\n' }]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(!run.stderr.includes('cannot keep up'), run.stderr);
+    assert.ok(run.stdout.includes(Buffer.from('bulk-done')) && run.stdout.length > 40_000_000, `${run.stdout.length} bytes`);
+    const session = await eventually('the session listed with its whole recording', async () => {
+      const listed = await sessionsCli(stack.pdp.stateDir, 'list', '--principal', 'erin', '--json');
+      return (JSON.parse(listed.stdout.toString('utf8')) as ListedSession[]).find((each) => each.recording?.final === true);
+    });
+    assert.deepEqual(session.recording?.missing, []);
+    const replay = await sessionsCli(stack.pdp.stateDir, 'replay', session.id, '--to-end');
+    assert.equal(replay.code, 0, replay.stderr);
+    assert.ok(replay.stdout.equals(run.stdout), `the replay is byte for byte what ssh printed (${replay.stdout.length} vs ${run.stdout.length} bytes)`);
+  });
 });

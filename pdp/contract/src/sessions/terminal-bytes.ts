@@ -9,8 +9,6 @@
 
 const ESCAPE_BASE = 0xdc00;
 const encoder = new TextEncoder();
-// ignoreBOM: a byte order mark the terminal was sent is kept, not swallowed.
-const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Decodes one direction of a terminal stream; a character split across writes is held for the next. */
 export class TerminalTextDecoder {
@@ -66,32 +64,44 @@ export function terminalTextToBytes(text: string): Uint8Array {
 
 /** Decodes `bytes`; unless `final`, an unfinished (so far valid) character at the end is left unconsumed. */
 function decodeBytes(bytes: Uint8Array, final: boolean): { text: string; consumed: number } {
-  let text = '';
-  let runStart = 0;
+  // UTF-16 code units into a buffer, turned into text a slice at a time: binary output (mostly
+  // escapes) costs no more than text.
+  const units = new Uint16Array(bytes.length);
+  let count = 0;
   let index = 0;
+  let consumed = bytes.length;
   while (index < bytes.length) {
     const lead = bytes[index]!;
     if (lead < 0x80) {
+      units[count++] = lead;
       index += 1;
       continue;
     }
     const length = sequenceLength(bytes, index);
-    if (length > 0) {
-      index += length;
-      continue;
-    }
     if (length === 0 && !final) {
       // Valid so far but cut off by the end of this write: keep it for the next one.
-      if (index > runStart) text += decoder.decode(bytes.subarray(runStart, index));
-      return { text, consumed: index };
+      consumed = index;
+      break;
     }
-    if (index > runStart) text += decoder.decode(bytes.subarray(runStart, index));
-    text += String.fromCharCode(ESCAPE_BASE + lead);
-    index += 1;
-    runStart = index;
+    if (length <= 0) {
+      units[count++] = ESCAPE_BASE + lead;
+      index += 1;
+      continue;
+    }
+    let point = lead & (length === 2 ? 0x1f : length === 3 ? 0x0f : 0x07);
+    for (let offset = 1; offset < length; offset += 1) point = (point << 6) | (bytes[index + offset]! & 0x3f);
+    if (point >= 0x10000) {
+      point -= 0x10000;
+      units[count++] = 0xd800 + (point >> 10);
+      units[count++] = 0xdc00 + (point & 0x3ff);
+    } else {
+      units[count++] = point;
+    }
+    index += length;
   }
-  if (index > runStart) text += decoder.decode(bytes.subarray(runStart, index));
-  return { text, consumed: bytes.length };
+  let text = '';
+  for (let from = 0; from < count; from += 8192) text += String.fromCharCode(...units.subarray(from, Math.min(from + 8192, count)));
+  return { text, consumed };
 }
 
 /**

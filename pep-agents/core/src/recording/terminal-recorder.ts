@@ -26,7 +26,7 @@ export interface TerminalRecorderOptions {
   /** The terminal as the client asked for it (the PTY request). */
   readonly terminal: { readonly cols: number; readonly rows: number; readonly term?: string };
   readonly title?: string;
-  /** Characters of data a chunk gathers before it ships (default 16 Ki). */
+  /** Characters of data a chunk gathers before it ships (default 64 Ki: fewer, larger records keep up with more output). */
   readonly chunkChars?: number;
   /** How long a chunk with data waits before it ships anyway (default 1 s), so a live view stays close. */
   readonly chunkIntervalMs?: number;
@@ -54,7 +54,7 @@ export interface TerminalRecordingTotals {
   readonly resizes: number;
 }
 
-const DEFAULT_CHUNK_CHARS = 16 * 1024;
+const DEFAULT_CHUNK_CHARS = 64 * 1024;
 const DEFAULT_CHUNK_INTERVAL_MS = 1000;
 const MAX_TITLE = 256;
 
@@ -119,6 +119,18 @@ export class TerminalRecorder {
   /** Whether the recording can keep up; when not, the PEP ends the session rather than run it unrecorded. */
   canRecord(): boolean {
     return !this.finished && this.options.sink.hasCapacity();
+  }
+
+  /**
+   * Resolves true once the recording can take more (at once when it can), false when `timeoutMs`
+   * passed first or it ended. A PEP pauses the host's output while it waits, so a session that
+   * prints faster than its record is stored slows down to the record's pace instead of running
+   * unrecorded; it ends the session on false.
+   */
+  async whenCanRecord(timeoutMs: number): Promise<boolean> {
+    if (this.finished) return false;
+    if (this.options.sink.hasCapacity()) return true;
+    return (await this.options.sink.waitForCapacity(timeoutMs)) && !this.finished;
   }
 
   /** Bytes sent to the client's terminal, exactly as sent (after masking). */

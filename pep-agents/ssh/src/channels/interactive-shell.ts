@@ -31,6 +31,9 @@ export class RecordingUnavailableError extends Error {
   }
 }
 
+/** How long the host's output may wait for the session record before the session ends. */
+const RECORDING_WAIT_MS = 30_000;
+
 export async function runInteractiveShell(shell: InteractiveShell): Promise<void> {
   const { context, channel } = shell;
   const recording = context.terminalRecorder(shell.answer.decision_id, {
@@ -63,12 +66,27 @@ export async function runInteractiveShell(shell: InteractiveShell): Promise<void
   const leave = (): void => remote.close();
   if (shell.gone.aborted) leave();
   else shell.gone.addEventListener('abort', leave, { once: true });
+  // A host that prints faster than its record is stored waits for the record (its output paused),
+  // as it would for a slow client; only a record stuck for RECORDING_WAIT_MS ends the session.
+  let waiting = false;
   const sent = (chunk: Buffer): void => {
     recording.output(chunk);
-    if (!recording.canRecord()) {
+    if (recording.canRecord()) return;
+    // Paused again on every chunk: the client's drain may have resumed the host meanwhile.
+    remote.pause();
+    remote.stderr.pause();
+    if (waiting) return;
+    waiting = true;
+    void recording.whenCanRecord(RECORDING_WAIT_MS).then((ready) => {
+      waiting = false;
+      if (ready) {
+        remote.resume();
+        remote.stderr.resume();
+        return;
+      }
       channel.stderr.write('\r\nportcullis: the session recording cannot keep up, so the session ends\r\n');
       remote.close();
-    }
+    });
   };
   const [out, err] = await Promise.all([
     relayOutput(remote, channel, shell.stdoutMasker, sent, shell.gone),
