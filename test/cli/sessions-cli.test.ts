@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RecordingEventV1 } from '@portcullis/contract';
 import { playRecording } from '@portcullis/pdp';
 import { startKafkaBroker, type KafkaBroker } from '../support/kafka-broker.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { recordShellSession, type RecordedShellSession } from '../support/recorded-shell-session.ts';
+import { auditCli } from '../support/audit-cli.ts';
 import { sessionsCli } from '../support/sessions-cli.ts';
 
 describe('portcullis sessions (JSONL trail)', () => {
@@ -150,5 +153,37 @@ describe('portcullis sessions (Kafka trail)', () => {
     const listed = JSON.parse((await sessionsCli(pdp.stateDir, 'list', '--principal', 'dana', '--json', ...source)).stdout.toString());
     assert.deepEqual(listed.map((session: { id: string }) => session.id), [recorded.sessionId]);
     assert.ok(listed[0].recording.chunks > 50 && listed[0].recording.final);
+  });
+});
+
+describe('recordings in the audit trail are verifiable like every other record', () => {
+  let pdp: TestPdp;
+  let recorded: RecordedShellSession;
+
+  before(async () => {
+    pdp = await startTestPdp({ PORTCULLIS_AUDIT_DIGEST_INTERVAL_SECONDS: '1' });
+    recorded = await recordShellSession(pdp, { sessionId: 'ssh-verified-1', principal: 'dana' });
+    await pdp.close({ keepState: true });
+  });
+  after(() => rmSync(pdp.stateDir, { recursive: true, force: true }));
+
+  it('audit verify passes over the recording chunks, and names a chunk whose bytes were altered', async () => {
+    const verified = await auditCli(pdp.stateDir, 'verify');
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+    assert.match(verified.stdout, /PASS/);
+
+    const file = join(pdp.stateDir, 'audit', 'sessions.jsonl');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const index = lines.findIndex((line) => line.includes('"session.recording"') && line.includes('total 4'));
+    assert.ok(index >= 0, 'a chunk holding the listing');
+    lines[index] = lines[index]!.replace('total 4', 'total 5');
+    writeFileSync(file, lines.join('\n'));
+    const tampered = await auditCli(pdp.stateDir, 'verify');
+    assert.equal(tampered.code, 1);
+    assert.match(tampered.stdout, /FAIL/);
+    assert.match(tampered.stdout, new RegExp(`sessions\\.jsonl line ${index + 1}`));
+    // The replay still plays what the trail holds: verify is what says whether to trust it.
+    const replay = await sessionsCli(pdp.stateDir, 'replay', recorded.sessionId, '--to-end');
+    assert.ok(replay.stdout.includes(Buffer.from('total 5')));
   });
 });
