@@ -6,15 +6,24 @@ import type { SshConnectionContext } from '../server/ssh-connection-context.ts';
  * global request or a channel open is pending, so an approval is not waited for here: the
  * request is refused and the approval stays for the next attempt (it is found by its binding).
  */
-export function decideForwarding(
+export async function decideForwarding(
   context: SshConnectionContext,
   direction: 'outbound' | 'inbound',
   host: string,
   port: number,
 ): Promise<DecisionAnswer<ByteStreamMaskV1>> {
-  return context.authorizer.authorize(
+  const answer = await context.authorizer.authorize(
     { type: 'network', protocol: 'ssh', direction, transport: 'tcp', host, port },
     { subjectToken: context.subjectToken, session: context.session, signal: context.closed, notify: (message) => context.log(message, { session: context.session.id }) },
     { approvalWaitMs: 0 },
   );
+  // A tunnel's bytes are another protocol's: no detector can be applied to them, so an allow with masks is no allow.
+  if (answer.effect === 'allow' && answer.obligations.mask.length > 0) {
+    return {
+      ...answer,
+      effect: 'deny',
+      reasons: [{ code: 'masking-unavailable', message: 'policy asks for output masking, which a forwarded connection cannot have' }],
+    };
+  }
+  return answer;
 }

@@ -64,7 +64,8 @@ export class SshClientSession implements ServedSession {
     return new Promise((resolve) => {
       const { socket, deps } = this;
       // One ssh2 server per connection: it only parses the host key and never listens itself.
-      const config: ServerConfig = { hostKeys: [deps.hostKey], ident: 'Portcullis' };
+      // Keepalives find a client that vanished without closing its TCP connection.
+      const config: ServerConfig = { hostKeys: [deps.hostKey], ident: 'Portcullis', keepaliveInterval: 15_000, keepaliveCountMax: 4 };
       const server = new ssh2.Server(config, (connection) => this.serve(connection));
       const loginTimer = setTimeout(() => {
         if (!this.loggedIn) socket.destroy();

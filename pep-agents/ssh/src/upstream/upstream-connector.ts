@@ -69,12 +69,15 @@ export class UpstreamConnector {
         if (error.level === 'client-authentication') return fail(new UpstreamRefusedError('upstream-login-failed', 'the host refused the PEP\'s login'));
         fail(new UpstreamRefusedError('upstream-unreachable', `the host could not be reached (${error.message})`));
       });
+      client.once('connect', () => client.setNoDelay(true));
       client.connect({
         host,
         port,
         username: this.config.user,
         privateKey: this.config.privateKey(),
         readyTimeout: this.config.connectTimeoutMs,
+        keepaliveInterval: 15_000,
+        keepaliveCountMax: 4,
         ...(algorithms ? { algorithms } : {}),
         hostVerifier: (key: Buffer) => {
           const verdict = this.verify(key);
