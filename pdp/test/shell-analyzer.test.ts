@@ -372,3 +372,17 @@ describe('shell analyzer: failures', () => {
     assert.deepEqual(await summary('echo héllo ☃ "ü$(printf é)"'), [['echo', ['héllo', '☃', null], null], ['printf', ['é'], '$(…)']]);
   });
 });
+
+describe('repeated commands', () => {
+  it('answer the same analysis again, frozen so no decision can change what a later one reads', async () => {
+    const first = await analyzer.analyze('cat /var/log/app.log | grep ERROR');
+    const second = await analyzer.analyze('cat /var/log/app.log | grep ERROR');
+    assert.deepEqual(second, first);
+    assert.ok(Object.isFrozen(second) && Object.isFrozen(second.commands[0]!.args), 'a kept analysis is frozen all the way down');
+    assert.throws(() => {
+      (second.commands[0]!.args as (string | null)[]).push('/etc/shadow');
+    }, TypeError);
+    assert.deepEqual((await analyzer.analyze('cat /var/log/app.log | grep ERROR')).commands[0]!.args, ['/var/log/app.log']);
+    assert.deepEqual((await analyzer.analyze('cat /var/log/other.log | grep ERROR')).commands[0]!.args, ['/var/log/other.log'], 'another text is analysed on its own');
+  });
+});

@@ -20,6 +20,7 @@
  * and the wrapper's name for env, nice, nohup, timeout, command, builtin, exec, stdbuf, xargs,
  * sudo, doas, chroot, setsid, ionice, pkexec, busybox.
  */
+import { AnalysisCache } from './shell/analysis-cache.ts';
 import { CommandCollector, ShellAnalysisError, type CollectorLimits } from './shell/command-collector.ts';
 import { createShellParser, type ShellParser } from './shell/mvdan-shell-parser.ts';
 import type { EnrichedShellAction } from './shell/shell-command.ts';
@@ -43,10 +44,18 @@ const LIMITS: CollectorLimits = {
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Analyses kept for repeated commands (shell/analysis-cache.ts), and the longest text kept. */
+const CACHED_ANALYSES = 4096;
+const MAX_CACHED_COMMAND_LENGTH = 4096;
+
 export async function createShellAnalyzer(): Promise<ShellAnalyzer> {
   const parser = createShellParser();
+  const cache = new AnalysisCache<EnrichedShellAction>(CACHED_ANALYSES, MAX_CACHED_COMMAND_LENGTH);
   return {
-    analyze: async (command) => analyzeShellCommand(parser, command),
+    analyze: async (command) => {
+      if (typeof command !== 'string') return analyzeShellCommand(parser, command);
+      return cache.get(command) ?? cache.remember(command, analyzeShellCommand(parser, command));
+    },
   };
 }
 
