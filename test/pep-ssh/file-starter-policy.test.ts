@@ -86,6 +86,29 @@ describe('file operations on production under the starter pack', () => {
     assert.deepEqual(hostOpensForWrite(target), []);
   });
 
+  it('does a held removal once when a client that gave up runs it again after approval, and holds the next one anew', async () => {
+    const target = `${work}/old-release.txt`;
+    writeFileSync(target, 'old\n');
+    const first = started('sftp', ['-o', 'BatchMode=no', '-b', '-', stack.openSshArgs(writer).destination], `rm ${target}\n`);
+    const approvalId = await eventually('the approval notice', () => /approval ([0-9a-f-]{36})/.exec(first.stderr())?.[1]);
+    // The client gives up; the approval stays, bound to exactly this removal.
+    first.child.kill('SIGTERM');
+    await first.exited;
+    assert.ok(existsSync(target));
+    await vote(approvalId, 'approve', 'cleanup ticket');
+    const rerun = await sftpBatch(stack, writer, [`rm ${target}`]);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.ok(!existsSync(target));
+    // Approved once, done once: the same removal again is held for a new approval.
+    writeFileSync(target, 'recreated\n');
+    const again = started('sftp', ['-o', 'BatchMode=no', '-b', '-', stack.openSshArgs(writer).destination], `rm ${target}\n`);
+    const next = await eventually('a new approval for the second removal', () => /approval ([0-9a-f-]{36})/.exec(again.stderr())?.[1]);
+    assert.notEqual(next, approvalId);
+    again.child.kill('SIGTERM');
+    await again.exited;
+    assert.ok(existsSync(target));
+  });
+
   it('refuses every principal a secret file, however it is named', async () => {
     for (const path of ['/etc/shadow', '/etc/./shadow', `${work}/../../../etc/shadow`]) {
       const result = await sftpBatch(stack, writer, [`get ${path} ${local}/shadow`]);
