@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     const issuer = new DevIssuer({ directory: devIssuerDirectory(stateDir) });
     const pepToken = await issuer.issue({ sub: 'pep-bench-ssh', roles: ['pep'], resources: [RESOURCE.name], ttlSeconds: 6 * 3600 });
     const agentToken = await issuer.issue({ ...AGENT, ttlSeconds: 6 * 3600 });
-    const pdp = await startPdpProcess('pdp', { PORTCULLIS_STATE_DIR: stateDir, PORTCULLIS_POLICY_DIR: policyDir, PORTCULLIS_AUDIT_SINK: 'default' });
+    const pdp = await startPdpProcess('pdp', { PORTCULLIS_STATE_DIR: stateDir, PORTCULLIS_POLICY_DIR: policyDir, PORTCULLIS_AUDIT_SINK: 'default' }, process.env.BENCH_PDP_NODE_OPTIONS);
     services.push(pdp);
 
     say('starting the SSH PEP…');
