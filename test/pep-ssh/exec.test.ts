@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import ssh2 from 'ssh2';
 import { eventually } from '../support/eventually.ts';
 import { sessionStatementBodies } from '../support/session-records.ts';
 import { startSshPepStack, type SshPepStack } from './pep-stack.ts';
@@ -139,6 +140,30 @@ describe('exec through the SSH PEP', () => {
     const result = await stack.exec(client, 'wc -c', { input: 'x'.repeat(100_000) });
     assert.equal(result.code, 0);
     assert.equal(result.stdout.trim(), '100000');
+  });
+
+  it('takes the token by keyboard-interactive too, from OpenSSH and from ssh2', async () => {
+    const result = await stack.ssh(reader, 'echo by-keyboard', { args: ['-o', 'PreferredAuthentications=keyboard-interactive'] });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, 'by-keyboard\n');
+    // ssh2 answers the PEP's prompt with the token; the prompt asks for it with echo off.
+    const client = new ssh2.Client();
+    const prompts: { prompt: string; echo?: boolean }[] = [];
+    client.on('keyboard-interactive', (_name, _instructions, _lang, asked, finish) => {
+      prompts.push(...asked);
+      finish([reader]);
+    });
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', () => resolve());
+      client.once('error', reject);
+      client.connect({ host: '127.0.0.1', port: stack.port, username: 'agent-reader', tryKeyboard: true, authHandler: ['keyboard-interactive'], hostVerifier: (key: Buffer) => key.toString('base64') === stack.pep.hostPublicKey.split(' ')[1] });
+    });
+    try {
+      assert.deepEqual(prompts, [{ prompt: 'Portcullis token: ', echo: false }]);
+      assert.equal((await stack.exec(client, 'echo ssh2-keyboard')).stdout, 'ssh2-keyboard\n');
+    } finally {
+      client.end();
+    }
   });
 
   it('refuses a login whose token the PDP does not accept', async () => {

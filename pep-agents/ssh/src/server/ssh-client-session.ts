@@ -92,8 +92,8 @@ export class SshClientSession implements ServedSession {
     connection.on('error', (error: Error) => this.deps.log(`client connection ended: ${clientSafeText(error.message)}`, { session: this.id }));
     connection.on('authentication', (ctx) => void this.authenticate(ctx));
     connection.on('ready', () => this.ready());
-    connection.on('session', (accept) => {
-      if (!this.context) return;
+    connection.on('session', (accept, reject) => {
+      if (!this.context) return reject();
       new SessionChannel(accept(), this.context, { envAllowList: this.deps.envAllowList, extensions: this.deps.extensions });
     });
     connection.on('tcpip', (accept, reject, info) => {
