@@ -100,6 +100,8 @@ describe('shell analyzer: every way the text changes a variable', () => {
     assert.deepEqual(await changesOf('exec -c ls'), [['*', 'exec -c', null, 'xu', null]]);
     assert.deepEqual(await changesOf('sudo -E ls'), [['*', 'sudo -E', null, 'x', null]]);
     assert.deepEqual(await changesOf('sudo LD_LIBRARY_PATH=/tmp ls'), [['LD_LIBRARY_PATH', 'sudo', '/tmp', 'x', null]]);
+    assert.deepEqual(await changesOf('su -m root -c id'), [['*', 'su -m', null, 'x', null]]);
+    assert.deepEqual(await changesOf('su -w LD_PRELOAD,PATH - deploy'), [['LD_PRELOAD', 'su -w', null, 'x', null], ['PATH', 'su -w', null, 'x', null]]);
     assert.deepEqual(await changesOf('set -ea; x=1'), [['*', 'set -a', null, 'x', null], ['x', 'assignment', '1', '', null]]);
     assert.deepEqual(await changesOf('set -o allexport'), [['*', 'set -a', null, 'x', null]]);
     assert.deepEqual(await changesOf('set -e -o pipefail'), []);

@@ -195,12 +195,12 @@ function genericWrapperRuns(name: string, syntax: WrapperSyntax, args: readonly 
 
 /**
  * The environment a wrapper gives the command it runs: env's NAME=VALUE operands, -u and -i;
- * sudo's NAME=VALUE operands and -E; exec -c. Options that cannot be read give nothing here:
+ * sudo's NAME=VALUE operands and -E; su -m/-p and -w; exec -c. Options that cannot be read give nothing here:
  * the wrapper's command is then unknown, which policy denies.
  */
 export function wrapperEnvironment(name: string, args: readonly CommandWord[]): EnvironmentDraft[] {
   const syntax = WRAPPERS[name];
-  if (!syntax?.options || !['env', 'sudo', 'exec'].includes(name)) return [];
+  if (!syntax?.options || !['env', 'sudo', 'su', 'exec'].includes(name)) return [];
   const scan = scanOptions(args, syntax.options);
   if (!scan.ok) return [];
   const changes: EnvironmentDraft[] = [];
@@ -212,6 +212,11 @@ export function wrapperEnvironment(name: string, args: readonly CommandWord[]): 
     else if (name === 'env' && option === 'P') changes.push(draft('PATH', 'env -P', { value: given, exported: true }));
     else if (name === 'sudo' && (option === 'E' || option === '--preserve-env')) changes.push(draft('*', 'sudo -E', { exported: true }));
     else if (name === 'exec' && option === 'c') changes.push(draft('*', 'exec -c', { exported: true, unset: true }));
+    else if (name === 'su' && (option === 'm' || option === 'p' || option === '--preserve-environment')) changes.push(draft('*', 'su -m', { exported: true }));
+    // su -w A,B: these variables pass into the login environment.
+    else if (name === 'su' && (option === 'w' || option === '--whitelist-environment')) {
+      for (const variable of given === null ? [null] : given.split(',')) changes.push(draft(variable, 'su -w', { exported: true }));
+    }
   }
   if (syntax.assignments) {
     // As wrapperRuns reads them (and env does): every leading word with = after its first character sets one.
