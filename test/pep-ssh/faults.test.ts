@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import type { ClientChannel } from 'ssh2';
 import { eventually } from '../support/eventually.ts';
 import { startSshPepStack, type SshPepStack } from './pep-stack.ts';
 
@@ -74,6 +75,27 @@ describe('faults at the SSH PEP', () => {
     assert.equal(result.code, 65);
     assert.match(result.stderr, /NUL byte/);
     assert.ok(!stack.sshd.commands().some((entry) => entry.command.startsWith('echo harmless')));
+  });
+
+  it('holds at most 10 session channels open on one connection, as sshd does, and takes more once one closes', async () => {
+    const client = await stack.client(reader);
+    const open = (command: string): Promise<ClientChannel> =>
+      new Promise((resolve, reject) => client.exec(command, (error, channel) => (error ? reject(error) : resolve(channel))));
+    const running = await Promise.all(Array.from({ length: 10 }, () => open('tail -f /etc/hostname')));
+    for (const channel of running) channel.resume();
+    await assert.rejects(open('echo the-eleventh'), /open failure|prohibited/i);
+    const closed = new Promise<void>((resolve) => running[0]!.once('close', () => resolve()));
+    running[0]!.close();
+    await closed;
+    const next = await eventually('a channel once one closed', async () => {
+      try {
+        return await stack.exec(client, 'echo room-again');
+      } catch {
+        return undefined;
+      }
+    });
+    assert.equal(next.stdout, 'room-again\n');
+    for (const channel of running.slice(1)) channel.close();
   });
 
   it('fails closed when the PDP is gone: commands exit 75 and never reach the host; logins are refused', async () => {

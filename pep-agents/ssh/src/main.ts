@@ -83,6 +83,7 @@ export async function startSshPep(config: PepSshConfig, options: SshPepOptions =
       envAllowList: config.envAllowList,
       extensions: options.extensions ?? sshFileExtensions(),
       loginTimeoutMs: config.limits.loginTimeoutMs,
+      maxSessionsPerConnection: config.limits.maxSessionsPerConnection,
       log,
     },
     config.limits.maxConnections,

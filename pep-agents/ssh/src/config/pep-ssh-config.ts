@@ -35,6 +35,8 @@ export interface PepSshConfig {
     readonly maxConnections: number;
     /** From TCP accept to a decided login. */
     readonly loginTimeoutMs: number;
+    /** Session channels open at once on one connection (sshd's MaxSessions); more are refused. */
+    readonly maxSessionsPerConnection: number;
   };
 }
 
@@ -85,6 +87,7 @@ export function loadPepSshConfig(env: NodeJS.ProcessEnv = process.env): PepSshCo
     limits: {
       maxConnections: integer(read, 'PORTCULLIS_PEP_MAX_CONNECTIONS', 200, 1, 100_000),
       loginTimeoutMs: integer(read, 'PORTCULLIS_PEP_LOGIN_TIMEOUT_SECONDS', 60, 1, 600) * 1000,
+      maxSessionsPerConnection: integer(read, 'PORTCULLIS_PEP_SSH_MAX_SESSIONS', 10, 1, 1000),
     },
   };
   return deepFreeze(config);

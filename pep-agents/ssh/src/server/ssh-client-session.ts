@@ -40,6 +40,7 @@ export interface SshClientSessionDeps {
   readonly envAllowList: readonly string[];
   readonly extensions: SshPepExtensions;
   readonly loginTimeoutMs: number;
+  readonly maxSessionsPerConnection: number;
   readonly log: LogFunction;
 }
 
@@ -49,6 +50,7 @@ export class SshClientSession implements ServedSession {
   private context: SshConnectionContext | undefined;
   private upstreamClient: Promise<Client> | undefined;
   private loginAttempts = 0;
+  private openSessions = 0;
   private loggedIn = false;
   private readonly closed = new AbortController();
   private remoteForwards: RemoteForwards | undefined;
@@ -94,7 +96,15 @@ export class SshClientSession implements ServedSession {
     connection.on('ready', () => this.ready());
     connection.on('session', (accept, reject) => {
       if (!this.context) return reject();
-      new SessionChannel(accept(), this.context, { envAllowList: this.deps.envAllowList, extensions: this.deps.extensions });
+      // Each session channel can hold a decision, an approval wait and a channel on the host: bounded like sshd's MaxSessions.
+      if (this.openSessions >= this.deps.maxSessionsPerConnection) {
+        this.deps.log(`refused a session channel: ${this.openSessions} are open on this connection`, { session: this.id });
+        return reject();
+      }
+      this.openSessions += 1;
+      const session = accept();
+      session.once('close', () => (this.openSessions -= 1));
+      new SessionChannel(session, this.context, { envAllowList: this.deps.envAllowList, extensions: this.deps.extensions });
     });
     connection.on('tcpip', (accept, reject, info) => {
       if (!this.context) return reject();
