@@ -9,6 +9,9 @@ import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { recordShellSession, type RecordedShellSession } from '../support/recorded-shell-session.ts';
 import { auditCli } from '../support/audit-cli.ts';
 import { sessionsCli } from '../support/sessions-cli.ts';
+import { CLI } from './support/approvals-cli.ts';
+import { TmuxSession } from './support/tmux-session.ts';
+import { eventually } from '../support/eventually.ts';
 
 describe('portcullis sessions (JSONL trail)', () => {
   let pdp: TestPdp;
@@ -185,5 +188,31 @@ describe('recordings in the audit trail are verifiable like every other record',
     // The replay still plays what the trail holds: verify is what says whether to trust it.
     const replay = await sessionsCli(pdp.stateDir, 'replay', recorded.sessionId, '--to-end');
     assert.ok(replay.stdout.includes(Buffer.from('total 5')));
+  });
+});
+
+describe('portcullis sessions replay on a real terminal (tmux)', () => {
+  let pdp: TestPdp;
+  let recorded: RecordedShellSession;
+  let terminal: TmuxSession | undefined;
+
+  before(async () => {
+    pdp = await startTestPdp();
+    recorded = await recordShellSession(pdp, { sessionId: 'ssh-tty-1', principal: 'dana' });
+    await pdp.close({ keepState: true });
+  });
+  after(async () => {
+    await terminal?.close();
+    rmSync(pdp.stateDir, { recursive: true, force: true });
+  });
+
+  it('draws the session on the terminal as the client saw it, and says when the terminal is smaller than the recorded one', async () => {
+    terminal = await TmuxSession.start(['env', `PORTCULLIS_STATE_DIR=${pdp.stateDir}`, process.execPath, CLI, 'sessions', 'replay', recorded.sessionId, '--speed', '100'], process.env, 80, 40);
+    const screen = await terminal.waitFor((text) => text.includes('✓ done'), 'the end of the session');
+    assert.match(screen.replaceAll('\n', ''), /recorded on a 100x30 terminal, this one is 80x40: lines may wrap/);
+    assert.match(screen, /dana@web-1:~\$ ls -l \/var\/log/);
+    assert.match(screen, /total 4/);
+    await eventually('the replay exits', () => terminal!.exitStatus() !== undefined);
+    assert.equal(terminal.exitStatus(), 0);
   });
 });

@@ -129,6 +129,12 @@ async function replay(argv: string[], config: PdpConfig, output: SessionsOutput,
   if (values.cast) {
     output.stdout.write(asciicastText(recording));
   } else {
+    // A recording made on a larger terminal wraps on a smaller one: say so before it plays.
+    const screen = output.stdout as { isTTY?: boolean; columns?: number; rows?: number };
+    const { header } = recording;
+    if (screen.isTTY && header && ((screen.columns ?? Infinity) < header.width || (screen.rows ?? Infinity) < header.height)) {
+      output.stderr.write(`portcullis sessions: recorded on a ${header.width}x${header.height} terminal, this one is ${screen.columns}x${screen.rows}: lines may wrap\n`);
+    }
     await playRecording(recording.events, (bytes) => output.stdout.write(bytes), {
       speed,
       toEnd: values['to-end'] === true,
