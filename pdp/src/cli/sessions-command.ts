@@ -129,12 +129,7 @@ async function replay(argv: string[], config: PdpConfig, output: SessionsOutput,
   if (values.cast) {
     output.stdout.write(asciicastText(recording));
   } else {
-    // A recording made on a larger terminal wraps on a smaller one: say so before it plays.
-    const screen = output.stdout as { isTTY?: boolean; columns?: number; rows?: number };
-    const { header } = recording;
-    if (screen.isTTY && header && ((screen.columns ?? Infinity) < header.width || (screen.rows ?? Infinity) < header.height)) {
-      output.stderr.write(`portcullis sessions: recorded on a ${header.width}x${header.height} terminal, this one is ${screen.columns}x${screen.rows}: lines may wrap\n`);
-    }
+
     await playRecording(recording.events, (bytes) => output.stdout.write(bytes), {
       speed,
       toEnd: values['to-end'] === true,
@@ -142,7 +137,12 @@ async function replay(argv: string[], config: PdpConfig, output: SessionsOutput,
       ...(signal ? { signal } : {}),
     });
   }
-  // After the bytes, on stderr: the terminal shows what the client saw, then what is missing.
+  // After the bytes, on stderr: the terminal shows what the client saw, then what to know about it.
+  const screen = output.stdout as { isTTY?: boolean; columns?: number; rows?: number };
+  const { header } = recording;
+  if (!values.cast && screen.isTTY && header && ((screen.columns ?? Infinity) < header.width || (screen.rows ?? Infinity) < header.height)) {
+    output.stderr.write(`\nportcullis sessions: recorded on a ${header.width}x${header.height} terminal, this one is ${screen.columns}x${screen.rows}: lines may have wrapped\n`);
+  }
   if (recording.missing.length > 0) output.stderr.write(`\nportcullis sessions: chunk(s) ${recording.missing.join(', ')} of this recording are missing: what they held is not shown\n`);
   if (!recording.final) output.stderr.write(`\nportcullis sessions: the recording has no final chunk: the session is still open, or its end was lost\n`);
   return complete ? 0 : 1;
