@@ -6,19 +6,31 @@
  */
 import { draft, type EnvironmentDraft, VARIABLE_NAME } from './environment-change.ts';
 import { ARITHMETIC_ASSIGN_OPERATORS, ARITHMETIC_STEP_OPERATORS, ASSIGNING_EXPANSION_OPERATORS } from './mvdan-shell-parser.ts';
-import { childNodes, isNode, type SyntaxNode } from './syntax-tree.ts';
+import { isNode, isSyntaxNode, type SyntaxNode } from './syntax-tree.ts';
 import { evaluateWord } from './word-literal.ts';
 
 export function syntaxAssignments(root: SyntaxNode): EnvironmentDraft[] {
   const found: EnvironmentDraft[] = [];
-  const visit = (node: SyntaxNode): void => {
-    const change = assignmentAt(node);
-    if (change) found.push(change);
-    for (const child of childNodes(node)) visit(child);
-  };
-  visit(root);
+  // An explicit stack, not a generator per node: this walk runs on every command decided.
+  const pending: SyntaxNode[] = [root];
+  for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
+    if (ASSIGNING_NODES.has(node.type)) {
+      const change = assignmentAt(node);
+      if (change) found.push(change);
+    }
+    const children: SyntaxNode[] = [];
+    for (const value of Object.values(node)) {
+      if (Array.isArray(value)) {
+        for (const item of value) if (isSyntaxNode(item)) children.push(item);
+      } else if (isSyntaxNode(value)) children.push(value);
+    }
+    // Reversed onto the stack, so changes come out in source order.
+    for (let index = children.length - 1; index >= 0; index--) pending.push(children[index] as SyntaxNode);
+  }
   return found;
 }
+
+const ASSIGNING_NODES = new Set(['ParamExp', 'BinaryArithm', 'UnaryArithm', 'WordIter']);
 
 function assignmentAt(node: SyntaxNode): EnvironmentDraft | undefined {
   switch (node.type) {
