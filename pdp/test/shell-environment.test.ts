@@ -96,6 +96,15 @@ describe('shell analyzer: every way the text changes a variable', () => {
     assert.deepEqual(await changesOf('let "PATH=1" "IFS <<= 2" Y++'), [['Y', 'arithmetic', null, '+', null], ['PATH', 'arithmetic', null, '', null], ['IFS', 'arithmetic', null, '', null]]);
   });
 
+  it('values bash evaluates as arithmetic assign in turn, when any script does arithmetic', async () => {
+    assert.deepEqual(await changesOf("x='PATH=5'; echo $((x))"), [['x', 'assignment', 'PATH=5', '', null], ['PATH', 'arithmetic', null, '', null]]);
+    assert.deepEqual(await changesOf("declare -i n; n='IFS=7'"), [['n', 'declare', null, '', null], ['n', 'assignment', 'IFS=7', '', null], ['IFS', 'arithmetic', null, '', null]]);
+    assert.deepEqual(await changesOf("x='PATH=5'; [[ $x -eq 1 ]]"), [['x', 'assignment', 'PATH=5', '', null], ['PATH', 'arithmetic', null, '', null]]);
+    assert.deepEqual(await changesOf("X='LD_PRELOAD=5' bash -c 'echo $((X))'"), [['X', 'prefix', 'LD_PRELOAD=5', 'x', null], ['LD_PRELOAD', 'arithmetic', null, '', null]]);
+    // Without arithmetic anywhere, a value is only text.
+    assert.deepEqual(await changesOf("url='http://x/?TOKEN=1'; echo $url"), [['url', 'assignment', 'http://x/?TOKEN=1', '', null]]);
+  });
+
   it('the whole environment: exec -c, sudo -E, set -a, set -o allexport', async () => {
     assert.deepEqual(await changesOf('exec -c ls'), [['*', 'exec -c', null, 'xu', null]]);
     assert.deepEqual(await changesOf('sudo -E ls'), [['*', 'sudo -E', null, 'x', null]]);

@@ -183,7 +183,7 @@ const SHELL_CASES: Case[] = [
     'LD_PRELOAD[0]=/tmp/x.so; export LD_PRELOAD', 'LD_LIBRARY_PATH+=:/tmp ls', 'nohup env GCONV_PATH=/tmp ls', 'command env BASH_ENV=/tmp/x bash -c ls',
     'bash -c "ENV=/tmp/x sh -c ls"', 'sh -c \'sh -c "BASHOPTS=extglob ls"\'', 'PS4=\'$(id)\' bash -xc ls', 'read PROMPT_COMMAND', 'printf -v SHELLOPTS xtrace',
     'export -f ls', 'env \'BASH_FUNC_ls%%=() { id; }\' bash -c ls', 'for PS4 in x; do ls; done', ': ${GLIBC_TUNABLES:=x}', '((SHELLOPTS=1)); ls',
-    'declare -n r=LD_PRELOAD; r=/tmp/x.so; ls', 'sudo LD_PRELOAD=/tmp/x.so ls', 'find . -exec env LD_PRELOAD=/tmp/x.so ls {} \\;',
+    'declare -n r=LD_PRELOAD; r=/tmp/x.so; ls', 'sudo LD_PRELOAD=/tmp/x.so ls', "x='BASH_ENV=5'; echo $((x))", "declare -i n; n='LD_PRELOAD=1'", 'find . -exec env LD_PRELOAD=/tmp/x.so ls {} \\;',
   ].map((shell): Case => ({ who: 'humanWriter', on: 'web', shell, effect: 'deny', reason: 'shell-environment-code' })),
   ...[
     'PATH=/tmp:$PATH ls', 'PATH=/tmp; ls', 'env PATH=/tmp ls', 'export PATH=/tmp:$PATH; ls', 'PATH+=:/tmp; ls', 'env -i ls', 'env - ls',

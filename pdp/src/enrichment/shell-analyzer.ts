@@ -79,6 +79,7 @@ function analyzeShellCommand(parser: ShellParser, command: string): EnrichedShel
   const collector = new CommandCollector(parser, LIMITS);
   try {
     collector.collectScript(command, null, 0, null);
+    collector.finish();
   } catch (error) {
     if (error instanceof ShellAnalysisError) return failed(error.message);
     if (error instanceof RangeError) return failed('command nests too deeply to analyse');

@@ -36,7 +36,7 @@ import {
   type Word,
 } from './syntax-tree.ts';
 import { evaluateWord, literalWord, type CommandWord } from './word-literal.ts';
-import { syntaxAssignments } from './syntax-assignments.ts';
+import { arithmeticTextAssignments, evaluatesArithmetic, syntaxAssignments } from './syntax-assignments.ts';
 import { isWrapperCommand, wrapperEnvironment, wrapperRuns } from './wrapper-commands.ts';
 
 export interface CollectorLimits {
@@ -89,6 +89,8 @@ export class CommandCollector {
   readonly commands: ShellCommand[] = [];
   /** Every variable the text sets, exports or removes (environment-change.ts). */
   readonly environment: EnvironmentChange[] = [];
+  /** Some script evaluates arithmetic (or declares an integer variable): assigned values may assign in turn. */
+  private arithmetic = false;
   private nextPipeline = 0;
   private parsedBytes = 0;
 
@@ -105,6 +107,7 @@ export class CommandCollector {
     if (!result.ok) throw new ShellAnalysisError(errorContext === null ? result.error : `${errorContext}: ${result.error}`);
     const scope: Scope = { rawText: result.rawText, via, nesting };
     for (const change of syntaxAssignments(result.file)) this.change(change, via);
+    if (!this.arithmetic && evaluatesArithmetic(result.file)) this.arithmetic = true;
     for (const statement of result.file.Stmts) this.statement(statement, scope, { ...TOP_LEVEL, input });
   }
 
@@ -134,7 +137,9 @@ export class CommandCollector {
       const name = command.Variant.Value;
       const args = command.Args.map((assign) => assignmentArgument(assign));
       this.push({ ...blankCommand(site(), scope.via, false), name, path: name, args });
-      for (const change of declarationChanges(name, command.Args.map(declarationItem))) this.change(change, scope.via);
+      const items = command.Args.map(declarationItem);
+      if (items.some((item) => item.kind === 'flags' && item.letters.includes('i'))) this.arithmetic = true;
+      for (const change of declarationChanges(name, items)) this.change(change, scope.via);
       this.substitutionsIn(command, scope, around);
     } else if (isNode(command, 'LetClause')) {
       const args = command.Exprs.map((expression) => (hasExpansion(expression) ? null : scope.rawText(expression)));
@@ -273,6 +278,18 @@ export class CommandCollector {
     return literals.every((literal): literal is string => literal !== null) ? literals : null;
   }
 
+  /**
+   * Ends the analysis. Bash evaluates a variable's value as an expression where it is used in
+   * arithmetic (x='PATH=5'; ((x)), declare -i n; n='IFS=7'), so when any script does arithmetic,
+   * every value assigned in the text is read for the variables it would assign (integers only).
+   */
+  finish(): void {
+    if (!this.arithmetic) return;
+    for (const change of [...this.environment]) {
+      if (change.value !== null) for (const inner of arithmeticTextAssignments(change.value)) this.change(inner, change.via);
+    }
+  }
+
   private change(change: EnvironmentDraft, via: string | null): void {
     if (this.environment.length >= this.limits.maxCommands) throw new ShellAnalysisError(`more than ${this.limits.maxCommands} variable changes`);
     this.environment.push({ ...change, via });
@@ -369,13 +386,10 @@ function declarationItem(assign: Assign): DeclarationItem {
   return { kind: 'assign', name: assign.Name?.Value ?? null, value, append: assign.Append };
 }
 
-const QUOTED_ARITHMETIC_ASSIGNMENT = /([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[[^\]]*\])?\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)|(?:\+\+|--)\s*([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*)\s*(?:\+\+|--)/g;
-
 /** The variables a quoted arithmetic expression assigns (let "X=1"); one unnamed change when it is dynamic. */
 function quotedArithmeticAssignments(word: Word): EnvironmentDraft[] {
   const text = evaluateWord(word).literal;
-  if (text === null) return [draft(null, 'arithmetic')];
-  return [...text.matchAll(QUOTED_ARITHMETIC_ASSIGNMENT)].map((match) => draft(match[1] ?? match[2] ?? match[3] ?? null, 'arithmetic'));
+  return text === null ? [draft(null, 'arithmetic')] : arithmeticTextAssignments(text);
 }
 
 /** A command entry at a site with no name or words yet (as it stays for synthetic entries). */

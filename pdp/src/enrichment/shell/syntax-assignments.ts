@@ -9,6 +9,31 @@ import { ARITHMETIC_ASSIGN_OPERATORS, ARITHMETIC_STEP_OPERATORS, ASSIGNING_EXPAN
 import { isNode, isSyntaxNode, type SyntaxNode } from './syntax-tree.ts';
 import { evaluateWord } from './word-literal.ts';
 
+/** Where bash evaluates text as arithmetic, so a variable's value may itself assign (x='PATH=5'; ((x))). */
+const ARITHMETIC_CONTEXTS = new Set(['ArithmExp', 'ArithmCmd', 'LetClause', 'CStyleLoop', 'TestClause']);
+
+/** Whether the script evaluates anything as arithmetic: $((…)), ((…)), let, C-style for, [[ … -eq … ]], a subscript. */
+export function evaluatesArithmetic(root: SyntaxNode): boolean {
+  const pending: SyntaxNode[] = [root];
+  for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
+    if (ARITHMETIC_CONTEXTS.has(node.type)) return true;
+    if ((node.type === 'ParamExp' || node.type === 'Assign') && node.Index) return true;
+    for (const value of Object.values(node)) {
+      if (Array.isArray(value)) {
+        for (const item of value) if (isSyntaxNode(item)) pending.push(item);
+      } else if (isSyntaxNode(value)) pending.push(value);
+    }
+  }
+  return false;
+}
+
+const ARITHMETIC_ASSIGNMENT_TEXT = /([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[[^\]]*\])?\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)|(?:\+\+|--)\s*([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*)\s*(?:\+\+|--)/g;
+
+/** The variables an arithmetic expression given as text assigns (let "X=1", a value evaluated later). */
+export function arithmeticTextAssignments(text: string): EnvironmentDraft[] {
+  return [...text.matchAll(ARITHMETIC_ASSIGNMENT_TEXT)].map((match) => draft(match[1] ?? match[2] ?? match[3] ?? null, 'arithmetic'));
+}
+
 export function syntaxAssignments(root: SyntaxNode): EnvironmentDraft[] {
   const found: EnvironmentDraft[] = [];
   // An explicit stack, not a generator per node: this walk runs on every command decided.
