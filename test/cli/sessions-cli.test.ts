@@ -174,6 +174,12 @@ describe('recordings in the audit trail are verifiable like every other record',
     const verified = await auditCli(pdp.stateDir, 'verify');
     assert.equal(verified.code, 0, verified.stdout + verified.stderr);
     assert.match(verified.stdout, /PASS/);
+    // The evidence report's AU-14 (Session Audit) counts the recording, whole.
+    const report = await auditCli(pdp.stateDir, 'report', '--from', '2000-01-01', '--to', '2100-01-01', '--format', 'json');
+    assert.equal(report.code, 0, report.stderr);
+    const sessionAudit = (JSON.parse(report.stdout) as { controls: Array<{ id: string; counts: Record<string, number>; verification: { ok: boolean } }> }).controls.find((control) => control.id === 'AU-14');
+    assert.ok(sessionAudit?.verification.ok);
+    assert.deepEqual({ ...sessionAudit.counts, recording_chunks: sessionAudit.counts.recording_chunks! > 1 }, { sessions_recorded: 1, recording_chunks: true, recordings_complete: 1, recordings_open_or_incomplete: 0 });
 
     const file = join(pdp.stateDir, 'audit', 'sessions.jsonl');
     const lines = readFileSync(file, 'utf8').split('\n');

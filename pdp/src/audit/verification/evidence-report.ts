@@ -6,7 +6,7 @@ import { asArray, asNonNegative, asNumber, asObject, asString, fieldAt, type Jso
 
 export { renderReport, type ReportFormat } from './evidence-report-rendering.ts';
 
-export type ControlId = 'AC-3' | 'AC-5' | 'AC-6' | 'AU-2' | 'AU-3' | 'AU-5' | 'AU-9' | 'AU-10' | 'AU-12' | 'IA-2' | 'IA-9';
+export type ControlId = 'AC-3' | 'AC-5' | 'AC-6' | 'AU-2' | 'AU-3' | 'AU-5' | 'AU-9' | 'AU-10' | 'AU-12' | 'AU-14' | 'IA-2' | 'IA-9';
 
 export type EvidenceCount = number | Readonly<Record<string, number>>;
 
@@ -168,6 +168,8 @@ class Tally {
   statementsMasked = 0;
   /** Statements on the sessions stream: one per `session.statement`, one per entry of a `session.statements`. */
   sessionStatements = 0;
+  /** Interactive sessions' recordings: per session, the chunk numbers found and whether the last one is there. */
+  readonly recordings = new Map<string, { chunks: Set<number>; final: boolean }>();
   readonly approvalsByOutcome = new Counter();
   readonly approvers = new Set<string>();
   selfApprovals = 0;
@@ -202,6 +204,7 @@ class Tally {
     else if (event.startsWith('approval.')) this.addApproval(record, event, portcullis);
     else if (event === 'session.statement') this.addStatements(record, [portcullis]);
     else if (event === 'session.statements') this.addStatements(record, asArray(portcullis.statements).map(asObject).filter((entry): entry is JsonObject => entry !== undefined));
+    else if (event === 'session.recording') this.addRecordingChunk(record, portcullis);
     if (event.startsWith('audit.')) {
       this.auditFailures.add(event);
       this.examples.offer('audit-failure', record);
@@ -275,6 +278,25 @@ class Tally {
   }
 
   /** `statements`: the statement bodies of one record (itself, or the entries of a run). */
+  private addRecordingChunk(record: JsonObject, body: JsonObject): void {
+    const session = asString(fieldAt(body, 'session', 'id')) ?? 'unknown';
+    const seq = asNonNegative(fieldAt(body, 'recording', 'seq'));
+    const recording = this.recordings.get(session) ?? { chunks: new Set<number>(), final: false };
+    if (seq !== undefined) recording.chunks.add(seq);
+    if (fieldAt(body, 'recording', 'final') === true) recording.final = true;
+    this.recordings.set(session, recording);
+    this.examples.offer('recording', record);
+  }
+
+  /** Recordings with every chunk from 0 to a final one. */
+  completeRecordings(): number {
+    let complete = 0;
+    for (const { chunks, final } of this.recordings.values()) {
+      if (final && chunks.size === Math.max(...chunks) + 1) complete += 1;
+    }
+    return complete;
+  }
+
   private addStatements(record: JsonObject, statements: readonly JsonObject[]): void {
     let masked = false;
     for (const statement of statements) {
@@ -356,7 +378,7 @@ function controls(tally: Tally, verification: VerificationReport, problems: Read
     },
     {
       id: 'AU-2', title: 'Event Logging',
-      evidence: 'The logged event types are every policy decision, every session start, statement (alone or in a record of its session\'s consecutive statements) and end, and every approval transition, each on its own stream.',
+      evidence: 'The logged event types are every policy decision, every session start, statement (alone or in a record of its session\'s consecutive statements), recording chunk of an interactive session and end, and every approval transition, each on its own stream.',
       counts: { records: tally.records, records_by_stream: tally.byStream.toJSON(), records_by_event: tally.byEvent.toJSON(), session_statements: tally.sessionStatements },
       examples: ex.pick('stream:decisions', 'stream:sessions', 'stream:approvals'),
       verification: trail,
@@ -424,6 +446,18 @@ function controls(tally: Tally, verification: VerificationReport, problems: Read
       evidence: 'Each PDP process (producer) generates a record for every decision, session event and approval transition, as counted per stream and producer.',
       counts: { records_by_stream: tally.byStream.toJSON(), records_by_ocsf_class: tally.byClass.toJSON(), records_by_producer: tally.byProducer.toJSON() },
       examples: ex.pick('stream:decisions', 'stream:sessions', 'stream:approvals'),
+      verification: trail,
+    },
+    {
+      id: 'AU-14', title: 'Session Audit',
+      evidence: 'Interactive sessions are recorded whole as asciicast v2 (what the client\'s terminal was sent, after masking, and the typing it echoed), in numbered chunks that are audit records like any other, so each recording is verified with the trail and a missing chunk shows.',
+      counts: {
+        sessions_recorded: tally.recordings.size,
+        recording_chunks: [...tally.recordings.values()].reduce((sum, recording) => sum + recording.chunks.size, 0),
+        recordings_complete: tally.completeRecordings(),
+        recordings_open_or_incomplete: tally.recordings.size - tally.completeRecordings(),
+      },
+      examples: ex.pick('recording'),
       verification: trail,
     },
     {
