@@ -6,7 +6,7 @@
 // side what reached it, and that what was denied did not.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { REPOSITORY_ROOT } from './repository-root.ts';
@@ -88,13 +88,24 @@ export async function startTestSshd(options: TestSshdOptions = {}): Promise<Test
   const sftpLogPath = join(logDir, 'sftp.log');
   const wrapper = join(dir, 'host-command-log.sh');
   writeFileSync(wrapper, wrapperScript(commandLog, sftpLogPath, options.commandShell), { mode: 0o755 });
-  const port = await freePort();
   const configPath = join(dir, 'sshd_config');
-  writeFileSync(configPath, sshdConfig({ dir, port, user, hostKeyPath, authorizedKeys, wrapper: options.logCommands === false ? undefined : wrapper }));
   if (asRoot) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
 
   const sshdLog: string[] = [];
-  let child = await startSshd(configPath, port, sshdLog);
+  // A free port can be taken by another suite's service before sshd binds it: then sshd says so
+  // and exits, and it is started again on another one.
+  let port = 0;
+  let child!: ChildProcess;
+  for (let attempt = 1; ; attempt += 1) {
+    port = await freePort();
+    writeFileSync(configPath, sshdConfig({ dir, port, user, hostKeyPath, authorizedKeys, wrapper: options.logCommands === false ? undefined : wrapper }));
+    try {
+      child = await startSshd(configPath, port, sshdLog);
+      break;
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || attempt === 5) throw error;
+    }
+  }
   let stopped = false;
   const server: TestSshd = {
     host: '127.0.0.1',
@@ -182,41 +193,36 @@ MaxStartups 200:30:400
 `;
 }
 
+class PortTakenError extends Error {}
+
+/**
+ * Starts sshd and resolves once it says it listens on `port` (its own line on stderr, so a
+ * server another suite runs on that port is never taken for this one); rejects when it exits
+ * first, with PortTakenError when the port was taken.
+ */
 async function startSshd(configPath: string, port: number, sshdLog: string[]): Promise<ChildProcess> {
   const child = spawn(SSHD, ['-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (text: string) => sshdLog.push(...text.split('\n').filter(Boolean)));
-  const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code) => reject(new Error(`sshd exited during start-up (${code}): ${sshdLog.slice(-5).join(' | ')}`))),
-  );
-  exited.catch(() => undefined);
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const banner = await Promise.race([readBanner(port), exited]);
-    if (banner.startsWith('SSH-2.0-')) return child;
-    if (Date.now() > deadline) {
+  const listening = `Server listening on 127.0.0.1 port ${port}.`;
+  const firstLine = sshdLog.length;
+  return new Promise<ChildProcess>((resolve, reject) => {
+    const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      throw new Error(`sshd on port ${port} did not answer within 15 s: ${sshdLog.slice(-5).join(' | ')}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** The server's identification line, or '' when nothing listens yet. */
-function readBanner(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    let text = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      text += chunk;
-      if (text.includes('\n')) {
-        socket.destroy();
-        resolve(text);
+      reject(new Error(`sshd on port ${port} did not say it listens within 60 s: ${sshdLog.slice(-5).join(' | ')}`));
+    }, 60_000);
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (text: string) => {
+      sshdLog.push(...text.split('\n').filter(Boolean));
+      if (sshdLog.slice(firstLine).some((line) => line.includes(listening))) {
+        clearTimeout(timer);
+        resolve(child);
       }
     });
-    socket.on('error', () => resolve(''));
-    socket.on('close', () => resolve(text));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      const said = sshdLog.slice(firstLine);
+      const message = `sshd exited during start-up (${code}): ${said.slice(-5).join(' | ')}`;
+      reject(said.some((line) => /Address already in use/.test(line)) ? new PortTakenError(message) : new Error(message));
+    });
   });
 }
 
