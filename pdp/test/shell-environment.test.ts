@@ -59,6 +59,8 @@ describe('shell analyzer: every way the text changes a variable', () => {
     assert.deepEqual(await changesOf('declare +x PATH'), [['PATH', 'declare +x', null, 'xu', null]]);
     assert.deepEqual(await changesOf('export "IFS=x"'), [['IFS', 'export', 'x', 'x', null]]);
     assert.deepEqual(await changesOf('declare -p PATH'), []);
+    assert.deepEqual(await changesOf('export -- X=1; declare -- LD_PRELOAD=x'), [['X', 'export', '1', 'x', null], ['LD_PRELOAD', 'declare', 'x', '', null]]);
+    assert.deepEqual(await changesOf('builtin export -- Y=1'), [['Y', 'export', '1', 'x', 'builtin']]);
   });
 
   it('declarations run as words: builtin, command, quoted names', async () => {

@@ -377,6 +377,7 @@ function declarationItem(assign: Assign): DeclarationItem {
     if (assign.Name) return { kind: 'name', name: assign.Name.Value };
     const text = assign.Value ? evaluateWord(assign.Value).literal : null;
     if (text !== null && /^[-+][A-Za-z]+$/.test(text)) return { kind: 'flags', sign: text[0] as '-' | '+', letters: text.slice(1) };
+    if (text === '--') return { kind: 'flags', sign: '-', letters: '' };
     // "NAME=VALUE" quoted whole still assigns; anything dynamic may name any variable.
     const match = text === null ? null : /^([A-Za-z_][A-Za-z0-9_]*)(\[[^\]]*\])?(\+?)=([\s\S]*)$/.exec(text);
     if (match) return { kind: 'assign', name: match[1] ?? null, value: match[2] ? null : (match[4] ?? ''), append: match[3] === '+' };

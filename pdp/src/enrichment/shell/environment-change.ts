@@ -70,6 +70,8 @@ export function declarationItemsOfWords(words: readonly CommandWord[]): Declarat
   return words.map((word): DeclarationItem => {
     const text = word.literal;
     if (text !== null && /^[-+][A-Za-z]+$/.test(text)) return { kind: 'flags', sign: text[0] as '-' | '+', letters: text.slice(1) };
+    // "--" ends the options and names nothing.
+    if (text === '--') return { kind: 'flags', sign: '-', letters: '' };
     const assignment = assignmentOfWord(word, '', false);
     if (assignment) return { kind: 'assign', name: assignment.name, value: assignment.value, append: assignment.append };
     return { kind: 'name', name: nameOfWord(word) };
