@@ -77,4 +77,17 @@ describe('the upstream shell check', () => {
   it('refuses to start when the host runs commands with a shell other than bash', async () => {
     await assert.rejects(startSshPepStack({ commandShell: '/bin/dash' }), /the upstream account's shell is not bash/);
   });
+
+  it('refuses to start when the host\'s shell reads commands in a character set other than UTF-8 or ASCII', async () => {
+    // Under BIG5 (GBK, Shift_JIS…) a character's second byte can be a backslash, ; or a quote.
+    for (const LANG of ['zh_TW.BIG5', 'zh_TW']) {
+      await assert.rejects(startSshPepStack({ hostEnv: { LANG } }), /reads commands in the locale/, LANG);
+    }
+    const stack = await startSshPepStack({ hostEnv: { LANG: 'C.UTF-8' } });
+    try {
+      assert.equal((await stack.ssh(await stack.token('agent-reader', ['reader']), 'echo utf8-host')).stdout, 'utf8-host\n');
+    } finally {
+      await stack.close();
+    }
+  });
 });

@@ -64,12 +64,15 @@ export interface SshPepStackOptions {
   readonly commandShell?: string;
   /** The host-side command log (default on); sshd refuses client signals to a forced command, so a signal test turns it off. */
   readonly logCommands?: boolean;
+  /** Environment the test sshd gives every session. */
+  readonly hostEnv?: Readonly<Record<string, string>>;
 }
 
 export async function startSshPepStack(options: SshPepStackOptions = {}): Promise<SshPepStack> {
   const sshd = await startTestSshd({
     ...(options.commandShell ? { commandShell: options.commandShell } : {}),
     ...(options.logCommands === false ? { logCommands: false } : {}),
+    ...(options.hostEnv ? { hostEnv: options.hostEnv } : {}),
   });
   const clientDir = mkdtempSync(join(tmpdir(), 'portcullis-ssh-pep-client-'));
   let pdp: TestPdp | undefined;

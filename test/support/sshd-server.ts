@@ -58,6 +58,8 @@ export interface TestSshdOptions {
   readonly logCommands?: boolean;
   /** The shell that runs exec'd commands (default: the login's shell, as sshd itself does). */
   readonly commandShell?: string;
+  /** Environment sshd gives every session (its SetEnv), e.g. a host whose locale is not UTF-8. */
+  readonly hostEnv?: Readonly<Record<string, string>>;
 }
 
 export async function startTestSshd(options: TestSshdOptions = {}): Promise<TestSshd> {
@@ -98,7 +100,7 @@ export async function startTestSshd(options: TestSshdOptions = {}): Promise<Test
   let child!: ChildProcess;
   for (let attempt = 1; ; attempt += 1) {
     port = await freePort();
-    writeFileSync(configPath, sshdConfig({ dir, port, user, hostKeyPath, authorizedKeys, wrapper: options.logCommands === false ? undefined : wrapper }));
+    writeFileSync(configPath, sshdConfig({ dir, port, user, hostKeyPath, authorizedKeys, wrapper: options.logCommands === false ? undefined : wrapper, hostEnv: options.hostEnv ?? {} }));
     try {
       child = await startSshd(configPath, port, sshdLog);
       break;
@@ -165,11 +167,11 @@ exec ${commandShell} -c "$SSH_ORIGINAL_COMMAND"
 `;
 }
 
-function sshdConfig(options: { dir: string; port: number; user: string; hostKeyPath: string; authorizedKeys: string; wrapper: string | undefined }): string {
+function sshdConfig(options: { dir: string; port: number; user: string; hostKeyPath: string; authorizedKeys: string; wrapper: string | undefined; hostEnv: Readonly<Record<string, string>> }): string {
   return `# Written by test/support/sshd-server.ts for one test file.
 ListenAddress 127.0.0.1
 Port ${options.port}
-HostKey ${options.hostKeyPath}
+${Object.keys(options.hostEnv).length === 0 ? '' : `SetEnv ${Object.entries(options.hostEnv).map(([name, value]) => `${name}=${value}`).join(' ')}\n`}HostKey ${options.hostKeyPath}
 PidFile ${join(options.dir, 'sshd.pid')}
 AuthorizedKeysFile ${options.authorizedKeys}
 # The key files live in a temporary folder, not in the login's home.

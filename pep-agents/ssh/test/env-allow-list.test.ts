@@ -36,4 +36,16 @@ describe('the env allow-list', () => {
       assert.match(envRefusal(allow, 'LC_ALL', value)!, /holds characters/, value);
     }
   });
+
+  it('passes only locales whose bytes the shell reads as the policy parser does: C, POSIX or UTF-8', () => {
+    const allow = ['LANG', 'LC_*'];
+    for (const value of ['', 'C', 'POSIX', 'C.UTF-8', 'C.utf8', 'en_US.UTF-8', 'de_DE.utf8@euro', 'ast_ES.UTF-8']) {
+      assert.equal(envRefusal(allow, 'LC_ALL', value), undefined, value);
+    }
+    // Multibyte sets whose trail bytes can be \, ; or a quote, and bare names that default to one.
+    for (const value of ['zh_TW.BIG5', 'zh_HK.BIG5-HKSCS', 'zh_CN.GBK', 'zh_CN.GB18030', 'ja_JP.SJIS', 'ja_JP.Shift_JIS', 'zh_TW', 'ko_KR.JOHAB', 'en_US', 'en_US.ISO-8859-1']) {
+      assert.match(envRefusal(allow, 'LC_CTYPE', value)!, /must be C, POSIX or a UTF-8 locale/, value);
+      assert.match(envRefusal(allow, 'LANG', value)!, /must be C, POSIX or a UTF-8 locale/, value);
+    }
+  });
 });

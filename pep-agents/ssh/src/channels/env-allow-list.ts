@@ -10,6 +10,13 @@ import { configFail } from '@portcullis/pep-core';
 const HARMLESS_NAMES = /^(LANG|LANGUAGE|LC_[A-Z]+|TERM|COLORTERM)$/;
 const HARMLESS_PATTERNS = new Set(['LC_*']);
 const VALUE = /^[A-Za-z0-9_.@+:-]{0,128}$/;
+/** The locale categories, whose value also picks the character set the host's shell reads bytes in. */
+const LOCALE_NAMES = /^(LANG|LC_[A-Z]+)$/;
+// Only locales whose bytes the PDP's parser reads as the shell will: C/POSIX (ASCII) or UTF-8,
+// named outright. A codeset such as BIG5, GBK, GB18030 or Shift_JIS has multibyte characters
+// whose second byte can be `\`, `;` or a quote, so the shell would split a command where the
+// parser saw one word; a locale without a codeset (zh_TW) defaults to such a set on the host.
+const PARSER_SAFE_LOCALE = /^(|C|POSIX|(C|[A-Za-z]{2,3}(_[A-Za-z]{2})?)\.(UTF-8|utf-8|UTF8|utf8)(@[A-Za-z0-9]{1,32})?)$/;
 
 /** At start: an allow-list naming anything outside the catalogue is a config error. */
 export function checkEnvAllowList(variable: string, names: readonly string[]): void {
@@ -25,5 +32,11 @@ export function envRefusal(allowList: readonly string[], name: string, value: st
   const listed = allowList.some((entry) => (entry.endsWith('*') ? name.startsWith(entry.slice(0, -1)) : name === entry));
   if (!listed || !HARMLESS_NAMES.test(name)) return `${name} is not on the environment allow-list`;
   if (!VALUE.test(value)) return `the value of ${name} holds characters a locale or terminal name does not`;
+  if (LOCALE_NAMES.test(name) && !isParserSafeLocale(value)) return `${name} must be C, POSIX or a UTF-8 locale (xx_YY.UTF-8): another character set would have the host's shell read the command otherwise than policy did`;
   return undefined;
+}
+
+/** Whether a locale setting's value has the shell read bytes as the PDP's parser does (C, POSIX, UTF-8). */
+export function isParserSafeLocale(value: string): boolean {
+  return PARSER_SAFE_LOCALE.test(value);
 }

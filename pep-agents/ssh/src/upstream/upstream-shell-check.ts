@@ -4,10 +4,12 @@
 // it (dash, zsh, ksh leave BASH_VERSION unset; csh and fish fail on the syntax). A host whose
 // shell is another refuses the start: the PEP would judge one language while the host ran another.
 import type { Client } from 'ssh2';
+import { isParserSafeLocale } from '../channels/env-allow-list.ts';
 import type { ModelledShell } from '../config/pep-ssh-config.ts';
 
-const PROBE = `printf 'portcullis-shell:%s\\n' "\${BASH_VERSION-}"`;
-const PROBE_ANSWER = /^portcullis-shell:(\S*)\n$/;
+// The locale bash reads commands in is the first of LC_ALL, LC_CTYPE and LANG it was given.
+const PROBE = `printf 'portcullis-shell:%s:%s\\n' "\${BASH_VERSION-}" "\${LC_ALL:-\${LC_CTYPE:-\${LANG-}}}"`;
+const PROBE_ANSWER = /^portcullis-shell:([^:\s]*):(\S*)\n$/;
 
 export class UpstreamShellMismatchError extends Error {
   constructor(message: string) {
@@ -19,10 +21,17 @@ export class UpstreamShellMismatchError extends Error {
 /** Resolves to the upstream shell's version, or rejects when it is not the shell the PDP models. */
 export async function checkUpstreamShell(client: Client, shell: ModelledShell, timeoutMs: number): Promise<string> {
   const output = await execCollect(client, PROBE, timeoutMs);
-  const version = PROBE_ANSWER.exec(output)?.[1];
+  const answer = PROBE_ANSWER.exec(output);
+  const version = answer?.[1];
   if (!version) {
     throw new UpstreamShellMismatchError(
       `the upstream account's shell is not ${shell} (the probe answered ${JSON.stringify(output.slice(0, 200))}): the PDP judges commands as ${shell} parses them, so the PEP will not run them in another shell`,
+    );
+  }
+  const locale = answer![2]!;
+  if (!isParserSafeLocale(locale)) {
+    throw new UpstreamShellMismatchError(
+      `the upstream shell reads commands in the locale ${JSON.stringify(locale)}: only C, POSIX or a UTF-8 locale has it read bytes as the PDP's parser does (a set such as BIG5 or GBK can hide a ; or a quote inside a character)`,
     );
   }
   return version;
