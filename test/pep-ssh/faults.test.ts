@@ -98,6 +98,34 @@ describe('faults at the SSH PEP', () => {
     for (const channel of running.slice(1)) channel.close();
   });
 
+  it('closes at once a connection beyond 10 not yet logged in from one address, while other addresses still log in', async () => {
+    // Idle TCP connections that never log in: each holds a place until it logs in or closes.
+    const idle: Socket[] = [];
+    const identified = (socket: Socket): Promise<void> => new Promise((resolve) => socket.once('data', () => resolve()));
+    try {
+      for (let index = 0; index < 10; index += 1) {
+        const socket = connect(stack.port, '127.0.0.1');
+        socket.on('error', () => undefined);
+        idle.push(socket);
+        await identified(socket);
+      }
+      const eleventh = connect(stack.port, '127.0.0.1');
+      eleventh.on('error', () => undefined);
+      let received = 0;
+      eleventh.on('data', (chunk: Buffer) => (received += chunk.length));
+      await new Promise<void>((resolve) => eleventh.once('close', () => resolve()));
+      assert.equal(received, 0, 'closed before the PEP said a word');
+      // Another source address (all of 127/8 is this host) is not locked out by them.
+      const other = await stack.client(reader, { localAddress: '127.0.0.2' });
+      assert.equal((await stack.exec(other, 'echo from-elsewhere')).stdout, 'from-elsewhere\n');
+      other.end();
+    } finally {
+      for (const socket of idle) socket.destroy();
+    }
+    // Their places are free again once they are gone.
+    await eventually('a login from the first address works again', async () => (await stack.ssh(reader, 'echo back')).stdout === 'back\n');
+  });
+
   it('fails closed when the PDP is gone: commands exit 75 and never reach the host; logins are refused', async () => {
     const client = await stack.client(reader);
     assert.equal((await stack.exec(client, 'echo before-the-outage')).stdout, 'before-the-outage\n');

@@ -16,6 +16,7 @@ import { sshFileExtensions } from './files/ssh-file-extensions.ts';
 import { loadOrCreateHostKey } from './host-key/host-key-store.ts';
 import { PepSshServer } from './server/pep-ssh-server.ts';
 import type { SshPepExtensions } from './server/ssh-connection-context.ts';
+import { StartupGate } from './server/startup-gate.ts';
 import { checkUpstreamShell } from './upstream/upstream-shell-check.ts';
 import { UpstreamConnector } from './upstream/upstream-connector.ts';
 
@@ -84,6 +85,7 @@ export async function startSshPep(config: PepSshConfig, options: SshPepOptions =
       extensions: options.extensions ?? sshFileExtensions(),
       loginTimeoutMs: config.limits.loginTimeoutMs,
       maxSessionsPerConnection: config.limits.maxSessionsPerConnection,
+      startups: new StartupGate(config.limits.maxStartups, config.limits.maxStartupsPerSource),
       log,
     },
     config.limits.maxConnections,

@@ -37,6 +37,9 @@ export interface PepSshConfig {
     readonly loginTimeoutMs: number;
     /** Session channels open at once on one connection (sshd's MaxSessions); more are refused. */
     readonly maxSessionsPerConnection: number;
+    /** Connections not logged in yet, in all and from one source address; more are closed at once. */
+    readonly maxStartups: number;
+    readonly maxStartupsPerSource: number;
   };
 }
 
@@ -88,6 +91,8 @@ export function loadPepSshConfig(env: NodeJS.ProcessEnv = process.env): PepSshCo
       maxConnections: integer(read, 'PORTCULLIS_PEP_MAX_CONNECTIONS', 200, 1, 100_000),
       loginTimeoutMs: integer(read, 'PORTCULLIS_PEP_LOGIN_TIMEOUT_SECONDS', 60, 1, 600) * 1000,
       maxSessionsPerConnection: integer(read, 'PORTCULLIS_PEP_SSH_MAX_SESSIONS', 10, 1, 1000),
+      maxStartups: integer(read, 'PORTCULLIS_PEP_SSH_MAX_STARTUPS', 64, 1, 100_000),
+      maxStartupsPerSource: integer(read, 'PORTCULLIS_PEP_SSH_MAX_STARTUPS_PER_SOURCE', 10, 1, 100_000),
     },
   };
   return deepFreeze(config);

@@ -23,6 +23,7 @@ import { RemoteForwards } from '../forwarding/remote-forwarding.ts';
 import { LOGIN_METHODS, tokenOf } from '../login/token-login.ts';
 import type { UpstreamConnector } from '../upstream/upstream-connector.ts';
 import type { SshConnectionContext, SshPepExtensions } from './ssh-connection-context.ts';
+import type { StartupGate } from './startup-gate.ts';
 
 /** Login attempts per connection (OpenSSH's client tries a password three times). */
 const MAX_LOGIN_ATTEMPTS = 3;
@@ -41,6 +42,8 @@ export interface SshClientSessionDeps {
   readonly extensions: SshPepExtensions;
   readonly loginTimeoutMs: number;
   readonly maxSessionsPerConnection: number;
+  /** Places for connections that have not logged in yet. */
+  readonly startups: StartupGate;
   readonly log: LogFunction;
 }
 
@@ -52,6 +55,7 @@ export class SshClientSession implements ServedSession {
   private loginAttempts = 0;
   private openSessions = 0;
   private loggedIn = false;
+  private leaveStartup: () => void = () => undefined;
   private readonly closed = new AbortController();
   private remoteForwards: RemoteForwards | undefined;
   /** Channels and tunnels whose session entries are still to be written. */
@@ -65,6 +69,15 @@ export class SshClientSession implements ServedSession {
   run(): Promise<void> {
     return new Promise((resolve) => {
       const { socket, deps } = this;
+      const leaveStartup = deps.startups.enter(socket.remoteAddress ?? '');
+      if (!leaveStartup) {
+        // Like sshd past MaxStartups: closed before the handshake, without a word.
+        deps.log('refused a connection: too many from its address (or in all) have not logged in yet', { session: this.id, client_addr: socket.remoteAddress });
+        socket.once('close', () => resolve());
+        socket.destroy();
+        return;
+      }
+      this.leaveStartup = leaveStartup;
       // One ssh2 server per connection: it only parses the host key and never listens itself.
       // Keepalives find a client that vanished without closing its TCP connection.
       const config: ServerConfig = { hostKeys: [deps.hostKey], ident: 'Portcullis', keepaliveInterval: 15_000, keepaliveCountMax: 4 };
@@ -74,6 +87,7 @@ export class SshClientSession implements ServedSession {
       }, deps.loginTimeoutMs);
       socket.once('close', () => {
         clearTimeout(loginTimer);
+        leaveStartup();
         this.end('client-closed');
         resolve();
       });
@@ -150,6 +164,7 @@ export class SshClientSession implements ServedSession {
       return ctx.reject([...LOGIN_METHODS]);
     }
     this.loggedIn = true;
+    this.leaveStartup();
     const recorder = this.deps.recorders(session, token);
     recorder.start();
     this.context = {
