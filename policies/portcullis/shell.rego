@@ -221,7 +221,16 @@ read_only(cmd) if {
 	trusted_path(cmd)
 	is_array(cmd.args)
 	not writes_output(cmd)
+	not arguments_from_elsewhere(cmd, spec)
 	args_permitted(cmd.args, spec)
+}
+
+# xargs appends words read from its standard input (or -a FILE) to the command it runs: words
+# no decision sees, which may be any option ("xargs find ." fed "-exec sh -c …"). Such a
+# command is read-only only when its spec restricts nothing.
+arguments_from_elsewhere(cmd, spec) if {
+	cmd.via in rules.argument_appending_wrappers
+	count(spec) > 0
 }
 
 # A path outside the system binary directories ("./ls", "/tmp/cat") is not the tool the
@@ -263,7 +272,9 @@ args_permitted(args, spec) if {
 		is_string(a)
 		not forbidden_arg(a, spec)
 	}
-	count(operands(args)) <= object.get(spec, "max_operands", count(args))
+	options_permitted(args, spec)
+	operands_match(args, spec)
+	count(read_operands(args, spec)) <= object.get(spec, "max_operands", count(args))
 	subcommand_permitted(args, spec)
 	operand_present_if_required(args, spec)
 }
@@ -275,6 +286,30 @@ forbidden_arg(a, spec) if {
 	startswith(a, prefix)
 }
 
+# GNU getopt_long takes any unambiguous abbreviation: "--o=x" and "--out" are --output.
+forbidden_arg(a, spec) if {
+	startswith(a, "--")
+	name := long_option_name(a)
+	count(name) > 2
+	some prefix in object.get(spec, "forbidden_arg_prefixes", [])
+	startswith(prefix, "--")
+	startswith(prefix, name)
+}
+
+# A forbidden short option ("-s") counts anywhere in a bundle ("-us").
+forbidden_arg(a, spec) if {
+	startswith(a, "-")
+	not startswith(a, "--")
+	some prefix in object.get(spec, "forbidden_arg_prefixes", [])
+	count(prefix) == 2
+	startswith(prefix, "-")
+	contains(substring(a, 1, -1), substring(prefix, 1, 1))
+}
+
+long_option_name(a) := substring(a, 0, indexof(a, "=")) if {
+	contains(a, "=")
+} else := a
+
 # Short flags can be bundled ("-ro"), so look for the letter anywhere in a single-dash word.
 forbidden_arg(a, spec) if {
 	startswith(a, "-")
@@ -283,20 +318,18 @@ forbidden_arg(a, spec) if {
 	contains(a, flag)
 }
 
-operands(args) := [a | some a in args; is_string(a); not startswith(a, "-")]
-
 subcommand_permitted(_, spec) if not spec.subcommands
 
-subcommand_permitted(args, _) if count(operands(args)) == 0
+subcommand_permitted(args, spec) if count(read_operands(args, spec)) == 0
 
-subcommand_permitted(args, spec) if operands(args)[0] in spec.subcommands
+subcommand_permitted(args, spec) if read_operands(args, spec)[0] in spec.subcommands
 
 # A wrapper (env, nice, timeout, xargs) is read-only only when it wraps a command, which the
 # PDP lists and policy judges on its own; bare "env" would print the environment's secrets.
 operand_present_if_required(_, spec) if not spec.requires_operand == true
 
-operand_present_if_required(args, _) if {
-	some a in operands(args)
+operand_present_if_required(args, spec) if {
+	some a in read_operands(args, spec)
 	not contains(a, "=")
 }
 

@@ -1,0 +1,129 @@
+# Read-only commands take only the options their spec lists, spelled out in full.
+package portcullis.shell_read_options_test
+
+import data.portcullis.decision
+import data.portcullis.fixtures as fx
+
+reader_on_web1(c) := d if {
+	d := decision with input as fx.shell("agent", ["reader"], "web-1", "cmd", [c])
+}
+
+is_read(c) if {
+	d := reader_on_web1(c)
+	d.effect == "allow"
+	fx.codes(d) == {"shell-read-only-command"}
+}
+
+# Not a read: a reader is refused for want of write access.
+not_a_read(c) if {
+	d := reader_on_web1(c)
+	d.effect == "deny"
+	"insufficient-role" in fx.codes(d)
+}
+
+test_options_that_name_a_program_to_run_are_not_read_only if {
+	every args in [["--compress-program=sh"], ["--compress-program", "sh"], ["-S", "1K", "--compress-program=sh"], ["--compress-p=sh"], ["--com=sh"]] {
+		not_a_read(fx.cmd("sort", args))
+	}
+}
+
+test_gnu_abbreviations_of_forbidden_long_options_are_not_read_only if {
+	every c in [
+		fx.cmd("sort", ["--o=/tmp/x", "/etc/hostname"]),
+		fx.cmd("sort", ["--out", "/tmp/x"]),
+		fx.cmd("sort", ["--temporary-directory=/etc"]),
+		fx.cmd("date", ["--se=2020-01-01"]),
+		fx.cmd("date", ["--set=2020-01-01"]),
+		fx.cmd("journalctl", ["--vac=1"]),
+		fx.cmd("journalctl", ["--vacuum-size=1"]),
+		fx.cmd("journalctl", ["--rot"]),
+		fx.cmd("journalctl", ["--setup-k"]),
+		fx.cmd("journalctl", ["--cursor-file=/home/deploy/.profile", "-n1"]),
+		fx.cmd("journalctl", ["--directory=/tmp"]),
+		fx.cmd("hostname", ["--fil=/tmp/x"]),
+		fx.cmd("hostname", ["-F", "/tmp/x"]),
+		fx.cmd("hostname", ["-b"]),
+	] {
+		not_a_read(c)
+	}
+}
+
+test_bundled_short_options_are_read_letter_by_letter if {
+	every c in [fx.cmd("date", ["-us", "2020-01-01"]), fx.cmd("date", ["-su", "2020-01-01"]), fx.cmd("sort", ["-ro", "/tmp/x"]), fx.cmd("sort", ["-uT/etc"]), fx.cmd("hostname", ["-sF", "/tmp/x"])] {
+		not_a_read(c)
+	}
+}
+
+test_systemctl_on_another_host_or_machine_is_not_read_only if {
+	every args in [["--host=evil", "status"], ["--ho=evil", "status"], ["-H", "evil", "status"], ["-Hevil", "status"], ["-M", "box", "status"], ["--machine=box", "status"], ["--root=/tmp", "status"]] {
+		not_a_read(fx.cmd("systemctl", args))
+	}
+}
+
+test_date_with_an_operand_other_than_a_format_sets_the_clock if {
+	not_a_read(fx.cmd("date", ["010100002020"]))
+	not_a_read(fx.cmd("date", ["-u", "0101"]))
+	is_read(fx.cmd("date", ["+%s"]))
+	is_read(fx.cmd("date", ["-u", "+%F"]))
+}
+
+test_listed_options_and_their_values_stay_read_only if {
+	every c in [
+		fx.cmd("sort", ["-k2,2", "-t", ":", "-rn", "/etc/passwd"]),
+		fx.cmd("sort", ["--key=2", "--field-separator", ":", "--reverse", "-u", "/etc/group"]),
+		fx.cmd("sort", ["-k", "-o", "x"]),
+		fx.cmd("date", ["-d", "yesterday", "+%F"]),
+		fx.cmd("date", ["--date=next monday", "-Iseconds"]),
+		fx.cmd("date", ["-R"]),
+		fx.cmd("hostname", ["-f"]),
+		fx.cmd("hostname", ["--all-ip-addresses"]),
+		fx.cmd("journalctl", ["-u", "nginx", "--since", "1 hour ago", "-n", "50", "--no-pager"]),
+		fx.cmd("journalctl", ["-fu", "nginx"]),
+		fx.cmd("journalctl", ["-b", "-p", "err", "-o", "short-iso"]),
+		fx.cmd("systemctl", ["status", "nginx", "--no-pager", "-l"]),
+		fx.cmd("systemctl", ["-p", "MainPID", "show", "nginx"]),
+		fx.cmd("systemctl", ["list-units", "--type=service", "--state=failed"]),
+	] {
+		is_read(c)
+	}
+}
+
+# A value taken for an option is not a subcommand: systemctl -p restart … is not "restart".
+test_option_values_are_not_operands if {
+	is_read(fx.cmd("systemctl", ["-p", "restart", "show", "nginx"]))
+	not_a_read(fx.cmd("systemctl", ["-a", "restart", "nginx"]))
+}
+
+# The value of an option whose spec says it takes none is an operand: -l restart is restart.
+test_a_flag_does_not_take_the_next_word if {
+	not_a_read(fx.cmd("systemctl", ["-l", "restart", "nginx"]))
+}
+
+test_commands_run_by_xargs_get_words_no_decision_sees if {
+	every c in [
+		object.union(fx.cmd("find", [".", "-maxdepth", "0"]), {"via": "xargs"}),
+		object.union(fx.cmd("sort", []), {"via": "xargs"}),
+		object.union(fx.cmd("date", []), {"via": "xargs"}),
+		object.union(fx.cmd("systemctl", ["status"]), {"via": "xargs"}),
+	] {
+		d := decision with input as fx.shell("agent", ["reader"], "web-1", "xargs", [fx.cmd("xargs", [c.name]), c])
+		d.effect == "deny"
+		"insufficient-role" in fx.codes(d)
+	}
+	# A command that restricts nothing stays a read whatever xargs appends.
+	d := decision with input as fx.shell("agent", ["reader"], "web-1", "xargs", [fx.cmd("xargs", ["grep", "x"]), object.union(fx.cmd("grep", ["x"]), {"via": "xargs"})])
+	d.effect == "allow"
+}
+
+# A pack that still lists forbidden spellings gets GNU abbreviations and bundles counted.
+test_forbidden_prefixes_catch_abbreviations_and_bundles if {
+	spec := {"forbidden_arg_prefixes": ["-s", "--set", "--output"]}
+	every c in [fx.cmd("mytool", ["--se=1"]), fx.cmd("mytool", ["--out"]), fx.cmd("mytool", ["--o=x"]), fx.cmd("mytool", ["-us"])] {
+		d := decision with input as fx.shell("agent", ["reader"], "web-1", "mytool", [c])
+			with data.portcullis.shell_rules.read_only_commands.mytool as spec
+		d.effect == "deny"
+	}
+	ok := decision with input as fx.shell("agent", ["reader"], "web-1", "mytool", [fx.cmd("mytool", ["--utc", "-u"])])
+		with data.portcullis.shell_rules.read_only_commands.mytool as spec
+	ok.effect == "allow"
+}
