@@ -163,8 +163,9 @@ describe('shell analyzer: substitutions', () => {
     assert.deepEqual(await names('X=$(id)'), ['id']);
     assert.deepEqual(await names('cat > "$(mktemp)"'), ['cat', 'mktemp']);
     assert.deepEqual(await names('echo ${X:-$(whoami)}'), ['echo', 'whoami']);
-    assert.deepEqual(await names('echo $(( $(nproc) + 1 ))'), ['echo', 'nproc']);
-    assert.deepEqual(await names('[[ -n $(hostname) ]] && (( $(date +%s) > 0 ))'), ['hostname', 'date']);
+    // Arithmetic evaluates a substitution's output again, subscripts and all: an evaluated-text entry too.
+    assert.deepEqual(await names('echo $(( $(nproc) + 1 ))'), ['echo', 'nproc', '']);
+    assert.deepEqual(await names('[[ -n $(hostname) ]] && (( $(date +%s) > 0 ))'), ['hostname', 'date', '']);
     assert.deepEqual(await names('cat <<EOF\nuser: $(whoami) `id -u`\nEOF\n'), ['cat', 'whoami', 'id']);
     // a quoted delimiter turns expansion off
     assert.deepEqual(await names("cat <<'EOF'\n$(whoami)\nEOF\n"), ['cat']);
@@ -178,7 +179,7 @@ describe('shell analyzer: compound commands and functions', () => {
 
   it('while, until, for, select, case bodies and conditions', async () => {
     const names = (await commandsOf(
-      'while a; do b; done; until c; do d; done; for i in $(e); do f; done; for ((i=0;i<2;i++)); do g; done; select s in x; do h; done; case $(i) in x) j;; *) k;; esac',
+      'while a; do b; done; until c; do d; done; for i in $(e); do f; done; for ((n=0;n<2;n++)); do g; done; select s in x; do h; done; case $(i) in x) j;; *) k;; esac',
     )).map((entry) => entry.name);
     assert.deepEqual(names, ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k']);
   });

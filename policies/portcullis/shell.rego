@@ -62,6 +62,19 @@ findings contains {
 	"dynamic" in classes
 }
 
+# Text bash evaluates again as arithmetic, a variable name or a prompt ("test -v 'a[$(cmd)]'",
+# x='a[$(cmd)]'; $((x))) runs the command substitutions in it: the PDP lists each such text that
+# may hold code as a dynamic entry via "arithmetic" (docs/policy-input.md).
+findings contains {
+	"effect": "deny",
+	"code": "shell-evaluated-text-code",
+	"message": concat("", ["bash evaluates ", fields.text(cmd, "path"), " again at run time and would run any command substitution in it"]),
+} if {
+	some cmd in commands
+	cmd.via == "arithmetic"
+	not fields.field(cmd, "dynamic_name") == false
+}
+
 findings contains {
 	"effect": "allow",
 	"code": "shell-read-only-command",

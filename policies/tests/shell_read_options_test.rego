@@ -127,3 +127,14 @@ test_forbidden_prefixes_catch_abbreviations_and_bundles if {
 		with data.portcullis.shell_rules.read_only_commands.mytool as spec
 	ok.effect == "allow"
 }
+
+# The PDP lists text bash evaluates again (test -v 'a[$(cmd)]', $((x)) …) as a dynamic entry via
+# "arithmetic": denied for everyone, with its own reason.
+test_text_bash_evaluates_again_is_denied if {
+	evaluated := object.union(fx.cmd("", ["a[$(touch /tmp/x)]"]), {"path": "a[$(touch /tmp/x)]", "dynamic_name": true, "via": "arithmetic"})
+	every who in [["reader"], ["reader", "writer"]] {
+		d := decision with input as fx.shell("human", who, "web-1", "test -v 'a[$(touch /tmp/x)]'", [fx.cmd("test", ["-v", "a[$(touch /tmp/x)]"]), evaluated])
+		d.effect == "deny"
+		"shell-evaluated-text-code" in fx.codes(d)
+	}
+}

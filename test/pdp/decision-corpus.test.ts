@@ -175,6 +175,36 @@ const KUBERNETES_CASES: Case[] = [
   { who: 'reader', on: 'cluster', k8s: ['BREW', '/api/v1/namespaces/shop/pods'], effect: 'deny' },
 ];
 
+// Quoted text bash evaluates again, GNU option spellings and words xargs appends: never a read.
+const SHELL_HARDENING_CASES: Case[] = [
+  ...[
+    "test -v 'a[$(touch /tmp/x)]'",
+    "ls; [[ 'a[$(touch /tmp/x)]' -eq 1 ]]",
+    "x='a[$(touch /tmp/x)]'; echo $((x))",
+    "[[ -v 'a[`touch /tmp/x`]' ]] && ls",
+    "printf -v 'a[$(touch /tmp/x)]' x",
+    "read x; echo $((x))",
+  ].flatMap((shell): Case[] => [
+    { who: 'reader', on: 'web', shell, effect: 'deny', reason: 'shell-evaluated-text-code' },
+    { who: 'humanWriter', on: 'web', shell, effect: 'deny', reason: 'shell-evaluated-text-code' },
+  ]),
+  ...[
+    'sort -S 1K --compress-program=sh',
+    'sort --o=/tmp/x /etc/hostname',
+    'date --se=2020-01-01',
+    'date -us 2020-01-01',
+    'date 010100002020',
+    'systemctl --host=evil status',
+    'journalctl --vac=1',
+    'journalctl --cursor-file=/home/deploy/.profile -n1',
+    'hostname --fil=/tmp/x',
+    'xargs find . -maxdepth 0',
+    'xargs sort',
+  ].map((shell): Case => ({ who: 'reader', on: 'web', shell, effect: 'deny', reason: 'insufficient-role' })),
+  { who: 'reader', on: 'web', shell: 'sort -rn -k2,2 /etc/passwd && date -u +%F && journalctl -u nginx -n 50 --no-pager', effect: 'allow' },
+  { who: 'reader', on: 'web', shell: 'for i in 1 2 3; do echo $((i * 2)); done', effect: 'allow' },
+];
+
 const SHELL_CASES: Case[] = [
   // An assignment that changes what a command loads or runs: a deny or a change, however written.
   ...[
@@ -345,6 +375,7 @@ describe('the starter rules, decided end to end through /v1/decisions', () => {
   run('SQL', SQL_CASES);
   run('Kubernetes', KUBERNETES_CASES);
   run('shell', SHELL_CASES);
+  run('shell: evaluated text and read-only options', SHELL_HARDENING_CASES);
   run('SSH: files, forwarding, session requests', SSH_CASES);
   run('resources and action types', OTHER_CASES);
 });

@@ -37,6 +37,7 @@ import {
 } from './syntax-tree.ts';
 import { evaluateWord, literalWord, type CommandWord } from './word-literal.ts';
 import { arithmeticTextAssignments, evaluatesArithmetic, syntaxAssignments } from './syntax-assignments.ts';
+import { EVALUATED_TEXT_VIA, EvaluatedText } from './evaluated-text.ts';
 import { isWrapperCommand, wrapperEnvironment, wrapperRuns } from './wrapper-commands.ts';
 
 export interface CollectorLimits {
@@ -91,6 +92,8 @@ export class CommandCollector {
   readonly environment: EnvironmentChange[] = [];
   /** Some script evaluates arithmetic (or declares an integer variable): assigned values may assign in turn. */
   private arithmetic = false;
+  /** Text bash evaluates again at run time (arithmetic, names, prompts): evaluated-text.ts. */
+  private readonly evaluated = new EvaluatedText();
   private nextPipeline = 0;
   private parsedBytes = 0;
 
@@ -108,7 +111,17 @@ export class CommandCollector {
     const scope: Scope = { rawText: result.rawText, via, nesting };
     for (const change of syntaxAssignments(result.file)) this.change(change, via);
     if (!this.arithmetic && evaluatesArithmetic(result.file)) this.arithmetic = true;
+    this.evaluated.inSyntax(result.file, result.rawText);
     for (const statement of result.file.Stmts) this.statement(statement, scope, { ...TOP_LEVEL, input });
+  }
+
+  /** Code bash would find in text it evaluates again (evaluated-text.ts): one dynamic entry per text, via "arithmetic". */
+  private evaluatedCode(): void {
+    const texts = new Set([...this.evaluated.code, ...this.evaluated.unsoundVariables(this.environment).map((name) => `$${name}`)]);
+    for (const text of texts) {
+      const site: Site = { slot: this.newSlot(), redirects: [], input: [] };
+      this.push({ ...blankCommand(site, EVALUATED_TEXT_VIA, true), path: abbreviate(text), args: [abbreviate(text)] });
+    }
   }
 
   private statement(statement: Stmt, scope: Scope, around: Surroundings): void {
@@ -215,6 +228,7 @@ export class CommandCollector {
     const args = words.slice(1);
     this.push({ ...blankCommand(site, via, dynamic), name, path, args: args.map((word) => word.literal) });
     if (dynamic) return;
+    this.evaluated.inCommand(name, args);
     for (const change of [...builtinChanges(name, args), ...wrapperEnvironment(name, args)]) this.change(change, via);
 
     const runs = isShellInterpreter(name)
@@ -279,15 +293,17 @@ export class CommandCollector {
   }
 
   /**
-   * Ends the analysis. Bash evaluates a variable's value as an expression where it is used in
+   * * Ends the analysis. Bash evaluates a variable's value as an expression where it is used in
    * arithmetic (x='PATH=5'; ((x)), declare -i n; n='IFS=7'), so when any script does arithmetic,
    * every value assigned in the text is read for the variables it would assign (integers only).
    */
   finish(): void {
-    if (!this.arithmetic) return;
-    for (const change of [...this.environment]) {
-      if (change.value !== null) for (const inner of arithmeticTextAssignments(change.value)) this.change(inner, change.via);
+    if (this.arithmetic) {
+      for (const change of [...this.environment]) {
+        if (change.value !== null) for (const inner of arithmeticTextAssignments(change.value)) this.change(inner, change.via);
+      }
     }
+    this.evaluatedCode();
   }
 
   private change(change: EnvironmentDraft, via: string | null): void {

@@ -206,6 +206,14 @@ export const ASSIGNING_EXPANSION_OPERATORS = ['=', ':='];
 // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansions, not a template
 const EXPANSION_PROBE = ': ${a=b} ${a:=b}';
 
+/** [[ -v NAME ]] and [[ -R NAME ]] evaluate NAME's subscript; these compare operands as arithmetic. */
+export const NAME_TEST_OPERATORS = ['-v', '-R'];
+const NAME_TEST_PROBE = '[[ -v a ]]\n[[ -R a ]]\n';
+export const ARITHMETIC_TEST_OPERATORS = ['-eq', '-ne', '-lt', '-le', '-gt', '-ge'];
+const ARITHMETIC_TEST_PROBE = ARITHMETIC_TEST_OPERATORS.map((op) => `[[ a ${op} b ]]\n`).join('');
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
+const TRANSFORM_PROBE = ': ${a@P}';
+
 /** Learns the numbers mvdan/sh gives its operator tokens by parsing each one once. */
 function probeOperatorTokens(parser: MvdanParser): Map<number, string> {
   const operators = new Map<number, string>();
@@ -233,6 +241,11 @@ function probeOperatorTokens(parser: MvdanParser): Map<number, string> {
   learn(arithmetic(ARITHMETIC_STEP_PROBE), ARITHMETIC_STEP_OPERATORS);
   const expansionWords = goList((statements(EXPANSION_PROBE)[0]?.Cmd as GoObject | undefined)?.Args).slice(1);
   learn(expansionWords.map((word) => (goList(word.Parts)[0]?.Exp as GoObject | undefined)?.Op), ASSIGNING_EXPANSION_OPERATORS);
+  const tests = (source: string) => statements(source).map((statement) => ((statement.Cmd as GoObject | undefined)?.X as GoObject | undefined)?.Op);
+  learn(tests(NAME_TEST_PROBE), NAME_TEST_OPERATORS);
+  learn(tests(ARITHMETIC_TEST_PROBE), ARITHMETIC_TEST_OPERATORS);
+  const transformWords = goList((statements(TRANSFORM_PROBE)[0]?.Cmd as GoObject | undefined)?.Args).slice(1);
+  learn(transformWords.map((word) => (goList(word.Parts)[0]?.Exp as GoObject | undefined)?.Op), ['@']);
   return operators;
 }
 
