@@ -296,6 +296,7 @@ export class CommandCollector {
    * * Ends the analysis. Bash evaluates a variable's value as an expression where it is used in
    * arithmetic (x='PATH=5'; ((x)), declare -i n; n='IFS=7'), so when any script does arithmetic,
    * every value assigned in the text is read for the variables it would assign (integers only).
+   * Then the text bash evaluates again that may hold code becomes dynamic entries.
    */
   finish(): void {
     if (this.arithmetic) {
