@@ -95,4 +95,6 @@ findings contains {
 	channel in ssh_rules.refused_channels
 }
 
-needs contains "write" if channel == "shell"
+# A terminal makes any program interactive (a pager's or an editor's shell escape), so an exec
+# with a PTY needs what a shell needs.
+needs contains "write" if interactive

@@ -131,9 +131,16 @@ test_an_interactive_shell_needs_write_access if {
 	"insufficient-role" in fx.codes(d)
 }
 
-test_a_human_reader_may_have_a_terminal_for_exec if {
-	d := on_web("human", ["reader"], ssh({"channel": "exec", "pty": true}))
+test_a_terminal_for_exec_needs_write_access if {
+	# less, man, systemctl --help … open a pager whose shell escape a reader would reach.
+	every action in [ssh({"channel": "exec", "pty": true}), ssh({"pty": true})] {
+		d := on_web("human", ["reader"], action)
+		d.effect == "deny"
+		"insufficient-role" in fx.codes(d)
+	}
+	d := on_web("human", ["reader", "writer"], ssh({"channel": "exec", "pty": true}))
 	d.effect == "allow"
+	"ssh-interactive-session-recorded" in fx.codes(d)
 }
 
 test_agents_may_have_a_shell_where_changes_need_no_approval if {
