@@ -1,9 +1,10 @@
 # Network paths opened through an SSH host (port forwarding), judged on the address the PDP read
 # as the host's resolver will (docs/policy-input.md, action.type "network").
 #
-# Agents never forward: a tunnel carries traffic no decision sees. Humans with read access may
-# reach the host's own loopback services (ssh -L 5432:localhost:5432); any other destination,
-# and any listener on the host (ssh -R), needs write access and, in production, approval.
+# Agents never forward: a tunnel carries traffic no decision sees. Humans with write access may
+# reach the host's own loopback services (ssh -L 5432:localhost:5432) — never readers: a tunnel to
+# a local database or admin port goes around that service's own PEP; any other destination, and
+# any listener on the host (ssh -R), needs write access and, in production, approval.
 # Link-local (cloud metadata), multicast, reserved and unspecified addresses and Unix sockets
 # (docker.sock is root) are refused to everyone.
 package portcullis.network
@@ -88,4 +89,4 @@ findings contains {
 
 needs contains "read"
 
-needs contains "write" if not loopback_outbound
+needs contains "write"

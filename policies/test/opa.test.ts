@@ -153,7 +153,7 @@ const samples = {
     code: 'file-change-requires-approval',
   },
   humanForwardsToLoopback: {
-    input: request('human', ['reader'], web1, {
+    input: request('human', ['reader', 'writer'], web1, {
       type: 'network', protocol: 'ssh', direction: 'outbound', transport: 'tcp', host: '127.1', port: 5432,
       address: { kind: 'ipv4', value: '127.0.0.1', scope: 'loopback' }, parse_error: null,
     }),

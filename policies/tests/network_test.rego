@@ -28,8 +28,14 @@ test_agents_never_forward if {
 	}
 }
 
-test_a_human_reader_reaches_the_hosts_loopback if {
+test_a_human_reader_gets_no_tunnel_even_to_the_hosts_loopback if {
 	d := on_web("human", ["reader"], loopback)
+	d.effect == "deny"
+	"insufficient-role" in fx.codes(d)
+}
+
+test_a_human_writer_reaches_the_hosts_loopback if {
+	d := on_web("human", ["reader", "writer"], loopback)
 	d.effect == "allow"
 	fx.codes(d) == {"network-loopback-forward"}
 }

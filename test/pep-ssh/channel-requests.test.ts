@@ -1,6 +1,6 @@
 // What else a client can ask of an SSH session, through the PEP under the starter pack on web-1:
 // environment variables outside the allow-list never reach the host (which would accept any);
-// port forwarding is decided as `network` (people may reach the host's own loopback, agents
+// port forwarding is decided as `network` (people who may change the host may reach its loopback, agents
 // never forward, a listener on production needs approval); X11 and agent forwarding are refused.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -58,8 +58,8 @@ describe('session requests through the SSH PEP', () => {
     assert.equal(result.stdout, '[unset][C.UTF-8]\n');
   });
 
-  it('lets a person forward to a service on the host\'s own loopback, and records the tunnel', async () => {
-    const client = await stack.client(person);
+  it('lets a person who may change the host forward to a service on its own loopback, and records the tunnel', async () => {
+    const client = await stack.client(personWriter);
     const channel = await forward(client, '127.0.0.1', echoPort);
     const echoed = new Promise<string>((resolve) => {
       let text = '';
@@ -77,12 +77,14 @@ describe('session requests through the SSH PEP', () => {
     );
   });
 
-  it('refuses an agent any forwarding, and a person one to the cloud metadata address', async () => {
+  it('refuses an agent any forwarding, and a reader one to the cloud metadata address or the host\'s loopback', async () => {
     const agentClient = await stack.client(agent);
     await assert.rejects(forward(agentClient, '127.0.0.1', echoPort), /prohibited|refused|failure/i);
     assert.ok(stack.logs.some((line) => line.includes('network-forwarding-by-agent')));
     const personClient = await stack.client(person);
     await assert.rejects(forward(personClient, '169.254.169.254', 80), /prohibited|refused|failure/i);
+    // A reader gets no tunnel even to the host's loopback: it would go around that service's own PEP.
+    await assert.rejects(forward(personClient, '127.0.0.1', echoPort), /prohibited|refused|failure/i);
     // The connection is still usable after a refused forward.
     assert.equal((await stack.exec(personClient, 'echo still-here')).stdout, 'still-here\n');
   });
