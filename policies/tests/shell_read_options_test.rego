@@ -138,3 +138,11 @@ test_text_bash_evaluates_again_is_denied if {
 		"shell-evaluated-text-code" in fx.codes(d)
 	}
 }
+
+# An option's value is not the verb: systemctl -p status restart ssh restarts ssh.
+test_systemctl_verb_after_an_option_value_is_judged if {
+	every args in [["-p", "status", "restart", "ssh"], ["-t", "status", "stop", "ssh"], ["--property", "status", "kill", "ssh"], ["-pstatus", "restart", "ssh"]] {
+		not_a_read(fx.cmd("systemctl", args))
+	}
+	is_read(fx.cmd("systemctl", ["--property=MainPID", "show", "ssh"]))
+}

@@ -200,6 +200,8 @@ const SHELL_HARDENING_CASES: Case[] = [
     'hostname --fil=/tmp/x',
     'xargs find . -maxdepth 0',
     'xargs sort',
+    'systemctl -p status restart ssh',
+    'systemctl -t status stop ssh',
   ].map((shell): Case => ({ who: 'reader', on: 'web', shell, effect: 'deny', reason: 'insufficient-role' })),
   { who: 'reader', on: 'web', shell: 'sort -rn -k2,2 /etc/passwd && date -u +%F && journalctl -u nginx -n 50 --no-pager', effect: 'allow' },
   { who: 'reader', on: 'web', shell: 'for i in 1 2 3; do echo $((i * 2)); done', effect: 'allow' },
