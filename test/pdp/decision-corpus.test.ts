@@ -205,6 +205,27 @@ const SHELL_HARDENING_CASES: Case[] = [
   ].map((shell): Case => ({ who: 'reader', on: 'web', shell, effect: 'deny', reason: 'insufficient-role' })),
   { who: 'reader', on: 'web', shell: 'sort -rn -k2,2 /etc/passwd && date -u +%F && journalctl -u nginx -n 50 --no-pager', effect: 'allow' },
   { who: 'reader', on: 'web', shell: 'for i in 1 2 3; do echo $((i * 2)); done', effect: 'allow' },
+  // Wrappers run their operands: what they run is judged (or unknown, and denied).
+  ...[
+    'flock /tmp/l rm -rf /',
+    "flock -n /tmp/l -c 'rm -rf /'",
+    'taskset 1 rm -rf /',
+    'chrt -f 10 rm -rf /',
+    'unshare -r rm -rf /',
+    'nsenter -t 1 -m rm -rf /',
+    'setpriv --reuid=0 rm -rf /',
+    "script -qc 'rm -rf /' /dev/null",
+    'numactl -N 0 rm -rf /',
+    'fakeroot rm -rf /',
+    'runuser -u root -- rm -rf /',
+    "runuser root -c 'rm -rf /'",
+    "sg wheel -c 'rm -rf /'",
+  ].map((shell): Case => ({ who: 'humanWriter', on: 'web', shell, effect: 'deny', reason: 'shell-recursive-rm-of-system-path' })),
+  ...['systemd-run rm -rf /', 'parallel rm -rf ::: /', 'strace rm -rf /', 'at now', 'unshare -r', 'script /dev/null'].map(
+    (shell): Case => ({ who: 'humanWriter', on: 'web', shell, effect: 'deny' }),
+  ),
+  { who: 'writer', on: 'web', shell: 'flock /tmp/l touch /tmp/x', effect: 'approval_required', defer: true },
+  { who: 'reader', on: 'web', shell: 'taskset 1 ls', effect: 'deny', reason: 'insufficient-role' },
 ];
 
 const SHELL_CASES: Case[] = [

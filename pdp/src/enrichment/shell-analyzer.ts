@@ -17,8 +17,12 @@
  * via values: "$(…)" (command substitution, backquotes too), "<(…)" / ">(…)", "sh -c" (the
  * string given to any shell with -c), "sh <<" (a here-document or here-string fed to a shell),
  * "su -c", "env -S", "watch", "time", "trap", "alias", "mapfile -C" / "readarray -C", "find -exec" / "find -execdir" / "find -ok" / "find -okdir",
- * and the wrapper's name for env, nice, nohup, timeout, command, builtin, exec, stdbuf, xargs,
- * sudo, doas, chroot, setsid, ionice, pkexec, busybox.
+ * "flock -c", "script -c", "sg -c", "runuser -c", "arithmetic" (text bash evaluates again that may
+ * hold code: shell/evaluated-text.ts), and the wrapper's name for env, nice, nohup, timeout,
+ * command, builtin, exec, stdbuf, xargs, sudo, doas, chroot, setsid, ionice, pkexec, busybox,
+ * flock, taskset, chrt, unshare, nsenter, setpriv, numactl, fakeroot, catchsegv, eatmydata,
+ * nocache, runuser (and, as unknown, parallel, sem, systemd-run, systemd-nspawn, at, batch,
+ * strace, ltrace, valgrind, gdb, perf, torsocks, proxychains, firejail, bwrap, cgexec).
  */
 import { AnalysisCache } from './shell/analysis-cache.ts';
 import { CommandCollector, ShellAnalysisError, type CollectorLimits } from './shell/command-collector.ts';

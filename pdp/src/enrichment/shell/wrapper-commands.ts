@@ -1,6 +1,10 @@
 /**
  * Commands that run another command: env, nice, nohup, timeout, time, command, builtin, exec,
- * stdbuf, xargs, sudo, doas, su -c, watch, chroot, setsid, ionice, pkexec, busybox, find -exec.
+ * stdbuf, xargs, sudo, doas, su -c, runuser, sg, watch, chroot, setsid, ionice, pkexec, busybox,
+ * find -exec, flock, taskset, chrt, unshare, nsenter, setpriv, script -c, numactl, fakeroot,
+ * catchsegv, eatmydata, nocache, newgrp; and those whose command the analyzer cannot locate
+ * (parallel, sem, systemd-run, systemd-nspawn, at, batch, strace, ltrace, valgrind, gdb, perf,
+ * torsocks, proxychains, firejail, bwrap, cgexec), which are reported as unknown.
  * Each entry says how to skip the wrapper's own options and operands to reach the command.
  */
 import type { CommandRun } from './command-runs.ts';
@@ -26,6 +30,8 @@ interface WrapperSyntax {
   readonly operandsAreNotACommand?: boolean;
   /** Without a command it starts a shell reading standard input: always, or with these options. */
   readonly shellWithoutCommand?: 'always' | readonly string[];
+  /** What it runs cannot be located from its words (a job queue, a unit's properties, input templates). */
+  readonly runsUnknown?: boolean;
 }
 
 const WRAPPERS: Readonly<Record<string, WrapperSyntax>> = {
@@ -106,6 +112,125 @@ const WRAPPERS: Readonly<Record<string, WrapperSyntax>> = {
     runsNothingWith: ['p', 'P', 'u', '--pid', '--pgid', '--uid', '--help', '--version'],
   },
   pkexec: { options: { longValued: ['user'], longFlags: ['disable-internal-agent', 'keep-cwd', 'help', 'version'] }, runsNothingWith: ['--help', '--version'] },
+  // util-linux and friends that run their operands as a command (flock, sg and runuser below).
+  taskset: {
+    options: { flags: 'acphV', longFlags: ['all-tasks', 'cpu-list', 'pid', 'help', 'version'] },
+    operandsBefore: 1,
+    runsNothingWith: ['p', 'h', 'V', '--pid', '--help', '--version'],
+  },
+  chrt: {
+    options: {
+      valued: 'TPD',
+      flags: 'abdefimoprRvhV',
+      longValued: ['sched-runtime', 'sched-period', 'sched-deadline'],
+      longFlags: ['all-tasks', 'batch', 'deadline', 'ext', 'fifo', 'idle', 'max', 'other', 'pid', 'rr', 'reset-on-fork', 'verbose', 'help', 'version'],
+    },
+    operandsBefore: 1,
+    runsNothingWith: ['p', 'm', 'h', 'V', '--pid', '--max', '--help', '--version'],
+  },
+  unshare: {
+    options: {
+      valued: 'RwSGl',
+      flags: 'fhVmuinpCTUrc',
+      longValued: ['root', 'wd', 'setuid', 'setgid', 'load-interp', 'propagation', 'setgroups', 'map-user', 'map-group', 'map-users', 'map-groups', 'monotonic', 'boottime'],
+      longFlags: ['mount', 'uts', 'ipc', 'net', 'pid', 'user', 'cgroup', 'time', 'fork', 'kill-child', 'mount-proc', 'map-root-user', 'map-current-user', 'map-auto', 'keep-caps', 'help', 'version'],
+    },
+    runsNothingWith: ['h', 'V', '--help', '--version'],
+    shellWithoutCommand: 'always',
+  },
+  nsenter: {
+    options: {
+      valued: 'tSG',
+      optionalValue: 'muinpCUTrwW',
+      flags: 'aehVFZ',
+      longValued: ['target', 'setuid', 'setgid'],
+      longFlags: [
+        'all', 'mount', 'uts', 'ipc', 'net', 'pid', 'cgroup', 'user', 'time', 'root', 'wd', 'wdns', 'env', 'no-fork', 'follow-context',
+        'preserve-credentials', 'keep-caps', 'user-parent', 'join-cgroup', 'help', 'version',
+      ],
+    },
+    runsNothingWith: ['h', 'V', '--help', '--version'],
+    shellWithoutCommand: 'always',
+  },
+  setpriv: {
+    options: {
+      flags: 'dhV',
+      longValued: [
+        'reuid', 'regid', 'ruid', 'rgid', 'euid', 'egid', 'groups', 'inh-caps', 'ambient-caps', 'bounding-set', 'securebits', 'pdeathsig',
+        'ptracer', 'selinux-label', 'apparmor-profile', 'landlock-access', 'landlock-rule', 'seccomp-filter',
+      ],
+      longFlags: ['dump', 'nnp', 'no-new-privs', 'clear-groups', 'keep-groups', 'init-groups', 'reset-env', 'list-caps', 'help', 'version'],
+    },
+    runsNothingWith: ['d', 'h', 'V', '--dump', '--list-caps', '--help', '--version'],
+  },
+  script: {
+    options: {
+      valued: 'cEBIOTmo',
+      optionalValue: 't',
+      flags: 'aefqQhV',
+      longValued: ['command', 'echo', 'log-io', 'log-in', 'log-out', 'log-timing', 'logging-format', 'output-limit'],
+      longFlags: ['append', 'return', 'flush', 'force', 'quiet', 'timing', 'help', 'version'],
+      permute: true,
+    },
+    scriptOptions: { c: 'script -c', '--command': 'script -c' },
+    operandsAreNotACommand: true,
+    runsNothingWith: ['h', 'V', '--help', '--version'],
+    shellWithoutCommand: 'always',
+  },
+  numactl: {
+    options: {
+      valued: 'ipmCNPw',
+      flags: 'alsHbV',
+      longValued: ['interleave', 'preferred', 'preferred-many', 'membind', 'physcpubind', 'cpunodebind', 'weighted-interleave'],
+      longFlags: ['all', 'localalloc', 'show', 'hardware', 'balancing', 'version'],
+    },
+    runsNothingWith: ['s', 'H', '--show', '--hardware'],
+  },
+  fakeroot: {
+    options: { valued: 'lsib', flags: 'uhv', longValued: ['lib', 'faked'], longFlags: ['unknown-is-real', 'help', 'version'] },
+    runsNothingWith: ['h', 'v', '--help', '--version'],
+    shellWithoutCommand: 'always',
+  },
+  catchsegv: { options: null },
+  eatmydata: { options: null },
+  nocache: { options: null },
+  newgrp: { options: { dashIsOption: true }, operandsAreNotACommand: true, shellWithoutCommand: 'always' },
+  // Their command comes from a job queue, unit properties, a template over standard input, or
+  // options that name programs and environments the analyzer does not follow: unknown.
+  parallel: { options: null, runsUnknown: true },
+  sem: { options: null, runsUnknown: true },
+  'systemd-run': { options: null, runsUnknown: true },
+  'systemd-nspawn': { options: null, runsUnknown: true },
+  at: { options: null, runsUnknown: true },
+  batch: { options: null, runsUnknown: true },
+  strace: { options: null, runsUnknown: true },
+  ltrace: { options: null, runsUnknown: true },
+  valgrind: { options: null, runsUnknown: true },
+  gdb: { options: null, runsUnknown: true },
+  perf: { options: null, runsUnknown: true },
+  torsocks: { options: null, runsUnknown: true },
+  proxychains: { options: null, runsUnknown: true },
+  proxychains4: { options: null, runsUnknown: true },
+  firejail: { options: null, runsUnknown: true },
+  bwrap: { options: null, runsUnknown: true },
+  cgexec: { options: null, runsUnknown: true },
+};
+
+/** runuser -u USER [--] COMMAND runs COMMAND; without -u it is su (a user, then -c or a shell). */
+const RUNUSER_OPTIONS: OptionSyntax = {
+  valued: 'cgGsuw',
+  flags: 'flmpP',
+  longValued: ['command', 'session-command', 'group', 'supp-group', 'shell', 'user', 'whitelist-environment'],
+  longFlags: ['fast', 'login', 'preserve-environment', 'pty', 'help', 'version'],
+  dashIsOption: true,
+};
+
+/** flock [options] FILE COMMAND…, flock [options] FILE -c STRING, flock [options] FD. */
+const FLOCK_OPTIONS: OptionSyntax = {
+  valued: 'wE',
+  flags: 'sxenuoFvhV',
+  longValued: ['timeout', 'wait', 'conflict-exit-code'],
+  longFlags: ['shared', 'exclusive', 'nonblock', 'nb', 'no-fork', 'unlock', 'close', 'verbose', 'help', 'version'],
 };
 
 const WATCH_OPTIONS: OptionSyntax = {
@@ -119,7 +244,7 @@ const WATCH_OPTIONS: OptionSyntax = {
 const FIND_EXEC_PRIMARIES = new Set(['-exec', '-execdir', '-ok', '-okdir']);
 
 export function isWrapperCommand(name: string): boolean {
-  return Object.hasOwn(WRAPPERS, name) || name === 'watch' || name === 'find' || name === 'busybox';
+  return Object.hasOwn(WRAPPERS, name) || ['watch', 'find', 'busybox', 'flock', 'sg', 'runuser'].includes(name);
 }
 
 /** What the wrapper `name` runs; `args` are the words after its name. */
@@ -132,9 +257,49 @@ export function wrapperRuns(name: string, args: readonly CommandWord[]): Command
     if (!applet || applet.literal?.startsWith('-')) return [];
     return [{ kind: 'command', words: args, via: 'busybox' }];
   }
+  if (name === 'flock') return flockRuns(args);
+  if (name === 'sg') return sgRuns(args);
+  if (name === 'runuser') return runuserRuns(args);
   const syntax = WRAPPERS[name];
   if (!syntax) return [];
+  if (syntax.runsUnknown) return [{ kind: 'unknown', words: args, via: name }];
   return genericWrapperRuns(name, syntax, args);
+}
+
+function flockRuns(args: readonly CommandWord[]): CommandRun[] {
+  const scan = scanOptions(args, FLOCK_OPTIONS);
+  if (!scan.ok) return [{ kind: 'unknown', words: args.slice(scan.at), via: 'flock' }];
+  if (['h', 'V', '--help', '--version'].some((option) => scan.seen.has(option))) return [];
+  const [file, first, second] = scan.operands.map((index) => args[index] as CommandWord);
+  if (!file || !first) return [];
+  if (file.splits) return [{ kind: 'unknown', words: args.slice(scan.operands[0]), via: 'flock' }];
+  if (first.literal === '-c' || first.literal === '--command') return [{ kind: 'script', script: second ? second.literal : '', via: 'flock -c' }];
+  if (first.literal === null && (first.prefix === '' || first.prefix.startsWith('-'))) return [{ kind: 'unknown', words: args.slice(scan.operands[1]), via: 'flock' }];
+  return [{ kind: 'command', words: args.slice(scan.operands[1]), via: 'flock' }];
+}
+
+/** sg [-] [GROUP [-c] COMMAND]: COMMAND is a string for /bin/sh -c; without one, a shell on standard input. */
+function sgRuns(args: readonly CommandWord[]): CommandRun[] {
+  let index = args[0]?.literal === '-' ? 1 : 0;
+  const group = args[index];
+  if (!group) return [{ kind: 'stdin', via: SHELL_STDIN_VIA }];
+  if (group.literal === null || group.literal.startsWith('-')) return [{ kind: 'unknown', words: args.slice(index), via: 'sg' }];
+  index++;
+  if (args[index]?.literal === '-c') index++;
+  const command = args[index];
+  if (!command) return [{ kind: 'stdin', via: SHELL_STDIN_VIA }];
+  if (index + 1 < args.length) return [{ kind: 'unknown', words: args.slice(index), via: 'sg' }];
+  return [{ kind: 'script', script: command.literal, via: 'sg -c' }];
+}
+
+function runuserRuns(args: readonly CommandWord[]): CommandRun[] {
+  const scan = scanOptions(args, RUNUSER_OPTIONS);
+  if (!scan.ok) return [{ kind: 'unknown', words: args.slice(scan.at), via: 'runuser' }];
+  if (!scan.seen.has('u') && !scan.seen.has('--user')) return genericWrapperRuns('runuser', { ...(WRAPPERS.su as WrapperSyntax), scriptOptions: { c: 'runuser -c', '--command': 'runuser -c', '--session-command': 'runuser -c' } }, args);
+  if (scan.seen.has('--help') || scan.seen.has('--version')) return [];
+  const start = scan.operands[0];
+  if (start === undefined) return [{ kind: 'stdin', via: SHELL_STDIN_VIA }];
+  return [{ kind: 'command', words: args.slice(start), via: 'runuser' }];
 }
 
 function genericWrapperRuns(name: string, syntax: WrapperSyntax, args: readonly CommandWord[]): CommandRun[] {
