@@ -234,6 +234,7 @@ read_only(cmd) if {
 	trusted_path(cmd)
 	is_array(cmd.args)
 	not writes_output(cmd)
+	not names_secret_path(cmd)
 	not arguments_from_elsewhere(cmd, spec)
 	args_permitted(cmd.args, spec)
 }

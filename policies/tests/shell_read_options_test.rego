@@ -146,3 +146,38 @@ test_systemctl_verb_after_an_option_value_is_judged if {
 	}
 	is_read(fx.cmd("systemctl", ["--property=MainPID", "show", "ssh"]))
 }
+
+# A command naming a secret file is no read, however the path is spelled: a reader may not run it.
+test_commands_naming_secret_paths_are_not_reads if {
+	every c in [
+		fx.cmd("cat", ["/etc/shadow"]),
+		fx.cmd("cat", ["/etc/ssh/ssh_host_ed25519_key"]),
+		fx.cmd("cat", ["/proc/1/environ"]),
+		fx.cmd("head", ["-n1", "//etc/./shadow"]),
+		fx.cmd("tail", ["/var/../etc/shadow"]),
+		fx.cmd("cat", ["/proc/self/root/etc/passwd"]),
+		fx.cmd("cat", ["/proc/self/cwd/x"]),
+		fx.cmd("cat", ["/proc/1/fd/3"]),
+		fx.cmd("sort", ["--files0-from=/etc/sudoers"]),
+		fx.cmd("cat", ["~/.ssh/id_ed25519"]),
+		fx.cmd("cat", ["~root/.bashrc"]),
+		fx.cmd("ls", ["/root"]),
+	] {
+		not_a_read(c)
+	}
+	d := decision with input as fx.shell("human", ["reader", "writer"], "web-1", "cat /etc/shadow", [fx.cmd("cat", ["/etc/shadow"])])
+	d.effect == "approval_required"
+}
+
+test_ordinary_paths_and_public_keys_are_not_secret if {
+	every c in [
+		fx.cmd("cat", ["/etc/passwd"]),
+		fx.cmd("cat", ["/etc/shadow/../passwd"]),
+		fx.cmd("ls", ["/proc/self/fd"]),
+		fx.cmd("cat", ["/proc/1/status"]),
+		fx.cmd("cat", ["~/.ssh/id_ed25519.pub"]),
+		fx.cmd("grep", ["-r", "x", "/var/log"]),
+	] {
+		is_read(c)
+	}
+}
