@@ -91,6 +91,27 @@ describe('shell analyzer: variables whose values bash evaluates', () => {
   }
 });
 
+describe('shell analyzer: a quoted (…) value a declaration gives an array is a compound assignment', () => {
+  const cases: Array<[string, string]> = [
+    [`declare -a a='(${CODE})'`, `(${CODE})`],
+    [`declare -a a='([${CODE}]=1)'`, `([${CODE}]=1)`],
+    [`declare -A a='([k]=${CODE})'`, `([k]=${CODE})`],
+    [`a=(); declare a='(${CODE})'`, `(${CODE})`],
+    ["typeset -a a='(`touch /tmp/x`)'", '(`touch /tmp/x`)'],
+    [`export -a a='(${CODE})'`, `(${CODE})`],
+    [`f(){ local -a 'a=([${CODE}]=1)'; }; f`, `a=([${CODE}]=1)`],
+    [`command declare -a a='(${CODE})'`, `a=(${CODE})`],
+    ['declare -a a=$(cat /tmp/f)', '$(cat /tmp/f)'],
+    [`x='(${CODE})'; declare -a a=$x`, '$x'],
+    ['x=$(cat /tmp/f); declare -a b=$x', '$x'],
+  ];
+  for (const [command, text] of cases) {
+    it(command, async () => {
+      assert.ok((await evaluatedTexts(command)).includes(text), `${text} not listed in ${JSON.stringify(await evaluatedTexts(command))}`);
+    });
+  }
+});
+
 describe('shell analyzer: text bash evaluates that holds no code', () => {
   for (const command of [
     'for i in 1 2 3; do echo $((i * 2)); done',
@@ -103,6 +124,8 @@ describe('shell analyzer: text bash evaluates that holds no code', () => {
     'read -r line; echo "$line"',
     'test -n x && [ -f /etc/hosts ] && [[ -v HOME ]]',
     'declare -i n=5; echo $n',
+    'f(){ local out=$(date); declare x=$(hostname); echo "$out $x"; }; f',
+    'declare -a arr=(1 2 3); declare msg=hello',
     "printf '%d\\n' 5",
   ]) {
     it(command, async () => {

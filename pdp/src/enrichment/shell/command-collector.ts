@@ -117,7 +117,9 @@ export class CommandCollector {
 
   /** Code bash would find in text it evaluates again (evaluated-text.ts): one dynamic entry per text, via "arithmetic". */
   private evaluatedCode(): void {
-    const texts = new Set([...this.evaluated.code, ...this.evaluated.unsoundVariables(this.environment).map((name) => `$${name}`)]);
+    // Variables first: resolving them can add texts.
+    const variables = this.evaluated.unsoundVariables(this.environment).map((name) => `$${name}`);
+    const texts = new Set([...this.evaluated.code, ...variables]);
     for (const text of texts) {
       const site: Site = { slot: this.newSlot(), redirects: [], input: [] };
       this.push({ ...blankCommand(site, EVALUATED_TEXT_VIA, true), path: abbreviate(text), args: [abbreviate(text)] });

@@ -6,7 +6,9 @@
  * `test -v 'a[$(cmd)]'`, `[[ 'a[$(cmd)]' -eq 1 ]]`, `x='a[$(cmd)]'; echo $((x))`, `let`,
  * `(( ))`, `$(( ))`, `$[ ]`, `for (( ))`, array subscripts and slices, `[[ -v ]]`/`-R`,
  * `printf -v`, `read`, `mapfile`, `unset`, `declare`/`local`/`typeset` (and -i, -n), `wait -p`,
- * `getopts`, `${!name}`; and `${x@P}` expands a value as a prompt, command substitution included.
+ * `getopts`, `${!name}`; `${x@P}` expands a value as a prompt, command substitution included; and a
+ * declaration parses a quoted `(…)` value given to an array as a compound assignment
+ * (`declare -a a='($(cmd))'`, `x='(…)'; declare -a a=$x`).
  * What such text runs is no command of the parse, so each place where it may hold code becomes a
  * dynamic entry (via "arithmetic") that policy denies:
  * - a quoted or literal word in one of these places that holds `$` or a backquote;
@@ -38,6 +40,10 @@ const UNKNOWN_VALUES = new Set(['_', 'BASH_REMATCH', 'REPLY', 'OPTARG', 'MAPFILE
 const NAME_BUILTINS = new Set(['read', 'mapfile', 'readarray', 'unset', 'declare', 'typeset', 'local', 'readonly']);
 /** Builtins that take a variable name as the value of an option: printf -v NAME, wait -p NAME. */
 const NAME_OPTIONS: Readonly<Record<string, string>> = { printf: '-v', wait: '-p' };
+/** NAME=(…) given to a declaration builtin as one word: bash parses the value as a compound assignment. */
+const COMPOUND_VALUE = /^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=\(/;
+/** Declaration flags that make a value a compound assignment (-a, -A). */
+const ARRAY_ATTRIBUTES = /^[-+][A-Za-z]*[aA]/;
 /** Declaration flags that make later assignments (-i) or references (-n) evaluate text. */
 const EVALUATING_ATTRIBUTES = /^[-+][A-Za-z]*[in]/;
 /** Value routes that hold only what arithmetic computed: a number. */
@@ -55,6 +61,9 @@ export class EvaluatedText {
   /** Loop variables over plain words only, and those over anything else. */
   private readonly plainLoopNames = new Set<string>();
   private readonly otherLoopNames = new Set<string>();
+  /** Names the text makes arrays, and declaration values only known at run time by the name they set. */
+  private readonly arrayNames = new Set<string>();
+  private readonly dynamicDeclarations: { name: string; text: string; substitution: boolean; array: boolean }[] = [];
 
   /** Walks a parsed script (or any node) for the syntax that evaluates text. */
   inSyntax(node: SyntaxNode, rawText: RawText): void {
@@ -63,6 +72,7 @@ export class EvaluatedText {
     else if (node.type === 'CStyleLoop') for (const part of [node.Init, node.Cond, node.Post]) this.arithmetic(part as SyntaxNode | null, rawText);
     else if (node.type === 'ParamExp') this.parameter(node, rawText);
     else if (isNode(node, 'Assign') && node.Index) this.arithmetic(node.Index, rawText);
+    if (isNode(node, 'Assign') && node.Array && node.Name) this.arrayNames.add(node.Name.Value);
     else if (node.type === 'UnaryTest' && NAME_TEST_OPERATORS.includes(node.Op as string)) this.name(node.X as SyntaxNode, rawText);
     else if (node.type === 'BinaryTest' && ARITHMETIC_TEST_OPERATORS.includes(node.Op as string)) {
       this.arithmetic(node.X as SyntaxNode, rawText);
@@ -95,10 +105,25 @@ export class EvaluatedText {
         this.nameWord(word);
       }
     }
+    if (name === 'mapfile' || name === 'readarray' || name === 'read') for (const word of args) if (word.literal !== null && /^[A-Za-z_][A-Za-z0-9_]*$/.test(word.literal)) this.arrayNames.add(word.literal);
+    if (NAME_BUILTINS.has(name) || name === 'export') {
+      // declare -a a='($(cmd))' parses the quoted value as a compound assignment, substitutions and all.
+      for (const word of args) {
+        if (word.literal !== null && COMPOUND_VALUE.test(word.literal) && CODE_CHARACTER.test(word.literal)) this.code.push(word.literal);
+        else if (word.literal === null && /^[A-Za-z_][A-Za-z0-9_]*\+?=/.test(word.prefix)) this.dynamicWord(word);
+      }
+    }
   }
 
   /** Variables evaluated by the text whose values may hold code, given every change the text makes. */
   unsoundVariables(environment: readonly EnvironmentChange[]): string[] {
+    // A value only known at run time given to an array by a declaration is a compound assignment:
+    // its substitutions' output and the variables in it are parsed again.
+    for (const declaration of this.dynamicDeclarations) {
+      if (!declaration.array && !this.arrayNames.has(declaration.name)) continue;
+      if (declaration.substitution) this.code.push(declaration.text);
+      this.references(declaration.text);
+    }
     const seen = new Set<string>();
     const pending = [...this.evaluatedNames];
     if (this.everyValue) for (const change of environment) if (change.name !== null) pending.push(change.name);
@@ -193,12 +218,23 @@ export class EvaluatedText {
 
   private declaration(args: readonly SyntaxNode[], rawText: RawText): void {
     const assigns = args.filter((arg) => isNode(arg, 'Assign'));
-    const evaluating = assigns.some((arg) => arg.Naked && isNode(arg.Value, 'Word') && EVALUATING_ATTRIBUTES.test(evaluateWord(arg.Value).literal ?? ''));
+    const flagged = (pattern: RegExp): boolean => assigns.some((arg) => arg.Naked && isNode(arg.Value, 'Word') && pattern.test(evaluateWord(arg.Value).literal ?? ''));
+    const evaluating = flagged(EVALUATING_ATTRIBUTES);
+    const array = flagged(ARRAY_ATTRIBUTES);
     if (evaluating) this.everyValue = true;
     for (const arg of assigns) {
+      if (array && arg.Name) this.arrayNames.add(arg.Name.Value);
       if (!arg.Value) continue;
+      if (!arg.Naked && arg.Name && !arg.Array) {
+        const literal = evaluateWord(arg.Value).literal;
+        // declare -a a='($(cmd))': the quoted value is parsed as a compound assignment.
+        if (literal !== null && literal.startsWith('(') && CODE_CHARACTER.test(literal)) this.code.push(literal);
+        if (literal === null) this.dynamicDeclarations.push({ name: arg.Name.Value, text: rawText(arg.Value), substitution: containsSubstitution(arg.Value), array });
+      }
       if (arg.Naked) {
-        if (!EVALUATING_ATTRIBUTES.test(evaluateWord(arg.Value).literal ?? '')) this.name(arg.Value, rawText);
+        const literal = evaluateWord(arg.Value).literal;
+        if (literal !== null && COMPOUND_VALUE.test(literal) && CODE_CHARACTER.test(literal)) this.code.push(literal);
+        if (!EVALUATING_ATTRIBUTES.test(literal ?? '')) this.name(arg.Value, rawText);
       } else if (evaluating) {
         // declare -i x=VALUE evaluates VALUE; declare -n r=VALUE makes VALUE a name evaluated at each use.
         this.arithmetic(arg.Value, rawText);
