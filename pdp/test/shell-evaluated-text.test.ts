@@ -48,6 +48,7 @@ describe('shell analyzer: quoted text bash evaluates as a name or arithmetic', (
     [`wait -p 'a[${CODE}]'`, `a[${CODE}]`],
     [`declare -n r='a[${CODE}]'; echo $r`, `a[${CODE}]`],
     [`bash -c "test -v 'a[\\${CODE}]'"`, `a[${CODE}]`],
+    [`echo $(( \${x:-'a[${CODE}]'} ))`, `a[${CODE}]`],
   ];
   for (const [command, text] of cases) {
     it(command, async () => {

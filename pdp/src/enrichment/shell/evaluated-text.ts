@@ -263,9 +263,10 @@ function containsSubstitution(node: SyntaxNode): boolean {
   return false;
 }
 
+/** Every word in an expression, and the words inside them (${x:-'…'}). */
 function* wordsIn(node: SyntaxNode): Generator<Word> {
   if (isNode(node, 'Word')) yield node;
-  else for (const child of childNodes(node)) yield* wordsIn(child);
+  for (const child of childNodes(node)) yield* wordsIn(child);
 }
 
 /** ${a[@]} and ${a[*]} list the elements: nothing is evaluated. */

@@ -360,12 +360,12 @@ function genericWrapperRuns(name: string, syntax: WrapperSyntax, args: readonly 
 
 /**
  * The environment a wrapper gives the command it runs: env's NAME=VALUE operands, -u and -i;
- * sudo's NAME=VALUE operands and -E; su -m/-p and -w; exec -c. Options that cannot be read give nothing here:
+ * sudo's NAME=VALUE operands and -E; su -m/-p and -w; exec -c; xargs --process-slot-var. Options that cannot be read give nothing here:
  * the wrapper's command is then unknown, which policy denies.
  */
 export function wrapperEnvironment(name: string, args: readonly CommandWord[]): EnvironmentDraft[] {
   const syntax = WRAPPERS[name];
-  if (!syntax?.options || !['env', 'sudo', 'su', 'exec'].includes(name)) return [];
+  if (!syntax?.options || !['env', 'sudo', 'su', 'exec', 'xargs'].includes(name)) return [];
   const scan = scanOptions(args, syntax.options);
   if (!scan.ok) return [];
   const changes: EnvironmentDraft[] = [];
@@ -377,6 +377,8 @@ export function wrapperEnvironment(name: string, args: readonly CommandWord[]): 
     else if (name === 'env' && option === 'P') changes.push(draft('PATH', 'env -P', { value: given, exported: true }));
     else if (name === 'sudo' && (option === 'E' || option === '--preserve-env')) changes.push(draft('*', 'sudo -E', { exported: true }));
     else if (name === 'exec' && option === 'c') changes.push(draft('*', 'exec -c', { exported: true, unset: true }));
+    // xargs --process-slot-var=NAME exports NAME (a slot number) to every command it runs.
+    else if (name === 'xargs' && option === '--process-slot-var') changes.push(draft(given, 'xargs --process-slot-var', { value: null, exported: true }));
     else if (name === 'su' && (option === 'm' || option === 'p' || option === '--preserve-environment')) changes.push(draft('*', 'su -m', { exported: true }));
     // su -w A,B: these variables pass into the login environment.
     else if (name === 'su' && (option === 'w' || option === '--whitelist-environment')) {
