@@ -181,3 +181,17 @@ test_ordinary_paths_and_public_keys_are_not_secret if {
 		is_read(c)
 	}
 }
+
+# hash -p, BASH_CMDS[…]= and BASH_ALIASES[…]= make a command name run something else: denied.
+test_command_lookup_overrides_are_denied if {
+	hash := decision with input as fx.shell("human", ["reader", "writer"], "web-1", "hash -p /sbin/reboot ls; ls", [fx.cmd("hash", ["-p", "/sbin/reboot", "ls"]), fx.cmd("ls", [])])
+	hash.effect == "deny"
+	"shell-command-lookup-override" in fx.codes(hash)
+	every name in ["BASH_CMDS", "BASH_ALIASES"] {
+		d := decision with input as object.union(fx.shell("human", ["reader", "writer"], "web-1", "x", [fx.cmd("ls", [])]), {"action": {"environment": [{"name": name, "route": "assignment", "value": null, "exported": false, "unset": false, "append": false, "via": null}]}})
+		d.effect == "deny"
+		"shell-environment-code" in fx.codes(d)
+	}
+	plain := decision with input as fx.shell("human", ["reader", "writer"], "web-1", "hash -r", [fx.cmd("hash", ["-r"])])
+	plain.effect == "approval_required"
+}

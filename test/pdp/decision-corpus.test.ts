@@ -227,6 +227,9 @@ const SHELL_HARDENING_CASES: Case[] = [
   { who: 'writer', on: 'web', shell: 'flock /tmp/l touch /tmp/x', effect: 'approval_required', defer: true },
   { who: 'reader', on: 'web', shell: 'taskset 1 ls', effect: 'deny', reason: 'insufficient-role' },
   { who: 'humanWriter', on: 'web', shell: 'xargs --process-slot-var=BASH_ENV bash -c ls', effect: 'deny', reason: 'shell-environment-code' },
+  { who: 'humanWriter', on: 'web', shell: 'hash -p /sbin/reboot ls; ls', effect: 'deny', reason: 'shell-command-lookup-override' },
+  { who: 'humanWriter', on: 'web', shell: 'BASH_CMDS[ls]=/sbin/reboot; ls', effect: 'deny', reason: 'shell-environment-code' },
+  { who: 'humanWriter', on: 'web', shell: "shopt -s expand_aliases; BASH_ALIASES[ls]='rm -rf /'\nls", effect: 'deny', reason: 'shell-environment-code' },
   // Secret files named in the words: no read, so a reader may not; a writer needs approval.
   ...['cat /etc/shadow', 'cat /proc/self/root/etc/shadow', 'tail /var/../etc/shadow', 'head /proc/1/environ', 'cat ~/.ssh/id_ed25519'].map(
     (shell): Case => ({ who: 'reader', on: 'web', shell, effect: 'deny', reason: 'insufficient-role' }),
