@@ -193,7 +193,8 @@ describe('RegoFolderBundleSource', () => {
   });
 
   test('never runs two builds at once: edits during a build become one more build', async () => {
-    // A wrapper around opa that notices overlapping runs and makes each build slow.
+    // A wrapper around opa that notices overlapping runs, and holds each build while the test
+    // says so (the file "hold"), so the edits all land during one build however slow the machine.
     const dir = tempDir('wrapper');
     const wrapper = join(dir, 'opa');
     writeFileSync(
@@ -202,7 +203,7 @@ describe('RegoFolderBundleSource', () => {
         '#!/bin/sh',
         `if [ -e "${dir}/lock" ]; then touch "${dir}/overlap"; fi`,
         `touch "${dir}/lock"`,
-        'sleep 0.5',
+        `while [ -e "${dir}/hold" ]; do sleep 0.01; done`,
         `"${OPA}" "$@"; rc=$?`,
         // Counted before the lock goes, so a test that waits for the lock sees the count.
         `echo build >> "${dir}/count"`,
@@ -219,10 +220,14 @@ describe('RegoFolderBundleSource', () => {
     const source = await started(folderSource(folder, { opaPath: wrapper }), recorder);
     assert.equal(builds(), 1);
     // Edits spaced wider than the debounce (each one triggers) but all inside the first build.
-    for (let i = 2; i <= 8; i++) {
+    writeFileSync(join(dir, 'hold'), '');
+    writeFileSync(join(folder, 'policy.rego'), policy('v2'));
+    await waitFor(() => existsSync(join(dir, 'lock')), 'a build started by the first edit');
+    for (let i = 3; i <= 8; i++) {
       writeFileSync(join(folder, 'policy.rego'), policy(`v${i}`));
       await sleep(40);
     }
+    rmSync(join(dir, 'hold'));
     await waitFor(
       async () => recorder.bundles.length > 1 && isDeepStrictEqual(await evaluate(recorder.last, { x: 1 }), { allow: true, version: 'v8' }),
       'the bundle of the last edit',
