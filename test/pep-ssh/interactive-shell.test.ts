@@ -66,6 +66,43 @@ describe('interactive shells through the SSH PEP', () => {
     assert.equal((statements[0] as unknown as { decision_id: string }).decision_id, ordered[0]!.decision_id, 'the shell entry and its recording name the opening decision');
   });
 
+  it('records an exec with a terminal whole, as a shell, under the command\'s own decision, and refuses it to a reader', async () => {
+    const reader = await stack.token('erin', ['reader'], 'human');
+    const refused = await stack.ssh(reader, 'echo reader-terminal', { args: ['-tt'] });
+    assert.equal(refused.code, 77, refused.stderr);
+    assert.ok(!stack.sshd.commands().some((entry) => entry.command === 'echo reader-terminal'), 'a reader\'s terminal never reached the host');
+
+    const person = await stack.token('frank', ['reader', 'writer'], 'human');
+    const client = await stack.client(person);
+    const before = (await recordings()).length;
+    const channel = await new Promise<ClientChannel>((resolve, reject) =>
+      client.exec('echo terminal-exec-ok', { pty: { term: 'xterm', cols: 90, rows: 20 } }, (error, stream) => (error ? reject(error) : resolve(stream))),
+    );
+    const received: Buffer[] = [];
+    channel.on('data', (chunk: Buffer) => received.push(chunk));
+    const exited = new Promise<number | null>((resolve) => channel.on('exit', (status: number | null) => resolve(status)));
+    const closed = new Promise<void>((resolve) => channel.once('close', () => resolve()));
+    const code = await exited;
+    await closed;
+    assert.equal(code, 0);
+    const sent = Buffer.concat(received);
+    assert.match(sent.toString('utf8'), /terminal-exec-ok/);
+
+    const chunks = await eventually('the exec\'s recording, to its final chunk', async () => {
+      const mine = (await recordings()).slice(before);
+      return mine.some((chunk) => chunk.recording.final) ? mine : undefined;
+    });
+    const ordered = [...chunks].sort((a, b) => a.recording.seq - b.recording.seq);
+    assert.deepEqual(ordered[0]!.recording.header && [ordered[0]!.recording.header.width, ordered[0]!.recording.header.height], [90, 20]);
+    const output = Buffer.concat(ordered.flatMap((chunk) => chunk.recording.events).filter(([, kind]) => kind === 'o').map(([, , data]) => terminalTextToBytes(data)));
+    assert.ok(output.equals(sent), 'the recorded output is byte for byte what the client received');
+    const entry = await eventually('the command on the session record', async () =>
+      sessionStatementBodies(await stack.pdp.auditEvents('sessions')).find((body) => body.statement.text === 'echo terminal-exec-ok'),
+    );
+    assert.equal((entry as unknown as { decision_id: string }).decision_id, ordered[0]!.decision_id, 'the entry and the recording name the command\'s decision');
+    client.end();
+  });
+
   it('refuses an agent a terminal on production before the host sees anything', async () => {
     const agent = await stack.token('agent-writer', ['writer']);
     const shellsBefore = stack.sshd.commands().filter((entry) => entry.kind === 'shell').length;

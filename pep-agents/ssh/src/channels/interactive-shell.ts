@@ -22,6 +22,19 @@ export interface InteractiveShell {
   readonly onStarted?: (remote: ClientChannel, resized: (cols: number, rows: number) => void) => void;
   /** The client's channel or connection went away: the relay stops, the host's shell is ended. */
   readonly gone: AbortSignal;
+  /**
+   * An exec with a terminal: this command runs instead of the login shell, recorded the same way
+   * (a terminal makes any program interactive). Its session entry is the command gate's, so none
+   * is written here.
+   */
+  readonly command?: string;
+}
+
+/** How a recorded terminal session ended, and what it sent the client. */
+export interface InteractiveOutcome {
+  readonly exit: { readonly code: number } | { readonly signal: string } | undefined;
+  readonly bytes: number;
+  readonly masked: number;
 }
 
 export class RecordingUnavailableError extends Error {
@@ -34,7 +47,7 @@ export class RecordingUnavailableError extends Error {
 /** How long the host's output may wait for the session record before the session ends. */
 const RECORDING_WAIT_MS = 30_000;
 
-export async function runInteractiveShell(shell: InteractiveShell): Promise<void> {
+export async function runInteractiveShell(shell: InteractiveShell): Promise<InteractiveOutcome> {
   const { context, channel } = shell;
   const recording = context.terminalRecorder(shell.answer.decision_id, {
     cols: shell.pty?.cols ?? 80,
@@ -47,9 +60,11 @@ export async function runInteractiveShell(shell: InteractiveShell): Promise<void
   }
   const upstream = await context.upstream();
   const startedAt = performance.now();
-  const remote = await new Promise<ClientChannel>((resolve, reject) =>
-    upstream.shell(shell.pty ?? false, { env: { ...shell.env } }, (error, stream) => (error ? reject(error) : resolve(stream))),
-  );
+  const remote = await new Promise<ClientChannel>((resolve, reject) => {
+    const opened = (error: Error | undefined, stream: ClientChannel): void => (error ? reject(error) : resolve(stream));
+    if (shell.command === undefined) upstream.shell(shell.pty ?? false, { env: { ...shell.env } }, opened);
+    else upstream.exec(shell.command, { pty: shell.pty ?? true, env: { ...shell.env } }, opened);
+  });
   shell.onStarted?.(remote, (cols, rows) => recording.resize(cols, rows));
   let exit: { code: number } | { signal: string } | undefined;
   remote.on('exit', (code: number | null, signal?: string) => {
@@ -104,6 +119,8 @@ export async function runInteractiveShell(shell: InteractiveShell): Promise<void
   }
   channel.end();
   recording.end();
+  const outcome: InteractiveOutcome = { exit, bytes: out.bytes + err.bytes, masked: out.masked + err.masked };
+  if (shell.command !== undefined) return outcome;
   const failed = !exit || !('code' in exit) || exit.code !== 0;
   context.recorder.statement({
     text: shell.pty ? '(interactive shell, pty)' : '(interactive shell)',
@@ -115,4 +132,5 @@ export async function runInteractiveShell(shell: InteractiveShell): Promise<void
     bytes: out.bytes + err.bytes,
     maskedCells: out.masked + err.masked,
   });
+  return outcome;
 }

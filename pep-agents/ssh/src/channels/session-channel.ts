@@ -3,7 +3,7 @@
 // Every start is decided: an exec command by command through the command gate, a shell, a
 // subsystem or an exec with a PTY first as `connect` with its channel and PTY. Nothing reaches the
 // host before its decision allowed it.
-import { ByteStreamMasker, byteStreamMasksSupported, clientSafeText, CommandGate, refusalFor, type ByteStreamMaskV1, type DecisionAnswer, type PepAction } from '@portcullis/pep-core';
+import { ByteStreamMasker, byteStreamMasksSupported, clientSafeText, CommandGate, refusalFor, type ByteStreamMaskV1, type CommandOutcome, type DecisionAnswer, type PepAction } from '@portcullis/pep-core';
 import type { AcceptConnection, AcceptSftpConnection, ClientChannel, PseudoTtyInfo, PseudoTtyOptions, RejectConnection, ServerChannel, Session } from 'ssh2';
 import { ExecAdapter, type ExecCommand, type ExecRefusal } from '../exec/exec-adapter.ts';
 import { runUpstream } from '../exec/exec-runner.ts';
@@ -114,6 +114,8 @@ export class SessionChannel {
     );
     try {
       const result = await gate.run({ text: command }, async (answer) => {
+        // With a terminal the command is an interactive session: recorded whole, as a shell is.
+        if (this.pty) return this.runWithTerminal(command, answer, channel, abort.signal);
         const upstream = await this.context.upstream();
         return runUpstream({
           upstream,
@@ -128,9 +130,31 @@ export class SessionChannel {
       });
       if (!result.ran) finish(channel, result.refusal.exitStatus, result.refusal.lines);
     } catch (error) {
+      if (error instanceof RecordingUnavailableError) return finish(channel, EXIT_RETRY_LATER, [`portcullis: ${error.message}; try again shortly`]);
       this.context.log(`exec failed upstream: ${error instanceof Error ? error.message : String(error)}`, { session: this.context.session.id });
       finish(channel, EXIT_UPSTREAM_UNAVAILABLE, [`portcullis: the host behind the PEP is unavailable (${clientSafeText(error instanceof Error ? error.message : String(error))})`]);
     }
+  }
+
+  /** An allowed exec with a terminal, run and recorded as an interactive session; what the gate records of it. */
+  private async runWithTerminal(command: string, answer: DecisionAnswer<ByteStreamMaskV1>, channel: ServerChannel, gone: AbortSignal): Promise<CommandOutcome> {
+    const { exit, bytes, masked } = await runInteractiveShell({
+      context: this.context,
+      answer,
+      channel,
+      pty: this.pty ? ptyOptions(this.pty) : undefined,
+      env: this.env,
+      gone,
+      command,
+      ...this.maskers(answer),
+      onStarted: (remote, resized) => {
+        this.remote = remote;
+        this.resized = resized;
+      },
+    });
+    if (exit && 'code' in exit && exit.code === 0) return { status: 'success', bytes, masked };
+    const error = !exit ? 'the host sent no exit status' : 'code' in exit ? `exit status ${exit.code}` : `killed by ${exit.signal}`;
+    return { status: 'failure', error, bytes, masked };
   }
 
   private async shell(accept: AcceptConnection<ServerChannel>): Promise<void> {
