@@ -49,6 +49,17 @@ describe('file paths as the host resolves them', () => {
     assert.equal(normalised('/srv/..x/x..'), '/srv/..x/x..');
   });
 
+  it('refuses paths through a process\'s view of the file system, which the kernel resolves elsewhere', () => {
+    for (const path of ['/proc/self/root/etc/shadow', '/proc/1/cwd/.ssh/id_ed25519', '/proc/self/fd/3', '/proc/thread-self/root/etc/shadow', '/proc/42/task/43/root/etc/shadow', '/proc/self/map_files/x', '/dev/fd/0', '//proc/./self/root/etc/shadow']) {
+      assert.match(refusal(path), /process's view of the file system/, path);
+    }
+    assert.match(refusal('root/etc/shadow', '/proc/self'), /process's view/, 'relative to a cwd under /proc');
+    // Other /proc files are files.
+    assert.equal(normalised('/proc/self/status'), '/proc/self/status');
+    assert.equal(normalised('/proc/meminfo'), '/proc/meminfo');
+    assert.equal(normalised('/dev/fd'), '/dev/fd');
+  });
+
   it('refuses NUL, bytes that were not UTF-8, and lone surrogates', () => {
     assert.match(refusal('/etc/passwd\u0000.txt'), /NUL/);
     assert.match(refusal('/tmp/caf\uFFFD'), /U\+FFFD/);

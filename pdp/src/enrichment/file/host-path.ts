@@ -7,7 +7,10 @@
  *  - a `..` segment is refused: after a symbolic link it climbs from the link's target, not from
  *    the directory the text names, and the PDP cannot see the host's links;
  *  - NUL (the host cuts the path there), U+FFFD (bytes that were not UTF-8, replaced on the way)
- *    and lone surrogates (no byte sequence stands for them) are refused.
+ *    and lone surrogates (no byte sequence stands for them) are refused;
+ *  - a path through a process's view of the file system (`/proc/self/root/etc/shadow`,
+ *    `/proc/1/cwd/…`, `/proc/self/fd/3`, `/dev/fd/3`) is refused: the kernel resolves it to
+ *    another file, which no rule written on paths would see.
  * `~` is an ordinary character to the kernel and SFTP; a PEP that lets a shell expand it (legacy
  * scp) must send the expanded path.
  */
@@ -34,6 +37,9 @@ export function readHostPath(path: string, cwd: string | undefined): HostPathRea
   if (segments.includes('..')) {
     return { ok: false, problem: 'has a .. segment: where it leads depends on symbolic links on the host, so it cannot be read canonically' };
   }
+  if (throughProcessView(segments)) {
+    return { ok: false, problem: 'goes through a process\'s view of the file system (/proc/<pid>/root, cwd, fd …): the host resolves it to another file, so it cannot be read canonically' };
+  }
   const normalised = `/${segments.join('/')}`;
   if (normalised.length > MAX_PATH) return { ok: false, problem: `is longer than ${MAX_PATH} characters once resolved` };
   return { ok: true, path: normalised };
@@ -43,6 +49,17 @@ export function readHostPath(path: string, cwd: string | undefined): HostPathRea
 export function parentDirectory(path: string): string {
   const cut = path.lastIndexOf('/');
   return cut <= 0 ? '/' : path.slice(0, cut);
+}
+
+/** Links the kernel follows to another place: a process's root, working directory, open files, executable. */
+const PROCESS_VIEW_LINKS = new Set(['root', 'cwd', 'fd', 'map_files', 'exe', 'fdinfo']);
+
+function throughProcessView(segments: readonly string[]): boolean {
+  if (segments[0] === 'dev' && segments[1] === 'fd') return segments.length > 2;
+  if (segments[0] !== 'proc' || segments.length < 3) return false;
+  // /proc/<pid>/…, /proc/self/…, /proc/thread-self/…, and a thread's /proc/<pid>/task/<tid>/….
+  const at = segments[2] === 'task' ? 4 : 2;
+  return PROCESS_VIEW_LINKS.has(segments[at] ?? '');
 }
 
 function unreadableCharacters(path: string): string | undefined {
