@@ -74,6 +74,9 @@ async function main(): Promise<void> {
       PORTCULLIS_STATE_DIR: stateDir,
       PORTCULLIS_BUNDLE_FILE: join(REPOSITORY_ROOT, 'policies/build/bundle.tar.gz'),
       PORTCULLIS_REDIS_URL: redis.url,
+      // The bench holds 1,000 approvals of one agent pending at once to measure the waits' cost;
+      // the per-principal cap (20 by default) would refuse all but the first.
+      PORTCULLIS_APPROVAL_MAX_PENDING_PER_PRINCIPAL: '5000',
       NODE_OPTIONS: [process.env.NODE_OPTIONS, `--inspect=127.0.0.1:${inspectorPort}`].filter(Boolean).join(' '),
     });
     const target = pdp;
