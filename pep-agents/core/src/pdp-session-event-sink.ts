@@ -107,7 +107,7 @@ export class PdpSessionEventSink implements SessionEventSink {
     }
     this.queuedEvents += 1;
     this.queuedBytes += size;
-    this.laneOf(event.session.id).push({ event, size }, this.queuedBytes);
+    this.laneOf(event.session.id).push({ event, size });
     return true;
   }
 

@@ -32,6 +32,8 @@ const BATCH_DEADLINE_MS = 10_000;
  */
 export class SessionEventLane {
   private readonly queue: QueuedSessionEvent[] = [];
+  /** Approximate bytes of this lane's queue: a batch fills by its own lane, not by the others'. */
+  private queuedBytes = 0;
   private pumping: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private batchLimit: number;
@@ -49,9 +51,10 @@ export class SessionEventLane {
     return this.pumping;
   }
 
-  push(entry: QueuedSessionEvent, queuedBytes: number): void {
+  push(entry: QueuedSessionEvent): void {
     this.queue.push(entry);
-    if (this.queue.length >= this.host.batchSize || queuedBytes >= this.host.batchBytes || entry.event.event === 'session.end') {
+    this.queuedBytes += entry.size;
+    if (this.queue.length >= this.host.batchSize || this.queuedBytes >= this.host.batchBytes || entry.event.event === 'session.end') {
       this.kick();
     } else if (!this.timer && !this.pumping) {
       this.timer = setTimeout(() => this.kick(), this.host.flushIntervalMs);
@@ -75,7 +78,7 @@ export class SessionEventLane {
   /** Empties the lane (the sink counts what it held as lost). */
   drain(): QueuedSessionEvent[] {
     this.clearTimer();
-    return this.queue.splice(0, this.queue.length);
+    return this.remove(0, this.queue.length);
   }
 
   private clearTimer(): void {
@@ -108,7 +111,7 @@ export class SessionEventLane {
         // The PDP refused the content (or one statement's claim to a decision): resending the same
         // events cannot help. Drop the one it names when it names one, else the whole batch.
         const index = refusedClaim ?? invalidEventIndex(result.body);
-        if (index !== undefined && index < batch.length) host.released(this.queue.splice(index, 1), 'rejected');
+        if (index !== undefined && index < batch.length) host.released(this.remove(index, 1), 'rejected');
         else this.take(batch.length, 'rejected');
         host.problem(`session events refused by the PDP (${result.status}${errorCode(result.body)})`);
         continue;
@@ -142,7 +145,13 @@ export class SessionEventLane {
   }
 
   private take(count: number, outcome: 'shipped' | 'rejected'): void {
-    this.host.released(this.queue.splice(0, count), outcome);
+    this.host.released(this.remove(0, count), outcome);
+  }
+
+  private remove(start: number, count: number): QueuedSessionEvent[] {
+    const removed = this.queue.splice(start, count);
+    for (const entry of removed) this.queuedBytes -= entry.size;
+    return removed;
   }
 }
 
