@@ -18,7 +18,7 @@ describe('environment changes in exec through the SSH PEP', () => {
   });
   after(() => stack?.close());
 
-  const hostExecs = (): string[] => stack.sshd.commands().filter((entry) => entry.kind === 'exec').map((entry) => entry.command);
+  const hostExecs = (): string[] => stack.sshd.execs();
 
   it('refuses a code-injecting variable however it is written, and the host never sees it', async () => {
     const preload = '/tmp/portcullis-no-such.so';

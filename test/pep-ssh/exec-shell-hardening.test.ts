@@ -19,7 +19,7 @@ describe('shell hardening through the SSH PEP', () => {
   });
   after(() => stack?.close());
 
-  const hostExecs = (): string[] => stack.sshd.commands().filter((entry) => entry.kind === 'exec').map((entry) => entry.command);
+  const hostExecs = (): string[] => stack.sshd.execs();
 
   async function refused(token: string, command: string, reason: RegExp, input = ''): Promise<void> {
     const result = await stack.ssh(token, command, { input });

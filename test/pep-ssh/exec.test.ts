@@ -24,7 +24,7 @@ describe('exec through the SSH PEP', () => {
   });
   after(() => stack?.close());
 
-  const hostExecs = (): string[] => stack.sshd.commands().filter((entry) => entry.kind === 'exec').map((entry) => entry.command);
+  const hostExecs = (): string[] => stack.sshd.execs();
 
   const vote = async (approvalId: string, verdict: 'approve' | 'deny', reason: string): Promise<void> => {
     const response = await fetch(`${stack.pdp.url}/v1/approvals/${approvalId}/votes`, {

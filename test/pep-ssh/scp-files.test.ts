@@ -30,7 +30,7 @@ describe('scp and scp -O through the SSH PEP', () => {
 
   const hostChanges = (path: string): string[] =>
     stack.sshd.sftpLog().filter((line) => line.includes(`"${path}`) && /^(open|remove|rename|mkdir|rmdir|set|symlink)\b/.test(line) && !/flags READ mode/.test(line));
-  const hostExecs = (): string[] => stack.sshd.commands().filter((entry) => entry.kind === 'exec').map((entry) => entry.command);
+  const hostExecs = (): string[] => stack.sshd.execs();
   const entries = async (): Promise<string[]> => sessionStatementBodies(await stack.pdp.auditEvents('sessions')).map((body) => body.statement.text);
 
   it('copies a file up and back with scp (SFTP mode)', async () => {

@@ -41,6 +41,8 @@ export interface TestSshd {
   hostKeyFingerprint(): string;
   /** Everything that reached the host so far, in order. */
   commands(): HostCommand[];
+  /** The exec'd command texts among them, in order. */
+  execs(): string[];
   /** sftp-server's log lines (one per file operation at VERBOSE). */
   sftpLog(): string[];
   /** What sshd itself logged (stderr). */
@@ -125,6 +127,7 @@ export async function startTestSshd(options: TestSshdOptions = {}): Promise<Test
     },
     hostKeyFingerprint: () => execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${hostKeyPath}.pub`], { encoding: 'utf8' }).split(/\s+/)[1]!,
     commands: () => readCommandLog(commandLog),
+    execs: () => readCommandLog(commandLog).filter((entry) => entry.kind === 'exec').map((entry) => entry.command),
     sftpLog: () => (existsSync(sftpLogPath) ? readFileSync(sftpLogPath, 'utf8').split('\n').filter(Boolean) : []),
     sshdLog,
     async rotateHostKey() {
