@@ -23,6 +23,12 @@
 #   scripts/components.sh install openssh OpenSSH server and client (Debian packages; no system sshd is
 #                                         started) and, as root, the throwaway login the tests' sshd
 #                                         serves (portcullis-ssh)
+#   scripts/components.sh install kubernetes
+#                                         kube-apiserver, kubectl and etcd, built from the Go module
+#                                         proxy unless cached (first run: about 5 minutes)
+#   scripts/components.sh path kubernetes-bin
+#                                         print the folder holding kube-apiserver and kubectl
+#   scripts/components.sh path etcd       print the path of the etcd binary
 #   scripts/components.sh install all     every component the tests need
 #   scripts/components.sh start kafka [--port 9092] [--controller-port 9093] [--dir DIR]
 #                                         a single-node KRaft broker on 127.0.0.1 (data, log and
@@ -490,6 +496,136 @@ install_openssh() {
   fi
 }
 
+# --- Kubernetes API server, kubectl and etcd (built from the Go module proxy) ---
+
+KUBERNETES_VERSION="${PORTCULLIS_KUBERNETES_VERSION:-v1.34.4}"
+ETCD_VERSION="${PORTCULLIS_ETCD_VERSION:-v3.6.5}"
+
+kube_bin_dir() { echo "$tools_bin/kubernetes-$KUBERNETES_VERSION"; }
+etcd_path() { echo "$tools_bin/etcd-$ETCD_VERSION"; }
+
+# Runs a go build in the background and says every 15 s that it is still going.
+go_build_with_progress() {
+  local label="$1"; shift
+  "$@" &
+  local build=$! started=$SECONDS
+  while kill -0 "$build" 2>/dev/null; do
+    sleep 5
+    kill -0 "$build" 2>/dev/null && (( (SECONDS - started) % 15 < 5 )) && log "$label: still building ($((SECONDS - started)) s)…"
+  done
+  wait "$build"
+}
+
+go_env_for_builds() {
+  export GOMODCACHE="${GOMODCACHE:-$cache_dir/go/mod}" GOCACHE="${GOCACHE:-$cache_dir/go/build}" GOFLAGS=-mod=mod CGO_ENABLED=0
+}
+
+# k8s.io/kubernetes cannot be 'go install'ed: its go.mod points its staging modules at local
+# folders. A wrapper module requires it and points each staging module at its published release
+# (v1.X.Y ↔ v0.X.Y) instead; the staging list is read from Kubernetes' own go.mod.
+install_kubernetes() {
+  local dir; dir="$(kube_bin_dir)"
+  if [[ -x "$dir/kube-apiserver" && -x "$dir/kubectl" ]]; then
+    log "kubernetes $KUBERNETES_VERSION: cached at $dir"
+    return
+  fi
+  command -v go >/dev/null || { log "error: go is required to build kube-apiserver and kubectl (https://go.dev)"; exit 1; }
+  mkdir -p "$tools_bin" "$cache_dir/go"
+  exec {kube_lock}>"$cache_dir/go/.kubernetes.lock"
+  flock "$kube_lock"
+  if [[ -x "$dir/kube-apiserver" && -x "$dir/kubectl" ]]; then exec {kube_lock}>&-; log "kubernetes: cached at $dir"; return; fi
+  go_env_for_builds
+  local work="$cache_dir/go/kubernetes-wrapper-$KUBERNETES_VERSION" staging="v0.${KUBERNETES_VERSION#v1.}"
+  mkdir -p "$work"
+  log "kubernetes $KUBERNETES_VERSION: preparing the wrapper module in $work…"
+  (
+    cd "$work"
+    local upstream_mod
+    upstream_mod="$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+    [[ -f "$upstream_mod" ]] || { log "error: could not download k8s.io/kubernetes@$KUBERNETES_VERSION's go.mod"; exit 1; }
+    {
+      echo "module portcullis.dev/kubernetes-tools"
+      echo
+      echo "go 1.24"
+      echo
+      echo "require k8s.io/kubernetes $KUBERNETES_VERSION"
+      echo
+      # Every "k8s.io/x => ./staging/src/k8s.io/x" line, except the samples the proxy does not serve.
+      sed -n 's#^\s*\(k8s.io/[A-Za-z0-9._/-]*\) => ./staging/src/.*#\1#p' "$upstream_mod" \
+        | grep -v -e sample-cli-plugin -e sample-controller \
+        | while read -r module; do echo "replace $module => $module $staging"; done
+    } >go.mod
+    cat >tools.go <<'EOF_TOOLS'
+//go:build tools
+
+// The commands this module exists to build.
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+)
+EOF_TOOLS
+    go mod tidy >"$work/tidy.log" 2>&1 || { log "error: go mod tidy failed; the end of $work/tidy.log:"; tail -n 20 "$work/tidy.log" >&2; exit 1; }
+  )
+  local version_pkg="k8s.io/component-base/version" ldflags
+  ldflags="-s -w -X $version_pkg.gitVersion=$KUBERNETES_VERSION -X $version_pkg.gitMajor=1 -X $version_pkg.gitMinor=$(echo "$KUBERNETES_VERSION" | cut -d. -f2) -X $version_pkg.gitTreeState=clean -X $version_pkg.buildDate=1970-01-01T00:00:00Z"
+  ldflags="$ldflags -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION"
+  mkdir -p "$dir.partial"
+  for command in kube-apiserver kubectl; do
+    log "kubernetes: building $command (first run only; kube-apiserver takes minutes)…"
+    (cd "$work" && go_build_with_progress "$command" go build -trimpath -ldflags "$ldflags" -o "$dir.partial/$command" "k8s.io/kubernetes/cmd/$command") \
+      || { log "error: building $command failed (see the go output above)"; exit 1; }
+  done
+  rm -rf "$dir"; mv "$dir.partial" "$dir"
+  exec {kube_lock}>&-
+  log "kubernetes $KUBERNETES_VERSION: installed at $dir ($("$dir/kubectl" version --client 2>/dev/null | head -1))"
+}
+
+# etcd's server module also points its siblings at local folders; the same wrapper trick.
+install_etcd() {
+  local target; target="$(etcd_path)"
+  if [[ -x "$target" ]]; then log "etcd $ETCD_VERSION: cached at $target"; return; fi
+  command -v go >/dev/null || { log "error: go is required to build etcd (https://go.dev)"; exit 1; }
+  mkdir -p "$tools_bin" "$cache_dir/go"
+  exec {etcd_lock}>"$cache_dir/go/.etcd.lock"
+  flock "$etcd_lock"
+  if [[ -x "$target" ]]; then exec {etcd_lock}>&-; log "etcd: cached at $target"; return; fi
+  go_env_for_builds
+  local work="$cache_dir/go/etcd-wrapper-$ETCD_VERSION"
+  mkdir -p "$work"
+  (
+    cd "$work"
+    cat >go.mod <<EOF_MOD
+module portcullis.dev/etcd-tools
+
+go 1.24
+
+require go.etcd.io/etcd/server/v3 $ETCD_VERSION
+
+replace go.etcd.io/etcd/api/v3 => go.etcd.io/etcd/api/v3 $ETCD_VERSION
+replace go.etcd.io/etcd/client/pkg/v3 => go.etcd.io/etcd/client/pkg/v3 $ETCD_VERSION
+replace go.etcd.io/etcd/client/v3 => go.etcd.io/etcd/client/v3 $ETCD_VERSION
+replace go.etcd.io/etcd/pkg/v3 => go.etcd.io/etcd/pkg/v3 $ETCD_VERSION
+EOF_MOD
+    cat >tools.go <<'EOF_TOOLS'
+//go:build tools
+
+// The command this module exists to build.
+package tools
+
+import _ "go.etcd.io/etcd/server/v3"
+EOF_TOOLS
+    go mod tidy >"$work/tidy.log" 2>&1 || { log "error: go mod tidy failed; the end of $work/tidy.log:"; tail -n 20 "$work/tidy.log" >&2; exit 1; }
+    log "etcd $ETCD_VERSION: building (first run only)…"
+    go_build_with_progress etcd go build -trimpath -ldflags "-s -w" -o "$target.partial" go.etcd.io/etcd/server/v3 \
+      || { log "error: building etcd failed (see the go output above)"; exit 1; }
+  )
+  mv "$target.partial" "$target"
+  exec {etcd_lock}>&-
+  log "etcd $ETCD_VERSION: installed at $target"
+}
+
 cmd="${1:-}"; what="${2:-}"
 case "$cmd:$what" in
   install:opa) install_opa ;;
@@ -501,17 +637,20 @@ case "$cmd:$what" in
   install:postgres) install_postgres ;;
   install:chromium) install_debian_packages chromium ;;
   install:openssh) install_openssh ;;
-  install:all) install_opa; install_kafka; install_debian_packages kcat redis-server postgresql postgresql-client pgbouncer chromium tmux; install_openssh ;;
+  install:kubernetes) install_etcd; install_kubernetes ;;
+  install:all) install_opa; install_kafka; install_debian_packages kcat redis-server postgresql postgresql-client pgbouncer chromium tmux; install_openssh; install_etcd; install_kubernetes ;;
   path:opa) install_opa; opa_path ;;
   path:kafka-libs) install_kafka; kafka_libs ;; # progress goes to stderr, the path alone to stdout
   path:redis-server) install_debian_packages redis-server >&2; command -v redis-server ;;
   path:pg-bin) install_postgres >&2; pg_bin_dir ;;
   path:chromium) install_debian_packages chromium >&2; command -v chromium ;;
+  path:kubernetes-bin) install_etcd >&2; install_kubernetes >&2; kube_bin_dir ;;
+  path:etcd) install_etcd >&2; etcd_path ;;
   prepare:kafka) shift 2; kafka_args "$@"; install_kafka
     prepare_kafka "$kafka_dir" "$kafka_port" "$kafka_controller_port" ;;
   start:kafka) shift 2; start_kafka "$@" ;;
   stop:kafka) shift 2; stop_kafka "$@" ;;
   start:postgres) shift 2; start_postgres "$@" ;;
   stop:postgres) shift 2; stop_postgres "$@" ;;
-  *) echo "usage: $0 install opa|wrk|kafka|kcat|redis|tmux|postgres|chromium|openssh|all | path opa|kafka-libs|redis-server|pg-bin|chromium | start|stop kafka [--port P] [--controller-port P] [--dir D] | prepare kafka [same options] | start|stop postgres [--port P] [--dir D]" >&2; exit 2 ;;
+  *) echo "usage: $0 install opa|wrk|kafka|kcat|redis|tmux|postgres|chromium|openssh|kubernetes|all | path opa|kafka-libs|redis-server|pg-bin|chromium|kubernetes-bin|etcd | start|stop kafka [--port P] [--controller-port P] [--dir D] | prepare kafka [same options] | start|stop postgres [--port P] [--dir D]" >&2; exit 2 ;;
 esac
