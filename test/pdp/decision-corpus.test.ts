@@ -405,6 +405,13 @@ describe('the starter rules, decided end to end through /v1/decisions', () => {
     });
   };
 
+  it("names the verified token's roles in the answer's principal (a PEP impersonates with them)", async () => {
+    const { body } = await pdp.decide({ subject_token: tokens.get('writer'), resource: RESOURCES.cluster, action: { type: 'kubernetes', method: 'GET', path: '/version' } });
+    assert.deepEqual((body as { principal: { roles?: string[] } }).principal.roles, ['reader', 'writer']);
+    const anonymous = await pdp.decide({ resource: RESOURCES.cluster, action: { type: 'kubernetes', method: 'GET', path: '/version' } });
+    assert.equal((anonymous.body as { principal: { roles?: string[] } }).principal.roles, undefined);
+  });
+
   run('SQL', SQL_CASES);
   run('Kubernetes', KUBERNETES_CASES);
   run('shell', SHELL_CASES);

@@ -52,6 +52,6 @@ export function syntaxErrorOf(action: EnrichedAction): SyntaxErrorV1 | undefined
 
 function principalResponse(verification: VerifyResult): PrincipalV1 {
   if (!verification.ok) return { sub: null, iss: null, kind: 'agent', authenticated: false };
-  const { sub, iss, kind, exp } = verification.principal;
-  return { sub, iss, kind, authenticated: true, ...(exp === undefined ? {} : { expires_at: new Date(exp * 1000).toISOString() }) };
+  const { sub, iss, kind, exp, roles } = verification.principal;
+  return { sub, iss, kind, authenticated: true, ...(exp === undefined ? {} : { expires_at: new Date(exp * 1000).toISOString() }), roles: [...roles] };
 }

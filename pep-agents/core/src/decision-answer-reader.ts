@@ -55,6 +55,8 @@ export function readDecisionAnswer<K extends MaskKindV1 = 'sql-column'>(
       kind: principal.kind === 'human' ? 'human' : 'agent',
       authenticated: body.principal.authenticated,
       ...(typeof principal.expires_at === 'string' && Number.isFinite(Date.parse(principal.expires_at)) ? { expires_at: principal.expires_at } : {}),
+      // Unreadable roles are dropped, never half-read: a PEP impersonating with them sends none.
+      ...(isStringArray(principal.roles) ? { roles: [...principal.roles] } : {}),
     },
     policy_revision: typeof revision === 'string' ? revision : null,
     ...(effect === 'deny' ? readSyntaxError(raw.syntax_error) : {}),
@@ -90,6 +92,10 @@ function readApproval(value: { id: string; status: string; expires_at: string; c
 function readReuse(value: unknown): DecisionReuseV1 | undefined {
   if (!decisionReuseV1Validator.check(value)) return undefined;
   return Number.isFinite(Date.parse(value.expires_at)) ? { scope: 'statement-shape', expires_at: value.expires_at } : undefined;
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -29,3 +29,16 @@ describe('the decision answer reader: mask obligations by kind', () => {
     assert.deepEqual(read?.obligations.mask, [jsonPath, byteStream]);
   });
 });
+
+describe('the decision answer reader: the principal', () => {
+  it("passes on the verified token's roles", () => {
+    const read = readDecisionAnswer({ ...answer([]), principal: { ...principal, roles: ['reader', 'oncall'] } });
+    assert.deepEqual(read?.principal.roles, ['reader', 'oncall']);
+  });
+
+  it('drops roles it cannot read rather than passing part of them', () => {
+    const read = readDecisionAnswer({ ...answer([]), principal: { ...principal, roles: ['reader', 7] } });
+    assert.ok(read);
+    assert.equal(read.principal.roles, undefined);
+  });
+});

@@ -52,6 +52,12 @@ export const SqlActionV1 = Type.Object(
   { $id: 'SqlActionV1' },
 );
 
+/**
+ * One request to a Kubernetes API server, byte for byte what the PEP forwards: method, path as
+ * sent, the raw query (exec/attach `command=`, port-forward `ports=` ride in it), the body as sent.
+ * For create, update and every patch type the PEP also resolves `object`: the object as the API
+ * server will store it, which policy judges (a patch body alone says little).
+ */
 export const KubernetesActionV1 = Type.Object(
   {
     type: Type.Literal('kubernetes'),
@@ -59,8 +65,10 @@ export const KubernetesActionV1 = Type.Object(
     path: Name(8192),
     query: Type.Optional(QueryV1),
     body: Type.Optional(Type.Unknown()),
+    /** create/update/patch: the object as it will be stored (a patch applied to the current object). */
+    object: Type.Optional(Type.Unknown({ description: 'create, update, patch: the object as it will be stored, resolved by the PEP (a patch applied to the current object)' })),
   },
-  { $id: 'KubernetesActionV1' },
+  { $id: 'KubernetesActionV1', description: 'One request to a Kubernetes API server, as the PEP forwards it' },
 );
 
 export const ShellActionV1 = Type.Object({ type: Type.Literal('shell'), command: Text() }, { $id: 'ShellActionV1' });

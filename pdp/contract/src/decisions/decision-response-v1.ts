@@ -54,6 +54,8 @@ export const PrincipalV1 = Type.Object(
     authenticated: Type.Boolean(),
     /** When the subject token expires (ISO 8601): a PEP stops relying on this answer from then on. */
     expires_at: Type.Optional(Type.String({ format: 'date-time', description: 'When the subject token expires: a PEP stops relying on the answer then' })),
+    /** The verified token's roles (a PEP impersonating the principal sends them as groups); absent when unauthenticated. */
+    roles: Type.Optional(Type.Array(Type.String(), { description: "The verified token's roles (e.g. impersonation groups); absent when unauthenticated" })),
   },
   { $id: 'PrincipalV1' },
 );
