@@ -1,0 +1,158 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { createGunzip, createInflate } from 'node:zlib';
+import { type MaskedBody, maskedJsonBody, maskedTextBody, UnmaskableBodyError } from './masked-body.ts';
+import { relayedHeaders } from './relayed-headers.ts';
+import { planMasks, type ResponsePlan } from './response-plan.ts';
+import { type WithheldReason, writeWithheldStatus } from './withheld-response.ts';
+
+/** What the client was sent of one API server response, for the request's session entry. */
+export interface RelayOutcome {
+  /** The status the client was sent (502 when the response was withheld). */
+  readonly status: number;
+  /** Body bytes the client was sent. */
+  readonly bytes: number;
+  /** Values hidden. */
+  readonly masked: number;
+  /** False when the response broke off (either side), or was cut because it could not be masked. */
+  readonly complete: boolean;
+  /** Why the response, or the rest of it, was withheld. */
+  readonly withheld?: WithheldReason;
+}
+
+/**
+ * Relays one API server response to the client. With nothing to mask it is streamed untouched
+ * (bytes, encoding and all). Otherwise JSON (get, list, table, watch) is masked value by value as
+ * it arrives, text (logs) through the detectors, gzip or deflate decoded first; a response in any
+ * other format, or with a body that cannot be read, is withheld (a 502 `Status` before the
+ * headers went out, a cut connection after) and never relayed as it came.
+ */
+export function relayResponse(upstream: IncomingMessage, client: ServerResponse, plan: ResponsePlan): Promise<RelayOutcome> {
+  if (!planMasks(plan)) return relayUntouched(upstream, client);
+  const headers = upstream.headers;
+  const decoded = decodedBody(upstream);
+  if (decoded === undefined) return Promise.resolve(withhold(upstream, client, 'unknown-encoding'));
+  const body = maskedBodyFor(headers['content-type'], plan);
+  if (body === undefined) return relayOnlyIfEmpty(upstream, decoded, client);
+  client.writeHead(upstream.statusCode ?? 502, relayedHeaders(headers, ['content-length', 'content-encoding']));
+  // At once, as the API server does: a watch client waits for the headers before any event.
+  client.flushHeaders();
+  return pump(upstream, decoded, client, body);
+}
+
+function maskedBodyFor(contentType: string | undefined, plan: ResponsePlan): MaskedBody | undefined {
+  const type = (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
+  if (type === 'application/json' || type.endsWith('+json')) return maskedJsonBody(plan);
+  // Paths select nothing in text: text is relayed only when no path asks for masking.
+  if (type === 'text/plain' && plan.pathMasker === undefined) return maskedTextBody(plan);
+  return undefined;
+}
+
+function decodedBody(upstream: IncomingMessage): Readable | undefined {
+  const encoding = String(upstream.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (encoding === 'identity' || encoding === '') return upstream;
+  if (encoding === 'gzip' || encoding === 'x-gzip') return upstream.pipe(createGunzip());
+  if (encoding === 'deflate') return upstream.pipe(createInflate());
+  return undefined;
+}
+
+function withhold(upstream: IncomingMessage, client: ServerResponse, reason: WithheldReason): RelayOutcome {
+  upstream.destroy();
+  return { status: 502, bytes: writeWithheldStatus(client, reason), masked: 0, complete: false, withheld: reason };
+}
+
+/** A body the relay cannot mask passes only when it turns out empty (a HEAD, a 204). */
+function relayOnlyIfEmpty(upstream: IncomingMessage, decoded: Readable, client: ServerResponse): Promise<RelayOutcome> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (outcome: () => RelayOutcome): void => {
+      if (settled) return;
+      settled = true;
+      resolve(outcome());
+    };
+    decoded.on('data', (chunk: Buffer) => {
+      if (chunk.length > 0) settle(() => withhold(upstream, client, 'not-json'));
+    });
+    decoded.once('error', () => settle(() => withhold(upstream, client, 'upstream-failed')));
+    decoded.once('end', () =>
+      settle(() => {
+        client.writeHead(upstream.statusCode ?? 502, relayedHeaders(upstream.headers, ['content-encoding']));
+        client.end();
+        return { status: upstream.statusCode ?? 502, bytes: 0, masked: 0, complete: true };
+      }),
+    );
+  });
+}
+
+function relayUntouched(upstream: IncomingMessage, client: ServerResponse): Promise<RelayOutcome> {
+  client.writeHead(upstream.statusCode ?? 502, relayedHeaders(upstream.headers));
+  client.flushHeaders();
+  return pump(upstream, upstream, client, undefined);
+}
+
+/**
+ * Copies `source` (the upstream body, decoded when masked) to the client with backpressure,
+ * through `body` when masking. Settles once when the body ended, failed, or either side closed.
+ */
+function pump(upstream: IncomingMessage, source: Readable, client: ServerResponse, body: MaskedBody | undefined): Promise<RelayOutcome> {
+  const status = upstream.statusCode ?? 502;
+  return new Promise((resolve) => {
+    let bytes = 0;
+    let settled = false;
+    const settle = (complete: boolean, withheld?: WithheldReason): void => {
+      if (settled) return;
+      settled = true;
+      client.off('close', clientGone);
+      resolve({ status, bytes, masked: body?.masked ?? 0, complete, ...(withheld ? { withheld } : {}) });
+    };
+    const cut = (withheld: WithheldReason): void => {
+      upstream.destroy();
+      if (source !== upstream) source.destroy();
+      // Headers went out already: a cut connection is the only way left to say "incomplete".
+      client.destroy();
+      settle(false, withheld);
+    };
+    const write = (chunk: Buffer): void => {
+      if (chunk.length === 0) return;
+      bytes += chunk.length;
+      if (!client.write(chunk)) {
+        source.pause();
+        client.once('drain', () => source.resume());
+      }
+    };
+    const clientGone = (): void => {
+      if (settled) return;
+      upstream.destroy();
+      if (source !== upstream) source.destroy();
+      settle(false);
+    };
+    client.on('close', clientGone);
+    source.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      try {
+        write(body ? body.push(chunk) : chunk);
+      } catch (error) {
+        cut(reasonOf(error));
+      }
+    });
+    source.once('end', () => {
+      if (settled) return;
+      try {
+        if (body) write(body.end());
+      } catch (error) {
+        return cut(reasonOf(error));
+      }
+      client.end();
+      settle(true);
+    });
+    source.once('error', () => cut('upstream-failed'));
+    upstream.once('close', () => {
+      if (!upstream.complete) cut('upstream-failed');
+    });
+  });
+}
+
+// Whatever fails while masking cuts the response: nothing after the failure goes out unmasked.
+function reasonOf(error: unknown): WithheldReason {
+  return error instanceof UnmaskableBodyError ? error.reason : 'masking-failed';
+}
