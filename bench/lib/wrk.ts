@@ -22,6 +22,8 @@ export interface WrkRun {
   readonly threads: number;
   readonly seconds: number;
   readonly scriptPath: string;
+  /** POST (default: each body round-robin) or GET (no body; `bodies` ignored). */
+  readonly method?: 'GET' | 'POST';
 }
 
 /**
@@ -29,7 +31,7 @@ export interface WrkRun {
  * two cores the targets share), POSTing the bodies round-robin over keep-alive connections.
  */
 export async function runWrk(options: WrkRun): Promise<WrkResult> {
-  writeFileSync(options.scriptPath, luaScript(options.bodies, options.headers));
+  writeFileSync(options.scriptPath, options.method === 'GET' ? getScript(options.headers) : luaScript(options.bodies, options.headers));
   const { stdout, stderr } = await run('wrk', [
     '--latency', '-t', String(options.threads), '-c', String(options.connections), '-d', `${options.seconds}s`,
     '-s', options.scriptPath, options.url,
@@ -41,6 +43,23 @@ export async function runWrk(options: WrkRun): Promise<WrkResult> {
     throw new Error(`wrk saw ${result.non2xx} non-2xx answers and ${result.errors} socket errors from ${options.url}: the run measures failures, not decisions`);
   }
   return result;
+}
+
+function luaHeaders(headers: Record<string, string>): string {
+  const quote = (text: string): string => `[==[${text}]==]`;
+  return `{ ${Object.entries(headers).map(([k, v]) => `[ ${quote(k)} ] = ${quote(v)}`).join(', ')} }`;
+}
+
+/** GETs of the URL's own path with these headers, over keep-alive connections. */
+function getScript(headers: Record<string, string>): string {
+  return `
+local headers = ${luaHeaders(headers)}
+local path = nil
+init = function(args) path = wrk.path end
+request = function()
+  return wrk.format("GET", path, headers, nil)
+end
+`;
 }
 
 function luaScript(bodies: readonly string[], headers: Record<string, string>): string {

@@ -96,6 +96,8 @@ export interface TestKubeApiServer {
    * made and waited for. Assert that something never reached the API server on this.
    */
   settledAuditEvents(): Promise<KubeAuditEvent[]>;
+  /** The process ids of the running etcd and kube-apiserver (benches read their CPU time). */
+  pids(): { readonly etcd: number; readonly apiserver: number };
   /** What etcd and kube-apiserver printed (for failures). */
   readonly output: () => string;
   stop(): Promise<void>;
@@ -238,6 +240,11 @@ export async function startTestKubeApiServer(options: KubeApiServerOptions = {})
         await kubectl(['get', 'namespace', marker, '--ignore-not-found']);
         await eventually(`the audit log records the marker request ${marker}`, () => auditEvents().some((event) => event.requestURI.includes(marker)));
         return auditEvents().filter((event) => !event.requestURI.includes(MARKER_NAMESPACE_PREFIX));
+      },
+      pids() {
+        const running = (binary: string): number =>
+          children.find((child) => child.exitCode === null && child.signalCode === null && child.spawnfile.split('/').pop()!.startsWith(binary))?.pid ?? 0;
+        return { etcd: running('etcd'), apiserver: running('kube-apiserver') };
       },
       output: () => output.join(''),
       async stop() {

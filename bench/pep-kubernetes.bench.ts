@@ -1,0 +1,302 @@
+// The Kubernetes PEP against the kube-apiserver it fronts, on the same client and load, in one run:
+//  - GET of one ConfigMap, and LIST of a namespace's ConfigMaps (wrk over keep-alive TLS);
+//  - LIST of a namespace's Secrets, which policy masks through the PEP (every value hidden);
+//  - watch events per second: watches of the namespace's ConfigMaps while a writer (straight to
+//    the API server, the same load both times) keeps updating them.
+// Each is reported as PEP / direct. The PDP decides every request through the starter pack with its
+// audit trail on; the PEP impersonates the principal, as it does by default.
+//
+//   npm run bench:pep-kubernetes [-- --seconds 10 --connections 8 --watches 8]
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request, type RequestOptions } from 'node:https';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DevIssuer, devIssuerDirectory } from '@portcullis/pdp';
+import { startTestKubeApiServer, type TestKubeApiServer } from '../test/support/kube-apiserver.ts';
+import { REPOSITORY_ROOT } from '../test/support/repository-root.ts';
+import { createTestCa, issueCertificate } from '../test/support/test-certificates.ts';
+import { writeBenchPolicyPack } from './lib/bench-policy-pack.ts';
+import { startPdpProcess } from './lib/pdp-process.ts';
+import { processTreeCpuSeconds } from './lib/process-cpu.ts';
+import { freePort, nodeFlags, startService, type Service } from './lib/processes.ts';
+import { acceptsConnections } from './lib/tcp-probe.ts';
+import { runWrk, type WrkResult } from './lib/wrk.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: process.env.BENCH_SECONDS ?? '10' },
+    connections: { type: 'string', default: '8' },
+    watches: { type: 'string', default: '8' },
+    objects: { type: 'string', default: '50' },
+  },
+});
+const SECONDS = Number(flags.seconds);
+const CONNECTIONS = Number(flags.connections);
+const WATCHES = Number(flags.watches);
+const OBJECTS = Number(flags.objects);
+const WRITERS = 4;
+const NAMESPACE = 'bench';
+const RESOURCE = { name: 'bench-cluster', type: 'kubernetes', environment: 'production' } as const;
+// A person with read access: reads are allowed, Secret values come back masked.
+const READER = { sub: 'dana-bench', roles: ['reader'], kind: 'human' as const };
+const SECRET_VALUE = 'bench-secret-value-do-not-show';
+
+type Way = 'get' | 'list' | 'list-secrets' | 'watch';
+interface Measure {
+  readonly way: Way;
+  readonly target: 'direct' | 'pep';
+  /** Requests per second, or watch events per second. */
+  readonly rate: number;
+  readonly count: number;
+  readonly p99Ms?: number;
+  /** Writes per second the writer made during a watch measure. */
+  readonly writes?: number;
+  readonly cpu: Record<string, number>;
+}
+
+const say = (message: string): void => void process.stderr.write(`[bench:pep-kubernetes] ${message}\n`);
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-kube-'));
+  const services: Service[] = [];
+  let kube: TestKubeApiServer | undefined;
+  try {
+    say('starting etcd and kube-apiserver (127.0.0.1, audit log on)…');
+    kube = await startTestKubeApiServer();
+    await kube.createNamespace(NAMESPACE);
+    say(`creating ${OBJECTS} ConfigMaps and ${OBJECTS} Secrets in namespace ${NAMESPACE}…`);
+    const admin = { url: kube.url, ca: readFileSync(kube.caFile), token: kube.adminToken };
+    for (let index = 0; index < OBJECTS; index += 1) {
+      await call(admin, 'POST', `/api/v1/namespaces/${NAMESPACE}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${index}` }, data: { counter: '0', note: 'x'.repeat(200) } });
+      await call(admin, 'POST', `/api/v1/namespaces/${NAMESPACE}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: `secret-${index}` }, stringData: { password: SECRET_VALUE, user: `user-${index}` } });
+    }
+
+    say('starting the PDP (starter pack + a bench-cluster resource, audit on)…');
+    const stateDir = join(work, 'pdp-state');
+    mkdirSync(stateDir);
+    const policyDir = writeBenchPolicyPack(join(work, 'policy'), RESOURCE);
+    const issuer = new DevIssuer({ directory: devIssuerDirectory(stateDir) });
+    const pepToken = await issuer.issue({ sub: 'pep-bench-cluster', roles: ['pep'], resources: [RESOURCE.name], ttlSeconds: 6 * 3600 });
+    const readerToken = await issuer.issue({ ...READER, ttlSeconds: 6 * 3600 });
+    const pdp = await startPdpProcess('pdp', { PORTCULLIS_STATE_DIR: stateDir, PORTCULLIS_POLICY_DIR: policyDir, PORTCULLIS_AUDIT_SINK: 'default' }, process.env.BENCH_PDP_NODE_OPTIONS);
+    services.push(pdp);
+
+    say('starting the Kubernetes PEP…');
+    const ca = createTestCa(work, 'pep-ca');
+    const serving = issueCertificate(ca, work, 'pep-serving', { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    const pepPort = await freePort();
+    // BENCH_PEP_NODE_OPTIONS (e.g. --cpu-prof --cpu-prof-dir=DIR) profiles the PEP under this load.
+    const pep = await startService('pep-kubernetes', process.execPath, [...nodeFlags(process.env.BENCH_PEP_NODE_OPTIONS), join(REPOSITORY_ROOT, 'pep-agents/kubernetes/bin/pep-kubernetes.mjs')], {
+      PATH: process.env.PATH,
+      PORTCULLIS_PEP_LISTEN_HOST: '127.0.0.1',
+      PORTCULLIS_PEP_LISTEN_PORT: String(pepPort),
+      PORTCULLIS_PEP_STATE_DIR: join(work, 'pep-state'),
+      PORTCULLIS_PEP_TLS_CERT_FILE: serving.certFile,
+      PORTCULLIS_PEP_TLS_KEY_FILE: serving.keyFile,
+      PORTCULLIS_PEP_KUBERNETES_UPSTREAM_URL: kube.url,
+      PORTCULLIS_PEP_KUBERNETES_UPSTREAM_CA_FILE: kube.caFile,
+      PORTCULLIS_PEP_KUBERNETES_UPSTREAM_TOKEN: kube.pepToken,
+      PORTCULLIS_PEP_PDP_URL: pdp.url,
+      PORTCULLIS_PEP_TOKEN: pepToken,
+      PORTCULLIS_PEP_RESOURCE_NAME: RESOURCE.name,
+      PORTCULLIS_PEP_RESOURCE_ENVIRONMENT: RESOURCE.environment,
+      PORTCULLIS_LOG_LEVEL: 'warn',
+    }, () => acceptsConnections(pepPort));
+    services.push(pep);
+
+    const targets = {
+      direct: { url: kube.url, ca: readFileSync(kube.caFile), token: kube.adminToken },
+      pep: { url: `https://127.0.0.1:${pepPort}`, ca: readFileSync(ca.certFile), token: readerToken },
+    };
+    const pids = { pep: pep.process.pid!, pdp: pdp.process.pid!, apiserver: kube.pids().apiserver, etcd: kube.pids().etcd };
+    const cpu = (): Record<string, number> => Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processTreeCpuSeconds(pid)]));
+
+    await checkSecretsAreMasked(targets.pep);
+
+    const paths: Record<Exclude<Way, 'watch'>, string> = {
+      get: `/api/v1/namespaces/${NAMESPACE}/configmaps/cm-0`,
+      list: `/api/v1/namespaces/${NAMESPACE}/configmaps`,
+      'list-secrets': `/api/v1/namespaces/${NAMESPACE}/secrets`,
+    };
+    const results: Measure[] = [];
+    for (const target of ['direct', 'pep'] as const) {
+      for (const way of ['get', 'list', 'list-secrets'] as const) {
+        say(`${target}: ${way} ${paths[way]}, wrk ${CONNECTIONS} connections, ${SECONDS} s…`);
+        const before = cpu();
+        const run = await wrk(work, targets[target], paths[way], `${target}-${way}`);
+        results.push({ way, target, rate: run.requestsPerSecond, count: run.requests, p99Ms: run.p99Ms, cpu: cpuDelta(before, cpu()) });
+      }
+      say(`${target}: ${WATCHES} watches while ${WRITERS} writers update ConfigMaps, ${SECONDS} s…`);
+      results.push(await measureWatch(target, targets[target], admin, cpu));
+    }
+    report(results);
+    const resultsDir = join(REPOSITORY_ROOT, 'bench/results');
+    mkdirSync(resultsDir, { recursive: true });
+    writeFileSync(join(resultsDir, 'pep-kubernetes.json'), `${JSON.stringify({ at: new Date().toISOString(), seconds: SECONDS, connections: CONNECTIONS, watches: WATCHES, objects: OBJECTS, cores: availableParallelism(), results }, null, 2)}\n`);
+    say('results: bench/results/pep-kubernetes.json');
+  } finally {
+    for (const service of services.reverse()) await service.stop();
+    await kube?.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+interface Target {
+  readonly url: string;
+  readonly ca: Buffer;
+  readonly token: string;
+}
+
+function wrk(work: string, target: Target, path: string, name: string): Promise<WrkResult> {
+  return runWrk({
+    url: `${target.url}${path}`,
+    method: 'GET',
+    bodies: [],
+    headers: { Authorization: `Bearer ${target.token}`, Accept: 'application/json' },
+    connections: CONNECTIONS,
+    threads: 1,
+    seconds: SECONDS,
+    scriptPath: join(work, `${name}.lua`),
+  });
+}
+
+const agents = new Map<string, Agent>();
+function agentFor(target: Target): Agent {
+  let agent = agents.get(target.url);
+  if (!agent) {
+    agent = new Agent({ keepAlive: true, ca: target.ca, maxSockets: 16 });
+    agents.set(target.url, agent);
+  }
+  return agent;
+}
+
+function options(target: Target, method: string, path: string, contentType?: string): RequestOptions {
+  const url = new URL(target.url);
+  return {
+    host: url.hostname,
+    port: url.port,
+    method,
+    path,
+    agent: agentFor(target),
+    headers: { authorization: `Bearer ${target.token}`, accept: 'application/json', ...(contentType ? { 'content-type': contentType } : {}) },
+  };
+}
+
+/** One request; its JSON answer (an error names the status and the answer's message). */
+function call(target: Target, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(options(target, method, path, body === undefined ? undefined : contentType), (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        if ((response.statusCode ?? 0) >= 300) return reject(new Error(`${method} ${path}: ${response.statusCode} ${text.slice(0, 300)}`));
+        resolve(text === '' ? undefined : JSON.parse(text));
+      });
+      response.on('error', reject);
+    });
+    outgoing.on('error', reject);
+    outgoing.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+async function checkSecretsAreMasked(pep: Target): Promise<void> {
+  const list = JSON.stringify(await call(pep, 'GET', `/api/v1/namespaces/${NAMESPACE}/secrets`));
+  const clear = Buffer.from(SECRET_VALUE).toString('base64');
+  if (list.includes(clear) || list.includes(SECRET_VALUE)) throw new Error('bench: the PEP returned a Secret value in clear to a reader; the masked LIST figure would not measure masking');
+  if (!list.includes('"items"')) throw new Error(`bench: the PEP's answer to a Secret LIST is not a list: ${list.slice(0, 300)}`);
+}
+
+/**
+ * WATCHES watches of the namespace's ConfigMaps through `target`, while WRITERS loops update the
+ * ConfigMaps straight at the API server for SECONDS: watch events delivered per second, all
+ * watches together.
+ */
+async function measureWatch(targetName: 'direct' | 'pep', target: Target, admin: Target, cpu: () => Record<string, number>): Promise<Measure> {
+  const list = (await call(admin, 'GET', `/api/v1/namespaces/${NAMESPACE}/configmaps`)) as { metadata: { resourceVersion: string } };
+  const from = list.metadata.resourceVersion;
+  let events = 0;
+  const streams = await Promise.all(Array.from({ length: WATCHES }, () => openWatch(target, `/api/v1/namespaces/${NAMESPACE}/configmaps?watch=1&resourceVersion=${from}&allowWatchBookmarks=false`, () => void (events += 1))));
+  try {
+    const before = cpu();
+    const started = performance.now();
+    const deadline = started + SECONDS * 1000;
+    let writes = 0;
+    await Promise.all(Array.from({ length: WRITERS }, async (_, writer) => {
+      for (let step = 0; performance.now() < deadline; step += 1) {
+        const name = `cm-${(writer + step * WRITERS) % OBJECTS}`;
+        // A value never written before: a patch that changes nothing makes no watch event.
+        await call(admin, 'PATCH', `/api/v1/namespaces/${NAMESPACE}/configmaps/${name}`, { data: { counter: `${targetName}-${writer}-${step}` } }, 'application/merge-patch+json');
+        writes += 1;
+      }
+    }));
+    // Events of the last writes are still on their way: wait until every watch has them all.
+    const expected = writes * WATCHES;
+    const waitUntil = performance.now() + 30_000;
+    while (events < expected && performance.now() < waitUntil) await new Promise((resolve) => setTimeout(resolve, 20));
+    const seconds = (performance.now() - started) / 1000;
+    if (events < expected) throw new Error(`${targetName}: ${events} of ${expected} watch events arrived within 30 s after the writes`);
+    return { way: 'watch', target: targetName, rate: events / seconds, count: events, writes: writes / seconds, cpu: cpuDelta(before, cpu()) };
+  } finally {
+    for (const stream of streams) stream.destroy();
+  }
+}
+
+/** A watch stream; `onEvent` for each newline-delimited event. */
+function openWatch(target: Target, path: string, onEvent: () => void): Promise<{ destroy(): void }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request({ ...options(target, 'GET', path), agent: new Agent({ ca: target.ca }) }, (response) => {
+      if (response.statusCode !== 200) return reject(new Error(`watch ${path}: ${response.statusCode}`));
+      let partial = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        partial += chunk;
+        let newline = partial.indexOf('\n');
+        while (newline !== -1) {
+          const line = partial.slice(0, newline);
+          partial = partial.slice(newline + 1);
+          if (line.trim() !== '') {
+            const event = JSON.parse(line) as { type: string };
+            if (event.type === 'ERROR') throw new Error(`watch ${path}: ${line.slice(0, 300)}`);
+            onEvent();
+          }
+          newline = partial.indexOf('\n');
+        }
+      });
+      response.on('error', () => undefined);
+      resolve({ destroy: () => outgoing.destroy() });
+    });
+    outgoing.on('error', (error) => {
+      if (!outgoing.destroyed) reject(error);
+    });
+    outgoing.end();
+  });
+}
+
+function cpuDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.keys(after).map((name) => [name, after[name]! - before[name]!]));
+}
+
+function report(results: readonly Measure[]): void {
+  const of = (way: Way, target: 'direct' | 'pep'): Measure => results.find((measure) => measure.way === way && measure.target === target)!;
+  const rows: [Way, string][] = [
+    ['get', 'GET one ConfigMap, requests/s'],
+    ['list', `LIST ${OBJECTS} ConfigMaps, requests/s`],
+    ['list-secrets', `LIST ${OBJECTS} Secrets (masked through the PEP), requests/s`],
+    ['watch', `watch events/s, ${WATCHES} watches, writer direct`],
+  ];
+  console.log(`\nKubernetes PEP — wrk ${CONNECTIONS} connections, ${SECONDS} s per way, ${availableParallelism()} cores, audit jsonl, impersonation on (target ≥ 0.5)`);
+  console.log(`${'way'.padEnd(56)}${'direct'.padStart(10)}${'PEP'.padStart(10)}${'PEP/direct'.padStart(12)}   CPU s through the PEP (PEP / PDP / apiserver / etcd)`);
+  for (const [way, label] of rows) {
+    const direct = of(way, 'direct');
+    const pep = of(way, 'pep');
+    const cpuText = ['pep', 'pdp', 'apiserver', 'etcd'].map((name) => pep.cpu[name]!.toFixed(1)).join(' / ');
+    console.log(`${label.padEnd(56)}${direct.rate.toFixed(1).padStart(10)}${pep.rate.toFixed(1).padStart(10)}${(pep.rate / direct.rate).toFixed(3).padStart(12)}   ${cpuText}`);
+  }
+  const get = of('get', 'pep');
+  console.log(`\np99 GET: direct ${of('get', 'direct').p99Ms?.toFixed(2)} ms, PEP ${get.p99Ms?.toFixed(2)} ms; per GET through the PEP: PEP ${((get.cpu.pep! / get.count) * 1e6).toFixed(0)} µs CPU, PDP ${((get.cpu.pdp! / get.count) * 1e6).toFixed(0)} µs CPU`);
+  console.log(`watch: the writer made ${of('watch', 'direct').writes?.toFixed(0)} writes/s direct, ${of('watch', 'pep').writes?.toFixed(0)} writes/s while watched through the PEP`);
+}
+
+await main();
