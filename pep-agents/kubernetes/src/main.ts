@@ -41,6 +41,8 @@ export interface RunningKubernetesPep {
   readonly url: string;
   /** The PEP's serving certificate (PEM), for a kubeconfig's certificate-authority when it is self-signed. */
   readonly certificatePem: string;
+  /** Its SHA-256 fingerprint (AA:BB:…). */
+  readonly certificateFingerprint: string;
   /** Sessions open now, and whether the session record keeps up (requests are refused while it does not). */
   health(): PdpConnectionHealth & { readonly sessions: number };
   /** Stops accepting, lets requests in flight finish briefly, ends every session, ships the records, closes the PDP connections. */
@@ -72,7 +74,7 @@ export async function startKubernetesPep(config: PepKubernetesConfig, options: K
   const resource: ResourceV1 = { type: 'kubernetes', name: config.resource.name, ...(config.resource.environment ? { environment: config.resource.environment } : {}) };
   const parts = { resolveWrite: interimWriteResolver, relay: new PassThroughRelay(), upgrade: refuseUpgrades, ...options.parts };
 
-  const certificate = loadServingCertificate(config.tls, config.stateDir);
+  const certificate = loadServingCertificate(config.tls, config.stateDir, config.tlsNames);
   const upstream = new HttpsKubeUpstream({
     url: config.upstream.url,
     ca: readFileSync(config.upstream.caFile, 'utf8'),
@@ -112,7 +114,16 @@ export async function startKubernetesPep(config: PepKubernetesConfig, options: K
   const host = address.address.includes(':') ? `[${address.address}]` : address.address;
   log(
     `listening on https://${host}:${address.port} for ${resource.name}, upstream ${config.upstream.url.origin} (${config.upstream.credential.kind}, impersonation ${config.impersonation.enabled ? 'on' : 'off'}), PDP ${config.pdp.url}`,
-    { address: address.address, port: address.port, resource: resource.name, upstream: config.upstream.url.origin, certificate: certificate.source, pdp: config.pdp.url },
+    {
+      address: address.address,
+      port: address.port,
+      resource: resource.name,
+      upstream: config.upstream.url.origin,
+      certificate: certificate.source,
+      certificate_fingerprint: certificate.fingerprint,
+      certificate_created: certificate.created,
+      pdp: config.pdp.url,
+    },
   );
 
   return {
@@ -120,6 +131,7 @@ export async function startKubernetesPep(config: PepKubernetesConfig, options: K
     port: address.port,
     url: `https://${host}:${address.port}`,
     certificatePem: certificate.cert,
+    certificateFingerprint: certificate.fingerprint,
     health: () => ({ ...pdp.health(), sessions: server.sessionCount }),
     async close() {
       await server.close();
@@ -139,5 +151,7 @@ function upstreamCredential(config: PepKubernetesConfig, env: NodeJS.ProcessEnv)
 export async function runFromEnvironment(env: NodeJS.ProcessEnv): Promise<void> {
   const logger = createProcessLogger({ name: 'portcullis-pep-kubernetes', env });
   const pep = await startKubernetesPep(loadPepKubernetesConfig(env), { env, log: logFunction(logger) });
+  // Printed plainly as well, so whoever starts the PEP can pin its certificate.
+  process.stderr.write(`portcullis-pep-kubernetes: TLS certificate fingerprint ${pep.certificateFingerprint}\n`);
   stopOnSignals(() => pep.close(), (error) => logger.error({ err: error }, `shutdown failed: ${error instanceof Error ? error.message : String(error)}`));
 }

@@ -12,6 +12,8 @@ export interface PepKubernetesConfig {
   readonly stateDir: string;
   /** The PEP's serving certificate and key, when given rather than kept in the state folder. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** The host names and addresses a certificate the PEP creates is made for. */
+  readonly tlsNames: readonly string[];
   readonly upstream: {
     readonly url: URL;
     readonly caFile: string;
@@ -73,6 +75,7 @@ export function loadPepKubernetesConfig(env: NodeJS.ProcessEnv = process.env): P
     },
     stateDir: resolve(required('PORTCULLIS_PEP_STATE_DIR')),
     tls: certFile && keyFile ? { certFile: resolve(certFile), keyFile: resolve(keyFile) } : undefined,
+    tlsNames: list(read('PORTCULLIS_PEP_TLS_NAMES') ?? 'localhost,127.0.0.1,::1'),
     upstream: {
       url,
       caFile: resolve(caFile),
