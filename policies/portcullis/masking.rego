@@ -1,14 +1,20 @@
 # Mask obligations: every sensitive column a SQL statement can return, with the strategy data
-# assigns it. Over-masking is harmless (the PEP masks only columns that come back); missing a
-# column leaks it, so every doubtful case masks.
+# assigns it (for Kubernetes: the Secret values of portcullis.kubernetes). Over-masking is
+# harmless (the PEP masks only columns that come back); missing a column leaks it, so every
+# doubtful case masks.
 package portcullis.masking
 
 import data.portcullis.identity
+import data.portcullis.kubernetes
 import data.portcullis.sql
 
 sensitive := data.portcullis.sensitive_columns
 
-masks := set() if {
+# Kubernetes masks Secret values (json-path) for whoever is not the cluster's administrator:
+# a credential is not personal data, so `unmasked-pii` does not lift them.
+masks := kubernetes.masks if {
+	identity.action_type == "kubernetes"
+} else := set() if {
 	identity.has_capability("unmasked-pii")
 } else := set() if {
 	identity.action_type != "sql"

@@ -95,16 +95,36 @@ const samples = {
     effect: 'approval_required',
     code: 'sql-privileged-statement-requires-approval',
   },
-  agentReadsSecrets: {
+  agentReadsSecretsMasked: {
     input: request('agent', ['reader'], prodCluster, {
       type: 'kubernetes', method: 'GET', path: '/api/v1/namespaces/prod/secrets',
       request: {
         is_resource_request: true, verb: 'list', api_prefix: 'api', api_group: '', api_version: 'v1',
         namespace: 'prod', resource: 'secrets', subresource: '', name: '', parts: ['secrets'],
       },
+      canonical_path: '/api/v1/namespaces/prod/secrets', write: null, exec: null, attach: null, port_forward: null,
+    }),
+    effect: 'allow',
+    code: 'kubernetes-read-allowed',
+  },
+  privilegedPodThroughTemplate: {
+    input: request('human', ['writer'], prodCluster, {
+      type: 'kubernetes', method: 'POST', path: '/apis/apps/v1/namespaces/prod/deployments',
+      request: {
+        is_resource_request: true, verb: 'create', api_prefix: 'apis', api_group: 'apps', api_version: 'v1',
+        namespace: 'prod', resource: 'deployments', subresource: '', name: '', parts: ['deployments'],
+      },
+      canonical_path: '/apis/apps/v1/namespaces/prod/deployments', exec: null, attach: null, port_forward: null,
+      write: {
+        source: 'object', problem: null, kind: 'Deployment', api_version: 'apps/v1',
+        pod_specs: [{
+          at: 'spec.template.spec', service_account: null, host_network: false, host_pid: false, host_ipc: false, host_path_volumes: [],
+          containers: [{ name: 'web', kind: 'container', image: 'nginx', privileged: true, allow_privilege_escalation: null, added_capabilities: [], run_as_user: null, host_ports: [] }],
+        }],
+      },
     }),
     effect: 'deny',
-    code: 'kubernetes-secret-read-by-agent',
+    code: 'kubernetes-privileged-workload',
   },
   requestInfoMissing: {
     input: request('agent', ['reader'], prodCluster, {

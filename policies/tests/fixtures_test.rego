@@ -97,12 +97,63 @@ create_index := stmt({
 
 # --- Kubernetes ---
 
-kube(kind, roles, resource_name, method, path, req) := request(kind, roles, resource_name, {
-	"type": "kubernetes",
-	"method": method,
-	"path": path,
-	"request": req,
-})
+kube(kind, roles, resource_name, method, path, req) := kube_with(kind, roles, resource_name, method, path, req, {})
+
+# A Kubernetes request with the PDP's facts: a write stores a plain object (no pod spec) unless
+# `facts` says otherwise (`write`, `exec`, `attach`, `port_forward`, `canonical_path`).
+kube_with(kind, roles, resource_name, method, path, req, facts) := request(kind, roles, resource_name, object.union(
+	{
+		"type": "kubernetes",
+		"method": method,
+		"path": path,
+		"request": req,
+		"canonical_path": path,
+		"write": default_write(req),
+		"exec": null,
+		"attach": null,
+		"port_forward": null,
+	},
+	facts,
+))
+
+default_write(req) := write_of([]) if {
+	req.verb in {"create", "update", "patch"}
+	not req.subresource in {"exec", "attach", "portforward", "proxy"}
+} else := null
+
+write_of(pod_specs) := {"source": "object", "problem": null, "kind": null, "api_version": null, "pod_specs": pod_specs}
+
+pod_spec(fields) := object.union(
+	{
+		"at": "spec",
+		"service_account": null,
+		"host_network": false,
+		"host_pid": false,
+		"host_ipc": false,
+		"host_path_volumes": [],
+		"containers": [container({})],
+	},
+	fields,
+)
+
+container(fields) := object.union(
+	{
+		"name": "web",
+		"kind": "container",
+		"image": "nginx:1.27",
+		"privileged": false,
+		"allow_privilege_escalation": null,
+		"added_capabilities": [],
+		"run_as_user": null,
+		"host_ports": [],
+	},
+	fields,
+)
+
+stream(fields) := object.union(
+	{"container": null, "stdin": false, "stdout": true, "stderr": true, "tty": false, "command": [], "shell": null},
+	fields,
+)
 
 resource_request(verb, resource, subresource, namespace, name) := {
 	"is_resource_request": true,

@@ -16,6 +16,7 @@ const SUBJECTS = {
   humanReader: { roles: ['reader'], kind: 'human' },
   dbaAgent: { roles: ['reader', 'writer', 'dba'], kind: 'agent' },
   dbaHuman: { roles: ['reader', 'writer', 'dba'], kind: 'human' },
+  kubeAdmin: { roles: ['kube-admin'], kind: 'human' },
 } as const;
 type Subject = keyof typeof SUBJECTS;
 
@@ -42,6 +43,10 @@ interface Case {
   masks?: string[];
   /** Masks that must be present; more are allowed where the parse cannot narrow them. */
   masksInclude?: string[];
+  /** The json-path masks, exactly (Kubernetes Secret values). */
+  maskPaths?: string[];
+  /** The message of the winning reason, exactly. */
+  message?: string;
   quorum?: number;
 }
 
@@ -149,27 +154,94 @@ const SQL_CASES: Case[] = [
   { who: 'dbaHuman', on: 'analytics', sql: 'ALTER ROLE app SET statement_timeout = 5000', effect: 'allow', reason: 'sql-privileged-statement-allowed' },
 ];
 
+const SECRET_MASK_PATHS = ['$', '$.items[*]', '$.object', '$.rows[*].object', '$.object.rows[*].object'].flatMap((shape) =>
+  ['.data.*', '.stringData.*', ".metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']"].map((field) => `${shape}${field}`),
+);
+
+const pod = (spec: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'shop' }, spec });
+const container = (extra: Record<string, unknown> = {}) => ({ name: 'web', image: 'nginx:1.27', ...extra });
+const deployment = (spec: Record<string, unknown>) => ({
+  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop' },
+  spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec } },
+});
+/** A write as the Kubernetes PEP sends it: the body, and the object as it will be stored. */
+const k8sWrite = (method: string, path: string, object: unknown, body: unknown = object) => ({ type: 'kubernetes', method, path, body, object });
+
 const KUBERNETES_CASES: Case[] = [
   { who: 'reader', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/shop/pods'], effect: 'allow' },
   { who: 'reader', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/shop/pods', 'watch=true'], effect: 'allow' },
   { who: 'reader', on: 'cluster', k8s: ['GET', '/apis/apps/v1/namespaces/shop/deployments/web'], effect: 'allow' },
   { who: 'reader', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/shop/pods/web-1/log'], effect: 'allow' },
   { who: 'reader', on: 'cluster', k8s: ['GET', '/healthz'], effect: 'allow' },
-  { who: 'reader', on: 'cluster', k8s: ['GET', '/version'], effect: 'allow' },
-  { who: 'reader', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/shop/secrets/db'], effect: 'deny', reason: 'kubernetes-secret-read-by-agent' },
-  { who: 'reader', on: 'cluster', k8s: ['GET', '/api/v1/secrets'], effect: 'deny' },
-  { who: 'reader', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/shop/secrets', 'watch=1'], effect: 'deny' },
-  { who: 'humanReader', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/shop/secrets/db'], effect: 'allow' },
+  { who: 'reader', on: 'cluster', k8s: ['GET', '/readyz', 'verbose'], effect: 'allow' },
+  // discovery, OpenAPI and version: any verified principal, no role needed
+  ...['/api', '/api/v1', '/apis', '/apis/apps', '/apis/apps/v1/', '/version', '/openapi/v2', '/openapi/v3', '/openapi/v3/apis/apps/v1'].map(
+    (path): Case => ({ who: 'nobody', on: 'cluster', k8s: ['GET', path], effect: 'allow', reason: 'kubernetes-discovery-allowed', maskPaths: [] }),
+  ),
+  { who: 'nobody', on: 'cluster', k8s: ['GET', '/openapi/v3/apis/apps/v1', 'hash=ABC'], effect: 'allow', reason: 'kubernetes-discovery-allowed' },
+  { who: 'nobody', on: 'cluster', k8s: ['POST', '/apis'], effect: 'deny', reason: 'kubernetes-non-resource-change' },
+  // the rest of the non-resource paths: cluster administrators only
+  ...['/logs', '/logs/kube-apiserver.log', '/debug/pprof/', '/debug/pprof/profile', '/metrics', '/openid/v1/jwks', '/.well-known/openid-configuration', '/flowz'].flatMap((path): Case[] => [
+    { who: 'humanWriter', on: 'cluster', k8s: ['GET', path], effect: 'deny', reason: 'insufficient-role' },
+    { who: 'reader', on: 'cluster', k8s: ['GET', path], effect: 'deny', reason: 'insufficient-role' },
+    { who: 'kubeAdmin', on: 'cluster', k8s: ['GET', path], effect: 'allow', reason: 'kubernetes-non-resource-read-by-admin' },
+  ]),
+  { who: 'kubeAdmin', on: 'cluster', k8s: ['GET', '/debug/../metrics'], effect: 'deny', reason: 'kubernetes-unknown-request' },
+  { who: 'kubeAdmin', on: 'cluster', k8s: ['GET', '/metrics%2f'], effect: 'deny', reason: 'kubernetes-unknown-request' },
+  // Secrets: readable, their values masked in every response shape, clear for cluster administrators
+  { who: 'reader', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/shop/secrets/db'], effect: 'allow', reason: 'kubernetes-read-allowed', maskPaths: SECRET_MASK_PATHS },
+  { who: 'reader', on: 'cluster', k8s: ['GET', '/api/v1/secrets'], effect: 'allow', maskPaths: SECRET_MASK_PATHS },
+  { who: 'reader', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/shop/secrets', 'watch=1'], effect: 'allow', maskPaths: SECRET_MASK_PATHS },
+  { who: 'reader', on: 'cluster', k8s: ['GET', '/api/v1/watch/namespaces/shop/secrets'], effect: 'allow', maskPaths: SECRET_MASK_PATHS },
+  { who: 'reader', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/shop/secrets', 'includeObject=Object'], effect: 'allow', maskPaths: SECRET_MASK_PATHS },
+  { who: 'humanReader', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/shop/secrets/db'], effect: 'allow', maskPaths: SECRET_MASK_PATHS },
+  { who: 'piiReader', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/shop/secrets/db'], effect: 'allow', maskPaths: SECRET_MASK_PATHS },
+  { who: 'kubeAdmin', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/shop/secrets/db'], effect: 'allow', maskPaths: [] },
+  { who: 'reader', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/shop/configmaps/app'], effect: 'allow', maskPaths: [] },
+  {
+    who: 'humanWriter', on: 'cluster', effect: 'approval_required', defer: true, maskPaths: SECRET_MASK_PATHS,
+    action: k8sWrite('PATCH', '/api/v1/namespaces/shop/secrets/db', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', labels: { a: 'b' } }, data: { password: 'c2VjcmV0' } }, { metadata: { labels: { a: 'b' } } }),
+  },
+  // changes: approval in production; deletes too
   { who: 'reader', on: 'cluster', k8s: ['DELETE', '/api/v1/namespaces/shop/pods/web-1'], effect: 'deny', reason: 'insufficient-role' },
-  { who: 'writer', on: 'cluster', k8s: ['DELETE', '/api/v1/namespaces/shop/pods/web-1'], effect: 'approval_required' },
-  { who: 'writer', on: 'cluster', k8s: ['POST', '/apis/apps/v1/namespaces/shop/deployments'], effect: 'approval_required' },
-  { who: 'writer', on: 'cluster', k8s: ['PATCH', '/apis/apps/v1/namespaces/shop/deployments/web'], effect: 'approval_required' },
+  { who: 'writer', on: 'cluster', k8s: ['DELETE', '/api/v1/namespaces/shop/pods/web-1'], effect: 'approval_required', reason: 'kubernetes-change-requires-approval' },
+  { who: 'writer', on: 'cluster', action: k8sWrite('POST', '/apis/apps/v1/namespaces/shop/deployments', deployment({ containers: [container()] })), effect: 'approval_required', defer: true },
+  { who: 'writer', on: 'cluster', action: k8sWrite('PATCH', '/apis/apps/v1/namespaces/shop/deployments/web', deployment({ containers: [container({ image: 'nginx:1.28' })] }), { spec: { template: { spec: { containers: [{ name: 'web', image: 'nginx:1.28' }] } } } }), effect: 'approval_required', defer: true },
+  { who: 'writer', on: 'cluster', k8s: ['POST', '/apis/apps/v1/namespaces/shop/deployments'], effect: 'deny', reason: 'kubernetes-write-unjudged' },
+  { who: 'writer', on: 'cluster', action: { type: 'kubernetes', method: 'PATCH', path: '/apis/apps/v1/namespaces/shop/deployments/web', body: { spec: { replicas: 2 } } }, effect: 'deny', reason: 'kubernetes-write-unjudged' },
   { who: 'writer', on: 'cluster', k8s: ['DELETE', '/api/v1/namespaces/shop'], effect: 'deny', reason: 'kubernetes-namespace-delete-by-agent' },
   { who: 'writer', on: 'cluster', k8s: ['DELETE', '/api/v1/namespaces/shop/pods'], effect: 'deny', reason: 'kubernetes-deletecollection-by-agent' },
+  // pods that escape their container: denied directly, through every template, and through a patch
+  { who: 'humanWriter', on: 'cluster', action: k8sWrite('POST', '/api/v1/namespaces/shop/pods', pod({ containers: [container({ securityContext: { privileged: true } })] })), effect: 'deny', reason: 'kubernetes-privileged-workload' },
+  { who: 'humanWriter', on: 'cluster', action: k8sWrite('POST', '/api/v1/namespaces/shop/pods', pod({ hostNetwork: true, containers: [container()] })), effect: 'deny', reason: 'kubernetes-host-namespace-workload' },
+  { who: 'humanWriter', on: 'cluster', action: k8sWrite('POST', '/api/v1/namespaces/shop/pods', pod({ hostPID: true, containers: [container()] })), effect: 'deny', reason: 'kubernetes-host-namespace-workload' },
+  { who: 'humanWriter', on: 'cluster', action: k8sWrite('POST', '/api/v1/namespaces/shop/pods', pod({ containers: [container()], volumes: [{ name: 'root', hostPath: { path: '/' } }] })), effect: 'deny', reason: 'kubernetes-host-path-workload' },
+  { who: 'humanWriter', on: 'cluster', action: k8sWrite('POST', '/api/v1/namespaces/shop/pods', pod({ containers: [container({ securityContext: { capabilities: { add: ['sys_ptrace'] } } })] })), effect: 'deny', reason: 'kubernetes-capability-workload' },
+  { who: 'humanWriter', on: 'cluster', action: k8sWrite('POST', '/api/v1/namespaces/shop/pods', pod({ containers: [container({ ports: [{ containerPort: 22, hostPort: 2222 }] })] })), effect: 'deny', reason: 'kubernetes-host-port-workload' },
+  { who: 'humanWriter', on: 'cluster', action: k8sWrite('POST', '/api/v1/namespaces/shop/pods', pod({ containers: [container()], initContainers: [container({ name: 'init', securityContext: { privileged: true } })] })), effect: 'deny', reason: 'kubernetes-privileged-workload' },
+  { who: 'humanWriter', on: 'cluster', action: k8sWrite('PATCH', '/api/v1/namespaces/shop/pods/web/ephemeralcontainers', pod({ containers: [container()], ephemeralContainers: [container({ name: 'debug', securityContext: { privileged: true } })] }), { spec: { ephemeralContainers: [{ name: 'debug', image: 'busybox', securityContext: { privileged: true } }] } }), effect: 'deny', reason: 'kubernetes-privileged-workload' },
+  { who: 'writer', on: 'cluster', action: k8sWrite('POST', '/apis/apps/v1/namespaces/shop/deployments', deployment({ containers: [container()], volumes: [{ name: 'sock', hostPath: { path: '/var/run/docker.sock' } }] })), effect: 'deny', reason: 'kubernetes-host-path-workload' },
+  { who: 'writer', on: 'cluster', action: k8sWrite('PUT', '/apis/apps/v1/namespaces/shop/daemonsets/agent', { kind: 'DaemonSet', spec: { template: { spec: { hostNetwork: true, containers: [container()] } } } }), effect: 'deny', reason: 'kubernetes-host-namespace-workload' },
+  { who: 'writer', on: 'cluster', action: k8sWrite('POST', '/apis/batch/v1/namespaces/shop/cronjobs', { kind: 'CronJob', spec: { schedule: '* * * * *', jobTemplate: { spec: { template: { spec: { containers: [container({ securityContext: { privileged: true } })] } } } } } }), effect: 'deny', reason: 'kubernetes-privileged-workload' },
+  { who: 'writer', on: 'cluster', action: k8sWrite('PATCH', '/apis/apps/v1/namespaces/shop/deployments/web', deployment({ containers: [container({ securityContext: { privileged: true } })] }), [{ op: 'add', path: '/spec/template/spec/containers/0/securityContext', value: { privileged: true } }]), effect: 'deny', reason: 'kubernetes-privileged-workload' },
+  { who: 'kubeAdmin', on: 'cluster', action: k8sWrite('POST', '/apis/apps/v1/namespaces/kube-system/daemonsets', { kind: 'DaemonSet', spec: { template: { spec: { hostNetwork: true, containers: [container({ securityContext: { privileged: true } })] } } } }), effect: 'approval_required', defer: true, reason: 'kubernetes-change-requires-approval' },
+  // kube-system: untouchable for agents, reads included
+  { who: 'reader', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/kube-system/pods'], effect: 'deny', reason: 'kubernetes-protected-namespace-by-agent' },
+  { who: 'reader', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/kube-system'], effect: 'deny', reason: 'kubernetes-protected-namespace-by-agent' },
+  { who: 'writer', on: 'cluster', k8s: ['DELETE', '/api/v1/namespaces/kube-system/pods/coredns-1'], effect: 'deny', reason: 'kubernetes-protected-namespace-by-agent' },
+  { who: 'writer', on: 'cluster', action: k8sWrite('POST', '/api/v1/namespaces/kube-system/configmaps', { kind: 'ConfigMap', metadata: { name: 'x' }, data: { a: 'b' } }), effect: 'deny', reason: 'kubernetes-protected-namespace-by-agent' },
+  { who: 'humanReader', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/kube-system/pods'], effect: 'allow' },
+  // exec, attach, port-forward: approval, with what they run; unreadable ones denied
   { who: 'writer', on: 'cluster', k8s: ['POST', '/api/v1/namespaces/shop/pods/web-1/exec', 'command=sh&stdin=true'], effect: 'approval_required' },
   { who: 'writer', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/shop/pods/web-1/exec', 'command=sh'], effect: 'approval_required' },
+  { who: 'writer', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/shop/pods/web-1/exec', 'command=sh&command=-c&command=ls%20%2Ftmp&container=web&stdout=true'], effect: 'approval_required', defer: true, message: 'pods/exec web-1 running ["sh","-c","ls /tmp"] opens an interactive channel and needs approval' },
+  { who: 'writer', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/shop/pods/web-1/exec', 'command=sh&command=-c&command=echo%20%24('], effect: 'deny', reason: 'kubernetes-exec-command-unreadable' },
   { who: 'writer', on: 'cluster', k8s: ['POST', '/api/v1/namespaces/shop/pods/web-1/attach'], effect: 'approval_required' },
   { who: 'writer', on: 'cluster', k8s: ['POST', '/api/v1/namespaces/shop/pods/web-1/portforward'], effect: 'approval_required' },
+  { who: 'writer', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/shop/pods/web-1/portforward', 'ports=8080,5432'], effect: 'approval_required', defer: true, message: 'pods/portforward web-1 to ports 8080,5432 opens an interactive channel and needs approval' },
+  { who: 'writer', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/shop/pods/web-1/portforward', 'ports=http'], effect: 'deny', reason: 'kubernetes-port-forward-unreadable' },
+  { who: 'reader', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/shop/pods/web-1/exec', 'command=ls'], effect: 'deny', reason: 'insufficient-role' },
+  // paths RequestInfo cannot read canonically, and unknown methods
   { who: 'reader', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/shop/pods/../secrets/db'], effect: 'deny' },
   { who: 'reader', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/shop/pods/%2e%2e/secrets'], effect: 'deny' },
   { who: 'reader', on: 'cluster', k8s: ['BREW', '/api/v1/namespaces/shop/pods'], effect: 'deny' },
@@ -400,6 +472,12 @@ describe('the starter rules, decided end to end through /v1/decisions', () => {
             for (const column of entry.masksInclude) assert.ok(masked.has(column), `${column} must be masked`);
           }
           if (entry.quorum) assert.equal(decision.obligations.approval_requirement?.quorum, entry.quorum);
+          if (entry.maskPaths) {
+            const paths = (decision.obligations.mask as unknown as Array<{ kind?: string; path?: string; strategy: string }>).filter((mask) => mask.kind === 'json-path');
+            assert.deepEqual(paths.map((mask) => mask.path).sort(), [...entry.maskPaths].sort());
+            for (const mask of paths) assert.equal(mask.strategy, 'redact');
+          }
+          if (entry.message) assert.deepEqual(decision.reasons.map((reason) => (reason as { message?: string }).message), [entry.message]);
         });
       }
     });

@@ -1,7 +1,7 @@
 import type { ActionV1 } from '@portcullis/contract';
 import type { EnrichedAction } from './enriched-action.ts';
 import { enrichFileAction } from './file/file-action-reader.ts';
-import { resolveKubernetesRequest } from './kubernetes-request-info.ts';
+import { enrichKubernetesAction } from './kubernetes/kubernetes-action-reader.ts';
 import { enrichNetworkAction } from './network/network-action-reader.ts';
 import { createShellAnalyzer, type ShellAnalyzer } from './shell-analyzer.ts';
 import { createSqlAnalyzer, type SqlAnalyzer } from './sql-analyzer.ts';
@@ -36,7 +36,7 @@ export class ActionEnricher {
       case 'shell':
         return { ...(await this.shell.analyze(action.command)) };
       case 'kubernetes':
-        return { ...action, request: resolveKubernetesRequest(action.method, action.path, action.query) };
+        return enrichKubernetesAction(action, this.shell);
       case 'http':
         return { ...action, ...(action.headers ? { headers: redactCredentials(action.headers) } : {}) };
       case 'connect':

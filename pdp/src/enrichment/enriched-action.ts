@@ -5,6 +5,7 @@
  */
 import type { ActionV1 } from '@portcullis/contract';
 import type { EnrichedFileAction } from './file/file-facts.ts';
+import type { KubernetesActionFacts } from './kubernetes/kubernetes-facts.ts';
 import type { KubernetesRequestInfo } from './kubernetes-request-info.ts';
 import type { EnrichedNetworkAction } from './network/network-facts.ts';
 import type { EnrichedShellAction } from './shell/shell-command.ts';
@@ -15,8 +16,8 @@ export type { EnrichedNetworkAction } from './network/network-facts.ts';
 export type { EnrichedShellAction } from './shell/shell-command.ts';
 export type { EnrichedSqlAction } from './sql/sql-facts.ts';
 
-/** The API request as sent, with the verb, resource and names the Kubernetes API server would read. */
-export type EnrichedKubernetesAction = Extract<ActionV1, { type: 'kubernetes' }> & { request: KubernetesRequestInfo };
+/** The API request as sent, with the verb, resource and names the Kubernetes API server would read, and what it writes or runs. */
+export type EnrichedKubernetesAction = Extract<ActionV1, { type: 'kubernetes' }> & { request: KubernetesRequestInfo } & KubernetesActionFacts;
 
 /** The call as sent, credential headers redacted. */
 export type EnrichedHttpAction = Extract<ActionV1, { type: 'http' }>;

@@ -59,6 +59,22 @@ export function resolveKubernetesRequest(method: string, path: string, query?: K
   return resolveSegments(method, segments, values);
 }
 
+/** The request's query values as the API server decodes them (a query smuggled into the path included). */
+export function kubernetesQueryValues(path: string, query?: KubernetesQuery): Map<string, string[]> {
+  if (typeof path !== 'string') return new Map();
+  if (query !== undefined && typeof query !== 'string' && (typeof query !== 'object' || query === null)) return new Map();
+  const questionMark = path.indexOf('?');
+  return mergeQueries(questionMark === -1 ? null : parseRawQuery(path.slice(questionMark + 1)), query);
+}
+
+/** The path as the API server reads it ("/" + its decoded segments), or null when it cannot be read unambiguously. */
+export function canonicalKubernetesPath(path: string): string | null {
+  if (typeof path !== 'string') return null;
+  const questionMark = path.indexOf('?');
+  const segments = splitUnambiguousPath(questionMark === -1 ? path : path.slice(0, questionMark));
+  return segments === null ? null : `/${segments.join('/')}`;
+}
+
 function resolveSegments(method: string, segments: string[], query: Map<string, string[]>): KubernetesRequestInfo {
   const info: KubernetesRequestInfo = { ...unresolvable(), is_resource_request: false, verb: method.toLowerCase() };
 
@@ -266,8 +282,8 @@ function decodeListOptions(query: Map<string, string[]>): ListOptions {
   return { watch, fieldSelectorName: exact ? exact.value : null };
 }
 
-/** Any value but "0" or "false" (any case) is true, including the empty string. */
-function goBool(values: string[] | undefined): boolean {
+/** Any value but "0" or "false" (any case) is true, including the empty string; absent is false. */
+export function goBool(values: string[] | undefined): boolean {
   const first = values?.[0];
   if (first === undefined) return false;
   return first !== '0' && first.toLowerCase() !== 'false';
