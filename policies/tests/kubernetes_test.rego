@@ -48,12 +48,12 @@ test_secret_reads_are_masked_for_human_readers if {
 test_secret_masks_name_every_response_shape if {
 	req := fx.resource_request("list", "secrets", "", "prod", "")
 	d := decision with input as fx.kube("agent", ["reader"], "prod-cluster", "GET", "/api/v1/namespaces/prod/secrets", req)
-	every shape in ["$", "$.items[*]", "$.object", "$.rows[*].object", "$.object.rows[*].object"] {
+	every shape in ["$", "$.items[*]", "$.rows[*].object", "$.object", "$.object.items[*]", "$.object.rows[*].object"] {
 		every field in [".data.*", ".stringData.*", ".metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']"] {
 			{"kind": "json-path", "path": concat("", [shape, field]), "strategy": "redact"} in d.obligations.mask
 		}
 	}
-	count(d.obligations.mask) == 15
+	count(d.obligations.mask) == 18
 }
 
 test_secret_writes_answer_masked_too if {
@@ -91,7 +91,7 @@ test_secret_subresource_free_paths_only if {
 }
 
 secret_paths := {concat("", [shape, field]) |
-	some shape in ["$", "$.items[*]", "$.object", "$.rows[*].object", "$.object.rows[*].object"]
+	some shape in ["$", "$.items[*]", "$.rows[*].object", "$.object", "$.object.items[*]", "$.object.rows[*].object"]
 	some field in [".data.*", ".stringData.*", ".metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']"]
 }
 

@@ -154,7 +154,7 @@ const SQL_CASES: Case[] = [
   { who: 'dbaHuman', on: 'analytics', sql: 'ALTER ROLE app SET statement_timeout = 5000', effect: 'allow', reason: 'sql-privileged-statement-allowed' },
 ];
 
-const SECRET_MASK_PATHS = ['$', '$.items[*]', '$.object', '$.rows[*].object', '$.object.rows[*].object'].flatMap((shape) =>
+const SECRET_MASK_PATHS = ['$', '$.items[*]', '$.rows[*].object', '$.object', '$.object.items[*]', '$.object.rows[*].object'].flatMap((shape) =>
   ['.data.*', '.stringData.*', ".metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']"].map((field) => `${shape}${field}`),
 );
 
