@@ -1,4 +1,4 @@
-import type { ResponsePlan } from './response-plan.ts';
+import type { MaskingPlan } from './masking-plan.ts';
 
 // Machinery the API server writes, which clients resend (resourceVersion resumes a watch): never
 // personal data, and a detector mistaking one for a number must not break a client.
@@ -10,7 +10,7 @@ const SKIPPED_SUBTREES = new Set(['managedFields']);
  * hidden, then the detectors' findings in every string value replaced. Returns the document to
  * send and how many values were hidden.
  */
-export function maskDocument(document: unknown, plan: ResponsePlan): { readonly document: unknown; readonly masked: number } {
+export function maskDocument(document: unknown, plan: MaskingPlan): { readonly document: unknown; readonly masked: number } {
   let masked = 0;
   let current = document;
   if (plan.pathMasker) {

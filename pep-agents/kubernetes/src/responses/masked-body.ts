@@ -1,6 +1,6 @@
 import { maskDocument } from './document-masker.ts';
 import { JsonFramingError, JsonValueFramer } from './json-value-framer.ts';
-import type { ResponsePlan } from './response-plan.ts';
+import type { MaskingPlan } from './masking-plan.ts';
 import type { WithheldReason } from './withheld-response.ts';
 
 /** A response body rewritten as it arrives: what each chunk lets through, then the rest. */
@@ -22,7 +22,7 @@ export class UnmaskableBodyError extends Error {
  * JSON documents one after another (a get or list body, or a watch stream's events), each masked
  * once whole and sent on at once, followed by a newline as the API server frames watch events.
  */
-export function maskedJsonBody(plan: ResponsePlan): MaskedBody {
+export function maskedJsonBody(plan: MaskingPlan): MaskedBody {
   const framer = new JsonValueFramer(plan.maxMaskedValueBytes);
   let masked = 0;
   const mask = (bytes: Buffer): Buffer => {
@@ -65,7 +65,7 @@ export function maskedJsonBody(plan: ResponsePlan): MaskedBody {
  * flushed at each chunk that ends a line, since no detected value spans a line break, so `logs
  * -f` shows a line when it is written rather than when more follows.
  */
-export function maskedTextBody(plan: ResponsePlan): MaskedBody {
+export function maskedTextBody(plan: MaskingPlan): MaskedBody {
   const masker = plan.detectorMasker!();
   return {
     push: (chunk) => {

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
 import { type MaskedBody, maskedJsonBody, maskedTextBody, UnmaskableBodyError } from './masked-body.ts';
 import { relayedHeaders } from './relayed-headers.ts';
-import { planMasks, type ResponsePlan } from './response-plan.ts';
+import { masksAnything, type MaskingPlan } from './masking-plan.ts';
 import { type WithheldReason, writeWithheldStatus } from './withheld-response.ts';
 
 /** What the client was sent of one API server response, for the request's session entry. */
@@ -27,8 +27,8 @@ export interface RelayOutcome {
  * other format, or with a body that cannot be read, is withheld (a 502 `Status` before the
  * headers went out, a cut connection after) and never relayed as it came.
  */
-export function relayResponse(upstream: IncomingMessage, client: ServerResponse, plan: ResponsePlan): Promise<RelayOutcome> {
-  if (!planMasks(plan)) return relayUntouched(upstream, client);
+export function relayResponse(upstream: IncomingMessage, client: ServerResponse, plan: MaskingPlan): Promise<RelayOutcome> {
+  if (!masksAnything(plan)) return relayUntouched(upstream, client);
   const headers = upstream.headers;
   const decoded = decodedBody(upstream);
   if (decoded === undefined) return Promise.resolve(withhold(upstream, client, 'unknown-encoding'));
@@ -40,7 +40,7 @@ export function relayResponse(upstream: IncomingMessage, client: ServerResponse,
   return pump(upstream, decoded, client, body);
 }
 
-function maskedBodyFor(contentType: string | undefined, plan: ResponsePlan): MaskedBody | undefined {
+function maskedBodyFor(contentType: string | undefined, plan: MaskingPlan): MaskedBody | undefined {
   const type = (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
   if (type === 'application/json' || type.endsWith('+json')) return maskedJsonBody(plan);
   // Paths select nothing in text: text is relayed only when no path asks for masking.

@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMaskStrategyRegistry, type JsonPathMaskV1 } from '@portcullis/pep-core';
 import { maskDocument } from '../../src/responses/document-masker.ts';
-import { responseMasksSupported, responsePlan } from '../../src/responses/response-plan.ts';
+import { responseMasksSupported, maskingPlan } from '../../src/responses/masking-plan.ts';
 
 const strategies = createMaskStrategyRegistry();
 const LAST_APPLIED = "$.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']";
 const objectPaths = (...paths: string[]): JsonPathMaskV1[] => paths.map((path) => ({ kind: 'json-path', path, strategy: 'redact' }));
-const secretPlan = responsePlan(objectPaths('$.data.*', '$.stringData.*', LAST_APPLIED), strategies);
+const secretPlan = maskingPlan(objectPaths('$.data.*', '$.stringData.*', LAST_APPLIED), strategies);
 
 const secret = (name: string) => ({
   kind: 'Secret',
@@ -82,7 +82,7 @@ describe('masking a response document', () => {
 
   it('reads a path written for one shape as the object path, and masks every other shape by it', () => {
     for (const path of ['$.items[*].data.*', '$.object.data.*', '$.rows[*].object.data.*', '$.object.rows[*].object.data.*']) {
-      const plan = responsePlan(objectPaths(path), strategies);
+      const plan = maskingPlan(objectPaths(path), strategies);
       for (const shape of [secret('a'), { kind: 'SecretList', items: [secret('a')] }, { type: 'ADDED', object: secret('a') }, { kind: 'Table', rows: [{ object: secret('a') }] }]) {
         const { document, masked } = maskDocument(shape, plan);
         assert.equal(masked, 2, `${path} on ${JSON.stringify(shape).slice(0, 30)}`);
@@ -92,7 +92,7 @@ describe('masking a response document', () => {
   });
 
   it('hides and counts once a value that several paths reach', () => {
-    const plan = responsePlan(objectPaths('$.data.*', '$.items[*].data.*', '$.object.data.*', '$.rows[*].object.data.*', '$..password'), strategies);
+    const plan = maskingPlan(objectPaths('$.data.*', '$.items[*].data.*', '$.object.data.*', '$.rows[*].object.data.*', '$..password'), strategies);
     assert.equal(maskDocument({ kind: 'SecretList', items: [secret('a')] }, plan).masked, 2);
   });
 
@@ -103,7 +103,7 @@ describe('masking a response document', () => {
   });
 
   it('replaces what detectors find in string values, and leaves the machinery alone', () => {
-    const plan = responsePlan([{ kind: 'byte-stream', detectors: ['email', 'phone'], strategy: 'redact' }], strategies);
+    const plan = maskingPlan([{ kind: 'byte-stream', detectors: ['email', 'phone'], strategy: 'redact' }], strategies);
     const configMap = {
       kind: 'ConfigMap',
       metadata: { name: 'contacts', resourceVersion: '212-555-0123', managedFields: [{ manager: 'ann@example.com' }] },
@@ -119,7 +119,7 @@ describe('masking a response document', () => {
   });
 
   it('keeps a __proto__ key a key', () => {
-    const plan = responsePlan([{ kind: 'byte-stream', detectors: ['email'], strategy: 'redact' }], strategies);
+    const plan = maskingPlan([{ kind: 'byte-stream', detectors: ['email'], strategy: 'redact' }], strategies);
     const parsed = JSON.parse('{"data":{"__proto__":{"x":"ann@example.com"}}}');
     const { document } = maskDocument(parsed, plan);
     assert.equal(JSON.stringify(document), '{"data":{"__proto__":{"x":"****"}}}');

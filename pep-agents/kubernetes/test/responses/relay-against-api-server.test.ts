@@ -14,7 +14,7 @@ import { createMaskStrategyRegistry } from '@portcullis/pep-core';
 import { eventually } from '../../../../test/support/eventually.ts';
 import { startTestKubeApiServer, type TestKubeApiServer } from '../../../../test/support/kube-apiserver.ts';
 import { type RelayOutcome, relayResponse } from '../../src/responses/response-relay.ts';
-import { type KubernetesMask, responsePlan } from '../../src/responses/response-plan.ts';
+import { type KubernetesMask, maskingPlan } from '../../src/responses/masking-plan.ts';
 import { upstreamRequestHeaders } from '../../src/responses/upstream-request-headers.ts';
 
 const strategies = createMaskStrategyRegistry();
@@ -47,7 +47,7 @@ before(async () => {
   const ca = readFileSync(kube.caFile);
   const apiServer = new URL(kube.url);
   proxy = createServer((clientRequest, clientResponse) => {
-    const plan = responsePlan(masks, strategies);
+    const plan = maskingPlan(masks, strategies);
     const headers: IncomingHttpHeaders = { ...clientRequest.headers };
     delete headers.authorization;
     delete headers.host;

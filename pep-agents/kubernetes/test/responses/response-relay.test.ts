@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { createMaskStrategyRegistry, type JsonPathMaskV1 } from '@portcullis/pep-core';
 import { eventually } from '../../../../test/support/eventually.ts';
 import { type RelayOutcome, relayResponse } from '../../src/responses/response-relay.ts';
-import { type KubernetesMask, responsePlan } from '../../src/responses/response-plan.ts';
+import { type KubernetesMask, maskingPlan } from '../../src/responses/masking-plan.ts';
 import { upstreamRequestHeaders } from '../../src/responses/upstream-request-headers.ts';
 
 const strategies = createMaskStrategyRegistry();
@@ -38,7 +38,7 @@ before(async () => {
   await once(upstream, 'listening');
   const upstreamPort = (upstream.address() as AddressInfo).port;
   proxy = createServer((clientRequest, clientResponse) => {
-    const plan = responsePlan(masks, strategies);
+    const plan = maskingPlan(masks, strategies);
     const forwarded = request(
       { host: '127.0.0.1', port: upstreamPort, method: clientRequest.method, path: clientRequest.url, headers: upstreamRequestHeaders({ ...clientRequest.headers }, plan) },
       (upstreamResponse) => void relayResponse(upstreamResponse, clientResponse, plan).then((outcome) => outcomes.push(outcome)),

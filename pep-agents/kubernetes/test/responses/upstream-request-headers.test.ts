@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMaskStrategyRegistry } from '@portcullis/pep-core';
 import { jsonOnlyAccept } from '../../src/responses/json-accept.ts';
-import { responsePlan } from '../../src/responses/response-plan.ts';
+import { maskingPlan } from '../../src/responses/masking-plan.ts';
 import { upstreamRequestHeaders } from '../../src/responses/upstream-request-headers.ts';
 
 const strategies = createMaskStrategyRegistry();
-const masking = responsePlan([{ kind: 'json-path', path: '$.data.*', strategy: 'redact' }], strategies);
-const unmasked = responsePlan([], strategies);
+const masking = maskingPlan([{ kind: 'json-path', path: '$.data.*', strategy: 'redact' }], strategies);
+const unmasked = maskingPlan([], strategies);
 // What kubectl get sends for its tables, and client-go when it prefers protobuf.
 const KUBECTL_TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
 const CLIENT_GO_PROTOBUF = 'application/vnd.kubernetes.protobuf, */*';

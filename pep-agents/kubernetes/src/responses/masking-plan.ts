@@ -21,7 +21,7 @@ export const DEFAULT_MAX_MASKED_VALUE_BYTES = 64 * 1024 * 1024;
  * object sits) and by the detectors on their string values, and text (pod logs) by the detectors.
  * A byte-stream obligation's `stream` is not narrowed here: an HTTP response is one stream.
  */
-export interface ResponsePlan {
+export interface MaskingPlan {
   readonly pathMasker: JsonPathMasker | undefined;
   /** Builds a fresh masker for one text stream or one document's strings. */
   readonly detectorMasker: (() => ByteStreamMasker) | undefined;
@@ -35,11 +35,11 @@ export function responseMasksSupported(masks: readonly KubernetesMask[]): boolea
 }
 
 /** Unsupported obligations throw: check `responseMasksSupported` first. */
-export function responsePlan(
+export function maskingPlan(
   masks: readonly KubernetesMask[],
   strategies: MaskStrategyRegistry,
   options: { readonly maxMaskedValueBytes?: number } = {},
-): ResponsePlan {
+): MaskingPlan {
   const { paths, detectors } = split(masks);
   const unnamed = detectors.map(({ stream: _stream, ...mask }) => mask);
   return {
@@ -50,7 +50,7 @@ export function responsePlan(
 }
 
 /** Whether anything in the response may need masking (then JSON is asked for, and nothing is relayed untouched). */
-export function planMasks(plan: ResponsePlan): boolean {
+export function masksAnything(plan: MaskingPlan): boolean {
   return plan.pathMasker !== undefined || plan.detectorMasker !== undefined;
 }
 
