@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import {
+  createMaskStrategyRegistry,
   createProcessLogger,
   logFunction,
+  maskHashKeyFromEnv,
   PdpConnection,
   secretReader,
   stopOnSignals,
@@ -16,9 +18,9 @@ import { DiscoveryCache } from './discovery/discovery-cache.ts';
 import { impersonationFor } from './pipeline/impersonation-policy.ts';
 import { interimWriteResolver } from './pipeline/interim-write-resolver.ts';
 import { KUBE_MASK_KINDS } from './pipeline/kube-masks.ts';
-import { PassThroughRelay } from './pipeline/pass-through-relay.ts';
 import { refuseUpgrades } from './pipeline/refuse-upgrades.ts';
 import { RequestPipeline } from './pipeline/request-pipeline.ts';
+import { MaskingResponseRelay } from './responses/masking-response-relay.ts';
 import type { ResponseRelay } from './pipeline/response-relay.ts';
 import type { UpgradeHandler } from './pipeline/upgrade-handler.ts';
 import type { WriteResolver } from './pipeline/write-resolution.ts';
@@ -53,7 +55,7 @@ export interface RunningKubernetesPep {
 export interface KubernetesPepParts {
   /** Creates, updates and patches resolved to what they store (default: JSON create/update only, PATCH refused). */
   readonly resolveWrite?: WriteResolver;
-  /** Answers relayed, masked (default: untouched; decisions with masks are refused). */
+  /** Answers relayed (default: masked by the decision's json-path and byte-stream obligations). */
   readonly relay?: ResponseRelay;
   /** exec, attach, port-forward (default: refused). */
   readonly upgrade?: UpgradeHandler;
@@ -72,7 +74,8 @@ export async function startKubernetesPep(config: PepKubernetesConfig, options: K
   const log = options.log ?? logFunction(createProcessLogger({ name: 'portcullis-pep-kubernetes', ...(options.env ? { env: options.env } : {}) }));
   const env = options.env ?? process.env;
   const resource: ResourceV1 = { type: 'kubernetes', name: config.resource.name, ...(config.resource.environment ? { environment: config.resource.environment } : {}) };
-  const parts = { resolveWrite: interimWriteResolver, relay: new PassThroughRelay(), upgrade: refuseUpgrades, ...options.parts };
+  const strategies = createMaskStrategyRegistry({ hashKey: maskHashKeyFromEnv(env) });
+  const parts = { resolveWrite: interimWriteResolver, relay: new MaskingResponseRelay(strategies), upgrade: refuseUpgrades, ...options.parts };
 
   const certificate = loadServingCertificate(config.tls, config.stateDir, config.tlsNames);
   const upstream = new HttpsKubeUpstream({

@@ -104,7 +104,7 @@ export class RequestPipeline {
       signal,
     });
     const relayed = await this.deps.relay.relay(upstream, response, { request, masks, signal });
-    return outcomeOf(relayed.status, relayed.bytes, relayed.masked);
+    return outcomeOf(relayed.status, relayed.bytes, relayed.masked, relayed.error);
   }
 
   /** Discovery and OpenAPI: from the cache when it holds the answer, else from the API server, kept for the next one. */
@@ -125,7 +125,8 @@ export class RequestPipeline {
   }
 }
 
-function outcomeOf(status: number, bytes: number, masked: number): CommandOutcome {
+function outcomeOf(status: number, bytes: number, masked: number, error?: string): CommandOutcome {
+  if (error !== undefined) return { status: 'failure', error, bytes, masked };
   return status < 400 ? { status: 'success', bytes, masked } : { status: 'failure', error: `HTTP ${status}`, bytes, masked };
 }
 

@@ -18,6 +18,8 @@ export interface RelayOutcome {
   readonly bytes: number;
   /** Values the masks replaced. */
   readonly masked: number;
+  /** Why the answer was not relayed whole (a fixed text: never part of the answer). */
+  readonly error?: string;
 }
 
 /**

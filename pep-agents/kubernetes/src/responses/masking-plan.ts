@@ -7,10 +7,8 @@ import {
   type JsonPathMaskV1,
   type MaskStrategyRegistry,
 } from '@portcullis/pep-core';
+import type { KubeMask } from '../pipeline/kube-masks.ts';
 import { liftToObjectPlaces } from './object-path-lifting.ts';
-
-/** The mask obligations a Kubernetes response can carry. */
-export type KubernetesMask = JsonPathMaskV1 | ByteStreamMaskV1;
 
 /** Masked JSON values and watch events are whole in memory while masked; larger ones are refused. */
 export const DEFAULT_MAX_MASKED_VALUE_BYTES = 64 * 1024 * 1024;
@@ -29,14 +27,14 @@ export interface MaskingPlan {
 }
 
 /** Whether the relay can honour every one of these obligations (the request is refused when not). */
-export function responseMasksSupported(masks: readonly KubernetesMask[]): boolean {
+export function responseMasksSupported(masks: readonly KubeMask[]): boolean {
   const { paths, detectors, unknown } = split(masks);
   return unknown === 0 && jsonPathMasksSupported(liftToObjectPlaces(paths)) && byteStreamMasksSupported(detectors);
 }
 
 /** Unsupported obligations throw: check `responseMasksSupported` first. */
 export function maskingPlan(
-  masks: readonly KubernetesMask[],
+  masks: readonly KubeMask[],
   strategies: MaskStrategyRegistry,
   options: { readonly maxMaskedValueBytes?: number } = {},
 ): MaskingPlan {
@@ -54,7 +52,7 @@ export function masksAnything(plan: MaskingPlan): boolean {
   return plan.pathMasker !== undefined || plan.detectorMasker !== undefined;
 }
 
-function split(masks: readonly KubernetesMask[]): { paths: JsonPathMaskV1[]; detectors: ByteStreamMaskV1[]; unknown: number } {
+function split(masks: readonly KubeMask[]): { paths: JsonPathMaskV1[]; detectors: ByteStreamMaskV1[]; unknown: number } {
   const paths: JsonPathMaskV1[] = [];
   const detectors: ByteStreamMaskV1[] = [];
   let unknown = 0;

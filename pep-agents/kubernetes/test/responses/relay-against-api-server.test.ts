@@ -13,12 +13,13 @@ import { after, before, describe, it } from 'node:test';
 import { createMaskStrategyRegistry } from '@portcullis/pep-core';
 import { eventually } from '../../../../test/support/eventually.ts';
 import { startTestKubeApiServer, type TestKubeApiServer } from '../../../../test/support/kube-apiserver.ts';
-import { type RelayOutcome, relayResponse } from '../../src/responses/response-relay.ts';
-import { type KubernetesMask, maskingPlan } from '../../src/responses/masking-plan.ts';
+import { type MaskedRelayOutcome, relayMasked } from '../../src/responses/masked-relay.ts';
+import type { KubeMask } from '../../src/pipeline/kube-masks.ts';
+import { maskingPlan } from '../../src/responses/masking-plan.ts';
 import { upstreamRequestHeaders } from '../../src/responses/upstream-request-headers.ts';
 
 const strategies = createMaskStrategyRegistry();
-const SECRET_MASKS: KubernetesMask[] = [
+const SECRET_MASKS: KubeMask[] = [
   { kind: 'json-path', path: '$.data.*', strategy: 'redact' },
   { kind: 'json-path', path: '$.stringData.*', strategy: 'redact' },
   { kind: 'json-path', path: "$.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']", strategy: 'redact' },
@@ -30,8 +31,8 @@ const NEXT_PASSWORD_BASE64 = Buffer.from(NEXT_PASSWORD).toString('base64');
 
 let kube: TestKubeApiServer;
 let proxy: Server;
-let masks: readonly KubernetesMask[] = SECRET_MASKS;
-const outcomes: RelayOutcome[] = [];
+let masks: readonly KubeMask[] = SECRET_MASKS;
+const outcomes: MaskedRelayOutcome[] = [];
 let kubeconfig = '';
 let proxyPort = 0;
 const children: ChildProcess[] = [];
@@ -61,7 +62,7 @@ before(async () => {
         path: clientRequest.url,
         headers: { ...upstreamRequestHeaders(headers, plan), authorization: `Bearer ${kube.pepToken}` },
       },
-      (upstreamResponse) => void relayResponse(upstreamResponse, clientResponse, plan).then((outcome) => outcomes.push(outcome)),
+      (upstreamResponse) => void relayMasked(upstreamResponse, clientResponse, plan).then((outcome) => outcomes.push(outcome)),
     );
     upstream.on('error', () => clientResponse.destroy());
     clientRequest.pipe(upstream);
@@ -180,6 +181,6 @@ describe('relay in front of kube-apiserver', () => {
     assert.ok(list);
     // Two passwords and the applied Secret's annotation.
     assert.equal(list.masked, 3);
-    assert.equal(list.complete, true);
+    assert.equal(list.error, undefined);
   });
 });

@@ -1,24 +1,20 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
 import { type MaskedBody, maskedJsonBody, maskedTextBody, UnmaskableBodyError } from './masked-body.ts';
-import { relayedHeaders } from './relayed-headers.ts';
+import type { RelayOutcome } from '../pipeline/response-relay.ts';
+import { endToEndHeaders } from '../pipeline/relayed-headers.ts';
 import { masksAnything, type MaskingPlan } from './masking-plan.ts';
-import { type WithheldReason, writeWithheldStatus } from './withheld-response.ts';
+import { WITHHELD_REASONS, type WithheldReason, writeWithheldStatus } from './withheld-response.ts';
 
-/** What the client was sent of one API server response, for the request's session entry. */
-export interface RelayOutcome {
-  /** The status the client was sent (502 when the response was withheld). */
-  readonly status: number;
-  /** Body bytes the client was sent. */
-  readonly bytes: number;
-  /** Values hidden. */
-  readonly masked: number;
-  /** False when the response broke off (either side), or was cut because it could not be masked. */
-  readonly complete: boolean;
-  /** Why the response, or the rest of it, was withheld. */
+/** What the client was sent of one answer; `withheld` says why (part of) it was not relayed. */
+export interface MaskedRelayOutcome extends RelayOutcome {
   readonly withheld?: WithheldReason;
 }
+
+const CLIENT_GONE = 'the client went away before the answer was relayed in full';
+// The length and encoding of a body the relay rewrites are its own.
+const REWRITTEN_BODY_HEADERS = new Set(['content-length', 'content-encoding']);
 
 /**
  * Relays one API server response to the client. With nothing to mask it is streamed untouched
@@ -27,17 +23,23 @@ export interface RelayOutcome {
  * other format, or with a body that cannot be read, is withheld (a 502 `Status` before the
  * headers went out, a cut connection after) and never relayed as it came.
  */
-export function relayResponse(upstream: IncomingMessage, client: ServerResponse, plan: MaskingPlan): Promise<RelayOutcome> {
-  if (!masksAnything(plan)) return relayUntouched(upstream, client);
-  const headers = upstream.headers;
+export function relayMasked(upstream: IncomingMessage, client: ServerResponse, plan: MaskingPlan, signal?: AbortSignal): Promise<MaskedRelayOutcome> {
+  if (!masksAnything(plan)) {
+    writeHead(client, upstream, endToEndHeaders(upstream.headers));
+    return pump(upstream, upstream, client, undefined, signal);
+  }
   const decoded = decodedBody(upstream);
   if (decoded === undefined) return Promise.resolve(withhold(upstream, client, 'unknown-encoding'));
-  const body = maskedBodyFor(headers['content-type'], plan);
+  const body = maskedBodyFor(upstream.headers['content-type'], plan);
   if (body === undefined) return relayOnlyIfEmpty(upstream, decoded, client);
-  client.writeHead(upstream.statusCode ?? 502, relayedHeaders(headers, ['content-length', 'content-encoding']));
+  writeHead(client, upstream, endToEndHeaders(upstream.headers, REWRITTEN_BODY_HEADERS));
+  return pump(upstream, decoded, client, body, signal);
+}
+
+function writeHead(client: ServerResponse, upstream: IncomingMessage, headers: OutgoingHttpHeaders): void {
+  client.writeHead(upstream.statusCode ?? 502, upstream.statusMessage, headers);
   // At once, as the API server does: a watch client waits for the headers before any event.
   client.flushHeaders();
-  return pump(upstream, decoded, client, body);
 }
 
 function maskedBodyFor(contentType: string | undefined, plan: MaskingPlan): MaskedBody | undefined {
@@ -56,16 +58,16 @@ function decodedBody(upstream: IncomingMessage): Readable | undefined {
   return undefined;
 }
 
-function withhold(upstream: IncomingMessage, client: ServerResponse, reason: WithheldReason): RelayOutcome {
+function withhold(upstream: IncomingMessage, client: ServerResponse, reason: WithheldReason): MaskedRelayOutcome {
   upstream.destroy();
-  return { status: 502, bytes: writeWithheldStatus(client, reason), masked: 0, complete: false, withheld: reason };
+  return { status: 502, bytes: writeWithheldStatus(client, reason), masked: 0, error: WITHHELD_REASONS[reason], withheld: reason };
 }
 
 /** A body the relay cannot mask passes only when it turns out empty (a HEAD, a 204). */
-function relayOnlyIfEmpty(upstream: IncomingMessage, decoded: Readable, client: ServerResponse): Promise<RelayOutcome> {
+function relayOnlyIfEmpty(upstream: IncomingMessage, decoded: Readable, client: ServerResponse): Promise<MaskedRelayOutcome> {
   return new Promise((resolve) => {
     let settled = false;
-    const settle = (outcome: () => RelayOutcome): void => {
+    const settle = (outcome: () => MaskedRelayOutcome): void => {
       if (settled) return;
       settled = true;
       resolve(outcome());
@@ -76,41 +78,36 @@ function relayOnlyIfEmpty(upstream: IncomingMessage, decoded: Readable, client: 
     decoded.once('error', () => settle(() => withhold(upstream, client, 'upstream-failed')));
     decoded.once('end', () =>
       settle(() => {
-        client.writeHead(upstream.statusCode ?? 502, relayedHeaders(upstream.headers, ['content-encoding']));
+        client.writeHead(upstream.statusCode ?? 502, upstream.statusMessage, endToEndHeaders(upstream.headers, REWRITTEN_BODY_HEADERS));
         client.end();
-        return { status: upstream.statusCode ?? 502, bytes: 0, masked: 0, complete: true };
+        return { status: upstream.statusCode ?? 502, bytes: 0, masked: 0 };
       }),
     );
   });
-}
-
-function relayUntouched(upstream: IncomingMessage, client: ServerResponse): Promise<RelayOutcome> {
-  client.writeHead(upstream.statusCode ?? 502, relayedHeaders(upstream.headers));
-  client.flushHeaders();
-  return pump(upstream, upstream, client, undefined);
 }
 
 /**
  * Copies `source` (the upstream body, decoded when masked) to the client with backpressure,
  * through `body` when masking. Settles once when the body ended, failed, or either side closed.
  */
-function pump(upstream: IncomingMessage, source: Readable, client: ServerResponse, body: MaskedBody | undefined): Promise<RelayOutcome> {
+function pump(upstream: IncomingMessage, source: Readable, client: ServerResponse, body: MaskedBody | undefined, signal: AbortSignal | undefined): Promise<MaskedRelayOutcome> {
   const status = upstream.statusCode ?? 502;
   return new Promise((resolve) => {
     let bytes = 0;
     let settled = false;
-    const settle = (complete: boolean, withheld?: WithheldReason): void => {
+    const settle = (error?: string, withheld?: WithheldReason): void => {
       if (settled) return;
       settled = true;
       client.off('close', clientGone);
-      resolve({ status, bytes, masked: body?.masked ?? 0, complete, ...(withheld ? { withheld } : {}) });
+      signal?.removeEventListener('abort', clientGone);
+      resolve({ status, bytes, masked: body?.masked ?? 0, ...(error ? { error } : {}), ...(withheld ? { withheld } : {}) });
     };
     const cut = (withheld: WithheldReason): void => {
       upstream.destroy();
       if (source !== upstream) source.destroy();
       // Headers went out already: a cut connection is the only way left to say "incomplete".
       client.destroy();
-      settle(false, withheld);
+      settle(WITHHELD_REASONS[withheld], withheld);
     };
     const write = (chunk: Buffer): void => {
       if (chunk.length === 0) return;
@@ -124,9 +121,12 @@ function pump(upstream: IncomingMessage, source: Readable, client: ServerRespons
       if (settled) return;
       upstream.destroy();
       if (source !== upstream) source.destroy();
-      settle(false);
+      client.destroy();
+      settle(CLIENT_GONE);
     };
     client.on('close', clientGone);
+    if (signal?.aborted) return clientGone();
+    signal?.addEventListener('abort', clientGone, { once: true });
     source.on('data', (chunk: Buffer) => {
       if (settled) return;
       try {
@@ -143,7 +143,7 @@ function pump(upstream: IncomingMessage, source: Readable, client: ServerRespons
         return cut(reasonOf(error));
       }
       client.end();
-      settle(true);
+      settle();
     });
     source.once('error', () => cut('upstream-failed'));
     upstream.once('close', () => {

@@ -1,0 +1,43 @@
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { MaskStrategyRegistry } from '@portcullis/pep-core';
+import type { KubeMask } from '../pipeline/kube-masks.ts';
+import type { RelayOutcome, ResponsePlan, ResponseRelay } from '../pipeline/response-relay.ts';
+import { relayMasked } from './masked-relay.ts';
+import { type MaskingPlan, maskingPlan, responseMasksSupported } from './masking-plan.ts';
+import { upstreamRequestHeaders } from './upstream-request-headers.ts';
+
+/**
+ * The responses part of the PEP: every answer relayed as it arrives, masked by the decision's
+ * `json-path` and `byte-stream` obligations in whatever shape it takes (see masked-relay.ts), with
+ * JSON asked of the API server whenever anything may be masked.
+ */
+export class MaskingResponseRelay implements ResponseRelay {
+  // One plan per decision's masks: the headers and the relay of one request share it.
+  private readonly plans = new WeakMap<readonly KubeMask[], MaskingPlan>();
+
+  constructor(
+    private readonly strategies: MaskStrategyRegistry,
+    private readonly options: { readonly maxMaskedValueBytes?: number } = {},
+  ) {}
+
+  canMask(masks: readonly KubeMask[]): boolean {
+    return responseMasksSupported(masks);
+  }
+
+  upstreamHeaders(headers: OutgoingHttpHeaders, masks: readonly KubeMask[]): OutgoingHttpHeaders {
+    return upstreamRequestHeaders(headers, this.planFor(masks));
+  }
+
+  relay(upstream: IncomingMessage, client: ServerResponse, plan: ResponsePlan): Promise<RelayOutcome> {
+    return relayMasked(upstream, client, this.planFor(plan.masks), plan.signal);
+  }
+
+  private planFor(masks: readonly KubeMask[]): MaskingPlan {
+    let plan = this.plans.get(masks);
+    if (plan === undefined) {
+      plan = maskingPlan(masks, this.strategies, this.options);
+      this.plans.set(masks, plan);
+    }
+    return plan;
+  }
+}
