@@ -36,7 +36,7 @@ export class KubeSession {
       session,
       // An HTTP client cannot be told anything while its request is held: the answer says it all.
       notify: (message) => deps.log(message, { session: this.id }),
-    }));
+    }), { recorder: this.recorder });
   }
 
   /** Runs one request of this session; the record ends only once every request in flight has. */
