@@ -130,6 +130,15 @@ describe('relay in front of kube-apiserver', () => {
     }
   });
 
+  it('masks metadata-only lists (what metadata informers ask for): the annotation holding the values', async () => {
+    const raw = await rawGet('/api/v1/namespaces/team/secrets', { accept: 'application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1' });
+    const body = JSON.parse(raw.body.toString());
+    assert.equal(body.kind, 'PartialObjectMetadataList');
+    const applied = body.items.find((item: { metadata: { name: string } }) => item.metadata.name === 'applied');
+    assert.equal(applied.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'], '****');
+    assertNoPassword(raw.body.toString());
+  });
+
   it('masks a client that prefers protobuf: it is answered in JSON', async () => {
     const raw = await rawGet('/api/v1/namespaces/team/secrets/db', { accept: 'application/vnd.kubernetes.protobuf, */*', 'accept-encoding': 'gzip' });
     assert.equal(raw.status, 200);
