@@ -1,0 +1,143 @@
+import type { KubeRequest } from '../request/kube-request.ts';
+import type { KubeUpstream } from '../upstream/kube-upstream.ts';
+import { readCurrentObject } from './current-object.ts';
+import { applyJsonMergePatch } from './json-merge-patch.ts';
+import { applyJsonPatch, readJsonPatch } from './json-patch.ts';
+import { encodedSize, getMember, isJsonObject, type JsonObject, type JsonValue } from './json-value.ts';
+import { PatchError } from './patch-error.ts';
+import { currentResourceVersion, testResourceVersion, withResourceVersion } from './resource-version-precondition.ts';
+import { applyServerSide } from './server-side-apply.ts';
+import { applyStrategicMergePatch } from './strategic-merge-patch.ts';
+import { schemaForKind } from './strategic-merge-schema.ts';
+import { parseJsonBody, parseYamlBody } from './write-body.ts';
+import { readWriteContentType, type WriteBodyType } from './write-content-type.ts';
+import { type KubeStatus, patchErrorCode, writeRefusal } from './write-refusal.ts';
+
+/**
+ * What a create, update or patch will store, resolved before the decision, and the body to
+ * forward so that the API server stores exactly that.
+ *
+ * - create/update (JSON): the body is the object; forwarded as sent. YAML is forwarded as the
+ *   JSON it was read as.
+ * - patch (JSON Patch, merge, strategic merge, apply): the current object is read with a GET of
+ *   the same path through the upstream, the patch applied to it, and the forwarded patch bound to
+ *   that object's resourceVersion (see resource-version-precondition.ts): if the object changes
+ *   between the read and the write, the API server answers 409 Conflict and stores nothing.
+ *   An apply to an object that does not exist (404) is a create of the applied configuration.
+ *
+ * `body` is the forwarded body as JSON (what policy sees as the request body), `object` what it
+ * stores; both are what the action carries.
+ */
+
+export interface WriteResolutionOptions {
+  /** Largest request body read, in bytes (413 past it). */
+  maxBodyBytes: number;
+  /** Largest current or resolved object, in bytes. */
+  maxObjectBytes: number;
+  /** Read the current object as the principal, when the PEP impersonates. */
+  impersonate?: { user: string; groups: string[] };
+}
+
+export interface ResolvedWrite {
+  body: JsonValue | undefined;
+  object: JsonValue | undefined;
+  forwardBody: Buffer;
+  /** The Content-Type to forward with `forwardBody` (undefined: no body). */
+  contentType: string | undefined;
+}
+
+export type WriteResolution = ResolvedWrite | { refusal: KubeStatus };
+
+const REFUSAL_PREFIX = 'the enforcement point cannot resolve what this write would store: ';
+
+export async function resolveWrite(request: KubeRequest, upstream: KubeUpstream, options: WriteResolutionOptions): Promise<WriteResolution> {
+  const method = request.method;
+  if (request.body.length > options.maxBodyBytes) {
+    return { refusal: writeRefusal(413, `the request body is larger than the enforcement point accepts (${options.maxBodyBytes} bytes)`) };
+  }
+  if (request.body.length === 0) {
+    if (method === 'PATCH') return { refusal: writeRefusal(400, 'a patch needs a body') };
+    return { body: undefined, object: undefined, forwardBody: request.body, contentType: undefined };
+  }
+  const contentType = readWriteContentType(singleHeader(request.headers['content-type']), method);
+  if ('refused' in contentType) return { refusal: writeRefusal(415, contentType.refused) };
+
+  try {
+    if (method !== 'PATCH') {
+      if (contentType.type === 'json') {
+        const parsed = parseJsonBody(request.body);
+        return { body: parsed, object: parsed, forwardBody: request.body, contentType: contentType.mediaType };
+      }
+      const parsed = parseYamlBody(request.body);
+      return { body: parsed, object: parsed, forwardBody: Buffer.from(JSON.stringify(parsed)), contentType: 'application/json' };
+    }
+    return await resolvePatch(request, upstream, options, contentType.type, contentType.mediaType);
+  } catch (error) {
+    if (error instanceof PatchError) return { refusal: writeRefusal(patchErrorCode(error.kind), `${REFUSAL_PREFIX}${error.message}`) };
+    throw error;
+  }
+}
+
+async function resolvePatch(request: KubeRequest, upstream: KubeUpstream, options: WriteResolutionOptions, type: WriteBodyType, mediaType: string): Promise<WriteResolution> {
+  const patch = type === 'apply-patch' ? parseYamlBody(request.body) : parseJsonBody(request.body);
+  const current = await readCurrentObject(upstream, request.path, options.maxObjectBytes, options.impersonate);
+  if ('refusal' in current) return current;
+
+  if ('absent' in current) {
+    if (type !== 'apply-patch') return { refusal: current.absent };
+    const object = applyServerSide(undefined, patch, undefined);
+    return resolved(patch, object, mediaType, options);
+  }
+
+  const found = current.found;
+  const resourceVersion = currentResourceVersion(found);
+  const schema = schemaForKind(getMember(found, 'apiVersion'), getMember(found, 'kind'));
+  switch (type) {
+    case 'json-patch': {
+      if (!Array.isArray(patch)) throw new PatchError('invalid', 'a JSON Patch is an array of operations');
+      const bound = testResourceVersion(patch, resourceVersion);
+      return resolved(bound, applyJsonPatch(found, readJsonPatch(bound), options.maxObjectBytes), mediaType, options);
+    }
+    case 'merge-patch': {
+      const bound = withResourceVersion(patch, resourceVersion);
+      return resolved(bound, checkBound(applyJsonMergePatch(found, bound), resourceVersion), mediaType, options);
+    }
+    case 'strategic-merge-patch': {
+      if (schema === undefined) {
+        throw new PatchError('unsupported', `a strategic merge patch of ${describeKind(found)} is not modelled; use a JSON merge patch or a JSON Patch (kubectl patch --type merge|json)`);
+      }
+      const bound = withResourceVersion(patch, resourceVersion);
+      return resolved(bound, checkBound(applyStrategicMergePatch(found, bound, schema), resourceVersion), mediaType, options);
+    }
+    case 'apply-patch': {
+      const bound = withResourceVersion(patch, resourceVersion);
+      return resolved(bound, checkBound(applyServerSide(found, bound, schema), resourceVersion), mediaType, options);
+    }
+    default:
+      throw new PatchError('unsupported', `${mediaType} is not a patch type`);
+  }
+}
+
+/** The precondition must survive the patch itself (a patch could replace the metadata holding it). */
+function checkBound(object: JsonObject, resourceVersion: string): JsonObject {
+  const metadata = getMember(object, 'metadata');
+  if (!isJsonObject(metadata) || getMember(metadata, 'resourceVersion') !== resourceVersion) {
+    throw new PatchError('unsupported', 'the patch removes the resourceVersion that binds it to the object read');
+  }
+  return object;
+}
+
+function resolved(body: JsonValue, object: JsonObject, mediaType: string, options: WriteResolutionOptions): ResolvedWrite {
+  if (encodedSize(object) > options.maxObjectBytes) throw new PatchError('too-large', `the resolved object is larger than ${options.maxObjectBytes} bytes`);
+  return { body, object, forwardBody: Buffer.from(JSON.stringify(body)), contentType: mediaType };
+}
+
+function describeKind(object: JsonObject): string {
+  const apiVersion = getMember(object, 'apiVersion');
+  const kind = getMember(object, 'kind');
+  return typeof apiVersion === 'string' && typeof kind === 'string' ? `${apiVersion} ${kind}` : 'this kind';
+}
+
+function singleHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(',') : value;
+}

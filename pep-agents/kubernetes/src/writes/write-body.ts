@@ -1,0 +1,49 @@
+import { parseAllDocuments } from 'yaml';
+import type { JsonValue } from './json-value.ts';
+import { PatchError } from './patch-error.ts';
+
+/** A JSON body, as the API server's JSON decoder reads it. */
+export function parseJsonBody(body: Buffer): JsonValue {
+  try {
+    return JSON.parse(body.toString('utf8')) as JsonValue;
+  } catch {
+    throw new PatchError('invalid', 'the request body is not valid JSON');
+  }
+}
+
+/**
+ * A YAML body: one document, read with YAML 1.1 rules as the API server's YAML reader does
+ * (`yes` is true, `0644` is octal). The PEP forwards it as JSON, so whatever the two readers
+ * might disagree on, the API server stores what policy saw.
+ */
+export function parseYamlBody(body: Buffer): JsonValue {
+  const documents = parseAllDocuments(body.toString('utf8'), { version: '1.1', maxAliasCount: 100 } as never);
+  const list = Array.isArray(documents) ? documents : [documents];
+  if (list.length !== 1) throw new PatchError('invalid', 'a YAML body must hold exactly one document');
+  const document = list[0] as { errors: unknown[]; toJSON(): unknown };
+  if (document.errors.length > 0) throw new PatchError('invalid', 'the request body is not valid YAML');
+  try {
+    return toJsonValue(document.toJSON(), '');
+  } catch (error) {
+    if (error instanceof PatchError) throw error;
+    throw new PatchError('invalid', 'the request body is not valid YAML');
+  }
+}
+
+/** Only what JSON can carry; numbers that YAML 1.1 would read back differently are refused. */
+function toJsonValue(value: unknown, path: string): JsonValue {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || String(value).includes('e')) throw new PatchError('invalid', `the number at "${path}" cannot be carried as JSON exactly`);
+    return value;
+  }
+  if (Array.isArray(value)) return value.map((item, index) => toJsonValue(item, `${path}[${index}]`));
+  if (typeof value === 'object') {
+    const result: Record<string, JsonValue> = {};
+    for (const [key, member] of Object.entries(value as Record<string, unknown>)) {
+      Object.defineProperty(result, key, { value: toJsonValue(member, `${path}.${key}`), enumerable: true, writable: true, configurable: true });
+    }
+    return result;
+  }
+  throw new PatchError('invalid', `the YAML value at "${path}" has no JSON form (${typeof value})`);
+}
