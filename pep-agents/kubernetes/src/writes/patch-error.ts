@@ -1,9 +1,11 @@
 /**
  * Why a write could not be resolved. `invalid`: the patch cannot apply (the API server would
  * refuse it too); `unsupported`: the resolver cannot model it, so it is refused rather than
- * guessed; `conflict`: the client's own precondition cannot hold; `too-large`: past a limit.
+ * guessed; `unmodelled-kind`: a strategic merge patch of a kind whose merge keys are not known
+ * (answered like the API server answers one for a custom resource, so kubectl apply falls back
+ * to a merge patch); `conflict`: the client's own precondition cannot hold; `too-large`: past a limit.
  */
-export type PatchErrorKind = 'invalid' | 'unsupported' | 'conflict' | 'too-large';
+export type PatchErrorKind = 'invalid' | 'unsupported' | 'unmodelled-kind' | 'conflict' | 'too-large';
 
 export class PatchError extends Error {
   constructor(

@@ -5,7 +5,7 @@ import { applyJsonMergePatch } from './json-merge-patch.ts';
 import { applyJsonPatch, readJsonPatch } from './json-patch.ts';
 import { encodedSize, getMember, isJsonObject, type JsonObject, type JsonValue } from './json-value.ts';
 import { PatchError } from './patch-error.ts';
-import { currentResourceVersion, testResourceVersion, withResourceVersion } from './resource-version-precondition.ts';
+import { currentResourceVersion, replaceResourceVersion, withResourceVersion } from './resource-version-precondition.ts';
 import { applyServerSide } from './server-side-apply.ts';
 import { applyStrategicMergePatch } from './strategic-merge-patch.ts';
 import { schemaForKind } from './strategic-merge-schema.ts';
@@ -95,8 +95,8 @@ async function resolvePatch(request: KubeRequest, upstream: KubeUpstream, option
   switch (type) {
     case 'json-patch': {
       if (!Array.isArray(patch)) throw new PatchError('invalid', 'a JSON Patch is an array of operations');
-      const bound = testResourceVersion(patch, resourceVersion);
-      return resolved(bound, applyJsonPatch(found, readJsonPatch(bound), options.maxObjectBytes), mediaType, options);
+      const bound = replaceResourceVersion(patch, resourceVersion);
+      return resolved(bound, checkBound(applyJsonPatch(found, readJsonPatch(bound), options.maxObjectBytes), resourceVersion), mediaType, options);
     }
     case 'merge-patch': {
       const bound = withResourceVersion(patch, resourceVersion);
@@ -104,7 +104,7 @@ async function resolvePatch(request: KubeRequest, upstream: KubeUpstream, option
     }
     case 'strategic-merge-patch': {
       if (schema === undefined) {
-        throw new PatchError('unsupported', `a strategic merge patch of ${describeKind(found)} is not modelled; use a JSON merge patch or a JSON Patch (kubectl patch --type merge|json)`);
+        throw new PatchError('unmodelled-kind', `a strategic merge patch of ${describeKind(found)} is not modelled; use a JSON merge patch or a JSON Patch (kubectl patch --type merge|json)`);
       }
       const bound = withResourceVersion(patch, resourceVersion);
       return resolved(bound, checkBound(applyStrategicMergePatch(found, bound, schema), resourceVersion), mediaType, options);

@@ -3,10 +3,11 @@ import { PatchError } from './patch-error.ts';
 
 /**
  * What binds a forwarded write to the object the resolver read, so the API server cannot store
- * the patch applied to anything else: in a JSON Patch a leading `test` of
- * `/metadata/resourceVersion`; in merge, strategic merge and apply bodies
- * `metadata.resourceVersion` itself, which the API server holds as a precondition (409 Conflict
- * when the object has changed since).
+ * the patch applied to anything else: the patched object's `metadata.resourceVersion` set to the
+ * version read, which the API server holds as a precondition (409 Conflict when the object has
+ * changed since). A JSON Patch gets a final `replace` of `/metadata/resourceVersion`; merge,
+ * strategic merge and apply bodies carry it in `metadata`. The resolver checks that the version
+ * survives in the object it resolved, so no operation of the client's can undo the binding.
  */
 
 export function currentResourceVersion(current: JsonObject): string {
@@ -16,8 +17,8 @@ export function currentResourceVersion(current: JsonObject): string {
   return version;
 }
 
-export function testResourceVersion(operations: JsonValue[], resourceVersion: string): JsonValue[] {
-  return [{ op: 'test', path: '/metadata/resourceVersion', value: resourceVersion }, ...operations];
+export function replaceResourceVersion(operations: JsonValue[], resourceVersion: string): JsonValue[] {
+  return [...operations, { op: 'replace', path: '/metadata/resourceVersion', value: resourceVersion }];
 }
 
 export function withResourceVersion(patch: JsonValue, resourceVersion: string): JsonObject {
@@ -28,7 +29,7 @@ export function withResourceVersion(patch: JsonValue, resourceVersion: string): 
     setMember(bound, 'metadata', { resourceVersion });
     return bound;
   }
-  if (!isJsonObject(metadata) || Object.keys(metadata).some((key) => key.startsWith('$'))) {
+  if (!isJsonObject(metadata)) {
     throw new PatchError('unsupported', 'a patch that replaces or removes metadata as a whole is not resolved');
   }
   if (hasMember(metadata, 'resourceVersion') && metadata.resourceVersion !== resourceVersion) {

@@ -28,7 +28,7 @@ export function writeRefusal(code: number, message: string): KubeStatus {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: REASONS[code] ?? 'Unknown', code };
 }
 
-const KIND_CODES: Readonly<Record<PatchErrorKind, number>> = { invalid: 422, unsupported: 415, conflict: 409, 'too-large': 413 };
+const KIND_CODES: Readonly<Record<PatchErrorKind, number>> = { invalid: 422, unsupported: 403, 'unmodelled-kind': 415, conflict: 409, 'too-large': 413 };
 
 export function patchErrorCode(kind: PatchErrorKind): number {
   return KIND_CODES[kind];
