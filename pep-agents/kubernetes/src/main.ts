@@ -16,7 +16,6 @@ import { loadPepKubernetesConfig, type PepKubernetesConfig } from './config/pep-
 import { KubeProtocolAdapter } from './decisions/kube-protocol-adapter.ts';
 import { DiscoveryCache } from './discovery/discovery-cache.ts';
 import { impersonationFor } from './pipeline/impersonation-policy.ts';
-import { interimWriteResolver } from './pipeline/interim-write-resolver.ts';
 import { KUBE_MASK_KINDS } from './pipeline/kube-masks.ts';
 import { refuseUpgrades } from './pipeline/refuse-upgrades.ts';
 import { RequestPipeline } from './pipeline/request-pipeline.ts';
@@ -27,6 +26,7 @@ import type { WriteResolver } from './pipeline/write-resolution.ts';
 import { KubePepServer } from './server/kube-pep-server.ts';
 import { loadServingCertificate } from './tls/serving-certificate.ts';
 import { HttpsKubeUpstream, type UpstreamCredential } from './upstream/https-kube-upstream.ts';
+import { resolveWrite } from './writes/resolve-write.ts';
 
 export { loadPepKubernetesConfig, type PepKubernetesConfig } from './config/pep-kubernetes-config.ts';
 export type { KubeRequest } from './request/kube-request.ts';
@@ -53,7 +53,7 @@ export interface RunningKubernetesPep {
 
 /** The parts the other concerns of the PEP plug in; each has a default that keeps the PEP safe without it. */
 export interface KubernetesPepParts {
-  /** Creates, updates and patches resolved to what they store (default: JSON create/update only, PATCH refused). */
+  /** Creates, updates and patches resolved to what they store (default: the writes resolver, src/writes/). */
   readonly resolveWrite?: WriteResolver;
   /** Answers relayed (default: masked by the decision's json-path and byte-stream obligations). */
   readonly relay?: ResponseRelay;
@@ -75,7 +75,7 @@ export async function startKubernetesPep(config: PepKubernetesConfig, options: K
   const env = options.env ?? process.env;
   const resource: ResourceV1 = { type: 'kubernetes', name: config.resource.name, ...(config.resource.environment ? { environment: config.resource.environment } : {}) };
   const strategies = createMaskStrategyRegistry({ hashKey: maskHashKeyFromEnv(env) });
-  const parts = { resolveWrite: interimWriteResolver, relay: new MaskingResponseRelay(strategies), upgrade: refuseUpgrades, ...options.parts };
+  const parts = { resolveWrite, relay: new MaskingResponseRelay(strategies), upgrade: refuseUpgrades, ...options.parts };
 
   const certificate = loadServingCertificate(config.tls, config.stateDir, config.tlsNames);
   const upstream = new HttpsKubeUpstream({

@@ -19,6 +19,6 @@ export interface WriteResolveOptions {
 
 /**
  * The seam of the writes part: called for every POST, PUT and PATCH (non-upgrade) with a body,
- * before the decision. The core uses `interimWriteResolver` until the full resolver is wired in.
+ * before the decision. main.ts plugs in `resolveWrite` (src/writes/).
  */
 export type WriteResolver = (request: KubeRequest, upstream: KubeUpstream, options: WriteResolveOptions) => Promise<WriteResolution>;

@@ -1,42 +1,38 @@
 import type { IncomingMessage } from 'node:http';
 import { createGunzip, createInflate } from 'node:zlib';
+import { type KubeStatus, kubeStatus, STATUS_REASONS, type StatusCode } from '../status/kube-status.ts';
 import type { KubeUpstream } from '../upstream/kube-upstream.ts';
 import { isJsonObject, type JsonObject } from './json-value.ts';
-import { type KubeStatus, writeRefusal } from './write-refusal.ts';
 
 /**
  * The object a patch or an apply lands on: a GET of the write's own path (no query) through the
- * upstream, as the same principal when the PEP impersonates. `absent` when the API server says
- * 404; its own `Status` when it refuses the read; a 502 when its answer cannot be read.
+ * upstream with the PEP's credential (the read comes before the decision, so there is no
+ * principal to impersonate yet; the object goes to policy only). `absent` when the API server
+ * says 404; its own `Status` when it refuses the read; a 502 when its answer cannot be read.
  */
 export type CurrentObject = { found: JsonObject } | { absent: KubeStatus } | { refusal: KubeStatus };
 
-export async function readCurrentObject(
-  upstream: KubeUpstream,
-  path: string,
-  maxBytes: number,
-  impersonate?: { user: string; groups: string[] },
-): Promise<CurrentObject> {
+export async function readCurrentObject(upstream: KubeUpstream, path: string, maxBytes: number, signal?: AbortSignal): Promise<CurrentObject> {
   let response: IncomingMessage;
   try {
     response = await upstream.request({
       method: 'GET',
       target: path,
       headers: { accept: 'application/json', 'accept-encoding': 'identity' },
-      ...(impersonate ? { impersonate } : {}),
+      ...(signal ? { signal } : {}),
     });
   } catch {
-    return { refusal: writeRefusal(503, 'the API server could not be reached to read the object this write changes; nothing was changed') };
+    return { refusal: refusalOf(503, 'the API server could not be reached to read the object this write changes; nothing was changed') };
   }
   const text = await readBody(response, maxBytes);
-  if (text === undefined) return { refusal: writeRefusal(502, 'the object this write changes could not be read from the API server (too large or unreadable); nothing was changed') };
+  if (text === undefined) return { refusal: refusalOf(502, 'the object this write changes could not be read from the API server (too large or unreadable); nothing was changed') };
   const status = response.statusCode ?? 0;
   const parsed = parseJson(text);
   if (status === 200 && isJsonObject(parsed)) return { found: parsed };
   const serverStatus = asStatus(parsed, status);
   if (status === 404) return { absent: serverStatus };
   if (status >= 400 && status < 500) return { refusal: serverStatus };
-  return { refusal: writeRefusal(502, `the API server answered ${status} when the object this write changes was read; nothing was changed`) };
+  return { refusal: refusalOf(502, `the API server answered ${status} when the object this write changes was read; nothing was changed`) };
 }
 
 async function readBody(response: IncomingMessage, maxBytes: number): Promise<string | undefined> {
@@ -74,7 +70,11 @@ function parseJson(text: string): unknown {
 /** The API server's own Status (names and reasons only, no object content), or one of ours. */
 function asStatus(parsed: unknown, status: number): KubeStatus {
   if (isJsonObject(parsed) && parsed.kind === 'Status' && typeof parsed.message === 'string') {
-    return writeRefusal(status, parsed.message);
+    return refusalOf(status, parsed.message);
   }
-  return writeRefusal(status, `the API server answered ${status} when the object this write changes was read`);
+  return refusalOf(status, `the API server answered ${status} when the object this write changes was read`);
+}
+
+function refusalOf(status: number, message: string): KubeStatus {
+  return kubeStatus(Object.hasOwn(STATUS_REASONS, status) ? (status as StatusCode) : 502, message);
 }

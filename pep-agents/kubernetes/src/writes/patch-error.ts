@@ -16,3 +16,10 @@ export class PatchError extends Error {
     this.name = 'PatchError';
   }
 }
+
+const KIND_CODES = { invalid: 422, unsupported: 403, 'unmodelled-kind': 415, conflict: 409, 'too-large': 413 } as const satisfies Record<PatchErrorKind, number>;
+
+/** The HTTP code a refusal of this kind is answered with. */
+export function patchErrorCode(kind: PatchErrorKind): (typeof KIND_CODES)[PatchErrorKind] {
+  return KIND_CODES[kind];
+}

@@ -1,17 +1,18 @@
+import type { WriteResolution, WriteResolver } from '../pipeline/write-resolution.ts';
 import type { KubeRequest } from '../request/kube-request.ts';
+import { kubeStatus } from '../status/kube-status.ts';
 import type { KubeUpstream } from '../upstream/kube-upstream.ts';
 import { readCurrentObject } from './current-object.ts';
 import { applyJsonMergePatch } from './json-merge-patch.ts';
 import { applyJsonPatch, readJsonPatch } from './json-patch.ts';
 import { encodedSize, getMember, isJsonObject, type JsonObject, type JsonValue } from './json-value.ts';
-import { PatchError } from './patch-error.ts';
+import { PatchError, patchErrorCode } from './patch-error.ts';
 import { currentResourceVersion, replaceResourceVersion, withResourceVersion } from './resource-version-precondition.ts';
 import { applyServerSide } from './server-side-apply.ts';
 import { applyStrategicMergePatch } from './strategic-merge-patch.ts';
 import { schemaForKind } from './strategic-merge-schema.ts';
 import { parseJsonBody, parseYamlBody } from './write-body.ts';
 import { readWriteContentType, type WriteBodyType } from './write-content-type.ts';
-import { type KubeStatus, patchErrorCode, writeRefusal } from './write-refusal.ts';
 
 /**
  * What a create, update or patch will store, resolved before the decision, and the body to
@@ -29,38 +30,31 @@ import { type KubeStatus, patchErrorCode, writeRefusal } from './write-refusal.t
  * stores; both are what the action carries.
  */
 
-export interface WriteResolutionOptions {
-  /** Largest request body read, in bytes (413 past it). */
-  maxBodyBytes: number;
-  /** Largest current or resolved object, in bytes. */
-  maxObjectBytes: number;
-  /** Read the current object as the principal, when the PEP impersonates. */
-  impersonate?: { user: string; groups: string[] };
+/**
+ * The largest current or resolved object, in bytes: at least the request-body limit, and room for
+ * any object the API server stores (etcd takes requests up to 1.5 MiB by default; JSON is larger).
+ */
+const MIN_OBJECT_BYTES = 4 * 1024 * 1024;
+
+interface Limits {
+  readonly maxBodyBytes: number;
+  readonly maxObjectBytes: number;
+  readonly signal?: AbortSignal;
 }
 
-export interface ResolvedWrite {
-  body: JsonValue | undefined;
-  object: JsonValue | undefined;
-  forwardBody: Buffer;
-  /** The Content-Type to forward with `forwardBody` (undefined: no body). */
-  contentType: string | undefined;
-}
+type ResolvedWrite = Exclude<WriteResolution, { readonly refusal: unknown }>;
 
-export type WriteResolution = ResolvedWrite | { refusal: KubeStatus };
+const REFUSAL_PREFIX = 'portcullis: the enforcement point cannot resolve what this write would store: ';
 
-const REFUSAL_PREFIX = 'the enforcement point cannot resolve what this write would store: ';
-
-export async function resolveWrite(request: KubeRequest, upstream: KubeUpstream, options: WriteResolutionOptions): Promise<WriteResolution> {
+export const resolveWrite: WriteResolver = async (request, upstream, { bodyLimit, signal }) => {
+  const options: Limits = { maxBodyBytes: bodyLimit, maxObjectBytes: Math.max(bodyLimit, MIN_OBJECT_BYTES), ...(signal ? { signal } : {}) };
   const method = request.method;
   if (request.body.length > options.maxBodyBytes) {
-    return { refusal: writeRefusal(413, `the request body is larger than the enforcement point accepts (${options.maxBodyBytes} bytes)`) };
+    return { refusal: kubeStatus(413, `portcullis: the request body is larger than the enforcement point accepts (${options.maxBodyBytes} bytes)`) };
   }
-  if (request.body.length === 0) {
-    if (method === 'PATCH') return { refusal: writeRefusal(400, 'a patch needs a body') };
-    return { body: undefined, object: undefined, forwardBody: request.body, contentType: undefined };
-  }
+  if (request.body.length === 0 && method === 'PATCH') return { refusal: kubeStatus(400, 'portcullis: a patch needs a body') };
   const contentType = readWriteContentType(singleHeader(request.headers['content-type']), method);
-  if ('refused' in contentType) return { refusal: writeRefusal(415, contentType.refused) };
+  if ('refused' in contentType) return { refusal: kubeStatus(415, `portcullis: ${contentType.refused}`) };
 
   try {
     if (method !== 'PATCH') {
@@ -73,14 +67,14 @@ export async function resolveWrite(request: KubeRequest, upstream: KubeUpstream,
     }
     return await resolvePatch(request, upstream, options, contentType.type, contentType.mediaType);
   } catch (error) {
-    if (error instanceof PatchError) return { refusal: writeRefusal(patchErrorCode(error.kind), `${REFUSAL_PREFIX}${error.message}`) };
+    if (error instanceof PatchError) return { refusal: kubeStatus(patchErrorCode(error.kind), `${REFUSAL_PREFIX}${error.message}`) };
     throw error;
   }
-}
+};
 
-async function resolvePatch(request: KubeRequest, upstream: KubeUpstream, options: WriteResolutionOptions, type: WriteBodyType, mediaType: string): Promise<WriteResolution> {
+async function resolvePatch(request: KubeRequest, upstream: KubeUpstream, options: Limits, type: WriteBodyType, mediaType: string): Promise<WriteResolution> {
   const patch = type === 'apply-patch' ? parseYamlBody(request.body) : parseJsonBody(request.body);
-  const current = await readCurrentObject(upstream, request.path, options.maxObjectBytes, options.impersonate);
+  const current = await readCurrentObject(upstream, request.path, options.maxObjectBytes, options.signal);
   if ('refusal' in current) return current;
 
   if ('absent' in current) {
@@ -127,7 +121,7 @@ function checkBound(object: JsonObject, resourceVersion: string): JsonObject {
   return object;
 }
 
-function resolved(body: JsonValue, object: JsonObject, mediaType: string, options: WriteResolutionOptions): ResolvedWrite {
+function resolved(body: JsonValue, object: JsonObject, mediaType: string, options: Limits): ResolvedWrite {
   if (encodedSize(object) > options.maxObjectBytes) throw new PatchError('too-large', `the resolved object is larger than ${options.maxObjectBytes} bytes`);
   return { body, object, forwardBody: Buffer.from(JSON.stringify(body)), contentType: mediaType };
 }

@@ -1,4 +1,4 @@
-import YAML from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import type { JsonValue } from './json-value.ts';
 import { PatchError } from './patch-error.ts';
 
@@ -17,7 +17,7 @@ export function parseJsonBody(body: Buffer): JsonValue {
  * might disagree on, the API server stores what policy saw.
  */
 export function parseYamlBody(body: Buffer): JsonValue {
-  const documents = YAML.parseAllDocuments(body.toString('utf8'), { version: '1.1', maxAliasCount: 100 } as never);
+  const documents = parseAllDocuments(body.toString('utf8'), { version: '1.1' });
   const list = Array.isArray(documents) ? documents : [documents];
   if (list.length !== 1) throw new PatchError('invalid', 'a YAML body must hold exactly one document');
   const document = list[0] as { errors: unknown[]; toJSON(): unknown };

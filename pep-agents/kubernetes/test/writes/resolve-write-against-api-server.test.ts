@@ -8,12 +8,12 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { startTestKubeApiServer, type TestKubeApiServer } from '../../../../test/support/kube-apiserver.ts';
 import type { KubeRequest } from '../../src/request/kube-request.ts';
+import { HttpsKubeUpstream } from '../../src/upstream/https-kube-upstream.ts';
 import type { KubeUpstream } from '../../src/upstream/kube-upstream.ts';
 import { isJsonObject, type JsonValue } from '../../src/writes/json-value.ts';
 import { resolveWrite } from '../../src/writes/resolve-write.ts';
@@ -27,31 +27,20 @@ interface Resolution {
 
 let kube: TestKubeApiServer;
 let proxy: Server;
+let upstream: KubeUpstream;
 let kubeconfig = '';
 const resolutions: Resolution[] = [];
 /** Stands in for policy: a reason refuses the write. */
 let decide: (object: JsonValue | undefined) => Promise<string | undefined> = async () => undefined;
 
 function pepUpstream(): KubeUpstream {
-  const ca = readFileSync(kube.caFile);
-  const server = new URL(kube.url);
-  return {
-    request: ({ method, target, headers, body }) =>
-      new Promise<IncomingMessage>((resolve, reject) => {
-        const upstream = httpsRequest(
-          { host: server.hostname, port: server.port, ca, method, path: target, headers: { ...headers, authorization: `Bearer ${kube.pepToken}` } },
-          resolve,
-        );
-        upstream.on('error', reject);
-        upstream.end(body);
-      }),
-  };
+  return new HttpsKubeUpstream({ url: new URL(kube.url), ca: readFileSync(kube.caFile, 'utf8'), credential: { kind: 'token', token: () => kube.pepToken }, connectTimeoutMs: 5000 });
 }
 
 before(async () => {
   kube = await startTestKubeApiServer();
   await kube.createNamespace('team');
-  const upstream = pepUpstream();
+  upstream = pepUpstream();
   proxy = createServer(async (client, response) => {
     const chunks: Buffer[] = [];
     for await (const chunk of client) chunks.push(chunk as Buffer);
@@ -61,13 +50,13 @@ before(async () => {
     for (const name of ['accept', 'content-type', 'user-agent']) if (typeof client.headers[name] === 'string') headers[name] = client.headers[name] as string;
     let body = request.body;
     if (['POST', 'PUT', 'PATCH'].includes(request.method)) {
-      const resolution = await resolveWrite(request, upstream, { maxBodyBytes: 3 * 1024 * 1024, maxObjectBytes: 8 * 1024 * 1024 });
+      const resolution = await resolveWrite(request, upstream, { bodyLimit: 3 * 1024 * 1024 });
       if ('refusal' in resolution) {
         response.writeHead(resolution.refusal.code, { 'content-type': 'application/json' }).end(JSON.stringify(resolution.refusal));
         return;
       }
-      resolutions.push({ method: request.method, path, contentType: resolution.contentType, object: resolution.object });
-      const reason = await decide(resolution.object);
+      resolutions.push({ method: request.method, path, contentType: resolution.contentType, object: resolution.object as JsonValue });
+      const reason = await decide(resolution.object as JsonValue);
       if (reason !== undefined) {
         response.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403, message: reason }));
         return;
@@ -85,6 +74,7 @@ before(async () => {
 });
 
 after(async () => {
+  upstream?.close();
   proxy?.closeAllConnections();
   proxy?.close();
   await kube?.stop();
