@@ -7,7 +7,7 @@ export function parseJsonBody(body: Buffer): JsonValue {
   try {
     return JSON.parse(body.toString('utf8')) as JsonValue;
   } catch {
-    throw new PatchError('invalid', 'the request body is not valid JSON');
+    throw new PatchError('malformed', 'the request body is not valid JSON');
   }
 }
 
@@ -19,14 +19,14 @@ export function parseJsonBody(body: Buffer): JsonValue {
 export function parseYamlBody(body: Buffer): JsonValue {
   const documents = parseAllDocuments(body.toString('utf8'), { version: '1.1' });
   const list = Array.isArray(documents) ? documents : [documents];
-  if (list.length !== 1) throw new PatchError('invalid', 'a YAML body must hold exactly one document');
+  if (list.length !== 1) throw new PatchError('malformed', 'a YAML body must hold exactly one document');
   const document = list[0] as { errors: unknown[]; toJSON(): unknown };
-  if (document.errors.length > 0) throw new PatchError('invalid', 'the request body is not valid YAML');
+  if (document.errors.length > 0) throw new PatchError('malformed', 'the request body is not valid YAML');
   try {
     return toJsonValue(document.toJSON(), '');
   } catch (error) {
     if (error instanceof PatchError) throw error;
-    throw new PatchError('invalid', 'the request body is not valid YAML');
+    throw new PatchError('malformed', 'the request body is not valid YAML');
   }
 }
 
@@ -34,7 +34,7 @@ export function parseYamlBody(body: Buffer): JsonValue {
 function toJsonValue(value: unknown, path: string): JsonValue {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || String(value).includes('e')) throw new PatchError('invalid', `the number at "${path}" cannot be carried as JSON exactly`);
+    if (!Number.isFinite(value) || String(value).includes('e')) throw new PatchError('malformed', `the number at "${path}" cannot be carried as JSON exactly`);
     return value;
   }
   if (Array.isArray(value)) return value.map((item, index) => toJsonValue(item, `${path}[${index}]`));
@@ -45,5 +45,5 @@ function toJsonValue(value: unknown, path: string): JsonValue {
     }
     return result;
   }
-  throw new PatchError('invalid', `the YAML value at "${path}" has no JSON form (${typeof value})`);
+  throw new PatchError('malformed', `the YAML value at "${path}" has no JSON form (${typeof value})`);
 }

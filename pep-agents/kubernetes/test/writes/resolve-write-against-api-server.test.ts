@@ -302,7 +302,7 @@ describe('the write resolver against a real API server', () => {
     assert.equal(protobuf.body.kind, 'Status');
     assert.match(protobuf.body.message, /cannot be read by the enforcement point/);
     const malformed = await send('PATCH', '/api/v1/namespaces/team/pods/web', 'application/merge-patch+json', '{"metadata":');
-    assert.equal(malformed.status, 422);
+    assert.equal(malformed.status, 400);
     assert.match(malformed.body.message, /not valid JSON/);
     const oversize = await send('POST', '/api/v1/namespaces/team/configmaps', 'application/json', JSON.stringify({ data: { a: 'x'.repeat(3 * 1024 * 1024) } }));
     assert.equal(oversize.status, 413);

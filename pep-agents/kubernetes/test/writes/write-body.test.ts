@@ -31,10 +31,13 @@ describe('write bodies', () => {
     assert.throws(() => parseYamlBody(Buffer.from('a: 1\n---\nb: 2\n')), /exactly one document/);
     assert.throws(() => parseYamlBody(Buffer.from('a: [1\n')), /not valid YAML/);
     assert.throws(() => parseYamlBody(Buffer.from('a: 1e400\n')), /cannot be carried as JSON exactly/);
+    // An alias bomb stops at the reader's alias limit.
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, level) => `${String.fromCharCode(98 + level)}: &${String.fromCharCode(98 + level)} [${Array(10).fill(`*${String.fromCharCode(97 + level)}`).join(', ')}]`)].join('\n');
+    assert.throws(() => parseYamlBody(Buffer.from(bomb)), /not valid YAML/);
   });
 
   it('refuses malformed JSON', () => {
-    assert.throws(() => parseJsonBody(Buffer.from('{"a":')), (error: unknown) => error instanceof PatchError && error.kind === 'invalid');
+    assert.throws(() => parseJsonBody(Buffer.from('{"a":')), (error: unknown) => error instanceof PatchError && error.kind === 'malformed');
     assert.deepEqual(parseJsonBody(Buffer.from('{"a":[1,{"b":null}]}')), { a: [1, { b: null }] });
   });
 
