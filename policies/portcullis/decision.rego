@@ -104,6 +104,18 @@ reuse_seconds := seconds if {
 	literal_insensitive_sql
 }
 
+# A Kubernetes read may stand for the very same request again (the PEP keys it on the exact
+# method, path and query): kubectl, informers and dashboards re-read the same objects. Nothing a
+# rule of this pack reads differs between two identical requests; the PDP admits only bodiless
+# GETs of get/list (never watch, proxy, a write or an upgrade) and caps the time.
+reuse_seconds := seconds if {
+	effect == "allow"
+	identity.action_type == "kubernetes"
+	kubernetes.request_class == "read"
+	seconds := object.get(data.portcullis.kubernetes_rules, "decision_reuse_seconds", 0)
+	seconds > 0
+}
+
 reuse_kinds := {"select", "insert", "update", "delete", "merge", "cursor"}
 
 literal_insensitive_sql if {

@@ -379,3 +379,26 @@ test_port_forward_approval_names_the_ports if {
 	bad.effect == "deny"
 	fx.codes(bad) == {"kubernetes-port-forward-unreadable"}
 }
+
+test_an_allowed_read_may_stand_for_the_same_request_again if {
+	d := decision with input as fx.kube("agent", ["reader"], "prod-cluster", "GET", "/api/v1/namespaces/prod/pods", list_pods)
+	d.effect == "allow"
+	d.reuse_seconds == data.portcullis.kubernetes_rules.decision_reuse_seconds
+}
+
+test_read_reuse_is_off_when_the_setting_is_zero if {
+	d := decision with input as fx.kube("agent", ["reader"], "prod-cluster", "GET", "/api/v1/namespaces/prod/pods", list_pods)
+		with data.portcullis.kubernetes_rules.decision_reuse_seconds as 0
+	d.effect == "allow"
+	not d.reuse_seconds
+}
+
+test_changes_and_interactive_requests_are_never_reused if {
+	change := decision with input as fx.kube("human", ["writer"], "staging-cluster", "DELETE", "/api/v1/namespaces/prod/pods/web-1", delete_pod)
+		with data.portcullis.resources["staging-cluster"] as {"type": "kubernetes", "environment": "staging"}
+	change.effect == "allow"
+	not change.reuse_seconds
+	exec := fx.resource_request("create", "pods", "exec", "prod", "web-1")
+	held := decision with input as fx.kube("human", ["writer"], "prod-cluster", "POST", "/api/v1/namespaces/prod/pods/web-1/exec", exec)
+	not held.reuse_seconds
+}

@@ -33,12 +33,27 @@ export function grantReuse(context: ReuseContext): DecisionReuseV1 | undefined {
   const { request, verification, action, outcome, now } = context;
   if (outcome.effect !== 'allow' || outcome.reuseSeconds === undefined) return undefined;
   if (!verification.ok || request.approval_id !== undefined) return undefined;
-  if (!isLiteralInsensitiveSql(action)) return undefined;
+  if (!isLiteralInsensitiveSql(action) && !isBodilessKubernetesRead(action)) return undefined;
   let until = now + Math.min(outcome.reuseSeconds, MAX_REUSE_SECONDS) * 1000;
   const tokenExpiry = verification.principal.exp;
   if (tokenExpiry !== undefined) until = Math.min(until, tokenExpiry * 1000);
   if (until <= now) return undefined;
   return { scope: 'statement-shape', expires_at: new Date(until).toISOString() };
+}
+
+/** Reads answered at once: a watch stays open (nothing to reuse), `proxy` reaches into a workload. */
+const REUSABLE_KUBERNETES_VERBS: ReadonlySet<string> = new Set(['get', 'list', 'head']);
+
+/**
+ * A Kubernetes GET (or HEAD) without a body: the PEP keys its reuse on the exact method, path and
+ * query, so a reused allow only ever stands for the very same request again (a poll, a re-read).
+ * Watches, writes and upgrades are decided one by one.
+ */
+function isBodilessKubernetesRead(action: EnrichedAction): boolean {
+  if (action.type !== 'kubernetes') return false;
+  if (action.method !== 'GET' && action.method !== 'HEAD') return false;
+  if (action.body !== undefined || ('object' in action && action.object !== undefined)) return false;
+  return REUSABLE_KUBERNETES_VERBS.has(action.request.verb);
 }
 
 function isLiteralInsensitiveSql(action: EnrichedAction): boolean {

@@ -29,6 +29,17 @@ export class KubeProtocolAdapter implements ProtocolAdapter<KubeCommand, KubeSta
     return { text: `${command.request.method} ${requestTarget(command.request)}`, method: command.request.method, path: command.request.path };
   }
 
+  /**
+   * A bodiless GET or HEAD is keyed on its exact method and target: an allow the PDP granted reuse
+   * for stands only for the very same request again. Everything else is decided every time.
+   */
+  reuseShape(command: KubeCommand): string | undefined {
+    const { request } = command;
+    if (request.method !== 'GET' && request.method !== 'HEAD') return undefined;
+    if (request.body.length > 0 || command.body !== undefined || command.object !== undefined) return undefined;
+    return `${request.method} ${requestTarget(request)}`;
+  }
+
   canMask(masks: readonly KubeMask[], command: KubeCommand): boolean {
     return this.relay.canMask(masks, command.request);
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CommandGate, type ActionAuthorizer, type SessionRecorder } from '@portcullis/pep-core';
+import { CommandGate, DecisionReuseCache, type ActionAuthorizer, type SessionRecorder } from '@portcullis/pep-core';
 import type { KubeCommand } from '../decisions/kube-command.ts';
 import type { KubeProtocolAdapter } from '../decisions/kube-protocol-adapter.ts';
 import type { KubeMask } from '../pipeline/kube-masks.ts';
@@ -31,12 +31,18 @@ export class KubeSession {
     const session = { id: this.id, ...(clientAddr ? { client_addr: clientAddr } : {}) };
     this.recorder = deps.recorders(session, subjectToken);
     this.recorder.start();
-    this.gate = new CommandGate(deps.adapter, deps.authorizer, () => ({
-      subjectToken,
-      session,
-      // An HTTP client cannot be told anything while its request is held: the answer says it all.
-      notify: (message) => deps.log(message, { session: this.id }),
-    }), { recorder: this.recorder });
+    this.gate = new CommandGate(
+      deps.adapter,
+      deps.authorizer,
+      () => ({
+        subjectToken,
+        session,
+        // An HTTP client cannot be told anything while its request is held: the answer says it all.
+        notify: (message) => deps.log(message, { session: this.id }),
+      }),
+      // Re-reads of the same object or list (kubectl, informers' resyncs) under a reuse grant.
+      { recorder: this.recorder, reuse: new DecisionReuseCache<KubeMask>() },
+    );
   }
 
   /** Runs one request of this session; the record ends only once every request in flight has. */
