@@ -38,6 +38,18 @@ function onOneConnection(token: string): { get(target: string): Promise<number>;
   };
 }
 
+interface StatementEntry {
+  readonly statement?: { readonly text?: string };
+  readonly decision_verified?: boolean;
+  readonly status?: string;
+}
+
+/** The statements a `session.statements` record carries (one record holds a batch of them). */
+function statementsOf(record: Record<string, unknown>): StatementEntry[] {
+  const native = (record.unmapped as { portcullis?: { statements?: StatementEntry[] } } | undefined)?.portcullis;
+  return native?.statements ?? [];
+}
+
 const decisionsFor = async (path: string): Promise<number> =>
   (await stack.pdp.auditEvents('decisions')).filter((record) => JSON.stringify(record).includes(path)).length;
 
@@ -56,8 +68,8 @@ test('the same GET again on one connection stands on the first decision, and eve
   const reached = (await stack.kube.settledAuditEvents()).filter((event) => event.requestURI === target);
   assert.equal(reached.length, 3, 'each read reached the API server');
   await eventually('each read is a session entry', async () => {
-    const entries = (await stack.pdp.auditEvents('sessions')).filter((record) => JSON.stringify(record).includes(`GET ${target}`));
-    return entries.length === 3;
+    const entries = (await stack.pdp.auditEvents('sessions')).flatMap(statementsOf).filter((entry) => entry.statement?.text === `GET ${target}`);
+    return entries.length === 3 && entries.every((entry) => entry.decision_verified === true && entry.status === 'success');
   });
 });
 
