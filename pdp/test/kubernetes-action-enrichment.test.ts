@@ -178,3 +178,44 @@ describe('the canonical path', () => {
     assert.equal((await enrich('GET', '/version?timeout=1s')).canonical_path, '/version');
   });
 });
+
+describe('Kubernetes Secret writes: their values withheld from what the decision carries on', () => {
+  const secret = {
+    apiVersion: 'v1', kind: 'Secret', type: 'Opaque',
+    metadata: { name: 'db', labels: { app: 'db' }, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"data":{"password":"c2VjcmV0"}}', owner: 'team-a' } },
+    data: { password: 'c2VjcmV0', user: 'YWRtaW4=' }, stringData: { token: 'plain-token' },
+  };
+
+  it('keeps names, keys, type and labels, and withholds every value, in body and object alike', async () => {
+    const action = await enrich('PUT', '/api/v1/namespaces/shop/secrets/db', { body: secret, object: secret });
+    const expected = {
+      ...secret,
+      metadata: { ...secret.metadata, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '[withheld]', owner: 'team-a' } },
+      data: { password: '[withheld]', user: '[withheld]' }, stringData: { token: '[withheld]' },
+    };
+    assert.deepEqual(action.body, expected);
+    assert.deepEqual(action.object, expected);
+    assert.equal(action.secret_values_withheld, true);
+    assert.equal(action.write?.kind, 'Secret');
+  });
+
+  it('withholds the values of every patch type: merge and strategic merge, JSON Patch, apply YAML', async () => {
+    const merge = await enrich('PATCH', '/api/v1/namespaces/shop/secrets/db', { body: { data: { password: 'bmV3' } }, object: secret });
+    assert.deepEqual(merge.body, { data: { password: '[withheld]' } });
+    const jsonPatch = await enrich('PATCH', '/api/v1/namespaces/shop/secrets/db', {
+      body: [{ op: 'replace', path: '/data/password', value: 'bmV3' }, { op: 'add', path: '/data', value: { a: 'Yg==' } }, { op: 'remove', path: '/data/user' }],
+      object: secret,
+    });
+    assert.deepEqual(jsonPatch.body, [{ op: 'replace', path: '/data/password', value: '[withheld]' }, { op: 'add', path: '/data', value: '[withheld]' }, { op: 'remove', path: '/data/user' }]);
+    const apply = await enrich('PATCH', '/api/v1/namespaces/shop/secrets/db', { body: 'apiVersion: v1\nkind: Secret\nstringData:\n  password: new\n', object: secret });
+    assert.equal(apply.body, '[withheld]');
+  });
+
+  it('leaves other resources, and Secret reads, as they came', async () => {
+    const configMap = { kind: 'ConfigMap', data: { a: 'b' } };
+    const write = await enrich('POST', '/api/v1/namespaces/shop/configmaps', { body: configMap, object: configMap });
+    assert.deepEqual(write.object, configMap);
+    assert.equal(write.secret_values_withheld, false);
+    assert.equal((await enrich('GET', '/api/v1/namespaces/shop/secrets/db')).secret_values_withheld, false);
+  });
+});

@@ -101,6 +101,34 @@ describe('a re-run of an approved command consumes its approval (Redis store)', 
     assert.equal(approvalOf(rerun.body).id, id);
   });
 
+  test('a Secret write: approvers and records see its keys, never its values, and another value is another command', async () => {
+    const secretPut = (password: string) => {
+      const secret = {
+        apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ stringData: { password } }) } },
+        type: 'Opaque', data: { password: Buffer.from(password).toString('base64') }, stringData: { note: password },
+      };
+      return { subject_token: agent, resource: { type: 'kubernetes', name: 'prod-cluster', environment: 'production' }, action: { type: 'kubernetes', method: 'PUT', path: '/api/v1/namespaces/shop/secrets/db', body: secret, object: secret } };
+    };
+    const requested = await requestApproval(pdp, secretPut('Approved-Secret-1'));
+    const shown = await fetch(`${pdp.url}/v1/approvals/${requested.id}`, { headers: { authorization: `Bearer ${alice}` } });
+    assert.equal(shown.status, 200);
+    const view = JSON.stringify(await shown.json());
+    assert.ok(view.includes('"password"'), 'the keys show');
+    for (const value of ['Approved-Secret-1', Buffer.from('Approved-Secret-1').toString('base64')]) assert.ok(!view.includes(value), `the approval shows ${value}`);
+    assert.equal((await vote(pdp.url, alice, requested.id, 'approve', 'rotation OPS-11')).status, 200);
+
+    const other = await pdp.decide(secretPut('Attacker-Secret-2'));
+    assert.equal(other.body.effect, 'approval_required', JSON.stringify(other.body));
+    assert.notEqual(approvalOf(other.body).id, requested.id);
+    const exact = await pdp.decide(secretPut('Approved-Secret-1'));
+    assert.equal(exact.body.effect, 'allow', JSON.stringify(exact.body));
+    assert.equal(approvalOf(exact.body).id, requested.id);
+
+    const trail = JSON.stringify([...(await pdp.auditEvents('decisions')), ...(await pdp.auditEvents('approvals'))]);
+    for (const value of ['Approved-Secret-1', 'Attacker-Secret-2', Buffer.from('Approved-Secret-1').toString('base64')]) assert.ok(!trail.includes(value), `the audit trail holds ${value}`);
+    assert.ok(trail.includes('/api/v1/namespaces/shop/secrets/db'), 'the trail records the writes');
+  });
+
   test('another command, principal or resource does not match the granted approval, which stays for its own command', async () => {
     const { id } = await granted(deleteOrder(agent, 402));
     const other = await pdp.token({ sub: 'agent:other', roles: ['writer'] });

@@ -70,7 +70,7 @@ export class DecisionSeal {
   }
 
   /**
-   * A keyed digest of text that records withhold (SQL credentials): it tells two texts apart
+   * A keyed digest of text that records withhold (SQL credentials, a Kubernetes Secret write as sent): it tells two texts apart
    * for every replica sharing the key, and is no hash of the secret anyone could guess offline.
    */
   withheldTextMac(text: string): string {

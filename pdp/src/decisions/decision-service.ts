@@ -1,5 +1,6 @@
 import type { AdmittingAuditRecorder } from '../audit/trail/audit-trail.ts';
 import { buildDecisionAuditEvent } from '../audit/events/decision-audit-event.ts';
+import { canonicalJson } from '../audit/trail/canonical-json.ts';
 import type { ApprovalV1, DecisionRequestV1, DecisionResponseV1, SyntaxErrorV1 } from '@portcullis/contract';
 import type { ActionEnricher, EnrichedAction } from '../enrichment/action-enricher.ts';
 import type { TokenVerifier } from '../identity/token-verifier.ts';
@@ -93,7 +94,7 @@ export class DecisionService {
       const shown = withRecordedText(request, action);
       // A new approval request names this decision, which allows nothing; only a presented approval turns into an allow.
       // What the shown text withholds still tells commands apart: bound through a keyed digest.
-      const withheldTextMac = shown === request ? undefined : this.deps.seal.withheldTextMac(request.action.type === 'sql' ? request.action.sql : '');
+      const withheldTextMac = shown === request ? undefined : this.deps.seal.withheldTextMac(withheldText(request));
       ({ outcome, approval } = await settleApproval(this.deps.approvals, { decisionId: sealed.id({ kind: 'none' }), request: shown, principal: verification.principal, action, ...(withheldTextMac === undefined ? {} : { withheldTextMac }) }, outcome));
     }
     // The id says what it granted, so a session event cannot claim more of it (decision-seal.ts).
@@ -126,8 +127,21 @@ function policySyntaxError(outcome: PolicyOutcome, action: EnrichedAction): Synt
   return outcome.effect === 'deny' ? syntaxErrorOf(action) : undefined;
 }
 
-/** The request with the SQL text the analysis recorded (credentials redacted) in place of the one sent. */
+/**
+ * The request as recorded: the SQL text the analysis recorded (credentials redacted), a Kubernetes
+ * Secret write's body and object with their values withheld; the request itself when nothing is.
+ */
 function withRecordedText(request: DecisionRequestV1, action: EnrichedAction): DecisionRequestV1 {
+  if (request.action.type === 'kubernetes' && action.type === 'kubernetes' && action.secret_values_withheld) {
+    const { body, object } = action;
+    return { ...request, action: { ...request.action, ...(body === undefined ? {} : { body }), ...(object === undefined ? {} : { object }) } };
+  }
   if (request.action.type !== 'sql' || action.type !== 'sql' || action.sql === request.action.sql) return request;
   return { ...request, action: { ...request.action, sql: action.sql } };
+}
+
+/** What the recorded request withholds, as one text for its keyed digest. */
+function withheldText(request: DecisionRequestV1): string {
+  if (request.action.type === 'sql') return request.action.sql;
+  return canonicalJson(request.action);
 }

@@ -2,7 +2,8 @@
  * A Kubernetes action as policy sees it: the RequestInfo the API server's authorizer would read
  * (../kubernetes-request-info.ts), the canonical path, and what the request does beyond its
  * verb: the pod specs a create, update or patch will store, the command of an exec, the options
- * of an attach, the ports of a port-forward (kubernetes-facts.ts).
+ * of an attach, the ports of a port-forward (kubernetes-facts.ts). A Secret's values are
+ * withheld from the body and object passed on (secret-values.ts).
  */
 import type { ActionV1 } from '@portcullis/contract';
 import type { EnrichedKubernetesAction } from '../enriched-action.ts';
@@ -10,6 +11,7 @@ import { canonicalKubernetesPath, kubernetesQueryValues, resolveKubernetesReques
 import type { ShellAnalyzer } from '../shell-analyzer.ts';
 import type { KubernetesWriteFacts } from './kubernetes-facts.ts';
 import { findPodSpecs, ObjectTooLargeError } from './pod-spec-facts.ts';
+import { withholdSecretValues } from './secret-values.ts';
 import { attachFacts, execFacts, portForwardFacts } from './stream-request-facts.ts';
 
 type KubernetesAction = Extract<ActionV1, { type: 'kubernetes' }>;
@@ -22,11 +24,17 @@ export async function enrichKubernetesAction(action: KubernetesAction, shell: Sh
   const request = resolveKubernetesRequest(action.method, action.path, action.query);
   const query = kubernetesQueryValues(action.path, action.query);
   const onPod = request.is_resource_request && request.resource === 'pods';
+  // Facts are read from the object as sent; only then are a Secret's values withheld.
+  const write = isWrite(request) ? writeFacts(action, request) : null;
+  const secret = request.is_resource_request && request.resource === 'secrets' && (action.body !== undefined || action.object !== undefined);
   return {
     ...action,
+    ...(secret && action.body !== undefined ? { body: withholdSecretValues(action.body) } : {}),
+    ...(secret && action.object !== undefined ? { object: withholdSecretValues(action.object) } : {}),
+    secret_values_withheld: secret,
     request,
     canonical_path: canonicalKubernetesPath(action.path),
-    write: isWrite(request) ? writeFacts(action, request) : null,
+    write,
     exec: onPod && request.subresource === 'exec' ? await execFacts(query, shell) : null,
     attach: onPod && request.subresource === 'attach' ? attachFacts(query) : null,
     port_forward: onPod && request.subresource === 'portforward' ? portForwardFacts(query) : null,

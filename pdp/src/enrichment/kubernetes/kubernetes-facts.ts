@@ -71,6 +71,8 @@ export interface KubernetesPortForwardFacts {
 }
 
 export interface KubernetesActionFacts {
+  /** A request on Secrets with a body or object: their values are withheld from `body` and `object` (policy input, records, approvals). */
+  secret_values_withheld: boolean;
   /** The path as the API server reads it (percent-decoded, slashes trimmed, query dropped); null when it cannot be read unambiguously. */
   canonical_path: string | null;
   write: KubernetesWriteFacts | null;
