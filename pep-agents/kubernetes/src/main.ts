@@ -26,7 +26,7 @@ import type { WriteResolver } from './pipeline/write-resolution.ts';
 import { KubePepServer } from './server/kube-pep-server.ts';
 import { loadServingCertificate } from './tls/serving-certificate.ts';
 import { HttpsKubeUpstream, type UpstreamCredential } from './upstream/https-kube-upstream.ts';
-import { resolveWrite } from './writes/resolve-write.ts';
+import { createWriteResolver } from './writes/resolve-write.ts';
 
 export { loadPepKubernetesConfig, type PepKubernetesConfig } from './config/pep-kubernetes-config.ts';
 export type { KubeRequest } from './request/kube-request.ts';
@@ -75,7 +75,7 @@ export async function startKubernetesPep(config: PepKubernetesConfig, options: K
   const env = options.env ?? process.env;
   const resource: ResourceV1 = { type: 'kubernetes', name: config.resource.name, ...(config.resource.environment ? { environment: config.resource.environment } : {}) };
   const strategies = createMaskStrategyRegistry({ hashKey: maskHashKeyFromEnv(env) });
-  const parts = { resolveWrite, relay: new MaskingResponseRelay(strategies), upgrade: refuseUpgrades, ...options.parts };
+  const parts = { resolveWrite: createWriteResolver(), relay: new MaskingResponseRelay(strategies), upgrade: refuseUpgrades, ...options.parts };
 
   const certificate = loadServingCertificate(config.tls, config.stateDir, config.tlsNames);
   const upstream = new HttpsKubeUpstream({

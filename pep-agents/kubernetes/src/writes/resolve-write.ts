@@ -1,10 +1,11 @@
-import type { WriteResolution, WriteResolver } from '../pipeline/write-resolution.ts';
+import type { WriteResolution, WriteResolveOptions, WriteResolver } from '../pipeline/write-resolution.ts';
 import type { KubeRequest } from '../request/kube-request.ts';
 import { kubeStatus } from '../status/kube-status.ts';
 import type { KubeUpstream } from '../upstream/kube-upstream.ts';
 import { readCurrentObject } from './current-object.ts';
 import { applyJsonMergePatch } from './json-merge-patch.ts';
 import { applyJsonPatch, readJsonPatch } from './json-patch.ts';
+import { OpenApiPatchSchemas } from './openapi-patch-schemas.ts';
 import { encodedSize, getMember, isJsonObject, type JsonObject, type JsonValue } from './json-value.ts';
 import { PatchError, patchErrorCode } from './patch-error.ts';
 import { currentResourceVersion, replaceResourceVersion, withResourceVersion } from './resource-version-precondition.ts';
@@ -46,7 +47,13 @@ type ResolvedWrite = Exclude<WriteResolution, { readonly refusal: unknown }>;
 
 const REFUSAL_PREFIX = 'portcullis: the enforcement point cannot resolve what this write would store: ';
 
-export const resolveWrite: WriteResolver = async (request, upstream, { bodyLimit, signal }) => {
+/** The PEP's WriteResolver, with its cache of the API server's merge metadata. */
+export function createWriteResolver(): WriteResolver {
+  const schemas = new OpenApiPatchSchemas();
+  return (request, upstream, options) => resolveWrite(request, upstream, options, schemas);
+}
+
+async function resolveWrite(request: KubeRequest, upstream: KubeUpstream, { bodyLimit, signal }: WriteResolveOptions, schemas: OpenApiPatchSchemas): Promise<WriteResolution> {
   const options: Limits = { maxBodyBytes: bodyLimit, maxObjectBytes: Math.max(bodyLimit, MIN_OBJECT_BYTES), ...(signal ? { signal } : {}) };
   const method = request.method;
   if (request.body.length > options.maxBodyBytes) {
@@ -65,14 +72,14 @@ export const resolveWrite: WriteResolver = async (request, upstream, { bodyLimit
       const parsed = parseYamlBody(request.body);
       return { body: parsed, object: parsed, forwardBody: Buffer.from(JSON.stringify(parsed)), contentType: 'application/json' };
     }
-    return await resolvePatch(request, upstream, options, contentType.type, contentType.mediaType);
+    return await resolvePatch(request, upstream, options, contentType.type, contentType.mediaType, schemas);
   } catch (error) {
     if (error instanceof PatchError) return { refusal: kubeStatus(patchErrorCode(error.kind), `${REFUSAL_PREFIX}${error.message}`) };
     throw error;
   }
-};
+}
 
-async function resolvePatch(request: KubeRequest, upstream: KubeUpstream, options: Limits, type: WriteBodyType, mediaType: string): Promise<WriteResolution> {
+async function resolvePatch(request: KubeRequest, upstream: KubeUpstream, options: Limits, type: WriteBodyType, mediaType: string, schemas: OpenApiPatchSchemas): Promise<WriteResolution> {
   const patch = type === 'apply-patch' ? parseYamlBody(request.body) : parseJsonBody(request.body);
   const current = await readCurrentObject(upstream, request.path, options.maxObjectBytes, options.signal);
   if ('refusal' in current) return current;
@@ -85,7 +92,10 @@ async function resolvePatch(request: KubeRequest, upstream: KubeUpstream, option
 
   const found = current.found;
   const resourceVersion = currentResourceVersion(found);
-  const schema = schemaForKind(getMember(found, 'apiVersion'), getMember(found, 'kind'));
+  const apiVersion = getMember(found, 'apiVersion');
+  const kind = getMember(found, 'kind');
+  // The API server's own merge metadata for the kind; the built-in table when it cannot be read.
+  const schema = (await schemas.schemaFor(upstream, apiVersion, kind, options.signal)) ?? schemaForKind(apiVersion, kind);
   switch (type) {
     case 'json-patch': {
       if (!Array.isArray(patch)) throw new PatchError('invalid', 'a JSON Patch is an array of operations');

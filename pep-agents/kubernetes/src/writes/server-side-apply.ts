@@ -4,10 +4,10 @@ import { fieldOf, type PatchField, type PatchSchema } from './strategic-merge-sc
 
 /**
  * Server-side apply (`application/apply-patch+yaml`): the applied configuration over the current
- * object. Maps merge member by member; associative lists (by their list-map keys) merge element
- * by element; set lists (finalizers) take the union; any other list is replaced. For a kind the
- * resolver does not model, a list present on both sides is refused, since its list type is not
- * known. What this does not compute: fields the same field manager applied before and now omits,
+ * object. Maps merge member by member (an atomic map is replaced); associative lists (by their
+ * list-map keys) merge element by element; set lists take the union; any other list is replaced.
+ * For a kind whose schema is not known, a list present on both sides is refused, since its list
+ * type is not known. What this does not compute: fields the same field manager applied before and now omits,
  * which the API server removes. The result can only hold more than is stored, never less, and
  * what it holds beyond is what was stored and decided already.
  */
@@ -23,7 +23,7 @@ function mergeObject(current: JsonObject, applied: JsonObject, schema: PatchSche
     const value = applied[key] as JsonValue;
     const existing = hasMember(current, key) ? current[key] : undefined;
     const field = fieldOf(schema, key);
-    if (isJsonObject(value) && isJsonObject(existing)) {
+    if (isJsonObject(value) && isJsonObject(existing) && !field?.atomicMap) {
       setMember(current, key, mergeObject(existing, value, field?.schema, modelled));
     } else if (Array.isArray(value) && Array.isArray(existing)) {
       setMember(current, key, mergeList(existing, value, field, modelled, key));
@@ -36,13 +36,15 @@ function mergeObject(current: JsonObject, applied: JsonObject, schema: PatchSche
 
 function mergeList(current: JsonValue[], applied: JsonValue[], field: PatchField | undefined, modelled: boolean, key: string): JsonValue[] {
   if (!modelled) throw new PatchError('unsupported', `"${key}": how this kind's lists merge under server-side apply is not modelled`);
-  const keys = field?.applyOnlyKeys ?? field?.applyKeys ?? (field?.mergeKey !== undefined ? [field.mergeKey] : undefined);
-  if (keys === undefined) {
-    if (!field?.merge) return deepClone(applied);
+  const listType = field?.listType ?? (field?.merge ? (field.mergeKey === undefined ? 'set' : 'map') : 'atomic');
+  if (listType === 'atomic') return deepClone(applied);
+  if (listType === 'set') {
     const union = [...current];
     for (const item of applied) if (!union.some((existing) => deepEqual(existing, item))) union.push(item);
     return union;
   }
+  const keys = field?.listMapKeys ?? (field?.mergeKey === undefined ? [] : [field.mergeKey]);
+  if (keys.length === 0) throw new PatchError('unsupported', `"${key}" is an associative list without keys`);
   const merged = [...current];
   for (const item of applied) {
     if (!isJsonObject(item)) throw new PatchError('invalid', `"${key}" holds an element that is not an object`);

@@ -69,7 +69,7 @@ function mergeMap(original: JsonObject, patch: JsonObject, schema: PatchSchema |
     }
     const field = fieldOf(schema, key);
     if (isJsonObject(originalValue) && isJsonObject(patchValue)) {
-      setMember(original, key, mergeMap(originalValue, patchValue, field?.schema));
+      setMember(original, key, field?.replace ? patchValue : mergeMap(originalValue, patchValue, field?.schema));
     } else if (Array.isArray(originalValue) && Array.isArray(patchValue)) {
       setMember(original, key, field?.merge ? mergeSlice(originalValue, patchValue, field.mergeKey, field.schema, isDeleteList) : patchValue);
     } else {

@@ -1,36 +1,43 @@
 /**
- * Where the built-in types carry strategic-merge metadata: the lists that merge (by a merge key,
- * or as a set of primitives) instead of being replaced, and the types below them. These are the
- * `patchStrategy`/`patchMergeKey` tags of the Go types the API server (v1.34) patches with;
- * a field not listed is a map that merges member by member or a list the patch replaces.
- * Server-side apply merges by `listMapKeys`, which differ from the merge keys in a few places
- * (`applyKeys`). Only the kinds listed here are resolved; any other kind is refused.
+ * Where a type carries merge metadata: for a strategic merge patch, the lists that merge (by a
+ * merge key, or as a set of primitives) instead of being replaced; for server-side apply, each
+ * list's type (`atomic`, `set`, `map` by its keys) and maps applied whole. The API server's
+ * OpenAPI states these for every kind it serves (`openapi-patch-schemas.ts` reads them); the
+ * table below is the built-in fallback for the kinds that carry pods, from the Go types' tags
+ * (v1.34), used when the OpenAPI cannot be read. A field not listed is a map that merges member
+ * by member or a list a patch replaces.
  */
 
 export interface PatchField {
-  /** The list merges instead of being replaced. */
+  /** Strategic merge: the list merges instead of being replaced. */
   merge?: true;
-  /** Merge key of a list of objects; absent for a merging list of primitives. */
+  /** Strategic merge: the merge key of a list of objects; absent for a merging list of primitives. */
   mergeKey?: string;
-  /** Server-side apply's list-map keys, when they are not just the merge key. */
-  applyKeys?: readonly string[];
-  /** A list server-side apply merges by these keys though a strategic patch replaces it. */
-  applyOnlyKeys?: readonly string[];
+  /** Strategic merge: a map the patch replaces whole. */
+  replace?: true;
+  /** Server-side apply: the list's type (default: from the strategic merge metadata, else atomic). */
+  listType?: 'atomic' | 'set' | 'map';
+  /** Server-side apply: the keys of a `map` list. */
+  listMapKeys?: readonly string[];
+  /** Server-side apply: a map applied whole. */
+  atomicMap?: true;
   /** The type of the value (of each element, for a list). */
   schema?: PatchSchema;
 }
 
+/** Fields by name; `*` is the type of every value of a map with arbitrary keys. */
 export type PatchSchema = Readonly<Record<string, PatchField>>;
 
-const byKey = (mergeKey: string, schema?: PatchSchema, applyKeys?: readonly string[]): PatchField => ({
+const byKey = (mergeKey: string, schema?: PatchSchema, listMapKeys?: readonly string[]): PatchField => ({
   merge: true,
   mergeKey,
+  listType: 'map',
+  listMapKeys: listMapKeys ?? [mergeKey],
   ...(schema ? { schema } : {}),
-  ...(applyKeys ? { applyKeys } : {}),
 });
 
 const OBJECT_META: PatchSchema = {
-  finalizers: { merge: true },
+  finalizers: { merge: true, listType: 'set' },
   ownerReferences: byKey('uid'),
 };
 
@@ -39,7 +46,7 @@ const CONTAINER: PatchSchema = {
   env: byKey('name'),
   volumeMounts: byKey('mountPath'),
   volumeDevices: byKey('devicePath'),
-  resources: { schema: { claims: { applyOnlyKeys: ['name'] } } },
+  resources: { schema: { claims: { listType: 'map', listMapKeys: ['name'] } } },
 };
 
 const POD_SPEC: PatchSchema = {
@@ -56,7 +63,7 @@ const POD_SPEC: PatchSchema = {
 
 const POD_STATUS: PatchSchema = {
   conditions: byKey('type'),
-  hostIPs: byKey('ip'),
+  hostIPs: { merge: true, mergeKey: 'ip', listType: 'atomic' },
   podIPs: byKey('ip'),
   resourceClaimStatuses: byKey('name'),
 };
@@ -65,7 +72,7 @@ const POD_TEMPLATE_SPEC: PatchSchema = { metadata: { schema: OBJECT_META }, spec
 const CONDITIONS_STATUS: PatchSchema = { conditions: byKey('type') };
 
 const withMeta = (fields: PatchSchema): PatchSchema => ({ metadata: { schema: OBJECT_META }, ...fields });
-const workload = (): PatchSchema => withMeta({ spec: { schema: { template: { schema: POD_TEMPLATE_SPEC } } }, status: { schema: CONDITIONS_STATUS } });
+const workload = (status: PatchSchema = CONDITIONS_STATUS): PatchSchema => withMeta({ spec: { schema: { template: { schema: POD_TEMPLATE_SPEC } } }, status: { schema: status } });
 
 /** Keyed by `apiVersion/kind` as the object itself states them ("v1/Pod", "apps/v1/Deployment"). */
 const KIND_SCHEMAS: Readonly<Record<string, PatchSchema>> = {
@@ -76,7 +83,7 @@ const KIND_SCHEMAS: Readonly<Record<string, PatchSchema>> = {
   'apps/v1/ReplicaSet': workload(),
   'apps/v1/StatefulSet': workload(),
   'apps/v1/DaemonSet': workload(),
-  'batch/v1/Job': workload(),
+  'batch/v1/Job': workload({ conditions: { merge: true, mergeKey: 'type', listType: 'atomic' } }),
   'batch/v1/CronJob': withMeta({
     spec: { schema: { jobTemplate: { schema: withMeta({ spec: { schema: { template: { schema: POD_TEMPLATE_SPEC } } } }) } } },
   }),
@@ -86,15 +93,18 @@ const KIND_SCHEMAS: Readonly<Record<string, PatchSchema>> = {
   'v1/ConfigMap': withMeta({}),
   'v1/Secret': withMeta({}),
   'v1/PersistentVolumeClaim': withMeta({ status: { schema: CONDITIONS_STATUS } }),
-  'v1/Node': withMeta({ spec: { schema: { podCIDRs: { merge: true } } }, status: { schema: { conditions: byKey('type'), addresses: byKey('type') } } }),
+  'v1/Node': withMeta({ spec: { schema: { podCIDRs: { merge: true, listType: 'set' } } }, status: { schema: { conditions: byKey('type'), addresses: byKey('type') } } }),
   'autoscaling/v1/Scale': withMeta({}),
 };
 
+/** The built-in fallback schema of a kind, by its apiVersion and kind. */
 export function schemaForKind(apiVersion: unknown, kind: unknown): PatchSchema | undefined {
   if (typeof apiVersion !== 'string' || typeof kind !== 'string') return undefined;
   return Object.hasOwn(KIND_SCHEMAS, `${apiVersion}/${kind}`) ? KIND_SCHEMAS[`${apiVersion}/${kind}`] : undefined;
 }
 
 export function fieldOf(schema: PatchSchema | undefined, key: string): PatchField | undefined {
-  return schema && Object.hasOwn(schema, key) ? schema[key] : undefined;
+  if (schema === undefined) return undefined;
+  if (Object.hasOwn(schema, key)) return schema[key];
+  return Object.hasOwn(schema, '*') ? schema['*'] : undefined;
 }

@@ -16,7 +16,9 @@ import type { KubeRequest } from '../../src/request/kube-request.ts';
 import { HttpsKubeUpstream } from '../../src/upstream/https-kube-upstream.ts';
 import type { KubeUpstream } from '../../src/upstream/kube-upstream.ts';
 import { isJsonObject, type JsonValue } from '../../src/writes/json-value.ts';
-import { resolveWrite } from '../../src/writes/resolve-write.ts';
+import { OpenApiPatchSchemas } from '../../src/writes/openapi-patch-schemas.ts';
+import { createWriteResolver } from '../../src/writes/resolve-write.ts';
+import { fieldOf, type PatchSchema, schemaForKind } from '../../src/writes/strategic-merge-schema.ts';
 
 interface Resolution {
   method: string;
@@ -41,6 +43,7 @@ before(async () => {
   kube = await startTestKubeApiServer();
   await kube.createNamespace('team');
   upstream = pepUpstream();
+  const resolveWrite = createWriteResolver();
   proxy = createServer(async (client, response) => {
     const chunks: Buffer[] = [];
     for await (const chunk of client) chunks.push(chunk as Buffer);
@@ -97,6 +100,21 @@ const lastObject = () => {
   assert.ok(last, 'a write was resolved');
   return last.object;
 };
+
+/** Every field of the table is in the served schema with the same strategic merge and apply metadata. */
+function assertSameMetadata(table: PatchSchema, served: PatchSchema, at: string): void {
+  for (const [name, field] of Object.entries(table)) {
+    const other = fieldOf(served, name);
+    assert.ok(other, `${at}.${name} is in the served schema`);
+    for (const key of ['merge', 'mergeKey', 'replace', 'listType', 'listMapKeys'] as const) {
+      if (field[key] !== undefined) assert.deepEqual(other[key], field[key], `${at}.${name} ${key}`);
+    }
+    if (field.schema) {
+      assert.ok(other.schema, `${at}.${name} has a type`);
+      assertSameMetadata(field.schema, other.schema, `${at}.${name}`);
+    }
+  }
+}
 
 /** Server-maintained fields the resolver cannot know (and policy need not judge). */
 const SERVER_FIELDS = new Set(['resourceVersion', 'managedFields', 'generation', 'uid', 'creationTimestamp']);
@@ -280,15 +298,27 @@ describe('the write resolver against a real API server', () => {
     assert.equal(after.spec.template.spec.containers[0]?.image, 'nginx:1.27');
   });
 
-  it('refuses a strategic patch of a kind it does not model (415, as the API server answers one for a custom resource); a merge patch of it resolves', async () => {
+  it('resolves a strategic patch of any built-in kind from the API server\'s own OpenAPI: kubectl patch and kubectl apply of a Role', async () => {
     const role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'reader', namespace: 'team' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] };
     await viaPepOk(['apply', '-f', '-'], JSON.stringify(role));
-    const patched = await viaPep(['patch', 'role', 'reader', '-n', 'team', '--type', 'strategic', '-p', JSON.stringify({ rules: [] })]);
-    assert.notEqual(patched.code, 0);
-    assert.match(patched.stderr, /strategic merge patch of rbac\.authorization\.k8s\.io\/v1 Role is not modelled/);
-    await viaPepOk(['patch', 'role', 'reader', '-n', 'team', '--type', 'merge', '-p', JSON.stringify({ rules: [{ apiGroups: [''], resources: ['pods', 'secrets'], verbs: ['get', 'list'] }] })]);
-    assert.equal(resolutions.at(-1)?.contentType, 'application/merge-patch+json');
+    await viaPepOk(['patch', 'role', 'reader', '-n', 'team', '--type', 'strategic', '-p', JSON.stringify({ rules: [{ apiGroups: [''], resources: ['pods', 'secrets'], verbs: ['get'] }] })]);
     assertStoredAsResolved(lastObject(), await stored('role', 'reader'));
+    await viaPepOk(['apply', '-f', '-'], JSON.stringify({ ...role, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'] }] }));
+    assert.equal(resolutions.at(-1)?.contentType, 'application/strategic-merge-patch+json');
+    assertStoredAsResolved(lastObject(), await stored('role', 'reader'));
+    assert.deepEqual((lastObject() as { rules: unknown[] }).rules, [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'] }]);
+  });
+
+  it('reads the same merge metadata from the OpenAPI as its built-in table holds for the kinds that carry pods', async () => {
+    const schemas = new OpenApiPatchSchemas();
+    const kinds: [string, string][] = [['v1', 'Pod'], ['v1', 'PodTemplate'], ['v1', 'ReplicationController'], ['apps/v1', 'Deployment'], ['apps/v1', 'StatefulSet'], ['apps/v1', 'DaemonSet'], ['apps/v1', 'ReplicaSet'], ['batch/v1', 'Job'], ['batch/v1', 'CronJob'], ['v1', 'Service'], ['v1', 'ServiceAccount'], ['v1', 'Namespace'], ['v1', 'Node']];
+    for (const [apiVersion, kind] of kinds) {
+      const table = schemaForKind(apiVersion, kind);
+      const served = await schemas.schemaFor(upstream, apiVersion, kind);
+      assert.ok(table && served, `${apiVersion} ${kind}`);
+      assertSameMetadata(table, served, `${apiVersion} ${kind}`);
+    }
+    assert.equal(await schemas.schemaFor(upstream, 'example.com/v1', 'Widget'), undefined);
   });
 
   it('refuses what it cannot resolve with a clear Status: protobuf, malformed, oversize, unbinding, loosely read pointers, absent objects', async () => {
