@@ -19,12 +19,18 @@ const PLACES_LONGEST_FIRST = [...OBJECT_PLACES].filter((place) => place !== '$')
  * the path as written is always among the results.
  */
 export function liftToObjectPlaces(masks: readonly JsonPathMaskV1[]): JsonPathMaskV1[] {
-  return masks.flatMap((mask) => {
+  const lifted = new Map<string, JsonPathMaskV1>();
+  const add = (mask: JsonPathMaskV1, path: string): void => {
+    // Policy naming every shape itself lifts to the same paths again: each is applied once.
+    const key = `${mask.strategy}\u0000${path}`;
+    if (!lifted.has(key)) lifted.set(key, { ...mask, path });
+  };
+  for (const mask of masks) {
     const objectPath = objectPathOf(mask.path);
-    const lifted = OBJECT_PLACES.map((place) => place + objectPath.slice(1));
-    if (!lifted.includes(mask.path)) lifted.push(mask.path);
-    return lifted.map((path) => ({ ...mask, path }));
-  });
+    for (const place of OBJECT_PLACES) add(mask, place + objectPath.slice(1));
+    add(mask, mask.path);
+  }
+  return [...lifted.values()];
 }
 
 /** `$.items[*].data.*` → `$.data.*`; a path naming no place is the object's path already. */

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMaskStrategyRegistry, type JsonPathMaskV1 } from '@portcullis/pep-core';
 import { maskDocument } from '../../src/responses/document-masker.ts';
+import { liftToObjectPlaces, OBJECT_PLACES } from '../../src/responses/object-path-lifting.ts';
 import { responseMasksSupported, maskingPlan } from '../../src/responses/masking-plan.ts';
 
 const strategies = createMaskStrategyRegistry();
@@ -130,5 +131,13 @@ describe('masking a response document', () => {
     assert.ok(!responseMasksSupported(objectPaths('$.data[?@.x]')));
     assert.ok(!responseMasksSupported([{ kind: 'byte-stream', detectors: ['passport'], strategy: 'redact' }]));
     assert.ok(!responseMasksSupported([{ table: 't', column: 'c', strategy: 'redact' } as never]));
+  });
+});
+
+describe('lifting paths to every place an object sits', () => {
+  it('applies the paths of a policy that names every shape once each', () => {
+    const everyShape = OBJECT_PLACES.map((place) => ({ kind: 'json-path' as const, path: `${place}.data.*`, strategy: 'redact' }));
+    assert.deepEqual(liftToObjectPlaces(everyShape).map((mask) => mask.path), OBJECT_PLACES.map((place) => `${place}.data.*`));
+    assert.equal(liftToObjectPlaces([{ kind: 'json-path', path: '$.data.*', strategy: 'hash' }, { kind: 'json-path', path: '$.data.*', strategy: 'redact' }]).length, 2 * OBJECT_PLACES.length);
   });
 });
