@@ -18,6 +18,8 @@ export class JsonValueFramer {
   push(chunk: Buffer): Buffer[] {
     const values: Buffer[] = [];
     let start = this.depth === 0 ? -1 : 0;
+    // Where the next backslash is (rare): looked up again only once passed, so a chunk is scanned for it once.
+    let backslashAt = -2;
     for (let index = 0; index < chunk.length; index += 1) {
       const byte = chunk[index]!;
       if (this.depth === 0) {
@@ -28,9 +30,21 @@ export class JsonValueFramer {
         continue;
       }
       if (this.inString) {
-        if (this.escaped) this.escaped = false;
-        else if (byte === BACKSLASH) this.escaped = true;
-        else if (byte === QUOTE) this.inString = false;
+        if (this.escaped) {
+          this.escaped = false;
+          continue;
+        }
+        // Most of a document is string bytes: jump to the next quote or backslash.
+        if (backslashAt !== -1 && backslashAt < index) backslashAt = chunk.indexOf(BACKSLASH, index);
+        const quoteAt = chunk.indexOf(QUOTE, index);
+        const end = backslashAt !== -1 && (quoteAt === -1 || backslashAt < quoteAt) ? backslashAt : quoteAt;
+        if (end === -1) {
+          index = chunk.length;
+          break;
+        }
+        index = end;
+        if (chunk[end] === BACKSLASH) this.escaped = true;
+        else this.inString = false;
         continue;
       }
       if (byte === QUOTE) this.inString = true;

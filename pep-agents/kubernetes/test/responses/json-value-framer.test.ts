@@ -6,6 +6,7 @@ import { JsonFramingError, JsonValueFramer } from '../../src/responses/json-valu
 const EVENTS = [
   { type: 'ADDED', object: { kind: 'Secret', data: { 'a}b': 'c3Vw', quote: 'x\\"}{[' } } },
   { type: 'BOOKMARK', object: { kind: 'Secret', metadata: { resourceVersion: '12' } } },
+  { type: 'MODIFIED', object: { kind: 'ConfigMap', data: { path: 'C:\\dir\\', brace: '}\\"{', long: 'x'.repeat(300) } } },
   { type: 'ERROR', object: { kind: 'Status', code: 410, message: 'too old resource version: "{"' } },
 ];
 const STREAM = Buffer.from(`${EVENTS.map((event) => JSON.stringify(event)).join('\n')}\n \r\n\t`);
