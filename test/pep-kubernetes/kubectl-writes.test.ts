@@ -86,6 +86,15 @@ describe('kubectl writes through the PEP', () => {
     assert.equal(stored.spec.template.spec.volumes, undefined);
   });
 
+  it('denies kubectl debug --profile=sysadmin (a privileged ephemeral container added through the subresource) before it reaches the API server', async () => {
+    await stack.kube.kubectlOk(['run', 'target', '-n', NAMESPACE, '--image=nginx:1.27', '--restart=Never']);
+    const result = await stack.kubectl(writer, ['debug', 'target', '-n', NAMESPACE, '--image=busybox:1.36', '--container=debugger', '--profile=sysadmin']);
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /container "debugger" is privileged/);
+    assert.deepEqual(await writesReaching('target'), ['create 201']);
+    assert.equal(await stack.kube.kubectlOk(['get', 'pod', 'target', '-n', NAMESPACE, '-o', 'jsonpath={.spec.ephemeralContainers}']), '');
+  });
+
   it('holds a harmless patch for approval; run again once approved it stores exactly that, once', async () => {
     await stack.kube.kubectlOk(['create', '-f', '-'], { input: JSON.stringify(deployment('rollout')) });
     const setImage = ['set', 'image', 'deployment/rollout', '-n', NAMESPACE, 'api=nginx:1.28'];

@@ -256,6 +256,27 @@ describe('the write resolver against a real API server', () => {
     assert.deepEqual((object as { spec: { containers: { name: string; image: string }[] } }).spec.containers.map((container) => `${container.name}=${container.image}`), ['app=nginx:1.28', 'side=busybox:1.36']);
   });
 
+  it('subresource writes resolve on the subresource\'s own object: kubectl scale (Scale), kubectl debug (a pod\'s ephemeral containers), kubectl label and rollout restart', async () => {
+    await viaPepOk(['create', '-f', '-'], JSON.stringify({ ...DEPLOYMENT, metadata: { name: 'sub', namespace: 'team' } }));
+    await viaPepOk(['scale', 'deployment/sub', '-n', 'team', '--replicas=3']);
+    assert.match(resolutions.at(-1)?.path ?? '', /\/deployments\/sub\/scale$/);
+    assert.equal((lastObject() as { kind: string; spec: { replicas: number } }).kind, 'Scale');
+    assert.equal((lastObject() as { spec: { replicas: number } }).spec.replicas, 3);
+    assert.equal(((await stored('deployment', 'sub')) as { spec: { replicas: number } }).spec.replicas, 3);
+
+    await viaPepOk(['rollout', 'restart', 'deployment/sub', '-n', 'team']);
+    assertStoredAsResolved(lastObject(), await stored('deployment', 'sub'));
+    await viaPepOk(['label', 'deployment/sub', '-n', 'team', 'tier=backend']);
+    assertStoredAsResolved(lastObject(), await stored('deployment', 'sub'));
+
+    await viaPepOk(['create', '-f', '-'], JSON.stringify({ ...POD, metadata: { name: 'debugged', namespace: 'team' } }));
+    await viaPepOk(['debug', 'debugged', '-n', 'team', '--image=busybox:1.36', '--container=debugger', '--profile=sysadmin']);
+    assert.match(resolutions.at(-1)?.path ?? '', /\/pods\/debugged\/ephemeralcontainers$/);
+    const debugged = lastObject() as { spec: { ephemeralContainers: { name: string; securityContext?: { privileged?: boolean } }[] } };
+    assert.deepEqual(debugged.spec.ephemeralContainers.map((container) => [container.name, container.securityContext?.privileged]), [['debugger', true]]);
+    assertStoredAsResolved(lastObject(), await stored('pod', 'debugged'));
+  });
+
   it('a patch that turns a container privileged or adds a hostPath is seen as such, and when refused never reaches the API server', async () => {
     await viaPepOk(['create', '-f', '-'], JSON.stringify({ ...DEPLOYMENT, metadata: { name: 'guarded', namespace: 'team' } }));
     decide = async (object) => {
