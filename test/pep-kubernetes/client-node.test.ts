@@ -5,7 +5,7 @@
 // outage fails closed.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CoreV1Api, makeInformer, Watch, type V1Pod, type V1Secret } from '@kubernetes/client-node';
+import { CoreV1Api, KubernetesObjectApi, makeInformer, Watch, type V1Pod, type V1Secret } from '@kubernetes/client-node';
 import { eventually } from '../support/eventually.ts';
 import { apiFailure, pepKubeConfig } from './client-node-config.ts';
 import { startKubePepStack, type KubePepStack } from './pep-stack.ts';
@@ -110,34 +110,50 @@ describe('@kubernetes/client-node through the Kubernetes PEP', () => {
     assert.deepEqual(unmasked.data, { username: base64(SECRET_VALUES.username), password: base64(SECRET_VALUES.password) });
   });
 
-  it('masks every event of a Watch of secrets, the existing ones and those written while it runs', async () => {
-    const events: { type: string; object: V1Secret }[] = [];
-    let ended: unknown = 'still running';
-    const watch = new Watch(pepKubeConfig(stack, reader));
-    const controller = await watch.watch(
-      '/api/v1/namespaces/apps/secrets',
-      {},
-      (type, object: V1Secret) => events.push({ type, object }),
-      (error: unknown) => {
-        ended = error;
-      },
-    );
-    try {
-      await eventually('the watch reports the existing Secret', () => events.some((event) => event.type === 'ADDED' && event.object.metadata?.name === 'db-credentials'));
-      await stack.kube.kubectlOk(['create', '-f', '-'], { input: secretManifest('watched', SECRET_VALUES) });
-      await stack.kube.kubectlOk(['label', 'secret', 'watched', '-n', 'apps', 'seen=yes']);
-      await eventually('the watch reports the new Secret and its change', () =>
-        ['ADDED', 'MODIFIED'].every((type) => events.some((event) => event.type === type && event.object.metadata?.name === 'watched')),
-      );
-      assert.equal(ended, 'still running', 'the watch ran until it was stopped');
-    } finally {
-      controller.abort();
-    }
-    for (const event of events.filter((event) => ['db-credentials', 'watched'].includes(event.object.metadata?.name ?? ''))) {
-      assertMasked(event.object, `watch ${event.type} ${event.object.metadata?.name}`);
-    }
-    assertNoSecretValue(events, 'the watch events');
+  it('masks a Secret read through the generic KubernetesObjectApi (discovery first, then read and list)', async () => {
+    const objects = KubernetesObjectApi.makeApiClient(pepKubeConfig(stack, reader));
+    const read = await objects.read<V1Secret>({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db-credentials', namespace: 'apps' } });
+    assertMasked(read, 'KubernetesObjectApi.read');
+    const list = await objects.list<V1Secret>('v1', 'Secret', 'apps');
+    assertMasked(list.items.find((secret) => secret.metadata?.name === 'db-credentials'), 'KubernetesObjectApi.list');
+    assertNoSecretValue(list, 'KubernetesObjectApi.list');
   });
+
+  // The watch parameter, and the older /watch/ path prefix that the API server still serves.
+  for (const [form, path] of [
+    ['?watch=true', '/api/v1/namespaces/apps/secrets'],
+    ['the /watch/ path', '/api/v1/watch/namespaces/apps/secrets'],
+  ] as const) {
+    it(`masks every event of a Watch of secrets (${form}), the existing ones and those written while it runs`, async () => {
+      const created = `watched-${path.includes('/watch/') ? 'path' : 'query'}`;
+      const events: { type: string; object: V1Secret }[] = [];
+      let ended: unknown = 'still running';
+      const watch = new Watch(pepKubeConfig(stack, reader));
+      const controller = await watch.watch(
+        path,
+        {},
+        (type, object: V1Secret) => events.push({ type, object }),
+        (error: unknown) => {
+          ended = error;
+        },
+      );
+      try {
+        await eventually('the watch reports the existing Secret', () => events.some((event) => event.type === 'ADDED' && event.object.metadata?.name === 'db-credentials'));
+        await stack.kube.kubectlOk(['create', '-f', '-'], { input: secretManifest(created, SECRET_VALUES) });
+        await stack.kube.kubectlOk(['label', 'secret', created, '-n', 'apps', 'seen=yes']);
+        await eventually('the watch reports the new Secret and its change', () =>
+          ['ADDED', 'MODIFIED'].every((type) => events.some((event) => event.type === type && event.object.metadata?.name === created)),
+        );
+        assert.equal(ended, 'still running', 'the watch ran until it was stopped');
+      } finally {
+        controller.abort();
+      }
+      for (const event of events.filter((event) => ['db-credentials', created].includes(event.object.metadata?.name ?? ''))) {
+        assertMasked(event.object, `watch ${event.type} ${event.object.metadata?.name}`);
+      }
+      assertNoSecretValue(events, 'the watch events');
+    });
+  }
 
   it('gives an informer (list, then watch) masked Secrets only', async () => {
     const informer = makeInformer(pepKubeConfig(stack, reader), '/api/v1/namespaces/apps/secrets', () => readerApi.listNamespacedSecret({ namespace: 'apps' }));
