@@ -1,14 +1,23 @@
 import { parseAllDocuments } from 'yaml';
+import { duplicateJsonKey } from './duplicate-json-keys.ts';
 import type { JsonValue } from './json-value.ts';
 import { PatchError } from './patch-error.ts';
 
-/** A JSON body, as the API server's JSON decoder reads it. */
+/**
+ * A JSON body, as the API server's JSON decoder reads it. A member name twice in one object is
+ * refused: the two readers resolve it differently (duplicate-json-keys.ts).
+ */
 export function parseJsonBody(body: Buffer): JsonValue {
+  const text = wellFormedUtf8(body);
+  let parsed: JsonValue;
   try {
-    return JSON.parse(body.toString('utf8')) as JsonValue;
+    parsed = JSON.parse(text) as JsonValue;
   } catch {
     throw new PatchError('malformed', 'the request body is not valid JSON');
   }
+  const duplicate = duplicateJsonKey(text);
+  if (duplicate !== undefined) throw new PatchError('malformed', `the request body names "${duplicate}" twice in one object`);
+  return parsed;
 }
 
 /**
@@ -17,7 +26,7 @@ export function parseJsonBody(body: Buffer): JsonValue {
  * might disagree on, the API server stores what policy saw.
  */
 export function parseYamlBody(body: Buffer): JsonValue {
-  const documents = parseAllDocuments(body.toString('utf8'), { version: '1.1' });
+  const documents = parseAllDocuments(wellFormedUtf8(body), { version: '1.1' });
   const list = Array.isArray(documents) ? documents : [documents];
   if (list.length !== 1) throw new PatchError('malformed', 'a YAML body must hold exactly one document');
   const document = list[0] as { errors: unknown[]; toJSON(): unknown };
@@ -46,4 +55,13 @@ function toJsonValue(value: unknown, path: string): JsonValue {
     return result;
   }
   throw new PatchError('malformed', `the YAML value at "${path}" has no JSON form (${typeof value})`);
+}
+
+/** The body as text; bytes that are not UTF-8 each reader would replace its own way, so they are refused. */
+function wellFormedUtf8(body: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body);
+  } catch {
+    throw new PatchError('malformed', 'the request body is not valid UTF-8');
+  }
 }

@@ -357,6 +357,16 @@ describe('the write resolver against a real API server', () => {
     assert.match(malformed.body.message, /not valid JSON/);
     const oversize = await send('POST', '/api/v1/namespaces/team/configmaps', 'application/json', JSON.stringify({ data: { a: 'x'.repeat(3 * 1024 * 1024) } }));
     assert.equal(oversize.status, 413);
+    // A name twice in one object: the API server would merge both (hostNetwork stored) where JSON.parse keeps only the last.
+    const twice = '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"twice"},"spec":{"hostNetwork":true,"containers":[{"name":"a","image":"nginx"}]},"spec":{"containers":[{"name":"a","image":"nginx"}]}}';
+    const duplicated = await send('POST', '/api/v1/namespaces/team/pods', 'application/json', twice);
+    assert.equal(duplicated.status, 400);
+    assert.match(duplicated.body.message, /names "spec" twice in one object/);
+    const direct = await upstream.request({ method: 'POST', target: '/api/v1/namespaces/team/pods?dryRun=All&fieldValidation=Ignore', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: Buffer.from(twice) });
+    const chunks: Buffer[] = [];
+    for await (const chunk of direct) chunks.push(chunk as Buffer);
+    assert.equal(direct.statusCode, 201, Buffer.concat(chunks).toString());
+    assert.equal((JSON.parse(Buffer.concat(chunks).toString()) as { spec: { hostNetwork?: boolean } }).spec.hostNetwork, true, 'the API server merges a repeated object');
     const unbinding = await send('PATCH', '/api/v1/namespaces/team/pods/web', 'application/strategic-merge-patch+json', JSON.stringify({ metadata: { $patch: 'delete' } }));
     assert.equal(unbinding.status, 403);
     assert.match(unbinding.body.message, /removes the resourceVersion/);

@@ -39,6 +39,7 @@ describe('write bodies', () => {
   it('refuses malformed JSON', () => {
     assert.throws(() => parseJsonBody(Buffer.from('{"a":')), (error: unknown) => error instanceof PatchError && error.kind === 'malformed');
     assert.deepEqual(parseJsonBody(Buffer.from('{"a":[1,{"b":null}]}')), { a: [1, { b: null }] });
+    assert.throws(() => parseJsonBody(Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')])), /not valid UTF-8/);
   });
 
   it('binds a merge-style patch to the resourceVersion read, and refuses one naming another', () => {
@@ -49,5 +50,17 @@ describe('write bodies', () => {
     assert.throws(() => withResourceVersion({ metadata: null }, '42'), /replaces or removes metadata/);
     // A directive that drops the version is caught on the resolved object, where it would take effect.
     assert.deepEqual(withResourceVersion({ metadata: { $patch: 'delete' } }, '42'), { metadata: { $patch: 'delete', resourceVersion: '42' } });
+  });
+});
+
+describe('member names twice in one object', () => {
+  it('finds a name repeated in one object, after escapes, at any depth', async () => {
+    const { duplicateJsonKey } = await import('../../src/writes/duplicate-json-keys.ts');
+    assert.equal(duplicateJsonKey('{"spec":{"hostNetwork":true},"spec":{}}'), 'spec');
+    assert.equal(duplicateJsonKey('{"a":[{"b":1,"c":{"d":1,"\\u0064":2}}]}'), 'd');
+    assert.equal(duplicateJsonKey('{"a":1,"b":[{"a":1},{"a":2}],"c":{"a":{"a":1}}}'), undefined);
+    assert.equal(duplicateJsonKey('{"s":"} { \\"s\\": ,","t":["s","s"],"u":{"s":"x"}}'), undefined);
+    assert.equal(duplicateJsonKey('[{"x":1},{"x":2,"y":{"x":3}},{"z":[],"z":[]}]'), 'z');
+    assert.throws(() => parseJsonBody(Buffer.from('{"kind":"Pod","spec":{"hostPID":true},"spec":{"containers":[]}}')), /names "spec" twice/);
   });
 });
