@@ -1,0 +1,211 @@
+// One exec, attach or port-forward upgrade, as a story: read what it asks for → decide it (the
+// command gate: a `kubernetes` action with its path and query) → refused: a Status, no upgrade,
+// nothing sent upstream → allowed: open the upgrade at the API server with the PEP's credential,
+// relay the 101 (or the API server's refusal), then relay the streams both ways, recording them;
+// the session entry is written when the session ends.
+import type { Duplex } from 'node:stream';
+import type { CommandOutcome } from '@portcullis/pep-core';
+import { kubeStatus, statusResponseHead } from '../status/kube-status.ts';
+import { channelProtocol } from './channel-protocol.ts';
+import { ExecStreamRecorder } from './exec-stream-recorder.ts';
+import { queryWithPort } from './port-forward-ports.ts';
+import { PortForwardRecorder } from './port-forward-recorder.ts';
+import { socketWriter } from './socket-writer.ts';
+import { SpdySessionRelay, type PortDecider, type SpdyPurpose } from './spdy-session-relay.ts';
+import type { UpgradeContext, UpgradeDecision } from './upgrade-context.ts';
+import { isUpgradeRefusal, planUpgrade, type UpgradePlan } from './upgrade-plan.ts';
+import { openUpstreamUpgrade, switchingProtocolsHead } from './upstream-handshake.ts';
+import { WebSocketChannelRelay } from './websocket-channel-relay.ts';
+import { SPDY_TUNNEL_PROTOCOL, WebSocketSpdyTunnel } from './websocket-spdy-tunnel.ts';
+
+const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+/** The API server's refusal of an upgrade is a small Status; more is not relayed. */
+const MAX_REFUSAL_BODY = 64 * 1024;
+
+export async function handleUpgrade(context: UpgradeContext): Promise<void> {
+  const { client } = context;
+  // Nothing the client sends is read before the decision; it waits in the socket.
+  client.pause();
+  client.on('error', () => client.destroy());
+  const plan = planUpgrade(context.request);
+  if (isUpgradeRefusal(plan)) {
+    client.end(statusResponseHead(kubeStatus(plan.code, plan.message)));
+    return;
+  }
+  try {
+    const run = await context.run((decision) => relay(context, plan, decision));
+    if (!run.ran) client.end(statusResponseHead(run.refusal));
+  } catch (error) {
+    context.log?.('warn', 'upgrade failed', { error: error instanceof Error ? error.message : String(error) });
+    if (client.writable && !headSent.has(client)) client.end(statusResponseHead(kubeStatus(502, 'the API server could not be reached for this upgrade')));
+    else client.destroy();
+  }
+}
+
+/** Clients already sent a 101 (or a relayed response): a later failure can only close them. */
+const headSent = new WeakSet<Duplex>();
+
+async function relay(context: UpgradeContext, plan: UpgradePlan, decision: UpgradeDecision): Promise<CommandOutcome> {
+  const { client, request } = context;
+  const answer = await openUpstreamUpgrade(context.upstream, request, plan, decision.impersonate);
+  if (answer.kind === 'response') return relayRefusal(client, answer.response);
+  headSent.add(client);
+  client.write(switchingProtocolsHead(answer.response, plan, answer.protocol));
+  const upstream = answer.socket;
+  upstream.on('error', () => upstream.destroy());
+  const maxFrameBytes = context.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  const toClient = socketWriter(client);
+  const toServer = socketWriter(upstream);
+
+  if (plan.subresource !== 'portforward') {
+    const recorder = new ExecStreamRecorder(plan.tty ? context.terminalRecorder(decision.decisionId, { cols: 80, rows: 24 }) : undefined);
+    const channels = channelProtocol(answer.protocol);
+    if (plan.transport === 'websocket' && channels) {
+      const reader = new WebSocketChannelRelay(channels, { kind: 'exec', recorder }, maxFrameBytes);
+      await pipe(client, upstream, context.head, answer.head, {
+        fromClient: async (chunk) => {
+          reader.fromClient(chunk);
+          await toServer(chunk);
+        },
+        fromServer: async (chunk) => {
+          reader.fromServer(chunk);
+          await toClient(chunk);
+        },
+        failed: (reason) => recorder.fail(reason),
+      });
+    } else {
+      await relaySpdy(context, answer.head, upstream, { kind: 'exec', recorder }, plan, maxFrameBytes, (reason) => recorder.fail(reason));
+    }
+    return recorder.finish();
+  }
+
+  const recorder = new PortForwardRecorder();
+  const channels = channelProtocol(answer.protocol);
+  if (plan.transport === 'websocket' && channels) {
+    const reader = new WebSocketChannelRelay(channels, { kind: 'port-forward', recorder, ports: plan.ports ?? [] }, maxFrameBytes);
+    await pipe(client, upstream, context.head, answer.head, {
+      fromClient: async (chunk) => {
+        reader.fromClient(chunk);
+        await toServer(chunk);
+      },
+      fromServer: async (chunk) => {
+        reader.fromServer(chunk);
+        await toClient(chunk);
+      },
+      failed: (reason) => recorder.fail(reason),
+    });
+  } else {
+    await relaySpdy(context, answer.head, upstream, { kind: 'port-forward', recorder, ports: portDecider(context, plan) }, plan, maxFrameBytes, (reason) => recorder.fail(reason), answer.protocol === SPDY_TUNNEL_PROTOCOL);
+  }
+  return recorder.finish();
+}
+
+async function relaySpdy(
+  context: UpgradeContext,
+  upstreamHead: Buffer,
+  upstream: Duplex,
+  purpose: SpdyPurpose,
+  plan: UpgradePlan,
+  maxFrameBytes: number,
+  failed: (reason: string) => void,
+  tunnelled = plan.transport === 'websocket',
+): Promise<void> {
+  const toClient = socketWriter(context.client);
+  const toServer = socketWriter(upstream);
+  if (!tunnelled) {
+    const spdy = new SpdySessionRelay({ purpose, toClient, toServer, maxFrameBytes });
+    try {
+      await pipe(context.client, upstream, context.head, upstreamHead, { fromClient: (chunk) => spdy.fromClient(chunk), fromServer: (chunk) => spdy.fromServer(chunk), failed });
+    } finally {
+      spdy.close();
+    }
+    return;
+  }
+  const tunnel = new WebSocketSpdyTunnel({ maxMessageBytes: maxFrameBytes, toClient, toServer });
+  const spdy = new SpdySessionRelay({ purpose, toClient: tunnel.clientBound, toServer: tunnel.serverBound, maxFrameBytes });
+  tunnel.attach(spdy);
+  try {
+    await pipe(context.client, upstream, context.head, upstreamHead, { fromClient: (chunk) => tunnel.fromClient(chunk), fromServer: (chunk) => tunnel.fromServer(chunk), failed });
+  } finally {
+    spdy.close();
+  }
+}
+
+/** The ports a port-forward may reach: those the query named, or each one decided as it is first asked for. */
+function portDecider(context: UpgradeContext, plan: UpgradePlan): PortDecider {
+  if (plan.ports !== undefined) {
+    const named = new Set(plan.ports);
+    return { allows: async (port) => named.has(port) };
+  }
+  const decided = new Map<number, Promise<boolean>>();
+  return {
+    allows(port) {
+      let verdict = decided.get(port);
+      if (verdict === undefined) {
+        verdict = context.decide({ ...context.request, rawQuery: queryWithPort(context.request.rawQuery, port) }).catch(() => false);
+        decided.set(port, verdict);
+      }
+      return verdict;
+    },
+  };
+}
+
+interface PipeHandlers {
+  readonly fromClient: (chunk: Buffer) => Promise<void>;
+  readonly fromServer: (chunk: Buffer) => Promise<void>;
+  readonly failed: (reason: string) => void;
+}
+
+/**
+ * Both directions until both ended; a side that ends is half-closed toward the other, an error
+ * or a protocol violation on either ends both (nothing is relayed unread).
+ */
+async function pipe(client: Duplex, upstream: Duplex, clientHead: Buffer, upstreamHead: Buffer, handlers: PipeHandlers): Promise<void> {
+  const stop = (reason: string): void => {
+    handlers.failed(reason);
+    client.destroy();
+    upstream.destroy();
+  };
+  const direction = async (source: Duplex, head: Buffer, handle: (chunk: Buffer) => Promise<void>, sink: Duplex): Promise<void> => {
+    try {
+      if (head.length > 0) await handle(head);
+      for await (const chunk of source) await handle(chunk as Buffer);
+      if (!sink.destroyed) sink.end();
+    } catch (error) {
+      stop(error instanceof Error ? error.message : String(error));
+    }
+  };
+  await Promise.all([direction(client, clientHead, handlers.fromClient, upstream), direction(upstream, upstreamHead, handlers.fromServer, client)]);
+}
+
+async function relayRefusal(client: Duplex, response: import('node:http').IncomingMessage): Promise<CommandOutcome> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_REFUSAL_BODY) break;
+    chunks.push(chunk as Buffer);
+  }
+  const body = Buffer.concat(chunks);
+  const code = response.statusCode ?? 502;
+  const contentType = typeof response.headers['content-type'] === 'string' ? response.headers['content-type'].replace(/[^\x20-\x7e]/g, '') : 'text/plain';
+  headSent.add(client);
+  client.end(
+    Buffer.concat([
+      Buffer.from(`HTTP/1.1 ${code} ${(response.statusMessage ?? '').replace(/[^\x20-\x7e]/g, '')}\r\ncontent-type: ${contentType}\r\ncontent-length: ${body.length}\r\ncache-control: no-cache, private\r\nconnection: close\r\n\r\n`, 'latin1'),
+      body,
+    ]),
+  );
+  response.socket?.destroy();
+  return { status: 'failure', error: `HTTP ${code}: ${statusMessage(body)}`, bytes: body.length, kind: 'upgrade-refused' };
+}
+
+function statusMessage(body: Buffer): string {
+  try {
+    const status = JSON.parse(body.toString('utf8')) as { message?: unknown };
+    if (typeof status.message === 'string') return status.message.slice(0, 512);
+  } catch {
+    // Not a Status: its text, cut short.
+  }
+  return body.toString('utf8').slice(0, 256);
+}
