@@ -115,7 +115,7 @@ class KubeletSession {
 
   run(): void {
     this.socket.on('data', (chunk: Buffer) => {
-      this.queue = this.queue.then(() => this.receive(chunk)).catch(() => this.socket.destroy());
+      this.queue = this.queue.then(() => this.receive(chunk)).catch(() => void this.socket.destroy());
     });
     this.socket.on('close', () => {
       this.inflater.close();

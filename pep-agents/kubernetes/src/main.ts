@@ -17,11 +17,11 @@ import { KubeProtocolAdapter } from './decisions/kube-protocol-adapter.ts';
 import { DiscoveryCache } from './discovery/discovery-cache.ts';
 import { impersonationFor } from './pipeline/impersonation-policy.ts';
 import { KUBE_MASK_KINDS } from './pipeline/kube-masks.ts';
-import { refuseUpgrades } from './pipeline/refuse-upgrades.ts';
 import { RequestPipeline } from './pipeline/request-pipeline.ts';
 import { MaskingResponseRelay } from './responses/masking-response-relay.ts';
 import type { ResponseRelay } from './pipeline/response-relay.ts';
 import type { UpgradeHandler } from './pipeline/upgrade-handler.ts';
+import { handleUpgrade } from './upgrades/upgrade-handler.ts';
 import type { WriteResolver } from './pipeline/write-resolution.ts';
 import { KubePepServer } from './server/kube-pep-server.ts';
 import { loadServingCertificate } from './tls/serving-certificate.ts';
@@ -57,7 +57,7 @@ export interface KubernetesPepParts {
   readonly resolveWrite?: WriteResolver;
   /** Answers relayed (default: masked by the decision's json-path and byte-stream obligations). */
   readonly relay?: ResponseRelay;
-  /** exec, attach, port-forward (default: refused). */
+  /** exec, attach, port-forward (default: decided, relayed and recorded by upgrades/). */
   readonly upgrade?: UpgradeHandler;
 }
 
@@ -75,7 +75,7 @@ export async function startKubernetesPep(config: PepKubernetesConfig, options: K
   const env = options.env ?? process.env;
   const resource: ResourceV1 = { type: 'kubernetes', name: config.resource.name, ...(config.resource.environment ? { environment: config.resource.environment } : {}) };
   const strategies = createMaskStrategyRegistry({ hashKey: maskHashKeyFromEnv(env) });
-  const parts = { resolveWrite: createWriteResolver(), relay: new MaskingResponseRelay(strategies), upgrade: refuseUpgrades, ...options.parts };
+  const parts = { resolveWrite: createWriteResolver(), relay: new MaskingResponseRelay(strategies), upgrade: handleUpgrade, ...options.parts };
 
   const certificate = loadServingCertificate(config.tls, config.stateDir, config.tlsNames);
   const upstream = new HttpsKubeUpstream({

@@ -1,10 +1,13 @@
 // One exec, attach or port-forward upgrade, as a story: read what it asks for → decide it (the
-// command gate: a `kubernetes` action with its path and query) → refused: a Status, no upgrade,
-// nothing sent upstream → allowed: open the upgrade at the API server with the PEP's credential,
-// relay the 101 (or the API server's refusal), then relay the streams both ways, recording them;
-// the session entry is written when the session ends.
+// session's command gate: a `kubernetes` action with its path and query) → refused: a Status,
+// no upgrade, nothing sent upstream → allowed: open the upgrade at the API server with the PEP's
+// credential, relay the 101 (or the API server's refusal), then relay the streams both ways,
+// recording them; the session entry is written when the session ends.
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { CommandOutcome } from '@portcullis/pep-core';
+import type { CommandOutcome, DecisionAnswer } from '@portcullis/pep-core';
+import type { KubeMask } from '../pipeline/kube-masks.ts';
+import type { UpgradeContext, UpgradeHandler } from '../pipeline/upgrade-handler.ts';
 import { kubeStatus, statusResponseHead } from '../status/kube-status.ts';
 import { channelProtocol } from './channel-protocol.ts';
 import { ExecStreamRecorder } from './exec-stream-recorder.ts';
@@ -12,120 +15,129 @@ import { queryWithPort } from './port-forward-ports.ts';
 import { PortForwardRecorder } from './port-forward-recorder.ts';
 import { socketWriter } from './socket-writer.ts';
 import { SpdySessionRelay, type PortDecider, type SpdyPurpose } from './spdy-session-relay.ts';
-import type { UpgradeContext, UpgradeDecision } from './upgrade-context.ts';
 import { isUpgradeRefusal, planUpgrade, type UpgradePlan } from './upgrade-plan.ts';
 import { openUpstreamUpgrade, switchingProtocolsHead } from './upstream-handshake.ts';
 import { WebSocketChannelRelay } from './websocket-channel-relay.ts';
 import { SPDY_TUNNEL_PROTOCOL, WebSocketSpdyTunnel } from './websocket-spdy-tunnel.ts';
 
-const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+/** The largest WebSocket message or SPDY frame relayed. */
+const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 /** The API server's refusal of an upgrade is a small Status; more is not relayed. */
 const MAX_REFUSAL_BODY = 64 * 1024;
 
-export async function handleUpgrade(context: UpgradeContext): Promise<void> {
-  const { client } = context;
+/** The upgrades part of the PEP, plugged in at the core's upgrade seam. */
+export const handleUpgrade: UpgradeHandler = async (context) => {
+  const client = context.socket;
   // Nothing the client sends is read before the decision; it waits in the socket.
   client.pause();
   client.on('error', () => client.destroy());
   const plan = planUpgrade(context.request);
   if (isUpgradeRefusal(plan)) {
-    client.end(statusResponseHead(kubeStatus(plan.code, plan.message)));
+    client.end(statusResponseHead(kubeStatus(plan.code, `portcullis: ${plan.message}`)));
     return;
   }
   try {
-    const run = await context.run((decision) => relay(context, plan, decision));
+    const run = await context.session.gate.run({ request: context.request }, (answer) => relay(context, plan, answer));
     if (!run.ran) client.end(statusResponseHead(run.refusal));
   } catch (error) {
-    context.log?.('warn', 'upgrade failed', { error: error instanceof Error ? error.message : String(error) });
-    if (client.writable && !headSent.has(client)) client.end(statusResponseHead(kubeStatus(502, 'the API server could not be reached for this upgrade')));
+    context.log('upgrade failed', { session: context.session.id, path: context.request.path, error: error instanceof Error ? error.message : String(error) });
+    if (client.writable && !headSent.has(client)) client.end(statusResponseHead(kubeStatus(502, 'portcullis: the API server could not be reached for this upgrade')));
     else client.destroy();
   }
-}
+};
 
 /** Clients already sent a 101 (or a relayed response): a later failure can only close them. */
 const headSent = new WeakSet<Duplex>();
 
-async function relay(context: UpgradeContext, plan: UpgradePlan, decision: UpgradeDecision): Promise<CommandOutcome> {
-  const { client, request } = context;
-  const answer = await openUpstreamUpgrade(context.upstream, request, plan, decision.impersonate);
+async function relay(context: UpgradeContext, plan: UpgradePlan, decision: DecisionAnswer<KubeMask>): Promise<CommandOutcome> {
+  const { request } = context;
+  const client = context.socket;
+  // Streams are relayed as they are: an allow that asks for masking cannot be honoured here.
+  if (decision.obligations.mask.length > 0) {
+    headSent.add(client);
+    client.end(statusResponseHead(kubeStatus(403, `portcullis: policy allows this only with masking, which exec, attach and port-forward streams cannot have [decision ${decision.decision_id}]`)));
+    return { status: 'failure', error: 'masking asked for a stream', kind: 'upgrade-refused' };
+  }
+  // Not given the PEP-wide stop signal: a connection outlives its connect, and the relay below ends it on a stop.
+  const answer = await openUpstreamUpgrade(context.upstream, request, plan, context.impersonationFor(decision));
   if (answer.kind === 'response') return relayRefusal(client, answer.response);
   headSent.add(client);
   client.write(switchingProtocolsHead(answer.response, plan, answer.protocol));
   const upstream = answer.socket;
   upstream.on('error', () => upstream.destroy());
-  const maxFrameBytes = context.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-  const toClient = socketWriter(client);
-  const toServer = socketWriter(upstream);
+  // The PEP stopping ends the session.
+  const stop = (): void => {
+    client.destroy();
+    upstream.destroy();
+  };
+  if (context.signal.aborted) stop();
+  else context.signal.addEventListener('abort', stop, { once: true });
+  try {
+    return await relayStreams(context, plan, decision, answer.protocol, answer.head, upstream);
+  } finally {
+    context.signal.removeEventListener('abort', stop);
+  }
+}
 
+/** The streams both ways until the session ends, recorded; what its session entry says. */
+async function relayStreams(context: UpgradeContext, plan: UpgradePlan, decision: DecisionAnswer<KubeMask>, protocol: string, upstreamHead: Buffer, upstream: Duplex): Promise<CommandOutcome> {
+  const channels = channelProtocol(protocol);
   if (plan.subresource !== 'portforward') {
-    const recorder = new ExecStreamRecorder(plan.tty ? context.terminalRecorder(decision.decisionId, { cols: 80, rows: 24 }) : undefined);
-    const channels = channelProtocol(answer.protocol);
+    const terminal = plan.tty ? context.terminalRecorder({ decisionId: decision.decision_id, terminal: { cols: 80, rows: 24 }, title: commandTitle(context.request.rawQuery) }) : undefined;
+    const recorder = new ExecStreamRecorder(terminal);
+    const failed = (reason: string): void => recorder.fail(reason);
     if (plan.transport === 'websocket' && channels) {
-      const reader = new WebSocketChannelRelay(channels, { kind: 'exec', recorder }, maxFrameBytes);
-      await pipe(client, upstream, context.head, answer.head, {
-        fromClient: async (chunk) => {
-          reader.fromClient(chunk);
-          await toServer(chunk);
-        },
-        fromServer: async (chunk) => {
-          reader.fromServer(chunk);
-          await toClient(chunk);
-        },
-        failed: (reason) => recorder.fail(reason),
-      });
+      await relayChannels(context, upstreamHead, upstream, new WebSocketChannelRelay(channels, { kind: 'exec', recorder }, MAX_FRAME_BYTES), failed);
     } else {
-      await relaySpdy(context, answer.head, upstream, { kind: 'exec', recorder }, plan, maxFrameBytes, (reason) => recorder.fail(reason));
+      await relaySpdy(context, upstreamHead, upstream, { kind: 'exec', recorder }, false, failed);
     }
     return recorder.finish();
   }
-
   const recorder = new PortForwardRecorder();
-  const channels = channelProtocol(answer.protocol);
+  const failed = (reason: string): void => recorder.fail(reason);
   if (plan.transport === 'websocket' && channels) {
-    const reader = new WebSocketChannelRelay(channels, { kind: 'port-forward', recorder, ports: plan.ports ?? [] }, maxFrameBytes);
-    await pipe(client, upstream, context.head, answer.head, {
-      fromClient: async (chunk) => {
-        reader.fromClient(chunk);
-        await toServer(chunk);
-      },
-      fromServer: async (chunk) => {
-        reader.fromServer(chunk);
-        await toClient(chunk);
-      },
-      failed: (reason) => recorder.fail(reason),
-    });
+    await relayChannels(context, upstreamHead, upstream, new WebSocketChannelRelay(channels, { kind: 'port-forward', recorder, ports: plan.ports ?? [] }, MAX_FRAME_BYTES), failed);
   } else {
-    await relaySpdy(context, answer.head, upstream, { kind: 'port-forward', recorder, ports: portDecider(context, plan) }, plan, maxFrameBytes, (reason) => recorder.fail(reason), answer.protocol === SPDY_TUNNEL_PROTOCOL);
+    await relaySpdy(context, upstreamHead, upstream, { kind: 'port-forward', recorder, ports: portDecider(context, plan) }, protocol === SPDY_TUNNEL_PROTOCOL, failed);
   }
   return recorder.finish();
 }
 
-async function relaySpdy(
-  context: UpgradeContext,
-  upstreamHead: Buffer,
-  upstream: Duplex,
-  purpose: SpdyPurpose,
-  plan: UpgradePlan,
-  maxFrameBytes: number,
-  failed: (reason: string) => void,
-  tunnelled = plan.transport === 'websocket',
-): Promise<void> {
-  const toClient = socketWriter(context.client);
+/** Channel-protocol WebSocket frames, passed as they came and read on the way. */
+async function relayChannels(context: UpgradeContext, upstreamHead: Buffer, upstream: Duplex, reader: WebSocketChannelRelay, failed: (reason: string) => void): Promise<void> {
+  const toClient = socketWriter(context.socket);
+  const toServer = socketWriter(upstream);
+  await pipe(context.socket, upstream, context.head, upstreamHead, {
+    fromClient: async (chunk) => {
+      reader.fromClient(chunk);
+      await toServer(chunk);
+    },
+    fromServer: async (chunk) => {
+      reader.fromServer(chunk);
+      await toClient(chunk);
+    },
+    failed,
+  });
+}
+
+/** A SPDY session, on the upgraded connection itself or tunnelled in WebSocket messages. */
+async function relaySpdy(context: UpgradeContext, upstreamHead: Buffer, upstream: Duplex, purpose: SpdyPurpose, tunnelled: boolean, failed: (reason: string) => void): Promise<void> {
+  const toClient = socketWriter(context.socket);
   const toServer = socketWriter(upstream);
   if (!tunnelled) {
-    const spdy = new SpdySessionRelay({ purpose, toClient, toServer, maxFrameBytes });
+    const spdy = new SpdySessionRelay({ purpose, toClient, toServer, maxFrameBytes: MAX_FRAME_BYTES });
     try {
-      await pipe(context.client, upstream, context.head, upstreamHead, { fromClient: (chunk) => spdy.fromClient(chunk), fromServer: (chunk) => spdy.fromServer(chunk), failed });
+      await pipe(context.socket, upstream, context.head, upstreamHead, { fromClient: (chunk) => spdy.fromClient(chunk), fromServer: (chunk) => spdy.fromServer(chunk), failed });
     } finally {
       spdy.close();
     }
     return;
   }
-  const tunnel = new WebSocketSpdyTunnel({ maxMessageBytes: maxFrameBytes, toClient, toServer });
-  const spdy = new SpdySessionRelay({ purpose, toClient: tunnel.clientBound, toServer: tunnel.serverBound, maxFrameBytes });
+  const tunnel = new WebSocketSpdyTunnel({ maxMessageBytes: MAX_FRAME_BYTES, toClient, toServer });
+  const spdy = new SpdySessionRelay({ purpose, toClient: tunnel.clientBound, toServer: tunnel.serverBound, maxFrameBytes: MAX_FRAME_BYTES });
   tunnel.attach(spdy);
   try {
-    await pipe(context.client, upstream, context.head, upstreamHead, { fromClient: (chunk) => tunnel.fromClient(chunk), fromServer: (chunk) => tunnel.fromServer(chunk), failed });
+    await pipe(context.socket, upstream, context.head, upstreamHead, { fromClient: (chunk) => tunnel.fromClient(chunk), fromServer: (chunk) => tunnel.fromServer(chunk), failed });
   } finally {
     spdy.close();
   }
@@ -142,7 +154,12 @@ function portDecider(context: UpgradeContext, plan: UpgradePlan): PortDecider {
     allows(port) {
       let verdict = decided.get(port);
       if (verdict === undefined) {
-        verdict = context.decide({ ...context.request, rawQuery: queryWithPort(context.request.rawQuery, port) }).catch(() => false);
+        // Decided now or never: a stream cannot wait for an approval (the client is told to ask again).
+        const request = { ...context.request, rawQuery: queryWithPort(context.request.rawQuery, port) };
+        verdict = context.session.gate.decide({ request }, { approvalWaitMs: 0 }).then(
+          (decided) => decided.allowed && decided.answer.obligations.mask.length === 0,
+          () => false,
+        );
         decided.set(port, verdict);
       }
       return verdict;
@@ -178,7 +195,7 @@ async function pipe(client: Duplex, upstream: Duplex, clientHead: Buffer, upstre
   await Promise.all([direction(client, clientHead, handlers.fromClient, upstream), direction(upstream, upstreamHead, handlers.fromServer, client)]);
 }
 
-async function relayRefusal(client: Duplex, response: import('node:http').IncomingMessage): Promise<CommandOutcome> {
+async function relayRefusal(client: Duplex, response: IncomingMessage): Promise<CommandOutcome> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of response) {
@@ -208,4 +225,9 @@ function statusMessage(body: Buffer): string {
     // Not a Status: its text, cut short.
   }
   return body.toString('utf8').slice(0, 256);
+}
+
+/** The command an exec asks for, as the recording's title. */
+function commandTitle(rawQuery: string): string {
+  return new URLSearchParams(rawQuery).getAll('command').join(' ');
 }
