@@ -210,6 +210,32 @@ protected_namespaces_named contains name if {
 	name in rules.agent_protected_namespaces
 }
 
+# What changes how the cluster itself decides or who it trusts is the administrators' alone:
+# admission webhooks and policies (a mutating one rewrites objects after policy judged them),
+# aggregated APIs (they take over a whole API group), CRDs, cluster-wide RBAC, nodes, and what
+# mints a credential usable around this PEP (service account tokens, signed certificates).
+findings contains {
+	"effect": "deny",
+	"code": "kubernetes-admin-only-change",
+	"message": concat("", [verb, " of ", group_label, resource_label, " is for cluster administrators"]),
+} if {
+	is_resource_request == true
+	verb in rules.change_verbs
+	not is_admin
+	admin_only_resource
+}
+
+# A listed resource covers its subresources too (certificatesigningrequests/approval); a listed
+# subresource only itself (serviceaccounts/token).
+admin_only_resource if resource_label in object.get(rules.admin_only_changes, fields.text(request, "api_group"), [])
+
+admin_only_resource if resource in object.get(rules.admin_only_changes, fields.text(request, "api_group"), [])
+
+group_label := concat("", [g, "/"]) if {
+	g := fields.text(request, "api_group")
+	g != ""
+} else := ""
+
 # --- Writes: judged on the object as it will be stored -------------------------------------------
 
 write := w if {

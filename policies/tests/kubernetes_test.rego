@@ -402,3 +402,43 @@ test_changes_and_interactive_requests_are_never_reused if {
 	held := decision with input as fx.kube("human", ["writer"], "prod-cluster", "POST", "/api/v1/namespaces/prod/pods/web-1/exec", exec)
 	not held.reuse_seconds
 }
+
+# --- what only administrators change ---
+
+test_cluster_control_and_credential_minting_are_for_admins_only if {
+	cases := [
+		["admissionregistration.k8s.io", "mutatingwebhookconfigurations", "", "create"],
+		["admissionregistration.k8s.io", "validatingadmissionpolicies", "", "delete"],
+		["apiregistration.k8s.io", "apiservices", "", "update"],
+		["apiextensions.k8s.io", "customresourcedefinitions", "", "patch"],
+		["rbac.authorization.k8s.io", "clusterrolebindings", "", "create"],
+		["certificates.k8s.io", "certificatesigningrequests", "", "create"],
+		["certificates.k8s.io", "certificatesigningrequests", "approval", "update"],
+		["", "serviceaccounts", "token", "create"],
+		["", "nodes", "", "patch"],
+	]
+	every c in cases {
+		req := object.union(fx.resource_request(c[3], c[1], c[2], "", "x"), {"api_group": c[0]})
+		writer := decision with input as fx.kube("human", ["writer"], "staging-cluster", "POST", "/apis/x", req)
+			with data.portcullis.resources as fx.with_staging_resources
+		writer.effect == "deny"
+		fx.codes(writer) == {"kubernetes-admin-only-change"}
+		admin := decision with input as fx.kube("human", ["kube-admin"], "staging-cluster", "POST", "/apis/x", req)
+			with data.portcullis.resources as fx.with_staging_resources
+		admin.effect == "allow"
+	}
+}
+
+test_reading_cluster_control_stays_a_read if {
+	req := object.union(fx.resource_request("list", "clusterroles", "", "", ""), {"api_group": "rbac.authorization.k8s.io"})
+	d := decision with input as fx.kube("agent", ["reader"], "prod-cluster", "GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles", req)
+	d.effect == "allow"
+}
+
+test_namespaced_rbac_and_service_accounts_stay_ordinary_changes if {
+	every c in [["rbac.authorization.k8s.io", "rolebindings", ""], ["", "serviceaccounts", ""]] {
+		req := object.union(fx.resource_request("create", c[1], c[2], "prod", ""), {"api_group": c[0]})
+		d := decision with input as fx.kube("human", ["writer"], "prod-cluster", "POST", "/apis/x", req)
+		d.effect == "approval_required"
+	}
+}
