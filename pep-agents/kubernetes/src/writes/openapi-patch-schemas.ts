@@ -17,6 +17,7 @@ import { getUpstreamJson } from './upstream-json.ts';
 const INDEX_TTL_MS = 60_000;
 const MAX_DOCUMENT_BYTES = 64 * 1024 * 1024;
 const MAX_DOCUMENTS = 32;
+const MAX_SCHEMAS = 1024;
 
 interface Index {
   readonly paths: ReadonlyMap<string, string>;
@@ -43,7 +44,11 @@ export class OpenApiPatchSchemas {
     const schemas = document === undefined ? undefined : getMember(document, 'components');
     const components = isJsonObject(schemas) ? getMember(schemas, 'schemas') : undefined;
     const schema = isJsonObject(components) ? kindSchema(components, group, version, kind) : undefined;
-    if (document !== undefined) this.schemas.set(memo, schema);
+    if (document !== undefined) {
+      // Documents are replaced as the served schemas change; the kinds read from old ones go with them.
+      if (this.schemas.size >= MAX_SCHEMAS) this.schemas.clear();
+      this.schemas.set(memo, schema);
+    }
     return schema;
   }
 
