@@ -4,7 +4,7 @@
 //  - watch events per second: watches of the namespace's ConfigMaps while a writer (straight to
 //    the API server, the same load both times) keeps updating them.
 // Each is reported as PEP / direct. The PDP decides every request through the starter pack with its
-// audit trail on; the PEP impersonates the principal, as it does by default.
+// audit trail on; the PEP uses its own credential (impersonation off, the default).
 //
 //   npm run bench:pep-kubernetes [-- --seconds 10 --connections 8 --watches 8]
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -286,7 +286,7 @@ function report(results: readonly Measure[]): void {
     ['list-secrets', `LIST ${OBJECTS} Secrets (masked through the PEP), requests/s`],
     ['watch', `watch events/s, ${WATCHES} watches, writer direct`],
   ];
-  console.log(`\nKubernetes PEP — wrk ${CONNECTIONS} connections, ${SECONDS} s per way, ${availableParallelism()} cores, audit jsonl, impersonation on (target ≥ 0.5)`);
+  console.log(`\nKubernetes PEP — wrk ${CONNECTIONS} connections, ${SECONDS} s per way, ${availableParallelism()} cores, audit jsonl, no impersonation (the default) (target ≥ 0.5)`);
   console.log(`${'way'.padEnd(56)}${'direct'.padStart(10)}${'PEP'.padStart(10)}${'PEP/direct'.padStart(12)}   CPU s through the PEP (PEP / PDP / apiserver / etcd)`);
   for (const [way, label] of rows) {
     const direct = of(way, 'direct');
