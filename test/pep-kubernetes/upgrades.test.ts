@@ -134,12 +134,15 @@ describe('kubectl exec and attach through the PEP', () => {
     });
   }
 
-  it('runs an allowed attach over WebSocket', async () => {
-    const result = await stack.kubectl(writer, ['attach', '-n', 'apps', 'web']);
-    assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /ran: \(attach\)/);
-    assert.ok((await upgradesAt('web', 'attach')).length >= 1);
-  });
+  for (const protocol of PROTOCOLS) {
+    it(`runs an allowed attach over ${protocol.name}`, async () => {
+      const before = (await upgradesAt('web', 'attach')).length;
+      const result = await stack.kubectl(writer, ['attach', '-n', 'apps', 'web'], { env: protocol.exec });
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /ran: \(attach\)/);
+      assert.equal((await upgradesAt('web', 'attach')).length, before + 1);
+    });
+  }
 });
 
 /** kubectl port-forward to a local port the kernel picks; resolves with that port and a stop. */

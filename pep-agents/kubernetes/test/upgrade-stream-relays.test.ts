@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { constants, createDeflate, createInflate, type Deflate, type Inflate } from 'node:zlib';
 import { MemorySessionEventSink, TerminalRecorder, type SessionRecordingEventV1 } from '@portcullis/pep-core';
 import { channelProtocol, writeChannelMessage } from '../src/upgrades/channel-protocol.ts';
-import { ExecStreamRecorder, commandEnd } from '../src/upgrades/exec-stream-recorder.ts';
+import { ExecStreamRecorder, RecordingBehindError, commandEnd } from '../src/upgrades/exec-stream-recorder.ts';
 import { queryPorts, queryWithPort } from '../src/upgrades/port-forward-ports.ts';
 import { PortForwardRecorder } from '../src/upgrades/port-forward-recorder.ts';
 import { SPDY3_HEADER_DICTIONARY } from '../src/upgrades/spdy-dictionary.ts';
@@ -224,6 +224,38 @@ describe('exec over the WebSocket channel protocol', () => {
     assert.deepEqual(commandEnd(Buffer.from('{"status":"Success"}')), {});
     assert.deepEqual(commandEnd(Buffer.from('{"status":"Failure","message":"container not found"}')), { error: 'container not found' });
     assert.deepEqual(commandEnd(Buffer.from('plain text error')), { error: 'plain text error' });
+  });
+});
+
+/** A record that is full until the test says whether room came. */
+class FullSink extends MemorySessionEventSink {
+  room: ((ready: boolean) => void) | undefined;
+  override hasCapacity(): boolean {
+    return false;
+  }
+  override waitForCapacity(): Promise<boolean> {
+    return new Promise((resolve) => (this.room = resolve));
+  }
+}
+
+describe('a terminal session and its recording', () => {
+  it('slows the command\'s output to the recording\'s pace, and ends the session when the record stays behind', async () => {
+    const sink = new FullSink();
+    const terminal = new TerminalRecorder({ sink, session: { id: 's2' }, protocol: 'kubernetes', resource: { type: 'kubernetes', name: 'prod-cluster' }, decisionId: 'd2', terminal: { cols: 80, rows: 24 } });
+    const recorder = new ExecStreamRecorder(terminal);
+    assert.equal(recorder.canRecord(), false, 'no terminal session opens on a full record');
+    let caughtUp = false;
+    const waiting = recorder.keepUp().then(() => (caughtUp = true));
+    await Promise.resolve();
+    assert.equal(caughtUp, false, 'the relay waits while the record is full');
+    sink.room!(true);
+    await waiting;
+    assert.equal(caughtUp, true);
+    const behind = recorder.keepUp();
+    sink.room!(false);
+    await assert.rejects(behind, RecordingBehindError);
+    // Without a terminal nothing waits.
+    await new ExecStreamRecorder(undefined).keepUp();
   });
 });
 

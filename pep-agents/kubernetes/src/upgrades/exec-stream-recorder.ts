@@ -6,6 +6,15 @@ import type { CommandOutcome, TerminalRecorder } from '@portcullis/pep-core';
 import { TerminalSizeReader } from './terminal-size-reader.ts';
 
 const MAX_STATUS_BYTES = 64 * 1024;
+/** How long the command's output may wait for its recording before the session ends. */
+const RECORDING_WAIT_MS = 30_000;
+
+export class RecordingBehindError extends Error {
+  constructor() {
+    super('the session recording cannot keep up, so the session ends');
+    this.name = 'RecordingBehindError';
+  }
+}
 
 export class ExecStreamRecorder {
   private readonly sizes = new TerminalSizeReader();
@@ -28,6 +37,21 @@ export class ExecStreamRecorder {
   output(bytes: Buffer): void {
     this.outputBytes += bytes.length;
     this.terminal?.output(bytes);
+  }
+
+  /** Whether a terminal session may open: its recording can take it now (no record, no session). */
+  canRecord(): boolean {
+    return this.terminal === undefined || this.terminal.canRecord();
+  }
+
+  /**
+   * Resolves once the recording can take more output; the relay awaits it before reading the
+   * API server again, so a command that prints faster than its record is stored slows to the
+   * record's pace. Throws RecordingBehindError when the record stays behind.
+   */
+  async keepUp(): Promise<void> {
+    if (this.terminal === undefined || this.terminal.canRecord()) return;
+    if (!(await this.terminal.whenCanRecord(RECORDING_WAIT_MS))) throw new RecordingBehindError();
   }
 
   /** Bytes of the resize channel or stream. */

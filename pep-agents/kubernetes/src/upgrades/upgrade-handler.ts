@@ -5,12 +5,12 @@
 // recording them; the session entry is written when the session ends.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { CommandOutcome, DecisionAnswer } from '@portcullis/pep-core';
+import type { CommandOutcome, DecisionAnswer, TerminalRecorder } from '@portcullis/pep-core';
 import type { KubeMask } from '../pipeline/kube-masks.ts';
 import type { UpgradeContext, UpgradeHandler } from '../pipeline/upgrade-handler.ts';
 import { kubeStatus, statusResponseHead } from '../status/kube-status.ts';
 import { channelProtocol } from './channel-protocol.ts';
-import { ExecStreamRecorder } from './exec-stream-recorder.ts';
+import { ExecStreamRecorder, RecordingBehindError } from './exec-stream-recorder.ts';
 import { queryWithPort } from './port-forward-ports.ts';
 import { PortForwardRecorder } from './port-forward-recorder.ts';
 import { socketWriter } from './socket-writer.ts';
@@ -58,9 +58,26 @@ async function relay(context: UpgradeContext, plan: UpgradePlan, decision: Decis
     client.end(statusResponseHead(kubeStatus(403, `portcullis: policy allows this only with masking, which exec, attach and port-forward streams cannot have [decision ${decision.decision_id}]`)));
     return { status: 'failure', error: 'masking asked for a stream', kind: 'upgrade-refused' };
   }
+  // A terminal session is recorded whole or not opened: no record, no session.
+  const terminal = plan.tty ? context.terminalRecorder({ decisionId: decision.decision_id, terminal: { cols: 80, rows: 24 }, title: commandTitle(request.rawQuery) }) : undefined;
+  if (terminal !== undefined && !terminal.canRecord()) {
+    terminal.end();
+    headSent.add(client);
+    client.end(statusResponseHead(kubeStatus(503, 'portcullis: the session recording is not keeping up, so no terminal session opens; try again shortly')));
+    return { status: 'failure', error: new RecordingBehindError().message, kind: 'upgrade-refused' };
+  }
   // Not given the PEP-wide stop signal: a connection outlives its connect, and the relay below ends it on a stop.
-  const answer = await openUpstreamUpgrade(context.upstream, request, plan, context.impersonationFor(decision));
-  if (answer.kind === 'response') return relayRefusal(client, answer.response);
+  let answer: Awaited<ReturnType<typeof openUpstreamUpgrade>>;
+  try {
+    answer = await openUpstreamUpgrade(context.upstream, request, plan, context.impersonationFor(decision));
+  } catch (error) {
+    terminal?.end();
+    throw error;
+  }
+  if (answer.kind === 'response') {
+    terminal?.end();
+    return relayRefusal(client, answer.response);
+  }
   headSent.add(client);
   client.write(switchingProtocolsHead(answer.response, plan, answer.protocol));
   const upstream = answer.socket;
@@ -73,23 +90,23 @@ async function relay(context: UpgradeContext, plan: UpgradePlan, decision: Decis
   if (context.signal.aborted) stop();
   else context.signal.addEventListener('abort', stop, { once: true });
   try {
-    return await relayStreams(context, plan, decision, answer.protocol, answer.head, upstream);
+    return await relayStreams(context, plan, terminal, answer.protocol, answer.head, upstream);
   } finally {
     context.signal.removeEventListener('abort', stop);
   }
 }
 
 /** The streams both ways until the session ends, recorded; what its session entry says. */
-async function relayStreams(context: UpgradeContext, plan: UpgradePlan, decision: DecisionAnswer<KubeMask>, protocol: string, upstreamHead: Buffer, upstream: Duplex): Promise<CommandOutcome> {
+async function relayStreams(context: UpgradeContext, plan: UpgradePlan, terminal: TerminalRecorder | undefined, protocol: string, upstreamHead: Buffer, upstream: Duplex): Promise<CommandOutcome> {
   const channels = channelProtocol(protocol);
   if (plan.subresource !== 'portforward') {
-    const terminal = plan.tty ? context.terminalRecorder({ decisionId: decision.decision_id, terminal: { cols: 80, rows: 24 }, title: commandTitle(context.request.rawQuery) }) : undefined;
     const recorder = new ExecStreamRecorder(terminal);
     const failed = (reason: string): void => recorder.fail(reason);
+    const keepUp = (): Promise<void> => recorder.keepUp();
     if (plan.transport === 'websocket' && channels) {
-      await relayChannels(context, upstreamHead, upstream, new WebSocketChannelRelay(channels, { kind: 'exec', recorder }, MAX_FRAME_BYTES), failed);
+      await relayChannels(context, upstreamHead, upstream, new WebSocketChannelRelay(channels, { kind: 'exec', recorder }, MAX_FRAME_BYTES), failed, keepUp);
     } else {
-      await relaySpdy(context, upstreamHead, upstream, { kind: 'exec', recorder }, false, failed);
+      await relaySpdy(context, upstreamHead, upstream, { kind: 'exec', recorder }, false, failed, keepUp);
     }
     return recorder.finish();
   }
@@ -104,7 +121,7 @@ async function relayStreams(context: UpgradeContext, plan: UpgradePlan, decision
 }
 
 /** Channel-protocol WebSocket frames, passed as they came and read on the way. */
-async function relayChannels(context: UpgradeContext, upstreamHead: Buffer, upstream: Duplex, reader: WebSocketChannelRelay, failed: (reason: string) => void): Promise<void> {
+async function relayChannels(context: UpgradeContext, upstreamHead: Buffer, upstream: Duplex, reader: WebSocketChannelRelay, failed: (reason: string) => void, keepUp = noWait): Promise<void> {
   const toClient = socketWriter(context.socket);
   const toServer = socketWriter(upstream);
   await pipe(context.socket, upstream, context.head, upstreamHead, {
@@ -115,19 +132,23 @@ async function relayChannels(context: UpgradeContext, upstreamHead: Buffer, upst
     fromServer: async (chunk) => {
       reader.fromServer(chunk);
       await toClient(chunk);
+      await keepUp();
     },
     failed,
   });
 }
 
 /** A SPDY session, on the upgraded connection itself or tunnelled in WebSocket messages. */
-async function relaySpdy(context: UpgradeContext, upstreamHead: Buffer, upstream: Duplex, purpose: SpdyPurpose, tunnelled: boolean, failed: (reason: string) => void): Promise<void> {
+async function relaySpdy(context: UpgradeContext, upstreamHead: Buffer, upstream: Duplex, purpose: SpdyPurpose, tunnelled: boolean, failed: (reason: string) => void, keepUp = noWait): Promise<void> {
   const toClient = socketWriter(context.socket);
   const toServer = socketWriter(upstream);
   if (!tunnelled) {
     const spdy = new SpdySessionRelay({ purpose, toClient, toServer, maxFrameBytes: MAX_FRAME_BYTES });
     try {
-      await pipe(context.socket, upstream, context.head, upstreamHead, { fromClient: (chunk) => spdy.fromClient(chunk), fromServer: (chunk) => spdy.fromServer(chunk), failed });
+      await pipe(context.socket, upstream, context.head, upstreamHead, { fromClient: (chunk) => spdy.fromClient(chunk), fromServer: async (chunk) => {
+          await spdy.fromServer(chunk);
+          await keepUp();
+        }, failed });
     } finally {
       spdy.close();
     }
@@ -137,7 +158,10 @@ async function relaySpdy(context: UpgradeContext, upstreamHead: Buffer, upstream
   const spdy = new SpdySessionRelay({ purpose, toClient: tunnel.clientBound, toServer: tunnel.serverBound, maxFrameBytes: MAX_FRAME_BYTES });
   tunnel.attach(spdy);
   try {
-    await pipe(context.socket, upstream, context.head, upstreamHead, { fromClient: (chunk) => tunnel.fromClient(chunk), fromServer: (chunk) => tunnel.fromServer(chunk), failed });
+    await pipe(context.socket, upstream, context.head, upstreamHead, { fromClient: (chunk) => tunnel.fromClient(chunk), fromServer: async (chunk) => {
+        await tunnel.fromServer(chunk);
+        await keepUp();
+      }, failed });
   } finally {
     spdy.close();
   }
@@ -226,6 +250,9 @@ function statusMessage(body: Buffer): string {
   }
   return body.toString('utf8').slice(0, 256);
 }
+
+/** A relay that never waits for a recording (port-forward, exec without a terminal). */
+async function noWait(): Promise<void> {}
 
 /** The command an exec asks for, as the recording's title. */
 function commandTitle(rawQuery: string): string {
