@@ -21,7 +21,20 @@ const DELETE_FROM_PRIMITIVE_LIST = '$deleteFromPrimitiveList';
 export function applyStrategicMergePatch(document: JsonObject, patch: unknown, schema: PatchSchema): JsonObject {
   if (!isJsonObject(patch)) throw new PatchError('invalid', 'a strategic merge patch must be a JSON object');
   if (hasMember(patch, DIRECTIVE)) throw new PatchError('unsupported', 'a "$patch" directive on the whole object is not resolved');
-  return mergeMap(deepClone(document), deepClone(patch), schema);
+  return withoutDirectiveKeys(mergeMap(deepClone(document), deepClone(patch), schema)) as JsonObject;
+}
+
+/**
+ * A value the original lacked is taken as sent, directives inside it unapplied; decoding into the
+ * Go type then drops those `$` members (no field of a built-in type, label, annotation or data key
+ * can start with `$`), so the stored object has none.
+ */
+function withoutDirectiveKeys(value: JsonValue): JsonValue {
+  if (Array.isArray(value)) return value.map(withoutDirectiveKeys);
+  if (!isJsonObject(value)) return value;
+  const result: JsonObject = {};
+  for (const key of Object.keys(value)) if (!key.startsWith('$')) setMember(result, key, withoutDirectiveKeys(value[key] as JsonValue));
+  return result;
 }
 
 function mergeMap(original: JsonObject, patch: JsonObject, schema: PatchSchema | undefined): JsonObject {

@@ -101,6 +101,17 @@ const lastObject = () => {
   return last.object;
 };
 
+/** A small deterministic generator (mulberry32), so a failing round can be replayed. */
+function seeded(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** Every field of the table is in the served schema with the same strategic merge and apply metadata. */
 function assertSameMetadata(table: PatchSchema, served: PatchSchema, at: string): void {
   for (const [name, field] of Object.entries(table)) {
@@ -133,7 +144,7 @@ function assertStoredAsResolved(resolved: JsonValue | undefined, actual: JsonVal
   } else if (isJsonObject(resolved)) {
     assert.ok(isJsonObject(actual), `${at}: stored is not an object`);
     for (const key of Object.keys(resolved)) {
-      if (at === '$.metadata' && SERVER_FIELDS.has(key)) continue;
+      if (/^\$[^.]*\.metadata$/.test(at) && SERVER_FIELDS.has(key)) continue;
       if (key === 'status') continue;
       assertStoredAsResolved(resolved[key] as JsonValue, actual[key] as JsonValue, `${at}.${key}`);
     }
@@ -275,6 +286,68 @@ describe('the write resolver against a real API server', () => {
     const debugged = lastObject() as { spec: { ephemeralContainers: { name: string; securityContext?: { privileged?: boolean } }[] } };
     assert.deepEqual(debugged.spec.ephemeralContainers.map((container) => [container.name, container.securityContext?.privileged]), [['debugger', true]]);
     assertStoredAsResolved(lastObject(), await stored('pod', 'debugged'));
+  });
+
+  it('agrees with the API server on generated strategic merge patches (each dry-run on the same object)', async () => {
+    const base = structuredClone(DEPLOYMENT);
+    base.metadata = { name: 'generated', namespace: 'team', finalizers: ['a.example/one', 'b.example/two'], labels: { keep: 'yes', drop: 'yes' } } as never;
+    base.spec.template.spec = {
+      containers: ['app', 'side', 'third'].map((name, index) => ({
+        name,
+        image: `nginx:1.2${index}`,
+        env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }],
+        ports: [{ containerPort: 8000 + index }],
+        volumeMounts: [{ name: 'data', mountPath: `/data/${name}` }],
+      })),
+      volumes: [{ name: 'data', emptyDir: {} }, { name: 'cache', emptyDir: {} }],
+    } as never;
+    await kube.kubectlOk(['create', '-f', '-'], { input: JSON.stringify(base) });
+    const resolveWrite = createWriteResolver();
+    const random = seeded(13);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+    let compared = 0;
+    for (let round = 0; round < 40; round += 1) {
+      const containers: JsonValue[] = [];
+      const names = ['app', 'side', 'third'];
+      const deleted = random() < 0.3 ? pick(names) : undefined;
+      if (deleted) containers.push({ name: deleted, $patch: 'delete' });
+      for (const name of [...names, `new${round}`]) {
+        if (name === deleted || random() < 0.4) continue;
+        const change: Record<string, JsonValue> = { name };
+        if (name.startsWith('new') || random() < 0.5) change.image = `busybox:1.${round}`;
+        if (random() < 0.5) change.env = [random() < 0.5 ? { name: 'B', $patch: 'delete' } : { name: pick(['A', 'C']), value: `${round}` }];
+        if (random() < 0.3) change.ports = [{ containerPort: pick([8000, 8001, 9000]), name: `p${round}` }];
+        if (random() < 0.3) change.volumeMounts = [{ name: 'cache', mountPath: `/cache/${name}` }];
+        containers.push(change);
+      }
+      const spec: Record<string, JsonValue> = { containers };
+      const kept = [...names.filter((name) => name !== deleted), ...containers.flatMap((item) => (isJsonObject(item) && typeof item.name === 'string' && item.name.startsWith('new') ? [item.name] : []))];
+      if (random() < 0.4) {
+        const order = kept.sort(() => random() - 0.5);
+        spec['$setElementOrder/containers'] = order.map((name) => ({ name }));
+        spec.containers = containers.sort((left, right) => order.indexOf((left as { name: string }).name) - order.indexOf((right as { name: string }).name));
+      }
+      if (random() < 0.3) spec.volumes = [random() < 0.5 ? { name: 'cache', $patch: 'delete' } : { name: `v${round}`, emptyDir: {} }];
+      const metadata: Record<string, JsonValue> = {};
+      if (random() < 0.5) metadata.labels = { drop: null, [`l${round}`]: 'x' };
+      if (random() < 0.3) metadata.finalizers = ['c.example/three'];
+      else if (random() < 0.3) metadata['$deleteFromPrimitiveList/finalizers'] = ['a.example/one'];
+      const patch = { metadata, spec: { template: { spec } } };
+
+      const path = '/apis/apps/v1/namespaces/team/deployments/generated';
+      const resolution = await resolveWrite({ method: 'PATCH', path, rawQuery: '', headers: { 'content-type': 'application/strategic-merge-patch+json' }, body: Buffer.from(JSON.stringify(patch)) }, upstream, { bodyLimit: 1024 * 1024 });
+      const answer = await upstream.request({ method: 'PATCH', target: `${path}?dryRun=All`, headers: { 'content-type': 'application/strategic-merge-patch+json', accept: 'application/json' }, body: 'refusal' in resolution ? Buffer.from(JSON.stringify(patch)) : resolution.forwardBody });
+      const chunks: Buffer[] = [];
+      for await (const chunk of answer) chunks.push(chunk as Buffer);
+      if ('refusal' in resolution) {
+        assert.notEqual(resolution.refusal.code, 403, `round ${round}: refused as unsupported: ${resolution.refusal.message}`);
+        continue;
+      }
+      if (answer.statusCode !== 200) continue;
+      assertStoredAsResolved(resolution.object as JsonValue, JSON.parse(Buffer.concat(chunks).toString()) as JsonValue, `$round${round}`);
+      compared += 1;
+    }
+    assert.ok(compared >= 25, `${compared} patches compared`);
   });
 
   it('a patch that turns a container privileged or adds a hostPath is seen as such, and when refused never reaches the API server', async () => {

@@ -164,3 +164,14 @@ describe('strategic merge patch', () => {
     assert.ok(schemaForKind('batch/v1', 'CronJob'));
   });
 });
+
+describe('strategic merge patch, what is stored of a value taken as sent', () => {
+  it('drops the directive members a new value carries, as decoding into the Go type does', () => {
+    const result = applyStrategicMergePatch(
+      { spec: { containers: [{ name: 'app', image: 'a' }] } },
+      { spec: { containers: [{ name: 'new', image: 'b', env: [{ name: 'B', $patch: 'delete' }] }] } },
+      schemaForKind('v1', 'Pod')!,
+    );
+    assert.deepEqual((result.spec as JsonObject).containers, [{ name: 'new', image: 'b', env: [{ name: 'B' }] }, { name: 'app', image: 'a' }]);
+  });
+});
