@@ -330,8 +330,9 @@ describe('the write resolver against a real API server', () => {
       if (random() < 0.3) spec.volumes = [random() < 0.5 ? { name: 'cache', $patch: 'delete' } : { name: `v${round}`, emptyDir: {} }];
       const metadata: Record<string, JsonValue> = {};
       if (random() < 0.5) metadata.labels = { drop: null, [`l${round}`]: 'x' };
-      if (random() < 0.3) metadata.finalizers = ['c.example/three'];
-      else if (random() < 0.3) metadata['$deleteFromPrimitiveList/finalizers'] = ['a.example/one'];
+      const finalizers = random();
+      if (finalizers < 0.3) metadata.finalizers = ['c.example/three'];
+      else if (finalizers < 0.5) metadata['$deleteFromPrimitiveList/finalizers'] = ['a.example/one'];
       const patch = { metadata, spec: { template: { spec } } };
 
       const path = '/apis/apps/v1/namespaces/team/deployments/generated';
