@@ -351,6 +351,38 @@ describe('the write resolver against a real API server', () => {
     assert.ok(compared >= 25, `${compared} patches compared`);
   });
 
+  it('agrees with the API server on generated server-side applies by a new field manager (each dry-run on the same object)', async () => {
+    await viaPepOk(['apply', '--server-side', '-f', '-'], JSON.stringify({ ...structuredClone(DEPLOYMENT), metadata: { name: 'applied', namespace: 'team', labels: { keep: 'yes' } } }));
+    const resolveWrite = createWriteResolver();
+    const random = seeded(29);
+    let compared = 0;
+    for (let round = 0; round < 30; round += 1) {
+      const containers: JsonValue[] = [{ name: 'api', image: `nginx:1.${round}`, ...(random() < 0.5 ? { env: [{ name: random() < 0.5 ? 'MODE' : `E${round}`, value: `${round}` }] } : {}), ...(random() < 0.4 ? { ports: [{ containerPort: 8080 + (round % 3), ...(random() < 0.5 ? { protocol: 'UDP' } : {}) }] } : {}) }];
+      if (random() < 0.4) containers.push({ name: `extra${round}`, image: 'busybox:1.36' });
+      const applied = {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'applied', namespace: 'team', ...(random() < 0.5 ? { labels: { [`l${round}`]: 'x' } } : {}), ...(random() < 0.3 ? { finalizers: ['example.com/f'] } : {}) },
+        spec: {
+          selector: { matchLabels: { app: 'api' } },
+          template: { metadata: { labels: { app: 'api' } }, spec: { containers, ...(random() < 0.3 ? { tolerations: [{ key: `t${round}`, operator: 'Exists' }] } : {}) } },
+        },
+      };
+      const path = '/apis/apps/v1/namespaces/team/deployments/applied';
+      const query = `fieldManager=generated-${round}&force=true`;
+      const body = Buffer.from(JSON.stringify(applied));
+      const resolution = await resolveWrite({ method: 'PATCH', path, rawQuery: query, headers: { 'content-type': 'application/apply-patch+yaml' }, body }, upstream, { bodyLimit: 1024 * 1024 });
+      assert.ok(!('refusal' in resolution), `round ${round}: ${'refusal' in resolution ? resolution.refusal.message : ''}`);
+      const answer = await upstream.request({ method: 'PATCH', target: `${path}?${query}&dryRun=All`, headers: { 'content-type': 'application/apply-patch+yaml', accept: 'application/json' }, body: resolution.forwardBody });
+      const chunks: Buffer[] = [];
+      for await (const chunk of answer) chunks.push(chunk as Buffer);
+      assert.equal(answer.statusCode, 200, Buffer.concat(chunks).toString());
+      assertStoredAsResolved(resolution.object as JsonValue, JSON.parse(Buffer.concat(chunks).toString()) as JsonValue, `$round${round}`);
+      compared += 1;
+    }
+    assert.equal(compared, 30);
+  });
+
   it('a patch that turns a container privileged or adds a hostPath is seen as such, and when refused never reaches the API server', async () => {
     await viaPepOk(['create', '-f', '-'], JSON.stringify({ ...DEPLOYMENT, metadata: { name: 'guarded', namespace: 'team' } }));
     decide = async (object) => {
