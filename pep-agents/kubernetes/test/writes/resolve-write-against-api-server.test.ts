@@ -383,6 +383,45 @@ describe('the write resolver against a real API server', () => {
     assert.equal(compared, 30);
   });
 
+  it('agrees with the API server on generated merge patches and JSON Patches (each dry-run on the same object)', async () => {
+    await kube.kubectlOk(['create', '-f', '-'], { input: JSON.stringify({ ...structuredClone(DEPLOYMENT), metadata: { name: 'plain', namespace: 'team', labels: { a: '1', b: '2' }, annotations: { note: 'x' } } }) });
+    const resolveWrite = createWriteResolver();
+    const random = seeded(7);
+    const path = '/apis/apps/v1/namespaces/team/deployments/plain';
+    let compared = 0;
+    for (let round = 0; round < 40; round += 1) {
+      const json = round % 2 === 1;
+      const patch: JsonValue = json
+        ? [
+            random() < 0.5 ? { op: 'add', path: `/metadata/labels/l${round}`, value: 'x' } : { op: 'remove', path: '/metadata/labels/a' },
+            random() < 0.5 ? { op: 'replace', path: '/spec/template/spec/containers/0/image', value: `nginx:1.${round}` } : { op: 'add', path: '/spec/template/spec/containers/-', value: { name: `c${round}`, image: 'busybox' } },
+            ...(random() < 0.4 ? [{ op: 'copy', from: '/metadata/labels', path: '/metadata/annotations' }] : []),
+            ...(random() < 0.4 ? [{ op: 'move', from: '/metadata/annotations/note', path: `/metadata/annotations/moved${round}` }] : []),
+            ...(random() < 0.3 ? [{ op: 'test', path: '/spec/replicas', value: 1 }] : []),
+          ]
+        : {
+            metadata: { labels: { a: random() < 0.5 ? null : `v${round}`, [`n${round}`]: 'y' }, ...(random() < 0.3 ? { annotations: null } : {}) },
+            spec: {
+              ...(random() < 0.5 ? { replicas: 1 + (round % 3) } : {}),
+              template: { spec: { containers: [{ name: 'api', image: `nginx:1.${round}`, ...(random() < 0.5 ? { env: [{ name: 'X', value: null }] } : {}) }], ...(random() < 0.3 ? { nodeSelector: { zone: 'a', gone: null } } : {}) } },
+            },
+          };
+      const contentType = json ? 'application/json-patch+json' : 'application/merge-patch+json';
+      const resolution = await resolveWrite({ method: 'PATCH', path, rawQuery: '', headers: { 'content-type': contentType }, body: Buffer.from(JSON.stringify(patch)) }, upstream, { bodyLimit: 1024 * 1024 });
+      if ('refusal' in resolution) {
+        assert.equal(resolution.refusal.code, 422, `round ${round}: ${resolution.refusal.message}`);
+        continue;
+      }
+      const answer = await upstream.request({ method: 'PATCH', target: `${path}?dryRun=All`, headers: { 'content-type': contentType, accept: 'application/json' }, body: resolution.forwardBody });
+      const chunks: Buffer[] = [];
+      for await (const chunk of answer) chunks.push(chunk as Buffer);
+      assert.equal(answer.statusCode, 200, `round ${round}: ${Buffer.concat(chunks).toString()}`);
+      assertStoredAsResolved(resolution.object as JsonValue, JSON.parse(Buffer.concat(chunks).toString()) as JsonValue, `$round${round}`);
+      compared += 1;
+    }
+    assert.ok(compared >= 30, `${compared} patches compared`);
+  });
+
   it('a patch that turns a container privileged or adds a hostPath is seen as such, and when refused never reaches the API server', async () => {
     await viaPepOk(['create', '-f', '-'], JSON.stringify({ ...DEPLOYMENT, metadata: { name: 'guarded', namespace: 'team' } }));
     decide = async (object) => {
