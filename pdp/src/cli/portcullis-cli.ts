@@ -2,6 +2,7 @@ import { loadPdpConfig } from '../config/pdp-config.ts';
 import { createProcessLogger, logFunction } from '../logging/process-logger.ts';
 import { runApprovalsCommand } from './approvals-command.ts';
 import { runAuditCommand } from './audit-command.ts';
+import { runKubeconfigCommand } from './kubeconfig-command.ts';
 import { runSessionsCommand } from './sessions-command.ts';
 import { runTokenCommand } from './token-command.ts';
 
@@ -18,6 +19,9 @@ commands:
   sessions list|show|replay
                         find recorded sessions, show one's commands with their decisions and
                         approvals, replay an interactive session (portcullis sessions for details)
+  kubeconfig --resource NAME --server URL [--token T | --token-command CMD] [--ca-file F]
+                        print a kubeconfig for kubectl through the Kubernetes PEP (with
+                        --token-command, a credential plugin that fetches fresh tokens)
   approvals [list|approve|deny|history|watch]
                         the approver's console: the live queue on a terminal, or one step for
                         scripts (portcullis approvals --help for details)
@@ -39,6 +43,8 @@ export async function runCli(argv: string[]): Promise<number> {
       return runSessionsCommand(rest, loadPdpConfig(), process, stopOnInterrupt());
     case 'approvals':
       return runApprovalsCommand(rest, loadPdpConfig().stateDir);
+    case 'kubeconfig':
+      return runKubeconfigCommand(rest);
     case undefined:
     case 'help':
     case '--help':
