@@ -29,6 +29,8 @@ export interface UpgradeRefusal {
 
 const SUBRESOURCE_PATH = /^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+\/(exec|attach|portforward)$/;
 const PORT_FORWARD_SPDY = 'portforward.k8s.io';
+/** 16 random bytes in base64 (RFC 6455 4.1). */
+const WEBSOCKET_KEY = /^[A-Za-z0-9+/]{22}==$/;
 
 /** Whether the client asked for a protocol upgrade at all (the PEP then never answers as for a plain request). */
 export function isUpgradeRequest(request: Pick<KubeRequest, 'headers'>): boolean {
@@ -55,6 +57,10 @@ export function planUpgrade(request: KubeRequest): UpgradePlan | UpgradeRefusal 
 
   if (upgrade === 'websocket') {
     if (request.method !== 'GET') return refusal('a WebSocket upgrade must be a GET');
+    const key = request.headers['sec-websocket-key'];
+    if (typeof key !== 'string' || !WEBSOCKET_KEY.test(key.trim()) || request.headers['sec-websocket-version'] !== '13') {
+      return refusal('a WebSocket upgrade needs a Sec-WebSocket-Key and Sec-WebSocket-Version 13');
+    }
     const offered = listValues(request.headers['sec-websocket-protocol']).filter((name) => {
       if (subresource !== 'portforward') return channelProtocol(name) !== undefined;
       // The channel form carries only the ports of the query: offered when the query names some.
