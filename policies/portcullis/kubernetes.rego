@@ -52,10 +52,20 @@ request_class := "unknown" if {
 } else := "interactive" if {
 	verb in rules.interactive_verbs
 } else := "read" if {
+	is_self_review
+} else := "read" if {
 	verb in rules.read_verbs
 } else := "change" if {
 	verb in rules.change_verbs
 } else := "unknown"
+
+# `kubectl auth can-i` and `auth whoami` create a review of the caller's own access: a question
+# the API server answers and stores nothing of, so a read.
+is_self_review if {
+	verb == "create"
+	subresource == ""
+	resource in object.get(rules.self_review_resources, fields.text(request, "api_group"), [])
+}
 
 # Non-resource paths: discovery and OpenAPI (every client reads them first), health, and the rest
 # (/logs, /debug/pprof, /metrics, /openid/…), which are the cluster administrators'.

@@ -442,3 +442,19 @@ test_namespaced_rbac_and_service_accounts_stay_ordinary_changes if {
 		d.effect == "approval_required"
 	}
 }
+
+test_self_reviews_are_reads if {
+	every c in [["authorization.k8s.io", "selfsubjectaccessreviews"], ["authorization.k8s.io", "selfsubjectrulesreviews"], ["authentication.k8s.io", "selfsubjectreviews"]] {
+		req := object.union(fx.resource_request("create", c[1], "", "", ""), {"api_group": c[0]})
+		d := decision with input as fx.kube("agent", ["reader"], "prod-cluster", "POST", "/apis/x", req)
+		d.effect == "allow"
+		fx.codes(d) == {"kubernetes-read-allowed"}
+	}
+}
+
+test_reviews_of_others_stay_changes if {
+	req := object.union(fx.resource_request("create", "subjectaccessreviews", "", "", ""), {"api_group": "authorization.k8s.io"})
+	d := decision with input as fx.kube("agent", ["reader"], "prod-cluster", "POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", req)
+	d.effect == "deny"
+	fx.codes(d) == {"insufficient-role"}
+}

@@ -234,6 +234,10 @@ const KUBERNETES_CASES: Case[] = [
   { who: 'reader', on: 'cluster', k8s: ['GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles'], effect: 'allow' },
   { who: 'humanWriter', on: 'cluster', action: k8sWrite('POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/shop/rolebindings', { kind: 'RoleBinding', metadata: { name: 'view' } }), effect: 'approval_required', defer: true },
   { who: 'kubeAdmin', on: 'cluster', action: k8sWrite('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { kind: 'CustomResourceDefinition', metadata: { name: 'things.example.com' } }), effect: 'approval_required', defer: true },
+  // kubectl auth can-i / whoami: a review of one's own access stores nothing
+  { who: 'reader', on: 'cluster', action: k8sWrite('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: 'get', resource: 'pods' } } }), effect: 'allow', reason: 'kubernetes-read-allowed' },
+  { who: 'reader', on: 'cluster', action: k8sWrite('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { kind: 'SelfSubjectReview' }), effect: 'allow', reason: 'kubernetes-read-allowed' },
+  { who: 'reader', on: 'cluster', action: k8sWrite('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', { kind: 'SubjectAccessReview' }), effect: 'deny', reason: 'insufficient-role' },
   // kube-system: untouchable for agents, reads included
   { who: 'reader', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/kube-system/pods'], effect: 'deny', reason: 'kubernetes-protected-namespace-by-agent' },
   { who: 'reader', on: 'cluster', k8s: ['GET', '/api/v1/namespaces/kube-system'], effect: 'deny', reason: 'kubernetes-protected-namespace-by-agent' },
