@@ -7,6 +7,7 @@ import { requestTarget, type KubeRequest } from '../request/kube-request.ts';
 import type { KubeSession } from '../server/kube-session.ts';
 import { kubeStatus, writeStatus, type KubeStatus } from '../status/kube-status.ts';
 import type { Impersonation, KubeUpstream } from '../upstream/kube-upstream.ts';
+import { DecidedObjectRead } from './decided-object-read.ts';
 import { impersonationFor, type ImpersonationSettings } from './impersonation-policy.ts';
 import { parseJsonBody } from './json-request-body.ts';
 import type { KubeMask } from './kube-masks.ts';
@@ -33,6 +34,8 @@ interface PreparedRequest {
   readonly contentType?: string;
 }
 
+/** The largest object a write resolution reads (etcd stores up to 1.5 MiB; its JSON is larger). */
+const MAX_READ_OBJECT_BYTES = 4 * 1024 * 1024;
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 const CONDITIONAL_HEADERS = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'range'] as const;
 
@@ -49,7 +52,7 @@ export class RequestPipeline {
     response.once('close', () => {
       if (!response.writableFinished) aborter.abort();
     });
-    const prepared = await this.prepare(request, aborter.signal);
+    const prepared = await this.prepare(request, session, aborter.signal);
     if ('refusal' in prepared) {
       writeStatus(response, prepared.refusal);
       return;
@@ -65,10 +68,13 @@ export class RequestPipeline {
     }
   }
 
-  private async prepare(request: KubeRequest, signal: AbortSignal): Promise<PreparedRequest | { readonly refusal: KubeStatus }> {
+  private async prepare(request: KubeRequest, session: KubeSession, signal: AbortSignal): Promise<PreparedRequest | { readonly refusal: KubeStatus }> {
     if (request.body.length === 0) return { command: { request } };
     if (WRITE_METHODS.has(request.method)) {
-      const resolved = await this.deps.resolveWrite(request, this.deps.upstream, { bodyLimit: this.deps.maxBodyBytes, signal });
+      // The object a patch lands on is read as the principal would read it, decided and masked: the
+      // resolution must not tell the client (or policy's messages) what the principal may not see.
+      const reads = new DecidedObjectRead({ ...this.deps, session, maxObjectBytes: Math.max(this.deps.maxBodyBytes, MAX_READ_OBJECT_BYTES) });
+      const resolved = await this.deps.resolveWrite(request, reads, { bodyLimit: this.deps.maxBodyBytes, signal });
       if ('refusal' in resolved) return resolved;
       return { command: { request, body: resolved.body, object: resolved.object }, forwardBody: resolved.forwardBody, contentType: resolved.contentType };
     }

@@ -32,4 +32,6 @@ export interface ResponseRelay {
   canMask(masks: readonly KubeMask[], request: KubeRequest): boolean;
   upstreamHeaders(headers: OutgoingHttpHeaders, masks: readonly KubeMask[], request: KubeRequest): OutgoingHttpHeaders;
   relay(upstream: IncomingMessage, client: ServerResponse, plan: ResponsePlan): Promise<RelayOutcome>;
+  /** One JSON object masked as `relay` would mask it (a write resolution's read); undefined when it cannot be. */
+  maskDocument?(document: unknown, masks: readonly KubeMask[]): { readonly document: unknown; readonly masked: number } | undefined;
 }

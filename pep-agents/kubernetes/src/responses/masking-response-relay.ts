@@ -2,6 +2,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { MaskStrategyRegistry } from '@portcullis/pep-core';
 import type { KubeMask } from '../pipeline/kube-masks.ts';
 import type { RelayOutcome, ResponsePlan, ResponseRelay } from '../pipeline/response-relay.ts';
+import { maskDocument } from './document-masker.ts';
 import { relayMasked } from './masked-relay.ts';
 import { type MaskingPlan, maskingPlan, responseMasksSupported } from './masking-plan.ts';
 import { upstreamRequestHeaders } from './upstream-request-headers.ts';
@@ -30,6 +31,11 @@ export class MaskingResponseRelay implements ResponseRelay {
 
   relay(upstream: IncomingMessage, client: ServerResponse, plan: ResponsePlan): Promise<RelayOutcome> {
     return relayMasked(upstream, client, this.planFor(plan.masks), plan.signal);
+  }
+
+  maskDocument(document: unknown, masks: readonly KubeMask[]): { readonly document: unknown; readonly masked: number } | undefined {
+    if (!responseMasksSupported(masks)) return undefined;
+    return maskDocument(document, this.planFor(masks));
   }
 
   private planFor(masks: readonly KubeMask[]): MaskingPlan {
