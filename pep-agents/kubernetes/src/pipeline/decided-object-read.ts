@@ -6,6 +6,7 @@ import type { KubeSession } from '../server/kube-session.ts';
 import { kubeStatus, statusBody } from '../status/kube-status.ts';
 import type { Impersonation, KubeUpstream, KubeUpstreamRequest } from '../upstream/kube-upstream.ts';
 import { impersonationFor, type ImpersonationSettings } from './impersonation-policy.ts';
+import { maskedPointers } from './masked-value-moves.ts';
 import type { ResponseRelay } from './response-relay.ts';
 
 export interface DecidedObjectReadDeps {
@@ -26,6 +27,9 @@ export interface DecidedObjectReadDeps {
  * comes from what the principal could read anyway, never from the PEP's own view of the cluster.
  */
 export class DecidedObjectRead implements KubeUpstream {
+  /** Where the masks hid values in the objects read (JSON pointers). */
+  readonly masked: string[] = [];
+
   constructor(private readonly deps: DecidedObjectReadDeps) {}
 
   async request(options: KubeUpstreamRequest): Promise<IncomingMessage> {
@@ -78,6 +82,7 @@ export class DecidedObjectRead implements KubeUpstream {
     // Masks this PEP cannot apply to an object leave nothing to resolve against.
     const masked = this.deps.relay.maskDocument?.(document, masks);
     if (masked === undefined) return { status: 403, body: statusBody(kubeStatus(403, 'portcullis: this object is shown to you masked in a way the write resolution cannot apply')) };
+    this.masked.push(...maskedPointers(document, masked.document));
     return { status, body: Buffer.from(JSON.stringify(masked.document), 'utf8') };
   }
 }

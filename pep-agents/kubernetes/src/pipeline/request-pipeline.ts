@@ -8,6 +8,7 @@ import type { KubeSession } from '../server/kube-session.ts';
 import { kubeStatus, writeStatus, type KubeStatus } from '../status/kube-status.ts';
 import type { Impersonation, KubeUpstream } from '../upstream/kube-upstream.ts';
 import { DecidedObjectRead } from './decided-object-read.ts';
+import { maskedValueMove } from './masked-value-moves.ts';
 import { impersonationFor, type ImpersonationSettings } from './impersonation-policy.ts';
 import { parseJsonBody } from './json-request-body.ts';
 import type { KubeMask } from './kube-masks.ts';
@@ -76,6 +77,8 @@ export class RequestPipeline {
       const reads = new DecidedObjectRead({ ...this.deps, session, maxObjectBytes: Math.max(this.deps.maxBodyBytes, MAX_READ_OBJECT_BYTES) });
       const resolved = await this.deps.resolveWrite(request, reads, { bodyLimit: this.deps.maxBodyBytes, signal });
       if ('refusal' in resolved) return resolved;
+      const move = maskedValueMove(resolved.body, reads.masked);
+      if (move !== undefined) return { refusal: move };
       return { command: { request, body: resolved.body, object: resolved.object }, forwardBody: resolved.forwardBody, contentType: resolved.contentType };
     }
     // DELETE carries DeleteOptions; whatever else has a body, policy sees it as it is forwarded.
