@@ -17,9 +17,11 @@ export function endToEndHeaders(headers: IncomingHttpHeaders, drop: ReadonlySet<
 /**
  * What of the client's request headers goes to the API server: end-to-end ones except its
  * credential (the PEP sends its own), the body's length and type (set for the forwarded body),
- * and the Host (the API server's own).
+ * the Host (the API server's own), and what the API server writes into its audit log as fact
+ * (Audit-ID, and the source addresses it reads from X-Forwarded-For / X-Real-Ip): a client must not
+ * choose the cluster's audit ID of its request nor where the cluster thinks it came from.
  */
-const CLIENT_ONLY = new Set(['authorization', 'host', 'content-length', 'content-type', 'cookie', 'expect']);
+const CLIENT_ONLY = new Set(['authorization', 'host', 'content-length', 'content-type', 'cookie', 'expect', 'audit-id', 'x-forwarded-for', 'x-real-ip', 'forwarded']);
 
 export function forwardedRequestHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   return endToEndHeaders(headers, CLIENT_ONLY);
