@@ -9,7 +9,7 @@ import { parseDecisionRequestV1 } from '../src/http/contract-body.ts';
 import { parseSessionEvents } from '../src/http/contract-body.ts';
 import { PortcullisError } from '../src/errors/portcullis-error.ts';
 
-const RUNS = 400;
+const RUNS = Number(process.env.FUZZ_RUNS ?? 400);
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -161,6 +161,17 @@ describe('the decision-request parser under fuzzing', () => {
       }),
       { numRuns: RUNS },
     );
+  });
+
+  it('keeps a member named __proto__ as the body\'s own member, at any depth (a copy by assignment made it a prototype)', () => {
+    const body = JSON.parse('{"__proto__":false,"spec":{"__proto__":{"privileged":true},"x":1}}') as unknown;
+    const request = { resource: { type: 'kubernetes', name: 'prod-cluster' }, action: { type: 'kubernetes', method: 'POST', path: '/api/v1/namespaces/a/pods', body } };
+    const result = outcome(parseDecisionRequestV1, request);
+    assert.ok('parsed' in result, `refused ${JSON.stringify(result)}`);
+    const parsed = (result.parsed as { action: { body: Record<string, unknown> } }).action.body;
+    assert.deepEqual(Object.keys(parsed), ['__proto__', 'spec']);
+    assert.equal(Object.getPrototypeOf(parsed), Object.prototype);
+    assert.deepEqual(JSON.stringify(parsed), JSON.stringify(body));
   });
 
   it('a valid request with one field removed or replaced by anything: parsed, or that field named', () => {

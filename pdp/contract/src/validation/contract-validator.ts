@@ -25,9 +25,22 @@ export function contractValidator<S extends TSchema>(schema: S): ContractValidat
     schema,
     check: (value): value is Static<S> => compiled.Check(value),
     read(value, root = 'body') {
-      if (compiled.Check(value)) return { ok: true, value: Value.Clean(schema, Value.Clone(value)) as Static<S> };
+      if (compiled.Check(value)) return { ok: true, value: Value.Clean(schema, ownCopy(value)) as Static<S> };
       const problem = firstFieldProblem(schema, value, root) ?? { field: root, problem: 'does not match the contract' };
       return { ok: false, ...problem, message: `${problem.field} ${problem.problem}` };
     },
   };
+}
+
+/**
+ * A deep copy that keeps every own member, `"__proto__"` included: a JSON body may name one, and
+ * a copy made by assignment would turn it into the copy's prototype, so policy would see less
+ * than the body holds. Values that are not plain data (never on the wire) fall back to TypeBox.
+ */
+function ownCopy(value: unknown): unknown {
+  try {
+    return structuredClone(value);
+  } catch {
+    return Value.Clone(value);
+  }
 }
