@@ -34,9 +34,27 @@ describe('Kubernetes writes: the pod specs the stored object carries', () => {
     const [spec] = action.write!.pod_specs;
     assert.equal(spec!.at, 'spec');
     assert.deepEqual(spec!.containers, [
-      { name: 'web', kind: 'container', image: 'nginx:1.27', privileged: true, allow_privilege_escalation: true, added_capabilities: ['SYS_ADMIN', 'NET_BIND_SERVICE'], run_as_user: 0, host_ports: [8080] },
-      { name: 'side', kind: 'container', image: 'busybox', privileged: false, allow_privilege_escalation: false, added_capabilities: [], run_as_user: 1000, host_ports: [] },
-      { name: 'init', kind: 'init', image: 'alpine', privileged: false, allow_privilege_escalation: null, added_capabilities: [], run_as_user: 0, host_ports: [] },
+      { name: 'web', kind: 'container', image: 'nginx:1.27', privileged: true, allow_privilege_escalation: true, added_capabilities: ['SYS_ADMIN', 'NET_BIND_SERVICE'], run_as_user: 0, host_ports: [8080], unconfined: [], proc_mount_unmasked: false },
+      { name: 'side', kind: 'container', image: 'busybox', privileged: false, allow_privilege_escalation: false, added_capabilities: [], run_as_user: 1000, host_ports: [], unconfined: [], proc_mount_unmasked: false },
+      { name: 'init', kind: 'init', image: 'alpine', privileged: false, allow_privilege_escalation: null, added_capabilities: [], run_as_user: 0, host_ports: [], unconfined: [], proc_mount_unmasked: false },
+    ]);
+  });
+
+  it('reads the confinement a container runs without: Unconfined seccomp or AppArmor (its own, else the pod\'s) and an unmasked /proc', async () => {
+    const object = pod({
+        securityContext: { seccompProfile: { type: 'Unconfined' } },
+        containers: [
+          container({ name: 'a', securityContext: { procMount: 'Unmasked' } }),
+          container({ name: 'b', securityContext: { seccompProfile: { type: 'RuntimeDefault' }, appArmorProfile: { type: 'Unconfined' } } }),
+          container({ name: 'c', securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: 'p.json' }, appArmorProfile: 'garbage' } }),
+        ],
+    });
+    const action = await enrich('POST', '/api/v1/namespaces/shop/pods', { body: object, object });
+    const containers = action.write!.pod_specs[0]!.containers;
+    assert.deepEqual(containers.map((c) => [c.name, c.unconfined, c.proc_mount_unmasked]), [
+      ['a', ['seccomp'], true],
+      ['b', ['apparmor'], false],
+      ['c', ['apparmor'], false],
     ]);
   });
 
@@ -87,7 +105,7 @@ describe('Kubernetes writes: the pod specs the stored object carries', () => {
     const object = pod(podSpec({ hostNetwork: 'yes', containers: [container({ securityContext: { privileged: 1, runAsUser: 'root', capabilities: { add: [7] } }, ports: [{ hostPort: '80' }] })] }));
     const [spec] = (await enrich('POST', '/api/v1/namespaces/shop/pods', { object })).write!.pod_specs;
     assert.equal(spec!.host_network, true);
-    assert.deepEqual(spec!.containers[0], { name: 'web', kind: 'container', image: 'nginx:1.27', privileged: true, allow_privilege_escalation: null, added_capabilities: ['?'], run_as_user: 0, host_ports: [-1] });
+    assert.deepEqual(spec!.containers[0], { name: 'web', kind: 'container', image: 'nginx:1.27', privileged: true, allow_privilege_escalation: null, added_capabilities: ['?'], run_as_user: 0, host_ports: [-1], unconfined: [], proc_mount_unmasked: false });
   });
 
   it('judges a patch by the resolved object only, never by its body', async () => {

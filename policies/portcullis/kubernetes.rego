@@ -318,7 +318,32 @@ workload_escapes contains {"code": "kubernetes-capability-workload", "message": 
 	not capability in rules.allowed_added_capabilities
 }
 
+workload_escapes contains {"code": "kubernetes-unconfined-workload", "message": concat("", ["container ", container_name(c), " runs without its ", profile, " profile"])} if {
+	some c in containers
+	some profile in c.unconfined
+}
+
+workload_escapes contains {"code": "kubernetes-unmasked-proc-workload", "message": concat("", ["container ", container_name(c), " sees the node's /proc unmasked"])} if {
+	some c in containers
+	c.proc_mount_unmasked == true
+}
+
 container_name(c) := json.marshal(c.name)
+
+# A Secret of type service-account-token is filled with a token by the cluster: a credential
+# usable around this PEP, minted by a write. It is the administrators' alone, like
+# serviceaccounts/token.
+findings contains {
+	"effect": "deny",
+	"code": "kubernetes-admin-only-change",
+	"message": concat("", [verb, " of a service account token Secret is for cluster administrators"]),
+} if {
+	is_resource_request == true
+	verb in rules.change_verbs
+	resource == "secrets"
+	not is_admin
+	object.get(object.get(action, "object", {}), "type", "") == "kubernetes.io/service-account-token"
+}
 
 findings contains {
 	"effect": "deny",

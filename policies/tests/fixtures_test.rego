@@ -146,6 +146,8 @@ container(fields) := object.union(
 		"added_capabilities": [],
 		"run_as_user": null,
 		"host_ports": [],
+		"unconfined": [],
+		"proc_mount_unmasked": false,
 	},
 	fields,
 )

@@ -297,6 +297,8 @@ escapes := {
 	"kubernetes-host-path-workload": fx.pod_spec({"host_path_volumes": ["/var/run/containerd"]}),
 	"kubernetes-host-port-workload": fx.pod_spec({"containers": [fx.container({"host_ports": [22]})]}),
 	"kubernetes-capability-workload": fx.pod_spec({"containers": [fx.container({"added_capabilities": ["NET_BIND_SERVICE", "SYS_ADMIN"]})]}),
+	"kubernetes-unconfined-workload": fx.pod_spec({"containers": [fx.container({"unconfined": ["seccomp"]})]}),
+	"kubernetes-unmasked-proc-workload": fx.pod_spec({"containers": [fx.container({"proc_mount_unmasked": true})]}),
 }
 
 test_escaping_pods_are_denied_directly_and_through_templates if {
@@ -416,6 +418,9 @@ test_cluster_control_and_credential_minting_are_for_admins_only if {
 		["certificates.k8s.io", "certificatesigningrequests", "approval", "update"],
 		["", "serviceaccounts", "token", "create"],
 		["", "nodes", "", "patch"],
+		["rbac.authorization.k8s.io", "rolebindings", "", "create"],
+		["rbac.authorization.k8s.io", "roles", "", "update"],
+		["", "persistentvolumes", "", "create"],
 	]
 	every c in cases {
 		req := object.union(fx.resource_request(c[3], c[1], c[2], "", "x"), {"api_group": c[0]})
@@ -435,8 +440,11 @@ test_reading_cluster_control_stays_a_read if {
 	d.effect == "allow"
 }
 
-test_namespaced_rbac_and_service_accounts_stay_ordinary_changes if {
-	every c in [["rbac.authorization.k8s.io", "rolebindings", ""], ["", "serviceaccounts", ""]] {
+# Namespaced RBAC is the administrators' too: the API server's own check against granting more
+# than one holds sees the PEP's credential, not the principal, so a binding made through the PEP
+# could hand a service account rights the principal never had.
+test_service_accounts_stay_ordinary_changes if {
+	every c in [["", "serviceaccounts", ""]] {
 		req := object.union(fx.resource_request("create", c[1], c[2], "prod", ""), {"api_group": c[0]})
 		d := decision with input as fx.kube("human", ["writer"], "prod-cluster", "POST", "/apis/x", req)
 		d.effect == "approval_required"
@@ -457,4 +465,18 @@ test_reviews_of_others_stay_changes if {
 	d := decision with input as fx.kube("agent", ["reader"], "prod-cluster", "POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", req)
 	d.effect == "deny"
 	fx.codes(d) == {"insufficient-role"}
+}
+
+token_secret := {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "t", "annotations": {"kubernetes.io/service-account.name": "default"}}, "type": "kubernetes.io/service-account-token"}
+
+secret_create_of(obj) := fx.kube_with("human", ["writer"], "staging-cluster", "POST", "/api/v1/namespaces/prod/secrets", fx.resource_request("create", "secrets", "", "prod", ""), {"object": obj})
+
+test_a_service_account_token_secret_is_for_admins_only if {
+	writer := decision with input as secret_create_of(token_secret)
+		with data.portcullis.resources as fx.with_staging_resources
+	writer.effect == "deny"
+	"kubernetes-admin-only-change" in fx.codes(writer)
+	opaque := decision with input as secret_create_of(object.union(token_secret, {"type": "Opaque"}))
+		with data.portcullis.resources as fx.with_staging_resources
+	not "kubernetes-admin-only-change" in fx.codes(opaque)
 }

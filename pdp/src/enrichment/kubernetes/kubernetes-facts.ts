@@ -23,6 +23,10 @@ export interface KubernetesContainerFacts {
   run_as_user: number | null;
   /** hostPort of each port that sets one (-1: set but not a number). */
   host_ports: number[];
+  /** The confinement the container runs without: `seccomp` and/or `apparmor` profiles of type Unconfined (its own, else the pod's). */
+  unconfined: string[];
+  /** securityContext.procMount other than Default: /proc of the node unmasked in the container. */
+  proc_mount_unmasked: boolean;
 }
 
 export interface KubernetesPodSpecFacts {

@@ -77,7 +77,19 @@ function containerFacts(container: Record<string, unknown>, kind: ContainerKind,
       .map((port) => record(port).hostPort)
       .filter((hostPort) => hostPort !== undefined && hostPort !== null && hostPort !== 0)
       .map((hostPort) => (typeof hostPort === 'number' && Number.isInteger(hostPort) ? hostPort : -1)),
+    unconfined: PROFILES.filter((profile) => unconfinedProfile(context[profile]) ?? unconfinedProfile(podContext[profile]) ?? false).map((profile) => PROFILE_NAMES[profile]),
+    proc_mount_unmasked: context.procMount !== undefined && context.procMount !== null && context.procMount !== 'Default',
   };
+}
+
+const PROFILES = ['seccompProfile', 'appArmorProfile'] as const;
+const PROFILE_NAMES: Readonly<Record<(typeof PROFILES)[number], string>> = { seccompProfile: 'seccomp', appArmorProfile: 'apparmor' };
+
+/** Whether a profile set here is Unconfined (a value not an object with a string type reads as Unconfined); undefined when unset. */
+function unconfinedProfile(value: unknown): boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  const type = record(value).type;
+  return typeof type !== 'string' || type === 'Unconfined';
 }
 
 /** Container runtimes accept a capability with or without CAP_, in any case. */
