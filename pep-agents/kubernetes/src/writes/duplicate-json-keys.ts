@@ -1,7 +1,9 @@
 /**
  * The first member name that appears twice in one object of a JSON text, after escapes are
- * decoded ("a" and "\u0061" are one name), or undefined. JSON.parse keeps the last of them; the
- * API server's decoder decodes each in turn into the same Go value, so a repeated object merges
+ * decoded as the API server decodes them ("a" and "\u0061" are one name, and so are two names
+ * that differ only in lone surrogate escapes, both U+FFFD in Go), or undefined. JSON.parse keeps
+ * the last of them; the API server's decoder decodes each in turn into the same Go value, so a
+ * repeated object merges
  * with the first (`{"spec":{"hostNetwork":true},"spec":{…}}` stores hostNetwork) where JSON.parse
  * shows only the second. A body forwarded as sent must not carry any. The text is valid JSON
  * (JSON.parse accepted it).
@@ -16,7 +18,7 @@ export function duplicateJsonKey(text: string): string | undefined {
       const end = stringEnd(text, index);
       const top = open.at(-1);
       if (expectingName && top) {
-        const name = JSON.parse(text.slice(index, end + 1)) as string;
+        const name = asGoDecodes(JSON.parse(text.slice(index, end + 1)) as string);
         if (top.has(name)) return name;
         top.add(name);
         expectingName = false;
@@ -36,6 +38,11 @@ export function duplicateJsonKey(text: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/** A lone surrogate escape (`\ud800`) is U+FFFD to Go's decoder: two names differing only there are one name to it. */
+function asGoDecodes(name: string): string {
+  return name.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 }
 
 /** The index of the quote that closes the string opening at `start`. */

@@ -59,6 +59,9 @@ describe('member names twice in one object', () => {
     assert.equal(duplicateJsonKey('{"spec":{"hostNetwork":true},"spec":{}}'), 'spec');
     assert.equal(duplicateJsonKey('{"a":[{"b":1,"c":{"d":1,"\\u0064":2}}]}'), 'd');
     assert.equal(duplicateJsonKey('{"a":1,"b":[{"a":1},{"a":2}],"c":{"a":{"a":1}}}'), undefined);
+    // Go decodes a lone surrogate escape to U+FFFD: these two names are one name to the API server.
+    assert.equal(duplicateJsonKey('{"a\\ud800":1,"a\\udbff":2}'), 'a\ufffd');
+    assert.equal(duplicateJsonKey('{"a\\ud83d\\ude00":1,"a\\ud83d\\ude01":2}'), undefined);
     assert.equal(duplicateJsonKey('{"s":"} { \\"s\\": ,","t":["s","s"],"u":{"s":"x"}}'), undefined);
     assert.equal(duplicateJsonKey('[{"x":1},{"x":2,"y":{"x":3}},{"z":[],"z":[]}]'), 'z');
     assert.throws(() => parseJsonBody(Buffer.from('{"kind":"Pod","spec":{"hostPID":true},"spec":{"containers":[]}}')), /names "spec" twice/);
