@@ -8,6 +8,7 @@ import type { Impersonation, KubeUpstream, KubeUpstreamRequest } from '../upstre
 import { impersonationFor, type ImpersonationSettings } from './impersonation-policy.ts';
 import { maskedPointers } from './masked-value-moves.ts';
 import type { ResponseRelay } from './response-relay.ts';
+import { readBoundedBody } from '../upstream/bounded-body.ts';
 
 export interface DecidedObjectReadDeps {
   readonly upstream: KubeUpstream;
@@ -70,7 +71,7 @@ export class DecidedObjectRead implements KubeUpstream {
     const headers: OutgoingHttpHeaders = { accept: 'application/json', 'accept-encoding': 'identity' };
     const response = await this.deps.upstream.request({ ...options, headers, ...(impersonate ? { impersonate } : {}) });
     const status = response.statusCode ?? 502;
-    const body = await readLimited(response, this.deps.maxObjectBytes);
+    const body = await readBoundedBody(response, this.deps.maxObjectBytes);
     if (body === undefined || String(response.headers['content-encoding'] ?? 'identity').toLowerCase() !== 'identity') return { status: 502, body: Buffer.alloc(0) };
     if (masks.length === 0 || status !== 200) return { status, body };
     let document: unknown;
@@ -93,22 +94,4 @@ function answer(status: number, body: Buffer): IncomingMessage {
   message.statusCode = status;
   message.headers = { 'content-type': 'application/json' };
   return message;
-}
-
-async function readLimited(response: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of response) {
-      size += (chunk as Buffer).length;
-      if (size > maxBytes) {
-        response.destroy();
-        return undefined;
-      }
-      chunks.push(chunk as Buffer);
-    }
-  } catch {
-    return undefined;
-  }
-  return Buffer.concat(chunks, size);
 }

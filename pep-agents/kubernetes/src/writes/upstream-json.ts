@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { createGunzip, createInflate } from 'node:zlib';
 import type { KubeUpstream } from '../upstream/kube-upstream.ts';
+import { readBoundedBody } from '../upstream/bounded-body.ts';
 
 /** One GET through the upstream, read whole as JSON within `maxBytes`. */
 export type UpstreamJson = { status: number; json: unknown } | { unreachable: true } | { unreadable: true };
@@ -28,19 +29,5 @@ async function readBody(response: IncomingMessage, maxBytes: number): Promise<st
     response.resume();
     return undefined;
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of stream) {
-      size += (chunk as Buffer).length;
-      if (size > maxBytes) {
-        response.destroy();
-        return undefined;
-      }
-      chunks.push(chunk as Buffer);
-    }
-  } catch {
-    return undefined;
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  return (await readBoundedBody(response, maxBytes, stream))?.toString('utf8');
 }
