@@ -1,4 +1,5 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { listenOn } from './listen-on.ts';
 
 /** One client connection's life, as a PEP runs it. */
 export interface ServedSession {
@@ -31,13 +32,7 @@ export class ConnectionServer<S extends ServedSession> {
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve(this.server.address() as AddressInfo);
-      });
-    });
+    return listenOn(this.server, host, port);
   }
 
   get sessionCount(): number {

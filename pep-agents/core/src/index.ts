@@ -43,6 +43,7 @@ export { CommandGate, type CommandGateOptions, type CommandOutcome, type GateDec
 export { PdpConnection, type PdpConnectionHealth } from './pdp-connection.ts';
 export { readableFile, readPdpConnectionConfig, type PdpConnectionConfig } from './pdp-connection-config.ts';
 export { ConnectionServer, type ConnectionServerOptions, type ServedSession } from './connection-server.ts';
+export { listenOn } from './listen-on.ts';
 export { stopOnSignals } from './stop-on-signals.ts';
 
 export type { SessionEndEventV1, SessionEventV1, SessionProtocol, SessionRecordingEventV1, SessionStartEventV1, SessionStatementEventV1 } from '@portcullis/contract';

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { LogFunction } from '@portcullis/pep-core';
+import { listenOn, type LogFunction } from '@portcullis/pep-core';
 import type { RequestPipeline } from '../pipeline/request-pipeline.ts';
 import type { UpgradeContext, UpgradeHandler } from '../pipeline/upgrade-handler.ts';
 import type { KubeRequest } from '../request/kube-request.ts';
@@ -57,13 +57,7 @@ export class KubePepServer {
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve(this.server.address() as AddressInfo);
-      });
-    });
+    return listenOn(this.server, host, port);
   }
 
   get sessionCount(): number {
