@@ -40,6 +40,11 @@ describe('the decision request (POST /v1/decisions) as the contract reads it', (
       { type: 'file', operation: 'rename', path: '/srv/a', target_path: '/srv/b' },
       { type: 'network', protocol: 'ssh', direction: 'outbound', transport: 'tcp', host: 'db.internal', port: 5432 },
       { type: 'network', direction: 'inbound', transport: 'unix', socket_path: '/run/agent.sock' },
+      { type: 'mcp', method: 'tools/call', tool: 'query', arguments: { sql: 'SELECT 1', limit: 5 }, annotations: { readOnlyHint: true, destructiveHint: false } },
+      { type: 'mcp', method: 'tools/list', tools: [{ name: 'query', annotations: { title: 'Query' } }, { name: 'write_file' }] },
+      { type: 'mcp', method: 'resources/read', uri: 'file:///srv/notes.txt' },
+      { type: 'mcp', method: 'prompts/get', prompt: 'summarise', arguments: { topic: 'x' } },
+      { type: 'mcp', method: 'sampling/createMessage', direction: 'to_client', params: { messages: [], maxTokens: 10 } },
     ]) {
       assert.deepEqual(readDecisionRequestV1({ resource, action }), { ok: true, value: { subject_token: '', resource, action } });
     }
@@ -54,7 +59,7 @@ describe('the decision request (POST /v1/decisions) as the contract reads it', (
       [{ resource: { ...resource, environment: 'x'.repeat(257) }, action: { type: 'sql', sql: '' } }, 'resource.environment must be at most 256 characters'],
       [{ resource: { ...resource, labels: { a: 1 } }, action: { type: 'sql', sql: '' } }, 'resource.labels.a must be a string'],
       [{ resource, action: {} }, 'action.type is required'],
-      [{ resource, action: { type: 'ftp' } }, 'action.type must be one of sql, kubernetes, shell, http, connect, file, network'],
+      [{ resource, action: { type: 'ftp' } }, 'action.type must be one of sql, kubernetes, shell, http, connect, file, network, mcp'],
       [{ resource, action: { type: 'sql' } }, 'action.sql is required'],
       [{ resource, action: { type: 'sql', sql: 7 } }, 'action.sql must be a string'],
       [{ resource, action: { type: 'sql', sql: '', parameters: [{ value: 1 }] } }, 'action.parameters[0].value must be a string or null'],
@@ -71,6 +76,11 @@ describe('the decision request (POST /v1/decisions) as the contract reads it', (
       [{ resource, action: { type: 'network', direction: 'sideways', host: 'x', port: 1 } }, 'action.direction must be one of outbound, inbound'],
       [{ resource, action: { type: 'network', direction: 'outbound', host: 'x', port: 65536 } }, 'action.port must be a port number (0-65535)'],
       [{ resource, action: { type: 'network', direction: 'outbound', transport: 'udp', host: 'x', port: 53 } }, 'action.transport must be tcp or unix'],
+      [{ resource, action: { type: 'mcp', method: 'tools/delete' } }, 'action.method must be one of tools/call, tools/list, resources/read, prompts/get, sampling/createMessage, elicitation/create, roots/list'],
+      [{ resource, action: { type: 'mcp', method: 'tools/call', tool: '' } }, 'action.tool must not be empty'],
+      [{ resource, action: { type: 'mcp', method: 'tools/call', tool: 'q', arguments: [1] } }, 'action.arguments must be an object'],
+      [{ resource, action: { type: 'mcp', method: 'tools/call', tool: 'q', annotations: { readOnlyHint: 'yes' } } }, 'action.annotations.readOnlyHint must be a boolean'],
+      [{ resource, action: { type: 'mcp', method: 'roots/list', direction: 'sideways' } }, 'action.direction must be to_client or to_server'],
     ];
     for (const [body, message] of cases) assert.equal(refusal(body), message);
   });

@@ -19,6 +19,22 @@ export function summarizeAction(action: ActionV1): string {
       return oneLine(`${action.operation} ${action.path}${action.target_path === undefined ? '' : ` → ${action.target_path}`}${action.cwd === undefined ? '' : ` (in ${action.cwd})`}`);
     case 'network':
       return oneLine(`${action.direction} ${action.transport === 'unix' ? (action.socket_path ?? '') : `${action.host ?? ''}:${action.port ?? ''}`}`);
+    case 'mcp':
+      return oneLine(mcpSummary(action));
+  }
+}
+
+function mcpSummary(action: Extract<ActionV1, { type: 'mcp' }>): string {
+  const args = action.arguments === undefined ? '' : ` ${JSON.stringify(action.arguments)}`;
+  switch (action.method) {
+    case 'tools/call':
+      return `${action.tool ?? ''}${args}`;
+    case 'resources/read':
+      return `read ${action.uri ?? ''}`;
+    case 'prompts/get':
+      return `prompt ${action.prompt ?? ''}${args}`;
+    default:
+      return action.direction === 'to_client' ? `${action.method} (server to agent)` : action.method;
   }
 }
 

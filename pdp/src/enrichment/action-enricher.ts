@@ -45,6 +45,8 @@ export class ActionEnricher {
         return enrichFileAction(action);
       case 'network':
         return enrichNetworkAction(action);
+      case 'mcp':
+        return { ...action };
     }
   }
 }

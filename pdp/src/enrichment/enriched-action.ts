@@ -7,6 +7,7 @@ import type { ActionV1 } from '@portcullis/contract';
 import type { EnrichedFileAction } from './file/file-facts.ts';
 import type { KubernetesActionFacts } from './kubernetes/kubernetes-facts.ts';
 import type { KubernetesRequestInfo } from './kubernetes-request-info.ts';
+import type { EnrichedMcpAction as EnrichedMcpActionFacts } from './mcp/mcp-facts.ts';
 import type { EnrichedNetworkAction } from './network/network-facts.ts';
 import type { EnrichedShellAction } from './shell/shell-command.ts';
 import type { EnrichedSqlAction } from './sql/sql-facts.ts';
@@ -25,4 +26,7 @@ export type EnrichedHttpAction = Extract<ActionV1, { type: 'http' }>;
 /** A session being opened, as the client sent its startup details (for SSH: the login name, the channel request, PTY, subsystem). */
 export type EnrichedConnectAction = Extract<ActionV1, { type: 'connect' }>;
 
-export type EnrichedAction = EnrichedSqlAction | EnrichedShellAction | EnrichedKubernetesAction | EnrichedHttpAction | EnrichedConnectAction | EnrichedFileAction | EnrichedNetworkAction;
+/** An MCP request as the gateway will send it; the arguments policy data names are analysed in `argument_analysis`. */
+export type EnrichedMcpAction = EnrichedMcpActionFacts;
+
+export type EnrichedAction = EnrichedSqlAction | EnrichedShellAction | EnrichedKubernetesAction | EnrichedHttpAction | EnrichedConnectAction | EnrichedFileAction | EnrichedNetworkAction | EnrichedMcpAction;

@@ -268,6 +268,8 @@ function protocolOf(type: string | undefined): string | undefined {
       return 'kubernetes';
     case 'http':
       return 'http';
+    case 'mcp':
+      return 'mcp';
     default:
       return undefined;
   }

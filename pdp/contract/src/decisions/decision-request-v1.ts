@@ -192,10 +192,66 @@ export const HttpActionV1 = Type.Object(
   { $id: 'HttpActionV1' },
 );
 
-export const ActionV1 = Type.Union([SqlActionV1, KubernetesActionV1, ShellActionV1, HttpActionV1, ConnectActionV1, FileActionV1, NetworkActionV1], {
+/** The MCP requests a gateway decides: an agent's requests to a server, and the server's requests to the agent. */
+export const MCP_METHODS = ['tools/call', 'tools/list', 'resources/read', 'prompts/get', 'sampling/createMessage', 'elicitation/create', 'roots/list'] as const;
+
+/** Most tools one tools/list answer may carry into a decision. */
+export const MAX_MCP_TOOLS = 1024;
+
+/** A tool's annotations as its server declared them: hints about its behaviour, not guarantees. */
+export const McpToolAnnotationsV1 = Type.Object(
+  {
+    title: Type.Optional(Text(MAX_NAME)),
+    readOnlyHint: Type.Optional(Type.Boolean()),
+    destructiveHint: Type.Optional(Type.Boolean()),
+    idempotentHint: Type.Optional(Type.Boolean()),
+    openWorldHint: Type.Optional(Type.Boolean()),
+  },
+  { $id: 'McpToolAnnotationsV1', description: "A tool's annotations as its server declared them (hints, not guarantees)" },
+);
+export type McpToolAnnotationsV1 = Static<typeof McpToolAnnotationsV1>;
+
+export const McpToolV1 = Type.Object({ name: Name(), annotations: Type.Optional(McpToolAnnotationsV1) }, { $id: 'McpToolV1' });
+export type McpToolV1 = Static<typeof McpToolV1>;
+
+/**
+ * One MCP request through a gateway to or from the server that is the resource. The arguments are
+ * exactly what the server will be sent; the PDP analyses those that policy data names (SQL,
+ * shell commands, paths) before policy sees them.
+ */
+export const McpActionV1 = Type.Object(
+  {
+    type: Type.Literal('mcp'),
+    method: Type.Union(
+      MCP_METHODS.map((method) => Type.Literal(method)),
+      { errorMessage: `must be one of ${MCP_METHODS.join(', ')}` },
+    ),
+    /** tools/call: the tool's name. */
+    tool: Type.Optional(Name(MAX_NAME, "tools/call: the tool's name")),
+    /** tools/call and prompts/get: the arguments exactly as they will be sent. */
+    arguments: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'tools/call, prompts/get: the arguments exactly as they will be sent' })),
+    /** tools/call: the tool's annotations as the server declared them in tools/list. */
+    annotations: Type.Optional(McpToolAnnotationsV1),
+    /** tools/list: every tool the server listed, so policy can say which to hide. */
+    tools: Type.Optional(Type.Array(McpToolV1, { maxItems: MAX_MCP_TOOLS, description: 'tools/list: every tool the server listed, name and annotations' })),
+    /** resources/read: the resource URI. */
+    uri: Type.Optional(Text(8192, 'resources/read: the resource URI')),
+    /** prompts/get: the prompt's name. */
+    prompt: Type.Optional(Name(MAX_NAME, "prompts/get: the prompt's name")),
+    /** Who sends the request: the server to the agent (sampling, elicitation, roots) or, when absent, the agent to the server. */
+    direction: Type.Optional(
+      Type.Union([Type.Literal('to_client'), Type.Literal('to_server')], { errorMessage: 'must be to_client or to_server', description: 'to_client: a request the server sends to the agent; absent: to_server' }),
+    ),
+    /** to_client requests: their params as the server sent them. */
+    params: Type.Optional(Type.Unknown({ description: 'to_client requests: their params as the server sent them' })),
+  },
+  { $id: 'McpActionV1', description: 'One MCP request through a gateway, to or from the server that is the resource' },
+);
+
+export const ActionV1 = Type.Union([SqlActionV1, KubernetesActionV1, ShellActionV1, HttpActionV1, ConnectActionV1, FileActionV1, NetworkActionV1, McpActionV1], {
   $id: 'ActionV1',
   discriminator: { propertyName: 'type' },
-  errorMessage: { discriminator: 'must be one of sql, kubernetes, shell, http, connect, file, network' },
+  errorMessage: { discriminator: 'must be one of sql, kubernetes, shell, http, connect, file, network, mcp' },
 });
 export type ActionV1 = Static<typeof ActionV1>;
 

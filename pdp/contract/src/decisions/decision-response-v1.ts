@@ -23,6 +23,8 @@ export const ObligationsV1 = Type.Object(
      * then mask a column it traces to base columns (a view's) by `mask`; otherwise it must redact it.
      */
     mask_complete: Type.Optional(Type.Boolean({ description: '`mask` names every sensitive column there is, not only those the statement names' })),
+    /** tools/list (MCP): the tools policy never lets this principal call, which the PEP removes from the list. */
+    hidden_tools: Type.Optional(Type.Array(Type.String(), { description: 'MCP tools/list: the tools policy never lets this principal call; the PEP removes them from the list' })),
   },
   { $id: 'ObligationsV1', additionalProperties: true, description: 'Further obligations a policy adds pass through under their own names' },
 );

@@ -10,9 +10,9 @@ import { RecordingChunkV1 } from './session-recording-v1.ts';
 
 export const MAX_EVENTS_PER_POST = 1000;
 
-export const SessionProtocolV1 = Type.Union([Type.Literal('sql'), Type.Literal('kubernetes'), Type.Literal('shell'), Type.Literal('http')], {
+export const SessionProtocolV1 = Type.Union([Type.Literal('sql'), Type.Literal('kubernetes'), Type.Literal('shell'), Type.Literal('http'), Type.Literal('mcp')], {
   $id: 'SessionProtocolV1',
-  errorMessage: 'must be one of sql, kubernetes, shell, http',
+  errorMessage: 'must be one of sql, kubernetes, shell, http, mcp',
 });
 export type SessionProtocol = Static<typeof SessionProtocolV1>;
 

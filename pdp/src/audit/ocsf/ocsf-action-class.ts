@@ -3,16 +3,16 @@ import { ACTIVITY_OTHER, API_ACTIVITY, DATASTORE_ACTIVITY, PROCESS_ACTIVITY, act
 
 // Protocols, by the class their commands and sessions are filed under.
 const PROTOCOL_CLASS: Readonly<Record<string, OcsfClass>> = {
-  sql: DATASTORE_ACTIVITY, kubernetes: API_ACTIVITY, http: API_ACTIVITY, shell: PROCESS_ACTIVITY,
+  sql: DATASTORE_ACTIVITY, kubernetes: API_ACTIVITY, http: API_ACTIVITY, shell: PROCESS_ACTIVITY, mcp: API_ACTIVITY,
 };
 
 // Names a PEP or a resource type gives a protocol, for bodies that do not say sql/shell/kubernetes/http.
 const PROTOCOL_ALIASES: Readonly<Record<string, string>> = {
   postgres: 'sql', postgresql: 'sql', mysql: 'sql', mariadb: 'sql', cockroachdb: 'sql',
-  kubernetes: 'kubernetes', ssh: 'shell', host: 'shell', shell: 'shell',
+  kubernetes: 'kubernetes', ssh: 'shell', host: 'shell', shell: 'shell', mcp: 'mcp',
 };
 
-/** sql, shell, kubernetes or http: from the protocol named, else the resource's type; http when neither says. */
+/** sql, shell, kubernetes, http or mcp: from the protocol named, else the resource's type; http when neither says. */
 export function protocolOf(protocol: string | undefined, resource: JsonObject | undefined): string {
   if (protocol && PROTOCOL_CLASS[protocol]) return protocol;
   return PROTOCOL_ALIASES[protocol ?? ''] ?? PROTOCOL_ALIASES[asString(resource?.type) ?? ''] ?? 'http';
@@ -36,7 +36,7 @@ export interface OcsfActionActivity {
 
 /**
  * Maps an enriched action (docs/policy-input.md) onto its OCSF class: SQL → Datastore Activity,
- * Kubernetes, HTTP, file operations and forwarding → API Activity, shell → Process Activity. `uid` names the request (the
+ * Kubernetes, HTTP, MCP, file operations and forwarding → API Activity, shell → Process Activity. `uid` names the request (the
  * decision or event id); `resource` is the Portcullis resource the action targets.
  */
 export function actionActivity(action: JsonObject, resource: JsonObject | undefined, uid: string): OcsfActionActivity {
@@ -55,6 +55,8 @@ export function actionActivity(action: JsonObject, resource: JsonObject | undefi
       return fileActivity(action, resource, uid);
     case 'network':
       return networkActivity(action, resource, uid);
+    case 'mcp':
+      return mcpActivity(action, resource, uid);
     default: {
       const type = asString(action.type) ?? 'unknown';
       return {
@@ -241,6 +243,36 @@ function networkActivity(action: JsonObject, resource: JsonObject | undefined, u
     attributes: {
       api: { operation: summary, request: { uid }, service: { name: asString(resource?.name) ?? 'network' } },
       resources: resourceDetails(resource),
+      ...endpoints(resource),
+    },
+    summary,
+  };
+}
+
+// MCP requests that only read: listing tools, reading a resource, getting a prompt.
+const MCP_READ_METHODS = new Set(['tools/list', 'resources/read', 'prompts/get', 'roots/list']);
+
+/**
+ * An MCP request is an API Activity on the server: a read for the methods that only read and for
+ * a tool its server marks read-only, else "Call Tool" (or the method, for requests to the agent).
+ * A session statement carries only its text, which then names the call.
+ */
+function mcpActivity(action: JsonObject, resource: JsonObject | undefined, uid: string): OcsfActionActivity {
+  const method = asString(action.method) ?? 'tools/call';
+  const tool = asString(action.tool);
+  const readOnly = asObject(action.annotations)?.readOnlyHint === true;
+  const activityId = MCP_READ_METHODS.has(method) || (method === 'tools/call' && readOnly) ? 2 : ACTIVITY_OTHER;
+  const otherName = method === 'tools/call' ? 'Call Tool' : method;
+  const target = method === 'tools/call' ? tool : method === 'resources/read' ? asString(action.uri) : method === 'prompts/get' ? asString(action.prompt) : undefined;
+  const summary = asString(action.text) ?? (target === undefined ? method : `${method} ${target}`);
+  const targetType = method === 'tools/call' ? 'mcp_tool' : method === 'resources/read' ? 'mcp_resource' : 'mcp_prompt';
+  return {
+    ocsfClass: API_ACTIVITY,
+    activityId,
+    activityName: activityName(API_ACTIVITY, activityId, otherName),
+    attributes: {
+      api: { operation: summary, request: { uid }, service: { name: asString(resource?.name) ?? 'mcp' } },
+      resources: [...(target === undefined ? [] : [{ type: targetType, name: target }]), ...resourceDetails(resource)],
       ...endpoints(resource),
     },
     summary,

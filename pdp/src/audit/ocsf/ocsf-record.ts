@@ -370,6 +370,9 @@ function statementAction(protocol: string, statement: JsonObject): JsonObject {
       return { type: 'sql', sql: text, statements: kind ? [{ kind, text }] : [] };
     case 'shell':
       return { type: 'shell', command: text };
+    case 'mcp':
+      // The PEP's description of the call (tool and redacted arguments) is the text; its method when it names one.
+      return { type: 'mcp', method: asString(statement.method) ?? 'tools/call', text };
     default: {
       const [firstWord = '', secondWord = ''] = text.trim().split(/\s+/);
       return { type: protocol === 'kubernetes' ? 'kubernetes' : 'http', method: asString(statement.method) ?? firstWord, path: asString(statement.path) ?? secondWord };
