@@ -61,6 +61,11 @@ export function processTreeCpuSeconds(rootPid: number): number {
   return ticks / TICKS_PER_SECOND;
 }
 
+/** The processes whose parent is `pid` now (a gateway's stdio servers, one per agent session). */
+export function childProcessIds(pid: number): number[] {
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map((name) => readStat(Number(name))).filter((stat) => stat?.ppid === pid).map((stat) => stat!.pid);
+}
+
 /** CPU seconds of a process's main thread alone (its thread id is its pid): Node's event loop. */
 export function mainThreadCpuSeconds(pid: number): number {
   const fields = statFields(`/proc/${pid}/task/${pid}/stat`);

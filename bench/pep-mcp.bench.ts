@@ -1,0 +1,221 @@
+// The MCP gateway against the MCP servers it fronts, with the same SDK client and load, in one run:
+//  - `echo` on the reference everything server over Streamable HTTP (direct: the client's HTTP to
+//    the server; through the gateway: the client's HTTP to the gateway, the gateway's to the server);
+//  - `read_text_file` of a 1 KiB file on the reference filesystem server over stdio (direct: the
+//    client starts the server and speaks stdio to it; through the gateway: the client speaks HTTP to
+//    the gateway, which starts one server process per session, as an MCP host would).
+// Each is reported as tool calls per second, gateway / direct, with p50/p99 per call and where the
+// CPU went. Several clients run at once, each its own MCP session calling in a closed loop. The
+// PDP decides every call through the starter pack, with its audit trail on; every answer is
+// checked, so a denial's quick error can never pass for a fast call.
+//
+//   npm run bench:pep-mcp [-- --seconds 10 --clients 8]
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { DevIssuer, devIssuerDirectory } from '@portcullis/pdp';
+import { connectHttpClient, connectStdioClient, type EverythingServer, type FilesystemServerFixture, prepareFilesystemServer, startEverythingServer } from '../test/support/mcp-servers.ts';
+import { REPOSITORY_ROOT } from '../test/support/repository-root.ts';
+import { writeBenchPolicyPack } from './lib/bench-policy-pack.ts';
+import { startPdpProcess } from './lib/pdp-process.ts';
+import { nowMs, summarize, type LatencySummary } from './lib/percentiles.ts';
+import { childProcessIds, processTreeCpuSeconds } from './lib/process-cpu.ts';
+import { freePort, nodeFlags, startService, type Service } from './lib/processes.ts';
+import { acceptsConnections } from './lib/tcp-probe.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: process.env.BENCH_SECONDS ?? '10' },
+    clients: { type: 'string', default: process.env.BENCH_CLIENTS ?? '8' },
+  },
+});
+const SECONDS = Number(flags.seconds);
+const CLIENTS = Number(flags.clients);
+const EVERYTHING = { name: 'bench-everything', type: 'mcp', environment: 'staging' } as const;
+const FILES = { name: 'bench-files', type: 'mcp', environment: 'staging' } as const;
+// An agent with read access: both tools are read-only ones (readOnlyHint), which readers may call.
+const AGENT = { sub: 'agent-bench', roles: ['reader'], kind: 'agent' as const };
+const FILE_TEXT = `${'portcullis bench line\n'.repeat(46)}`.slice(0, 1024);
+
+type Way = 'echo' | 'read';
+type Target = 'direct' | 'gateway';
+interface Measure {
+  readonly way: Way;
+  readonly target: Target;
+  readonly callsPerSecond: number;
+  readonly calls: number;
+  readonly latency: LatencySummary;
+  /** CPU seconds over the measure: the gateway (without its stdio servers), the PDP, the server(s), this process (the clients). */
+  readonly cpu: { gateway: number; pdp: number; server: number; clients: number };
+}
+
+const say = (message: string): void => void process.stderr.write(`[bench:pep-mcp] ${message}\n`);
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-mcp-'));
+  const services: Service[] = [];
+  let everything: EverythingServer | undefined;
+  let files: FilesystemServerFixture | undefined;
+  try {
+    say('starting the everything server (Streamable HTTP, 127.0.0.1)…');
+    everything = await startEverythingServer();
+    files = prepareFilesystemServer();
+    const filePath = join(files.workspace, 'bench.txt');
+    writeFileSync(filePath, FILE_TEXT);
+
+    say('starting the PDP (starter pack + the bench servers as resources, audit on)…');
+    const stateDir = join(work, 'pdp-state');
+    mkdirSync(stateDir);
+    const policyDir = writeBenchPolicyPack(join(work, 'policy'), EVERYTHING, FILES);
+    const issuer = new DevIssuer({ directory: devIssuerDirectory(stateDir) });
+    const pepToken = await issuer.issue({ sub: 'pep-bench-mcp', roles: ['pep'], resources: [EVERYTHING.name, FILES.name], ttlSeconds: 6 * 3600 });
+    const agentToken = await issuer.issue({ ...AGENT, ttlSeconds: 6 * 3600 });
+    const pdp = await startPdpProcess('pdp', { PORTCULLIS_STATE_DIR: stateDir, PORTCULLIS_POLICY_DIR: policyDir, PORTCULLIS_AUDIT_SINK: 'default' }, process.env.BENCH_PDP_NODE_OPTIONS);
+    services.push(pdp);
+
+    say('starting the MCP gateway…');
+    const serversFile = join(work, 'servers.json');
+    writeFileSync(serversFile, JSON.stringify({
+      servers: [
+        { name: EVERYTHING.name, environment: EVERYTHING.environment, http: { url: everything.url } },
+        { name: FILES.name, environment: FILES.environment, stdio: { command: files.launch.command, args: files.launch.args, env: files.launch.env } },
+      ],
+    }, null, 2));
+    const gatewayPort = await freePort();
+    // BENCH_PEP_NODE_OPTIONS (e.g. --cpu-prof --cpu-prof-dir=DIR) profiles the gateway under this load.
+    const gateway = await startService('pep-mcp', process.execPath, [...nodeFlags(process.env.BENCH_PEP_NODE_OPTIONS), join(REPOSITORY_ROOT, 'pep-agents/mcp/bin/pep-mcp.mjs')], {
+      PATH: process.env.PATH,
+      PORTCULLIS_PEP_LISTEN_HOST: '127.0.0.1',
+      PORTCULLIS_PEP_LISTEN_PORT: String(gatewayPort),
+      PORTCULLIS_PEP_MCP_SERVERS_FILE: serversFile,
+      PORTCULLIS_PEP_MCP_MAX_SESSIONS: String(Math.max(100, CLIENTS * 4)),
+      PORTCULLIS_PEP_PDP_URL: pdp.url,
+      PORTCULLIS_PEP_TOKEN: pepToken,
+      PORTCULLIS_LOG_LEVEL: 'warn',
+    }, () => acceptsConnections(gatewayPort));
+    services.push(gateway);
+    const gatewayUrl = (server: string): string => `http://127.0.0.1:${gatewayPort}/mcp/${server}`;
+    const auth = { Authorization: `Bearer ${agentToken}` };
+
+    const gatewayPid = gateway.process.pid!;
+    const pdpPid = pdp.process.pid!;
+    const results: Measure[] = [];
+    for (const way of ['echo', 'read'] as const) {
+      for (const target of ['direct', 'gateway'] as const) {
+        say(`${target}: ${way}, ${CLIENTS} clients, ${SECONDS} s…`);
+        const clients = await Promise.all(Array.from({ length: CLIENTS }, () => {
+          if (way === 'echo') return target === 'direct' ? connectHttpClient(everything!.url) : connectHttpClient(gatewayUrl(EVERYTHING.name), undefined, auth);
+          return target === 'direct' ? connectStdioClient(files!.launch) : connectHttpClient(gatewayUrl(FILES.name), undefined, auth);
+        }));
+        try {
+          const serverPids = (): number[] => {
+            if (way === 'echo') return [everything!.process.pid!];
+            if (target === 'direct') return clients.map((client) => (client.transport as StdioClientTransport).pid!);
+            return childProcessIds(gatewayPid);
+          };
+          const cpu = (): Measure['cpu'] => {
+            const servers = serverPids().reduce((sum, pid) => sum + processTreeCpuSeconds(pid), 0);
+            const gatewayTree = processTreeCpuSeconds(gatewayPid);
+            const usage = process.cpuUsage();
+            return {
+              gateway: way === 'read' && target === 'gateway' ? gatewayTree - servers : gatewayTree,
+              pdp: processTreeCpuSeconds(pdpPid),
+              server: servers,
+              clients: (usage.user + usage.system) / 1e6,
+            };
+          };
+          const call = way === 'echo' ? echoCall : readCall(filePath);
+          // One checked call per client first: sessions open, servers started, first decisions made.
+          for (const client of clients) await call(client, 0);
+          const before = cpu();
+          const run = await closedLoop(clients, call);
+          const after = cpu();
+          results.push({
+            way,
+            target,
+            callsPerSecond: run.latencies.length / run.seconds,
+            calls: run.latencies.length,
+            latency: summarize(run.latencies),
+            cpu: { gateway: after.gateway - before.gateway, pdp: after.pdp - before.pdp, server: after.server - before.server, clients: after.clients - before.clients },
+          });
+        } finally {
+          await Promise.all(clients.map((client) => client.close()));
+        }
+      }
+    }
+    report(results);
+    const resultsDir = join(REPOSITORY_ROOT, 'bench/results');
+    mkdirSync(resultsDir, { recursive: true });
+    writeFileSync(join(resultsDir, 'pep-mcp.json'), `${JSON.stringify({ at: new Date().toISOString(), seconds: SECONDS, clients: CLIENTS, cores: availableParallelism(), loadavg: loadavg(), results }, null, 2)}\n`);
+    say('results: bench/results/pep-mcp.json');
+  } finally {
+    for (const service of services.reverse()) await service.stop();
+    await everything?.stop();
+    files?.remove();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+type Call = (client: Client, sequence: number) => Promise<void>;
+
+function textOf(result: Awaited<ReturnType<Client['callTool']>>): string {
+  if (result.isError) throw new Error(`the call failed: ${JSON.stringify(result.content).slice(0, 300)}`);
+  return (result.content as { type: string; text?: string }[]).map((part) => part.text ?? '').join('');
+}
+
+const echoCall: Call = async (client, sequence) => {
+  const message = `bench ${sequence}`;
+  const text = textOf(await client.callTool({ name: 'echo', arguments: { message } }));
+  if (text !== `Echo: ${message}`) throw new Error(`echo answered ${JSON.stringify(text.slice(0, 100))}`);
+};
+
+function readCall(path: string): Call {
+  return async (client) => {
+    const text = textOf(await client.callTool({ name: 'read_text_file', arguments: { path } }));
+    if (text !== FILE_TEXT) throw new Error(`read_text_file answered ${text.length} characters, not the file's ${FILE_TEXT.length}`);
+  };
+}
+
+/** Every client calls, one call at a time, until SECONDS are up: each call's milliseconds. */
+async function closedLoop(clients: readonly Client[], call: Call): Promise<{ latencies: number[]; seconds: number }> {
+  const latencies: number[] = [];
+  const started = nowMs();
+  const deadline = started + SECONDS * 1000;
+  await Promise.all(clients.map(async (client) => {
+    for (let sequence = 1; nowMs() < deadline; sequence += 1) {
+      const begun = nowMs();
+      await call(client, sequence);
+      latencies.push(nowMs() - begun);
+    }
+  }));
+  return { latencies, seconds: (nowMs() - started) / 1000 };
+}
+
+function report(results: readonly Measure[]): void {
+  const of = (way: Way, target: Target): Measure => results.find((measure) => measure.way === way && measure.target === target)!;
+  const rows: [Way, string][] = [
+    ['echo', 'echo, everything server, Streamable HTTP'],
+    ['read', 'read_text_file 1 KiB, filesystem server, stdio'],
+  ];
+  console.log(`\nMCP gateway — ${CLIENTS} SDK clients (one session each, closed loop), ${SECONDS} s per way, ${availableParallelism()} cores, load ${loadavg()[0]!.toFixed(2)}, audit jsonl (target ≥ 0.5)`);
+  console.log(`${'tool call'.padEnd(50)}${'direct/s'.padStart(10)}${'gateway/s'.padStart(11)}${'ratio'.padStart(8)}${'p50 ms d/g'.padStart(16)}${'p99 ms d/g'.padStart(16)}`);
+  for (const [way, label] of rows) {
+    const direct = of(way, 'direct');
+    const gateway = of(way, 'gateway');
+    const pair = (a: number, b: number): string => `${a.toFixed(2)}/${b.toFixed(2)}`;
+    console.log(`${label.padEnd(50)}${direct.callsPerSecond.toFixed(0).padStart(10)}${gateway.callsPerSecond.toFixed(0).padStart(11)}${(gateway.callsPerSecond / direct.callsPerSecond).toFixed(3).padStart(8)}${pair(direct.latency.p50Ms, gateway.latency.p50Ms).padStart(16)}${pair(direct.latency.p99Ms, gateway.latency.p99Ms).padStart(16)}`);
+  }
+  console.log('\nCPU µs per call (gateway / PDP / server / clients):');
+  for (const [way, label] of rows) {
+    for (const target of ['direct', 'gateway'] as const) {
+      const measure = of(way, target);
+      const perCall = (seconds: number): string => ((seconds / measure.calls) * 1e6).toFixed(0);
+      console.log(`  ${`${label}, ${target}`.padEnd(60)}${[measure.cpu.gateway, measure.cpu.pdp, measure.cpu.server, measure.cpu.clients].map(perCall).join(' / ')}`);
+    }
+  }
+}
+
+await main();
