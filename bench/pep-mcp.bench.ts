@@ -34,8 +34,10 @@ const { values: flags } = parseArgs({
 });
 const SECONDS = Number(flags.seconds);
 const CLIENTS = Number(flags.clients);
-const EVERYTHING = { name: 'bench-everything', type: 'mcp', environment: 'staging' } as const;
-const FILES = { name: 'bench-files', type: 'mcp', environment: 'staging' } as const;
+// The starter pack's own MCP resources (staging): the filesystem server's paths are analysed and
+// held to its roots, as any agent's calls would be.
+const EVERYTHING = { name: 'mcp-everything', environment: 'staging' } as const;
+const FILES = { name: 'mcp-files', environment: 'staging' } as const;
 // An agent with read access: both tools are read-only ones (readOnlyHint), which readers may call.
 const AGENT = { sub: 'agent-bench', roles: ['reader'], kind: 'agent' as const };
 const FILE_TEXT = `${'portcullis bench line\n'.repeat(46)}`.slice(0, 1024);
@@ -66,10 +68,10 @@ async function main(): Promise<void> {
     const filePath = join(files.workspace, 'bench.txt');
     writeFileSync(filePath, FILE_TEXT);
 
-    say('starting the PDP (starter pack + the bench servers as resources, audit on)…');
+    say('starting the PDP (starter pack, audit on)…');
     const stateDir = join(work, 'pdp-state');
     mkdirSync(stateDir);
-    const policyDir = writeBenchPolicyPack(join(work, 'policy'), EVERYTHING, FILES);
+    const policyDir = writeBenchPolicyPack(join(work, 'policy'));
     const issuer = new DevIssuer({ directory: devIssuerDirectory(stateDir) });
     const pepToken = await issuer.issue({ sub: 'pep-bench-mcp', roles: ['pep'], resources: [EVERYTHING.name, FILES.name], ttlSeconds: 6 * 3600 });
     const agentToken = await issuer.issue({ ...AGENT, ttlSeconds: 6 * 3600 });

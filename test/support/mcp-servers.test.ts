@@ -44,7 +44,7 @@ describe('the filesystem server over stdio', () => {
     assert.equal(byName.get('write_file')?.annotations?.destructiveHint, true);
   });
 
-  test('reads a file and writes one anywhere under its served folder, outside/ included', async () => {
+  test('reads a file, and writes one in either folder it serves, the one outside policy\'s roots included', async () => {
     writeFileSync(join(fixture.workspace, 'notes.txt'), 'hello from the disk\n');
     assert.equal(text(await client.callTool({ name: 'read_text_file', arguments: { path: join(fixture.workspace, 'notes.txt') } })), 'hello from the disk\n');
     const written = join(fixture.outside, 'reached.txt');
@@ -53,7 +53,7 @@ describe('the filesystem server over stdio', () => {
     assert.equal(readFileSync(written, 'utf8'), 'the server itself lets this through');
   });
 
-  test('refuses a path outside its served folder on its own', async () => {
+  test('refuses a path outside the folders it serves on its own', async () => {
     const result = await client.callTool({ name: 'read_text_file', arguments: { path: '/etc/hostname' } });
     assert.equal(result.isError, true);
     assert.match(text(result), /outside allowed directories/i);

@@ -1,7 +1,7 @@
 // Real MCP servers from the npm registry for the gateway's suites and bench, each reached the way an
 // MCP host reaches it:
-//  - the reference filesystem server (@modelcontextprotocol/server-filesystem) over stdio, serving a
-//    throwaway folder; the gateway starts it, so this prepares the folder and the command line;
+//  - the reference filesystem server (@modelcontextprotocol/server-filesystem) over stdio, serving
+//    throwaway folders; the gateway starts it, so this prepares the folders and the command line;
 //  - the reference test server with every feature (@modelcontextprotocol/server-everything) over
 //    Streamable HTTP, its listener fixed to 127.0.0.1 by a preload (listen-on-loopback.mjs says why);
 //  - a database server that can write (mcp-postgres-server) over stdio, against a database of the
@@ -9,7 +9,7 @@
 // Readiness is always a real signal: the stdio initialize handshake, or the bound socket answering.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -65,34 +65,35 @@ export async function connectHttpClient(url: string, options?: ClientOptions, he
 // ---- the filesystem server (stdio) ----
 
 export interface FilesystemServerFixture {
-  /** The folder the server may touch (its command-line allowed directory): everything below is its own. */
-  readonly served: string;
   /**
-   * The folder policy treats as the root writes may go to, inside `served`: so a write outside it
-   * that the gateway lets through would succeed on the server, and a denial is provably the
-   * gateway's, not the server's own check.
+   * The folder writes may go to: /tmp/portcullis-mcp-fs-*, the root the starter pack's data gives
+   * its filesystem servers (mcp_rules.servers.mcp-files.roots).
    */
   readonly workspace: string;
-  /** A sibling of `workspace` inside `served`: the server would write here; policy must not let it. */
+  /**
+   * A second folder the server also serves (/tmp/portcullis-mcp-outside-*), outside policy's
+   * roots: the server would write here, so a write refused here is provably the gateway's refusal,
+   * not the server's own check.
+   */
   readonly outside: string;
+  /** The server's command line: both folders as its allowed directories. */
   readonly launch: StdioServerLaunch;
-  /** Removes the folder. */
+  /** Removes both folders. */
   remove(): void;
 }
 
-/** A throwaway folder (real path, symlinks resolved) with `workspace/` and `outside/`, and the server's command line. */
+/** Two throwaway folders (real paths, symlinks resolved), and the server's command line serving both. */
 export function prepareFilesystemServer(): FilesystemServerFixture {
-  const served = realpathSync(mkdtempSync(join(tmpdir(), 'portcullis-mcp-fs-')));
-  const workspace = join(served, 'workspace');
-  const outside = join(served, 'outside');
-  mkdirSync(workspace);
-  mkdirSync(outside);
+  const workspace = realpathSync(mkdtempSync(join(tmpdir(), 'portcullis-mcp-fs-')));
+  const outside = realpathSync(mkdtempSync(join(tmpdir(), 'portcullis-mcp-outside-')));
   return {
-    served,
     workspace,
     outside,
-    launch: { command: process.execPath, args: [packageBin('@modelcontextprotocol/server-filesystem', 'mcp-server-filesystem'), served], env: serverEnv() },
-    remove: () => rmSync(served, { recursive: true, force: true }),
+    launch: { command: process.execPath, args: [packageBin('@modelcontextprotocol/server-filesystem', 'mcp-server-filesystem'), workspace, outside], env: serverEnv() },
+    remove() {
+      rmSync(workspace, { recursive: true, force: true });
+      rmSync(outside, { recursive: true, force: true });
+    },
   };
 }
 
