@@ -12,6 +12,7 @@ import { DecisionSeal } from './decisions/decision-seal.ts';
 import { DecisionService, DECISION_ENTRYPOINT } from './decisions/decision-service.ts';
 import { loadOrCreateDecisionKey } from './keys/decision-key-store.ts';
 import { ActionEnricher } from './enrichment/action-enricher.ts';
+import { BundleMcpArgumentRules } from './enrichment/mcp/mcp-argument-rules.ts';
 import { createPdpApp } from './http/pdp-app.ts';
 import { listen } from './http/pdp-server.ts';
 import { CachingTokenVerifier } from './identity/caching-token-verifier.ts';
@@ -92,7 +93,9 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
   const bundleVerifier = config.policy.verificationKeyFile
     ? createBundleVerifier({ publicKeyPem: readFileSync(config.policy.verificationKeyFile, 'utf8') })
     : undefined;
-  const activation = new PolicyActivation(policySource, engine, bundleVerifier, metrics, log);
+  // The enricher reads which MCP tool arguments to analyse from the data of the bundle that answers.
+  const mcpArguments = new BundleMcpArgumentRules();
+  const activation = new PolicyActivation(policySource, engine, bundleVerifier, metrics, log, (bundle) => mcpArguments.update(bundle.data));
   const audit = new ThreadedAuditTrail(
     {
       audit: config.audit, stateDir: config.stateDir, hostLabel: hostname(), productVersion: PRODUCT_VERSION,
@@ -103,7 +106,7 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
   );
   await audit.start();
   metrics.observeAudit(() => audit.health());
-  const enricher = await ActionEnricher.create();
+  const enricher = await ActionEnricher.create({ mcpArguments });
   // The store tells the broker of its own writes, and the broker audits each one.
   let broker: ApprovalBroker | undefined;
   const { store, description: storeDescription } = createApprovalStore(config.approvals, {

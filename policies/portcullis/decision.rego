@@ -8,6 +8,7 @@ import data.portcullis.file
 import data.portcullis.identity
 import data.portcullis.kubernetes
 import data.portcullis.masking
+import data.portcullis.mcp
 import data.portcullis.network
 import data.portcullis.shell
 import data.portcullis.sql
@@ -26,6 +27,8 @@ action_findings := sql.findings if {
 	identity.action_type == "file"
 } else := network.findings if {
 	identity.action_type == "network"
+} else := mcp.findings if {
+	identity.action_type == "mcp"
 } else := set()
 
 action_needs := sql.needs if {
@@ -40,6 +43,8 @@ action_needs := sql.needs if {
 	identity.action_type == "file"
 } else := network.needs if {
 	identity.action_type == "network"
+} else := mcp.needs if {
+	identity.action_type == "mcp"
 } else := set()
 
 findings := (identity.findings | action_findings) | identity.access_findings(action_needs)
@@ -77,10 +82,18 @@ mask_complete := masking.mask_complete if {
 	effect != "deny"
 } else := false
 
+# An MCP tools/list answer names the tools the gateway removes from the list (mcp.rego).
+obligations := object.union(base_obligations, {"hidden_tools": mcp.hidden_tools}) if {
+	identity.action_type == "mcp"
+	mcp.method == "tools/list"
+} else := base_obligations
+
+base_obligations := {"mask": masks, "record": true, "unmasked": unmasked, "mask_complete": mask_complete}
+
 base_decision := {
 	"effect": effect,
 	"reasons": reasons,
-	"obligations": {"mask": masks, "record": true, "unmasked": unmasked, "mask_complete": mask_complete},
+	"obligations": obligations,
 }
 
 # The decision is always defined: if anything above were undefined, the default denies.

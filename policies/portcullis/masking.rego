@@ -6,6 +6,7 @@ package portcullis.masking
 
 import data.portcullis.identity
 import data.portcullis.kubernetes
+import data.portcullis.mcp
 import data.portcullis.sql
 
 sensitive := data.portcullis.sensitive_columns
@@ -14,6 +15,9 @@ sensitive := data.portcullis.sensitive_columns
 # a credential is not personal data, so `unmasked-pii` does not lift them.
 masks := kubernetes.masks if {
 	identity.action_type == "kubernetes"
+} else := mcp.masks if {
+	# MCP: JSON paths data names (for everyone) and detectors for who may not read personal data in clear.
+	identity.action_type == "mcp"
 } else := set() if {
 	identity.has_capability("unmasked-pii")
 } else := set() if {

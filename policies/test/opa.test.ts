@@ -39,6 +39,18 @@ function request(kind: 'agent' | 'human', roles: string[], resource: { type: str
 const ordersDb = { type: 'postgres', name: 'orders-db', environment: 'production' };
 const prodCluster = { type: 'kubernetes', name: 'prod-cluster', environment: 'production' };
 const web1 = { type: 'ssh', name: 'web-1', environment: 'production' };
+const mcpDb = { type: 'mcp', name: 'mcp-db', environment: 'staging' };
+const mcpFiles = { type: 'mcp', name: 'mcp-files', environment: 'staging' };
+
+/** A tool's SQL argument as the PDP analyses it: the SQL action's facts under `kind`. */
+function sqlArgument(text: string, fields: object) {
+  const { type: _type, ...facts } = sql(text, fields);
+  return { kind: 'sql', ...facts };
+}
+
+function mcpCall(tool: string, annotations: object, analysis: Record<string, object>) {
+  return { type: 'mcp', method: 'tools/call', tool, annotations, arguments: {}, argument_analysis: analysis };
+}
 
 function statement(fields: object) {
   return {
@@ -185,6 +197,36 @@ const samples = {
     effect: 'deny',
     code: 'ssh-interactive-session-by-agent',
   },
+  readerSelectsThroughDatabaseTool: {
+    input: request('agent', ['reader'], mcpDb, mcpCall('query', { readOnlyHint: false }, { sql: sqlArgument('SELECT id, email FROM users', {
+      operations: [{ kind: 'select', table: 'users', schema: null }],
+      tables: ['users'],
+      columns: [{ table: 'users', column: 'id' }, { table: 'users', column: 'email' }],
+      outputs: [{ name: 'email', star: false, star_table: null, direct: { table: 'users', column: 'email' }, is_value: true, derived_from: [{ table: 'users', column: 'email' }] }],
+    }) })),
+    effect: 'allow',
+    code: 'sql-read-allowed',
+  },
+  writerWritesOutsideRoots: {
+    input: request('agent', ['writer'], mcpFiles, mcpCall('write_file', { readOnlyHint: false, destructiveHint: true }, { path: { kind: 'path', paths: ['/srv/a.txt'], parse_error: null } })),
+    effect: 'deny',
+    code: 'mcp-write-outside-roots',
+  },
+  toolArgumentNotAnalysed: {
+    input: request('agent', ['reader'], mcpFiles, mcpCall('read_text_file', { readOnlyHint: true }, {})),
+    effect: 'deny',
+    code: 'mcp-argument-not-analysed',
+  },
+  readerListsTools: {
+    input: request('agent', ['reader'], mcpDb, { type: 'mcp', method: 'tools/list', tools: [{ name: 'list_tables', annotations: { readOnlyHint: true } }, { name: 'drop_all' }] }),
+    effect: 'allow',
+    code: 'mcp-tools-list',
+  },
+  serverAsksForSampling: {
+    input: request('agent', ['reader'], mcpFiles, { type: 'mcp', method: 'sampling/createMessage', direction: 'to_client', params: {} }),
+    effect: 'deny',
+    code: 'mcp-server-request-refused',
+  },
   emptyObject: { input: {}, effect: 'deny', code: 'unauthenticated' },
   garbage: { input: { principal: 'root', resource: 7, action: ['DROP TABLE users'] }, effect: 'deny', code: 'unknown-resource' },
 } satisfies Record<string, { input: unknown; effect: Decision['effect']; code: string }>;
@@ -244,6 +286,13 @@ test('the built WASM decides exactly as opa eval does on the same inputs', async
 
   const select = policy.evaluate(samples.readerSelectsEmail.input, entrypoint) as { result: Decision }[];
   assert.deepEqual(select[0]!.result.obligations.mask, [{ table: 'users', column: 'email', strategy: 'partial' }]);
+  const rows = policy.evaluate(samples.readerSelectsThroughDatabaseTool.input, entrypoint) as { result: Decision }[];
+  assert.deepEqual(rows[0]!.result.obligations.mask, [
+    { kind: 'byte-stream', detectors: ['email', 'credit-card', 'iban', 'us-ssn', 'phone'], strategy: 'redact' },
+    { kind: 'json-path', path: '$.rows[*]["email"]', strategy: 'partial' },
+  ]);
+  const list = policy.evaluate(samples.readerListsTools.input, entrypoint) as { result: Decision & { obligations: { hidden_tools?: string[] } } }[];
+  assert.deepEqual(list[0]!.result.obligations.hidden_tools, ['drop_all']);
   const ddl = policy.evaluate(samples.humanDbaCreatesIndexInProduction.input, entrypoint) as { result: Decision }[];
   assert.deepEqual(ddl[0]!.result.approval, { quorum: 2, approver_roles: ['approver'], ttl_seconds: 900 });
 });

@@ -51,7 +51,7 @@ export class DecisionService {
     if (!verification.ok) metrics.tokenFailures.inc({ who: 'subject', code: verification.code });
 
     const enrichStarted = process.hrtime.bigint();
-    const action = await enricher.enrich(request.action);
+    const action = await enricher.enrich(request.action, request.resource);
     const enrichMicros = Number(process.hrtime.bigint() - enrichStarted) / 1000;
     metrics.enrichDuration.observe({ action_type: request.action.type }, enrichMicros / 1e6);
 
@@ -128,13 +128,22 @@ function policySyntaxError(outcome: PolicyOutcome, action: EnrichedAction): Synt
 }
 
 /**
- * The request as recorded: the SQL text the analysis recorded (credentials redacted), a Kubernetes
- * Secret write's body and object with their values withheld; the request itself when nothing is.
+ * The request as recorded: the SQL text the analysis recorded (credentials redacted), also where
+ * it is an MCP tool's SQL argument, a Kubernetes Secret write's body and object with their values
+ * withheld; the request itself when nothing is.
  */
 function withRecordedText(request: DecisionRequestV1, action: EnrichedAction): DecisionRequestV1 {
   if (request.action.type === 'kubernetes' && action.type === 'kubernetes' && action.secret_values_withheld) {
     const { body, object } = action;
     return { ...request, action: { ...request.action, ...(body === undefined ? {} : { body }), ...(object === undefined ? {} : { object }) } };
+  }
+  if (request.action.type === 'mcp' && action.type === 'mcp') {
+    // A SQL argument's credentials are redacted in the enriched arguments (mcp-action-reader.ts).
+    const sent = request.action.arguments;
+    const recorded = action.arguments;
+    // Only string arguments are ever rewritten; the others are copies of what was sent.
+    if (sent === undefined || recorded === undefined || Object.keys(sent).every((name) => typeof sent[name] !== 'string' || sent[name] === recorded[name])) return request;
+    return { ...request, action: { ...request.action, arguments: { ...recorded } } };
   }
   if (request.action.type !== 'sql' || action.type !== 'sql' || action.sql === request.action.sql) return request;
   return { ...request, action: { ...request.action, sql: action.sql } };

@@ -32,6 +32,11 @@ export function readPolicyOutcome(value: unknown): PolicyOutcome {
   const obligations: ObligationsV1 = { ...rawObligations, mask, record: rawObligations.record !== false };
   // A list with entries dropped as malformed no longer names every sensitive column.
   if (obligations.mask_complete !== undefined && (!Array.isArray(rawObligations.mask) || mask.length !== rawObligations.mask.length)) obligations.mask_complete = false;
+  // Names only: anything else in the list is dropped (a call to a tool left visible is still decided).
+  if (obligations.hidden_tools !== undefined) {
+    if (Array.isArray(obligations.hidden_tools)) obligations.hidden_tools = obligations.hidden_tools.filter((name): name is string => typeof name === 'string');
+    else delete obligations.hidden_tools;
+  }
   const outcome: PolicyOutcome = { effect: record.effect as EffectV1, reasons, obligations };
   if (outcome.effect === 'approval_required') outcome.approval = readApproval(record.approval);
   if (outcome.effect === 'allow' && typeof record.reuse_seconds === 'number' && Number.isFinite(record.reuse_seconds) && record.reuse_seconds > 0) {

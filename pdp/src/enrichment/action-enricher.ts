@@ -1,12 +1,17 @@
-import type { ActionV1 } from '@portcullis/contract';
+import type { ActionV1, ResourceV1 } from '@portcullis/contract';
 import type { EnrichedAction } from './enriched-action.ts';
 import { enrichFileAction } from './file/file-action-reader.ts';
 import { enrichKubernetesAction } from './kubernetes/kubernetes-action-reader.ts';
+import { enrichMcpAction } from './mcp/mcp-action-reader.ts';
+import type { McpArgumentRules } from './mcp/mcp-argument-rules.ts';
 import { enrichNetworkAction } from './network/network-action-reader.ts';
 import { createShellAnalyzer, type ShellAnalyzer } from './shell-analyzer.ts';
 import { createSqlAnalyzer, type SqlAnalyzer } from './sql-analyzer.ts';
 
 export type { EnrichedAction } from './enriched-action.ts';
+
+/** No tool argument named for analysis: what an enricher knows before a policy bundle is active. */
+const NO_MCP_ARGUMENT_RULES: McpArgumentRules = { kindsFor: () => new Map() };
 
 /**
  * Parses every action with a real parser before policy sees it, so no rule parses strings.
@@ -16,6 +21,7 @@ export class ActionEnricher {
   private constructor(
     private readonly sql: SqlAnalyzer,
     private readonly shell: ShellAnalyzer,
+    private readonly mcpArguments: McpArgumentRules,
   ) {}
 
   /** The SQL analyzer, for analysis outside a decision (POST /v1/sql/outputs). */
@@ -23,12 +29,14 @@ export class ActionEnricher {
     return this.sql;
   }
 
-  static async create(): Promise<ActionEnricher> {
+  /** `mcpArguments`: which MCP tool arguments the active policy data names for analysis. */
+  static async create(options: { mcpArguments?: McpArgumentRules } = {}): Promise<ActionEnricher> {
     const [sql, shell] = await Promise.all([createSqlAnalyzer(), createShellAnalyzer()]);
-    return new ActionEnricher(sql, shell);
+    return new ActionEnricher(sql, shell, options.mcpArguments ?? NO_MCP_ARGUMENT_RULES);
   }
 
-  async enrich(action: ActionV1): Promise<EnrichedAction> {
+  /** `resource`: the request's resource (an MCP server's rules are named by it). */
+  async enrich(action: ActionV1, resource?: Pick<ResourceV1, 'name'>): Promise<EnrichedAction> {
     switch (action.type) {
       case 'sql':
         // Bound values pass as sent: policy and the approver see what one execution will run with.
@@ -46,7 +54,7 @@ export class ActionEnricher {
       case 'network':
         return enrichNetworkAction(action);
       case 'mcp':
-        return { ...action };
+        return enrichMcpAction(action, resource?.name ?? '', { rules: this.mcpArguments, sql: this.sql, shell: this.shell });
     }
   }
 }

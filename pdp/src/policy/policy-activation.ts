@@ -1,7 +1,7 @@
 import type { PdpMetrics } from '../metrics/pdp-metrics.ts';
 import type { BundleSource } from './bundle-sources/bundle-source.ts';
 import type { BundleVerifier } from './bundle-signature-verifier.ts';
-import { parsePolicyBundle } from './policy-bundle.ts';
+import { parsePolicyBundle, type PolicyBundle } from './policy-bundle.ts';
 import type { PolicyEngine } from './policy-engine.ts';
 
 export interface BundleStatus {
@@ -28,6 +28,8 @@ export class PolicyActivation {
     private readonly verifier: BundleVerifier | undefined,
     private readonly metrics: PdpMetrics,
     private readonly log: (message: string) => void,
+    /** Told of each bundle once it answers, for what reads the bundle's data outside policy (MCP argument kinds). */
+    private readonly onActivated: (bundle: PolicyBundle) => void = () => {},
   ) {
     this.status = { source: source.description, state: 'loading', revision: null, activatedAt: null, lastError: null };
   }
@@ -62,6 +64,7 @@ export class PolicyActivation {
         return;
       }
       await this.engine.load(bundle);
+      this.onActivated(bundle);
       const previous = this.status.revision;
       this.status = { ...this.status, state: 'active', revision: bundle.revision, activatedAt: new Date().toISOString(), lastError: null };
       if (previous) this.metrics.bundleActive.remove(previous);
