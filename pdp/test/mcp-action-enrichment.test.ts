@@ -101,17 +101,18 @@ describe('MCP actions as policy sees them', () => {
   });
 
   it('reads an argument named like an object member (constructor) only as sent, never from the prototype', async () => {
+    const member: string = 'constructor';
     const absent = analysisOf(await enricher.enrich(call('odd', {}), { name: 'files' }));
-    assert.match(String(absent.constructor!.parse_error), /argument constructor is missing/);
+    assert.match(String(absent[member]?.parse_error), /argument constructor is missing/);
     const sent = analysisOf(await enricher.enrich(call('odd', { constructor: '/srv/a' }), { name: 'files' }));
-    assert.deepEqual(sent.constructor, { kind: 'path', paths: ['/srv/a'], parse_error: null });
+    assert.deepEqual(sent[member], { kind: 'path', paths: ['/srv/a'], parse_error: null });
   });
 
   it('redacts a SQL argument named __proto__ as any other (an own member, as in the JSON sent)', async () => {
     const sent = call('odd', JSON.parse(`{"__proto__": "ALTER ROLE app PASSWORD 'hunter2'"}`) as Record<string, unknown>);
     const action = await enricher.enrich(sent, { name: 'db' });
     assert.doesNotMatch(JSON.stringify(action), /hunter2/);
-    assert.equal(analysisOf(action).__proto__!.kind, 'sql');
+    assert.equal(Object.getOwnPropertyDescriptor(analysisOf(action), '__proto__')?.value?.kind, 'sql');
   });
 
   it('analyses nothing that policy data does not name, and nothing but tools/call', async () => {
