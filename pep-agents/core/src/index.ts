@@ -27,6 +27,8 @@ export type { PdpCallOptions, PdpCallResult, PdpFailureCode, PdpTransport } from
 export { DEFAULT_PDP_DEADLINE_MS, HttpPdpTransport, type HttpPdpTransportConfig } from './http-pdp-transport.ts';
 export { PdpDecisionClient, type DecideOptions, type DecisionClient } from './pdp-client.ts';
 export { readDecisionAnswer } from './decision-answer-reader.ts';
+// One reading of a JSON text: a member name twice in one object is refused by every PEP that parses bodies.
+export { duplicateJsonKey } from './duplicate-json-keys.ts';
 export { DecisionReuseCache, type DecisionReuseCacheOptions } from './decision-reuse-cache.ts';
 export { failClosedAnswer, LOCAL_DECISION_PREFIX } from './fail-closed-answer.ts';
 

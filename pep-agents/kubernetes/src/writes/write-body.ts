@@ -1,11 +1,11 @@
 import { parseAllDocuments } from 'yaml';
-import { duplicateJsonKey } from './duplicate-json-keys.ts';
+import { duplicateJsonKey } from '@portcullis/pep-core';
 import type { JsonValue } from './json-value.ts';
 import { PatchError } from './patch-error.ts';
 
 /**
  * A JSON body, as the API server's JSON decoder reads it. A member name twice in one object is
- * refused: the two readers resolve it differently (duplicate-json-keys.ts).
+ * refused: the two readers resolve it differently (pep-core's duplicate-json-keys.ts).
  */
 export function parseJsonBody(body: Buffer): JsonValue {
   const text = wellFormedUtf8(body);

@@ -55,7 +55,7 @@ describe('write bodies', () => {
 
 describe('member names twice in one object', () => {
   it('finds a name repeated in one object, after escapes, at any depth', async () => {
-    const { duplicateJsonKey } = await import('../../src/writes/duplicate-json-keys.ts');
+    const { duplicateJsonKey } = await import('@portcullis/pep-core');
     assert.equal(duplicateJsonKey('{"spec":{"hostNetwork":true},"spec":{}}'), 'spec');
     assert.equal(duplicateJsonKey('{"a":[{"b":1,"c":{"d":1,"\\u0064":2}}]}'), 'd');
     assert.equal(duplicateJsonKey('{"a":1,"b":[{"a":1},{"a":2}],"c":{"a":{"a":1}}}'), undefined);

@@ -1,12 +1,11 @@
 /**
  * The first member name that appears twice in one object of a JSON text, after escapes are
- * decoded as the API server decodes them ("a" and "\u0061" are one name, and so are two names
- * that differ only in lone surrogate escapes, both U+FFFD in Go), or undefined. JSON.parse keeps
- * the last of them; the API server's decoder decodes each in turn into the same Go value, so a
- * repeated object merges
- * with the first (`{"spec":{"hostNetwork":true},"spec":{…}}` stores hostNetwork) where JSON.parse
- * shows only the second. A body forwarded as sent must not carry any. The text is valid JSON
- * (JSON.parse accepted it).
+ * decoded ("a" and "\u0061" are one name, and so are two names that differ only in lone
+ * surrogate escapes, both U+FFFD to Go's decoder), or undefined. JSON.parse keeps the last of
+ * them; other readers keep the first or merge them (Go's decoder decodes each in turn into the
+ * same value, so `{"spec":{"hostNetwork":true},"spec":{…}}` stores hostNetwork where JSON.parse
+ * shows only the second). A PEP that decides what it parsed refuses such a text rather than
+ * guess which reading the resource would make. The text is valid JSON (JSON.parse accepted it).
  */
 export function duplicateJsonKey(text: string): string | undefined {
   // One entry per open container: the names seen so far in an object, null for an array.

@@ -1,0 +1,321 @@
+import { CommandGate, type ActionAuthorizer, type CommandOutcome, type DecisionAnswer, type LogFunction, type SessionRecorder, type SessionV1 } from '@portcullis/pep-core';
+import type { McpAction, McpCommand, ProgressToken } from '../calls/mcp-command.ts';
+import type { McpMask } from '../calls/mcp-masks.ts';
+import type { McpProtocolAdapter } from '../calls/mcp-protocol-adapter.ts';
+import type { McpRefusal } from '../calls/mcp-refusal.ts';
+import { progressNotifier } from '../calls/progress-notifier.ts';
+import { JSON_RPC_ERROR, jsonRpcError } from '../jsonrpc/json-rpc-errors.ts';
+import { isNotification, isRequest, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse, type RequestId } from '../jsonrpc/json-rpc-message.ts';
+import { isObject } from '../jsonrpc/json-rpc-reader.ts';
+import type { ResultMasker } from '../results/result-masker.ts';
+import { AGENT_NOTIFICATIONS, AGENT_REQUESTS, SERVER_NOTIFICATIONS, SERVER_REQUESTS } from '../router/mcp-methods.ts';
+import type { UpstreamConnection } from '../upstream/upstream-connection.ts';
+import { UpstreamUnavailableError } from '../upstream/upstream-error.ts';
+import type { AgentChannel } from './agent-channel.ts';
+import { listedTools, ToolCatalog } from './tool-catalog.ts';
+
+export interface McpSessionDeps {
+  /** The upstream server's name (the resource). */
+  readonly server: string;
+  /** A new connection to the server for this session, not yet started. */
+  readonly connectUpstream: (handlers: { onServerMessage: (message: JsonRpcRequest | JsonRpcNotification) => void; onEnd: (reason: string) => void }) => UpstreamConnection;
+  readonly adapter: McpProtocolAdapter;
+  readonly authorizer: ActionAuthorizer<McpMask>;
+  readonly recorder: SessionRecorder;
+  readonly masker: ResultMasker;
+  /** How long the agent may take to answer a request the server sent it. */
+  readonly agentTimeoutMs: number;
+  readonly log: LogFunction;
+}
+
+/** An agent request the gateway is working on. */
+interface InFlight {
+  readonly abort: AbortController;
+  readonly progressToken?: ProgressToken;
+}
+
+/** Most tools one tools/list answer may carry into a decision (the contract's bound). */
+const MAX_DECIDED_TOOLS = 1024;
+
+/**
+ * One agent session through the gateway, with its own upstream connection: the router. Every
+ * message from the agent is on the allow-list or refused here; decided methods pass the command
+ * gate (PDP, approval hold, record) before the server sees them; requests the server sends the
+ * agent are decided the other way. What is forwarded is the parsed message that was decided.
+ */
+export class McpSession {
+  private upstream: UpstreamConnection | undefined;
+  /** Settles once the upstream connection started (or failed to): agent notifications wait for it. */
+  private started: Promise<void> = Promise.resolve();
+  private readonly tools: ToolCatalog;
+  private readonly inFlight = new Map<RequestId, InFlight>();
+  /** Requests the server sent the agent, by their id, waiting for the agent's answer. */
+  private readonly toAgent = new Map<RequestId, (response: JsonRpcResponse) => void>();
+  private hiddenTools: ReadonlySet<string> = new Set();
+  private initialized = false;
+  private closed: string | undefined;
+
+  constructor(
+    readonly id: string,
+    private subjectToken: string,
+    private readonly session: SessionV1,
+    private readonly channel: AgentChannel,
+    private readonly deps: McpSessionDeps,
+  ) {
+    this.tools = new ToolCatalog((cursor) => this.requireUpstream().request({ method: 'tools/list', ...(cursor === undefined ? {} : { params: { cursor } }) }));
+  }
+
+  /** A refreshed credential of the same principal (the HTTP front checked it): decisions use it from now on. */
+  useToken(token: string): void {
+    this.subjectToken = token;
+  }
+
+  /** One message from the agent, as the strict reader passed it. Never throws: every fault is an answer. */
+  async handleAgentMessage(message: JsonRpcMessage): Promise<void> {
+    try {
+      if (isRequest(message)) await this.onAgentRequest(message);
+      else if (isNotification(message)) this.onAgentNotification(message);
+      else this.toAgent.get(message.id ?? '')?.(message);
+    } catch (error) {
+      this.deps.log(`MCP request handling failed: ${error instanceof Error ? error.message : String(error)}`, { session: this.id, server: this.deps.server });
+      if (isRequest(message)) await this.reply(jsonRpcError(message.id, JSON_RPC_ERROR.internalError, 'portcullis: the gateway could not handle the request'));
+    }
+  }
+
+  /** Ends the session: the upstream connection (a stdio server's process) and the record. */
+  async close(reason: string): Promise<void> {
+    if (this.closed !== undefined) return;
+    this.closed = reason;
+    for (const request of this.inFlight.values()) request.abort.abort();
+    await this.upstream?.close();
+    this.deps.recorder.end(reason);
+  }
+
+  private async onAgentRequest(request: JsonRpcRequest): Promise<void> {
+    const handling = AGENT_REQUESTS[request.method];
+    if (handling === undefined) return this.reply(jsonRpcError(request.id, JSON_RPC_ERROR.methodNotFound, `portcullis: the method "${request.method.slice(0, 100)}" is not available through the gateway`));
+    if (this.inFlight.has(request.id)) return this.reply(jsonRpcError(request.id, JSON_RPC_ERROR.invalidRequest, 'portcullis: a request with this id is already in progress'));
+    if (handling === 'initialize' ? this.upstream !== undefined : !this.initialized) {
+      return this.reply(jsonRpcError(request.id, JSON_RPC_ERROR.invalidRequest, handling === 'initialize' ? 'portcullis: the session is already initialized' : 'portcullis: initialize the session first'));
+    }
+    if (this.closed !== undefined || this.upstream?.endedBecause !== undefined) {
+      return this.reply(jsonRpcError(request.id, JSON_RPC_ERROR.serverUnavailable, `portcullis: ${this.upstream?.endedBecause ?? 'the session has ended'}; start a new session`));
+    }
+    const progressToken = progressTokenOf(request);
+    const inFlight: InFlight = { abort: new AbortController(), ...(progressToken === undefined ? {} : { progressToken }) };
+    this.inFlight.set(request.id, inFlight);
+    try {
+      if (handling === 'initialize') await this.initialize(request);
+      else if (handling === 'relay') await this.relay(request, inFlight);
+      else if (handling === 'tools-list') await this.listTools(request, inFlight);
+      else await this.decided(request, inFlight);
+    } catch (error) {
+      if (!(error instanceof UpstreamUnavailableError)) throw error;
+      if (!inFlight.abort.signal.aborted) await this.reply(jsonRpcError(request.id, JSON_RPC_ERROR.serverUnavailable, `portcullis: ${error.message}`));
+    } finally {
+      this.inFlight.delete(request.id);
+    }
+  }
+
+  private async initialize(request: JsonRpcRequest): Promise<void> {
+    const upstream = this.deps.connectUpstream({ onServerMessage: (message) => void this.onServerMessage(message), onEnd: (reason) => this.onUpstreamEnd(reason) });
+    this.upstream = upstream;
+    const starting = upstream.start();
+    this.started = starting.catch(() => undefined);
+    await starting;
+    const response = await upstream.request(request);
+    if ('result' in response && typeof response.result.protocolVersion === 'string') {
+      upstream.setProtocolVersion(response.result.protocolVersion);
+      this.initialized = true;
+    }
+    await this.reply({ ...response, id: request.id });
+  }
+
+  private async relay(request: JsonRpcRequest, inFlight: InFlight): Promise<void> {
+    const response = await this.requireUpstream().request(request, inFlight.abort.signal);
+    await this.reply({ ...response, id: request.id });
+  }
+
+  /** The server's list, then the decision with its tools: the tools policy hides are not shown (nor callable in this session). */
+  private async listTools(request: JsonRpcRequest, inFlight: InFlight): Promise<void> {
+    const response = await this.requireUpstream().request(request, inFlight.abort.signal);
+    if (!('result' in response)) return this.reply({ ...response, id: request.id });
+    const listed = listedTools(response.result);
+    if (listed.length > MAX_DECIDED_TOOLS) return this.reply(jsonRpcError(request.id, JSON_RPC_ERROR.refused, `portcullis: the server listed more than ${MAX_DECIDED_TOOLS} tools in one answer, more than can be decided`));
+    const command = this.command(request, { type: 'mcp', method: 'tools/list', tools: listed });
+    const verdict = await this.gate(request, inFlight).decide(command);
+    if (!verdict.allowed) return this.refuse(request, verdict.refusal);
+    const hidden = hiddenTools(verdict.answer.obligations.hidden_tools);
+    this.hiddenTools = hidden;
+    const tools = Array.isArray(response.result.tools) ? response.result.tools : [];
+    const shown = tools.filter((tool) => !(isObject(tool) && typeof tool.name === 'string' && hidden.has(tool.name)));
+    await this.reply({ jsonrpc: '2.0', id: request.id, result: { ...response.result, tools: shown } });
+  }
+
+  /** tools/call, resources/read, prompts/get: decided, then forwarded as decided, the answer masked. */
+  private async decided(request: JsonRpcRequest, inFlight: InFlight): Promise<void> {
+    const action = await this.actionFor(request);
+    if ('error' in action) return this.reply(action.error);
+    const command = this.command(request, action.action);
+    const run = await this.gate(request, inFlight).run(command, (answer) => this.forwardDecided(request, answer, inFlight));
+    if (!run.ran) await this.refuse(request, run.refusal);
+  }
+
+  private async forwardDecided(request: JsonRpcRequest, answer: DecisionAnswer<McpMask>, inFlight: InFlight): Promise<CommandOutcome> {
+    const response = await this.requireUpstream().request(request, inFlight.abort.signal);
+    if ('error' in response) {
+      // A server's error text may quote what the answer masks: with masks in force it is not passed on.
+      const error = answer.obligations.mask.length === 0 ? response.error : { code: response.error.code, message: 'portcullis: the server answered with an error (its text is withheld: the answer is masked)' };
+      await this.reply({ jsonrpc: '2.0', id: request.id, error });
+      return { status: 'failure', error: `JSON-RPC error ${response.error.code}` };
+    }
+    const masked = this.deps.masker.mask(request.method as McpAction['method'], response.result, answer);
+    const answerToAgent = { jsonrpc: '2.0' as const, id: request.id, result: masked.result };
+    await this.reply(answerToAgent);
+    const bytes = Buffer.byteLength(JSON.stringify(masked.result));
+    const failed = masked.result.isError === true;
+    return { status: failed ? 'failure' : 'success', ...(failed ? { error: 'the tool reported an error' } : {}), bytes, masked: masked.masked };
+  }
+
+  /** The `mcp` action of a decided request, or the JSON-RPC error that ends it here (it reaches no server). */
+  private async actionFor(request: JsonRpcRequest): Promise<{ readonly action: McpAction } | { readonly error: JsonRpcResponse }> {
+    const params = request.params ?? {};
+    const invalid = (why: string) => ({ error: jsonRpcError(request.id, JSON_RPC_ERROR.invalidParams, `portcullis: ${why}`) });
+    const args = params.arguments;
+    if (args !== undefined && !isObject(args)) return invalid('"arguments" must be an object');
+    const withArgs = args === undefined ? {} : { arguments: args };
+    switch (request.method) {
+      case 'tools/call': {
+        if (typeof params.name !== 'string' || params.name.length === 0) return invalid('"name" must name a tool');
+        const tool = this.hiddenTools.has(params.name) ? undefined : await this.tools.tool(params.name);
+        if (tool === undefined) return invalid(`unknown tool: "${params.name.slice(0, 100)}"`);
+        return { action: { type: 'mcp', method: 'tools/call', tool: tool.name, ...withArgs, ...(tool.annotations ? { annotations: tool.annotations } : {}) } };
+      }
+      case 'prompts/get':
+        if (typeof params.name !== 'string' || params.name.length === 0) return invalid('"name" must name a prompt');
+        return { action: { type: 'mcp', method: 'prompts/get', prompt: params.name, ...withArgs } };
+      default:
+        if (typeof params.uri !== 'string' || params.uri.length === 0) return invalid('"uri" must name a resource');
+        return { action: { type: 'mcp', method: 'resources/read', uri: params.uri } };
+    }
+  }
+
+  private onAgentNotification(notification: JsonRpcNotification): void {
+    if (!AGENT_NOTIFICATIONS.has(notification.method)) {
+      this.deps.log(`dropped a notification the gateway does not pass on: ${notification.method.slice(0, 100)}`, { session: this.id, server: this.deps.server });
+      return;
+    }
+    if (notification.method === 'notifications/cancelled') {
+      // The agent's id is its own: the gateway ends its work on that request, and cancels the server's part under the gateway's id.
+      const requestId = notification.params?.requestId;
+      if (typeof requestId === 'string' || typeof requestId === 'number') this.inFlight.get(requestId)?.abort.abort();
+      return;
+    }
+    const upstream = this.upstream;
+    if (upstream === undefined) return;
+    void this.started.then(() => upstream.send(notification));
+  }
+
+  private async onServerMessage(message: JsonRpcRequest | JsonRpcNotification): Promise<void> {
+    const upstream = this.upstream;
+    if (upstream === undefined || this.closed !== undefined) return;
+    if (!('id' in message)) {
+      if (!SERVER_NOTIFICATIONS.has(message.method)) return;
+      if (message.method === 'notifications/tools/list_changed') this.tools.invalidate();
+      await this.channel.send(message, this.relatedRequest(message)).catch(() => undefined);
+      return;
+    }
+    // The server checks its client is there: the gateway is that client.
+    if (message.method === 'ping') return upstream.send({ jsonrpc: '2.0', id: message.id, result: {} });
+    if (!SERVER_REQUESTS.has(message.method)) {
+      return upstream.send(jsonRpcError(message.id, JSON_RPC_ERROR.methodNotFound, `portcullis: the method "${message.method.slice(0, 100)}" is not passed to the client by the gateway`));
+    }
+    const inFlight: InFlight = { abort: new AbortController() };
+    const command = this.command(message, { type: 'mcp', method: message.method as McpAction['method'], direction: 'to_client', ...(message.params === undefined ? {} : { params: message.params }) });
+    try {
+      const run = await this.gate(message, inFlight).run(command, async () => {
+        const response = await this.askAgent(message);
+        await upstream.send({ ...response, id: message.id });
+        return 'error' in response ? { status: 'failure', error: `JSON-RPC error ${response.error.code}` } : { status: 'success' };
+      });
+      if (!run.ran) {
+        const refusal = run.refusal;
+        await upstream.send(jsonRpcError(message.id, refusal.kind === 'error' ? refusal.error.code : JSON_RPC_ERROR.refused, refusal.kind === 'error' ? refusal.error.message : 'portcullis: refused by policy'));
+      }
+    } catch (error) {
+      await upstream.send(jsonRpcError(message.id, JSON_RPC_ERROR.internalError, `portcullis: ${error instanceof Error ? error.message : 'the client could not be asked'}`));
+    }
+  }
+
+  /** Passes a request the server sent on to the agent and waits for its answer, within a bound. */
+  private askAgent(request: JsonRpcRequest): Promise<JsonRpcResponse> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.toAgent.delete(request.id);
+        reject(new Error('the client did not answer in time'));
+      }, this.deps.agentTimeoutMs);
+      this.toAgent.set(request.id, (response) => {
+        clearTimeout(timer);
+        this.toAgent.delete(request.id);
+        resolve(response);
+      });
+      this.channel.send(request, this.relatedRequest(request)).catch((error: unknown) => {
+        clearTimeout(timer);
+        this.toAgent.delete(request.id);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      });
+    });
+  }
+
+  /** The agent request a server message belongs with: the one whose progress token it names, else the latest in progress. */
+  private relatedRequest(message: JsonRpcRequest | JsonRpcNotification): RequestId | undefined {
+    const token = message.params?.progressToken;
+    let latest: RequestId | undefined;
+    for (const [id, request] of this.inFlight) {
+      if (token !== undefined && request.progressToken === token) return id;
+      latest = id;
+    }
+    return message.method === 'notifications/progress' ? undefined : latest;
+  }
+
+  private onUpstreamEnd(reason: string): void {
+    this.deps.log(`upstream connection ended: ${reason}`, { session: this.id, server: this.deps.server });
+    for (const request of this.inFlight.values()) request.abort.abort();
+  }
+
+  private command(request: JsonRpcRequest, action: McpAction): McpCommand {
+    const progressToken = progressTokenOf(request);
+    return { server: this.deps.server, request, action, ...(progressToken === undefined ? {} : { progressToken }) };
+  }
+
+  /** A gate for one command: its own cancellation and progress channel, the session's record. */
+  private gate(request: JsonRpcRequest, inFlight: InFlight): CommandGate<McpCommand, McpRefusal, McpMask> {
+    const notify = progressNotifier((notification) => void this.channel.send(notification, request.id).catch(() => undefined), inFlight.progressToken);
+    return new CommandGate(this.deps.adapter, this.deps.authorizer, () => ({ subjectToken: this.subjectToken, session: this.session, signal: inFlight.abort.signal, notify }), { recorder: this.deps.recorder });
+  }
+
+  private async refuse(request: JsonRpcRequest, refusal: McpRefusal): Promise<void> {
+    if (refusal.kind === 'error') return this.reply({ jsonrpc: '2.0', id: request.id, error: refusal.error });
+    await this.reply({ jsonrpc: '2.0', id: request.id, result: { ...refusal.result, content: [...refusal.result.content] } });
+  }
+
+  private reply(response: JsonRpcResponse): Promise<void> {
+    return this.channel.send(response).catch(() => undefined);
+  }
+
+  private requireUpstream(): UpstreamConnection {
+    if (this.upstream === undefined) throw new UpstreamUnavailableError('the session is not initialized');
+    return this.upstream;
+  }
+}
+
+/** The `hidden_tools` obligation's names (anything else there hides nothing more: the calls are still decided one by one). */
+function hiddenTools(value: unknown): ReadonlySet<string> {
+  return new Set(Array.isArray(value) ? value.filter((name): name is string => typeof name === 'string') : []);
+}
+
+function progressTokenOf(request: JsonRpcRequest): ProgressToken | undefined {
+  const meta = request.params?._meta;
+  const token = isObject(meta) ? meta.progressToken : undefined;
+  return typeof token === 'string' || typeof token === 'number' ? token : undefined;
+}
