@@ -31,7 +31,7 @@ describe('the MCP gateway over Streamable HTTP', () => {
     const result = await client.callTool({ name: 'read_text_file', arguments: { path: join(root, 'notes.txt') } });
     assert.equal(result.isError, undefined);
     assert.match(JSON.stringify(result.content), /hello from the server side/);
-    await client.close();
+    await gateway.disconnect(client);
   });
 
   it('answers a denied tool call with a tool error naming the reason, and the server never sees it', async () => {
@@ -43,7 +43,7 @@ describe('the MCP gateway over Streamable HTTP', () => {
     assert.match(text, /denied by policy/);
     assert.match(text, /mcp-write-denied: the core test policy: write_file is denied/, "policy's deny reason reaches the client");
     assert.equal(existsSync(target), false, 'the file was not written');
-    await client.close();
+    await gateway.disconnect(client);
   });
 
   it('hides the tools policy names from tools/list, and refuses calling one as an unknown tool', async () => {
@@ -60,14 +60,19 @@ describe('the MCP gateway over Streamable HTTP', () => {
     });
     assert.equal(readFileSync(join(root, 'keep.txt'), 'utf8'), 'stays\n');
     assert.equal(existsSync(join(root, 'moved.txt')), false);
-    await client.close();
+    await gateway.disconnect(client);
   });
 
-  it('gives each agent session its own session and ends it on close', async () => {
+  it('opens a session per agent connection and ends it when the agent deletes it', async () => {
+    const before = gateway.pep.health().sessions;
     const first = await gateway.connect('files', agent);
     const second = await gateway.connect('files', agent);
-    assert.equal(gateway.pep.health().sessions, 2);
-    await first.close();
-    await second.close();
+    assert.equal(gateway.pep.health().sessions, before + 2);
+    await gateway.disconnect(first);
+    assert.equal(gateway.pep.health().sessions, before + 1);
+    const result = await second.callTool({ name: 'list_directory', arguments: { path: root } });
+    assert.match(JSON.stringify(result.content), /notes\.txt/, 'the other session goes on');
+    await gateway.disconnect(second);
+    assert.equal(gateway.pep.health().sessions, before);
   });
 });

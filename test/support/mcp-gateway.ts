@@ -37,6 +37,8 @@ export interface McpGateway {
   token(sub: string, roles: string[]): Promise<string>;
   /** The SDK client connected to `/mcp/<server>` over Streamable HTTP with the token (none: no Authorization header). */
   connect(server: string, token: string | undefined, name?: string): Promise<Client>;
+  /** Ends a client's session as an agent that is done does: DELETE (Streamable HTTP), then closes it. */
+  disconnect(client: Client): Promise<void>;
   /** The SDK client with the gateway spawned as a local agent's stdio server (`stdio --server <name>`), the token in PORTCULLIS_TOKEN. */
   connectStdio(server: string, token: string): Promise<{ client: Client; stderr: () => string }>;
   /** Any HTTP request to the gateway, for what the SDK client will not send. */
@@ -81,6 +83,11 @@ export async function startMcpGateway(options: McpGatewayOptions): Promise<McpGa
         await client.connect(transport);
         clients.push(client);
         return client;
+      },
+      async disconnect(client) {
+        const transport = client.transport;
+        if (transport instanceof StreamableHTTPClientTransport) await transport.terminateSession();
+        await client.close();
       },
       async connectStdio(server, token) {
         const transport = new StdioClientTransport({

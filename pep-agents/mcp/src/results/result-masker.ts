@@ -20,7 +20,7 @@ export interface ResultMaskerOptions {
 }
 
 export class ResultMasker {
-  constructor(_options: ResultMaskerOptions) {}
+  constructor(readonly options: ResultMaskerOptions) {}
 
   canMask(masks: readonly McpMask[], _command: McpCommand): boolean {
     return masks.length === 0;
