@@ -3,27 +3,29 @@
 // policy. Allowed calls reach the server; denied ones answer a tool error naming policy's reason
 // and leave no trace on the server's side; each session has its own server process.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { filesystemServer, startMcpGateway, type McpGateway } from '../support/mcp-gateway.ts';
+import { startMcpGateway, stdioServerEntry, type McpGateway } from '../support/mcp-gateway.ts';
+import { prepareFilesystemServer, type FilesystemServerFixture } from '../support/mcp-servers.ts';
 import { gatewayTestPolicyBundle } from './gateway-test-policy.ts';
 
 describe('the MCP gateway over Streamable HTTP', () => {
   let gateway: McpGateway;
+  let files: FilesystemServerFixture;
   let root: string;
   let agent: string;
 
   before(async () => {
-    root = mkdtempSync(join(tmpdir(), 'portcullis-mcp-files-'));
+    files = prepareFilesystemServer();
+    root = files.workspace;
     writeFileSync(join(root, 'notes.txt'), 'hello from the server side\n');
-    gateway = await startMcpGateway({ servers: [filesystemServer('files', root)], pdpEnv: { PORTCULLIS_BUNDLE_FILE: gatewayTestPolicyBundle() } });
+    gateway = await startMcpGateway({ servers: [stdioServerEntry('files', files.launch)], pdpEnv: { PORTCULLIS_BUNDLE_FILE: gatewayTestPolicyBundle() } });
     agent = await gateway.token('agent-files', ['reader']);
   });
   after(async () => {
     await gateway?.close();
-    rmSync(root, { recursive: true, force: true });
+    files?.remove();
   });
 
   it('lets an allowed tool call reach the server and relays its answer', async () => {

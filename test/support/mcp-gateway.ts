@@ -8,6 +8,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { loadPepMcpConfig, startMcpPep, type RunningMcpPep } from '@portcullis/pep-mcp';
+import type { StdioServerLaunch } from './mcp-servers.ts';
 import { startTestPdp, type TestPdp } from './pdp-harness.ts';
 import { REPOSITORY_ROOT } from './repository-root.ts';
 
@@ -46,9 +47,9 @@ export interface McpGateway {
   close(): Promise<void>;
 }
 
-/** The reference filesystem server over stdio, serving `root` (the gateway starts one per agent session). */
-export function filesystemServer(name: string, root: string): McpServerEntry {
-  return { name, stdio: { command: process.execPath, args: [join(REPOSITORY_ROOT, 'node_modules/@modelcontextprotocol/server-filesystem/dist/index.js'), root] } };
+/** A servers-file entry for a stdio server (the reference filesystem server's launch, say); the gateway starts one per agent session. */
+export function stdioServerEntry(name: string, launch: StdioServerLaunch, extra: Record<string, unknown> = {}): McpServerEntry {
+  return { name, ...extra, stdio: { command: launch.command, args: [...launch.args], env: { ...launch.env } } };
 }
 
 export async function startMcpGateway(options: McpGatewayOptions): Promise<McpGateway> {
