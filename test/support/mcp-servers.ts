@@ -165,6 +165,8 @@ export interface DatabaseServerFixture {
   readonly database: string;
   /** The role the server connects as: owner of the database, not a superuser. */
   readonly role: string;
+  /** Its password (a suite may put another client, such as the Postgres PEP, in front of the same database). */
+  readonly password: string;
   /** The server with writes on (PG_ALLOW_WRITE=true): `execute` runs INSERT/UPDATE/DELETE/DDL. */
   readonly launch: StdioServerLaunch;
   /** The same server read-only (its default): `query` runs inside BEGIN READ ONLY, `execute` refuses. */
@@ -192,6 +194,7 @@ export async function prepareDatabaseServer(postgres: TestPostgres, name = 'shop
   return {
     database: name,
     role,
+    password,
     launch: launch(true),
     readOnlyLaunch: launch(false),
     sql: (text) => postgres.sql(text, name),
