@@ -11,16 +11,20 @@ import pg from 'pg';
 import { startPostgresPep, type RunningPostgresPep } from '@portcullis/pep-postgres';
 import { loadPepPostgresConfig } from '@portcullis/pep-postgres/testing';
 import { startMcpGateway, type McpGateway } from '../support/mcp-gateway.ts';
-import { type DatabaseServerFixture, prepareDatabaseServer } from '../support/mcp-servers.ts';
+import { connectStdioClient, type DatabaseServerFixture, prepareDatabaseServer } from '../support/mcp-servers.ts';
 import { startTestPostgres, type TestPostgres } from '../support/postgres-server.ts';
+import { starterPackWith, type PolicyVariant } from './starter-pack-variant.ts';
 import { callText } from './tool-results.ts';
 
 const SERVER = 'mcp-db';
+// The reference Postgres server on the same database, as one more resource judged as analytics-db.
+const REFERENCE = 'mcp-db-reference';
 const DATABASE_RESOURCE = 'analytics-db';
 // mcp-db's answers carry detector masks: until the result masker lands, an allowed call is refused (fail closed).
 const MASKER_PENDING = 'the gateway applies result masks once the calls part lands';
 
 let postgres: TestPostgres;
+let policy: PolicyVariant;
 let db: DatabaseServerFixture;
 let gateway: McpGateway;
 let postgresPep: RunningPostgresPep;
@@ -33,7 +37,16 @@ before(async () => {
   postgres = await startTestPostgres();
   db = await prepareDatabaseServer(postgres, 'analytics');
   seeded = await db.orders();
-  gateway = await startMcpGateway({ servers: [{ name: SERVER, environment: 'staging', stdio: db.launch }] });
+  policy = starterPackWith({
+    [REFERENCE]: { environment: 'staging', rules: { database: DATABASE_RESOURCE }, toolArguments: { query: { sql: 'sql' } } },
+  });
+  gateway = await startMcpGateway({
+    servers: [
+      { name: SERVER, environment: 'staging', stdio: db.launch },
+      { name: REFERENCE, environment: 'staging', stdio: db.referenceLaunch },
+    ],
+    pdpEnv: { PORTCULLIS_POLICY_DIR: policy.dir },
+  });
   const env = {
     PORTCULLIS_PEP_LISTEN_PORT: '0',
     PORTCULLIS_PEP_UPSTREAM_PORT: String(postgres.port),
@@ -52,6 +65,7 @@ after(async () => {
   await postgresPep?.close();
   await gateway?.close();
   await postgres?.stop();
+  policy?.remove();
 });
 
 /** The statement through the Postgres PEP as the token's principal: the error PostgreSQL's client shows, or null when it ran. */
@@ -151,5 +165,34 @@ describe('SQL judged by the SQL rules', () => {
     assert.equal(await db.sql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'note'"), '1\n');
     await gateway.disconnect(agent);
     await gateway.disconnect(person);
+  });
+});
+
+describe("the reference Postgres server, whose read-only guard a COMMIT escapes", () => {
+  test('directly, COMMIT; DELETE through its read-only query tool deletes rows', async () => {
+    await db.sql(`CREATE TABLE guard_demo (id integer); INSERT INTO guard_demo VALUES (1), (2); ALTER TABLE guard_demo OWNER TO ${db.role}`);
+    const client = await connectStdioClient(db.referenceLaunch);
+    try {
+      // Its answer to a text of two statements carries no rows (the SDK client refuses it as
+      // malformed); the DELETE has run all the same, as psql shows.
+      await client.callTool({ name: 'query', arguments: { sql: 'COMMIT; DELETE FROM guard_demo' } }).catch(() => undefined);
+    } finally {
+      await client.close();
+    }
+    assert.equal(await db.sql('SELECT count(*) FROM guard_demo'), '0\n', "the server's READ ONLY transaction did not stop the DELETE");
+  });
+
+  test('through the gateway the same text is judged on its DELETE: denied for the writer and the reader, rows unchanged', async () => {
+    const writerClient = await gateway.connect(REFERENCE, writerToken);
+    const asWriter = await writerClient.callTool({ name: 'query', arguments: { sql: 'COMMIT; DELETE FROM orders' } });
+    assert.equal(asWriter.isError, true);
+    assert.match(callText(asWriter), /sql-delete-without-where/);
+    const readerClient = await gateway.connect(REFERENCE, await gateway.token('rory-reader', ['reader']));
+    const asReader = await readerClient.callTool({ name: 'query', arguments: { sql: 'COMMIT; DELETE FROM orders WHERE id = 1' } });
+    assert.equal(asReader.isError, true);
+    assert.match(callText(asReader), /insufficient-role: no role of the principal grants write access on analytics-db/);
+    assert.equal(await db.orders(), seeded);
+    await gateway.disconnect(writerClient);
+    await gateway.disconnect(readerClient);
   });
 });

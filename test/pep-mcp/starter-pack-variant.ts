@@ -11,6 +11,8 @@ export interface McpResourceVariant {
   readonly environment: 'staging' | 'production';
   /** Its entry in mcp_rules.servers (to_client, denied_prompts, denied_uri_prefixes, roots …). */
   readonly rules: Record<string, unknown>;
+  /** Its entry in mcp_rules.tool_arguments: which arguments of which tools hold SQL, commands, paths. */
+  readonly toolArguments?: Record<string, Record<string, 'sql' | 'shell' | 'path'>>;
 }
 
 export interface PolicyVariant {
@@ -25,11 +27,12 @@ export function starterPackWith(resources: Readonly<Record<string, McpResourceVa
   const target = join(dir, 'portcullis');
   cpSync(join(REPOSITORY_ROOT, 'policies/portcullis'), target, { recursive: true, filter: (path) => !path.endsWith('_test.rego') });
   const data = readJson(join(target, 'data.json')) as { resources: Record<string, unknown> };
-  const mcpRules = readJson(join(target, 'mcp_rules/data.json')) as { servers: Record<string, unknown> };
+  const mcpRules = readJson(join(target, 'mcp_rules/data.json')) as { servers: Record<string, unknown>; tool_arguments: Record<string, unknown> };
   for (const [name, variant] of Object.entries(resources)) {
     if (name in data.resources) throw new Error(`the starter pack already has a resource named ${name}`);
     data.resources[name] = { type: 'mcp', environment: variant.environment };
     mcpRules.servers[name] = variant.rules;
+    if (variant.toolArguments) mcpRules.tool_arguments[name] = variant.toolArguments;
   }
   writeFileSync(join(target, 'data.json'), `${JSON.stringify(data, null, 2)}\n`);
   writeFileSync(join(target, 'mcp_rules/data.json'), `${JSON.stringify(mcpRules, null, 2)}\n`);

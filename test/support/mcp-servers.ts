@@ -5,7 +5,8 @@
 //  - the reference test server with every feature (@modelcontextprotocol/server-everything) over
 //    Streamable HTTP, its listener fixed to 127.0.0.1 by a preload (listen-on-loopback.mjs says why);
 //  - a database server that can write (mcp-postgres-server) over stdio, against a database of the
-//    test PostgreSQL that this seeds and the suites read back with psql.
+//    test PostgreSQL that this seeds and the suites read back with psql; and the reference Postgres
+//    server (@modelcontextprotocol/server-postgres), whose read-only guard a COMMIT escapes.
 // Readiness is always a real signal: the stdio initialize handshake, or the bound socket answering.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -171,6 +172,12 @@ export interface DatabaseServerFixture {
   readonly launch: StdioServerLaunch;
   /** The same server read-only (its default): `query` runs inside BEGIN READ ONLY, `execute` refuses. */
   readonly readOnlyLaunch: StdioServerLaunch;
+  /**
+   * The reference Postgres server (@modelcontextprotocol/server-postgres): one `query` tool whose
+   * only guard is running the text inside BEGIN TRANSACTION READ ONLY, which a `COMMIT;` at the
+   * start of a multi-statement text ends. It declares no annotations.
+   */
+  readonly referenceLaunch: StdioServerLaunch;
   /** Runs SQL in the database as the superuser through psql (unaligned, tuples only). */
   sql(text: string): Promise<string>;
   /** The orders as `id|customer|total` lines, read with psql: the oracle for "rows unchanged". */
@@ -197,6 +204,8 @@ export async function prepareDatabaseServer(postgres: TestPostgres, name = 'shop
     password,
     launch: launch(true),
     readOnlyLaunch: launch(false),
+    // It takes the URL as its argument only (a test password in argv, on a loopback-only cluster).
+    referenceLaunch: { command: process.execPath, args: [packageBin('@modelcontextprotocol/server-postgres', 'mcp-server-postgres'), databaseUrl], env: serverEnv() },
     sql: (text) => postgres.sql(text, name),
     orders: async () => (await postgres.sql('SELECT id, customer, total FROM orders ORDER BY id', name)).trim(),
   };
