@@ -9,7 +9,7 @@
 // PDP decides every call through the starter pack, with its audit trail on; every answer is
 // checked, so a denial's quick error can never pass for a fast call.
 //
-//   npm run bench:pep-mcp [-- --seconds 10 --clients 8]
+//   npm run bench:pep-mcp [-- --seconds 10 --clients 8 --ways echo,read]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,10 +30,12 @@ const { values: flags } = parseArgs({
   options: {
     seconds: { type: 'string', default: process.env.BENCH_SECONDS ?? '10' },
     clients: { type: 'string', default: process.env.BENCH_CLIENTS ?? '8' },
+    ways: { type: 'string', default: 'echo,read' },
   },
 });
 const SECONDS = Number(flags.seconds);
 const CLIENTS = Number(flags.clients);
+const WAYS = flags.ways.split(',').filter((way): way is Way => way === 'echo' || way === 'read');
 // The starter pack's own MCP resources (staging): the filesystem server's paths are analysed and
 // held to its roots, as any agent's calls would be.
 const EVERYTHING = { name: 'mcp-everything', environment: 'staging' } as const;
@@ -105,7 +107,7 @@ async function main(): Promise<void> {
     const gatewayPid = gateway.process.pid!;
     const pdpPid = pdp.process.pid!;
     const results: Measure[] = [];
-    for (const way of ['echo', 'read'] as const) {
+    for (const way of WAYS) {
       for (const target of ['direct', 'gateway'] as const) {
         say(`${target}: ${way}, ${CLIENTS} clients, ${SECONDS} s…`);
         const clients = await Promise.all(Array.from({ length: CLIENTS }, () => {
@@ -204,14 +206,14 @@ function report(results: readonly Measure[]): void {
   ];
   console.log(`\nMCP gateway — ${CLIENTS} SDK clients (one session each, closed loop), ${SECONDS} s per way, ${availableParallelism()} cores, load ${loadavg()[0]!.toFixed(2)}, audit jsonl (target ≥ 0.5)`);
   console.log(`${'tool call'.padEnd(50)}${'direct/s'.padStart(10)}${'gateway/s'.padStart(11)}${'ratio'.padStart(8)}${'p50 ms d/g'.padStart(16)}${'p99 ms d/g'.padStart(16)}`);
-  for (const [way, label] of rows) {
+  for (const [way, label] of rows.filter(([way]) => WAYS.includes(way))) {
     const direct = of(way, 'direct');
     const gateway = of(way, 'gateway');
     const pair = (a: number, b: number): string => `${a.toFixed(2)}/${b.toFixed(2)}`;
     console.log(`${label.padEnd(50)}${direct.callsPerSecond.toFixed(0).padStart(10)}${gateway.callsPerSecond.toFixed(0).padStart(11)}${(gateway.callsPerSecond / direct.callsPerSecond).toFixed(3).padStart(8)}${pair(direct.latency.p50Ms, gateway.latency.p50Ms).padStart(16)}${pair(direct.latency.p99Ms, gateway.latency.p99Ms).padStart(16)}`);
   }
   console.log('\nCPU µs per call (gateway / PDP / server / clients):');
-  for (const [way, label] of rows) {
+  for (const [way, label] of rows.filter(([way]) => WAYS.includes(way))) {
     for (const target of ['direct', 'gateway'] as const) {
       const measure = of(way, target);
       const perCall = (seconds: number): string => ((seconds / measure.calls) * 1e6).toFixed(0);
