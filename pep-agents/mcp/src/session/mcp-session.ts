@@ -279,8 +279,8 @@ export class McpSession {
   }
 
   private onUpstreamEnd(reason: string): void {
+    // The connection already failed every request it was waiting on; a request still being decided fails when it is forwarded.
     this.deps.log(`upstream connection ended: ${reason}`, { session: this.id, server: this.deps.server });
-    for (const request of this.inFlight.values()) request.abort.abort();
   }
 
   private command(request: JsonRpcRequest, action: McpAction): McpCommand {
