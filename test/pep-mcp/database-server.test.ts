@@ -30,6 +30,7 @@ let gateway: McpGateway;
 let postgresPep: RunningPostgresPep;
 let reader: Client;
 let writer: Client;
+let readerToken: string;
 let writerToken: string;
 let seeded: string;
 
@@ -37,6 +38,10 @@ before(async () => {
   postgres = await startTestPostgres();
   db = await prepareDatabaseServer(postgres, 'analytics');
   seeded = await db.orders();
+  // A table the starter pack names sensitive columns of (users.email, users.phone).
+  await db.sql(`CREATE TABLE users (id integer PRIMARY KEY, name text, email text, phone text);
+    INSERT INTO users VALUES (1, 'Ada', 'ada@example.com', '+44 20 7946 0018'), (2, 'Grace', 'grace@example.org', '+1 212 555 0142');
+    ALTER TABLE users OWNER TO ${db.role}`);
   policy = starterPackWith({
     [REFERENCE]: { environment: 'staging', rules: { database: DATABASE_RESOURCE }, toolArguments: { query: { sql: 'sql' } } },
   });
@@ -57,7 +62,8 @@ before(async () => {
     PORTCULLIS_PEP_RESOURCE_NAME: DATABASE_RESOURCE,
   };
   postgresPep = await startPostgresPep(loadPepPostgresConfig(env), { env, log: () => undefined });
-  reader = await gateway.connect(SERVER, await gateway.token('rene-reader', ['reader']));
+  readerToken = await gateway.token('rene-reader', ['reader']);
+  reader = await gateway.connect(SERVER, readerToken);
   writerToken = await gateway.token('wanda-writer', ['writer']);
   writer = await gateway.connect(SERVER, writerToken);
 });
@@ -68,20 +74,25 @@ after(async () => {
   policy?.remove();
 });
 
-/** The statement through the Postgres PEP as the token's principal: the error PostgreSQL's client shows, or null when it ran. */
-async function throughPostgresPep(token: string, sql: string): Promise<string | null> {
+/** The statement through the Postgres PEP as the token's principal: its rows, or the error PostgreSQL's client shows. */
+async function viaPostgresPep(token: string, sql: string): Promise<{ rows: unknown[] } | { error: string }> {
   const sub = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')).sub as string;
   const client = new pg.Client({ host: '127.0.0.1', port: postgresPep.port, user: sub, password: token, database: db.database });
   client.on('error', () => undefined);
   await client.connect();
   try {
-    await client.query(sql);
-    return null;
+    return { rows: (await client.query(sql)).rows };
   } catch (error) {
-    return (error as Error).message;
+    return { error: (error as Error).message };
   } finally {
     await client.end();
   }
+}
+
+/** The error the Postgres PEP answered, or null when the statement ran. */
+async function throughPostgresPep(token: string, sql: string): Promise<string | null> {
+  const outcome = await viaPostgresPep(token, sql);
+  return 'error' in outcome ? outcome.error : null;
 }
 
 /** `code: message` of the reason a refusal names, whichever PEP wrote it. */
@@ -110,6 +121,15 @@ describe('SQL judged by the SQL rules', () => {
       { id: 2, customer: 'grace' },
       { id: 3, customer: 'linus' },
     ]);
+  });
+
+  test('sensitive columns come back masked through query exactly as through the Postgres PEP', { todo: MASKER_PENDING }, async () => {
+    const sql = 'SELECT id, name, email, phone FROM users ORDER BY id';
+    const viaMcp = rows(await reader.callTool({ name: 'query', arguments: { sql } }));
+    const viaPep = await viaPostgresPep(readerToken, sql);
+    assert.ok('rows' in viaPep, JSON.stringify(viaPep));
+    assert.deepEqual(viaMcp, viaPep.rows);
+    for (const clear of ['ada@example.com', 'grace@example.org', '7946 0018']) assert.ok(!JSON.stringify(viaMcp).includes(clear), `${clear} came back in clear`);
   });
 
   test("a reader's UPDATE through execute is denied with policy's reason; the rows are unchanged", async () => {
