@@ -2,8 +2,10 @@
 //  - `echo` on the reference everything server over Streamable HTTP (direct: the client's HTTP to
 //    the server; through the gateway: the client's HTTP to the gateway, the gateway's to the server);
 //  - `read_text_file` of a 1 KiB file on the reference filesystem server over stdio (direct: the
-//    client starts the server and speaks stdio to it; through the gateway: the client speaks HTTP to
-//    the gateway, which starts one server process per session, as an MCP host would).
+//    client starts the server and speaks stdio to it). Through the gateway two ways: the client
+//    speaks HTTP to the gateway, which starts one server process per session, as an MCP host would;
+//    and the gateway in stdio mode, started by each client as a local agent starts it, which starts
+//    its server in turn (the like-for-like baseline of a stdio server).
 // Each is reported as tool calls per second, gateway / direct, with p50/p99 per call and where the
 // CPU went. Several clients run at once, each its own MCP session calling in a closed loop. The
 // PDP decides every call through the starter pack, with its audit trail on; every answer is
@@ -16,11 +18,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { DevIssuer, devIssuerDirectory } from '@portcullis/pdp';
-import { connectHttpClient, connectStdioClient, type EverythingServer, type FilesystemServerFixture, prepareFilesystemServer, startEverythingServer } from '../test/support/mcp-servers.ts';
+import { connectHttpClient, connectStdioClient, type EverythingServer, type FilesystemServerFixture, prepareFilesystemServer, type StdioServerLaunch, startEverythingServer } from '../test/support/mcp-servers.ts';
 import { REPOSITORY_ROOT } from '../test/support/repository-root.ts';
 import { writeBenchPolicyPack } from './lib/bench-policy-pack.ts';
-import { startPdpProcess } from './lib/pdp-process.ts';
+import { scrapeMetrics, startPdpProcess } from './lib/pdp-process.ts';
 import { nowMs, summarize, type LatencySummary } from './lib/percentiles.ts';
 import { childProcessIds, processTreeCpuSeconds } from './lib/process-cpu.ts';
 import { freePort, nodeFlags, startService, type Service } from './lib/processes.ts';
@@ -45,7 +48,7 @@ const AGENT = { sub: 'agent-bench', roles: ['reader'], kind: 'agent' as const };
 const FILE_TEXT = `${'portcullis bench line\n'.repeat(46)}`.slice(0, 1024);
 
 type Way = 'echo' | 'read';
-type Target = 'direct' | 'gateway';
+type Target = 'direct' | 'gateway' | 'gateway-stdio';
 interface Measure {
   readonly way: Way;
   readonly target: Target;
@@ -54,6 +57,8 @@ interface Measure {
   readonly latency: LatencySummary;
   /** CPU seconds over the measure: the gateway (without its stdio servers), the PDP, the server(s), this process (the clients). */
   readonly cpu: { gateway: number; pdp: number; server: number; clients: number };
+  /** What each call asked of the PDP: HTTP requests, decisions, session events, and a decision's mean time inside the PDP. */
+  readonly pdp: { requests: number; decisions: number; sessionEvents: number; decisionMs: number };
 }
 
 const say = (message: string): void => void process.stderr.write(`[bench:pep-mcp] ${message}\n`);
@@ -106,37 +111,49 @@ async function main(): Promise<void> {
 
     const gatewayPid = gateway.process.pid!;
     const pdpPid = pdp.process.pid!;
+    // The gateway in stdio mode, as a local agent starts it: one gateway process per agent, each starting its server.
+    const stdioGateway: StdioServerLaunch = {
+      command: process.execPath,
+      args: [...nodeFlags(process.env.BENCH_PEP_NODE_OPTIONS), join(REPOSITORY_ROOT, 'pep-agents/mcp/bin/pep-mcp.mjs'), 'stdio', '--server', FILES.name],
+      env: { PATH: process.env.PATH ?? '', PORTCULLIS_PEP_MCP_SERVERS_FILE: serversFile, PORTCULLIS_PEP_PDP_URL: pdp.url, PORTCULLIS_PEP_TOKEN: pepToken, PORTCULLIS_TOKEN: agentToken, PORTCULLIS_LOG_LEVEL: 'warn' },
+    };
+    const plans: Record<Way, readonly Target[]> = { echo: ['direct', 'gateway'], read: ['direct', 'gateway', 'gateway-stdio'] };
     const results: Measure[] = [];
     for (const way of WAYS) {
-      for (const target of ['direct', 'gateway'] as const) {
+      for (const target of plans[way]) {
         say(`${target}: ${way}, ${CLIENTS} clients, ${SECONDS} s…`);
         const clients = await Promise.all(Array.from({ length: CLIENTS }, () => {
           if (way === 'echo') return target === 'direct' ? connectHttpClient(everything!.url) : connectHttpClient(gatewayUrl(EVERYTHING.name), undefined, auth);
-          return target === 'direct' ? connectStdioClient(files!.launch) : connectHttpClient(gatewayUrl(FILES.name), undefined, auth);
+          if (target === 'direct') return connectStdioClient(files!.launch);
+          return target === 'gateway' ? connectHttpClient(gatewayUrl(FILES.name), undefined, auth) : connectStdioClient(stdioGateway);
         }));
         try {
-          const serverPids = (): number[] => {
-            if (way === 'echo') return [everything!.process.pid!];
-            if (target === 'direct') return clients.map((client) => (client.transport as StdioClientTransport).pid!);
-            return childProcessIds(gatewayPid);
+          const stdioPids = (): number[] => clients.map((client) => (client.transport as StdioClientTransport).pid!);
+          // Which processes are the gateway, which the servers: a gateway's stdio servers are its children.
+          const processes = (): { gateways: number[]; servers: number[] } => {
+            if (way === 'echo') return { gateways: [gatewayPid], servers: [everything!.process.pid!] };
+            if (target === 'direct') return { gateways: [], servers: stdioPids() };
+            const gateways = target === 'gateway' ? [gatewayPid] : stdioPids();
+            return { gateways, servers: gateways.flatMap((pid) => childProcessIds(pid)) };
           };
           const cpu = (): Measure['cpu'] => {
-            const servers = serverPids().reduce((sum, pid) => sum + processTreeCpuSeconds(pid), 0);
-            const gatewayTree = processTreeCpuSeconds(gatewayPid);
+            const { gateways, servers } = processes();
+            const serverSeconds = servers.reduce((sum, pid) => sum + processTreeCpuSeconds(pid), 0);
+            // A gateway's own: its process tree without the stdio servers it started.
+            const gatewaySeconds = gateways.reduce((sum, pid) => sum + processTreeCpuSeconds(pid) - childProcessIds(pid).reduce((children, child) => children + processTreeCpuSeconds(child), 0), 0);
             const usage = process.cpuUsage();
-            return {
-              gateway: way === 'read' && target === 'gateway' ? gatewayTree - servers : gatewayTree,
-              pdp: processTreeCpuSeconds(pdpPid),
-              server: servers,
-              clients: (usage.user + usage.system) / 1e6,
-            };
+            return { gateway: gatewaySeconds, pdp: processTreeCpuSeconds(pdpPid), server: serverSeconds, clients: (usage.user + usage.system) / 1e6 };
           };
           const call = way === 'echo' ? echoCall : readCall(filePath);
           // One checked call per client first: sessions open, servers started, first decisions made.
           for (const client of clients) await call(client, 0);
+          const metricsBefore = await scrapeMetrics(pdp.url);
           const before = cpu();
           const run = await closedLoop(clients, call);
           const after = cpu();
+          const metricsAfter = await scrapeMetrics(pdp.url);
+          const grew = (name: string): number => (metricsAfter.get(name) ?? 0) - (metricsBefore.get(name) ?? 0);
+          const perCall = (name: string): number => grew(name) / run.latencies.length;
           results.push({
             way,
             target,
@@ -144,9 +161,16 @@ async function main(): Promise<void> {
             calls: run.latencies.length,
             latency: summarize(run.latencies),
             cpu: { gateway: after.gateway - before.gateway, pdp: after.pdp - before.pdp, server: after.server - before.server, clients: after.clients - before.clients },
+            pdp: {
+              // The scrape before the run is one request of its own.
+              requests: (grew('portcullis_http_requests_total') - 1) / run.latencies.length,
+              decisions: perCall('portcullis_decisions_total'),
+              sessionEvents: perCall('portcullis_session_events_recorded_total'),
+              decisionMs: grew('portcullis_decision_duration_seconds_count') > 0 ? (grew('portcullis_decision_duration_seconds_sum') / grew('portcullis_decision_duration_seconds_count')) * 1000 : 0,
+            },
           });
         } finally {
-          await Promise.all(clients.map((client) => client.close()));
+          await Promise.all(clients.map(endSession));
         }
       }
     }
@@ -161,6 +185,12 @@ async function main(): Promise<void> {
     files?.remove();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Ends a client's session as an agent that is done does (DELETE over Streamable HTTP), then closes it. */
+async function endSession(client: Client): Promise<void> {
+  if (client.transport instanceof StreamableHTTPClientTransport) await client.transport.terminateSession().catch(() => undefined);
+  await client.close();
 }
 
 type Call = (client: Client, sequence: number) => Promise<void>;
@@ -199,26 +229,26 @@ async function closedLoop(clients: readonly Client[], call: Call): Promise<{ lat
 }
 
 function report(results: readonly Measure[]): void {
-  const of = (way: Way, target: Target): Measure => results.find((measure) => measure.way === way && measure.target === target)!;
-  const rows: [Way, string][] = [
-    ['echo', 'echo, everything server, Streamable HTTP'],
-    ['read', 'read_text_file 1 KiB, filesystem server, stdio'],
+  const of = (way: Way, target: Target): Measure | undefined => results.find((measure) => measure.way === way && measure.target === target);
+  const rows: [Way, Target, string][] = [
+    ['echo', 'gateway', 'echo, everything server: agent -HTTP-> gateway -HTTP-> server'],
+    ['read', 'gateway', 'read_text_file 1 KiB: agent -HTTP-> gateway -stdio-> server'],
+    ['read', 'gateway-stdio', 'read_text_file 1 KiB: agent -stdio-> gateway -stdio-> server'],
   ];
   console.log(`\nMCP gateway — ${CLIENTS} SDK clients (one session each, closed loop), ${SECONDS} s per way, ${availableParallelism()} cores, load ${loadavg()[0]!.toFixed(2)}, audit jsonl (target ≥ 0.5)`);
-  console.log(`${'tool call'.padEnd(50)}${'direct/s'.padStart(10)}${'gateway/s'.padStart(11)}${'ratio'.padStart(8)}${'p50 ms d/g'.padStart(16)}${'p99 ms d/g'.padStart(16)}`);
-  for (const [way, label] of rows.filter(([way]) => WAYS.includes(way))) {
+  console.log(`${'tool call (direct: the same transport straight to the server)'.padEnd(64)}${'direct/s'.padStart(10)}${'gateway/s'.padStart(11)}${'ratio'.padStart(8)}${'p50 ms d/g'.padStart(16)}${'p99 ms d/g'.padStart(17)}`);
+  const pair = (a: number, b: number): string => `${a.toFixed(2)}/${b.toFixed(2)}`;
+  for (const [way, target, label] of rows) {
     const direct = of(way, 'direct');
-    const gateway = of(way, 'gateway');
-    const pair = (a: number, b: number): string => `${a.toFixed(2)}/${b.toFixed(2)}`;
-    console.log(`${label.padEnd(50)}${direct.callsPerSecond.toFixed(0).padStart(10)}${gateway.callsPerSecond.toFixed(0).padStart(11)}${(gateway.callsPerSecond / direct.callsPerSecond).toFixed(3).padStart(8)}${pair(direct.latency.p50Ms, gateway.latency.p50Ms).padStart(16)}${pair(direct.latency.p99Ms, gateway.latency.p99Ms).padStart(16)}`);
+    const gateway = of(way, target);
+    if (!direct || !gateway) continue;
+    console.log(`${label.padEnd(64)}${direct.callsPerSecond.toFixed(0).padStart(10)}${gateway.callsPerSecond.toFixed(0).padStart(11)}${(gateway.callsPerSecond / direct.callsPerSecond).toFixed(3).padStart(8)}${pair(direct.latency.p50Ms, gateway.latency.p50Ms).padStart(16)}${pair(direct.latency.p99Ms, gateway.latency.p99Ms).padStart(17)}`);
   }
-  console.log('\nCPU µs per call (gateway / PDP / server / clients):');
-  for (const [way, label] of rows.filter(([way]) => WAYS.includes(way))) {
-    for (const target of ['direct', 'gateway'] as const) {
-      const measure = of(way, target);
-      const perCall = (seconds: number): string => ((seconds / measure.calls) * 1e6).toFixed(0);
-      console.log(`  ${`${label}, ${target}`.padEnd(60)}${[measure.cpu.gateway, measure.cpu.pdp, measure.cpu.server, measure.cpu.clients].map(perCall).join(' / ')}`);
-    }
+  console.log('\nper call: CPU µs (gateway / PDP / server / clients); PDP requests, decisions, session events; mean decision ms in the PDP');
+  for (const measure of results) {
+    const perCall = (seconds: number): string => ((seconds / measure.calls) * 1e6).toFixed(0);
+    const asked = measure.target === 'direct' ? '' : `   ${measure.pdp.requests.toFixed(2)} req, ${measure.pdp.decisions.toFixed(2)} dec, ${measure.pdp.sessionEvents.toFixed(2)} ev, ${measure.pdp.decisionMs.toFixed(2)} ms`;
+    console.log(`  ${`${measure.way}, ${measure.target}`.padEnd(24)}${[measure.cpu.gateway, measure.cpu.pdp, measure.cpu.server, measure.cpu.clients].map(perCall).join(' / ').padEnd(28)}${asked}`);
   }
 }
 
