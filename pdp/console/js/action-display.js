@@ -201,6 +201,66 @@ export function isSuspicious(record) {
   return texts.some((text) => text.search(HIDDEN_CHARACTER) !== -1);
 }
 
+/**
+ * The SQL of one argument exactly as sent, coloured by the lexer's spans: nothing re-spaced, so
+ * every hidden character keeps its badge beside the other arguments.
+ */
+function sqlArgumentBlock(sql, spans) {
+  return piecesBlock(exactSqlPieces(sql, spans), 'sql');
+}
+
+/**
+ * An MCP request: the method and what it names, the tool's annotations as the server declared
+ * them, then each argument under its name: SQL as SQL, a shell command as the command, anything
+ * else as indented JSON. "Exactly as sent" is the arguments' JSON, which the approval binds to.
+ */
+function mcpView(action, record) {
+  const method = String(action.method ?? '');
+  const named = [action.tool, action.uri, action.prompt].find((value) => typeof value === 'string');
+  const shownArguments = record?.action_display?.mcp_arguments ?? {};
+  const args = action.arguments && typeof action.arguments === 'object' ? action.arguments : null;
+  let hidden = 0;
+  const argumentRows = Object.entries(args ?? {}).map(([name, value]) => {
+    const shown = Object.hasOwn(shownArguments, name) ? shownArguments[name] : undefined;
+    let block;
+    let kind = 'JSON';
+    if (shown?.kind === 'sql' && typeof value === 'string') {
+      block = sqlArgumentBlock(value, shown.sql_spans);
+      kind = 'SQL';
+    } else if (shown?.kind === 'shell' && typeof value === 'string') {
+      block = codeBlock(value, 'shell');
+      kind = 'Shell command';
+    } else {
+      block = codeBlock(JSON.stringify(value, null, 2) ?? String(value), 'json');
+      if (shown?.kind === 'path') kind = 'Path';
+    }
+    hidden += block.hidden;
+    return h('div', { class: 'mcp-argument', dataset: { argument: name, kind: shown?.kind ?? 'json' } },
+      h('div', { class: 'sub-label' }, h('code', {}, name), h('span', { class: 'muted small' }, ` (${kind})`)),
+      block.node);
+  });
+  const params = action.params === undefined ? null : codeBlock(JSON.stringify(action.params, null, 2) ?? '', 'json');
+  hidden += params?.hidden ?? 0;
+  const annotations = action.annotations && typeof action.annotations === 'object'
+    ? Object.entries(action.annotations).map(([name, value]) => h('span', { class: 'mcp-annotation muted small' }, `${name}: ${JSON.stringify(value)}`))
+    : [];
+  const exactText = JSON.stringify(args ?? action.params ?? {}, null, 2);
+  const formatted = h('div', { class: 'mcp-arguments' }, argumentRows.length > 0 || params ? [...argumentRows, params && h('div', { class: 'sub-label' }, 'Params'), params?.node] : h('p', { class: 'muted small' }, 'No arguments.'));
+  const exact = codeBlock(exactText, 'json');
+  const views = [
+    { name: 'formatted', label: 'Formatted', node: formatted },
+    { name: 'exact', label: 'Exactly as sent', node: exact.node },
+    { name: 'escaped', label: 'Escaped', node: escapedBlock(exactText).node },
+  ];
+  const [title, titleHidden] = revealedText(`${method}${named === undefined ? '' : ` ${named}`}`);
+  hidden += titleHidden;
+  return h('div', { class: 'action action-mcp' },
+    h('div', { class: 'action-bar' }, h('span', { class: 'action-kind' }, action.direction === 'to_client' ? 'MCP (server to agent)' : 'MCP'), viewSwitch(views), copyButton(exactText)),
+    suspicionNote(record, hidden),
+    h('div', { class: 'mcp-call' }, h('code', {}, title), annotations.length > 0 ? h('div', { class: 'mcp-annotations' }, annotations) : null),
+    ...views.map((view) => view.node));
+}
+
 /** The command of an approval record as a node (`record` carries the PDP's display spans). */
 export function actionView(action, record) {
   switch (action?.type) {
@@ -218,6 +278,8 @@ export function actionView(action, record) {
       if (action.application_name) parts.push(`(application ${action.application_name})`);
       return plainView('connect', 'Session', parts.join(' '), record);
     }
+    case 'mcp':
+      return mcpView(action, record);
     default:
       return plainView('json', String(action?.type ?? 'Action'), JSON.stringify(action ?? null, null, 2), record);
   }

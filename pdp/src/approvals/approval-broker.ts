@@ -6,7 +6,7 @@ import type { ApprovalRequirement } from './approval-requirement.ts';
 import { approvalAuditEventFor } from './approval-audit.ts';
 import { approvalBinding } from './approval-binding.ts';
 import { summarizeAction } from './action-summary.ts';
-import { actionDisplay } from './action-display.ts';
+import { actionDisplay, type McpArgumentKind } from './action-display.ts';
 import type { ApprovalEvent, ApprovalListener, ApprovalRecord, ApprovalStore, EventsSince, PendingPage, PrincipalKind, TransitionResult } from './approval-store.ts';
 import { ApprovalWaiters } from './approval-waiters.ts';
 
@@ -88,7 +88,7 @@ export class ApprovalBroker {
       decision_id: context.decisionId,
       action: { ...request.action },
       action_summary: summarizeAction(request.action),
-      action_display: actionDisplay({ ...request.action }),
+      action_display: actionDisplay({ ...request.action }, argumentKindsOf(context.action)),
       ...(request.session ? { session: { ...request.session } } : {}),
       binding: this.binding(context, requirement),
       ...(requirement.window_seconds === undefined ? {} : { window_seconds: Math.min(requirement.window_seconds, this.#options.maxWindowSeconds) }),
@@ -189,4 +189,10 @@ export class ApprovalBroker {
     this.#waiters.close();
     await this.#store.close();
   }
+}
+
+/** An MCP tool call's analysed arguments by kind (the enriched action's argument_analysis). */
+function argumentKindsOf(action: EnrichedAction): Record<string, McpArgumentKind> {
+  if (action.type !== 'mcp' || action.argument_analysis === undefined) return {};
+  return Object.fromEntries(Object.entries(action.argument_analysis).map(([name, analysis]) => [name, analysis.kind]));
 }

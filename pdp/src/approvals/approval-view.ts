@@ -1,4 +1,5 @@
 import type { ActionDisplay } from './action-display.ts';
+import type { SqlSpan } from './sql-display-spans.ts';
 import type { ApprovalRecord } from './approval-store.ts';
 
 /** A record as clients see it: everything but the binding hash, which only the PDP compares. */
@@ -60,12 +61,30 @@ function shorten(value: unknown, state: { left: number }, depth: number): unknow
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, key === 'type' ? item : shorten(item, state, depth + 1)]));
 }
 
-/** Spans cut to the shortened SQL (a span running past the cut ends at it). */
+/** Spans cut to the shortened SQL (a span running past the cut ends at it), an MCP call's SQL arguments' too. */
 function clippedDisplay(display: ActionDisplay, full: Record<string, unknown>, shortened: Record<string, unknown>): ActionDisplay {
-  if (display.sql_spans === undefined || typeof shortened.sql !== 'string' || typeof full.sql !== 'string') return display;
-  const end = shortened.sql.length;
-  return {
-    ...display,
-    sql_spans: display.sql_spans.filter(([start]) => start < end).map(([start, stop, kind]) => [start, Math.min(stop, end), kind]),
-  };
+  let clipped = display;
+  if (display.sql_spans !== undefined && typeof shortened.sql === 'string' && typeof full.sql === 'string') {
+    clipped = { ...clipped, sql_spans: clipSpans(display.sql_spans, shortened.sql.length) };
+  }
+  if (display.mcp_arguments !== undefined) {
+    const args = asRecord(shortened.arguments);
+    clipped = {
+      ...clipped,
+      mcp_arguments: Object.fromEntries(Object.entries(display.mcp_arguments).map(([name, argument]) => {
+        if (argument.sql_spans === undefined) return [name, argument];
+        const text = Object.hasOwn(args, name) ? args[name] : undefined;
+        return [name, { ...argument, sql_spans: clipSpans(argument.sql_spans, typeof text === 'string' ? text.length : 0) }];
+      })),
+    };
+  }
+  return clipped;
+}
+
+function clipSpans(spans: readonly SqlSpan[], end: number): SqlSpan[] {
+  return spans.filter(([start]) => start < end).map(([start, stop, kind]) => [start, Math.min(stop, end), kind]);
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }

@@ -36,12 +36,24 @@ export const ApprovalVoteV1 = Type.Object(
 );
 export type ApprovalVoteV1 = Static<typeof ApprovalVoteV1>;
 
+/** `[start, end, kind]` UTF-16 offsets into a SQL text, as PostgreSQL's lexer has them. */
+const SqlSpansV1 = Type.Array(Type.Tuple([Type.Integer({ minimum: 0 }), Type.Integer({ minimum: 0 }), Type.Union([Type.Literal('comment'), Type.Literal('string'), Type.Literal('identifier'), Type.Literal('keyword'), Type.Literal('parameter')])]));
+
 /** How the consoles show the action, computed once by the PDP when the approval opens. */
 export const ActionDisplayV1 = Type.Object(
   {
     /** SQL only: `[start, end, kind]` UTF-16 offsets into `action.sql`, as PostgreSQL's lexer has them. */
-    sql_spans: Type.Optional(
-      Type.Array(Type.Tuple([Type.Integer({ minimum: 0 }), Type.Integer({ minimum: 0 }), Type.Union([Type.Literal('comment'), Type.Literal('string'), Type.Literal('identifier'), Type.Literal('keyword'), Type.Literal('parameter')])])),
+    sql_spans: Type.Optional(SqlSpansV1),
+    /**
+     * MCP tool calls: the arguments policy data names, by name, with their kind (sql, shell, path)
+     * and, for SQL, the lexer's spans over `action.arguments[name]`; other arguments show as JSON.
+     */
+    mcp_arguments: Type.Optional(
+      Type.Record(
+        Type.String(),
+        Type.Object({ kind: Type.Union([Type.Literal('sql'), Type.Literal('shell'), Type.Literal('path')]), sql_spans: Type.Optional(SqlSpansV1) }),
+        { description: 'MCP tool calls: the analysed arguments by name, their kind, SQL lexer spans' },
+      ),
     ),
     /** Hidden characters anywhere in the action, by name (CR, RLO, ZWSP …). */
     hidden: Type.Array(Type.Object({ name: Type.String(), count: Type.Integer({ minimum: 1 }) })),

@@ -6,6 +6,7 @@ import type { SqlSpan } from '../../approvals/sql-display-spans.ts';
 import type { ApprovalRecordView } from '../../approvals/approval-view.ts';
 import { HIDDEN_CHARACTER, hiddenCharacterName } from '../../approvals/hidden-characters.ts';
 import { actionText } from './approval-text.ts';
+import { mcpTextParts, type McpTextPart } from './mcp-action-text.ts';
 import { seg, type Segment, type Style } from './terminal-text.ts';
 
 type Line = Segment[];
@@ -93,7 +94,9 @@ function merge(line: Line): Line {
 export function actionLines(record: ApprovalRecordView, width: number): Line[] {
   const action = record.action;
   const sql = action.type === 'sql' && typeof action.sql === 'string' ? action.sql : undefined;
-  const lines = layout(pieces(sql ?? actionText(record), sql === undefined ? undefined : record.action_display?.sql_spans), Math.max(10, width));
+  const lines = action.type === 'mcp'
+    ? layout(mcpTextParts(action, record.action_display).flatMap(mcpPieces), Math.max(10, width))
+    : layout(pieces(sql ?? actionText(record), sql === undefined ? undefined : record.action_display?.sql_spans), Math.max(10, width));
   const parameters = Array.isArray(action.parameters) ? (action.parameters as { value?: unknown; type_oid?: unknown }[]) : [];
   parameters.forEach((parameter, index) => {
     const value = parameter?.value;
@@ -102,6 +105,12 @@ export function actionLines(record: ApprovalRecordView, width: number): Line[] {
     lines.push(...bound);
   });
   return lines;
+}
+
+/** An MCP request's part as pieces: SQL by its lexer spans, argument names as names, the rest as code. */
+function mcpPieces(part: McpTextPart): { text: string; kind: string }[] {
+  if (part.kind === 'sql') return pieces(part.text, part.spans);
+  return [{ text: part.text, kind: part.kind === 'label' ? 'identifier' : part.kind === 'heading' ? 'keyword' : 'code' }];
 }
 
 /** Why an approver should look twice: the PDP's findings, or a hidden character seen here. */

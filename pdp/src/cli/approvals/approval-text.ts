@@ -1,4 +1,5 @@
 import type { ApprovalRecordView } from '../../approvals/approval-view.ts';
+import { mcpTextParts } from './mcp-action-text.ts';
 import { printableLine } from './terminal-text.ts';
 
 /** How an approval reads to a person: short forms for queue rows, full forms for details. */
@@ -60,6 +61,8 @@ export function actionText(record: ApprovalRecordView): string {
       const body = action.body === undefined ? '' : `\n${JSON.stringify(action.body, null, 2)}`;
       return `${text(action.method).toUpperCase()} ${text(action.path)}${query}${body}`;
     }
+    case 'mcp':
+      return mcpTextParts(action, record.action_display).map((part) => part.text).join('');
     default:
       return record.action_summary || JSON.stringify(action);
   }
