@@ -12,21 +12,25 @@ export type AgentRequestHandling =
   /** Decided before it reaches the server, its answer masked as the decision says. */
   | 'decided';
 
-export const AGENT_REQUESTS: Readonly<Record<string, AgentRequestHandling>> = {
-  initialize: 'initialize',
-  ping: 'relay',
-  'tools/list': 'tools-list',
-  'tools/call': 'decided',
-  'resources/list': 'relay',
-  'resources/templates/list': 'relay',
-  'resources/read': 'decided',
-  'resources/subscribe': 'relay',
-  'resources/unsubscribe': 'relay',
-  'prompts/list': 'relay',
-  'prompts/get': 'decided',
-  'completion/complete': 'relay',
-  'logging/setLevel': 'relay',
-};
+/**
+ * A Map, not an object literal: a method named after a member every object inherits
+ * (`constructor`, `toString`, `__proto__` …) must not be found on the list.
+ */
+export const AGENT_REQUESTS: ReadonlyMap<string, AgentRequestHandling> = new Map<string, AgentRequestHandling>([
+  ['initialize', 'initialize'],
+  ['ping', 'relay'],
+  ['tools/list', 'tools-list'],
+  ['tools/call', 'decided'],
+  ['resources/list', 'relay'],
+  ['resources/templates/list', 'relay'],
+  ['resources/read', 'decided'],
+  ['resources/subscribe', 'relay'],
+  ['resources/unsubscribe', 'relay'],
+  ['prompts/list', 'relay'],
+  ['prompts/get', 'decided'],
+  ['completion/complete', 'relay'],
+  ['logging/setLevel', 'relay'],
+]);
 
 export const AGENT_NOTIFICATIONS: ReadonlySet<string> = new Set(['notifications/initialized', 'notifications/cancelled', 'notifications/progress', 'notifications/roots/list_changed']);
 

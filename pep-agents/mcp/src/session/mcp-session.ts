@@ -92,7 +92,7 @@ export class McpSession {
   }
 
   private async onAgentRequest(request: JsonRpcRequest): Promise<void> {
-    const handling = AGENT_REQUESTS[request.method];
+    const handling = AGENT_REQUESTS.get(request.method);
     if (handling === undefined) return this.reply(jsonRpcError(request.id, JSON_RPC_ERROR.methodNotFound, `portcullis: the method "${request.method.slice(0, 100)}" is not available through the gateway`));
     if (this.inFlight.has(request.id)) return this.reply(jsonRpcError(request.id, JSON_RPC_ERROR.invalidRequest, 'portcullis: a request with this id is already in progress'));
     if (handling === 'initialize' ? this.upstream !== undefined : !this.initialized) {
@@ -194,9 +194,12 @@ export class McpSession {
       case 'prompts/get':
         if (typeof params.name !== 'string' || params.name.length === 0) return invalid('"name" must name a prompt');
         return { action: { type: 'mcp', method: 'prompts/get', prompt: params.name, ...withArgs } };
-      default:
+      case 'resources/read':
         if (typeof params.uri !== 'string' || params.uri.length === 0) return invalid('"uri" must name a resource');
         return { action: { type: 'mcp', method: 'resources/read', uri: params.uri } };
+      default:
+        // Only a method the decision names is decided: no other method may borrow another's decision.
+        return { error: jsonRpcError(request.id, JSON_RPC_ERROR.methodNotFound, `portcullis: the method "${request.method.slice(0, 100)}" is not available through the gateway`) };
     }
   }
 
