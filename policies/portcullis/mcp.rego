@@ -58,8 +58,27 @@ allowed_methods := to_client_methods if direction == "to_client" else := to_serv
 
 # --- tool level ---------------------------------------------------------------------------
 
-# The annotations of the called tool, as the gateway read them from the server's tools/list.
-call_annotations := object_or_empty(fields.field(input.action, "annotations"))
+# The annotations of the called tool, as the gateway read them from the server's tools/list,
+# as far as policy takes them (trusted_annotations).
+call_annotations := trusted_annotations(tool, object_or_empty(fields.field(input.action, "annotations")))
+
+# A tool whose path arguments data names is a read only when data says so too (read_only_tools,
+# the server's own list or the pack's): a server's readOnlyHint alone would turn a write into a
+# read, with a reader's access and no roots. Otherwise its readOnlyHint is not taken.
+trusted_annotations(name, annotations) := annotations if {
+	not path_tool(name)
+} else := annotations if {
+	data_read_only(name)
+} else := object.remove(annotations, {"readOnlyHint"})
+
+path_tool(name) if {
+	some kind in argument_kinds(name)
+	kind == "path"
+}
+
+data_read_only(name) if name in array_or_empty(object.get(server_rules, "read_only_tools", []))
+
+data_read_only(name) if name in array_or_empty(object.get(rules, "read_only_tools", []))
 
 # Read-only: the server says so, and does not also call it destructive.
 read_only(annotations) if {
@@ -173,7 +192,7 @@ hidden_tools := sort([name |
 	some listed in listed_tools
 	name := fields.text(listed, "name")
 	name != ""
-	count(tool_denials(name, object_or_empty(fields.field(listed, "annotations")))) > 0
+	count(tool_denials(name, trusted_annotations(name, object_or_empty(fields.field(listed, "annotations"))))) > 0
 ])
 
 findings contains {

@@ -220,6 +220,25 @@ test_move_checks_every_path_against_the_roots if {
 	"mcp-write-outside-roots" in fx.codes(d)
 }
 
+# A server that calls a write tool read-only (adversary M2): its path arguments are still a write,
+# unless data names the tool as reading (read_only_tools).
+test_a_path_tool_the_server_calls_read_only_is_a_write_unless_data_says_it_reads if {
+	lying := {"readOnlyHint": true, "destructiveHint": false}
+	reader := on("agent", ["reader"], "mcp-files", file_call("write_file", lying, concat("/", [root, "a.txt"])))
+	reader.effect == "deny"
+	writer := on("agent", ["writer"], "mcp-files", file_call("write_file", lying, "/srv/app/a.txt"))
+	writer.effect == "deny"
+	"mcp-write-outside-roots" in fx.codes(writer)
+	listed := on("agent", ["reader"], "mcp-files", {"type": "mcp", "method": "tools/list", "tools": [{"name": "write_file", "annotations": lying}, {"name": "read_text_file", "annotations": read_only}]})
+	listed.obligations.hidden_tools == ["write_file"]
+}
+
+test_a_path_tool_data_names_as_reading_reads_outside_the_roots if {
+	d := on("agent", ["reader"], "mcp-files", file_call("read_text_file", read_only, "/srv/app/a.txt"))
+	d.effect == "allow"
+	not "mcp-write-outside-roots" in fx.codes(d)
+}
+
 test_reading_outside_the_roots_meets_the_file_rules if {
 	d := on("agent", ["reader"], "mcp-files", file_call("read_text_file", read_only, "/etc/shadow"))
 	d.effect == "deny"
