@@ -8,7 +8,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSyn
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { eventually } from '../support/eventually.ts';
 import { startMcpGateway, type McpGateway } from '../support/mcp-gateway.ts';
 import { type FilesystemServerFixture, prepareFilesystemServer } from '../support/mcp-servers.ts';
 import { callText, rejection } from './tool-results.ts';
@@ -16,6 +19,9 @@ import { callText, rejection } from './tool-results.ts';
 const SERVER = 'mcp-files';
 // What a reader may not call on this server: every tool it does not mark read-only.
 const WRITE_TOOLS = ['create_directory', 'edit_file', 'move_file', 'write_file'];
+// The starter pack lets a filesystem server ask the agent for its roots (mcp_rules.to_client
+// "roots/list": true), and this server then serves whatever folders the agent names, "/" included.
+const ROOTS_GAP = 'the starter pack lets mcp-files ask the agent for roots, which move the folders it serves';
 
 let files: FilesystemServerFixture;
 let gateway: McpGateway;
@@ -162,5 +168,28 @@ describe('path tricks', () => {
     const error = await reader.callTool({ name: 'read_multiple_files', arguments: { paths: [join(files.workspace, 'notes.txt'), 'notes.txt'] } });
     assert.equal(error.isError, true);
     assert.match(callText(error), /mcp-argument-unreadable: the argument paths cannot be judged: argument paths path 2/);
+  });
+});
+
+describe('the folders the server serves', () => {
+  test("stay the configured ones: the server's roots/list is refused, the agent never asked, a read outside them refused", { todo: ROOTS_GAP }, async () => {
+    // The server asks a client that declares roots for them once initialized, and serves those instead of its own folders.
+    const sub = 'rick-reader';
+    const agent = new Client({ name: 'portcullis-test-agent', version: '1.0.0' }, { capabilities: { roots: { listChanged: true } } });
+    let asked = 0;
+    agent.setRequestHandler(ListRootsRequestSchema, () => {
+      asked += 1;
+      return { roots: [{ uri: 'file:///', name: 'the whole disk' }] };
+    });
+    await agent.connect(new StreamableHTTPClientTransport(new URL(gateway.pep.endpoint(SERVER)), { requestInit: { headers: { authorization: `Bearer ${await gateway.token(sub, ['reader'])}` } } }));
+    const decided = await eventually("the server's roots/list decided", async () =>
+      ((await gateway.pdp.auditEvents()) as { api?: { operation?: string }; actor?: { user?: { uid?: string } }; action?: string }[]).find((event) => event.api?.operation === 'roots/list' && event.actor?.user?.uid === sub)?.action,
+    );
+    assert.equal(decided, 'Denied');
+    assert.equal(asked, 0, 'the agent was asked for roots');
+    const read = await agent.callTool({ name: 'read_text_file', arguments: { path: '/etc/passwd' } });
+    assert.equal(read.isError, true);
+    assert.doesNotMatch(callText(read), /root:x:0:0/);
+    await gateway.disconnect(agent);
   });
 });
