@@ -24,6 +24,16 @@ export class McpProtocolAdapter implements ProtocolAdapter<McpCommand, McpRefusa
     return describeCall(command);
   }
 
+  /**
+   * A tools/call or resources/read is keyed on its whole action, exactly: an allow the PDP granted
+   * reuse for stands only for the very same call again (same tool, arguments and annotations, or
+   * the same URI) in the same session. Everything else is decided every time.
+   */
+  reuseShape(command: McpCommand): string | undefined {
+    const { method } = command.action;
+    return method === 'tools/call' || method === 'resources/read' ? JSON.stringify(command.action) : undefined;
+  }
+
   canMask(masks: readonly McpMask[], command: McpCommand): boolean {
     return this.masker.canMask(masks, command);
   }

@@ -1,4 +1,4 @@
-import { CommandGate, type ActionAuthorizer, type CommandOutcome, type DecisionAnswer, type LogFunction, type SessionRecorder, type SessionV1 } from '@portcullis/pep-core';
+import { CommandGate, DecisionReuseCache, type ActionAuthorizer, type CommandOutcome, type DecisionAnswer, type LogFunction, type SessionRecorder, type SessionV1 } from '@portcullis/pep-core';
 import type { McpAction, McpCommand, ProgressToken } from '../calls/mcp-command.ts';
 import type { McpMask } from '../calls/mcp-masks.ts';
 import type { McpProtocolAdapter } from '../calls/mcp-protocol-adapter.ts';
@@ -48,6 +48,8 @@ export class McpSession {
   /** Settles once the upstream connection started (or failed to): agent notifications wait for it. */
   private started: Promise<void> = Promise.resolve();
   private readonly tools: ToolCatalog;
+  /** This session's allows the PDP granted reuse for (the very same call again). */
+  private readonly reuse = new DecisionReuseCache<McpMask>();
   private readonly inFlight = new Map<RequestId, InFlight>();
   /** Requests the server sent the agent, by their id, waiting for the agent's answer. */
   private readonly toAgent = new Map<RequestId, (response: JsonRpcResponse) => void>();
@@ -294,7 +296,7 @@ export class McpSession {
   /** A gate for one command: its own cancellation and progress channel, the session's record. */
   private gate(request: JsonRpcRequest, inFlight: InFlight): CommandGate<McpCommand, McpRefusal, McpMask> {
     const notify = progressNotifier((notification) => void this.channel.send(notification, request.id).catch(() => undefined), inFlight.progressToken);
-    return new CommandGate(this.deps.adapter, this.deps.authorizer, () => ({ subjectToken: this.subjectToken, session: this.session, signal: inFlight.abort.signal, notify }), { recorder: this.deps.recorder });
+    return new CommandGate(this.deps.adapter, this.deps.authorizer, () => ({ subjectToken: this.subjectToken, session: this.session, signal: inFlight.abort.signal, notify }), { recorder: this.deps.recorder, reuse: this.reuse });
   }
 
   private async refuse(request: JsonRpcRequest, refusal: McpRefusal): Promise<void> {
