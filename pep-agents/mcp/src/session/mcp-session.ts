@@ -32,6 +32,8 @@ export interface McpSessionDeps {
 interface InFlight {
   readonly abort: AbortController;
   readonly progressToken?: ProgressToken;
+  /** A decided call's answer once it runs: what the server says meanwhile is masked under it too. */
+  answer?: DecisionAnswer<McpMask>;
 }
 
 /** Most tools one tools/list answer may carry into a decision (the contract's bound). */
@@ -164,12 +166,13 @@ export class McpSession {
   }
 
   private async forwardDecided(request: JsonRpcRequest, answer: DecisionAnswer<McpMask>, inFlight: InFlight): Promise<CommandOutcome> {
+    inFlight.answer = answer;
     const response = await this.requireUpstream().request(request, inFlight.abort.signal);
     if ('error' in response) {
-      // A server's error text may quote what the answer masks: with masks in force it is not passed on.
-      const error = answer.obligations.mask.length === 0 ? response.error : { code: response.error.code, message: 'portcullis: the server answered with an error (its text is withheld: the answer is masked)' };
-      await this.reply({ jsonrpc: '2.0', id: request.id, error });
-      return { status: 'failure', error: `JSON-RPC error ${response.error.code}` };
+      // A server's error text may quote what the answer masks: it is masked like the result.
+      const masked = this.deps.masker.maskError(response.error, answer);
+      await this.reply({ jsonrpc: '2.0', id: request.id, error: masked.error });
+      return { status: 'failure', error: `JSON-RPC error ${response.error.code}`, masked: masked.masked };
     }
     const masked = this.deps.masker.mask(request.method as McpAction['method'], response.result, answer);
     const answerToAgent = { jsonrpc: '2.0' as const, id: request.id, result: masked.result };
@@ -227,7 +230,7 @@ export class McpSession {
     if (!('id' in message)) {
       if (!SERVER_NOTIFICATIONS.has(message.method)) return;
       if (message.method === 'notifications/tools/list_changed') this.tools.invalidate();
-      await this.channel.send(message, this.relatedRequest(message)).catch(() => undefined);
+      await this.channel.send(this.maskedNotification(message), this.relatedRequest(message)).catch(() => undefined);
       return;
     }
     // The server checks its client is there: the gateway is that client.
@@ -250,6 +253,15 @@ export class McpSession {
     } catch (error) {
       await upstream.send(jsonRpcError(message.id, JSON_RPC_ERROR.internalError, `portcullis: ${error instanceof Error ? error.message : 'the client could not be asked'}`));
     }
+  }
+
+  /** A server notification under the answer of every decided call running now: log lines and progress may quote their results. */
+  private maskedNotification(notification: JsonRpcNotification): JsonRpcNotification {
+    let masked = notification;
+    for (const request of this.inFlight.values()) {
+      if (request.answer !== undefined) masked = this.deps.masker.maskNotification(masked, request.answer).notification;
+    }
+    return masked;
   }
 
   /** Passes a request the server sent on to the agent and waits for its answer, within a bound. */
