@@ -73,11 +73,12 @@ describe('a tool call held for approval while its client waits with a progress t
     });
 
     const requested = await approver.next((message) => message.type === 'event' && message.event === 'requested', 30_000);
-    const approval = requested.approval as { id: string; action: { type: string; method: string; tool: string; arguments: unknown } };
+    const approval = requested.approval as { id: string; action_summary: string; action: { type: string; method: string; tool: string; arguments: unknown } };
     assert.equal(approval.action.type, 'mcp');
     assert.equal(approval.action.method, 'tools/call');
     assert.equal(approval.action.tool, 'write_file');
     assert.deepEqual(approval.action.arguments, { path: target, content: 'approved content' }, 'the card shows the arguments exactly as they will be sent');
+    assert.equal(approval.action_summary, `write_file ${JSON.stringify({ path: target, content: 'approved content' })}`, "the queue's line names the tool and its arguments");
 
     await eventually('the client is told which approval its call waits for', () => progress.some((update) => update.message?.includes(approval.id)));
     assert.equal(existsSync(target), false, 'nothing reached the server while held');
@@ -91,6 +92,21 @@ describe('a tool call held for approval while its client waits with a progress t
     assert.ok(progress.length >= 1);
     progress.forEach((update, index) => index > 0 && assert.ok(update.progress > progress[index - 1]!.progress, 'progress rises'));
     assert.equal(await approvalStatus(gateway, approval.id), 'executed');
+    await gateway.disconnect(client);
+  });
+
+  it("answers the approver's refusal as a tool error, and the call never runs", async () => {
+    const client = await gateway.connect('files', writer);
+    const target = join(root, 'refused.txt');
+    const progress: Progress[] = [];
+    const call = client.callTool({ name: 'write_file', arguments: { path: target, content: 'not wanted' } }, undefined, { onprogress: (update) => progress.push(update), resetTimeoutOnProgress: true, timeout: 60_000 });
+    const approvalId = await eventually('the client is told of the hold', () => progress.map((update) => approvalIdIn(update.message ?? '')).find(Boolean));
+    await vote(gateway, approvalId, 'deny', 'not during the freeze');
+    const result = await call;
+    assert.equal(result.isError, true);
+    assert.match(textOf(result), /approval-denied/);
+    assert.match(textOf(result), /not during the freeze/);
+    assert.equal(existsSync(target), false);
     await gateway.disconnect(client);
   });
 
