@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
 import { startMcpGateway, stdioServerEntry, type McpGateway } from '../support/mcp-gateway.ts';
-import { prepareFilesystemServer, type FilesystemServerFixture } from '../support/mcp-servers.ts';
+import { prepareDatabaseServer, prepareFilesystemServer, type FilesystemServerFixture } from '../support/mcp-servers.ts';
+import { startTestPostgres, type TestPostgres } from '../support/postgres-server.ts';
 import { sessionEventBodies, sessionStatementBodies, type SessionStatementBody } from '../support/session-records.ts';
 import { sessionsCli } from '../support/sessions-cli.ts';
 import { callsTestPolicyBundle } from './approvals-test-policy.ts';
@@ -107,5 +108,33 @@ describe('session records of calls through the MCP gateway', () => {
 
     const refusedSessions = JSON.parse((await sessionsCli(gateway.pdp.stateDir, 'list', '--principal', 'agent-refused', '--json')).stdout.toString('utf8')) as { denied: number }[];
     assert.equal(refusedSessions.reduce((sum, each) => sum + each.denied, 0) >= 1, true, 'the denied call shows as a denied decision of its session');
+  });
+});
+
+describe("session records of a database tool's calls", () => {
+  let postgres: TestPostgres;
+  let gateway: McpGateway;
+
+  before(async () => {
+    postgres = await startTestPostgres();
+    const db = await prepareDatabaseServer(postgres, 'records');
+    gateway = await startMcpGateway({ servers: [stdioServerEntry('db', db.readOnlyLaunch)], pdpEnv: { PORTCULLIS_BUNDLE_FILE: callsTestPolicyBundle() } });
+  });
+  after(async () => {
+    await gateway?.close();
+    await postgres?.stop();
+  });
+
+  it('records the SQL with its string literals redacted, its numbers and shape kept', async () => {
+    const client = await gateway.connect('db', await gateway.token('agent-sql', ['reader']));
+    const result = await client.callTool({ name: 'query', arguments: { sql: "SELECT id, total FROM orders WHERE customer = 'grace' AND id < 3" } });
+    assert.notEqual(result.isError, true, JSON.stringify(result.content));
+    assert.match(JSON.stringify(result.content), /99/, 'the query ran with its literal as sent');
+    const entry = await eventually('the query is in the session record', async () =>
+      sessionStatementBodies(await gateway.pdp.auditEvents('sessions')).find((body) => body.statement.text.startsWith('tools/call query')),
+    );
+    assert.equal(entry.statement.text, `tools/call query {"sql":"SELECT id, total FROM orders WHERE customer = '[redacted]' AND id < 3"}`);
+    assert.equal(entry.status, 'success');
+    await gateway.disconnect(client);
   });
 });
