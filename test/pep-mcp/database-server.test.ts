@@ -20,8 +20,6 @@ const SERVER = 'mcp-db';
 // The reference Postgres server on the same database, as one more resource judged as analytics-db.
 const REFERENCE = 'mcp-db-reference';
 const DATABASE_RESOURCE = 'analytics-db';
-// mcp-db's answers carry detector masks: until the result masker lands, an allowed call is refused (fail closed).
-const MASKER_PENDING = 'the gateway applies result masks once the calls part lands';
 
 let postgres: TestPostgres;
 let policy: PolicyVariant;
@@ -55,6 +53,7 @@ before(async () => {
   const env = {
     PORTCULLIS_PEP_LISTEN_PORT: '0',
     PORTCULLIS_PEP_UPSTREAM_PORT: String(postgres.port),
+    PORTCULLIS_PEP_UPSTREAM_DATABASE: db.database,
     PORTCULLIS_PEP_UPSTREAM_USER: db.role,
     PORTCULLIS_PEP_UPSTREAM_PASSWORD: db.password,
     PORTCULLIS_PEP_PDP_URL: gateway.pdp.url,
@@ -115,7 +114,7 @@ describe('tool lists', () => {
 });
 
 describe('SQL judged by the SQL rules', () => {
-  test('a reader reads rows through query', { todo: MASKER_PENDING }, async () => {
+  test('a reader reads rows through query', async () => {
     assert.deepEqual(rows(await reader.callTool({ name: 'query', arguments: { sql: 'SELECT id, customer FROM orders ORDER BY id' } })), [
       { id: 1, customer: 'ada' },
       { id: 2, customer: 'grace' },
@@ -123,7 +122,7 @@ describe('SQL judged by the SQL rules', () => {
     ]);
   });
 
-  test('sensitive columns come back masked through query exactly as through the Postgres PEP', { todo: MASKER_PENDING }, async () => {
+  test('sensitive columns come back masked through query exactly as through the Postgres PEP', async () => {
     const sql = 'SELECT id, name, email, phone FROM users ORDER BY id';
     const viaMcp = rows(await reader.callTool({ name: 'query', arguments: { sql } }));
     const viaPep = await viaPostgresPep(readerToken, sql);
@@ -164,7 +163,7 @@ describe('SQL judged by the SQL rules', () => {
     assert.equal(await db.orders(), seeded);
   });
 
-  test("the writer's UPDATE with WHERE runs: allowed both ways, and psql sees the change", { todo: MASKER_PENDING }, async () => {
+  test("the writer's UPDATE with WHERE runs: allowed both ways, and psql sees the change", async () => {
     const result = await writer.callTool({ name: 'execute', arguments: { sql: "UPDATE orders SET total = 100.00 WHERE customer = 'grace'" } });
     assert.notEqual(result.isError, true, callText(result));
     assert.match(await db.orders(), /^2\|grace\|100\.00$/m);
@@ -172,7 +171,7 @@ describe('SQL judged by the SQL rules', () => {
     assert.equal(await db.orders(), seeded);
   });
 
-  test('DDL: an agent, even with admin access on the database, is denied; a person with it runs the statement', { todo: MASKER_PENDING }, async () => {
+  test('DDL: an agent, even with admin access on the database, is denied; a person with it runs the statement', async () => {
     const sql = 'ALTER TABLE orders ADD COLUMN note text';
     const agent = await gateway.connect(SERVER, await gateway.pdp.token({ sub: 'dora-dba-agent', roles: ['reader', 'dba'], kind: 'agent' }));
     const denied = await agent.callTool({ name: 'execute', arguments: { sql } });
