@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
 import { startMcpGateway, type McpGateway } from '../support/mcp-gateway.ts';
-import { prepareFilesystemServer, type FilesystemServerFixture } from '../support/mcp-servers.ts';
+import { prepareFilesystemServer, startEverythingServer, type FilesystemServerFixture } from '../support/mcp-servers.ts';
 import { REPOSITORY_ROOT } from '../support/repository-root.ts';
 import { gatewayTestPolicyBundle } from './gateway-test-policy.ts';
 import { RawSession, tapPids, tappedServerEntry } from './raw-session.ts';
@@ -99,5 +99,24 @@ describe('MCP gateway sessions', () => {
       child.kill('SIGTERM');
     }
     assert.equal(await exited, 0, stderr);
+  });
+});
+
+describe('MCP gateway sessions with a Streamable HTTP server', () => {
+  it('opens a server session per agent session and ends it (DELETE) when the agent session ends', async () => {
+    const everything = await startEverythingServer();
+    const gateway = await startMcpGateway({ servers: [{ name: 'everything', http: { url: everything.url } }], pdpEnv: { PORTCULLIS_BUNDLE_FILE: gatewayTestPolicyBundle() }, pepEnv: { PORTCULLIS_PEP_SHUTDOWN_GRACE_SECONDS: '0' } });
+    try {
+      const client = await gateway.connect('everything', await gateway.token('agent-everything', ['reader']));
+      const echoed = await client.callTool({ name: 'echo', arguments: { message: 'through the gateway' } });
+      assert.match(JSON.stringify(echoed.content), /through the gateway/);
+      const opened = /Session initialized with ID: ([0-9a-f-]+)/.exec(everything.output())?.[1];
+      assert.ok(opened, everything.output());
+      await gateway.disconnect(client);
+      await eventually('the server session was ended', () => everything.output().includes(`Received session termination request for session ${opened}`));
+    } finally {
+      await gateway.close();
+      await everything.stop();
+    }
   });
 });

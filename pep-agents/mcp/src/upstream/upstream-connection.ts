@@ -106,8 +106,12 @@ export class UpstreamConnection {
   }
 
   async close(): Promise<void> {
+    const wasOpen = this.ended === undefined;
     this.closing = true;
     this.end(`the session with ${this.options.server} was closed`);
+    // An HTTP server keeps a session until told it ended (DELETE); a stdio server's process ends with its stdin.
+    const terminate = (this.transport as Transport & { terminateSession?: () => Promise<void> }).terminateSession;
+    if (wasOpen && terminate !== undefined && this.transport.sessionId !== undefined) await withinTime(terminate.call(this.transport), this.options.connectMs);
     await this.transport.close().catch(() => undefined);
   }
 
@@ -146,4 +150,11 @@ export class UpstreamConnection {
     }
     if (!this.closing) this.options.onEnd(reason);
   }
+}
+
+/** Waits for `work` at most `ms`; a failure or a delay is not the caller's concern (it is ending anyway). */
+async function withinTime(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
