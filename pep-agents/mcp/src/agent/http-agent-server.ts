@@ -206,7 +206,8 @@ export class HttpAgentServer {
   private endIdleSessions(): void {
     const idleSince = Date.now() - this.deps.sessionIdleMs;
     for (const entry of this.sessions.values()) {
-      if (entry.lastSeen < idleSince) void this.endSession(entry, 'idle');
+      // A request held for approval may outlast the idle bound: a session is idle only with none in progress.
+      if (entry.lastSeen < idleSince && !entry.session.busy) void this.endSession(entry, 'idle');
     }
   }
 

@@ -69,6 +69,11 @@ export class McpSession {
     this.tools = new ToolCatalog((cursor) => this.requireUpstream().request({ method: 'tools/list', ...(cursor === undefined ? {} : { params: { cursor } }) }));
   }
 
+  /** Requests of the agent in progress (an idle session has none). */
+  get busy(): boolean {
+    return this.inFlight.size > 0;
+  }
+
   /** A refreshed credential of the same principal (the HTTP front checked it): decisions use it from now on. */
   useToken(token: string): void {
     this.subjectToken = token;
