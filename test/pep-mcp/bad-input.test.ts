@@ -92,6 +92,12 @@ describe('bad input to the MCP gateway', () => {
     assert.equal(answer.messages[0]!.error.code, -32602);
   });
 
+  it('answers a decided request carrying a member the decision does not cover with -32602 (a task to run it as)', async () => {
+    const answer = await session.post(JSON.stringify({ jsonrpc: '2.0', id: 24, method: 'tools/call', params: { name: 'list_directory', arguments: { path: files.workspace }, task: { ttl: 60000, marker: 'marker-task' } } }));
+    assert.equal(answer.messages[0]!.error.code, -32602);
+    assert.match(answer.messages[0]!.error.message, /params\.task/);
+  });
+
   it('drops a notification it does not pass on', async () => {
     const answer = await session.post('{"jsonrpc":"2.0","method":"notifications/marker-unknown"}');
     assert.equal(answer.status, 202);

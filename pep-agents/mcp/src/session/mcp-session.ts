@@ -36,6 +36,16 @@ interface InFlight {
   answer?: DecisionAnswer<McpMask>;
 }
 
+/** The params members each decided method may carry: what the decision covers, and `_meta` (the progress token). */
+const DECIDED_PARAMS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['tools/call', ['name', 'arguments', '_meta']],
+  ['prompts/get', ['name', 'arguments', '_meta']],
+  ['resources/read', ['uri', '_meta']],
+]);
+
+/** Requests of one session in progress at once; more are refused until some end (each may hold a PDP decision). */
+const MAX_IN_FLIGHT = 64;
+
 /** Most tools one tools/list answer may carry into a decision (the contract's bound). */
 const MAX_DECIDED_TOOLS = 1024;
 
@@ -104,6 +114,7 @@ export class McpSession {
     const handling = AGENT_REQUESTS.get(request.method);
     if (handling === undefined) return this.reply(jsonRpcError(request.id, JSON_RPC_ERROR.methodNotFound, `portcullis: the method "${request.method.slice(0, 100)}" is not available through the gateway`));
     if (this.inFlight.has(request.id)) return this.reply(jsonRpcError(request.id, JSON_RPC_ERROR.invalidRequest, 'portcullis: a request with this id is already in progress'));
+    if (this.inFlight.size >= MAX_IN_FLIGHT) return this.reply(jsonRpcError(request.id, JSON_RPC_ERROR.internalError, `portcullis: ${MAX_IN_FLIGHT} requests of this session are in progress already; send more once some are answered`));
     if (handling === 'initialize' ? this.upstream !== undefined : !this.initialized) {
       return this.reply(jsonRpcError(request.id, JSON_RPC_ERROR.invalidRequest, handling === 'initialize' ? 'portcullis: the session is already initialized' : 'portcullis: initialize the session first'));
     }
@@ -191,6 +202,10 @@ export class McpSession {
   private async actionFor(request: JsonRpcRequest): Promise<{ readonly action: McpAction } | { readonly error: JsonRpcResponse }> {
     const params = request.params ?? {};
     const invalid = (why: string) => ({ error: jsonRpcError(request.id, JSON_RPC_ERROR.invalidParams, `portcullis: ${why}`) });
+    // What the server is sent is what was decided: a member the decision does not carry (a task to run it as, say) is not sent.
+    const members = DECIDED_PARAMS.get(request.method) ?? [];
+    const undecided = Object.keys(params).find((member) => !members.includes(member));
+    if (undecided !== undefined) return invalid(`the gateway does not pass on params.${undecided.slice(0, 64)} with ${request.method.slice(0, 64)}`);
     const args = params.arguments;
     if (args !== undefined && !isObject(args)) return invalid('"arguments" must be an object');
     const withArgs = args === undefined ? {} : { arguments: args };
