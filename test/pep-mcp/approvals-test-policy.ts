@@ -4,7 +4,8 @@
 // - tools/call of write_file is held for approval (one approver);
 // - read_text_file of a `.json` file comes back with the `email` of its rows masked by a JSON path
 //   (redact) and their `card` partly (partial); of a `.txt` file, and read_media_file of anything,
-//   with e-mail addresses and phone numbers found by detectors (redact);
+//   with e-mail addresses and phone numbers found by detectors (redact); so does every
+//   resources/read and prompts/get;
 // - the role `clear-reader` reads personal data in clear (`obligations.unmasked`); others do not,
 //   so the gateway's own detectors run on what they are sent.
 import { execFileSync } from 'node:child_process';
@@ -58,6 +59,9 @@ masks := [
 	effect == "allow"
 	method == "tools/call"
 	tool == "read_media_file"
+} else := [{"kind": "byte-stream", "detectors": ["email", "phone"], "strategy": "redact"}] if {
+	effect == "allow"
+	method in {"resources/read", "prompts/get"}
 } else := []
 
 obligations := {"mask": masks, "record": true, "unmasked": "clear-reader" in roles}

@@ -3,7 +3,9 @@
 // JSON file's rows masked by the obligations' paths in the text and in structuredContent, a text
 // file's personal data by detectors, an image withheld, the gateway's own detectors for a
 // principal that does not read in clear; the counts in the session record; and the hidden values
-// nowhere else: not in session or audit records, the gateway's log or any notification.
+// nowhere else: not in session or audit records, the gateway's log or any notification. With the
+// reference server with every feature behind (Streamable HTTP): prompt messages and resource
+// contents masked the same way.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { eventually } from '../support/eventually.ts';
 import { startMcpGateway, stdioServerEntry, type McpGateway } from '../support/mcp-gateway.ts';
-import { prepareFilesystemServer, type FilesystemServerFixture } from '../support/mcp-servers.ts';
+import { prepareFilesystemServer, startEverythingServer, type EverythingServer, type FilesystemServerFixture } from '../support/mcp-servers.ts';
 import { sessionStatementBodies } from '../support/session-records.ts';
 import { callsTestPolicyBundle } from './approvals-test-policy.ts';
 
@@ -123,5 +125,44 @@ describe('masked results through the MCP gateway', () => {
       // The clear reader was sent the owner's address in clear: it is in no record either.
       assert.equal(everything.includes(value), false, `${value.slice(0, 24)} appears in a record, log or notification`);
     }
+  });
+});
+
+describe('masked prompts and resources through the MCP gateway', () => {
+  let everything: EverythingServer;
+  let gateway: McpGateway;
+  let reader: Client;
+
+  before(async () => {
+    everything = await startEverythingServer();
+    gateway = await startMcpGateway({ servers: [{ name: 'everything', http: { url: everything.url } }], pdpEnv: { PORTCULLIS_BUNDLE_FILE: callsTestPolicyBundle() } });
+    reader = await gateway.connect('everything', await gateway.token('agent-reader', ['reader']));
+  });
+  after(async () => {
+    await gateway?.close();
+    await everything?.stop();
+  });
+
+  it("masks what detectors find in a prompt's messages", async () => {
+    const prompt = await reader.getPrompt({ name: 'args-prompt', arguments: { city: EMAILS[0]!, state: PHONE } });
+    assert.deepEqual(prompt.messages, [{ role: 'user', content: { type: 'text', text: "What's weather in ****, ****?" } }]);
+  });
+
+  it("scrubs a text resource's contents and withholds a blob resource's, keeping their URIs", async () => {
+    const text = await reader.readResource({ uri: 'demo://resource/dynamic/text/1' });
+    assert.equal(text.contents[0]?.uri, 'demo://resource/dynamic/text/1');
+    assert.match(String(text.contents[0]?.text), /^Resource 1: This is a plaintext resource/);
+    const blob = await reader.readResource({ uri: 'demo://resource/dynamic/blob/1' });
+    assert.equal(blob.contents[0]?.uri, 'demo://resource/dynamic/blob/1');
+    assert.equal(blob.contents[0]?.blob, undefined);
+    assert.match(String(blob.contents[0]?.text), /binary content withheld/);
+    const statements = await eventually('the reads are in the session record', async () => {
+      const reads = sessionStatementBodies(await gateway.pdp.auditEvents('sessions')).filter((body) => body.statement.text.startsWith('resources/read '));
+      return reads.length >= 2 ? reads : undefined;
+    });
+    assert.deepEqual(statements.map((body) => [body.statement.text, body.masked_cells ?? 0]).sort(), [
+      ['resources/read demo://resource/dynamic/blob/1', 1],
+      ['resources/read demo://resource/dynamic/text/1', 0],
+    ]);
   });
 });
