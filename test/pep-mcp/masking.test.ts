@@ -149,13 +149,14 @@ describe('masked prompts and resources through the MCP gateway', () => {
   });
 
   it("scrubs a text resource's contents and withholds a blob resource's, keeping their URIs", async () => {
-    const text = await reader.readResource({ uri: 'demo://resource/dynamic/text/1' });
-    assert.equal(text.contents[0]?.uri, 'demo://resource/dynamic/text/1');
-    assert.match(String(text.contents[0]?.text), /^Resource 1: This is a plaintext resource/);
-    const blob = await reader.readResource({ uri: 'demo://resource/dynamic/blob/1' });
-    assert.equal(blob.contents[0]?.uri, 'demo://resource/dynamic/blob/1');
-    assert.equal(blob.contents[0]?.blob, undefined);
-    assert.match(String(blob.contents[0]?.text), /binary content withheld/);
+    type Contents = { uri: string; text?: string; blob?: string };
+    const text = (await reader.readResource({ uri: 'demo://resource/dynamic/text/1' })).contents[0] as Contents;
+    assert.equal(text.uri, 'demo://resource/dynamic/text/1');
+    assert.match(String(text.text), /^Resource 1: This is a plaintext resource/);
+    const blob = (await reader.readResource({ uri: 'demo://resource/dynamic/blob/1' })).contents[0] as Contents;
+    assert.equal(blob.uri, 'demo://resource/dynamic/blob/1');
+    assert.equal(blob.blob, undefined);
+    assert.match(String(blob.text), /binary content withheld/);
     const statements = await eventually('the reads are in the session record', async () => {
       const reads = sessionStatementBodies(await gateway.pdp.auditEvents('sessions')).filter((body) => body.statement.text.startsWith('resources/read '));
       return reads.length >= 2 ? reads : undefined;
