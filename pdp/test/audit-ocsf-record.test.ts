@@ -136,6 +136,22 @@ describe('OCSF mapping', () => {
     assert.equal(get(record, 'unmapped', 'portcullis', 'session', 'client_addr'), '10.0.0.2');
   });
 
+  test('an MCP tool call is an API Activity on the server: a read for a read-only tool, Call Tool otherwise, the tool as the target', () => {
+    const resource = { type: 'mcp', name: 'mcp-db' };
+    const call = (annotations: Record<string, unknown>) => map(decisionEvent({ action: { type: 'mcp', method: 'tools/call', tool: 'query', arguments: { sql: 'SELECT 1' }, annotations }, resource }));
+    const read = call({ readOnlyHint: true });
+    assertValidOcsf(read);
+    assert.deepEqual([read.class_uid, read.activity_id], [6003, 2]);
+    assert.equal(get(read, 'api', 'operation'), 'tools/call query');
+    assert.deepEqual((read.resources as Array<Record<string, unknown>>)[0], { type: 'mcp_tool', name: 'query' });
+    const change = call({});
+    assertValidOcsf(change);
+    assert.deepEqual([change.activity_id, change.activity_name], [99, 'Call Tool']);
+    const resourceRead = map(decisionEvent({ action: { type: 'mcp', method: 'resources/read', uri: 'file:///srv/a.txt' }, resource }));
+    assertValidOcsf(resourceRead);
+    assert.deepEqual([resourceRead.activity_id, get(resourceRead, 'api', 'operation')], [2, 'resources/read file:///srv/a.txt']);
+  });
+
   test('an HTTP call is an API Activity with method, query and headers; a Data API query is an API read without a control profile', () => {
     const record = map(decisionEvent({ action: HTTP_POST, resource: { type: 'http', name: 'refunds-api' } }));
     assertValidOcsf(record);

@@ -20,6 +20,7 @@ const STAGING_DB = { type: 'postgres', name: 'orders-db-staging', environment: '
 const HOST = { type: 'ssh', name: 'web-1', environment: 'production' };
 const CLUSTER = { type: 'kubernetes', name: 'prod-cluster', environment: 'production' };
 const API = { type: 'http', name: 'billing-api', environment: 'production' };
+const MCP_DB = { type: 'mcp', name: 'mcp-db', environment: 'staging' };
 
 type Json = Record<string, any>;
 
@@ -107,6 +108,12 @@ describe('audit records of every kind validate against OCSF 1.8.0 without an err
     await decide(reader, HOST, { type: 'network', protocol: 'ssh', direction: 'outbound', host: '0x7f.1', port: 5432 });
     await decide(writer, HOST, { type: 'network', protocol: 'ssh', direction: 'inbound', transport: 'unix', socket_path: '/run/x.sock' });
     await decide(writer, API, { type: 'http', method: 'POST', path: '/v1/refunds' });
+    // MCP requests through the gateway: a tool call with its SQL analysed, a list, a resource, a server's request.
+    await decide(reader, MCP_DB, { type: 'mcp', method: 'tools/call', tool: 'query', arguments: { sql: 'SELECT email FROM users' }, annotations: { readOnlyHint: false } });
+    await decide(reader, MCP_DB, { type: 'mcp', method: 'tools/call', tool: 'list_tables', arguments: {}, annotations: { readOnlyHint: true } });
+    await decide(reader, MCP_DB, { type: 'mcp', method: 'tools/list', tools: [{ name: 'query' }, { name: 'execute', annotations: { destructiveHint: true } }] });
+    await decide(reader, MCP_DB, { type: 'mcp', method: 'resources/read', uri: 'file:///etc/passwd' });
+    await decide(reader, MCP_DB, { type: 'mcp', method: 'sampling/createMessage', direction: 'to_client', params: { messages: [] } });
     // OPA's Data API.
     assert.equal(await post(pdp, '/v1/data/portcullis/no_such_rule', { input: {} }), 200);
 
@@ -128,6 +135,10 @@ describe('audit records of every kind validate against OCSF 1.8.0 without an err
     const unchecked = (texts: readonly Json[]) => texts.map((text) => [text, randomUUID()] as const);
     const sessions = [
       sessionBatches('sql', PROD_DB, sqlSession, reader, sqlStatements),
+      sessionBatches('mcp', MCP_DB, 'sess-mcp', undefined, unchecked([
+        { text: 'list_tables {}', method: 'tools/call' }, { text: 'query {"sql":"SELECT 1"}', method: 'tools/call' },
+        { text: 'resources/read file:///srv/a.txt', method: 'resources/read' }, { text: 'describe_table {"table":"orders"}', method: 'tools/call' },
+      ])),
       sessionBatches('shell', HOST, 'sess-shell', undefined, unchecked([{ text: 'uptime' }, { text: 'ls /tmp' }, { text: 'cat /etc/hostname' }, { text: 'df -h' }])),
       sessionBatches('kubernetes', CLUSTER, 'sess-kube', undefined, unchecked([
         { text: 'GET /api/v1/pods', method: 'GET', path: '/api/v1/pods' }, { text: 'GET /api/v1/nodes', method: 'GET', path: '/api/v1/nodes' },
@@ -172,7 +183,7 @@ describe('audit records of every kind validate against OCSF 1.8.0 without an err
     const body = (record: Json): Json => record.unmapped.portcullis;
     const decisions = all.filter((record) => body(record).event === 'decision');
     assert.deepEqual(new Set(decisions.map((record) => body(record).effect)), new Set(['allow', 'deny', 'approval_required']));
-    assert.deepEqual(new Set(decisions.map((record) => body(record).action.type)), new Set(['sql', 'connect', 'shell', 'kubernetes', 'http', 'file', 'network']));
+    assert.deepEqual(new Set(decisions.map((record) => body(record).action.type)), new Set(['sql', 'connect', 'shell', 'kubernetes', 'http', 'file', 'network', 'mcp']));
     assert.ok(decisions.some((record) => (body(record).obligations?.mask ?? []).length > 0), 'a masked allow');
     const events = new Set(all.map((record) => body(record).event));
     for (const event of ['data-query', 'session.start', 'session.statement', 'session.statements', 'session.recording', 'session.end',
