@@ -334,6 +334,21 @@ findings contains {
 	not under_root(path)
 }
 
+# A server whose data says `confine_reads` is read only under its roots too: the folders it was
+# started with, whatever an agent's roots or a symbolic link inside would widen them to.
+findings contains {
+	"effect": "deny",
+	"code": "mcp-read-outside-roots",
+	"message": concat("", [tool, " would read ", path, ", outside the roots of ", server]),
+} if {
+	method == "tools/call"
+	object.get(server_rules, "confine_reads", false) == true
+	read_only(call_annotations)
+	some argument in analysed("path")
+	some path in array_or_empty(argument.paths)
+	not under_root(path)
+}
+
 # --- resources/read and prompts/get ---------------------------------------------------------
 
 uri := fields.text(input.action, "uri")

@@ -234,9 +234,13 @@ test_a_path_tool_the_server_calls_read_only_is_a_write_unless_data_says_it_reads
 }
 
 test_a_path_tool_data_names_as_reading_reads_outside_the_roots if {
+	# Judged as a read: only a server that confines reads refuses it, and then as a read.
 	d := on("agent", ["reader"], "mcp-files", file_call("read_text_file", read_only, "/srv/app/a.txt"))
-	d.effect == "allow"
-	not "mcp-write-outside-roots" in fx.codes(d)
+	fx.codes(d) == {"mcp-read-outside-roots"}
+	unconfined := decision with input as request("agent", ["reader"], "mcp-files", file_call("read_text_file", read_only, "/srv/app/a.txt"))
+		with data.portcullis.mcp_rules.servers["mcp-files"].confine_reads as false
+	unconfined.effect == "allow"
+	not "mcp-write-outside-roots" in fx.codes(unconfined)
 }
 
 test_reading_outside_the_roots_meets_the_file_rules if {
@@ -421,7 +425,7 @@ to_client(m) := {"type": "mcp", "method": m, "direction": "to_client", "params":
 
 test_roots_and_elicitation_pass_by_default if {
 	every m in ["roots/list", "elicitation/create"] {
-		d := on("agent", ["reader"], "mcp-files", to_client(m))
+		d := on("agent", ["reader"], "mcp-everything", to_client(m))
 		d.effect == "allow"
 		fx.codes(d) == {"mcp-server-request-allowed"}
 		d.obligations.mask == []
@@ -437,9 +441,26 @@ test_sampling_passes_only_where_data_opts_in if {
 }
 
 test_a_server_may_turn_a_default_off if {
-	d := decision with input as request("agent", ["reader"], "mcp-files", to_client("roots/list"))
-		with data.portcullis.mcp_rules.servers as {"mcp-files": {"to_client": {"roots/list": false}}}
+	d := decision with input as request("agent", ["reader"], "mcp-everything", to_client("roots/list"))
+		with data.portcullis.mcp_rules.servers as {"mcp-everything": {"to_client": {"roots/list": false}}}
 	d.effect == "deny"
+}
+
+# The reference filesystem server serves the roots an agent names instead of its own folders.
+test_filesystem_servers_never_ask_the_agent_for_roots if {
+	every server in ["mcp-files", "mcp-files-prod"] {
+		d := on("human", ["reader", "writer"], server, to_client("roots/list"))
+		d.effect == "deny"
+		fx.codes(d) == {"mcp-server-request-refused"}
+	}
+}
+
+test_confined_reads_stay_under_the_roots if {
+	outside := on("agent", ["reader"], "mcp-files", file_call("read_text_file", read_only, "/etc/passwd"))
+	outside.effect == "deny"
+	fx.codes(outside) == {"mcp-read-outside-roots"}
+	inside := on("agent", ["reader"], "mcp-files", file_call("read_text_file", read_only, concat("/", [root, "notes.txt"])))
+	inside.effect == "allow"
 }
 
 test_requests_in_the_wrong_direction_are_denied if {

@@ -94,9 +94,12 @@ describe('MCP decisions through the PDP and the starter policy', () => {
 
   it('lets a server ask the agent only what data allows', async () => {
     const ask = (resource: object, method: string) => pdp.decide({ subject_token: reader, resource, action: { type: 'mcp', method, direction: 'to_client', params: {} } });
-    assert.equal((await ask(MCP_FILES, 'roots/list')).body.effect, 'allow');
+    const everything = { type: 'mcp', name: 'mcp-everything', environment: 'staging' };
+    assert.equal((await ask(everything, 'roots/list')).body.effect, 'allow');
+    assert.equal((await ask(everything, 'sampling/createMessage')).body.effect, 'allow');
+    // The filesystem server would serve whatever roots the agent names: it is never let ask.
+    assert.equal((await ask(MCP_FILES, 'roots/list')).body.effect, 'deny');
     assert.equal((await ask(MCP_FILES, 'sampling/createMessage')).body.effect, 'deny');
-    assert.equal((await ask({ type: 'mcp', name: 'mcp-everything', environment: 'staging' }, 'sampling/createMessage')).body.effect, 'allow');
   });
 
   it('shows approvers a SQL argument with its secret redacted, and binds the approval to the secret withheld', async () => {
