@@ -47,6 +47,20 @@ const action = fc.oneof(
   fc.record({ type: fc.constant('kubernetes'), method: fc.constantFrom('get', 'list', 'create', 'delete'), path: name, query, body: fc.jsonValue({ maxDepth: 2 }) }, { requiredKeys: ['type', 'method', 'path'], noNullPrototype: true }),
   fc.record({ type: fc.constant('http'), method: fc.constantFrom('GET', 'POST'), path: name, query, headers: fc.dictionary(key, anyText, { maxKeys: 3, noNullPrototype: true }), body: fc.jsonValue({ maxDepth: 2 }) }, { requiredKeys: ['type', 'method', 'path'], noNullPrototype: true }),
   fc.record({ type: fc.constant('connect'), protocol: name, database: anyText, user: anyText, application_name: anyText }, { requiredKeys: ['type', 'protocol'], noNullPrototype: true }),
+  fc.record(
+    {
+      type: fc.constant('mcp'),
+      method: fc.constantFrom('tools/call', 'tools/list', 'resources/read', 'prompts/get', 'sampling/createMessage', 'elicitation/create', 'roots/list'),
+      tool: name,
+      arguments: fc.dictionary(key, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3, noNullPrototype: true }),
+      annotations: fc.record({ title: name, readOnlyHint: fc.boolean(), destructiveHint: fc.boolean() }, { requiredKeys: [], noNullPrototype: true }),
+      tools: fc.array(fc.record({ name }, { noNullPrototype: true }), { maxLength: 3 }),
+      uri: anyText,
+      direction: fc.constantFrom('to_client', 'to_server'),
+      params: fc.jsonValue({ maxDepth: 2 }),
+    },
+    { requiredKeys: ['type', 'method'], noNullPrototype: true },
+  ),
 );
 const decisionRequest = fc.record(
   { subject_token: anyText, resource, action, session: fc.record({ id: name, client_addr: name }, { requiredKeys: [], noNullPrototype: true }), approval_id: uuid },
@@ -55,7 +69,7 @@ const decisionRequest = fc.record(
 
 const sessionBase = {
   session: fc.record({ id: name, client_addr: name }, { requiredKeys: ['id'], noNullPrototype: true }),
-  protocol: fc.constantFrom('sql', 'kubernetes', 'shell', 'http'),
+  protocol: fc.constantFrom('sql', 'kubernetes', 'shell', 'http', 'mcp'),
   resource: fc.record({ type: name, name, environment: name }, { requiredKeys: ['type', 'name'], noNullPrototype: true }),
   event_id: name,
   time: fc.date({ noInvalidDate: true, min: new Date('2000-01-01'), max: new Date('2100-01-01') }).map((date) => date.toISOString()),
