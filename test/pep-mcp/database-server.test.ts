@@ -113,6 +113,34 @@ describe('tool lists', () => {
   });
 });
 
+describe('a tool data denies by name', () => {
+  test('connect_db (it switches the server to credentials the caller names) is hidden from every principal, refused when called, and its password on no record', async () => {
+    const direct = await connectStdioClient(db.launch);
+    try {
+      assert.ok((await direct.listTools()).tools.some((tool) => tool.name === 'connect_db'), 'the server offers connect_db');
+    } finally {
+      await direct.close();
+    }
+    const admin = await gateway.connect(SERVER, await gateway.pdp.token({ sub: 'dina-dba', roles: ['writer', 'dba'], kind: 'human' }));
+    for (const client of [reader, writer, admin]) assert.ok(!(await client.listTools()).tools.some((tool) => tool.name === 'connect_db'));
+    // A session that never listed the tools asks for it by name: decided, and denied.
+    const unlisted = await gateway.connect(SERVER, writerToken);
+    const result = await unlisted.callTool({ name: 'connect_db', arguments: { host: '127.0.0.1', port: postgres.port, user: postgres.superuser, password: postgres.superuserPassword, database: 'postgres' } });
+    assert.equal(result.isError, true);
+    assert.match(callText(result), /mcp-tool-denied: the tool connect_db of mcp-db is not offered/);
+    assert.deepEqual(rows(await unlisted.callTool({ name: 'query', arguments: { sql: 'SELECT current_user AS who' } })), [{ who: db.role }], 'the server still connects as its own role');
+    // The call is on the record, the password it named is not, on any record.
+    const records = [...(await gateway.pdp.auditEvents('decisions')), ...(await gateway.pdp.auditEvents('sessions'))];
+    const decision = records.find((record) => JSON.stringify(record).includes('"mcp-tool-denied"')) as { unmapped: { portcullis: { action: { tool: string; arguments: Record<string, unknown> }; redacted: string[] } } } | undefined;
+    assert.equal(decision?.unmapped.portcullis.action.tool, 'connect_db');
+    assert.equal(decision.unmapped.portcullis.action.arguments.user, 'postgres');
+    assert.ok(decision.unmapped.portcullis.redacted.includes('action.arguments.password'));
+    assert.deepEqual(records.filter((record) => JSON.stringify(record).includes(postgres.superuserPassword)), []);
+    await gateway.disconnect(admin);
+    await gateway.disconnect(unlisted);
+  });
+});
+
 describe('SQL judged by the SQL rules', () => {
   test('a reader reads rows through query', async () => {
     assert.deepEqual(rows(await reader.callTool({ name: 'query', arguments: { sql: 'SELECT id, customer FROM orders ORDER BY id' } })), [

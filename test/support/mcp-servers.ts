@@ -168,7 +168,11 @@ export interface DatabaseServerFixture {
   readonly role: string;
   /** Its password (a suite may put another client, such as the Postgres PEP, in front of the same database). */
   readonly password: string;
-  /** The server with writes on (PG_ALLOW_WRITE=true): `execute` runs INSERT/UPDATE/DELETE/DDL. */
+  /**
+   * The server with writes on (PG_ALLOW_WRITE=true): `execute` runs INSERT/UPDATE/DELETE/DDL; and
+   * with `connect_db` on (PG_ENABLE_RUNTIME_CONNECT=true), which switches the server to credentials
+   * the caller names: the tool policy data denies by name.
+   */
   readonly launch: StdioServerLaunch;
   /** The same server read-only (its default): `query` runs inside BEGIN READ ONLY, `execute` refuses. */
   readonly readOnlyLaunch: StdioServerLaunch;
@@ -196,7 +200,7 @@ export async function prepareDatabaseServer(postgres: TestPostgres, name = 'shop
   const launch = (allowWrite: boolean): StdioServerLaunch => ({
     command: process.execPath,
     args: [bin],
-    env: serverEnv({ DATABASE_URL: databaseUrl, PG_ALLOW_WRITE: String(allowWrite) }),
+    env: serverEnv({ DATABASE_URL: databaseUrl, PG_ALLOW_WRITE: String(allowWrite), PG_ENABLE_RUNTIME_CONNECT: String(allowWrite) }),
   });
   return {
     database: name,
