@@ -19,9 +19,6 @@ import { callText, rejection } from './tool-results.ts';
 const SERVER = 'mcp-files';
 // What a reader may not call on this server: every tool it does not mark read-only.
 const WRITE_TOOLS = ['create_directory', 'edit_file', 'move_file', 'write_file'];
-// The starter pack lets a filesystem server ask the agent for its roots (mcp_rules.to_client
-// "roots/list": true), and this server then serves whatever folders the agent names, "/" included.
-const ROOTS_GAP = 'the starter pack lets mcp-files ask the agent for roots, which move the folders it serves';
 
 let files: FilesystemServerFixture;
 let gateway: McpGateway;
@@ -106,6 +103,17 @@ describe('calls denied leave no trace on the server side', () => {
     assert.deepEqual(disk(), before);
   });
 
+  test("a read outside the roots is denied too, though the server serves that folder; several paths are judged each", async () => {
+    writeFileSync(join(files.outside, 'private.txt'), 'not for agents\n');
+    const single = await reader.callTool({ name: 'read_text_file', arguments: { path: join(files.outside, 'private.txt') } });
+    assert.equal(single.isError, true);
+    assert.match(callText(single), new RegExp(`mcp-read-outside-roots: read_text_file would read ${join(files.outside, 'private.txt')}, outside the roots of ${SERVER}`));
+    const several = await reader.callTool({ name: 'read_multiple_files', arguments: { paths: [join(files.workspace, 'notes.txt'), join(files.outside, 'private.txt')] } });
+    assert.equal(several.isError, true);
+    assert.match(callText(several), /mcp-read-outside-roots/);
+    assert.doesNotMatch(callText(several), /not for agents|notes kept/);
+  });
+
   test('a move whose destination is outside the roots is denied: both files stay as they were', async () => {
     writeFileSync(join(files.workspace, 'keep.txt'), 'kept\n');
     const before = disk();
@@ -172,7 +180,7 @@ describe('path tricks', () => {
 });
 
 describe('the folders the server serves', () => {
-  test("stay the configured ones: the server's roots/list is refused, the agent never asked, a read outside them refused", { todo: ROOTS_GAP }, async () => {
+  test("stay the configured ones: the server's roots/list is refused, the agent never asked, a read outside them refused", async () => {
     // The server asks a client that declares roots for them once initialized, and serves those instead of its own folders.
     const sub = 'rick-reader';
     const agent = new Client({ name: 'portcullis-test-agent', version: '1.0.0' }, { capabilities: { roots: { listChanged: true } } });
