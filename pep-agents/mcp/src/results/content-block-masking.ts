@@ -1,3 +1,4 @@
+import { knownMembers, MEMBERS } from './known-members.ts';
 import type { ResultValueMasking } from './result-value-masking.ts';
 import { withheldContents, withheldTextBlock } from './withheld-content.ts';
 
@@ -9,7 +10,8 @@ type Json = Record<string, unknown>;
  * not know cannot be masked by a path or a detector, so they are withheld whenever the answer
  * carries a mask obligation (and pass as they are otherwise: the defence-in-depth detectors read
  * text only). A resource link is a name and a URI, whose contents are decided and masked when read.
- * Undefined for a block that is not an object with a type: the caller withholds the result.
+ * Members MCP does not define for a block are dropped (known-members.ts). Undefined for a block
+ * that is not an object with a type: the caller withholds the result.
  */
 export function maskContentBlock(block: unknown, masking: ResultValueMasking, withObligations: boolean): unknown {
   if (!isObject(block) || typeof block.type !== 'string') return undefined;
@@ -17,7 +19,7 @@ export function maskContentBlock(block: unknown, masking: ResultValueMasking, wi
     case 'text': {
       if (typeof block.text !== 'string') return undefined;
       const masked = masking.text(block.text);
-      if ('text' in masked) return masked.text === block.text ? block : { ...block, text: masked.text };
+      if ('text' in masked) return { ...knownMembers(block, MEMBERS.textBlock, masking), text: masked.text };
       masking.withheld();
       return withheldTextBlock('text that is not JSON', block);
     }
@@ -25,14 +27,18 @@ export function maskContentBlock(block: unknown, masking: ResultValueMasking, wi
       if (!isObject(block.resource)) return undefined;
       const resource = maskResourceContents(block.resource, masking, withObligations);
       if (resource === undefined) return undefined;
-      return resource === block.resource ? block : { ...block, resource };
+      return { ...knownMembers(block, MEMBERS.resourceBlock, masking), resource };
     }
     case 'resource_link':
-      return block;
+      return knownMembers(block, MEMBERS.resourceLink, masking);
+    case 'image':
+    case 'audio':
+      if (withObligations) return withheldBlock(block, masking);
+      return knownMembers(block, MEMBERS.mediaBlock, masking);
     default:
-      if (!withObligations) return block;
-      masking.withheld();
-      return withheldTextBlock(`${kindName(block.type)} content`, block);
+      if (withObligations) return withheldBlock(block, masking);
+      // A kind this gateway does not know, under the detectors alone: its strings scrubbed, its type kept.
+      return { ...(masking.scrubValue(block) as Json), type: block.type };
   }
 }
 
@@ -42,18 +48,24 @@ export function maskContentBlock(block: unknown, masking: ResultValueMasking, wi
  * asked for. Undefined when it is neither.
  */
 export function maskResourceContents(contents: Json, masking: ResultValueMasking, withObligations: boolean): Json | undefined {
+  const known = knownMembers(contents, MEMBERS.resourceContents, masking);
   if (typeof contents.text === 'string') {
     const masked = masking.text(contents.text);
-    if ('text' in masked) return masked.text === contents.text ? contents : { ...contents, text: masked.text };
+    if ('text' in masked) return { ...known, text: masked.text };
     masking.withheld();
-    return withheldContents(contents, 'text that is not JSON');
+    return withheldContents(known, 'text that is not JSON');
   }
   if (typeof contents.blob === 'string') {
-    if (!withObligations) return contents;
+    if (!withObligations) return known;
     masking.withheld();
-    return withheldContents(contents, 'binary content');
+    return withheldContents(known, 'binary content');
   }
   return undefined;
+}
+
+function withheldBlock(block: Json, masking: ResultValueMasking): Json {
+  masking.withheld();
+  return withheldTextBlock(`${kindName(String(block.type))} content`, block);
 }
 
 function kindName(type: string): string {

@@ -1,5 +1,6 @@
 import type { AnyDecisionAnswer, MaskStrategyRegistry } from '@portcullis/pep-core';
 import { maskContentBlock, maskResourceContents } from './content-block-masking.ts';
+import { knownMembers, MEMBERS } from './known-members.ts';
 import { hasObligations, maskingPlan, masksAnything, masksSupported } from './masking-plan.ts';
 import type { McpMask } from '../calls/mcp-masks.ts';
 import { isMaskableMethod } from './maskable-methods.ts';
@@ -29,7 +30,8 @@ export interface ResultMaskerOptions {
  * - `resources/read`: each of `contents` (text as above, blobs withheld under any obligation);
  * - `prompts/get`: the content of each of `messages`.
  * JSON paths name values in the structured result (`structuredContent`, or the JSON a text block
- * holds), not in the JSON-RPC result around it: `$.rows[*].email`.
+ * holds), not in the JSON-RPC result around it: `$.rows[*].email`. Members MCP does not define
+ * are dropped from what is masked (known-members.ts).
  * A result not in its method's shape that must be masked is refused (UnreadableResultError).
  */
 export class ResultMasker {
@@ -62,10 +64,16 @@ export class ResultMasker {
         masked = maskToolResult(result, masking, withObligations);
         break;
       case 'resources/read':
-        masked = { ...result, contents: eachOf(result.contents, method, 'contents', (item) => (isObject(item) ? maskResourceContents(item, masking, withObligations) : undefined)) };
+        masked = {
+          ...knownMembers(result, MEMBERS.readResult, masking),
+          contents: eachOf(result.contents, method, 'contents', (item) => (isObject(item) ? maskResourceContents(item, masking, withObligations) : undefined)),
+        };
         break;
       case 'prompts/get':
-        masked = { ...result, messages: eachOf(result.messages, method, 'messages', (message) => maskPromptMessage(message, masking, withObligations)) };
+        masked = {
+          ...knownMembers(result, MEMBERS.promptResult, masking),
+          messages: eachOf(result.messages, method, 'messages', (message) => maskPromptMessage(message, masking, withObligations)),
+        };
         break;
     }
     return { result: masked, masked: masking.masked };
@@ -90,7 +98,7 @@ export class ResultMasker {
 }
 
 function maskToolResult(result: Json, masking: ResultValueMasking, withObligations: boolean): Json {
-  const masked: Json = { ...result, content: eachOf(result.content, 'tools/call', 'content', (block) => maskContentBlock(block, masking, withObligations)) };
+  const masked: Json = { ...knownMembers(result, MEMBERS.toolResult, masking), content: eachOf(result.content, 'tools/call', 'content', (block) => maskContentBlock(block, masking, withObligations)) };
   if (result.structuredContent !== undefined) {
     if (!isObject(result.structuredContent)) throw new UnreadableResultError('tools/call', 'structuredContent is not an object');
     masked.structuredContent = masking.structured(result.structuredContent);
@@ -102,7 +110,7 @@ function maskPromptMessage(message: unknown, masking: ResultValueMasking, withOb
   if (!isObject(message)) return undefined;
   const content = maskContentBlock(message.content, masking, withObligations);
   if (content === undefined) return undefined;
-  return content === message.content ? message : { ...message, content };
+  return { ...knownMembers(message, MEMBERS.promptMessage, masking), content };
 }
 
 function eachOf(items: unknown, method: string, member: string, maskItem: (item: unknown) => unknown): unknown[] {

@@ -64,6 +64,11 @@ export class ResultValueMasking {
     return { text: this.scrub(text) };
   }
 
+  /** A value's strings through the detectors (and JSON in them through the paths), without the paths at its top. */
+  scrubValue(value: unknown): unknown {
+    return this.walk(value, 0);
+  }
+
   /** Detector findings in free text (an error message, a log line). */
   scrub(text: string): string {
     let out = text;

@@ -173,6 +173,27 @@ describe('tools/call results', () => {
     assert.deepEqual(clear.result.structuredContent.content[0], image);
   });
 
+  it('drops members MCP does not define, which could carry what the masks hide, and scrubs _meta and descriptions', () => {
+    const result = {
+      content: [
+        { type: 'text', text: 'fine', note: EMAIL, annotations: { priority: 1 } },
+        { type: 'resource_link', uri: 'file:///a', name: 'a', description: `owned by ${EMAIL}`, extra: EMAIL },
+      ],
+      _meta: { owner: EMAIL },
+      leaked: EMAIL,
+    };
+    const { result: out } = masker.mask('tools/call', result, answer([detectors(['email'])])) as { result: any };
+    assert.deepEqual(out, {
+      content: [
+        { type: 'text', text: 'fine', annotations: { priority: 1 } },
+        { type: 'resource_link', uri: 'file:///a', name: 'a', description: 'owned by ****' },
+      ],
+      _meta: { owner: '****' },
+    });
+    const prompt = masker.mask('prompts/get', { description: `for ${EMAIL}`, messages: [{ role: 'user', content: { type: 'text', text: 'hi' }, secret: EMAIL }] }, answer([], false)) as { result: any };
+    assert.deepEqual(prompt.result, { description: 'for <EMAIL_ADDRESS>', messages: [{ role: 'user', content: { type: 'text', text: 'hi' } }] });
+  });
+
   it('refuses a result not in the shape of a tool result when something must be masked', () => {
     assert.throws(() => masker.mask('tools/call', { content: 'nope' }, answer([detectors(['email'])])), UnreadableResultError);
     assert.throws(() => masker.mask('tools/call', { content: [{ text: EMAIL }] }, answer([detectors(['email'])])), UnreadableResultError);
