@@ -113,6 +113,26 @@ describe('bad input to the MCP gateway', () => {
     assert.equal(unknown.status, 404);
   });
 
+  it('sends the server the message as it was decided, written anew: not the bytes the agent sent', async () => {
+    const sent = `{"jsonrpc":"2.0","id":41,"method":"tools/call","params":{"name":"list_directory","arguments":{"\\u0070ath":${JSON.stringify(files.workspace)},"note":"caf\\u00e9"}}   }`;
+    const answer = await session.post(sent);
+    assert.equal(answer.messages[0]!.id, 41);
+    const forwarded = tappedLines(log)
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { method?: string; params?: { name?: string; arguments?: Record<string, unknown> } })
+      .filter((message) => message.method === 'tools/call' && message.params?.arguments?.note !== undefined);
+    assert.equal(forwarded.length, 1);
+    assert.deepEqual(forwarded[0]!.params!.arguments, { path: files.workspace, note: 'café' });
+    assert.doesNotMatch(tappedLines(log), /\\u0070ath|\\u00e9/, 'the escapes as sent never reached the server');
+    // The decision record keeps the action as policy saw it (the OCSF event's portcullis part).
+    const decided = (await gateway.pdp.auditEvents())
+      .map((event) => (event.unmapped as { portcullis?: { action?: { method?: string; arguments?: unknown } } } | undefined)?.portcullis?.action)
+      .filter((action) => action?.method === 'tools/call' && JSON.stringify(action.arguments).includes('café'));
+    assert.equal(decided.length, 1);
+    assert.deepEqual(decided[0]!.arguments, forwarded[0]!.params!.arguments, 'policy saw what the server got');
+  });
+
   it('let none of them reach the server, while a good request does', async () => {
     const good = await session.post(JSON.stringify({ jsonrpc: '2.0', id: 40, method: 'tools/call', params: { name: 'list_directory', arguments: { path: files.workspace } } }));
     assert.equal(good.messages[0]!.id, 40);
