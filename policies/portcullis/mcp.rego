@@ -509,7 +509,9 @@ masks contains {"kind": "byte-stream", "detectors": detectors, "strategy": objec
 
 # A database tool's rows (data: `sql_result_rows`, the JSON path of one row in its result): each
 # returned column computed from a sensitive column is masked by its name, as the Postgres PEP
-# masks it; a column policy cannot trace is redacted, and every value when none can be traced.
+# masks it; a column policy cannot trace is redacted, and every value when the names cannot be
+# known (a star over a view or a subquery, EXECUTE, CALL, FETCH). For who lacks unmasked-pii;
+# a server whose rows data does not locate cannot be masked, so such a statement is denied there.
 sensitive := object_or_empty(data.portcullis.sensitive_columns)
 
 rows_path := p if {
@@ -522,37 +524,71 @@ sql_statements := [st |
 	some st in array_or_empty(argument.statements)
 ]
 
-masks contains {"kind": "json-path", "path": concat("", [rows_path, "[", json.marshal(name), "]"]), "strategy": strategy} if {
-	method == "tools/call"
-	not identity.has_capability("unmasked-pii")
+# {"column": the result column's name, or null for every value, "strategy": …}
+row_masks contains {"column": name, "strategy": strategy} if {
 	some st in sql_statements
 	some output in array_or_empty(st.outputs)
 	not output.star == true
 	some name, strategy in output_masks(output)
 }
 
-masks contains {"kind": "json-path", "path": concat("", [rows_path, "[", json.marshal(column), "]"]), "strategy": column_strategy(table, column)} if {
-	method == "tools/call"
-	not identity.has_capability("unmasked-pii")
+# A star over a known table: its sensitive columns, by their names.
+row_masks contains {"column": column, "strategy": column_strategy(table, column)} if {
 	some st in sql_statements
 	some output in array_or_empty(st.outputs)
 	output.star == true
-	some table, columns in sensitive
-	star_covers(output, table)
-	some column, _ in columns
+	some ref in star_sources(output)
+	ref.column == "*"
+	table := ref.table
+	known_table(table)
+	some column, _ in object_or_empty(object.get(sensitive, table, {}))
 }
 
-# Statements whose result columns policy does not see (EXECUTE, CALL, FETCH): every value.
-masks contains {"kind": "json-path", "path": concat("", [rows_path, ".*"]), "strategy": "redact"} if {
-	method == "tools/call"
-	not identity.has_capability("unmasked-pii")
+# A star whose columns' names policy cannot tie to a sensitive source (a view, a subquery's renamed column): every value.
+row_masks contains {"column": null, "strategy": "redact"} if {
+	some st in sql_statements
+	some output in array_or_empty(st.outputs)
+	output.star == true
+	some ref in star_sources(output)
+	traced_sensitive(ref)
+	not star_expands_by_name(ref)
+}
+
+row_masks contains {"column": null, "strategy": "redact"} if {
 	some st in sql_statements
 	st.kind in {"execute", "call", "cursor"}
 }
 
-star_covers(output, table) if output.star_table == table
+# What a star expands: its one base table, else every source it is computed from.
+star_sources(output) := [{"table": output.star_table, "column": "*"}] if {
+	is_string(output.star_table)
+} else := array_or_empty(output.derived_from)
 
-star_covers(output, _) if not is_string(output.star_table)
+star_expands_by_name(ref) if {
+	ref.column == "*"
+	known_table(ref.table)
+}
+
+row_mask_path(mask) := concat("", [rows_path, ".*"]) if {
+	mask.column == null
+} else := concat("", [rows_path, "[", json.marshal(mask.column), "]"])
+
+masks contains {"kind": "json-path", "path": row_mask_path(mask), "strategy": mask.strategy} if {
+	method == "tools/call"
+	not identity.has_capability("unmasked-pii")
+	some mask in row_masks
+}
+
+findings contains {
+	"effect": "deny",
+	"code": "mcp-sql-results-unmaskable",
+	"message": concat("", ["the statement returns sensitive columns, and policy data does not say where ", server, " puts its rows (sql_result_rows)"]),
+} if {
+	method == "tools/call"
+	not identity.has_capability("unmasked-pii")
+	count(row_masks) > 0
+	not rows_path
+}
 
 column_strategy(table, column) := object.get(sensitive[table][column], "strategy", "redact")
 

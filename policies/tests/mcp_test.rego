@@ -347,6 +347,54 @@ test_a_view_column_is_redacted if {
 	m.strategy == "redact"
 }
 
+star_over(table, sources) := fx.stmt({
+	"text": concat("", ["SELECT * FROM ", table]),
+	"tables": [table],
+	"star_tables": [table],
+	"outputs": [{"name": "*", "star": true, "star_table": table, "direct": null, "is_value": false, "derived_from": sources}],
+})
+
+test_a_star_over_a_sensitive_table_masks_its_sensitive_columns_by_name if {
+	d := on("agent", ["reader"], "mcp-db", query([star_over("users", [{"table": "users", "column": "*"}])]))
+	d.effect == "allow"
+	{[m.path, m.strategy] | some m in d.obligations.mask; m.kind == "json-path"} == {
+		["$.rows[*][\"email\"]", "partial"],
+		["$.rows[*][\"ssn\"]", "redact"],
+		["$.rows[*][\"phone\"]", "partial"],
+	}
+}
+
+test_a_star_over_a_table_without_sensitive_columns_masks_nothing if {
+	d := on("agent", ["reader"], "mcp-db", query([star_over("orders", [{"table": "orders", "column": "*"}])]))
+	d.effect == "allow"
+	mask_paths(d) == set()
+}
+
+test_a_star_over_a_view_or_a_renaming_subquery_redacts_every_value if {
+	view := on("agent", ["reader"], "mcp-db", query([star_over("user_contacts", [{"table": "user_contacts", "column": "*"}])]))
+	mask_paths(view) == {"$.rows[*].*"}
+	subquery := fx.stmt({
+		"text": "SELECT * FROM (SELECT email AS e FROM users) s",
+		"tables": ["users"],
+		"outputs": [{"name": "*", "star": true, "star_table": null, "direct": null, "is_value": false, "derived_from": [{"table": "users", "column": "email"}]}],
+	})
+	renamed := on("agent", ["reader"], "mcp-db", query([subquery]))
+	mask_paths(renamed) == {"$.rows[*].*"}
+}
+
+test_sensitive_results_a_server_cannot_have_masked_are_denied if {
+	d := decision with input as request("agent", ["reader"], "mcp-db", query([select_user_emails]))
+		with data.portcullis.mcp_rules.servers["mcp-db"].sql_result_rows as null
+	d.effect == "deny"
+	"mcp-sql-results-unmaskable" in fx.codes(d)
+	clear := decision with input as request("human", ["reader", "pii-reader"], "mcp-db", query([select_user_emails]))
+		with data.portcullis.mcp_rules.servers["mcp-db"].sql_result_rows as null
+	clear.effect == "allow"
+	plain := decision with input as request("agent", ["reader"], "mcp-db", query([fx.select_order_totals]))
+		with data.portcullis.mcp_rules.servers["mcp-db"].sql_result_rows as null
+	plain.effect == "allow"
+}
+
 # --- arguments: shell, by the SSH rules ---
 
 test_reader_runs_a_read_only_command_through_a_shell_tool if {
