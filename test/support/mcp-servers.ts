@@ -12,7 +12,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, type ClientOptions } from '@modelcontextprotocol/sdk/client/index.js';
@@ -83,10 +82,13 @@ export interface FilesystemServerFixture {
   remove(): void;
 }
 
-/** Two throwaway folders (real paths, symlinks resolved), and the server's command line serving both. */
+/**
+ * Two throwaway folders (real paths, symlinks resolved), and the server's command line serving both.
+ * They are made in /tmp whatever TMPDIR says: the starter pack's roots name /tmp/portcullis-mcp-fs-*.
+ */
 export function prepareFilesystemServer(): FilesystemServerFixture {
-  const workspace = realpathSync(mkdtempSync(join(tmpdir(), 'portcullis-mcp-fs-')));
-  const outside = realpathSync(mkdtempSync(join(tmpdir(), 'portcullis-mcp-outside-')));
+  const workspace = realpathSync(mkdtempSync('/tmp/portcullis-mcp-fs-'));
+  const outside = realpathSync(mkdtempSync('/tmp/portcullis-mcp-outside-'));
   return {
     workspace,
     outside,
