@@ -98,9 +98,22 @@ export class ResultValueMasking {
     const copy: Record<string, unknown> = {};
     for (const [key, inner] of Object.entries(object)) {
       // defineProperty: a member named "__proto__" stays a member instead of replacing the prototype.
-      Object.defineProperty(copy, key, { value: this.walk(inner, depth), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(copy, this.memberName(key, copy), { value: this.walk(inner, depth), enumerable: true, writable: true, configurable: true });
     }
     return copy;
+  }
+
+  /**
+   * A member name through the detectors: maps keyed by personal data (`{"ann@example.com": {…}}`)
+   * are common. Two names masked alike stay two members (`****`, `**** 2`), so no value is lost.
+   */
+  private memberName(key: string, siblings: Record<string, unknown>): string {
+    if (this.detectorMasker === undefined && this.plan.scrubber === undefined) return key;
+    const scrubbed = this.scrub(key);
+    if (scrubbed === key) return key;
+    let name = scrubbed;
+    for (let n = 2; Object.hasOwn(siblings, name); n += 1) name = `${scrubbed} ${n}`;
+    return name;
   }
 
   private stringValue(text: string, depth: number): string {

@@ -109,6 +109,13 @@ describe('tools/call results', () => {
     assert.equal(masked, 2);
   });
 
+  it('scrubs member names too (maps keyed by personal data), keeping members that mask alike apart', () => {
+    const byOwner = { [EMAIL]: { orders: 2 }, 'bo@example.org': { orders: 5 }, total: 7 };
+    const { result: out, masked } = masker.mask('tools/call', { content: [], structuredContent: byOwner }, answer([detectors(['email'])])) as { result: any; masked: number };
+    assert.deepEqual(out.structuredContent, { '****': { orders: 2 }, '**** 2': { orders: 5 }, total: 7 });
+    assert.equal(masked, 2);
+  });
+
   it('returns the very result when nothing applies (no obligations, principal reads in clear)', () => {
     const result = { content: [{ type: 'text', text: EMAIL }] };
     const out = masker.mask('tools/call', result, answer([], true));
