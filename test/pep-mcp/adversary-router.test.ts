@@ -96,6 +96,22 @@ describe('adversary: the router lets only its allow-list through', () => {
     assert.ok(answer.messages[0]?.error, JSON.stringify(answer.messages[0]).slice(0, 200));
   });
 
+  // M3: the decided request was forwarded whole: params members and _meta entries policy never
+  // saw (an alias of an argument, a task request, anything a server might read) went along.
+  it('forwards a decided request as decided: name, arguments and the progress token, nothing beside them', async () => {
+    const id = nextId++;
+    const params = { name: 'list_directory', arguments: { path: files.workspace }, _meta: { progressToken: 'p-1', 'marker-meta': true }, 'marker-extra': { path: '/' }, task: { ttl: 1, marker: 'marker-task' } };
+    const answer = await session.post(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params }));
+    assert.equal(answer.messages.at(-1)!.id, id);
+    assert.equal(answer.messages.at(-1)!.result?.isError, undefined, JSON.stringify(answer.messages));
+    const sent = tappedLines(log)
+      .split('\n')
+      .filter((line) => line.includes('"tools/call"'))
+      .map((line) => JSON.parse(line) as { params: unknown })
+      .at(-1);
+    assert.deepEqual(sent?.params, { name: 'list_directory', arguments: { path: files.workspace }, _meta: { progressToken: 'p-1' } });
+  });
+
   it('let none of them reach the server, and the session still works', async () => {
     const good = await session.post(JSON.stringify({ jsonrpc: '2.0', id: 999, method: 'tools/call', params: { name: 'list_directory', arguments: { path: files.workspace } } }));
     assert.equal(good.messages[0]!.id, 999);

@@ -1,4 +1,5 @@
 import { CommandGate, DecisionReuseCache, type ActionAuthorizer, type CommandOutcome, type DecisionAnswer, type LogFunction, type SessionRecorder, type SessionV1 } from '@portcullis/pep-core';
+import { forwardedRequest } from '../calls/forwarded-request.ts';
 import type { McpAction, McpCommand, ProgressToken } from '../calls/mcp-command.ts';
 import type { McpMask } from '../calls/mcp-masks.ts';
 import type { McpProtocolAdapter } from '../calls/mcp-protocol-adapter.ts';
@@ -176,8 +177,10 @@ export class McpSession {
   private async decided(request: JsonRpcRequest, inFlight: InFlight): Promise<void> {
     const action = await this.actionFor(request);
     if ('error' in action) return this.reply(action.error);
-    const command = this.command(request, action.action);
-    const run = await this.gate(request, inFlight).run(command, (answer) => this.forwardDecided(request, answer, inFlight));
+    // What the server gets is built from the decided action alone (forwarded-request.ts), and the command carries it.
+    const asked = this.command(request, action.action);
+    const command: McpCommand = { ...asked, request: forwardedRequest(asked) };
+    const run = await this.gate(request, inFlight).run(command, (answer) => this.forwardDecided(command.request, answer, inFlight));
     if (!run.ran) await this.refuse(request, run.refusal);
   }
 
