@@ -436,8 +436,26 @@ findings contains {
 
 # --- requests the server sends the agent --------------------------------------------------
 
-# The server's own entry wins; then the pack's default (roots and elicitation yes, sampling no).
-to_client_allowed(m) if object.get(object_or_empty(object.get(server_rules, "to_client", {})), m, object.get(object_or_empty(object.get(rules, "to_client", {})), m, false)) == true
+# The server's own entry wins; then the pack's default (roots and elicitation yes, sampling no),
+# except that a server whose paths policy fences (roots in data) is not asked for the agent's
+# roots: the reference filesystem server serves whatever folders the agent's answer names ("/"
+# included) instead of those it was started with, so the agent would move the server's own fence.
+server_to_client := object_or_empty(object.get(server_rules, "to_client", {}))
+
+to_client_allowed(m) if server_to_client[m] == true
+
+to_client_allowed(m) if {
+	not server_names(m)
+	not fenced_roots_request(m)
+	object.get(object_or_empty(object.get(rules, "to_client", {})), m, false) == true
+}
+
+# The server's entry says something about m, true or false (the WASM build has no object.keys).
+server_names(m) if {
+	_ = server_to_client[m]
+}
+
+fenced_roots_request("roots/list") if count(roots) > 0
 
 findings contains {
 	"effect": "allow",

@@ -480,6 +480,18 @@ test_roots_and_elicitation_pass_by_default if {
 	}
 }
 
+# Adversary M4: the agent's answer would move the folders a fenced server serves.
+test_a_server_whose_paths_policy_fences_does_not_ask_the_agent_for_roots if {
+	every server in ["mcp-files", "mcp-files-prod"] {
+		d := on("agent", ["writer"], server, to_client("roots/list"))
+		d.effect == "deny"
+		fx.codes(d) == {"mcp-server-request-refused"}
+	}
+	opted_in := decision with input as request("agent", ["reader"], "mcp-files", to_client("roots/list"))
+		with data.portcullis.mcp_rules.servers["mcp-files"] as {"roots": ["/srv/*"], "to_client": {"roots/list": true}}
+	opted_in.effect == "allow"
+}
+
 test_sampling_passes_only_where_data_opts_in if {
 	refused := on("agent", ["reader"], "mcp-files", to_client("sampling/createMessage"))
 	refused.effect == "deny"
