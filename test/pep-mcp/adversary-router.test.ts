@@ -98,9 +98,17 @@ describe('adversary: the router lets only its allow-list through', () => {
 
   // M3: the decided request was forwarded whole: params members and _meta entries policy never
   // saw (an alias of an argument, a task request, anything a server might read) went along.
-  it('forwards a decided request as decided: name, arguments and the progress token, nothing beside them', async () => {
+  it('refuses a decided request carrying a params member its decision does not cover', async () => {
+    for (const extra of [{ 'marker-extra': { path: '/' } }, { task: { ttl: 1, marker: 'marker-task' } }]) {
+      const id = nextId++;
+      const answer = await session.post(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'list_directory', arguments: { path: files.workspace }, ...extra } }));
+      assert.equal(answer.messages.at(-1)!.error?.code, -32602, JSON.stringify(answer.messages));
+    }
+  });
+
+  it('forwards a decided request as decided: name, arguments and the progress token, no other _meta entry', async () => {
     const id = nextId++;
-    const params = { name: 'list_directory', arguments: { path: files.workspace }, _meta: { progressToken: 'p-1', 'marker-meta': true }, 'marker-extra': { path: '/' }, task: { ttl: 1, marker: 'marker-task' } };
+    const params = { name: 'list_directory', arguments: { path: files.workspace }, _meta: { progressToken: 'p-1', 'marker-meta': true } };
     const answer = await session.post(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params }));
     assert.equal(answer.messages.at(-1)!.id, id);
     assert.equal(answer.messages.at(-1)!.result?.isError, undefined, JSON.stringify(answer.messages));
