@@ -3,7 +3,7 @@ import type { PdpConfig } from '../../config/pdp-config.ts';
 import { resolveTrustedKeys } from './audit-key-trust.ts';
 import { verifyAudit, type VerificationReport } from './audit-verifier.ts';
 import { auditSigningDirectory } from '../trail/digest-signer.ts';
-import { buildEvidenceReport, renderReport, type ReportFormat } from './evidence-report.ts';
+import { buildEvidenceReport, renderReport, type ControlLine, type ReportFormat } from './evidence-report.ts';
 import { openAuditReader, readEventStreams, type AuditSourceChoice } from './readers/audit-reader-factory.ts';
 import type { AuditReader } from './readers/audit-reader.ts';
 
@@ -16,18 +16,23 @@ export interface VerifyOptions {
   readonly now?: Date;
 }
 
+/** Lines another check (e.g. replay) computes from the same store, for the controls it supports. */
+export type ControlLinesSource = (reader: AuditReader) => Promise<readonly ControlLine[]>;
+
 /** Verifies, then reports over the same store: what the CLI and the PDP's report route serve. */
 export async function evidenceReport(
   choice: AuditSourceChoice,
   config: PdpConfig,
-  options: { from?: number; to?: number; format: ReportFormat } & VerifyOptions,
+  options: { from?: number; to?: number; format: ReportFormat; controlLines?: ControlLinesSource } & VerifyOptions,
 ): Promise<string> {
   const reader = openAuditReader(choice, config);
   try {
     const verification = await verifyWith(reader, options, config);
+    const controlLines = options.controlLines ? await options.controlLines(reader) : [];
     const built = await buildEvidenceReport({
       records: readEventStreams(reader),
       verification,
+      controlLines,
       ...(options.from !== undefined ? { from: new Date(options.from) } : {}),
       ...(options.to !== undefined ? { to: new Date(options.to) } : {}),
     });

@@ -74,6 +74,7 @@ function markdown(report: EvidenceReport): string {
   for (const control of report.controls) {
     out.push(`## ${control.id} ${mdText(control.title)}`, '', mdText(control.evidence), '');
     out.push(`**Verification:** ${control.verification.ok ? 'ok' : 'FAILED'}: ${mdText(control.verification.summary)}`, '');
+    if (control.lines.length > 0) out.push(...control.lines.map((line) => `- ${line.ok ? '' : '**FAILED** '}${mdText(line.text)}`), '');
     out.push(mdTable(Object.entries(control.counts).map(([key, value]) => [label(key), countText(value)])), '');
     if (control.examples.length === 0) {
       out.push('_No example records in the period._', '');
@@ -157,6 +158,7 @@ function html(report: EvidenceReport): string {
     parts.push(`<section id="${escapeHtml(control.id)}" class="${control.verification.ok ? 'ok' : 'bad'}">`);
     parts.push(`<h2><span class="id">${escapeHtml(control.id)}</span>${escapeHtml(control.title)}${badge(control.verification.ok, 'verified', 'problems')}</h2>`);
     parts.push(`<p>${escapeHtml(control.evidence)}</p>`, `<p class="meta">${escapeHtml(control.verification.summary)}</p>`);
+    if (control.lines.length > 0) parts.push('<ul>', ...control.lines.map((line) => `<li class="${line.ok ? 'ok' : 'bad'}">${escapeHtml(line.text)}${line.ok ? '' : badge(false, '', 'failed')}</li>`), '</ul>');
     parts.push(htmlTable(Object.entries(control.counts).map(([key, value]) => [label(key), countText(value)])));
     parts.push('<h3>Examples</h3>');
     parts.push(control.examples.length === 0

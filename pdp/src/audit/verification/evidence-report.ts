@@ -19,6 +19,19 @@ export interface ControlEvidence {
   /** Two or three records, trimmed to what shows the control at work. */
   readonly examples: readonly JsonObject[];
   readonly verification: { readonly ok: boolean; readonly summary: string };
+  /** Findings other checks add to this control (e.g. replay's "decisions re-verified: N of N"), in the order given. */
+  readonly lines: readonly ControlLineText[];
+}
+
+/** One line of a control's evidence, and whether it shows the control holding. */
+export interface ControlLineText {
+  readonly text: string;
+  readonly ok: boolean;
+}
+
+/** A line for the controls it supports: what another check (replay, …) adds to the report. */
+export interface ControlLine extends ControlLineText {
+  readonly controls: readonly ControlId[];
 }
 
 export interface EvidenceReport {
@@ -48,6 +61,8 @@ export interface EvidenceReportInput {
   readonly from?: Date;
   readonly to?: Date;
   readonly verification: VerificationReport;
+  /** Lines other checks add to the controls they support (appendControlLines). */
+  readonly controlLines?: readonly ControlLine[];
   readonly now?: Date;
 }
 
@@ -91,8 +106,21 @@ export async function buildEvidenceReport(input: EvidenceReportInput): Promise<E
       problems: verification.problems.slice(0, MAX_LISTED_PROBLEMS),
       notes: verification.notes.slice(0, MAX_LISTED_NOTES),
     },
-    controls: controls(tally, verification, problemsByKind),
+    controls: appendControlLines(controls(tally, verification, problemsByKind), input.controlLines ?? []),
   };
+}
+
+/**
+ * Adds each line to the controls it names; a line that is not ok marks its controls failed, so a
+ * finding such as a decision that no longer re-verifies cannot sit under a green badge.
+ */
+export function appendControlLines(controlsOfReport: readonly ControlEvidence[], lines: readonly ControlLine[]): ControlEvidence[] {
+  return controlsOfReport.map((control) => {
+    const mine = lines.filter((line) => line.controls.includes(control.id)).map(({ text, ok }) => ({ text, ok }));
+    if (mine.length === 0) return control;
+    const ok = control.verification.ok && mine.every((line) => line.ok);
+    return { ...control, verification: { ...control.verification, ok }, lines: [...control.lines, ...mine] };
+  });
 }
 
 // --- counting --------------------------------------------------------------------------------
@@ -348,6 +376,7 @@ function controls(tally: Tally, verification: VerificationReport, problems: Read
       },
       examples: ex.pick('effect:allow', 'effect:deny', 'effect:approval_required'),
       verification: trail,
+      lines: [],
     },
     {
       id: 'AC-5', title: 'Separation of Duties',
@@ -361,6 +390,7 @@ function controls(tally: Tally, verification: VerificationReport, problems: Read
       },
       examples: ex.pick('approval:requested', 'approval:approved', 'approval:denied', 'approval:expired'),
       verification: trail,
+      lines: [],
     },
     {
       id: 'AC-6', title: 'Least Privilege',
@@ -375,6 +405,7 @@ function controls(tally: Tally, verification: VerificationReport, problems: Read
       },
       examples: ex.pick('denial', 'mask'),
       verification: trail,
+      lines: [],
     },
     {
       id: 'AU-2', title: 'Event Logging',
@@ -382,6 +413,7 @@ function controls(tally: Tally, verification: VerificationReport, problems: Read
       counts: { records: tally.records, records_by_stream: tally.byStream.toJSON(), records_by_event: tally.byEvent.toJSON(), session_statements: tally.sessionStatements },
       examples: ex.pick('stream:decisions', 'stream:sessions', 'stream:approvals'),
       verification: trail,
+      lines: [],
     },
     {
       id: 'AU-3', title: 'Content of Audit Records',
@@ -389,6 +421,7 @@ function controls(tally: Tally, verification: VerificationReport, problems: Read
       counts: { records: tally.records, records_with_all_content: tally.complete, records_missing_content: tally.incomplete.toJSON() },
       examples: ex.pick('complete'),
       verification: trail,
+      lines: [],
     },
     {
       id: 'AU-5', title: 'Response to Audit Logging Process Failures',
@@ -401,6 +434,7 @@ function controls(tally: Tally, verification: VerificationReport, problems: Read
       },
       examples: ex.pick('audit-failure'),
       verification: trail,
+      lines: [],
     },
     {
       id: 'AU-9', title: 'Protection of Audit Information',
@@ -421,6 +455,7 @@ function controls(tally: Tally, verification: VerificationReport, problems: Read
       verification: chainsOk
         ? { ok: true, summary: `All ${counts.records} records recompute to their hashes and link without gaps.` }
         : { ok: false, summary: `The hash chains have problems: ${describeProblems(problems, chainKinds)}.` },
+      lines: [],
     },
     {
       id: 'AU-10', title: 'Non-repudiation',
@@ -440,6 +475,7 @@ function controls(tally: Tally, verification: VerificationReport, problems: Read
       verification: digestsOk
         ? { ok: true, summary: `${counts.digests_verified} of ${counts.digests} digests verified against the public key, attesting ${counts.records_attested} records.${trustText}` }
         : { ok: false, summary: `The digests have problems: ${describeProblems(problems, digestKinds)}.${trustText}` },
+      lines: [],
     },
     {
       id: 'AU-12', title: 'Audit Record Generation',
@@ -447,6 +483,7 @@ function controls(tally: Tally, verification: VerificationReport, problems: Read
       counts: { records_by_stream: tally.byStream.toJSON(), records_by_ocsf_class: tally.byClass.toJSON(), records_by_producer: tally.byProducer.toJSON() },
       examples: ex.pick('stream:decisions', 'stream:sessions', 'stream:approvals'),
       verification: trail,
+      lines: [],
     },
     {
       id: 'AU-14', title: 'Session Audit',
@@ -459,6 +496,7 @@ function controls(tally: Tally, verification: VerificationReport, problems: Read
       },
       examples: ex.pick('recording'),
       verification: trail,
+      lines: [],
     },
     {
       id: 'IA-2', title: 'Identification and Authentication (Organizational Users)',
@@ -471,6 +509,7 @@ function controls(tally: Tally, verification: VerificationReport, problems: Read
       },
       examples: ex.pick('principal:agent', 'principal:human', 'principal:unauthenticated'),
       verification: trail,
+      lines: [],
     },
     {
       id: 'IA-9', title: 'Service Identification and Authentication',
@@ -478,6 +517,7 @@ function controls(tally: Tally, verification: VerificationReport, problems: Read
       counts: { distinct_peps: tally.peps.size, decisions_by_pep: tally.decisionsByPep.toJSON(), data_api_queries_without_pep: tally.dataQueriesWithoutPep },
       examples: ex.pick('pep'),
       verification: trail,
+      lines: [],
     },
   ];
 }
