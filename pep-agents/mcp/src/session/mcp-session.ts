@@ -167,7 +167,9 @@ export class McpSession {
     const verdict = await this.gate(request, inFlight).decide(command);
     if (!verdict.allowed) return this.refuse(request, verdict.refusal);
     const hidden = hiddenTools(verdict.answer.obligations.hidden_tools);
-    this.hiddenTools = hidden;
+    // A listing from its first page starts afresh (policy may have changed); later pages add to it.
+    const firstPage = request.params?.cursor === undefined;
+    this.hiddenTools = firstPage ? hidden : new Set([...this.hiddenTools, ...hidden]);
     const tools = Array.isArray(response.result.tools) ? response.result.tools : [];
     const shown = tools.filter((tool) => !(isObject(tool) && typeof tool.name === 'string' && hidden.has(tool.name)));
     await this.reply({ jsonrpc: '2.0', id: request.id, result: { ...response.result, tools: shown } });
