@@ -52,6 +52,13 @@ describe('MCP gateway sessions', () => {
     assert.equal(gateway.pep.health().sessions, 0);
   });
 
+  it('keeps no session for an initialize the transport does not take (not in its shape)', async () => {
+    const before = gateway.pep.health().sessions;
+    const answer = await new RawSession(gateway.pep.endpoint('files'), token).post(JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: {} }));
+    assert.equal(answer.status, 400);
+    assert.equal(gateway.pep.health().sessions, before);
+  });
+
   it('refuses a session past the limit with 503, and ends idle sessions with their servers', async () => {
     const first = new RawSession(gateway.pep.endpoint('files'), token);
     const second = new RawSession(gateway.pep.endpoint('files'), token);

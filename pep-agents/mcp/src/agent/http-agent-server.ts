@@ -165,8 +165,10 @@ export class HttpAgentServer {
     transport.onmessage = (incoming) => void mcpSession.handleAgentMessage(incoming as JsonRpcMessage);
     transport.onclose = () => void this.endSession(entry, 'client-closed');
     this.sessions.set(sessionId, entry);
-    this.deps.log('MCP session opened', { session: sessionId, server: server.config.name });
     await transport.handleRequest(request, response, message);
+    // An initialize the transport did not take (not in its shape) opened nothing: the session is not kept.
+    if (transport.sessionId === undefined) return this.endSession(entry, 'not-initialized');
+    this.deps.log('MCP session opened', { session: sessionId, server: server.config.name });
   }
 
   /**
@@ -186,6 +188,10 @@ export class HttpAgentServer {
       entry.expiresAt = expiryOf(verdict.answer.principal.expires_at);
       entry.session.useToken(token);
       return true;
+    }
+    if (!verdict.allowed && verdict.refusal.kind === 'unavailable') {
+      writeJson(response, 503, jsonRpcError(null, JSON_RPC_ERROR.internalError, verdict.refusal.message));
+      return false;
     }
     const description = verdict.allowed ? 'the token names another principal than the session was opened for; initialize a new session' : verdict.refusal.message;
     writeChallenge(response, metadataUrl, { description }, this.deps.oauth.scopes);
@@ -214,7 +220,7 @@ export class HttpAgentServer {
   private async endSession(entry: HttpSession, reason: string): Promise<void> {
     const id = entry.session.id;
     if (!this.sessions.delete(id)) return;
-    this.deps.log('MCP session ended', { session: id, server: entry.server, reason });
+    if (reason !== 'not-initialized') this.deps.log('MCP session ended', { session: id, server: entry.server, reason });
     await entry.session.close(reason);
     await entry.transport.close().catch(() => undefined);
   }
