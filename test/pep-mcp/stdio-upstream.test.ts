@@ -1,6 +1,7 @@
-// A long call through the gateway, on the reference everything server over stdio: the server's
-// progress notifications reach the agent on that call's stream, and when the agent cancels, the
-// gateway cancels the server's part under the id it sent the call with.
+// The reference everything server as a stdio upstream of the gateway: a long call's progress
+// notifications reach the agent on that call's stream, and when the agent cancels, the gateway
+// cancels the server's part under the id it sent the call with; the server's process is started
+// with none of the gateway's secrets (its get-env tool shows its environment).
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -20,7 +21,7 @@ function everythingStdio(): { command: string; args: string[]; env: Record<strin
   return { command: process.execPath, args: [join(dirname(manifest), bin), 'stdio'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } };
 }
 
-describe('progress and cancellation through the MCP gateway', () => {
+describe('a stdio server behind the MCP gateway', () => {
   let gateway: McpGateway;
   let scratch: FilesystemServerFixture;
   let log: string;
@@ -54,5 +55,21 @@ describe('progress and cancellation through the MCP gateway', () => {
     assert.ok(forwarded);
     await eventually('the server was told the call is cancelled', () => sent().some((message) => message.method === 'notifications/cancelled' && message.params?.requestId === forwarded.id));
     await gateway.disconnect(client);
+  });
+
+  it('starts the server with none of the gateway\'s secrets, over HTTP and in stdio mode', async () => {
+    const token = await gateway.token('agent-everything', ['reader']);
+    const secrets = [gateway.pepEnvironment.PORTCULLIS_PEP_TOKEN!, token];
+    const client = await gateway.connect('everything', token);
+    const overHttp = JSON.stringify((await client.callTool({ name: 'get-env', arguments: {} })).content);
+    await gateway.disconnect(client);
+    const { client: local } = await gateway.connectStdio('everything', token);
+    const inStdioMode = JSON.stringify((await local.callTool({ name: 'get-env', arguments: {} })).content);
+    await local.close();
+    for (const env of [overHttp, inStdioMode]) {
+      assert.match(env, /PATH/, 'the tool did show the environment');
+      assert.doesNotMatch(env, /PORTCULLIS_/);
+      for (const secret of secrets) assert.ok(!env.includes(secret.split('.')[2]!), 'no token reached the server');
+    }
   });
 });
