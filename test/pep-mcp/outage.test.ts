@@ -3,6 +3,8 @@
 // gateway gone (its process killed mid-session).
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
@@ -53,13 +55,23 @@ describe('the MCP gateway when the server behind it goes away', () => {
     await gateway.disconnect(fresh);
   });
 
-  it('answers an initialize whose server cannot start with -32012 rather than hang', async () => {
+  it('answers an initialize whose server cannot start, or cannot be reached, with -32012 rather than hang', async () => {
+    // A port that was just free: nothing listens there.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
     const broken = await startMcpGateway({
-      servers: [{ name: 'broken', stdio: { command: join(files.outside, 'no-such-program'), args: [] } }],
+      servers: [
+        { name: 'broken', stdio: { command: join(files.outside, 'no-such-program'), args: [] } },
+        { name: 'unreachable', http: { url: `http://127.0.0.1:${port}/mcp` } },
+      ],
       pdpEnv: { PORTCULLIS_BUNDLE_FILE: gatewayTestPolicyBundle() },
     });
     try {
-      await assert.rejects(broken.connect('broken', await broken.token('agent-files', ['reader'])), rejectsWith(-32012, /could not be started|ended the connection/));
+      const token = await broken.token('agent-files', ['reader']);
+      await assert.rejects(broken.connect('broken', token), rejectsWith(-32012, /could not be started|ended the connection/));
+      await assert.rejects(broken.connect('unreachable', token), rejectsWith(-32012, /could not be reached/));
     } finally {
       await broken.close();
     }
