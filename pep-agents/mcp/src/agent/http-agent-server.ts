@@ -152,7 +152,7 @@ export class HttpAgentServer {
       return writeJson(response, status, jsonRpcError(id, code, verdict.refusal.hint ? `${verdict.refusal.message}; ${verdict.refusal.hint}` : verdict.refusal.message));
     }
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => sessionId });
-    const mcpSession = openMcpSession(server, session, token, { send: (outgoing, relatedRequestId) => transport.send(outgoing as JSONRPCMessage, relatedRequestId === undefined ? undefined : { relatedRequestId }) }, this.deps.sessions);
+    const mcpSession = openMcpSession(server, session, token, { send: (outgoing, relatedRequestId) => transport.send(outgoing as JSONRPCMessage, relatedRequestId === undefined ? undefined : { relatedRequestId }) }, this.deps.sessions, verdict.answer);
     const entry: HttpSession = {
       server: server.config.name,
       transport,

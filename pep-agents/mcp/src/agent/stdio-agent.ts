@@ -99,7 +99,7 @@ export class StdioAgent {
       this.write(jsonRpcError(message.id, code, verdict.refusal.hint ? `${verdict.refusal.message}; ${verdict.refusal.hint}` : verdict.refusal.message));
       return;
     }
-    this.session = openMcpSession(this.options.server, session, token, { send: async (outgoing) => this.write(outgoing) }, this.options.sessions);
+    this.session = openMcpSession(this.options.server, session, token, { send: async (outgoing) => this.write(outgoing) }, this.options.sessions, verdict.answer);
     this.options.log('MCP session opened', { session: this.sessionId, server: this.options.server.config.name });
     void this.session.handleAgentMessage(message);
   }

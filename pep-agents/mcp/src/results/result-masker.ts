@@ -88,6 +88,19 @@ export class ResultMasker {
   }
 
   /**
+   * Anything else a server sends the agent in a session whose decisions asked for masking (an
+   * answer the gateway relays undecided, such as resources/list; the params of a request the
+   * server sends the agent): every string through the detectors. JSON paths name values in a
+   * call's result, so they do not apply here.
+   */
+  maskServerValue<T>(value: T, answer: Pick<AnyDecisionAnswer, 'obligations'>): { readonly value: T; readonly masked: number } {
+    const plan = maskingPlan(answer, this.strategies);
+    if (!masksAnything(plan)) return { value, masked: 0 };
+    const masking = new ResultValueMasking(plan);
+    return { value: masking.scrubValue(value) as T, masked: masking.masked };
+  }
+
+  /**
    * A notification the server sends while a call runs (log lines, progress messages), masked
    * under that call's answer. With several calls running, the gateway passes the notification
    * through each of their answers in turn.

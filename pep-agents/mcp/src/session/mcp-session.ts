@@ -13,6 +13,7 @@ import { AGENT_NOTIFICATIONS, AGENT_REQUESTS, SERVER_NOTIFICATIONS, SERVER_REQUE
 import type { UpstreamConnection } from '../upstream/upstream-connection.ts';
 import { UpstreamUnavailableError } from '../upstream/upstream-error.ts';
 import type { AgentChannel } from './agent-channel.ts';
+import { type MaskingAnswer, StandingMasks } from './standing-masks.ts';
 import { listedTools, ToolCatalog } from './tool-catalog.ts';
 
 export interface McpSessionDeps {
@@ -27,6 +28,8 @@ export interface McpSessionDeps {
   /** How long the agent may take to answer a request the server sent it. */
   readonly agentTimeoutMs: number;
   readonly log: LogFunction;
+  /** The session's connect decision: its masking (a principal who may not read personal data in clear) stands from the start. */
+  readonly connectAnswer?: MaskingAnswer;
 }
 
 /** An agent request the gateway is working on. */
@@ -67,6 +70,8 @@ export class McpSession {
   /** Requests the server sent the agent, by their id, waiting for the agent's answer. */
   private readonly toAgent = new Map<RequestId, (response: JsonRpcResponse) => void>();
   private hiddenTools: ReadonlySet<string> = new Set();
+  /** The maskings the session's decisions asked for: everything the server sends beside a result is masked under them. */
+  private readonly standing = new StandingMasks();
   private initialized = false;
   private closed: string | undefined;
 
@@ -77,6 +82,7 @@ export class McpSession {
     private readonly channel: AgentChannel,
     private readonly deps: McpSessionDeps,
   ) {
+    if (deps.connectAnswer !== undefined) this.standing.add(deps.connectAnswer);
     this.tools = new ToolCatalog((cursor) => this.requireUpstream().request({ method: 'tools/list', ...(cursor === undefined ? {} : { params: { cursor } }) }));
   }
 
@@ -154,7 +160,7 @@ export class McpSession {
 
   private async relay(request: JsonRpcRequest, inFlight: InFlight): Promise<void> {
     const response = await this.requireUpstream().request(request, inFlight.abort.signal);
-    await this.reply({ ...response, id: request.id });
+    await this.reply(this.maskedRelayed({ ...response, id: request.id }));
   }
 
   /** The server's list, then the decision with its tools: the tools policy hides are not shown (nor callable in this session). */
@@ -188,6 +194,7 @@ export class McpSession {
 
   private async forwardDecided(request: JsonRpcRequest, answer: DecisionAnswer<McpMask>, inFlight: InFlight): Promise<CommandOutcome> {
     inFlight.answer = answer;
+    this.standing.add(answer);
     const response = await this.requireUpstream().request(request, inFlight.abort.signal);
     if ('error' in response) {
       // A server's error text may quote what the answer masks: it is masked like the result.
@@ -255,7 +262,8 @@ export class McpSession {
     if (!('id' in message)) {
       if (!SERVER_NOTIFICATIONS.has(message.method)) return;
       if (message.method === 'notifications/tools/list_changed') this.tools.invalidate();
-      await this.channel.send(this.maskedNotification(message), this.relatedRequest(message)).catch(() => undefined);
+      const shown = this.maskedNotification(message);
+      if (shown !== undefined) await this.channel.send(shown, this.relatedRequest(message)).catch(() => undefined);
       return;
     }
     // The server checks its client is there: the gateway is that client.
@@ -267,7 +275,7 @@ export class McpSession {
     const command = this.command(message, { type: 'mcp', method: message.method as McpAction['method'], direction: 'to_client', ...(message.params === undefined ? {} : { params: message.params }) });
     try {
       const run = await this.gate(message, inFlight).run(command, async () => {
-        const response = await this.askAgent(message);
+        const response = await this.askAgent(this.maskedServerRequest(message));
         await upstream.send({ ...response, id: message.id });
         return 'error' in response ? { status: 'failure', error: `JSON-RPC error ${response.error.code}` } : { status: 'success' };
       });
@@ -280,13 +288,37 @@ export class McpSession {
     }
   }
 
-  /** A server notification under the answer of every decided call running now: log lines and progress may quote their results. */
-  private maskedNotification(notification: JsonRpcNotification): JsonRpcNotification {
+  /**
+   * A server notification under every masking the session's decisions asked for, whenever it
+   * comes (a log line sent after the call it quotes was answered is still masked); undefined when
+   * it is not passed on at all.
+   */
+  private maskedNotification(notification: JsonRpcNotification): JsonRpcNotification | undefined {
+    if (this.standing.exceeded && (notification.method === 'notifications/message' || notification.method === 'notifications/progress')) return undefined;
     let masked = notification;
-    for (const request of this.inFlight.values()) {
-      if (request.answer !== undefined) masked = this.deps.masker.maskNotification(masked, request.answer).notification;
-    }
+    for (const answer of this.standing.answers) masked = this.deps.masker.maskNotification(masked, answer).notification;
     return masked;
+  }
+
+  /** An answer the gateway relays undecided (resources/list, completion/complete …), its strings under the session's maskings. */
+  private maskedRelayed(response: JsonRpcResponse): JsonRpcResponse {
+    if (this.standing.exceeded) return jsonRpcError(response.id, JSON_RPC_ERROR.internalError, 'portcullis: the answer is withheld: the session asked for more maskings than the gateway keeps');
+    if ('error' in response) {
+      let error = response.error;
+      for (const answer of this.standing.answers) error = this.deps.masker.maskError(error, answer).error;
+      return { ...response, error };
+    }
+    let result = response.result;
+    for (const answer of this.standing.answers) result = this.deps.masker.maskServerValue(result, answer).value;
+    return { ...response, result };
+  }
+
+  /** A request the server sends the agent (its decision saw it as sent), its text under the session's maskings. */
+  private maskedServerRequest(request: JsonRpcRequest): JsonRpcRequest {
+    if (request.params === undefined) return request;
+    let params = request.params;
+    for (const answer of this.standing.answers) params = this.deps.masker.maskServerValue(params, answer).value;
+    return { ...request, params };
   }
 
   /** Passes a request the server sent on to the agent and waits for its answer, within a bound. */

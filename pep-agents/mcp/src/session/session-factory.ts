@@ -7,6 +7,7 @@ import { UpstreamConnection } from '../upstream/upstream-connection.ts';
 import { upstreamTransport } from '../upstream/upstream-transport.ts';
 import type { AgentChannel } from './agent-channel.ts';
 import { McpSession } from './mcp-session.ts';
+import type { MaskingAnswer } from './standing-masks.ts';
 
 /** What the gateway holds per upstream server: its policy resource's authorizer and recorders. */
 export interface ServerGate {
@@ -24,7 +25,14 @@ export interface SessionFactoryDeps {
 }
 
 /** Opens an agent session on a server once its connect was allowed: its record starts, its upstream waits for initialize. */
-export function openMcpSession(server: ServerGate, session: Required<Pick<SessionV1, 'id'>> & SessionV1, subjectToken: string, channel: AgentChannel, deps: SessionFactoryDeps): McpSession {
+export function openMcpSession(
+  server: ServerGate,
+  session: Required<Pick<SessionV1, 'id'>> & SessionV1,
+  subjectToken: string,
+  channel: AgentChannel,
+  deps: SessionFactoryDeps,
+  connectAnswer?: MaskingAnswer,
+): McpSession {
   const recorder = server.recorders(session, subjectToken);
   recorder.start();
   return new McpSession(session.id, subjectToken, session, channel, {
@@ -37,5 +45,6 @@ export function openMcpSession(server: ServerGate, session: Required<Pick<Sessio
     masker: deps.masker,
     agentTimeoutMs: deps.limits.upstreamTimeoutMs,
     log: deps.log,
+    ...(connectAnswer === undefined ? {} : { connectAnswer }),
   });
 }
