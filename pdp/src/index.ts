@@ -22,3 +22,12 @@ export { buildPolicyInput } from './decisions/policy-input.ts';
 export { ActionEnricher } from './enrichment/action-enricher.ts';
 export { createSqlAnalyzer, type SqlAnalyzer } from './enrichment/sql-analyzer.ts';
 export { selectOutputs } from './enrichment/select-outputs.ts';
+// Replay: recorded decisions evaluated again (audit replay, policy impact).
+export { parsePolicyBundle, type PolicyBundle } from './policy/policy-bundle.ts';
+export { policyInputOfRecord, withheldFromInput } from './replay/policy-input-of-record.ts';
+export { decisionRecordOf, UnreplayableRecordError, type DecisionRecord } from './replay/decision-record.ts';
+export { recordedPolicyOutcome, type ReplayOutcome } from './replay/recorded-policy-outcome.ts';
+export { DecisionReplayer, differencesBetween, type ReplayDifference, type ReplayResult } from './replay/decision-replayer.ts';
+export { BundleArchiveError, type ArchivedBundle, type BundleArchiveReader } from './replay/bundle-archive-reader.ts';
+export { FolderBundleArchiveReader } from './replay/folder-bundle-archive-reader.ts';
+export { KafkaBundleArchiveReader } from './replay/kafka-bundle-archive-reader.ts';

@@ -88,7 +88,7 @@ export function decisionEvent(options: DecisionOptions = {}): AuditEvent {
       action: action.type === 'sql' ? { type: 'sql', sql: String(action.sql) } : { type: 'shell', command: 'x' },
       ...(options.session ? { session: options.session } : {}),
     },
-    pep: { sub: 'pep-orders-db' },
+    pep: { sub: 'pep-orders-db', roles: ['pep'] },
     verification: options.verification ?? AGENT,
     action,
     outcome: {

@@ -57,7 +57,8 @@ export class DecisionService {
 
     const input = buildPolicyInput(request, verification, pep, action);
 
-    let outcome: PolicyOutcome;
+    // What policy itself said; `outcome` becomes the answer (an unverified caller, an approval settle it).
+    let policyOutcome: PolicyOutcome;
     let evalMicros = 0;
     let revision = engine.revision ?? null;
     const evalStarted = process.hrtime.bigint();
@@ -67,12 +68,13 @@ export class DecisionService {
       evalMicros = evaluation.evalMicros;
       revision = evaluation.revision;
       metrics.evalDuration.observe(evalMicros / 1e6);
-      outcome = readPolicyOutcome(evaluation.result);
+      policyOutcome = readPolicyOutcome(evaluation.result);
     } catch (error) {
-      outcome = engine.revision === undefined
+      policyOutcome = engine.revision === undefined
         ? denied('policy-not-loaded', 'no policy is loaded: every action is denied until one is')
         : denied('policy-error', `policy evaluation failed: ${(error as Error).message}`);
     }
+    let outcome = policyOutcome;
     // Whatever the policy says, an unverified caller is never let through.
     if (!verification.ok && outcome.effect !== 'deny') {
       outcome = denied(verification.code, 'the subject token was not accepted');
@@ -103,7 +105,7 @@ export class DecisionService {
 
     const totalMicros = Number(process.hrtime.bigint() - started) / 1000;
     const recorded = audit.record(
-      buildDecisionAuditEvent({ decisionId, request, pep, verification, action, outcome, ...(approval ? { approval } : {}), ...(reuse ? { reuse } : {}), revision, timings: { totalMicros, enrichMicros, evalMicros } }),
+      buildDecisionAuditEvent({ decisionId, request, pep, verification, action, outcome, ...(approval ? { approval } : {}), ...(reuse ? { reuse } : {}), ...(outcome === policyOutcome ? {} : { policyOutcome }), revision, timings: { totalMicros, enrichMicros, evalMicros } }),
       true,
     );
     // No answer before its record is durable (sync durability): a crash after an allow cannot

@@ -22,10 +22,16 @@ export interface AuditedAction {
 export interface DecisionAuditInput {
   readonly decisionId: string;
   readonly request: DecisionRequestV1;
-  readonly pep: { readonly sub: string };
+  /** The PEP as policy saw it (`input.pep`): its roles are part of what policy decides on. */
+  readonly pep: { readonly sub: string; readonly roles: readonly string[] };
   readonly verification: VerifyResult;
   readonly action: AuditedAction;
   readonly outcome: AuditedOutcome;
+  /**
+   * Policy's own outcome, given only when the answer is not it (an approval settled it, an
+   * unverified caller was denied whatever policy said), so a replay compares policy with policy.
+   */
+  readonly policyOutcome?: AuditedOutcome;
   /** The approval this decision opened (approval_required) or consumed (allow after approval). */
   readonly approval?: { readonly id: string; readonly status: string };
   /** Later statements of the same shape this decision may stand for (their session records name it). */
@@ -53,7 +59,7 @@ export function buildDecisionAuditEvent(input: DecisionAuditInput): AuditEvent {
       decision_id: input.decisionId,
       time: new Date().toISOString(),
       principal,
-      pep: { sub: input.pep.sub },
+      pep: { sub: input.pep.sub, roles: [...input.pep.roles] },
       resource: request.resource,
       action: input.action,
       session: request.session ?? null,
@@ -63,6 +69,7 @@ export function buildDecisionAuditEvent(input: DecisionAuditInput): AuditEvent {
       ...(input.outcome.approval ? { approval_requirement: input.outcome.approval } : {}),
       ...(input.approval ? { approval: { id: input.approval.id, status: input.approval.status } } : {}),
       ...(input.reuse ? { reuse: input.reuse } : {}),
+      ...(input.policyOutcome ? { policy_outcome: differingMembers(input.policyOutcome, input.outcome) } : {}),
       policy_revision: input.revision,
       timings_us: {
         total: Math.round(input.timings.totalMicros),
@@ -70,5 +77,20 @@ export function buildDecisionAuditEvent(input: DecisionAuditInput): AuditEvent {
         eval: Math.round(input.timings.evalMicros),
       },
     },
+  };
+}
+
+/**
+ * Policy's outcome as the members in which it differs from the answer: its effect always, its
+ * reasons, obligations and approval requirement only where the answer's are not the same, so
+ * no field is stored twice (a replay reads the missing ones from the answer).
+ */
+function differingMembers(policy: AuditedOutcome, answer: AuditedOutcome): Record<string, unknown> {
+  const same = (left: unknown, right: unknown): boolean => JSON.stringify(left) === JSON.stringify(right);
+  return {
+    effect: policy.effect,
+    ...(same(policy.reasons, answer.reasons) ? {} : { reasons: policy.reasons }),
+    ...(same(policy.obligations, answer.obligations) ? {} : { obligations: policy.obligations }),
+    ...(policy.approval === undefined || same(policy.approval, answer.approval) ? {} : { approval_requirement: policy.approval }),
   };
 }
