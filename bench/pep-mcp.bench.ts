@@ -34,10 +34,13 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string', default: process.env.BENCH_SECONDS ?? '10' },
     clients: { type: 'string', default: process.env.BENCH_CLIENTS ?? '8' },
     ways: { type: 'string', default: 'echo,read' },
+    rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '3' },
   },
 });
 const SECONDS = Number(flags.seconds);
 const CLIENTS = Number(flags.clients);
+// Direct and through the gateway alternate, round after round: a machine whose load drifts moves both.
+const ROUNDS = Number(flags.rounds);
 const WAYS = flags.ways.split(',').filter((way): way is Way => way === 'echo' || way === 'read');
 // The starter pack's own MCP resources (staging): the filesystem server's paths are analysed and
 // held to its roots, as any agent's calls would be.
@@ -50,6 +53,7 @@ const FILE_TEXT = `${'portcullis bench line\n'.repeat(46)}`.slice(0, 1024);
 type Way = 'echo' | 'read';
 type Target = 'direct' | 'gateway' | 'gateway-stdio';
 interface Measure {
+  readonly round: number;
   readonly way: Way;
   readonly target: Target;
   readonly callsPerSecond: number;
@@ -119,65 +123,68 @@ async function main(): Promise<void> {
     };
     const plans: Record<Way, readonly Target[]> = { echo: ['direct', 'gateway'], read: ['direct', 'gateway', 'gateway-stdio'] };
     const results: Measure[] = [];
-    for (const way of WAYS) {
-      for (const target of plans[way]) {
-        say(`${target}: ${way}, ${CLIENTS} clients, ${SECONDS} s…`);
-        const clients = await Promise.all(Array.from({ length: CLIENTS }, () => {
-          if (way === 'echo') return target === 'direct' ? connectHttpClient(everything!.url) : connectHttpClient(gatewayUrl(EVERYTHING.name), undefined, auth);
-          if (target === 'direct') return connectStdioClient(files!.launch);
-          return target === 'gateway' ? connectHttpClient(gatewayUrl(FILES.name), undefined, auth) : connectStdioClient(stdioGateway);
-        }));
-        try {
-          const stdioPids = (): number[] => clients.map((client) => (client.transport as StdioClientTransport).pid!);
-          // Which processes are the gateway, which the servers: a gateway's stdio servers are its children.
-          const processes = (): { gateways: number[]; servers: number[] } => {
-            if (way === 'echo') return { gateways: [gatewayPid], servers: [everything!.process.pid!] };
-            if (target === 'direct') return { gateways: [], servers: stdioPids() };
-            const gateways = target === 'gateway' ? [gatewayPid] : stdioPids();
-            return { gateways, servers: gateways.flatMap((pid) => childProcessIds(pid)) };
-          };
-          const cpu = (): Measure['cpu'] => {
-            const { gateways, servers } = processes();
-            const serverSeconds = servers.reduce((sum, pid) => sum + processTreeCpuSeconds(pid), 0);
-            // A gateway's own: its process tree without the stdio servers it started.
-            const gatewaySeconds = gateways.reduce((sum, pid) => sum + processTreeCpuSeconds(pid) - childProcessIds(pid).reduce((children, child) => children + processTreeCpuSeconds(child), 0), 0);
-            const usage = process.cpuUsage();
-            return { gateway: gatewaySeconds, pdp: processTreeCpuSeconds(pdpPid), server: serverSeconds, clients: (usage.user + usage.system) / 1e6 };
-          };
-          const call = way === 'echo' ? echoCall : readCall(filePath);
-          // One checked call per client first: sessions open, servers started, first decisions made.
-          for (const client of clients) await call(client, 0);
-          const metricsBefore = await scrapeMetrics(pdp.url);
-          const before = cpu();
-          const run = await closedLoop(clients, call);
-          const after = cpu();
-          const metricsAfter = await scrapeMetrics(pdp.url);
-          const grew = (name: string): number => (metricsAfter.get(name) ?? 0) - (metricsBefore.get(name) ?? 0);
-          const perCall = (name: string): number => grew(name) / run.latencies.length;
-          results.push({
-            way,
-            target,
-            callsPerSecond: run.latencies.length / run.seconds,
-            calls: run.latencies.length,
-            latency: summarize(run.latencies),
-            cpu: { gateway: after.gateway - before.gateway, pdp: after.pdp - before.pdp, server: after.server - before.server, clients: after.clients - before.clients },
-            pdp: {
-              // The scrape before the run is one request of its own.
-              requests: (grew('portcullis_http_requests_total') - 1) / run.latencies.length,
-              decisions: perCall('portcullis_decisions_total'),
-              sessionEvents: perCall('portcullis_session_events_recorded_total'),
-              decisionMs: grew('portcullis_decision_duration_seconds_count') > 0 ? (grew('portcullis_decision_duration_seconds_sum') / grew('portcullis_decision_duration_seconds_count')) * 1000 : 0,
-            },
-          });
-        } finally {
-          await Promise.all(clients.map(endSession));
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      for (const way of WAYS) {
+        for (const target of plans[way]) {
+          say(`round ${round}/${ROUNDS}, ${target}: ${way}, ${CLIENTS} clients, ${SECONDS} s…`);
+          const clients = await Promise.all(Array.from({ length: CLIENTS }, () => {
+            if (way === 'echo') return target === 'direct' ? connectHttpClient(everything!.url) : connectHttpClient(gatewayUrl(EVERYTHING.name), undefined, auth);
+            if (target === 'direct') return connectStdioClient(files!.launch);
+            return target === 'gateway' ? connectHttpClient(gatewayUrl(FILES.name), undefined, auth) : connectStdioClient(stdioGateway);
+          }));
+          try {
+            const stdioPids = (): number[] => clients.map((client) => (client.transport as StdioClientTransport).pid!);
+            // Which processes are the gateway, which the servers: a gateway's stdio servers are its children.
+            const processes = (): { gateways: number[]; servers: number[] } => {
+              if (way === 'echo') return { gateways: [gatewayPid], servers: [everything!.process.pid!] };
+              if (target === 'direct') return { gateways: [], servers: stdioPids() };
+              const gateways = target === 'gateway' ? [gatewayPid] : stdioPids();
+              return { gateways, servers: gateways.flatMap((pid) => childProcessIds(pid)) };
+            };
+            const cpu = (): Measure['cpu'] => {
+              const { gateways, servers } = processes();
+              const serverSeconds = servers.reduce((sum, pid) => sum + processTreeCpuSeconds(pid), 0);
+              // A gateway's own: its process tree without the stdio servers it started.
+              const gatewaySeconds = gateways.reduce((sum, pid) => sum + processTreeCpuSeconds(pid) - childProcessIds(pid).reduce((children, child) => children + processTreeCpuSeconds(child), 0), 0);
+              const usage = process.cpuUsage();
+              return { gateway: gatewaySeconds, pdp: processTreeCpuSeconds(pdpPid), server: serverSeconds, clients: (usage.user + usage.system) / 1e6 };
+            };
+            const call = way === 'echo' ? echoCall : readCall(filePath);
+            // One checked call per client first: sessions open, servers started, first decisions made.
+            for (const client of clients) await call(client, 0);
+            const metricsBefore = await scrapeMetrics(pdp.url);
+            const before = cpu();
+            const run = await closedLoop(clients, call);
+            const after = cpu();
+            const metricsAfter = await scrapeMetrics(pdp.url);
+            const grew = (name: string): number => (metricsAfter.get(name) ?? 0) - (metricsBefore.get(name) ?? 0);
+            const perCall = (name: string): number => grew(name) / run.latencies.length;
+            results.push({
+              round,
+              way,
+              target,
+              callsPerSecond: run.latencies.length / run.seconds,
+              calls: run.latencies.length,
+              latency: summarize(run.latencies),
+              cpu: { gateway: after.gateway - before.gateway, pdp: after.pdp - before.pdp, server: after.server - before.server, clients: after.clients - before.clients },
+              pdp: {
+                // The scrape before the run is one request of its own.
+                requests: (grew('portcullis_http_requests_total') - 1) / run.latencies.length,
+                decisions: perCall('portcullis_decisions_total'),
+                sessionEvents: perCall('portcullis_session_events_recorded_total'),
+                decisionMs: grew('portcullis_decision_duration_seconds_count') > 0 ? (grew('portcullis_decision_duration_seconds_sum') / grew('portcullis_decision_duration_seconds_count')) * 1000 : 0,
+              },
+            });
+          } finally {
+            await Promise.all(clients.map(endSession));
+          }
         }
       }
     }
     report(results);
     const resultsDir = join(REPOSITORY_ROOT, 'bench/results');
     mkdirSync(resultsDir, { recursive: true });
-    writeFileSync(join(resultsDir, 'pep-mcp.json'), `${JSON.stringify({ at: new Date().toISOString(), seconds: SECONDS, clients: CLIENTS, cores: availableParallelism(), loadavg: loadavg(), results }, null, 2)}\n`);
+    writeFileSync(join(resultsDir, 'pep-mcp.json'), `${JSON.stringify({ at: new Date().toISOString(), seconds: SECONDS, clients: CLIENTS, rounds: ROUNDS, cores: availableParallelism(), loadavg: loadavg(), results }, null, 2)}\n`);
     say('results: bench/results/pep-mcp.json');
   } finally {
     for (const service of services.reverse()) await service.stop();
@@ -228,27 +235,41 @@ async function closedLoop(clients: readonly Client[], call: Call): Promise<{ lat
   return { latencies, seconds: (nowMs() - started) / 1000 };
 }
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
 function report(results: readonly Measure[]): void {
-  const of = (way: Way, target: Target): Measure | undefined => results.find((measure) => measure.way === way && measure.target === target);
+  const of = (way: Way, target: Target): Measure[] => results.filter((measure) => measure.way === way && measure.target === target);
   const rows: [Way, Target, string][] = [
     ['echo', 'gateway', 'echo, everything server: agent -HTTP-> gateway -HTTP-> server'],
     ['read', 'gateway', 'read_text_file 1 KiB: agent -HTTP-> gateway -stdio-> server'],
     ['read', 'gateway-stdio', 'read_text_file 1 KiB: agent -stdio-> gateway -stdio-> server'],
   ];
-  console.log(`\nMCP gateway — ${CLIENTS} SDK clients (one session each, closed loop), ${SECONDS} s per way, ${availableParallelism()} cores, load ${loadavg()[0]!.toFixed(2)}, audit jsonl (target ≥ 0.5)`);
-  console.log(`${'tool call (direct: the same transport straight to the server)'.padEnd(64)}${'direct/s'.padStart(10)}${'gateway/s'.padStart(11)}${'ratio'.padStart(8)}${'p50 ms d/g'.padStart(16)}${'p99 ms d/g'.padStart(17)}`);
+  console.log(`\nMCP gateway — ${CLIENTS} SDK clients (one session each, closed loop), ${SECONDS} s per way × ${ROUNDS} rounds (medians), ${availableParallelism()} cores, load ${loadavg()[0]!.toFixed(2)}, audit jsonl (target ≥ 0.5)`);
+  console.log(`${'tool call (direct: the same transport straight to the server)'.padEnd(64)}${'direct/s'.padStart(10)}${'gateway/s'.padStart(11)}${'ratio (range)'.padStart(22)}${'p50 ms d/g'.padStart(16)}${'p99 ms d/g'.padStart(17)}`);
   const pair = (a: number, b: number): string => `${a.toFixed(2)}/${b.toFixed(2)}`;
   for (const [way, target, label] of rows) {
     const direct = of(way, 'direct');
     const gateway = of(way, target);
-    if (!direct || !gateway) continue;
-    console.log(`${label.padEnd(64)}${direct.callsPerSecond.toFixed(0).padStart(10)}${gateway.callsPerSecond.toFixed(0).padStart(11)}${(gateway.callsPerSecond / direct.callsPerSecond).toFixed(3).padStart(8)}${pair(direct.latency.p50Ms, gateway.latency.p50Ms).padStart(16)}${pair(direct.latency.p99Ms, gateway.latency.p99Ms).padStart(17)}`);
+    if (direct.length === 0 || gateway.length === 0) continue;
+    const ratios = gateway.map((measure) => measure.callsPerSecond / direct.find((other) => other.round === measure.round)!.callsPerSecond);
+    const rate = (measures: Measure[]): string => median(measures.map((measure) => measure.callsPerSecond)).toFixed(0);
+    const ratioText = `${median(ratios).toFixed(3)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
+    const p = (measures: Measure[], key: 'p50Ms' | 'p99Ms'): number => median(measures.map((measure) => measure.latency[key]));
+    console.log(`${label.padEnd(64)}${rate(direct).padStart(10)}${rate(gateway).padStart(11)}${ratioText.padStart(22)}${pair(p(direct, 'p50Ms'), p(gateway, 'p50Ms')).padStart(16)}${pair(p(direct, 'p99Ms'), p(gateway, 'p99Ms')).padStart(17)}`);
   }
-  console.log('\nper call: CPU µs (gateway / PDP / server / clients); PDP requests, decisions, session events; mean decision ms in the PDP');
-  for (const measure of results) {
-    const perCall = (seconds: number): string => ((seconds / measure.calls) * 1e6).toFixed(0);
-    const asked = measure.target === 'direct' ? '' : `   ${measure.pdp.requests.toFixed(2)} req, ${measure.pdp.decisions.toFixed(2)} dec, ${measure.pdp.sessionEvents.toFixed(2)} ev, ${measure.pdp.decisionMs.toFixed(2)} ms`;
-    console.log(`  ${`${measure.way}, ${measure.target}`.padEnd(24)}${[measure.cpu.gateway, measure.cpu.pdp, measure.cpu.server, measure.cpu.clients].map(perCall).join(' / ').padEnd(28)}${asked}`);
+  console.log('\nper call, all rounds: CPU µs (gateway / PDP / server / clients); PDP requests, decisions, session events; mean decision ms in the PDP');
+  for (const [way, target] of [['echo', 'direct'], ['echo', 'gateway'], ['read', 'direct'], ['read', 'gateway'], ['read', 'gateway-stdio']] as const) {
+    const measures = of(way, target);
+    if (measures.length === 0) continue;
+    const calls = measures.reduce((sum, measure) => sum + measure.calls, 0);
+    const perCall = (key: keyof Measure['cpu']): string => ((measures.reduce((sum, measure) => sum + measure.cpu[key], 0) / calls) * 1e6).toFixed(0);
+    const weighted = (key: keyof Measure['pdp']): number => measures.reduce((sum, measure) => sum + measure.pdp[key] * measure.calls, 0) / calls;
+    const asked = target === 'direct' ? '' : `   ${weighted('requests').toFixed(2)} req, ${weighted('decisions').toFixed(2)} dec, ${weighted('sessionEvents').toFixed(2)} ev, ${median(measures.map((measure) => measure.pdp.decisionMs)).toFixed(2)} ms`;
+    console.log(`  ${`${way}, ${target}`.padEnd(24)}${(['gateway', 'pdp', 'server', 'clients'] as const).map(perCall).join(' / ').padEnd(28)}${asked}`);
   }
 }
 
