@@ -3,6 +3,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { UpstreamServerConfig } from '../config/upstream-servers.ts';
+import { boundedFetch, MAX_SERVER_MESSAGE_BYTES } from './bounded-fetch.ts';
 
 /**
  * A fresh connection to one upstream server, for one agent session: a stdio server is its own
@@ -17,5 +18,10 @@ export function upstreamTransport(server: UpstreamServerConfig, env: NodeJS.Proc
     return new StdioClientTransport({ command: transport.command, args: [...transport.args], env: { ...transport.env }, ...(transport.cwd ? { cwd: transport.cwd } : {}), stderr: 'ignore' });
   }
   const headers: Record<string, string> = transport.credential ? { authorization: `Bearer ${secretReader(transport.credential, env)()}` } : {};
-  return new StreamableHTTPClientTransport(transport.url, { requestInit: { headers } });
+  // A server that sends more than one message may take is ended, as the SDK's stdio client ends one (its read buffer's bound).
+  const client: StreamableHTTPClientTransport = new StreamableHTTPClientTransport(transport.url, {
+    requestInit: { headers },
+    fetch: boundedFetch(MAX_SERVER_MESSAGE_BYTES, () => void client.close().catch(() => undefined)),
+  });
+  return client;
 }
