@@ -80,4 +80,14 @@ describe('adversary: masked data through channels other than the result', () => 
     }
     for (const request of asked) assert.doesNotMatch(request, new RegExp(SECRET));
   });
+
+  // M7: the server's request was decided (and so audited) with the text as the server wrote it.
+  it('decides a request the server sends the agent as the agent is shown it: the audit trail holds no clear text either', async () => {
+    const events = await eventually('the decisions of the requests sent to the agent', async () => {
+      const all = (await gateway.pdp.auditEvents()) as { api?: { operation?: string } }[];
+      const toAgent = all.filter((event) => event.api?.operation === 'elicitation/create' || event.api?.operation === 'sampling/createMessage');
+      return toAgent.length >= 2 ? toAgent : undefined;
+    });
+    for (const event of events) assert.doesNotMatch(JSON.stringify(event), new RegExp(SECRET));
+  });
 });

@@ -272,10 +272,12 @@ export class McpSession {
       return upstream.send(jsonRpcError(message.id, JSON_RPC_ERROR.methodNotFound, `portcullis: the method "${message.method.slice(0, 100)}" is not passed to the client by the gateway`));
     }
     const inFlight: InFlight = { abort: new AbortController() };
-    const command = this.command(message, { type: 'mcp', method: message.method as McpAction['method'], direction: 'to_client', ...(message.params === undefined ? {} : { params: message.params }) });
+    // The agent is shown the request masked under the session's maskings: that is what is decided (and audited) too.
+    const shown = this.maskedServerRequest(message);
+    const command = this.command(shown, { type: 'mcp', method: shown.method as McpAction['method'], direction: 'to_client', ...(shown.params === undefined ? {} : { params: shown.params }) });
     try {
       const run = await this.gate(message, inFlight).run(command, async () => {
-        const response = await this.askAgent(this.maskedServerRequest(message));
+        const response = await this.askAgent(shown);
         await upstream.send({ ...response, id: message.id });
         return 'error' in response ? { status: 'failure', error: `JSON-RPC error ${response.error.code}` } : { status: 'success' };
       });
