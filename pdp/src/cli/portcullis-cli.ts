@@ -3,6 +3,7 @@ import { createProcessLogger, logFunction } from '../logging/process-logger.ts';
 import { runApprovalsCommand } from './approvals-command.ts';
 import { runAuditCommand } from './audit-command.ts';
 import { runKubeconfigCommand } from './kubeconfig-command.ts';
+import { runPolicyCommand } from './policy-command.ts';
 import { runSessionsCommand } from './sessions-command.ts';
 import { runTokenCommand } from './token-command.ts';
 
@@ -16,6 +17,9 @@ commands:
   audit verify|tail|report
                         prove the audit trail complete and untampered, read it, or build the
                         NIST SP 800-53 evidence report (portcullis audit for details)
+  policy impact --bundle DIR|FILE [--from ISO --to ISO] [--resource R] [--principal P] [--allow-loosening]
+                        what a candidate policy would change in the recorded decisions of a period;
+                        exit 1 on a loosening change (portcullis policy for details)
   sessions list|show|replay
                         find recorded sessions, show one's commands with their decisions and
                         approvals, replay an interactive session (portcullis sessions for details)
@@ -39,6 +43,8 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     case 'audit':
       return runAuditCommand(rest, loadPdpConfig());
+    case 'policy':
+      return runPolicyCommand(rest, loadPdpConfig());
     case 'sessions':
       return runSessionsCommand(rest, loadPdpConfig(), process, stopOnInterrupt());
     case 'approvals':
