@@ -31,3 +31,5 @@ export { DecisionReplayer, differencesBetween, type ReplayDifference, type Repla
 export { BundleArchiveError, type ArchivedBundle, type BundleArchiveReader } from './replay/bundle-archive-reader.ts';
 export { FolderBundleArchiveReader } from './replay/folder-bundle-archive-reader.ts';
 export { KafkaBundleArchiveReader } from './replay/kafka-bundle-archive-reader.ts';
+// Policy impact: what a candidate would change in recorded decisions.
+export { decisionChange, type ChangeKind, type DecisionChange } from './impact/impact-change.ts';

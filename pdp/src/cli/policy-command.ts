@@ -21,7 +21,8 @@ export const POLICY_USAGE = `usage:
   opa build as the PDP builds one, or a bundle file) and reports every decision that would change.
 source: --kafka HOST:PORT[,…] [--topic-prefix P] | --dir AUDIT_DIR   (default: the PDP's configuration)
 exit status: 0 no loosening change; 1 a loosening change (deny→allow, deny→approval_required,
-  approval no longer required, a mask removed, unmasked granted, recording turned off) unless
+  approval no longer required, a mask removed or weakened to partial, personal data unmasked,
+  sessions no longer recorded) unless
   --allow-loosening; 2 usage; 3 the source or the bundle could not be read, or a decision
   record of the period could not be evaluated`;
 

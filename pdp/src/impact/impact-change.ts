@@ -67,11 +67,15 @@ export function decisionChange(recorded: ReplayOutcome, candidate: ReplayOutcome
   }
   const reasonsAdded = reasonCodes(candidate.reasons).filter((code) => !reasonCodes(recorded.reasons).includes(code));
   const reasonsRemoved = reasonCodes(recorded.reasons).filter((code) => !reasonCodes(candidate.reasons).includes(code));
-  if (canonicalJson(recorded.reasons) !== canonicalJson(candidate.reasons)) kinds.push('reasons changed');
+  // Reasons by code, as sets (as shadow mode compares them): a reworded message changes no decision.
+  if (reasonsAdded.length > 0 || reasonsRemoved.length > 0) kinds.push('reasons changed');
 
   const masks = maskChanges(recorded.obligations, candidate.obligations);
   if (masks.length > 0) kinds.push('masks changed');
-  for (const mask of masks) if (mask.candidate === undefined) loosening.push(`mask removed: ${mask.target}`);
+  for (const mask of masks) {
+    if (mask.candidate === undefined) loosening.push(`mask removed: ${mask.target}`);
+    else if (mask.recorded !== undefined && showsPart(mask.candidate) && !showsPart(mask.recorded)) loosening.push(`mask weakened: ${mask.target} ${mask.recorded} → ${mask.candidate}`);
+  }
 
   const obligations = otherObligationChanges(recorded.obligations, candidate.obligations);
   if (obligations.length > 0) kinds.push('obligations changed');
@@ -96,6 +100,11 @@ export function effectTransition(change: DecisionChange): { from: EffectV1; to: 
   if (!kind) return undefined;
   const [from, to] = kind.split('→') as [EffectV1, EffectV1];
   return { from, to };
+}
+
+/** `partial` keeps part of the value in clear; the other strategies (redact, hash, null) hide all of it. */
+function showsPart(strategy: string): boolean {
+  return strategy.split(' ')[0] === 'partial';
 }
 
 function maskChanges(recorded: ObligationsV1, candidate: ObligationsV1): MaskChange[] {

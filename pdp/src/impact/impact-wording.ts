@@ -42,7 +42,6 @@ export function changeDetails(change: ChangedDecision): string[] {
   const { reasonsAdded, reasonsRemoved, masks, obligations, loosening } = change.change;
   if (reasonsAdded.length > 0) lines.push(`reasons added: ${reasonsAdded.join(', ')}`);
   if (reasonsRemoved.length > 0) lines.push(`reasons removed: ${reasonsRemoved.join(', ')}`);
-  if (change.change.kinds.includes('reasons changed') && reasonsAdded.length === 0 && reasonsRemoved.length === 0) lines.push('reasons reworded or reordered');
   for (const mask of masks) lines.push(`mask ${maskText(mask)}`);
   if (obligations.length > 0) lines.push(`obligations changed: ${obligations.join(', ')}`);
   if (change.change.kinds.includes('approval requirement changed')) lines.push(`approval requirement: ${JSON.stringify(change.recorded.approval ?? null)} → ${JSON.stringify(change.candidate.approval ?? null)}`);
