@@ -22,9 +22,8 @@ export const POLICY_USAGE = `usage:
 source: --kafka HOST:PORT[,…] [--topic-prefix P] | --dir AUDIT_DIR   (default: the PDP's configuration)
 exit status: 0 no loosening change; 1 a loosening change (deny→allow, deny→approval_required,
   approval no longer required, a mask removed or weakened to partial, personal data unmasked,
-  sessions no longer recorded) unless
-  --allow-loosening; 2 usage; 3 the source or the bundle could not be read, or a decision
-  record of the period could not be evaluated`;
+  sessions no longer recorded) unless --allow-loosening; 2 usage; 3 the source or the bundle
+  could not be read, or a decision record of the period could not be evaluated`;
 
 const FORMATS = ['table', 'md', 'html', 'json'] as const;
 type ImpactFormat = (typeof FORMATS)[number];
