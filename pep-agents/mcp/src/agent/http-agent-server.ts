@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -35,7 +35,8 @@ interface HttpSession {
   readonly server: string;
   readonly transport: StreamableHTTPServerTransport;
   readonly session: McpSession;
-  token: string;
+  /** The SHA-256 of the token the session holds now (compared in constant time; the token itself stays with the session). */
+  tokenDigest: Buffer;
   /** The principal the session was opened for (a refreshed token must name the same one). */
   readonly principal: string | null;
   expiresAt: number;
@@ -157,7 +158,7 @@ export class HttpAgentServer {
       server: server.config.name,
       transport,
       session: mcpSession,
-      token,
+      tokenDigest: digestOf(token),
       principal: verdict.answer.principal.sub,
       expiresAt: expiryOf(verdict.answer.principal.expires_at),
       lastSeen: Date.now(),
@@ -176,7 +177,7 @@ export class HttpAgentServer {
    * refreshed one the PDP accepts for the same principal. Anything else is refused as OAuth says.
    */
   private async admitToken(entry: HttpSession, token: string, response: ServerResponse, metadataUrl: string): Promise<boolean> {
-    if (token === entry.token) {
+    if (timingSafeEqual(digestOf(token), entry.tokenDigest)) {
       if (entry.expiresAt > Date.now()) return true;
       writeChallenge(response, metadataUrl, { description: 'the token has expired' }, this.deps.oauth.scopes);
       return false;
@@ -184,7 +185,7 @@ export class HttpAgentServer {
     const server = this.deps.servers.get(entry.server)!;
     const verdict = await decideConnect(server.authorizer, token, { id: entry.session.id });
     if (verdict.allowed && verdict.answer.principal.sub === entry.principal && !tokenExpired(verdict.answer)) {
-      entry.token = token;
+      entry.tokenDigest = digestOf(token);
       entry.expiresAt = expiryOf(verdict.answer.principal.expires_at);
       entry.session.useToken(token);
       return true;
@@ -229,6 +230,10 @@ export class HttpAgentServer {
 function bearerToken(header: string | undefined): string | undefined {
   const match = /^Bearer[ ]+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(header ?? '');
   return match?.[1];
+}
+
+function digestOf(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
 }
 
 function expiryOf(expiresAt: string | undefined): number {
