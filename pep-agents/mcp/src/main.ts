@@ -69,6 +69,7 @@ export async function startMcpPep(config: PepMcpConfig, options: McpPepOptions =
     oauth: config.oauth,
     allowedOrigins: config.allowedOrigins,
     maxSessions: config.limits.maxSessions,
+    maxSessionsPerPrincipal: config.limits.maxSessionsPerPrincipal,
     sessionIdleMs: config.limits.sessionIdleMs,
     maxMessageBytes: config.limits.maxMessageBytes,
     log,

@@ -25,6 +25,7 @@ export interface HttpAgentServerDeps {
   readonly oauth: ProtectedResourceSettings;
   readonly allowedOrigins: readonly string[];
   readonly maxSessions: number;
+  readonly maxSessionsPerPrincipal: number;
   readonly sessionIdleMs: number;
   readonly maxMessageBytes: number;
   readonly log: LogFunction;
@@ -54,6 +55,8 @@ const ENDPOINT = /^\/mcp\/([A-Za-z0-9][A-Za-z0-9._-]{0,127})\/?$/;
 export class HttpAgentServer {
   private readonly server: Server;
   private readonly sessions = new Map<string, HttpSession>();
+  /** Initializes past the limit check and waiting for their connect decision: each holds a seat. */
+  private opening = 0;
   private readonly sweeper: NodeJS.Timeout;
   private baseUrl = '';
 
@@ -138,19 +141,32 @@ export class HttpAgentServer {
   /** An initialize with no session: the connect decision, then a new session with its own upstream. */
   private async initialize(request: IncomingMessage, response: ServerResponse, message: JsonRpcMessage, server: ServerGate, token: string, metadataUrl: string): Promise<void> {
     const id = isRequest(message) ? message.id : null;
-    if (this.sessions.size >= this.deps.maxSessions) {
+    // A seat is taken before the connect decision is awaited: initializes sent together cannot all pass the check.
+    if (this.sessions.size + this.opening >= this.deps.maxSessions) {
       response.setHeader('retry-after', '5');
       return writeJson(response, 503, jsonRpcError(id, JSON_RPC_ERROR.serverUnavailable, 'portcullis: the gateway has as many sessions open as it takes; try again shortly'));
     }
     const sessionId = randomUUID();
     const clientAddr = request.socket.remoteAddress;
     const session = { id: sessionId, ...(clientAddr ? { client_addr: clientAddr } : {}) };
-    const verdict = await decideConnect(server.authorizer, token, session);
+    this.opening += 1;
+    let verdict: Awaited<ReturnType<typeof decideConnect>>;
+    try {
+      verdict = await decideConnect(server.authorizer, token, session);
+    } finally {
+      this.opening -= 1;
+    }
     if (!verdict.allowed) {
       if (verdict.refusal.kind === 'unauthenticated') return writeChallenge(response, metadataUrl, { description: verdict.refusal.message }, this.deps.oauth.scopes);
       const status = verdict.refusal.kind === 'unavailable' ? 503 : 403;
       const code = verdict.refusal.kind === 'unavailable' ? JSON_RPC_ERROR.internalError : JSON_RPC_ERROR.refused;
       return writeJson(response, status, jsonRpcError(id, code, verdict.refusal.hint ? `${verdict.refusal.message}; ${verdict.refusal.hint}` : verdict.refusal.message));
+    }
+    // From here to the table's entry nothing is awaited, so the count below is the table's.
+    const principal = verdict.answer.principal.sub;
+    if ([...this.sessions.values()].filter((open) => open.principal === principal).length >= this.deps.maxSessionsPerPrincipal) {
+      response.setHeader('retry-after', '5');
+      return writeJson(response, 429, jsonRpcError(id, JSON_RPC_ERROR.serverUnavailable, `portcullis: this principal has ${this.deps.maxSessionsPerPrincipal} sessions open, as many as one may; end one first`));
     }
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => sessionId });
     const mcpSession = openMcpSession(server, session, token, { send: (outgoing, relatedRequestId) => transport.send(outgoing as JSONRPCMessage, relatedRequestId === undefined ? undefined : { relatedRequestId }) }, this.deps.sessions, verdict.answer);
@@ -159,7 +175,7 @@ export class HttpAgentServer {
       transport,
       session: mcpSession,
       tokenDigest: digestOf(token),
-      principal: verdict.answer.principal.sub,
+      principal,
       expiresAt: expiryOf(verdict.answer.principal.expires_at),
       lastSeen: Date.now(),
     };

@@ -20,6 +20,8 @@ export interface PepMcpConfig {
   readonly limits: {
     /** Agent sessions open at once (each has its own upstream connection or process). */
     readonly maxSessions: number;
+    /** Agent sessions one principal may hold at once, so no one takes every seat. */
+    readonly maxSessionsPerPrincipal: number;
     /** An agent session with no request for this long is ended. */
     readonly sessionIdleMs: number;
     /** A JSON-RPC message larger than this is refused before it is read. */
@@ -61,6 +63,7 @@ export function loadPepMcpConfig(env: NodeJS.ProcessEnv = process.env): PepMcpCo
     servers: readUpstreamServers(serversFile, env),
     limits: {
       maxSessions: integer(read, `${PREFIX}MAX_SESSIONS`, 100, 1, 10_000),
+      maxSessionsPerPrincipal: integer(read, `${PREFIX}MAX_SESSIONS_PER_PRINCIPAL`, 20, 1, 10_000),
       sessionIdleMs: integer(read, `${PREFIX}SESSION_IDLE_SECONDS`, 1800, 1, 86_400) * 1000,
       maxMessageBytes: integer(read, `${PREFIX}MAX_MESSAGE_BYTES`, 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
       upstreamTimeoutMs: integer(read, `${PREFIX}UPSTREAM_TIMEOUT_SECONDS`, 300, 1, 86_400) * 1000,
