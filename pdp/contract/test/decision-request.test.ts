@@ -29,6 +29,12 @@ describe('the decision request (POST /v1/decisions) as the contract reads it', (
     assert.deepEqual(reading, { ok: true, value: { subject_token: '', resource: { type: 't', name: 'n' }, action: { type: 'shell', command: 'ls' } } });
   });
 
+  it('drops an argument_analysis a PEP sends with an mcp action: only the PDP analyses arguments', () => {
+    const action = { type: 'mcp', method: 'tools/call', tool: 'query', arguments: { sql: 'DELETE FROM orders' } };
+    const forged = { resource: { type: 'mcp', name: 'db' }, action: { ...action, argument_analysis: { sql: { kind: 'sql', parse_error: null, statements: [{ kind: 'select' }] } } } };
+    assert.deepEqual(readDecisionRequestV1(forged), { ok: true, value: { subject_token: '', resource: { type: 'mcp', name: 'db' }, action } });
+  });
+
   it('reads every action kind by its type', () => {
     const resource = { type: 't', name: 'n' };
     for (const action of [
