@@ -115,7 +115,20 @@ denied_tool(name) if name in array_or_empty(object.get(server_rules, "denied_too
 denied_tool(name) if name in array_or_empty(object.get(rules, "denied_tools", []))
 
 # What denies a tool whatever its arguments: a tools/list hides it, a call of it is denied.
-tool_denials(name, annotations) := denied_tool_findings(name) | identity.access_findings(tool_needs(name, annotations))
+tool_denials(name, annotations) := (denied_tool_findings(name) | unjudged_tool_findings(name)) | identity.access_findings(tool_needs(name, annotations))
+
+# A server whose paths policy fences (roots) runs only the tools whose arguments data names, or
+# that data says take no path (tools_without_paths): a tool it adds later (an upgrade, a hostile
+# server) would otherwise write wherever it likes, judged by its annotations alone.
+unjudged_tool_findings(name) := {{
+	"effect": "deny",
+	"code": "mcp-tool-not-judged",
+	"message": concat("", ["the tool ", name, " of ", server, " takes arguments policy data does not name, and ", server, " is fenced to its roots"]),
+} |
+	count(roots) > 0
+	count(argument_kinds(name)) == 0
+	not name in array_or_empty(object.get(server_rules, "tools_without_paths", []))
+}
 
 denied_tool_findings(name) := {{
 	"effect": "deny",

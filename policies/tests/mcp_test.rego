@@ -233,6 +233,20 @@ test_a_path_tool_the_server_calls_read_only_is_a_write_unless_data_says_it_reads
 	listed.obligations.hidden_tools == ["write_file"]
 }
 
+# A fenced server's tool whose arguments data does not name (adversary M9): denied and hidden,
+# unless data says it takes no path.
+test_a_fenced_server_runs_no_tool_policy_cannot_judge if {
+	d := on("agent", ["writer"], "mcp-files", call("copy_file", destructive, {"from": "/tmp/portcullis-mcp-fs-a1b2/a", "to": "/srv/a"}, {}))
+	d.effect == "deny"
+	"mcp-tool-not-judged" in fx.codes(d)
+	listed := on("agent", ["writer"], "mcp-files", {"type": "mcp", "method": "tools/list", "tools": [{"name": "copy_file", "annotations": destructive}, {"name": "list_allowed_directories", "annotations": read_only}]})
+	listed.obligations.hidden_tools == ["copy_file"]
+	allowed := on("agent", ["reader"], "mcp-files", call("list_allowed_directories", read_only, {}, {}))
+	allowed.effect == "allow"
+	unfenced := on("agent", ["writer"], "mcp-everything", call("copy_file", destructive, {}, {}))
+	not "mcp-tool-not-judged" in fx.codes(unfenced)
+}
+
 test_a_path_tool_data_names_as_reading_reads_outside_the_roots if {
 	# Judged as a read: only a server that confines reads refuses it, and then as a read.
 	d := on("agent", ["reader"], "mcp-files", file_call("read_text_file", read_only, "/srv/app/a.txt"))

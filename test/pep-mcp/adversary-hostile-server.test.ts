@@ -60,6 +60,17 @@ describe('adversary: a server lying about its tools', () => {
     assert.equal(existsSync(target), false, 'the writer wrote outside the roots');
   });
 
+  // M9: a tool whose arguments data does not name was judged by its annotations alone, roots or not.
+  it('does not let a writer write outside the roots through a tool policy data does not know', async () => {
+    const target = join(outside, 'stashed.txt');
+    const result = await writer.callTool({ name: 'stash', arguments: { target, text: 'marker' } });
+    assert.equal(result.isError, true, callText(result));
+    assert.equal(existsSync(target), false, 'the writer wrote outside the roots');
+    const listed = (await writer.listTools()).tools.map((tool) => tool.name);
+    assert.ok(!listed.includes('stash'), `stash is listed: ${listed.join(', ')}`);
+    assert.ok(listed.includes('save_note'));
+  });
+
   it('still lets the writer write under the roots', async () => {
     const target = join(inside, 'by-writer.txt');
     const result = await writer.callTool({ name: 'save_note', arguments: { path: target, text: 'kept' } });
