@@ -1,0 +1,70 @@
+// Adversary: tokens that are not this agent's to use at the gateway, and sessions that are not its
+// own. Every refusal happens before anything reaches the tapped server (initialize included), and
+// a victim's session goes on working whatever another principal sent with its id.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { eventually } from '../support/eventually.ts';
+import { startMcpGateway, type McpGateway } from '../support/mcp-gateway.ts';
+import { prepareFilesystemServer, type FilesystemServerFixture } from '../support/mcp-servers.ts';
+import { gatewayTestPolicyBundle } from './gateway-test-policy.ts';
+import { RawSession, tappedLines, tappedServerEntry } from './raw-session.ts';
+
+describe('adversary: identity and sessions', () => {
+  let gateway: McpGateway;
+  let files: FilesystemServerFixture;
+  let log: string;
+  let victim: RawSession;
+  let victimToken: string;
+
+  before(async () => {
+    files = prepareFilesystemServer();
+    log = join(files.outside, 'tap.log');
+    gateway = await startMcpGateway({ servers: [tappedServerEntry('files', files.launch, log)], pdpEnv: { PORTCULLIS_BUNDLE_FILE: gatewayTestPolicyBundle() } });
+    victimToken = await gateway.token('victim-agent', ['reader']);
+    victim = new RawSession(gateway.pep.endpoint('files'), victimToken);
+    assert.equal((await victim.open()).status, 200);
+  });
+  after(async () => {
+    await victim?.close();
+    await gateway?.close();
+    files?.remove();
+  });
+
+  it('refuses tokens minted for another audience and for the console, before any server starts', async () => {
+    const before = tappedLines(log).split('\n').filter((line) => line.includes('"initialize"')).length;
+    const tokens = {
+      'another audience': await gateway.pdp.token({ sub: 'agent-elsewhere', roles: ['reader'], kind: 'agent', audience: 'https://another.example/api' }),
+      'a console session': await gateway.pdp.token({ sub: 'agent-console', roles: ['reader'], console: true }),
+    };
+    for (const [what, token] of Object.entries(tokens)) {
+      const answer = await new RawSession(gateway.pep.endpoint('files'), token).open();
+      assert.ok(answer.status === 401 || answer.status === 403, `${what}: ${answer.status} ${JSON.stringify(answer.messages)}`);
+    }
+    assert.equal(tappedLines(log).split('\n').filter((line) => line.includes('"initialize"')).length, before, 'a server was started for a refused token');
+  });
+
+  it("refuses another principal's DELETE and GET of a session, which goes on working", async () => {
+    const intruder = await gateway.token('intruder-agent', ['reader']);
+    const headers = { authorization: `Bearer ${intruder}`, 'mcp-session-id': victim.sessionId!, 'mcp-protocol-version': '2025-06-18' };
+    const deleted = await gateway.request(new URL(gateway.pep.endpoint('files')).pathname, { method: 'DELETE', headers });
+    assert.equal(deleted.status, 401);
+    const stream = await gateway.request(new URL(gateway.pep.endpoint('files')).pathname, { method: 'GET', headers: { ...headers, accept: 'text/event-stream' } });
+    assert.equal(stream.status, 401);
+    await stream.body?.cancel();
+    const still = await victim.post(JSON.stringify({ jsonrpc: '2.0', id: 10, method: 'tools/list' }));
+    assert.equal(still.status, 200);
+    assert.ok(Array.isArray(still.messages.at(-1)?.result?.tools), JSON.stringify(still.messages));
+  });
+
+  it('refuses a session its token once it has expired, even though the session was opened with it', async () => {
+    const shortLived = await gateway.pdp.token({ sub: 'agent-short', roles: ['reader'], kind: 'agent', ttlSeconds: 2 });
+    const session = new RawSession(gateway.pep.endpoint('files'), shortLived);
+    assert.equal((await session.open()).status, 200);
+    const refused = await eventually('the expired token refused', async () => {
+      const answer = await session.post(JSON.stringify({ jsonrpc: '2.0', id: 20, method: 'tools/list' }));
+      return answer.status === 401 ? answer : undefined;
+    });
+    assert.match(refused.headers.get('www-authenticate') ?? '', /invalid_token/);
+  });
+});
