@@ -28,6 +28,8 @@ exit status: 0 no loosening change; 1 a loosening change (deny→allow, deny→a
 const FORMATS = ['table', 'md', 'html', 'json'] as const;
 type ImpactFormat = (typeof FORMATS)[number];
 
+const PROGRESS_INTERVAL_MS = 2000;
+
 /** Exit statuses a policy repository's CI gates on (docs/policy-lifecycle.md). */
 const EXIT = { unchanged: 0, loosening: 1, usage: 2, unreadable: 3 } as const;
 
@@ -97,7 +99,15 @@ async function impact(argv: string[], config: PdpConfig, output: CommandOutput):
   const reader = openReadableSource(choice, config);
   let report: ImpactReport;
   try {
-    report = await analyseImpact({ reader, candidate, query, progress: (read, evaluated) => log(`policy impact: ${read} record(s) read, ${evaluated} decision(s) evaluated`) });
+    let lastTold = 0;
+    const progress = (read: number, evaluated: number): void => {
+      // A long run says how far it is every few seconds, not every thousand records.
+      if (Date.now() - lastTold < PROGRESS_INTERVAL_MS) return;
+      lastTold = Date.now();
+      log(`policy impact: ${read} record(s) read, ${evaluated} decision(s) evaluated`);
+    };
+    report = await analyseImpact({ reader, candidate, query, progress });
+    log(`policy impact: ${report.totals.decisions} decision(s) of the period read from ${reader.description}`);
   } finally {
     await reader.close();
   }

@@ -3,11 +3,10 @@ import type { AuditReader, StoredRecord } from '../audit/verification/readers/au
 import type { PolicyBundle } from '../policy/policy-bundle.ts';
 import { decisionRecordOf, UnreplayableRecordError } from '../replay/decision-record.ts';
 import { DecisionReplayer } from '../replay/decision-replayer.ts';
-import type { ReplayOutcome } from '../replay/recorded-policy-outcome.ts';
 import { actionSummary } from './action-summary.ts';
 import type { CandidateBundle } from './candidate-bundle.ts';
 import { decisionChange } from './impact-change.ts';
-import { summarise, type ChangedDecision, type ImpactReport, type SkippedDecision } from './impact-report.ts';
+import { EvaluatedTally, summarise, type ChangedDecision, type ImpactReport, type SkippedDecision } from './impact-report.ts';
 
 /** Which recorded decisions to evaluate with the candidate. */
 export interface ImpactQuery {
@@ -25,9 +24,11 @@ export interface ImpactAnalysisOptions {
   readonly reader: AuditReader;
   readonly candidate: CandidateBundle;
   readonly query: ImpactQuery;
-  /** Called now and then with the count of records read so far (long runs). */
+  /** Called every PROGRESS_EVERY records and at the end, with the counts so far (long runs). */
   readonly progress?: (read: number, evaluated: number) => void;
 }
+
+const PROGRESS_EVERY = 1000;
 
 /** The trail could not be read: no report can be trusted. */
 export class ImpactSourceError extends Error {
@@ -48,7 +49,7 @@ export class CandidateLoadError extends Error {
 export async function analyseImpact(options: ImpactAnalysisOptions): Promise<ImpactReport> {
   const { reader, candidate, query } = options;
   const replayer = new DecisionReplayer();
-  const evaluated: { recorded: ReplayOutcome; candidate: ReplayOutcome; revision: string | null }[] = [];
+  const evaluated = new EvaluatedTally();
   const changes: ChangedDecision[] = [];
   const skipped: SkippedDecision[] = [];
   const seen = new Set<string>();
@@ -57,7 +58,7 @@ export async function analyseImpact(options: ImpactAnalysisOptions): Promise<Imp
     await prepare(replayer, candidate.bundle);
     for await (const stored of storedDecisions(reader)) {
       read += 1;
-      if (read % 200 === 0) options.progress?.(read, evaluated.length);
+      if (read % PROGRESS_EVERY === 0) options.progress?.(read, evaluated.count);
       const decision = decisionRecordOf(stored.record);
       if (!decision) {
         // A Data API query is not a decision of portcullis/decision; anything else unreadable is a fault.
@@ -76,7 +77,7 @@ export async function analyseImpact(options: ImpactAnalysisOptions): Promise<Imp
         skipped.push({ decisionId: decision.decisionId, where: stored.where, reason: error.message });
         continue;
       }
-      evaluated.push({ recorded: result.recorded, candidate: result.replayed, revision: decision.revision });
+      evaluated.add(result.recorded, result.replayed, decision.revision);
       const change = decisionChange(result.recorded, result.replayed);
       if (!change) continue;
       changes.push({
@@ -96,7 +97,7 @@ export async function analyseImpact(options: ImpactAnalysisOptions): Promise<Imp
   } finally {
     await replayer.close();
   }
-  options.progress?.(read, evaluated.length);
+  options.progress?.(read, evaluated.count);
   return summarise(
     {
       candidate: { revision: candidate.bundle.revision, description: candidate.description },

@@ -73,33 +73,43 @@ export interface ImpactReport {
 export const NO_REASON_CHANGE = '(same reasons)';
 
 /** Totals and groups of what an analysis found. */
+/** What the analysis counts of every decision it evaluated (only changes are kept whole). */
+export class EvaluatedTally {
+  count = 0;
+  readonly recordedEffects: Record<EffectV1, number> = { allow: 0, deny: 0, approval_required: 0 };
+  readonly candidateEffects: Record<EffectV1, number> = { allow: 0, deny: 0, approval_required: 0 };
+  readonly revisions = new Set<string>();
+
+  add(recorded: ReplayOutcome, candidate: ReplayOutcome, revision: string | null): void {
+    this.count += 1;
+    this.recordedEffects[recorded.effect] += 1;
+    this.candidateEffects[candidate.effect] += 1;
+    this.revisions.add(revision ?? '(none)');
+  }
+}
+
 export function summarise(
   header: Pick<ImpactReport, 'candidate' | 'source' | 'period' | 'filters'>,
-  evaluated: readonly { recorded: ReplayOutcome; candidate: ReplayOutcome; revision: string | null }[],
+  evaluated: EvaluatedTally,
   changes: readonly ChangedDecision[],
   skipped: readonly SkippedDecision[],
 ): ImpactReport {
   const byKind = Object.fromEntries(CHANGE_KINDS.map((kind) => [kind, 0])) as Record<ChangeKind, number>;
   for (const change of changes) for (const kind of change.change.kinds) byKind[kind] += 1;
-  const effects = (pick: (entry: (typeof evaluated)[number]) => EffectV1): Record<EffectV1, number> => {
-    const counts: Record<EffectV1, number> = { allow: 0, deny: 0, approval_required: 0 };
-    for (const entry of evaluated) counts[pick(entry)] += 1;
-    return counts;
-  };
   const ordered = [...changes].sort((left, right) => left.time.localeCompare(right.time) || left.decisionId.localeCompare(right.decisionId));
   return {
     ...header,
-    recordedRevisions: [...new Set(evaluated.map((entry) => entry.revision ?? '(none)'))].sort(),
+    recordedRevisions: [...evaluated.revisions].sort(),
     totals: {
-      decisions: evaluated.length + skipped.length,
-      evaluated: evaluated.length,
-      unchanged: evaluated.length - changes.length,
+      decisions: evaluated.count + skipped.length,
+      evaluated: evaluated.count,
+      unchanged: evaluated.count - changes.length,
       changed: changes.length,
       skipped: skipped.length,
       loosening: changes.filter((change) => change.change.loosening.length > 0).length,
       byKind,
-      recordedEffects: effects((entry) => entry.recorded.effect),
-      candidateEffects: effects((entry) => entry.candidate.effect),
+      recordedEffects: { ...evaluated.recordedEffects },
+      candidateEffects: { ...evaluated.candidateEffects },
     },
     byReason: grouped(ordered, (change) => {
       const codes = [...change.change.reasonsAdded.map((code) => `+ ${code}`), ...change.change.reasonsRemoved.map((code) => `− ${code}`)];
