@@ -47,8 +47,9 @@ describe('a tool call held for approval while its client waits with a progress t
     root = files.workspace;
     gateway = await startMcpGateway({
       servers: [stdioServerEntry('files', files.launch)],
-      pdpEnv: { PORTCULLIS_BUNDLE_FILE: callsTestPolicyBundle() },
-      pepEnv: { PORTCULLIS_PEP_APPROVAL_WAIT_SECONDS: '120' },
+      pdpEnv: { PORTCULLIS_BUNDLE_FILE: callsTestPolicyBundle(), PORTCULLIS_PUBLIC_URL: 'https://portcullis.example.test' },
+      // A short keep-alive, so a suite sees the hold's notices repeat without waiting long for them.
+      pepEnv: { PORTCULLIS_PEP_APPROVAL_WAIT_SECONDS: '120', PORTCULLIS_PEP_MCP_PROGRESS_KEEPALIVE_MS: '100' },
     });
     writer = await gateway.token('agent-writer', ['writer']);
     approver = await openApprovalSocket(gateway.pdp.url, { token: await gateway.pdp.consoleToken({ sub: 'alice', roles: ['approver'], kind: 'human' }) });
@@ -92,6 +93,51 @@ describe('a tool call held for approval while its client waits with a progress t
     assert.ok(progress.length >= 1);
     progress.forEach((update, index) => index > 0 && assert.ok(update.progress > progress[index - 1]!.progress, 'progress rises'));
     assert.equal(await approvalStatus(gateway, approval.id), 'executed');
+    await gateway.disconnect(client);
+  });
+
+  it('keeps sending progress while the call is held, and none once it is answered', async () => {
+    // Over stdio every notification the gateway sends reaches the client: a progress notice after
+    // the answer would show as the SDK's error for an unknown progress token.
+    const { client } = await gateway.connectStdio('files', writer);
+    const clientErrors: Error[] = [];
+    client.onerror = (error) => clientErrors.push(error);
+    const target = join(root, 'kept-alive.txt');
+    const progress: Progress[] = [];
+    const call = client.callTool({ name: 'write_file', arguments: { path: target, content: 'kept alive' } }, undefined, { onprogress: (update) => progress.push(update), resetTimeoutOnProgress: true, timeout: 60_000 });
+    const approvalId = await eventually('the client is told of the hold', () => progress.map((update) => approvalIdIn(update.message ?? '')).find(Boolean));
+    await eventually('the hold is told again and again while it lasts', () => progress.length >= 4);
+    assert.ok(progress.every((update) => update.message?.includes(approvalId)), 'each keep-alive repeats the notice naming the approval');
+
+    await vote(gateway, approvalId, 'approve', 'kept alive');
+    const result = await call;
+    assert.notEqual(result.isError, true, textOf(result));
+    assert.equal(readFileSync(target, 'utf8'), 'kept alive');
+
+    // A second held call's keep-alives prove time passed: the first call's would have come meanwhile.
+    const secondProgress: Progress[] = [];
+    const second = client.callTool({ name: 'write_file', arguments: { path: join(root, 'second.txt'), content: 'second' } }, undefined, { onprogress: (update) => secondProgress.push(update), resetTimeoutOnProgress: true, timeout: 60_000 });
+    const secondApproval = await eventually('the second call is held', () => secondProgress.map((update) => approvalIdIn(update.message ?? '')).find(Boolean));
+    await eventually('several keep-alive intervals pass', () => secondProgress.length >= 4);
+    assert.deepEqual(clientErrors.map((error) => error.message), [], 'no progress came for the call already answered');
+    await vote(gateway, secondApproval, 'deny', 'only the first');
+    assert.equal((await second).isError, true);
+    await client.close();
+  });
+
+  it('answers a call without a progress token at once with the approval to ask for, though the hold could be long', async () => {
+    const client = await gateway.connect('files', writer);
+    const target = join(root, 'no-token.txt');
+    // No progress token: the client cannot be kept alive, so the 120 s hold is not waited out (its own timeout would run out first).
+    const held = await client.callTool({ name: 'write_file', arguments: { path: target, content: 'no token' } }, undefined, { timeout: 30_000 });
+    assert.equal(held.isError, true);
+    const text = textOf(held);
+    const approvalId = approvalIdIn(text);
+    assert.ok(approvalId, text);
+    assert.match(text, new RegExp(`approve at https://portcullis\\.example\\.test/console/#/approvals/${approvalId}`), 'the console link');
+    assert.match(text, /call the same tool with the same arguments again once approved/);
+    assert.equal(existsSync(target), false);
+    assert.equal(await approvalStatus(gateway, approvalId), 'pending');
     await gateway.disconnect(client);
   });
 

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { configFail, deepFreeze, envReader, integer, readableFile, readPdpConnectionConfig, type EnvRead, type PdpConnectionConfig } from '@portcullis/pep-core';
+import { DEFAULT_KEEP_ALIVE_MS } from '../calls/progress-notifier.ts';
 import { readUpstreamServers, type UpstreamServerConfig } from './upstream-servers.ts';
 
 export interface PepMcpConfig {
@@ -30,6 +31,8 @@ export interface PepMcpConfig {
     readonly upstreamTimeoutMs: number;
     /** How long starting or connecting an upstream server may take. */
     readonly upstreamConnectMs: number;
+    /** How often a call held for approval is told again that it waits (keeps a client's request timeout from running out). */
+    readonly progressKeepAliveMs: number;
   };
   readonly pdp: PdpConnectionConfig;
 }
@@ -68,6 +71,7 @@ export function loadPepMcpConfig(env: NodeJS.ProcessEnv = process.env): PepMcpCo
       maxMessageBytes: integer(read, `${PREFIX}MAX_MESSAGE_BYTES`, 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
       upstreamTimeoutMs: integer(read, `${PREFIX}UPSTREAM_TIMEOUT_SECONDS`, 300, 1, 86_400) * 1000,
       upstreamConnectMs: integer(read, `${PREFIX}UPSTREAM_CONNECT_SECONDS`, 30, 1, 600) * 1000,
+      progressKeepAliveMs: integer(read, `${PREFIX}PROGRESS_KEEPALIVE_MS`, DEFAULT_KEEP_ALIVE_MS, 50, 600_000),
     },
     pdp: readPdpConnectionConfig(read),
   };

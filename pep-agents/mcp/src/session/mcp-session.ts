@@ -4,7 +4,7 @@ import type { McpAction, McpCommand, ProgressToken } from '../calls/mcp-command.
 import type { McpMask } from '../calls/mcp-masks.ts';
 import type { McpProtocolAdapter } from '../calls/mcp-protocol-adapter.ts';
 import type { McpRefusal } from '../calls/mcp-refusal.ts';
-import { progressNotifier } from '../calls/progress-notifier.ts';
+import { progressNotifier, type ProgressNotifier } from '../calls/progress-notifier.ts';
 import { JSON_RPC_ERROR, jsonRpcError } from '../jsonrpc/json-rpc-errors.ts';
 import { isNotification, isRequest, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse, type RequestId } from '../jsonrpc/json-rpc-message.ts';
 import { isObject } from '../jsonrpc/json-rpc-reader.ts';
@@ -27,6 +27,8 @@ export interface McpSessionDeps {
   readonly masker: ResultMasker;
   /** How long the agent may take to answer a request the server sent it. */
   readonly agentTimeoutMs: number;
+  /** How often a call held for approval is sent its progress again (its client's request timeout resets on progress). */
+  readonly progressKeepAliveMs: number;
   readonly log: LogFunction;
   /** The session's connect decision: its masking (a principal who may not read personal data in clear) stands from the start. */
   readonly connectAnswer?: MaskingAnswer;
@@ -170,7 +172,13 @@ export class McpSession {
     const listed = listedTools(response.result);
     if (listed.length > MAX_DECIDED_TOOLS) return this.reply(jsonRpcError(request.id, JSON_RPC_ERROR.refused, `portcullis: the server listed more than ${MAX_DECIDED_TOOLS} tools in one answer, more than can be decided`));
     const command = this.command(request, { type: 'mcp', method: 'tools/list', tools: listed });
-    const verdict = await this.gate(request, inFlight).decide(command);
+    const { gate, notifier } = this.gate(request, inFlight);
+    let verdict: Awaited<ReturnType<typeof gate.decide>>;
+    try {
+      verdict = await gate.decide(command, waitFor(inFlight));
+    } finally {
+      notifier.stop();
+    }
     if (!verdict.allowed) return this.refuse(request, verdict.refusal);
     const hidden = hiddenTools(verdict.answer.obligations.hidden_tools);
     // A listing from its first page starts afresh (policy may have changed); later pages add to it.
@@ -188,7 +196,21 @@ export class McpSession {
     // What the server gets is built from the decided action alone (forwarded-request.ts), and the command carries it.
     const asked = this.command(request, action.action);
     const command: McpCommand = { ...asked, request: forwardedRequest(asked) };
-    const run = await this.gate(request, inFlight).run(command, (answer) => this.forwardDecided(command.request, answer, inFlight));
+    const { gate, notifier } = this.gate(request, inFlight);
+    let run: Awaited<ReturnType<typeof gate.run>>;
+    try {
+      run = await gate.run(
+        command,
+        (answer) => {
+          // MCP allows no progress once the answer is sent: the hold's notices end before the server is asked.
+          notifier.stop();
+          return this.forwardDecided(command.request, answer, inFlight);
+        },
+        waitFor(inFlight),
+      );
+    } finally {
+      notifier.stop();
+    }
     if (!run.ran) await this.refuse(request, run.refusal);
   }
 
@@ -276,7 +298,7 @@ export class McpSession {
     const shown = this.maskedServerRequest(message);
     const command = this.command(shown, { type: 'mcp', method: shown.method as McpAction['method'], direction: 'to_client', ...(shown.params === undefined ? {} : { params: shown.params }) });
     try {
-      const run = await this.gate(message, inFlight).run(command, async () => {
+      const run = await this.gate(message, inFlight).gate.run(command, async () => {
         const response = await this.askAgent(shown);
         await upstream.send({ ...response, id: message.id });
         return 'error' in response ? { status: 'failure', error: `JSON-RPC error ${response.error.code}` } : { status: 'success' };
@@ -364,10 +386,17 @@ export class McpSession {
     return { server: this.deps.server, request, action, ...(progressToken === undefined ? {} : { progressToken }) };
   }
 
-  /** A gate for one command: its own cancellation and progress channel, the session's record. */
-  private gate(request: JsonRpcRequest, inFlight: InFlight): CommandGate<McpCommand, McpRefusal, McpMask> {
-    const notify = progressNotifier((notification) => void this.channel.send(notification, request.id).catch(() => undefined), inFlight.progressToken);
-    return new CommandGate(this.deps.adapter, this.deps.authorizer, () => ({ subjectToken: this.subjectToken, session: this.session, signal: inFlight.abort.signal, notify }), { recorder: this.deps.recorder, reuse: this.reuse });
+  /**
+   * A gate for one command: its own cancellation and progress channel, the session's record. The
+   * notifier keeps a held call alive until its caller stops it (always, in a `finally`).
+   */
+  private gate(request: JsonRpcRequest, inFlight: InFlight): { readonly gate: CommandGate<McpCommand, McpRefusal, McpMask>; readonly notifier: ProgressNotifier } {
+    const notifier = progressNotifier((notification) => void this.channel.send(notification, request.id).catch(() => undefined), inFlight.progressToken, {
+      keepAliveMs: this.deps.progressKeepAliveMs,
+      signal: inFlight.abort.signal,
+    });
+    const gate = new CommandGate(this.deps.adapter, this.deps.authorizer, () => ({ subjectToken: this.subjectToken, session: this.session, signal: inFlight.abort.signal, notify: notifier }), { recorder: this.deps.recorder, reuse: this.reuse });
+    return { gate, notifier };
   }
 
   private async refuse(request: JsonRpcRequest, refusal: McpRefusal): Promise<void> {
@@ -388,6 +417,15 @@ export class McpSession {
 /** The `hidden_tools` obligation's names (anything else there hides nothing more: the calls are still decided one by one). */
 function hiddenTools(value: unknown): ReadonlySet<string> {
   return new Set(Array.isArray(value) ? value.filter((name): name is string => typeof name === 'string') : []);
+}
+
+/**
+ * An agent request without a progress token cannot be kept alive while it is held (MCP has no
+ * other way to speak of a request in flight, and the client's own timeout runs out): it is
+ * answered at once with the approval it waits for, and told to make the same call again.
+ */
+function waitFor(inFlight: InFlight): { readonly approvalWaitMs?: number } {
+  return inFlight.progressToken === undefined ? { approvalWaitMs: 0 } : {};
 }
 
 function progressTokenOf(request: JsonRpcRequest): ProgressToken | undefined {

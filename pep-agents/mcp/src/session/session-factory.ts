@@ -20,7 +20,7 @@ export interface SessionFactoryDeps {
   readonly adapter: McpProtocolAdapter;
   readonly masker: ResultMasker;
   readonly env: NodeJS.ProcessEnv;
-  readonly limits: { readonly upstreamTimeoutMs: number; readonly upstreamConnectMs: number };
+  readonly limits: { readonly upstreamTimeoutMs: number; readonly upstreamConnectMs: number; readonly progressKeepAliveMs: number };
   readonly log: LogFunction;
 }
 
@@ -44,6 +44,7 @@ export function openMcpSession(
     recorder,
     masker: deps.masker,
     agentTimeoutMs: deps.limits.upstreamTimeoutMs,
+    progressKeepAliveMs: deps.limits.progressKeepAliveMs,
     log: deps.log,
     ...(connectAnswer === undefined ? {} : { connectAnswer }),
   });
