@@ -31,6 +31,8 @@ export interface KafkaBrokerOptions {
   keepData?: boolean;
   /** Bound on one start-up, until the broker answers a metadata request. Default 90 s. */
   startTimeoutMs?: number;
+  /** Broker settings added to the prepared server.properties, e.g. a short log.retention.check.interval.ms. */
+  serverProperties?: Readonly<Record<string, string>>;
 }
 
 export interface KafkaBroker {
@@ -84,6 +86,8 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
     if (pickPorts) port = await freePort();
     if (!options.controllerPort) controllerPort = await freePort([port]);
     await components('prepare', 'kafka', '--dir', dataDir, '--port', String(port), '--controller-port', String(controllerPort));
+    const extra = Object.entries(options.serverProperties ?? {});
+    if (extra.length > 0) appendFileSync(join(dataDir, 'server.properties'), `${extra.map(([name, value]) => `${name}=${value}`).join('\n')}\n`);
     try {
       await launch();
       break;

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { DEV_AUDIENCE, DEV_CONSOLE_AUDIENCE } from '../identity/dev-issuer.ts';
 import { PEP_RESOURCES_CLAIM } from '../identity/resource-binding.ts';
 import { cacheDir, defaultStateDir } from './default-folders.ts';
+import { auditRetention, jsonlRotation, type AuditRetention, type JsonlRotation } from './audit-retention-config.ts';
 import { boolean, ConfigError, deepFreeze, envReader, integer, oneOf, optional, type EnvRead } from '@portcullis/contract/config-values';
 
 export { ConfigError } from '@portcullis/contract/config-values';
@@ -106,6 +107,10 @@ export interface PdpConfig {
      */
     readonly trustedJwksFile?: string;
     readonly trustedKeyThumbprints: readonly string[];
+    /** How long each stream is kept (AU-11), applied to the topics and the rotated JSONL files. */
+    readonly retention: AuditRetention;
+    /** When the embedded sink starts a new file per stream. */
+    readonly rotation: JsonlRotation;
     /** `discard` keeps no trail at all: a benchmark baseline, never for use. */
     readonly discard: boolean;
     /** Present when audit goes to Kafka; absent for the embedded JSONL sink. */
@@ -183,6 +188,8 @@ export function loadPdpConfig(env: NodeJS.ProcessEnv = process.env): PdpConfig {
       durability: oneOf(read, 'PORTCULLIS_AUDIT_DURABILITY', ['sync', 'async'] as const, 'sync'),
       ...optional('trustedJwksFile', read('PORTCULLIS_AUDIT_TRUSTED_JWKS_FILE')),
       trustedKeyThumbprints: thumbprints(read('PORTCULLIS_AUDIT_TRUSTED_KEY_THUMBPRINT')),
+      retention: auditRetention(read),
+      rotation: jsonlRotation(read),
       discard: oneOf(read, 'PORTCULLIS_AUDIT_SINK', ['default', 'discard'] as const, 'default') === 'discard',
       ...optional('kafka', kafkaConfig(read)),
     },

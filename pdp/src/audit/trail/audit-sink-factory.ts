@@ -11,7 +11,7 @@ export function createAuditSink(audit: PdpConfig['audit'], clientLabel: string, 
     log('WARNING: PORTCULLIS_AUDIT_SINK=discard — decisions are NOT audited; this is a benchmark baseline only');
     return new DiscardAuditSink();
   }
-  if (!audit.kafka) return new JsonlAuditSink(audit);
+  if (!audit.kafka) return new JsonlAuditSink({ ...audit, log });
   return new KafkaAuditSink({
     brokers: audit.kafka.brokers,
     clientId: `portcullis-pdp-${clientLabel}`,
@@ -23,6 +23,7 @@ export function createAuditSink(audit: PdpConfig['audit'], clientLabel: string, 
     overflow: audit.overflow,
     compression: audit.kafka.compression,
     durability: audit.durability,
+    retention: audit.retention,
     log,
   });
 }

@@ -1,9 +1,10 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { AuditRecord, AuditSink, AuditSinkHealth } from './audit-sink.ts';
 import { AUDIT_STREAMS, type AuditStream } from '../audit-event.ts';
+import type { AuditRetention, JsonlRotation } from '../../config/audit-retention-config.ts';
 import { linesFromEnd } from './file-tail.ts';
+import { activeFile, expireRotated, rotateActive, streamFiles } from './jsonl-rotation.ts';
 
 export interface JsonlAuditSinkOptions {
   readonly directory: string;
@@ -17,6 +18,17 @@ export interface JsonlAuditSinkOptions {
    * arrived meanwhile. `async`: a batch every flushIntervalMs.
    */
   readonly durability: 'sync' | 'async';
+  /** When a stream's file is set aside for a new one; rotated files expire by `retention`. */
+  readonly rotation: JsonlRotation;
+  readonly retention: AuditRetention;
+  readonly log?: (message: string) => void;
+}
+
+/** The active file of a stream: its handle, its size and since when it has been written. */
+interface ActiveFile {
+  readonly handle: Promise<FileHandle>;
+  bytes: number;
+  readonly since: number;
 }
 
 /**
@@ -29,7 +41,7 @@ export class JsonlAuditSink implements AuditSink {
   private writing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
-  private readonly files = new Map<AuditRecord['stream'], Promise<FileHandle>>();
+  private readonly files = new Map<AuditRecord['stream'], ActiveFile>();
   private written = 0;
   private rejected = 0;
   private lastError: string | undefined;
@@ -100,7 +112,7 @@ export class JsonlAuditSink implements AuditSink {
   async close(): Promise<void> {
     await this.flush();
     this.closed = true;
-    for (const handle of this.files.values()) await (await handle).close();
+    for (const file of this.files.values()) await (await file.handle).close();
     this.files.clear();
   }
 
@@ -119,12 +131,15 @@ export class JsonlAuditSink implements AuditSink {
   storedTails(): Partial<Record<AuditStream, string>> {
     const tails: Partial<Record<AuditStream, string>> = {};
     for (const stream of AUDIT_STREAMS) {
-      const path = join(this.options.directory, `${stream}.jsonl`);
-      // No file (or something else in its place, which appending will report): no stored tail.
-      if (!existsSync(path) || !statSync(path).isFile()) continue;
-      for (const line of linesFromEnd(path)) {
-        tails[stream] = line;
-        break;
+      // Newest file first: a freshly rotated stream's last record is in the file before.
+      for (const path of streamFiles(this.options.directory, stream).reverse()) {
+        // Something else in its place, which appending will report: no stored tail.
+        if (!statSync(path).isFile()) break;
+        for (const line of linesFromEnd(path)) {
+          tails[stream] = line;
+          break;
+        }
+        if (tails[stream] !== undefined) break;
       }
     }
     return tails;
@@ -155,9 +170,13 @@ export class JsonlAuditSink implements AuditSink {
       // Digests and checkpoints last: one never reaches the disk before the records it attests.
       const ordered = [...byStream].sort(([a], [b]) => Number(a === 'digests') - Number(b === 'digests'));
       for (const [stream, lines] of ordered) {
-        const handle = await this.file(stream);
-        await handle.appendFile(`${lines.join('\n')}\n`);
+        await this.rotateIfDue(stream);
+        const file = this.file(stream);
+        const text = `${lines.join('\n')}\n`;
+        const handle = await file.handle;
+        await handle.appendFile(text);
         await handle.datasync();
+        file.bytes += Buffer.byteLength(text);
       }
       this.written += batch.length;
       this.lastError = undefined;
@@ -173,15 +192,31 @@ export class JsonlAuditSink implements AuditSink {
     }
   }
 
-  private file(stream: AuditRecord['stream']): Promise<FileHandle> {
-    let handle = this.files.get(stream);
-    if (!handle) {
-      const path = join(this.options.directory, `${stream}.jsonl`);
+  private file(stream: AuditRecord['stream']): ActiveFile {
+    let file = this.files.get(stream);
+    if (!file) {
+      const path = activeFile(this.options.directory, stream);
       repairTornTail(path);
-      handle = open(path, 'a', 0o600);
-      this.files.set(stream, handle);
+      const stat = existsSync(path) ? statSync(path) : undefined;
+      file = { handle: open(path, 'a', 0o600), bytes: stat?.size ?? 0, since: stat && stat.size > 0 ? (stat.birthtimeMs || stat.mtimeMs) : Date.now() };
+      this.files.set(stream, file);
     }
-    return handle;
+    return file;
+  }
+
+  /**
+   * A full or old active file is set aside before the next batch, never inside one, so a batch
+   * stays whole in one file; rotated files older than the stream's retention are then deleted.
+   */
+  private async rotateIfDue(stream: AuditRecord['stream']): Promise<void> {
+    const file = this.file(stream);
+    const now = Date.now();
+    if (file.bytes === 0 || (file.bytes < this.options.rotation.maxBytes && now - file.since < this.options.rotation.maxAgeMs)) return;
+    await (await file.handle).close();
+    this.files.delete(stream);
+    rotateActive(this.options.directory, stream, now);
+    const expired = expireRotated(this.options.directory, stream, this.options.retention[stream], now);
+    if (expired.length > 0) this.options.log?.(`audit: ${expired.length} ${stream} file(s) older than the retention expired`);
   }
 }
 

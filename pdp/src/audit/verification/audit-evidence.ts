@@ -33,6 +33,7 @@ export async function evidenceReport(
       records: readEventStreams(reader),
       verification,
       controlLines,
+      retention: await reader.retention(),
       ...(options.from !== undefined ? { from: new Date(options.from) } : {}),
       ...(options.to !== undefined ? { to: new Date(options.to) } : {}),
     });
@@ -51,5 +52,6 @@ export async function verifyWith(reader: AuditReader, options: VerifyOptions, co
     thumbprints,
     folderJwksFile: join(auditSigningDirectory(config.stateDir), 'jwks.json'),
   });
-  return verifyAudit({ records: readEventStreams(reader), digests: reader.read('digests'), jwks, trust, problems, ...(options.now ? { now: options.now } : {}) });
+  const retention = Object.fromEntries(Object.entries(await reader.retention()).map(([stream, setting]) => [stream, setting.retention_ms]));
+  return verifyAudit({ records: readEventStreams(reader), digests: reader.read('digests'), jwks, trust, problems, retention, ...(options.now ? { now: options.now } : {}) });
 }

@@ -7,6 +7,9 @@ import { asNumber, asObject, asString, fieldAt } from '../json-fields.ts';
 import { CHECKPOINT_TYPE, checkpointPayload, readCheckpointRecord } from '../trail/producer-checkpoint.ts';
 import { checkLineage, type ProducerSummary, type VerifiedCheckpoint } from './producer-lineage.ts';
 import type { VerificationProblem } from './verification-problem.ts';
+import { chainsAgedOut, findRetentionAnchor, type ChainAgedOut, type ChainStart } from './retention-anchor.ts';
+
+export type { ChainAgedOut, ChainStart } from './retention-anchor.ts';
 
 export type { ProblemKind, VerificationProblem } from './verification-problem.ts';
 
@@ -52,6 +55,10 @@ export interface VerificationReport {
     readonly records_attested: number;
   };
   readonly chains: readonly ChainSummary[];
+  /** Chains whose oldest records aged out (retention): verified from a signed checkpoint on. */
+  readonly started_from: readonly ChainStart[];
+  /** Chains of which nothing is held, all older than their stream's retention. */
+  readonly aged_out: readonly ChainAgedOut[];
   readonly problems: readonly VerificationProblem[];
   /** Harmless findings: duplicates with the same hash, records not yet attested by a digest. */
   readonly notes: readonly string[];
@@ -72,6 +79,8 @@ export interface VerifyAuditInput {
   readonly trust?: KeyTrust;
   /** The time "overdue" is measured against (default: now). */
   readonly now?: Date;
+  /** How long the store keeps each stream (ms, null: for ever): a chain wholly older may be gone. */
+  readonly retention?: Readonly<Record<string, number | null | undefined>>;
   /** Problems found before reading (e.g. the pinned key is not in the JWKS). */
   readonly problems?: readonly VerificationProblem[];
 }
@@ -156,18 +165,34 @@ export async function verifyAudit(input: VerifyAuditInput): Promise<Verification
     }
   }
 
+  const digests = await readDigests(input.digests, input.jwks, problems, notes);
   const ordered = new Map<string, Entry[]>();
+  const anchors = new Map<string, ChainStart>();
   for (const [key, chain] of chains) {
     const entries = [...chain.entries.values()].sort((a, b) => a.seq - b.seq);
     ordered.set(key, entries);
-    checkChain(chain, entries, problems);
+    const first = entries[0];
+    const anchor = first && findRetentionAnchor(
+      { producerId: chain.producerId, stream: chain.stream, firstSeq: first.seq, firstPrevHash: first.prev, hashes: new Map([...chain.entries].map(([seq, entry]) => [seq, entry.hash])) },
+      digests.checkpoints,
+    );
+    if (anchor) {
+      anchors.set(key, anchor);
+      notes.push(`${chainName(chain)}: seq 0..${anchor.first_seq - 1} aged out; verified from seq ${anchor.first_seq} on, against seq ${anchor.anchor_seq} as signed by the ${anchor.checkpoint.event} record of producer ${anchor.checkpoint.producer_id} (checkpoint seq ${anchor.checkpoint.seq}, ${anchor.checkpoint.time})`);
+    }
+    checkChain(chain, entries, problems, anchor);
     if (chain.duplicates.length > 0) {
       notes.push(`${chainName(chain)}: ${chain.duplicates.length} duplicate record(s) with identical hashes (${ranges(chain.duplicates.sort((a, b) => a - b))}); harmless, e.g. a resend after a crash`);
     }
   }
-
-  const digests = await readDigests(input.digests, input.jwks, problems, notes);
-  const attested = checkDigests(chains, digests.verified, problems);
+  const now = (input.now ?? new Date()).getTime();
+  const agedOut = chainsAgedOut(digests.checkpoints, new Set([...chains.values()].map((chain) => `${chain.producerId}\u0000${chain.stream}`)), input.retention ?? {}, now);
+  for (const aged of agedOut) notes.push(`${aged.stream} chain of producer ${aged.producer_id}: seq 0..${aged.through_seq} aged out whole (last signed ${aged.last_signed_at}, older than the stream's retention)`);
+  const heldFrom = new Map([
+    ...[...anchors.values()].map((anchor) => [chainKey(anchor.producer_id, anchor.stream), anchor.first_seq] as const),
+    ...agedOut.map((aged) => [chainKey(aged.producer_id, aged.stream), aged.through_seq + 1] as const),
+  ]);
+  const attested = checkDigests(chains, digests.verified, problems, heldFrom, notes);
   const producers = checkLineage(
     [...chains.entries()].map(([key, chain]) => ({
       producerId: chain.producerId,
@@ -177,9 +202,13 @@ export async function verifyAudit(input: VerifyAuditInput): Promise<Verification
       digested: digests.verified.some(({ digest }) => chainKey(digest.producer_id, digest.stream) === key),
     })),
     digests.checkpoints,
-    (input.now ?? new Date()).getTime(),
+    now,
     problems,
     notes,
+    new Map([
+      ...[...anchors.values()].map((anchor) => [`${anchor.producer_id}\u0000${anchor.stream}`, anchor.first_seq] as const),
+      ...agedOut.map((aged) => [`${aged.producer_id}\u0000${aged.stream}`, aged.through_seq + 1] as const),
+    ]),
   );
 
   const chainSummaries: ChainSummary[] = [...chains.entries()].map(([key, chain]) => {
@@ -209,16 +238,18 @@ export async function verifyAudit(input: VerifyAuditInput): Promise<Verification
       records_attested: chainSummaries.reduce((sum, chain) => sum + chain.attested, 0),
     },
     chains: chainSummaries,
+    aged_out: agedOut,
+    started_from: [...anchors.values()].sort((a, b) => a.stream.localeCompare(b.stream) || a.producer_id.localeCompare(b.producer_id)),
     problems,
     notes,
   };
 }
 
 /** Completeness and integrity of one chain, in seq order. */
-function checkChain(chain: Chain, entries: readonly Entry[], problems: VerificationProblem[]): void {
+function checkChain(chain: Chain, entries: readonly Entry[], problems: VerificationProblem[], anchor: ChainStart | undefined): void {
   let previous: Entry | undefined;
   for (const entry of entries) {
-    const expected = previous ? previous.seq + 1 : 0;
+    const expected = previous ? previous.seq + 1 : anchor?.first_seq ?? 0;
     if (entry.seq > expected) {
       problems.push({
         kind: 'gap',
@@ -230,7 +261,7 @@ function checkChain(chain: Chain, entries: readonly Entry[], problems: Verificat
           ? `${chainName(chain)} is missing ${span(expected, entry.seq - 1)} between ${describe(previous)} and ${describe(entry)}`
           : `${chainName(chain)} is missing ${span(0, entry.seq - 1)} before its first record found, ${describe(entry)}`,
       });
-    } else if (!previous && entry.prev !== null) {
+    } else if (!previous && !anchor && entry.prev !== null) {
       problems.push({ ...at(chain, entry), kind: 'broken-link', message: `${nameOf(chain, entry)} starts the chain but its prev_hash is ${entry.prev}, not null` });
     } else if (previous && entry.prev !== previous.hash) {
       problems.push({
@@ -346,7 +377,7 @@ async function signatureFailure(signature: string, expected: string, fields: Rec
  * to each other without holes. Returns, per chain, how many present records verified digests cover.
  */
 function checkDigests(
-  chains: Map<string, Chain>, digests: readonly VerifiedDigest[], problems: VerificationProblem[],
+  chains: Map<string, Chain>, digests: readonly VerifiedDigest[], problems: VerificationProblem[], heldFrom: ReadonlyMap<string, number>, notes: string[],
 ): Map<string, number> {
   const byChain = new Map<string, VerifiedDigest[]>();
   for (const item of digests) {
@@ -361,12 +392,18 @@ function checkDigests(
     const chain = chains.get(key);
     let covered = 0;
     let previous: VerifiedDigest | undefined;
+    const firstHeld = heldFrom.get(key);
+    let agedDigests = 0;
     for (const item of list) {
       const { digest, where } = item;
       const name = digestName(digest, where);
       const base = { where, producer_id: digest.producer_id, stream: digest.stream, seq: digest.first_seq };
-      covered += checkDigestRange(chain, digest, name, base, problems);
-      if (!previous) {
+      // A digest reaching into records that aged out cannot be recomputed; the checkpoint anchor proves what is held.
+      if (firstHeld !== undefined && digest.first_seq < firstHeld) agedDigests += 1;
+      else covered += checkDigestRange(chain, digest, name, base, problems);
+      if (!previous && firstHeld !== undefined) {
+        if (digest.previous_digest !== null) notes.push(`${name} links to a digest that aged out with the records it attested`);
+      } else if (!previous) {
         if (digest.previous_digest !== null) {
           problems.push({ ...base, kind: 'broken-link', message: `${name} links to a previous digest ${digest.previous_digest} that was not found` });
         } else if (digest.first_seq > 0) {
@@ -385,6 +422,7 @@ function checkDigests(
       }
       previous = item;
     }
+    if (agedDigests > 0) notes.push(`${key.replace('\u0000', ' ')}: ${agedDigests} digest(s) attest records that aged out, not recomputed`);
     attested.set(key, covered);
   }
   // Records past the last digest: producer-lineage.ts judges them by how their producer ended.

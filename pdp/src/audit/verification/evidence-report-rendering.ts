@@ -1,4 +1,5 @@
 import type { EvidenceCount, EvidenceReport } from './evidence-report.ts';
+import { chartFigures, seconds } from './evidence-report-charts.ts';
 
 export type ReportFormat = 'json' | 'md' | 'html';
 
@@ -58,12 +59,42 @@ function mdTable(rows: ReadonlyArray<[string, string]>): string {
   return ['| Measure | Value |', '|---|---|', ...rows.map(([name, value]) => `| ${mdCell(name)} | ${mdCell(value)} |`)].join('\n');
 }
 
+/** The charts' facts as rows, for Markdown (which cannot carry the SVG everywhere it is read). */
+function chartRows(report: EvidenceReport): Array<[string, ReadonlyArray<[string, string]>]> {
+  const { charts } = report;
+  const latency = charts.approval_latency;
+  return [
+    ['Decisions over time by effect', charts.decisions_over_time.buckets.map((bucket) => [bucket.start, countText(bucket.counts)])],
+    [`Approval latency (${latency.settled} settled, median ${seconds(latency.median_ms)}, p95 ${seconds(latency.p95_ms)})`, latency.buckets.map((bucket) => [bucket.label, String(bucket.count)])],
+    ['Top denied reasons', charts.top_denied_reasons.map((row) => [row.reason, String(row.count)])],
+    ['Masked cells by column', charts.masked_cells_by_column.map((row) => [row.column, String(row.cells)])],
+  ];
+}
+
+function retentionRows(report: EvidenceReport): Array<[string, string]> {
+  return report.retention.map((entry) => [
+    entry.stream,
+    `kept ${entry.retention}${entry.source ? ` (${entry.source})` : ''}${entry.stream === 'digests' ? '' : `; oldest record held ${entry.oldest_record ?? 'none'}, ${entry.records_held} held`}`,
+  ]);
+}
+
+function startedFromText(start: EvidenceReport['verification']['started_from'][number]): string {
+  return `${start.stream} chain of producer ${start.producer_id}: seq 0..${start.first_seq - 1} aged out; verified from seq ${start.first_seq}, against seq ${start.anchor_seq} signed by the ${start.checkpoint.event} record of ${start.checkpoint.time} (${start.checkpoint.where})`;
+}
+
 function markdown(report: EvidenceReport): string {
   const { verification } = report;
   const out: string[] = [`# ${mdText(report.title)}`, '', mdText(periodText(report)), ''];
   out.push(`## Verification: ${verification.ok ? 'verified' : 'FAILED'}`, '');
   out.push(mdTable(Object.entries(verification.counts).map(([key, value]) => [label(key), String(value)])), '');
   out.push(mdText(trustText(verification.trust)), '');
+  if (verification.started_from.length > 0) {
+    out.push('Verification started from a checkpoint (the oldest records aged out):', '', ...verification.started_from.map((start) => `- ${mdText(startedFromText(start))}`), '');
+  }
+  out.push('## Retention', '', mdTable(retentionRows(report)), '');
+  for (const [title, rows] of chartRows(report)) {
+    out.push(`### ${mdText(title)}`, '', rows.length === 0 ? '_None in the period._' : mdTable(rows), '');
+  }
   if (verification.producers.length > 0) out.push('Producers:', '', ...verification.producers.map((producer) => `- ${mdText(producerText(producer))}`), '');
   if (verification.problems.length > 0) {
     out.push('Problems:', '', ...verification.problems.map((problem) => `- **${mdText(problem.kind)}**: ${mdText(problem.message)}`), '');
@@ -110,6 +141,9 @@ th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line
 th { width: 38%; font-weight: 500; color: var(--muted); }
 pre { background: #f3f4f7; border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; overflow-x: auto; font: 12.5px/1.45 ui-monospace, SFMono-Regular, Menlo, monospace; white-space: pre-wrap; word-break: break-word; }
 ul { padding-left: 20px; }
+figure { margin: 12px 0 20px; }
+figcaption { color: var(--muted); font-size: 13px; margin-top: 4px; }
+svg text { fill: var(--ink); }
 li { margin: 4px 0; word-break: break-word; }
 .kind { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-weight: 600; }
 `;
@@ -146,6 +180,9 @@ function html(report: EvidenceReport): string {
   parts.push(`<section class="${verification.ok ? 'ok' : 'bad'}"><h2>Verification${badge(verification.ok, 'verified', 'failed')}</h2>`);
   parts.push(htmlTable(Object.entries(verification.counts).map(([key, value]) => [label(key), String(value)])));
   parts.push(`<p class="${verification.trust?.source === 'audit-folder' || !verification.trust ? 'bad' : 'meta'}">${escapeHtml(trustText(verification.trust))}</p>`);
+  if (verification.started_from.length > 0) {
+    parts.push('<h3>Verification started from a checkpoint (the oldest records aged out)</h3><ul>', ...verification.started_from.map((start) => `<li>${escapeHtml(startedFromText(start))}</li>`), '</ul>');
+  }
   if (verification.producers.length > 0) parts.push('<h3>Producers</h3><ul>', ...verification.producers.map((producer) => `<li>${escapeHtml(producerText(producer))}</li>`), '</ul>');
   if (verification.problems.length > 0) {
     parts.push('<h3>Problems</h3><ul>', ...verification.problems.map((problem) => `<li><span class="kind">${escapeHtml(problem.kind)}</span> ${escapeHtml(problem.message)}</li>`), '</ul>');
@@ -154,6 +191,8 @@ function html(report: EvidenceReport): string {
     parts.push('<h3>Notes</h3><ul>', ...verification.notes.map((note) => `<li>${escapeHtml(note)}</li>`), '</ul>');
   }
   parts.push('</section>');
+  parts.push('<section id="retention"><h2>Retention</h2>', htmlTable(retentionRows(report)), '</section>');
+  parts.push('<section id="charts"><h2>Activity</h2>', ...chartFigures(report.charts), '</section>');
   for (const control of report.controls) {
     parts.push(`<section id="${escapeHtml(control.id)}" class="${control.verification.ok ? 'ok' : 'bad'}">`);
     parts.push(`<h2><span class="id">${escapeHtml(control.id)}</span>${escapeHtml(control.title)}${badge(control.verification.ok, 'verified', 'problems')}</h2>`);

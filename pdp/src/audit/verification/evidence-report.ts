@@ -1,4 +1,6 @@
-import type { KeyTrust, VerificationProblem, VerificationReport } from './audit-verifier.ts';
+import type { ChainAgedOut, ChainStart, KeyTrust, VerificationProblem, VerificationReport } from './audit-verifier.ts';
+import { ChartFacts, type EvidenceCharts } from './evidence-report-facts.ts';
+import type { StoredRetention } from './readers/audit-reader.ts';
 import type { ProducerSummary } from './producer-lineage.ts';
 import type { ProblemKind } from './verification-problem.ts';
 import { DIGEST_TYPE } from '../trail/digest-record.ts';
@@ -6,9 +8,24 @@ import { asArray, asNonNegative, asNumber, asObject, asString, fieldAt, type Jso
 
 export { renderReport, type ReportFormat } from './evidence-report-rendering.ts';
 
-export type ControlId = 'AC-3' | 'AC-5' | 'AC-6' | 'AU-2' | 'AU-3' | 'AU-5' | 'AU-9' | 'AU-10' | 'AU-12' | 'AU-14' | 'IA-2' | 'IA-9';
+export type ControlId = 'AC-3' | 'AC-5' | 'AC-6' | 'AU-2' | 'AU-3' | 'AU-5' | 'AU-9' | 'AU-10' | 'AU-11' | 'AU-12' | 'AU-14' | 'IA-2' | 'IA-9';
 
-export type EvidenceCount = number | Readonly<Record<string, number>>;
+export type { EvidenceCharts } from './evidence-report-facts.ts';
+
+/** What the store keeps of one stream (AU-11), whatever the report's period. */
+export interface StreamRetention {
+  readonly stream: string;
+  /** null: kept for ever; undefined when the store does not say. */
+  readonly retention_ms: number | null | undefined;
+  /** "90d", "forever" or "not stated". */
+  readonly retention: string;
+  readonly source: string | null;
+  readonly oldest_record: string | null;
+  readonly records_held: number;
+}
+
+/** A count, or counts (or, for dates and settings, text) by name. */
+export type EvidenceCount = number | Readonly<Record<string, number | string>>;
 
 export interface ControlEvidence {
   readonly id: ControlId;
@@ -50,7 +67,15 @@ export interface EvidenceReport {
     /** The first problems, as the verifier named them. */
     readonly problems: readonly VerificationProblem[];
     readonly notes: readonly string[];
+    /** Chains whose oldest records aged out, verified from a signed checkpoint on. */
+    readonly started_from: readonly ChainStart[];
+    /** Chains of which nothing is held, all older than their stream's retention. */
+    readonly aged_out: readonly ChainAgedOut[];
   };
+  /** Per stream: how long it is kept and the oldest record held. */
+  readonly retention: readonly StreamRetention[];
+  /** Over the period: the facts the HTML report draws. */
+  readonly charts: EvidenceCharts;
   readonly controls: readonly ControlEvidence[];
 }
 
@@ -61,6 +86,8 @@ export interface EvidenceReportInput {
   readonly from?: Date;
   readonly to?: Date;
   readonly verification: VerificationReport;
+  /** How long the store keeps each stream, as the store says (AuditReader.retention). */
+  readonly retention?: StoredRetention;
   /** Lines other checks add to the controls they support (appendControlLines). */
   readonly controlLines?: readonly ControlLine[];
   readonly now?: Date;
@@ -77,15 +104,18 @@ const MAX_LISTED_NOTES = 20;
  */
 export async function buildEvidenceReport(input: EvidenceReportInput): Promise<EvidenceReport> {
   const tally = new Tally();
+  const held = new Holdings();
   const from = input.from?.getTime() ?? -Infinity;
   const to = input.to?.getTime() ?? Infinity;
   for await (const item of input.records) {
     const record = asObject(unwrap(item));
     if (!record || record.type === DIGEST_TYPE) continue;
     const time = asNumber(record.time);
+    if (time !== undefined) held.add(record, time);
     if (time === undefined || time < from || time >= to) continue;
     tally.add(record, time);
   }
+  const retention = held.describe(input.retention ?? {});
   const { verification } = input;
   const problemsByKind = countBy(verification.problems.map((problem) => problem.kind));
   return {
@@ -105,8 +135,12 @@ export async function buildEvidenceReport(input: EvidenceReportInput): Promise<E
       problems_by_kind: problemsByKind,
       problems: verification.problems.slice(0, MAX_LISTED_PROBLEMS),
       notes: verification.notes.slice(0, MAX_LISTED_NOTES),
+      started_from: verification.started_from,
+      aged_out: verification.aged_out,
     },
-    controls: appendControlLines(controls(tally, verification, problemsByKind), input.controlLines ?? []),
+    retention,
+    charts: tally.charts.build(),
+    controls: appendControlLines(controls(tally, verification, problemsByKind, retention), input.controlLines ?? []),
   };
 }
 
@@ -168,7 +202,50 @@ const CONTENT_FIELDS: ReadonlyArray<[string, (record: JsonObject) => boolean]> =
   ['identity', (record) => asString(fieldAt(record, 'metadata', 'uid')) !== undefined],
 ];
 
+/** What the store holds of each stream, over every record read, whatever the period. */
+class Holdings {
+  private readonly byStream = new Map<string, { oldest: number; count: number }>();
+
+  add(record: JsonObject, time: number): void {
+    const portcullis = asObject(fieldAt(record, 'unmapped', 'portcullis')) ?? {};
+    const stream = asString(fieldAt(portcullis, 'chain', 'stream')) ?? streamOf(asString(portcullis.event) ?? '');
+    const entry = this.byStream.get(stream) ?? { oldest: time, count: 0 };
+    entry.oldest = Math.min(entry.oldest, time);
+    entry.count += 1;
+    this.byStream.set(stream, entry);
+  }
+
+  describe(stored: StoredRetention): StreamRetention[] {
+    return (['decisions', 'sessions', 'approvals', 'digests'] as const).map((stream) => {
+      const setting = stored[stream];
+      const entry = this.byStream.get(stream);
+      return {
+        stream,
+        retention_ms: setting?.retention_ms,
+        retention: setting === undefined ? 'not stated' : setting.retention_ms === null ? 'forever' : durationText(setting.retention_ms),
+        source: setting?.source ?? null,
+        oldest_record: entry ? new Date(entry.oldest).toISOString() : null,
+        records_held: stream === 'digests' ? 0 : entry?.count ?? 0,
+      };
+    });
+  }
+}
+
+/** 7776000000 → "90d", 93784000 → "1d2h3m4s". */
+export function durationText(ms: number): string {
+  const units: ReadonlyArray<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];
+  let rest = ms;
+  let text = '';
+  for (const [unit, size] of units) {
+    const count = Math.floor(rest / size);
+    if (count > 0) text += `${count}${unit}`;
+    rest -= count * size;
+  }
+  return text || `${ms}ms`;
+}
+
 class Tally {
+  readonly charts = new ChartFacts();
   firstTime: number | undefined;
   lastTime: number | undefined;
   records = 0;
@@ -227,9 +304,9 @@ class Tally {
     if (missing.length === 0) this.complete += 1;
     for (const name of missing) this.incomplete.add(name);
 
-    if (event === 'decision') this.addDecision(record, portcullis);
+    if (event === 'decision') this.addDecision(record, portcullis, time);
     else if (event === 'data-query') this.addDataQuery(record, portcullis);
-    else if (event.startsWith('approval.')) this.addApproval(record, event, portcullis);
+    else if (event.startsWith('approval.')) this.addApproval(record, event, portcullis, time);
     else if (event === 'session.statement') this.addStatements(record, [portcullis]);
     else if (event === 'session.statements') this.addStatements(record, asArray(portcullis.statements).map(asObject).filter((entry): entry is JsonObject => entry !== undefined));
     else if (event === 'session.recording') this.addRecordingChunk(record, portcullis);
@@ -239,7 +316,7 @@ class Tally {
     }
   }
 
-  private addDecision(record: JsonObject, body: JsonObject): void {
+  private addDecision(record: JsonObject, body: JsonObject, time: number): void {
     this.decisions += 1;
     const effect = asString(body.effect) ?? 'unknown';
     this.decisionsByEffect.add(effect);
@@ -266,9 +343,11 @@ class Tally {
       this.examples.offer('pep', record);
     }
     this.examples.offer(`effect:${effect}`, record);
+    const denialCodes: string[] = [];
     if (effect === 'deny') {
       const codes = asArray(body.reasons).map((reason) => asString(asObject(reason)?.code)).filter((code): code is string => !!code);
-      for (const code of codes.length > 0 ? codes : ['unspecified']) this.denialsByReason.add(code);
+      denialCodes.push(...(codes.length > 0 ? codes : ['unspecified']));
+      for (const code of denialCodes) this.denialsByReason.add(code);
       if (codes.some((code) => code.includes('audit'))) this.auditDenials += 1;
       this.examples.offer('denial', record);
     }
@@ -279,6 +358,7 @@ class Tally {
       this.examples.offer('mask', record);
     }
     if (asObject(fieldAt(record, 'metadata'))) this.examples.offer('complete', record);
+    this.charts.addDecision(time, body, effect, denialCodes);
   }
 
   private addDataQuery(record: JsonObject, body: JsonObject): void {
@@ -292,7 +372,8 @@ class Tally {
     }
   }
 
-  private addApproval(record: JsonObject, event: string, body: JsonObject): void {
+  private addApproval(record: JsonObject, event: string, body: JsonObject, time: number): void {
+    this.charts.addApproval(time, event, body);
     const outcome = event.slice('approval.'.length);
     this.approvalsByOutcome.add(outcome);
     this.examples.offer(`approval:${outcome}`, record);
@@ -329,6 +410,7 @@ class Tally {
     let masked = false;
     for (const statement of statements) {
       this.sessionStatements += 1;
+      this.charts.addStatement(statement);
       const cells = asNonNegative(statement.masked_cells) ?? 0;
       if (cells > 0) {
         this.maskedCells += cells;
@@ -348,7 +430,7 @@ function streamOf(event: string): string {
 
 // --- the controls ----------------------------------------------------------------------------
 
-function controls(tally: Tally, verification: VerificationReport, problems: Readonly<Record<string, number>>): ControlEvidence[] {
+function controls(tally: Tally, verification: VerificationReport, problems: Readonly<Record<string, number>>, retention: readonly StreamRetention[]): ControlEvidence[] {
   const problemCount = verification.problems.length;
   const trail: ControlEvidence['verification'] = verification.ok
     ? { ok: true, summary: `The trail these counts come from verified: ${verification.counts.records} records, ${verification.counts.digests_verified} signed digests, no problem.` }
@@ -477,6 +559,7 @@ function controls(tally: Tally, verification: VerificationReport, problems: Read
         : { ok: false, summary: `The digests have problems: ${describeProblems(problems, digestKinds)}.${trustText}` },
       lines: [],
     },
+    retentionControl(verification, retention, chainsOk, chainKinds, problems),
     {
       id: 'AU-12', title: 'Audit Record Generation',
       evidence: 'Each PDP process (producer) generates a record for every decision, session event and approval transition, as counted per stream and producer.',
@@ -520,6 +603,33 @@ function controls(tally: Tally, verification: VerificationReport, problems: Read
       lines: [],
     },
   ];
+}
+
+/** AU-11: what each stream keeps, the oldest record held, and where verification had to start. */
+function retentionControl(
+  verification: VerificationReport, retention: readonly StreamRetention[], chainsOk: boolean, chainKinds: readonly ProblemKind[], problems: Readonly<Record<string, number>>,
+): ControlEvidence {
+  const starts = verification.started_from;
+  const startText = starts.length === 0
+    ? 'Every chain was verified from its first record (seq 0).'
+    : `Verification started from a signed checkpoint for ${starts.length} chain(s) whose oldest records aged out: ${starts.map((start) => `${start.stream} of producer ${start.producer_id} from seq ${start.first_seq} (checkpoint of ${start.checkpoint.time})`).join('; ')}.`;
+  return {
+    id: 'AU-11', title: 'Audit Record Retention',
+    evidence: 'Each stream is kept for its configured retention (Kafka topic retention.ms; rotated JSONL files expire); signed checkpoints carry each chain\'s sequence and hash, so a trail whose oldest records aged out verifies from its oldest held checkpoint, and any gap or alteration after it is still named.',
+    counts: {
+      retention_by_stream: Object.fromEntries(retention.map((entry) => [entry.stream, entry.retention])),
+      oldest_record_by_stream: Object.fromEntries(retention.filter((entry) => entry.stream !== 'digests').map((entry) => [entry.stream, entry.oldest_record ?? 'none'])),
+      records_held_by_stream: Object.fromEntries(retention.filter((entry) => entry.stream !== 'digests').map((entry) => [entry.stream, entry.records_held])),
+      chains_verified_from_checkpoint: starts.length,
+      chains_aged_out_whole: verification.aged_out.length,
+      records_aged_out: starts.reduce((sum, start) => sum + start.first_seq, 0),
+    },
+    examples: [],
+    verification: chainsOk
+      ? { ok: true, summary: startText }
+      : { ok: false, summary: `${startText} The hash chains have problems: ${describeProblems(problems, chainKinds)}.` },
+    lines: [],
+  };
 }
 
 function describeProblems(problems: Readonly<Record<string, number>>, kinds: readonly string[]): string {

@@ -62,6 +62,8 @@ interface Naming {
  */
 export function checkLineage(
   chains: readonly LineageChain[], checkpoints: readonly VerifiedCheckpoint[], now: number, problems: VerificationProblem[], notes: string[],
+  /** `producer\u0000stream` → first seq held, for chains whose head aged out (retention-anchor.ts). */
+  heldFrom: ReadonlyMap<string, number> = new Map(),
 ): ProducerSummary[] {
   const chainsOf = groupBy(chains, (chain) => chain.producerId);
   const checkpointsOf = groupBy(checkpoints, (item) => item.checkpoint.producer_id);
@@ -89,10 +91,13 @@ export function checkLineage(
     const own = checkpointsOf.get(producerId) ?? [];
     const ownChains = chainsOf.get(producerId) ?? [];
     const others = namedBy.get(producerId) ?? [];
-    checkCheckpointChain(producerId, own, problems);
-    checkNamedPositions(producerId, ownChains, namings.get(producerId) ?? [], problems);
+    // Its records' head aged out: its first checkpoints may have aged out of the digests stream too.
+    const aged = [...heldFrom.keys()].some((key) => key.startsWith(`${producerId}\u0000`));
+    checkCheckpointChain(producerId, own, problems, aged);
+    checkNamedPositions(producerId, ownChains, (namings.get(producerId) ?? []).filter((naming) => naming.seq >= (heldFrom.get(`${producerId}\u0000${naming.stream}`) ?? 0)), problems);
 
-    const start = own.find((item) => item.checkpoint.event === 'start' && item.checkpoint.seq === 0);
+    const start = own.find((item) => item.checkpoint.event === 'start' && item.checkpoint.seq === 0)
+      ?? (aged && own[0] && own[0].checkpoint.seq > 0 ? own[0] : undefined);
     const stop = own.find((item) => item.checkpoint.event === 'stop');
     const latest = own.at(-1);
     const interval = start?.checkpoint.digest_interval_ms ?? latest?.checkpoint.digest_interval_ms;
@@ -152,12 +157,12 @@ export function checkLineage(
 }
 
 /** seq 0 is the start, then +1 each, each linked to the one before; nothing follows a stop. */
-function checkCheckpointChain(producerId: string, own: readonly VerifiedCheckpoint[], problems: VerificationProblem[]): void {
+function checkCheckpointChain(producerId: string, own: readonly VerifiedCheckpoint[], problems: VerificationProblem[], aged: boolean): void {
   let previous: VerifiedCheckpoint | undefined;
   for (const item of own) {
     const { checkpoint } = item;
     const base = { producer_id: producerId, where: item.where, seq: checkpoint.seq };
-    const expected = previous ? previous.checkpoint.seq + 1 : 0;
+    const expected = previous ? previous.checkpoint.seq + 1 : aged ? checkpoint.seq : 0;
     if (checkpoint.seq === expected - 1 && previous && previous.checkpoint.signature === checkpoint.signature) continue;
     if ((checkpoint.seq === 0) !== (checkpoint.event === 'start')) {
       problems.push({ ...base, kind: 'broken-link', message: `${checkpointName(item)} is a ${checkpoint.event} record at checkpoint seq ${checkpoint.seq}: only seq 0 is a start` });

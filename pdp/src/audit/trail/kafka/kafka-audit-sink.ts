@@ -2,6 +2,8 @@ import { CompressionTypes, Kafka, logLevel, type Admin, type Producer } from 'ka
 import type { AuditRecord, AuditSink, AuditSinkHealth } from '../audit-sink.ts';
 import { AUDIT_STREAMS, type AuditStream } from '../../audit-event.ts';
 import { AuditSpool, type SpooledRecord } from './audit-spool.ts';
+import { alignTopicRetention, retentionConfigs } from './audit-topic-configs.ts';
+import type { AuditRetention } from '../../../config/audit-retention-config.ts';
 
 export interface KafkaAuditSinkOptions {
   readonly brokers: readonly string[];
@@ -17,6 +19,8 @@ export interface KafkaAuditSinkOptions {
   readonly compression: 'none' | 'gzip';
   /** sync: the spool's fsyncs are group commits that answers wait for; async: every 5 ms. */
   readonly durability: 'sync' | 'async';
+  /** Per stream, applied to its topic at creation and to an existing topic that differs. */
+  readonly retention: AuditRetention;
   readonly log: (message: string) => void;
 }
 
@@ -227,14 +231,19 @@ export class KafkaAuditSink implements AuditSink {
     await admin.connect();
     try {
       const existing = new Set(await admin.listTopics());
-      const missing = TOPIC_STREAMS.map((stream) => topicFor(this.options.topicPrefix, stream)).filter((topic) => !existing.has(topic));
+      const retentionOf = new Map(TOPIC_STREAMS.map((stream) => [topicFor(this.options.topicPrefix, stream), this.options.retention[stream]] as const));
+      const missing = [...retentionOf.keys()].filter((topic) => !existing.has(topic));
       if (missing.length > 0) {
         await admin.createTopics({
           waitForLeaders: true,
-          topics: missing.map((topic) => ({ topic, numPartitions: this.options.partitions, replicationFactor: this.options.replicationFactor })),
+          topics: missing.map((topic) => ({
+            topic, numPartitions: this.options.partitions, replicationFactor: this.options.replicationFactor, configEntries: retentionConfigs(retentionOf.get(topic) ?? null),
+          })),
         });
         this.options.log(`audit: created Kafka topics ${missing.join(', ')}`);
       }
+      const altered = await alignTopicRetention(admin, new Map([...retentionOf].filter(([topic]) => existing.has(topic))));
+      if (altered.length > 0) this.options.log(`audit: set the configured retention on Kafka topics ${altered.join(', ')}`);
       this.topicsReady = true;
     } finally {
       await admin.disconnect().catch(() => undefined);

@@ -14,7 +14,7 @@ export function openAuditReader(choice: AuditSourceChoice, config: PdpConfig): A
   if (choice.dir) return new JsonlAuditReader(choice.dir);
   const brokers = choice.kafka?.split(',').map((broker) => broker.trim()).filter(Boolean) ?? config.audit.kafka?.brokers;
   if (brokers && brokers.length > 0) return new KafkaAuditReader(brokers, choice.topicPrefix ?? config.audit.kafka?.topicPrefix ?? 'portcullis');
-  return new JsonlAuditReader(config.audit.directory);
+  return new JsonlAuditReader(config.audit.directory, config.audit.retention);
 }
 
 /** Every event stream one after another (digests excluded). */

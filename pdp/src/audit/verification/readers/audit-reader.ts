@@ -7,9 +7,14 @@ export interface StoredRecord {
 
 export type StoredStream = 'decisions' | 'sessions' | 'approvals' | 'digests';
 
+/** Per stream: its retention in ms (null: kept for ever) and where that was read. */
+export type StoredRetention = Partial<Record<StoredStream, { readonly retention_ms: number | null; readonly source: string }>>;
+
 /** Reads what an audit sink stored, stream by stream, from the beginning to the end now. */
 export interface AuditReader {
   readonly description: string;
   read(stream: StoredStream): AsyncIterable<StoredRecord>;
+  /** How long the store keeps each stream (ms, null: for ever), as the store itself is set. */
+  retention(): Promise<StoredRetention>;
   close(): Promise<void>;
 }

@@ -1,19 +1,32 @@
 import { createReadStream, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { AuditReader, StoredRecord, StoredStream } from './audit-reader.ts';
+import type { AuditRetention } from '../../../config/audit-retention-config.ts';
+import { streamFiles } from '../../trail/jsonl-rotation.ts';
+import type { AuditReader, StoredRecord, StoredRetention, StoredStream } from './audit-reader.ts';
 
-/** Reads the embedded sink's files (`<stream>.jsonl`) line by line. */
+/** Reads the embedded sink's files (`<stream>.jsonl`, after the rotated ones, oldest first) line by line. */
 export class JsonlAuditReader implements AuditReader {
-  constructor(private readonly directory: string) {}
+  /** `configured`: the retention the files are expired by, when the reader runs with the PDP's configuration. */
+  constructor(private readonly directory: string, private readonly configured?: AuditRetention) {}
 
   get description(): string {
     return `jsonl:${this.directory}`;
   }
 
   async *read(stream: StoredStream): AsyncIterable<StoredRecord> {
-    const file = join(this.directory, `${stream}.jsonl`);
+    for (const file of streamFiles(this.directory, stream)) yield* this.readFile(file);
+  }
+
+  async retention(): Promise<StoredRetention> {
+    if (!this.configured) return {};
+    const source = 'the PDP configuration (PORTCULLIS_AUDIT_RETENTION*), applied to rotated files';
+    return Object.fromEntries(Object.entries(this.configured).map(([stream, ms]) => [stream, { retention_ms: ms, source }]));
+  }
+
+  private async *readFile(file: string): AsyncIterable<StoredRecord> {
     if (!existsSync(file)) return;
+    const name = basename(file);
     const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
     let number = 0;
     for await (const line of lines) {
@@ -26,7 +39,7 @@ export class JsonlAuditReader implements AuditReader {
         // An unparseable line is still a record: the verifier reports it, it is never skipped.
         record = { unparseable: line.slice(0, 200) };
       }
-      yield { record, where: `${stream}.jsonl line ${number}` };
+      yield { record, where: `${name} line ${number}` };
     }
   }
 

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
+import kafkajs, { Kafka, logLevel } from 'kafkajs';
 import { topicFor } from '../../trail/kafka/kafka-audit-sink.ts';
-import type { AuditReader, StoredRecord, StoredStream } from './audit-reader.ts';
+import type { AuditReader, StoredRecord, StoredRetention, StoredStream } from './audit-reader.ts';
+
+// kafkajs is CommonJS and Node's loader does not see this enum as a named export.
+const { ConfigResourceTypes } = kafkajs;
 
 /**
  * Reads a topic from the beginning up to its end at the time of the call, through a throw-away
@@ -26,7 +29,8 @@ export class KafkaAuditReader implements AuditReader {
     try {
       if (!(await admin.listTopics()).includes(topic)) return;
       const offsets = await retryWhileRetriable(() => admin.fetchTopicOffsets(topic));
-      ends = new Map(offsets.map((entry) => [entry.partition, BigInt(entry.high)]));
+      // A partition whose records all aged out (retention) has low = high: nothing to wait for.
+      ends = new Map(offsets.filter((entry) => BigInt(entry.high) > BigInt(entry.low)).map((entry) => [entry.partition, BigInt(entry.high)]));
     } finally {
       await admin.disconnect();
     }
@@ -77,6 +81,32 @@ export class KafkaAuditReader implements AuditReader {
       await consumer.disconnect().catch(() => undefined);
       const admin2 = this.kafka.admin();
       await admin2.connect().then(() => admin2.deleteGroups([groupId])).catch(() => undefined).finally(() => admin2.disconnect().catch(() => undefined));
+    }
+  }
+
+  async retention(): Promise<StoredRetention> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const streams: StoredStream[] = ['decisions', 'sessions', 'approvals', 'digests'];
+      const topics = new Set(await admin.listTopics());
+      const present = streams.filter((stream) => topics.has(topicFor(this.topicPrefix, stream)));
+      if (present.length === 0) return {};
+      const described = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: present.map((stream) => ({ type: ConfigResourceTypes.TOPIC, name: topicFor(this.topicPrefix, stream), configNames: ['retention.ms'] })),
+      });
+      const retention: StoredRetention = {};
+      for (const stream of present) {
+        const topic = topicFor(this.topicPrefix, stream);
+        const value = described.resources.find((resource) => resource.resourceName === topic)?.configEntries.find((entry) => entry.configName === 'retention.ms')?.configValue;
+        if (value === undefined) continue;
+        const ms = Number(value);
+        retention[stream] = { retention_ms: ms < 0 ? null : ms, source: `retention.ms of topic ${topic}` };
+      }
+      return retention;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
     }
   }
 
