@@ -12,7 +12,7 @@ import {
   EXPIRED, HUMAN, K8S_DELETE, PRODUCT, approvalEvent, decisionEvent, items, sessionStatementEvent, sessionStatementsEvent, sqlAction, tempDir,
 } from './audit-fixtures.ts';
 
-const CONTROLS = ['AC-3', 'AC-5', 'AC-6', 'AU-2', 'AU-3', 'AU-5', 'AU-9', 'AU-10', 'AU-12', 'AU-14', 'IA-2', 'IA-9'];
+const CONTROLS = ['AC-3', 'AC-5', 'AC-6', 'AU-2', 'AU-3', 'AU-5', 'AU-9', 'AU-10', 'AU-11', 'AU-12', 'AU-14', 'IA-2', 'IA-9'];
 const XSS = `SELECT '<script>alert("x")</script>' FROM orders`;
 
 interface Fixture {

@@ -91,7 +91,7 @@ describe('audit verify names every way of removing, cutting, forging or re-signi
     assert.equal(result.stderr, '');
     // Pinned by thumbprint instead of a file: the same keys, picked by what they are.
     const byThumbprint = await auditCli(stateDir, 'verify', '--dir', auditDir, '--jwks', pinnedJwks, '--key-thumbprint', realThumbprints.join(','));
-    assert.equal(byThumbprint.code, 0, byThumbprint.stdout);
+    assert.equal(byThumbprint.code, 0, `${byThumbprint.stdout}${byThumbprint.stderr}`);
   });
 
   it('the folder\'s own JWKS is trusted only with a loud warning, and after a rotation it cannot vouch for earlier runs', async () => {
