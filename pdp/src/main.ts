@@ -7,7 +7,7 @@ import { createApprovalStore } from './approvals/approval-store-factory.ts';
 import { ThreadedAuditTrail } from './audit/trail/threaded-audit-trail.ts';
 import { siblingModule } from './threads/module-worker.ts';
 import { attachApprovalSocketServer } from './http/ws/approval-socket-server.ts';
-import type { PdpConfig } from './config/pdp-config.ts';
+import type { PdpConfig, PolicySourceConfig } from './config/pdp-config.ts';
 import { DecisionSeal } from './decisions/decision-seal.ts';
 import { DecisionService, DECISION_ENTRYPOINT } from './decisions/decision-service.ts';
 import { loadOrCreateDecisionKey } from './keys/decision-key-store.ts';
@@ -29,6 +29,7 @@ import { RegoFolderBundleSource } from './policy/bundle-sources/rego-folder-bund
 import { opaBinary } from './policy/opa-binary.ts';
 import { OpaWasmEngine } from './policy/opa-wasm-engine.ts';
 import { PolicyActivation } from './policy/policy-activation.ts';
+import { ShadowPolicy } from './shadow/shadow-policy.ts';
 
 /** Stamped into every audit record's OCSF metadata. */
 export const PRODUCT_VERSION = '0.1.0';
@@ -39,6 +40,8 @@ export interface RunningPdp {
   readonly activation: PolicyActivation;
   readonly devIssuer: DevIssuer | undefined;
   readonly approvals: ApprovalBroker;
+  /** The candidate evaluated beside the live policy, when one is configured. */
+  readonly shadow: ShadowPolicy | undefined;
   /** Resolves once every audit event so far is durable. */
   flushAudit(): Promise<void>;
   close(): Promise<void>;
@@ -88,7 +91,7 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
 
   // Before any thread starts: a policy source that cannot be set up (no opa to compile a Rego
   // folder) ends the start with nothing left running.
-  const policySource = await bundleSource(config, log);
+  const policySource = await bundleSource(config, config.policy.source, 'bundle-build', log);
   const engine = new OpaWasmEngine({ workers: config.policy.workers, evalTimeoutMs: config.policy.evalTimeoutMs });
   const bundleVerifier = config.policy.verificationKeyFile
     ? createBundleVerifier({ publicKeyPem: readFileSync(config.policy.verificationKeyFile, 'utf8') })
@@ -125,7 +128,22 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
   const approvals = broker;
   log(`approvals: ${storeDescription}`);
   metrics.observeApprovals(() => approvals.waiting);
-  const decisions = new DecisionService({ subjectVerifier: verifier, enricher, engine, audit, metrics, approvals, seal });
+  const shadowConfig = config.policy.shadow;
+  // The candidate is held to the live policy's signature rule; it loads in the background, so a
+  // slow or broken candidate never delays or stops the PDP.
+  const shadow = shadowConfig && new ShadowPolicy({
+    createSource: () => bundleSource(config, shadowConfig.source, 'shadow-bundle-build', log),
+    description: describeSource(shadowConfig.source),
+    verifier: bundleVerifier,
+    workers: shadowConfig.workers,
+    evalTimeoutMs: config.policy.evalTimeoutMs,
+    maxQueued: shadowConfig.maxQueued,
+    audit,
+    metrics,
+    log,
+  });
+  void shadow?.start();
+  const decisions = new DecisionService({ subjectVerifier: verifier, enricher, engine, audit, metrics, approvals, seal, ...(shadow ? { observer: shadow.evaluator } : {}) });
 
   try {
     await activation.start();
@@ -135,7 +153,7 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
   }
 
   const app = createPdpApp({
-    decisions, sqlAnalyzer: enricher.sqlAnalyzer, engine, activation, audit, metrics, approvals, pepVerifier: verifier, consoleVerifier, seal, pepRole: config.identity.pepRole,
+    decisions, sqlAnalyzer: enricher.sqlAnalyzer, engine, activation, shadow, audit, metrics, approvals, pepVerifier: verifier, consoleVerifier, seal, pepRole: config.identity.pepRole,
     maxBodyBytes: config.http.maxBodyBytes, dataApiAuth: config.http.dataApiAuth, log, startedAt, config,
   });
   const { server, url } = await listen(app, config.host, config.port);
@@ -162,7 +180,7 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
   });
 
   return {
-    url, server, activation, devIssuer, approvals,
+    url, server, activation, devIssuer, approvals, shadow,
     flushAudit: () => audit.flush(),
     async close() {
       sockets.close();
@@ -171,6 +189,7 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
         server.closeAllConnections();
       });
       await activation.stop();
+      await shadow?.stop();
       await approvals.close();
       await audit.close();
       await engine.close();
@@ -178,8 +197,20 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
   };
 }
 
-async function bundleSource(config: PdpConfig, log: (message: string) => void): Promise<BundleSource> {
-  const source = config.policy.source;
+/** Where a policy source reads from, for a status shown before the source exists (never credentials). */
+function describeSource(source: PolicySourceConfig): string {
+  switch (source.kind) {
+    case 'rego-folder':
+      return `rego folder ${source.folder}`;
+    case 'bundle-file':
+      return `bundle file ${source.path}`;
+    case 'bundle-url':
+      return `bundle server ${new URL(source.url).origin}`;
+  }
+}
+
+/** The live policy's source, or the shadow candidate's: each Rego folder is built in its own work folder. */
+async function bundleSource(config: PdpConfig, source: PolicySourceConfig, workFolder: string, log: (message: string) => void): Promise<BundleSource> {
   switch (source.kind) {
     case 'rego-folder':
       return new RegoFolderBundleSource({
@@ -187,7 +218,7 @@ async function bundleSource(config: PdpConfig, log: (message: string) => void): 
         // Only a Rego folder needs the OPA toolchain (found, or built once into the cache, and logged).
         opaPath: await opaBinary({ ...(config.policy.opaPath ? { configured: config.policy.opaPath } : {}), cacheDir: config.cacheDir, log }),
         entrypoints: [DECISION_ENTRYPOINT],
-        workDir: join(config.stateDir, 'bundle-build'),
+        workDir: join(config.stateDir, workFolder),
         log,
       });
     case 'bundle-file':

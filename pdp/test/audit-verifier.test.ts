@@ -42,7 +42,7 @@ async function buildTrail(options: TrailOptions): Promise<Trail> {
   const producerId = `pdp-test-${Math.random().toString(16).slice(2, 10)}`;
   const chain = new HashChain(producerId);
   const signer = new DigestSigner({ directory: options.directory });
-  const lines: Record<AuditStream, string[]> = { decisions: [], sessions: [], approvals: [] };
+  const lines: Record<AuditStream, string[]> = { decisions: [], sessions: [], approvals: [], shadow: [] };
   const digests: string[] = [];
   const checkpointLines: string[] = [];
   // As the PDP's audit trail does: a signed start, a checkpoint after each round of digests, a stop at the end.

@@ -1,8 +1,9 @@
 /** What an audit record is about: its stream, and the event a producer hands to the audit trail. */
 
-export type AuditStream = 'decisions' | 'sessions' | 'approvals';
+/** `shadow`: where a candidate policy evaluated beside the live one would have answered differently (pdp/src/shadow/). */
+export type AuditStream = 'decisions' | 'sessions' | 'approvals' | 'shadow';
 
-export const AUDIT_STREAMS: readonly AuditStream[] = ['decisions', 'sessions', 'approvals'];
+export const AUDIT_STREAMS: readonly AuditStream[] = ['decisions', 'sessions', 'approvals', 'shadow'];
 
 /** What the decision core hands to the audit trail: a stream, an ordering key, a flat body. */
 export interface AuditEvent {

@@ -10,7 +10,7 @@ import type { CommandOutput } from './token-command.ts';
 
 export const AUDIT_USAGE = `usage:
   portcullis audit verify [source] [keys] [--as-of ISO] [--json]
-  portcullis audit tail   [source] [--stream decisions|sessions|approvals] [--principal SUB] [--resource NAME]
+  portcullis audit tail   [source] [--stream decisions|sessions|approvals|shadow] [--principal SUB] [--resource NAME]
                           [--effect allow|deny|approval_required] [--since 1h] [--from ISO] [--to ISO] [--json]
   portcullis audit report [source] [keys] --from ISO --to ISO [--format html|md|json] [--out FILE]
 source: --kafka HOST:PORT[,…] [--topic-prefix P] | --dir AUDIT_DIR   (default: the PDP's configuration)
@@ -74,7 +74,7 @@ async function tail(argv: string[], config: PdpConfig, output: CommandOutput): P
     strict: true,
   });
   const stream = values.stream ?? 'decisions';
-  if (!['decisions', 'sessions', 'approvals'].includes(stream)) throw usage(`--stream must be decisions, sessions or approvals`);
+  if (!['decisions', 'sessions', 'approvals', 'shadow'].includes(stream)) throw usage(`--stream must be decisions, sessions, approvals or shadow`);
   const from = values.since ? Date.now() - parseTtlSeconds(values.since) * 1000 : values.from ? time(values.from, '--from') : -Infinity;
   const to = values.to ? time(values.to, '--to') : Infinity;
   const reader = openAuditReader({ ...optional('kafka', values.kafka), ...optional('topicPrefix', values['topic-prefix']), ...optional('dir', values.dir) }, config);

@@ -17,6 +17,14 @@ export type PolicySourceConfig =
   | { readonly kind: 'bundle-file'; readonly path: string }
   | { readonly kind: 'bundle-url'; readonly url: string; readonly pollSeconds: number; readonly token?: string };
 
+export interface ShadowPolicyConfig {
+  readonly source: PolicySourceConfig;
+  /** Worker threads of the shadow's own engine: the live engine's are never shared with it. */
+  readonly workers: number;
+  /** Decisions waiting for the shadow; beyond it they are dropped (and counted), never waited for. */
+  readonly maxQueued: number;
+}
+
 export interface PdpConfig {
   readonly host: string;
   readonly port: number;
@@ -30,6 +38,8 @@ export interface PdpConfig {
     readonly verificationKeyFile?: string;
     readonly workers: number;
     readonly evalTimeoutMs: number;
+    /** A candidate evaluated beside the live policy on every decision, off the answer's path (pdp/src/shadow/). */
+    readonly shadow?: ShadowPolicyConfig;
   };
   readonly identity: {
     /** Without an external issuer the PDP trusts its own dev issuer (and says so at start). */
@@ -141,6 +151,7 @@ export function loadPdpConfig(env: NodeJS.ProcessEnv = process.env): PdpConfig {
       ...optional('verificationKeyFile', read('PORTCULLIS_BUNDLE_VERIFICATION_KEY')),
       workers: integer(read, 'PORTCULLIS_POLICY_WORKERS', Math.max(1, availableParallelism() - 1), 0, 64),
       evalTimeoutMs: integer(read, 'PORTCULLIS_POLICY_EVAL_TIMEOUT_MS', 2000, 10, 60000),
+      ...optional('shadow', shadowPolicy(read)),
     },
     identity: {
       devIssuer: issuer === undefined || read('PORTCULLIS_DEV_ISSUER') === 'true',
@@ -222,19 +233,36 @@ function thumbprints(raw: string | undefined): string[] {
 }
 
 function policySource(read: EnvRead): PolicySourceConfig {
-  const url = read('PORTCULLIS_BUNDLE_URL');
-  const file = read('PORTCULLIS_BUNDLE_FILE');
-  const folder = read('PORTCULLIS_POLICY_DIR');
+  return configuredPolicySource(read, 'PORTCULLIS_') ?? { kind: 'bundle-file', path: STARTER_BUNDLE_PATH };
+}
+
+/** The same three kinds of source as the live policy's, under PORTCULLIS_SHADOW_*; none set: no shadow. */
+function shadowPolicy(read: EnvRead): ShadowPolicyConfig | undefined {
+  const source = configuredPolicySource(read, 'PORTCULLIS_SHADOW_');
+  if (source === undefined) return undefined;
+  return {
+    source,
+    workers: integer(read, 'PORTCULLIS_SHADOW_WORKERS', 1, 1, 64),
+    maxQueued: integer(read, 'PORTCULLIS_SHADOW_MAX_QUEUED', 1000, 1, 1_000_000),
+  };
+}
+
+/** `<prefix>BUNDLE_URL`, `<prefix>BUNDLE_FILE` or `<prefix>POLICY_DIR` (at most one), or undefined. */
+function configuredPolicySource(read: EnvRead, prefix: string): PolicySourceConfig | undefined {
+  const url = read(`${prefix}BUNDLE_URL`);
+  const file = read(`${prefix}BUNDLE_FILE`);
+  const folder = read(`${prefix}POLICY_DIR`);
   if ([url, file, folder].filter(Boolean).length > 1) {
-    throw new ConfigError('PORTCULLIS_BUNDLE_URL/PORTCULLIS_BUNDLE_FILE/PORTCULLIS_POLICY_DIR', 'set at most one policy source');
+    throw new ConfigError(`${prefix}BUNDLE_URL/${prefix}BUNDLE_FILE/${prefix}POLICY_DIR`, 'set at most one policy source');
   }
   if (url) {
-    if (!/^https?:\/\//.test(url)) throw new ConfigError('PORTCULLIS_BUNDLE_URL', 'must be an http(s) URL');
-    const token = read('PORTCULLIS_BUNDLE_TOKEN');
-    return { kind: 'bundle-url', url, pollSeconds: integer(read, 'PORTCULLIS_BUNDLE_POLL_SECONDS', 30, 1, 86400), ...optional('token', token) };
+    if (!/^https?:\/\//.test(url)) throw new ConfigError(`${prefix}BUNDLE_URL`, 'must be an http(s) URL');
+    const token = read(`${prefix}BUNDLE_TOKEN`);
+    return { kind: 'bundle-url', url, pollSeconds: integer(read, `${prefix}BUNDLE_POLL_SECONDS`, 30, 1, 86400), ...optional('token', token) };
   }
   if (folder) return { kind: 'rego-folder', folder: resolve(folder) };
-  return { kind: 'bundle-file', path: resolve(file ?? STARTER_BUNDLE_PATH) };
+  if (file) return { kind: 'bundle-file', path: resolve(file) };
+  return undefined;
 }
 
 function redisConfig(read: EnvRead): PdpConfig['approvals']['redis'] {

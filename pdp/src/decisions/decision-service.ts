@@ -9,6 +9,7 @@ import type { PolicyEngine } from '../policy/policy-engine.ts';
 import type { ApprovalBroker } from '../approvals/approval-broker.ts';
 import { settleApproval } from './approval-gate.ts';
 import { decisionAnswer, syntaxErrorOf } from './decision-answer.ts';
+import type { DecisionObserver } from './decision-observer.ts';
 import type { DecisionSeal } from './decision-seal.ts';
 import { grantReuse } from './decision-reuse.ts';
 import { buildPolicyInput, type CallingPep } from './policy-input.ts';
@@ -25,6 +26,8 @@ export interface DecisionServiceDeps {
   readonly approvals: ApprovalBroker;
   /** Seals each decision id to its PEP, resource and principal (session events are checked against it). */
   readonly seal: DecisionSeal;
+  /** Told of each recorded decision after its answer is ready (the shadow policy). */
+  readonly observer?: DecisionObserver;
 }
 
 export type { CallingPep } from './policy-input.ts';
@@ -59,16 +62,20 @@ export class DecisionService {
 
     // What policy itself said; `outcome` becomes the answer (an unverified caller, an approval settle it).
     let policyOutcome: PolicyOutcome;
+    // Whether policy gave that outcome itself (not a deny for no policy or a failed evaluation): what the observer compares.
+    let evaluated = false;
     let evalMicros = 0;
     let revision = engine.revision ?? null;
+    const inputJson = JSON.stringify(input);
     const evalStarted = process.hrtime.bigint();
     try {
-      const evaluation = await engine.evaluate(DECISION_ENTRYPOINT, JSON.stringify(input));
+      const evaluation = await engine.evaluate(DECISION_ENTRYPOINT, inputJson);
       metrics.policyRoundTrip.observe(Number(process.hrtime.bigint() - evalStarted) / 1e9);
       evalMicros = evaluation.evalMicros;
       revision = evaluation.revision;
       metrics.evalDuration.observe(evalMicros / 1e6);
       policyOutcome = readPolicyOutcome(evaluation.result);
+      evaluated = true;
     } catch (error) {
       policyOutcome = engine.revision === undefined
         ? denied('policy-not-loaded', 'no policy is loaded: every action is denied until one is')
@@ -114,6 +121,14 @@ export class DecisionService {
     // here unrecorded, and then the answer is a deny as well.
     const durable = recorded && (await audit.durable().then(() => true, () => false));
     if (!durable) return refused();
+    if (this.deps.observer && evaluated && revision !== null) {
+      this.deps.observer.observe({
+        decisionId, inputJson, outcome: policyOutcome, revision,
+        principalSub: verification.ok ? verification.principal.sub : null,
+        resource: { type: request.resource.type, name: request.resource.name },
+        actionType: request.action.type,
+      });
+    }
     return this.#finish(request, started, response);
   }
 

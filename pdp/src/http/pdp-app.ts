@@ -23,6 +23,9 @@ import { dataApiErrorHandler, dataApiRoute } from './routes/data-api-route.ts';
 import { decisionsRoute } from './routes/decisions-route.ts';
 import { healthRoute } from './routes/health-route.ts';
 import { metricsRoute } from './routes/metrics-route.ts';
+import { policyRoute } from './routes/policy-route.ts';
+import type { ShadowPolicy } from '../shadow/shadow-policy.ts';
+import { impactCommand } from '../shadow/impact-command.ts';
 
 export interface PdpAppDeps {
   readonly decisions: DecisionService;
@@ -30,6 +33,8 @@ export interface PdpAppDeps {
   readonly sqlAnalyzer: SqlAnalyzer;
   readonly engine: PolicyEngine;
   readonly activation: PolicyActivation;
+  /** The candidate evaluated beside the live policy, when configured. */
+  readonly shadow?: ShadowPolicy | undefined;
   readonly audit: ThreadedAuditTrail;
   readonly metrics: PdpMetrics;
   readonly approvals: ApprovalBroker;
@@ -103,6 +108,13 @@ export function createPdpApp(deps: PdpAppDeps): Express {
   app.use('/v1/sessions', consoleAuth(['auditor', 'approver'], 'auditor'), sessionsRoute(deps.config));
   app.get('/health', healthDetailAuth ? monitorAuthIfPresented : passThrough, healthRoute(deps.activation, deps.audit, deps.approvals, deps.startedAt, { detailNeedsCredential: healthDetailAuth }));
   app.get('/metrics', metricsAuth ? monitorAuth : passThrough, metricsRoute(deps.metrics));
+  // The console's Policy view (approvers and auditors) and monitoring read the live and shadow policies.
+  const shadowSource = deps.config.policy.shadow?.source;
+  app.get('/v1/policy', eitherAudience(bearerWithRole(deps.pepVerifier, monitorRoles, deps.metrics, 'monitor'), consoleAuth([...new Set([...consoleRoles, ...monitorRoles])], 'policy')), policyRoute({
+    live: () => deps.activation.current,
+    ...(deps.shadow ? { shadow: deps.shadow } : {}),
+    ...(shadowSource ? { impactCommand: (since: string | null) => impactCommand(shadowSource, since) } : {}),
+  }));
 
   for (const path of ['/v1/decisions', '/v1/sql/outputs']) {
     app.all(path, (_request: Request, response: Response, next: NextFunction) => {
@@ -119,6 +131,6 @@ function routeLabel(request: Request): string {
   if (request.path.startsWith('/v1/data')) return '/v1/data';
   if (request.path.startsWith('/v1/approvals')) return '/v1/approvals';
   if (request.path.startsWith('/console')) return '/console';
-  if (['/v1/decisions', '/v1/sql/outputs', '/v1/sessions/events', '/v1/audit/report', '/health', '/metrics'].includes(request.path)) return request.path;
+  if (['/v1/decisions', '/v1/sql/outputs', '/v1/sessions/events', '/v1/audit/report', '/v1/policy', '/health', '/metrics'].includes(request.path)) return request.path;
   return 'other';
 }

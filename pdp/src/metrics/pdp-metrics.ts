@@ -11,8 +11,16 @@ export interface AuditHealthReading {
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
+/** What a policy activation reports of its bundles: the live policy's gauges, or the shadow's. */
+export interface BundleMetrics {
+  readonly bundleLoads: Counter<'result'>;
+  readonly bundleActive: Gauge<'revision'>;
+  readonly bundleLastSuccess: Gauge;
+  readonly bundleHealthy: Gauge;
+}
+
 /** Every metric the PDP exposes on /metrics, in one registry per process. */
-export class PdpMetrics {
+export class PdpMetrics implements BundleMetrics {
   readonly registry = new Registry();
   readonly decisions = new Counter({ name: 'portcullis_decisions_total', help: 'Decisions answered, by effect and action type', labelNames: ['effect', 'action_type'] as const, registers: [this.registry] });
   readonly decisionDuration = new Histogram({ name: 'portcullis_decision_duration_seconds', help: 'Time to answer a decision: token check, enrichment, evaluation, audit hand-off', labelNames: ['action_type'] as const, buckets: LATENCY_BUCKETS, registers: [this.registry] });
@@ -30,6 +38,15 @@ export class PdpMetrics {
   readonly auditRejected = new Counter({ name: 'portcullis_audit_events_rejected_total', help: 'Audit events the sink could not take (the decision failed closed)', registers: [this.registry] });
   readonly tokenFailures = new Counter({ name: 'portcullis_token_failures_total', help: 'Subject or PEP tokens refused, by reason', labelNames: ['who', 'code'] as const, registers: [this.registry] });
   readonly httpRequests = new Counter({ name: 'portcullis_http_requests_total', help: 'HTTP requests, by route and status', labelNames: ['route', 'status'] as const, registers: [this.registry] });
+  /** The shadow candidate's bundle, as the live one's above. */
+  readonly shadowBundle: BundleMetrics = {
+    bundleLoads: new Counter({ name: 'portcullis_shadow_bundle_loads_total', help: 'Shadow policy bundle activations, by result', labelNames: ['result'] as const, registers: [this.registry] }),
+    bundleActive: new Gauge({ name: 'portcullis_shadow_bundle_active', help: '1 for the shadow policy revision evaluated beside the live one', labelNames: ['revision'] as const, registers: [this.registry] }),
+    bundleLastSuccess: new Gauge({ name: 'portcullis_shadow_bundle_last_success_timestamp_seconds', help: 'When a shadow bundle was last activated', registers: [this.registry] }),
+    bundleHealthy: new Gauge({ name: 'portcullis_shadow_bundle_healthy', help: '0 when the last shadow bundle update failed', registers: [this.registry] }),
+  };
+  readonly shadowEvaluations = new Counter({ name: 'portcullis_shadow_evaluations_total', help: 'Decisions evaluated by the shadow policy, by result: same, different (recorded on the shadow stream), failed (no shadow outcome)', labelNames: ['result'] as const, registers: [this.registry] });
+  readonly shadowDropped = new Counter({ name: 'portcullis_shadow_dropped_total', help: 'Decisions the shadow did not evaluate or record, by reason: queue-full, not-loaded, audit-refused', labelNames: ['reason'] as const, registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_process_' });
@@ -38,6 +55,10 @@ export class PdpMetrics {
   /** Audit gauges read from the trail at scrape time, so they cost nothing per decision. */
   observeApprovals(waiting: () => number): void {
     new Gauge({ name: 'portcullis_approval_waits', help: 'Clients on this replica waiting for an approval to resolve (long-polls)', registers: [this.registry], collect() { this.set(waiting()); } });
+  }
+
+  observeShadow(queued: () => number): void {
+    new Gauge({ name: 'portcullis_shadow_queue_depth', help: 'Decisions waiting for or in the shadow evaluation', registers: [this.registry], collect() { this.set(queued()); } });
   }
 
   observeSockets(connections: () => number): void {

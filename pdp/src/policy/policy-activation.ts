@@ -1,4 +1,4 @@
-import type { PdpMetrics } from '../metrics/pdp-metrics.ts';
+import type { BundleMetrics } from '../metrics/pdp-metrics.ts';
 import type { BundleSource } from './bundle-sources/bundle-source.ts';
 import type { BundleVerifier } from './bundle-signature-verifier.ts';
 import { parsePolicyBundle, type PolicyBundle } from './policy-bundle.ts';
@@ -26,7 +26,7 @@ export class PolicyActivation {
     private readonly source: BundleSource,
     private readonly engine: PolicyEngine,
     private readonly verifier: BundleVerifier | undefined,
-    private readonly metrics: PdpMetrics,
+    private readonly metrics: BundleMetrics,
     private readonly log: (message: string) => void,
     /** Told of each bundle once it answers, for what reads the bundle's data outside policy (MCP argument kinds). */
     private readonly onActivated: (bundle: PolicyBundle) => void = () => {},

@@ -17,7 +17,7 @@ const Id = () => Type.Integer({ minimum: 0 });
 const Hash = () => Type.String({ pattern: '^sha256:[0-9a-f]{64}$' });
 const closed = { additionalProperties: false } as const;
 
-export const AuditStreamV1 = Type.Union([Type.Literal('decisions'), Type.Literal('sessions'), Type.Literal('approvals')], { $id: 'AuditStreamV1' });
+export const AuditStreamV1 = Type.Union([Type.Literal('decisions'), Type.Literal('sessions'), Type.Literal('approvals'), Type.Literal('shadow')], { $id: 'AuditStreamV1' });
 export type AuditStreamV1 = Static<typeof AuditStreamV1>;
 
 /** One link of a producer's hash chain for one stream. */

@@ -165,6 +165,7 @@ function mapEvent(name: string, body: JsonObject): MappedEvent {
   if (name === 'data-query') return dataQuery(body);
   if (name.startsWith('session.')) return sessionEvent(name, body);
   if (name.startsWith('approval.')) return approvalEvent(name, body);
+  if (name === 'shadow.difference') return shadowDifference(body);
   return {
     ocsfClass: BASE_EVENT,
     activityId: ACTIVITY_OTHER,
@@ -400,6 +401,34 @@ function statementRunActivity(protocol: string, entries: readonly JsonObject[], 
   const first = calls[0] ?? actionActivity(statementAction(protocol, {}), resource, uid);
   if (calls.every((call) => call.activityId === first.activityId)) return first;
   return { ...first, activityId: ACTIVITY_OTHER, activityName: activityName(first.ocsfClass, ACTIVITY_OTHER, 'Mixed') };
+}
+
+// --- shadow policy ---------------------------------------------------------------------
+
+/**
+ * A candidate policy evaluated beside the live one answered differently. Nothing was allowed or
+ * refused by it, so it is no security control event: a Base Event (status Other, "Differs")
+ * whose severity is Low when the effect changes, tied to its decision by correlation_uid.
+ */
+function shadowDifference(body: JsonObject): MappedEvent {
+  const decisionId = asString(body.decision_id) ?? 'unknown';
+  const live = asObject(body.live);
+  const shadow = asObject(body.shadow);
+  const changes = asArray(body.changes).map(asString).filter((change): change is string => change !== undefined);
+  const liveEffect = asString(live?.effect) ?? 'unknown';
+  const shadowEffect = asString(shadow?.effect) ?? 'unknown';
+  const resource = asObject(body.resource);
+  return {
+    ocsfClass: BASE_EVENT,
+    activityId: ACTIVITY_OTHER,
+    activityName: 'Shadow Difference',
+    severityId: liveEffect === shadowEffect ? 1 : 2,
+    status: { id: 99, name: 'Differs', detail: changes.join(', ') },
+    message: `shadow policy ${asString(shadow?.revision) ?? '?'} would answer ${shadowEffect} where ${asString(live?.revision) ?? '?'} answered ${liveEffect}: ${asString(body.action_type) ?? 'action'} on ${asString(resource?.name) ?? 'unknown resource'} for ${principalName(asObject(body.principal))} [${changes.join(', ')}]`,
+    uid: asString(body.event_id) ?? `shadow:${decisionId}`,
+    correlationUid: decisionId,
+    attributes: {},
+  };
 }
 
 // --- approvals ---------------------------------------------------------------------------

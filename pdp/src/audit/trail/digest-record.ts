@@ -1,11 +1,11 @@
-import type { AuditStream } from '../audit-event.ts';
+import { AUDIT_STREAMS, type AuditStream } from '../audit-event.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { sha256 } from './hash-chain.ts';
 import { asNumber, asObject, asString } from '../json-fields.ts';
 
 export const DIGEST_TYPE = 'portcullis.audit.digest.v1';
 
-const STREAMS: ReadonlySet<string> = new Set(['decisions', 'sessions', 'approvals']);
+const STREAMS: ReadonlySet<string> = new Set(AUDIT_STREAMS);
 
 /** What a digest attests (docs/audit-events.md); the signature's payload is their canonical JSON. */
 export interface DigestFields {

@@ -1,4 +1,4 @@
-import type { AuditStream } from '../audit-event.ts';
+import { AUDIT_STREAMS, type AuditStream } from '../audit-event.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { sha256 } from './hash-chain.ts';
 import { asNumber, asObject, asString } from '../json-fields.ts';
@@ -10,7 +10,7 @@ export type CheckpointEvent = 'start' | 'checkpoint' | 'stop';
 
 export type AuditDurability = 'sync' | 'async';
 
-const STREAMS: readonly AuditStream[] = ['decisions', 'sessions', 'approvals'];
+const STREAMS: readonly AuditStream[] = AUDIT_STREAMS;
 
 /** Where one chain stood: the seq and hash of its last record. */
 export interface StreamPosition {

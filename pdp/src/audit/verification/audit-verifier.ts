@@ -1,6 +1,6 @@
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, errors } from 'jose';
 import type { JSONWebKeySet } from 'jose';
-import type { AuditStream } from '../audit-event.ts';
+import { AUDIT_STREAMS, type AuditStream } from '../audit-event.ts';
 import { digestLinkHash, digestPayload, digestRootHash, readDigestRecord, type DigestRecord } from '../trail/digest-record.ts';
 import { recordHash } from '../trail/hash-chain.ts';
 import { asNumber, asObject, asString, fieldAt } from '../json-fields.ts';
@@ -85,7 +85,7 @@ export interface VerifyAuditInput {
   readonly problems?: readonly VerificationProblem[];
 }
 
-const STREAMS: ReadonlySet<string> = new Set<AuditStream>(['decisions', 'sessions', 'approvals']);
+const STREAMS: ReadonlySet<string> = new Set<AuditStream>(AUDIT_STREAMS);
 
 /** What is kept of a record: its link and how to name it, never the record itself. */
 interface Entry {

@@ -26,7 +26,7 @@ export interface KafkaAuditSinkOptions {
 
 /** The topic of a stream: `<prefix>.<stream>.v1`. */
 export const topicFor = (prefix: string, stream: string): string => `${prefix}.${stream}.v1`;
-export const TOPIC_STREAMS = ['decisions', 'sessions', 'approvals', 'digests'] as const;
+export const TOPIC_STREAMS = [...AUDIT_STREAMS, 'digests'] as const;
 
 const BATCH_RECORDS = 500;
 const BATCH_BYTES = 1024 * 1024;

@@ -1,5 +1,6 @@
 import type { PdpConfig } from '../../../config/pdp-config.ts';
-import type { AuditReader, StoredRecord, StoredStream } from './audit-reader.ts';
+import { AUDIT_STREAMS } from '../../audit-event.ts';
+import type { AuditReader, StoredRecord } from './audit-reader.ts';
 import { JsonlAuditReader } from './jsonl-audit-reader.ts';
 import { KafkaAuditReader } from './kafka-audit-reader.ts';
 
@@ -19,6 +20,5 @@ export function openAuditReader(choice: AuditSourceChoice, config: PdpConfig): A
 
 /** Every event stream one after another (digests excluded). */
 export async function* readEventStreams(reader: AuditReader): AsyncIterable<StoredRecord> {
-  const streams: StoredStream[] = ['decisions', 'sessions', 'approvals'];
-  for (const stream of streams) yield* reader.read(stream);
+  for (const stream of AUDIT_STREAMS) yield* reader.read(stream);
 }

@@ -1,3 +1,5 @@
+import type { AuditStream } from '../../audit-event.ts';
+
 /** One stored record and where it was found, so a verifier can name it. */
 export interface StoredRecord {
   readonly record: unknown;
@@ -5,7 +7,7 @@ export interface StoredRecord {
   readonly where: string;
 }
 
-export type StoredStream = 'decisions' | 'sessions' | 'approvals' | 'digests';
+export type StoredStream = AuditStream | 'digests';
 
 /** Per stream: its retention in ms (null: kept for ever) and where that was read. */
 export type StoredRetention = Partial<Record<StoredStream, { readonly retention_ms: number | null; readonly source: string }>>;
