@@ -1,5 +1,5 @@
 // One signed-in approver's console: the live socket, the queue state and the four views
-// (queue, history, evidence, sessions), the header (who, token lifetime, connection), and deep links.
+// (queue, history, evidence, sessions, policy), the header (who, token lifetime, connection), and deep links.
 // Made at sign-in and disposed of at sign-out, so nothing of one session leaks into the next.
 import { ApprovalQueueState } from './approval-queue-state.js';
 import { ApprovalSocket } from './approval-socket.js';
@@ -9,11 +9,12 @@ import { EvidenceView } from './evidence-view.js';
 import { parseRoute } from './hash-route.js';
 import { HistoryView, historyItem } from './history-view.js';
 import { Notices } from './notices.js';
+import { PolicyView } from './policy-view.js';
 import { QueueView } from './queue-view.js';
 import { SessionsView } from './sessions-view.js';
 import { clockText } from './time-text.js';
 
-const TABS = ['queue', 'history', 'evidence', 'sessions'];
+const TABS = ['queue', 'history', 'evidence', 'sessions', 'policy'];
 const EXPIRY_WARNING_MS = 2 * 60 * 1000;
 
 export class ConsoleSession {
@@ -44,6 +45,7 @@ export class ConsoleSession {
     this.historyView = new HistoryView(el.history, { load: () => this.#loadHistory() });
     this.evidenceView = new EvidenceView(el.evidence, { fetchReport: (format, period) => this.#fetchReport(format, period) });
     this.sessionsView = new SessionsView(el.sessions, { fetch: (path) => this.#fetch(path) });
+    this.policyView = new PolicyView(el.policy, { fetch: (path) => this.#fetch(path) });
     this.state.onChange((changes) => {
       if (changes.some((change) => change.kind === 'removed') && this.#route.tab === 'history') this.historyView.refreshSoon();
     });
@@ -90,6 +92,7 @@ export class ConsoleSession {
   dispose() {
     this.#disposed = true;
     this.socket.stop();
+    this.policyView.hide();
     for (const timer of this.#timers) clearTimeout(timer);
     this.el.banner.hidden = true;
     this.notices.clear();
@@ -105,6 +108,9 @@ export class ConsoleSession {
     if (this.#route.tab === 'history') void this.historyView.refresh();
     if (this.#route.tab === 'evidence' && !this.evidenceView.loaded) void this.evidenceView.load();
     if (this.#route.tab === 'sessions') void this.sessionsView.show(this.#route.sessionId);
+    // Asked again every few seconds only while on screen.
+    if (this.#route.tab === 'policy') this.policyView.show();
+    else this.policyView.hide();
     if (this.#route.tab === 'queue') this.#showLinked();
   }
 
@@ -125,6 +131,7 @@ export class ConsoleSession {
       2: () => this.#go('#/history'),
       3: () => this.#go('#/evidence'),
       4: () => this.#go('#/sessions'),
+      5: () => this.#go('#/policy'),
     };
   }
 

@@ -27,8 +27,9 @@ const elements = {
   history: byId('history'),
   evidence: byId('evidence'),
   sessions: byId('sessions'),
-  tabs: { queue: byId('tab-queue'), history: byId('tab-history'), evidence: byId('tab-evidence'), sessions: byId('tab-sessions') },
-  panels: { queue: byId('view-queue'), history: byId('view-history'), evidence: byId('view-evidence'), sessions: byId('view-sessions') },
+  policy: byId('policy'),
+  tabs: { queue: byId('tab-queue'), history: byId('tab-history'), evidence: byId('tab-evidence'), sessions: byId('tab-sessions'), policy: byId('tab-policy') },
+  panels: { queue: byId('view-queue'), history: byId('view-history'), evidence: byId('view-evidence'), sessions: byId('view-sessions'), policy: byId('view-policy') },
   shortcutsDialog: byId('shortcuts'),
 };
 
@@ -61,7 +62,7 @@ async function boot() {
   });
   window.addEventListener('hashchange', () => current?.route(window.location.hash));
   installShortcuts({
-    ...Object.fromEntries(['j', 'k', 'a', 'd', 'r', '1', '2', '3', '4', 'ArrowDown', 'ArrowUp'].map((key) => [key, () => current?.shortcuts()[key]?.()])),
+    ...Object.fromEntries(['j', 'k', 'a', 'd', 'r', '1', '2', '3', '4', '5', 'ArrowDown', 'ArrowUp'].map((key) => [key, () => current?.shortcuts()[key]?.()])),
     '?': () => (elements.shortcutsDialog.open ? elements.shortcutsDialog.close() : elements.shortcutsDialog.showModal()),
   }, () => current !== null);
   byId('shortcuts-close').addEventListener('click', () => elements.shortcutsDialog.close());
