@@ -4,7 +4,8 @@
  * Both get the same load generator (wrk), the same keep-alive connections and the same mix of
  * all four action types. OPA gets the input already enriched (it cannot parse SQL or shell), and
  * so does the PDP's Data API: that pair is the like-for-like ratio. The full /v1/decisions path
- * (token verification, parsing, evaluation, audit) is reported separately with where time goes.
+ * (token verification, parsing, evaluation, audit) is reported separately with where time goes,
+ * and beside a second PDP evaluating a shadow candidate on every decision (shadow / no shadow).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { DECISION_MIX, MIX_SUBJECTS } from './lib/decision-mix.ts';
 import { decisionTimeBreakdownUs } from './lib/decision-time-breakdown.ts';
 import { prepareMix, scrapeMetrics, startPdpProcess } from './lib/pdp-process.ts';
 import { freePort, startService, type Service } from './lib/processes.ts';
+import { measureShadowRatio } from './lib/shadow-ratio.ts';
 import { loadDescription, medianRun, runWrk, type WrkResult } from './lib/wrk.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -99,6 +101,11 @@ async function main(): Promise<void> {
       connections: CONNECTIONS, threads: 1, seconds: Math.max(3, Math.round(SECONDS / 2)), scriptPath: join(work, 'close.lua'),
     });
 
+    const shadow = await measureShadowRatio({
+      work, stateDir, wasmBundle, opa, plain: pdp, rounds: ROUNDS, services, say,
+      wrk: (url, name) => wrk(url, rawBodies, name),
+    });
+
     const opaBest = medianRun(opaRuns);
     const pdpBest = medianRun(pdpRuns);
     const breakdown = decisionTimeBreakdownUs((sample) => (after.get(sample) ?? 0) - (before.get(sample) ?? 0));
@@ -113,6 +120,10 @@ async function main(): Promise<void> {
       ratio_throughput: pdpBest.requestsPerSecond / opaBest.requestsPerSecond,
       ratio_p99: pdpBest.p99Ms / opaBest.p99Ms,
       decisions_breakdown_us: breakdown,
+      pdp_decisions_without_shadow: shadow.without,
+      pdp_decisions_with_shadow: shadow.with,
+      ratio_shadow_throughput: shadow.ratio,
+      shadow_evaluations: shadow.shadow,
     };
     mkdirSync(join(REPOSITORY_ROOT, 'bench/results'), { recursive: true });
     writeFileSync(join(REPOSITORY_ROOT, 'bench/results/pdp-vs-opa.json'), `${JSON.stringify(result, null, 2)}\n`);
@@ -125,8 +136,13 @@ async function main(): Promise<void> {
     console.log(row('PDP /v1/data (same input)', pdpBest));
     console.log(row('PDP /v1/decisions (full path)', full));
     console.log(row('  … a new connection per request', perRequest));
+    console.log(row('PDP /v1/decisions, no shadow', shadow.without));
+    console.log(row('PDP /v1/decisions, shadow beside it', shadow.with));
     console.log(`\nratio PDP/OPA throughput: ${result.ratio_throughput.toFixed(2)}  (target ≥ 1.0)`);
     console.log(`ratio PDP/OPA p99:        ${result.ratio_p99.toFixed(2)}  (target ≤ 1.0)`);
+    console.log(`ratio shadow/no shadow throughput: ${shadow.ratio.toFixed(2)}  (target ≥ 0.9; rounds alternate)`);
+    const { same, different, failed, dropped, recorded } = shadow.shadow;
+    console.log(`shadow during its rounds: ${same + different} evaluated (${different} different, ${recorded} recorded on the shadow stream), ${failed} failed, ${dropped} not evaluated`);
     console.log(`keep-alive vs a connection per request: ${(full.requestsPerSecond / perRequest.requestsPerSecond).toFixed(2)}× the throughput`);
     console.log(`full path, mean per decision (µs): ${Object.entries(breakdown).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
   } finally {
