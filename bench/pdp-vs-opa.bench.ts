@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     });
 
     const shadow = await measureShadowRatio({
-      work, stateDir, wasmBundle, opa, plain: pdp, rounds: ROUNDS, services, say,
+      work, stateDir, wasmBundle, opa, plain: pdp, rounds: ROUNDS, services, say, rawBodies, headers,
       wrk: (url, name) => wrk(url, rawBodies, name),
     });
 

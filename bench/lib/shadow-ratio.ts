@@ -16,6 +16,9 @@ export interface ShadowRatioOptions {
   readonly plain: PdpProcess;
   readonly rounds: number;
   readonly wrk: (url: string, name: string) => Promise<WrkResult>;
+  /** The mix as /v1/decisions bodies, and the PEP's headers: each is asked once before any load. */
+  readonly rawBodies: readonly string[];
+  readonly headers: Record<string, string>;
   readonly services: Service[];
   readonly say: (message: string) => void;
 }
@@ -60,7 +63,13 @@ export async function measureShadowRatio(options: ShadowRatioOptions): Promise<S
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   const url = (pdp: PdpProcess) => `${pdp.url}/v1/decisions`;
-  await options.wrk(url(shadowed), 'warm-shadow');
+  // One of each request first (the parsers' first use is slow), then a warm-up under load whose
+  // stragglers of a cold process may time out: only the measured rounds must be clean.
+  for (const body of options.rawBodies) {
+    const response = await fetch(url(shadowed), { method: 'POST', body, headers: options.headers });
+    if (!response.ok) throw new Error(`the shadowed PDP answered ${response.status}: ${await response.text()}`);
+  }
+  await options.wrk(url(shadowed), 'warm-shadow').catch(() => undefined);
 
   const before = await shadowCounts(shadowed.url);
   const without: WrkResult[] = [];

@@ -53,7 +53,7 @@ describe('the Policy view at /console/#/policy', () => {
     await page.keyboard.press('5');
     await page.locator('#view-policy:not([hidden])').waitFor();
     const liveRevision = (await pdp.health()).policy_revision as string;
-    await page.waitForFunction((revision) => document.querySelector('.policy-live td')?.textContent === revision, liveRevision);
+    await row('policy-live', 'Revision').filter({ hasText: new RegExp(`^${liveRevision.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }).waitFor();
     await row('policy-shadow', 'State').filter({ hasText: /^active$/ }).waitFor();
     const shadowRevision = await row('policy-shadow', 'Revision').textContent();
     assert.ok(shadowRevision && shadowRevision !== liveRevision, 'the candidate has its own revision');
