@@ -38,7 +38,7 @@ export const SessionStatementEventV1 = Type.Object(
   {
     ...base,
     event: Type.Literal('session.statement'),
-    statement: Type.Object({ text: Text(MAX_TEXT), kind: Type.Optional(Name(64)), method: Type.Optional(Name(16)), path: Type.Optional(Name(8192)) }),
+    statement: Type.Object({ text: Text(MAX_TEXT), kind: Type.Optional(Name(64)), method: Type.Optional(Name(64)), path: Type.Optional(Name(8192)) }),
     decision_id: Name(128),
     /** True when the statement ran under an earlier decision of the same shape (DecisionReuseV1), not its own. */
     decision_reused: Type.Optional(Type.Boolean({ errorMessage: 'must be true or false', description: 'The statement ran under an earlier decision of the same shape, not its own' })),
