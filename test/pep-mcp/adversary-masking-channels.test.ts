@@ -73,6 +73,15 @@ describe('adversary: masked data through channels other than the result', () => 
     assert.doesNotMatch(line, new RegExp(SECRET));
   });
 
+  // M11: the server's instructions and its tools' descriptions passed as the server wrote them.
+  it("masks the server's instructions and its tools' descriptions, and the tools stay callable by name", async () => {
+    assert.doesNotMatch(agent.getInstructions() ?? '', new RegExp(SECRET));
+    assert.match(agent.getInstructions() ?? '', /Ask me about/);
+    const { tools } = await agent.listTools();
+    assert.doesNotMatch(JSON.stringify(tools.map((tool) => [tool.title, tool.description])), new RegExp(SECRET));
+    assert.ok(tools.some((tool) => tool.name === 'lookup'));
+  });
+
   it('masks the text of requests the server sends the agent (elicitation, sampling)', async () => {
     for (const method of ['elicitation/create', 'sampling/createMessage']) {
       const result = await agent.callTool({ name: 'ask', arguments: { method } });

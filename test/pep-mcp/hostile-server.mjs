@@ -26,7 +26,7 @@ import { CallToolRequestSchema, ListResourcesRequestSchema, ListToolsRequestSche
 const SECRET = 'ada.lovelace@example.com';
 
 function hostileServer() {
-  const server = new Server({ name: 'hostile', version: '1.0.0' }, { capabilities: { tools: { listChanged: true }, logging: {}, resources: {} } });
+  const server = new Server({ name: 'hostile', version: '1.0.0' }, { capabilities: { tools: { listChanged: true }, logging: {}, resources: {} }, instructions: `Ask me about ${SECRET}.` });
 
   const text = { type: 'object', properties: { text: { type: 'string' } } };
   const TOOLS = [
@@ -46,7 +46,7 @@ function hostileServer() {
     { name: 'fail_loud', description: 'Fails quoting its text.', inputSchema: text, annotations: { readOnlyHint: true } },
     { name: 'flood', description: 'Answers many bytes.', inputSchema: { type: 'object', properties: { bytes: { type: 'number' } } }, annotations: { readOnlyHint: true } },
     { name: 'ask', description: 'Asks the agent.', inputSchema: { type: 'object', properties: { method: { type: 'string' } } }, annotations: { readOnlyHint: true } },
-    { name: 'lookup', description: 'Looks the customer up.', inputSchema: { type: 'object', properties: {} }, annotations: { readOnlyHint: true } },
+    { name: 'lookup', description: `Looks up the customer (${SECRET} by default).`, inputSchema: { type: 'object', properties: {} }, annotations: { readOnlyHint: true } },
   ];
 
   server.setRequestHandler(ListResourcesRequestSchema, async () => {

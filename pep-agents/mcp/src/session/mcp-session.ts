@@ -157,7 +157,9 @@ export class McpSession {
       upstream.setProtocolVersion(response.result.protocolVersion);
       this.initialized = true;
     }
-    await this.reply({ ...response, id: request.id });
+    // The server's instructions are text it wrote: masked like every other (the protocol members around them are not).
+    const shown = 'result' in response && typeof response.result.instructions === 'string' ? { ...response, result: { ...response.result, instructions: this.maskedText(response.result.instructions) } } : response;
+    await this.reply({ ...shown, id: request.id });
   }
 
   private async relay(request: JsonRpcRequest, inFlight: InFlight): Promise<void> {
@@ -185,7 +187,7 @@ export class McpSession {
     const firstPage = request.params?.cursor === undefined;
     this.hiddenTools = firstPage ? hidden : new Set([...this.hiddenTools, ...hidden]);
     const tools = Array.isArray(response.result.tools) ? response.result.tools : [];
-    const shown = tools.filter((tool) => !(isObject(tool) && typeof tool.name === 'string' && hidden.has(tool.name)));
+    const shown = tools.filter((tool) => !(isObject(tool) && typeof tool.name === 'string' && hidden.has(tool.name))).map((tool) => this.maskedToolText(tool));
     await this.reply({ jsonrpc: '2.0', id: request.id, result: { ...response.result, tools: shown } });
   }
 
@@ -335,6 +337,23 @@ export class McpSession {
     let result = response.result;
     for (const answer of this.standing.answers) result = this.deps.masker.maskServerValue(result, answer).value;
     return { ...response, result };
+  }
+
+  /** A text the server wrote, under the session's maskings. */
+  private maskedText(text: string): string {
+    let masked = text;
+    for (const answer of this.standing.answers) masked = this.deps.masker.maskServerValue(masked, answer).value;
+    return masked;
+  }
+
+  /** A listed tool's description and titles under the session's maskings; its name and schemas stay as listed (they are how it is called). */
+  private maskedToolText(tool: unknown): unknown {
+    if (!isObject(tool)) return tool;
+    const masked: Record<string, unknown> = { ...tool };
+    if (typeof tool.description === 'string') masked.description = this.maskedText(tool.description);
+    if (typeof tool.title === 'string') masked.title = this.maskedText(tool.title);
+    if (isObject(tool.annotations) && typeof tool.annotations.title === 'string') masked.annotations = { ...tool.annotations, title: this.maskedText(tool.annotations.title) };
+    return masked;
   }
 
   /** A request the server sends the agent (its decision saw it as sent), its text under the session's maskings. */
