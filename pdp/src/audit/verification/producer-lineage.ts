@@ -96,8 +96,9 @@ export function checkLineage(
     checkCheckpointChain(producerId, own, problems, aged);
     checkNamedPositions(producerId, ownChains, (namings.get(producerId) ?? []).filter((naming) => naming.seq >= (heldFrom.get(`${producerId}\u0000${naming.stream}`) ?? 0)), problems);
 
-    const start = own.find((item) => item.checkpoint.event === 'start' && item.checkpoint.seq === 0)
-      ?? (aged && own[0] && own[0].checkpoint.seq > 0 ? own[0] : undefined);
+    const signedStart = own.find((item) => item.checkpoint.event === 'start' && item.checkpoint.seq === 0);
+    // Its start aged out with its first records: its oldest held checkpoint stands in for it.
+    const start = signedStart ?? (aged && own[0] && own[0].checkpoint.seq > 0 ? own[0] : undefined);
     const stop = own.find((item) => item.checkpoint.event === 'stop');
     const latest = own.at(-1);
     const interval = start?.checkpoint.digest_interval_ms ?? latest?.checkpoint.digest_interval_ms;
@@ -145,7 +146,7 @@ export function checkLineage(
     summaries.push({
       producer_id: producerId,
       state,
-      started_at: start?.checkpoint.time ?? null,
+      started_at: signedStart?.checkpoint.time ?? null,
       stopped_at: stop?.checkpoint.time ?? null,
       last_checkpoint_at: latest?.checkpoint.time ?? null,
       digest_interval_ms: interval ?? null,
