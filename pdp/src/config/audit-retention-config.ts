@@ -1,7 +1,7 @@
 import { ConfigError, integer, type EnvRead } from '@portcullis/contract/config-values';
 
 /** The audit streams a retention applies to: the event streams and the digests (with checkpoints). */
-export const RETAINED_STREAMS = ['decisions', 'sessions', 'approvals', 'digests'] as const;
+export const RETAINED_STREAMS = ['decisions', 'sessions', 'approvals', 'shadow', 'digests'] as const;
 export type RetainedStream = (typeof RETAINED_STREAMS)[number];
 
 /**
