@@ -1,4 +1,5 @@
 import type { JsonObject } from '../json-fields.ts';
+import { redactCredentialSpans } from './credential-spans.ts';
 
 /**
  * Replaces the secrets of a SQL text (`ALTER ROLE … PASSWORD '…'`). The audit trail is handed
@@ -39,7 +40,8 @@ export interface RedactedCopy {
 
 /**
  * A deep copy of `body` as plain JSON (what `JSON.parse(JSON.stringify(body))` would give) without
- * any member whose name is a credential name, and with the secrets of any `sql` text replaced. Plain JSON, so the record a producer hashes is
+ * any member whose name is a credential name, with the secrets of any `sql` text replaced, and
+ * with the credentials inside any text replaced (credential-spans.ts). Plain JSON, so the record a producer hashes is
  * the record a verifier reads back; a copy, so later changes to `body` cannot alter the record.
  */
 export function redactCredentials(body: JsonObject, redactSqlText: SqlTextRedactor): RedactedCopy {
@@ -55,12 +57,13 @@ function copy(input: unknown, key: string, path: string, redacted: string[], anc
   }
   // A SQL text is analysed (and its secrets redacted) before it reaches a record; a text that
   // came some other way (the Data API, a future field) is redacted here: the last line.
-  if (typeof value === 'string' && key === 'sql') {
-    const text = redactSqlText(value);
+  // Any text may hold a token, a key or a URL's password whatever its member is called: those spans are replaced.
+  if (typeof value === 'string') {
+    const text = redactCredentialSpans(key === 'sql' ? redactSqlText(value) : value);
     if (text !== value) redacted.push(path);
     return text;
   }
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (value === null || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
   if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return undefined;
   if (typeof value === 'bigint') throw new TypeError(`audit body member ${path || '(root)'} is a BigInt, which JSON cannot hold`);
