@@ -1,5 +1,6 @@
 import type { AdmittingAuditRecorder } from '../audit/trail/audit-trail.ts';
 import { buildDecisionAuditEvent } from '../audit/events/decision-audit-event.ts';
+import { withoutCredentialSpans } from '../audit/ocsf/credential-spans.ts';
 import { canonicalJson } from '../audit/trail/canonical-json.ts';
 import type { ApprovalV1, DecisionRequestV1, DecisionResponseV1, SyntaxErrorV1 } from '@portcullis/contract';
 import type { ActionEnricher, EnrichedAction } from '../enrichment/action-enricher.ts';
@@ -155,12 +156,13 @@ function withRecordedText(request: DecisionRequestV1, action: EnrichedAction): D
     return { ...request, action: { ...request.action, ...(body === undefined ? {} : { body }), ...(object === undefined ? {} : { object }) } };
   }
   if (request.action.type === 'mcp' && action.type === 'mcp') {
-    // A SQL argument's credentials are redacted in the enriched arguments (mcp-action-reader.ts).
+    // A SQL argument's credentials are redacted in the enriched arguments (mcp-action-reader.ts);
+    // a token, key or URL password in any argument's text is replaced here, whatever its name.
     const sent = request.action.arguments;
-    const recorded = action.arguments;
-    // Only string arguments are ever rewritten; the others are copies of what was sent.
-    if (sent === undefined || recorded === undefined || Object.keys(sent).every((name) => typeof sent[name] !== 'string' || sent[name] === recorded[name])) return request;
-    return { ...request, action: { ...request.action, arguments: { ...recorded } } };
+    if (sent === undefined || action.arguments === undefined) return request;
+    const recorded = withoutCredentialSpans(action.arguments);
+    if (canonicalJson(recorded) === canonicalJson(sent)) return request;
+    return { ...request, action: { ...request.action, arguments: recorded } };
   }
   if (request.action.type !== 'sql' || action.type !== 'sql' || action.sql === request.action.sql) return request;
   return { ...request, action: { ...request.action, sql: action.sql } };

@@ -38,3 +38,19 @@ function hasJsonHeader(candidate: string): boolean {
     return false;
   }
 }
+
+/** A JSON value with the credentials inside each of its texts replaced (objects and arrays copied, the rest as is). */
+export function withoutCredentialSpans<T>(value: T): T {
+  if (typeof value === 'string') return redactCredentialSpans(value) as T;
+  if (Array.isArray(value)) return value.map((item) => withoutCredentialSpans(item)) as T;
+  if (typeof value === 'object' && value !== null) {
+    const copy: Record<string, unknown> = {};
+    for (const [name, member] of Object.entries(value)) {
+      const redacted = withoutCredentialSpans(member);
+      if (name === '__proto__') Object.defineProperty(copy, name, { value: redacted, enumerable: true, writable: true, configurable: true });
+      else copy[name] = redacted;
+    }
+    return copy as T;
+  }
+  return value;
+}
