@@ -30,6 +30,10 @@ import { opaBinary } from './policy/opa-binary.ts';
 import { OpaWasmEngine } from './policy/opa-wasm-engine.ts';
 import { PolicyActivation } from './policy/policy-activation.ts';
 import { ShadowPolicy } from './shadow/shadow-policy.ts';
+import type { PolicyBundle } from './policy/policy-bundle.ts';
+import { BUNDLE_ARCHIVE_FOLDER } from './policy/bundle-archive/bundle-archive-layout.ts';
+import { FolderBundleArchive } from './policy/bundle-archive/folder-bundle-archive.ts';
+import { KafkaBundlePublisher } from './policy/bundle-archive/kafka-bundle-publisher.ts';
 
 /** Stamped into every audit record's OCSF metadata. */
 export const PRODUCT_VERSION = '0.1.0';
@@ -98,7 +102,17 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
     : undefined;
   // The enricher reads which MCP tool arguments to analyse from the data of the bundle that answers.
   const mcpArguments = new BundleMcpArgumentRules();
-  const activation = new PolicyActivation(policySource, engine, bundleVerifier, metrics, log, (bundle) => mcpArguments.update(bundle.data));
+  // Every bundle that answers is kept, so each recorded decision can be evaluated again (audit replay).
+  const bundleArchive = new FolderBundleArchive(join(config.stateDir, BUNDLE_ARCHIVE_FOLDER));
+  const bundlePublisher = config.audit.kafka
+    ? new KafkaBundlePublisher({ brokers: config.audit.kafka.brokers, topicPrefix: config.audit.kafka.topicPrefix, replicationFactor: config.audit.kafka.replicationFactor, log })
+    : undefined;
+  const keepBundle = async (archive: Buffer, bundle: PolicyBundle): Promise<void> => {
+    const { digest } = await bundleArchive.keep(bundle.revision, archive);
+    bundlePublisher?.publish(bundle.revision, digest, archive);
+  };
+  if (bundlePublisher) for await (const kept of bundleArchive.kept()) bundlePublisher.publish(kept.revision, kept.digest, kept.archive);
+  const activation = new PolicyActivation(policySource, engine, bundleVerifier, metrics, log, (bundle) => mcpArguments.update(bundle.data), keepBundle);
   const audit = new ThreadedAuditTrail(
     {
       audit: config.audit, stateDir: config.stateDir, hostLabel: hostname(), productVersion: PRODUCT_VERSION,
@@ -190,6 +204,7 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
       });
       await activation.stop();
       await shadow?.stop();
+      await bundlePublisher?.close();
       await approvals.close();
       await audit.close();
       await engine.close();

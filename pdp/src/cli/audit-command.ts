@@ -2,17 +2,23 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AuditKeysMissingError, evidenceReport, verifyWith, type VerifyOptions } from '../audit/verification/audit-evidence.ts';
 import type { VerificationReport } from '../audit/verification/audit-verifier.ts';
-import type { ReportFormat } from '../audit/verification/evidence-report.ts';
+import type { ControlLine, ReportFormat } from '../audit/verification/evidence-report.ts';
+import type { AuditReader } from '../audit/verification/readers/audit-reader.ts';
+import type { BundleArchiveReader } from '../replay/bundle-archive-reader.ts';
 import { openAuditReader } from '../audit/verification/readers/audit-reader-factory.ts';
 import type { PdpConfig } from '../config/pdp-config.ts';
 import { parseTtlSeconds } from '../identity/ttl.ts';
 import type { CommandOutput } from './token-command.ts';
+import { AUDIT_REPLAY_USAGE, bundleArchiveFor, runAuditReplay } from './audit-replay-command.ts';
+import { replayControlLine, replayTrail } from '../replay/trail-replay.ts';
 
 export const AUDIT_USAGE = `usage:
   portcullis audit verify [source] [keys] [--as-of ISO] [--json]
   portcullis audit tail   [source] [--stream decisions|sessions|approvals|shadow] [--principal SUB] [--resource NAME]
                           [--effect allow|deny|approval_required] [--since 1h] [--from ISO] [--to ISO] [--json]
   portcullis audit report [source] [keys] --from ISO --to ISO [--format html|md|json] [--out FILE]
+                          [--bundles DIR]   (its "decisions re-verified" line: as audit replay)
+${AUDIT_REPLAY_USAGE}
 source: --kafka HOST:PORT[,…] [--topic-prefix P] | --dir AUDIT_DIR   (default: the PDP's configuration)
 keys:   --jwks FILE and/or --key-thumbprint T[,T…] (RFC 7638), given out of band   (default:
         PORTCULLIS_AUDIT_TRUSTED_JWKS_FILE / PORTCULLIS_AUDIT_TRUSTED_KEY_THUMBPRINT, else the
@@ -39,6 +45,8 @@ export async function runAuditCommand(argv: string[], config: PdpConfig, output:
         return await tail(rest, config, output);
       case 'report':
         return await report(rest, config, output);
+      case 'replay':
+        return await runAuditReplay(rest, config, output);
       default:
         output.stderr.write(`${sub ? `portcullis audit: unknown command "${sub}"\n` : ''}${AUDIT_USAGE}\n`);
         return 2;
@@ -100,7 +108,7 @@ async function tail(argv: string[], config: PdpConfig, output: CommandOutput): P
 }
 
 async function report(argv: string[], config: PdpConfig, output: CommandOutput): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...SOURCE_OPTIONS, from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { ...SOURCE_OPTIONS, from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, bundles: { type: 'string' } }, strict: true });
   const format = (values.format ?? 'md') as ReportFormat;
   if (!['html', 'md', 'json'].includes(format)) throw usage('--format must be html, md or json');
   const choice = { ...optional('kafka', values.kafka), ...optional('topicPrefix', values['topic-prefix']), ...optional('dir', values.dir) };
@@ -109,6 +117,7 @@ async function report(argv: string[], config: PdpConfig, output: CommandOutput):
     ...(values.to ? { to: time(values.to, '--to') } : {}),
     format,
     ...verifyOptions(values),
+    controlLines: (reader) => replayedLine(reader, bundleArchiveFor(choice, values.bundles, config), values.from ? time(values.from, '--from') : undefined, values.to ? time(values.to, '--to') : undefined),
   });
   if (values.out) {
     writeFileSync(values.out, text);
@@ -117,6 +126,15 @@ async function report(argv: string[], config: PdpConfig, output: CommandOutput):
     output.stdout.write(text);
   }
   return 0;
+}
+
+/** The report's "decisions re-verified: N of N" line, from a replay of the period's decisions. */
+async function replayedLine(reader: AuditReader, bundles: BundleArchiveReader, from: number | undefined, to: number | undefined): Promise<ControlLine[]> {
+  try {
+    return [replayControlLine(await replayTrail(reader, bundles, { ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) }))];
+  } finally {
+    await bundles.close();
+  }
 }
 
 /** The keys and clock a verification uses, from `--jwks`, `--key-thumbprint` and `--as-of`. */

@@ -30,6 +30,8 @@ export class PolicyActivation {
     private readonly log: (message: string) => void,
     /** Told of each bundle once it answers, for what reads the bundle's data outside policy (MCP argument kinds). */
     private readonly onActivated: (bundle: PolicyBundle) => void = () => {},
+    /** Keeps the verified archive before it answers (bundle-archive/): a failure leaves the serving bundle in place. */
+    private readonly keep: (archive: Buffer, bundle: PolicyBundle) => Promise<void> = async () => {},
   ) {
     this.status = { source: source.description, state: 'loading', revision: null, activatedAt: null, lastError: null };
   }
@@ -63,6 +65,7 @@ export class PolicyActivation {
         }
         return;
       }
+      await this.keep(archive, bundle);
       await this.engine.load(bundle);
       this.onActivated(bundle);
       const previous = this.status.revision;

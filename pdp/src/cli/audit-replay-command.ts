@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { openAuditReader, type AuditSourceChoice } from '../audit/verification/readers/audit-reader-factory.ts';
+import type { PdpConfig } from '../config/pdp-config.ts';
+import { BUNDLE_ARCHIVE_FOLDER } from '../policy/bundle-archive/bundle-archive-layout.ts';
+import type { BundleArchiveReader } from '../replay/bundle-archive-reader.ts';
+import { FolderBundleArchiveReader } from '../replay/folder-bundle-archive-reader.ts';
+import { KafkaBundleArchiveReader } from '../replay/kafka-bundle-archive-reader.ts';
+import { replayTrail, type ReplayFinding, type TrailReplayReport } from '../replay/trail-replay.ts';
+import type { CommandOutput } from './token-command.ts';
+
+export const AUDIT_REPLAY_USAGE = `  portcullis audit replay [source] [--bundles DIR] [--from ISO] [--to ISO] [--json]
+                          evaluates every recorded decision again with the archived bundle of its
+                          revision; exit 0 all re-verified, 1 any differs or cannot be replayed
+                          (each named), 2 usage; bundles: --bundles DIR, else the topic
+                          <prefix>.bundles.v1 with Kafka, else <state>/bundles`;
+
+const PROGRESS_EVERY_MS = 2000;
+
+/** `portcullis audit replay`: are the recorded effects what the policy of their revision says? */
+export async function runAuditReplay(argv: string[], config: PdpConfig, output: CommandOutput): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { kafka: { type: 'string' }, 'topic-prefix': { type: 'string' }, dir: { type: 'string' }, bundles: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, json: { type: 'boolean' } },
+    strict: true,
+  });
+  const from = values.from === undefined ? undefined : time(values.from, '--from');
+  const to = values.to === undefined ? undefined : time(values.to, '--to');
+  const choice: AuditSourceChoice = { ...optional('kafka', values.kafka), ...optional('topicPrefix', values['topic-prefix']), ...optional('dir', values.dir) };
+  const reader = openAuditReader(choice, config);
+  const bundles = bundleArchiveFor(choice, values.bundles, config);
+  let lastProgress = Date.now();
+  let report: TrailReplayReport;
+  try {
+    report = await replayTrail(reader, bundles, {
+      ...(from === undefined ? {} : { from }),
+      ...(to === undefined ? {} : { to }),
+      onProgress: (replayed) => {
+        if (Date.now() - lastProgress < PROGRESS_EVERY_MS) return;
+        lastProgress = Date.now();
+        output.stderr.write(`audit replay: ${replayed} decisions replayed…\n`);
+      },
+    });
+  } finally {
+    await reader.close();
+    await bundles.close();
+  }
+  if (values.json) output.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else output.stdout.write(describe(report, reader.description, bundles.description));
+  return report.ok ? 0 : 1;
+}
+
+/** The archive the records' bundles are read from: the flag, else the store beside the records. */
+export function bundleArchiveFor(choice: AuditSourceChoice, bundlesDir: string | undefined, config: PdpConfig): BundleArchiveReader {
+  if (bundlesDir) return new FolderBundleArchiveReader(bundlesDir);
+  if (!choice.dir) {
+    const brokers = choice.kafka?.split(',').map((broker) => broker.trim()).filter(Boolean) ?? config.audit.kafka?.brokers;
+    if (brokers && brokers.length > 0) return new KafkaBundleArchiveReader(brokers, choice.topicPrefix ?? config.audit.kafka?.topicPrefix ?? 'portcullis');
+  }
+  return new FolderBundleArchiveReader(join(config.stateDir, BUNDLE_ARCHIVE_FOLDER));
+}
+
+function describe(report: TrailReplayReport, source: string, bundles: string): string {
+  const lines = [
+    `audit replay: ${report.ok ? 'PASS' : 'FAIL'} — ${source}, ${bundles}`,
+    `  decisions re-verified: ${report.reverified} of ${report.decisions}`,
+    ...Object.entries(report.revisions).map(([revision, digest]) => `  revision ${revision}${digest ? ` (${digest})` : ''}`),
+    ...report.findings.map(describeFinding),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function describeFinding(finding: ReplayFinding): string {
+  const head = `  ✗ decision ${finding.decision_id} (${finding.where}, revision ${finding.revision ?? 'none'})`;
+  if (finding.unreplayable) return `${head}: cannot be replayed: ${finding.unreplayable}`;
+  const members = finding.differences.map((difference) => `${difference.member} recorded ${JSON.stringify(difference.recorded)}, replayed ${JSON.stringify(difference.replayed)}`);
+  const withheld = finding.withheld ? ` (the input's ${finding.withheld.join(', ')} were withheld from the record as credentials)` : '';
+  return `${head}: ${members.join('; ')}${withheld}`;
+}
+
+function time(text: string, flag: string): number {
+  const value = Date.parse(text);
+  if (Number.isNaN(value)) throw Object.assign(new Error(`${flag} must be an ISO date or time (got "${text}")`), { code: 'ERR_PARSE_ARGS_USAGE' });
+  return value;
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
