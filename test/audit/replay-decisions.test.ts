@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DecisionReplayer, decisionRecordOf, parsePolicyBundle, policyInputOfRecord, type PolicyBundle } from '@portcullis/pdp';
 import { deleteOrder, readOrders, requestApproval, vote } from '../approvals/approval-fixtures.ts';
+import { auditCli } from '../support/audit-cli.ts';
 import { ensureStarterBundle, startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 
 const bodyOf = (record: Record<string, unknown>) => (record as { unmapped: { portcullis: Record<string, any> } }).unmapped.portcullis;
@@ -32,6 +35,34 @@ describe('recorded decisions evaluated again with the bundle that decided them',
   after(async () => {
     await replayer.close();
     await pdp.close();
+  });
+
+  it('portcullis audit replay re-verifies the run from the state folder; an altered archived bundle is refused; bad input is a usage error', async () => {
+    await pdp.pdp.flushAudit();
+    const replayed = await auditCli(pdp.stateDir, 'replay');
+    assert.equal(replayed.code, 0, replayed.stdout);
+    assert.match(replayed.stdout, /decisions re-verified: 6 of 6/);
+
+    const copy = mkdtempSync(join(tmpdir(), 'portcullis-bundles-'));
+    try {
+      const [name] = readdirSync(join(pdp.stateDir, 'bundles'));
+      const bytes = readFileSync(join(pdp.stateDir, 'bundles', name!));
+      bytes[bytes.length - 10] ^= 0xff;
+      writeFileSync(join(copy, name!), bytes);
+      const refused = await auditCli(pdp.stateDir, 'replay', '--bundles', copy);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stdout, /decisions re-verified: 0 of 6/);
+      assert.match(refused.stdout, /cannot be replayed: .* it was altered/);
+      const empty = await auditCli(pdp.stateDir, 'replay', '--bundles', join(copy, 'none'));
+      assert.equal(empty.code, 1);
+      assert.match(empty.stdout, /no bundle of revision/);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+
+    const usage = await auditCli(pdp.stateDir, 'replay', '--from', 'yesterday');
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /--from must be an ISO date/);
   });
 
   it('every decision of the run is re-verified: the rebuilt input gives the recorded outcome', async () => {
