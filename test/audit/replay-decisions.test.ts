@@ -47,7 +47,7 @@ describe('recorded decisions evaluated again with the bundle that decided them',
     try {
       const [name] = readdirSync(join(pdp.stateDir, 'bundles'));
       const bytes = readFileSync(join(pdp.stateDir, 'bundles', name!));
-      bytes[bytes.length - 10] ^= 0xff;
+      bytes[bytes.length - 10] = (bytes[bytes.length - 10] ?? 0) ^ 0xff;
       writeFileSync(join(copy, name!), bytes);
       const refused = await auditCli(pdp.stateDir, 'replay', '--bundles', copy);
       assert.equal(refused.code, 1);
