@@ -13,6 +13,9 @@ import { AGENT_NOTIFICATIONS, AGENT_REQUESTS, SERVER_NOTIFICATIONS, SERVER_REQUE
 import type { UpstreamConnection } from '../upstream/upstream-connection.ts';
 import { UpstreamUnavailableError } from '../upstream/upstream-error.ts';
 import type { AgentChannel } from './agent-channel.ts';
+import { AgentRequests } from './agent-requests.ts';
+import { decidedAction } from './decided-action.ts';
+import { SessionMasking } from './session-masking.ts';
 import { type MaskingAnswer, StandingMasks } from './standing-masks.ts';
 import { listedTools, ToolCatalog } from './tool-catalog.ts';
 
@@ -42,13 +45,6 @@ interface InFlight {
   answer?: DecisionAnswer<McpMask>;
 }
 
-/** The params members each decided method may carry: what the decision covers, and `_meta` (the progress token). */
-const DECIDED_PARAMS: ReadonlyMap<string, readonly string[]> = new Map([
-  ['tools/call', ['name', 'arguments', '_meta']],
-  ['prompts/get', ['name', 'arguments', '_meta']],
-  ['resources/read', ['uri', '_meta']],
-]);
-
 /** Requests of one session in progress at once; more are refused until some end (each may hold a PDP decision). */
 const MAX_IN_FLIGHT = 64;
 
@@ -69,11 +65,12 @@ export class McpSession {
   /** This session's allows the PDP granted reuse for (the very same call again). */
   private readonly reuse = new DecisionReuseCache<McpMask>();
   private readonly inFlight = new Map<RequestId, InFlight>();
-  /** Requests the server sent the agent, by their id, waiting for the agent's answer. */
-  private readonly toAgent = new Map<RequestId, (response: JsonRpcResponse) => void>();
+  /** Requests the server sent the agent, waiting for the agent's answer. */
+  private readonly agentRequests: AgentRequests;
   private hiddenTools: ReadonlySet<string> = new Set();
   /** The maskings the session's decisions asked for: everything the server sends beside a result is masked under them. */
   private readonly standing = new StandingMasks();
+  private readonly masking: SessionMasking;
   private initialized = false;
   private closed: string | undefined;
 
@@ -85,6 +82,8 @@ export class McpSession {
     private readonly deps: McpSessionDeps,
   ) {
     if (deps.connectAnswer !== undefined) this.standing.add(deps.connectAnswer);
+    this.agentRequests = new AgentRequests(channel, deps.agentTimeoutMs);
+    this.masking = new SessionMasking(this.standing, deps.masker);
     this.tools = new ToolCatalog((cursor) => this.requireUpstream().request({ method: 'tools/list', ...(cursor === undefined ? {} : { params: { cursor } }) }));
   }
 
@@ -103,7 +102,7 @@ export class McpSession {
     try {
       if (isRequest(message)) await this.onAgentRequest(message);
       else if (isNotification(message)) this.onAgentNotification(message);
-      else this.toAgent.get(message.id ?? '')?.(message);
+      else this.agentRequests.answer(message);
     } catch (error) {
       this.deps.log(`MCP request handling failed: ${error instanceof Error ? error.message : String(error)}`, { session: this.id, server: this.deps.server });
       if (isRequest(message)) await this.reply(jsonRpcError(message.id, JSON_RPC_ERROR.internalError, 'portcullis: the gateway could not handle the request'));
@@ -158,13 +157,13 @@ export class McpSession {
       this.initialized = true;
     }
     // The server's instructions are text it wrote: masked like every other (the protocol members around them are not).
-    const shown = 'result' in response && typeof response.result.instructions === 'string' ? { ...response, result: { ...response.result, instructions: this.maskedText(response.result.instructions) } } : response;
+    const shown = 'result' in response && typeof response.result.instructions === 'string' ? { ...response, result: { ...response.result, instructions: this.masking.text(response.result.instructions) } } : response;
     await this.reply({ ...shown, id: request.id });
   }
 
   private async relay(request: JsonRpcRequest, inFlight: InFlight): Promise<void> {
     const response = await this.requireUpstream().request(request, inFlight.abort.signal);
-    await this.reply(this.maskedRelayed({ ...response, id: request.id }));
+    await this.reply(this.masking.relayed({ ...response, id: request.id }));
   }
 
   /** The server's list, then the decision with its tools: the tools policy hides are not shown (nor callable in this session). */
@@ -187,13 +186,13 @@ export class McpSession {
     const firstPage = request.params?.cursor === undefined;
     this.hiddenTools = firstPage ? hidden : new Set([...this.hiddenTools, ...hidden]);
     const tools = Array.isArray(response.result.tools) ? response.result.tools : [];
-    const shown = tools.filter((tool) => !(isObject(tool) && typeof tool.name === 'string' && hidden.has(tool.name))).map((tool) => this.maskedToolText(tool));
+    const shown = tools.filter((tool) => !(isObject(tool) && typeof tool.name === 'string' && hidden.has(tool.name))).map((tool) => this.masking.toolText(tool));
     await this.reply({ jsonrpc: '2.0', id: request.id, result: { ...response.result, tools: shown } });
   }
 
   /** tools/call, resources/read, prompts/get: decided, then forwarded as decided, the answer masked. */
   private async decided(request: JsonRpcRequest, inFlight: InFlight): Promise<void> {
-    const action = await this.actionFor(request);
+    const action = await decidedAction(request, { hidden: this.hiddenTools, tool: (name) => this.tools.tool(name) });
     if ('error' in action) return this.reply(action.error);
     // What the server gets is built from the decided action alone (forwarded-request.ts), and the command carries it.
     const asked = this.command(request, action.action);
@@ -234,36 +233,6 @@ export class McpSession {
     return { status: failed ? 'failure' : 'success', ...(failed ? { error: 'the tool reported an error' } : {}), bytes, masked: masked.masked };
   }
 
-  /** The `mcp` action of a decided request, or the JSON-RPC error that ends it here (it reaches no server). */
-  private async actionFor(request: JsonRpcRequest): Promise<{ readonly action: McpAction } | { readonly error: JsonRpcResponse }> {
-    const params = request.params ?? {};
-    const invalid = (why: string) => ({ error: jsonRpcError(request.id, JSON_RPC_ERROR.invalidParams, `portcullis: ${why}`) });
-    // What the server is sent is what was decided: a member the decision does not carry (a task to run it as, say) is not sent.
-    const members = DECIDED_PARAMS.get(request.method) ?? [];
-    const undecided = Object.keys(params).find((member) => !members.includes(member));
-    if (undecided !== undefined) return invalid(`the gateway does not pass on params.${undecided.slice(0, 64)} with ${request.method.slice(0, 64)}`);
-    const args = params.arguments;
-    if (args !== undefined && !isObject(args)) return invalid('"arguments" must be an object');
-    const withArgs = args === undefined ? {} : { arguments: args };
-    switch (request.method) {
-      case 'tools/call': {
-        if (typeof params.name !== 'string' || params.name.length === 0) return invalid('"name" must name a tool');
-        const tool = this.hiddenTools.has(params.name) ? undefined : await this.tools.tool(params.name);
-        if (tool === undefined) return invalid(`unknown tool: "${params.name.slice(0, 100)}"`);
-        return { action: { type: 'mcp', method: 'tools/call', tool: tool.name, ...withArgs, ...(tool.annotations ? { annotations: tool.annotations } : {}) } };
-      }
-      case 'prompts/get':
-        if (typeof params.name !== 'string' || params.name.length === 0) return invalid('"name" must name a prompt');
-        return { action: { type: 'mcp', method: 'prompts/get', prompt: params.name, ...withArgs } };
-      case 'resources/read':
-        if (typeof params.uri !== 'string' || params.uri.length === 0) return invalid('"uri" must name a resource');
-        return { action: { type: 'mcp', method: 'resources/read', uri: params.uri } };
-      default:
-        // Only a method the decision names is decided: no other method may borrow another's decision.
-        return { error: jsonRpcError(request.id, JSON_RPC_ERROR.methodNotFound, `portcullis: the method "${request.method.slice(0, 100)}" is not available through the gateway`) };
-    }
-  }
-
   private onAgentNotification(notification: JsonRpcNotification): void {
     if (!AGENT_NOTIFICATIONS.has(notification.method)) {
       this.deps.log(`dropped a notification the gateway does not pass on: ${notification.method.slice(0, 100)}`, { session: this.id, server: this.deps.server });
@@ -286,7 +255,7 @@ export class McpSession {
     if (!('id' in message)) {
       if (!SERVER_NOTIFICATIONS.has(message.method)) return;
       if (message.method === 'notifications/tools/list_changed') this.tools.invalidate();
-      const shown = this.maskedNotification(message);
+      const shown = this.masking.notification(message);
       if (shown !== undefined) await this.channel.send(shown, this.relatedRequest(message)).catch(() => undefined);
       return;
     }
@@ -297,11 +266,11 @@ export class McpSession {
     }
     const inFlight: InFlight = { abort: new AbortController() };
     // The agent is shown the request masked under the session's maskings: that is what is decided (and audited) too.
-    const shown = this.maskedServerRequest(message);
+    const shown = this.masking.serverRequest(message);
     const command = this.command(shown, { type: 'mcp', method: shown.method as McpAction['method'], direction: 'to_client', ...(shown.params === undefined ? {} : { params: shown.params }) });
     try {
       const run = await this.gate(message, inFlight).gate.run(command, async () => {
-        const response = await this.askAgent(shown);
+        const response = await this.agentRequests.ask(shown, this.relatedRequest(shown));
         await upstream.send({ ...response, id: message.id });
         return 'error' in response ? { status: 'failure', error: `JSON-RPC error ${response.error.code}` } : { status: 'success' };
       });
@@ -312,76 +281,6 @@ export class McpSession {
     } catch (error) {
       await upstream.send(jsonRpcError(message.id, JSON_RPC_ERROR.internalError, `portcullis: ${error instanceof Error ? error.message : 'the client could not be asked'}`));
     }
-  }
-
-  /**
-   * A server notification under every masking the session's decisions asked for, whenever it
-   * comes (a log line sent after the call it quotes was answered is still masked); undefined when
-   * it is not passed on at all.
-   */
-  private maskedNotification(notification: JsonRpcNotification): JsonRpcNotification | undefined {
-    if (this.standing.exceeded && (notification.method === 'notifications/message' || notification.method === 'notifications/progress')) return undefined;
-    let masked = notification;
-    for (const answer of this.standing.answers) masked = this.deps.masker.maskNotification(masked, answer).notification;
-    return masked;
-  }
-
-  /** An answer the gateway relays undecided (resources/list, completion/complete …), its strings under the session's maskings. */
-  private maskedRelayed(response: JsonRpcResponse): JsonRpcResponse {
-    if (this.standing.exceeded) return jsonRpcError(response.id, JSON_RPC_ERROR.internalError, 'portcullis: the answer is withheld: the session asked for more maskings than the gateway keeps');
-    if ('error' in response) {
-      let error = response.error;
-      for (const answer of this.standing.answers) error = this.deps.masker.maskError(error, answer).error;
-      return { ...response, error };
-    }
-    let result = response.result;
-    for (const answer of this.standing.answers) result = this.deps.masker.maskServerValue(result, answer).value;
-    return { ...response, result };
-  }
-
-  /** A text the server wrote, under the session's maskings. */
-  private maskedText(text: string): string {
-    let masked = text;
-    for (const answer of this.standing.answers) masked = this.deps.masker.maskServerValue(masked, answer).value;
-    return masked;
-  }
-
-  /** A listed tool's description and titles under the session's maskings; its name and schemas stay as listed (they are how it is called). */
-  private maskedToolText(tool: unknown): unknown {
-    if (!isObject(tool)) return tool;
-    const masked: Record<string, unknown> = { ...tool };
-    if (typeof tool.description === 'string') masked.description = this.maskedText(tool.description);
-    if (typeof tool.title === 'string') masked.title = this.maskedText(tool.title);
-    if (isObject(tool.annotations) && typeof tool.annotations.title === 'string') masked.annotations = { ...tool.annotations, title: this.maskedText(tool.annotations.title) };
-    return masked;
-  }
-
-  /** A request the server sends the agent (its decision saw it as sent), its text under the session's maskings. */
-  private maskedServerRequest(request: JsonRpcRequest): JsonRpcRequest {
-    if (request.params === undefined) return request;
-    let params = request.params;
-    for (const answer of this.standing.answers) params = this.deps.masker.maskServerValue(params, answer).value;
-    return { ...request, params };
-  }
-
-  /** Passes a request the server sent on to the agent and waits for its answer, within a bound. */
-  private askAgent(request: JsonRpcRequest): Promise<JsonRpcResponse> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.toAgent.delete(request.id);
-        reject(new Error('the client did not answer in time'));
-      }, this.deps.agentTimeoutMs);
-      this.toAgent.set(request.id, (response) => {
-        clearTimeout(timer);
-        this.toAgent.delete(request.id);
-        resolve(response);
-      });
-      this.channel.send(request, this.relatedRequest(request)).catch((error: unknown) => {
-        clearTimeout(timer);
-        this.toAgent.delete(request.id);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      });
-    });
   }
 
   /** The agent request a server message belongs with: the one whose progress token it names, else the latest in progress. */
