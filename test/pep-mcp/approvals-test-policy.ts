@@ -9,10 +9,10 @@
 // - the role `clear-reader` reads personal data in clear (`obligations.unmasked`); others do not,
 //   so the gateway's own detectors run on what they are sent.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { installedOpa } from '../support/pdp-harness.ts';
+import { processTempFolder } from '../support/process-temp-folder.ts';
 
 const CALLS_TEST_POLICY = `package portcullis
 
@@ -81,7 +81,7 @@ let built: string | undefined;
 /** Builds (with the real opa) the policy's WASM bundle once per process; for PORTCULLIS_BUNDLE_FILE. */
 export function callsTestPolicyBundle(): string {
   if (built) return built;
-  const folder = mkdtempSync(join(tmpdir(), 'portcullis-mcp-calls-policy-'));
+  const folder = processTempFolder('portcullis-mcp-calls-policy-');
   mkdirSync(join(folder, 'portcullis'));
   writeFileSync(join(folder, 'portcullis', 'decision.rego'), CALLS_TEST_POLICY);
   const bundle = join(folder, 'bundle.tar.gz');

@@ -3,10 +3,10 @@
 // `no-mcp` may not); tools/call of write_file is denied, of anything else allowed; tools/list
 // hides move_file; a to_client request is allowed unless its method is elicitation/create.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { installedOpa } from '../support/pdp-harness.ts';
+import { processTempFolder } from '../support/process-temp-folder.ts';
 
 const GATEWAY_TEST_POLICY = `package portcullis
 
@@ -39,12 +39,16 @@ decision := {
 }
 `;
 
-/** Builds (with the real opa) the policy's WASM bundle; for PORTCULLIS_BUNDLE_FILE. */
+let built: string | undefined;
+
+/** Builds (with the real opa) the policy's WASM bundle once per process; for PORTCULLIS_BUNDLE_FILE. */
 export function gatewayTestPolicyBundle(): string {
-  const folder = mkdtempSync(join(tmpdir(), 'portcullis-mcp-policy-'));
+  if (built) return built;
+  const folder = processTempFolder('portcullis-mcp-policy-');
   mkdirSync(join(folder, 'portcullis'));
   writeFileSync(join(folder, 'portcullis', 'decision.rego'), GATEWAY_TEST_POLICY);
   const bundle = join(folder, 'bundle.tar.gz');
   execFileSync(installedOpa(), ['build', '-t', 'wasm', '-e', 'portcullis/decision', '-o', bundle, join(folder, 'portcullis')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  built = bundle;
   return bundle;
 }
