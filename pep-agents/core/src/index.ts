@@ -78,6 +78,7 @@ export { IbanDetector, ibanValid } from './masking/iban-detector.ts';
 export { ByteStreamMasker, byteStreamMasksSupported } from './masking/byte-stream-masker.ts';
 export { JsonPathMasker, jsonPathMasksSupported } from './masking/json-path-masker.ts';
 export { parseJsonPath, type JsonPathSegment } from './masking/json-path.ts';
+export { splitStructuredMasks, type StructuredMasks } from './masking/structured-masks.ts';
 
 // Every PEP reads its PORTCULLIS_* settings the way the PDP does.
 export { boolean, ConfigError, configFail, deepFreeze, envReader, integer, oneOf, optional, type EnvRead } from './env-values.ts';

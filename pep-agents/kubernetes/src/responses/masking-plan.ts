@@ -1,10 +1,9 @@
 import {
+  splitStructuredMasks,
   ByteStreamMasker,
   byteStreamMasksSupported,
   JsonPathMasker,
   jsonPathMasksSupported,
-  type ByteStreamMaskV1,
-  type JsonPathMaskV1,
   type MaskStrategyRegistry,
 } from '@portcullis/pep-core';
 import type { KubeMask } from '../pipeline/kube-masks.ts';
@@ -28,7 +27,7 @@ export interface MaskingPlan {
 
 /** Whether the relay can honour every one of these obligations (the request is refused when not). */
 export function responseMasksSupported(masks: readonly KubeMask[]): boolean {
-  const { paths, detectors, unknown } = split(masks);
+  const { paths, detectors, unknown } = splitStructuredMasks(masks);
   return unknown === 0 && jsonPathMasksSupported(liftToObjectPlaces(paths)) && byteStreamMasksSupported(detectors);
 }
 
@@ -38,7 +37,7 @@ export function maskingPlan(
   strategies: MaskStrategyRegistry,
   options: { readonly maxMaskedValueBytes?: number } = {},
 ): MaskingPlan {
-  const { paths, detectors } = split(masks);
+  const { paths, detectors } = splitStructuredMasks(masks);
   const unnamed = detectors.map(({ stream: _stream, ...mask }) => mask);
   return {
     pathMasker: paths.length === 0 ? undefined : JsonPathMasker.for(liftToObjectPlaces(paths), strategies),
@@ -50,16 +49,4 @@ export function maskingPlan(
 /** Whether anything in the response may need masking (then JSON is asked for, and nothing is relayed untouched). */
 export function masksAnything(plan: MaskingPlan): boolean {
   return plan.pathMasker !== undefined || plan.detectorMasker !== undefined;
-}
-
-function split(masks: readonly KubeMask[]): { paths: JsonPathMaskV1[]; detectors: ByteStreamMaskV1[]; unknown: number } {
-  const paths: JsonPathMaskV1[] = [];
-  const detectors: ByteStreamMaskV1[] = [];
-  let unknown = 0;
-  for (const mask of masks) {
-    if (mask.kind === 'json-path') paths.push(mask);
-    else if (mask.kind === 'byte-stream') detectors.push(mask);
-    else unknown += 1;
-  }
-  return { paths, detectors, unknown };
 }

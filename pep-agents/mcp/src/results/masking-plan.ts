@@ -1,12 +1,11 @@
 import {
+  splitStructuredMasks,
   ByteStreamMasker,
   byteStreamMasksSupported,
   JsonPathMasker,
   jsonPathMasksSupported,
   ValueScrubber,
   type AnyDecisionAnswer,
-  type ByteStreamMaskV1,
-  type JsonPathMaskV1,
   type MaskStrategyRegistry,
 } from '@portcullis/pep-core';
 import type { McpMask } from '../calls/mcp-masks.ts';
@@ -26,7 +25,7 @@ export interface MaskingPlan {
 
 /** Whether every obligation is one of the kinds this gateway enforces, and one it can read. */
 export function masksSupported(masks: readonly McpMask[]): boolean {
-  const { paths, detectors, unknown } = split(masks);
+  const { paths, detectors, unknown } = splitStructuredMasks(masks);
   return unknown === 0 && jsonPathMasksSupported(paths) && byteStreamMasksSupported(detectors);
 }
 
@@ -35,7 +34,7 @@ const defenceInDepth = new ValueScrubber();
 
 /** Unsupported obligations throw: check `masksSupported` first (the gate refuses the call when it fails). */
 export function maskingPlan(answer: Pick<AnyDecisionAnswer, 'obligations'>, strategies: MaskStrategyRegistry): MaskingPlan {
-  const { paths, detectors } = split(answer.obligations.mask as readonly McpMask[]);
+  const { paths, detectors } = splitStructuredMasks(answer.obligations.mask as readonly McpMask[]);
   // An MCP result is one stream: an obligation naming a stream applies to it like one naming none.
   const unnamed = detectors.map(({ stream: _stream, ...mask }) => mask);
   return {
@@ -53,16 +52,4 @@ export function hasObligations(plan: MaskingPlan): boolean {
 /** Whether anything in what the call sends back may have to change. */
 export function masksAnything(plan: MaskingPlan): boolean {
   return hasObligations(plan) || plan.scrubber !== undefined;
-}
-
-function split(masks: readonly McpMask[]): { paths: JsonPathMaskV1[]; detectors: ByteStreamMaskV1[]; unknown: number } {
-  const paths: JsonPathMaskV1[] = [];
-  const detectors: ByteStreamMaskV1[] = [];
-  let unknown = 0;
-  for (const mask of masks) {
-    if (mask.kind === 'json-path') paths.push(mask);
-    else if (mask.kind === 'byte-stream') detectors.push(mask);
-    else unknown += 1;
-  }
-  return { paths, detectors, unknown };
 }
