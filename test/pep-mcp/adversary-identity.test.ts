@@ -2,13 +2,12 @@
 // own. Every refusal happens before anything reaches the tapped server (initialize included), and
 // a victim's session goes on working whatever another principal sent with its id.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
-import { startMcpGateway, type McpGateway } from '../support/mcp-gateway.ts';
-import { prepareFilesystemServer, type FilesystemServerFixture } from '../support/mcp-servers.ts';
-import { gatewayTestPolicyBundle } from './gateway-test-policy.ts';
-import { RawSession, tappedLines, tappedServerEntry } from './raw-session.ts';
+import type { McpGateway } from '../support/mcp-gateway.ts';
+import type { FilesystemServerFixture } from '../support/mcp-servers.ts';
+import { RawSession, tappedLines, } from './raw-session.ts';
+import { startTappedFilesGateway } from './tapped-files-gateway.ts';
 
 describe('adversary: identity and sessions', () => {
   let gateway: McpGateway;
@@ -18,9 +17,7 @@ describe('adversary: identity and sessions', () => {
   let victimToken: string;
 
   before(async () => {
-    files = prepareFilesystemServer();
-    log = join(files.outside, 'tap.log');
-    gateway = await startMcpGateway({ servers: [tappedServerEntry('files', files.launch, log)], pdpEnv: { PORTCULLIS_BUNDLE_FILE: gatewayTestPolicyBundle() } });
+    ({ gateway, files, log } = await startTappedFilesGateway());
     victimToken = await gateway.token('victim-agent', ['reader']);
     victim = new RawSession(gateway.pep.endpoint('files'), victimToken);
     assert.equal((await victim.open()).status, 200);

@@ -2,12 +2,11 @@
 // marker; the tapped filesystem server behind the gateway must receive none of them, and the
 // session must still work afterwards (nothing the agent sends breaks the gateway for the next call).
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startMcpGateway, type McpGateway } from '../support/mcp-gateway.ts';
-import { prepareFilesystemServer, type FilesystemServerFixture } from '../support/mcp-servers.ts';
-import { gatewayTestPolicyBundle } from './gateway-test-policy.ts';
-import { RawSession, tappedLines, tappedServerEntry } from './raw-session.ts';
+import type { McpGateway } from '../support/mcp-gateway.ts';
+import type { FilesystemServerFixture } from '../support/mcp-servers.ts';
+import { RawSession, tappedLines, } from './raw-session.ts';
+import { startTappedFilesGateway } from './tapped-files-gateway.ts';
 
 describe('adversary: the router lets only its allow-list through', () => {
   let gateway: McpGateway;
@@ -17,9 +16,7 @@ describe('adversary: the router lets only its allow-list through', () => {
   let nextId = 100;
 
   before(async () => {
-    files = prepareFilesystemServer();
-    log = join(files.outside, 'tap.log');
-    gateway = await startMcpGateway({ servers: [tappedServerEntry('files', files.launch, log)], pdpEnv: { PORTCULLIS_BUNDLE_FILE: gatewayTestPolicyBundle() } });
+    ({ gateway, files, log } = await startTappedFilesGateway());
     session = new RawSession(gateway.pep.endpoint('files'), await gateway.token('agent-adversary', ['reader']));
     assert.equal((await session.open()).status, 200);
   });

@@ -3,12 +3,11 @@
 // JSON-RPC error from the gateway, and the tapped filesystem server behind it receives none of
 // them (each case carries a marker the server's input is searched for).
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startMcpGateway, type McpGateway } from '../support/mcp-gateway.ts';
-import { prepareFilesystemServer, type FilesystemServerFixture } from '../support/mcp-servers.ts';
-import { gatewayTestPolicyBundle } from './gateway-test-policy.ts';
-import { RawSession, tappedLines, tappedServerEntry } from './raw-session.ts';
+import type { McpGateway } from '../support/mcp-gateway.ts';
+import type { FilesystemServerFixture } from '../support/mcp-servers.ts';
+import { RawSession, tappedLines, } from './raw-session.ts';
+import { startTappedFilesGateway } from './tapped-files-gateway.ts';
 
 const MAX_MESSAGE_BYTES = 4096;
 
@@ -19,13 +18,7 @@ describe('bad input to the MCP gateway', () => {
   let session: RawSession;
 
   before(async () => {
-    files = prepareFilesystemServer();
-    log = join(files.outside, 'tap.log');
-    gateway = await startMcpGateway({
-      servers: [tappedServerEntry('files', files.launch, log)],
-      pdpEnv: { PORTCULLIS_BUNDLE_FILE: gatewayTestPolicyBundle() },
-      pepEnv: { PORTCULLIS_PEP_MCP_MAX_MESSAGE_BYTES: String(MAX_MESSAGE_BYTES) },
-    });
+    ({ gateway, files, log } = await startTappedFilesGateway({ PORTCULLIS_PEP_MCP_MAX_MESSAGE_BYTES: String(MAX_MESSAGE_BYTES) }));
     session = new RawSession(gateway.pep.endpoint('files'), await gateway.token('agent-files', ['reader']));
     const opened = await session.open();
     assert.equal(opened.status, 200);

@@ -3,12 +3,11 @@
 // invalid_token, decided at initialize before any server starts; a principal policy does not
 // let connect is refused; tokens never reach the log.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startMcpGateway, type McpGateway } from '../support/mcp-gateway.ts';
-import { prepareFilesystemServer, type FilesystemServerFixture } from '../support/mcp-servers.ts';
-import { gatewayTestPolicyBundle } from './gateway-test-policy.ts';
-import { RawSession, tappedLines, tappedServerEntry } from './raw-session.ts';
+import type { McpGateway } from '../support/mcp-gateway.ts';
+import type { FilesystemServerFixture } from '../support/mcp-servers.ts';
+import { RawSession, tappedLines, } from './raw-session.ts';
+import { startTappedFilesGateway } from './tapped-files-gateway.ts';
 
 describe('OAuth at the MCP gateway', () => {
   let gateway: McpGateway;
@@ -17,13 +16,7 @@ describe('OAuth at the MCP gateway', () => {
   let endpoint: string;
 
   before(async () => {
-    files = prepareFilesystemServer();
-    log = join(files.outside, 'tap.log');
-    gateway = await startMcpGateway({
-      servers: [tappedServerEntry('files', files.launch, log)],
-      pdpEnv: { PORTCULLIS_BUNDLE_FILE: gatewayTestPolicyBundle() },
-      pepEnv: { PORTCULLIS_PEP_MCP_AUTHORIZATION_SERVERS: 'https://login.example.test/realms/ops', PORTCULLIS_PEP_MCP_SCOPES: 'mcp:tools,mcp:resources' },
-    });
+    ({ gateway, files, log } = await startTappedFilesGateway({ PORTCULLIS_PEP_MCP_AUTHORIZATION_SERVERS: 'https://login.example.test/realms/ops', PORTCULLIS_PEP_MCP_SCOPES: 'mcp:tools,mcp:resources' }));
     endpoint = gateway.pep.endpoint('files');
   });
   after(async () => {

@@ -12,6 +12,7 @@ import { startMcpGateway, type McpGateway } from '../support/mcp-gateway.ts';
 import { prepareFilesystemServer, type FilesystemServerFixture } from '../support/mcp-servers.ts';
 import { gatewayTestPolicyBundle } from './gateway-test-policy.ts';
 import { RawSession, tapPids, tappedLines, tappedServerEntry } from './raw-session.ts';
+import { startTappedFilesGateway } from './tapped-files-gateway.ts';
 
 function rejectsWith(code: number, pattern: RegExp): (error: Error & { code?: number }) => boolean {
   return (error) => {
@@ -27,9 +28,7 @@ describe('the MCP gateway when the server behind it goes away', () => {
   let log: string;
 
   before(async () => {
-    files = prepareFilesystemServer();
-    log = join(files.outside, 'tap.log');
-    gateway = await startMcpGateway({ servers: [tappedServerEntry('files', files.launch, log)], pdpEnv: { PORTCULLIS_BUNDLE_FILE: gatewayTestPolicyBundle() } });
+    ({ gateway, files, log } = await startTappedFilesGateway());
   });
   after(async () => {
     await gateway?.close();

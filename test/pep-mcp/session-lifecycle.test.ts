@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '../support/eventually.ts';
 import { startMcpGateway, type McpGateway } from '../support/mcp-gateway.ts';
-import { prepareFilesystemServer, startEverythingServer, type FilesystemServerFixture } from '../support/mcp-servers.ts';
+import { startEverythingServer, type FilesystemServerFixture } from '../support/mcp-servers.ts';
 import { REPOSITORY_ROOT } from '../support/repository-root.ts';
 import { gatewayTestPolicyBundle } from './gateway-test-policy.ts';
 import { RawSession, tapPids, tappedServerEntry } from './raw-session.ts';
+import { startTappedFilesGateway } from './tapped-files-gateway.ts';
 
 function running(pid: number): boolean {
   try {
@@ -28,13 +29,7 @@ describe('MCP gateway sessions', () => {
   let token: string;
 
   before(async () => {
-    files = prepareFilesystemServer();
-    log = join(files.outside, 'tap.log');
-    gateway = await startMcpGateway({
-      servers: [tappedServerEntry('files', files.launch, log)],
-      pdpEnv: { PORTCULLIS_BUNDLE_FILE: gatewayTestPolicyBundle() },
-      pepEnv: { PORTCULLIS_PEP_MCP_MAX_SESSIONS: '2', PORTCULLIS_PEP_MCP_SESSION_IDLE_SECONDS: '2', PORTCULLIS_PEP_SHUTDOWN_GRACE_SECONDS: '0' },
-    });
+    ({ gateway, files, log } = await startTappedFilesGateway({ PORTCULLIS_PEP_MCP_MAX_SESSIONS: '2', PORTCULLIS_PEP_MCP_SESSION_IDLE_SECONDS: '2', PORTCULLIS_PEP_SHUTDOWN_GRACE_SECONDS: '0' }));
     token = await gateway.token('agent-files', ['reader']);
   });
   after(async () => {
