@@ -16,6 +16,8 @@ export interface PgbenchLoad {
   readonly progressSeconds: number;
   /** simple: one Query message per statement; prepared: Parse once per connection, then Bind/Execute. */
   readonly queryMode: 'simple' | 'prepared';
+  /** A fixed rate of transactions per second over all clients (pgbench -R, Poisson-spaced); default as fast as they go. */
+  readonly ratePerSecond?: number;
 }
 
 export interface PgbenchResult {
@@ -36,6 +38,7 @@ export function runPgbenchSelectOnly(pgbench: string, target: PgbenchTarget, loa
     '-n', '-S', '-M', load.queryMode,
     '-c', String(load.clients), '-j', String(load.threads), '-T', String(load.seconds),
     ...(load.progressSeconds > 0 ? ['-P', String(load.progressSeconds)] : []),
+    ...(load.ratePerSecond === undefined ? [] : ['-R', String(Math.max(1, Math.round(load.ratePerSecond)))]),
     '-h', '127.0.0.1', '-p', String(target.port), '-U', target.user, target.database,
   ];
   return new Promise((resolve, reject) => {

@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 // Kernel clock ticks per second, the unit of every time field in /proc (almost always 100).
 const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -71,6 +73,34 @@ export function mainThreadCpuSeconds(pid: number): number {
   const fields = statFields(`/proc/${pid}/task/${pid}/stat`);
   if (!fields) throw new Error(`process ${pid} is gone: cannot read its main thread`);
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/** The path of the preload that labels a Node.js process's threads (`--import`, with BENCH_THREAD_LABELS_DIR). */
+export const THREAD_LABELS_PRELOAD = fileURLToPath(new URL('./thread-labels.mjs', import.meta.url));
+
+/**
+ * CPU seconds of a process by thread label: `main` (the event loop), one entry per worker
+ * module (`policy-worker`, `audit-worker`, … summed when several threads run the same one), as
+ * labelled by THREAD_LABELS_PRELOAD in `labelsDir`, and `other` for the rest of the process (V8's
+ * GC helpers, libuv's pool, threads that ended). The entries add up to the process's own CPU.
+ */
+export function labelledThreadCpuSeconds(pid: number, labelsDir: string): Record<string, number> {
+  const total = readStat(pid);
+  if (!total) throw new Error(`process ${pid} is gone: cannot account for its threads`);
+  const byLabel: Record<string, number> = { main: 0, other: 0 };
+  let labelled = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const labelFile = join(labelsDir, tid);
+    if (!existsSync(labelFile)) continue;
+    const fields = statFields(`/proc/${pid}/task/${tid}/stat`);
+    if (!fields) continue;
+    const seconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    const label = readFileSync(labelFile, 'utf8').trim();
+    byLabel[label] = (byLabel[label] ?? 0) + seconds;
+    labelled += seconds;
+  }
+  byLabel.other = Math.max(0, total.ownTicks / TICKS_PER_SECOND - labelled);
+  return byLabel;
 }
 
 /** CPU seconds of the children this process has waited for (a finished pgbench run, for one). */

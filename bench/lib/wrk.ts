@@ -24,6 +24,18 @@ export interface WrkRun {
   readonly scriptPath: string;
   /** POST (default: each body round-robin) or GET (no body; `bodies` ignored). */
   readonly method?: 'GET' | 'POST';
+  /**
+   * Servers (`host:port`) the load is spread over, one wrk thread after another round-robin
+   * (`threads` a multiple of their count gives each the same connections); the URL's path and
+   * headers for all. Default: the URL's own server.
+   */
+  readonly servers?: readonly string[];
+  /**
+   * A pause before each request on a connection, in ms: with C connections and latency L the
+   * offered rate is about C / (delay + L), steady when L is small beside the delay (a fixed rate
+   * measures CPU per request more cleanly than saturation).
+   */
+  readonly delayMs?: number;
 }
 
 /**
@@ -31,7 +43,8 @@ export interface WrkRun {
  * two cores the targets share), POSTing the bodies round-robin over keep-alive connections.
  */
 export async function runWrk(options: WrkRun): Promise<WrkResult> {
-  writeFileSync(options.scriptPath, options.method === 'GET' ? getScript(options.headers) : luaScript(options.bodies, options.headers));
+  const requests = options.method === 'GET' ? getScript(options.headers) : luaScript(options.bodies, options.headers);
+  writeFileSync(options.scriptPath, `${requests}${serversScript(options.servers)}${delayScript(options.delayMs)}`);
   const { stdout, stderr } = await run('wrk', [
     '--latency', '-t', String(options.threads), '-c', String(options.connections), '-d', `${options.seconds}s`,
     '-s', options.scriptPath, options.url,
@@ -40,9 +53,39 @@ export async function runWrk(options: WrkRun): Promise<WrkResult> {
   if (/\.lua:\d+:/.test(stderr) || /\.lua:\d+:/.test(stdout)) throw new Error(`wrk could not load its script: ${stderr || stdout}`);
   const result = parseWrk(stdout);
   if (result.non2xx > 0 || result.errors > 0) {
-    throw new Error(`wrk saw ${result.non2xx} non-2xx answers and ${result.errors} socket errors from ${options.url}: the run measures failures, not decisions`);
+    const kinds = /Socket errors:[^\n]*/.exec(stdout)?.[0] ?? '';
+    throw new Error(`wrk saw ${result.non2xx} non-2xx answers and ${result.errors} socket errors (${kinds}) from ${options.url}: the run measures failures, not decisions`);
   }
   return result;
+}
+
+/** wrk's setup() runs once per thread before it connects: each thread takes the next server. */
+function serversScript(servers: readonly string[] | undefined): string {
+  if (!servers || servers.length === 0) return '';
+  const list = servers.map((server) => {
+    const match = /^(.+):(\d+)$/.exec(server);
+    if (!match) throw new TypeError(`wrk: a server is host:port, got "${server}"`);
+    return `{ "${match[1]}", "${match[2]}" }`;
+  });
+  return `
+local servers = { ${list.join(', ')} }
+local next_server = 0
+setup = function(thread)
+  next_server = next_server % #servers + 1
+  local server = servers[next_server]
+  thread.addr = wrk.lookup(server[1], server[2])[1]
+end
+`;
+}
+
+function delayScript(delayMs: number | undefined): string {
+  if (delayMs === undefined) return '';
+  if (!(delayMs > 0)) throw new RangeError(`wrk: delayMs must be positive, got ${delayMs}`);
+  return `
+delay = function()
+  return ${Math.round(delayMs)}
+end
+`;
 }
 
 function luaHeaders(headers: Record<string, string>): string {

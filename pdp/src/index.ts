@@ -17,6 +17,7 @@ export { recordHash, sha256 } from './audit/trail/hash-chain.ts';
 export { digestPayload } from './audit/trail/digest-record.ts';
 export { checkpointPayload } from './audit/trail/producer-checkpoint.ts';
 export { loadOrCreateSigningKey } from './keys/signing-key-store.ts';
+export { auditSigningDirectory } from './audit/trail/digest-signer.ts';
 export { HIDDEN_CHARACTER, hiddenCharacterName } from './approvals/hidden-characters.ts';
 export { buildPolicyInput } from './decisions/policy-input.ts';
 export { ActionEnricher } from './enrichment/action-enricher.ts';
