@@ -10,6 +10,7 @@ export { runAuditCommand } from './cli/audit-command.ts';
 export { runSessionsCommand } from './cli/sessions-command.ts';
 export { playRecording } from './sessions/terminal-player.ts';
 export { evidenceReport, type ControlLinesSource } from './audit/verification/audit-evidence.ts';
+export { auditReport, type AuditReportOptions } from './replay/audit-report.ts';
 export type { ControlLine, EvidenceReport } from './audit/verification/evidence-report.ts';
 export { KafkaAuditReader } from './audit/verification/readers/kafka-audit-reader.ts';
 // The audit trail's formats, for verifiers written apart from this one.

@@ -1,16 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { AuditKeysMissingError, evidenceReport, verifyWith, type VerifyOptions } from '../audit/verification/audit-evidence.ts';
+import { AuditKeysMissingError, verifyWith, type VerifyOptions } from '../audit/verification/audit-evidence.ts';
 import type { VerificationReport } from '../audit/verification/audit-verifier.ts';
-import type { ControlLine, ReportFormat } from '../audit/verification/evidence-report.ts';
-import type { AuditReader } from '../audit/verification/readers/audit-reader.ts';
-import type { BundleArchiveReader } from '../replay/bundle-archive-reader.ts';
+import type { ReportFormat } from '../audit/verification/evidence-report.ts';
 import { openAuditReader } from '../audit/verification/readers/audit-reader-factory.ts';
 import type { PdpConfig } from '../config/pdp-config.ts';
 import { parseTtlSeconds } from '../identity/ttl.ts';
 import type { CommandOutput } from './token-command.ts';
-import { AUDIT_REPLAY_USAGE, bundleArchiveFor, runAuditReplay } from './audit-replay-command.ts';
-import { replayControlLine, replayTrail } from '../replay/trail-replay.ts';
+import { AUDIT_REPLAY_USAGE, runAuditReplay } from './audit-replay-command.ts';
+import { auditReport } from '../replay/audit-report.ts';
 
 export const AUDIT_USAGE = `usage:
   portcullis audit verify [source] [keys] [--as-of ISO] [--json]
@@ -112,12 +110,13 @@ async function report(argv: string[], config: PdpConfig, output: CommandOutput):
   const format = (values.format ?? 'md') as ReportFormat;
   if (!['html', 'md', 'json'].includes(format)) throw usage('--format must be html, md or json');
   const choice = { ...optional('kafka', values.kafka), ...optional('topicPrefix', values['topic-prefix']), ...optional('dir', values.dir) };
-  const text = await evidenceReport(choice, config, {
+  // The PDP's GET /v1/audit/report serves the same function: the two reports cannot drift.
+  const text = await auditReport(choice, config, {
     ...(values.from ? { from: time(values.from, '--from') } : {}),
     ...(values.to ? { to: time(values.to, '--to') } : {}),
     format,
     ...verifyOptions(values),
-    controlLines: (reader) => replayedLine(reader, bundleArchiveFor(choice, values.bundles, config), values.from ? time(values.from, '--from') : undefined, values.to ? time(values.to, '--to') : undefined),
+    ...optional('bundlesDir', values.bundles),
   });
   if (values.out) {
     writeFileSync(values.out, text);
@@ -126,15 +125,6 @@ async function report(argv: string[], config: PdpConfig, output: CommandOutput):
     output.stdout.write(text);
   }
   return 0;
-}
-
-/** The report's "decisions re-verified: N of N" line, from a replay of the period's decisions. */
-async function replayedLine(reader: AuditReader, bundles: BundleArchiveReader, from: number | undefined, to: number | undefined): Promise<ControlLine[]> {
-  try {
-    return [replayControlLine(await replayTrail(reader, bundles, { ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) }))];
-  } finally {
-    await bundles.close();
-  }
 }
 
 /** The keys and clock a verification uses, from `--jwks`, `--key-thumbprint` and `--as-of`. */

@@ -19,16 +19,19 @@ export interface VerifyOptions {
 /** Lines another check (e.g. replay) computes from the same store, for the controls it supports. */
 export type ControlLinesSource = (reader: AuditReader) => Promise<readonly ControlLine[]>;
 
-/** Verifies, then reports over the same store: what the CLI and the PDP's report route serve. */
+/**
+ * Verifies, then reports over the same store, with the lines other checks add (replay's): the CLI
+ * and the PDP's report route both reach it through replay/audit-report.ts.
+ */
 export async function evidenceReport(
   choice: AuditSourceChoice,
   config: PdpConfig,
-  options: { from?: number; to?: number; format: ReportFormat; controlLines?: ControlLinesSource } & VerifyOptions,
+  options: { from?: number; to?: number; format: ReportFormat; controlLines: ControlLinesSource } & VerifyOptions,
 ): Promise<string> {
   const reader = openAuditReader(choice, config);
   try {
     const verification = await verifyWith(reader, options, config);
-    const controlLines = options.controlLines ? await options.controlLines(reader) : [];
+    const controlLines = await options.controlLines(reader);
     const built = await buildEvidenceReport({
       records: readEventStreams(reader),
       verification,

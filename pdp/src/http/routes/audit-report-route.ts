@@ -1,14 +1,15 @@
 import type { Request, Response } from 'express';
-import { evidenceReport } from '../../audit/verification/audit-evidence.ts';
 import type { ReportFormat } from '../../audit/verification/evidence-report.ts';
 import type { PdpConfig } from '../../config/pdp-config.ts';
 import { PortcullisError } from '../../errors/portcullis-error.ts';
+import { auditReport } from '../../replay/audit-report.ts';
 
 const CONTENT_TYPES: Record<ReportFormat, string> = { html: 'text/html; charset=utf-8', md: 'text/markdown; charset=utf-8', json: 'application/json' };
 
 /**
  * GET /v1/audit/report?from&to&format — the NIST SP 800-53 evidence report over the PDP's own
- * audit store, verified first: what `portcullis audit report` prints, one click from a console.
+ * audit store, verified and its decisions replayed: `portcullis audit report`'s own function
+ * (replay/audit-report.ts), one click from a console.
  */
 export function auditReportRoute(config: PdpConfig) {
   return async (request: Request, response: Response): Promise<void> => {
@@ -16,7 +17,7 @@ export function auditReportRoute(config: PdpConfig) {
     if (!(format in CONTENT_TYPES)) throw new PortcullisError('invalid-request', 'format must be html, md or json', { field: 'format' });
     const from = time(request.query.from, 'from');
     const to = time(request.query.to, 'to');
-    const text = await evidenceReport({}, config, { format, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
+    const text = await auditReport({}, config, { format, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
     response.type(CONTENT_TYPES[format]).setHeader('Cache-Control', 'no-store');
     response.send(text);
   };
