@@ -66,6 +66,32 @@ describe('retention (AU-11) of the embedded JSONL trail: files rotate, expired o
     assert.match(html, /Verification started from a checkpoint/);
   });
 
+  it('a copy of the folder read with --dir states the retention its sink applied (retention.json), for every stream', async () => {
+    const copy = join(stateDir, 'archived');
+    cpSync(auditDir, copy, { recursive: true });
+    // Another configuration (none of the retention settings): what the report states comes from the folder.
+    let stdout = '';
+    const code = await runAuditCommand(['report', '--format', 'json', '--dir', copy], loadPdpConfig({ PORTCULLIS_STATE_DIR: stateDir }), {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: () => true },
+    });
+    assert.equal(code, 0);
+    const retention = (JSON.parse(stdout) as EvidenceReport).retention;
+    assert.deepEqual(retention.map((entry) => [entry.stream, entry.retention]), [['decisions', '3s'], ['sessions', 'forever'], ['approvals', 'forever'], ['shadow', 'forever'], ['digests', 'forever']]);
+    assert.ok(retention.every((entry) => /retention\.json beside the files/.test(entry.source ?? '')), JSON.stringify(retention));
+    const decisions = retention.find((entry) => entry.stream === 'decisions')!;
+    const firstFile = [...rotated(copy, 'decisions'), 'decisions.jsonl'].find((name) => existsSync(join(copy, name)) && readFileSync(join(copy, name), 'utf8').trim() !== '')!;
+    const firstHeld = JSON.parse(readFileSync(join(copy, firstFile), 'utf8').split('\n')[0]!) as { time: number };
+    assert.equal(decisions.oldest_record, new Date(firstHeld.time).toISOString());
+    assert.deepEqual(JSON.parse(readFileSync(join(copy, 'retention.json'), 'utf8')).rotation, { max_bytes: 1024, max_age_ms: 86_400_000 });
+
+    // Without the manifest, a bare folder says nothing of its retention rather than guessing.
+    rmSync(join(copy, 'retention.json'));
+    stdout = '';
+    await runAuditCommand(['report', '--format', 'json', '--dir', copy], loadPdpConfig({ PORTCULLIS_STATE_DIR: stateDir }), { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: () => true } });
+    assert.ok((JSON.parse(stdout) as EvidenceReport).retention.every((entry) => entry.retention === 'not stated'));
+  });
+
   it('a record removed or altered after the checkpoint is still named', async () => {
     const copy = (name: string): string => {
       const dir = join(stateDir, name);

@@ -107,6 +107,16 @@ describe('shadow differences on the Kafka topic', () => {
       closed = true;
       const verified = await auditCli(stateDir, 'verify', '--topic-prefix', prefix, '--kafka', broker.brokers.join(','));
       assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+      // AU-11: the shadow stream is listed with its topic's retention and its oldest record, as every stream is.
+      const reported = await auditCli(stateDir, 'report', '--format', 'json', '--topic-prefix', prefix, '--kafka', broker.brokers.join(','));
+      assert.equal(reported.code, 0, reported.stderr);
+      const retention = (JSON.parse(reported.stdout) as { retention: Json[] }).retention;
+      assert.deepEqual(retention.map((entry) => entry.stream), ['decisions', 'sessions', 'approvals', 'shadow', 'digests']);
+      const shadow = retention.find((entry) => entry.stream === 'shadow')!;
+      assert.equal(shadow.retention, 'forever');
+      assert.match(shadow.source, /retention\.ms of topic shadowed\.shadow\.v1/);
+      assert.equal(shadow.records_held, differing.length);
+      assert.equal(shadow.oldest_record, new Date(Math.min(...records.map((record) => record.time as number))).toISOString());
     } finally {
       if (!closed) await pdp.close({ keepState: true });
     }

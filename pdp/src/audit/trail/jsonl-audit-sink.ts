@@ -5,6 +5,7 @@ import { AUDIT_STREAMS, type AuditStream } from '../audit-event.ts';
 import type { AuditRetention, JsonlRotation } from '../../config/audit-retention-config.ts';
 import { linesFromEnd } from './file-tail.ts';
 import { activeFile, expireRotated, rotateActive, streamFiles } from './jsonl-rotation.ts';
+import { writeRetentionManifest } from './jsonl-retention-manifest.ts';
 
 export interface JsonlAuditSinkOptions {
   readonly directory: string;
@@ -51,6 +52,8 @@ export class JsonlAuditSink implements AuditSink {
 
   constructor(private readonly options: JsonlAuditSinkOptions) {
     mkdirSync(options.directory, { recursive: true, mode: 0o700 });
+    // The folder states what it is expired by, for a reader without this configuration (AU-11).
+    writeRetentionManifest(options.directory, options.retention, options.rotation);
   }
 
   /** A write that failed (fsync error, disk full) refuses new records until a retry succeeds. */

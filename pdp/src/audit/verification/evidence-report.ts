@@ -4,6 +4,7 @@ import type { StoredRetention } from './readers/audit-reader.ts';
 import type { ProducerSummary } from './producer-lineage.ts';
 import type { ProblemKind } from './verification-problem.ts';
 import { DIGEST_TYPE } from '../trail/digest-record.ts';
+import { RETAINED_STREAMS } from '../../config/audit-retention-config.ts';
 import { asArray, asNonNegative, asNumber, asObject, asString, fieldAt, type JsonObject } from '../json-fields.ts';
 
 export { renderReport, type ReportFormat } from './evidence-report-rendering.ts';
@@ -215,9 +216,15 @@ class Holdings {
     this.byStream.set(stream, entry);
   }
 
+  /**
+   * Every stream the PDP keeps (RETAINED_STREAMS), then any other the store holds or states a
+   * retention for: a stream added later is listed without a change here.
+   */
   describe(stored: StoredRetention): StreamRetention[] {
-    return (['decisions', 'sessions', 'approvals', 'digests'] as const).map((stream) => {
-      const setting = stored[stream];
+    const settings = stored as Readonly<Record<string, { readonly retention_ms: number | null; readonly source: string } | undefined>>;
+    const others = [...new Set([...this.byStream.keys(), ...Object.keys(settings)])].filter((stream) => !(RETAINED_STREAMS as readonly string[]).includes(stream)).sort();
+    return [...RETAINED_STREAMS, ...others].map((stream) => {
+      const setting = settings[stream];
       const entry = this.byStream.get(stream);
       return {
         stream,

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { AuditRetention } from '../../../config/audit-retention-config.ts';
 import { streamFiles } from '../../trail/jsonl-rotation.ts';
+import { readRetentionManifest, RETENTION_MANIFEST } from '../../trail/jsonl-retention-manifest.ts';
 import type { AuditReader, StoredRecord, StoredRetention, StoredStream } from './audit-reader.ts';
 
 /** Reads the embedded sink's files (`<stream>.jsonl`, after the rotated ones, oldest first) line by line. */
@@ -18,7 +19,16 @@ export class JsonlAuditReader implements AuditReader {
     for (const file of streamFiles(this.directory, stream)) yield* this.readFile(file);
   }
 
+  /**
+   * What the sink that wrote the folder stated beside the files (retention.json), else the
+   * configuration this reader runs with; the manifest first, as it is what the writer applied.
+   */
   async retention(): Promise<StoredRetention> {
+    const manifest = readRetentionManifest(this.directory);
+    if (manifest) {
+      const source = `${RETENTION_MANIFEST} beside the files (written by the PDP's JSONL sink at ${manifest.written_at}), applied to rotated files`;
+      return Object.fromEntries(Object.entries(manifest.retention_ms).map(([stream, ms]) => [stream, { retention_ms: ms, source }]));
+    }
     if (!this.configured) return {};
     const source = 'the PDP configuration (PORTCULLIS_AUDIT_RETENTION*), applied to rotated files';
     return Object.fromEntries(Object.entries(this.configured).map(([stream, ms]) => [stream, { retention_ms: ms, source }]));

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import kafkajs, { Kafka, logLevel } from 'kafkajs';
 import { topicFor } from '../../trail/kafka/kafka-audit-sink.ts';
+import { RETAINED_STREAMS } from '../../../config/audit-retention-config.ts';
 import type { AuditReader, StoredRecord, StoredRetention, StoredStream } from './audit-reader.ts';
 
 // kafkajs is CommonJS and Node's loader does not see this enum as a named export.
@@ -88,7 +89,7 @@ export class KafkaAuditReader implements AuditReader {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const streams: StoredStream[] = ['decisions', 'sessions', 'approvals', 'digests'];
+      const streams: readonly StoredStream[] = RETAINED_STREAMS;
       const topics = new Set(await admin.listTopics());
       const present = streams.filter((stream) => topics.has(topicFor(this.topicPrefix, stream)));
       if (present.length === 0) return {};
