@@ -65,6 +65,23 @@ describe('recorded decisions evaluated again with the bundle that decided them',
     assert.match(usage.stderr, /--from must be an ISO date/);
   });
 
+  it('the PDP\'s GET /v1/audit/report and portcullis audit report carry the same re-verified line, one implementation', async () => {
+    await pdp.pdp.flushAudit();
+    const auditor = await pdp.consoleToken({ sub: 'carol', roles: ['auditor'], kind: 'human' });
+    const served = await fetch(`${pdp.url}/v1/audit/report?format=json`, { headers: { authorization: `Bearer ${auditor}` } });
+    assert.equal(served.status, 200);
+    const printed = await auditCli(pdp.stateDir, 'report', '--format', 'json');
+    assert.equal(printed.code, 0, printed.stderr);
+    const linesOf = (report: { controls: { id: string; lines: { text: string; ok: boolean }[] }[] }) => Object.fromEntries(report.controls.map((control) => [control.id, control.lines]));
+    const overHttp = linesOf((await served.json()) as never);
+    const line = { text: 'decisions re-verified: 6 of 6', ok: true };
+    assert.deepEqual(overHttp['AC-3'], [line]);
+    assert.deepEqual(overHttp['AU-10'], [line]);
+    assert.deepEqual(overHttp, linesOf(JSON.parse(printed.stdout)));
+    const markdown = await fetch(`${pdp.url}/v1/audit/report?format=md`, { headers: { authorization: `Bearer ${auditor}` } });
+    assert.match(await markdown.text(), /decisions re-verified: 6 of 6/);
+  });
+
   it('every decision of the run is re-verified: the rebuilt input gives the recorded outcome', async () => {
     const decisions = records.filter((record) => decisionRecordOf(record));
     assert.equal(decisions.length, 6);
@@ -104,5 +121,45 @@ describe('recorded decisions evaluated again with the bundle that decided them',
     const record = structuredClone(records.find((candidate) => decisionRecordOf(candidate))!);
     delete bodyOf(record).pep.roles;
     await assert.rejects(replayer.replay(record, bundle), /no pep\.roles/);
+  });
+});
+
+describe('a recorded decision whose input the record withholds as credentials', () => {
+  let pdp: TestPdp;
+  before(async () => {
+    pdp = await startTestPdp();
+  });
+  after(async () => {
+    await pdp.close();
+  });
+
+  it('is named with every withheld path, a SQL text\'s included, and not counted as re-verified; a SQL password enrichment redacted is counted', async () => {
+    const reader = await pdp.token({ sub: 'agent-reader', roles: ['reader'] });
+    // Enrichment redacts a SQL password before policy reads it: the record holds what policy saw.
+    assert.equal((await pdp.decide({ ...readOrders(reader), action: { type: 'sql', sql: "ALTER ROLE app PASSWORD 'hunter2-secret'" } })).status, 200);
+    // A URL's password inside a literal is SQL to enrichment, a credential to the trail: policy saw it, the record does not.
+    const withheld = await pdp.decide({ ...readOrders(reader), action: { type: 'sql', sql: "SELECT id FROM orders WHERE note = 'postgres://app:s3cret-pw@db.internal/orders'" } });
+    assert.equal(withheld.body.effect, 'allow');
+    await pdp.pdp.flushAudit();
+    const records = await pdp.auditEvents('decisions');
+    const recordOf = (id: unknown) => bodyOf(records.find((record) => bodyOf(record).decision_id === id)!);
+    assert.ok(!JSON.stringify(records).includes('s3cret-pw') && !JSON.stringify(records).includes('hunter2-secret'));
+    assert.ok((recordOf(withheld.body.decision_id).redacted as string[]).includes('action.sql'));
+
+    const replayed = await auditCli(pdp.stateDir, 'replay', '--json');
+    assert.equal(replayed.code, 0, 'nothing differs: the note is not a failure');
+    const report = JSON.parse(replayed.stdout) as { decisions: number; reverified: number; withheld_input: { decision_id: string; withheld: string[] }[]; findings: unknown[] };
+    assert.deepEqual(report.findings, []);
+    assert.equal(report.decisions, 2);
+    assert.equal(report.reverified, 1, 'the decision policy saw a credential for is not counted');
+    assert.deepEqual(report.withheld_input.map((note) => note.decision_id), [withheld.body.decision_id]);
+    assert.ok(report.withheld_input[0]!.withheld.includes('action.sql'));
+
+    const text = await auditCli(pdp.stateDir, 'replay');
+    assert.match(text.stdout, /decisions re-verified: 1 of 2/);
+    assert.match(text.stdout, /gave the recorded outcome without .*action\.sql.*not counted as re-verified/);
+    const evidence = JSON.parse((await auditCli(pdp.stateDir, 'report', '--format', 'json')).stdout) as { controls: { id: string; lines: { text: string; ok: boolean }[] }[] };
+    const [line] = evidence.controls.find((control) => control.id === 'AC-3')!.lines;
+    assert.match(line!.text, /^decisions re-verified: 1 of 2; 1 more gave the recorded outcome without input the record withholds as credentials, so they are not counted/);
   });
 });

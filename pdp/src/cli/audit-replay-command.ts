@@ -1,19 +1,17 @@
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openAuditReader, type AuditSourceChoice } from '../audit/verification/readers/audit-reader-factory.ts';
 import type { PdpConfig } from '../config/pdp-config.ts';
-import { BUNDLE_ARCHIVE_FOLDER } from '../policy/bundle-archive/bundle-archive-layout.ts';
-import type { BundleArchiveReader } from '../replay/bundle-archive-reader.ts';
-import { FolderBundleArchiveReader } from '../replay/folder-bundle-archive-reader.ts';
-import { KafkaBundleArchiveReader } from '../replay/kafka-bundle-archive-reader.ts';
+import { bundleArchiveFor } from '../replay/bundle-archive-of-source.ts';
 import { replayTrail, type ReplayFinding, type TrailReplayReport } from '../replay/trail-replay.ts';
 import type { CommandOutput } from './token-command.ts';
 
 export const AUDIT_REPLAY_USAGE = `  portcullis audit replay [source] [--bundles DIR] [--from ISO] [--to ISO] [--json]
                           evaluates every recorded decision again with the archived bundle of its
-                          revision; exit 0 all re-verified, 1 any differs or cannot be replayed
-                          (each named), 2 usage; bundles: --bundles DIR, else the topic
-                          <prefix>.bundles.v1 with Kafka, else <state>/bundles`;
+                          revision; exit 0 none differs, 1 any differs or cannot be replayed
+                          (each named), 2 usage; a decision whose record withholds input policy
+                          saw (credentials) is named and not counted as re-verified;
+                          bundles: --bundles DIR, else the topic <prefix>.bundles.v1 with Kafka,
+                          else <state>/bundles`;
 
 const PROGRESS_EVERY_MS = 2000;
 
@@ -50,22 +48,13 @@ export async function runAuditReplay(argv: string[], config: PdpConfig, output: 
   return report.ok ? 0 : 1;
 }
 
-/** The archive the records' bundles are read from: the flag, else the store beside the records. */
-export function bundleArchiveFor(choice: AuditSourceChoice, bundlesDir: string | undefined, config: PdpConfig): BundleArchiveReader {
-  if (bundlesDir) return new FolderBundleArchiveReader(bundlesDir);
-  if (!choice.dir) {
-    const brokers = choice.kafka?.split(',').map((broker) => broker.trim()).filter(Boolean) ?? config.audit.kafka?.brokers;
-    if (brokers && brokers.length > 0) return new KafkaBundleArchiveReader(brokers, choice.topicPrefix ?? config.audit.kafka?.topicPrefix ?? 'portcullis');
-  }
-  return new FolderBundleArchiveReader(join(config.stateDir, BUNDLE_ARCHIVE_FOLDER));
-}
-
 function describe(report: TrailReplayReport, source: string, bundles: string): string {
   const lines = [
     `audit replay: ${report.ok ? 'PASS' : 'FAIL'} — ${source}, ${bundles}`,
     `  decisions re-verified: ${report.reverified} of ${report.decisions}`,
     ...Object.entries(report.revisions).map(([revision, digest]) => `  revision ${revision}${digest ? ` (${digest})` : ''}`),
     ...report.findings.map(describeFinding),
+    ...report.withheld_input.map((note) => `  · decision ${note.decision_id} (${note.where}, revision ${note.revision ?? 'none'}): gave the recorded outcome without ${note.withheld.join(', ')}, which the record withholds as credentials: not counted as re-verified`),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -33,16 +33,20 @@ export function policyInputOfRecord(record: unknown): PolicyInput {
   };
 }
 
-/** Paths of the rebuilt input's members the trail withheld as credentials (policy saw them, the record does not). */
+/**
+ * Paths of the rebuilt input's members the trail withheld as credentials: policy saw them, the
+ * record does not. Every one is named, a SQL text's included: the trail lists a path only where
+ * its redaction changed what it was handed, and enrichment had already redacted a statement's
+ * SQL secrets before policy read it, so a listed `action.sql` held a credential (a token, a key,
+ * a URL's password) in the text policy evaluated.
+ */
 export function withheldFromInput(record: unknown): string[] {
   const body = decisionRecordOf(record)?.body;
   if (!body) return [];
   const inputMembers = ['principal', 'pep', 'resource', 'action', 'session'];
   return asArray(body.redacted)
     .filter((path): path is string => typeof path === 'string')
-    .filter((path) => inputMembers.some((member) => path === member || path.startsWith(`${member}.`) || path.startsWith(`${member}[`)))
-    // A SQL text is redacted before policy sees it (enrichment): the record holds what policy read.
-    .filter((path) => !/(^|\.)sql$/.test(path));
+    .filter((path) => inputMembers.some((member) => path === member || path.startsWith(`${member}.`) || path.startsWith(`${member}[`)));
 }
 
 function principalOf(principal: Record<string, unknown>, missing: (member: string) => never): Record<string, unknown> {

@@ -28,11 +28,26 @@ export interface ReplayFinding {
   readonly withheld?: readonly string[];
 }
 
+/**
+ * A decision whose replay gave the recorded outcome without input the record withholds as
+ * credentials: what policy saw is not all in the record, so it is not counted as re-verified.
+ */
+export interface WithheldInputNote {
+  readonly decision_id: string;
+  readonly where: string;
+  readonly revision: string | null;
+  readonly withheld: readonly string[];
+}
+
 export interface TrailReplayReport {
+  /** No decision differs or failed to replay (those replayed without withheld input are not failures, nor re-verified). */
   readonly ok: boolean;
   /** Decisions in the period. */
   readonly decisions: number;
+  /** Decisions whose whole input is in the record and whose replay gives the recorded outcome. */
   readonly reverified: number;
+  /** Decisions replayed to the recorded outcome without members the record withholds: named, not counted in `reverified`. */
+  readonly withheld_input: readonly WithheldInputNote[];
   /** Revisions replayed, with their bundles' content digests (none: no policy was loaded). */
   readonly revisions: Readonly<Record<string, string | null>>;
   readonly findings: readonly ReplayFinding[];
@@ -50,6 +65,7 @@ export async function replayTrail(reader: AuditReader, bundles: BundleArchiveRea
   const to = options.to ?? Infinity;
   const replayer = new DecisionReplayer();
   const findings: ReplayFinding[] = [];
+  const withheldInput: WithheldInputNote[] = [];
   const revisions: Record<string, string | null> = {};
   const bundleOf = new Map<string, Promise<{ bundle: PolicyBundle } | { error: string }>>();
   let decisions = 0;
@@ -84,6 +100,7 @@ export async function replayTrail(reader: AuditReader, bundles: BundleArchiveRea
       try {
         const result = await replayer.replay(record, bundle);
         if (result.differences.length > 0) findings.push({ ...base, differences: result.differences, ...(result.withheld.length > 0 ? { withheld: result.withheld } : {}) });
+        else if (result.withheld.length > 0) withheldInput.push({ ...base, withheld: result.withheld });
       } catch (error) {
         findings.push({ ...base, differences: [], unreplayable: (error as Error).message });
       }
@@ -91,7 +108,7 @@ export async function replayTrail(reader: AuditReader, bundles: BundleArchiveRea
   } finally {
     await replayer.close();
   }
-  return { ok: findings.length === 0, decisions, reverified: decisions - findings.length, revisions, findings };
+  return { ok: findings.length === 0, decisions, reverified: decisions - findings.length - withheldInput.length, withheld_input: withheldInput, revisions, findings };
 }
 
 async function archived(bundles: BundleArchiveReader, revision: string, revisions: Record<string, string | null>): Promise<{ bundle: PolicyBundle } | { error: string }> {
@@ -110,7 +127,14 @@ export function replayControlLine(report: TrailReplayReport): ControlLine {
   return {
     // AC-3: each recorded effect is what the policy of the day says; AU-10: the record binds it to that policy.
     controls: ['AC-3', 'AU-10'],
-    text: `decisions re-verified: ${report.reverified} of ${report.decisions}${report.ok ? '' : ` (${report.findings.length} not re-verified: audit replay names them)`}`,
+    text: `decisions re-verified: ${report.reverified} of ${report.decisions}${withheldText(report)}${report.ok ? '' : ` (${report.findings.length} not re-verified: audit replay names them)`}`,
     ok: report.ok,
   };
+}
+
+/** Decisions that matched only without what the record withholds: said, never silently counted. */
+function withheldText(report: TrailReplayReport): string {
+  const count = report.withheld_input.length;
+  if (count === 0) return '';
+  return `; ${count} more gave the recorded outcome without input the record withholds as credentials, so they are not counted (audit replay names them)`;
 }
