@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     const drive = (targets: readonly PdpReplica[], name: string, seconds: number): Promise<WrkResult> => runWrk({
       url: `${replicas[0]!.url}/v1/decisions`, servers: [...targets, ...targets].slice(0, 2).map((replica) => new URL(replica.url).host),
       bodies: set!.mix.rawBodies, headers, connections: CONNECTIONS_PER_REPLICA * targets.length, threads: 2, seconds,
-      scriptPath: join(work, `${name}.lua`),
+      scriptPath: join(work, `${name}.lua`), timeoutSeconds: 10,
     });
     const drain = async (): Promise<void> => {
       await Promise.all(replicas.map((replica) => waitForAuditDrain(replica.url, 180_000)));

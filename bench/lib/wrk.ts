@@ -36,6 +36,8 @@ export interface WrkRun {
    * measures CPU per request more cleanly than saturation).
    */
   readonly delayMs?: number;
+  /** wrk's per-request timeout (default 2 s, counted as a socket error): longer for a loaded machine. */
+  readonly timeoutSeconds?: number;
 }
 
 /**
@@ -47,6 +49,7 @@ export async function runWrk(options: WrkRun): Promise<WrkResult> {
   writeFileSync(options.scriptPath, `${requests}${serversScript(options.servers)}${delayScript(options.delayMs)}`);
   const { stdout, stderr } = await run('wrk', [
     '--latency', '-t', String(options.threads), '-c', String(options.connections), '-d', `${options.seconds}s`,
+    ...(options.timeoutSeconds === undefined ? [] : ['--timeout', `${options.timeoutSeconds}s`]),
     '-s', options.scriptPath, options.url,
   ], { maxBuffer: 16 * 1024 * 1024 });
   // wrk runs its defaults (GET, no body) when the script fails to load: never measure that.
