@@ -205,8 +205,8 @@ async function main(): Promise<void> {
 const COMPONENTS: readonly { readonly label: string; readonly prefix: string }[] = [
   { label: 'PDP main thread (HTTP, tokens, parsing, enrichment)', prefix: 'pdp main' },
   { label: 'PDP policy worker threads (WASM)', prefix: 'pdp policy-worker' },
-  { label: 'PDP audit thread (OCSF, chain, spool)', prefix: 'pdp audit-worker' },
-  { label: 'PDP other threads (GC, libuv pool, Kafka client…)', prefix: 'pdp other' },
+  { label: 'PDP audit thread (OCSF, chain, spool, Kafka producer)', prefix: 'pdp audit-worker' },
+  { label: 'PDP other threads (GC, libuv pool…)', prefix: 'pdp other' },
   { label: 'PDP, all threads', prefix: 'pdp ' },
   { label: 'Postgres PEP', prefix: 'pep' },
   { label: 'Kafka broker', prefix: 'kafka' },
