@@ -129,6 +129,19 @@ reuse_seconds := seconds if {
 	seconds > 0
 }
 
+# An MCP read may stand for the very same request again in the same session (the gateway keys it
+# on the whole action: tool, arguments, annotations, URI): an agent re-reading a file, a resource,
+# a lookup. Only reads (mcp.repeatable_read: tools policy takes as read-only and judges by name and
+# paths, and resources/read); the PDP checks again and caps the time, and every call is still on
+# the session record.
+reuse_seconds := seconds if {
+	effect == "allow"
+	identity.action_type == "mcp"
+	mcp.repeatable_read
+	seconds := object.get(data.portcullis.mcp_rules, "decision_reuse_seconds", 0)
+	seconds > 0
+}
+
 reuse_kinds := {"select", "insert", "update", "delete", "merge", "cursor"}
 
 literal_insensitive_sql if {

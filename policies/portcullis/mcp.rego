@@ -86,6 +86,22 @@ read_only(annotations) if {
 	not annotations.destructiveHint == true
 }
 
+# A request whose decision may stand for the very same request again (decision.rego,
+# reuse_seconds): a call of a tool policy takes as read-only, judged by its name and path
+# arguments (a SQL or shell tool is judged by what its text does, not by a hint), or a
+# resources/read. Nothing else policy reads differs between two identical requests.
+repeatable_read if {
+	direction == "to_server"
+	method == "tools/call"
+	read_only(call_annotations)
+	not judged_by_arguments(tool)
+}
+
+repeatable_read if {
+	direction == "to_server"
+	method == "resources/read"
+}
+
 # Destructive: not read-only, and not declared non-destructive (MCP's default is destructive).
 destructive(annotations) if {
 	not read_only(annotations)

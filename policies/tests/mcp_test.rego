@@ -581,3 +581,40 @@ test_a_denied_call_carries_no_masks if {
 	d.effect == "deny"
 	d.obligations.mask == []
 }
+
+# --- decision reuse ----------------------------------------------------------------------------
+
+test_a_read_only_call_may_stand_for_the_same_call_again if {
+	d := on("agent", ["reader"], "mcp-everything", call("echo", read_only, {"message": "hi"}, {}))
+	d.effect == "allow"
+	d.reuse_seconds == data.portcullis.mcp_rules.decision_reuse_seconds
+	d.reuse_seconds > 0
+	r := on("agent", ["reader"], "mcp-files-prod", read_uri("file:///tmp/portcullis-mcp-fs-a1b2/notes.txt"))
+	r.effect == "allow"
+	r.reuse_seconds > 0
+}
+
+test_a_path_read_data_names_may_stand_for_the_same_call_again if {
+	d := on("agent", ["reader"], "mcp-files-prod", file_call("read_text_file", read_only, concat("/", [root, "notes.txt"])))
+	d.effect == "allow"
+	d.reuse_seconds > 0
+}
+
+test_no_write_database_or_shell_call_is_reused if {
+	w := on("agent", ["writer"], "mcp-everything", call("trigger", additive, {}, {}))
+	w.effect == "allow"
+	not w.reuse_seconds
+	q := on("agent", ["reader"], "mcp-db", query([fx.select_order_totals]))
+	q.effect == "allow"
+	not q.reuse_seconds
+	l := on("agent", ["reader"], "mcp-everything", {"type": "mcp", "method": "tools/list", "tools": []})
+	l.effect == "allow"
+	not l.reuse_seconds
+}
+
+test_mcp_reuse_is_off_when_the_setting_is_zero if {
+	d := decision with input as request("agent", ["reader"], "mcp-everything", call("echo", read_only, {"message": "hi"}, {}))
+		with data.portcullis.mcp_rules.decision_reuse_seconds as 0
+	d.effect == "allow"
+	not d.reuse_seconds
+}

@@ -25,9 +25,10 @@ function httpsRequest(url: string, ca: Buffer, options: { method?: string; heade
   });
 }
 
-/** The JSON-RPC messages of an answer sent as an SSE stream. */
-function sseMessages(body: string): Record<string, any>[] {
-  return body.split('\n').filter((line) => line.startsWith('data: ') && line.length > 6).map((line) => JSON.parse(line.slice(6)));
+/** The JSON-RPC messages of an answer, sent as one JSON body or as an SSE stream (the server chooses). */
+function answerMessages(answer: { headers: Record<string, unknown>; body: string }): Record<string, any>[] {
+  if (String(answer.headers['content-type']).startsWith('application/json')) return [JSON.parse(answer.body)];
+  return answer.body.split('\n').filter((line) => line.startsWith('data: ') && line.length > 6).map((line) => JSON.parse(line.slice(6)));
 }
 
 describe('the MCP gateway over HTTPS', () => {
@@ -65,12 +66,12 @@ describe('the MCP gateway over HTTPS', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'tls', version: '1' } } }),
     });
     assert.equal(opened.status, 200);
-    assert.ok(sseMessages(opened.body)[0]!.result.serverInfo);
+    assert.ok(answerMessages(opened)[0]!.result.serverInfo);
     const session = String(opened.headers['mcp-session-id']);
     const sessionHeaders = { ...headers, 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' };
     await httpsRequest(endpoint, ca, { method: 'POST', headers: sessionHeaders, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
     const listed = await httpsRequest(endpoint, ca, { method: 'POST', headers: sessionHeaders, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) });
-    assert.ok(sseMessages(listed.body)[0]!.result.tools.some((tool: { name: string }) => tool.name === 'read_text_file'));
+    assert.ok(answerMessages(listed)[0]!.result.tools.some((tool: { name: string }) => tool.name === 'read_text_file'));
     const metadata = JSON.parse((await httpsRequest(`${gateway.pep.url}/.well-known/oauth-protected-resource/mcp/files`, ca)).body) as { resource: string };
     assert.equal(metadata.resource, endpoint);
     assert.match(endpoint, /^https:/);

@@ -33,7 +33,7 @@ export function grantReuse(context: ReuseContext): DecisionReuseV1 | undefined {
   const { request, verification, action, outcome, now } = context;
   if (outcome.effect !== 'allow' || outcome.reuseSeconds === undefined) return undefined;
   if (!verification.ok || request.approval_id !== undefined) return undefined;
-  if (!isLiteralInsensitiveSql(action) && !isBodilessKubernetesRead(action)) return undefined;
+  if (!isLiteralInsensitiveSql(action) && !isBodilessKubernetesRead(action) && !isRepeatableMcpRead(action)) return undefined;
   let until = now + Math.min(outcome.reuseSeconds, MAX_REUSE_SECONDS) * 1000;
   const tokenExpiry = verification.principal.exp;
   if (tokenExpiry !== undefined) until = Math.min(until, tokenExpiry * 1000);
@@ -54,6 +54,21 @@ function isBodilessKubernetesRead(action: EnrichedAction): boolean {
   if (action.method !== 'GET' && action.method !== 'HEAD') return false;
   if (action.body !== undefined || ('object' in action && action.object !== undefined)) return false;
   return REUSABLE_KUBERNETES_VERBS.has(action.request.verb);
+}
+
+/**
+ * An MCP read the agent sends to the server: a tools/call of a tool its server calls read-only
+ * (and not destructive), whose analysed arguments are paths alone (a SQL or shell argument is
+ * judged by what it does, and decided each time), or a resources/read. The gateway keys its reuse
+ * on the whole action (tool, arguments, annotations, URI), so a reused allow stands only for the
+ * very same request again in the same session.
+ */
+function isRepeatableMcpRead(action: EnrichedAction): boolean {
+  if (action.type !== 'mcp' || action.direction === 'to_client') return false;
+  if (action.method === 'resources/read') return true;
+  if (action.method !== 'tools/call') return false;
+  if (action.annotations?.readOnlyHint !== true || action.annotations.destructiveHint === true) return false;
+  return Object.values(action.argument_analysis ?? {}).every((argument) => argument.kind === 'path' && argument.parse_error === null);
 }
 
 function isLiteralInsensitiveSql(action: EnrichedAction): boolean {

@@ -4,14 +4,13 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { listenOn, type LogFunction } from '@portcullis/pep-core';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { JSON_RPC_ERROR, jsonRpcError } from '../jsonrpc/json-rpc-errors.ts';
 import type { JsonRpcError, JsonRpcMessage } from '../jsonrpc/json-rpc-message.ts';
 import { isRequest } from '../jsonrpc/json-rpc-message.ts';
 import { readJsonRpcMessage } from '../jsonrpc/json-rpc-reader.ts';
 import type { McpSession } from '../session/mcp-session.ts';
 import { openMcpSession, type ServerGate, type SessionFactoryDeps } from '../session/session-factory.ts';
+import { AgentHttpStreams } from './agent-http-streams.ts';
 import { decideConnect, tokenExpired } from './connect-decision.ts';
 import { METADATA_PATH, protectedResourceMetadata, writeChallenge, type ProtectedResourceSettings } from './protected-resource.ts';
 import { readBoundedBody } from './bounded-body.ts';
@@ -31,10 +30,10 @@ export interface HttpAgentServerDeps {
   readonly log: LogFunction;
 }
 
-/** One agent session over Streamable HTTP: the SDK's transport carries the messages, the session routes them. */
+/** One agent session over Streamable HTTP: its streams carry the messages, the session routes them. */
 interface HttpSession {
   readonly server: string;
-  readonly transport: StreamableHTTPServerTransport;
+  readonly transport: AgentHttpStreams;
   readonly session: McpSession;
   /** The SHA-256 of the token the session holds now (compared in constant time; the token itself stays with the session). */
   tokenDigest: Buffer;
@@ -130,7 +129,7 @@ export class HttpAgentServer {
       if (entry === undefined || entry.server !== name) return writeJson(response, 404, jsonRpcError(null, -32001, 'portcullis: session not found; initialize a new session'));
       if (!(await this.admitToken(entry, token, response, metadataUrl))) return;
       entry.lastSeen = Date.now();
-      return entry.transport.handleRequest(request, response, message);
+      return entry.transport.handle(request, response, message);
     }
     if (message === undefined || !isRequest(message) || message.method !== 'initialize') {
       return writeJson(response, 400, jsonRpcError(message && isRequest(message) ? message.id : null, JSON_RPC_ERROR.invalidRequest, 'portcullis: an Mcp-Session-Id header is required (initialize a session first)'));
@@ -168,8 +167,8 @@ export class HttpAgentServer {
       response.setHeader('retry-after', '5');
       return writeJson(response, 429, jsonRpcError(id, JSON_RPC_ERROR.serverUnavailable, `portcullis: this principal has ${this.deps.maxSessionsPerPrincipal} sessions open, as many as one may; end one first`));
     }
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => sessionId });
-    const mcpSession = openMcpSession(server, session, token, { send: (outgoing, relatedRequestId) => transport.send(outgoing as JSONRPCMessage, relatedRequestId === undefined ? undefined : { relatedRequestId }) }, this.deps.sessions, verdict.answer);
+    const transport = new AgentHttpStreams(sessionId);
+    const mcpSession = openMcpSession(server, session, token, { send: (outgoing, relatedRequestId) => transport.send(outgoing, relatedRequestId) }, this.deps.sessions, verdict.answer);
     const entry: HttpSession = {
       server: server.config.name,
       transport,
@@ -179,12 +178,12 @@ export class HttpAgentServer {
       expiresAt: expiryOf(verdict.answer.principal.expires_at),
       lastSeen: Date.now(),
     };
-    transport.onmessage = (incoming) => void mcpSession.handleAgentMessage(incoming as JsonRpcMessage);
+    transport.onmessage = (incoming) => void mcpSession.handleAgentMessage(incoming);
     transport.onclose = () => void this.endSession(entry, 'client-closed');
     this.sessions.set(sessionId, entry);
-    await transport.handleRequest(request, response, message);
+    transport.handle(request, response, message);
     // An initialize the transport did not take (not in its shape) opened nothing: the session is not kept.
-    if (transport.sessionId === undefined) return this.endSession(entry, 'not-initialized');
+    if (!transport.isInitialized) return this.endSession(entry, 'not-initialized');
     this.deps.log('MCP session opened', { session: sessionId, server: server.config.name });
   }
 
@@ -230,7 +229,7 @@ export class HttpAgentServer {
     const idleSince = Date.now() - this.deps.sessionIdleMs;
     for (const entry of this.sessions.values()) {
       // A request held for approval may outlast the idle bound: a session is idle only with none in progress.
-      if (entry.lastSeen < idleSince && !entry.session.busy) void this.endSession(entry, 'idle');
+      if (Math.max(entry.lastSeen, entry.transport.lastAnsweredAt) < idleSince && !entry.session.busy) void this.endSession(entry, 'idle');
     }
   }
 

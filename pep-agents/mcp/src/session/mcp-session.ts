@@ -95,6 +95,8 @@ export class McpSession {
   /** A refreshed credential of the same principal (the HTTP front checked it): decisions use it from now on. */
   useToken(token: string): void {
     this.subjectToken = token;
+    // Allows granted under the old token (its roles, its expiry) do not stand for the new one.
+    this.reuse.clear();
   }
 
   /** One message from the agent, as the strict reader passed it. Never throws: every fault is an answer. */

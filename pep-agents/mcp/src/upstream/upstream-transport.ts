@@ -1,9 +1,14 @@
 import { secretReader } from '@portcullis/pep-core';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { UpstreamServerConfig } from '../config/upstream-servers.ts';
-import { boundedFetch, MAX_SERVER_MESSAGE_BYTES } from './bounded-fetch.ts';
+import { HttpUpstreamTransport } from './http-upstream-transport.ts';
+
+/**
+ * The most one server message may take (bytes): the same bound the SDK's stdio client keeps on
+ * its read buffer, so a server reached over HTTP is held to what one over stdio is.
+ */
+export const MAX_SERVER_MESSAGE_BYTES = 10 * 1024 * 1024;
 
 /**
  * A fresh connection to one upstream server, for one agent session: a stdio server is its own
@@ -18,10 +23,5 @@ export function upstreamTransport(server: UpstreamServerConfig, env: NodeJS.Proc
     return new StdioClientTransport({ command: transport.command, args: [...transport.args], env: { ...transport.env }, ...(transport.cwd ? { cwd: transport.cwd } : {}), stderr: 'ignore' });
   }
   const headers: Record<string, string> = transport.credential ? { authorization: `Bearer ${secretReader(transport.credential, env)()}` } : {};
-  // A server that sends more than one message may take is ended, as the SDK's stdio client ends one (its read buffer's bound).
-  const client: StreamableHTTPClientTransport = new StreamableHTTPClientTransport(transport.url, {
-    requestInit: { headers },
-    fetch: boundedFetch(MAX_SERVER_MESSAGE_BYTES, () => void client.close().catch(() => undefined)),
-  });
-  return client;
+  return new HttpUpstreamTransport({ url: transport.url, headers, maxMessageBytes: MAX_SERVER_MESSAGE_BYTES });
 }
