@@ -37,6 +37,7 @@ import { writeBenchPolicyPack } from './lib/bench-policy-pack.ts';
 import { CpuMeter, sumOf, type CpuSpent } from './lib/cpu-meter.ts';
 import { DECISION_MIX } from './lib/decision-mix.ts';
 import { pidListeningOn } from './lib/listening-process.ts';
+import { labelledThreadCounts } from './lib/process-cpu.ts';
 import { startPdpReplicas, type PdpReplicaSet } from './lib/pdp-replicas.ts';
 import { startPepPostgresProcess } from './lib/pep-postgres-process.ts';
 import { runPgbenchSelectOnly, type PgbenchTarget } from './lib/pgbench-run.ts';
@@ -48,7 +49,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const RATE_FRACTION = Number(process.env.BENCH_RATE_FRACTION ?? 0.4);
 const HEADROOM = Number(process.env.BENCH_HEADROOM ?? 0.6);
 const PROBE_SECONDS = 4;
-const IDLE_SECONDS = 5;
+// One digest interval (PORTCULLIS_AUDIT_DIGEST_INTERVAL_SECONDS, 10): the idle window holds one signed digest and checkpoint.
+const IDLE_SECONDS = 10;
 const WRK_CONNECTIONS = 16;
 const PG_CLIENTS = 8;
 const RESOURCE = { name: 'bench-db', type: 'postgres', environment: 'production' } as const;
@@ -179,7 +181,8 @@ async function main(): Promise<void> {
       return result.transactions;
     });
 
-    const report = costReport([decisions, statements], cores, idle);
+    const threadCounts = labelledThreadCounts(pdp.process.pid!, pdp.threadLabelsDir);
+    const report = costReport([decisions, statements], cores, idle, threadCounts);
     const result = {
       date: new Date().toISOString(),
       machine: { cores, node: process.version },
@@ -231,15 +234,16 @@ function perOperationUs(phase: Phase): Record<string, number> {
  * over the PDP's CPU per operation and, per thread, one core over that thread's CPU (a Node.js
  * thread uses one core at most; the main thread and the audit thread are one each).
  */
-function costReport(phases: readonly Phase[], cores: number, idle: IdleCores) {
+function costReport(phases: readonly Phase[], cores: number, idle: IdleCores, threadCounts: Record<string, number>) {
   const sustained = (phase: Phase) => {
     const pdpUs = (sumOf(phase.marginal, 'pdp ') / phase.operations) * 1e6;
     const limits: Record<string, number> = { [`${cores} cores / PDP CPU per ${phase.operation}`]: ((cores - sumOf(idle, 'pdp ')) * 1e6) / pdpUs };
-    // The policy workers are cores − 1 threads by default: their share spreads over them.
-    const threads: Record<string, number> = { 'pdp main': 1, 'pdp audit-worker': 1, 'pdp policy-worker': Math.max(1, cores - 1) };
-    for (const [name, count] of Object.entries(threads)) {
+    // Each labelled thread kind (main, audit worker, the policy workers — as many as the PDP runs —
+    // and any worker a later version adds) can use one core per thread at most.
+    for (const [label, count] of Object.entries(threadCounts)) {
+      const name = `pdp ${label}`;
       const us = ((phase.marginal[name] ?? 0) / phase.operations) * 1e6;
-      if (us > 0) limits[`${name.slice(4)} thread${count > 1 ? `s (${count})` : ''}`] = ((count - (idle[name] ?? 0)) * 1e6) / us;
+      if (us > 0) limits[`${label} thread${count > 1 ? `s (${count})` : ''}`] = ((count - (idle[name] ?? 0)) * 1e6) / us;
     }
     const [limit, perSecond] = Object.entries(limits).sort((a, b) => a[1] - b[1])[0]!;
     return { pdp_us: pdpUs, per_second: perSecond, bound_by: limit, limits };
@@ -257,6 +261,7 @@ function costReport(phases: readonly Phase[], cores: number, idle: IdleCores) {
     decisions_per_statement: statements.decisions / statements.operations,
     audit: { decisions: audit(decisions), statements: audit(statements) },
     one_pdp_host: { cores, decisions: sustained(decisions), statements: sustained(statements) },
+    pdp_threads: threadCounts,
     headroom: HEADROOM,
   };
 }
@@ -285,7 +290,7 @@ function printReport(phases: readonly Phase[], report: ReturnType<typeof costRep
   const host = report.one_pdp_host;
   const line = (what: string, item: typeof host.decisions) =>
     `  ${what}: ${item.per_second.toFixed(0)}/s at 100% (bound by ${item.bound_by}); ${(item.per_second * HEADROOM).toFixed(0)}/s at ${(HEADROOM * 100).toFixed(0)}%  [${Object.entries(item.limits).map(([name, value]) => `${name} ${value.toFixed(0)}`).join(', ')}]`;
-  console.log(`\none ${cores}-core PDP host (PDP alone on it; Kafka, Redis and the PEPs elsewhere):`);
+  console.log(`\none ${cores}-core PDP host (PDP alone on it; Kafka, Redis and the PEPs elsewhere; its threads: ${Object.entries(report.pdp_threads).map(([label, count]) => `${label} ${count}`).join(', ')}):`);
   console.log(line('decisions', host.decisions));
   console.log(line('recorded statements', host.statements));
   const dec = host.decisions.per_second * HEADROOM;

@@ -103,6 +103,18 @@ export function labelledThreadCpuSeconds(pid: number, labelsDir: string): Record
   return byLabel;
 }
 
+/** How many live threads of a process carry each label (several policy workers share one). */
+export function labelledThreadCounts(pid: number, labelsDir: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const labelFile = join(labelsDir, tid);
+    if (!existsSync(labelFile)) continue;
+    const label = readFileSync(labelFile, 'utf8').trim();
+    counts[label] = (counts[label] ?? 0) + 1;
+  }
+  return counts;
+}
+
 /** CPU seconds of the children this process has waited for (a finished pgbench run, for one). */
 export function reapedChildrenCpuSeconds(): number {
   const fields = statFields(`/proc/${process.pid}/stat`)!;
