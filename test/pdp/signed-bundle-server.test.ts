@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,9 +9,8 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { REPOSITORY_ROOT } from '../support/repository-root.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
+import { buildBundleFile } from '../support/signed-bundles.ts';
 import { eventually } from '../support/eventually.ts';
-
-const opa = (): string => execFileSync('bash', [join(REPOSITORY_ROOT, 'scripts/components.sh'), 'path', 'opa'], { encoding: 'utf8' }).trim();
 
 describe('a signed bundle from a bundle server: verified, polled with ETag, a forged update refused', () => {
   let work: string;
@@ -26,9 +24,7 @@ describe('a signed bundle from a bundle server: verified, polled with ETag, a fo
   const buildSigned = (revision: string, privateKeyFile: string): Buffer => {
     const source = join(work, `src-${revision}`);
     cpSync(join(REPOSITORY_ROOT, 'policies/portcullis'), join(source, 'portcullis'), { recursive: true });
-    const output = join(work, `${revision}.tar.gz`);
-    execFileSync(opa(), ['build', '-t', 'wasm', '-O=1', '-e', 'portcullis/decision', '-r', revision, '--bundle', '--signing-key', privateKeyFile, '--signing-alg', 'ES256', '-o', output, '.'], { cwd: source });
-    return readFileSync(output);
+    return buildBundleFile(source, join(work, `${revision}.tar.gz`), revision, privateKeyFile);
   };
 
   before(async () => {

@@ -11,19 +11,23 @@ import { renderImpactMarkdown } from '../impact/impact-markdown.ts';
 import type { ImpactReport } from '../impact/impact-report.ts';
 import { renderImpactTable } from '../impact/impact-table.ts';
 import { headline, verdict } from '../impact/impact-wording.ts';
+import { configuredBundleVerifier, type ConfiguredBundleVerifier } from '../policy/configured-bundle-verifier.ts';
 import { opaBinary } from '../policy/opa-binary.ts';
 import type { CommandOutput } from './token-command.ts';
 
 export const POLICY_USAGE = `usage:
   portcullis policy impact --bundle DIR|FILE [--from ISO] [--to ISO] [--resource NAME] [--principal SUB]
-                           [--allow-loosening] [--format table|md|html|json] [--out FILE] [source]
+                           [--allow-loosening] [--unsigned-candidate] [--format table|md|html|json] [--out FILE] [source]
   Evaluates the recorded decisions of a period with a candidate policy (a Rego folder, built with
   opa build as the PDP builds one, or a bundle file) and reports every decision that would change.
+  When the PDP requires signed bundles (PORTCULLIS_BUNDLE_VERIFICATION_KEY), the candidate must pass
+  the same check with the same key; --unsigned-candidate analyses one that does not (the report says so).
 source: --kafka HOST:PORT[,…] [--topic-prefix P] | --dir AUDIT_DIR   (default: the PDP's configuration)
 exit status: 0 no loosening change; 1 a loosening change (deny→allow, deny→approval_required,
   approval no longer required, a mask removed or weakened to partial, personal data unmasked,
   sessions no longer recorded) unless --allow-loosening; 2 usage; 3 the source or the bundle
-  could not be read, or a decision record of the period could not be evaluated`;
+  could not be read, the candidate fails the PDP's signature check (without --unsigned-candidate),
+  or a decision record of the period could not be evaluated`;
 
 const FORMATS = ['table', 'md', 'html', 'json'] as const;
 type ImpactFormat = (typeof FORMATS)[number];
@@ -63,6 +67,7 @@ async function impact(argv: string[], config: PdpConfig, output: CommandOutput):
       resource: { type: 'string' },
       principal: { type: 'string' },
       'allow-loosening': { type: 'boolean' },
+      'unsigned-candidate': { type: 'boolean' },
       format: { type: 'string' },
       out: { type: 'string' },
       kafka: { type: 'string' },
@@ -94,8 +99,10 @@ async function impact(argv: string[], config: PdpConfig, output: CommandOutput):
   const candidate = await loadCandidateBundle({
     path: values.bundle,
     opaPath: () => opaBinary({ ...(config.policy.opaPath ? { configured: config.policy.opaPath } : {}), cacheDir: config.cacheDir, log }),
+    signatures: signatureRule(config),
+    unsignedCandidate: values['unsigned-candidate'] === true,
   });
-  log(`policy impact: candidate revision ${candidate.bundle.revision} (${candidate.description})`);
+  log(`policy impact: candidate revision ${candidate.bundle.revision} (${candidate.description}); signature ${candidate.signature}`);
   const reader = openReadableSource(choice, config);
   let report: ImpactReport;
   try {
@@ -146,6 +153,15 @@ function openReadableSource(choice: AuditSourceChoice, config: PdpConfig): Audit
     if (!existsSync(join(directory, 'decisions.jsonl'))) throw new ImpactSourceError(`no decisions.jsonl in ${directory}: not an audit folder (give --dir AUDIT_DIR or --kafka)`);
   }
   return openAuditReader(choice, config);
+}
+
+/** The PDP's bundle signature rule; a key it cannot use stops the analysis (exit 3), as it stops the PDP. */
+function signatureRule(config: PdpConfig): ConfiguredBundleVerifier | undefined {
+  try {
+    return configuredBundleVerifier(config);
+  } catch (error) {
+    throw new CandidateBundleError(`the bundle verification key PORTCULLIS_BUNDLE_VERIFICATION_KEY cannot be used: ${(error as Error).message}`);
+  }
 }
 
 class UsageError extends Error {

@@ -100,7 +100,7 @@ export async function analyseImpact(options: ImpactAnalysisOptions): Promise<Imp
   options.progress?.(read, evaluated.count);
   return summarise(
     {
-      candidate: { revision: candidate.bundle.revision, description: candidate.description },
+      candidate: { revision: candidate.bundle.revision, description: candidate.description, signature: candidate.signature },
       source: reader.description,
       period: { from: isoOrNull(query.from), to: isoOrNull(query.to) },
       filters: { principal: query.principal ?? null, resource: query.resource ?? null },

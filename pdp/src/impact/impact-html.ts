@@ -12,6 +12,7 @@ export function renderImpactHtml(report: ImpactReport, allowLoosening: boolean):
     `<style>${STYLE}</style></head><body>`,
     '<h1>Policy impact</h1>',
     `<p>Candidate: ${escapeHtml(report.candidate.description)} (revision <code>${escapeHtml(report.candidate.revision)}</code>)<br>`,
+    `Candidate signature: ${escapeHtml(report.candidate.signature)}<br>`,
     `Recorded decisions: ${escapeHtml(report.source)}, ${escapeHtml(periodText(report))}; filters: ${escapeHtml(filterText(report))}<br>`,
     `Recorded under revision(s): ${escapeHtml(report.recordedRevisions.join(', ') || 'none')}</p>`,
     `<p>${escapeHtml(headline(report))}</p>`,

@@ -8,6 +8,7 @@ export function renderImpactMarkdown(report: ImpactReport, allowLoosening: boole
     '# Policy impact',
     '',
     `Candidate: ${cell(report.candidate.description)} (revision \`${cell(report.candidate.revision)}\`)  `,
+    `Candidate signature: ${cell(report.candidate.signature)}  `,
     `Recorded decisions: ${cell(report.source)}, ${cell(periodText(report))}; filters: ${cell(filterText(report))}  `,
     `Recorded under revision(s): ${cell(report.recordedRevisions.join(', ') || 'none')}`,
     '',

@@ -54,7 +54,8 @@ export interface ImpactGroup {
 }
 
 export interface ImpactReport {
-  readonly candidate: { readonly revision: string; readonly description: string };
+  /** `signature`: how the candidate's signature was checked against the PDP's rule (verified, not required, or analysed unsigned on request). */
+  readonly candidate: { readonly revision: string; readonly description: string; readonly signature: string };
   readonly source: string;
   readonly period: { readonly from: string | null; readonly to: string | null };
   readonly filters: { readonly principal: string | null; readonly resource: string | null };

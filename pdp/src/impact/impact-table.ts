@@ -6,6 +6,7 @@ import { changeDetails, filterText, groupKindsText, headline, kindsText, outcome
 export function renderImpactTable(report: ImpactReport, allowLoosening: boolean): string {
   const lines: string[] = [
     `policy impact of ${report.candidate.description} (revision ${report.candidate.revision})`,
+    `candidate signature: ${report.candidate.signature}`,
     `on ${report.source}, ${periodText(report)}; filters: ${filterText(report)}`,
     `recorded under revision(s): ${report.recordedRevisions.join(', ') || 'none'}`,
     '',
