@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +20,8 @@ import { keySourceForIssuer } from './identity/issuer-key-source.ts';
 import { JoseTokenVerifier, type TrustedIssuer } from './identity/token-verifier.ts';
 import type { LogFunction } from './logging/process-logger.ts';
 import { PdpMetrics } from './metrics/pdp-metrics.ts';
-import { createBundleVerifier } from './policy/bundle-signature-verifier.ts';
+import { configuredBundleVerifier } from './policy/configured-bundle-verifier.ts';
+import { SubjectTokenVerifier } from './identity/subject-token-verifier.ts';
 import type { BundleSource } from './policy/bundle-sources/bundle-source.ts';
 import { BundleFileSource } from './policy/bundle-sources/bundle-file-source.ts';
 import { HttpBundleSource } from './policy/bundle-sources/http-bundle-source.ts';
@@ -97,9 +97,7 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
   // folder) ends the start with nothing left running.
   const policySource = await bundleSource(config, config.policy.source, 'bundle-build', log);
   const engine = new OpaWasmEngine({ workers: config.policy.workers, evalTimeoutMs: config.policy.evalTimeoutMs });
-  const bundleVerifier = config.policy.verificationKeyFile
-    ? createBundleVerifier({ publicKeyPem: readFileSync(config.policy.verificationKeyFile, 'utf8') })
-    : undefined;
+  const bundleVerifier = configuredBundleVerifier(config)?.verifier;
   // The enricher reads which MCP tool arguments to analyse from the data of the bundle that answers.
   const mcpArguments = new BundleMcpArgumentRules();
   // Every bundle that answers is kept, so each recorded decision can be evaluated again (audit replay).
@@ -157,7 +155,9 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
     log,
   });
   void shadow?.start();
-  const decisions = new DecisionService({ subjectVerifier: verifier, enricher, engine, audit, metrics, approvals, seal, ...(shadow ? { observer: shadow.evaluator } : {}) });
+  // A PEP's own token is refused as the principal a decision is for (docs/identity.md).
+  const subjectVerifier = new SubjectTokenVerifier(verifier, { pepRole: config.identity.pepRole, pepResourcesClaim: config.identity.pepResourcesClaim });
+  const decisions = new DecisionService({ subjectVerifier, enricher, engine, audit, metrics, approvals, seal, ...(shadow ? { observer: shadow.evaluator } : {}) });
 
   try {
     await activation.start();
@@ -167,7 +167,7 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
   }
 
   const app = createPdpApp({
-    decisions, sqlAnalyzer: enricher.sqlAnalyzer, engine, activation, shadow, audit, metrics, approvals, pepVerifier: verifier, consoleVerifier, seal, pepRole: config.identity.pepRole,
+    decisions, sqlAnalyzer: enricher.sqlAnalyzer, engine, activation, shadow, audit, metrics, approvals, pepVerifier: verifier, subjectVerifier, consoleVerifier, seal, pepRole: config.identity.pepRole,
     maxBodyBytes: config.http.maxBodyBytes, dataApiAuth: config.http.dataApiAuth, log, startedAt, config,
   });
   const { server, url } = await listen(app, config.host, config.port);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, loadPdpConfig } from '@portcullis/pdp';
@@ -65,6 +66,29 @@ describe('agent tokens and console sessions are kept apart by audience', () => {
     const auditor = await pdp.consoleToken({ sub: 'carol', roles: ['auditor'], kind: 'human' });
     assert.equal((await fetch(`${pdp.url}/v1/approvals`, { headers: { authorization: `Bearer ${auditor}` } })).status, 200);
     assert.equal((await fetch(`${pdp.url}/v1/audit/report?format=json`, { headers: { authorization: `Bearer ${auditor}` } })).status, 200);
+  });
+
+  it("a PEP's credential is no subject token: a decision or a session event with it names no principal, recorded with the reason", async () => {
+    const agent = await pdp.token({ sub: 'agent-plain', roles: ['reader'] });
+    assert.equal((await pdp.decide({ subject_token: agent, resource: ANALYTICS, action: { type: 'sql', sql: 'SELECT 1' } })).body.effect, 'allow');
+    for (const credential of [pdp.pepToken, await pdp.pepTokenFor(['analytics-db'], 'pep-analytics'), await pdp.token({ sub: 'agent-bound', roles: ['reader'], resources: ['analytics-db'] })]) {
+      const { status, body } = await pdp.decide({ subject_token: credential, resource: ANALYTICS, action: { type: 'sql', sql: 'SELECT 1' } });
+      assert.equal(status, 200);
+      assert.equal(body.effect, 'deny');
+      assert.equal((body.principal as { authenticated: boolean }).authenticated, false);
+      assert.match((body.reasons as { code: string; message: string }[]).find((reason) => reason.code === 'unauthenticated')!.message, /token-pep-credential/);
+      const record = (await pdp.auditEvents()).find((candidate) => (candidate.metadata as { uid: string }).uid === body.decision_id);
+      assert.equal((record!.unmapped as { portcullis: { principal: { error: string } } }).portcullis.principal.error, 'token-pep-credential');
+    }
+    // A session event whose subject token is the posting PEP's own: filed, with no principal behind it.
+    const posted = await fetch(`${pdp.url}/v1/sessions/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${pdp.pepToken}` },
+      body: JSON.stringify({ events: [{ event: 'session.start', event_id: randomUUID(), time: new Date().toISOString(), subject_token: pdp.pepToken, session: { id: 's-pep-subject' }, protocol: 'sql', resource: ANALYTICS }] }),
+    });
+    assert.equal(posted.status, 202);
+    const started = (await pdp.auditEvents('sessions')).map((record) => (record.unmapped as { portcullis: Record<string, any> }).portcullis).find((body) => body.session?.id === 's-pep-subject');
+    assert.deepEqual(started?.principal, { authenticated: false, error: 'token-pep-credential' });
   });
 
   it('a console session is no subject token: a decision with it is a deny, recorded as the wrong audience', async () => {

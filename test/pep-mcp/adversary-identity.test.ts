@@ -41,6 +41,29 @@ describe('adversary: identity and sessions', () => {
     assert.equal(tappedLines(log).split('\n').filter((line) => line.includes('"initialize"')).length, before, 'a server was started for a refused token');
   });
 
+  it("refuses a PEP's credential as the agent's token (the gateway's own, the PEP role, the binding claim) before any server starts, and the record says why", async () => {
+    const initializes = () => tappedLines(log).split('\n').filter((line) => line.includes('"initialize"')).length;
+    const before = initializes();
+    const tokens = {
+      "the gateway's own PEP token": gateway.pepEnvironment.PORTCULLIS_PEP_TOKEN!,
+      'a token with the pep role': await gateway.pdp.token({ sub: 'agent-with-pep-role', roles: ['reader', 'pep'], kind: 'agent' }),
+      'a token with the resource binding claim': await gateway.pdp.token({ sub: 'agent-with-binding', roles: ['reader'], kind: 'agent', resources: ['files'] }),
+    };
+    for (const [what, token] of Object.entries(tokens)) {
+      const answer = await new RawSession(gateway.pep.endpoint('files'), token).open();
+      assert.ok(answer.status === 401 || answer.status === 403, `${what}: ${answer.status} ${JSON.stringify(answer.messages)}`);
+    }
+    assert.equal(initializes(), before, 'a server was started for a PEP credential');
+    const refused = (await gateway.pdp.auditEvents('decisions'))
+      .map((record) => (record as { unmapped: { portcullis: { principal: { authenticated: boolean; error?: string }; effect: string } } }).unmapped.portcullis)
+      .filter((body) => body.principal.error === 'token-pep-credential');
+    assert.ok(refused.length >= Object.keys(tokens).length, `each refusal is recorded with its reason (${refused.length})`);
+    for (const body of refused) {
+      assert.equal(body.effect, 'deny');
+      assert.equal(body.principal.authenticated, false);
+    }
+  });
+
   it("refuses another principal's DELETE and GET of a session, which goes on working", async () => {
     const intruder = await gateway.token('intruder-agent', ['reader']);
     const headers = { authorization: `Bearer ${intruder}`, 'mcp-session-id': victim.sessionId!, 'mcp-protocol-version': '2025-06-18' };

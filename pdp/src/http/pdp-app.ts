@@ -40,6 +40,8 @@ export interface PdpAppDeps {
   readonly approvals: ApprovalBroker;
   /** Agent and PEP tokens (the API audience): console sessions are refused. */
   readonly pepVerifier: TokenVerifier;
+  /** Subject tokens (the principal a session event is for): a PEP's own credential is refused there. */
+  readonly subjectVerifier: TokenVerifier;
   /** Console sessions (the console audience): agent and PEP tokens are refused. */
   readonly consoleVerifier: TokenVerifier;
   readonly seal: DecisionSeal;
@@ -101,7 +103,7 @@ export function createPdpApp(deps: PdpAppDeps): Express {
     pageSize: deps.config.approvals.pageSize,
     listedActionChars: deps.config.approvals.listedActionChars,
   }));
-  app.post('/v1/sessions/events', pepAuth, body, sessionEventsRoute(deps.pepVerifier, deps.seal, deps.audit, deps.metrics, deps.log));
+  app.post('/v1/sessions/events', pepAuth, body, sessionEventsRoute(deps.subjectVerifier, deps.seal, deps.audit, deps.metrics, deps.log));
   app.use('/console', consoleRoute(deps.config));
   app.get('/v1/audit/report', consoleAuth(['auditor', 'approver'], 'auditor'), auditReportRoute(deps.config));
   // Sessions read like the report: what ran, who approved it, and what an interactive session showed.

@@ -23,7 +23,9 @@ export type TokenFailureCode =
   | 'token-wrong-audience'
   | 'token-algorithm-not-allowed'
   | 'token-invalid'
-  | 'token-keys-unavailable';
+  | 'token-keys-unavailable'
+  /** A PEP's own credential presented as a subject (subject-token-verifier.ts). */
+  | 'token-pep-credential';
 
 export type VerifyResult =
   | { ok: true; principal: VerifiedPrincipal }
