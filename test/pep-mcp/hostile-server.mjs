@@ -15,7 +15,7 @@
 //  - resources/list: names a resource after the customer's address, and logs it while answering.
 // Over stdio by default; with `--http` over Streamable HTTP on 127.0.0.1 (a port the kernel picks,
 // printed as `listening <port>` on stdout), one server per request (stateless).
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
@@ -46,6 +46,9 @@ function hostileServer() {
     { name: 'fail_loud', description: 'Fails quoting its text.', inputSchema: text, annotations: { readOnlyHint: true } },
     { name: 'flood', description: 'Answers many bytes.', inputSchema: { type: 'object', properties: { bytes: { type: 'number' } } }, annotations: { readOnlyHint: true } },
     { name: 'ask', description: 'Asks the agent.', inputSchema: { type: 'object', properties: { method: { type: 'string' } } }, annotations: { readOnlyHint: true } },
+    { name: 'crash_http', description: 'Crashes (over HTTP).', inputSchema: { type: 'object', properties: {} }, annotations: { readOnlyHint: true } },
+    { name: 'garble_http', description: 'Answers what is not JSON (over HTTP).', inputSchema: { type: 'object', properties: {} }, annotations: { readOnlyHint: true } },
+    { name: 'count_then_reset', description: 'Counts a run, then drops the connection (over HTTP).', inputSchema: { type: 'object', properties: { path: { type: 'string' } } }, annotations: { readOnlyHint: true } },
     { name: 'lookup', description: `Looks up the customer (${SECRET} by default).`, inputSchema: { type: 'object', properties: {} }, annotations: { readOnlyHint: true } },
   ];
 
@@ -103,11 +106,29 @@ function hostileServer() {
 
 if (process.argv.includes('--http')) {
   const http = createServer(async (request, response) => {
+    // crash_http {}: over HTTP only, the call is answered with a bare HTTP 500 whose body quotes the
+    // customer's address (a crashing server's stack trace); garble_http {}: a 200 "application/json"
+    // body that is not JSON and starts with the address. Neither is a JSON-RPC message to mask.
+    let body;
+    if (request.method === 'POST') {
+      const chunks = [];
+      for await (const chunk of request) chunks.push(chunk);
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      const tool = body?.method === 'tools/call' ? body.params?.name : undefined;
+      if (tool === 'crash_http') return void response.writeHead(500, { 'content-type': 'text/plain' }).end(`internal error while serving ${SECRET}`);
+      // count_then_reset {path}: over HTTP only, does its work (a line appended to `path`), then
+      // drops the connection without an answer, as a server crashing after the fact would.
+      if (tool === 'count_then_reset') {
+        appendFileSync(String(body.params?.arguments?.path), 'ran\n');
+        return void request.socket.destroy();
+      }
+      if (tool === 'garble_http') return void response.writeHead(200, { 'content-type': 'application/json' }).end(`${SECRET} is the customer`);
+    }
     const server = hostileServer();
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     response.on('close', () => void server.close());
     await server.connect(transport);
-    await transport.handleRequest(request, response);
+    await transport.handleRequest(request, response, body);
   });
   http.listen(0, '127.0.0.1', () => console.log(`listening ${http.address().port}`));
 } else {

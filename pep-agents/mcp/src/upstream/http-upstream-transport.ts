@@ -59,8 +59,10 @@ export class HttpUpstreamTransport implements Transport {
     if (typeof session === 'string') this.session = session;
     const status = response.statusCode ?? 0;
     if (status < 200 || status >= 300) {
-      const text = await this.readBody(response, 4096, false);
-      throw new Error(`Error POSTing to endpoint (HTTP ${status}): ${text ?? ''}`);
+      // The status alone: the body is the server's own text (a stack trace, a record), no JSON-RPC
+      // message the gateway masks, and this error's text reaches the agent.
+      response.resume();
+      throw new Error(`Error POSTing to endpoint (HTTP ${status})`);
     }
     const isRequest = 'method' in message && 'id' in message;
     if (status === 202 || !isRequest) {
@@ -72,11 +74,11 @@ export class HttpUpstreamTransport implements Transport {
     if (type === 'text/event-stream') return this.readEvents(response);
     if (type !== 'application/json') {
       response.resume();
-      throw new Error(`Unexpected content type: ${String(response.headers['content-type'])}`);
+      throw new Error('the server answered with neither JSON nor an event stream');
     }
-    const text = await this.readBody(response, this.options.maxMessageBytes, true);
-    if (text === undefined) return;
-    const data: unknown = JSON.parse(text);
+    const text = await this.readBody(response, this.options.maxMessageBytes);
+    const data = parseJson(text);
+    if (data === NOT_JSON) throw new Error('the server answered with a body that is not JSON');
     for (const item of Array.isArray(data) ? data : [data]) this.deliver(item);
   }
 
@@ -103,8 +105,10 @@ export class HttpUpstreamTransport implements Transport {
     try {
       return await this.exchangeOnce(method, headers, body);
     } catch (error) {
-      // A kept-alive socket the server closed as the request went out: nothing reached the server, so it is sent once more on a new one.
-      if (!(error instanceof ReusedSocketReset)) throw error;
+      // A kept-alive socket the server closed as the request went out: a GET or DELETE is sent once
+      // more on a new one. A POST never is: the server may have run it before the socket went
+      // (a decided call is one execution), so it fails as unreachable instead.
+      if (!(error instanceof ReusedSocketReset) || body !== undefined) throw error;
       return this.exchangeOnce(method, headers, body);
     }
   }
@@ -130,8 +134,8 @@ export class HttpUpstreamTransport implements Transport {
     });
   }
 
-  /** A whole body within `maxBytes`; past it the connection ends (`endOnOversize`) or the text is cut. */
-  private readBody(response: IncomingMessage, maxBytes: number, endOnOversize: boolean): Promise<string | undefined> {
+  /** A whole body within `maxBytes`; past it the connection ends. */
+  private readBody(response: IncomingMessage, maxBytes: number): Promise<string> {
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let bytes = 0;
@@ -139,12 +143,8 @@ export class HttpUpstreamTransport implements Transport {
         bytes += chunk.length;
         if (bytes > maxBytes) {
           response.destroy();
-          if (endOnOversize) {
-            void this.close();
-            reject(new Error(`the server sent a message larger than ${maxBytes} bytes`));
-          } else {
-            resolve(Buffer.concat(chunks).toString('utf8').slice(0, maxBytes));
-          }
+          void this.close();
+          reject(new Error(`the server sent a message larger than ${maxBytes} bytes`));
           return;
         }
         chunks.push(chunk);
@@ -159,11 +159,10 @@ export class HttpUpstreamTransport implements Transport {
     response.setEncoding('utf8');
     const reader = new SseEventReader(this.options.maxMessageBytes, (event) => {
       if (event.event !== 'message') return;
-      try {
-        this.deliver(JSON.parse(event.data));
-      } catch (error) {
-        this.onerror?.(error instanceof Error ? error : new Error(String(error)));
-      }
+      const data = parseJson(event.data);
+      // Named without the text: a parser's message quotes the server's bytes.
+      if (data === NOT_JSON) this.onerror?.(new Error('the server sent an event that is not JSON'));
+      else this.deliver(data);
     });
     response.on('data', (chunk: string) => {
       if (reader.push(chunk)) return;
@@ -212,6 +211,17 @@ export class HttpUpstreamTransport implements Transport {
 }
 
 class ReusedSocketReset extends Error {}
+
+const NOT_JSON = Symbol('not JSON');
+
+/** The value of a JSON text, or NOT_JSON (never the parser's error, whose message quotes the text). */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return NOT_JSON;
+  }
+}
 
 function mediaType(header: string | undefined): string {
   return (header ?? '').split(';', 1)[0]!.trim().toLowerCase();
