@@ -21,14 +21,17 @@ export function digitRuns(text: string, minDigits: number): number[] {
       while (code >= 0x30 && code <= 0x39) {
         digits += 1;
         index += 1;
-        code = text.charCodeAt(index);
+        // 0 past the end: reading past a string's end gives NaN, whose comparisons V8 handles on a slow path.
+        code = index < length ? text.charCodeAt(index) : 0;
       }
-      // One space or dash between digits continues the run (NaN past the end ends it).
-      const after = text.charCodeAt(index + 1);
-      if ((code === 0x20 || code === 0x2d) && after >= 0x30 && after <= 0x39) {
-        index += 1;
-        code = after;
-        continue;
+      // One space or dash between digits continues the run.
+      if ((code === 0x20 || code === 0x2d) && index + 1 < length) {
+        const after = text.charCodeAt(index + 1);
+        if (after >= 0x30 && after <= 0x39) {
+          index += 1;
+          code = after;
+          continue;
+        }
       }
       break;
     }
