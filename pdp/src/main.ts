@@ -148,6 +148,7 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
     description: describeSource(shadowConfig.source),
     verifier: bundleVerifier,
     workers: shadowConfig.workers,
+    niceness: shadowConfig.niceness,
     evalTimeoutMs: config.policy.evalTimeoutMs,
     maxQueued: shadowConfig.maxQueued,
     audit,

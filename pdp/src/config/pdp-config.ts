@@ -23,6 +23,11 @@ export interface ShadowPolicyConfig {
   readonly workers: number;
   /** Decisions waiting for the shadow; beyond it they are dropped (and counted), never waited for. */
   readonly maxQueued: number;
+  /**
+   * Linux niceness of the shadow's worker threads (0–19): a machine with no core to spare gives
+   * them none, so the shadow falls behind and drops (counted) instead of slowing decisions.
+   */
+  readonly niceness: number;
 }
 
 export interface PdpConfig {
@@ -244,6 +249,7 @@ function shadowPolicy(read: EnvRead): ShadowPolicyConfig | undefined {
     source,
     workers: integer(read, 'PORTCULLIS_SHADOW_WORKERS', 1, 1, 64),
     maxQueued: integer(read, 'PORTCULLIS_SHADOW_MAX_QUEUED', 1000, 1, 1_000_000),
+    niceness: integer(read, 'PORTCULLIS_SHADOW_NICENESS', 10, 0, 19),
   };
 }
 

@@ -1,13 +1,36 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import { lowerThisThreadPriority } from '../threads/thread-priority.ts';
 import { WasmPolicyInstance } from './wasm-policy-instance.ts';
-import type { WorkerRequest, WorkerResponse } from './policy-worker-protocol.ts';
+import type { EvaluationRequest, EvaluationResponse, WorkerRequest, WorkerResponse } from './policy-worker-protocol.ts';
+import type { PolicyWorkerData } from './policy-worker-data.ts';
 
 // Each worker owns its instances: opa-wasm evaluation is synchronous and not re-entrant.
 const instances = new Map<number, WasmPolicyInstance>();
 const port = parentPort;
 if (!port) throw new Error('policy-worker must run in a worker thread');
 
+/** A batch reports what it has after this long, so the engine's watchdog sees progress. */
+const PROGRESS_SLICE_NS = 5_000_000n;
+
 const send = (message: WorkerResponse): void => port.postMessage(message);
+
+const { niceness } = (workerData ?? {}) as Partial<PolicyWorkerData>;
+if (niceness !== undefined && niceness > 0) {
+  const lowered = lowerThisThreadPriority(niceness);
+  if (!lowered.ok) process.emitWarning(`policy worker: could not lower its scheduling priority (${lowered.reason})`);
+}
+
+function evaluateOne(request: EvaluationRequest): EvaluationResponse {
+  const instance = instances.get(request.generation);
+  if (!instance) return { id: request.id, ok: false, message: `policy generation ${request.generation} is not loaded` };
+  const started = process.hrtime.bigint();
+  try {
+    const result = instance.evaluate(request.entrypoint, request.inputJson);
+    return { id: request.id, ok: true, result, evalMicros: Number(process.hrtime.bigint() - started) / 1000 };
+  } catch (error) {
+    return { id: request.id, ok: false, message: (error as Error).message };
+  }
+}
 
 port.on('message', (message: WorkerRequest) => {
   switch (message.kind) {
@@ -24,19 +47,17 @@ port.on('message', (message: WorkerRequest) => {
       instances.delete(message.generation);
       return;
     case 'evaluate': {
-      const instance = instances.get(message.generation);
-      if (!instance) {
-        send({ kind: 'evaluate-failed', id: message.id, message: `policy generation ${message.generation} is not loaded` });
-        return;
+      let responses: EvaluationResponse[] = [];
+      let sliceStarted = process.hrtime.bigint();
+      for (const request of message.requests) {
+        responses.push(evaluateOne(request));
+        if (process.hrtime.bigint() - sliceStarted > PROGRESS_SLICE_NS) {
+          send({ kind: 'evaluated', responses });
+          responses = [];
+          sliceStarted = process.hrtime.bigint();
+        }
       }
-      const started = process.hrtime.bigint();
-      try {
-        const result = instance.evaluate(message.entrypoint, message.inputJson);
-        const evalMicros = Number(process.hrtime.bigint() - started) / 1000;
-        send({ kind: 'evaluated', id: message.id, result, evalMicros });
-      } catch (error) {
-        send({ kind: 'evaluate-failed', id: message.id, message: (error as Error).message });
-      }
+      if (responses.length > 0) send({ kind: 'evaluated', responses });
       return;
     }
   }

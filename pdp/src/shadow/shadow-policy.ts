@@ -14,6 +14,8 @@ export interface ShadowPolicyOptions {
   readonly description: string;
   readonly verifier: BundleVerifier | undefined;
   readonly workers: number;
+  /** Linux niceness of the shadow's worker threads: they yield the cores to the live path. */
+  readonly niceness: number;
   readonly evalTimeoutMs: number;
   readonly maxQueued: number;
   readonly audit: Pick<AuditRecorder, 'record'>;
@@ -47,7 +49,7 @@ export class ShadowPolicy {
   private stopped = false;
 
   constructor(private readonly options: ShadowPolicyOptions) {
-    this.engine = new OpaWasmEngine({ workers: options.workers, evalTimeoutMs: options.evalTimeoutMs });
+    this.engine = new OpaWasmEngine({ workers: options.workers, evalTimeoutMs: options.evalTimeoutMs, niceness: options.niceness });
     this.evaluator = new ShadowEvaluator({
       engine: this.engine,
       audit: options.audit,
