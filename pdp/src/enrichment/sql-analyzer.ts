@@ -4,6 +4,7 @@
  * "sql"`). Never guesses: whatever the parser rejects becomes `parse_error`, which policy denies.
  */
 import { loadModule, parseSync } from "libpg-query";
+import { AnalysisCache } from "./shell/analysis-cache.ts";
 import { isAstObject, listField, unwrapNode, type AstObject } from "./sql/ast-nodes.ts";
 import { credentialsWithin, findCredentialSpans, isCredentialName, redactedMessage, redactedSlice, type CredentialScan } from "./sql/credential-spans.ts";
 import { cursorFacts } from "./sql/cursor-facts.ts";
@@ -43,10 +44,24 @@ export interface SqlAnalyzer {
 /** Larger input is refused before parsing: parse time and tree size grow with it. */
 export const MAX_SQL_BYTES = 256 * 1024;
 
+/**
+ * Analyses kept for repeated texts (a PEP sends the same statements again and again; parsing and
+ * walking one costs tens to hundreds of microseconds), and the longest text kept. An analysis is
+ * a pure function of the text; a kept one is frozen all the way down (shell/analysis-cache.ts).
+ */
+const CACHED_ANALYSES = 2048;
+const MAX_CACHED_SQL_LENGTH = 4096;
+
 /** Loads the parser's WASM module once; `analyze` is synchronous afterwards. */
 export async function createSqlAnalyzer(): Promise<SqlAnalyzer> {
   await loadModule();
-  return { analyze };
+  const cache = new AnalysisCache<EnrichedSqlAction>(CACHED_ANALYSES, MAX_CACHED_SQL_LENGTH);
+  return {
+    analyze: (sql) => {
+      if (typeof sql !== "string") return analyze(sql);
+      return cache.get(sql) ?? cache.remember(sql, analyze(sql));
+    },
+  };
 }
 
 function analyze(sql: string): EnrichedSqlAction {

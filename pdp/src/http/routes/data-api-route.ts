@@ -5,6 +5,7 @@ import type { PdpMetrics } from '../../metrics/pdp-metrics.ts';
 import { PolicyNotLoadedError, UnknownEntrypointError, type PolicyEngine } from '../../policy/policy-engine.ts';
 import { PortcullisError } from '../../errors/portcullis-error.ts';
 import { assertFronts } from '../resource-authorization.ts';
+import { sendJsonAnswer } from '../json-answer.ts';
 
 /**
  * POST|GET /v1/data/{path} — answers as OPA's Data API does, on the same bundle, so OPA clients
@@ -68,7 +69,7 @@ export function dataApiRoute(engine: PolicyEngine, audit: AuditRecorder, metrics
       response.type('application/json').send(`${JSON.stringify(answer, null, 2)}\n`);
       return;
     }
-    response.json(answer);
+    sendJsonAnswer(response, answer);
   };
 }
 

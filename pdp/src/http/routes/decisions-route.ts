@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { parseDecisionRequestV1 } from '../contract-body.ts';
 import type { DecisionService } from '../../decisions/decision-service.ts';
 import { assertFronts } from '../resource-authorization.ts';
+import { sendJsonAnswer } from '../json-answer.ts';
 
 /**
  * POST /v1/decisions — the PEP → PDP contract. A deny is an answer (200), not an error; a
@@ -13,6 +14,6 @@ export function decisionsRoute(service: DecisionService) {
     const caller = response.locals.caller!;
     assertFronts(caller, decisionRequest.resource, 'resource');
     const decision = await service.decide(decisionRequest, caller);
-    response.json(decision);
+    sendJsonAnswer(response, decision);
   };
 }
