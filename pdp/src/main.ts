@@ -28,7 +28,10 @@ import { HttpBundleSource } from './policy/bundle-sources/http-bundle-source.ts'
 import { RegoFolderBundleSource } from './policy/bundle-sources/rego-folder-bundle-source.ts';
 import { opaBinary } from './policy/opa-binary.ts';
 import { OpaWasmEngine } from './policy/opa-wasm-engine.ts';
-import { PolicyActivation } from './policy/policy-activation.ts';
+import { PolicyActivation, type BundleActivationFacts } from './policy/policy-activation.ts';
+import { buildBundleActivationEvent, type BundleRole } from './audit/events/bundle-activation-audit-event.ts';
+import type { AuditRecorder } from './audit/trail/audit-trail.ts';
+import { redactedUrl } from './policy/bundle-sources/http-bundle-source.ts';
 import { ShadowPolicy } from './shadow/shadow-policy.ts';
 import type { PolicyBundle } from './policy/policy-bundle.ts';
 import { BUNDLE_ARCHIVE_FOLDER } from './policy/bundle-archive/bundle-archive-layout.ts';
@@ -110,7 +113,6 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
     bundlePublisher?.publish(bundle.revision, digest, archive);
   };
   if (bundlePublisher) for await (const kept of bundleArchive.kept()) bundlePublisher.publish(kept.revision, kept.digest, kept.archive);
-  const activation = new PolicyActivation(policySource, engine, bundleVerifier, metrics, log, (bundle) => mcpArguments.update(bundle.data), keepBundle);
   const audit = new ThreadedAuditTrail(
     {
       audit: config.audit, stateDir: config.stateDir, hostLabel: hostname(), productVersion: PRODUCT_VERSION,
@@ -121,6 +123,12 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
   );
   await audit.start();
   metrics.observeAudit(() => audit.health());
+  const activation = new PolicyActivation({
+    source: policySource, engine, verifier: bundleVerifier, metrics, log,
+    onActivated: (bundle) => mcpArguments.update(bundle.data),
+    keep: keepBundle,
+    attest: bundleAttestation(audit, 'live', config.policy.source),
+  });
   const enricher = await ActionEnricher.create({ mcpArguments });
   // The store tells the broker of its own writes, and the broker audits each one.
   let broker: ApprovalBroker | undefined;
@@ -147,6 +155,7 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
     createSource: () => bundleSource(config, shadowConfig.source, 'shadow-bundle-build', log),
     description: describeSource(shadowConfig.source),
     verifier: bundleVerifier,
+    attest: bundleAttestation(audit, 'shadow', shadowConfig.source),
     workers: shadowConfig.workers,
     niceness: shadowConfig.niceness,
     evalTimeoutMs: config.policy.evalTimeoutMs,
@@ -223,6 +232,42 @@ function describeSource(source: PolicySourceConfig): string {
     case 'bundle-url':
       return `bundle server ${new URL(source.url).origin}`;
   }
+}
+
+/** Where a bundle came from, as its activation record states it: a URL without user, password or query values. */
+function sourceProvenance(source: PolicySourceConfig): { kind: string; location: string } {
+  switch (source.kind) {
+    case 'rego-folder':
+      return { kind: source.kind, location: source.folder };
+    case 'bundle-file':
+      return { kind: source.kind, location: source.path };
+    case 'bundle-url':
+      return { kind: source.kind, location: redactedUrl(new URL(source.url)) };
+  }
+}
+
+/**
+ * Writes the "bundle activated" record and waits until it is durable, before the bundle answers
+ * (as a decision's record is before its answer); a record refused leaves the serving bundle.
+ */
+function bundleAttestation(audit: AuditRecorder, role: BundleRole, source: PolicySourceConfig): (facts: BundleActivationFacts) => Promise<void> {
+  const provenance = sourceProvenance(source);
+  return async (facts) => {
+    const recorded = audit.record(buildBundleActivationEvent({
+      role,
+      revision: facts.revision,
+      digest: facts.digest,
+      sizeBytes: facts.sizeBytes,
+      previousRevision: facts.previousRevision,
+      source: provenance,
+      signature: facts.signature
+        ? { status: 'verified', key_id: facts.signature.keyId, key_sha256: facts.signature.keySha256, algorithm: facts.signature.algorithm }
+        : { status: facts.carriesSignature ? 'not-checked' : 'unsigned' },
+      host: hostname(),
+    }));
+    if (!recorded) throw new Error(`the audit trail refused the activation record of revision ${facts.revision}; the bundle does not answer`);
+    await audit.durable();
+  };
 }
 
 /** The live policy's source, or the shadow candidate's: each Rego folder is built in its own work folder. */

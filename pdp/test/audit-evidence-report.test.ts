@@ -9,7 +9,7 @@ import { HashChain, type LinkedRecord } from '../src/audit/trail/hash-chain.ts';
 import { toOcsfRecord } from '../src/audit/ocsf/ocsf-record.ts';
 import { ProducerCheckpoints } from '../src/audit/trail/producer-checkpoints.ts';
 import {
-  EXPIRED, HUMAN, K8S_DELETE, PRODUCT, approvalEvent, decisionEvent, items, sessionStatementEvent, sessionStatementsEvent, sqlAction, tempDir,
+  EXPIRED, HUMAN, K8S_DELETE, PRODUCT, approvalEvent, bundleActivationEvent, decisionEvent, items, sessionStatementEvent, sessionStatementsEvent, sqlAction, tempDir,
 } from './audit-fixtures.ts';
 
 const CONTROLS = ['AC-3', 'AC-5', 'AC-6', 'AU-2', 'AU-3', 'AU-5', 'AU-9', 'AU-10', 'AU-11', 'AU-12', 'AU-14', 'IA-2', 'IA-9'];
@@ -27,6 +27,8 @@ async function fixture(directory: string): Promise<Fixture> {
   const lifecycle = new ProducerCheckpoints({ producerId: 'pdp-evidence', digestIntervalMs: 10_000, durability: 'sync', sign: (payload) => signer.signPayload(payload) });
   const start = await lifecycle.next('start', {}, []);
   const events: AuditEvent[] = [
+    // As the PDP does: the bundle's activation precedes the decisions naming its revision.
+    bundleActivationEvent(),
     decisionEvent({ action: sqlAction(XSS, 'select') }),
     decisionEvent({ action: sqlAction('SELECT email FROM users', 'select', 'users'), mask: [{ table: 'users', column: 'email', strategy: 'redact' }] }),
     decisionEvent({ effect: 'deny', action: sqlAction('DELETE FROM orders', 'delete') }),
@@ -96,13 +98,13 @@ describe('evidence report', () => {
     assert.deepEqual(counts('AC-6').denials_by_reason, { 'sql-delete-without-where': 1, 'token-expired': 1 });
     assert.equal(counts('AC-6').allowed_with_masks, 1);
     assert.equal(counts('AC-6').masked_cells, 7);
-    assert.deepEqual(counts('AU-2').records_by_stream, { approvals: 4, decisions: 5, sessions: 1 });
+    assert.deepEqual(counts('AU-2').records_by_stream, { approvals: 4, decisions: 6, sessions: 1 });
     assert.equal(counts('AU-3').records_with_all_content, 10);
     assert.deepEqual(counts('AU-5').audit_failures_recorded, {});
-    assert.equal(counts('AU-9').records_verified, 10);
+    assert.equal(counts('AU-9').records_verified, 11);
     assert.equal(counts('AU-10').digests_verified, 3);
-    assert.equal(counts('AU-10').records_attested, 10);
-    assert.deepEqual(counts('AU-12').records_by_producer, { 'pdp-evidence': 10 });
+    assert.equal(counts('AU-10').records_attested, 11);
+    assert.deepEqual(counts('AU-12').records_by_producer, { 'pdp-evidence': 11 });
     assert.deepEqual(counts('IA-2').decisions_by_principal_kind, { agent: 3, human: 1, unauthenticated: 1 });
     assert.deepEqual(counts('IA-2').unauthenticated_by_error, { 'token-expired': 1 });
     assert.deepEqual(counts('IA-9').decisions_by_pep, { 'pep-orders-db': 5 });

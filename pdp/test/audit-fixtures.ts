@@ -5,6 +5,7 @@ import type { ActionV1, EffectV1 } from '@portcullis/contract';
 import { buildApprovalAuditEvent, type ApprovalEventName } from '../src/audit/events/approval-audit-event.ts';
 import type { AuditEvent } from '../src/audit/audit-event.ts';
 import { buildDecisionAuditEvent } from '../src/audit/events/decision-audit-event.ts';
+import { buildBundleActivationEvent } from '../src/audit/events/bundle-activation-audit-event.ts';
 import { buildSessionAuditEvent, buildSessionStatementsAuditEvent } from '../src/audit/events/session-audit-event.ts';
 import type { VerifyResult } from '../src/identity/token-verifier.ts';
 import { redactSqlText } from '../src/enrichment/sql/sql-text-redaction.ts';
@@ -74,6 +75,8 @@ export interface DecisionOptions {
   session?: { id?: string; client_addr?: string };
   resource?: typeof RESOURCE | { type: string; name: string };
   decisionId?: string;
+  /** The policy revision the decision names (default rev-42, which bundleActivationEvent activates). */
+  revision?: string | null;
 }
 
 export function decisionEvent(options: DecisionOptions = {}): AuditEvent {
@@ -97,8 +100,22 @@ export function decisionEvent(options: DecisionOptions = {}): AuditEvent {
       obligations: { mask: options.mask ?? [], record: true },
       ...(effect === 'approval_required' ? { approval: { quorum: 2, approver_roles: ['approver'], ttl_seconds: 900 } } : {}),
     },
-    revision: 'rev-42',
+    revision: options.revision === undefined ? 'rev-42' : options.revision,
     timings: { totalMicros: 900, enrichMicros: 300, evalMicros: 400 },
+  });
+}
+
+/** The live activation of the fixtures' bundle (rev-42), which every decision of decisionEvent names. */
+export function bundleActivationEvent(revision = 'rev-42', role: 'live' | 'shadow' = 'live'): AuditEvent {
+  return buildBundleActivationEvent({
+    role,
+    revision,
+    digest: `sha256:${'ab'.repeat(32)}`,
+    sizeBytes: 4096,
+    previousRevision: null,
+    source: { kind: 'bundle-url', location: 'https://bundles.example.test/v1/policy.tar.gz?token=…' },
+    signature: { status: 'verified', key_id: 'bundle-key-1', key_sha256: `sha256:${'cd'.repeat(32)}`, algorithm: 'ES256' },
+    host: 'pdp-1.example.test',
   });
 }
 

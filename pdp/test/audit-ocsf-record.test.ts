@@ -4,7 +4,7 @@ import { toOcsfRecord, type AuditEventInput, type OcsfRecord } from '../src/audi
 import { buildSessionAuditEvent, buildSessionStatementsAuditEvent, type SessionStatementFields } from '../src/audit/events/session-audit-event.ts';
 import {
   AGENT, EXPIRED, HTTP_POST, HUMAN, K8S_DELETE, PRODUCT, RESOURCE, SHELL_CURL,
-  approvalEvent, decisionEvent, sessionStatementEvent, sessionStatementsEvent, sqlAction,
+  approvalEvent, bundleActivationEvent, decisionEvent, sessionStatementEvent, sessionStatementsEvent, sqlAction,
 } from './audit-fixtures.ts';
 
 const map = (event: AuditEventInput): OcsfRecord => toOcsfRecord(event, PRODUCT);
@@ -330,6 +330,21 @@ describe('OCSF mapping', () => {
     assert.deepEqual(get(record, 'http_request', 'http_headers'), [{ name: 'accept', value: '*/*' }]);
     // The decision builder itself never puts the request's subject token in the body.
     assert.ok(!JSON.stringify(decisionEvent().body).includes('secret-token'));
+  });
+
+  test('a bundle activation is Entity Management / Activate of a Policy entity: revision, exact digest, source without credentials, signing key', () => {
+    const record = map(bundleActivationEvent('rev-7'));
+    assert.deepEqual([record.class_uid, record.category_uid, record.activity_id, record.type_uid, record.type_name], [3004, 3, 10, 300410, 'Entity Management: Activate']);
+    assert.deepEqual(get(record, 'entity', 'type_id'), 5);
+    assert.deepEqual(get(record, 'entity', 'policy', 'uid'), 'rev-7');
+    assert.deepEqual(get(record, 'entity', 'policy', 'is_applied'), true);
+    assert.equal(get(record, 'entity', 'policy', 'data', 'digest'), `sha256:${'ab'.repeat(32)}`);
+    assert.equal(record.metadata.event_code, 'bundle.activated');
+    assert.equal(record.metadata.log_name, 'portcullis.decisions.v1');
+    assert.match(record.message, /^live policy bundle rev-7 activated \(sha256:(ab){32}, signed by bundle-key-1\) from https:\/\/bundles\.example\.test\/v1\/policy\.tar\.gz\?token=…$/);
+    const shadow = map(bundleActivationEvent('rev-8', 'shadow'));
+    assert.equal(get(shadow, 'entity', 'policy', 'is_applied'), false);
+    assert.equal(get(shadow, 'unmapped', 'portcullis', 'role'), 'shadow');
   });
 
   test('an unknown event is kept whole as an OCSF Base Event; bodies may not use the reserved member names', () => {

@@ -12,7 +12,7 @@ import { toOcsfRecord } from '../src/audit/ocsf/ocsf-record.ts';
 import { loadOrCreateSigningKey } from '../src/keys/signing-key-store.ts';
 import type { CheckpointEvent, StreamPositions } from '../src/audit/trail/producer-checkpoint.ts';
 import { ProducerCheckpoints } from '../src/audit/trail/producer-checkpoints.ts';
-import { PRODUCT, approvalEvent, decisionEvent, items, sessionStatementEvent, sessionStatementsEvent, sqlAction, tempDir } from './audit-fixtures.ts';
+import { PRODUCT, approvalEvent, bundleActivationEvent, decisionEvent, items, sessionStatementEvent, sessionStatementsEvent, sqlAction, tempDir } from './audit-fixtures.ts';
 
 interface Trail {
   /** JSON lines per stream, as the embedded sink writes them. */
@@ -35,6 +35,8 @@ interface TrailOptions {
   digestEvery?: number;
   /** Make the shutdown digest and the stop record at the end (default true). */
   finalDigest?: boolean;
+  /** A live bundle activation (rev-42) first, and decisions naming its revision. */
+  policy?: boolean;
   directory: string;
 }
 
@@ -61,9 +63,12 @@ async function buildTrail(options: TrailOptions): Promise<Trail> {
     signer.append(record);
     lines[stream].push(JSON.stringify(record));
   };
+  // As the PDP does: the bundle's activation precedes every decision that names its revision.
+  // Without `policy`, the decisions name no revision (no policy loaded): seqs stay those of the decisions.
+  if (options.policy) write('decisions', bundleActivationEvent());
   const decisions = options.decisions ?? 10;
   for (let i = 0; i < decisions; i += 1) {
-    write('decisions', decisionEvent({ decisionId: `dec-${i}`, effect: i % 3 === 2 ? 'deny' : 'allow', action: sqlAction(`SELECT ${i} FROM orders`, 'select') }));
+    write('decisions', decisionEvent({ decisionId: `dec-${i}`, effect: i % 3 === 2 ? 'deny' : 'allow', action: sqlAction(`SELECT ${i} FROM orders`, 'select'), revision: options.policy ? 'rev-42' : null }));
     if (options.digestEvery && (i + 1) % options.digestEvery === 0) await digestRound('checkpoint');
   }
   for (let i = 0; i < (options.sessions ?? 3); i += 1) write('sessions', sessionStatementEvent(`SELECT ${i}`));
@@ -311,6 +316,59 @@ describe('audit verifier', () => {
     const missing = await verify(trail, [], digestItems(trail.digests));
     assert.deepEqual(kinds(missing), ['digest-range-missing', 'truncated']);
     assert.match(missing.problems[0]!.message, /attests records that are missing: seq 0..9$/);
+  });
+
+  test('every decision names a revision its chain activated before it: a trail with the bundle.activated record verifies', async () => {
+    const trail = await buildTrail({ directory: freshDirectory(), decisions: 6, digestEvery: 3, policy: true });
+    const report = await verify(trail);
+    assert.deepEqual(report.problems, []);
+    assert.deepEqual(report.notes, []);
+    assert.equal(JSON.parse(trail.lines.decisions[0]!).unmapped.portcullis.event, 'bundle.activated');
+  });
+
+  test('a removed bundle.activated record fails verify twice: the gap, and the revision its decisions name is unattested', async () => {
+    const trail = await buildTrail({ directory: freshDirectory(), decisions: 6, policy: true });
+    trail.lines.decisions.splice(0, 1);
+    // Kept for ever (no retention given): a missing head cannot have aged out.
+    const report = await verify(trail);
+    assert.ok(kinds(report).includes('unattested-revision'), kinds(report).join(', '));
+    const unattested = report.problems.find((problem) => problem.kind === 'unattested-revision')!;
+    assert.deepEqual([unattested.stream, unattested.seq, unattested.decision_id], ['decisions', 1, 'dec-0']);
+    assert.match(unattested.message, /^policy revision rev-42 has no bundle\.activated record in the decisions chain of producer .* before decision dec-0 \(seq 1, .*\) and 5 later decision\(s\) of that revision/);
+  });
+
+  test('an altered bundle.activated record attests nothing: its hash and the revision are both named', async () => {
+    const trail = await buildTrail({ directory: freshDirectory(), decisions: 3, policy: true });
+    trail.lines.decisions[0] = trail.lines.decisions[0]!.replaceAll(`sha256:${'ab'.repeat(32)}`, `sha256:${'ef'.repeat(32)}`);
+    const report = await verify(trail);
+    assert.deepEqual(kinds(report), ['hash-mismatch', 'unattested-revision']);
+  });
+
+  test('the activation of a shadow candidate does not attest the live decisions of its revision', async () => {
+    const trail = await buildTrail({ directory: freshDirectory(), decisions: 2, policy: true });
+    const shadow = JSON.parse(trail.lines.decisions[0]!);
+    shadow.unmapped.portcullis.role = 'shadow';
+    shadow.unmapped.portcullis.chain.hash = recordHash(shadow);
+    const forged = [...trail.lines.decisions];
+    forged[0] = JSON.stringify(shadow);
+    const report = await verify({ ...trail, lines: { ...trail.lines, decisions: forged } });
+    assert.ok(kinds(report).includes('unattested-revision'), kinds(report).join(', '));
+  });
+
+  test('a chain whose head aged out (with the activation) verifies from its checkpoint: the revision then serving is noted, not failed', async () => {
+    const trail = await buildTrail({ directory: freshDirectory(), decisions: 8, digestEvery: 4, policy: true });
+    // seq 0 (activation) and seq 1..4 (dec-0..dec-3) end at the first checkpoint's position: they aged out.
+    trail.lines.decisions.splice(0, 5);
+    const verifyAt = (now: Date) => verifyAudit({ records: items(recordItems(trail)), digests: items([...digestItems(trail.digests), ...checkpointItems(trail)]), jwks: trail.jwks, retention: { decisions: 86_400_000 }, now });
+    // Two days on, with one day's retention: the producer started long enough ago for its head to be gone.
+    const report = await verifyAt(new Date(Date.now() + 2 * 86_400_000));
+    assert.deepEqual(report.problems, []);
+    assert.equal(report.started_from.find((start) => start.stream === 'decisions')?.first_seq, 5);
+    assert.ok(report.notes.some((note) => /revision rev-42 was active when the held records begin; its activation record aged out/.test(note)), report.notes.join('\n'));
+    // Today: the producer started within the retention, so its head cannot have aged out; it was removed.
+    const today = await verifyAt(new Date());
+    assert.deepEqual(kinds(today), ['unattested-revision']);
+    assert.match(today.problems[0]!.message, /policy revision rev-42 has no bundle\.activated record .* before decision dec-4 \(seq 5/);
   });
 
   test('verifies a trail of twenty thousand records', async () => {

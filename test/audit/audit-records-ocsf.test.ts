@@ -186,11 +186,11 @@ describe('audit records of every kind validate against OCSF 1.8.0 without an err
     assert.deepEqual(new Set(decisions.map((record) => body(record).action.type)), new Set(['sql', 'connect', 'shell', 'kubernetes', 'http', 'file', 'network', 'mcp']));
     assert.ok(decisions.some((record) => (body(record).obligations?.mask ?? []).length > 0), 'a masked allow');
     const events = new Set(all.map((record) => body(record).event));
-    for (const event of ['data-query', 'session.start', 'session.statement', 'session.statements', 'session.recording', 'session.end',
+    for (const event of ['bundle.activated', 'data-query', 'session.start', 'session.statement', 'session.statements', 'session.recording', 'session.end',
       'approval.requested', 'approval.approved', 'approval.denied', 'approval.executed', 'approval.expired']) {
       assert.ok(events.has(event), `no ${event} record`);
     }
-    assert.deepEqual(new Set(all.map((record) => record.class_uid)), new Set([6005, 6003, 1007, 3005]));
+    assert.deepEqual(new Set(all.map((record) => record.class_uid)), new Set([6005, 6003, 1007, 3005, 3004]));
   });
 
   test('every record is valid and clean: no error, no warning, no metadata.uid twice', () => {

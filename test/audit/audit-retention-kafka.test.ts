@@ -106,8 +106,8 @@ describe('retention (AU-11) on Kafka: the broker deletes the oldest segments, th
     const started = verification.started_from.filter((start) => start.stream === 'decisions');
     assert.ok(started.length >= 1, 'a decisions chain was verified from a checkpoint');
     assert.ok(started.every((start) => start.first_seq > 0 && start.anchor_seq >= start.first_seq - 1));
-    // The first run's one decision is gone whole: excused, as its checkpoint is older than the retention.
-    assert.deepEqual(verification.aged_out.map((aged) => [aged.stream, aged.through_seq]), [['decisions', 0]]);
+    // The first run's bundle activation and one decision are gone whole: excused, as its checkpoint is older than the retention.
+    assert.deepEqual(verification.aged_out.map((aged) => [aged.stream, aged.through_seq]), [['decisions', 1]]);
 
     const result = await auditCli(stateDir, 'report', '--format', 'json', '--kafka', broker.brokers.join(','), '--topic-prefix', PREFIX);
     assert.equal(result.code, 0, result.stderr);

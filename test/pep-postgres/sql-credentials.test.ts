@@ -82,7 +82,7 @@ describe('credentials in SQL through the Postgres PEP (staging)', () => {
     const decisions = await stack.pdp.auditEvents('decisions');
     const alter = decisions
       .map((record) => (record.unmapped as { portcullis: { action: { sql?: string; statements?: Array<{ credentials?: unknown }> } } }).portcullis.action)
-      .find((action) => action.sql?.startsWith('ALTER ROLE reporting PASSWORD'));
+      .find((action) => action?.sql?.startsWith('ALTER ROLE reporting PASSWORD'));
     assert.equal(alter?.sql, "ALTER ROLE reporting PASSWORD '[redacted]'");
     assert.deepEqual(alter?.statements?.[0]?.credentials, [{ kind: 'password', name: null }]);
   });

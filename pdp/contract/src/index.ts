@@ -136,6 +136,7 @@ export {
   BaseEventRecordV1,
   ChainLinkV1,
   DatastoreActivityRecordV1,
+  EntityManagementRecordV1,
   OCSF_SCHEMA_VERSION,
   OcsfObservableV1,
   PortcullisFieldsV1,

@@ -2,6 +2,7 @@ import { asObject, asString } from '../audit/json-fields.ts';
 import type { AuditReader, StoredRecord } from '../audit/verification/readers/audit-reader.ts';
 import type { PolicyBundle } from '../policy/policy-bundle.ts';
 import { decisionRecordOf, UnreplayableRecordError } from '../replay/decision-record.ts';
+import { isBundleActivationRecord } from '../replay/recorded-activations.ts';
 import { DecisionReplayer } from '../replay/decision-replayer.ts';
 import { actionSummary } from './action-summary.ts';
 import type { CandidateBundle } from './candidate-bundle.ts';
@@ -61,8 +62,8 @@ export async function analyseImpact(options: ImpactAnalysisOptions): Promise<Imp
       if (read % PROGRESS_EVERY === 0) options.progress?.(read, evaluated.count);
       const decision = decisionRecordOf(stored.record);
       if (!decision) {
-        // A Data API query is not a decision of portcullis/decision; anything else unreadable is a fault.
-        if (fieldOf(stored.record, 'event') !== 'data-query') skipped.push({ decisionId: 'unknown', where: stored.where, reason: 'not a readable decision record' });
+        // A Data API query or a bundle activation is not a decision of portcullis/decision; anything else unreadable is a fault.
+        if (fieldOf(stored.record, 'event') !== 'data-query' && !isBundleActivationRecord(stored.record)) skipped.push({ decisionId: 'unknown', where: stored.where, reason: 'not a readable decision record' });
         continue;
       }
       if (!matches(decision.time, decision.body, query)) continue;

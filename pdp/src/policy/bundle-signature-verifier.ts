@@ -1,9 +1,17 @@
 import { createHash, createPublicKey, type Hash, type KeyObject } from 'node:crypto';
 import { compactVerify } from 'jose';
 
+/** What a verified signature proves: which key signed (its id when the token names one, and its fingerprint). */
+export interface BundleSignature {
+  readonly keyId: string | null;
+  /** `sha256:<hex>` of the verification key's SubjectPublicKeyInfo (DER): the key itself, whatever it is called. */
+  readonly keySha256: string;
+  readonly algorithm: string;
+}
+
 /** Checks a bundle's `/.signatures.json` against its files; throws when anything is off. */
 export interface BundleVerifier {
-  verify(files: readonly { path: string; bytes: Buffer }[]): Promise<void>;
+  verify(files: readonly { path: string; bytes: Buffer }[]): Promise<BundleSignature>;
 }
 
 export interface BundleVerifierOptions {
@@ -21,7 +29,8 @@ export interface BundleVerifierOptions {
 }
 
 const DEFAULT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] as const;
-const SIGNATURES_PATH = '/.signatures.json';
+/** Where a signed bundle keeps its signature (OPA's layout). */
+export const SIGNATURES_PATH = '/.signatures.json';
 
 /** OPA's names for file digest algorithms → node:crypto names. MD5 is left out on purpose. */
 const HASH_ALGORITHMS: Readonly<Record<string, string>> = {
@@ -47,6 +56,7 @@ interface SignedFile {
 export function createBundleVerifier(options: BundleVerifierOptions): BundleVerifier {
   // Parsed once so a bad key fails at start-up, not on the first bundle.
   const key = parsePublicKey(options.publicKeyPem);
+  const keySha256 = `sha256:${createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('hex')}`;
   const algorithms = [...(options.algorithms ?? DEFAULT_ALGORITHMS)];
   if (algorithms.length === 0) throw new TypeError('bundle verifier: algorithms must not be empty');
   for (const alg of algorithms) {
@@ -59,7 +69,8 @@ export function createBundleVerifier(options: BundleVerifierOptions): BundleVeri
       if (signatures.length > 1) throw new Error('bundle holds /.signatures.json more than once');
       const token = readToken(signatures[0]!.bytes);
       const signed = await verifyToken(token, key, algorithms, options);
-      checkFiles(files, signed);
+      checkFiles(files, signed.files);
+      return { keyId: signed.keyId, keySha256, algorithm: signed.algorithm };
     },
   };
 }
@@ -101,14 +112,16 @@ async function verifyToken(
   key: KeyObject,
   algorithms: string[],
   options: BundleVerifierOptions,
-): Promise<Map<string, SignedFile>> {
+): Promise<{ files: Map<string, SignedFile>; keyId: string | null; algorithm: string }> {
   let payload: Uint8Array;
   let kid: unknown;
+  let alg: string;
   try {
     // OPA checks only the signature, not exp/nbf, so a compact JWS check is the faithful one.
     const result = await compactVerify(token, key, { algorithms });
     payload = result.payload;
     kid = result.protectedHeader.kid;
+    alg = result.protectedHeader.alg;
   } catch (error) {
     throw new Error(`/.signatures.json: signature verification failed: ${(error as Error).message}`);
   }
@@ -120,8 +133,8 @@ async function verifyToken(
   }
   if (!isRecord(claims)) throw new Error('/.signatures.json: JWT payload must be an object');
 
+  const named = typeof kid === 'string' && kid !== '' ? kid : typeof claims.keyid === 'string' ? claims.keyid : '';
   if (options.keyId !== undefined) {
-    const named = typeof kid === 'string' && kid !== '' ? kid : typeof claims.keyid === 'string' ? claims.keyid : '';
     if (named === '') throw new Error(`/.signatures.json: token names no key id (expected ${JSON.stringify(options.keyId)})`);
     if (named !== options.keyId) throw new Error(`/.signatures.json: token names key id ${JSON.stringify(named)}, expected ${JSON.stringify(options.keyId)}`);
   }
@@ -136,7 +149,7 @@ async function verifyToken(
     const algorithm = typeof entry.algorithm === 'string' ? entry.algorithm : '';
     files.set(entry.name, { name: entry.name, hash, algorithm }); // a repeated name: the last wins, as in OPA
   }
-  return files;
+  return { files, keyId: named === '' ? null : named, algorithm: alg };
 }
 
 function checkFiles(files: readonly { path: string; bytes: Buffer }[], signed: Map<string, SignedFile>): void {

@@ -14,11 +14,13 @@ export interface ArchivedBundle {
 export interface BundleArchiveReader {
   readonly description: string;
   /**
-   * The bundle of a revision; undefined when none is archived. Throws BundleArchiveError when
-   * what is archived is altered (bytes that do not hash to their address, another revision
-   * inside) or ambiguous (two different bundles filed under one revision).
+   * The bundle of a revision; undefined when none is archived. Given `digest` (what the
+   * revision's activation record attests), only a bundle filed with that content address is
+   * taken, whatever else is filed under the revision. Throws BundleArchiveError when what is
+   * taken is altered (bytes that do not hash to their address, another revision inside) or,
+   * without a digest, ambiguous (two different bundles filed under one revision).
    */
-  bundle(revision: string): Promise<ArchivedBundle | undefined>;
+  bundle(revision: string, digest?: string): Promise<ArchivedBundle | undefined>;
   close(): Promise<void>;
 }
 

@@ -13,17 +13,18 @@ export class FolderBundleArchiveReader implements BundleArchiveReader {
     return `bundle archive ${this.directory}`;
   }
 
-  async bundle(revision: string): Promise<ArchivedBundle | undefined> {
-    if (this.cache.has(revision)) return this.cache.get(revision);
+  async bundle(revision: string, digest?: string): Promise<ArchivedBundle | undefined> {
+    const key = `${revision}\u0000${digest ?? ''}`;
+    if (this.cache.has(key)) return this.cache.get(key);
     const names = await readdir(this.directory).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return [];
       throw new BundleArchiveError(`${this.description}: ${error.message}`);
     });
-    const filed = names.map((name) => ({ name, parsed: parseBundleFileName(name) })).filter((entry) => entry.parsed?.revision === revision);
+    const filed = names.map((name) => ({ name, parsed: parseBundleFileName(name) })).filter((entry) => entry.parsed?.revision === revision && (digest === undefined || entry.parsed.digest === digest));
     if (filed.length > 1) throw new BundleArchiveError(`${this.description}: ${filed.length} different bundles are filed as revision ${revision} (${filed.map((entry) => entry.name).join(', ')})`);
     const entry = filed[0];
     const found = entry ? checkedBundle(revision, entry.parsed!.digest, await readFile(join(this.directory, entry.name)), join(this.directory, entry.name)) : undefined;
-    this.cache.set(revision, found);
+    this.cache.set(key, found);
     return found;
   }
 

@@ -28,10 +28,12 @@ export class KafkaBundleArchiveReader implements BundleArchiveReader {
     return `bundle archive kafka:${this.brokers.join(',')} topic ${bundleTopic(this.topicPrefix)}`;
   }
 
-  async bundle(revision: string): Promise<ArchivedBundle | undefined> {
-    if (this.checked.has(revision)) return this.checked.get(revision);
+  async bundle(revision: string, digest?: string): Promise<ArchivedBundle | undefined> {
+    const key = `${revision}\u0000${digest ?? ''}`;
+    if (this.checked.has(key)) return this.checked.get(key);
     this.messages ??= this.readTopic();
-    const stored = (await this.messages).get(revision) ?? [];
+    // Before compaction a revision may have several messages: the attested one is taken, a substitute beside it ignored.
+    const stored = ((await this.messages).get(revision) ?? []).filter((message) => digest === undefined || message.digest === digest);
     const distinct = new Map(stored.map((message) => [message.archive.toString('base64'), message]));
     if (distinct.size > 1) throw new BundleArchiveError(`${this.description}: ${distinct.size} different bundles are filed as revision ${revision} (${stored.map((message) => message.where).join(', ')})`);
     const message = [...distinct.values()][0];
@@ -40,7 +42,7 @@ export class KafkaBundleArchiveReader implements BundleArchiveReader {
       if (message.digest === undefined) throw new BundleArchiveError(`${message.where}: the message has no ${BUNDLE_DIGEST_HEADER} header`);
       found = checkedBundle(revision, message.digest, message.archive, message.where);
     }
-    this.checked.set(revision, found);
+    this.checked.set(key, found);
     return found;
   }
 

@@ -3,7 +3,7 @@ import type { PdpMetrics } from '../metrics/pdp-metrics.ts';
 import type { BundleSource } from '../policy/bundle-sources/bundle-source.ts';
 import type { BundleVerifier } from '../policy/bundle-signature-verifier.ts';
 import { OpaWasmEngine } from '../policy/opa-wasm-engine.ts';
-import { PolicyActivation, type BundleStatus } from '../policy/policy-activation.ts';
+import { PolicyActivation, type BundleActivationFacts, type BundleStatus } from '../policy/policy-activation.ts';
 import { RecentDifferences, type RecentDifference } from './recent-differences.ts';
 import { ShadowEvaluator, type ShadowCounts } from './shadow-evaluator.ts';
 
@@ -13,6 +13,8 @@ export interface ShadowPolicyOptions {
   /** What the source is, for the status before it could be built. */
   readonly description: string;
   readonly verifier: BundleVerifier | undefined;
+  /** Records the candidate's activation (marked shadow) durably before it is evaluated. */
+  readonly attest?: (facts: BundleActivationFacts) => Promise<void>;
   readonly workers: number;
   /** Linux niceness of the shadow's worker threads: they yield the cores to the live path. */
   readonly niceness: number;
@@ -74,7 +76,14 @@ export class ShadowPolicy {
       return;
     }
     if (this.stopped) return;
-    this.activation = new PolicyActivation(source, this.engine, this.options.verifier, this.options.metrics.shadowBundle, (message) => log(`shadow: ${message}`));
+    this.activation = new PolicyActivation({
+      source,
+      engine: this.engine,
+      verifier: this.options.verifier,
+      metrics: this.options.metrics.shadowBundle,
+      log: (message) => log(`shadow: ${message}`),
+      ...(this.options.attest ? { attest: this.options.attest } : {}),
+    });
     try {
       await this.activation.start();
     } catch {

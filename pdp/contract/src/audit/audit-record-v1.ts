@@ -190,11 +190,49 @@ export const UserAccessManagementRecordV1 = ocsfClass(3005, 3, 'UserAccessManage
   resources: Type.Optional(Type.Array(ResourceDetails)),
 });
 
+/** A policy bundle activated (live or shadow): the managed Policy entity, its exact digest, source and signature in `policy.data`. */
+export const EntityManagementRecordV1 = ocsfClass(3004, 3, 'EntityManagementRecordV1', {
+  actor: Actor,
+  src_endpoint: Type.Optional(Endpoint),
+  comment: Type.Optional(Text()),
+  entity: Type.Object(
+    {
+      name: Text(),
+      uid: Text(),
+      type_id: Id(),
+      type: Text(),
+      version: Text(),
+      policy: Type.Object(
+        {
+          name: Text(),
+          uid: Text(),
+          version: Text(),
+          is_applied: Type.Boolean(),
+          data: Type.Object(
+            {
+              digest: Hash(),
+              role: Type.Union([Type.Literal('live'), Type.Literal('shadow')]),
+              source: Type.Object({ kind: Text(), location: Text() }, closed),
+              signature: Type.Object(
+                { status: Text(), key_id: Type.Optional(Type.Union([Text(), Type.Null()])), key_sha256: Type.Optional(Hash()), algorithm: Type.Optional(Text()) },
+                closed,
+              ),
+            },
+            closed,
+          ),
+        },
+        closed,
+      ),
+    },
+    closed,
+  ),
+});
+
 /** An event Portcullis does not know yet, kept whole under `unmapped`. */
 export const BaseEventRecordV1 = ocsfClass(0, 0, 'BaseEventRecordV1', {});
 
 /** One record of the decisions, sessions or approvals stream. */
-export const AuditRecordV1 = Type.Union([DatastoreActivityRecordV1, ApiActivityRecordV1, ProcessActivityRecordV1, UserAccessManagementRecordV1, BaseEventRecordV1], {
+export const AuditRecordV1 = Type.Union([DatastoreActivityRecordV1, ApiActivityRecordV1, ProcessActivityRecordV1, UserAccessManagementRecordV1, EntityManagementRecordV1, BaseEventRecordV1], {
   $id: 'AuditRecordV1',
 });
 export type AuditRecordV1 = Static<typeof AuditRecordV1>;
@@ -205,6 +243,7 @@ export const AUDIT_RECORD_CLASSES = {
   6003: ApiActivityRecordV1,
   1007: ProcessActivityRecordV1,
   3005: UserAccessManagementRecordV1,
+  3004: EntityManagementRecordV1,
   0: BaseEventRecordV1,
 } as const;
 

@@ -37,6 +37,12 @@ export const USER_ACCESS_MANAGEMENT: OcsfClass = {
   activities: { 0: 'Unknown', 1: 'Assign Privileges', 2: 'Revoke Privileges', 99: 'Other' },
 };
 
+/** A policy bundle activated (live or shadow): a managed policy entity made active in the engine. */
+export const ENTITY_MANAGEMENT: OcsfClass = {
+  uid: 3004, name: 'Entity Management', categoryUid: 3, categoryName: 'Identity & Access Management',
+  activities: { 0: 'Unknown', 1: 'Create', 2: 'Read', 3: 'Update', 4: 'Delete', 5: 'Move', 6: 'Enroll', 7: 'Unenroll', 8: 'Enable', 9: 'Disable', 10: 'Activate', 11: 'Deactivate', 12: 'Suspend', 13: 'Resume', 99: 'Other' },
+};
+
 /** For an event Portcullis does not know yet: kept whole under `unmapped`, never dropped. */
 export const BASE_EVENT: OcsfClass = {
   uid: 0, name: 'Base Event', categoryUid: 0, categoryName: 'Uncategorized',

@@ -5,7 +5,7 @@ import { asArray, asNonNegative, asObject, asString, type JsonObject } from '../
 import { observablesOf, type OcsfObservable } from './ocsf-observables.ts';
 import { actionActivity, protocolClass, protocolOf, resourceDetails, sessionObjects, type OcsfActionActivity } from './ocsf-action-class.ts';
 import {
-  ACTIVITY_CAPTION_OTHER, ACTIVITY_OTHER, API_ACTIVITY, BASE_EVENT, CONTROL_ACTION, DATASTORE_ACTIVITY, DISPOSITION, OCSF_VERSION, PROCESS_ACTIVITY,
+  ACTIVITY_CAPTION_OTHER, ACTIVITY_OTHER, API_ACTIVITY, BASE_EVENT, CONTROL_ACTION, DATASTORE_ACTIVITY, DISPOSITION, ENTITY_MANAGEMENT, OCSF_VERSION, PROCESS_ACTIVITY,
   SEVERITY, STATUS, USER_ACCESS_MANAGEMENT, USER_TYPE, activityName,
   type ControlActionId, type DispositionId, type OcsfClass, type SeverityId, type StatusId, type UserTypeId,
 } from './ocsf-catalogue.ts';
@@ -166,6 +166,7 @@ function mapEvent(name: string, body: JsonObject): MappedEvent {
   if (name.startsWith('session.')) return sessionEvent(name, body);
   if (name.startsWith('approval.')) return approvalEvent(name, body);
   if (name === 'shadow.difference') return shadowDifference(body);
+  if (name === 'bundle.activated') return bundleActivated(body);
   return {
     ocsfClass: BASE_EVENT,
     activityId: ACTIVITY_OTHER,
@@ -428,6 +429,46 @@ function shadowDifference(body: JsonObject): MappedEvent {
     uid: asString(body.event_id) ?? `shadow:${decisionId}`,
     correlationUid: decisionId,
     attributes: {},
+  };
+}
+
+// --- policy bundles ----------------------------------------------------------------------
+
+/**
+ * A policy bundle was activated: Entity Management, Activate, of a managed Policy entity whose
+ * uid and version are the revision; the exact bytes' digest, source and signature status ride in
+ * its data. Portcullis itself acts (no user asked), from its own host.
+ */
+function bundleActivated(body: JsonObject): MappedEvent {
+  const revision = asString(body.revision) ?? 'unknown';
+  const role = asString(body.role) ?? 'live';
+  const previous = asString(body.previous_revision);
+  const source = asObject(body.source);
+  const signature = asObject(body.signature);
+  const signed = signature?.status === 'verified'
+    ? `signed by ${asString(signature.key_id) ?? asString(signature.key_sha256) ?? 'the configured key'}`
+    : asString(signature?.status) ?? 'unknown signature status';
+  const policy = {
+    name: role === 'shadow' ? 'portcullis (shadow candidate)' : 'portcullis',
+    uid: revision,
+    version: revision,
+    is_applied: role === 'live',
+    data: { digest: body.digest, source: body.source, signature: body.signature, role },
+  };
+  return {
+    ocsfClass: ENTITY_MANAGEMENT,
+    activityId: 10,
+    activityName: activityName(ENTITY_MANAGEMENT, 10),
+    severityId: 1,
+    status: { id: 1 },
+    message: `${role} policy bundle ${revision} activated (${asString(body.digest) ?? '?'}, ${signed}) from ${asString(source?.location) ?? '?'}${previous ? `, replacing ${previous}` : ''}`,
+    uid: asString(body.event_id) ?? `bundle:${revision}`,
+    actor: { app_name: 'Portcullis' },
+    ...(asString(body.host) ? { srcEndpoint: { hostname: asString(body.host) } } : {}),
+    attributes: {
+      entity: { name: policy.name, uid: revision, type_id: 5, type: 'Policy', version: revision, policy },
+      ...(previous ? { comment: `replaces revision ${previous}` } : {}),
+    },
   };
 }
 

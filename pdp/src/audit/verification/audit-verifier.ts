@@ -8,6 +8,7 @@ import { CHECKPOINT_TYPE, checkpointPayload, readCheckpointRecord } from '../tra
 import { checkLineage, type ProducerSummary, type VerifiedCheckpoint } from './producer-lineage.ts';
 import type { VerificationProblem } from './verification-problem.ts';
 import { chainsAgedOut, findRetentionAnchor, type ChainAgedOut, type ChainStart } from './retention-anchor.ts';
+import { checkPolicyAttestation, policyMentionOf, type PolicyMention } from './policy-attestation.ts';
 
 export type { ChainAgedOut, ChainStart } from './retention-anchor.ts';
 
@@ -98,6 +99,8 @@ interface Entry {
   readonly isDecision: boolean;
   /** Whether it recomputes to its hash. */
   readonly intact: boolean;
+  /** On the decisions stream: the revision a decision names, or a live bundle's activation (policy-attestation.ts). */
+  readonly policy?: PolicyMention;
 }
 
 interface Chain {
@@ -140,7 +143,8 @@ export async function verifyAudit(input: VerifyAuditInput): Promise<Verification
     const uid = asString(fieldAt(parsed, 'metadata', 'uid'));
     const recomputed = recordHash(parsed);
     const intact = recomputed === link.hash;
-    const entry: Entry = { seq: link.seq, hash: link.hash, prev: link.prev_hash, where, id: decisionId ?? uid, isDecision: decisionId !== undefined, intact };
+    const policy = link.stream === 'decisions' ? policyMentionOf(parsed) : undefined;
+    const entry: Entry = { seq: link.seq, hash: link.hash, prev: link.prev_hash, where, id: decisionId ?? uid, isDecision: decisionId !== undefined, intact, ...(policy ? { policy } : {}) };
     const chain = chainOf(chains, link.producer_id, link.stream);
     if (!intact) {
       problems.push({
@@ -181,6 +185,7 @@ export async function verifyAudit(input: VerifyAuditInput): Promise<Verification
       notes.push(`${chainName(chain)}: seq 0..${anchor.first_seq - 1} aged out; verified from seq ${anchor.first_seq} on, against seq ${anchor.anchor_seq} as signed by the ${anchor.checkpoint.event} record of producer ${anchor.checkpoint.producer_id} (checkpoint seq ${anchor.checkpoint.seq}, ${anchor.checkpoint.time})`);
     }
     checkChain(chain, entries, problems, anchor);
+    checkPolicyAttestation(chain, entries, headMayHaveAgedOut(chain.producerId, anchor, input.retention?.[chain.stream], digests.checkpoints, input.now ?? new Date()), problems, notes);
     if (chain.duplicates.length > 0) {
       notes.push(`${chainName(chain)}: ${chain.duplicates.length} duplicate record(s) with identical hashes (${ranges(chain.duplicates.sort((a, b) => a - b))}); harmless, e.g. a resend after a crash`);
     }
@@ -243,6 +248,17 @@ export async function verifyAudit(input: VerifyAuditInput): Promise<Verification
     problems,
     notes,
   };
+}
+
+/**
+ * Whether a chain's missing head can be records that retention removed: only on a stream kept
+ * for a limited time, and only when the producer started (its signed start record, if held)
+ * longer ago than that time. A head written more recently cannot have aged out.
+ */
+function headMayHaveAgedOut(producerId: string, anchor: ChainStart | undefined, retentionMs: number | null | undefined, checkpoints: readonly VerifiedCheckpoint[], now: Date): boolean {
+  if (!anchor || typeof retentionMs !== 'number') return false;
+  const start = checkpoints.find(({ checkpoint }) => checkpoint.producer_id === producerId && checkpoint.event === 'start');
+  return !start || Date.parse(start.checkpoint.time) < now.getTime() - retentionMs;
 }
 
 /** Completeness and integrity of one chain, in seq order. */

@@ -3,7 +3,9 @@ export type ProblemKind =
   // Producer lineage (producer-lineage.ts): runs and tails that are missing or unaccounted for.
   | 'no-digest' | 'unattested' | 'producer-unannounced' | 'producer-missing' | 'truncated' | 'stop-missing' | 'tail-cut' | 'after-stop'
   // The keys: none of the trusted keys was there to verify with.
-  | 'untrusted-key';
+  | 'untrusted-key'
+  // A decision names a policy revision no bundle.activated record of its chain attests (policy-attestation.ts).
+  | 'unattested-revision';
 
 export interface VerificationProblem {
   readonly kind: ProblemKind;

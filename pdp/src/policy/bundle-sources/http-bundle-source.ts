@@ -215,7 +215,8 @@ function hasHeader(headers: Record<string, string>, name: string): boolean {
 }
 
 /** The URL without credentials: userinfo dropped, query values (presigned URLs carry signatures) hidden. */
-function redactedUrl(url: URL): string {
+/** The URL without user, password or query values (a bundle server's token may ride in any of them). */
+export function redactedUrl(url: URL): string {
   const keys = [...new Set(url.searchParams.keys())];
   const query = keys.length > 0 ? `?${keys.map((key) => `${encodeURIComponent(key)}=…`).join('&')}` : '';
   return `${url.protocol}//${url.host}${url.pathname}${query}`;
