@@ -230,11 +230,12 @@ describe('an answered allow is never lost: a PDP killed under load keeps the rec
       // The forger cuts the killed run's last two decisions, which no checkpoint of its own attests.
       const copy = join(dir, 'tampered');
       cpSync(join(dir, 'audit'), copy, { recursive: true });
-      const kept = lines(join(copy, 'decisions.jsonl')).filter((record) => !(record.unmapped!.portcullis.chain.producer_id === first && record.unmapped!.portcullis.chain.seq >= 3));
+      // Its chain: the bundle's activation (seq 0), then the five decisions (seq 1..5).
+      const kept = lines(join(copy, 'decisions.jsonl')).filter((record) => !(record.unmapped!.portcullis.chain.producer_id === first && record.unmapped!.portcullis.chain.seq >= 4));
       writeFileSync(join(copy, 'decisions.jsonl'), kept.map((record) => `${JSON.stringify(record)}\n`).join(''));
       const cut = await auditCli(dir, 'verify', '--dir', copy, '--jwks', jwks);
       assert.equal(cut.code, 1, cut.stdout);
-      assert.match(cut.stdout, new RegExp(`truncated: the start record of producer ${second} .* attests decisions of producer ${first} up to seq 4, but its decisions chain ends at seq 2`));
+      assert.match(cut.stdout, new RegExp(`truncated: the start record of producer ${second} .* attests decisions of producer ${first} up to seq 5, but its decisions chain ends at seq 3`));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

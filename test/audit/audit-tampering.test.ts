@@ -37,7 +37,7 @@ describe('audit verify names every way of removing, cutting, forging or re-signi
   let producers: string[];
   const realThumbprints: string[] = [];
 
-  /** Three runs on one state folder; the signing key is rotated before the third. */
+  /** Three runs on one state folder; the signing key is rotated before the third. Each run's decisions chain: its bundle's activation (seq 0), then 25 decisions (seq 1..25). */
   before(async () => {
     let state: string | undefined;
     producers = [];
@@ -112,8 +112,8 @@ describe('audit verify names every way of removing, cutting, forging or re-signi
     const result = await verifyCopy(dir);
     assert.equal(result.code, 1, result.stdout);
     assert.match(result.stdout, /FAIL/);
-    assert.match(result.stdout, new RegExp(`no-digest: decisions chain of producer ${victim} has 13 record\\(s\\) and no signed digest`));
-    assert.match(result.stdout, new RegExp(`truncated: the stop record of producer ${victim} .* attests decisions of producer ${victim} up to seq 24, but its decisions chain ends at seq 12`));
+    assert.match(result.stdout, new RegExp(`no-digest: decisions chain of producer ${victim} has 14 record\\(s\\) and no signed digest`));
+    assert.match(result.stdout, new RegExp(`truncated: the stop record of producer ${victim} .* attests decisions of producer ${victim} up to seq 25, but its decisions chain ends at seq 13`));
     const report = await auditCli(stateDir, 'report', '--dir', dir, '--jwks', pinnedJwks, '--format', 'json');
     const parsed = JSON.parse(report.stdout) as { verification: { ok: boolean } };
     assert.equal(parsed.verification.ok, false);
@@ -143,7 +143,7 @@ describe('audit verify names every way of removing, cutting, forging or re-signi
     writeLines(join(cut, 'decisions.jsonl'), kept);
     const result = await verifyCopy(cut);
     assert.equal(result.code, 1);
-    assert.match(result.stdout, new RegExp(`truncated: .* attests decisions of producer ${last} up to seq 24, but its decisions chain ends at seq 19: records were cut`));
+    assert.match(result.stdout, new RegExp(`truncated: .* attests decisions of producer ${last} up to seq 25, but its decisions chain ends at seq 19: records were cut`));
 
     // The forger also removes the stop record and every digest and checkpoint after the cut.
     const deeper = copyOfAudit();
@@ -165,7 +165,7 @@ describe('audit verify names every way of removing, cutting, forging or re-signi
     const result = await verifyCopy(dir);
     assert.equal(result.code, 1);
     assert.match(result.stdout, new RegExp(`stop-missing: producer ${first} stopped cleanly according to the start record of producer ${producers[1]}`));
-    assert.match(result.stdout, new RegExp(`truncated: .* decisions of producer ${first} up to seq 24, but its decisions chain ends at seq 21`));
+    assert.match(result.stdout, new RegExp(`truncated: .* decisions of producer ${first} up to seq 25, but its decisions chain ends at seq 21`));
   });
 
   it('the folder\'s JWKS replaced by an attacker\'s key and everything re-signed passes unpinned, and fails pinned by file or thumbprint', async () => {
@@ -251,7 +251,7 @@ describe('audit verify names every way of removing, cutting, forging or re-signi
     writeLines(join(appended, 'decisions.jsonl'), [...all, extra]);
     const after = await verifyCopy(appended);
     assert.equal(after.code, 1);
-    assert.match(after.stdout, /unattested: decisions chain of producer .*: 1 record\(s\) \(seq 25\.\.25\) are attested by no signed checkpoint although the producer stopped cleanly/);
+    assert.match(after.stdout, /unattested: decisions chain of producer .*: 1 record\(s\) \(seq 26\.\.26\) are attested by no signed checkpoint although the producer stopped cleanly/);
 
     const altered = copyOfAudit();
     const one = decisionsOf(altered);
