@@ -13,10 +13,15 @@
  * relayed and recorded without a decision, which separates the cost of the per-statement decision
  * from the cost of the proxy and its session records.
  *
- *   npm run bench:pep-postgres [-- --seconds 30] [--rounds 1] [--scale 10] [--skip-prepared]
+ * With --pin-pdp, a last pair of runs (pgbouncer, PEP) pins the PDP to one core and everything
+ * else (PostgreSQL, pgbouncer, the PEP, pgbench) to the other: the closest two cores come to the
+ * deployed shape, where the PDP runs on hosts of its own.
+ *
+ *   npm run bench:pep-postgres [-- --seconds 30] [--rounds 1] [--scale 10] [--skip-prepared] [--pin-pdp]
  *
  * BENCH_PEP_NODE_OPTIONS / BENCH_PDP_NODE_OPTIONS hand node options to that process alone
- * (`--inspect=127.0.0.1:9230` to attach a profiler to it under the bench's load).
+ * (`--inspect=127.0.0.1:9230` to attach a profiler to it under the bench's load);
+ * BENCH_CPU_PROF=<dir> profiles both (`--cpu-prof`) and prints each one's top frames by self time.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -36,6 +41,9 @@ import { machineBusyCpuSeconds, mainThreadCpuSeconds, processTreeCpuSeconds, rea
 import type { Service } from './lib/processes.ts';
 import { sampleDelta, scrapeLabelledSamples } from './lib/prometheus-samples.ts';
 import { decisionTimeBreakdownUs } from './lib/decision-time-breakdown.ts';
+import { framesTable, profilesIn } from './lib/cpu-profile-summary.ts';
+import { pinTreeToCore } from './lib/cpu-affinity.ts';
+import { jsonlStreamBytes } from './lib/audit-bytes.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -43,11 +51,14 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '1' },
     scale: { type: 'string', default: '10' },
     'skip-prepared': { type: 'boolean', default: false },
+    'pin-pdp': { type: 'boolean', default: process.env.BENCH_PIN_PDP === '1' },
   },
 });
 const SECONDS = positiveInteger('--seconds', flags.seconds!);
 const ROUNDS = positiveInteger('--rounds', flags.rounds!);
 const SCALE = positiveInteger('--scale', flags.scale!);
+// Read once: pinning (--pin-pdp) narrows what this process itself is allowed to run on.
+const CORES = availableParallelism();
 const CLIENTS = 8;
 const THREADS = 2;
 const WARM_UP_SECONDS = Math.min(5, SECONDS);
@@ -72,6 +83,12 @@ const WAYS = {
 } as const satisfies Record<string, { label: string; endpoint: Endpoint; mode: QueryMode }>;
 type WayName = keyof typeof WAYS;
 const MEASURED: WayName[] = flags['skip-prepared'] ? ['direct', 'pgbouncer', 'pep'] : ['direct', 'pgbouncer', 'pep', 'pgbouncer_prepared', 'pep_prepared'];
+/** The ways measured again with the PDP on a core of its own (--pin-pdp). */
+const PINNED: WayName[] = flags['pin-pdp'] ? ['pgbouncer', 'pep'] : [];
+const PIN_PDP = flags['pin-pdp'] === true;
+// BENCH_CPU_PROF=<dir>: the PEP and the PDP write V8 CPU profiles there (pep/, pdp/) when they exit.
+const PROFILE_DIR = process.env.BENCH_CPU_PROF;
+const profileFlags = (name: string): string => (PROFILE_DIR ? ` --cpu-prof --cpu-prof-dir=${join(PROFILE_DIR, name)}` : '');
 
 /** The processes whose CPU is accounted in every run (a process idle in a run shows ~0). */
 interface Accounted {
@@ -99,6 +116,8 @@ interface TargetRun {
   /** Seconds after pgbench ended until the last audit record of the run was stored. */
   readonly auditLagSeconds: number;
   readonly pdp: PdpActivity;
+  /** Bytes the run added to the JSONL audit files, by stream (undefined with Kafka). */
+  readonly auditBytes: { readonly sessions: number; readonly decisions: number } | undefined;
 }
 
 interface PdpActivity {
@@ -163,17 +182,21 @@ async function main(): Promise<void> {
     const agentToken = await issuer.issue({ ...AGENT, ttlSeconds: 6 * 3600 });
     const pdp = await startPdpProcess('pdp', {
       PORTCULLIS_STATE_DIR: stateDir, PORTCULLIS_POLICY_DIR: policyDir, PORTCULLIS_AUDIT_SINK: 'default',
-    }, process.env.BENCH_PDP_NODE_OPTIONS);
+    }, `${process.env.BENCH_PDP_NODE_OPTIONS ?? ''}${profileFlags('pdp')}`);
     services.push(pdp);
     // "jsonl:<dir>" or "kafka:<brokers>": the kind is what the report needs.
-    const auditSink = (await auditHealth(pdp)).sink.split(':')[0]!;
+    const auditSinkName = (await auditHealth(pdp)).sink;
+    const auditSink = auditSinkName.split(':')[0]!;
+    const jsonlDir = auditSink === 'jsonl' ? auditSinkName.slice('jsonl:'.length) : undefined;
+    const auditBytesNow = (): { sessions: number; decisions: number } | undefined =>
+      jsonlDir === undefined ? undefined : { sessions: jsonlStreamBytes(jsonlDir, 'sessions'), decisions: jsonlStreamBytes(jsonlDir, 'decisions') };
     await preflight(pdp, pepToken, agentToken);
 
     say('starting the Postgres PEP…');
     const pep = await startPepPostgresProcess({
       pdpUrl: pdp.url, pepToken, resourceName: RESOURCE.name, resourceEnvironment: RESOURCE.environment,
       upstreamPort: postgres.port, upstreamDatabase: DATABASE, upstreamUser: DB_USER, upstreamPassword: dbPassword,
-      ...(process.env.BENCH_PEP_NODE_OPTIONS ? { nodeOptions: process.env.BENCH_PEP_NODE_OPTIONS } : {}),
+      nodeOptions: `${process.env.BENCH_PEP_NODE_OPTIONS ?? ''}${profileFlags('pep')}`,
     });
     services.push(pep);
     // The PEP reports trouble (session records not shipped, refused connects, errors) on stderr:
@@ -213,31 +236,49 @@ async function main(): Promise<void> {
       await runPgbenchSelectOnly(pgbench, endpoints[WAYS[name].endpoint], load(WARM_UP_SECONDS, 0, WAYS[name].mode), () => undefined);
     }
 
+    const measure = async (name: WayName, heading: string): Promise<TargetRun> => {
+      const way = WAYS[name];
+      say(`${heading}: pgbench -S -M ${way.mode} -c ${CLIENTS} -j ${THREADS} -T ${SECONDS}, ${way.label}…`);
+      const metricsBefore = await scrapeLabelledSamples(pdp.url);
+      const bytesBefore = auditBytesNow();
+      const before = snapshot();
+      const result = await runPgbenchSelectOnly(pgbench, endpoints[way.endpoint], load(SECONDS, Math.min(5, SECONDS), way.mode), (line) => say(`  ${line}`));
+      const after = snapshot();
+      // The PEP ships session records in batches after the fact: count them once they have landed,
+      // and charge the work of landing them to the run.
+      const auditLagSeconds = await settleAudit(pdp);
+      const settled = snapshot();
+      const metricsAfter = await scrapeLabelledSamples(pdp.url);
+      const bytesAfter = auditBytesNow();
+      const auditBytes = bytesBefore && bytesAfter ? { sessions: bytesAfter.sessions - bytesBefore.sessions, decisions: bytesAfter.decisions - bytesBefore.decisions } : undefined;
+      if (result.failedTransactions > 0) throw new Error(`${result.failedTransactions} transactions failed through ${name}: the run measures failures`);
+      say(`  ${name}: ${result.tps.toFixed(0)} tps, ${result.latencyAverageMs.toFixed(3)} ms average latency`);
+      return { ...accountRun(result, before, after, settled, auditLagSeconds, pdpActivity(metricsBefore, metricsAfter)), auditBytes };
+    };
     const runs = Object.fromEntries(MEASURED.map((name) => [name, [] as TargetRun[]])) as Partial<Record<WayName, TargetRun[]>>;
     for (let round = 1; round <= ROUNDS; round += 1) {
-      for (const name of MEASURED) {
-        const way = WAYS[name];
-        say(`round ${round}/${ROUNDS}: pgbench -S -M ${way.mode} -c ${CLIENTS} -j ${THREADS} -T ${SECONDS}, ${way.label}…`);
-        const metricsBefore = await scrapeLabelledSamples(pdp.url);
-        const before = snapshot();
-        const result = await runPgbenchSelectOnly(pgbench, endpoints[way.endpoint], load(SECONDS, Math.min(5, SECONDS), way.mode), (line) => say(`  ${line}`));
-        const after = snapshot();
-        // The PEP ships session records in batches after the fact: count them once they have landed,
-        // and charge the work of landing them to the run.
-        const auditLagSeconds = await settleAudit(pdp);
-        const settled = snapshot();
-        const metricsAfter = await scrapeLabelledSamples(pdp.url);
-        if (result.failedTransactions > 0) throw new Error(`${result.failedTransactions} transactions failed through ${name}: the run measures failures`);
-        const run = accountRun(result, before, after, settled, auditLagSeconds, pdpActivity(metricsBefore, metricsAfter));
-        runs[name]!.push(run);
-        say(`  ${name}: ${result.tps.toFixed(0)} tps, ${result.latencyAverageMs.toFixed(3)} ms average latency`);
+      for (const name of MEASURED) runs[name]!.push(await measure(name, `round ${round}/${ROUNDS}`));
+    }
+    // Last, as pinning is not undone: the PDP on the last core, every other process (pgbench
+    // through this one, its parent) on the first.
+    const pinnedRuns: Partial<Record<WayName, TargetRun>> = {};
+    if (PIN_PDP) {
+      const pdpCore = CORES - 1;
+      if (pdpCore < 1) throw new Error('--pin-pdp needs at least two cores');
+      pinTreeToCore(pids.pdp, pdpCore);
+      for (const pid of [pids.postgres, pids.pgbouncer, pids.pep, process.pid]) pinTreeToCore(pid, 0);
+      say(`pinned: the PDP to core ${pdpCore}, PostgreSQL, pgbouncer, the PEP and pgbench to core 0`);
+      for (const name of PINNED) {
+        // Connections, caches and the scheduler settle on the new cores before anything counts.
+        await runPgbenchSelectOnly(pgbench, endpoints[WAYS[name].endpoint], load(WARM_UP_SECONDS, 0, WAYS[name].mode), () => undefined);
+        pinnedRuns[name] = await measure(name, 'pinned');
       }
     }
 
     const chosen = Object.fromEntries(MEASURED.map((name) => [name, medianByTps(runs[name]!)])) as Partial<Record<WayName, TargetRun>> & Record<'direct' | 'pgbouncer' | 'pep', TargetRun>;
     const result = {
       date: new Date().toISOString(),
-      machine: { cores: availableParallelism(), node: process.version, postgres: postgresVersion, pgbouncer: pgbouncerVersion() },
+      machine: { cores: CORES, node: process.version, postgres: postgresVersion, pgbouncer: pgbouncerVersion() },
       load: {
         generator: 'pgbench', script: 'select-only (-S)', query_mode: 'simple (prepared for the *_prepared diagnostics)', clients: CLIENTS, threads: THREADS,
         seconds: SECONDS, warm_up_seconds: WARM_UP_SECONDS, rounds: ROUNDS, scale: SCALE,
@@ -253,12 +294,20 @@ async function main(): Promise<void> {
       pep_added_latency_ms: chosen.pep.pgbench.latencyAverageMs - chosen.direct.pgbench.latencyAverageMs,
       ratio_pep_prepared_to_pgbouncer_prepared: chosen.pep_prepared && chosen.pgbouncer_prepared ? chosen.pep_prepared.pgbench.tps / chosen.pgbouncer_prepared.pgbench.tps : null,
       pep_path: { simple: decisionPath(chosen.pep), prepared: chosen.pep_prepared ? decisionPath(chosen.pep_prepared) : null },
+      pinned_pdp: pinnedRuns.pep && pinnedRuns.pgbouncer
+        ? {
+          shape: `PDP on core ${CORES - 1}; PostgreSQL, pgbouncer, the PEP and pgbench on core 0`,
+          ratio_pep_to_pgbouncer: pinnedRuns.pep.pgbench.tps / pinnedRuns.pgbouncer.pgbench.tps,
+          pgbouncer: describeRun(pinnedRuns.pgbouncer),
+          pep: describeRun(pinnedRuns.pep),
+        }
+        : null,
       pep_problems: { count: pepProblems.length, first: pepProblems.slice(0, 20) },
       all_rounds: Object.fromEntries(Object.entries(runs).map(([name, list]) => [name, list.map(describeRun)])),
     };
     mkdirSync(join(REPOSITORY_ROOT, 'bench/results'), { recursive: true });
     writeFileSync(join(REPOSITORY_ROOT, 'bench/results/pep-postgres.json'), `${JSON.stringify(result, null, 2)}\n`);
-    printReport(chosen, result);
+    printReport(chosen, result, pinnedRuns);
     if (pepProblems.length > 0) {
       console.log(`\nthe PEP reported ${pepProblems.length} problem(s) during the run; the first:\n  ${pepProblems.slice(0, 5).join('\n  ')}`);
     }
@@ -266,6 +315,16 @@ async function main(): Promise<void> {
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);
     await cleanUp();
+  }
+  // The profiles are written as the processes exit, which cleanUp waited for.
+  if (PROFILE_DIR) {
+    for (const name of ['pep', 'pdp']) {
+      for (const path of profilesIn(join(PROFILE_DIR, name))) {
+        // One profile per thread (main, audit, policy workers); threads that were nearly idle are left out.
+        const table = framesTable(`${name.toUpperCase()}, top frames by self time`, path, 15, 0.02);
+        if (table) console.log(`\n${table}`);
+      }
+    }
   }
 }
 
@@ -351,7 +410,7 @@ function statusCounts(before: Map<string, number>, after: Map<string, number>, r
  * CPU per transaction counts from the run's start until its audit records had all landed (work
  * the run caused); cores busy are over the run alone (what ran side by side).
  */
-function accountRun(pgbench: PgbenchResult, before: CpuSnapshot, after: CpuSnapshot, settled: CpuSnapshot, auditLagSeconds: number, pdp: PdpActivity): TargetRun {
+function accountRun(pgbench: PgbenchResult, before: CpuSnapshot, after: CpuSnapshot, settled: CpuSnapshot, auditLagSeconds: number, pdp: PdpActivity): Omit<TargetRun, 'auditBytes'> {
   const perTransaction: Record<string, number> = {};
   for (const [name, seconds] of Object.entries(cpuUsed(before, settled))) perTransaction[name] = (seconds / pgbench.transactions) * 1e6;
   const wallSeconds = (after.at - before.at) / 1000;
@@ -386,6 +445,8 @@ function decisionPath(run: TargetRun) {
     // a run of one session's statements shipped together is one record.
     session_records_per_transaction: (run.pdp.auditRecordsStored - run.pdp.decisions) / transactions,
     statements_recorded_per_transaction: run.pdp.statementsRecorded / transactions,
+    // On disk (JSONL); null with Kafka, whose topic bytes the audit bench reports.
+    session_bytes_per_recorded_statement: run.auditBytes && run.pdp.statementsRecorded > 0 ? run.auditBytes.sessions / run.pdp.statementsRecorded : null,
     pdp_decision_breakdown_us: round(run.pdp.decisionBreakdownUs, 1),
   };
 }
@@ -422,10 +483,10 @@ interface Ratios {
   readonly audit_sink: string;
 }
 
-function printReport(chosen: Partial<Record<WayName, TargetRun>> & Record<'pep', TargetRun>, result: Ratios): void {
+function printReport(chosen: Partial<Record<WayName, TargetRun>> & Record<'pep', TargetRun>, result: Ratios, pinned: Partial<Record<WayName, TargetRun>>): void {
   const columns = ['postgres', 'pgbouncer', 'pep', 'pdp', 'pgbench', 'unattributed', 'machine_total'] as const;
   const heading = (column: string): string => column.replace('unattributed', 'other').replace('machine_total', 'machine');
-  console.log(`\nPostgres PEP — pgbench -S, ${CLIENTS} clients, ${THREADS} threads, ${SECONDS} s × ${ROUNDS} round(s) (median), scale ${SCALE}, ${availableParallelism()} cores, audit ${result.audit_sink}`);
+  console.log(`\nPostgres PEP — pgbench -S, ${CLIENTS} clients, ${THREADS} threads, ${SECONDS} s × ${ROUNDS} round(s) (median), scale ${SCALE}, ${CORES} cores, audit ${result.audit_sink}`);
   console.log(`${''.padEnd(53)} │ CPU µs per transaction`);
   console.log(`${'way'.padEnd(36)} ${'tps'.padStart(7)} ${'lat ms'.padStart(8)} │ ${columns.map((c) => heading(c).padStart(9)).join(' ')}`);
   for (const name of MEASURED) {
@@ -433,7 +494,16 @@ function printReport(chosen: Partial<Record<WayName, TargetRun>> & Record<'pep',
     const cells = columns.map((c) => (run.cpuPerTransactionUs[c] ?? 0).toFixed(0).padStart(9)).join(' ');
     console.log(`${WAYS[name].label.padEnd(36)} ${run.pgbench.tps.toFixed(0).padStart(7)} ${run.pgbench.latencyAverageMs.toFixed(3).padStart(8)} │ ${cells}`);
   }
+  for (const name of PINNED) {
+    const run = pinned[name];
+    if (!run) continue;
+    const cells = columns.map((c) => (run.cpuPerTransactionUs[c] ?? 0).toFixed(0).padStart(9)).join(' ');
+    console.log(`${`${WAYS[name].label}, PDP pinned apart`.slice(0, 36).padEnd(36)} ${run.pgbench.tps.toFixed(0).padStart(7)} ${run.pgbench.latencyAverageMs.toFixed(3).padStart(8)} │ ${cells}`);
+  }
   console.log(`\nratio PEP / pgbouncer: ${result.ratio_pep_to_pgbouncer.toFixed(3)}  (target ≥ 0.5)`);
+  if (pinned.pep && pinned.pgbouncer) {
+    console.log(`ratio PEP / pgbouncer, PDP on its own core, the rest on the other (deployed shape): ${(pinned.pep.pgbench.tps / pinned.pgbouncer.pgbench.tps).toFixed(3)}`);
+  }
   console.log(`ratio PEP / direct:    ${result.ratio_pep_to_direct.toFixed(3)}  (pgbouncer / direct: ${result.ratio_pgbouncer_to_direct.toFixed(2)})`);
   if (result.ratio_pep_prepared_to_pgbouncer_prepared !== null) {
     console.log(`ratio, -M prepared (decided once per Parse): PEP / pgbouncer ${result.ratio_pep_prepared_to_pgbouncer_prepared.toFixed(3)}`);
@@ -447,6 +517,9 @@ function printReport(chosen: Partial<Record<WayName, TargetRun>> & Record<'pep',
     const sessionRecords = (run.pdp.auditRecordsStored - run.pdp.decisions) / transactions;
     const statementsRecorded = run.pdp.statementsRecorded / transactions;
     console.log(`\n${WAYS[name].label}, per transaction: ${(run.pdp.decisions / transactions).toFixed(3)} PDP decisions, ${statementsRecorded.toFixed(2)} statements on the record in ${(run.pdp.auditRecordsStored / transactions).toFixed(3)} audit records (${sessionRecords.toFixed(3)} session records), ${(run.pdp.sessionEventPosts / transactions).toFixed(3)} session-event POSTs`);
+    if (run.auditBytes && run.pdp.statementsRecorded > 0) {
+      console.log(`  on disk (JSONL): ${(run.auditBytes.sessions / run.pdp.statementsRecorded).toFixed(0)} bytes of session records per recorded statement, ${run.auditBytes.decisions} bytes of decision records in all`);
+    }
     console.log(`  the run's last audit record was stored ${run.auditLagSeconds.toFixed(1)} s after pgbench ended (the PEP ships session records in batches; the sink stores each batch durably)`);
     const refused = Object.entries(run.pdp.sessionEventPostStatuses).filter(([status]) => status !== '202');
     if (refused.length > 0 || run.pdp.auditRejected > 0) {
@@ -459,7 +532,7 @@ function printReport(chosen: Partial<Record<WayName, TargetRun>> & Record<'pep',
       console.log(`  PDP decision in core, mean µs: ${Object.entries(run.pdp.decisionBreakdownUs).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
     }
     const cores = run.coresBusy;
-    console.log(`  cores busy: machine ${cores.machine_total!.toFixed(2)} of ${availableParallelism()} (PEP ${cores.pep!.toFixed(2)}, PDP ${cores.pdp!.toFixed(2)}, PostgreSQL ${cores.postgres!.toFixed(2)}, pgbench ${cores.pgbench!.toFixed(2)}, unattributed ${cores.unattributed!.toFixed(2)})`);
+    console.log(`  cores busy: machine ${cores.machine_total!.toFixed(2)} of ${CORES} (PEP ${cores.pep!.toFixed(2)}, PDP ${cores.pdp!.toFixed(2)}, PostgreSQL ${cores.postgres!.toFixed(2)}, pgbench ${cores.pgbench!.toFixed(2)}, unattributed ${cores.unattributed!.toFixed(2)})`);
   }
   console.log(`\nresults: bench/results/pep-postgres.json`);
 }

@@ -13,12 +13,17 @@ export interface PdpConnectionConfig {
   readonly approvalWaitMs: number;
   /** On shutdown, how long session records still queued may take to reach the PDP. */
   readonly shutdownGraceMs: number;
+  /**
+   * The session-record window: a lane's session events wait at most this long for company
+   * before they ship (a full batch or a session's end ships at once). Default 500 ms.
+   */
+  readonly sessionBatchMs?: number;
 }
 
 /**
  * PORTCULLIS_PEP_PDP_URL, PORTCULLIS_PEP_TOKEN_FILE (or PORTCULLIS_PEP_TOKEN),
  * PORTCULLIS_PEP_PDP_TIMEOUT_MS, PORTCULLIS_PEP_APPROVAL_WAIT_SECONDS,
- * PORTCULLIS_PEP_SHUTDOWN_GRACE_SECONDS: checked, or a ConfigError naming the variable.
+ * PORTCULLIS_PEP_SHUTDOWN_GRACE_SECONDS, PORTCULLIS_PEP_SESSION_BATCH_MS: checked, or a ConfigError naming the variable.
  */
 export function readPdpConnectionConfig(read: EnvRead): PdpConnectionConfig {
   const tokenFile = read('PORTCULLIS_PEP_TOKEN_FILE');
@@ -36,6 +41,7 @@ export function readPdpConnectionConfig(read: EnvRead): PdpConnectionConfig {
     timeoutMs: integer(read, 'PORTCULLIS_PEP_PDP_TIMEOUT_MS', 2000, 50, 60_000),
     approvalWaitMs: integer(read, 'PORTCULLIS_PEP_APPROVAL_WAIT_SECONDS', 300, 0, 86_400) * 1000,
     shutdownGraceMs: integer(read, 'PORTCULLIS_PEP_SHUTDOWN_GRACE_SECONDS', 10, 0, 600) * 1000,
+    sessionBatchMs: integer(read, 'PORTCULLIS_PEP_SESSION_BATCH_MS', 500, 1, 5000),
   };
 }
 

@@ -36,7 +36,11 @@ export class PdpConnection<K extends MaskKindV1 = 'sql-column'> {
     this.transport = new HttpPdpTransport({ url: config.url, pepToken: secretReader(config.token, options.env), deadlineMs: config.timeoutMs });
     this.decisions = new PdpDecisionClient<K>(this.transport, options.maskKinds ? { maskKinds: options.maskKinds } : {});
     this.approvals = new ApprovalWaiter(this.transport, this.decisions, { maxWaitMs: config.approvalWaitMs });
-    this.sink = new PdpSessionEventSink(this.transport, { onProblem: options.log, closeTimeoutMs: config.shutdownGraceMs });
+    this.sink = new PdpSessionEventSink(this.transport, {
+      onProblem: options.log,
+      closeTimeoutMs: config.shutdownGraceMs,
+      ...(config.sessionBatchMs === undefined ? {} : { flushIntervalMs: config.sessionBatchMs }),
+    });
   }
 
   /** Decides, and holds approval_required answers for up to the configured wait, for one resource. */

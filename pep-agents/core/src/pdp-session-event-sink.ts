@@ -5,11 +5,11 @@ import { SessionEventLane, type QueuedSessionEvent, type SessionEventLaneHost } 
 import type { SessionEventSink, SessionSinkStats } from './session-event-sink.ts';
 
 export interface PdpSessionEventSinkConfig {
-  /** Events per POST at most (the PDP takes up to 1000). */
+  /** Events per POST at most (the PDP takes up to 1000; default 500). */
   readonly batchSize?: number;
-  /** Approximate bytes per POST at most (the PDP's body limit is 1 MiB by default). */
+  /** Approximate bytes per POST at most (default 640 KiB: the PDP's body limit is 1 MiB by default). */
   readonly batchBytes?: number;
-  /** How long a lone event may wait for company before it ships. */
+  /** The window: how long an event may wait for company before it ships (a full batch or a session's end ships at once). */
   readonly flushIntervalMs?: number;
   /**
    * POSTs in flight at once, each for its own sessions (a session's events always share one lane,
@@ -59,8 +59,9 @@ export class PdpSessionEventSink implements SessionEventSink {
     this.reserve = Math.max(1000, Math.floor(this.maxQueuedEvents / 4));
     const host: SessionEventLaneHost = {
       transport,
-      batchSize: Math.min(Math.max(config.batchSize ?? 100, 1), 1000),
-      batchBytes: config.batchBytes ?? 256 * 1024,
+      // Large batches: each is one POST, one token check per session and one record per 200 statements on the PDP.
+      batchSize: Math.min(Math.max(config.batchSize ?? 500, 1), 1000),
+      batchBytes: config.batchBytes ?? 640 * 1024,
       flushIntervalMs: config.flushIntervalMs ?? 500,
       retryInitialMs: config.retryInitialMs ?? 200,
       retryMaxMs: config.retryMaxMs ?? 30_000,

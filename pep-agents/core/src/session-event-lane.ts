@@ -29,11 +29,19 @@ const BATCH_DEADLINE_MS = 10_000;
  * One ordered queue of session events and the pump that ships it, one POST at a time: every
  * event of a session goes through the same lane, so a session's events keep their order while
  * other lanes' POSTs are in flight beside it. Failures are retried with capped exponential backoff.
+ *
+ * Time-windowed: a POST leaves when a batch is full, when a session ends, or when the window
+ * (`flushIntervalMs`) has passed since the lane last shipped — never merely because the previous
+ * POST came back. A busy session's statements so gather into a few large batches (on the PDP,
+ * one record of up to 200 statements each) instead of as many small ones as there are round
+ * trips; no event waits in the lane longer than the window and one POST.
  */
 export class SessionEventLane {
   private readonly queue: QueuedSessionEvent[] = [];
   /** Approximate bytes of this lane's queue: a batch fills by its own lane, not by the others'. */
   private queuedBytes = 0;
+  /** session.end events queued: a session's end ships without waiting for the window. */
+  private endsQueued = 0;
   private pumping: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private batchLimit: number;
@@ -54,12 +62,18 @@ export class SessionEventLane {
   push(entry: QueuedSessionEvent): void {
     this.queue.push(entry);
     this.queuedBytes += entry.size;
-    if (this.queue.length >= this.host.batchSize || this.queuedBytes >= this.host.batchBytes || entry.event.event === 'session.end') {
+    if (entry.event.event === 'session.end') this.endsQueued += 1;
+    if (this.batchReady) {
       this.kick();
     } else if (!this.timer && !this.pumping) {
       this.timer = setTimeout(() => this.kick(), this.host.flushIntervalMs);
       this.timer.unref();
     }
+  }
+
+  /** A batch leaves now rather than at the end of the window. */
+  private get batchReady(): boolean {
+    return this.queue.length >= this.batchLimit || this.queuedBytes >= this.host.batchBytes || this.endsQueued > 0;
   }
 
   kick(): void {
@@ -99,6 +113,8 @@ export class SessionEventLane {
         this.take(batch.length, 'shipped');
         this.batchLimit = host.batchSize;
         failures = 0;
+        // What came in during the round trip waits for company until the window ends (kick's timer).
+        if (!this.batchReady) return;
         continue;
       }
       if (host.stop.aborted) return;
@@ -150,7 +166,10 @@ export class SessionEventLane {
 
   private remove(start: number, count: number): QueuedSessionEvent[] {
     const removed = this.queue.splice(start, count);
-    for (const entry of removed) this.queuedBytes -= entry.size;
+    for (const entry of removed) {
+      this.queuedBytes -= entry.size;
+      if (entry.event.event === 'session.end') this.endsQueued -= 1;
+    }
     return removed;
   }
 }

@@ -9,31 +9,32 @@ export type PostedSessionEvent = (SessionAuditInput extends infer E ? (E extends
 
 /** The audit trail's view of an event the contract read: camelCase, its time a Date. */
 export function postedSessionEvent(event: SessionEventV1): PostedSessionEvent {
-  const base = {
-    ...(event.event_id === undefined ? {} : { eventId: event.event_id }),
-    ...(event.time === undefined ? {} : { time: new Date(event.time) }),
-    ...(event.subject_token === undefined ? {} : { subjectToken: event.subject_token }),
+  const base: { eventId?: string; time?: Date; subjectToken?: string; session: SessionEventV1['session']; protocol: SessionEventV1['protocol']; resource: SessionEventV1['resource'] } = {
     session: event.session,
     protocol: event.protocol,
     resource: event.resource,
   };
+  if (event.event_id !== undefined) base.eventId = event.event_id;
+  if (event.time !== undefined) base.time = new Date(event.time);
+  if (event.subject_token !== undefined) base.subjectToken = event.subject_token;
   switch (event.event) {
     case 'session.start':
       return { ...base, event: 'session.start' };
-    case 'session.statement':
-      return {
-        ...base,
-        event: 'session.statement',
-        statement: event.statement,
-        decisionId: event.decision_id,
-        ...(event.decision_reused === undefined ? {} : { decisionReused: event.decision_reused }),
-        status: event.status,
-        ...(event.error === undefined ? {} : { error: event.error }),
-        durationMs: event.duration_ms,
-        ...(event.rows === undefined ? {} : { rows: event.rows }),
-        ...(event.bytes === undefined ? {} : { bytes: event.bytes }),
-        ...(event.masked_cells === undefined ? {} : { maskedCells: event.masked_cells }),
-      };
+    case 'session.statement': {
+      // Field by field, not by spreads: a batch holds hundreds of these.
+      const statement = base as Mutable<Extract<PostedSessionEvent, { event: 'session.statement' }>>;
+      statement.event = 'session.statement';
+      statement.statement = event.statement;
+      statement.decisionId = event.decision_id;
+      if (event.decision_reused !== undefined) statement.decisionReused = event.decision_reused;
+      statement.status = event.status;
+      if (event.error !== undefined) statement.error = event.error;
+      statement.durationMs = event.duration_ms;
+      if (event.rows !== undefined) statement.rows = event.rows;
+      if (event.bytes !== undefined) statement.bytes = event.bytes;
+      if (event.masked_cells !== undefined) statement.maskedCells = event.masked_cells;
+      return statement;
+    }
     case 'session.recording':
       return { ...base, event: 'session.recording', decisionId: event.decision_id, recording: event.recording };
     case 'session.end':
@@ -49,6 +50,8 @@ export function postedSessionEvent(event: SessionEventV1): PostedSessionEvent {
       };
   }
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Puts the verified (or refused) subject and the posting PEP on a posted event. */
 export function withPrincipal(event: PostedSessionEvent, principal: AuditPrincipal, pepSub: string): SessionAuditInput {

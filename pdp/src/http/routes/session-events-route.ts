@@ -40,11 +40,22 @@ export function sessionEventsRoute(verifier: TokenVerifier, seal: DecisionSeal, 
     posted.forEach((event, index) => assertFronts(caller, event.resource, `events[${index}].resource`));
     const principals = await verifySubjects(verifier, posted);
     const principalOf = (token: string | undefined): AuditPrincipal => (token === undefined ? NO_TOKEN : principals.get(token)!);
+    // A session's statements under one reused decision name the same id, for the same parties:
+    // one MAC check per distinct claim in the batch, not per statement.
+    // Keyed by the verified principal object (one per distinct token) and the claim's other parties.
+    const verifiedClaims = new Map<AuditPrincipal, Map<string, ReturnType<DecisionSeal['verify']>>>();
     const events = posted.map((event, index): PostedSessionEvent => {
       if (event.event !== 'session.statement' && event.event !== 'session.recording') return { ...event, receivedAt };
       const principal = principalOf(event.subjectToken);
       if (!principal.authenticated) return { ...event, receivedAt, decisionVerified: false };
-      const issued = seal.verify(event.decisionId, { pepSub: caller.sub, resource: event.resource, principal, sessionId: event.session.id });
+      const claim = JSON.stringify([event.decisionId, event.session.id, event.resource.type, event.resource.name, event.resource.environment ?? null]);
+      let claims = verifiedClaims.get(principal);
+      if (claims === undefined) verifiedClaims.set(principal, (claims = new Map()));
+      let issued = claims.get(claim);
+      if (issued === undefined && !claims.has(claim)) {
+        issued = seal.verify(event.decisionId, { pepSub: caller.sub, resource: event.resource, principal, sessionId: event.session.id });
+        claims.set(claim, issued);
+      }
       const refuse = (reason: string, message: string, field = 'decision_id'): never => {
         metrics.sessionEventsRefused.inc({ reason });
         // A PEP claiming what the PDP did not grant is a security event, not a client error: say so.

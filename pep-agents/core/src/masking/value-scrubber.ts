@@ -26,6 +26,11 @@ export class ValueScrubber {
     private readonly replace: SpanReplacement = entityPlaceholder,
   ) {}
 
+  /** False for a scrubber with no detectors (a principal policy lets read in clear): it never changes a value. */
+  get detects(): boolean {
+    return this.detectors.length > 0;
+  }
+
   /** Non-overlapping spans in text order; where two overlap, the earlier, then the longer, wins. */
   find(text: string): DetectedSpan[] {
     if (!mayHoldAny(text)) return [];

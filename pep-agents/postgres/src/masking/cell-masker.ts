@@ -30,6 +30,16 @@ export class CellMasker {
     return format === BINARY_FORMAT ? this.maskBinary(cell, strategy, typeOid) : this.maskTextCell(cell, strategy, typeOid);
   }
 
+  /**
+   * Whether `scrub` leaves every cell of this type and format as it is (no detectors, or a type
+   * that holds no free text): the relay then passes such rows without reading them.
+   */
+  neverScrubs(typeOid: number, format: number): boolean {
+    if (!this.scrubber.detects) return true;
+    if (typeOid === UNKNOWN_TYPE || mayHoldFreeText(typeOid)) return false;
+    return format !== BINARY_FORMAT || (!binaryIsText(typeOid) && typeOid !== PG_TYPE.bytea);
+  }
+
   /** The cell with detected values replaced, or undefined when nothing was found. */
   scrub(cell: Cell, typeOid: number, format: number): Cell | undefined {
     if (cell === null) return undefined;

@@ -42,6 +42,11 @@ class PostgresResultMasker implements CopyOutAwareResultMasker {
   private readonly scrubber: ValueScrubber;
   /** The columns of the current RowDescription's rows. */
   private plan: ColumnPlan[] | undefined;
+  /**
+   * The column count of the current result when nothing can change its rows (no strategy, no
+   * column a detector could touch): a DataRow of exactly that many cells passes unread. -1: read every row.
+   */
+  private untouchedWidth = -1;
   /** The columns of the current COPY's rows (a result of their own, never a RowDescription's). */
   private copyPlanned: ColumnPlan[] | undefined;
   private copy: CopyState | undefined;
@@ -66,17 +71,20 @@ class PostgresResultMasker implements CopyOutAwareResultMasker {
     const formats = effectiveFormats(fields, this.options.resultFormats);
     const plan = planResultColumns(fields, formats, this.options.statement, this.obligations, this.lookups);
     if (Array.isArray(plan)) {
-      this.plan = plan;
+      this.usePlan(plan);
       return body;
     }
     this.plan = undefined;
+    this.untouchedWidth = -1;
     return plan.then((planned) => {
-      this.plan = planned;
+      this.usePlan(planned);
       return body;
     });
   }
 
   onDataRow(body: Buffer): Buffer {
+    // A row of the described width whose columns nothing can touch is sent as the server sent it.
+    if (this.untouchedWidth >= 0 && body.length >= 2 && body.readInt16BE(0) === this.untouchedWidth) return body;
     const cells = decodeDataRow(body);
     const rewritten = this.rewriteCells(cells, this.plan ?? this.blindPlan(cells.length));
     return rewritten === cells ? body : encodeDataRow(rewritten);
@@ -116,6 +124,12 @@ class PostgresResultMasker implements CopyOutAwareResultMasker {
   }
 
   // ── rows ──────────────────────────────────────────────────────────────────────────────────
+
+  private usePlan(plan: ColumnPlan[]): void {
+    this.plan = plan;
+    const untouched = plan.every((column) => column.strategy === undefined && this.cells.neverScrubs(column.typeOid, column.format));
+    this.untouchedWidth = untouched ? plan.length : -1;
+  }
 
   /** The same array when nothing changed. */
   private rewriteCells(cells: Cell[], plan: readonly ColumnPlan[]): Cell[] {

@@ -18,7 +18,8 @@ export class FrontendPump {
     private readonly socket: Duplex,
     private readonly reader: MessageReader,
     private readonly handle: (message: FramedMessage) => void | Promise<void>,
-    private readonly beforeNext: () => Promise<void>,
+    /** A wait before the next message (the server's side is full), or undefined to go on at once. */
+    private readonly beforeNext: () => Promise<void> | undefined,
     private readonly fail: (error: unknown) => void,
   ) {}
 
@@ -49,7 +50,8 @@ export class FrontendPump {
         if (!message) break;
         const pending = this.handle(message);
         if (pending) await pending;
-        await this.beforeNext();
+        const full = this.beforeNext();
+        if (full) await full;
       }
       if (this.paused && !this.stopped) {
         this.paused = false;

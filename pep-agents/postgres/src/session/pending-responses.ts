@@ -23,9 +23,11 @@ export type PendingResponse =
 
 interface Entry {
   readonly response: PendingResponse;
-  readonly done: Promise<boolean>;
-  readonly resolve: (ok: boolean) => void;
+  /** Who waits for this answer (settled()); most answers nobody waits for, so none is made up front. */
+  waiters?: Array<() => void>;
 }
+
+const NOTHING_OWED: Promise<void> = Promise.resolve();
 
 /**
  * The queue of answers owed by the server. The server answers strictly in order, and after an
@@ -42,9 +44,7 @@ export class PendingResponses {
       return false;
     }
     if (response.kind === 'sync') this.skippingUntilSync = false;
-    let resolve!: (ok: boolean) => void;
-    const done = new Promise<boolean>((settle) => (resolve = settle));
-    this.queue.push({ response, done, resolve });
+    this.queue.push({ response });
     return true;
   }
 
@@ -66,7 +66,7 @@ export class PendingResponses {
     const entry = this.queue.shift();
     if (!entry) return undefined;
     settleOf(entry.response)?.(ok);
-    entry.resolve(ok);
+    if (entry.waiters) for (const wake of entry.waiters) wake();
     return entry.response;
   }
 
@@ -77,9 +77,14 @@ export class PendingResponses {
   }
 
   /** Resolves once every answer owed now that matches `predicate` has come back (or been skipped). */
-  async settled(predicate: (response: PendingResponse) => boolean): Promise<void> {
-    const waits = this.queue.filter((entry) => predicate(entry.response)).map((entry) => entry.done);
-    await Promise.all(waits);
+  settled(predicate: (response: PendingResponse) => boolean): Promise<void> {
+    // The common case, on every statement: nothing owed (the client waits for each answer).
+    let waits: Promise<void>[] | undefined;
+    for (const entry of this.queue) {
+      if (!predicate(entry.response)) continue;
+      (waits ??= []).push(new Promise<void>((resolve) => (entry.waiters ??= []).push(resolve)));
+    }
+    return waits === undefined ? NOTHING_OWED : Promise.all(waits).then(() => undefined);
   }
 
   /**

@@ -13,11 +13,17 @@ export class UpstreamChannel {
     if (!this.socket.write(message)) this.full = true;
   }
 
-  /** Resolves when the server has taken what was written (at once when nothing waits). */
-  async drained(): Promise<void> {
-    if (!this.full || this.socket.destroyed) return;
-    await once(this.socket, 'drain').catch(() => undefined);
-    this.full = false;
+  /** Resolves when the server has taken what was written; undefined when nothing waits (no promise per message). */
+  drained(): Promise<void> | undefined {
+    if (!this.full || this.socket.destroyed) return undefined;
+    return once(this.socket, 'drain').then(
+      () => {
+        this.full = false;
+      },
+      () => {
+        this.full = false;
+      },
+    );
   }
 
   /** The session is ending: nothing more is sent, whatever a handler still in flight decides. */
