@@ -7,7 +7,7 @@ import { asNumber, asObject, asString, fieldAt } from '../json-fields.ts';
 import { CHECKPOINT_TYPE, checkpointPayload, readCheckpointRecord } from '../trail/producer-checkpoint.ts';
 import { checkLineage, type ProducerSummary, type VerifiedCheckpoint } from './producer-lineage.ts';
 import type { VerificationProblem } from './verification-problem.ts';
-import { chainsAgedOut, findRetentionAnchor, type ChainAgedOut, type ChainStart } from './retention-anchor.ts';
+import { anchorRefusal, chainsAgedOut, findRetentionAnchor, type ChainAgedOut, type ChainStart } from './retention-anchor.ts';
 import { checkPolicyAttestation, policyMentionOf, type PolicyMention } from './policy-attestation.ts';
 
 export type { ChainAgedOut, ChainStart } from './retention-anchor.ts';
@@ -180,12 +180,15 @@ export async function verifyAudit(input: VerifyAuditInput): Promise<Verification
       { producerId: chain.producerId, stream: chain.stream, firstSeq: first.seq, firstPrevHash: first.prev, hashes: new Map([...chain.entries].map(([seq, entry]) => [seq, entry.hash])) },
       digests.checkpoints,
     );
-    if (anchor) {
+    const refusal = anchor && anchorRefusal(anchor, digests.checkpoints, input.retention?.[chain.stream], (input.now ?? new Date()).getTime());
+    if (refusal) notes.push(`${chainName(chain)}: no retention anchor: ${refusal}`);
+    if (anchor && !refusal) {
       anchors.set(key, anchor);
       notes.push(`${chainName(chain)}: seq 0..${anchor.first_seq - 1} aged out; verified from seq ${anchor.first_seq} on, against seq ${anchor.anchor_seq} as signed by the ${anchor.checkpoint.event} record of producer ${anchor.checkpoint.producer_id} (checkpoint seq ${anchor.checkpoint.seq}, ${anchor.checkpoint.time})`);
     }
-    checkChain(chain, entries, problems, anchor);
-    checkPolicyAttestation(chain, entries, headMayHaveAgedOut(chain.producerId, anchor, input.retention?.[chain.stream], digests.checkpoints, input.now ?? new Date()), problems, notes);
+    const excusedAnchor = refusal ? undefined : anchor;
+    checkChain(chain, entries, problems, excusedAnchor);
+    checkPolicyAttestation(chain, entries, headMayHaveAgedOut(chain.producerId, excusedAnchor, input.retention?.[chain.stream], digests.checkpoints, input.now ?? new Date()), problems, notes);
     if (chain.duplicates.length > 0) {
       notes.push(`${chainName(chain)}: ${chain.duplicates.length} duplicate record(s) with identical hashes (${ranges(chain.duplicates.sort((a, b) => a - b))}); harmless, e.g. a resend after a crash`);
     }
@@ -214,6 +217,7 @@ export async function verifyAudit(input: VerifyAuditInput): Promise<Verification
       ...[...anchors.values()].map((anchor) => [`${anchor.producer_id}\u0000${anchor.stream}`, anchor.first_seq] as const),
       ...agedOut.map((aged) => [`${aged.producer_id}\u0000${aged.stream}`, aged.through_seq + 1] as const),
     ]),
+    typeof input.retention?.digests === 'number',
   );
 
   const chainSummaries: ChainSummary[] = [...chains.entries()].map(([key, chain]) => {

@@ -64,6 +64,8 @@ export function checkLineage(
   chains: readonly LineageChain[], checkpoints: readonly VerifiedCheckpoint[], now: number, problems: VerificationProblem[], notes: string[],
   /** `producer\u0000stream` → first seq held, for chains whose head aged out (retention-anchor.ts). */
   heldFrom: ReadonlyMap<string, number> = new Map(),
+  /** Whether the digests stream (the checkpoints) has a retention: kept for ever, a producer's first checkpoints never age out. */
+  checkpointsMayAgeOut = true,
 ): ProducerSummary[] {
   const chainsOf = groupBy(chains, (chain) => chain.producerId);
   const checkpointsOf = groupBy(checkpoints, (item) => item.checkpoint.producer_id);
@@ -92,7 +94,7 @@ export function checkLineage(
     const ownChains = chainsOf.get(producerId) ?? [];
     const others = namedBy.get(producerId) ?? [];
     // Its records' head aged out: its first checkpoints may have aged out of the digests stream too.
-    const aged = [...heldFrom.keys()].some((key) => key.startsWith(`${producerId}\u0000`));
+    const aged = checkpointsMayAgeOut && [...heldFrom.keys()].some((key) => key.startsWith(`${producerId}\u0000`));
     checkCheckpointChain(producerId, own, problems, aged);
     checkNamedPositions(producerId, ownChains, (namings.get(producerId) ?? []).filter((naming) => naming.seq >= (heldFrom.get(`${producerId}\u0000${naming.stream}`) ?? 0)), problems);
 

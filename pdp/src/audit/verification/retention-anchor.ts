@@ -1,4 +1,4 @@
-import type { VerifiedCheckpoint } from './producer-lineage.ts';
+import { OVERDUE_INTERVALS, type VerifiedCheckpoint } from './producer-lineage.ts';
 
 /**
  * Where verification of a chain starts when its oldest records aged out (NIST AU-11 retention):
@@ -60,6 +60,38 @@ function positionsNamed(item: VerifiedCheckpoint, producerId: string, stream: st
     if (seen.producer_id === producerId && seen.streams[key]) found.push(seen.streams[key]);
   }
   return found;
+}
+
+/**
+ * Why records 0..firstSeq-1 of a chain cannot have aged out, or undefined when they can: an
+ * anchor only excuses a missing head that retention was entitled to delete. It cannot when the
+ * stream is kept for ever (or its retention is not stated), nor when the last missing record is
+ * younger than the retention: it was linked after the latest of this producer's checkpoints
+ * (or its start) that signs a position before it, so that checkpoint's time bounds its age from
+ * below. A few digest intervals are allowed for records linked while that checkpoint was signed
+ * (as a producer is only overdue after OVERDUE_INTERVALS).
+ * Anything else is records deleted from the head of a chain, a gap like any other.
+ */
+export function anchorRefusal(
+  start: ChainStart, checkpoints: readonly VerifiedCheckpoint[], retentionMs: number | null | undefined, now: number,
+): string | undefined {
+  const head = `${start.stream} records 0..${start.first_seq - 1} of producer ${start.producer_id}`;
+  if (typeof retentionMs !== 'number') {
+    return `${head} are missing, yet the ${start.stream} stream is kept ${retentionMs === null ? 'for ever' : 'with no retention stated'}: they cannot have aged out`;
+  }
+  let latest: VerifiedCheckpoint | undefined;
+  for (const item of checkpoints) {
+    const { checkpoint } = item;
+    if (checkpoint.producer_id !== start.producer_id) continue;
+    const position = checkpoint.streams[start.stream as keyof typeof checkpoint.streams];
+    // Its start, or a checkpoint from before the stream's record first-1 was attested (none of it, or less).
+    const before = checkpoint.event === 'start' || position === undefined || position.last_seq < start.first_seq - 1;
+    if (before && (!latest || Date.parse(checkpoint.time) > Date.parse(latest.checkpoint.time))) latest = item;
+  }
+  if (!latest) return undefined;
+  const signedAt = Date.parse(latest.checkpoint.time);
+  if (signedAt - OVERDUE_INTERVALS * latest.checkpoint.digest_interval_ms < now - retentionMs) return undefined;
+  return `${head} are missing, yet seq ${start.first_seq - 1} was written after the ${latest.checkpoint.event} record of ${latest.checkpoint.time} (${latest.where}), within the stream's retention of ${retentionMs} ms: records were deleted from the head of the chain, they did not age out`;
 }
 
 function older(a: VerifiedCheckpoint, b: VerifiedCheckpoint): boolean {
