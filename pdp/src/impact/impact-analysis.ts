@@ -31,6 +31,9 @@ export interface ImpactAnalysisOptions {
 
 const PROGRESS_EVERY = 1000;
 
+/** A candidate that runs past the time limit this often is abandoned: each one costs the limit (5 s). */
+const MAX_CANDIDATE_TIMEOUTS = 3;
+
 /** The trail could not be read: no report can be trusted. */
 export class ImpactSourceError extends Error {
   override name = 'ImpactSourceError';
@@ -55,6 +58,7 @@ export async function analyseImpact(options: ImpactAnalysisOptions): Promise<Imp
   const skipped: SkippedDecision[] = [];
   const seen = new Set<string>();
   let read = 0;
+  let timeouts = 0;
   try {
     await prepare(replayer, candidate.bundle);
     for await (const stored of storedDecisions(reader)) {
@@ -76,6 +80,15 @@ export async function analyseImpact(options: ImpactAnalysisOptions): Promise<Imp
       } catch (error) {
         if (!(error instanceof UnreplayableRecordError)) throw error;
         skipped.push({ decisionId: decision.decisionId, where: stored.where, reason: error.message });
+        continue;
+      }
+      if (result.evaluationError !== undefined) {
+        // A candidate that throws or hangs is no policy to gate on: its PDP would deny, but the
+        // analysis cannot say what the candidate decides, so this is no tightening (exit 3).
+        skipped.push({ decisionId: decision.decisionId, where: stored.where, reason: `the candidate's evaluation failed: ${result.evaluationError}` });
+        if (/exceeded \d+ ms/.test(result.evaluationError) && ++timeouts >= MAX_CANDIDATE_TIMEOUTS) {
+          throw new CandidateLoadError(`the candidate's evaluation ran past the time limit ${timeouts} times (last on decision ${decision.decisionId}): analysis stopped, the candidate cannot be analysed`);
+        }
         continue;
       }
       evaluated.add(result.recorded, result.replayed, decision.revision);

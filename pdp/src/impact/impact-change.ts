@@ -82,8 +82,14 @@ export function decisionChange(recorded: ReplayOutcome, candidate: ReplayOutcome
   if (recorded.obligations.unmasked !== true && candidate.obligations.unmasked === true) loosening.push('unmasked: personal data in clear');
   if (recorded.obligations.record !== false && candidate.obligations.record === false) loosening.push('record: session no longer recorded');
 
+  if (recorded.obligations.mask_complete !== true && candidate.obligations.mask_complete === true) loosening.push('mask_complete: view columns traced to masks instead of redacted');
+  for (const tool of stringList(recorded.obligations.hidden_tools)) {
+    if (!stringList(candidate.obligations.hidden_tools).includes(tool)) loosening.push(`tool no longer hidden: ${tool}`);
+  }
+
   if (recorded.effect === 'approval_required' && candidate.effect === 'approval_required' && canonicalJson(recorded.approval ?? null) !== canonicalJson(candidate.approval ?? null)) {
     kinds.push('approval requirement changed');
+    loosening.push(...approvalLoosening(asRequirement(recorded.approval), asRequirement(candidate.approval)));
   }
   if (kinds.length === 0) return undefined;
   return { kinds, loosening, reasonsAdded, reasonsRemoved, masks, obligations };
@@ -142,4 +148,46 @@ function otherObligationChanges(recorded: ObligationsV1, candidate: ObligationsV
   const names = new Set([...Object.keys(recorded), ...Object.keys(candidate)]);
   names.delete('mask');
   return [...names].filter((name) => canonicalJson(recorded[name] ?? null) !== canonicalJson(candidate[name] ?? null)).sort();
+}
+
+/** The members of an approval requirement (approvals/approval-requirement.ts) a weaker one changes. */
+interface Requirement {
+  readonly quorum?: unknown;
+  readonly approver_roles?: unknown;
+  readonly approver_kinds?: unknown;
+  readonly ttl_seconds?: unknown;
+  readonly window_seconds?: unknown;
+}
+
+function asRequirement(value: object | undefined): Requirement {
+  return (value ?? {}) as Requirement;
+}
+
+/**
+ * What makes the candidate's approval easier to get or longer to use than the recorded one:
+ * fewer approvers, more roles or kinds that may approve, a longer life, a window over more
+ * commands. The same requirement reworded (roles reordered) is no loosening.
+ */
+function approvalLoosening(recorded: Requirement, candidate: Requirement): string[] {
+  const loosening: string[] = [];
+  const number = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+  const quorum = { recorded: number(recorded.quorum) ?? 1, candidate: number(candidate.quorum) ?? 1 };
+  if (quorum.candidate < quorum.recorded) loosening.push(`approval quorum lowered: ${quorum.recorded} → ${quorum.candidate}`);
+  const addedRoles = stringList(candidate.approver_roles).filter((role) => !stringList(recorded.approver_roles).includes(role));
+  if (addedRoles.length > 0) loosening.push(`approver roles added: ${addedRoles.join(', ')}`);
+  // No list: the broker's default, humans only (approvals/approval-transitions.ts).
+  const kinds = (value: unknown): string[] => (Array.isArray(value) ? stringList(value) : ['human']);
+  const addedKinds = kinds(candidate.approver_kinds).filter((kind) => !kinds(recorded.approver_kinds).includes(kind));
+  if (addedKinds.length > 0) loosening.push(`approver kinds added: ${addedKinds.join(', ')}`);
+  const ttl = { recorded: number(recorded.ttl_seconds), candidate: number(candidate.ttl_seconds) };
+  if (ttl.recorded !== undefined && (ttl.candidate === undefined || ttl.candidate > ttl.recorded)) loosening.push(`approval time to live longer: ${ttl.recorded} s → ${ttl.candidate ?? 'default'} s`);
+  const window = { recorded: number(recorded.window_seconds), candidate: number(candidate.window_seconds) };
+  if (window.candidate !== undefined && (window.recorded === undefined || window.candidate > window.recorded)) {
+    loosening.push(window.recorded === undefined ? `one approval now covers a window of ${window.candidate} s of commands` : `approval window longer: ${window.recorded} s → ${window.candidate} s`);
+  }
+  return loosening;
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }

@@ -24,6 +24,11 @@ export interface ReplayResult {
   readonly differences: readonly ReplayDifference[];
   /** Input members the trail withheld as credentials: a difference may come from their absence. */
   readonly withheld: readonly string[];
+  /**
+   * Why the bundle's evaluation failed (it threw, or ran past the time limit), when it did:
+   * `replayed` is then the deny the PDP would have answered, not an outcome of the policy.
+   */
+  readonly evaluationError?: string;
 }
 
 export interface DecisionReplayerOptions {
@@ -48,16 +53,16 @@ export class DecisionReplayer {
   async replay(record: unknown, bundle: PolicyBundle | undefined): Promise<ReplayResult> {
     const input = policyInputOfRecord(record);
     const recorded = recordedPolicyOutcome(record);
-    const replayed = await this.evaluate(JSON.stringify(input), bundle);
-    return { recorded, replayed, differences: differencesBetween(recorded, replayed), withheld: withheldFromInput(record) };
+    const { outcome: replayed, error } = await this.evaluate(JSON.stringify(input), bundle);
+    return { recorded, replayed, differences: differencesBetween(recorded, replayed), withheld: withheldFromInput(record), ...(error === undefined ? {} : { evaluationError: error }) };
   }
 
   async close(): Promise<void> {
     await this.engine.close();
   }
 
-  private async evaluate(inputJson: string, bundle: PolicyBundle | undefined): Promise<ReplayOutcome> {
-    if (!bundle) return denied('policy-not-loaded', 'no policy is loaded: every action is denied until one is');
+  private async evaluate(inputJson: string, bundle: PolicyBundle | undefined): Promise<{ outcome: ReplayOutcome; error?: string }> {
+    if (!bundle) return { outcome: denied('policy-not-loaded', 'no policy is loaded: every action is denied until one is') };
     // The same bundle object is prepared once; a replay of many records mostly stays on one.
     if (this.loaded !== bundle) {
       await this.engine.load(bundle);
@@ -65,9 +70,10 @@ export class DecisionReplayer {
     }
     try {
       const { approval, effect, reasons, obligations } = readPolicyOutcome((await this.engine.evaluate(DECISION_ENTRYPOINT, inputJson)).result);
-      return { effect, reasons, obligations, ...(approval ? { approval } : {}) };
+      return { outcome: { effect, reasons, obligations, ...(approval ? { approval } : {}) } };
     } catch (error) {
-      return denied('policy-error', `policy evaluation failed: ${(error as Error).message}`);
+      const message = (error as Error).message;
+      return { outcome: denied('policy-error', `policy evaluation failed: ${message}`), error: message };
     }
   }
 }
