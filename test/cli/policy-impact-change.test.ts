@@ -73,11 +73,11 @@ describe('what a candidate changes about one decision (the impact diff model)', 
     assert.deepEqual(change.loosening, ['mask removed: byte-stream * credit-card', 'mask weakened: json-path $.name hash → partial']);
   });
 
-  it('personal data in clear and a session no longer recorded loosen; other obligations are named', () => {
+  it('personal data in clear, a session no longer recorded and a tool no longer hidden loosen; other obligations are named', () => {
     const change = decisionChange(outcome('allow', { obligations: { mask: [], record: true, hidden_tools: ['drop'] } }), outcome('allow', { obligations: { mask: [], record: false, unmasked: true } }))!;
     assert.deepEqual(change.kinds, ['obligations changed']);
     assert.deepEqual(change.obligations, ['hidden_tools', 'record', 'unmasked']);
-    assert.deepEqual(change.loosening, ['unmasked: personal data in clear', 'record: session no longer recorded']);
+    assert.deepEqual(change.loosening, ['unmasked: personal data in clear', 'record: session no longer recorded', 'tool no longer hidden: drop']);
   });
 
   it('another approval requirement for a decision that still needs one is reported', () => {
