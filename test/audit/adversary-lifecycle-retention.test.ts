@@ -11,10 +11,10 @@ import { after, before, describe, it } from 'node:test';
 import { loadPdpConfig, runAuditCommand } from '@portcullis/pdp';
 import { startTestPdp } from '../support/pdp-harness.ts';
 
-/** `portcullis audit verify --json` of a folder as the PDP's own (PORTCULLIS_AUDIT_DIR), with the retention it would be configured with. */
-async function verify(stateDir: string, dir: string, env: Record<string, string>): Promise<{ code: number; result: { ok: boolean; problems: Array<{ kind: string; message: string }>; started_from: unknown[]; notes: string[] } }> {
+/** `portcullis audit verify --json --dir`: the folder states its retention (retention.json, written by the sink). */
+async function verify(stateDir: string, dir: string): Promise<{ code: number; result: { ok: boolean; problems: Array<{ kind: string; message: string }>; started_from: unknown[]; notes: string[] } }> {
   let stdout = '';
-  const code = await runAuditCommand(['verify', '--json'], loadPdpConfig({ PORTCULLIS_STATE_DIR: stateDir, PORTCULLIS_AUDIT_DIR: dir, ...env }), {
+  const code = await runAuditCommand(['verify', '--json', '--dir', dir], loadPdpConfig({ PORTCULLIS_STATE_DIR: stateDir }), {
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: () => true },
   });
@@ -30,8 +30,8 @@ describe('adversary: the head of a decisions chain deleted from a JSONL trail is
   let work: string;
 
   before(async () => {
-    // Rotation at 1 KiB: a decision or two per file. No retention: the PDP itself deletes nothing.
-    const pdp = await startTestPdp({ PORTCULLIS_AUDIT_DIGEST_INTERVAL_SECONDS: '1', PORTCULLIS_AUDIT_ROTATE_BYTES: '1024' });
+    // Rotation at 1 KiB: a decision or two per file. Decisions kept an hour: the PDP deletes none of them here.
+    const pdp = await startTestPdp({ PORTCULLIS_AUDIT_DIGEST_INTERVAL_SECONDS: '1', PORTCULLIS_AUDIT_ROTATE_BYTES: '1024', PORTCULLIS_AUDIT_RETENTION_DECISIONS: '1h' });
     stateDir = pdp.stateDir;
     auditDir = join(stateDir, 'audit');
     work = mkdtempSync(join(tmpdir(), 'portcullis-adversary-retention-'));
@@ -49,9 +49,14 @@ describe('adversary: the head of a decisions chain deleted from a JSONL trail is
   });
 
   /** A copy of the trail without its first decisions file (the head of the chain). */
-  function headDeleted(name: string, alsoDigestsHead = false): string {
+  function headDeleted(name: string, alsoDigestsHead = false, decisionsRetentionMs?: number | null): string {
     const dir = join(work, name);
     cpSync(auditDir, dir, { recursive: true });
+    if (decisionsRetentionMs !== undefined) {
+      const manifest = JSON.parse(readFileSync(join(dir, 'retention.json'), 'utf8')) as { retention_ms: Record<string, number | null> };
+      manifest.retention_ms.decisions = decisionsRetentionMs;
+      writeFileSync(join(dir, 'retention.json'), JSON.stringify(manifest));
+    }
     const files = [...rotated(dir, 'decisions'), 'decisions.jsonl'].filter((file) => nonEmpty(dir, file));
     assert.ok(files.length >= 3, `decisions files: ${files.join(', ')}`);
     rmSync(join(dir, files[0]!));
@@ -69,12 +74,12 @@ describe('adversary: the head of a decisions chain deleted from a JSONL trail is
   }
 
   it('the trail as written verifies', async () => {
-    const { code, result } = await verify(stateDir, auditDir, {});
+    const { code, result } = await verify(stateDir, auditDir);
     assert.equal(code, 0, JSON.stringify(result.problems, null, 1));
   });
 
   it('a stream kept for ever: the missing head is a gap, not a start from a checkpoint', async () => {
-    const { code, result } = await verify(stateDir, headDeleted('forever'), { PORTCULLIS_AUDIT_RETENTION_DECISIONS: 'forever' });
+    const { code, result } = await verify(stateDir, headDeleted('forever', false, null));
     assert.equal(code, 1, JSON.stringify(result, null, 1));
     assert.deepEqual(result.started_from, []);
     assert.ok(result.problems.some((problem) => problem.kind === 'gap'), JSON.stringify(result.problems, null, 1));
@@ -82,14 +87,14 @@ describe('adversary: the head of a decisions chain deleted from a JSONL trail is
   });
 
   it('records younger than the stream\'s retention (1 h): the missing head was deleted, not aged out', async () => {
-    const { code, result } = await verify(stateDir, headDeleted('young'), { PORTCULLIS_AUDIT_RETENTION_DECISIONS: '1h' });
+    const { code, result } = await verify(stateDir, headDeleted('young'));
     assert.equal(code, 1, JSON.stringify(result, null, 1));
     assert.deepEqual(result.started_from, []);
     assert.ok(result.notes.some((note) => /within the stream's retention/.test(note)), result.notes.join('\n'));
   });
 
   it('with the start and first checkpoints removed as well, a digests stream kept for ever still names it', async () => {
-    const { code, result } = await verify(stateDir, headDeleted('careful', true), { PORTCULLIS_AUDIT_RETENTION_DECISIONS: '1h' });
+    const { code, result } = await verify(stateDir, headDeleted('careful', true));
     assert.equal(code, 1, JSON.stringify(result, null, 1));
     assert.ok(result.problems.some((problem) => /start|checkpoint seq 0/.test(problem.message)), JSON.stringify(result.problems, null, 1));
   });
