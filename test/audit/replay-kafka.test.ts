@@ -46,7 +46,8 @@ describe('audit replay of a run recorded into Kafka', () => {
     assert.equal((await vote(pdp.url, approver, id, 'approve')).status, 200);
     assert.equal((await pdp.decide({ ...deleteOrder(writer, 9), approval_id: id })).body.effect, 'allow');
     revision = pdp.pdp.activation.current.revision!;
-    await eventually('the six decisions in Kafka', async () => (await readAll(broker.brokers, prefix, 'decisions')).length === 6, { timeoutMs: 60_000, intervalMs: 200 });
+    // The decisions topic holds the bundle's activation record, then the six decisions.
+    await eventually('the activation and the six decisions in Kafka', async () => (await readAll(broker.brokers, prefix, 'decisions')).length === 7, { timeoutMs: 60_000, intervalMs: 200 });
     await eventually('the bundle on its topic', async () => (await new KafkaBundleArchiveReader(broker.brokers, prefix).bundle(revision)) !== undefined, { timeoutMs: 60_000, intervalMs: 200 }).catch((error: Error) => {
       throw new Error(`${error.message}; PDP log: ${pdp.logs.filter((line) => line.includes('bundle')).join(' | ')}`);
     });
