@@ -103,6 +103,26 @@ export function openApiDocument(version: string): Record<string, unknown> {
         },
       },
     },
+    '/v1/audit/report': {
+      get: {
+        operationId: 'auditReport',
+        summary: "The NIST SP 800-53 evidence report over the PDP's own audit store (a console session, role auditor or approver)",
+        description: 'The trail is verified and the decisions of the period are replayed with their archived bundles first: the same function as `portcullis audit report`, so the same facts (each control\'s evidence and verification, "decisions re-verified: N of M" under AC-3 and AU-10, each stream\'s retention and oldest record held). docs/audit-trail.md.',
+        security: anyPrincipal,
+        parameters: [
+          query('from', 'only records from this ISO date or time on (inclusive)', { type: 'string' }),
+          query('to', 'only records before this ISO date or time', { type: 'string' }),
+          query('format', 'html (default: one page, inline SVG charts, no script), md or json (the report\'s model)', { type: 'string', enum: ['html', 'md', 'json'] }),
+        ],
+        responses: {
+          '200': {
+            description: 'The report',
+            content: { 'text/html': { schema: { type: 'string' } }, 'text/markdown': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'object' } } },
+          },
+          ...errors([400, 'invalid-request: a bad format, from or to'], [401, 'unauthenticated: no console session'], [403, 'forbidden: a role that does not read the report']),
+        },
+      },
+    },
     '/v1/data/{path}': {
       parameters: [{ name: 'path', in: 'path', required: true, description: 'The document, e.g. portcullis/decision', schema: { type: 'string' } }],
       post: {
