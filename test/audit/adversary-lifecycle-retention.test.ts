@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadPdpConfig, runAuditCommand } from '@portcullis/pdp';
+import { eventually } from '../support/eventually.ts';
 import { startTestPdp } from '../support/pdp-harness.ts';
 
 /** `portcullis audit verify --json --dir`: the folder states its retention (retention.json, written by the sink). */
@@ -41,6 +42,9 @@ describe('adversary: the head of a decisions chain deleted from a JSONL trail is
       assert.equal(status, 200);
       await pdp.pdp.flushAudit();
     }
+    // A checkpoint after the start is what a careful insider would have to remove as well (below).
+    const digestLines = (): string[] => [...rotated(auditDir, 'digests'), 'digests.jsonl'].filter((name) => nonEmpty(auditDir, name)).flatMap((name) => readFileSync(join(auditDir, name), 'utf8').split('\n'));
+    await eventually('a checkpoint on the digests stream', () => digestLines().some((line) => line.trim() !== '' && JSON.parse(line).event === 'checkpoint'), { timeoutMs: 30_000, intervalMs: 100 });
     await pdp.close({ keepState: true });
   });
   after(() => {
