@@ -50,8 +50,9 @@ describe('the embedded audit trail: chained, digested, verifiable and reportable
     const report = JSON.parse(result.stdout) as { ok: boolean; counts: { records: number; digests_verified: number; records_attested: number } };
     assert.equal(report.ok, true);
     // Every decision, plus the one approval the production UPDATE opened (approvals stream): asked
-    // again each round while it is pending, it is the same approval, not another.
-    const expected = decisionIds.length + 1;
+    // again each round while it is pending, it is the same approval, not another; plus the
+    // bundle's activation that opens the decisions chain.
+    const expected = decisionIds.length + 1 + 1;
     assert.equal(report.counts.records, expected);
     assert.ok(report.counts.digests_verified >= 1);
     assert.equal(report.counts.records_attested, expected);
