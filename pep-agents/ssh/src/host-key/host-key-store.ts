@@ -7,6 +7,7 @@ import ssh2 from 'ssh2';
 
 const { utils } = ssh2;
 import { sha256Fingerprint } from './key-fingerprint.ts';
+import { generateOpenSshEd25519KeyPair } from './openssh-ed25519-key.ts';
 
 export interface PepHostKey {
   /** OpenSSH private key text. */
@@ -27,7 +28,7 @@ export function loadOrCreateHostKey(stateDir: string): PepHostKey {
   const path = join(stateDir, HOST_KEY_FILE);
   let created = false;
   if (!existsSync(path)) {
-    const pair = utils.generateKeyPairSync('ed25519');
+    const pair = generateOpenSshEd25519KeyPair();
     // wx: two PEPs starting on one state folder never overwrite each other's key.
     writeFileSync(path, pair.private, { mode: 0o600, flag: 'wx' });
     writeFileSync(`${path}.pub`, `${pair.public}\n`, { mode: 0o644 });
