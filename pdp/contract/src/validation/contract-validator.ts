@@ -1,8 +1,8 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import { Value } from '@sinclair/typebox/value';
 import './time-format.ts';
 import { firstFieldProblem, type FieldProblem } from './field-problem.ts';
+import { knownFieldsCopy } from './known-fields-copy.ts';
 
 /** A body read against a contract schema: its value (unknown fields dropped), or the first field refused. */
 export type ContractReading<T> = { readonly ok: true; readonly value: T } | ({ readonly ok: false; readonly message: string } & FieldProblem);
@@ -21,26 +21,14 @@ export interface ContractValidator<S extends TSchema> {
 
 export function contractValidator<S extends TSchema>(schema: S): ContractValidator<S> {
   const compiled: TypeCheck<S> = TypeCompiler.Compile(schema);
+  const copyKnownFields = knownFieldsCopy(schema);
   return {
     schema,
     check: (value): value is Static<S> => compiled.Check(value),
     read(value, root = 'body') {
-      if (compiled.Check(value)) return { ok: true, value: Value.Clean(schema, ownCopy(value)) as Static<S> };
+      if (compiled.Check(value)) return { ok: true, value: copyKnownFields(value) as Static<S> };
       const problem = firstFieldProblem(schema, value, root) ?? { field: root, problem: 'does not match the contract' };
       return { ok: false, ...problem, message: `${problem.field} ${problem.problem}` };
     },
   };
-}
-
-/**
- * A deep copy that keeps every own member, `"__proto__"` included: a JSON body may name one, and
- * a copy made by assignment would turn it into the copy's prototype, so policy would see less
- * than the body holds. Values that are not plain data (never on the wire) fall back to TypeBox.
- */
-function ownCopy(value: unknown): unknown {
-  try {
-    return structuredClone(value);
-  } catch {
-    return Value.Clone(value);
-  }
 }
