@@ -62,8 +62,12 @@ export class McpSession {
   /** Settles once the upstream connection started (or failed to): agent notifications wait for it. */
   private started: Promise<void> = Promise.resolve();
   private readonly tools: ToolCatalog;
-  /** This session's allows the PDP granted reuse for (the very same call again). */
-  private readonly reuse = new DecisionReuseCache<McpMask>();
+  /**
+   * This session's allows the PDP granted reuse for (the very same call again), under its current
+   * token: a gate holds the cache it started with, so a decision asked under an older token lands
+   * in that token's discarded cache, never in this one.
+   */
+  private reuse = new DecisionReuseCache<McpMask>();
   private readonly inFlight = new Map<RequestId, InFlight>();
   /** Requests the server sent the agent, waiting for the agent's answer. */
   private readonly agentRequests: AgentRequests;
@@ -95,8 +99,9 @@ export class McpSession {
   /** A refreshed credential of the same principal (the HTTP front checked it): decisions use it from now on. */
   useToken(token: string): void {
     this.subjectToken = token;
-    // Allows granted under the old token (its roles, its expiry) do not stand for the new one.
-    this.reuse.clear();
+    // Allows granted under the old token (its roles, its expiry) do not stand for the new one, nor
+    // do those still being decided under it: they fill the old cache, which nothing reads again.
+    this.reuse = new DecisionReuseCache<McpMask>();
   }
 
   /** One message from the agent, as the strict reader passed it. Never throws: every fault is an answer. */
