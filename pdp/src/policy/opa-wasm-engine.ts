@@ -31,6 +31,12 @@ interface Pending {
   readonly revision: string;
 }
 
+/**
+ * A worker is handed at most this many evaluations at once: it starts on the first while this
+ * thread still reads the other requests of a busy turn, rather than waiting for all of them.
+ */
+const EVALUATIONS_PER_MESSAGE = 4;
+
 const workerModule = siblingModule(import.meta.url, 'policy-worker');
 
 /** Evaluates Rego compiled to WebAssembly with one opa-wasm instance per worker thread. */
@@ -125,6 +131,7 @@ export class OpaWasmEngine implements PolicyEngine {
  * One worker thread and what it was asked. Evaluations asked in one turn of the event loop go
  * to the worker as one message, and come back as one (or a few, for a long batch): a message
  * between threads costs each side a wake-up, which under load cost more than the evaluation.
+ * A batch is at most a few evaluations, so a busy turn does not hold the first of them back.
  * One watchdog per worker replaces a timer per evaluation: while anything is outstanding, the
  * worker must report progress within the timeout, or it is taken for hung and replaced.
  */
@@ -163,7 +170,8 @@ class WorkerSlot {
       this.pending.set(id, { resolve, reject, revision: loaded.revision });
       this.inFlight += 1;
       this.outbox.push({ id, generation: loaded.generation, entrypoint, inputJson });
-      if (!this.flushScheduled) {
+      if (this.outbox.length >= EVALUATIONS_PER_MESSAGE) this.flush();
+      else if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
       }

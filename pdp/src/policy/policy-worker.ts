@@ -9,8 +9,12 @@ const instances = new Map<number, WasmPolicyInstance>();
 const port = parentPort;
 if (!port) throw new Error('policy-worker must run in a worker thread');
 
-/** A batch reports what it has after this long, so the engine's watchdog sees progress. */
-const PROGRESS_SLICE_NS = 5_000_000n;
+/**
+ * A batch reports what it has after this long: the engine's watchdog sees progress, and the
+ * first answers go on to their records while the rest are still evaluated (a batch answered
+ * whole would hold every decision in it until the last is done).
+ */
+const PROGRESS_SLICE_NS = 500_000n;
 
 const send = (message: WorkerResponse): void => port.postMessage(message);
 
