@@ -22,7 +22,7 @@ export class CreditCardDetector implements ValueDetector {
   find(text: string): DetectedSpan[] {
     const spans: DetectedSpan[] = [];
     const isCard = (compact: string, from: number, to: number): boolean =>
-      isCardNumber(compact) && printedAsCard(text.slice(from, to)) && standsAlone(text, from, to) && !signed(text, from);
+      isCardNumber(compact) && printedAsCard(text, from, to) && standsAlone(text, from, to) && !signed(text, from);
     // A candidate lies within one run of digit groups; runs of fewer than 13 digits hold no card.
     const runs = digitRuns(text, 13);
     for (let run = 0; run < runs.length; run += 2) {
@@ -69,12 +69,20 @@ function signed(text: string, from: number): boolean {
   return text[from - 1] === '-';
 }
 
-function printedAsCard(raw: string): boolean {
-  const separators = new Set(raw.replace(/\d/g, ''));
-  if (separators.size === 0) return true;
-  if (separators.size > 1) return false;
-  const layout = raw.split(/[ -]/).map((group) => group.length).join('-');
-  return GROUPED_LAYOUTS.has(layout);
+/** Compact, or in one of the card layouts with one kind of separator (a char loop: it runs for every card found). */
+function printedAsCard(text: string, from: number, to: number): boolean {
+  let separator = 0;
+  let layout = '';
+  let groupStart = from;
+  for (let index = from; index < to; index += 1) {
+    const code = text.charCodeAt(index);
+    if (code >= 0x30 && code <= 0x39) continue;
+    if (separator !== 0 && code !== separator) return false;
+    separator = code;
+    layout += `${index - groupStart}-`;
+    groupStart = index + 1;
+  }
+  return separator === 0 || GROUPED_LAYOUTS.has(`${layout}${to - groupStart}`);
 }
 
 /** The Luhn (mod 10) check digit test. */
