@@ -5,7 +5,9 @@
  * record (the no-sink baseline) and one auditing into a real single-node Kafka broker through its
  * spool. Both are driven by wrk over keep-alive connections on /v1/decisions; the ratio of their
  * throughput is the cost of the audit trail. Records acknowledged by Kafka per second during the
- * run are the sustained rate into Kafka.
+ * run are the sustained rate into Kafka. Bytes on the record: per decision and per statement as
+ * the JSONL sink stores them (a third PDP), and per record on the topics after the run (log
+ * segment bytes / records, with the topics' compression).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPOSITORY_ROOT } from '../test/support/repository-root.ts';
 import { startKafkaBroker, type KafkaBroker } from '../test/support/kafka-broker.ts';
+import { measureJsonlRecordBytes, topicBytes } from './lib/audit-record-bytes.ts';
 import { DECISION_MIX } from './lib/decision-mix.ts';
 import { prepareMix, scrapeMetrics, startPdpProcess, type PdpProcess } from './lib/pdp-process.ts';
 import { loadDescription, medianRun, runWrk, type WrkResult } from './lib/wrk.ts';
@@ -30,7 +33,8 @@ async function main(): Promise<void> {
     say('preparing tools, bundle and a Kafka broker…');
     execFileSync('bash', [join(REPOSITORY_ROOT, 'scripts/components.sh'), 'install', 'wrk'], { stdio: 'inherit' });
     execFileSync(process.execPath, [join(REPOSITORY_ROOT, 'policies/build.mjs')], { stdio: 'inherit' });
-    broker = await startKafkaBroker({ fullJit: true, keepData: true });
+    // A loaded machine can take minutes to start a JVM.
+    broker = await startKafkaBroker({ fullJit: true, keepData: true, startTimeoutMs: 300_000 });
     const bundle = join(REPOSITORY_ROOT, 'policies/build/bundle.tar.gz');
 
     const baselineState = join(work, 'baseline');
@@ -39,9 +43,11 @@ async function main(): Promise<void> {
     mkdirSync(kafkaState);
     const baselineMix = await prepareMix(baselineState);
     const kafkaMix = await prepareMix(kafkaState);
-    const baseline = await startPdpProcess('pdp-no-sink', { PORTCULLIS_STATE_DIR: baselineState, PORTCULLIS_BUNDLE_FILE: bundle, PORTCULLIS_AUDIT_SINK: 'discard' });
+    // BENCH_PDP_NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=DIR`) profiles both PDPs under this load.
+    const pdpNodeOptions = process.env.BENCH_PDP_NODE_OPTIONS;
+    const baseline = await startPdpProcess('pdp-no-sink', { PORTCULLIS_STATE_DIR: baselineState, PORTCULLIS_BUNDLE_FILE: bundle, PORTCULLIS_AUDIT_SINK: 'discard' }, pdpNodeOptions);
     pdps.push(baseline);
-    const kafka = await startPdpProcess('pdp-kafka', { PORTCULLIS_STATE_DIR: kafkaState, PORTCULLIS_BUNDLE_FILE: bundle, PORTCULLIS_KAFKA_BROKERS: broker.brokers.join(',') });
+    const kafka = await startPdpProcess('pdp-kafka', { PORTCULLIS_STATE_DIR: kafkaState, PORTCULLIS_BUNDLE_FILE: bundle, PORTCULLIS_KAFKA_BROKERS: broker.brokers.join(',') }, pdpNodeOptions);
     pdps.push(kafka);
 
     const drive = (pdp: PdpProcess, mix: { rawBodies: string[]; pepToken: string }, name: string, seconds = SECONDS) => runWrk({
@@ -93,6 +99,13 @@ async function main(): Promise<void> {
     const backlogRecords = (backlogAfter.get('portcullis_audit_records_stored_total') ?? 0) - (backlogBefore.get('portcullis_audit_records_stored_total') ?? 0);
     const shippingCapacity = backlogRecords / shipSeconds;
 
+    say('bytes on the record: JSONL files, then the topics…');
+    const jsonlBytes = await measureJsonlRecordBytes(join(work, 'jsonl'), bundle);
+    const prefix = 'portcullis';
+    // The Kafka PDP only decides here: its sessions topic stays empty.
+    const onTopics = [await topicBytes(broker.brokers, broker.dataDir, `${prefix}.decisions.v1`)];
+    const decisionsTopic = onTopics[0]!;
+
     const a = medianRun(baselineRuns);
     const b = medianRun(kafkaRuns);
     const sustained = [...shippedRates].sort((x, y) => x - y)[Math.floor((shippedRates.length - 1) / 2)]!;
@@ -109,6 +122,8 @@ async function main(): Promise<void> {
       spooled_backlog_records: backlogRecords,
       spooled_backlog_ship_seconds: shipSeconds,
       kafka_shipping_capacity_records_per_second: shippingCapacity,
+      record_bytes_jsonl: jsonlBytes,
+      record_bytes_on_topics: onTopics.map((topic) => ({ ...topic, bytes_per_record: topic.records > 0 ? topic.bytes / topic.records : null })),
     };
     mkdirSync(join(REPOSITORY_ROOT, 'bench/results'), { recursive: true });
     writeFileSync(join(REPOSITORY_ROOT, 'bench/results/audit-throughput.json'), `${JSON.stringify(result, null, 2)}\n`);
@@ -119,10 +134,16 @@ async function main(): Promise<void> {
     console.log(row('none (records discarded)', a));
     console.log(row('Kafka (spool → idempotent producer)', b));
     console.log(`\nratio Kafka sink / no sink: ${result.ratio_kafka_to_no_sink.toFixed(2)}  (target ≥ 0.9)`);
-    console.log(`sustained into Kafka: ${sustained.toFixed(0)} records/s acknowledged (acks=all, idempotent, compression ${process.env.PORTCULLIS_KAFKA_COMPRESSION ?? "none"})`);
+    console.log(`sustained into Kafka: ${sustained.toFixed(0)} records/s acknowledged (acks=all, idempotent, compression ${process.env.PORTCULLIS_KAFKA_COMPRESSION ?? 'gzip'})`);
     console.log(`CPU per decision (last round): PDP ${cpuPerRequest.no_sink_pdp_us.toFixed(0)} µs without a sink, ${cpuPerRequest.kafka_pdp_us.toFixed(0)} µs with Kafka, plus ${cpuPerRequest.kafka_broker_us.toFixed(0)} µs in the broker (same 2 cores)`);
     console.log(`backlog after the last run drained in ${backlogSeconds.toFixed(1)} s`);
     console.log(`shipping capacity: a ${backlogRecords}-record backlog spooled during an outage reached Kafka in ${shipSeconds.toFixed(1)} s = ${shippingCapacity.toFixed(0)} records/s`);
+    console.log('\nBytes on the record');
+    console.log(`JSONL: ${jsonlBytes.decision_one_line_select} B for the decision of a one-line SELECT, ${jsonlBytes.decision_mix_mean.toFixed(0)} B per decision of the mix; ${jsonlBytes.statement_alone} B for a statement posted alone, ${jsonlBytes.statement_in_batch.toFixed(0)} B per statement posted with 99 others`);
+    for (const topic of onTopics) {
+      console.log(`topic ${topic.topic} (compression.type ${topic.compression}): ${topic.records} records in ${topic.bytes} B of log segments = ${topic.records > 0 ? (topic.bytes / topic.records).toFixed(0) : '-'} B per record`);
+    }
+    if (decisionsTopic.records > 0) console.log(`decisions on the topic: ${(decisionsTopic.bytes / decisionsTopic.records).toFixed(0)} B per decision of the mix (JSONL: ${jsonlBytes.decision_mix_mean.toFixed(0)} B)`);
   } finally {
     await Promise.all(pdps.map((pdp) => pdp.stop()));
     await broker?.stop();

@@ -321,6 +321,6 @@ function kafkaConfig(read: EnvRead): NonNullable<PdpConfig['audit']['kafka']> | 
     partitions: integer(read, 'PORTCULLIS_KAFKA_PARTITIONS', 3, 1, 1000),
     replicationFactor: integer(read, 'PORTCULLIS_KAFKA_REPLICATION_FACTOR', 1, 1, 10),
     maxSpoolBytes: integer(read, 'PORTCULLIS_AUDIT_SPOOL_MAX_BYTES', 1024 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER),
-    compression: oneOf(read, 'PORTCULLIS_KAFKA_COMPRESSION', ['none', 'gzip'] as const, 'none'),
+    compression: oneOf(read, 'PORTCULLIS_KAFKA_COMPRESSION', ['none', 'gzip'] as const, 'gzip'),
   };
 }

@@ -25,6 +25,8 @@ export interface AuditSpoolOptions {
   readonly syncIntervalMs: number;
   /** `sync`: group commit — the next fsync starts as soon as the one before it is done. */
   readonly durability: 'sync' | 'async';
+  /** How often a commit rewrites the cursor file at most (default 1 s); shipped segments and close always do. */
+  readonly cursorSyncIntervalMs?: number;
 }
 
 const SEGMENT = /^spool-(\d{8})\.log$/;
@@ -143,7 +145,7 @@ export class AuditSpool {
    * Reads the next durable records after the last read (not the last commit: the caller keeps a
    * batch until the broker took it). Waits up to `waitMs` for new records; undefined if none.
    */
-  async readBatch(maxRecords: number, maxBytes: number, waitMs: number): Promise<{ records: SpooledRecord[]; end: SpoolPosition } | undefined> {
+  async readBatch(maxRecords: number, maxBytes: number, waitMs: number): Promise<{ records: SpooledRecord[]; end: SpoolPosition; bytes: number } | undefined> {
     if (!this.hasDurableAfter(this.readPosition)) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, waitMs);
@@ -180,32 +182,37 @@ export class AuditSpool {
     }
     if (records.length === 0) return undefined;
     this.readPosition = position;
-    return { records, end: position };
+    return { records, end: position, bytes };
   }
 
   /**
    * The broker has everything up to `end`: move the cursor and drop shipped segments. The
-   * cursor file is replaced atomically on every commit but fsync'd at most once a second: a
-   * crash can only make the next start resend what the broker already has (the verifier
-   * reports such duplicates as harmless), never skip a record.
+   * cursor file is replaced atomically (and fsync'd) at most once a second, before a shipped
+   * segment is removed, and on close — not on every batch, which cost a write and a rename per
+   * produce request: a crash can only make the next start resend what the broker already has
+   * (the verifier reports such duplicates as harmless), never skip a record.
    */
   commit(end: SpoolPosition): void {
     this.cursor = end;
+    const shipped = [...this.durable.keys()].filter((segment) => segment < end.segment);
+    if (shipped.length > 0 || Date.now() - this.lastCursorSync >= (this.options.cursorSyncIntervalMs ?? 1000)) this.persistCursor();
+    for (const segment of shipped) {
+      unlinkSync(join(this.options.directory, segmentName(segment)));
+      this.durable.delete(segment);
+    }
+  }
+
+  private persistCursor(): void {
     const temp = join(this.options.directory, 'cursor.json.tmp');
-    writeFileSync(temp, JSON.stringify(end));
-    if (Date.now() - this.lastCursorSync >= 1000) {
-      const fd = openSync(temp, 'r');
+    writeFileSync(temp, JSON.stringify(this.cursor));
+    const fd = openSync(temp, 'r');
+    try {
       fsyncSync(fd);
+    } finally {
       closeSync(fd);
-      this.lastCursorSync = Date.now();
     }
     renameSync(temp, join(this.options.directory, 'cursor.json'));
-    for (const segment of [...this.durable.keys()]) {
-      if (segment < end.segment) {
-        unlinkSync(join(this.options.directory, segmentName(segment)));
-        this.durable.delete(segment);
-      }
-    }
+    this.lastCursorSync = Date.now();
   }
 
   /**
@@ -234,6 +241,7 @@ export class AuditSpool {
 
   async close(): Promise<void> {
     await this.flush();
+    this.persistCursor();
     this.closed = true;
     await this.writer?.close();
     this.writer = undefined;

@@ -1,4 +1,5 @@
 import kafkajs, { type Admin } from 'kafkajs';
+import { topicCompression, type AuditCompression } from './audit-compression.ts';
 
 // kafkajs is CommonJS and Node's loader does not see this enum as a named export.
 const { ConfigResourceTypes } = kafkajs;
@@ -19,19 +20,24 @@ export function retentionConfigs(retentionMs: number | null): { name: string; va
   ];
 }
 
+/** Every config the audit trail sets on a stream's topic: its retention and the codec its batches are stored with. */
+export function auditTopicConfigs(retentionMs: number | null, compression: AuditCompression): { name: string; value: string }[] {
+  return [...retentionConfigs(retentionMs), { name: 'compression.type', value: topicCompression(compression) }];
+}
+
 /**
- * Sets existing topics to their configured retention where it differs; returns the topics
- * altered. Only topics of the audit trail are passed here, whose other configs are the broker's defaults.
+ * Sets existing topics to their configured retention and compression where they differ; returns
+ * the topics altered. Only topics of the audit trail are passed here, whose other configs are the broker's defaults.
  */
-export async function alignTopicRetention(admin: Admin, wanted: ReadonlyMap<string, number | null>): Promise<string[]> {
+export async function alignTopicConfigs(admin: Admin, wanted: ReadonlyMap<string, number | null>, compression: AuditCompression): Promise<string[]> {
   if (wanted.size === 0) return [];
   const described = await admin.describeConfigs({
     includeSynonyms: false,
-    resources: [...wanted.keys()].map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['retention.ms', 'segment.ms'] })),
+    resources: [...wanted.keys()].map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['retention.ms', 'segment.ms', 'compression.type'] })),
   });
   const altered: string[] = [];
   for (const resource of described.resources) {
-    const entries = retentionConfigs(wanted.get(resource.resourceName) ?? null);
+    const entries = auditTopicConfigs(wanted.get(resource.resourceName) ?? null, compression);
     const current = new Map(resource.configEntries.map((entry) => [entry.configName, entry.configValue]));
     if (entries.every((entry) => current.get(entry.name) === entry.value)) continue;
     await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: resource.resourceName, configEntries: entries }] });
