@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { digitRunsInBytes } from '../src/masking/digit-runs-in-bytes.ts';
 import { digitRuns } from '../src/masking/digit-runs.ts';
 
 /** Every run of digits joined by single spaces or dashes with at least `minDigits` digits, by a full regex scan. */
@@ -36,5 +37,18 @@ describe('digit runs (where detectors of long numbers look)', () => {
     assert.deepEqual(digitRuns('4111 1111--1111 1111 1111 1111', 13), [11, 30], 'a doubled separator ends a run');
     const log = '2026-12-06T10:00:25Z worker-3 batch 7919 in 5 ms\n'.repeat(40);
     assert.deepEqual(digitRuns(`${log}paid 4111 1111 1111 1111\n`, 13), [log.length + 5, log.length + 24]);
+  });
+});
+
+describe('digit runs in bytes (the same search on a byte stream\'s chunk)', () => {
+  it('finds exactly the runs the search on the bytes\' latin1 view finds', () => {
+    for (const minDigits of [1, 2, 5, 13, 15]) {
+      for (const text of texts(3000, 100 + minDigits)) {
+        const bytes = Buffer.from(text, 'latin1');
+        assert.deepEqual(digitRunsInBytes(bytes, minDigits), everyRun(text, minDigits), `${minDigits} in ${JSON.stringify(text)}`);
+      }
+    }
+    const log = Buffer.from(`${'2026-12-06T10:00:25Z worker-3 batch 7919 in 5 ms\n'.repeat(40)}paid 4111 1111 1111 1111\n`, 'latin1');
+    assert.deepEqual(digitRunsInBytes(log, 13), digitRuns(log.toString('latin1'), 13));
   });
 });

@@ -81,7 +81,7 @@ export class ByteStreamMasker {
       return Buffer.alloc(0);
     }
     const view = buffer.toString('latin1');
-    const spans = this.scrubber.find(view);
+    const spans = this.scrubber.find(view, buffer);
     let cut = buffer.length - this.holdBackBytes;
     // A value found across the cut is held back whole; it is found again with what follows.
     for (const span of spans) if (span.start < cut && span.end > cut) cut = span.start;

@@ -1,4 +1,5 @@
 import { digitRuns } from './digit-runs.ts';
+import { digitRunsInBytes } from './digit-runs-in-bytes.ts';
 import { findValidGroupRuns } from './group-run-search.ts';
 import { standsAlone } from './token-boundary.ts';
 import type { DetectedSpan, ValueDetector } from './value-detector.ts';
@@ -19,12 +20,12 @@ const MAESTRO_PREFIXES = new Set([5018, 5020, 5038, 5893, 6304, 6759, 6761, 6762
 export class CreditCardDetector implements ValueDetector {
   readonly entity = 'CREDIT_CARD';
 
-  find(text: string): DetectedSpan[] {
+  find(text: string, bytes?: Uint8Array): DetectedSpan[] {
     const spans: DetectedSpan[] = [];
     const isCard = (compact: string, from: number, to: number): boolean =>
       isCardNumber(compact) && printedAsCard(text, from, to) && standsAlone(text, from, to) && !signed(text, from);
     // A candidate lies within one run of digit groups; runs of fewer than 13 digits hold no card.
-    const runs = digitRuns(text, 13);
+    const runs = bytes ? digitRunsInBytes(bytes, 13) : digitRuns(text, 13);
     for (let run = 0; run < runs.length; run += 2) {
       const runEnd = runs[run + 1]!;
       CANDIDATE.lastIndex = runs[run]!;

@@ -10,9 +10,10 @@ export interface DetectedSpan {
 
 /**
  * Finds one kind of value anywhere in a text, embedded or whole (a JSON document, a sentence).
- * Patterns are ASCII, so a detector may be run on a latin1 view of bytes with offsets intact.
+ * Patterns are ASCII, so a detector may be run on a latin1 view of bytes with offsets intact; when
+ * it is, `bytes` are those bytes, which a detector may scan instead of the text (faster in V8).
  */
 export interface ValueDetector {
   readonly entity: DetectedEntity;
-  find(text: string): DetectedSpan[];
+  find(text: string, bytes?: Uint8Array): DetectedSpan[];
 }

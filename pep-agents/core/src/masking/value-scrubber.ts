@@ -31,10 +31,13 @@ export class ValueScrubber {
     return this.detectors.length > 0;
   }
 
-  /** Non-overlapping spans in text order; where two overlap, the earlier, then the longer, wins. */
-  find(text: string): DetectedSpan[] {
+  /**
+   * Non-overlapping spans in text order; where two overlap, the earlier, then the longer, wins.
+   * `bytes`: the bytes `text` is the latin1 view of, when it is one (see ValueDetector).
+   */
+  find(text: string, bytes?: Uint8Array): DetectedSpan[] {
     if (!mayHoldAny(text)) return [];
-    const all = this.detectors.flatMap((detector) => detector.find(text));
+    const all = this.detectors.flatMap((detector) => detector.find(text, bytes));
     all.sort((a, b) => a.start - b.start || b.end - b.start - (a.end - a.start));
     const kept: DetectedSpan[] = [];
     for (const span of all) {
@@ -62,7 +65,7 @@ export class ValueScrubber {
    */
   scrubBytes(bytes: Buffer): { bytes: Buffer; spans: DetectedSpan[] } {
     const view = bytes.toString('latin1');
-    const spans = this.find(view);
+    const spans = this.find(view, bytes);
     return { bytes: this.replaceSpans(bytes, view, spans), spans };
   }
 
