@@ -2,7 +2,8 @@
 // insider who can delete files of the trail removes the head of a decisions chain. Verification
 // may start from a checkpoint only where retention was entitled to delete what is missing:
 // never on a stream kept for ever, never for records younger than the stream's retention, and
-// never with the checkpoints' own head gone from a digests stream kept for ever.
+// never with the checkpoints' own head gone from a digests stream kept for ever, and never by a
+// retention statement shortened after the fact (the PDP signs its retention in its checkpoints).
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -95,6 +96,25 @@ describe('adversary: the head of a decisions chain deleted from a JSONL trail is
     assert.equal(code, 1, JSON.stringify(result, null, 1));
     assert.deepEqual(result.started_from, []);
     assert.ok(result.notes.some((note) => /within the stream's retention/.test(note)), result.notes.join('\n'));
+  });
+
+  it('a retention statement shortened after the fact (retention.json to 1 s): the PDP signed 1 h, so the deletion is named, not excused', async () => {
+    const { code, result } = await verify(stateDir, headDeleted('shortened', false, 1000));
+    assert.equal(code, 1, JSON.stringify(result, null, 1));
+    assert.deepEqual(result.started_from, []);
+    const shortened = result.problems.find((problem) => problem.kind === 'retention-shortened');
+    assert.ok(shortened, JSON.stringify(result.problems, null, 1));
+    assert.match(shortened.message, /keeps the decisions stream 1000 ms, shorter than the 3600000 ms the PDP signed/);
+    assert.ok(result.problems.some((problem) => problem.kind === 'gap'), JSON.stringify(result.problems, null, 1));
+  });
+
+  it('a retention statement removed (no retention.json): the signed retention stands, and the young head is still named', async () => {
+    const dir = headDeleted('unstated');
+    rmSync(join(dir, 'retention.json'));
+    const { code, result } = await verify(stateDir, dir);
+    assert.equal(code, 1, JSON.stringify(result, null, 1));
+    assert.deepEqual(result.started_from, []);
+    assert.ok(result.notes.some((note) => /within the stream's retention of 3600000 ms/.test(note)), result.notes.join('\n'));
   });
 
   it('with the start and first checkpoints removed as well, a digests stream kept for ever still names it', async () => {

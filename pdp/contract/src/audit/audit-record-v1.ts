@@ -283,6 +283,11 @@ export const AuditCheckpointV1 = Type.Object(
     durability: Type.Union([Type.Literal('sync'), Type.Literal('async')]),
     streams: StreamPositions,
     producers: Type.Array(Type.Object({ producer_id: Text(), streams: StreamPositions, stopped: Type.Boolean() }, closed)),
+    /** How long the producer was configured to keep each stream, in ms (null: for ever); signed. */
+    retention_ms: Type.Optional(Type.Object(
+      Object.fromEntries(['decisions', 'sessions', 'approvals', 'shadow', 'digests'].map((stream) => [stream, Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]))])),
+      closed,
+    )),
     signature: Signature(),
   },
   { $id: 'AuditCheckpointV1', ...closed },

@@ -4,7 +4,7 @@ import type { DigestRecord } from './digest-record.ts';
 import type { DigestSigner } from './digest-signer.ts';
 import type { HashChain } from './hash-chain.ts';
 import { toOcsfRecord, type OcsfProduct } from '../ocsf/ocsf-record.ts';
-import type { CheckpointEvent, CheckpointRecord, StreamPositions } from './producer-checkpoint.ts';
+import type { CheckpointEvent, CheckpointRecord, SignedRetention, StreamPositions } from './producer-checkpoint.ts';
 import { ProducerCheckpoints } from './producer-checkpoints.ts';
 import type { ProducerLedger } from './producer-ledger.ts';
 
@@ -15,6 +15,8 @@ export interface AuditTrailOptions {
   readonly product: OcsfProduct;
   readonly digestIntervalMs: number;
   readonly durability: 'sync' | 'async';
+  /** How long each stream is kept, as configured: signed in every checkpoint (NIST AU-11). */
+  readonly retention?: SignedRetention;
   /** The runs seen on this state folder; this producer adds itself and keeps its position there. */
   readonly ledger: ProducerLedger;
   readonly log: (message: string) => void;
@@ -64,6 +66,7 @@ export class AuditTrail implements AdmittingAuditRecorder {
       producerId: options.chain.producerId,
       digestIntervalMs: options.digestIntervalMs,
       durability: options.durability,
+      ...(options.retention === undefined ? {} : { retention: options.retention }),
       sign: (payload) => options.digests.signPayload(payload),
     });
     this.timer = setInterval(() => void this.emitDigests('checkpoint'), options.digestIntervalMs);

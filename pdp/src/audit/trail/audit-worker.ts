@@ -33,6 +33,7 @@ const trail = new AuditTrail({
   product: { version: data.productVersion, redactSqlText },
   digestIntervalMs: data.audit.digestIntervalMs,
   durability: data.audit.durability,
+  retention: data.audit.retention,
   ledger: new ProducerLedger(data.audit.directory, ledgerFileFor(data.audit.kafka?.topicPrefix)),
   log,
 });

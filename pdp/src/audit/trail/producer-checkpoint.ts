@@ -2,6 +2,7 @@ import { AUDIT_STREAMS, type AuditStream } from '../audit-event.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { sha256 } from './hash-chain.ts';
 import { asNumber, asObject, asString } from '../json-fields.ts';
+import { RETAINED_STREAMS, type RetainedStream } from '../../config/audit-retention-config.ts';
 
 export const CHECKPOINT_TYPE = 'portcullis.audit.checkpoint.v1';
 
@@ -46,7 +47,15 @@ export interface CheckpointFields {
   readonly streams: StreamPositions;
   /** Every other producer seen on this state, with its last known position. */
   readonly producers: readonly SeenProducer[];
+  /**
+   * How long this producer was configured to keep each stream (ms; null: for ever), signed so a
+   * store whose stated retention was shortened afterwards cannot pass deleted records off as aged
+   * out. Absent on checkpoints written before it was signed.
+   */
+  readonly retention_ms?: SignedRetention;
 }
+
+export type SignedRetention = Readonly<Partial<Record<RetainedStream, number | null>>>;
 
 export interface CheckpointRecord extends CheckpointFields {
   /** Compact JWS, ES256, with kid; payload = `checkpointPayload(fields)`. */
@@ -54,8 +63,9 @@ export interface CheckpointRecord extends CheckpointFields {
 }
 
 export function checkpointPayload(fields: CheckpointFields): string {
-  const { type, event, producer_id, seq, previous, time, digest_interval_ms, durability, streams, producers } = fields;
-  return canonicalJson({ type, event, producer_id, seq, previous, time, digest_interval_ms, durability, streams, producers });
+  const { type, event, producer_id, seq, previous, time, digest_interval_ms, durability, streams, producers, retention_ms } = fields;
+  // Without retention_ms the payload is exactly what earlier checkpoints signed.
+  return canonicalJson({ type, event, producer_id, seq, previous, time, digest_interval_ms, durability, streams, producers, ...(retention_ms === undefined ? {} : { retention_ms }) });
 }
 
 /** What the next checkpoint of the same producer puts in `previous`. */
@@ -94,10 +104,24 @@ export function readCheckpointRecord(value: unknown): CheckpointRecord | string 
     if (!seen || !id || typeof positions === 'string' || typeof seen.stopped !== 'boolean') return 'producers holds an entry that is not {producer_id, streams, stopped}';
     producers.push({ producer_id: id, streams: positions, stopped: seen.stopped });
   }
+  const retention = object.retention_ms === undefined ? undefined : readRetention(object.retention_ms);
+  if (typeof retention === 'string') return retention;
   return {
     type: CHECKPOINT_TYPE, event, producer_id: producer, seq, previous, time, digest_interval_ms: interval,
-    durability: object.durability, streams, producers, signature,
+    durability: object.durability, streams, producers, ...(retention === undefined ? {} : { retention_ms: retention }), signature,
   };
+}
+
+function readRetention(value: unknown): SignedRetention | string {
+  const object = asObject(value);
+  if (!object) return 'retention_ms is not an object';
+  const retention: Partial<Record<RetainedStream, number | null>> = {};
+  for (const [name, item] of Object.entries(object)) {
+    if (!(RETAINED_STREAMS as readonly string[]).includes(name)) return `retention_ms names ${JSON.stringify(name)}`;
+    if (item !== null && (typeof item !== 'number' || !Number.isSafeInteger(item) || item <= 0)) return `retention_ms.${name} is neither a positive number of ms nor null`;
+    retention[name as RetainedStream] = item as number | null;
+  }
+  return retention;
 }
 
 function readPositions(value: unknown): StreamPositions | string {

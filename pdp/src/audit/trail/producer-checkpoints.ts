@@ -1,9 +1,11 @@
-import { CHECKPOINT_TYPE, checkpointLinkHash, checkpointPayload, type AuditDurability, type CheckpointEvent, type CheckpointFields, type CheckpointRecord, type SeenProducer, type StreamPositions } from './producer-checkpoint.ts';
+import { CHECKPOINT_TYPE, checkpointLinkHash, checkpointPayload, type AuditDurability, type CheckpointEvent, type CheckpointFields, type CheckpointRecord, type SeenProducer, type SignedRetention, type StreamPositions } from './producer-checkpoint.ts';
 
 export interface ProducerCheckpointsOptions {
   readonly producerId: string;
   readonly digestIntervalMs: number;
   readonly durability: AuditDurability;
+  /** The retention configured for each stream, signed in every checkpoint (absent: not stated). */
+  readonly retention?: SignedRetention;
   /** Signs a payload with the audit signing key (DigestSigner.signPayload). */
   readonly sign: (payload: string) => Promise<string>;
   readonly now?: () => Date;
@@ -39,6 +41,7 @@ export class ProducerCheckpoints {
       durability: this.options.durability,
       streams,
       producers,
+      ...(this.options.retention === undefined ? {} : { retention_ms: this.options.retention }),
     };
     const signature = await this.options.sign(checkpointPayload(fields));
     this.seq += 1;

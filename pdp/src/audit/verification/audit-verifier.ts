@@ -7,6 +7,7 @@ import { asNumber, asObject, asString, fieldAt } from '../json-fields.ts';
 import { CHECKPOINT_TYPE, checkpointPayload, readCheckpointRecord } from '../trail/producer-checkpoint.ts';
 import { checkLineage, type ProducerSummary, type VerifiedCheckpoint } from './producer-lineage.ts';
 import type { VerificationProblem } from './verification-problem.ts';
+import { retentionInForce } from './retention-in-force.ts';
 import { anchorRefusal, chainsAgedOut, findRetentionAnchor, type ChainAgedOut, type ChainStart } from './retention-anchor.ts';
 import { checkPolicyAttestation, policyMentionOf, type PolicyMention } from './policy-attestation.ts';
 
@@ -170,6 +171,16 @@ export async function verifyAudit(input: VerifyAuditInput): Promise<Verification
   }
 
   const digests = await readDigests(input.digests, input.jwks, problems, notes);
+  const inForce = retentionInForce(input.retention, digests.checkpoints);
+  const retention = inForce.retention;
+  for (const cut of inForce.shortened) {
+    problems.push({
+      kind: 'retention-shortened',
+      stream: cut.stream,
+      message: `the store keeps the ${cut.stream} stream ${cut.storedMs} ms, shorter than the ${cut.signedMs === null ? 'for ever' : `${cut.signedMs} ms`} the PDP signed in its checkpoint of ${inForce.signedBy?.time} (producer ${inForce.signedBy?.producer_id}, seq ${inForce.signedBy?.seq}): records may have been deleted before their time, and missing ones are judged by the signed retention`,
+    });
+  }
+  if (inForce.signedBy) notes.push(`retention as signed by producer ${inForce.signedBy.producer_id} in its checkpoint seq ${inForce.signedBy.seq} (${inForce.signedBy.time}) is the least the store may keep`);
   const ordered = new Map<string, Entry[]>();
   const anchors = new Map<string, ChainStart>();
   for (const [key, chain] of chains) {
@@ -180,7 +191,7 @@ export async function verifyAudit(input: VerifyAuditInput): Promise<Verification
       { producerId: chain.producerId, stream: chain.stream, firstSeq: first.seq, firstPrevHash: first.prev, hashes: new Map([...chain.entries].map(([seq, entry]) => [seq, entry.hash])) },
       digests.checkpoints,
     );
-    const refusal = anchor && anchorRefusal(anchor, digests.checkpoints, input.retention?.[chain.stream], (input.now ?? new Date()).getTime());
+    const refusal = anchor && anchorRefusal(anchor, digests.checkpoints, retention[chain.stream], (input.now ?? new Date()).getTime());
     if (refusal) notes.push(`${chainName(chain)}: no retention anchor: ${refusal}`);
     if (anchor && !refusal) {
       anchors.set(key, anchor);
@@ -188,13 +199,13 @@ export async function verifyAudit(input: VerifyAuditInput): Promise<Verification
     }
     const excusedAnchor = refusal ? undefined : anchor;
     checkChain(chain, entries, problems, excusedAnchor);
-    checkPolicyAttestation(chain, entries, headMayHaveAgedOut(chain.producerId, excusedAnchor, input.retention?.[chain.stream], digests.checkpoints, input.now ?? new Date()), problems, notes);
+    checkPolicyAttestation(chain, entries, headMayHaveAgedOut(chain.producerId, excusedAnchor, retention[chain.stream], digests.checkpoints, input.now ?? new Date()), problems, notes);
     if (chain.duplicates.length > 0) {
       notes.push(`${chainName(chain)}: ${chain.duplicates.length} duplicate record(s) with identical hashes (${ranges(chain.duplicates.sort((a, b) => a - b))}); harmless, e.g. a resend after a crash`);
     }
   }
   const now = (input.now ?? new Date()).getTime();
-  const agedOut = chainsAgedOut(digests.checkpoints, new Set([...chains.values()].map((chain) => `${chain.producerId}\u0000${chain.stream}`)), input.retention ?? {}, now);
+  const agedOut = chainsAgedOut(digests.checkpoints, new Set([...chains.values()].map((chain) => `${chain.producerId}\u0000${chain.stream}`)), retention, now);
   for (const aged of agedOut) notes.push(`${aged.stream} chain of producer ${aged.producer_id}: seq 0..${aged.through_seq} aged out whole (last signed ${aged.last_signed_at}, older than the stream's retention)`);
   const heldFrom = new Map([
     ...[...anchors.values()].map((anchor) => [chainKey(anchor.producer_id, anchor.stream), anchor.first_seq] as const),
@@ -217,7 +228,7 @@ export async function verifyAudit(input: VerifyAuditInput): Promise<Verification
       ...[...anchors.values()].map((anchor) => [`${anchor.producer_id}\u0000${anchor.stream}`, anchor.first_seq] as const),
       ...agedOut.map((aged) => [`${aged.producer_id}\u0000${aged.stream}`, aged.through_seq + 1] as const),
     ]),
-    typeof input.retention?.digests === 'number',
+    typeof retention.digests === 'number',
   );
 
   const chainSummaries: ChainSummary[] = [...chains.entries()].map(([key, chain]) => {

@@ -5,7 +5,9 @@ export type ProblemKind =
   // The keys: none of the trusted keys was there to verify with.
   | 'untrusted-key'
   // A decision names a policy revision no bundle.activated record of its chain attests (policy-attestation.ts).
-  | 'unattested-revision';
+  | 'unattested-revision'
+  // The store keeps a stream for less time than the PDP's signed checkpoints say it must (retention-in-force.ts).
+  | 'retention-shortened';
 
 export interface VerificationProblem {
   readonly kind: ProblemKind;
