@@ -6,7 +6,8 @@
 // Each is reported as PEP / direct. The PDP decides every request through the starter pack with its
 // audit trail on; the PEP uses its own credential (impersonation off, the default).
 //
-//   npm run bench:pep-kubernetes [-- --seconds 10 --connections 8 --watches 8]
+//   npm run bench:pep-kubernetes [-- --seconds 10 --connections 8 --watches 8 --ways get,list,list-secrets,watch --rounds 1]
+// --rounds N alternates direct and PEP N times per way (medians reported, the ratio's range with them).
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request, type RequestOptions } from 'node:https';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -29,12 +30,17 @@ const { values: flags } = parseArgs({
     connections: { type: 'string', default: '8' },
     watches: { type: 'string', default: '8' },
     objects: { type: 'string', default: '50' },
+    ways: { type: 'string', default: 'get,list,list-secrets,watch' },
+    rounds: { type: 'string', default: '1' },
   },
 });
 const SECONDS = Number(flags.seconds);
 const CONNECTIONS = Number(flags.connections);
 const WATCHES = Number(flags.watches);
 const OBJECTS = Number(flags.objects);
+const ROUNDS = Math.max(1, Number(flags.rounds));
+const ALL_WAYS = ['get', 'list', 'list-secrets', 'watch'] as const;
+const WAYS = ALL_WAYS.filter((way) => flags.ways.split(',').includes(way));
 const WRITERS = 4;
 const NAMESPACE = 'bench';
 const RESOURCE = { name: 'bench-cluster', type: 'kubernetes', environment: 'production' } as const;
@@ -120,20 +126,26 @@ async function main(): Promise<void> {
       'list-secrets': `/api/v1/namespaces/${NAMESPACE}/secrets`,
     };
     const results: Measure[] = [];
-    for (const target of ['direct', 'pep'] as const) {
-      for (const way of ['get', 'list', 'list-secrets'] as const) {
-        say(`${target}: ${way} ${paths[way]}, wrk ${CONNECTIONS} connections, ${SECONDS} s…`);
-        const before = cpu();
-        const run = await wrk(work, targets[target], paths[way], `${target}-${way}`);
-        results.push({ way, target, rate: run.requestsPerSecond, count: run.requests, p99Ms: run.p99Ms, cpu: cpuDelta(before, cpu()) });
+    // Direct and PEP alternate way by way, so a neighbour's load falls on both alike.
+    for (const way of WAYS) {
+      for (let round = 0; round < ROUNDS; round += 1) {
+        for (const target of ['direct', 'pep'] as const) {
+          if (way === 'watch') {
+            say(`${target}: ${WATCHES} watches while ${WRITERS} writers update ConfigMaps, ${SECONDS} s…`);
+            results.push(await measureWatch(target, targets[target], admin, cpu));
+            continue;
+          }
+          say(`${target}: ${way} ${paths[way]}, wrk ${CONNECTIONS} connections, ${SECONDS} s…`);
+          const before = cpu();
+          const run = await wrk(work, targets[target], paths[way], `${target}-${way}`);
+          results.push({ way, target, rate: run.requestsPerSecond, count: run.requests, p99Ms: run.p99Ms, cpu: cpuDelta(before, cpu()) });
+        }
       }
-      say(`${target}: ${WATCHES} watches while ${WRITERS} writers update ConfigMaps, ${SECONDS} s…`);
-      results.push(await measureWatch(target, targets[target], admin, cpu));
     }
     report(results);
     const resultsDir = join(REPOSITORY_ROOT, 'bench/results');
     mkdirSync(resultsDir, { recursive: true });
-    writeFileSync(join(resultsDir, 'pep-kubernetes.json'), `${JSON.stringify({ at: new Date().toISOString(), seconds: SECONDS, connections: CONNECTIONS, watches: WATCHES, objects: OBJECTS, cores: availableParallelism(), results }, null, 2)}\n`);
+    writeFileSync(join(resultsDir, 'pep-kubernetes.json'), `${JSON.stringify({ at: new Date().toISOString(), loadavg: readFileSync('/proc/loadavg', 'utf8').trim(), seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, watches: WATCHES, objects: OBJECTS, cores: availableParallelism(), results }, null, 2)}\n`);
     say('results: bench/results/pep-kubernetes.json');
   } finally {
     for (const service of services.reverse()) await service.stop();
@@ -279,24 +291,48 @@ function cpuDelta(before: Record<string, number>, after: Record<string, number>)
 }
 
 function report(results: readonly Measure[]): void {
-  const of = (way: Way, target: 'direct' | 'pep'): Measure => results.find((measure) => measure.way === way && measure.target === target)!;
-  const rows: [Way, string][] = [
-    ['get', 'GET one ConfigMap, requests/s'],
-    ['list', `LIST ${OBJECTS} ConfigMaps, requests/s`],
-    ['list-secrets', `LIST ${OBJECTS} Secrets (masked through the PEP), requests/s`],
-    ['watch', `watch events/s, ${WATCHES} watches, writer direct`],
-  ];
-  console.log(`\nKubernetes PEP — wrk ${CONNECTIONS} connections, ${SECONDS} s per way, ${availableParallelism()} cores, audit jsonl, no impersonation (the default) (target ≥ 0.5)`);
-  console.log(`${'way'.padEnd(56)}${'direct'.padStart(10)}${'PEP'.padStart(10)}${'PEP/direct'.padStart(12)}   CPU s through the PEP (PEP / PDP / apiserver / etcd)`);
-  for (const [way, label] of rows) {
-    const direct = of(way, 'direct');
-    const pep = of(way, 'pep');
-    const cpuText = ['pep', 'pdp', 'apiserver', 'etcd'].map((name) => pep.cpu[name]!.toFixed(1)).join(' / ');
-    console.log(`${label.padEnd(56)}${direct.rate.toFixed(1).padStart(10)}${pep.rate.toFixed(1).padStart(10)}${(pep.rate / direct.rate).toFixed(3).padStart(12)}   ${cpuText}`);
+  const rows: Record<Way, string> = {
+    get: 'GET one ConfigMap, requests/s',
+    list: `LIST ${OBJECTS} ConfigMaps, requests/s`,
+    'list-secrets': `LIST ${OBJECTS} Secrets (masked through the PEP), requests/s`,
+    watch: `watch events/s, ${WATCHES} watches, writer direct`,
+  };
+  const median = (values: readonly number[]): number => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  };
+  /** CPU µs per request (or watch event) of one process, over every round of a way and target. */
+  const perUnit = (measures: readonly Measure[], name: string): number => {
+    const count = measures.reduce((sum, measure) => sum + measure.count, 0);
+    return (measures.reduce((sum, measure) => sum + (measure.cpu[name] ?? 0), 0) / count) * 1e6;
+  };
+  console.log(`\nKubernetes PEP — wrk ${CONNECTIONS} connections, ${SECONDS} s per way, ${ROUNDS} round(s), ${availableParallelism()} cores, audit jsonl, no impersonation (the default) (target ≥ 0.5); load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  console.log(`${'way'.padEnd(56)}${'direct'.padStart(10)}${'PEP'.padStart(10)}${'PEP/direct'.padStart(12)}${'range'.padStart(14)}`);
+  for (const way of WAYS) {
+    const direct = results.filter((measure) => measure.way === way && measure.target === 'direct');
+    const pep = results.filter((measure) => measure.way === way && measure.target === 'pep');
+    const ratios = pep.map((measure, index) => measure.rate / direct[index]!.rate);
+    const range = ratios.length > 1 ? `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}` : '';
+    const directRate = median(direct.map((measure) => measure.rate));
+    const pepRate = median(pep.map((measure) => measure.rate));
+    console.log(`${rows[way].padEnd(56)}${directRate.toFixed(1).padStart(10)}${pepRate.toFixed(1).padStart(10)}${median(ratios).toFixed(3).padStart(12)}${range.padStart(14)}`);
   }
-  const get = of('get', 'pep');
-  console.log(`\np99 GET: direct ${of('get', 'direct').p99Ms?.toFixed(2)} ms, PEP ${get.p99Ms?.toFixed(2)} ms; per GET through the PEP: PEP ${((get.cpu.pep! / get.count) * 1e6).toFixed(0)} µs CPU, PDP ${((get.cpu.pdp! / get.count) * 1e6).toFixed(0)} µs CPU`);
-  console.log(`watch: the writer made ${of('watch', 'direct').writes?.toFixed(0)} writes/s direct, ${of('watch', 'pep').writes?.toFixed(0)} writes/s while watched through the PEP`);
+  const unit = (way: Way): string => (way === 'watch' ? 'watch event' : 'request');
+  console.log(`\nCPU µs per ${unit('get')} (per watch event for watch): PEP / PDP / apiserver / etcd`);
+  for (const way of WAYS) {
+    for (const target of ['direct', 'pep'] as const) {
+      const measures = results.filter((measure) => measure.way === way && measure.target === target);
+      const text = ['pep', 'pdp', 'apiserver', 'etcd'].map((name) => perUnit(measures, name).toFixed(0).padStart(5)).join(' /');
+      console.log(`  ${way.padEnd(13)}${target.padEnd(8)}${text}`);
+    }
+  }
+  const getDirect = results.filter((measure) => measure.way === 'get' && measure.target === 'direct');
+  const getPep = results.filter((measure) => measure.way === 'get' && measure.target === 'pep');
+  if (getPep.length > 0) console.log(`\np99 GET: direct ${median(getDirect.map((measure) => measure.p99Ms ?? 0)).toFixed(2)} ms, PEP ${median(getPep.map((measure) => measure.p99Ms ?? 0)).toFixed(2)} ms`);
+  const watchDirect = results.filter((measure) => measure.way === 'watch' && measure.target === 'direct');
+  const watchPep = results.filter((measure) => measure.way === 'watch' && measure.target === 'pep');
+  if (watchPep.length > 0) console.log(`watch: the writer made ${median(watchDirect.map((measure) => measure.writes ?? 0)).toFixed(0)} writes/s direct, ${median(watchPep.map((measure) => measure.writes ?? 0)).toFixed(0)} writes/s while watched through the PEP`);
 }
 
 await main();

@@ -37,9 +37,8 @@ export function relayMasked(upstream: IncomingMessage, client: ServerResponse, p
 }
 
 function writeHead(client: ServerResponse, upstream: IncomingMessage, headers: OutgoingHttpHeaders): void {
+  // Sent with the first body bytes, or by the pump once this turn of the event loop is over.
   client.writeHead(upstream.statusCode ?? 502, upstream.statusMessage, headers);
-  // At once, as the API server does: a watch client waits for the headers before any event.
-  client.flushHeaders();
 }
 
 function maskedBodyFor(contentType: string | undefined, plan: MaskingPlan): MaskedBody | undefined {
@@ -89,12 +88,28 @@ function relayOnlyIfEmpty(upstream: IncomingMessage, decoded: Readable, client: 
 /**
  * Copies `source` (the upstream body, decoded when masked) to the client with backpressure,
  * through `body` when masking. Settles once when the body ended, failed, or either side closed.
+ *
+ * What one read of the upstream relays leaves in one write: the headers with the first bytes,
+ * and a body that arrived whole with its end (one TLS record and one system call for a small
+ * answer instead of three). Headers of an answer whose body is still to come (a watch waiting
+ * for its first event) go out at once, as the API server sends them.
  */
 function pump(upstream: IncomingMessage, source: Readable, client: ServerResponse, body: MaskedBody | undefined, signal: AbortSignal | undefined): Promise<MaskedRelayOutcome> {
   const status = upstream.statusCode ?? 502;
   return new Promise((resolve) => {
     let bytes = 0;
     let settled = false;
+    let corked = false;
+    // Once the read that brought the head is processed: did body bytes come with it?
+    queueMicrotask(() => {
+      if (!settled && bytes === 0 && !client.writableEnded && !bodyArriving(upstream)) client.flushHeaders();
+    });
+    // After the read's ticks (the end of a body read whole included): its writes leave together.
+    const uncork = (): void => {
+      if (!corked) return;
+      corked = false;
+      if (!client.writableEnded && !client.destroyed) client.uncork();
+    };
     const settle = (error?: string, withheld?: WithheldReason): void => {
       if (settled) return;
       settled = true;
@@ -105,12 +120,23 @@ function pump(upstream: IncomingMessage, source: Readable, client: ServerRespons
     const cut = (withheld: WithheldReason): void => {
       upstream.destroy();
       if (source !== upstream) source.destroy();
-      // Headers went out already: a cut connection is the only way left to say "incomplete".
+      // What was relayed (masked) before the failure goes out first.
+      uncork();
+      // The headers are written: a cut connection is the only way left to say "incomplete".
       client.destroy();
       settle(WITHHELD_REASONS[withheld], withheld);
     };
     const write = (chunk: Buffer): void => {
-      if (chunk.length === 0) return;
+      if (chunk.length === 0) {
+        // A masked value still incomplete: the client gets the headers while the rest arrives.
+        if (bytes === 0 && !upstream.complete) client.flushHeaders();
+        return;
+      }
+      if (!corked) {
+        corked = true;
+        client.cork();
+        queueMicrotask(uncork);
+      }
       bytes += chunk.length;
       if (!client.write(chunk)) {
         source.pause();
@@ -150,6 +176,11 @@ function pump(upstream: IncomingMessage, source: Readable, client: ServerRespons
       if (!upstream.complete) cut('upstream-failed');
     });
   });
+}
+
+/** Body bytes are here already, or the answer is complete: its headers can wait for them. */
+function bodyArriving(upstream: IncomingMessage): boolean {
+  return upstream.readableLength > 0 || upstream.complete;
 }
 
 // Whatever fails while masking cuts the response: nothing after the failure goes out unmasked.

@@ -22,23 +22,39 @@ export interface HttpsKubeUpstreamOptions {
 /** Headers a caller must never set towards the API server: the PEP's credential and identity are its own. */
 const IDENTITY_HEADER = /^(authorization|impersonate-.*)$/i;
 
+/**
+ * An agent for one API server and one set of TLS options, so its connections are pooled under one
+ * name. Node's own name for a pool spells out every TLS option (the CA and any client key among
+ * them, kilobytes), rebuilt and hashed twice per request.
+ */
+class SingleUpstreamAgent extends Agent {
+  override getName(): string {
+    return 'upstream';
+  }
+}
+
 /** KubeUpstream over HTTPS/1.1 with kept-alive connections, the CA checked, the PEP's credential on every request. */
 export class HttpsKubeUpstream implements KubeUpstream {
   private agent: { readonly agent: Agent; readonly stamp: string } | undefined;
+  private readonly host: string;
+  private readonly port: number;
 
-  constructor(private readonly options: HttpsKubeUpstreamOptions) {}
+  constructor(private readonly options: HttpsKubeUpstreamOptions) {
+    this.host = options.url.hostname.replace(/^\[|\]$/g, '');
+    this.port = options.url.port === '' ? 443 : Number(options.url.port);
+  }
 
   request(options: KubeUpstreamRequest): Promise<IncomingMessage> {
     const headers: OutgoingHttpHeaders = {};
-    for (const [name, value] of Object.entries(options.headers)) if (!IDENTITY_HEADER.test(name) && value !== undefined) headers[name] = value;
-    Object.assign(headers, this.credentialHeaders(), options.impersonate ? this.impersonationHeaders(options.impersonate) : {});
+    for (const [name, value] of Object.entries(options.headers)) if (value !== undefined && !IDENTITY_HEADER.test(name)) headers[name] = value;
+    Object.assign(headers, this.credentialHeaders());
+    if (options.impersonate) Object.assign(headers, this.impersonationHeaders(options.impersonate));
     if (options.body !== undefined) headers['content-length'] = String(options.body.length);
     else if (options.method !== 'GET' && options.method !== 'HEAD') headers['content-length'] = '0';
-    const { url } = this.options;
     return new Promise((resolve, reject) => {
       const request = httpsRequest({
-        host: url.hostname.replace(/^\[|\]$/g, ''),
-        port: url.port === '' ? 443 : Number(url.port),
+        host: this.host,
+        port: this.port,
         method: options.method,
         // Sent as it is: Node writes the path verbatim into the request line.
         path: options.target,
@@ -106,7 +122,7 @@ export class HttpsKubeUpstream implements KubeUpstream {
     if (this.agent?.stamp === stamp) return this.agent.agent;
     this.agent?.agent.destroy();
     const host = url.hostname.replace(/^\[|\]$/g, '');
-    const agent = new Agent({
+    const agent = new SingleUpstreamAgent({
       keepAlive: true,
       maxSockets: 256,
       ca,

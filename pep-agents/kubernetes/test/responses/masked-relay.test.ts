@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { createMaskStrategyRegistry, type JsonPathMaskV1 } from '@portcullis/pep-core';
@@ -25,6 +25,8 @@ let answer: Answer = (_request, response) => void response.end();
 let masks: readonly KubeMask[] = [];
 let lastUpstreamHeaders: IncomingMessage['headers'] = {};
 let outcomes: MaskedRelayOutcome[] = [];
+/** Writes the proxy made to its client sockets (each one TCP send; over TLS, one record too). */
+let clientWrites = 0;
 
 let upstream: Server;
 let proxy: Server;
@@ -47,6 +49,20 @@ before(async () => {
     forwarded.on('error', () => clientResponse.destroy());
     clientRequest.pipe(forwarded);
   });
+  proxy.on('connection', (socket: Socket & { _write: Socket['_write']; _writev?: Socket['_writev'] }) => {
+    const write = socket._write.bind(socket);
+    const writev = socket._writev?.bind(socket);
+    socket._write = (chunk, encoding, callback) => {
+      clientWrites += 1;
+      write(chunk, encoding, callback);
+    };
+    if (writev) {
+      socket._writev = (chunks, callback) => {
+        clientWrites += 1;
+        writev(chunks, callback);
+      };
+    }
+  });
   proxy.listen(0, '127.0.0.1');
   await once(proxy, 'listening');
   proxyPort = (proxy.address() as AddressInfo).port;
@@ -63,6 +79,7 @@ function setUp(given: readonly KubeMask[], answering: Answer): void {
   masks = given;
   answer = answering;
   outcomes = [];
+  clientWrites = 0;
 }
 
 /** A request through the proxy: the response and its body as chunks, each as it arrived. */
@@ -152,6 +169,52 @@ describe('response relay', () => {
     assert.deepEqual(result.body, compressed);
     await eventually('the outcome', () => outcomes.length === 1);
     assert.deepEqual(outcomes[0], { status: 200, bytes: compressed.length, masked: 0 });
+  });
+
+  it('sends a small answer in one write: its headers with its body, a chunked body with its end', async () => {
+    const body = Buffer.from(JSON.stringify(secret('db')));
+    setUp([], (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+      res.end(body);
+    });
+    const plain = await get('/api/v1/namespaces/x/secrets/db');
+    assert.deepEqual(plain.body, body);
+    await eventually('the outcome', () => outcomes.length === 1);
+    assert.equal(clientWrites, 1);
+
+    setUp(SECRET_PATHS, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(body);
+    });
+    const masked = await get('/api/v1/namespaces/x/secrets/db');
+    assert.equal(masked.headers['transfer-encoding'], 'chunked');
+    assert.deepEqual(JSON.parse(masked.body.toString()), { ...secret('db'), data: { password: '****' } });
+    await eventually('the outcome', () => outcomes.length === 1);
+    assert.equal(clientWrites, 1);
+  });
+
+  it("sends a watch's headers at once, before its first event, masked or not", async () => {
+    for (const given of [[], SECRET_PATHS]) {
+      let firstEvent: () => void = () => {};
+      const eventDue = new Promise<void>((resolve) => (firstEvent = resolve));
+      setUp(given, async (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.flushHeaders();
+        await eventDue;
+        res.end(`${JSON.stringify({ type: 'ADDED', object: secret('a') })}\n`);
+      });
+      const headersSeen = new Promise<IncomingMessage>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: proxyPort, path: '/api/v1/secrets?watch=true' }, resolve);
+        req.once('error', reject);
+        req.end();
+      });
+      const response = await headersSeen;
+      assert.equal(response.statusCode, 200);
+      firstEvent();
+      const chunks: Buffer[] = [];
+      for await (const chunk of response) chunks.push(chunk as Buffer);
+      assert.equal(JSON.parse(Buffer.concat(chunks).toString()).type, 'ADDED');
+    }
   });
 
   it('withholds protobuf, YAML or anything else when masks apply, with a Status that quotes none of it', async () => {
