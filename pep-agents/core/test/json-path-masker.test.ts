@@ -52,6 +52,18 @@ describe('JSON-path masks over structured results (Kubernetes objects, MCP tool 
     assert.equal(JsonPathMasker.for([mask('$.content[-1].text')], strategies).mask(TOOL_RESULT).value.content[0]!.text, 'row 1: alice@example.com');
   });
 
+  it('masks a copy, or in place the document its caller owns, hiding the same values', () => {
+    const masker = JsonPathMasker.for([mask('$.data.*')], strategies);
+    const original = structuredClone(SECRET);
+    const copied = masker.mask(original);
+    assert.deepEqual(original, SECRET, 'mask leaves its input as it was');
+    const owned = structuredClone(SECRET);
+    const inPlace = masker.maskInPlace(owned);
+    assert.equal(inPlace.value, owned, 'the document itself, not a copy');
+    assert.deepEqual(owned, copied.value);
+    assert.equal(inPlace.masked, copied.masked);
+  });
+
   it('hides a value two paths select once', () => {
     assert.equal(JsonPathMasker.for([mask('$.data.password'), mask('$..password')], strategies).mask(SECRET).masked, 1);
   });

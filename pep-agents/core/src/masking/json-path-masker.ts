@@ -12,7 +12,7 @@ export function jsonPathMasksSupported(masks: readonly JsonPathMaskV1[]): boolea
  * Applies `json-path` mask obligations to a structured result (a Kubernetes object, an MCP tool
  * result): every value a path selects is hidden by the obligation's strategy; a selected object
  * or array has every value inside it hidden. Strings stay strings, numbers and booleans become
- * the strategy's text for them, null stays null. The document given is not changed.
+ * the strategy's text for them, null stays null. `mask` leaves the document given unchanged.
  */
 export class JsonPathMasker {
   private constructor(
@@ -34,7 +34,15 @@ export class JsonPathMasker {
 
   /** A masked copy of `document`, and how many values were hidden. */
   mask<T>(document: T): { readonly value: T; readonly masked: number } {
-    const copy = structuredClone(document);
+    return this.maskInPlace(structuredClone(document));
+  }
+
+  /**
+   * Masks `document` itself, for a caller that owns it (one it has just parsed, shared with no
+   * one): the copy `mask` makes costs as much as the masking.
+   */
+  maskInPlace<T>(document: T): { readonly value: T; readonly masked: number } {
+    const copy = document;
     // A value two paths select is hidden once (by the first path that reaches it).
     const done = new WeakMap<object, Set<string | number>>();
     let masked = 0;

@@ -8,13 +8,14 @@ const SKIPPED_SUBTREES = new Set(['managedFields']);
 /**
  * One JSON document (a get or list body, a watch event) masked under the plan: the paths' values
  * hidden, then the detectors' findings in every string value replaced. Returns the document to
- * send and how many values were hidden.
+ * send and how many values were hidden. `owned`: the caller parsed the document for this alone,
+ * so it is masked in place rather than copied first.
  */
-export function maskDocument(document: unknown, plan: MaskingPlan): { readonly document: unknown; readonly masked: number } {
+export function maskDocument(document: unknown, plan: MaskingPlan, owned = false): { readonly document: unknown; readonly masked: number } {
   let masked = 0;
   let current = document;
   if (plan.pathMasker) {
-    const result = plan.pathMasker.mask(current);
+    const result = owned ? plan.pathMasker.maskInPlace(current) : plan.pathMasker.mask(current);
     current = result.value;
     masked += result.masked;
   }

@@ -33,7 +33,8 @@ export function maskedJsonBody(plan: MaskingPlan): MaskedBody {
       // JSON.parse quotes the text it failed on: the reason is named, the error dropped.
       throw new UnmaskableBodyError('malformed-json');
     }
-    const result = maskDocument(document, plan);
+    // Parsed here for this answer alone: masked in place.
+    const result = maskDocument(document, plan, true);
     masked += result.masked;
     return Buffer.from(`${JSON.stringify(result.document)}\n`, 'utf8');
   };
