@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { SessionEventV1 } from '@portcullis/contract';
 import { isRecord } from './decision-answer-reader.ts';
 import type { PdpTransport } from './pdp-transport.ts';
+import { sessionEventBatchBody } from './session-event-batch.ts';
 
 export interface QueuedSessionEvent {
   readonly event: SessionEventV1;
@@ -105,7 +106,7 @@ export class SessionEventLane {
     let failures = 0;
     while (this.queue.length > 0 && !host.stop.aborted) {
       const batch = this.nextBatch();
-      const result = await host.transport.call('POST', SESSIONS_PATH, { events: batch.map((entry) => entry.event) }, {
+      const result = await host.transport.call('POST', SESSIONS_PATH, sessionEventBatchBody(batch.map((entry) => entry.event)), {
         deadlineMs: BATCH_DEADLINE_MS,
         signal: host.stop,
       });

@@ -93,4 +93,46 @@ describe('session entries shipped in time windows', () => {
     await sink.close();
     held.transport.close();
   });
+  it("carries each caller's token once per POST, and the PDP records every statement under the principal it names", async () => {
+    const real = new HttpPdpTransport({ url: pdp.url, pepToken: pdp.pepToken });
+    const bodies: Array<Record<string, any>> = [];
+    const transport: PdpTransport = {
+      call(method, path, body, options) {
+        bodies.push(JSON.parse(JSON.stringify(body)) as Record<string, any>);
+        return real.call(method, path, body, options);
+      },
+      close: () => real.close(),
+    };
+    const other = await pdp.token({ sub: 'agent:other', roles: ['reader'] });
+    const sink = new PdpSessionEventSink(transport, { batchSize: 1000, flushIntervalMs: 600_000, lanes: 1 });
+    const first = new SessionRecorder({ sink, session: { id: 'tokens-1' }, protocol: 'sql', resource: ORDERS_DB, subjectToken: agent });
+    const second = new SessionRecorder({ sink, session: { id: 'tokens-2' }, protocol: 'sql', resource: ORDERS_DB, subjectToken: other });
+    const firstDecisions = await decisionsIn('tokens-1', 3);
+    const secondDecision = (await pdp.decide(sql(other, 'SELECT 9', 'tokens-2'))).body.decision_id as string;
+    first.start();
+    second.start();
+    for (const [index, decision] of firstDecisions.entries()) first.statement(statement(`SELECT ${index}`, decision));
+    second.statement(statement('SELECT 9', secondDecision));
+    first.end('client-closed');
+    const stats = await sink.close();
+    transport.close();
+    assert.deepEqual([stats.shipped, stats.dropped, stats.lost], [7, 0, 0]);
+    assert.equal(bodies.length, 1);
+    assert.deepEqual(bodies[0]!.subject_tokens, [agent, other]);
+    assert.ok(bodies[0]!.events.every((event: Record<string, unknown>) => event.subject_token === undefined), 'no event carries a token of its own');
+    assert.deepEqual(bodies[0]!.events.map((event: Record<string, unknown>) => event.subject_token_ref), [0, 1, 0, 0, 0, 1, 0]);
+    const records = sessionEventBodies(await pdp.auditEvents('sessions')).filter((body) => body.session.id.startsWith('tokens-')) as Array<Record<string, any>>;
+    assert.deepEqual(
+      records.map((body) => [body.statement?.text ?? body.event, body.principal?.sub, body.decision_verified]),
+      [
+        ['session.start', 'agent:reporting', undefined],
+        ['session.start', 'agent:other', undefined],
+        ['SELECT 0', 'agent:reporting', true],
+        ['SELECT 1', 'agent:reporting', true],
+        ['SELECT 2', 'agent:reporting', true],
+        ['SELECT 9', 'agent:other', true],
+        ['session.end', 'agent:reporting', undefined],
+      ],
+    );
+  });
 });

@@ -26,6 +26,15 @@ const base = {
   time: Type.Optional(Type.String({ format: 'date-time', errorMessage: 'must be an ISO 8601 time', description: 'When it happened at the PEP' })),
   /** The caller's token; the PDP verifies it to name the principal. Never logged. */
   subject_token: Type.Optional(Name(16 * 1024, "The caller's token; the PDP verifies it to name the principal")),
+  /** In a batch: the caller's token by its place in the batch's `subject_tokens` (each distinct token sent once). */
+  subject_token_ref: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: MAX_EVENTS_PER_POST - 1,
+      errorMessage: 'must be a place in subject_tokens',
+      description: "The caller's token, by its place in the batch's subject_tokens; not with subject_token",
+    }),
+  ),
   session: Type.Object({ id: Name(MAX_NAME), client_addr: Type.Optional(Name(MAX_NAME)) }),
   protocol: SessionProtocolV1,
   resource: Type.Object({ type: Name(MAX_NAME), name: Name(MAX_NAME), environment: Type.Optional(Name(MAX_NAME)) }),
@@ -92,6 +101,19 @@ export type SessionEventV1 = Static<typeof SessionEventV1>;
 
 export const SessionEventBatchV1 = Type.Object(
   {
+    /**
+     * The callers' tokens of the batch, each distinct one once; its events name theirs by place
+     * (`subject_token_ref`), so a batch of a session's statements carries its token once, not
+     * once per statement.
+     */
+    subject_tokens: Type.Optional(
+      Type.Array(Name(16 * 1024, "A caller's token"), {
+        minItems: 1,
+        maxItems: MAX_EVENTS_PER_POST,
+        errorMessage: { minItems: `must hold 1 to ${MAX_EVENTS_PER_POST} tokens`, maxItems: `must hold 1 to ${MAX_EVENTS_PER_POST} tokens` },
+        description: "The callers' tokens of the batch, each distinct one once; events name theirs by subject_token_ref",
+      }),
+    ),
     events: Type.Array(SessionEventV1, {
       minItems: 1,
       maxItems: MAX_EVENTS_PER_POST,
