@@ -4,6 +4,7 @@ import type { FramedMessage, MessageReader } from '../protocol/message-reader.ts
 import type { ClientChannel } from './client-channel.ts';
 import type { PendingResponse, PendingResponses } from './pending-responses.ts';
 import { PASS_THROUGH_SESSION_MESSAGES, type ResultMasker, type SessionMessageFilter } from './result-masker.ts';
+import { adjacentRuns } from './adjacent-runs.ts';
 import { checkParameterStatus } from './parser-sensitive-settings.ts';
 import type { StatementRun } from './statement-run.ts';
 
@@ -38,6 +39,8 @@ type Output = Buffer | Promise<Buffer> | undefined;
 export class BackendRelay {
   private waiting = false;
   private stopped = false;
+  /** Messages relayed by the pump's current pass, written together when it ends. */
+  private readonly outgoing: Buffer[] = [];
 
   constructor(
     private readonly upstream: Socket,
@@ -63,7 +66,6 @@ export class BackendRelay {
 
   private pump(): void {
     if (this.waiting || this.stopped) return;
-    this.client.cork();
     try {
       for (;;) {
         const message = this.reader.nextMessage();
@@ -71,7 +73,7 @@ export class BackendRelay {
         const output = this.handle(message);
         if (output === undefined) continue;
         if (Buffer.isBuffer(output)) {
-          this.send(output);
+          this.outgoing.push(output);
           continue;
         }
         this.waiting = true;
@@ -80,15 +82,10 @@ export class BackendRelay {
           (bytes) => {
             this.waiting = false;
             if (this.stopped) return;
-            // Corked: this message and those the pump relays after it leave in one write.
-            this.client.cork();
-            try {
-              this.send(bytes);
-              this.upstream.resume();
-              this.pump();
-            } finally {
-              this.client.uncork();
-            }
+            // Leaves with the messages the pump relays after it, in one write.
+            this.outgoing.push(bytes);
+            this.upstream.resume();
+            this.pump();
           },
           (error: unknown) => this.fail(error),
         );
@@ -96,7 +93,32 @@ export class BackendRelay {
       }
     } catch (error) {
       this.stopped = true;
+      // What was relayed before the failure goes first, then whatever the failure tells the client.
+      this.flush();
       this.fail(error);
+    } finally {
+      this.flush();
+    }
+  }
+
+  /**
+   * What one pass of the pump relays leaves in one socket write. Messages relayed as they came
+   * are views of the bytes the server sent, usually side by side in one read: those are written
+   * as one view, without a copy (a result's RowDescription, DataRows, CommandComplete and
+   * ReadyForQuery are a single write of the server's own bytes).
+   */
+  private flush(): void {
+    const outgoing = this.outgoing;
+    if (outgoing.length === 0) return;
+    const runs = adjacentRuns(outgoing);
+    outgoing.length = 0;
+    if (runs.length === 1) {
+      this.send(runs[0]!);
+      return;
+    }
+    this.client.cork();
+    try {
+      for (const run of runs) this.send(run);
     } finally {
       this.client.uncork();
     }
