@@ -1,7 +1,8 @@
 import { Agent as HttpAgent, type ClientRequest, type IncomingMessage, request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { readServerMessage } from './server-message-schema.ts';
 import { SseEventReader } from './sse-event-reader.ts';
 
 export interface HttpUpstreamOptions {
@@ -201,12 +202,12 @@ export class HttpUpstreamTransport implements Transport {
   }
 
   private deliver(value: unknown): void {
-    const read = JSONRPCMessageSchema.safeParse(value);
-    if (!read.success) {
+    const message = readServerMessage(value);
+    if (message === undefined) {
       this.onerror?.(new Error('the server sent a message that is not JSON-RPC'));
       return;
     }
-    this.onmessage?.(read.data);
+    this.onmessage?.(message);
   }
 }
 
