@@ -5,4 +5,6 @@ export interface PolicyWorkerData {
    * lower, so a saturated machine gives the live path the cores first.
    */
   readonly niceness: number;
+  /** A batch reports what it has after this long of evaluating (the watchdog's progress, and early answers). */
+  readonly answerSliceMicros: number;
 }

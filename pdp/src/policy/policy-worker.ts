@@ -9,16 +9,11 @@ const instances = new Map<number, WasmPolicyInstance>();
 const port = parentPort;
 if (!port) throw new Error('policy-worker must run in a worker thread');
 
-/**
- * A batch reports what it has after this long: the engine's watchdog sees progress, and the
- * first answers go on to their records while the rest are still evaluated (a batch answered
- * whole would hold every decision in it until the last is done).
- */
-const PROGRESS_SLICE_NS = 500_000n;
-
 const send = (message: WorkerResponse): void => port.postMessage(message);
 
-const { niceness } = (workerData ?? {}) as Partial<PolicyWorkerData>;
+const { niceness, answerSliceMicros } = (workerData ?? {}) as Partial<PolicyWorkerData>;
+/** A batch reports what it has after this long (see OpaWasmEngineOptions.batching). */
+const PROGRESS_SLICE_NS = BigInt(Math.round((answerSliceMicros ?? 500) * 1000));
 if (niceness !== undefined && niceness > 0) {
   const lowered = lowerThisThreadPriority(niceness);
   if (!lowered.ok) process.emitWarning(`policy worker: could not lower its scheduling priority (${lowered.reason})`);

@@ -47,7 +47,7 @@ export class DecisionReplayer {
   private loaded: PolicyBundle | undefined;
 
   constructor(options: DecisionReplayerOptions = {}) {
-    this.engine = new OpaWasmEngine({ workers: 1, evalTimeoutMs: options.evalTimeoutMs ?? 5000 });
+    this.engine = new OpaWasmEngine({ workers: 1, evalTimeoutMs: options.evalTimeoutMs ?? 5000, batching: 'bulk' });
   }
 
   async replay(record: unknown, bundle: PolicyBundle | undefined): Promise<ReplayResult> {

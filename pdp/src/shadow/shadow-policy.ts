@@ -51,7 +51,7 @@ export class ShadowPolicy {
   private stopped = false;
 
   constructor(private readonly options: ShadowPolicyOptions) {
-    this.engine = new OpaWasmEngine({ workers: options.workers, evalTimeoutMs: options.evalTimeoutMs, niceness: options.niceness });
+    this.engine = new OpaWasmEngine({ workers: options.workers, evalTimeoutMs: options.evalTimeoutMs, niceness: options.niceness, batching: 'bulk' });
     this.evaluator = new ShadowEvaluator({
       engine: this.engine,
       audit: options.audit,
