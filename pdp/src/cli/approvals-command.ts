@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseArgs } from './command-args.ts';
 import type { ApprovalRecordView } from '../approvals/approval-view.ts';
 import { historyTable, eventLine, pendingTable } from './approvals/approval-listing.ts';
 import { voteOutcome } from './approvals/approval-text.ts';

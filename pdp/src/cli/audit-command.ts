@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseArgs } from './command-args.ts';
 import { AuditKeysMissingError, verifyWith, type VerifyOptions } from '../audit/verification/audit-evidence.ts';
 import type { VerificationReport } from '../audit/verification/audit-verifier.ts';
 import type { ReportFormat } from '../audit/verification/evidence-report.ts';

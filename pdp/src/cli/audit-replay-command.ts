@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseArgs } from './command-args.ts';
 import { openAuditReader, type AuditSourceChoice } from '../audit/verification/readers/audit-reader-factory.ts';
 import type { PdpConfig } from '../config/pdp-config.ts';
 import { createBundleVerifier, type BundleVerifier } from '../policy/bundle-signature-verifier.ts';

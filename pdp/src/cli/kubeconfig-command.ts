@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseArgs } from './command-args.ts';
 import type { CommandOutput } from './token-command.ts';
 
 export const KUBECONFIG_USAGE = `usage: portcullis kubeconfig --resource NAME --server URL [--token TOKEN | --token-command CMD] [--ca-file FILE] [--namespace NS] [--cli PATH]

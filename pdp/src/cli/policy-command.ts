@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs } from './command-args.ts';
 import type { AuditReader } from '../audit/verification/readers/audit-reader.ts';
 import { openAuditReader, type AuditSourceChoice } from '../audit/verification/readers/audit-reader-factory.ts';
 import type { PdpConfig } from '../config/pdp-config.ts';

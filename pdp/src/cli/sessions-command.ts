@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseArgs } from './command-args.ts';
 import { openAuditReader, type AuditSourceChoice } from '../audit/verification/readers/audit-reader-factory.ts';
 import type { PdpConfig } from '../config/pdp-config.ts';
 import { parseTtlSeconds } from '../identity/ttl.ts';

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseArgs } from './command-args.ts';
 import { DEV_AUDIENCE, DEV_CONSOLE_AUDIENCE, DevIssuer, devIssuerDirectory } from '../identity/dev-issuer.ts';
 import { resourcePatternProblem } from '../identity/resource-binding.ts';
 import { parseTtlSeconds } from '../identity/ttl.ts';
