@@ -136,9 +136,10 @@ export class OpaWasmEngine implements PolicyEngine {
 
 /**
  * One worker thread and what it was asked. Evaluations asked in one turn of the event loop go
- * to the worker as one message, and come back as one (or a few, for a long batch): a message
- * between threads costs each side a wake-up, which under load cost more than the evaluation.
- * A batch is at most a few evaluations, so a busy turn does not hold the first of them back.
+ * to the worker together, up to the batching's evaluations per message, and come back in slices
+ * of evaluation time: a message between threads costs each side a wake-up, which under load cost
+ * more than the evaluation, while a whole turn sent and answered as one held its first decisions
+ * back until the last was done (OpaWasmEngineOptions.batching).
  * One watchdog per worker replaces a timer per evaluation: while anything is outstanding, the
  * worker must report progress within the timeout, or it is taken for hung and replaced.
  */
