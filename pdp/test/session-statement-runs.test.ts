@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Request, Response } from 'express';
+import type { NativeRequest, NativeResponse } from '../src/http/native-http.ts';
 import type { AuditEvent } from '../src/audit/audit-event.ts';
 import type { AuditRecorder } from '../src/audit/trail/audit-trail.ts';
 import { toOcsfRecord } from '../src/audit/ocsf/ocsf-record.ts';
@@ -86,16 +86,16 @@ async function post(events: SessionEventV1[], audit: AuditRecorder, verifier: To
   const answer: { status: number; body: unknown } = { status: 0, body: undefined };
   const response = {
     locals: { caller: { sub: PEP_SUB, roles: ['pep'], resources: BINDING } },
-    status(code: number) {
+    writeHead(code: number) {
       answer.status = code;
       return this;
     },
-    json(body: unknown) {
-      answer.body = body;
+    end(text: string) {
+      answer.body = JSON.parse(text);
       return this;
     },
   };
-  await sessionEventsRoute(verifier, SEAL, audit, metrics, () => undefined)({ body: { events } } as unknown as Request, response as unknown as Response);
+  await sessionEventsRoute(verifier, SEAL, audit, metrics, () => undefined)({ body: { events } } as unknown as NativeRequest, response as unknown as NativeResponse);
   return answer;
 }
 

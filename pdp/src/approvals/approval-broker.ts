@@ -36,6 +36,8 @@ export interface ApprovalRequestContext {
   readonly withheldTextMac?: string;
   readonly requirement: ApprovalRequirement;
   readonly reasons: readonly ReasonV1[];
+  /** `binding(context, requirement)`, when the caller has it already (it hashes the whole action). */
+  readonly binding?: string;
 }
 
 export interface Approver {
@@ -90,7 +92,7 @@ export class ApprovalBroker {
       action_summary: summarizeAction(request.action),
       action_display: actionDisplay({ ...request.action }, argumentKindsOf(context.action)),
       ...(request.session ? { session: { ...request.session } } : {}),
-      binding: this.binding(context, requirement),
+      binding: context.binding ?? this.binding(context, requirement),
       ...(requirement.window_seconds === undefined ? {} : { window_seconds: Math.min(requirement.window_seconds, this.#options.maxWindowSeconds) }),
       reasons: context.reasons.map((reason) => ({ ...reason })),
       quorum: requirement.quorum,

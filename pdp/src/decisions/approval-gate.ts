@@ -32,11 +32,12 @@ export async function settleApproval(
     // The PEP asks again with the values the approval is to be bound to: no card for this ask.
     if (presented === undefined && context.request.defer_approval === true) return { outcome };
     if (presented === undefined) {
+      const binding = broker.binding(context, outcome.approval);
       // A re-run of a command whose approval was granted (a client that timed out, or cannot
       // wait) finds it by its binding and uses it, once; a window approval is presented by id.
-      const granted = outcome.approval.window_seconds === undefined ? await broker.consumeGranted(broker.binding(context, outcome.approval)) : undefined;
+      const granted = outcome.approval.window_seconds === undefined ? await broker.consumeGranted(binding) : undefined;
       if (granted?.ok) return grantedBy(broker, granted.record, outcome);
-      const requested = await broker.request({ ...context, requirement: outcome.approval, reasons: outcome.reasons });
+      const requested = await broker.request({ ...context, requirement: outcome.approval, reasons: outcome.reasons, binding });
       if (!requested.opened) {
         return {
           outcome: denied('approvals-limit', `${context.principal.sub} already has ${requested.pending} approvals pending (at most ${requested.limit}); wait for them to be answered or expire`),

@@ -42,10 +42,13 @@ export class DecisionSeal {
   begin(parties: DecisionParties, now = Date.now()): { id(grant: DecisionGrant): string } {
     const uuid = randomUUID();
     const issuedAt = String(Math.floor(now / 1000));
+    // A decision asks for its id more than once (an approval names it before the answer does).
+    let last: { code: string; id: string } | undefined;
     return {
       id: (grant) => {
         const code = grantCode(grant);
-        return `${uuid}.${issuedAt}.${code}.${this.#mac(uuid, issuedAt, code, parties, parties.sessionId ?? null).toString('base64url')}`;
+        if (last?.code !== code) last = { code, id: `${uuid}.${issuedAt}.${code}.${this.#mac(uuid, issuedAt, code, parties, parties.sessionId ?? null).toString('base64url')}` };
+        return last.id;
       },
     };
   }

@@ -1,26 +1,21 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { TokenVerifier, VerifiedPrincipal } from '../identity/token-verifier.ts';
+import type { TokenVerifier } from '../identity/token-verifier.ts';
 import { readResourceBinding } from '../identity/resource-binding.ts';
 import type { PdpMetrics } from '../metrics/pdp-metrics.ts';
 import { PortcullisError } from '../errors/portcullis-error.ts';
-import type { CallingPep } from '../decisions/decision-service.ts';
+import type { NativeHandler, PepLocals } from './native-http.ts';
 
 declare module 'express-serve-static-core' {
-  interface Locals {
-    /** The PEP the bearer token proved the caller to be, with the resources it fronts (PEP routes only). */
-    caller?: CallingPep;
-    /** The verified principal behind the bearer token (its token is not kept). */
-    principal?: VerifiedPrincipal;
-  }
+  // Express routes read what these middlewares leave in `response.locals` too.
+  interface Locals extends PepLocals {}
 }
 
 /**
  * Requires `Authorization: Bearer <token>` of a principal holding the PEP role whose token names
  * the resources it fronts (`bindingClaim`); a PEP token without that binding is refused (403).
  */
-export function pepAuthentication(verifier: TokenVerifier, pepRole: string, metrics: PdpMetrics, bindingClaim: string): RequestHandler {
+export function pepAuthentication(verifier: TokenVerifier, pepRole: string, metrics: PdpMetrics, bindingClaim: string): NativeHandler {
   const authenticate = bearerWithRole(verifier, [pepRole], metrics, 'pep');
-  return (request: Request, response: Response, next: NextFunction): void => {
+  return (request, response, next) => {
     void authenticate(request, response, (error?: unknown) => {
       if (error !== undefined) {
         next(error);
@@ -40,9 +35,9 @@ export function pepAuthentication(verifier: TokenVerifier, pepRole: string, metr
 }
 
 /** Requires a bearer token of a principal holding one of `roles` (e.g. auditors for evidence). */
-export function bearerWithRole(verifier: TokenVerifier, roles: readonly string[], metrics: PdpMetrics, who: string, options: { anyRole?: boolean } = {}) {
+export function bearerWithRole(verifier: TokenVerifier, roles: readonly string[], metrics: PdpMetrics, who: string, options: { anyRole?: boolean } = {}): NativeHandler {
   const wanted = options.anyRole ? 'any' : roles.join(' or ');
-  return async (request: Request, response: Response, next: NextFunction): Promise<void> => {
+  return async (request, response, next) => {
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!match) {
@@ -71,8 +66,8 @@ export function bearerWithRole(verifier: TokenVerifier, roles: readonly string[]
  * A route both PEPs and console sessions use (one approval, its long-poll): the token is
  * checked by `first`, and one refused there for its audience alone is checked by `second`.
  */
-export function eitherAudience(first: RequestHandler, second: RequestHandler): RequestHandler {
-  return (request: Request, response: Response, next: NextFunction): void => {
+export function eitherAudience(first: NativeHandler, second: NativeHandler): NativeHandler {
+  return (request, response, next) => {
     void first(request, response, (error?: unknown) => {
       if (error instanceof PortcullisError && error.details?.token_error === 'token-wrong-audience') {
         response.removeHeader('WWW-Authenticate');

@@ -1,16 +1,17 @@
-import type { NextFunction, Request, Response } from 'express';
 import type { ErrorV1 } from '@portcullis/contract';
 import { ApprovalStoreUnavailableError } from '../approvals/approval-store-unavailable-error.ts';
 import { PortcullisError } from '../errors/portcullis-error.ts';
+import { sendJson } from './json-answer.ts';
+import type { NativeErrorHandler } from './native-http.ts';
 
 /** Maps any error to an ErrorV1 body with the status the code's table gives; never leaks internals. */
-export function errorHandler(log: (message: string) => void) {
-  return (error: unknown, _request: Request, response: Response, _next: NextFunction): void => {
+export function errorHandler(log: (message: string) => void): NativeErrorHandler {
+  return (error, _request, response, _next) => {
     const known = toPortcullisError(error);
     if (known.code === 'internal') log(`internal error: ${(error as Error)?.stack ?? String(error)}`);
     if (response.headersSent) return;
     const body: ErrorV1 = { code: known.code, message: known.message, ...(known.details ? { details: known.details } : {}) };
-    response.status(known.httpStatus).json(body);
+    sendJson(response, known.httpStatus, body);
   };
 }
 

@@ -1,12 +1,12 @@
-import type { NextFunction, Request, Response } from 'express';
 import { PortcullisError } from '../errors/portcullis-error.ts';
+import type { NativeHandler, NativeNext, NativeRequest } from './native-http.ts';
 
 /**
  * Reads the raw body (bounded) and parses JSON itself, so malformed JSON, oversized bodies and
  * wrong content types each get their own error code. An empty body parses to undefined.
  */
-export function jsonBody(maxBytes: number) {
-  return (request: Request, _response: Response, next: NextFunction): void => {
+export function jsonBody(maxBytes: number): NativeHandler {
+  return (request, _response, next) => {
     const declared = Number(request.headers['content-length'] ?? 0);
     if (declared > maxBytes) {
       drainAndFail(request, next, new PortcullisError('payload-too-large', `request body exceeds ${maxBytes} bytes`));
@@ -56,7 +56,7 @@ export function jsonBody(maxBytes: number) {
 }
 
 // Read and discard the rest so the keep-alive connection stays usable for the next request.
-function drainAndFail(request: Request, next: NextFunction, error: PortcullisError): void {
+function drainAndFail(request: NativeRequest, next: NativeNext, error: PortcullisError): void {
   request.resume();
   next(error);
 }

@@ -1,13 +1,15 @@
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { RequestListener } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ThreadedAuditTrail } from '../audit/trail/threaded-audit-trail.ts';
 import type { DecisionService } from '../decisions/decision-service.ts';
 import type { ApprovalBroker } from '../approvals/approval-broker.ts';
 import { approvalsRoute } from './routes/approvals-route.ts';
 import { consoleRoute } from './routes/console-route.ts';
-import { sessionEventsRoute } from './routes/session-events-route.ts';
 import { sessionsRoute } from './routes/sessions-route.ts';
-import { sqlOutputsRoute } from './routes/sql-outputs-route.ts';
 import { PortcullisError } from '../errors/portcullis-error.ts';
+import { withPepLane } from './pep-lane.ts';
+import { pepRoutes } from './routes/pep-routes.ts';
+import { countRequest } from './request-counting.ts';
 import type { TokenVerifier } from '../identity/token-verifier.ts';
 import type { PdpMetrics } from '../metrics/pdp-metrics.ts';
 import type { PolicyActivation } from '../policy/policy-activation.ts';
@@ -19,8 +21,6 @@ import { bearerWithRole, eitherAudience, pepAuthentication } from './bearer-auth
 import type { DecisionSeal } from '../decisions/decision-seal.ts';
 import { auditReportRoute } from './routes/audit-report-route.ts';
 import type { PdpConfig } from '../config/pdp-config.ts';
-import { dataApiErrorHandler, dataApiRoute } from './routes/data-api-route.ts';
-import { decisionsRoute } from './routes/decisions-route.ts';
 import { healthRoute } from './routes/health-route.ts';
 import { metricsRoute } from './routes/metrics-route.ts';
 import { policyRoute } from './routes/policy-route.ts';
@@ -53,15 +53,18 @@ export interface PdpAppDeps {
   readonly config: PdpConfig;
 }
 
-/** The HTTP transport: thin routes around the core, one error shape, no business logic. */
-export function createPdpApp(deps: PdpAppDeps): Express {
+/**
+ * The HTTP transport: thin routes around the core, one error shape, no business logic. The PEP
+ * routes are served in front of Express as well (pep-lane.ts); the listener returned serves both.
+ */
+export function createPdpApp(deps: PdpAppDeps): RequestListener {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
 
   app.use((request: Request, response: Response, next: NextFunction) => {
-    response.on('finish', () => deps.metrics.httpRequests.inc({ route: routeLabel(request), status: String(response.statusCode) }));
+    countRequest(deps.metrics, request, response);
     next();
   });
 
@@ -81,15 +84,11 @@ export function createPdpApp(deps: PdpAppDeps): Express {
     else monitorAuth(request, response, next);
   };
 
-  app.post('/v1/decisions', pepAuth, body, decisionsRoute(deps.decisions));
-  app.post('/v1/sql/outputs', pepAuth, body, sqlOutputsRoute(deps.sqlAnalyzer));
-
-  const dataRoute = dataApiRoute(deps.engine, deps.audit, deps.metrics);
-  const dataAuth = deps.dataApiAuth ? pepAuth : passThrough;
-  app.post('/v1/data/*path', dataAuth, body, dataRoute, dataApiErrorHandler());
-  app.get('/v1/data/*path', dataAuth, dataRoute, dataApiErrorHandler());
-  app.post('/v1/data', dataAuth, body, (_request: Request, _response: Response, next: NextFunction) =>
-    next(new PortcullisError('invalid-request', 'name a rule: /v1/data/{package}/{rule}')), dataApiErrorHandler());
+  const pepRouter = pepRoutes({
+    decisions: deps.decisions, sqlAnalyzer: deps.sqlAnalyzer, engine: deps.engine, audit: deps.audit, metrics: deps.metrics,
+    subjectVerifier: deps.subjectVerifier, seal: deps.seal, pepAuth, jsonBody: body, dataApiAuth: deps.dataApiAuth, log: deps.log,
+  });
+  app.use(pepRouter);
 
   app.use('/v1/approvals', approvalsRoute({
     broker: deps.approvals,
@@ -103,7 +102,6 @@ export function createPdpApp(deps: PdpAppDeps): Express {
     pageSize: deps.config.approvals.pageSize,
     listedActionChars: deps.config.approvals.listedActionChars,
   }));
-  app.post('/v1/sessions/events', pepAuth, body, sessionEventsRoute(deps.subjectVerifier, deps.seal, deps.audit, deps.metrics, deps.log));
   app.use('/console', consoleRoute(deps.config));
   app.get('/v1/audit/report', consoleAuth(['auditor', 'approver'], 'auditor'), auditReportRoute(deps.config));
   // Sessions read like the report: what ran, who approved it, and what an interactive session showed.
@@ -126,13 +124,5 @@ export function createPdpApp(deps: PdpAppDeps): Express {
   }
   app.use((_request: Request, _response: Response, next: NextFunction) => next(new PortcullisError('not-found', 'no such route')));
   app.use(errorHandler(deps.log));
-  return app;
-}
-
-function routeLabel(request: Request): string {
-  if (request.path.startsWith('/v1/data')) return '/v1/data';
-  if (request.path.startsWith('/v1/approvals')) return '/v1/approvals';
-  if (request.path.startsWith('/console')) return '/console';
-  if (['/v1/decisions', '/v1/sql/outputs', '/v1/sessions/events', '/v1/audit/report', '/v1/policy', '/health', '/metrics'].includes(request.path)) return request.path;
-  return 'other';
+  return withPepLane(pepRouter, app, deps.metrics);
 }

@@ -1,9 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
 
 /** Listens with settings for long-lived PEP connections (keep-alive outlives common proxies). */
-export async function listen(app: Express, host: string, port: number): Promise<{ server: Server; url: string }> {
+export async function listen(app: RequestListener, host: string, port: number): Promise<{ server: Server; url: string }> {
   const server = createServer({ keepAlive: true, noDelay: true }, app);
   server.keepAliveTimeout = 75_000;
   server.headersTimeout = 80_000;

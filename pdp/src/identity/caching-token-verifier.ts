@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { TokenVerifier, VerifyResult } from './token-verifier.ts';
 
 export interface CachingTokenVerifierOptions {
@@ -22,7 +22,7 @@ export class CachingTokenVerifier implements TokenVerifier {
   async verify(token: string | undefined): Promise<VerifyResult> {
     if (token === undefined || token === '') return this.inner.verify(token);
     const now = Date.now();
-    const key = createHash('sha256').update(token).digest('base64url');
+    const key = hash('sha256', token, 'base64url');
     const cached = this.entries.get(key);
     if (cached && cached.until > now) return cached.result;
     if (cached) this.entries.delete(key);

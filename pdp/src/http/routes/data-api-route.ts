@@ -1,18 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
+import { parse as parseQuery } from 'node:querystring';
 import type { AuditRecorder } from '../../audit/trail/audit-trail.ts';
 import type { PdpMetrics } from '../../metrics/pdp-metrics.ts';
 import { PolicyNotLoadedError, UnknownEntrypointError, type PolicyEngine } from '../../policy/policy-engine.ts';
 import { PortcullisError } from '../../errors/portcullis-error.ts';
 import { assertFronts } from '../resource-authorization.ts';
-import { sendJsonAnswer } from '../json-answer.ts';
+import { sendJsonAnswer, sendJson, sendJsonText } from '../json-answer.ts';
+import type { NativeErrorHandler, NativeRequest, NativeResponse } from '../native-http.ts';
 
 /**
  * POST|GET /v1/data/{path} — answers as OPA's Data API does, on the same bundle, so OPA clients
  * keep working: `{"result": …, "decision_id": …}`, no `result` when undefined, OPA's error shape.
  */
 export function dataApiRoute(engine: PolicyEngine, audit: AuditRecorder, metrics: PdpMetrics) {
-  return async (request: Request, response: Response): Promise<void> => {
+  return async (request: NativeRequest, response: NativeResponse): Promise<void> => {
     const path = dataPath(request);
     const body = request.body as unknown;
     if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
@@ -63,10 +64,11 @@ export function dataApiRoute(engine: PolicyEngine, audit: AuditRecorder, metrics
     }
     const answer: Record<string, unknown> = { decision_id: decisionId };
     if (result !== undefined) answer.result = result;
-    if (flag(request.query.metrics)) answer.metrics = { timer_rego_query_eval_ns: Math.round(evalMicros * 1000) };
-    if (flag(request.query.provenance)) answer.provenance = { version: 'portcullis', revision: revision ?? '', bundles: { portcullis: { revision: revision ?? '' } } };
-    if (flag(request.query.pretty)) {
-      response.type('application/json').send(`${JSON.stringify(answer, null, 2)}\n`);
+    const query = queryOf(request);
+    if (flag(query.metrics)) answer.metrics = { timer_rego_query_eval_ns: Math.round(evalMicros * 1000) };
+    if (flag(query.provenance)) answer.provenance = { version: 'portcullis', revision: revision ?? '', bundles: { portcullis: { revision: revision ?? '' } } };
+    if (flag(query.pretty)) {
+      sendJsonText(response, 200, `${JSON.stringify(answer, null, 2)}\n`);
       return;
     }
     sendJsonAnswer(response, answer);
@@ -74,8 +76,8 @@ export function dataApiRoute(engine: PolicyEngine, audit: AuditRecorder, metrics
 }
 
 /** OPA's error body for the Data API: `{code, message}` with OPA's code names. */
-export function dataApiErrorHandler() {
-  return (error: unknown, _request: Request, response: Response, next: NextFunction): void => {
+export function dataApiErrorHandler(): NativeErrorHandler {
+  return (error, _request, response, next) => {
     if (!(error instanceof PortcullisError) || response.headersSent) {
       next(error);
       return;
@@ -85,7 +87,7 @@ export function dataApiErrorHandler() {
       'unsupported-media-type': 'invalid_parameter', 'unauthenticated': 'unauthorized', 'forbidden': 'unauthorized',
       'policy-not-loaded': 'internal_error', 'policy-error': 'internal_error',
     };
-    response.status(error.httpStatus).json({ code: opaCode[error.code] ?? 'internal_error', message: error.message });
+    sendJson(response, error.httpStatus, { code: opaCode[error.code] ?? 'internal_error', message: error.message });
   };
 }
 
@@ -99,10 +101,17 @@ function namedResource(input: unknown): { type: string; name: string } | undefin
   return { type: typeof type === 'string' ? type : '', name: typeof name === 'string' ? name : JSON.stringify(name) };
 }
 
-function dataPath(request: Request): string {
-  const raw = (request.params as Record<string, string | string[] | undefined>).path;
+function dataPath(request: NativeRequest): string {
+  const raw = request.params?.path;
   const segments = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split('/') : [];
   return segments.filter((segment) => segment !== '').join('/');
+}
+
+/** The query string as Express's simple parser reads it (node:querystring); none without a `?`. */
+function queryOf(request: NativeRequest): Record<string, string | string[] | undefined> {
+  const url = request.url ?? '';
+  const at = url.indexOf('?');
+  return at === -1 ? {} : parseQuery(url.slice(at + 1));
 }
 
 function flag(value: unknown): boolean {

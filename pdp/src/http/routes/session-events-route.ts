@@ -1,4 +1,3 @@
-import type { Request, Response } from 'express';
 import { auditPrincipal, type AuditPrincipal } from '../../audit/events/audit-principal.ts';
 import type { AuditRecorder } from '../../audit/trail/audit-trail.ts';
 import { sessionRecordsOfBatch } from '../../audit/events/session-statement-runs.ts';
@@ -10,6 +9,8 @@ import { PortcullisError } from '../../errors/portcullis-error.ts';
 import type { TokenVerifier } from '../../identity/token-verifier.ts';
 import type { PdpMetrics } from '../../metrics/pdp-metrics.ts';
 import { assertFronts } from '../resource-authorization.ts';
+import { sendJson } from '../json-answer.ts';
+import type { NativeRequest, NativeResponse } from '../native-http.ts';
 
 const NO_TOKEN: AuditPrincipal = { authenticated: false, error: 'token-missing' };
 
@@ -32,7 +33,7 @@ const NO_TOKEN: AuditPrincipal = { authenticated: false, error: 'token-missing' 
  * `accepted` counts posted events, as the PEP's sink expects, never records.
  */
 export function sessionEventsRoute(verifier: TokenVerifier, seal: DecisionSeal, audit: AuditRecorder, metrics: PdpMetrics, log: (message: string) => void) {
-  return async (request: Request, response: Response): Promise<void> => {
+  return async (request: NativeRequest, response: NativeResponse): Promise<void> => {
     const receivedAt = new Date();
     const caller = response.locals.caller!;
     // A statement's secrets (ALTER ROLE … PASSWORD '…') never reach the record.
@@ -89,7 +90,7 @@ export function sessionEventsRoute(verifier: TokenVerifier, seal: DecisionSeal, 
     const tally = new Map<string, number>();
     for (const event of events) tally.set(event.event, (tally.get(event.event) ?? 0) + 1);
     for (const [event, count] of tally) metrics.sessionEvents.inc({ event }, count);
-    response.status(202).json({ accepted: events.length });
+    sendJson(response, 202, { accepted: events.length });
   };
 }
 
