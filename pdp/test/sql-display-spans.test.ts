@@ -110,3 +110,18 @@ test('the issue\'s example and its kin are flagged with a reason an approver can
   assert.deepEqual(clean.suspicious, []);
   assert.deepEqual(clean.hidden, []);
 });
+
+test('a repeated text gets the kept spans, which no display can change for the next one', () => {
+  const sql = "UPDATE accounts SET note = 'kept' /* twice */ WHERE id = $1";
+  const first = sqlDisplaySpans(sql);
+  assert.ok(first !== undefined && first.length > 0);
+  assert.equal(sqlDisplaySpans(sql), first, 'the second ask is answered from the kept spans');
+  assert.ok(Object.isFrozen(first) && first.every((span) => Object.isFrozen(span)));
+  const shown = actionDisplay({ type: 'sql', sql });
+  shown.sql_spans![0]![1] = 0;
+  shown.sql_spans!.length = 0;
+  assert.deepEqual(actionDisplay({ type: 'sql', sql }).sql_spans, first.map((span) => [...span]));
+  // A text the scanner refuses is refused again, not remembered as anything.
+  assert.equal(sqlDisplaySpans("SELECT 'unterminated"), undefined);
+  assert.equal(sqlDisplaySpans("SELECT 'unterminated"), undefined);
+});

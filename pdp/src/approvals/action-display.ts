@@ -59,7 +59,8 @@ export function actionDisplay(action: Record<string, unknown>, argumentKinds: Re
 
 /** The lexer's spans over one SQL text, noting in `suspicious` what an approver must know about it. */
 function sqlSpansNoting(sql: string, suspicious: string[], what: string): SqlSpan[] | undefined {
-  const spans = sqlDisplaySpans(sql);
+  // A copy: the kept spans are shared, frozen, and this display is the record's own.
+  const spans = sqlDisplaySpans(sql)?.map(([start, end, kind]): SqlSpan => [start, end, kind]);
   if (spans === undefined) suspicious.push(`PostgreSQL's lexer cannot read ${what}, so it is shown without colours`);
   if (spans?.some(([, end, kind]) => kind === 'comment' && sql[end] === '\r' && sql[end + 1] !== '\n')) {
     suspicious.push('a -- comment ends at a lone carriage return (CR): what follows it is code the server runs');

@@ -4,6 +4,7 @@
 // own tag. The consoles colour text by these spans and lex nothing themselves, so what an
 // approver reads as a comment is what the server skips. Anything between spans is code.
 import { scanSync } from 'libpg-query';
+import { AnalysisCache } from '../enrichment/shell/analysis-cache.ts';
 
 export type SqlSpanKind = 'comment' | 'string' | 'identifier' | 'keyword' | 'parameter';
 
@@ -11,11 +12,25 @@ export type SqlSpanKind = 'comment' | 'string' | 'identifier' | 'keyword' | 'par
 export type SqlSpan = [number, number, SqlSpanKind];
 
 /**
+ * Spans kept for repeated texts: an agent retrying a held command asks for the same approval
+ * again and again, and the lexer pass costs tens of microseconds of the decision's thread. Kept
+ * spans are frozen (a caller copies before changing them); a text the scanner refuses is not kept.
+ */
+const recentSpans = new AnalysisCache<readonly SqlSpan[]>(1024, 4096);
+
+/**
  * The spans of `sql`, or undefined when the scanner refuses it (an unterminated literal or
  * comment): the consoles then show the text uncoloured. Needs libpg-query's module loaded
  * (the SQL analyzer loads it at start-up).
  */
-export function sqlDisplaySpans(sql: string): SqlSpan[] | undefined {
+export function sqlDisplaySpans(sql: string): readonly SqlSpan[] | undefined {
+  const kept = recentSpans.get(sql);
+  if (kept !== undefined) return kept;
+  const spans = scanSpans(sql);
+  return spans === undefined ? undefined : recentSpans.remember(sql, spans);
+}
+
+function scanSpans(sql: string): SqlSpan[] | undefined {
   let tokens: { start: number; end: number; tokenName: string; keywordKind: number }[];
   try {
     tokens = scanSync(scannable(sql)).tokens;
