@@ -15,6 +15,8 @@ export type { ControlLine, EvidenceReport } from './audit/verification/evidence-
 export { KafkaAuditReader } from './audit/verification/readers/kafka-audit-reader.ts';
 // The audit trail's formats, for verifiers written apart from this one.
 export { recordHash, sha256 } from './audit/trail/hash-chain.ts';
+// A record's event body, whole, whichever form the record was written in.
+export { auditBodyOf } from './audit/ocsf/portcullis-body.ts';
 export { digestPayload } from './audit/trail/digest-record.ts';
 export { checkpointPayload } from './audit/trail/producer-checkpoint.ts';
 export { loadOrCreateSigningKey } from './keys/signing-key-store.ts';

@@ -10,6 +10,7 @@ import { openApprovalSocket } from '../support/approval-socket-client.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { deleteOrder, longPoll, readOrders, reasonCodes, requestApproval, vote } from './approval-fixtures.ts';
 import { eventually } from '../support/eventually.ts';
+import { auditBodyOf } from '@portcullis/pdp';
 
 describe('approvals when Redis goes away', () => {
   let redis: RedisServer;
@@ -113,8 +114,8 @@ describe('approvals across PDP restarts and replicas (one Redis)', () => {
     assert.deepEqual(reasonCodes(replay.body), ['approval-already-used']);
 
     // Each transition is audited once, by the replica that made it.
-    const onA = (await replicaA.auditEvents('approvals')).map((r: any) => r.unmapped.portcullis).filter((b: any) => b.approval.id === id);
-    const onB = (await replicaB.auditEvents('approvals')).map((r: any) => r.unmapped.portcullis).filter((b: any) => b.approval.id === id);
+    const onA = (await replicaA.auditEvents('approvals')).map((r: any) => auditBodyOf(r) as any).filter((b: any) => b.approval.id === id);
+    const onB = (await replicaB.auditEvents('approvals')).map((r: any) => auditBodyOf(r) as any).filter((b: any) => b.approval.id === id);
     assert.deepEqual(onA.map((b: any) => b.event), ['approval.requested', 'approval.executed']);
     assert.deepEqual(onB.map((b: any) => b.event), ['approval.approved']);
     await approverOnB.close();

@@ -11,6 +11,7 @@ import { RedisServer } from '../support/redis-server.ts';
 import { openApprovalSocket } from '../support/approval-socket-client.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { ORDERS_DB, reasonCodes, vote } from './approval-fixtures.ts';
+import { auditBodyOf } from '@portcullis/pdp';
 
 const update = (subjectToken: string, sql: string, resource = ORDERS_DB) => ({ subject_token: subjectToken, resource, action: { type: 'sql', sql }, session: { id: 'retry-loop' } });
 
@@ -72,7 +73,7 @@ describe('an agent that retries, and a principal that floods (two replicas, one 
     const pending = await pendingIds(replicaB, alice);
     assert.equal(pending.filter((pendingId) => pendingId === id).length, 1);
     const requested = (await replicaA.auditEvents('approvals')).concat(await replicaB.auditEvents('approvals'))
-      .filter((record: any) => record.unmapped.portcullis.approval.id === id && record.unmapped.portcullis.event === 'approval.requested');
+      .filter((record: any) => (auditBodyOf(record) as any).approval.id === id && auditBodyOf(record)?.event === 'approval.requested');
     assert.equal(requested.length, 1, 'one approval.requested in the trail');
 
     assert.equal((await vote(replicaB.url, alice, id!, 'approve', 'ticket OPS-42')).status, 200);

@@ -10,6 +10,7 @@ import { RedisServer } from '../support/redis-server.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { REPOSITORY_ROOT } from '../support/repository-root.ts';
 import { alterOrders, deleteOrder, longPoll, reasonCodes, requestApproval, vote } from './approval-fixtures.ts';
+import { auditBodyOf } from '@portcullis/pdp';
 
 describe('approvals through the PDP (Redis store)', () => {
   let redis: RedisServer;
@@ -62,12 +63,12 @@ describe('approvals through the PDP (Redis store)', () => {
     assert.equal(again.body.effect, 'deny');
     assert.deepEqual(reasonCodes(again.body), ['approval-already-used']);
 
-    const events = (await pdp.auditEvents('approvals')).map((record: any) => record.unmapped.portcullis).filter((body: any) => body.approval.id === id);
+    const events = (await pdp.auditEvents('approvals')).map((record: any) => auditBodyOf(record) as any).filter((body: any) => body.approval.id === id);
     assert.deepEqual(events.map((body: any) => body.event), ['approval.requested', 'approval.approved', 'approval.executed']);
     assert.equal(events[0].approval.decision_id, decision.decision_id);
     assert.equal(events[1].actor.sub, 'alice');
     assert.equal(events[1].approval.reason, 'ticket OPS-42');
-    const decisions = (await pdp.auditEvents('decisions')).map((record: any) => record.unmapped.portcullis);
+    const decisions = (await pdp.auditEvents('decisions')).map((record: any) => auditBodyOf(record) as any);
     const opened = decisions.find((body: any) => body.decision_id === decision.decision_id);
     assert.deepEqual(opened.approval, { id, status: 'pending' });
     const consumed = decisions.find((body: any) => body.decision_id === granted.body.decision_id);
@@ -139,7 +140,7 @@ describe('approvals through the PDP (Redis store)', () => {
     const refused = await pdp.decide({ ...deleteOrder(agent, 13), approval_id: id });
     assert.equal(refused.body.effect, 'deny');
     assert.deepEqual(reasonCodes(refused.body), ['approval-denied']);
-    const events = (await pdp.auditEvents('approvals')).map((record: any) => record.unmapped.portcullis).filter((body: any) => body.approval.id === id);
+    const events = (await pdp.auditEvents('approvals')).map((record: any) => auditBodyOf(record) as any).filter((body: any) => body.approval.id === id);
     assert.deepEqual(events.map((body: any) => body.event), ['approval.requested', 'approval.denied']);
     assert.equal(events[1].approval.reason, 'not during the freeze');
   });
@@ -211,7 +212,7 @@ describe('approvals that nobody answers expire', () => {
     assert.equal(late.body.code, 'expired');
     const refused = await pdp.decide({ ...deleteOrder(agent, 21), approval_id: id });
     assert.deepEqual(reasonCodes(refused.body), ['approval-expired']);
-    const events = (await pdp.auditEvents('approvals')).map((record: any) => record.unmapped.portcullis).filter((body: any) => body.approval.id === id);
+    const events = (await pdp.auditEvents('approvals')).map((record: any) => auditBodyOf(record) as any).filter((body: any) => body.approval.id === id);
     assert.deepEqual(events.map((body: any) => body.event), ['approval.requested', 'approval.expired']);
   });
 });
@@ -252,7 +253,7 @@ describe('an approval rule that opts into a time-boxed window', () => {
     const other = await pdp.token({ sub: 'agent:other', roles: ['writer'] });
     const outsider = await pdp.decide({ ...deleteOrder(other, 93), approval_id: id });
     assert.deepEqual(reasonCodes(outsider.body), ['approval-binding-mismatch']);
-    const events = (await pdp.auditEvents('approvals')).map((record: any) => record.unmapped.portcullis).filter((body: any) => body.approval.id === id);
+    const events = (await pdp.auditEvents('approvals')).map((record: any) => auditBodyOf(record) as any).filter((body: any) => body.approval.id === id);
     assert.deepEqual(events.map((body: any) => body.event), ['approval.requested', 'approval.approved', 'approval.executed', 'approval.executed']);
   });
 });

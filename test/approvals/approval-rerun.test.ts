@@ -11,6 +11,7 @@ import { RedisServer } from '../support/redis-server.ts';
 import { eventually } from '../support/eventually.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { deleteOrder, longPoll, reasonCodes, requestApproval, vote } from './approval-fixtures.ts';
+import { auditBodyOf } from '@portcullis/pdp';
 
 /** A second production database the copied policy knows, to ask about another resource. */
 const REPLICA_DB = { type: 'postgres', name: 'orders-db-replica', environment: 'production' };
@@ -87,9 +88,9 @@ describe('a re-run of an approved command consumes its approval (Redis store)', 
     assert.notEqual(approvalOf(third.body).id, id, 'a new approval request');
     assert.equal(approvalOf(third.body).status, 'pending');
 
-    const events = (await pdp.auditEvents('approvals')).map((record: any) => record.unmapped.portcullis).filter((body: any) => body.approval.id === id);
+    const events = (await pdp.auditEvents('approvals')).map((record: any) => auditBodyOf(record) as any).filter((body: any) => body.approval.id === id);
     assert.deepEqual(events.map((body: any) => body.event), ['approval.requested', 'approval.approved', 'approval.executed']);
-    const decisions = (await pdp.auditEvents('decisions')).map((record: any) => record.unmapped.portcullis);
+    const decisions = (await pdp.auditEvents('decisions')).map((record: any) => auditBodyOf(record) as any);
     assert.equal(decisions.find((body: any) => body.decision_id === decision.decision_id).approval.status, 'pending');
     assert.deepEqual(decisions.find((body: any) => body.decision_id === rerun.body.decision_id).approval, { id, status: 'executed' });
   });

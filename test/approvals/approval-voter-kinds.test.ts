@@ -11,6 +11,7 @@ import { REPOSITORY_ROOT } from '../support/repository-root.ts';
 import { openApprovalSocket } from '../support/approval-socket-client.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { deleteOrder, requestApproval, vote } from './approval-fixtures.ts';
+import { auditBodyOf } from '@portcullis/pdp';
 
 /** A token whose kind claim is what the dev issuer refuses to mint (e.g. "service"), signed by its key. */
 async function tokenOfKind(pdp: TestPdp, sub: string, kind: string, roles: string[]): Promise<string> {
@@ -28,7 +29,7 @@ async function tokenOfKind(pdp: TestPdp, sub: string, kind: string, roles: strin
 }
 
 async function approvalEvents(pdp: TestPdp, id: string): Promise<Record<string, any>[]> {
-  return (await pdp.auditEvents('approvals')).filter((record: any) => record.unmapped.portcullis.approval.id === id) as Record<string, any>[];
+  return (await pdp.auditEvents('approvals')).filter((record: any) => (auditBodyOf(record) as any).approval.id === id) as Record<string, any>[];
 }
 
 describe('who may vote on an approval (starter policy: humans only)', () => {
@@ -76,10 +77,10 @@ describe('who may vote on an approval (starter policy: humans only)', () => {
     const voted = await vote(pdp.url, alice, id, 'approve', 'ticket OPS-9');
     assert.equal(voted.status, 200);
     assert.equal(voted.body.approval.decisions[0].kind, 'human');
-    const approved = (await approvalEvents(pdp, id)).find((record) => record.unmapped.portcullis.event === 'approval.approved')!;
+    const approved = (await approvalEvents(pdp, id)).find((record) => auditBodyOf(record)?.event === 'approval.approved')!;
     assert.equal(approved.actor.user.type_id, 1);
-    assert.equal(approved.unmapped.portcullis.actor.kind, 'human');
-    assert.equal(approved.unmapped.portcullis.approval.approvers[0].kind, 'human');
+    assert.equal((auditBodyOf(approved) as any).actor.kind, 'human');
+    assert.equal((auditBodyOf(approved) as any).approval.approvers[0].kind, 'human');
   });
 });
 
@@ -110,10 +111,10 @@ describe('an approval rule that lets agents vote (approver_kinds in policy data)
     assert.equal(voted.body.approval.status, 'approved');
     assert.deepEqual(voted.body.approval.approver_kinds, ['agent', 'human']);
     assert.equal(voted.body.approval.decisions[0].kind, 'agent');
-    const approved = (await approvalEvents(pdp, id)).find((record) => record.unmapped.portcullis.event === 'approval.approved')!;
+    const approved = (await approvalEvents(pdp, id)).find((record) => auditBodyOf(record)?.event === 'approval.approved')!;
     assert.equal(approved.actor.user.type_id, 4, 'OCSF: a service account, not a user');
-    assert.equal(approved.unmapped.portcullis.actor.kind, 'agent');
-    assert.equal(approved.unmapped.portcullis.approval.approvers[0].kind, 'agent');
+    assert.equal((auditBodyOf(approved) as any).actor.kind, 'agent');
+    assert.equal((auditBodyOf(approved) as any).approval.approvers[0].kind, 'agent');
     // A service-kind token is an agent to the PDP: allowed here, and recorded as an agent.
     const second = await requestApproval(pdp, deleteOrder(agent, 304));
     const service = await tokenOfKind(pdp, 'svc:ci-approver', 'service', ['approver']);

@@ -9,9 +9,10 @@ import { after, before, describe, it } from 'node:test';
 import { deleteOrder, readOrders, requestApproval, vote } from '../approvals/approval-fixtures.ts';
 import { auditCli } from '../support/audit-cli.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
+import { auditBodyOf } from '@portcullis/pdp';
 
 type Body = Record<string, any>;
-const bodyOf = (record: Body): Body => record.unmapped.portcullis;
+const bodyOf = (record: Body): Body => auditBodyOf(record) as Body;
 
 describe('adversary: replay of a record whose answer was rewritten under a policy_outcome naming the old one', () => {
   let pdp: TestPdp;

@@ -10,6 +10,7 @@ import { auditCli } from '../support/audit-cli.ts';
 import { REPOSITORY_ROOT } from '../support/repository-root.ts';
 import { ensureStarterBundle } from '../support/pdp-harness.ts';
 import { eventually } from '../support/eventually.ts';
+import { auditBodyOf } from '@portcullis/pdp';
 
 const run = promisify(execFile);
 const CLI = join(REPOSITORY_ROOT, 'pdp/bin/portcullis.mjs');
@@ -158,7 +159,7 @@ describe('an answered allow is never lost: a PDP killed under load keeps the rec
     assert.equal(await second.exited, '0');
 
     const decisions = readFileSync(join(stateDir, 'audit', 'decisions.jsonl'), 'utf8');
-    const recorded = new Set(decisions.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { unmapped: { portcullis: { decision_id: string } } }).unmapped.portcullis.decision_id));
+    const recorded = new Set(decisions.split('\n').filter(Boolean).map((line) => auditBodyOf(JSON.parse(line))?.decision_id));
     const lost = answeredBeforeKill.filter((id) => !recorded.has(id));
     assert.deepEqual(lost, [], `${lost.length} of ${answeredBeforeKill.length} answered allows have no record`);
     assert.ok(reportedBeforeKill.length >= 100, `only ${reportedBeforeKill.length} statements reported`);

@@ -13,6 +13,7 @@ import { deleteOrder, longPoll, requestApproval, vote } from '../approvals/appro
 import { validateOcsf, type OcsfReport } from '../support/ocsf-validator.ts';
 import { auditCli } from '../support/audit-cli.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
+import { auditBodyOf } from '@portcullis/pdp';
 
 const STREAMS = ['decisions', 'sessions', 'approvals', 'digests'] as const;
 const PROD_DB = { type: 'postgres', name: 'orders-db', environment: 'production' };
@@ -180,7 +181,7 @@ describe('audit records of every kind validate against OCSF 1.8.0 without an err
   });
 
   test('the records cover every kind: decisions of each effect and action type, session events, approval transitions', () => {
-    const body = (record: Json): Json => record.unmapped.portcullis;
+    const body = (record: Json): Json => auditBodyOf(record) as Json;
     const decisions = all.filter((record) => body(record).event === 'decision');
     assert.deepEqual(new Set(decisions.map((record) => body(record).effect)), new Set(['allow', 'deny', 'approval_required']));
     assert.deepEqual(new Set(decisions.map((record) => body(record).action.type)), new Set(['sql', 'connect', 'shell', 'kubernetes', 'http', 'file', 'network', 'mcp']));
@@ -231,8 +232,8 @@ describe('audit records of every kind validate against OCSF 1.8.0 without an err
   });
 
   test('SQL connect decisions are filed as session starts are: Datastore Activity Connect', () => {
-    const connect = all.find((record) => record.unmapped.portcullis.action?.type === 'connect' && record.unmapped.portcullis.resource.type === 'postgres');
-    const start = all.find((record) => record.metadata.event_code === 'session.start' && record.unmapped.portcullis.protocol === 'sql');
+    const connect = all.find((record) => (auditBodyOf(record) as Json).action?.type === 'connect' && (auditBodyOf(record) as Json).resource.type === 'postgres');
+    const start = all.find((record) => record.metadata.event_code === 'session.start' && (auditBodyOf(record) as Json).protocol === 'sql');
     assert.deepEqual([connect?.class_uid, connect?.activity_id, connect?.type_name], [6005, 3, 'Datastore Activity: Connect']);
     assert.deepEqual([start?.class_uid, start?.activity_id, start?.type_name], [6005, 3, 'Datastore Activity: Connect']);
   });

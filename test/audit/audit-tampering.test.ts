@@ -3,7 +3,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { calculateJwkThumbprint, CompactSign, type JSONWebKeySet } from 'jose';
-import { recordHash } from '@portcullis/pdp';
+import { recordHash, auditBodyOf } from '@portcullis/pdp';
 import { loadPdpConfig } from '@portcullis/pdp';
 import { loadOrCreateSigningKey } from '@portcullis/pdp';
 import { runAuditCommand } from '@portcullis/pdp';
@@ -255,7 +255,7 @@ describe('audit verify names every way of removing, cutting, forging or re-signi
 
     const altered = copyOfAudit();
     const one = decisionsOf(altered);
-    one[30]!.unmapped.portcullis.effect = one[30]!.unmapped.portcullis.effect === 'allow' ? 'deny' : 'allow';
+    one[30]!.unmapped.portcullis.effect = auditBodyOf(one[30])?.effect === 'allow' ? 'deny' : 'allow';
     writeLines(join(altered, 'decisions.jsonl'), one);
     assert.match((await verifyCopy(altered)).stdout, /hash-mismatch: decisions record seq \d+ .* was altered/);
   });

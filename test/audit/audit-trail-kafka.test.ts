@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
-import { KafkaAuditReader } from '@portcullis/pdp';
+import { KafkaAuditReader, auditBodyOf } from '@portcullis/pdp';
 import { startKafkaBroker, type KafkaBroker } from '../support/kafka-broker.ts';
 import { auditCli } from '../support/audit-cli.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
@@ -15,7 +15,7 @@ import { eventually } from '../support/eventually.ts';
 const run = promisify(execFile);
 
 interface Portcullis { decision_id: string; session: { id: string } | null; chain: { producer_id: string; seq: number } }
-const portcullisOf = (record: unknown): Portcullis => (record as { unmapped: { portcullis: Portcullis } }).unmapped.portcullis;
+const portcullisOf = (record: unknown): Portcullis => auditBodyOf(record) as unknown as Portcullis;
 
 async function readAll(brokers: string[], prefix: string, stream: 'decisions' | 'digests' = 'decisions'): Promise<Array<{ record: unknown; where: string }>> {
   const reader = new KafkaAuditReader(brokers, prefix);
@@ -25,7 +25,7 @@ async function readAll(brokers: string[], prefix: string, stream: 'decisions' | 
 }
 
 // Each PDP's chain starts with its bundle's activation record; the counts below are of decisions.
-const isDecision = ({ record }: { record: unknown }): boolean => (record as { unmapped: { portcullis: { event?: string } } }).unmapped.portcullis.event !== 'bundle.activated';
+const isDecision = ({ record }: { record: unknown }): boolean => auditBodyOf(record)?.event !== 'bundle.activated';
 async function readDecisions(brokers: string[], prefix: string): Promise<Array<{ record: unknown; where: string }>> {
   return (await readAll(brokers, prefix)).filter(isDecision);
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
-import { KafkaAuditReader, KafkaBundleArchiveReader } from '@portcullis/pdp';
+import { KafkaAuditReader, KafkaBundleArchiveReader, auditBodyOf } from '@portcullis/pdp';
 import { auditCli } from '../support/audit-cli.ts';
 import { eventually } from '../support/eventually.ts';
 import { startKafkaBroker, type KafkaBroker } from '../support/kafka-broker.ts';
@@ -14,7 +14,7 @@ import { installedOpa, startTestPdp } from '../support/pdp-harness.ts';
 import { REPOSITORY_ROOT } from '../support/repository-root.ts';
 
 type Json = Record<string, any>;
-const body = (record: unknown): Json => (record as { unmapped: { portcullis: Json } }).unmapped.portcullis;
+const body = (record: unknown): Json => auditBodyOf(record) as Json;
 const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
 async function readAll(brokers: string[], prefix: string, stream: 'decisions' | 'digests'): Promise<unknown[]> {

@@ -5,14 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateKeyPairSync, createHash } from 'node:crypto';
-import { recordHash } from '@portcullis/pdp';
+import { recordHash, auditBodyOf } from '@portcullis/pdp';
 import { auditCli } from '../support/audit-cli.ts';
 import { eventually } from '../support/eventually.ts';
 import { installedOpa, startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { REPOSITORY_ROOT } from '../support/repository-root.ts';
 
 type Json = Record<string, any>;
-const body = (record: Json): Json => record.unmapped.portcullis;
+const body = (record: Json): Json => auditBodyOf(record) as Json;
 const readLines = (file: string): Json[] => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Json);
 const writeLines = (file: string, records: readonly Json[]): void => writeFileSync(file, records.map((record) => `${JSON.stringify(record)}\n`).join(''));
 const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;

@@ -3,12 +3,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DecisionReplayer, decisionRecordOf, parsePolicyBundle, policyInputOfRecord, type PolicyBundle } from '@portcullis/pdp';
+import { DecisionReplayer, decisionRecordOf, parsePolicyBundle, policyInputOfRecord, type PolicyBundle, auditBodyOf } from '@portcullis/pdp';
 import { deleteOrder, readOrders, requestApproval, vote } from '../approvals/approval-fixtures.ts';
 import { auditCli } from '../support/audit-cli.ts';
 import { ensureStarterBundle, startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 
-const bodyOf = (record: Record<string, unknown>) => (record as { unmapped: { portcullis: Record<string, any> } }).unmapped.portcullis;
+// The body as readers see it (whole), and as stored under unmapped.portcullis (what an alteration edits).
+const bodyOf = (record: Record<string, unknown>) => auditBodyOf(record) as Record<string, any>;
+const storedOf = (record: Record<string, unknown>) => (record as { unmapped: { portcullis: Record<string, any> } }).unmapped.portcullis;
 
 describe('recorded decisions evaluated again with the bundle that decided them', () => {
   let pdp: TestPdp;
@@ -112,7 +114,7 @@ describe('recorded decisions evaluated again with the bundle that decided them',
 
   it('a record whose effect was altered is named with the member that differs', async () => {
     const record = structuredClone(records.find((candidate) => bodyOf(candidate).effect === 'deny' && bodyOf(candidate).principal.authenticated)!);
-    bodyOf(record).effect = 'allow';
+    storedOf(record).effect = 'allow';
     const result = await replayer.replay(record, bundle);
     assert.deepEqual(result.differences.map((difference) => difference.member), ['effect']);
     assert.equal(result.replayed.effect, 'deny');
@@ -120,7 +122,7 @@ describe('recorded decisions evaluated again with the bundle that decided them',
 
   it('a record that lacks what its input needs cannot be re-verified', async () => {
     const record = structuredClone(records.find((candidate) => decisionRecordOf(candidate))!);
-    delete bodyOf(record).pep.roles;
+    delete storedOf(record).pep.roles;
     await assert.rejects(replayer.replay(record, bundle), /no pep\.roles/);
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import kafkajs from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
-import { KafkaAuditReader, KafkaBundleArchiveReader } from '@portcullis/pdp';
+import { KafkaAuditReader, KafkaBundleArchiveReader, auditBodyOf } from '@portcullis/pdp';
 import { deleteOrder, readOrders, requestApproval, vote } from '../approvals/approval-fixtures.ts';
 import { auditCli } from '../support/audit-cli.ts';
 import { eventually } from '../support/eventually.ts';
@@ -13,7 +13,7 @@ import { startKafkaBroker, type KafkaBroker } from '../support/kafka-broker.ts';
 import { startTestPdp } from '../support/pdp-harness.ts';
 
 type Body = Record<string, any>;
-const bodyOf = (record: unknown): Body => (record as { unmapped: { portcullis: Body } }).unmapped.portcullis;
+const bodyOf = (record: unknown): Body => auditBodyOf(record) as Body;
 
 async function readAll(brokers: string[], prefix: string, stream: 'decisions' | 'digests'): Promise<unknown[]> {
   const out: unknown[] = [];
@@ -80,7 +80,8 @@ describe('audit replay of a run recorded into Kafka', () => {
     const victimId = bodyOf(victim).decision_id as string;
     const values = decisions.map((record) => {
       const text = JSON.stringify(record);
-      return record === victim ? text.replace('"effect":"deny"', '"effect":"allow"') : text;
+      // The forgery turns a block into an allow wherever the record states the effect.
+      return record === victim ? text.replace('"effect":"deny"', '"effect":"allow"').replace('"disposition_id":2', '"disposition_id":1') : text;
     });
     assert.notDeepEqual(values.map((value) => JSON.parse(value)), decisions, 'the copy differs in one record');
     const kafka = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
-import { KafkaAuditReader } from '@portcullis/pdp';
+import { KafkaAuditReader, auditBodyOf } from '@portcullis/pdp';
 import { auditCli } from '../support/audit-cli.ts';
 import { eventually } from '../support/eventually.ts';
 import { startKafkaBroker, type KafkaBroker } from '../support/kafka-broker.ts';
@@ -78,10 +78,10 @@ describe('shadow differences on the Kafka topic', () => {
       }, { timeoutMs: 60_000, intervalMs: 200 });
       // Keyed by decision, so spread over partitions: the chain's seq gives their order back.
       const bySeq = [...records].sort((a, b) => a.unmapped.portcullis.chain.seq - b.unmapped.portcullis.chain.seq);
-      assert.deepEqual(bySeq.map((record) => record.unmapped.portcullis.decision_id), differing, 'in the order they were decided, each once');
+      assert.deepEqual(bySeq.map((record) => auditBodyOf(record)?.decision_id), differing, 'in the order they were decided, each once');
       for (const record of records) {
         assert.equal(record.metadata.log_name, 'portcullis.shadow.v1');
-        assert.equal(record.unmapped.portcullis.shadow.effect, 'deny');
+        assert.equal((auditBodyOf(record) as Record<string, any>).shadow.effect, 'deny');
         assert.equal(record.unmapped.portcullis.chain.stream, 'shadow');
       }
 

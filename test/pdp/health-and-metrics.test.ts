@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
+import { auditBodyOf } from '@portcullis/pdp';
 
 describe('/health and /metrics describe the running PDP', () => {
   let pdp: TestPdp;
@@ -77,7 +78,7 @@ describe('/health and /metrics describe the running PDP', () => {
     assert.equal(record.type_uid, 600500 + (record.activity_id as number));
     assert.equal((record.actor as { user: { uid: string; type_id: number } }).user.uid, 'agent-audit');
     assert.equal((record.actor as { user: { type_id: number } }).user.type_id, 4);
-    const portcullis = (record.unmapped as { portcullis: Record<string, unknown> }).portcullis;
+    const portcullis = auditBodyOf(record) as Record<string, unknown>;
     assert.equal((portcullis.pep as { sub: string }).sub, 'pep-test');
     assert.equal(portcullis.effect, body.effect);
     assert.equal(portcullis.policy_revision, body.policy_revision);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { requestApproval, vote } from '../approvals/approval-fixtures.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
+import { auditBodyOf } from '@portcullis/pdp';
 
 const MCP_DB_PROD = { type: 'mcp', name: 'mcp-db-prod', environment: 'production' };
 const MCP_FILES = { type: 'mcp', name: 'mcp-files', environment: 'staging' };
@@ -45,7 +46,7 @@ describe('credentials inside MCP argument values', () => {
     assert.match(text, /for the call/, 'the rest of the note is kept');
     assert.match(text, /postgres:\/\/app:\[REDACTED\]@db\.internal/);
     assert.match(text, /nothing\.secret\.here and ey-not-a-token/, 'text that is no credential is kept');
-    const portcullis = (record.unmapped as { portcullis: { redacted?: string[] } }).portcullis;
+    const portcullis = auditBodyOf(record) as { redacted?: string[] };
     for (const name of ['note', 'raw_token', 'key', 'dsn']) {
       assert.ok(portcullis.redacted?.some((path) => path.endsWith(`arguments.${name}`)), `${name} listed among ${JSON.stringify(portcullis.redacted)}`);
     }

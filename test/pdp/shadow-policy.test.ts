@@ -12,6 +12,7 @@ import { auditCli } from '../support/audit-cli.ts';
 import { eventually } from '../support/eventually.ts';
 import { ensureStarterBundle, installedOpa, startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
 import { candidateThatThrowsOnSql, starterPackWithData } from '../support/shadow-candidates.ts';
+import { auditBodyOf } from '@portcullis/pdp';
 
 type Json = Record<string, any>;
 
@@ -97,7 +98,7 @@ describe('shadow policy: differences of a candidate, recorded and counted, never
         const stored = await pdp.auditEvents('shadow');
         return stored.length === changed.length && stored;
       });
-      const fields = records.map((record) => (record.unmapped as Json).portcullis as Json);
+      const fields = records.map((record) => auditBodyOf(record) as Json);
       assert.deepEqual(fields.map((field) => field.decision_id).sort(), changed.map((answer) => answer.id).sort(), 'the differing decisions, each once');
       for (const field of fields) {
         assert.equal(field.event, 'shadow.difference');

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
+import { auditBodyOf } from '@portcullis/pdp';
 
 describe('POST /v1/sql/outputs: output provenance of one SELECT, for PEPs', () => {
   let pdp: TestPdp;
@@ -78,7 +79,7 @@ describe('POST /v1/sql/outputs: output provenance of one SELECT, for PEPs', () =
   it('is no decision: nothing reaches the audit trail', async () => {
     for (let i = 0; i < 3; i++) assert.equal((await post({ sql: `SELECT email, ${i} FROM users` })).status, 200);
     // The decisions stream holds only the bundle's activation, written when the PDP started.
-    const isActivation = (record: Record<string, unknown>): boolean => (record.unmapped as { portcullis: { event?: string } }).portcullis.event === 'bundle.activated';
+    const isActivation = (record: Record<string, unknown>): boolean => auditBodyOf(record)?.event === 'bundle.activated';
     for (const stream of ['decisions', 'sessions', 'approvals']) assert.deepEqual((await pdp.auditEvents(stream)).filter((record) => !isActivation(record)), [], `no record on the ${stream} stream`);
   });
 });

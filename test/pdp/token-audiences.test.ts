@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ConfigError, loadPdpConfig } from '@portcullis/pdp';
+import { ConfigError, loadPdpConfig, auditBodyOf } from '@portcullis/pdp';
 import { deleteOrder, longPoll, requestApproval, vote } from '../approvals/approval-fixtures.ts';
 import { openApprovalSocket } from '../support/approval-socket-client.ts';
 import { startTestPdp, type TestPdp } from '../support/pdp-harness.ts';
@@ -78,7 +78,7 @@ describe('agent tokens and console sessions are kept apart by audience', () => {
       assert.equal((body.principal as { authenticated: boolean }).authenticated, false);
       assert.match((body.reasons as { code: string; message: string }[]).find((reason) => reason.code === 'unauthenticated')!.message, /token-pep-credential/);
       const record = (await pdp.auditEvents()).find((candidate) => (candidate.metadata as { uid: string }).uid === body.decision_id);
-      assert.equal((record!.unmapped as { portcullis: { principal: { error: string } } }).portcullis.principal.error, 'token-pep-credential');
+      assert.equal((auditBodyOf(record) as { principal: { error: string } }).principal.error, 'token-pep-credential');
     }
     // A session event whose subject token is the posting PEP's own: filed, with no principal behind it.
     const posted = await fetch(`${pdp.url}/v1/sessions/events`, {
@@ -87,7 +87,7 @@ describe('agent tokens and console sessions are kept apart by audience', () => {
       body: JSON.stringify({ events: [{ event: 'session.start', event_id: randomUUID(), time: new Date().toISOString(), subject_token: pdp.pepToken, session: { id: 's-pep-subject' }, protocol: 'sql', resource: ANALYTICS }] }),
     });
     assert.equal(posted.status, 202);
-    const started = (await pdp.auditEvents('sessions')).map((record) => (record.unmapped as { portcullis: Record<string, any> }).portcullis).find((body) => body.session?.id === 's-pep-subject');
+    const started = (await pdp.auditEvents('sessions')).map((record) => auditBodyOf(record) as Record<string, any>).find((body) => body.session?.id === 's-pep-subject');
     assert.deepEqual(started?.principal, { authenticated: false, error: 'token-pep-credential' });
   });
 
@@ -99,7 +99,7 @@ describe('agent tokens and console sessions are kept apart by audience', () => {
     assert.ok((body.reasons as { code: string }[]).some((reason) => reason.code === 'unauthenticated'));
     assert.equal((body.principal as { authenticated: boolean }).authenticated, false);
     const record = (await pdp.auditEvents()).find((candidate) => (candidate.metadata as { uid: string }).uid === body.decision_id);
-    assert.equal((record!.unmapped as { portcullis: { principal: { error: string } } }).portcullis.principal.error, 'token-wrong-audience');
+    assert.equal((auditBodyOf(record) as { principal: { error: string } }).principal.error, 'token-wrong-audience');
   });
 
   it('a console session is no PEP credential on any PEP route', async () => {

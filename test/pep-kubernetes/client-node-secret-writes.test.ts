@@ -10,6 +10,7 @@ import { CoreV1Api, PatchStrategy, setHeaderOptions, type V1Secret } from '@kube
 import { eventually } from '../support/eventually.ts';
 import { apiFailure, pepKubeConfig } from './client-node-config.ts';
 import { startKubePepStack, type KubePepStack } from './pep-stack.ts';
+import { auditBodyOf } from '@portcullis/pdp';
 
 const base64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 const API_KEY = 'sk-live-4f9a2c7e1b';
@@ -57,7 +58,7 @@ async function runOnceApproved<T>(stack: KubePepStack, value: string, write: () 
 async function assertNowhereRecorded(stack: KubePepStack, value: string, method: string, path: string): Promise<void> {
   await eventually(`the decision trail records the approved ${method} ${path}`, async () =>
     (await stack.pdp.auditEvents('decisions')).some((record) => {
-      const text = JSON.stringify(record);
+      const text = JSON.stringify(auditBodyOf(record));
       return text.includes(`"method":"${method}"`) && text.includes(`"path":"${path}"`) && text.includes('"effect":"allow"');
     }),
   );

@@ -7,6 +7,7 @@ import { Agent, request } from 'node:https';
 import { after, before, test } from 'node:test';
 import { eventually } from '../support/eventually.ts';
 import { startKubePepStack, type KubePepStack } from './pep-stack.ts';
+import { auditBodyOf } from '@portcullis/pdp';
 
 let stack: KubePepStack;
 
@@ -46,7 +47,7 @@ interface StatementEntry {
 
 /** The statements a `session.statements` record carries (one record holds a batch of them). */
 function statementsOf(record: Record<string, unknown>): StatementEntry[] {
-  const native = (record.unmapped as { portcullis?: { statements?: StatementEntry[] } } | undefined)?.portcullis;
+  const native = auditBodyOf(record) as { statements?: StatementEntry[] } | undefined;
   return native?.statements ?? [];
 }
 

@@ -8,6 +8,7 @@ import type { McpGateway } from '../support/mcp-gateway.ts';
 import type { FilesystemServerFixture } from '../support/mcp-servers.ts';
 import { RawSession, tappedLines, } from './raw-session.ts';
 import { startTappedFilesGateway } from './tapped-files-gateway.ts';
+import { auditBodyOf } from '@portcullis/pdp';
 
 describe('adversary: identity and sessions', () => {
   let gateway: McpGateway;
@@ -55,7 +56,7 @@ describe('adversary: identity and sessions', () => {
     }
     assert.equal(initializes(), before, 'a server was started for a PEP credential');
     const refused = (await gateway.pdp.auditEvents('decisions'))
-      .map((record) => (record as { unmapped: { portcullis: { principal?: { authenticated: boolean; error?: string }; effect: string } } }).unmapped.portcullis)
+      .map((record) => auditBodyOf(record) as { principal?: { authenticated: boolean; error?: string }; effect: string })
       .filter((body) => body.principal?.error === 'token-pep-credential'); // the bundle's activation has no principal
     assert.ok(refused.length >= Object.keys(tokens).length, `each refusal is recorded with its reason (${refused.length})`);
     for (const body of refused) {

@@ -8,6 +8,7 @@ import type { McpGateway } from '../support/mcp-gateway.ts';
 import type { FilesystemServerFixture } from '../support/mcp-servers.ts';
 import { RawSession, tappedLines, } from './raw-session.ts';
 import { startTappedFilesGateway } from './tapped-files-gateway.ts';
+import { auditBodyOf } from '@portcullis/pdp';
 
 const MAX_MESSAGE_BYTES = 4096;
 
@@ -120,7 +121,7 @@ describe('bad input to the MCP gateway', () => {
     assert.doesNotMatch(tappedLines(log), /\\u0070ath|\\u00e9/, 'the escapes as sent never reached the server');
     // The decision record keeps the action as policy saw it (the OCSF event's portcullis part).
     const decided = (await gateway.pdp.auditEvents())
-      .map((event) => (event.unmapped as { portcullis?: { action?: { method?: string; arguments?: unknown } } } | undefined)?.portcullis?.action)
+      .map((event) => (auditBodyOf(event) as { action?: { method?: string; arguments?: unknown } } | undefined)?.action)
       .filter((action) => action?.method === 'tools/call' && JSON.stringify(action.arguments).includes('café'));
     assert.equal(decided.length, 1);
     assert.deepEqual(decided[0]!.arguments, forwarded[0]!.params!.arguments, 'policy saw what the server got');

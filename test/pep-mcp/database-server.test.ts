@@ -15,6 +15,7 @@ import { connectStdioClient, type DatabaseServerFixture, prepareDatabaseServer }
 import { startTestPostgres, type TestPostgres } from '../support/postgres-server.ts';
 import { starterPackWith, type PolicyVariant } from './starter-pack-variant.ts';
 import { callText } from './tool-results.ts';
+import { auditBodyOf } from '@portcullis/pdp';
 
 const SERVER = 'mcp-db';
 // The reference Postgres server on the same database, as one more resource judged as analytics-db.
@@ -131,10 +132,11 @@ describe('a tool data denies by name', () => {
     assert.deepEqual(rows(await unlisted.callTool({ name: 'query', arguments: { sql: 'SELECT current_user AS who' } })), [{ who: db.role }], 'the server still connects as its own role');
     // The call is on the record, the password it named is not, on any record.
     const records = [...(await gateway.pdp.auditEvents('decisions')), ...(await gateway.pdp.auditEvents('sessions'))];
-    const decision = records.find((record) => JSON.stringify(record).includes('"mcp-tool-denied"')) as { unmapped: { portcullis: { action: { tool: string; arguments: Record<string, unknown> }; redacted: string[] } } } | undefined;
-    assert.equal(decision?.unmapped.portcullis.action.tool, 'connect_db');
-    assert.equal(decision.unmapped.portcullis.action.arguments.user, 'postgres');
-    assert.ok(decision.unmapped.portcullis.redacted.includes('action.arguments.password'));
+    const record = records.find((candidate) => JSON.stringify(candidate).includes('"mcp-tool-denied"'));
+    const decision = auditBodyOf(record) as { action: { tool: string; arguments: Record<string, unknown> }; redacted: string[] } | undefined;
+    assert.equal(decision?.action.tool, 'connect_db');
+    assert.equal(decision.action.arguments.user, 'postgres');
+    assert.ok(decision.redacted.includes('action.arguments.password'));
     assert.deepEqual(records.filter((record) => JSON.stringify(record).includes(postgres.superuserPassword)), []);
     await gateway.disconnect(admin);
     await gateway.disconnect(unlisted);

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { sessionEventBodies } from '../support/session-records.ts';
 import { startPepStack, type PepStack } from './pep-stack.ts';
 import { eventually } from '../support/eventually.ts';
+import { auditBodyOf } from '@portcullis/pdp';
 
 const SEED = `
   CREATE TABLE users (id int PRIMARY KEY, name text, email text);
@@ -95,7 +96,7 @@ describe('decision reuse in the Postgres PEP', () => {
     const { rows } = await owner.query('SELECT count(*)::int AS n FROM orders');
     await owner.end();
     assert.equal(rows[0].n, 20, 'no row was deleted');
-    const refused = (await stack.pdp.auditEvents('decisions')).map((event) => JSON.stringify(event)).filter((event) => event.includes('DELETE FROM orders') && event.includes('"effect":"deny"'));
+    const refused = (await stack.pdp.auditEvents('decisions')).map((event) => JSON.stringify(auditBodyOf(event))).filter((event) => event.includes('DELETE FROM orders') && event.includes('"effect":"deny"'));
     assert.ok(refused.length >= 3, `the texts with a DELETE were decided (and refused) on their own: ${refused.length}`);
   });
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startPepStack, UPSTREAM_USER, type PepStack } from './pep-stack.ts';
+import { auditBodyOf } from '@portcullis/pdp';
 
 const SEED = `
   RESET ROLE;
@@ -81,7 +82,7 @@ describe('credentials in SQL through the Postgres PEP (staging)', () => {
     assertNowhere(stack, ['Create-Pw-7f3a9', 'Alter-Pw-2b8c1', 'Encrypted-Pw-', 'Dollar-Pw-9e4f', 'Mapping-Pw-1c7d', 'Mapping-Pw-8a2e', 'Ssl-Pw-3f6b', 'U3RvcmVkS2V5U2VjcmV0']);
     const decisions = await stack.pdp.auditEvents('decisions');
     const alter = decisions
-      .map((record) => (record.unmapped as { portcullis: { action: { sql?: string; statements?: Array<{ credentials?: unknown }> } } }).portcullis.action)
+      .map((record) => (auditBodyOf(record) as { action: { sql?: string; statements?: Array<{ credentials?: unknown }> } }).action)
       .find((action) => action?.sql?.startsWith('ALTER ROLE reporting PASSWORD'));
     assert.equal(alter?.sql, "ALTER ROLE reporting PASSWORD '[redacted]'");
     assert.deepEqual(alter?.statements?.[0]?.credentials, [{ kind: 'password', name: null }]);

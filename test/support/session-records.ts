@@ -1,3 +1,5 @@
+import { auditBodyOf } from '@portcullis/pdp';
+
 /**
  * The sessions stream read back one posted event at a time. The PDP writes a run of one
  * session's statements posted together as one `session.statements` record; here each of its
@@ -5,7 +7,7 @@
  * fields plus the entry's own), so tests see what the PEP posted, whatever the grouping.
  */
 
-/** A session record's body (`unmapped.portcullis`), or one statement of a run in that shape. */
+/** A session record's body (whole, from `auditBodyOf`), or one statement of a run in that shape. */
 export type SessionEventBody = Record<string, unknown> & {
   readonly event: string;
   readonly session: { readonly id: string; readonly client_addr?: string };
@@ -17,7 +19,7 @@ export type SessionStatementBody = SessionEventBody & { readonly statement: { re
 /** Every session event of the records, in order; a run's statements one by one. */
 export function sessionEventBodies(records: readonly Record<string, unknown>[]): SessionEventBody[] {
   return records.flatMap((record) => {
-    const body = (record.unmapped as { portcullis: SessionEventBody }).portcullis;
+    const body = auditBodyOf(record) as SessionEventBody;
     if (body.event !== 'session.statements') return [body];
     // event_id and time are the record's own; each entry has its own.
     const { statements, totals: _totals, event_id: _eventId, time: _time, ...shared } = body;

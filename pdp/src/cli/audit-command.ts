@@ -9,6 +9,7 @@ import { parseTtlSeconds } from '../identity/ttl.ts';
 import type { CommandOutput } from './token-command.ts';
 import { AUDIT_REPLAY_USAGE, runAuditReplay } from './audit-replay-command.ts';
 import { auditReport } from '../replay/audit-report.ts';
+import { auditBodyOf } from '../audit/ocsf/portcullis-body.ts';
 
 export const AUDIT_USAGE = `usage:
   portcullis audit verify [source] [keys] [--as-of ISO] [--json]
@@ -87,8 +88,8 @@ async function tail(argv: string[], config: PdpConfig, output: CommandOutput): P
   let shown = 0;
   try {
     for await (const { record } of reader.read(stream as 'decisions')) {
-      const event = record as { time?: number; message?: string; unmapped?: { portcullis?: Record<string, unknown> } };
-      const fields = event.unmapped?.portcullis ?? {};
+      const event = record as { time?: number; message?: string };
+      const fields = auditBodyOf(record) ?? {};
       const principal = fields.principal as { sub?: string; kind?: string } | undefined;
       const resource = fields.resource as { name?: string } | undefined;
       if (typeof event.time !== 'number' || event.time < from || event.time >= to) continue;

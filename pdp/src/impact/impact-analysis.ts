@@ -8,6 +8,7 @@ import { actionSummary } from './action-summary.ts';
 import type { CandidateBundle } from './candidate-bundle.ts';
 import { decisionChange } from './impact-change.ts';
 import { EvaluatedTally, summarise, type ChangedDecision, type ImpactReport, type SkippedDecision } from './impact-report.ts';
+import { auditBodyOf } from '../audit/ocsf/portcullis-body.ts';
 
 /** Which recorded decisions to evaluate with the candidate. */
 export interface ImpactQuery {
@@ -170,7 +171,7 @@ function resourceName(resource: unknown): string {
 }
 
 function fieldOf(record: unknown, name: string): unknown {
-  return asObject(asObject(asObject(record)?.unmapped)?.portcullis)?.[name];
+  return auditBodyOf(record)?.[name];
 }
 
 function isoOrNull(time: number | undefined): string | null {

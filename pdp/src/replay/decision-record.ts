@@ -1,6 +1,7 @@
 import { asObject, asString, type JsonObject } from '../audit/json-fields.ts';
+import { auditBodyOf } from '../audit/ocsf/portcullis-body.ts';
 
-/** A decision record read back from the trail: its body (`unmapped.portcullis`) and its name. */
+/** A decision record read back from the trail: its body (whole, from `auditBodyOf`) and its name. */
 export interface DecisionRecord {
   readonly decisionId: string;
   /** Epoch milliseconds (the OCSF `time`). */
@@ -11,7 +12,7 @@ export interface DecisionRecord {
 
 /** The record's decision body, or undefined for anything else (a Data API query, a digest, garbage). */
 export function decisionRecordOf(record: unknown): DecisionRecord | undefined {
-  const body = asObject(asObject(asObject(record)?.unmapped)?.portcullis);
+  const body = auditBodyOf(record);
   if (body?.event !== 'decision') return undefined;
   const time = asObject(record)?.time;
   return {

@@ -1,6 +1,7 @@
 import { asObject, asString } from '../audit/json-fields.ts';
 import { BUNDLE_ACTIVATED_EVENT } from '../audit/events/bundle-activation-audit-event.ts';
 import { recordHash } from '../audit/trail/hash-chain.ts';
+import { auditBodyMember, auditBodyOf } from '../audit/ocsf/portcullis-body.ts';
 
 /** One live activation as the trail records it: the exact bytes and the signature the PDP checked. */
 export interface RecordedActivation {
@@ -13,7 +14,7 @@ export interface RecordedActivation {
 
 /** Whether a decisions-stream record is a bundle activation (live or shadow): not a decision to replay. */
 export function isBundleActivationRecord(record: unknown): boolean {
-  return asObject(asObject(asObject(record)?.unmapped)?.portcullis)?.event === BUNDLE_ACTIVATED_EVENT;
+  return auditBodyMember(record, 'event') === BUNDLE_ACTIVATED_EVENT;
 }
 
 /**
@@ -30,7 +31,7 @@ export class RecordedActivations {
   /** Takes the record when it is a bundle activation (true), else leaves it (false). */
   offer(record: unknown, where: string): boolean {
     if (!isBundleActivationRecord(record)) return false;
-    const body = asObject(asObject(asObject(record)?.unmapped)?.portcullis)!;
+    const body = auditBodyOf(record)!;
     if (body.role !== 'live') return true;
     const revision = asString(body.revision);
     const digest = asString(body.digest);

@@ -1,4 +1,4 @@
-import { asObject, asString } from '../audit/json-fields.ts';
+import { asObject } from '../audit/json-fields.ts';
 import type { ControlLine } from '../audit/verification/evidence-report.ts';
 import type { AuditReader } from '../audit/verification/readers/audit-reader.ts';
 import type { BundleVerifier } from '../policy/bundle-signature-verifier.ts';
@@ -7,6 +7,7 @@ import type { BundleArchiveReader } from './bundle-archive-reader.ts';
 import { decisionRecordOf, type DecisionRecord } from './decision-record.ts';
 import { RecordedActivations, type RecordedActivation } from './recorded-activations.ts';
 import { DecisionReplayer, type ReplayDifference } from './decision-replayer.ts';
+import { auditBodyMember } from '../audit/ocsf/portcullis-body.ts';
 
 export interface TrailReplayOptions {
   /** Only decisions with from <= time < to (epoch ms) are replayed. */
@@ -121,7 +122,7 @@ export async function replayTrail(reader: AuditReader, bundles: BundleArchiveRea
       if (activations.offer(record, where)) continue;
       const decision = decisionRecordOf(record);
       if (!decision) {
-        if (asString(asObject(asObject(asObject(record)?.unmapped)?.portcullis)?.event) === 'data-query') continue;
+        if (auditBodyMember(record, 'event') === 'data-query') continue;
         const time = asObject(record)?.time;
         if (typeof time === 'number' && (time < from || time >= to)) continue;
         decisions += 1;

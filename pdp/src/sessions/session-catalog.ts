@@ -1,6 +1,7 @@
 import { asArray, asNonNegative, asObject, asString, type JsonObject } from '../audit/json-fields.ts';
 import { actionActivity } from '../audit/ocsf/ocsf-action-class.ts';
 import type { AuditReader } from '../audit/verification/readers/audit-reader.ts';
+import { auditBodyOf } from '../audit/ocsf/portcullis-body.ts';
 
 /** What finds sessions: a principal (sub), a resource (name), a time window (epoch ms). */
 export interface SessionFilter {
@@ -245,7 +246,7 @@ function numberField(fields: JsonObject, name: 'duration_ms' | 'bytes' | 'masked
 }
 
 function bodyOf(record: unknown): JsonObject | undefined {
-  return asObject(asObject(asObject(record)?.unmapped)?.portcullis);
+  return auditBodyOf(record);
 }
 
 function actionText(action: JsonObject, resource: JsonObject | undefined, decisionId: string): string {

@@ -1,6 +1,7 @@
 import type { AsciicastHeaderV1, RecordingEventV1 } from '@portcullis/contract';
 import { asArray, asNonNegative, asObject, asString, type JsonObject } from '../audit/json-fields.ts';
 import type { AuditReader } from '../audit/verification/readers/audit-reader.ts';
+import { auditBodyOf } from '../audit/ocsf/portcullis-body.ts';
 
 /** An interactive session's recording put back together from its chunks on the sessions stream. */
 export interface StoredRecording {
@@ -25,7 +26,7 @@ export interface StoredRecording {
 export async function readRecording(reader: AuditReader, sessionId: string): Promise<StoredRecording | undefined> {
   const chunks = new Map<number, JsonObject>();
   for await (const { record } of reader.read('sessions')) {
-    const body = asObject(asObject(asObject(record)?.unmapped)?.portcullis);
+    const body = auditBodyOf(record);
     if (body?.event !== 'session.recording' || asString(asObject(body.session)?.id) !== sessionId) continue;
     const recording = asObject(body.recording);
     const seq = asNonNegative(recording?.seq);

@@ -15,6 +15,7 @@ import {
 import { ORDERS_DB, sql } from './support/decision-requests.ts';
 import { deadPort } from './support/fault-servers.ts';
 import { eventually } from '../../../test/support/eventually.ts';
+import { auditBodyOf } from '@portcullis/pdp';
 
 const statement = (text: string, extra: Partial<StatementRecord> = {}): StatementRecord => ({
   text,
@@ -171,7 +172,7 @@ describe('session events shipped to a real PDP', () => {
     try {
       const stats = await sink.close();
       assert.deepEqual([stats.shipped, stats.lost, stats.dropped], [3, 0, 0]);
-      const records = (await late.auditEvents('sessions')).map((record: any) => record.unmapped.portcullis).filter((body: any) => body.session.id === 'retried-1');
+      const records = (await late.auditEvents('sessions')).map((record: any) => auditBodyOf(record) as any).filter((body: any) => body.session.id === 'retried-1');
       assert.deepEqual(records.map((body) => body.event), ['session.start', 'session.statement', 'session.end']);
     } finally {
       transport.close();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestPdp, type TestPdp } from '../../../test/support/pdp-harness.ts';
 import { eventually } from '../../../test/support/eventually.ts';
+import { auditBodyOf } from '@portcullis/pdp';
 import {
   HttpPdpTransport,
   MemorySessionEventSink,
@@ -230,7 +231,7 @@ describe('terminal recordings shipped to a real PDP', () => {
   }
 
   async function recordedChunks(sessionId: string): Promise<Record<string, any>[]> {
-    return (await pdp.auditEvents('sessions')).map((record) => (record.unmapped as { portcullis: Record<string, any> }).portcullis).filter((body) => body.event === 'session.recording' && body.session.id === sessionId);
+    return (await pdp.auditEvents('sessions')).map((record) => auditBodyOf(record) as Record<string, any>).filter((body) => body.event === 'session.recording' && body.session.id === sessionId);
   }
 
   it('reach the sessions stream in order, under the verified decision and principal, byte for byte', async () => {

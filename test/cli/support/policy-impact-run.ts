@@ -10,6 +10,7 @@ import { deleteOrder, readOrders } from '../../approvals/approval-fixtures.ts';
 import { installedOpa, startTestPdp, type TestPdp } from '../../support/pdp-harness.ts';
 import { REPOSITORY_ROOT } from '../../support/repository-root.ts';
 import { CLI } from './approvals-cli.ts';
+import { auditBodyOf } from '@portcullis/pdp';
 
 export type Body = Record<string, any>;
 
@@ -50,7 +51,7 @@ export interface RecordedRun {
   impactJson(args: string[]): Promise<{ run: ImpactRun; report: Body }>;
 }
 
-export const bodyOf = (record: Record<string, unknown>): Body => (record as { unmapped: { portcullis: Body } }).unmapped.portcullis;
+export const bodyOf = (record: Record<string, unknown>): Body => auditBodyOf(record) as Body;
 export const changedIds = (report: Body): string[] => (report.changes as Body[]).map((change) => change.decisionId).sort();
 
 export async function recordRun(env: Record<string, string> = {}): Promise<RecordedRun> {

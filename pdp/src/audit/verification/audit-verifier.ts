@@ -10,6 +10,7 @@ import type { VerificationProblem } from './verification-problem.ts';
 import { retentionInForce } from './retention-in-force.ts';
 import { anchorRefusal, chainsAgedOut, findRetentionAnchor, type ChainAgedOut, type ChainStart } from './retention-anchor.ts';
 import { checkPolicyAttestation, policyMentionOf, type PolicyMention } from './policy-attestation.ts';
+import { auditBodyMember } from '../ocsf/portcullis-body.ts';
 
 export type { ChainAgedOut, ChainStart } from './retention-anchor.ts';
 
@@ -140,7 +141,7 @@ export async function verifyAudit(input: VerifyAuditInput): Promise<Verification
       problems.push({ kind: 'unparseable', message: `record at ${where} is not an audit record: ${link}`, where });
       continue;
     }
-    const decisionId = asString(fieldAt(parsed, 'unmapped', 'portcullis', 'decision_id')) ?? asString(fieldAt(parsed, 'unmapped', 'portcullis', 'approval', 'decision_id'));
+    const decisionId = asString(auditBodyMember(parsed, 'decision_id')) ?? asString(fieldAt(auditBodyMember(parsed, 'approval'), 'decision_id'));
     const uid = asString(fieldAt(parsed, 'metadata', 'uid'));
     const recomputed = recordHash(parsed);
     const intact = recomputed === link.hash;

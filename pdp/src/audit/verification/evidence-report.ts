@@ -6,6 +6,7 @@ import type { ProblemKind } from './verification-problem.ts';
 import { DIGEST_TYPE } from '../trail/digest-record.ts';
 import { RETAINED_STREAMS } from '../../config/audit-retention-config.ts';
 import { asArray, asNonNegative, asNumber, asObject, asString, fieldAt, type JsonObject } from '../json-fields.ts';
+import { auditBodyOf } from '../ocsf/portcullis-body.ts';
 
 export { renderReport, type ReportFormat } from './evidence-report-rendering.ts';
 
@@ -208,7 +209,7 @@ class Holdings {
   private readonly byStream = new Map<string, { oldest: number; count: number }>();
 
   add(record: JsonObject, time: number): void {
-    const portcullis = asObject(fieldAt(record, 'unmapped', 'portcullis')) ?? {};
+    const portcullis = auditBodyOf(record) ?? {};
     const stream = asString(fieldAt(portcullis, 'chain', 'stream')) ?? streamOf(asString(portcullis.event) ?? '');
     const entry = this.byStream.get(stream) ?? { oldest: time, count: 0 };
     entry.oldest = Math.min(entry.oldest, time);
@@ -296,7 +297,7 @@ class Tally {
     this.records += 1;
     this.firstTime = this.firstTime === undefined ? time : Math.min(this.firstTime, time);
     this.lastTime = this.lastTime === undefined ? time : Math.max(this.lastTime, time);
-    const portcullis = asObject(fieldAt(record, 'unmapped', 'portcullis')) ?? {};
+    const portcullis = auditBodyOf(record) ?? {};
     const event = asString(portcullis.event) ?? asString(fieldAt(record, 'metadata', 'event_code')) ?? 'unknown';
     const chain = asObject(portcullis.chain);
     const stream = asString(chain?.stream) ?? streamOf(event);
@@ -670,7 +671,7 @@ const MAX_TEXT = 240;
 
 /** What an auditor needs to see of a record: identity, class, who, where, what, outcome, chain link. */
 export function trimRecord(record: JsonObject): JsonObject {
-  const body = asObject(fieldAt(record, 'unmapped', 'portcullis')) ?? {};
+  const body = auditBodyOf(record) ?? {};
   const chain = asObject(body.chain);
   const user = asObject(fieldAt(record, 'actor', 'user'));
   const command = asString(fieldAt(record, 'query_info', 'query_string'))

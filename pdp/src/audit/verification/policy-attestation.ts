@@ -1,6 +1,7 @@
-import { asObject, asString } from '../json-fields.ts';
+import { asString } from '../json-fields.ts';
 import { BUNDLE_ACTIVATED_EVENT } from '../events/bundle-activation-audit-event.ts';
 import type { VerificationProblem } from './verification-problem.ts';
+import { auditBodyOf } from '../ocsf/portcullis-body.ts';
 
 /** What a decisions-stream record says about policy: the revision a decision names, or a live bundle's activation. */
 export type PolicyMention =
@@ -9,7 +10,7 @@ export type PolicyMention =
 
 /** The mention a record makes, or undefined (a decision without policy, a data query, a shadow activation). */
 export function policyMentionOf(record: unknown): PolicyMention | undefined {
-  const body = asObject(asObject(asObject(record)?.unmapped)?.portcullis);
+  const body = auditBodyOf(record);
   if (!body) return undefined;
   if (body.event === 'decision') {
     const revision = asString(body.policy_revision);

@@ -1,0 +1,118 @@
+import { isDeepStrictEqual } from 'node:util';
+import { asObject, asString, type JsonObject } from '../json-fields.ts';
+import { HELD_MEMBERS } from './ocsf-held-members.ts';
+
+/**
+ * `unmapped.portcullis` keeps what the OCSF attributes of its record do not: every member of the
+ * event body that they hold exactly (ocsf-held-members.ts) is stored once, in them, and read back
+ * from them. Readers get the whole body from `auditBodyOf`, for records written either way.
+ *
+ * A record whose `unmapped.portcullis` has `event` was written with the body whole (before
+ * bodies were stored once): it is read as it is. The writer never stores `event` again (it is
+ * `metadata.event_code`), so its presence tells the two forms apart exactly.
+ *
+ * `whole` (rare) names members the body has in a form the attributes would misstate — absent
+ * where they hold something, or an object the attributes hold keys of that it lacks — which
+ * are then stored as they are and never completed from the attributes.
+ */
+export const WHOLE_MEMBERS = 'whole';
+
+/** The members of `body` the OCSF attributes of `record` do not hold, plus `whole` when needed. */
+export function compactBody(record: JsonObject, body: JsonObject): JsonObject {
+  const event = asString(body.event) ?? 'unknown';
+  const kept: JsonObject = { ...body };
+  delete kept.event;
+  const whole: string[] = [];
+  for (const held of HELD_MEMBERS) {
+    if (!held.events(event)) continue;
+    const read = held.read(record);
+    if (read === undefined) continue;
+    const value = body[held.member];
+    if (value === undefined) {
+      whole.push(held.member);
+      continue;
+    }
+    if (isDeepStrictEqual(value, read)) {
+      delete kept[held.member];
+      continue;
+    }
+    const readObject = plainObject(read);
+    const valueObject = plainObject(value);
+    if (!readObject || !valueObject) continue;
+    // Held in part: keep the sub-members the attributes do not hold exactly.
+    if (Object.keys(readObject).some((key) => !(key in valueObject))) {
+      whole.push(held.member);
+      continue;
+    }
+    const rest: JsonObject = {};
+    for (const [key, member] of Object.entries(valueObject)) {
+      if (!(key in readObject) || !isDeepStrictEqual(member, readObject[key])) rest[key] = member;
+    }
+    kept[held.member] = rest;
+  }
+  if (whole.length > 0) kept[WHOLE_MEMBERS] = whole;
+  return kept;
+}
+
+/**
+ * The event body of an audit record, whole: `unmapped.portcullis` with the members its OCSF
+ * attributes hold filled in (the chain link, `redacted` and `whole` left as they are). Undefined
+ * for anything that is not an audit record (a digest, a checkpoint, garbage).
+ */
+export function auditBodyOf(record: unknown): JsonObject | undefined {
+  const attributes = asObject(record);
+  const stored = asObject(asObject(attributes?.unmapped)?.portcullis);
+  if (!attributes || !stored) return undefined;
+  if (isWholeBody(stored)) return stored;
+  const event = eventOf(attributes);
+  const whole = Array.isArray(stored[WHOLE_MEMBERS]) ? (stored[WHOLE_MEMBERS] as unknown[]) : [];
+  const body: JsonObject = { event };
+  for (const held of HELD_MEMBERS) {
+    if (!held.events(event) || whole.includes(held.member)) continue;
+    const read = held.read(attributes);
+    if (read === undefined) continue;
+    const value = stored[held.member];
+    if (value === undefined) body[held.member] = read;
+    else {
+      const readObject = plainObject(read);
+      const valueObject = plainObject(value);
+      body[held.member] = readObject && valueObject ? { ...readObject, ...valueObject } : value;
+    }
+  }
+  for (const [key, value] of Object.entries(stored)) {
+    if (!(key in body) && key !== WHOLE_MEMBERS) body[key] = value;
+  }
+  return body;
+}
+
+/** One member of the event body (as `auditBodyOf(record)?.[member]`, without building the rest). */
+export function auditBodyMember(record: unknown, member: string): unknown {
+  const attributes = asObject(record);
+  const stored = asObject(asObject(attributes?.unmapped)?.portcullis);
+  if (!attributes || !stored) return undefined;
+  if (isWholeBody(stored)) return stored[member];
+  const event = eventOf(attributes);
+  if (member === 'event') return event;
+  const held = HELD_MEMBERS.find((candidate) => candidate.member === member);
+  const whole = Array.isArray(stored[WHOLE_MEMBERS]) && (stored[WHOLE_MEMBERS] as unknown[]).includes(member);
+  const read = held && !whole && held.events(event) ? held.read(attributes) : undefined;
+  const value = stored[member];
+  if (read === undefined) return value;
+  if (value === undefined) return read;
+  const readObject = plainObject(read);
+  const valueObject = plainObject(value);
+  return readObject && valueObject ? { ...readObject, ...valueObject } : value;
+}
+
+/** Written before bodies were stored once: the body is all there, `event` included. */
+function isWholeBody(stored: JsonObject): boolean {
+  return typeof stored.event === 'string';
+}
+
+function eventOf(attributes: JsonObject): string {
+  return asString(asObject(attributes.metadata)?.event_code) ?? 'unknown';
+}
+
+function plainObject(value: unknown): JsonObject | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as JsonObject) : undefined;
+}
