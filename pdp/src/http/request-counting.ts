@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PdpMetrics } from '../metrics/pdp-metrics.ts';
+import { requestPathname } from './request-target.ts';
 
 const COUNTED = Symbol('portcullis.http-request-counted');
 
@@ -11,15 +12,13 @@ export function countRequest(metrics: PdpMetrics, request: IncomingMessage, resp
   const marked = request as IncomingMessage & { [COUNTED]?: true };
   if (marked[COUNTED]) return;
   marked[COUNTED] = true;
-  response.on('finish', () => metrics.httpRequests.inc({ route: routeLabel(request.url ?? ''), status: String(response.statusCode) }));
+  response.on('finish', () => metrics.httpRequests.inc({ route: routeLabel(requestPathname(request)), status: String(response.statusCode) }));
 }
 
 const EXACT_ROUTES = new Set(['/v1/decisions', '/v1/sql/outputs', '/v1/sessions/events', '/v1/audit/report', '/v1/policy', '/health', '/metrics']);
 
 /** A bounded label: the route's pattern, never the raw path (which a caller chooses). */
-function routeLabel(url: string): string {
-  const query = url.indexOf('?');
-  const path = query === -1 ? url : url.slice(0, query);
+function routeLabel(path: string): string {
   if (path.startsWith('/v1/data')) return '/v1/data';
   if (path.startsWith('/v1/approvals')) return '/v1/approvals';
   if (path.startsWith('/console')) return '/console';

@@ -7,6 +7,7 @@ import { PortcullisError } from '../../errors/portcullis-error.ts';
 import { assertFronts } from '../resource-authorization.ts';
 import { sendJsonAnswer, sendJson, sendJsonText } from '../json-answer.ts';
 import type { NativeErrorHandler, NativeRequest, NativeResponse } from '../native-http.ts';
+import { requestQueryString } from '../request-target.ts';
 
 /**
  * POST|GET /v1/data/{path} — answers as OPA's Data API does, on the same bundle, so OPA clients
@@ -107,11 +108,10 @@ function dataPath(request: NativeRequest): string {
   return segments.filter((segment) => segment !== '').join('/');
 }
 
-/** The query string as Express's simple parser reads it (node:querystring); none without a `?`. */
+/** The query as Express's simple parser reads it (node:querystring on the router's query string). */
 function queryOf(request: NativeRequest): Record<string, string | string[] | undefined> {
-  const url = request.url ?? '';
-  const at = url.indexOf('?');
-  return at === -1 ? {} : parseQuery(url.slice(at + 1));
+  const query = requestQueryString(request);
+  return query === '' ? {} : parseQuery(query);
 }
 
 function flag(value: unknown): boolean {

@@ -41,6 +41,11 @@ export function pepRoutes(deps: PepRoutesDeps): Router {
   const { pepAuth, jsonBody: body } = deps;
   const passThrough: NativeHandler = (_request, _response, next) => next();
 
+  // A router answers an OPTIONS request its routes' paths match itself (200, Allow, text): the
+  // app answers OPTIONS as any other method these routes do not serve (405 or 404, ErrorV1), so
+  // OPTIONS leaves this router before its routes are looked at.
+  routes.use((request, _response, next) => next(request.method === 'OPTIONS' ? 'router' : undefined));
+
   routes.post('/v1/decisions', pepAuth, body, decisionsRoute(deps.decisions));
   routes.post('/v1/sql/outputs', pepAuth, body, sqlOutputsRoute(deps.sqlAnalyzer));
   routes.post('/v1/sessions/events', pepAuth, body, sessionEventsRoute(deps.subjectVerifier, deps.seal, deps.audit, deps.metrics, deps.log));
