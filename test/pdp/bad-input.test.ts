@@ -25,6 +25,16 @@ describe('the decision API refuses bad input with a clear error and keeps servin
       body,
     });
 
+  it('answers a path parameter that is not valid percent-encoding with 400 invalid-request, not an internal error', async () => {
+    const logged = pdp.logs.length;
+    for (const method of ['GET', 'POST']) {
+      const response = await fetch(`${pdp.url}/v1/data/portcullis/%ZZ`, { method, headers: { authorization: `Bearer ${pdp.pepToken}`, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) }, ...(method === 'POST' ? { body: '{}' } : {}) });
+      assert.equal(response.status, 400, method);
+      assert.equal(((await response.json()) as { code: string }).code, 'invalid-request');
+    }
+    assert.equal(pdp.logs.slice(logged).filter((line) => line.includes('internal error')).length, 0);
+  });
+
   it('answers malformed JSON with 400 malformed-json', async () => {
     const response = await post('{"subject_token": "x", ');
     assert.equal(response.status, 400);

@@ -18,6 +18,8 @@ export function errorHandler(log: (message: string) => void): NativeErrorHandler
 export function toPortcullisError(error: unknown): PortcullisError {
   if (error instanceof PortcullisError) return error;
   // The store's message names Redis and the failed call: enough for an operator, no secrets.
+  // The router could not percent-decode a path parameter (/v1/data/%ZZ): the caller's bad request, not a fault of ours.
+  if (error instanceof URIError) return new PortcullisError('invalid-request', 'the request path is not valid percent-encoding');
   if (error instanceof ApprovalStoreUnavailableError) return new PortcullisError('approvals-unavailable', 'the approval store cannot be reached; try again');
   return new PortcullisError('internal', 'internal error');
 }
