@@ -87,6 +87,28 @@ describe('audit record bodies: auditBodyOf gives every kind of body back whole',
     });
   }
 
+  test('what the OCSF attributes hold is not stored again under unmapped.portcullis', () => {
+    const record = stored(decisionEvent({ session: { id: 'sess-9', client_addr: '10.0.0.8:5555' } }));
+    const portcullis = storedBody(record);
+    for (const member of ['event', 'time', 'decision_id', 'principal', 'session', 'effect', 'reasons', 'policy_revision']) assert.equal(portcullis[member], undefined, member);
+    assert.deepEqual(portcullis.resource, { environment: 'production', labels: { team: 'payments' } });
+    // What OCSF has no place for stays: the PEP with its roles, the enriched action, obligations, timings.
+    for (const member of ['pep', 'action', 'obligations', 'timings_us', 'chain']) assert.ok(portcullis[member] !== undefined, member);
+    const text = JSON.stringify(record);
+    assert.equal(text.split('"sess-9"').length - 1, 2, 'the session id: actor.session.uid and metadata.correlation_uid only');
+    assert.equal(text.split('SELECT id FROM orders').length - 1, 2, 'the SQL text: query_info.query_string and the message only');
+    assert.equal(text.split(String(auditBodyOf(record)?.decision_id)).length - 1, 2, 'the decision id: metadata.uid and query_info.uid only (correlation_uid is the session)');
+  });
+
+  test('a member the attributes would misstate is stored whole and named so', () => {
+    const record = stored(decisionEvent({ action: { type: 'sql', parse_error: 'empty', statements: [] } }));
+    assert.deepEqual(storedBody(record).whole, ['action']);
+    assert.deepEqual(storedBody(record).action, { type: 'sql', parse_error: 'empty', statements: [] });
+    const textless = stored(decisionEvent({ action: { type: 'sql', sql: 'SELECT 1', statements: [{ kind: 'select' }] } }));
+    assert.deepEqual(storedBody(textless).whole, ['action'], 'a lone statement without a text is not given the action\'s');
+    assert.deepEqual(auditBodyOf(textless)?.action, { type: 'sql', sql: 'SELECT 1', statements: [{ kind: 'select' }] });
+  });
+
   test('a record written with the whole body under unmapped.portcullis reads as it is', () => {
     const event = decisionEvent({ session: { id: 'sess-1', client_addr: '10.0.0.1' } });
     const record = stored(event);

@@ -323,7 +323,7 @@ describe('audit verifier', () => {
     const report = await verify(trail);
     assert.deepEqual(report.problems, []);
     assert.deepEqual(report.notes, []);
-    assert.equal(JSON.parse(trail.lines.decisions[0]!).unmapped.portcullis.event, 'bundle.activated');
+    assert.equal(JSON.parse(trail.lines.decisions[0]!).metadata.event_code, 'bundle.activated');
   });
 
   test('a removed bundle.activated record fails verify twice: the gap, and the revision its decisions name is unattested', async () => {

@@ -55,7 +55,10 @@ describe('adversary: replay of a record whose answer was rewritten under a polic
       const record = JSON.parse(line) as Body;
       if (bodyOf(record).decision_id !== ids[name]) return line;
       found = true;
-      edit(bodyOf(record));
+      // The forger writes the body back whole, as a record written before bodies were stored once.
+      const body = bodyOf(record);
+      edit(body);
+      record.unmapped.portcullis = body;
       return JSON.stringify(record);
     });
     assert.ok(found, `decision ${name} is in the trail`);

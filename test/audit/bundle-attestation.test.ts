@@ -150,7 +150,8 @@ describe('bundle activations in the decisions stream vouch for the archived bund
     const alteredState = mkdtempSync(join(work, 'altered-'));
     cpSync(pdp.stateDir, alteredState, { recursive: true });
     const forged = structuredClone(records);
-    body(forged[index]!).digest = `sha256:${'0'.repeat(64)}`;
+    // The digest is stored under unmapped.portcullis (no OCSF attribute holds it): the forger edits it there.
+    forged[index]!.unmapped.portcullis.digest = `sha256:${'0'.repeat(64)}`;
     const verifiedForged = await (async () => {
       writeLines(join(alteredState, 'audit', 'decisions.jsonl'), forged);
       return auditCli(alteredState, 'verify');

@@ -33,12 +33,20 @@ export const ChainLinkV1 = Type.Object(
 );
 export type ChainLinkV1 = Static<typeof ChainLinkV1>;
 
-/** `unmapped.portcullis`: the whole event body (credentials removed) and the chain link. */
+/**
+ * `unmapped.portcullis`: the members of the event body (credentials removed) that the record's
+ * OCSF attributes do not hold, and the chain link. A member the attributes hold exactly (the
+ * event name, time, ids, principal, session, resource type and name, effect, reasons, revision,
+ * the command) is stored there only (docs/audit-events.md, "Stored once").
+ */
 export const PortcullisFieldsV1 = Type.Object(
   {
-    event: Text(),
+    /** Records written before bodies were stored once have it; the name is `metadata.event_code`. */
+    event: Type.Optional(Text()),
     /** Paths of members removed as credentials, when any were. */
     redacted: Type.Optional(Type.Array(Text())),
+    /** Members stored as they are, not to be completed from the OCSF attributes (rare). */
+    whole: Type.Optional(Type.Array(Text())),
     chain: ChainLinkV1,
   },
   { $id: 'PortcullisFieldsV1', additionalProperties: true },

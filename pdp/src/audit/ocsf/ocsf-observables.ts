@@ -23,8 +23,8 @@ const SCALAR_OBSERVABLES: ReadonlyArray<readonly [path: string, typeId: number]>
   ['database.name', 38], // Resource Name: the database is the resource the command targets
 ];
 
-// A command longer than this is already in the record twice (the command and `unmapped`): a
-// third copy would only grow the record toward the message size limits of the streams.
+// A command longer than this is already in the record (the command attribute): a second copy
+// would only grow the record toward the message size limits of the streams.
 const MAX_OBSERVABLE_CHARS = 4096;
 
 export interface OcsfObservable {

@@ -3,6 +3,7 @@ import type { AuditStream } from '../audit-event.ts';
 import { redactCredentials, type SqlTextRedactor } from './credential-redaction.ts';
 import { asArray, asNonNegative, asObject, asString, type JsonObject } from '../json-fields.ts';
 import { observablesOf, type OcsfObservable } from './ocsf-observables.ts';
+import { compactBody, WHOLE_MEMBERS } from './portcullis-body.ts';
 import { actionActivity, protocolClass, protocolOf, resourceDetails, sessionObjects, type OcsfActionActivity } from './ocsf-action-class.ts';
 import {
   ACTIVITY_CAPTION_OTHER, ACTIVITY_OTHER, API_ACTIVITY, BASE_EVENT, CONTROL_ACTION, DATASTORE_ACTIVITY, DISPOSITION, ENTITY_MANAGEMENT, OCSF_VERSION, PROCESS_ACTIVITY,
@@ -19,9 +20,13 @@ export interface ChainLink {
   readonly hash: string;
 }
 
-/** `unmapped.portcullis`: the whole event body (credentials removed), then the chain link. */
+/**
+ * `unmapped.portcullis`: the members of the event body (credentials removed) that the OCSF
+ * attributes do not hold (`auditBodyOf` reads the whole body back), then the chain link.
+ */
 export interface PortcullisFields {
-  readonly event: string;
+  /** Records written before bodies were stored once have it; the name is `metadata.event_code`. */
+  readonly event?: string;
   /** Paths of members removed as credentials, when any were. */
   readonly redacted?: readonly string[];
   readonly chain?: ChainLink;
@@ -76,12 +81,13 @@ export interface OcsfProduct {
 }
 
 /** Body members the record itself uses under `unmapped.portcullis`. */
-const RESERVED_BODY_MEMBERS = ['chain', 'redacted'];
+const RESERVED_BODY_MEMBERS = ['chain', 'redacted', WHOLE_MEMBERS];
 
 /**
  * Maps one audit event body (decision, data-query, session.*, approval.*) to its OCSF record.
- * Pure: the same event gives the same record. The body is kept whole under
- * `unmapped.portcullis` (credential-named members removed), so nothing of it is lost.
+ * Pure: the same event gives the same record. Nothing of the body is lost: what the OCSF
+ * attributes do not hold is kept under `unmapped.portcullis` (credential-named members removed),
+ * and `auditBodyOf` gives the body back whole.
  */
 export function toOcsfRecord(event: AuditEventInput, product: OcsfProduct): OcsfRecord {
   for (const name of RESERVED_BODY_MEMBERS) {
@@ -135,7 +141,8 @@ export function toOcsfRecord(event: AuditEventInput, product: OcsfProduct): Ocsf
   };
   const observables = observablesOf(record);
   if (observables.length > 0) record.observables = observables;
-  record.unmapped = { portcullis: { ...body, event: name, ...(redacted.length > 0 ? { redacted } : {}) } };
+  // What the attributes above hold is not stored again: `auditBodyOf` reads the body back whole.
+  record.unmapped = { portcullis: compactBody(record, { ...body, event: name, ...(redacted.length > 0 ? { redacted } : {}) }) };
   return record as unknown as OcsfRecord;
 }
 

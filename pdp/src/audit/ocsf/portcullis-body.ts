@@ -11,6 +11,9 @@ import { HELD_MEMBERS } from './ocsf-held-members.ts';
  * bodies were stored once): it is read as it is. The writer never stores `event` again (it is
  * `metadata.event_code`), so its presence tells the two forms apart exactly.
  *
+ * A decision's SQL text is stored once, as `query_info.query_string`: the enriched action's
+ * `sql` is read from there, and the text of its only statement, when equal, from `sql`.
+ *
  * `whole` (rare) names members the body has in a form the attributes would misstate — absent
  * where they hold something, or an object the attributes hold keys of that it lacks — which
  * are then stored as they are and never completed from the attributes.
@@ -50,6 +53,7 @@ export function compactBody(record: JsonObject, body: JsonObject): JsonObject {
     }
     kept[held.member] = rest;
   }
+  foldStatementText(event, body, kept, whole);
   if (whole.length > 0) kept[WHOLE_MEMBERS] = whole;
   return kept;
 }
@@ -82,6 +86,7 @@ export function auditBodyOf(record: unknown): JsonObject | undefined {
   for (const [key, value] of Object.entries(stored)) {
     if (!(key in body) && key !== WHOLE_MEMBERS) body[key] = value;
   }
+  if (!whole.includes('action')) unfoldStatementText(event, body);
   return body;
 }
 
@@ -93,6 +98,7 @@ export function auditBodyMember(record: unknown, member: string): unknown {
   if (isWholeBody(stored)) return stored[member];
   const event = eventOf(attributes);
   if (member === 'event') return event;
+  if (member === 'action') return auditBodyOf(record)?.action;
   const held = HELD_MEMBERS.find((candidate) => candidate.member === member);
   const whole = Array.isArray(stored[WHOLE_MEMBERS]) && (stored[WHOLE_MEMBERS] as unknown[]).includes(member);
   const read = held && !whole && held.events(event) ? held.read(attributes) : undefined;
@@ -102,6 +108,39 @@ export function auditBodyMember(record: unknown, member: string): unknown {
   const readObject = plainObject(read);
   const valueObject = plainObject(value);
   return readObject && valueObject ? { ...readObject, ...valueObject } : value;
+}
+
+/**
+ * A decision's action with one statement: the statement's text, when it is the action's `sql`,
+ * is not stored again. One statement without a text at all would read back otherwise, so such an
+ * action is stored whole.
+ */
+function foldStatementText(event: string, body: JsonObject, kept: JsonObject, whole: string[]): void {
+  const action = plainObject(body.action);
+  const only = onlyStatementOf(event, action);
+  if (!action || !only || whole.includes('action')) return;
+  if (!('text' in only)) {
+    whole.push('action');
+    kept.action = action;
+    return;
+  }
+  const stored = plainObject(kept.action);
+  if (!stored || only.text !== action.sql) return;
+  const { text: _text, ...rest } = only;
+  kept.action = { ...stored, statements: [rest] };
+}
+
+function unfoldStatementText(event: string, body: JsonObject): void {
+  const action = plainObject(body.action);
+  const only = onlyStatementOf(event, action);
+  if (!action || !only || 'text' in only) return;
+  body.action = { ...action, statements: [{ ...only, text: action.sql }] };
+}
+
+/** The only statement of a decision's action that has an SQL text, if it has exactly one. */
+function onlyStatementOf(event: string, action: JsonObject | undefined): JsonObject | undefined {
+  if (event !== 'decision' || typeof action?.sql !== 'string' || !Array.isArray(action.statements) || action.statements.length !== 1) return undefined;
+  return plainObject(action.statements[0]);
 }
 
 /** Written before bodies were stored once: the body is all there, `event` included. */
