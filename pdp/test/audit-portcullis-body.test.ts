@@ -100,6 +100,15 @@ describe('audit record bodies: auditBodyOf gives every kind of body back whole',
     assert.equal(text.split(String(auditBodyOf(record)?.decision_id)).length - 1, 2, 'the decision id: metadata.uid and query_info.uid only (correlation_uid is the session)');
   });
 
+  test('a statement posted alone keeps neither its text, nor its decision id, nor its bytes beside query_info', () => {
+    const record = stored(sessionStatementEvent('SELECT email FROM users WHERE id = 7'));
+    const portcullis = storedBody(record);
+    assert.equal(portcullis.decision_id, undefined);
+    assert.equal(portcullis.bytes, undefined);
+    assert.equal((portcullis.statement as Record<string, unknown>).text, undefined);
+    assert.equal(JSON.stringify(record).split('SELECT email FROM users WHERE id = 7').length - 1, 2, 'query_info.query_string and the message only');
+  });
+
   test('a member the attributes would misstate is stored whole and named so', () => {
     const record = stored(decisionEvent({ action: { type: 'sql', parse_error: 'empty', statements: [] } }));
     assert.deepEqual(storedBody(record).whole, ['action']);

@@ -21,6 +21,7 @@ export interface HeldMember {
 const isDecision = (event: string): boolean => event === 'decision';
 const isSession = (event: string): boolean => event.startsWith('session.');
 const isDecisionOrSession = (event: string): boolean => isDecision(event) || isSession(event);
+const isStatement = (event: string): boolean => event === 'session.statement';
 const hasEventId = (event: string): boolean => isSession(event) || event.startsWith('approval.') || event === 'shadow.difference';
 
 const EFFECT_OF_DISPOSITION: Readonly<Record<number, string>> = { 1: 'allow', 2: 'deny', 99: 'approval_required' };
@@ -37,7 +38,16 @@ export const HELD_MEMBERS: readonly HeldMember[] = [
   { member: 'reasons', events: isDecision, read: reasonsOf },
   { member: 'policy_revision', events: isDecision, read: (record) => (asObject(record.policy) ? asString(asObject(record.policy)?.uid) ?? null : undefined) },
   { member: 'action', events: isDecision, read: actionTextOf },
+  // A statement posted alone: its text, the decision it ran under and its result's size, where its class holds them.
+  { member: 'statement', events: isStatement, read: (record) => { const text = actionTextOf(record); return text ? { text: text.sql ?? text.command } : undefined; } },
+  { member: 'decision_id', events: isStatement, read: requestUidOf },
+  { member: 'bytes', events: isStatement, read: (record) => asObject(record.query_info)?.bytes },
 ];
+
+/** The id of the request a record's class names (a statement's: the decision it ran under). */
+function requestUidOf(record: JsonObject): string | undefined {
+  return asString(asObject(record.query_info)?.uid) ?? asString(asObject(record.process)?.uid) ?? asString(asObject(asObject(record.api)?.request)?.uid);
+}
 
 function isoTime(value: unknown): string | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? new Date(value).toISOString() : undefined;

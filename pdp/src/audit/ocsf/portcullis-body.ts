@@ -99,9 +99,9 @@ export function auditBodyMember(record: unknown, member: string): unknown {
   const event = eventOf(attributes);
   if (member === 'event') return event;
   if (member === 'action') return auditBodyOf(record)?.action;
-  const held = HELD_MEMBERS.find((candidate) => candidate.member === member);
+  const held = HELD_MEMBERS.find((candidate) => candidate.member === member && candidate.events(event));
   const whole = Array.isArray(stored[WHOLE_MEMBERS]) && (stored[WHOLE_MEMBERS] as unknown[]).includes(member);
-  const read = held && !whole && held.events(event) ? held.read(attributes) : undefined;
+  const read = held && !whole ? held.read(attributes) : undefined;
   const value = stored[member];
   if (read === undefined) return value;
   if (value === undefined) return read;
