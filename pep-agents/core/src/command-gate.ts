@@ -91,7 +91,9 @@ export class CommandGate<Command, Refused, Mask extends MaskTargetV1 = MaskOblig
 
   /** One command → allowed (with the answer whose obligations its output must honour) or the adapter's refusal. */
   async decide(command: Command, options: GateDecideOptions = {}): Promise<GateVerdict<Refused, Mask>> {
-    if (!(await this.canRecord())) return this.refuse({ reason: 'record-unavailable' }, command);
+    // The record has room for nearly every command: no wait, and no promise, then.
+    const recordable = this.canRecord();
+    if (!(recordable === true || (await recordable))) return this.refuse({ reason: 'record-unavailable' }, command);
     const shape = this.reuse && !options.fresh ? this.adapter.reuseShape?.(command) : undefined;
     const reusable = shape === undefined ? undefined : this.reuse?.lookup(shape);
     if (reusable && this.staleReason(reusable, true) === undefined) return { allowed: true, answer: reusable, reused: true };
@@ -142,7 +144,7 @@ export class CommandGate<Command, Refused, Mask extends MaskTargetV1 = MaskOblig
     return staleDecisionReason(answer, { reused, latestRevision: this.latestRevision, now: Date.now() });
   }
 
-  private async canRecord(): Promise<boolean> {
+  private canRecord(): true | Promise<boolean> {
     const recorder = this.options.recorder;
     if (recorder === undefined || recorder.canRecord()) return true;
     return recorder.waitToRecord(this.options.recordWaitMs ?? DEFAULT_RECORD_WAIT_MS);

@@ -1,4 +1,5 @@
 import type { AnyDecisionAnswer } from './decision-contract.ts';
+import { instantOf } from './instant-of.ts';
 
 /** Why an earlier decision can no longer be relied on; the command must be decided again. */
 export type StaleDecisionReason = 'token-expired' | 'reuse-window-over' | 'policy-revised';
@@ -17,10 +18,10 @@ export interface DecisionValidityContext {
  * under, not once the PDP answered under a newer policy revision.
  */
 export function staleDecisionReason(answer: AnyDecisionAnswer, context: DecisionValidityContext): StaleDecisionReason | undefined {
-  const tokenExpiry = answer.principal.expires_at === undefined ? Infinity : Date.parse(answer.principal.expires_at);
+  const tokenExpiry = answer.principal.expires_at === undefined ? Infinity : instantOf(answer.principal.expires_at);
   if (!(tokenExpiry > context.now)) return 'token-expired';
   if (context.reused) {
-    const reuseEnd = answer.reuse ? Date.parse(answer.reuse.expires_at) : NaN;
+    const reuseEnd = answer.reuse ? instantOf(answer.reuse.expires_at) : NaN;
     if (!(reuseEnd > context.now)) return 'reuse-window-over';
   }
   if (answer.source === 'pdp' && context.latestRevision !== undefined && answer.policy_revision !== context.latestRevision) return 'policy-revised';

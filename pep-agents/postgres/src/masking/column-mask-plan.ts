@@ -50,8 +50,9 @@ export function planResultColumns(
   obligations: MaskObligationIndex,
   lookups: RelationLookups,
 ): ColumnPlan[] | Promise<ColumnPlan[]> {
-  const request = resultRequest(fields, facts, obligations, lookups.opaqueRelations);
-  const plan = (knowledge: RelationKnowledge): ColumnPlan[] => planWith(fields, formats, facts, obligations, knowledge, lookups.opaqueRelations, request !== undefined);
+  const origins = mapColumnsToOutputs(fields.length, facts?.outputs);
+  const request = resultRequest(fields, origins, obligations, lookups.opaqueRelations);
+  const plan = (knowledge: RelationKnowledge): ColumnPlan[] => planWith(fields, formats, origins, obligations, knowledge, lookups.opaqueRelations, request !== undefined);
   if (!request) return plan(NOTHING_KNOWN);
   const cached = cachedRelationKnowledge(request, lookups);
   return cached ? plan(cached) : gatherRelationKnowledge(request, lookups).then(plan);
@@ -61,9 +62,8 @@ export function planResultColumns(
  * What must be known to plan; undefined when nothing is to be masked and no relation or value
  * could come from something policy cannot see into (no look-up; the detectors still run).
  */
-function resultRequest(fields: readonly ResultField[], facts: StatementResultFacts | undefined, obligations: MaskObligationIndex, mode: OpaqueRelations): KnowledgeRequest | undefined {
+function resultRequest(fields: readonly ResultField[], origins: readonly ColumnOrigin[], obligations: MaskObligationIndex, mode: OpaqueRelations): KnowledgeRequest | undefined {
   const tableOids = [...new Set(fields.filter((field) => field.tableOid !== 0).map((field) => field.tableOid))];
-  const origins = mapColumnsToOutputs(fields.length, facts?.outputs);
   const names = mode === 'show' ? [] : sourceNames(origins.filter((_, index) => fields[index]!.tableOid === 0));
   if (obligations.isEmpty && (mode === 'show' || (tableOids.length === 0 && names.length === 0))) return undefined;
   return { tableOids, names, viewOids: [] };
@@ -72,7 +72,7 @@ function resultRequest(fields: readonly ResultField[], facts: StatementResultFac
 function planWith(
   fields: readonly ResultField[],
   formats: readonly number[],
-  facts: StatementResultFacts | undefined,
+  origins: readonly ColumnOrigin[],
   obligations: MaskObligationIndex,
   knowledge: RelationKnowledge,
   mode: OpaqueRelations,
@@ -85,7 +85,6 @@ function planWith(
   });
   if (!planned) return fields.map((_, index) => plan(undefined, index));
   const context: ProvenanceContext = { obligations, knowledge, opaqueRelations: mode };
-  const origins = mapColumnsToOutputs(fields.length, facts?.outputs);
   return fields.map((field, index) => {
     if (field.tableOid !== 0) return plan(strategyForTableColumn(field, context), index);
     return plan(strategyForOrigin(origins[index] ?? { kind: 'unknown' }, context), index);

@@ -53,7 +53,20 @@ function computedStrategyOf(obligation: MaskObligationV1): string {
   return strictest([asked, obligation.strategy]) as string;
 }
 
+/** The index of each obligations list seen lately: a reused decision's statements share its list. */
+const indexed = new WeakMap<readonly MaskObligationV1[], MaskObligationIndex>();
+
 export class MaskObligationIndex {
+  /** The index of `obligations`, built once per list (a decision's obligations are never changed). */
+  static of(obligations: readonly MaskObligationV1[]): MaskObligationIndex {
+    let index = indexed.get(obligations);
+    if (index === undefined) {
+      index = new MaskObligationIndex(obligations);
+      indexed.set(obligations, index);
+    }
+    return index;
+  }
+
   /** By table name (lower case, schema split off). */
   private readonly byTable = new Map<string, IndexedObligation[]>();
   private readonly all: readonly MaskObligationV1[];

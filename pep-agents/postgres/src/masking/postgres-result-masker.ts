@@ -35,6 +35,9 @@ type CopyState =
   | { readonly kind: 'opaque-text' };
 
 const REDACTED_ROW = Buffer.from('****\n', 'latin1');
+// Detectors hold no state: every statement's masker shares these rather than building its own.
+const DEFAULT_SCRUBBER = new ValueScrubber();
+const NO_DETECTORS = new ValueScrubber([]);
 
 class PostgresResultMasker implements CopyOutAwareResultMasker {
   private readonly obligations: MaskObligationIndex;
@@ -56,9 +59,9 @@ class PostgresResultMasker implements CopyOutAwareResultMasker {
   private readonly lookups: RelationLookups;
 
   constructor(private readonly options: ResultMaskerOptions) {
-    this.obligations = new MaskObligationIndex(options.obligations);
+    this.obligations = MaskObligationIndex.of(options.obligations);
     this.lookups = { catalog: options.catalog, views: options.views, opaqueRelations: options.opaqueRelations ?? 'redact' };
-    this.scrubber = options.scrubber === null ? new ValueScrubber([]) : (options.scrubber ?? new ValueScrubber());
+    this.scrubber = options.scrubber === null ? NO_DETECTORS : (options.scrubber ?? DEFAULT_SCRUBBER);
     this.cells = new CellMasker(options.strategies, this.scrubber);
   }
 

@@ -82,7 +82,8 @@ export class ExtendedProtocolHandler {
     }
     // Text parsed after an earlier Sync is read under the settings that pipeline left: wait to see them
     // (the server reports changes at ReadyForQuery). Within one pipeline, policy alone keeps settings fixed.
-    await this.io.pending.readyForQuerySettled();
+    const settling = this.io.pending.readyForQueryPending();
+    if (settling) await settling;
     const settle = this.statements.propose(parse.name, { sql: parse.sql, parameterTypes: parse.parameterTypes, answer, reused, approvalAtBind }, this.segment);
     this.forward(message.raw, { kind: 'parse', settle });
   }

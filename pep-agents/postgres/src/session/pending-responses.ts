@@ -88,12 +88,14 @@ export class PendingResponses {
   }
 
   /**
-   * Resolves once every ReadyForQuery owed now has come back. PostgreSQL reports changed settings
+   * Resolves once every ReadyForQuery owed now has come back; undefined when none is owed (the
+   * common case: nothing to wait on, and no promise made). PostgreSQL reports changed settings
    * (ParameterStatus) just before ReadyForQuery: text sent after it is read under settings the
    * PEP has seen.
    */
-  readyForQuerySettled(): Promise<void> {
-    return this.settled((response) => response.kind === 'sync' || response.kind === 'query' || (response.kind === 'refusal' && response.simple));
+  readyForQueryPending(): Promise<void> | undefined {
+    for (const entry of this.queue) if (owesReadyForQuery(entry.response)) return this.settled(owesReadyForQuery);
+    return undefined;
   }
 
   /** The session is over: nothing owed will come. Returns what was still owed, in order. */
@@ -106,4 +108,9 @@ export class PendingResponses {
 
 function settleOf(response: PendingResponse): Settle | undefined {
   return response.kind === 'parse' || response.kind === 'bind' || response.kind === 'close' ? response.settle : undefined;
+}
+
+/** The answers a ReadyForQuery ends: Sync, a simple Query, a refused Query's stand-in. */
+function owesReadyForQuery(response: PendingResponse): boolean {
+  return response.kind === 'sync' || response.kind === 'query' || (response.kind === 'refusal' && response.simple);
 }

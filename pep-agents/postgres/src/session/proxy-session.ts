@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
-import { clientSafeText, CommandGate, type ActionAuthorizer, type AuthorizeContext, type DecisionAnswer, type DecisionReuseCache, type ServedSession, type SessionRecorder } from '@portcullis/pep-core';
+import { clientSafeText, CommandGate, type ActionAuthorizer, type AuthorizeContext, type DecisionAnswer, type DecisionReuseCache, type ServedSession, type SessionRecorder, type StatementRecord } from '@portcullis/pep-core';
 import type { CancelKeyRegistry, IssuedCancelKey } from '../cancel/cancel-key-registry.ts';
 import { sendUpstreamCancel } from '../cancel/upstream-cancel.ts';
 import { PgError, protocolViolation, SQLSTATE } from '../errors/pg-error.ts';
@@ -354,17 +354,21 @@ function parserSettingError(error: ParserSettingChangedError): PgError {
 function record(gate: StatementGate, run: StatementRun, status: 'success' | 'failure'): void {
   // An empty statement ran nothing under no decision: there is nothing to record.
   if (run.decision === undefined) return;
-  const kind = run.kind;
-  gate.record({
+  // Built field by field rather than with spreads: this runs for every statement.
+  const statement: Mutable<StatementRecord> = {
     text: run.text,
-    ...(kind ? { kind } : {}),
     decisionId: run.decision.id,
-    ...(run.decision.reused ? { decisionReused: true } : {}),
     status,
-    ...(run.error === undefined ? {} : { error: run.error }),
     durationMs: run.durationMs,
     rows: run.rows,
     bytes: run.bytes,
     maskedCells: run.maskedCells,
-  });
+  };
+  const kind = run.kind;
+  if (kind) statement.kind = kind;
+  if (run.decision.reused) statement.decisionReused = true;
+  if (run.error !== undefined) statement.error = run.error;
+  gate.record(statement);
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -33,7 +33,8 @@ export class SimpleQueryHandler {
       statement: { sql, decisionId: verdict.answer.decision_id, protocol: 'simple', resultFormats: [] },
     });
     // The server reads this text under the settings the statements before it left: wait to see them.
-    await this.io.pending.readyForQuerySettled();
+    const settling = this.io.pending.readyForQueryPending();
+    if (settling) await settling;
     this.forward(message.raw, new StatementRun(sql, { id: verdict.answer.decision_id, reused: verdict.reused }, masker));
   }
 

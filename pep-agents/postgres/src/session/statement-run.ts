@@ -38,7 +38,10 @@ export class StatementRun {
 
   /** "select", "insert", "create table" …: the command words of the tags, when they agree. */
   get kind(): string | undefined {
-    const kinds = new Set(this.tags.map((tag) => tag.replace(/[\d\s]+$/, '').toLowerCase()));
+    const tags = this.tags;
+    // Nearly every statement has one tag.
+    if (tags.length === 1) return commandWords(tags[0]!);
+    const kinds = new Set(tags.map(commandWords));
     return kinds.size === 1 ? [...kinds][0] : undefined;
   }
 
@@ -48,4 +51,9 @@ export class StatementRun {
     const count = /(\d+)$/.exec(tag);
     if (count && /^(INSERT|UPDATE|DELETE|SELECT|MERGE|COPY|FETCH|MOVE)\b/.test(tag)) this.rows += Number(count[1]);
   }
+}
+
+/** "SELECT 5" → "select", "CREATE TABLE" → "create table". */
+function commandWords(tag: string): string {
+  return tag.replace(/[\d\s]+$/, '').toLowerCase();
 }
