@@ -17,7 +17,11 @@
  * else (PostgreSQL, pgbouncer, the PEP, pgbench) to the other: the closest two cores come to the
  * deployed shape, where the PDP runs on hosts of its own.
  *
- *   npm run bench:pep-postgres [-- --seconds 30] [--rounds 1] [--scale 10] [--skip-prepared] [--pin-pdp]
+ *   npm run bench:pep-postgres [-- --seconds 30] [--rounds 1] [--scale 10] [--skip-prepared] [--pin-pdp] [--baseline DIR]
+ *
+ * --baseline DIR (a built checkout of this repository, say main's) also starts that checkout's PEP
+ * beside this one, on the same PDP and PostgreSQL, and measures it as one more way in every round
+ * (before this PEP in even rounds): an A/B of two PEP builds under the same load, paired in time.
  *
  * BENCH_PEP_NODE_OPTIONS / BENCH_PDP_NODE_OPTIONS hand node options to that process alone
  * (`--inspect=127.0.0.1:9230` to attach a profiler to it under the bench's load);
@@ -52,6 +56,7 @@ const { values: flags } = parseArgs({
     scale: { type: 'string', default: '10' },
     'skip-prepared': { type: 'boolean', default: false },
     'pin-pdp': { type: 'boolean', default: process.env.BENCH_PIN_PDP === '1' },
+    baseline: { type: 'string' },
   },
 });
 const SECONDS = positiveInteger('--seconds', flags.seconds!);
@@ -71,7 +76,7 @@ const SAMPLE_STATEMENT = 'SELECT abalance FROM pgbench_accounts WHERE aid = 4242
 
 const say = (message: string): void => console.error(`[bench:pep-postgres] ${message}`);
 
-type Endpoint = 'direct' | 'pgbouncer' | 'pep';
+type Endpoint = 'direct' | 'pgbouncer' | 'pep' | 'pep_baseline';
 type QueryMode = PgbenchLoad['queryMode'];
 /** The measured ways, in run order: the first three are the comparison, the prepared pair a diagnostic. */
 const WAYS = {
@@ -80,9 +85,16 @@ const WAYS = {
   pep: { label: 'Portcullis PEP (decide + audit)', endpoint: 'pep', mode: 'simple' },
   pgbouncer_prepared: { label: 'pgbouncer, -M prepared', endpoint: 'pgbouncer', mode: 'prepared' },
   pep_prepared: { label: 'PEP, -M prepared (decided at Parse)', endpoint: 'pep', mode: 'prepared' },
+  pep_baseline: { label: 'baseline checkout\'s PEP (--baseline)', endpoint: 'pep_baseline', mode: 'simple' },
 } as const satisfies Record<string, { label: string; endpoint: Endpoint; mode: QueryMode }>;
 type WayName = keyof typeof WAYS;
-const MEASURED: WayName[] = flags['skip-prepared'] ? ['direct', 'pgbouncer', 'pep'] : ['direct', 'pgbouncer', 'pep', 'pgbouncer_prepared', 'pep_prepared'];
+// A built checkout whose PEP is measured beside this one (--baseline).
+const BASELINE_ROOT = flags.baseline;
+const MEASURED: WayName[] = [
+  'direct', 'pgbouncer', 'pep',
+  ...(BASELINE_ROOT ? ['pep_baseline' as const] : []),
+  ...(flags['skip-prepared'] ? [] : ['pgbouncer_prepared' as const, 'pep_prepared' as const]),
+];
 /** The ways measured again with the PDP on a core of its own (--pin-pdp). */
 const PINNED: WayName[] = flags['pin-pdp'] ? ['pgbouncer', 'pep'] : [];
 const PIN_PDP = flags['pin-pdp'] === true;
@@ -96,11 +108,14 @@ interface Accounted {
   readonly pgbouncer: number;
   readonly pep: number;
   readonly pdp: number;
+  /** The baseline checkout's PEP (--baseline; 0 without one). */
+  readonly pep_baseline: number;
 }
 
 interface CpuSnapshot {
   readonly processes: Record<keyof Accounted, number>;
   readonly pepMainThread: number;
+  readonly pepBaselineMainThread: number;
   readonly pdpMainThread: number;
   readonly pgbench: number;
   readonly machine: number;
@@ -199,6 +214,14 @@ async function main(): Promise<void> {
       nodeOptions: `${process.env.BENCH_PEP_NODE_OPTIONS ?? ''}${profileFlags('pep')}`,
     });
     services.push(pep);
+    const baselinePep = BASELINE_ROOT
+      ? await startPepPostgresProcess({
+        pdpUrl: pdp.url, pepToken, resourceName: RESOURCE.name, resourceEnvironment: RESOURCE.environment,
+        upstreamPort: postgres.port, upstreamDatabase: DATABASE, upstreamUser: DB_USER, upstreamPassword: dbPassword,
+        nodeOptions: process.env.BENCH_PEP_NODE_OPTIONS ?? '', repositoryRoot: BASELINE_ROOT,
+      })
+      : undefined;
+    if (baselinePep) services.push(baselinePep);
     // The PEP reports trouble (session records not shipped, refused connects, errors) on stderr:
     // keep it for the report, without the routine notices of sessions opening.
     const pepProblems: string[] = [];
@@ -214,16 +237,19 @@ async function main(): Promise<void> {
       pgbouncer: { port: pgbouncer.port, user: DB_USER, database: DATABASE, password: dbPassword },
       // The PEP's callers log in with their OIDC token as the password and its subject as the user name.
       pep: { port: pep.port, user: AGENT.sub, database: DATABASE, password: agentToken },
+      pep_baseline: { port: baselinePep?.port ?? 0, user: AGENT.sub, database: DATABASE, password: agentToken },
     };
-    const pids = { postgres: postmasterPid, pgbouncer: pgbouncer.process.pid!, pep: pep.process.pid!, pdp: pdp.process.pid! };
+    const pids = { postgres: postmasterPid, pgbouncer: pgbouncer.process.pid!, pep: pep.process.pid!, pdp: pdp.process.pid!, pepBaseline: baselinePep?.process.pid };
     const snapshot = (): CpuSnapshot => ({
       processes: {
         postgres: processTreeCpuSeconds(pids.postgres),
         pgbouncer: processTreeCpuSeconds(pids.pgbouncer),
         pep: processTreeCpuSeconds(pids.pep),
         pdp: processTreeCpuSeconds(pids.pdp),
+        pep_baseline: pids.pepBaseline === undefined ? 0 : processTreeCpuSeconds(pids.pepBaseline),
       },
       pepMainThread: mainThreadCpuSeconds(pids.pep),
+      pepBaselineMainThread: pids.pepBaseline === undefined ? 0 : mainThreadCpuSeconds(pids.pepBaseline),
       pdpMainThread: mainThreadCpuSeconds(pids.pdp),
       pgbench: reapedChildrenCpuSeconds(),
       machine: machineBusyCpuSeconds(),
@@ -257,7 +283,9 @@ async function main(): Promise<void> {
     };
     const runs = Object.fromEntries(MEASURED.map((name) => [name, [] as TargetRun[]])) as Partial<Record<WayName, TargetRun[]>>;
     for (let round = 1; round <= ROUNDS; round += 1) {
-      for (const name of MEASURED) runs[name]!.push(await measure(name, `round ${round}/${ROUNDS}`));
+      // The two PEPs take turns going first, so neither always runs on the warmer machine.
+      const order = round % 2 === 0 && BASELINE_ROOT ? MEASURED.map((name) => (name === 'pep' ? 'pep_baseline' : name === 'pep_baseline' ? 'pep' : name)) : MEASURED;
+      for (const name of order) runs[name]!.push(await measure(name, `round ${round}/${ROUNDS}`));
     }
     // Last, as pinning is not undone: the PDP on the last core, every other process (pgbench
     // through this one, its parent) on the first.
@@ -292,6 +320,8 @@ async function main(): Promise<void> {
       ratio_pep_to_direct: chosen.pep.pgbench.tps / chosen.direct.pgbench.tps,
       ratio_pgbouncer_to_direct: chosen.pgbouncer.pgbench.tps / chosen.direct.pgbench.tps,
       pep_added_latency_ms: chosen.pep.pgbench.latencyAverageMs - chosen.direct.pgbench.latencyAverageMs,
+      ratio_pep_baseline_to_pgbouncer: chosen.pep_baseline ? chosen.pep_baseline.pgbench.tps / chosen.pgbouncer.pgbench.tps : null,
+      baseline_checkout: BASELINE_ROOT ?? null,
       ratio_pep_prepared_to_pgbouncer_prepared: chosen.pep_prepared && chosen.pgbouncer_prepared ? chosen.pep_prepared.pgbench.tps / chosen.pgbouncer_prepared.pgbench.tps : null,
       pep_path: { simple: decisionPath(chosen.pep), prepared: chosen.pep_prepared ? decisionPath(chosen.pep_prepared) : null },
       pinned_pdp: pinnedRuns.pep && pinnedRuns.pgbouncer
@@ -424,9 +454,10 @@ function cpuUsed(from: CpuSnapshot, to: CpuSnapshot): Record<string, number> {
   const used: Record<string, number> = {};
   for (const name of Object.keys(from.processes) as (keyof Accounted)[]) used[name] = to.processes[name] - from.processes[name];
   used.pep_main_thread = to.pepMainThread - from.pepMainThread;
+  used.pep_baseline_main_thread = to.pepBaselineMainThread - from.pepBaselineMainThread;
   used.pdp_main_thread = to.pdpMainThread - from.pdpMainThread;
   used.pgbench = to.pgbench - from.pgbench;
-  const accounted = used.postgres! + used.pgbouncer! + used.pep! + used.pdp! + used.pgbench!;
+  const accounted = used.postgres! + used.pgbouncer! + used.pep! + used.pep_baseline! + used.pdp! + used.pgbench!;
   used.machine_total = to.machine - from.machine;
   // The rest of the machine's busy time: other processes on the shared machine (noise) and
   // kernel time no process is charged for (loopback networking in softirq).
@@ -479,6 +510,7 @@ interface Ratios {
   readonly ratio_pep_to_direct: number;
   readonly ratio_pgbouncer_to_direct: number;
   readonly ratio_pep_prepared_to_pgbouncer_prepared: number | null;
+  readonly ratio_pep_baseline_to_pgbouncer: number | null;
   readonly pep_added_latency_ms: number;
   readonly audit_sink: string;
 }
@@ -491,7 +523,9 @@ function printReport(chosen: Partial<Record<WayName, TargetRun>> & Record<'pep',
   console.log(`${'way'.padEnd(36)} ${'tps'.padStart(7)} ${'lat ms'.padStart(8)} │ ${columns.map((c) => heading(c).padStart(9)).join(' ')}`);
   for (const name of MEASURED) {
     const run = chosen[name]!;
-    const cells = columns.map((c) => (run.cpuPerTransactionUs[c] ?? 0).toFixed(0).padStart(9)).join(' ');
+    // The baseline PEP's CPU shows in the PEP column of its own way.
+    const cpu = (column: string): number => (column === 'pep' && name === 'pep_baseline' ? run.cpuPerTransactionUs.pep_baseline : run.cpuPerTransactionUs[column]) ?? 0;
+    const cells = columns.map((c) => cpu(c).toFixed(0).padStart(9)).join(' ');
     console.log(`${WAYS[name].label.padEnd(36)} ${run.pgbench.tps.toFixed(0).padStart(7)} ${run.pgbench.latencyAverageMs.toFixed(3).padStart(8)} │ ${cells}`);
   }
   for (const name of PINNED) {
@@ -503,6 +537,11 @@ function printReport(chosen: Partial<Record<WayName, TargetRun>> & Record<'pep',
   console.log(`\nratio PEP / pgbouncer: ${result.ratio_pep_to_pgbouncer.toFixed(3)}  (target ≥ 0.5)`);
   if (pinned.pep && pinned.pgbouncer) {
     console.log(`ratio PEP / pgbouncer, PDP on its own core, the rest on the other (deployed shape): ${(pinned.pep.pgbench.tps / pinned.pgbouncer.pgbench.tps).toFixed(3)}`);
+  }
+  if (result.ratio_pep_baseline_to_pgbouncer !== null) {
+    const pep = chosen.pep.cpuPerTransactionUs;
+    const baseline = chosen.pep_baseline!.cpuPerTransactionUs;
+    console.log(`baseline checkout's PEP / pgbouncer: ${result.ratio_pep_baseline_to_pgbouncer.toFixed(3)}; CPU µs per transaction, this PEP against the baseline's: PEP ${pep.pep!.toFixed(1)} vs ${baseline.pep_baseline!.toFixed(1)} (event loop ${pep.pep_main_thread!.toFixed(1)} vs ${baseline.pep_baseline_main_thread!.toFixed(1)}), PostgreSQL ${pep.postgres!.toFixed(1)} vs ${baseline.postgres!.toFixed(1)}, PDP ${pep.pdp!.toFixed(1)} vs ${baseline.pdp!.toFixed(1)}`);
   }
   console.log(`ratio PEP / direct:    ${result.ratio_pep_to_direct.toFixed(3)}  (pgbouncer / direct: ${result.ratio_pgbouncer_to_direct.toFixed(2)})`);
   if (result.ratio_pep_prepared_to_pgbouncer_prepared !== null) {

@@ -15,6 +15,8 @@ export interface PepPostgresOptions {
   readonly upstreamPassword: string;
   /** Extra node options for the PEP process alone (e.g. `--inspect=127.0.0.1:9230` to profile it under load). */
   readonly nodeOptions?: string;
+  /** The checkout whose built PEP runs (default this one): another build to compare with. */
+  readonly repositoryRoot?: string;
 }
 
 export interface PepPostgresProcess extends Service {
@@ -24,7 +26,7 @@ export interface PepPostgresProcess extends Service {
 /** Starts `portcullis-pep-postgres` as its own process (as in production), configured through its environment. */
 export async function startPepPostgresProcess(options: PepPostgresOptions): Promise<PepPostgresProcess> {
   const port = await freePort();
-  const service = await startService('pep-postgres', process.execPath, [...nodeFlags(options.nodeOptions), join(REPOSITORY_ROOT, 'pep-agents/postgres/bin/pep-postgres.mjs')], {
+  const service = await startService('pep-postgres', process.execPath, [...nodeFlags(options.nodeOptions), join(options.repositoryRoot ?? REPOSITORY_ROOT, 'pep-agents/postgres/bin/pep-postgres.mjs')], {
     PATH: process.env.PATH,
     PORTCULLIS_PEP_LISTEN_HOST: '127.0.0.1',
     PORTCULLIS_PEP_LISTEN_PORT: String(port),
