@@ -49,14 +49,25 @@ export function planResultColumns(
   facts: StatementResultFacts | undefined,
   obligations: MaskObligationIndex,
   lookups: RelationLookups,
+  /** Told of a plan made at once that read the catalog's tables alone (no view names, no lineages): one a memo may keep. */
+  madeFromTables?: (plan: ColumnPlan[], tables: ReadonlyMap<number, CatalogTable>) => void,
 ): ColumnPlan[] | Promise<ColumnPlan[]> {
   const origins = mapColumnsToOutputs(fields.length, facts?.outputs);
   const request = resultRequest(fields, origins, obligations, lookups.opaqueRelations);
   const plan = (knowledge: RelationKnowledge): ColumnPlan[] => planWith(fields, formats, origins, obligations, knowledge, lookups.opaqueRelations, request !== undefined);
-  if (!request) return plan(NOTHING_KNOWN);
+  if (!request) {
+    const planned = plan(NOTHING_KNOWN);
+    madeFromTables?.(planned, NO_TABLES);
+    return planned;
+  }
   const cached = cachedRelationKnowledge(request, lookups);
-  return cached ? plan(cached) : gatherRelationKnowledge(request, lookups).then(plan);
+  if (!cached) return gatherRelationKnowledge(request, lookups).then(plan);
+  const planned = plan(cached);
+  if (request.names.length === 0 && cached.lineages.size === 0 && cached.tables) madeFromTables?.(planned, cached.tables);
+  return planned;
 }
+
+const NO_TABLES: ReadonlyMap<number, CatalogTable> = new Map();
 
 /**
  * What must be known to plan; undefined when nothing is to be masked and no relation or value

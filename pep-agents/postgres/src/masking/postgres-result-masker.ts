@@ -19,6 +19,7 @@ import { copyTextSyntax, CopyTextRowSplitter, decodeField, encodeField, joinRow,
 import { decodeDataRow, encodeDataRow, type Cell } from './data-row-cells.ts';
 import { MaskObligationIndex } from './mask-obligation-index.ts';
 import type { RelationLookups } from './relation-knowledge.ts';
+import type { PlanInputs } from './result-plan-memo.ts';
 import type { CopyOutAwareResultMasker, ResultMaskerOptions } from './result-masker.ts';
 import { bindFormatCodes, decodeRowDescription, effectiveFormats } from './row-description.ts';
 import { reduceErrorOrNotice } from './server-text-reducer.ts';
@@ -70,9 +71,18 @@ class PostgresResultMasker implements CopyOutAwareResultMasker {
   }
 
   onRowDescription(body: Buffer): Buffer | Promise<Buffer> {
+    const memo = this.options.plans;
+    const inputs: PlanInputs = {
+      obligations: this.obligations, facts: this.options.statement, resultFormats: this.options.resultFormats, opaqueRelations: this.lookups.opaqueRelations, catalog: this.lookups.catalog,
+    };
+    const recalled = memo?.recall(body, inputs);
+    if (recalled) {
+      this.usePlan(recalled);
+      return body;
+    }
     const fields = decodeRowDescription(body);
     const formats = effectiveFormats(fields, this.options.resultFormats);
-    const plan = planResultColumns(fields, formats, this.options.statement, this.obligations, this.lookups);
+    const plan = planResultColumns(fields, formats, this.options.statement, this.obligations, this.lookups, memo && ((made, tables) => memo.keep(body, inputs, tables, made)));
     if (Array.isArray(plan)) {
       this.usePlan(plan);
       return body;

@@ -6,6 +6,7 @@
 import type { MaskObligationV1, MaskStrategyRegistry, ValueScrubber } from '@portcullis/pep-core';
 import type { CatalogResolver } from './catalog-resolver.ts';
 import type { OpaqueRelations } from './relation-knowledge.ts';
+import type { ResultPlanMemo } from './result-plan-memo.ts';
 import type { StatementResultFacts } from './statement-result-facts.ts';
 import type { ViewLineageSource } from './view-lineage-resolver.ts';
 
@@ -65,4 +66,6 @@ export interface ResultMaskerOptions {
   readonly serverText?: 'withhold' | 'show';
   /** Traces views for `trace`, and tells which provenance names are views. */
   readonly views?: ViewLineageSource;
+  /** The session's plans of earlier results, recalled when this one is described the same way (optional). */
+  readonly plans?: ResultPlanMemo;
 }

@@ -14,6 +14,7 @@ import { CursorMemory } from './cursor-memory.ts';
 import { createResultMasker } from './postgres-result-masker.ts';
 import type { CopyOutAwareResultMasker } from './result-masker.ts';
 import type { OpaqueRelations } from './relation-knowledge.ts';
+import { ResultPlanMemo } from './result-plan-memo.ts';
 import { SessionMessageMasker } from './session-message-masker.ts';
 import { readStatementResultFacts, type StatementResultFacts } from './statement-result-facts.ts';
 import type { ViewLineageSource } from './view-lineage-resolver.ts';
@@ -49,6 +50,8 @@ export class SessionMaskerFactory implements ResultMaskerFactory {
   readonly sessionMessages = new SessionMessageMasker();
   /** DDL ran in the open transaction: others see its effect only once it commits. */
   private definitionsChangedInTransaction = false;
+  /** The session's result plans, for its next statements described the same way. */
+  private readonly plans = new ResultPlanMemo();
 
   constructor(private readonly options: SessionMaskerFactoryOptions) {}
 
@@ -103,6 +106,7 @@ export class SessionMaskerFactory implements ResultMaskerFactory {
       catalog: this.options.catalog,
       ...(this.options.views ? { views: this.options.views } : {}),
       opaqueRelations: opaqueRelationsFor(context),
+      plans: this.plans,
       strategies: this.options.strategies,
       // A principal policy lets read in clear gets no detectors.
       ...(context.unmasked === true ? { scrubber: null } : this.options.scrubber !== undefined ? { scrubber: this.options.scrubber } : {}),

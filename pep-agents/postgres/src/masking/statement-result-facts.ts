@@ -42,6 +42,17 @@ export interface StatementResultFacts {
  */
 export function readStatementResultFacts(value: unknown): StatementResultFacts | undefined {
   if (!isObject(value)) return undefined;
+  // A reused decision's statements share its enrichment: read once, the same facts for each (result-plan-memo.ts).
+  if (read.has(value)) return read.get(value);
+  const facts = readFacts(value);
+  read.set(value, facts);
+  return facts;
+}
+
+/** Facts read per enrichment object (an answer's enrichment is never changed once received). */
+const read = new WeakMap<object, StatementResultFacts | undefined>();
+
+function readFacts(value: Record<string, unknown>): StatementResultFacts | undefined {
   const outputs = value.outputs === null || value.outputs === undefined ? null : readOutputs(value.outputs);
   if (outputs === undefined) return undefined;
   const copyFormat = value.copy_format === null || value.copy_format === undefined ? null : readCopyFormat(value.copy_format);
