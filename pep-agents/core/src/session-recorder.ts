@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ResourceV1 } from './decision-contract.ts';
+import { isoTimeOf } from './iso-time.ts';
 import { ValueScrubber } from './masking/value-scrubber.ts';
 import type { SessionEventV1, SessionProtocol, SessionStatementEventV1 } from '@portcullis/contract';
 import type { SessionEventSink } from './session-event-sink.ts';
@@ -144,7 +145,7 @@ export class SessionRecorder {
   private base<E extends SessionEventV1['event']>(event: E): EventBase<E> {
     const base: EventBase<E> = {
       event_id: randomUUID(),
-      time: new Date().toISOString(),
+      time: isoTimeOf(Date.now()),
       session: this.sessionPart,
       protocol: this.options.protocol,
       resource: this.resourcePart,
