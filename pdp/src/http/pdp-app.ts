@@ -88,7 +88,6 @@ export function createPdpApp(deps: PdpAppDeps): RequestListener {
     decisions: deps.decisions, sqlAnalyzer: deps.sqlAnalyzer, engine: deps.engine, audit: deps.audit, metrics: deps.metrics,
     subjectVerifier: deps.subjectVerifier, seal: deps.seal, pepAuth, jsonBody: body, dataApiAuth: deps.dataApiAuth, log: deps.log,
   });
-  app.use(pepRouter);
 
   app.use('/v1/approvals', approvalsRoute({
     broker: deps.approvals,

@@ -4,7 +4,11 @@ import type { PdpMetrics } from '../metrics/pdp-metrics.ts';
 import type { NativeResponse } from './native-http.ts';
 import { countRequest } from './request-counting.ts';
 
-/** The methods the PEP routes serve; any other request goes straight to the app. */
+/**
+ * The methods the PEP routes serve; any other request goes straight to the app. OPTIONS stays out:
+ * a router answers it itself (200 and Allow) where the app answers 405 or 404 like any method the
+ * route does not serve.
+ */
 const LANE_METHODS = new Set(['POST', 'GET', 'HEAD']);
 
 /**
@@ -12,8 +16,8 @@ const LANE_METHODS = new Set(['POST', 'GET', 'HEAD']);
  * response objects, then the Express app for whatever they do not route. Express gives every
  * request it handles its own prototypes for its helper methods, and measured under `wrk` that
  * alone cost a request about 100 µs of the main thread (`bench/README.md`) — on the routes every
- * PEP calls for every command. The same router is mounted in the app as well, so a request
- * either path sees is routed, authenticated and answered by the same handlers.
+ * PEP calls for every command. A request they do not route goes on to the app, whose routes
+ * never overlap theirs, so each request is routed once by whichever serves it.
  */
 export function withPepLane(pepRoutes: Router, app: Express, metrics: PdpMetrics): RequestListener {
   return (request: IncomingMessage, response: ServerResponse): void => {

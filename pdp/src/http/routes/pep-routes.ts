@@ -33,18 +33,13 @@ export interface PepRoutesDeps {
 /**
  * The routes PEPs call for every command — decisions, session events, SQL outputs and the
  * OPA-compatible Data API — with their own error handler. Every handler here uses Node's
- * request and response alone (native-http.ts), so the router runs in the PEP lane (pep-lane.ts)
- * as well as inside the Express app.
+ * request and response alone (native-http.ts): the router runs in the PEP lane (pep-lane.ts), in
+ * front of the Express app.
  */
 export function pepRoutes(deps: PepRoutesDeps): Router {
   const routes = Router();
   const { pepAuth, jsonBody: body } = deps;
   const passThrough: NativeHandler = (_request, _response, next) => next();
-
-  // A router answers an OPTIONS request its routes' paths match itself (200, Allow, text): the
-  // app answers OPTIONS as any other method these routes do not serve (405 or 404, ErrorV1), so
-  // OPTIONS leaves this router before its routes are looked at.
-  routes.use((request, _response, next) => next(request.method === 'OPTIONS' ? 'router' : undefined));
 
   routes.post('/v1/decisions', pepAuth, body, decisionsRoute(deps.decisions));
   routes.post('/v1/sql/outputs', pepAuth, body, sqlOutputsRoute(deps.sqlAnalyzer));
