@@ -4,7 +4,7 @@
 // own tag. The consoles colour text by these spans and lex nothing themselves, so what an
 // approver reads as a comment is what the server skips. Anything between spans is code.
 import { scanSync } from 'libpg-query';
-import { AnalysisCache } from '../enrichment/shell/analysis-cache.ts';
+import { AnalysisCache } from '../enrichment/analysis-cache.ts';
 
 export type SqlSpanKind = 'comment' | 'string' | 'identifier' | 'keyword' | 'parameter';
 

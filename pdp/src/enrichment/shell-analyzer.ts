@@ -24,7 +24,7 @@
  * nocache, runuser (and, as unknown, parallel, sem, systemd-run, systemd-nspawn, at, batch,
  * strace, ltrace, valgrind, gdb, perf, torsocks, proxychains, firejail, bwrap, cgexec).
  */
-import { AnalysisCache } from './shell/analysis-cache.ts';
+import { AnalysisCache } from './analysis-cache.ts';
 import { CommandCollector, ShellAnalysisError, type CollectorLimits } from './shell/command-collector.ts';
 import { createShellParser, type ShellParser } from './shell/mvdan-shell-parser.ts';
 import type { EnrichedShellAction } from './shell/shell-command.ts';
@@ -48,7 +48,7 @@ const LIMITS: CollectorLimits = {
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** Analyses kept for repeated commands (shell/analysis-cache.ts), and the longest text kept. */
+/** Analyses kept for repeated commands (analysis-cache.ts), and the longest text kept. */
 const CACHED_ANALYSES = 4096;
 const MAX_CACHED_COMMAND_LENGTH = 4096;
 

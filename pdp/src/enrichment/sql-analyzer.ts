@@ -4,7 +4,7 @@
  * "sql"`). Never guesses: whatever the parser rejects becomes `parse_error`, which policy denies.
  */
 import { loadModule, parseSync } from "libpg-query";
-import { AnalysisCache } from "./shell/analysis-cache.ts";
+import { AnalysisCache } from "./analysis-cache.ts";
 import { isAstObject, listField, unwrapNode, type AstObject } from "./sql/ast-nodes.ts";
 import { credentialsWithin, findCredentialSpans, isCredentialName, redactedMessage, redactedSlice, type CredentialScan } from "./sql/credential-spans.ts";
 import { cursorFacts } from "./sql/cursor-facts.ts";
@@ -47,7 +47,7 @@ export const MAX_SQL_BYTES = 256 * 1024;
 /**
  * Analyses kept for repeated texts (a PEP sends the same statements again and again; parsing and
  * walking one costs tens to hundreds of microseconds), and the longest text kept. An analysis is
- * a pure function of the text; a kept one is frozen all the way down (shell/analysis-cache.ts).
+ * a pure function of the text; a kept one is frozen all the way down (analysis-cache.ts).
  */
 const CACHED_ANALYSES = 2048;
 const MAX_CACHED_SQL_LENGTH = 4096;

@@ -1,8 +1,9 @@
 /**
- * The last analyses, by exact command text: agents run the same few commands over and over, and
- * the shell parser costs hundreds of microseconds a command. An analysis is a pure function of
- * the text, so a hit is the same answer; entries are frozen all the way down, so no caller can
- * change what a later decision reads (a write throws). Least recently used entries go first.
+ * The last analyses, by exact text (a shell command, a SQL statement): agents send the same few
+ * texts over and over, and a parser costs tens to hundreds of microseconds a text. An analysis is
+ * a pure function of the text, so a hit is the same answer; entries are frozen all the way down,
+ * so no caller can change what a later decision reads (a write throws). Least recently used
+ * entries go first.
  */
 export class AnalysisCache<T extends object> {
   private readonly entries = new Map<string, T>();
