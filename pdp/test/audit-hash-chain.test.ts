@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { canonicalJson } from '../src/audit/trail/canonical-json.ts';
 import { HashChain, newProducerId, recordHash } from '../src/audit/trail/hash-chain.ts';
 import { toOcsfRecord } from '../src/audit/ocsf/ocsf-record.ts';
-import { PRODUCT, approvalEvent, decisionEvent, sessionStatementEvent } from './audit-fixtures.ts';
+import { PRODUCT, approvalEvent, decisionEvent, sessionStatementEvent, sqlAction } from './audit-fixtures.ts';
 
 describe('hash chain', () => {
   test('links each stream from seq 0 with prev_hash of the record before, without touching the input record', () => {
@@ -47,6 +47,23 @@ describe('hash chain', () => {
     const text = JSON.stringify(reversed(record), null, 4);
     assert.notEqual(text.indexOf('"unmapped"'), JSON.stringify(record).indexOf('"unmapped"'));
     assert.equal(recordHash(JSON.parse(text)), expected);
+  });
+
+  test('the line of a linked record is its canonical JSON, hash included, whatever the content says about hashes', () => {
+    const chain = new HashChain('pdp-test-line');
+    // Content that looks like a chain link and a hash member, in names and in values.
+    const tricky = toOcsfRecord(decisionEvent({ action: sqlAction(`SELECT '"hash":"sha256:00","chain":{}' AS hash`, 'select') }), PRODUCT);
+    for (const input of [toOcsfRecord(decisionEvent(), PRODUCT), tricky, toOcsfRecord(sessionStatementEvent('SELECT 1'), PRODUCT)]) {
+      const stream = input.metadata.event_code.startsWith('session') ? 'sessions' : 'decisions';
+      const { record, line } = chain.linkLine(stream, input);
+      assert.equal(line, canonicalJson(record));
+      const parsed = JSON.parse(line) as { unmapped: { portcullis: { chain: { hash: string } } } };
+      assert.deepEqual(parsed, JSON.parse(JSON.stringify(record)));
+      assert.equal(recordHash(parsed), parsed.unmapped.portcullis.chain.hash);
+      assert.equal(input.unmapped.portcullis.chain, undefined);
+    }
+    assert.deepEqual(chain.head('decisions').nextSeq, 2);
+    assert.throws(() => chain.linkLine('decisions', chain.link('decisions', toOcsfRecord(decisionEvent(), PRODUCT))), /already linked/);
   });
 
   test('changing anything but chain.hash changes the hash: content, seq, prev_hash, producer', () => {

@@ -46,11 +46,26 @@ export interface RedactedCopy {
  */
 export function redactCredentials(body: JsonObject, redactSqlText: SqlTextRedactor): RedactedCopy {
   const redacted: string[] = [];
-  const value = copy(body, '', '', redacted, new Set(), redactSqlText) as JsonObject;
+  const value = copy(body, '', { trail: [], redacted, ancestors: new Set(), redactSqlText }) as JsonObject;
   return { value, redacted };
 }
 
-function copy(input: unknown, key: string, path: string, redacted: string[], ancestors: Set<object>, redactSqlText: SqlTextRedactor): unknown {
+/** The walk's state: `trail` is where it is (member names and array indexes), a path only spelled out when needed. */
+interface Walk {
+  readonly trail: Array<string | number>;
+  readonly redacted: string[];
+  readonly ancestors: Set<object>;
+  readonly redactSqlText: SqlTextRedactor;
+}
+
+/** `action.headers.authorization`, `args[2].note`: the trail as a path. */
+function pathOf(trail: ReadonlyArray<string | number>): string {
+  let path = '';
+  for (const segment of trail) path += typeof segment === 'number' ? `[${segment}]` : path === '' ? segment : `.${segment}`;
+  return path;
+}
+
+function copy(input: unknown, key: string, walk: Walk): unknown {
   let value = input;
   if (typeof value === 'object' && value !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     value = (value as { toJSON: (key: string) => unknown }).toJSON(key);
@@ -59,30 +74,41 @@ function copy(input: unknown, key: string, path: string, redacted: string[], anc
   // came some other way (the Data API, a future field) is redacted here: the last line.
   // Any text may hold a token, a key or a URL's password whatever its member is called: those spans are replaced.
   if (typeof value === 'string') {
-    const text = redactCredentialSpans(key === 'sql' ? redactSqlText(value) : value);
-    if (text !== value) redacted.push(path);
+    const text = redactCredentialSpans(key === 'sql' ? walk.redactSqlText(value) : value);
+    if (text !== value) walk.redacted.push(pathOf(walk.trail));
     return text;
   }
   if (value === null || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
   if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return undefined;
-  if (typeof value === 'bigint') throw new TypeError(`audit body member ${path || '(root)'} is a BigInt, which JSON cannot hold`);
+  if (typeof value === 'bigint') throw new TypeError(`audit body member ${pathOf(walk.trail) || '(root)'} is a BigInt, which JSON cannot hold`);
   const object = value as object;
-  if (object instanceof String || object instanceof Number || object instanceof Boolean) return copy(object.valueOf(), key, path, redacted, ancestors, redactSqlText);
-  if (ancestors.has(object)) throw new TypeError(`audit body member ${path || '(root)'} contains a cycle`);
+  if (object instanceof String || object instanceof Number || object instanceof Boolean) return copy(object.valueOf(), key, walk);
+  const { trail, ancestors } = walk;
+  if (ancestors.has(object)) throw new TypeError(`audit body member ${pathOf(trail) || '(root)'} contains a cycle`);
   ancestors.add(object);
   try {
     if (Array.isArray(object)) {
-      return object.map((item, index) => copy(item, String(index), `${path}[${index}]`, redacted, ancestors, redactSqlText) ?? null);
+      const items = new Array<unknown>(object.length);
+      for (let index = 0; index < object.length; index += 1) {
+        trail.push(index);
+        items[index] = copy(object[index], String(index), walk) ?? null;
+        trail.pop();
+      }
+      return items;
     }
     const result: JsonObject = {};
     for (const name of Object.keys(object)) {
       const member = (object as Record<string, unknown>)[name];
+      // No finally for the trail: a throw ends the whole walk.
+      trail.push(name);
       if (isCredentialName(name)) {
-        redacted.push(path === '' ? name : `${path}.${name}`);
+        walk.redacted.push(pathOf(trail));
+        trail.pop();
         continue;
       }
-      const copied = copy(member, name, path === '' ? name : `${path}.${name}`, redacted, ancestors, redactSqlText);
+      const copied = copy(member, name, walk);
+      trail.pop();
       if (copied === undefined) continue;
       // defineProperty: a member named "__proto__" stays data instead of replacing the prototype.
       if (name === '__proto__') Object.defineProperty(result, name, { value: copied, enumerable: true, writable: true, configurable: true });

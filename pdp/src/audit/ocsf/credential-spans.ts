@@ -24,7 +24,7 @@ export function redactCredentialSpans(text: string): string {
   let result = text;
   if (result.includes('PRIVATE KEY-----')) result = result.replace(PRIVATE_KEY_BLOCK, `${REDACTED} private key`);
   if (/bearer/i.test(result)) result = result.replace(BEARER, `$1${REDACTED}`);
-  if (result.includes('ey')) result = result.replace(JWT_CANDIDATE, (candidate) => (hasJsonHeader(candidate) ? REDACTED : candidate));
+  if (result.includes('ey') && result.includes('.')) result = result.replace(JWT_CANDIDATE, (candidate) => (hasJsonHeader(candidate) ? REDACTED : candidate));
   if (result.includes('://')) result = result.replace(URL_PASSWORD, `$1${REDACTED}@`);
   return result;
 }

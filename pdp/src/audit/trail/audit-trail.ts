@@ -94,7 +94,7 @@ export class AuditTrail implements AdmittingAuditRecorder {
   record(event: AuditEvent, admitted = false): boolean {
     const { sink, chain, digests, product } = this.options;
     if (!admitted && !sink.hasCapacity()) return false;
-    const linked = chain.link(event.stream, toOcsfRecord(event, product));
+    const { record: linked, line } = chain.linkLine(event.stream, toOcsfRecord(event, product));
     const accepted = sink.append({
       stream: event.stream,
       key: event.key,
@@ -105,7 +105,7 @@ export class AuditTrail implements AdmittingAuditRecorder {
         'portcullis-producer': chain.producerId,
         'content-type': 'application/json',
       },
-      json: JSON.stringify(linked),
+      json: line,
     }, admitted);
     if (!accepted) throw new Error('audit sink refused a record after reporting capacity');
     digests.append(linked);

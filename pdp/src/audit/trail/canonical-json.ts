@@ -9,7 +9,7 @@
  * Throws a TypeError for a value that has no JSON form (a bare undefined, a BigInt, a cycle).
  */
 export function canonicalJson(value: unknown): string {
-  const text = write(value, '', new Set());
+  const text = write(value, '', 0, new Set());
   if (text === undefined) throw new TypeError('canonicalJson: the value has no JSON form');
   return text;
 }
@@ -35,7 +35,11 @@ function quoteName(name: string): string {
   return quoted;
 }
 
-function write(input: unknown, key: string, ancestors: Set<object>): string | undefined {
+// Records nest a few levels: the cycle check (a set of ancestors) only starts this deep, where
+// any cycle still gets caught within one more turn of it.
+const UNCHECKED_DEPTH = 32;
+
+function write(input: unknown, key: string, depth: number, ancestors: Set<object>): string | undefined {
   let value = input;
   if (typeof value === 'object' && value !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     value = (value as { toJSON: (key: string) => unknown }).toJSON(key);
@@ -61,29 +65,32 @@ function write(input: unknown, key: string, ancestors: Set<object>): string | un
   const object = value as object;
   // Boxed primitives (new String('x')) serialise as their primitive, as in JSON.stringify.
   if (object instanceof String || object instanceof Number || object instanceof Boolean) {
-    return write(object.valueOf(), key, ancestors);
+    return write(object.valueOf(), key, depth, ancestors);
   }
-  if (ancestors.has(object)) throw new TypeError('canonicalJson: the value contains a cycle');
-  ancestors.add(object);
+  const checked = depth >= UNCHECKED_DEPTH;
+  if (checked) {
+    if (ancestors.has(object)) throw new TypeError('canonicalJson: the value contains a cycle');
+    ancestors.add(object);
+  }
   try {
     if (Array.isArray(object)) {
       let text = '[';
       for (let index = 0; index < object.length; index += 1) {
         if (index > 0) text += ',';
-        text += write(object[index], String(index), ancestors) ?? 'null';
+        text += write(object[index], String(index), depth + 1, ancestors) ?? 'null';
       }
       return `${text}]`;
     }
     let text = '{';
     let first = true;
     for (const name of Object.keys(object).sort()) {
-      const member = write((object as Record<string, unknown>)[name], name, ancestors);
+      const member = write((object as Record<string, unknown>)[name], name, depth + 1, ancestors);
       if (member === undefined) continue;
-      text += `${first ? '' : ','}${quoteName(name)}:${member}`;
+      text += first ? `${quoteName(name)}:${member}` : `,${quoteName(name)}:${member}`;
       first = false;
     }
     return `${text}}`;
   } finally {
-    ancestors.delete(object);
+    if (checked) ancestors.delete(object);
   }
 }

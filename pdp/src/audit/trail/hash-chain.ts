@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { AuditStream } from '../audit-event.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { asObject } from '../json-fields.ts';
@@ -44,6 +44,8 @@ export function newProducerId(hostLabel: string): string {
  */
 export class HashChain {
   private readonly heads = new Map<AuditStream, { nextSeq: number; lastHash: string | null }>();
+  private readonly placeholder = `hash-placeholder-${randomBytes(16).toString('hex')}`;
+  private readonly placeholderMember = `"hash":"${this.placeholder}",`;
 
   constructor(readonly producerId: string) {
     if (typeof producerId !== 'string' || producerId.trim() === '') throw new TypeError('HashChain: producerId must be a non-empty string');
@@ -51,19 +53,29 @@ export class HashChain {
 
   /** A copy of `record` with `unmapped.portcullis.chain` set; `record` itself is left alone. */
   link(stream: AuditStream, record: OcsfRecord): LinkedRecord {
+    return this.linkLine(stream, record).record;
+  }
+
+  /**
+   * link(), and the record's line: its canonical JSON, hash included. The canonical text is
+   * written once, with a placeholder for the hash that no record content can hold (random per
+   * chain): the hash is over that text without the hash member, the line has the hash in its place.
+   */
+  linkLine(stream: AuditStream, record: OcsfRecord): { readonly record: LinkedRecord; readonly line: string } {
     if (record.unmapped.portcullis.chain !== undefined) throw new TypeError('HashChain: the record is already linked');
     const head = this.heads.get(stream) ?? { nextSeq: 0, lastHash: null };
-    const unlinked = {
-      ...record,
-      unmapped: {
-        ...record.unmapped,
-        portcullis: { ...record.unmapped.portcullis, chain: { producer_id: this.producerId, stream, seq: head.nextSeq, prev_hash: head.lastHash, hash: '' } },
-      },
-    };
-    const hash = recordHash(unlinked);
-    unlinked.unmapped.portcullis.chain.hash = hash;
+    // `hash` sorts first among the link's members, so its member is always followed by a comma.
+    const chain = { producer_id: this.producerId, stream, seq: head.nextSeq, prev_hash: head.lastHash, hash: this.placeholder };
+    const linked = { ...record, unmapped: { ...record.unmapped, portcullis: { ...record.unmapped.portcullis, chain } } };
+    const text = canonicalJson(linked);
+    const at = text.indexOf(this.placeholderMember);
+    if (at === -1) throw new Error('HashChain: the link is missing from the canonical record');
+    const before = text.slice(0, at);
+    const after = text.slice(at + this.placeholderMember.length);
+    const hash = sha256(before + after);
+    chain.hash = hash;
     this.heads.set(stream, { nextSeq: head.nextSeq + 1, lastHash: hash });
-    return unlinked as LinkedRecord;
+    return { record: linked as LinkedRecord, line: `${before}"hash":"${hash}",${after}` };
   }
 
   /** Where a stream's chain stands: the seq the next record gets and the hash it will link to. */

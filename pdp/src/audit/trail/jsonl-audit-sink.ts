@@ -1,5 +1,4 @@
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, existsSync, fdatasync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import type { AuditRecord, AuditSink, AuditSinkHealth } from './audit-sink.ts';
 import { AUDIT_STREAMS, type AuditStream } from '../audit-event.ts';
 import type { AuditRetention, JsonlRotation } from '../../config/audit-retention-config.ts';
@@ -25,9 +24,9 @@ export interface JsonlAuditSinkOptions {
   readonly log?: (message: string) => void;
 }
 
-/** The active file of a stream: its handle, its size and since when it has been written. */
+/** The active file of a stream: its descriptor, its size and since when it has been written. */
 interface ActiveFile {
-  readonly handle: Promise<FileHandle>;
+  readonly fd: number;
   bytes: number;
   readonly since: number;
 }
@@ -44,6 +43,8 @@ export class JsonlAuditSink implements AuditSink {
   private immediate: NodeJS.Immediate | undefined;
   private readonly files = new Map<AuditRecord['stream'], ActiveFile>();
   private written = 0;
+  /** Records of a failed batch whose streams were already stored: counted durable with the retry. */
+  private storedAhead = 0;
   private rejected = 0;
   private lastError: string | undefined;
   private closed = false;
@@ -115,7 +116,7 @@ export class JsonlAuditSink implements AuditSink {
   async close(): Promise<void> {
     await this.flush();
     this.closed = true;
-    for (const file of this.files.values()) await (await file.handle).close();
+    for (const file of this.files.values()) closeSync(file.fd);
     this.files.clear();
   }
 
@@ -169,23 +170,24 @@ export class JsonlAuditSink implements AuditSink {
       lines.push(record.json);
       byStream.set(record.stream, lines);
     }
+    const stored = new Set<AuditRecord['stream']>();
     try {
       // Digests and checkpoints last: one never reaches the disk before the records it attests.
       const ordered = [...byStream].sort(([a], [b]) => Number(a === 'digests') - Number(b === 'digests'));
       for (const [stream, lines] of ordered) {
-        await this.rotateIfDue(stream);
-        const file = this.file(stream);
-        const text = `${lines.join('\n')}\n`;
-        const handle = await file.handle;
-        await handle.appendFile(text);
-        await handle.datasync();
-        file.bytes += Buffer.byteLength(text);
+        this.rotateIfDue(stream);
+        await this.store(this.file(stream), Buffer.from(`${lines.join('\n')}\n`, 'utf8'));
+        stored.add(stream);
       }
-      this.written += batch.length;
+      this.written += batch.length + this.storedAhead;
+      this.storedAhead = 0;
       this.lastError = undefined;
     } catch (error) {
-      // Keep the events: put them back in front and retry on the next tick of the timer.
-      this.queue = batch.concat(this.queue);
+      // Keep what is not stored yet, in front, and retry on the next tick of the timer; a stream
+      // already stored is not written again (its records count as durable with the retry).
+      const unstored = batch.filter((record) => !stored.has(record.stream));
+      this.storedAhead += batch.length - unstored.length;
+      this.queue = unstored.concat(this.queue);
       this.lastError = (error as Error).message;
       this.cancelScheduled();
       this.timer = setTimeout(() => {
@@ -195,13 +197,33 @@ export class JsonlAuditSink implements AuditSink {
     }
   }
 
+  /**
+   * Appends and fdatasyncs one stream's lines. The write is synchronous (a page-cache copy) so
+   * only the fsync waits on another thread; a failed write or fsync is cut back to the file's
+   * last stored size, so its retry never leaves half a line inside the file.
+   */
+  private async store(file: ActiveFile, bytes: Buffer): Promise<void> {
+    try {
+      for (let offset = 0; offset < bytes.length;) offset += writeSync(file.fd, bytes, offset, bytes.length - offset);
+      await new Promise<void>((resolve, reject) => fdatasync(file.fd, (error) => (error ? reject(error) : resolve())));
+      file.bytes += bytes.length;
+    } catch (error) {
+      try {
+        ftruncateSync(file.fd, file.bytes);
+      } catch {
+        // The write's own error is the one to report.
+      }
+      throw error;
+    }
+  }
+
   private file(stream: AuditRecord['stream']): ActiveFile {
     let file = this.files.get(stream);
     if (!file) {
       const path = activeFile(this.options.directory, stream);
       repairTornTail(path);
       const stat = existsSync(path) ? statSync(path) : undefined;
-      file = { handle: open(path, 'a', 0o600), bytes: stat?.size ?? 0, since: stat && stat.size > 0 ? (stat.birthtimeMs || stat.mtimeMs) : Date.now() };
+      file = { fd: openSync(path, 'a', 0o600), bytes: stat?.size ?? 0, since: stat && stat.size > 0 ? (stat.birthtimeMs || stat.mtimeMs) : Date.now() };
       this.files.set(stream, file);
     }
     return file;
@@ -211,11 +233,11 @@ export class JsonlAuditSink implements AuditSink {
    * A full or old active file is set aside before the next batch, never inside one, so a batch
    * stays whole in one file; rotated files older than the stream's retention are then deleted.
    */
-  private async rotateIfDue(stream: AuditRecord['stream']): Promise<void> {
+  private rotateIfDue(stream: AuditRecord['stream']): void {
     const file = this.file(stream);
     const now = Date.now();
     if (file.bytes === 0 || (file.bytes < this.options.rotation.maxBytes && now - file.since < this.options.rotation.maxAgeMs)) return;
-    await (await file.handle).close();
+    closeSync(file.fd);
     this.files.delete(stream);
     rotateActive(this.options.directory, stream, now);
     const expired = expireRotated(this.options.directory, stream, this.options.retention[stream], now);

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { AuditRecord } from '../src/audit/trail/audit-sink.ts';
+import { JsonlAuditSink } from '../src/audit/trail/jsonl-audit-sink.ts';
+
+const SINK_MODULE = fileURLToPath(new URL('../src/audit/trail/jsonl-audit-sink.ts', import.meta.url));
+const KEEP_ALL = { decisions: null, sessions: null, approvals: null, shadow: null, digests: null };
+const NO_ROTATION = { maxBytes: 1e12, maxAgeMs: 1e12 };
+const folders: string[] = [];
+after(() => {
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
+
+function folder(): string {
+  const path = mkdtempSync(join(tmpdir(), 'portcullis-sink-faults-'));
+  folders.push(path);
+  return path;
+}
+
+function record(stream: AuditRecord['stream'], n: number, padding = 0): AuditRecord {
+  return { stream, key: `${stream}-${n}`, headers: {}, json: JSON.stringify({ stream, n, padding: 'x'.repeat(padding) }) };
+}
+
+function lines(path: string): Array<{ n: number }> {
+  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { n: number });
+}
+
+describe('JSONL audit sink faults', () => {
+  test('a stream that cannot be written keeps its records; a stream stored in the same batch is not written again on the retry', async () => {
+    const directory = folder();
+    // The approvals file is a folder: opening it fails, as a broken disk would.
+    mkdirSync(join(directory, 'approvals.jsonl'));
+    const sink = new JsonlAuditSink({ directory, maxQueuedEvents: 100, flushIntervalMs: 10, durability: 'sync', rotation: NO_ROTATION, retention: KEEP_ALL });
+    for (const each of [record('decisions', 1), record('approvals', 2), record('decisions', 3)]) assert.equal(sink.append(each), true);
+    await assert.rejects(sink.flush(), /audit sink cannot write: EISDIR/);
+    assert.deepEqual(lines(join(directory, 'decisions.jsonl')).map((line) => line.n), [1, 3]);
+    assert.equal(sink.progress().durable, 0, 'nothing counts as durable while part of the batch is not stored');
+    assert.equal(sink.hasCapacity(), false);
+
+    rmdirSync(join(directory, 'approvals.jsonl'));
+    await sink.flush();
+    assert.deepEqual(lines(join(directory, 'decisions.jsonl')).map((line) => line.n), [1, 3]);
+    assert.deepEqual(lines(join(directory, 'approvals.jsonl')).map((line) => line.n), [2]);
+    assert.deepEqual(sink.progress(), { appended: 3, durable: 3 });
+    assert.equal(sink.hasCapacity(), true);
+    await sink.close();
+  });
+
+  test('a write cut short (the file size limit) is cut back to its last whole line, and nothing of it counts as durable', async () => {
+    const directory = folder();
+    // A child whose files may not pass 8 KiB; SIGXFSZ ignored, so the write fails with EFBIG instead.
+    const script = `
+      const { JsonlAuditSink } = await import(${JSON.stringify(SINK_MODULE)});
+      const sink = new JsonlAuditSink({ directory: ${JSON.stringify(directory)}, maxQueuedEvents: 100, flushIntervalMs: 10, durability: 'sync', rotation: ${JSON.stringify(NO_ROTATION)}, retention: ${JSON.stringify(KEEP_ALL)} });
+      let error = '';
+      for (let n = 1; n <= 5 && !error; n += 1) {
+        sink.append({ stream: 'decisions', key: 'k', headers: {}, json: JSON.stringify({ n, padding: 'x'.repeat(2990) }) });
+        await sink.flush().catch((failure) => { error = failure.message; });
+      }
+      console.log(JSON.stringify({ error, progress: sink.progress() }));
+      process.exit(0);
+    `;
+    const { stdout } = await promisify(execFile)('bash', ['-c', 'trap "" XFSZ; ulimit -f 8; exec "$0" "$@"', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script]);
+    const outcome = JSON.parse(stdout.trim().split('\n').pop()!) as { error: string; progress: { appended: number; durable: number } };
+    assert.match(outcome.error, /EFBIG/);
+    assert.deepEqual(outcome.progress, { appended: 3, durable: 2, failure: 'EFBIG: file too large, write' });
+    const path = join(directory, 'decisions.jsonl');
+    assert.deepEqual(lines(path).map((line) => line.n), [1, 2]);
+    assert.equal(readFileSync(path, 'utf8').endsWith('\n'), true);
+    assert.ok(statSync(path).size < 8192);
+  });
+});
