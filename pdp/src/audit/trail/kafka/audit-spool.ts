@@ -1,5 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, ftruncateSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, existsSync, fdatasync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, ftruncateSync, readSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { linesFromEnd } from '../file-tail.ts';
 
@@ -42,7 +41,8 @@ export class AuditSpool {
   private pendingBytes = 0;
   private syncTimer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
-  private writer: FileHandle | undefined;
+  /** The descriptor of the segment being written. */
+  private writer: number | undefined;
   private writeSegment: number;
   private writeOffset: number;
   /** Bytes per segment that are durable on disk. */
@@ -243,7 +243,7 @@ export class AuditSpool {
     await this.flush();
     this.persistCursor();
     this.closed = true;
-    await this.writer?.close();
+    if (this.writer !== undefined) closeSync(this.writer);
     this.writer = undefined;
     for (const wake of this.waiters.splice(0)) wake();
   }
@@ -272,18 +272,33 @@ export class AuditSpool {
     return this.syncing;
   }
 
+  /**
+   * The write is synchronous (a page-cache copy), so only the fsync waits on another thread; a
+   * failed write or fsync is cut back to the segment's durable size, so the retry never leaves
+   * half a line inside a segment (nor offsets that no longer match its lines).
+   */
   private async writeDurably(text: string, bytes: number, lines: string[]): Promise<void> {
     try {
       if (this.writeOffset > 0 && this.writeOffset + bytes > this.options.segmentBytes) {
-        await this.writer?.close();
+        if (this.writer !== undefined) closeSync(this.writer);
         this.writer = undefined;
         this.writeSegment += 1;
         this.writeOffset = 0;
         this.durable.set(this.writeSegment, 0);
       }
-      this.writer ??= await open(join(this.options.directory, segmentName(this.writeSegment)), 'a', 0o600);
-      await this.writer.appendFile(text);
-      await this.writer.datasync();
+      const fd = (this.writer ??= openSync(join(this.options.directory, segmentName(this.writeSegment)), 'a', 0o600));
+      const buffer = Buffer.from(text, 'utf8');
+      try {
+        for (let offset = 0; offset < buffer.length;) offset += writeSync(fd, buffer, offset, buffer.length - offset);
+        await new Promise<void>((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
+      } catch (error) {
+        try {
+          ftruncateSync(fd, this.writeOffset);
+        } catch {
+          // The write's own error is the one to report.
+        }
+        throw error;
+      }
       this.writeOffset += bytes;
       this.durable.set(this.writeSegment, this.writeOffset);
       this.durableRecords += lines.length;

@@ -10,6 +10,7 @@ import type { AuditRecord } from '../src/audit/trail/audit-sink.ts';
 import { JsonlAuditSink } from '../src/audit/trail/jsonl-audit-sink.ts';
 
 const SINK_MODULE = fileURLToPath(new URL('../src/audit/trail/jsonl-audit-sink.ts', import.meta.url));
+const SPOOL_MODULE = fileURLToPath(new URL('../src/audit/trail/kafka/audit-spool.ts', import.meta.url));
 const KEEP_ALL = { decisions: null, sessions: null, approvals: null, shadow: null, digests: null };
 const NO_ROTATION = { maxBytes: 1e12, maxAgeMs: 1e12 };
 const folders: string[] = [];
@@ -27,11 +28,16 @@ function record(stream: AuditRecord['stream'], n: number, padding = 0): AuditRec
   return { stream, key: `${stream}-${n}`, headers: {}, json: JSON.stringify({ stream, n, padding: 'x'.repeat(padding) }) };
 }
 
+/** Runs a module script in a child whose files may not pass 8 KiB; SIGXFSZ ignored, so a write past it fails with EFBIG. */
+function underFileSizeLimit(script: string): Promise<{ stdout: string }> {
+  return promisify(execFile)('bash', ['-c', 'trap "" XFSZ; ulimit -f 8; exec "$0" "$@"', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script]);
+}
+
 function lines(path: string): Array<{ n: number }> {
   return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { n: number });
 }
 
-describe('JSONL audit sink faults', () => {
+describe('audit writes that fail: the JSONL sink and the Kafka spool', () => {
   test('a stream that cannot be written keeps its records; a stream stored in the same batch is not written again on the retry', async () => {
     const directory = folder();
     // The approvals file is a folder: opening it fails, as a broken disk would.
@@ -54,7 +60,6 @@ describe('JSONL audit sink faults', () => {
 
   test('a write cut short (the file size limit) is cut back to its last whole line, and nothing of it counts as durable', async () => {
     const directory = folder();
-    // A child whose files may not pass 8 KiB; SIGXFSZ ignored, so the write fails with EFBIG instead.
     const script = `
       const { JsonlAuditSink } = await import(${JSON.stringify(SINK_MODULE)});
       const sink = new JsonlAuditSink({ directory: ${JSON.stringify(directory)}, maxQueuedEvents: 100, flushIntervalMs: 10, durability: 'sync', rotation: ${JSON.stringify(NO_ROTATION)}, retention: ${JSON.stringify(KEEP_ALL)} });
@@ -66,7 +71,7 @@ describe('JSONL audit sink faults', () => {
       console.log(JSON.stringify({ error, progress: sink.progress() }));
       process.exit(0);
     `;
-    const { stdout } = await promisify(execFile)('bash', ['-c', 'trap "" XFSZ; ulimit -f 8; exec "$0" "$@"', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script]);
+    const { stdout } = await underFileSizeLimit(script);
     const outcome = JSON.parse(stdout.trim().split('\n').pop()!) as { error: string; progress: { appended: number; durable: number } };
     assert.match(outcome.error, /EFBIG/);
     assert.deepEqual(outcome.progress, { appended: 3, durable: 2, failure: 'EFBIG: file too large, write' });
@@ -74,5 +79,29 @@ describe('JSONL audit sink faults', () => {
     assert.deepEqual(lines(path).map((line) => line.n), [1, 2]);
     assert.equal(readFileSync(path, 'utf8').endsWith('\n'), true);
     assert.ok(statSync(path).size < 8192);
+  });
+
+  test('a spool write cut short is cut back to the last whole record: what is durable reads back whole, in order', async () => {
+    const directory = folder();
+    const script = `
+      const { AuditSpool } = await import(${JSON.stringify(SPOOL_MODULE)});
+      const spool = AuditSpool.open({ directory: ${JSON.stringify(directory)}, maxBytes: 1 << 20, segmentBytes: 1 << 20, syncIntervalMs: 5, durability: 'sync' });
+      let error = '';
+      for (let n = 1; n <= 5 && !error; n += 1) {
+        spool.append({ stream: 'decisions', key: 'k' + n, headers: { 'content-type': 'application/json' }, json: JSON.stringify({ n, padding: 'x'.repeat(2950) }) });
+        await spool.flush().catch((failure) => { error = failure.message; });
+      }
+      const batch = await spool.readBatch(100, 1 << 20, 0);
+      console.log(JSON.stringify({ error, durable: spool.durableRecords, read: batch.records.map((record) => JSON.parse(record.json).n) }));
+      process.exit(0);
+    `;
+    const { stdout } = await underFileSizeLimit(script);
+    const outcome = JSON.parse(stdout.trim().split('\n').pop()!) as { error: string; durable: number; read: number[] };
+    assert.match(outcome.error, /audit spool cannot write: EFBIG/);
+    assert.equal(outcome.durable, 2);
+    assert.deepEqual(outcome.read, [1, 2]);
+    const segment = readFileSync(join(directory, 'spool-00000001.log'), 'utf8');
+    assert.equal(segment.endsWith('\n'), true, 'no half record at the end of the segment');
+    assert.equal(segment.split('\n').filter(Boolean).length, 2);
   });
 });
