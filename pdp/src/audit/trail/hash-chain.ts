@@ -72,7 +72,8 @@ export class HashChain {
     if (at === -1) throw new Error('HashChain: the link is missing from the canonical record');
     const before = text.slice(0, at);
     const after = text.slice(at + this.placeholderMember.length);
-    const hash = sha256(before + after);
+    // Hashed in two parts: no third copy of the text just to join them.
+    const hash = `sha256:${createHash('sha256').update(before, 'utf8').update(after, 'utf8').digest('hex')}`;
     chain.hash = hash;
     this.heads.set(stream, { nextSeq: head.nextSeq + 1, lastHash: hash });
     return { record: linked as LinkedRecord, line: `${before}"hash":"${hash}",${after}` };
