@@ -6,7 +6,8 @@
  * events (parse + stringify); with `--baseline DIR`, another checkout of Portcullis (installed)
  * is measured too, rounds alternating, for an A/B of two builds of the audit code.
  */
-import { resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPOSITORY_ROOT } from '../test/support/repository-root.ts';
 import { HTTP_POST, K8S_DELETE, SHELL_CURL, approvalEvent, decisionEvent, sessionStatementEvent, sessionStatementsEvent, sqlAction } from '../pdp/test/audit-fixtures.ts';
@@ -78,10 +79,15 @@ async function main(): Promise<void> {
   console.log(`\nAudit thread, CPU per record (parse, OCSF mapping, redaction, hash chain, line), median of ${ROUNDS} rounds`);
   console.log(`${'work'.padEnd(48)} ${'µs/record'.padStart(10)} ${'× JSON round trip'.padStart(18)}`);
   for (const [name, values] of runs) console.log(`${name.padEnd(48)} ${median(values).toFixed(1).padStart(10)} ${(median(values) / baseline).toFixed(2).padStart(18)}`);
+  const medians = Object.fromEntries([...runs].map(([name, values]) => [name, median(values)]));
+  let ratio: number | undefined;
   if (codes.length === 2) {
     const [now, before] = codes.map((code) => median(runs.get(code.name)!));
-    console.log(`\nratio this tree / baseline, CPU per record: ${(now! / before!).toFixed(2)}`);
+    ratio = now! / before!;
+    console.log(`\nratio this tree / baseline, CPU per record: ${ratio.toFixed(2)}`);
   }
+  mkdirSync(join(REPOSITORY_ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(join(REPOSITORY_ROOT, 'bench/results/audit-record-cost.json'), `${JSON.stringify({ events_per_round: texts.length, rounds: ROUNDS, cpu_us_per_record: medians, runs: Object.fromEntries(runs), ratio_to_baseline: ratio ?? null }, null, 2)}\n`);
 }
 
 await main();
