@@ -44,7 +44,9 @@ describe('decision reuse through the MCP gateway', () => {
 
     const decidedA = await decisionsAbout('a.txt', since);
     assert.equal(decidedA.length, 1, 'one decision for three identical calls');
-    assert.match(decidedA[0]!, /"reuse":\{"scope":"statement-shape","expires_at":"[^"]+"\}/, 'the decision record says it may be reused');
+    const reuse = (JSON.parse(decidedA[0]!) as { unmapped: { portcullis: { reuse?: { scope: string; expires_at: string } } } }).unmapped.portcullis.reuse;
+    assert.equal(reuse?.scope, 'statement-shape', 'the decision record says it may be reused');
+    assert.ok(Number.isFinite(Date.parse(reuse?.expires_at ?? '')), 'and until when');
     assert.equal((await decisionsAbout('b.txt', since)).length, 1, 'other arguments are decided on their own');
 
     const entries = await eventually('every call is on the session record', async () => {

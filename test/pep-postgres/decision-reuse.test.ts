@@ -40,7 +40,9 @@ describe('decision reuse in the Postgres PEP', () => {
     assert.equal(decisions.filter((event) => event.includes('SELECT qty FROM orders WHERE id =')).length, 1, 'one decision for the four texts of one shape');
     assert.equal(decisions.filter((event) => event.includes('SELECT item FROM orders')).length, 1, 'another shape is asked about');
     const decided = decisions.find((event) => event.includes('SELECT qty FROM orders WHERE id ='))!;
-    assert.match(decided, /"reuse":\{"scope":"statement-shape","expires_at":"[^"]+"\}/, 'the decision record says it may be reused');
+    const reuse = (JSON.parse(decided) as { unmapped: { portcullis: { reuse?: { scope: string; expires_at: string } } } }).unmapped.portcullis.reuse;
+    assert.equal(reuse?.scope, 'statement-shape', 'the decision record says it may be reused');
+    assert.ok(Number.isFinite(Date.parse(reuse?.expires_at ?? '')), 'and until when');
 
     const statements = await sessionStatements(stack, 'SELECT qty FROM orders WHERE id = 4');
     const qty = statements.filter((event) => event.includes('SELECT qty FROM orders WHERE id ='));
