@@ -1,5 +1,6 @@
-import { closeSync, existsSync, fdatasync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import type { AuditRecord, AuditSink, AuditSinkHealth } from './audit-sink.ts';
+import { appendDurably } from './durable-append.ts';
 import { AUDIT_STREAMS, type AuditStream } from '../audit-event.ts';
 import type { AuditRetention, JsonlRotation } from '../../config/audit-retention-config.ts';
 import { linesFromEnd } from './file-tail.ts';
@@ -176,7 +177,10 @@ export class JsonlAuditSink implements AuditSink {
       const ordered = [...byStream].sort(([a], [b]) => Number(a === 'digests') - Number(b === 'digests'));
       for (const [stream, lines] of ordered) {
         this.rotateIfDue(stream);
-        await this.store(this.file(stream), Buffer.from(`${lines.join('\n')}\n`, 'utf8'));
+        const file = this.file(stream);
+        const bytes = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+        await appendDurably(file.fd, bytes, file.bytes);
+        file.bytes += bytes.length;
         stored.add(stream);
       }
       this.written += batch.length + this.storedAhead;
@@ -194,26 +198,6 @@ export class JsonlAuditSink implements AuditSink {
         this.timer = undefined;
         void this.drain();
       }, 1000);
-    }
-  }
-
-  /**
-   * Appends and fdatasyncs one stream's lines. The write is synchronous (a page-cache copy) so
-   * only the fsync waits on another thread; a failed write or fsync is cut back to the file's
-   * last stored size, so its retry never leaves half a line inside the file.
-   */
-  private async store(file: ActiveFile, bytes: Buffer): Promise<void> {
-    try {
-      for (let offset = 0; offset < bytes.length;) offset += writeSync(file.fd, bytes, offset, bytes.length - offset);
-      await new Promise<void>((resolve, reject) => fdatasync(file.fd, (error) => (error ? reject(error) : resolve())));
-      file.bytes += bytes.length;
-    } catch (error) {
-      try {
-        ftruncateSync(file.fd, file.bytes);
-      } catch {
-        // The write's own error is the one to report.
-      }
-      throw error;
     }
   }
 

@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fdatasync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, ftruncateSync, readSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, ftruncateSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendDurably } from '../durable-append.ts';
 import { join } from 'node:path';
 import { linesFromEnd } from '../file-tail.ts';
 
@@ -272,11 +273,7 @@ export class AuditSpool {
     return this.syncing;
   }
 
-  /**
-   * The write is synchronous (a page-cache copy), so only the fsync waits on another thread; a
-   * failed write or fsync is cut back to the segment's durable size, so the retry never leaves
-   * half a line inside a segment (nor offsets that no longer match its lines).
-   */
+  /** A failed write or fsync is cut back to the segment's durable size (appendDurably): its offsets keep matching its lines. */
   private async writeDurably(text: string, bytes: number, lines: string[]): Promise<void> {
     try {
       if (this.writeOffset > 0 && this.writeOffset + bytes > this.options.segmentBytes) {
@@ -286,19 +283,8 @@ export class AuditSpool {
         this.writeOffset = 0;
         this.durable.set(this.writeSegment, 0);
       }
-      const fd = (this.writer ??= openSync(join(this.options.directory, segmentName(this.writeSegment)), 'a', 0o600));
-      const buffer = Buffer.from(text, 'utf8');
-      try {
-        for (let offset = 0; offset < buffer.length;) offset += writeSync(fd, buffer, offset, buffer.length - offset);
-        await new Promise<void>((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
-      } catch (error) {
-        try {
-          ftruncateSync(fd, this.writeOffset);
-        } catch {
-          // The write's own error is the one to report.
-        }
-        throw error;
-      }
+      this.writer ??= openSync(join(this.options.directory, segmentName(this.writeSegment)), 'a', 0o600);
+      await appendDurably(this.writer, Buffer.from(text, 'utf8'), this.writeOffset);
       this.writeOffset += bytes;
       this.durable.set(this.writeSegment, this.writeOffset);
       this.durableRecords += lines.length;
