@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ApprovalBroker } from './approvals/approval-broker.ts';
 import { createApprovalStore } from './approvals/approval-store-factory.ts';
+import { AuditFolderLock } from './audit/trail/audit-folder-lock.ts';
 import { ThreadedAuditTrail } from './audit/trail/threaded-audit-trail.ts';
 import { siblingModule } from './threads/module-worker.ts';
 import { attachApprovalSocketServer } from './http/ws/approval-socket-server.ts';
@@ -54,8 +55,31 @@ export interface RunningPdp {
   close(): Promise<void>;
 }
 
-/** The composition root of the PDP process: builds every part from config and wires them. */
+/**
+ * The composition root of the PDP process: builds every part from config and wires them, once
+ * it holds its audit folder (one writer per folder: audit-folder-lock.ts).
+ */
 export async function startPdp(config: PdpConfig, log: LogFunction): Promise<RunningPdp> {
+  const lock = await AuditFolderLock.acquire(config.audit.directory, { log });
+  try {
+    const pdp = await startHoldingAuditFolder(config, log);
+    return {
+      ...pdp,
+      async close() {
+        try {
+          await pdp.close();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startHoldingAuditFolder(config: PdpConfig, log: LogFunction): Promise<RunningPdp> {
   const startedAt = new Date();
   const metrics = new PdpMetrics();
 

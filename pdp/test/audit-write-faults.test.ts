@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { AuditRecord } from '../src/audit/trail/audit-sink.ts';
 import { JsonlAuditSink } from '../src/audit/trail/jsonl-audit-sink.ts';
+import { AuditSpool } from '../src/audit/trail/kafka/audit-spool.ts';
 
 const SINK_MODULE = fileURLToPath(new URL('../src/audit/trail/jsonl-audit-sink.ts', import.meta.url));
 const SPOOL_MODULE = fileURLToPath(new URL('../src/audit/trail/kafka/audit-spool.ts', import.meta.url));
@@ -104,4 +105,29 @@ describe('audit writes that fail: the JSONL sink and the Kafka spool', () => {
     assert.equal(segment.endsWith('\n'), true, 'no half record at the end of the segment');
     assert.equal(segment.split('\n').filter(Boolean).length, 2);
   });
+
+  test('bytes past what was stored (a failed write whose cut-back failed too) are cut off before the next line, in the JSONL sink and the spool', async () => {
+    const directory = folder();
+    const sink = new JsonlAuditSink({ directory, maxQueuedEvents: 100, flushIntervalMs: 10, durability: 'sync', rotation: NO_ROTATION, retention: KEEP_ALL });
+    assert.equal(sink.append(record('decisions', 1)), true);
+    await sink.flush();
+    appendFileSync(join(directory, 'decisions.jsonl'), '{"stream":"decisions","n":');
+    assert.equal(sink.append(record('decisions', 2)), true);
+    await sink.flush();
+    assert.deepEqual(lines(join(directory, 'decisions.jsonl')).map((line) => line.n), [1, 2]);
+    await sink.close();
+
+    const spoolDirectory = folder();
+    const spool = AuditSpool.open({ directory: spoolDirectory, maxBytes: 1 << 20, segmentBytes: 1 << 20, syncIntervalMs: 5, durability: 'sync' });
+    assert.equal(spool.append({ stream: 'decisions', key: 'k1', headers: {}, json: '{"n":1}' }), true);
+    await spool.flush();
+    appendFileSync(join(spoolDirectory, 'spool-00000001.log'), '{"stream":"decisions","key":"k2"');
+    assert.equal(spool.append({ stream: 'decisions', key: 'k2', headers: {}, json: '{"n":2}' }), true);
+    await spool.flush();
+    const batch = await spool.readBatch(100, 1 << 20, 0);
+    assert.deepEqual(batch?.records.map((each) => each.json), ['{"n":1}', '{"n":2}']);
+    assert.equal(readFileSync(join(spoolDirectory, 'spool-00000001.log'), 'utf8').split('\n').filter(Boolean).length, 2);
+    await spool.close();
+  });
 });
+
