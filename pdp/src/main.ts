@@ -63,7 +63,7 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
   const lock = await AuditFolderLock.acquire(config.audit.directory, { log });
   try {
     const pdp = await startHoldingAuditFolder(config, log);
-    return {
+    const running: RunningPdp = {
       ...pdp,
       async close() {
         try {
@@ -73,6 +73,13 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
         }
       },
     };
+    lock.onLost(() => {
+      // Another PDP took the folder over (this one looked gone: paused, or cut off from a shared
+      // volume), or the lock was removed: stop serving rather than write beside it.
+      log(`audit: the lock of ${config.audit.directory} was taken over or removed; this PDP stops so that two PDPs never write one audit folder`);
+      running.close().catch((error: unknown) => log(`audit: stopping after the lost lock: ${(error as Error).message}`));
+    });
+    return running;
   } catch (error) {
     lock.release();
     throw error;
