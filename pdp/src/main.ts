@@ -53,6 +53,8 @@ export interface RunningPdp {
   /** Resolves once every audit event so far is durable. */
   flushAudit(): Promise<void>;
   close(): Promise<void>;
+  /** Resolves, with why, once the PDP has stopped on its own (its audit folder's lock was lost); never on close(). */
+  readonly stopped: Promise<string>;
 }
 
 /**
@@ -63,6 +65,7 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
   const lock = await AuditFolderLock.acquire(config.audit.directory, { log });
   try {
     const pdp = await startHoldingAuditFolder(config, log);
+    let stoppedItself: (why: string) => void = () => undefined;
     const running: RunningPdp = {
       ...pdp,
       async close() {
@@ -72,12 +75,16 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
           lock.release();
         }
       },
+      stopped: new Promise<string>((resolve) => (stoppedItself = resolve)),
     };
     lock.onLost(() => {
       // Another PDP took the folder over (this one looked gone: paused, or cut off from a shared
       // volume), or the lock was removed: stop serving rather than write beside it.
-      log(`audit: the lock of ${config.audit.directory} was taken over or removed; this PDP stops so that two PDPs never write one audit folder`);
-      running.close().catch((error: unknown) => log(`audit: stopping after the lost lock: ${(error as Error).message}`));
+      const why = `the lock of the audit folder ${config.audit.directory} was taken over or removed`;
+      log(`audit: ${why}; this PDP stops so that two PDPs never write one audit folder`);
+      running.close()
+        .catch((error: unknown) => log(`audit: stopping after the lost lock: ${(error as Error).message}`))
+        .finally(() => stoppedItself(why));
     });
     return running;
   } catch (error) {
@@ -86,7 +93,7 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
   }
 }
 
-async function startHoldingAuditFolder(config: PdpConfig, log: LogFunction): Promise<RunningPdp> {
+async function startHoldingAuditFolder(config: PdpConfig, log: LogFunction): Promise<Omit<RunningPdp, 'stopped'>> {
   const startedAt = new Date();
   const metrics = new PdpMetrics();
 

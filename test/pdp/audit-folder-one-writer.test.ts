@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -58,4 +58,21 @@ describe('one PDP per audit folder', () => {
     const verified = await auditCli(stateDir, 'verify', '--json', '--dir', auditDir);
     assert.equal(verified.code, 0, `${verified.stdout}${verified.stderr}`);
   });
+
+  test('a PDP whose lock was taken over stops at its next heartbeat with exit code 1, and leaves the new holder\'s lock alone', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'portcullis-lost-lock-'));
+    folders.push(stateDir);
+    const lockPath = join(stateDir, 'audit', 'writer.lock');
+    const pdp = serve({ PORTCULLIS_STATE_DIR: stateDir });
+    const url = await pdp.listening();
+    // As a PDP elsewhere would after judging this one gone: its own lock in place of this one's.
+    const newHolder = JSON.stringify({ pid: 4242, process_started: null, host: 'elsewhere', boot_id: null, pid_namespace: null, instance: 'the-new-holder', since: new Date().toISOString() });
+    rmSync(lockPath);
+    writeFileSync(lockPath, newHolder);
+    assert.equal(await pdp.exited, '1');
+    assert.match(pdp.log(), /the lock of the audit folder .* was taken over or removed; this PDP stops/);
+    assert.equal(readFileSync(lockPath, 'utf8'), newHolder);
+    await assert.rejects(fetch(`${url}/health`), 'it no longer answers');
+  });
 });
+

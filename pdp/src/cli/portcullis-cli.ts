@@ -85,8 +85,13 @@ async function serve(): Promise<number> {
   // Loaded only to serve: the other commands start without the whole PDP (about a second less).
   const { startPdp } = await import('../main.ts');
   const pdp = await startPdp(config, log);
-  const signal = await signalled;
-  log(`${signal}: draining and stopping`, { signal });
+  const ended = await Promise.race([signalled.then((signal) => ({ signal })), pdp.stopped.then((reason) => ({ reason }))]);
+  if ('reason' in ended) {
+    // Stopped on its own (and already drained): a failure for whatever supervises the process.
+    log(`stopped: ${ended.reason}`, { reason: ended.reason });
+    return 1;
+  }
+  log(`${ended.signal}: draining and stopping`, { signal: ended.signal });
   await pdp.close().catch((error: unknown) => logger.error({ err: error }, `error while stopping: ${(error as Error).message}`));
   return 0;
 }
