@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import fs, { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import { after, describe, mock, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { AuditRecord } from '../src/audit/trail/audit-sink.ts';
@@ -106,23 +107,56 @@ describe('audit writes that fail: the JSONL sink and the Kafka spool', () => {
     assert.equal(segment.split('\n').filter(Boolean).length, 2);
   });
 
-  test('bytes past what was stored (a failed write whose cut-back failed too) are cut off before the next line, in the JSONL sink and the spool', async () => {
+  test('a failed write whose cut-back failed too is cut off before the next line; bytes this process did not write are never cut', async () => {
+    // A write that fails half way and a cut-back that fails: faults a real file does not give on demand.
+    const failOnce = (): void => {
+      const realWrite = fs.writeSync;
+      mock.method(fs, 'writeSync', (fd: number, buffer: Buffer, offset: number, length: number) => {
+        realWrite(fd, buffer, offset, Math.floor(length / 2));
+        throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
+      }, { times: 1 });
+      mock.method(fs, 'ftruncateSync', () => {
+        throw Object.assign(new Error('EIO: i/o error, ftruncate'), { code: 'EIO' });
+      }, { times: 1 });
+      syncBuiltinESMExports();
+    };
+    const restore = (): void => {
+      mock.restoreAll();
+      syncBuiltinESMExports();
+    };
+
     const directory = folder();
     const sink = new JsonlAuditSink({ directory, maxQueuedEvents: 100, flushIntervalMs: 10, durability: 'sync', rotation: NO_ROTATION, retention: KEEP_ALL });
     assert.equal(sink.append(record('decisions', 1)), true);
     await sink.flush();
-    appendFileSync(join(directory, 'decisions.jsonl'), '{"stream":"decisions","n":');
-    assert.equal(sink.append(record('decisions', 2)), true);
+    failOnce();
+    try {
+      assert.equal(sink.append(record('decisions', 2)), true);
+      await assert.rejects(sink.flush(), /EIO/);
+    } finally {
+      restore();
+    }
+    assert.notEqual(readFileSync(join(directory, 'decisions.jsonl'), 'utf8').at(-1), '\n', 'half of record 2 is left in the file');
     await sink.flush();
     assert.deepEqual(lines(join(directory, 'decisions.jsonl')).map((line) => line.n), [1, 2]);
+    // Bytes another writer put past what this sink stored are not cut: they stay, and so does the next line.
+    appendFileSync(join(directory, 'decisions.jsonl'), `${JSON.stringify({ n: 99 })}\n`);
+    assert.equal(sink.append(record('decisions', 3)), true);
+    await sink.flush();
+    assert.deepEqual(lines(join(directory, 'decisions.jsonl')).map((line) => line.n), [1, 2, 99, 3]);
     await sink.close();
 
     const spoolDirectory = folder();
     const spool = AuditSpool.open({ directory: spoolDirectory, maxBytes: 1 << 20, segmentBytes: 1 << 20, syncIntervalMs: 5, durability: 'sync' });
     assert.equal(spool.append({ stream: 'decisions', key: 'k1', headers: {}, json: '{"n":1}' }), true);
     await spool.flush();
-    appendFileSync(join(spoolDirectory, 'spool-00000001.log'), '{"stream":"decisions","key":"k2"');
-    assert.equal(spool.append({ stream: 'decisions', key: 'k2', headers: {}, json: '{"n":2}' }), true);
+    failOnce();
+    try {
+      assert.equal(spool.append({ stream: 'decisions', key: 'k2', headers: {}, json: '{"n":2}' }), true);
+      await assert.rejects(spool.flush(), /EIO/);
+    } finally {
+      restore();
+    }
     await spool.flush();
     const batch = await spool.readBatch(100, 1 << 20, 0);
     assert.deepEqual(batch?.records.map((each) => each.json), ['{"n":1}', '{"n":2}']);

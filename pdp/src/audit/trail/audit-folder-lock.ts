@@ -113,16 +113,22 @@ export class AuditFolderLock {
 
   /** Lets go of the folder: removes the lock if it is still this holder's. */
   release(): void {
-    if (this.released) return;
-    this.released = true;
-    clearInterval(this.heartbeat);
-    heldInThisProcess.delete(this.holder.instance);
+    if (!this.letGo()) return;
     if (!this.stillMine()) return;
     try {
       unlinkSync(this.path);
     } catch {
       // Already gone: nothing to let go of.
     }
+  }
+
+  /** Stops the heartbeat and forgets the hold; false if that was done already. */
+  private letGo(): boolean {
+    if (this.released) return false;
+    this.released = true;
+    clearInterval(this.heartbeat);
+    heldInThisProcess.delete(this.holder.instance);
+    return true;
   }
 
   /** The lock at the path names this holder (read each time: an inode number can be reused). */
@@ -138,11 +144,7 @@ export class AuditFolderLock {
   private beat(): void {
     if (!this.stillMine()) {
       // Not ours any more: never touch another holder's lock (its heartbeat is its own).
-      clearInterval(this.heartbeat);
-      if (this.released) return;
-      this.released = true;
-      heldInThisProcess.delete(this.holder.instance);
-      for (const listener of this.lostListeners) listener();
+      if (this.letGo()) for (const listener of this.lostListeners) listener();
       return;
     }
     const now = new Date();
