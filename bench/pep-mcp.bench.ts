@@ -11,7 +11,11 @@
 // PDP decides every call through the starter pack, with its audit trail on; every answer is
 // checked, so a denial's quick error can never pass for a fast call.
 //
-//   npm run bench:pep-mcp [-- --seconds 10 --clients 8 --ways echo,read]
+// Before the measured rounds every way runs once untimed (`--warmup`, 3 s): direct and through the
+// gateway alike, so the rounds compare warm processes (the first seconds of a fresh Node process
+// go to compiling its hot code, and in the first round that fell on the gateway and the PDP alone).
+//
+//   npm run bench:pep-mcp [-- --seconds 10 --clients 8 --ways echo,read --warmup 3]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,12 +39,14 @@ const { values: flags } = parseArgs({
     clients: { type: 'string', default: process.env.BENCH_CLIENTS ?? '8' },
     ways: { type: 'string', default: 'echo,read' },
     rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '3' },
+    warmup: { type: 'string', default: '3' },
   },
 });
 const SECONDS = Number(flags.seconds);
 const CLIENTS = Number(flags.clients);
 // Direct and through the gateway alternate, round after round: a machine whose load drifts moves both.
 const ROUNDS = Number(flags.rounds);
+const WARMUP_SECONDS = Number(flags.warmup);
 const WAYS = flags.ways.split(',').filter((way): way is Way => way === 'echo' || way === 'read');
 // The starter pack's own MCP resources (staging): the filesystem server's paths are analysed and
 // held to its roots, as any agent's calls would be.
@@ -123,10 +129,12 @@ async function main(): Promise<void> {
     };
     const plans: Record<Way, readonly Target[]> = { echo: ['direct', 'gateway'], read: ['direct', 'gateway', 'gateway-stdio'] };
     const results: Measure[] = [];
-    for (let round = 1; round <= ROUNDS; round += 1) {
+    // Round 0 warms every process up and is not reported.
+    for (let round = WARMUP_SECONDS > 0 ? 0 : 1; round <= ROUNDS; round += 1) {
+      const seconds = round === 0 ? WARMUP_SECONDS : SECONDS;
       for (const way of WAYS) {
         for (const target of plans[way]) {
-          say(`round ${round}/${ROUNDS}, ${target}: ${way}, ${CLIENTS} clients, ${SECONDS} s…`);
+          say(round === 0 ? `warm-up, ${target}: ${way}, ${CLIENTS} clients, ${seconds} s…` : `round ${round}/${ROUNDS}, ${target}: ${way}, ${CLIENTS} clients, ${seconds} s…`);
           const clients = await Promise.all(Array.from({ length: CLIENTS }, () => {
             if (way === 'echo') return target === 'direct' ? connectHttpClient(everything!.url) : connectHttpClient(gatewayUrl(EVERYTHING.name), undefined, auth);
             if (target === 'direct') return connectStdioClient(files!.launch);
@@ -154,7 +162,8 @@ async function main(): Promise<void> {
             for (const client of clients) await call(client, 0);
             const metricsBefore = await scrapeMetrics(pdp.url);
             const before = cpu();
-            const run = await closedLoop(clients, call);
+            const run = await closedLoop(clients, call, seconds);
+            if (round === 0) continue;
             const after = cpu();
             const metricsAfter = await scrapeMetrics(pdp.url);
             const grew = (name: string): number => (metricsAfter.get(name) ?? 0) - (metricsBefore.get(name) ?? 0);
@@ -220,11 +229,11 @@ function readCall(path: string): Call {
   };
 }
 
-/** Every client calls, one call at a time, until SECONDS are up: each call's milliseconds. */
-async function closedLoop(clients: readonly Client[], call: Call): Promise<{ latencies: number[]; seconds: number }> {
+/** Every client calls, one call at a time, until `seconds` are up: each call's milliseconds. */
+async function closedLoop(clients: readonly Client[], call: Call, seconds: number): Promise<{ latencies: number[]; seconds: number }> {
   const latencies: number[] = [];
   const started = nowMs();
-  const deadline = started + SECONDS * 1000;
+  const deadline = started + seconds * 1000;
   await Promise.all(clients.map(async (client) => {
     for (let sequence = 1; nowMs() < deadline; sequence += 1) {
       const begun = nowMs();

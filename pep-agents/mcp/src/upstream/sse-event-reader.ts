@@ -7,7 +7,7 @@ export interface SseEvent {
 /**
  * Reads an event stream as it arrives, chunk by chunk: lines end with LF, CRLF or CR, a blank
  * line ends an event, `data:` lines join with LF, comments and ids are skipped (the gateway keeps
- * no resumption state). An event may not grow past `maxChars` characters before its blank line: `push` then
+ * no resumption state), and so are events whose data is empty. An event may not grow past `maxChars` characters before its blank line: `push` then
  * returns `false` and the stream should be dropped, as a server's message past the bound is.
  */
 export class SseEventReader {
@@ -52,7 +52,11 @@ export class SseEventReader {
 
   private line(line: string): boolean {
     if (line === '') {
-      if (this.data.length > 0) this.onEvent({ event: this.event || 'message', data: this.data.join('\n') });
+      // An event whose data is empty carries no message: a server's priming event (an id and an
+      // empty `data:`, sent first so a stream can be resumed) or a keep-alive. Skipped, as the SDK's
+      // client skips it, rather than read as JSON that is not there.
+      const data = this.data.join('\n');
+      if (data !== '') this.onEvent({ event: this.event || 'message', data });
       this.event = '';
       this.data = [];
       this.dataChars = 0;

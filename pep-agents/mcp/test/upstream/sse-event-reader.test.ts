@@ -1,5 +1,6 @@
 // The gateway's reading of an upstream server's event stream: events however the bytes are cut,
-// every line ending SSE allows, multi-line data, comments skipped, and an event past the bound refused.
+// every line ending SSE allows, multi-line data, comments and empty events skipped, and an event
+// past the bound refused.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type SseEvent, SseEventReader } from '../../src/upstream/sse-event-reader.ts';
@@ -35,6 +36,14 @@ describe('SseEventReader', () => {
     assert.deepEqual(read([crlf]).events, whole);
     assert.deepEqual(read([...crlf]).events, whole);
     assert.deepEqual(read([stream.replaceAll('\n', '\r')]).events, whole);
+  });
+
+  it('skips events whose data is empty: a priming event (an id and an empty data line) and a keep-alive', () => {
+    const primed = 'id: 1f0c-0\ndata:\n\nid: 1f0c-1\ndata: \n\nevent: message\ndata: {"a":1}\n\ndata\n\n';
+    assert.deepEqual(read([primed]).events, [{ event: 'message', data: '{"a":1}' }]);
+    assert.deepEqual(read([...primed]).events, [{ event: 'message', data: '{"a":1}' }]);
+    // Two data lines, both empty, join to a line break: data, so the event is handed on.
+    assert.deepEqual(read(['data:\ndata:\n\n']).events, [{ event: 'message', data: '\n' }]);
   });
 
   it('refuses an event past the bound, in one line or in many', () => {
