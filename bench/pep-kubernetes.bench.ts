@@ -8,6 +8,8 @@
 //
 //   npm run bench:pep-kubernetes [-- --seconds 10 --connections 8 --watches 8 --ways get,list,list-secrets,watch --rounds 1]
 // --rounds N alternates direct and PEP N times per way (medians reported, the ratio's range with them).
+// Before its rounds every wrk way runs untimed against both (`--warmup`, 3 s), so the rounds
+// compare warm processes: a fresh PEP spends its first seconds compiling its hot code.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request, type RequestOptions } from 'node:https';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -32,6 +34,7 @@ const { values: flags } = parseArgs({
     objects: { type: 'string', default: '50' },
     ways: { type: 'string', default: 'get,list,list-secrets,watch' },
     rounds: { type: 'string', default: '1' },
+    warmup: { type: 'string', default: '3' },
   },
 });
 const SECONDS = Number(flags.seconds);
@@ -39,6 +42,7 @@ const CONNECTIONS = Number(flags.connections);
 const WATCHES = Number(flags.watches);
 const OBJECTS = Number(flags.objects);
 const ROUNDS = Math.max(1, Number(flags.rounds));
+const WARMUP_SECONDS = Number(flags.warmup);
 const ALL_WAYS = ['get', 'list', 'list-secrets', 'watch'] as const;
 const WAYS = ALL_WAYS.filter((way) => flags.ways.split(',').includes(way));
 const WRITERS = 4;
@@ -128,6 +132,12 @@ async function main(): Promise<void> {
     const results: Measure[] = [];
     // Direct and PEP alternate way by way, so a neighbour's load falls on both alike.
     for (const way of WAYS) {
+      if (way !== 'watch' && WARMUP_SECONDS > 0) {
+        for (const target of ['direct', 'pep'] as const) {
+          say(`warm-up, ${target}: ${way}, ${WARMUP_SECONDS} s…`);
+          await wrk(work, targets[target], paths[way], `${target}-${way}-warmup`, WARMUP_SECONDS);
+        }
+      }
       for (let round = 0; round < ROUNDS; round += 1) {
         for (const target of ['direct', 'pep'] as const) {
           if (way === 'watch') {
@@ -160,7 +170,7 @@ interface Target {
   readonly token: string;
 }
 
-function wrk(work: string, target: Target, path: string, name: string): Promise<WrkResult> {
+function wrk(work: string, target: Target, path: string, name: string, seconds = SECONDS): Promise<WrkResult> {
   return runWrk({
     url: `${target.url}${path}`,
     method: 'GET',
@@ -168,7 +178,7 @@ function wrk(work: string, target: Target, path: string, name: string): Promise<
     headers: { Authorization: `Bearer ${target.token}`, Accept: 'application/json' },
     connections: CONNECTIONS,
     threads: 1,
-    seconds: SECONDS,
+    seconds,
     scriptPath: join(work, `${name}.lua`),
   });
 }

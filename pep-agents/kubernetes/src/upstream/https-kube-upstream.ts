@@ -51,6 +51,8 @@ export class HttpsKubeUpstream implements KubeUpstream {
     if (options.impersonate) Object.assign(headers, this.impersonationHeaders(options.impersonate));
     if (options.body !== undefined) headers['content-length'] = String(options.body.length);
     else if (options.method !== 'GET' && options.method !== 'HEAD') headers['content-length'] = '0';
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(new Error('the client went away before the request was sent'));
     return new Promise((resolve, reject) => {
       const request = httpsRequest({
         host: this.host,
@@ -61,8 +63,15 @@ export class HttpsKubeUpstream implements KubeUpstream {
         headers,
         agent: this.currentAgent(),
         timeout: this.options.connectTimeoutMs,
-        ...(options.signal ? { signal: options.signal } : {}),
       });
+      if (signal) {
+        // The client going away ends the upstream request (a watch's stream with it). One listener,
+        // let go when the request closes: Node's own `signal` option also watches both streams'
+        // ends (end-of-stream), which cost ~4% of the PEP's CPU per GET.
+        const abort = (): void => void request.destroy(new Error('the client went away'));
+        signal.addEventListener('abort', abort, { once: true });
+        request.once('close', () => signal.removeEventListener('abort', abort));
+      }
       request.once('response', (response) => {
         // The timeout bounds connecting and the wait for the head; a watch may then be quiet for long.
         request.setTimeout(0);
