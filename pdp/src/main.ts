@@ -82,6 +82,9 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
       // volume), or the lock was removed: stop serving rather than write beside it.
       const why = `the lock of the audit folder ${config.audit.directory} was taken over or removed`;
       log(`audit: ${why}; this PDP stops so that two PDPs never write one audit folder`);
+      // First, synchronously: no record still held here is written into the other PDP's files
+      // (the decisions waiting for them are denied); then the rest closes as usual.
+      void pdp.abandonAudit(why);
       running.close()
         .catch((error: unknown) => log(`audit: stopping after the lost lock: ${(error as Error).message}`))
         .finally(() => stoppedItself(why));
@@ -93,7 +96,10 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
   }
 }
 
-async function startHoldingAuditFolder(config: PdpConfig, log: LogFunction): Promise<Omit<RunningPdp, 'stopped'>> {
+/** The PDP as it runs while holding its audit folder, and the way to stop its audit writes at once (the folder lost). */
+type HoldingPdp = Omit<RunningPdp, 'stopped'> & { abandonAudit(why: string): Promise<void> };
+
+async function startHoldingAuditFolder(config: PdpConfig, log: LogFunction): Promise<HoldingPdp> {
   const startedAt = new Date();
   const metrics = new PdpMetrics();
 
@@ -244,6 +250,7 @@ async function startHoldingAuditFolder(config: PdpConfig, log: LogFunction): Pro
   return {
     url, server, activation, devIssuer, approvals, shadow,
     flushAudit: () => audit.flush(),
+    abandonAudit: (why) => audit.abandon(why),
     async close() {
       sockets.close();
       await new Promise<void>((resolve) => {

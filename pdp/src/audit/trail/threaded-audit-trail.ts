@@ -79,7 +79,8 @@ export class ThreadedAuditTrail implements AdmittingAuditRecorder {
       }
     });
     const died = (why: string): void => {
-      if (this.closedResolve) return;
+      // Closed on purpose, or already stopped (abandoned; a crash reports both error and exit).
+      if (this.closedResolve || this.failure) return;
       this.failure = why;
       this.log(`audit: the audit thread stopped (${why}); every decision is denied until the PDP restarts`);
       readyReject(new Error(why));
@@ -156,6 +157,24 @@ export class ThreadedAuditTrail implements AdmittingAuditRecorder {
       });
       await this.worker.terminate();
     })();
+    return this.closing;
+  }
+
+  /**
+   * Stops the audit thread where it stands, writing nothing more: events not yet handed to it are
+   * dropped, the thread is ended without flushing its queue or closing its sink (no last digest),
+   * and everyone waiting for durability is failed, so those decisions are denied. For a PDP whose
+   * audit folder was taken over by another: closing would flush into that PDP's files. Only a
+   * write the thread had already begun can still land there.
+   */
+  abandon(why: string): Promise<void> {
+    if (this.closing) return this.closing;
+    this.outbox = [];
+    this.failure = `abandoned: ${why}`;
+    for (const waiter of this.flushes.values()) waiter.reject(new Error(this.failure));
+    this.flushes.clear();
+    this.failDurableWaiters(`audit thread stopped: ${this.failure}`);
+    this.closing = this.worker.terminate().then(() => undefined);
     return this.closing;
   }
 
