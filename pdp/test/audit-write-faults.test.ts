@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import type { AuditRecord } from '../src/audit/trail/audit-sink.ts';
 import { JsonlAuditSink } from '../src/audit/trail/jsonl-audit-sink.ts';
 import { AuditSpool } from '../src/audit/trail/kafka/audit-spool.ts';
+import { fsyncInlineWhenIdle } from '../src/audit/trail/durable-append.ts';
 
 const SINK_MODULE = fileURLToPath(new URL('../src/audit/trail/jsonl-audit-sink.ts', import.meta.url));
 const SPOOL_MODULE = fileURLToPath(new URL('../src/audit/trail/kafka/audit-spool.ts', import.meta.url));
@@ -162,6 +163,66 @@ describe('audit writes that fail: the JSONL sink and the Kafka spool', () => {
     assert.deepEqual(batch?.records.map((each) => each.json), ['{"n":1}', '{"n":2}']);
     assert.equal(readFileSync(join(spoolDirectory, 'spool-00000001.log'), 'utf8').split('\n').filter(Boolean).length, 2);
     await spool.close();
+  });
+
+  test('an fsync on the writing thread (inline placement) that fails is handled as one on the pool: cut back, kept, stored on the retry', async () => {
+    const failFsyncOnce = () => {
+      const fsync = mock.method(fs, 'fdatasyncSync', () => {
+        throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+      }, { times: 1 });
+      syncBuiltinESMExports();
+      return fsync;
+    };
+    const restore = (): void => {
+      mock.restoreAll();
+      syncBuiltinESMExports();
+    };
+    const inline = () => 'inline' as const;
+
+    const directory = folder();
+    const sink = new JsonlAuditSink({ directory, maxQueuedEvents: 100, flushIntervalMs: 10, durability: 'sync', rotation: NO_ROTATION, retention: KEEP_ALL, fsyncPlacement: inline });
+    assert.equal(sink.append(record('decisions', 1)), true);
+    await sink.flush();
+    const fsync = failFsyncOnce();
+    try {
+      assert.equal(sink.append(record('decisions', 2)), true);
+      await assert.rejects(sink.flush(), /EIO/);
+      assert.equal(fsync.mock.callCount(), 1, 'the fsync ran on the writing thread');
+    } finally {
+      restore();
+    }
+    assert.deepEqual(lines(join(directory, 'decisions.jsonl')).map((line) => line.n), [1], 'the unsynced line is cut back');
+    assert.deepEqual(sink.progress(), { appended: 2, durable: 1, failure: 'EIO: i/o error, fdatasync' });
+    await sink.flush();
+    assert.deepEqual(lines(join(directory, 'decisions.jsonl')).map((line) => line.n), [1, 2]);
+    assert.deepEqual(sink.progress(), { appended: 2, durable: 2 });
+    await sink.close();
+
+    const spoolDirectory = folder();
+    const spool = AuditSpool.open({ directory: spoolDirectory, maxBytes: 1 << 20, segmentBytes: 1 << 20, syncIntervalMs: 5, durability: 'sync', fsyncPlacement: inline });
+    assert.equal(spool.append({ stream: 'decisions', key: 'k1', headers: {}, json: '{"n":1}' }), true);
+    await spool.flush();
+    const spoolFsync = failFsyncOnce();
+    try {
+      assert.equal(spool.append({ stream: 'decisions', key: 'k2', headers: {}, json: '{"n":2}' }), true);
+      await assert.rejects(spool.flush(), /EIO/);
+      assert.equal(spoolFsync.mock.callCount(), 1);
+    } finally {
+      restore();
+    }
+    assert.equal(spool.durableRecords, 1);
+    await spool.flush();
+    const batch = await spool.readBatch(100, 1 << 20, 0);
+    assert.deepEqual(batch?.records.map((each) => each.json), ['{"n":1}', '{"n":2}']);
+    await spool.close();
+  });
+
+  test('fsync placement: inline for a small commit while nothing waits for the thread, the pool otherwise', () => {
+    let waiting = false;
+    const placement = fsyncInlineWhenIdle(4, () => waiting);
+    assert.deepEqual([1, 4, 5, 100].map(placement), ['inline', 'inline', 'pool', 'pool']);
+    waiting = true;
+    assert.deepEqual([1, 4, 5].map(placement), ['pool', 'pool', 'pool']);
   });
 });
 

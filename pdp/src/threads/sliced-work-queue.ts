@@ -20,6 +20,11 @@ export class SlicedWorkQueue<Item> {
     if (!this.scheduled) this.runSlice();
   }
 
+  /** Nothing queued: every batch handed over is done. */
+  get idle(): boolean {
+    return this.batches.length === 0;
+  }
+
   /** Does everything queued now, in order, before returning: for a flush or close that must follow it. */
   drainNow(): void {
     while (this.batches.length > 0) this.doSlice();

@@ -1,17 +1,19 @@
 import { join } from 'node:path';
 import type { PdpConfig } from '../../config/pdp-config.ts';
 import type { AuditSink } from './audit-sink.ts';
+import type { FsyncPlacement } from './durable-append.ts';
 import { DiscardAuditSink } from './discard-audit-sink.ts';
 import { JsonlAuditSink } from './jsonl-audit-sink.ts';
 import { KafkaAuditSink } from './kafka/kafka-audit-sink.ts';
 
 /** The sink the configuration asks for: Kafka when brokers are set, else the embedded JSONL files. */
-export function createAuditSink(audit: PdpConfig['audit'], clientLabel: string, log: (message: string) => void): AuditSink {
+export function createAuditSink(audit: PdpConfig['audit'], clientLabel: string, log: (message: string) => void, fsyncPlacement?: FsyncPlacement): AuditSink {
   if (audit.discard) {
     log('WARNING: PORTCULLIS_AUDIT_SINK=discard — decisions are NOT audited; this is a benchmark baseline only');
     return new DiscardAuditSink();
   }
-  if (!audit.kafka) return new JsonlAuditSink({ ...audit, log });
+  const placement = fsyncPlacement ? { fsyncPlacement } : {};
+  if (!audit.kafka) return new JsonlAuditSink({ ...audit, ...placement, log });
   return new KafkaAuditSink({
     brokers: audit.kafka.brokers,
     clientId: `portcullis-pdp-${clientLabel}`,
@@ -24,6 +26,7 @@ export function createAuditSink(audit: PdpConfig['audit'], clientLabel: string, 
     compression: audit.kafka.compression,
     durability: audit.durability,
     retention: audit.retention,
+    ...placement,
     log,
   });
 }

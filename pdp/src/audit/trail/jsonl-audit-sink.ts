@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import type { AuditRecord, AuditSink, AuditSinkHealth } from './audit-sink.ts';
-import { appendDurably } from './durable-append.ts';
+import { appendDurably, FSYNC_ON_POOL, type FsyncPlacement } from './durable-append.ts';
 import { AUDIT_STREAMS, type AuditStream } from '../audit-event.ts';
 import type { AuditRetention, JsonlRotation } from '../../config/audit-retention-config.ts';
 import { linesFromEnd } from './file-tail.ts';
@@ -22,6 +22,8 @@ export interface JsonlAuditSinkOptions {
   /** When a stream's file is set aside for a new one; rotated files expire by `retention`. */
   readonly rotation: JsonlRotation;
   readonly retention: AuditRetention;
+  /** Where each batch's fsync runs (default: the pool). */
+  readonly fsyncPlacement?: FsyncPlacement;
   readonly log?: (message: string) => void;
 }
 
@@ -172,6 +174,7 @@ export class JsonlAuditSink implements AuditSink {
       byStream.set(record.stream, lines);
     }
     const stored = new Set<AuditRecord['stream']>();
+    const inline = (this.options.fsyncPlacement ?? FSYNC_ON_POOL)(batch.length) === 'inline';
     try {
       // Digests and checkpoints last: one never reaches the disk before the records it attests.
       const ordered = [...byStream].sort(([a], [b]) => Number(a === 'digests') - Number(b === 'digests'));
@@ -179,7 +182,7 @@ export class JsonlAuditSink implements AuditSink {
         this.rotateIfDue(stream);
         const file = this.file(stream);
         const bytes = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
-        await appendDurably(file.fd, bytes, file.bytes);
+        await appendDurably(file.fd, bytes, file.bytes, inline);
         file.bytes += bytes.length;
         stored.add(stream);
       }

@@ -1,5 +1,5 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, ftruncateSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
-import { appendDurably } from '../durable-append.ts';
+import { appendDurably, FSYNC_ON_POOL, type FsyncPlacement } from '../durable-append.ts';
 import { join } from 'node:path';
 import { linesFromEnd } from '../file-tail.ts';
 
@@ -27,6 +27,8 @@ export interface AuditSpoolOptions {
   readonly durability: 'sync' | 'async';
   /** How often a commit rewrites the cursor file at most (default 1 s); shipped segments and close always do. */
   readonly cursorSyncIntervalMs?: number;
+  /** Where each group commit's fsync runs (default: the pool). */
+  readonly fsyncPlacement?: FsyncPlacement;
 }
 
 const SEGMENT = /^spool-(\d{8})\.log$/;
@@ -284,7 +286,8 @@ export class AuditSpool {
         this.durable.set(this.writeSegment, 0);
       }
       this.writer ??= openSync(join(this.options.directory, segmentName(this.writeSegment)), 'a', 0o600);
-      await appendDurably(this.writer, Buffer.from(text, 'utf8'), this.writeOffset);
+      const inline = (this.options.fsyncPlacement ?? FSYNC_ON_POOL)(lines.length) === 'inline';
+      await appendDurably(this.writer, Buffer.from(text, 'utf8'), this.writeOffset, inline);
       this.writeOffset += bytes;
       this.durable.set(this.writeSegment, this.writeOffset);
       this.durableRecords += lines.length;

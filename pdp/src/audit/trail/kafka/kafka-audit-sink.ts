@@ -5,6 +5,7 @@ import { AuditSpool, type SpooledRecord } from './audit-spool.ts';
 import { compressionType, useFastGzip, type AuditCompression } from './audit-compression.ts';
 import { alignTopicConfigs, auditTopicConfigs } from './audit-topic-configs.ts';
 import type { AuditRetention } from '../../../config/audit-retention-config.ts';
+import type { FsyncPlacement } from '../durable-append.ts';
 
 export interface KafkaAuditSinkOptions {
   readonly brokers: readonly string[];
@@ -25,6 +26,8 @@ export interface KafkaAuditSinkOptions {
   readonly durability: 'sync' | 'async';
   /** Per stream, applied to its topic at creation and to an existing topic that differs. */
   readonly retention: AuditRetention;
+  /** Where the spool's fsyncs run (default: the pool). */
+  readonly fsyncPlacement?: FsyncPlacement;
   readonly log: (message: string) => void;
 }
 
@@ -78,7 +81,7 @@ export class KafkaAuditSink implements AuditSink {
       retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 },
     });
     if (options.compression === 'gzip') useFastGzip();
-    this.spool = AuditSpool.open({ directory: options.spoolDirectory, maxBytes: options.maxSpoolBytes, segmentBytes: 16 * 1024 * 1024, syncIntervalMs: 5, durability: options.durability });
+    this.spool = AuditSpool.open({ directory: options.spoolDirectory, maxBytes: options.maxSpoolBytes, segmentBytes: 16 * 1024 * 1024, syncIntervalMs: 5, durability: options.durability, ...(options.fsyncPlacement ? { fsyncPlacement: options.fsyncPlacement } : {}) });
     this.shipping = this.shipLoop();
   }
 
