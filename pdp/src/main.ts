@@ -39,6 +39,9 @@ import { BUNDLE_ARCHIVE_FOLDER } from './policy/bundle-archive/bundle-archive-la
 import { FolderBundleArchive } from './policy/bundle-archive/folder-bundle-archive.ts';
 import { KafkaBundlePublisher } from './policy/bundle-archive/kafka-bundle-publisher.ts';
 
+/** How long a PDP that lost its audit folder waits for its own close before reporting itself stopped. */
+const LOST_LOCK_CLOSE_DEADLINE_MS = 10_000;
+
 /** Stamped into every audit record's OCSF metadata. */
 export const PRODUCT_VERSION = '0.1.0';
 
@@ -85,9 +88,19 @@ export async function startPdp(config: PdpConfig, log: LogFunction): Promise<Run
       // First, synchronously: no record still held here is written into the other PDP's files
       // (the decisions waiting for them are denied); then the rest closes as usual.
       void pdp.abandonAudit(why);
-      running.close()
-        .catch((error: unknown) => log(`audit: stopping after the lost lock: ${(error as Error).message}`))
-        .finally(() => stoppedItself(why));
+      // A volume that is gone can hold a write or fsync in the kernel, and the close with it: the
+      // PDP reports itself stopped after a deadline anyway (`portcullis serve` then exits).
+      let deadline: NodeJS.Timeout | undefined;
+      const closedInTime = new Promise<boolean>((resolve) => {
+        deadline = setTimeout(() => resolve(false), LOST_LOCK_CLOSE_DEADLINE_MS);
+        running.close()
+          .catch((error: unknown) => log(`audit: stopping after the lost lock: ${(error as Error).message}`))
+          .finally(() => resolve(true));
+      });
+      void closedInTime.then((closed) => {
+        clearTimeout(deadline);
+        stoppedItself(closed ? why : `${why} (its close did not finish within ${LOST_LOCK_CLOSE_DEADLINE_MS / 1000} s)`);
+      });
     });
     return running;
   } catch (error) {

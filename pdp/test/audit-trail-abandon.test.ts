@@ -62,5 +62,25 @@ describe('ThreadedAuditTrail.abandon', () => {
     assert.deepEqual(storedDecisionIds(config.audit.directory), ['dec-stored']);
     // The thread's end is not reported as a crash on top.
     assert.equal(logged.filter((message) => message.includes('the audit thread stopped')).length, 0);
+    assert.deepEqual(logged.filter((message) => message.includes('not written')), ['audit: 2 records not yet handed to the audit thread are not written (the audit folder was taken over)']);
+  });
+
+  it('still stops the thread when a close is already under way, and both settle', async () => {
+    const stateDir = join(dir, 'closing');
+    const config = loadPdpConfig({ PORTCULLIS_STATE_DIR: stateDir, PORTCULLIS_AUDIT_SINK: 'default' });
+    const trail = new ThreadedAuditTrail(
+      { audit: config.audit, stateDir, hostLabel: 'test-host', productVersion: '0.1.0-test', sqlTextRedactionModule: siblingModule(new URL('../src/main.ts', import.meta.url).href, 'enrichment/sql/sql-text-redaction').href },
+      () => undefined,
+    );
+    await trail.start();
+    assert.equal(trail.record(decisionEvent({ decisionId: 'dec-closing' })), true);
+    const outcome = trail.durable().then(() => 'stored', (error: Error) => error.message);
+    const closing = trail.close();
+    const abandoned = trail.abandon('the audit folder was taken over');
+    await Promise.all([closing, abandoned]);
+    // Either the record was stored before the thread ended, or its waiter was failed: never left hanging.
+    assert.match(await outcome, /^stored$|abandoned/);
+    assert.equal(trail.health().status, 'failing');
+    assert.equal(trail.admits(), false);
   });
 });

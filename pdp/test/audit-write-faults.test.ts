@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import type { AuditRecord } from '../src/audit/trail/audit-sink.ts';
 import { JsonlAuditSink } from '../src/audit/trail/jsonl-audit-sink.ts';
 import { AuditSpool } from '../src/audit/trail/kafka/audit-spool.ts';
-import { fsyncInlineWhenIdle } from '../src/audit/trail/durable-append.ts';
+import { FsyncInlineWhenIdle, type FsyncPlacement } from '../src/audit/trail/durable-append.ts';
 
 const SINK_MODULE = fileURLToPath(new URL('../src/audit/trail/jsonl-audit-sink.ts', import.meta.url));
 const SPOOL_MODULE = fileURLToPath(new URL('../src/audit/trail/kafka/audit-spool.ts', import.meta.url));
@@ -177,7 +177,8 @@ describe('audit writes that fail: the JSONL sink and the Kafka spool', () => {
       mock.restoreAll();
       syncBuiltinESMExports();
     };
-    const inline = () => 'inline' as const;
+    const took: number[] = [];
+    const inline: FsyncPlacement = { choose: () => 'inline', inlineTook: (ms) => void took.push(ms) };
 
     const directory = folder();
     const sink = new JsonlAuditSink({ directory, maxQueuedEvents: 100, flushIntervalMs: 10, durability: 'sync', rotation: NO_ROTATION, retention: KEEP_ALL, fsyncPlacement: inline });
@@ -188,6 +189,7 @@ describe('audit writes that fail: the JSONL sink and the Kafka spool', () => {
       assert.equal(sink.append(record('decisions', 2)), true);
       await assert.rejects(sink.flush(), /EIO/);
       assert.equal(fsync.mock.callCount(), 1, 'the fsync ran on the writing thread');
+      assert.equal(took.at(-1), Number.POSITIVE_INFINITY, 'a failed inline fsync is reported as one that never ended');
     } finally {
       restore();
     }
@@ -217,12 +219,53 @@ describe('audit writes that fail: the JSONL sink and the Kafka spool', () => {
     await spool.close();
   });
 
-  test('fsync placement: inline for a small commit while nothing waits for the thread, the pool otherwise', () => {
+  test('fsync placement: inline for a small commit while nothing waits for the thread; the pool otherwise, and for a while after a slow or failed one', () => {
     let waiting = false;
-    const placement = fsyncInlineWhenIdle(4, () => waiting);
-    assert.deepEqual([1, 4, 5, 100].map(placement), ['inline', 'inline', 'pool', 'pool']);
+    let now = 1000;
+    const placement = new FsyncInlineWhenIdle(4, () => waiting, 2, 5000, () => now);
+    const choose = (records: number): string => placement.choose(records);
+    assert.deepEqual([1, 4, 5, 100].map(choose), ['inline', 'inline', 'pool', 'pool']);
     waiting = true;
-    assert.deepEqual([1, 4, 5].map(placement), ['pool', 'pool', 'pool']);
+    assert.deepEqual([1, 4, 5].map(choose), ['pool', 'pool', 'pool']);
+    waiting = false;
+    placement.inlineTook(1.5);
+    assert.equal(choose(1), 'inline', 'a quick fsync changes nothing');
+    placement.inlineTook(40);
+    assert.equal(choose(1), 'pool', 'a slow one sends the next to the pool');
+    now += 4999;
+    assert.equal(choose(1), 'pool');
+    now += 1;
+    assert.equal(choose(1), 'inline', 'until the back-off has passed');
+    placement.inlineTook(Number.POSITIVE_INFINITY);
+    assert.equal(choose(1), 'pool', 'a failed one too');
+  });
+
+  test('a stalled inline fsync sends the fsyncs after it to the pool: the writing thread is blocked once, not on every commit', async () => {
+    const directory = folder();
+    const placement = new FsyncInlineWhenIdle(4, () => false, 2, 60_000);
+    const sink = new JsonlAuditSink({ directory, maxQueuedEvents: 100, flushIntervalMs: 10, durability: 'sync', rotation: NO_ROTATION, retention: KEEP_ALL, fsyncPlacement: placement });
+    const realSync = fs.fdatasyncSync;
+    // One fsync that takes 20 ms of the thread, as a stalled disk does (then the real one).
+    const inlineSync = mock.method(fs, 'fdatasyncSync', (fd: number) => {
+      const until = performance.now() + 20;
+      while (performance.now() < until);
+      realSync(fd);
+    });
+    const poolSync = mock.method(fs, 'fdatasync');
+    syncBuiltinESMExports();
+    try {
+      for (let n = 1; n <= 3; n += 1) {
+        assert.equal(sink.append(record('decisions', n)), true);
+        await sink.flush();
+      }
+    } finally {
+      mock.restoreAll();
+      syncBuiltinESMExports();
+    }
+    assert.equal(inlineSync.mock.callCount(), 1);
+    assert.equal(poolSync.mock.callCount(), 2);
+    assert.deepEqual(lines(join(directory, 'decisions.jsonl')).map((line) => line.n), [1, 2, 3]);
+    await sink.close();
   });
 });
 

@@ -4,7 +4,7 @@ import type { AuditEvent } from '../audit-event.ts';
 import type { SqlTextRedactor } from '../ocsf/credential-redaction.ts';
 import { SlicedWorkQueue } from '../../threads/sliced-work-queue.ts';
 import { AuditTrail } from './audit-trail.ts';
-import { fsyncInlineWhenIdle } from './durable-append.ts';
+import { FsyncInlineWhenIdle } from './durable-append.ts';
 import type { AuditTrailHealth, AuditWorkerData, FromAuditWorker, ToAuditWorker } from './audit-worker-protocol.ts';
 import { DigestSigner, auditSigningDirectory } from './digest-signer.ts';
 import { HashChain, newProducerId } from './hash-chain.ts';
@@ -18,14 +18,17 @@ const data = workerData as AuditWorkerData;
 const send = (message: FromAuditWorker): void => port.postMessage(message);
 const log = (message: string): void => send({ kind: 'log', message });
 
-// A group commit of a few records while no more wait to be mapped fsyncs on this thread: at a
-// moderate rate that spares two wake-ups per commit (this thread → the pool → this thread).
-// Measured A/B against every fsync on the pool (bench/README.md): ~5–12% more decisions per
-// second at 2–4 connections, the same at 8–16.
+// With sync durability, a group commit of a few records while no more wait to be mapped fsyncs on
+// this thread: at a moderate rate that spares two wake-ups per commit (this thread → the pool →
+// this thread). Measured A/B against every fsync on the pool ("Where an fsync runs" in
+// bench/README.md): 5–12 % more decisions per second at 2–4 connections, the same at 8–16. Not
+// with async durability, where no answer waits for the fsync and nothing bounds what arrives
+// while this thread is blocked.
 const INLINE_FSYNC_MAX_RECORDS = 4;
 /** Whether records handed to this thread still wait to be mapped (none before the intake exists). */
 let recordsWaiting = (): boolean => false;
-const sink = createAuditSink(data.audit, data.hostLabel, log, fsyncInlineWhenIdle(INLINE_FSYNC_MAX_RECORDS, () => recordsWaiting()));
+const fsyncPlacement = data.audit.durability === 'sync' ? new FsyncInlineWhenIdle(INLINE_FSYNC_MAX_RECORDS, () => recordsWaiting()) : undefined;
+const sink = createAuditSink(data.audit, data.hostLabel, log, fsyncPlacement);
 const digests = new DigestSigner({ directory: auditSigningDirectory(data.stateDir) });
 try {
   await digests.prepare();

@@ -174,7 +174,7 @@ export class JsonlAuditSink implements AuditSink {
       byStream.set(record.stream, lines);
     }
     const stored = new Set<AuditRecord['stream']>();
-    const inline = (this.options.fsyncPlacement ?? FSYNC_ON_POOL)(batch.length) === 'inline';
+    const fsync = { placement: this.options.fsyncPlacement ?? FSYNC_ON_POOL, records: batch.length };
     try {
       // Digests and checkpoints last: one never reaches the disk before the records it attests.
       const ordered = [...byStream].sort(([a], [b]) => Number(a === 'digests') - Number(b === 'digests'));
@@ -182,7 +182,7 @@ export class JsonlAuditSink implements AuditSink {
         this.rotateIfDue(stream);
         const file = this.file(stream);
         const bytes = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
-        await appendDurably(file.fd, bytes, file.bytes, inline);
+        await appendDurably(file.fd, bytes, file.bytes, fsync);
         file.bytes += bytes.length;
         stored.add(stream);
       }

@@ -24,6 +24,9 @@ export class ThreadedAuditTrail implements AdmittingAuditRecorder {
   private readonly flushes = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   private closing: Promise<void> | undefined;
   private closedResolve: (() => void) | undefined;
+  /** The thread reported its close done: its exit after that is no failure. */
+  private closedCleanly = false;
+  private abandoned = false;
   private readonly ready: Promise<void>;
   /** Events handed to record() so far, and how many of the first of them the thread reported durable. */
   private recorded = 0;
@@ -68,6 +71,7 @@ export class ThreadedAuditTrail implements AdmittingAuditRecorder {
           this.failDurableWaiters(message.message);
           return;
         case 'closed':
+          this.closedCleanly = true;
           this.closedResolve?.();
           return;
         case 'log':
@@ -80,7 +84,14 @@ export class ThreadedAuditTrail implements AdmittingAuditRecorder {
     });
     const died = (why: string): void => {
       // Closed on purpose, or already stopped (abandoned; a crash reports both error and exit).
-      if (this.closedResolve || this.failure) return;
+      if (this.closedCleanly || this.failure) return;
+      if (this.closedResolve) {
+        // Died while closing: the close ends here, with what it could not store said.
+        this.failure = why;
+        this.log(`audit: the audit thread stopped while closing (${why}); records it still held may not be stored`);
+        this.closedResolve();
+        return;
+      }
       this.failure = why;
       this.log(`audit: the audit thread stopped (${why}); every decision is denied until the PDP restarts`);
       readyReject(new Error(why));
@@ -168,13 +179,20 @@ export class ThreadedAuditTrail implements AdmittingAuditRecorder {
    * write the thread had already begun can still land there.
    */
   abandon(why: string): Promise<void> {
-    if (this.closing) return this.closing;
+    if (this.abandoned) return this.closing!;
+    this.abandoned = true;
+    // With async durability these records' decisions were answered already: say how many are lost.
+    if (this.outbox.length > 0) this.log(`audit: ${this.outbox.length} records not yet handed to the audit thread are not written (${why})`);
     this.outbox = [];
     this.failure = `abandoned: ${why}`;
     for (const waiter of this.flushes.values()) waiter.reject(new Error(this.failure));
     this.flushes.clear();
     this.failDurableWaiters(`audit thread stopped: ${this.failure}`);
-    this.closing = this.worker.terminate().then(() => undefined);
+    // Also when a close is under way: it would write the rest (and its last digest) into the folder.
+    const terminated = this.worker.terminate().then(() => undefined);
+    const closing = this.closing;
+    this.closedResolve?.();
+    this.closing = closing ? closing.then(() => terminated) : terminated;
     return this.closing;
   }
 

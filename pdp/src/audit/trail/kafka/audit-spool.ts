@@ -286,8 +286,7 @@ export class AuditSpool {
         this.durable.set(this.writeSegment, 0);
       }
       this.writer ??= openSync(join(this.options.directory, segmentName(this.writeSegment)), 'a', 0o600);
-      const inline = (this.options.fsyncPlacement ?? FSYNC_ON_POOL)(lines.length) === 'inline';
-      await appendDurably(this.writer, Buffer.from(text, 'utf8'), this.writeOffset, inline);
+      await appendDurably(this.writer, Buffer.from(text, 'utf8'), this.writeOffset, { placement: this.options.fsyncPlacement ?? FSYNC_ON_POOL, records: lines.length });
       this.writeOffset += bytes;
       this.durable.set(this.writeSegment, this.writeOffset);
       this.durableRecords += lines.length;
