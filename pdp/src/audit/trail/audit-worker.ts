@@ -21,7 +21,7 @@ const log = (message: string): void => send({ kind: 'log', message });
 // With sync durability, a group commit of a few records while no more wait to be mapped fsyncs on
 // this thread: at a moderate rate that spares two wake-ups per commit (this thread → the pool →
 // this thread). Measured A/B against every fsync on the pool ("Where an fsync runs" in
-// bench/README.md): 5–12 % more decisions per second at 2–4 connections, the same at 8–16. Not
+// bench/README.md): 4–13 % more decisions per second at 2–4 connections, the same at 16. Not
 // with async durability, where no answer waits for the fsync and nothing bounds what arrives
 // while this thread is blocked.
 const INLINE_FSYNC_MAX_RECORDS = 4;

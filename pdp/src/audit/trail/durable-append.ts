@@ -3,7 +3,7 @@ import { fdatasync, fdatasyncSync, ftruncateSync, writeSync } from 'node:fs';
 /**
  * Where the fdatasync of a commit runs. `pool`: on libuv's thread pool, the calling thread free
  * meanwhile (to map the next records). `inline`: on the calling thread, which it blocks for the
- * fsync (~0.1–0.3 ms on these disks) but which spares two hand-offs between threads, each a
+ * fsync (~0.2 ms at p50 on these disks) but which spares two hand-offs between threads, each a
  * wake-up; the better choice when nothing else is waiting for that thread.
  */
 export interface FsyncPlacement {
@@ -55,9 +55,9 @@ const uncutTails = new Set<number>();
 
 /**
  * Appends `bytes` to a file opened for appending whose stored content ends at `storedSize`, and
- * fdatasyncs it. The write is synchronous (a page-cache copy); the fsync runs where `fsync.placement`
- * puts a commit of `fsync.records` records (another thread unless told). A failed write or fsync is cut back to `storedSize`, so a retry never leaves half a
- * line inside the file (nor sizes that no longer match its lines); the error is rethrown. Should
+ * fdatasyncs it. The write is synchronous (a page-cache copy); the fsync runs where
+ * `fsync.placement` puts a commit of `fsync.records` records (another thread unless told). A
+ * failed write or fsync is cut back to `storedSize`, so a retry never leaves half a line inside the file (nor sizes that no longer match its lines); the error is rethrown. Should
  * the cut-back fail as well, the next append to that file cuts first.
  */
 export async function appendDurably(fd: number, bytes: Buffer, storedSize: number, fsync: { readonly placement: FsyncPlacement; readonly records: number } = { placement: FSYNC_ON_POOL, records: 1 }): Promise<void> {
