@@ -8,6 +8,9 @@
 //
 //   npm run bench:pep-kubernetes [-- --seconds 10 --connections 8 --watches 8 --ways get,list,list-secrets,watch --rounds 1]
 // --rounds N alternates direct and PEP N times per way (medians reported, the ratio's range with them).
+// The direct baseline is the administrator, whom RBAC does not check (`system:masters`); GET and
+// LIST also run straight at the API server with the PEP's own credential, which RBAC checks as it
+// checks any client without that group: the PEP against a direct client of the same standing.
 // Before its rounds every wrk way runs untimed against both (`--warmup`, 3 s), so the rounds
 // compare warm processes: a fresh PEP spends its first seconds compiling its hot code.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,9 +56,12 @@ const READER = { sub: 'dana-bench', roles: ['reader'], kind: 'human' as const };
 const SECRET_VALUE = 'bench-secret-value-do-not-show';
 
 type Way = 'get' | 'list' | 'list-secrets' | 'watch';
+/** `direct-rbac`: straight at the API server with the PEP's own, RBAC-checked credential. */
+type TargetName = 'direct' | 'pep' | 'direct-rbac';
+
 interface Measure {
   readonly way: Way;
-  readonly target: 'direct' | 'pep';
+  readonly target: TargetName;
   /** Requests per second, or watch events per second. */
   readonly rate: number;
   readonly count: number;
@@ -118,6 +124,7 @@ async function main(): Promise<void> {
     const targets = {
       direct: { url: kube.url, ca: readFileSync(kube.caFile), token: kube.adminToken },
       pep: { url: `https://127.0.0.1:${pepPort}`, ca: readFileSync(ca.certFile), token: readerToken },
+      'direct-rbac': { url: kube.url, ca: readFileSync(kube.caFile), token: kube.pepToken },
     };
     const pids = { pep: pep.process.pid!, pdp: pdp.process.pid!, apiserver: kube.pids().apiserver, etcd: kube.pids().etcd };
     const cpu = (): Record<string, number> => Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processTreeCpuSeconds(pid)]));
@@ -132,15 +139,17 @@ async function main(): Promise<void> {
     const results: Measure[] = [];
     // Direct and PEP alternate way by way, so a neighbour's load falls on both alike.
     for (const way of WAYS) {
+      const wayTargets: readonly TargetName[] = way === 'get' || way === 'list' ? ['direct', 'pep', 'direct-rbac'] : ['direct', 'pep'];
       if (way !== 'watch' && WARMUP_SECONDS > 0) {
-        for (const target of ['direct', 'pep'] as const) {
+        for (const target of wayTargets) {
           say(`warm-up, ${target}: ${way}, ${WARMUP_SECONDS} s…`);
           await wrk(work, targets[target], paths[way], `${target}-${way}-warmup`, WARMUP_SECONDS);
         }
       }
       for (let round = 0; round < ROUNDS; round += 1) {
-        for (const target of ['direct', 'pep'] as const) {
+        for (const target of wayTargets) {
           if (way === 'watch') {
+            if (target === 'direct-rbac') continue;
             say(`${target}: ${WATCHES} watches while ${WRITERS} writers update ConfigMaps, ${SECONDS} s…`);
             results.push(await measureWatch(target, targets[target], admin, cpu));
             continue;
@@ -328,13 +337,26 @@ function report(results: readonly Measure[]): void {
     const pepRate = median(pep.map((measure) => measure.rate));
     console.log(`${rows[way].padEnd(56)}${directRate.toFixed(1).padStart(10)}${pepRate.toFixed(1).padStart(10)}${median(ratios).toFixed(3).padStart(12)}${range.padStart(14)}`);
   }
+  const sameStanding = WAYS.filter((way) => results.some((measure) => measure.way === way && measure.target === 'direct-rbac'));
+  if (sameStanding.length > 0) {
+    console.log(`\nstraight at the API server with the PEP's own credential (RBAC-checked, as any client outside system:masters):`);
+    console.log(`${'way'.padEnd(56)}${'direct'.padStart(10)}${'PEP'.padStart(10)}${'PEP/direct'.padStart(12)}${'range'.padStart(14)}`);
+    for (const way of sameStanding) {
+      const direct = results.filter((measure) => measure.way === way && measure.target === 'direct-rbac');
+      const pep = results.filter((measure) => measure.way === way && measure.target === 'pep');
+      const ratios = pep.map((measure, index) => measure.rate / direct[index]!.rate);
+      const range = ratios.length > 1 ? `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}` : '';
+      console.log(`${rows[way].padEnd(56)}${median(direct.map((measure) => measure.rate)).toFixed(1).padStart(10)}${median(pep.map((measure) => measure.rate)).toFixed(1).padStart(10)}${median(ratios).toFixed(3).padStart(12)}${range.padStart(14)}`);
+    }
+  }
   const unit = (way: Way): string => (way === 'watch' ? 'watch event' : 'request');
   console.log(`\nCPU µs per ${unit('get')} (per watch event for watch): PEP / PDP / apiserver / etcd`);
   for (const way of WAYS) {
-    for (const target of ['direct', 'pep'] as const) {
+    for (const target of ['direct', 'direct-rbac', 'pep'] as const) {
       const measures = results.filter((measure) => measure.way === way && measure.target === target);
+      if (measures.length === 0) continue;
       const text = ['pep', 'pdp', 'apiserver', 'etcd'].map((name) => perUnit(measures, name).toFixed(0).padStart(5)).join(' /');
-      console.log(`  ${way.padEnd(13)}${target.padEnd(8)}${text}`);
+      console.log(`  ${way.padEnd(13)}${target.padEnd(12)}${text}`);
     }
   }
   const getDirect = results.filter((measure) => measure.way === 'get' && measure.target === 'direct');
