@@ -327,27 +327,24 @@ function report(results: readonly Measure[]): void {
     return (measures.reduce((sum, measure) => sum + (measure.cpu[name] ?? 0), 0) / count) * 1e6;
   };
   console.log(`\nKubernetes PEP — wrk ${CONNECTIONS} connections, ${SECONDS} s per way, ${ROUNDS} round(s), ${availableParallelism()} cores, audit jsonl, no impersonation (the default) (target ≥ 0.5); load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
-  console.log(`${'way'.padEnd(56)}${'direct'.padStart(10)}${'PEP'.padStart(10)}${'PEP/direct'.padStart(12)}${'range'.padStart(14)}`);
-  for (const way of WAYS) {
-    const direct = results.filter((measure) => measure.way === way && measure.target === 'direct');
-    const pep = results.filter((measure) => measure.way === way && measure.target === 'pep');
-    const ratios = pep.map((measure, index) => measure.rate / direct[index]!.rate);
-    const range = ratios.length > 1 ? `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}` : '';
-    const directRate = median(direct.map((measure) => measure.rate));
-    const pepRate = median(pep.map((measure) => measure.rate));
-    console.log(`${rows[way].padEnd(56)}${directRate.toFixed(1).padStart(10)}${pepRate.toFixed(1).padStart(10)}${median(ratios).toFixed(3).padStart(12)}${range.padStart(14)}`);
-  }
-  const sameStanding = WAYS.filter((way) => results.some((measure) => measure.way === way && measure.target === 'direct-rbac'));
-  if (sameStanding.length > 0) {
-    console.log(`\nstraight at the API server with the PEP's own credential (RBAC-checked, as any client outside system:masters):`);
+  /** The rate table of `ways` against one baseline: medians, the PEP's ratio and its range over the rounds. */
+  const ratioTable = (baseline: TargetName, ways: readonly Way[]): void => {
     console.log(`${'way'.padEnd(56)}${'direct'.padStart(10)}${'PEP'.padStart(10)}${'PEP/direct'.padStart(12)}${'range'.padStart(14)}`);
-    for (const way of sameStanding) {
-      const direct = results.filter((measure) => measure.way === way && measure.target === 'direct-rbac');
+    for (const way of ways) {
+      const direct = results.filter((measure) => measure.way === way && measure.target === baseline);
       const pep = results.filter((measure) => measure.way === way && measure.target === 'pep');
       const ratios = pep.map((measure, index) => measure.rate / direct[index]!.rate);
       const range = ratios.length > 1 ? `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}` : '';
-      console.log(`${rows[way].padEnd(56)}${median(direct.map((measure) => measure.rate)).toFixed(1).padStart(10)}${median(pep.map((measure) => measure.rate)).toFixed(1).padStart(10)}${median(ratios).toFixed(3).padStart(12)}${range.padStart(14)}`);
+      const directRate = median(direct.map((measure) => measure.rate));
+      const pepRate = median(pep.map((measure) => measure.rate));
+      console.log(`${rows[way].padEnd(56)}${directRate.toFixed(1).padStart(10)}${pepRate.toFixed(1).padStart(10)}${median(ratios).toFixed(3).padStart(12)}${range.padStart(14)}`);
     }
+  };
+  ratioTable('direct', WAYS);
+  const sameStanding = WAYS.filter((way) => results.some((measure) => measure.way === way && measure.target === 'direct-rbac'));
+  if (sameStanding.length > 0) {
+    console.log(`\nstraight at the API server with the PEP's own credential (RBAC-checked, as any client outside system:masters):`);
+    ratioTable('direct-rbac', sameStanding);
   }
   const unit = (way: Way): string => (way === 'watch' ? 'watch event' : 'request');
   console.log(`\nCPU µs per ${unit('get')} (per watch event for watch): PEP / PDP / apiserver / etcd`);

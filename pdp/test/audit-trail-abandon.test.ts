@@ -20,6 +20,15 @@ before(() => {
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+/** A started audit thread with the JSONL sink, in `stateDir`'s audit folder, as the PDP starts it. */
+async function startTrail(stateDir: string, log: (message: string) => void): Promise<{ trail: ThreadedAuditTrail; auditDirectory: string }> {
+  const config = loadPdpConfig({ PORTCULLIS_STATE_DIR: stateDir, PORTCULLIS_AUDIT_SINK: 'default' });
+  const sqlTextRedactionModule = siblingModule(new URL('../src/main.ts', import.meta.url).href, 'enrichment/sql/sql-text-redaction').href;
+  const trail = new ThreadedAuditTrail({ audit: config.audit, stateDir, hostLabel: 'test-host', productVersion: '0.1.0-test', sqlTextRedactionModule }, log);
+  await trail.start();
+  return { trail, auditDirectory: config.audit.directory };
+}
+
 /** Every decision id in the folder's JSONL files (a decision record's `metadata.correlation_uid`). */
 function storedDecisionIds(folder: string): string[] {
   const ids: string[] = [];
@@ -35,13 +44,8 @@ function storedDecisionIds(folder: string): string[] {
 
 describe('ThreadedAuditTrail.abandon', () => {
   it('writes none of the records it still holds, fails their waiters, and admits nothing after', async () => {
-    const config = loadPdpConfig({ PORTCULLIS_STATE_DIR: dir, PORTCULLIS_AUDIT_SINK: 'default' });
     const logged: string[] = [];
-    const trail = new ThreadedAuditTrail(
-      { audit: config.audit, stateDir: dir, hostLabel: 'test-host', productVersion: '0.1.0-test', sqlTextRedactionModule: siblingModule(new URL('../src/main.ts', import.meta.url).href, 'enrichment/sql/sql-text-redaction').href },
-      (message) => logged.push(message),
-    );
-    await trail.start();
+    const { trail, auditDirectory } = await startTrail(dir, (message) => logged.push(message));
     assert.equal(trail.record(decisionEvent({ decisionId: 'dec-stored' })), true);
     await trail.durable();
 
@@ -59,20 +63,14 @@ describe('ThreadedAuditTrail.abandon', () => {
     assert.equal(trail.health().status, 'failing');
     // Closing after abandoning returns at once and writes nothing either.
     await trail.close();
-    assert.deepEqual(storedDecisionIds(config.audit.directory), ['dec-stored']);
+    assert.deepEqual(storedDecisionIds(auditDirectory), ['dec-stored']);
     // The thread's end is not reported as a crash on top.
     assert.equal(logged.filter((message) => message.includes('the audit thread stopped')).length, 0);
     assert.deepEqual(logged.filter((message) => message.includes('not written')), ['audit: 2 records not yet handed to the audit thread are not written (the audit folder was taken over)']);
   });
 
   it('still stops the thread when a close is already under way, and both settle', async () => {
-    const stateDir = join(dir, 'closing');
-    const config = loadPdpConfig({ PORTCULLIS_STATE_DIR: stateDir, PORTCULLIS_AUDIT_SINK: 'default' });
-    const trail = new ThreadedAuditTrail(
-      { audit: config.audit, stateDir, hostLabel: 'test-host', productVersion: '0.1.0-test', sqlTextRedactionModule: siblingModule(new URL('../src/main.ts', import.meta.url).href, 'enrichment/sql/sql-text-redaction').href },
-      () => undefined,
-    );
-    await trail.start();
+    const { trail } = await startTrail(join(dir, 'closing'), () => undefined);
     assert.equal(trail.record(decisionEvent({ decisionId: 'dec-closing' })), true);
     const outcome = trail.durable().then(() => 'stored', (error: Error) => error.message);
     const closing = trail.close();
