@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -21,6 +21,8 @@ interface PdpProcess {
   readonly url: string;
   /** Resolves with the exit signal or code. */
   readonly exited: Promise<string>;
+  /** What it printed on stderr so far. */
+  readonly log: () => string;
 }
 
 /** Every PDP process a test started: any still running when the suite ends is killed, so a failed assertion cannot keep this file from ending. */
@@ -31,8 +33,8 @@ async function startPdpProcess(env: NodeJS.ProcessEnv): Promise<PdpProcess> {
   const child = spawn(process.execPath, [CLI, 'serve'], { cwd: REPOSITORY_ROOT, env: { ...process.env, ...env, PORTCULLIS_PORT: '0' }, stdio: ['ignore', 'ignore', 'pipe'] });
   started.push(child);
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? String(code))));
+  let log = '';
   const url = await new Promise<string>((resolve, reject) => {
-    let log = '';
     const timer = setTimeout(() => reject(new Error(`no "listening" line in 120 s:\n${log}`)), 120_000);
     child.stderr!.on('data', (chunk: Buffer) => {
       log += chunk.toString();
@@ -44,7 +46,7 @@ async function startPdpProcess(env: NodeJS.ProcessEnv): Promise<PdpProcess> {
     });
     void exited.then((why) => reject(new Error(`the PDP exited (${why}) before listening:\n${log}`)));
   });
-  return { child, url, exited };
+  return { child, url, exited, log: () => log };
 }
 
 describe('an answered allow is never lost: a PDP killed under load keeps the record of every allow it answered', () => {
@@ -237,6 +239,50 @@ describe('an answered allow is never lost: a PDP killed under load keeps the rec
       const cut = await auditCli(dir, 'verify', '--dir', copy, '--jwks', jwks);
       assert.equal(cut.code, 1, cut.stdout);
       assert.match(cut.stdout, new RegExp(`truncated: the start record of producer ${second} .* attests decisions of producer ${first} up to seq 5, but its decisions chain ends at seq 3`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a line a crash cut short at the end of a stream is named, not failed, and the next run cuts it off, on a stream it does not write too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-torn-'));
+    try {
+      const quiet = { ...env, PORTCULLIS_STATE_DIR: dir };
+      const token = async (...args: string[]): Promise<string> => (await run(process.execPath, [CLI, 'token', ...args], { cwd: REPOSITORY_ROOT, env: { ...process.env, ...quiet } })).stdout.trim();
+      pepToken = await token('--sub', 'pep-orders-db', '--role', 'pep', '--resource', 'orders-db', '--ttl', '1h');
+      agentToken = await token('--sub', 'agent-7', '--role', 'reader', '--ttl', '1h');
+      const killed = await startPdpProcess(quiet);
+      for (let index = 0; index < 3; index += 1) await reportStatement(killed.url, index, (await decide(killed.url, index)).decision_id);
+      killed.child.kill('SIGKILL');
+      assert.equal(await killed.exited, 'SIGKILL');
+
+      // What SIGKILL leaves when it lands inside a write(): the first bytes of a record, no newline.
+      const sessions = join(dir, 'audit', 'sessions.jsonl');
+      const whole = readFileSync(sessions);
+      const lastLine = whole.subarray(whole.lastIndexOf(0x0a, whole.length - 2) + 1);
+      appendFileSync(sessions, lastLine.subarray(0, 120));
+      const jwks = join(dir, 'audit-signing', 'jwks.json');
+      const torn = await auditCli(dir, 'verify', '--jwks', jwks);
+      assert.equal(torn.code, 0, torn.stdout);
+      assert.match(torn.stdout, /sessions\.jsonl line 4: an unterminated line at the end of the stream/);
+
+      // The same bytes ended by a newline are a line like any other: unparseable, a failure.
+      const copy = join(dir, 'terminated');
+      cpSync(join(dir, 'audit'), copy, { recursive: true });
+      appendFileSync(join(copy, 'sessions.jsonl'), '\n');
+      const terminated = await auditCli(dir, 'verify', '--dir', copy, '--jwks', jwks);
+      assert.equal(terminated.code, 1, terminated.stdout);
+      assert.match(terminated.stdout, /unparseable: record at sessions\.jsonl line 4 is not an audit record: invalid JSON/);
+
+      // The next run reports no statement, yet cuts the half line off the sessions stream.
+      const next = await startPdpProcess(quiet);
+      next.child.kill('SIGTERM');
+      assert.equal(await next.exited, '0');
+      assert.deepEqual(readFileSync(sessions), whole);
+      assert.match(next.log(), /audit: cut 120 byte\(s\) of an unterminated line off the end of sessions/);
+      const repaired = await auditCli(dir, 'verify', '--jwks', jwks);
+      assert.equal(repaired.code, 0, repaired.stdout);
+      assert.doesNotMatch(repaired.stdout, /unterminated/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -58,6 +58,16 @@ export class JsonlAuditSink implements AuditSink {
     mkdirSync(options.directory, { recursive: true, mode: 0o700 });
     // The folder states what it is expired by, for a reader without this configuration (AU-11).
     writeRetentionManifest(options.directory, options.retention, options.rotation);
+    // Every stream at once, not only those this run goes on to write: a stream left torn by a
+    // crash and never written again would keep its half line for good.
+    for (const stream of [...AUDIT_STREAMS, 'digests'] as const) {
+      try {
+        const cut = repairTornTail(activeFile(options.directory, stream));
+        if (cut > 0) options.log?.(`audit: cut ${cut} byte(s) of an unterminated line off the end of ${stream}: a write a crash cut short before it was stored`);
+      } catch {
+        // Not a file one can repair (a folder in its place): the first write to it reports why.
+      }
+    }
   }
 
   /** A write that failed (fsync error, disk full) refuses new records until a retry succeeds. */
@@ -234,10 +244,11 @@ export class JsonlAuditSink implements AuditSink {
 
 /**
  * A crash mid-write can leave half a line at the end of a file: a batch whose fsync never
- * returned, so no answer waited on it. Cut it back to its last complete line before appending.
+ * returned, so no answer waited on it (SIGKILL can cut even one write() short). Cut it back to
+ * its last complete line before appending; returns how many bytes were cut.
  */
-function repairTornTail(path: string): void {
-  if (!existsSync(path)) return;
+function repairTornTail(path: string): number {
+  if (!existsSync(path)) return 0;
   const fd = openSync(path, 'r+');
   try {
     let end = fstatSync(fd).size;
@@ -252,9 +263,11 @@ function repairTornTail(path: string): void {
       }
       end = start;
     }
-    if (end === fstatSync(fd).size) return;
+    const size = fstatSync(fd).size;
+    if (end === size) return 0;
     ftruncateSync(fd, end);
     fsyncSync(fd);
+    return size - end;
   } finally {
     closeSync(fd);
   }

@@ -72,6 +72,8 @@ export interface StoredItem {
   readonly record: unknown;
   /** e.g. "topic portcullis.decisions.v1 partition 0 offset 17" or "decisions.jsonl line 12". */
   readonly where: string;
+  /** Bytes a crash left unterminated at the end of the store (StoredRecord.tornTail). */
+  readonly tornTail?: boolean;
 }
 
 export interface VerifyAuditInput {
@@ -129,8 +131,12 @@ export async function verifyAudit(input: VerifyAuditInput): Promise<Verification
   const notes: string[] = [];
   const chains = new Map<string, Chain>();
 
-  for await (const { record, where } of input.records) {
+  for await (const { record, where, tornTail } of input.records) {
     const item = parseItem(record);
+    if ('error' in item && tornTail) {
+      notes.push(tornTailNote(where));
+      continue;
+    }
     if ('error' in item) {
       problems.push({ kind: 'unparseable', message: `record at ${where} is not an audit record: ${item.error}`, where });
       continue;
@@ -306,6 +312,15 @@ function checkChain(chain: Chain, entries: readonly Entry[], problems: Verificat
   }
 }
 
+/**
+ * A line cut short at the very end of a stream is a write not yet acknowledged (an answer waits
+ * for its fsync): one still under way, or one a crash cut short. Not a record, nor a sign of
+ * tampering; the PDP cuts a crash's off when it restarts.
+ */
+function tornTailNote(where: string): string {
+  return `${where}: an unterminated line at the end of the stream (a write under way, or one a crash cut short): not a record; a restarted PDP cuts it off`;
+}
+
 async function readDigests(
   items: AsyncIterable<StoredItem>, jwks: JSONWebKeySet, problems: VerificationProblem[], notes: string[],
 ): Promise<{ read: number; verified: VerifiedDigest[]; checkpoints: VerifiedCheckpoint[] }> {
@@ -313,9 +328,13 @@ async function readDigests(
   const seen = new Map<string, VerifiedDigest>();
   const checkpoints = new Map<string, VerifiedCheckpoint>();
   let read = 0;
-  for await (const { record, where } of items) {
-    read += 1;
+  for await (const { record, where, tornTail } of items) {
     const item = parseItem(record);
+    if ('error' in item && tornTail) {
+      notes.push(tornTailNote(where));
+      continue;
+    }
+    read += 1;
     if (!('error' in item) && asObject(item.value)?.type === CHECKPOINT_TYPE) {
       await readCheckpoint(item.value, where, keys, checkpoints, problems, notes);
       continue;

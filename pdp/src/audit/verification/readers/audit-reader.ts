@@ -5,6 +5,11 @@ export interface StoredRecord {
   readonly record: unknown;
   /** e.g. "portcullis.decisions.v1 partition 0 offset 17" or "decisions.jsonl line 12". */
   readonly where: string;
+  /**
+   * The bytes after the last newline of a stream's newest file: a write a crash cut short before
+   * it was acknowledged. Reported, not failed, unless it parses as a record.
+   */
+  readonly tornTail?: boolean;
 }
 
 export type StoredStream = AuditStream | 'digests';

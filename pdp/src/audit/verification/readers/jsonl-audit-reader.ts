@@ -1,8 +1,8 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { AuditRetention } from '../../../config/audit-retention-config.ts';
-import { streamFiles } from '../../trail/jsonl-rotation.ts';
+import { activeFile, streamFiles } from '../../trail/jsonl-rotation.ts';
 import { readRetentionManifest, RETENTION_MANIFEST } from '../../trail/jsonl-retention-manifest.ts';
 import type { AuditReader, StoredRecord, StoredRetention, StoredStream } from './audit-reader.ts';
 
@@ -16,7 +16,8 @@ export class JsonlAuditReader implements AuditReader {
   }
 
   async *read(stream: StoredStream): AsyncIterable<StoredRecord> {
-    for (const file of streamFiles(this.directory, stream)) yield* this.readFile(file);
+    const active = activeFile(this.directory, stream);
+    for (const file of streamFiles(this.directory, stream)) yield* this.readFile(file, file === active);
   }
 
   /**
@@ -34,24 +35,48 @@ export class JsonlAuditReader implements AuditReader {
     return Object.fromEntries(Object.entries(this.configured).map(([stream, ms]) => [stream, { retention_ms: ms, source }]));
   }
 
-  private async *readFile(file: string): AsyncIterable<StoredRecord> {
+  /** `active`: the file appended to, the only one a crash can leave cut short at its end (a file is repaired before it is rotated). */
+  private async *readFile(file: string, active: boolean): AsyncIterable<StoredRecord> {
     if (!existsSync(file)) return;
     const name = basename(file);
-    const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+    // Read up to the size seen now: a writer appending meanwhile cannot tear the last line read.
+    const { size, endsWithNewline } = measure(file);
+    if (size === 0) return;
+    const endsUnterminated = active && !endsWithNewline;
+    const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8', start: 0, end: size - 1 }), crlfDelay: Infinity });
     let number = 0;
+    // One line held back: only once the next arrives is it known not to be the file's last.
+    let held: StoredRecord | undefined;
     for await (const line of lines) {
       number += 1;
       if (line.trim() === '') continue;
-      let record: unknown;
-      try {
-        record = JSON.parse(line) as unknown;
-      } catch {
-        // An unparseable line is still a record: the verifier reports it, it is never skipped.
-        record = { unparseable: line.slice(0, 200) };
-      }
-      yield { record, where: `${name} line ${number}` };
+      if (held) yield held;
+      held = { record: parseLine(line), where: `${name} line ${number}` };
     }
+    if (held) yield endsUnterminated ? { ...held, tornTail: true } : held;
   }
 
   async close(): Promise<void> {}
+}
+
+function parseLine(line: string): unknown {
+  try {
+    return JSON.parse(line) as unknown;
+  } catch {
+    // An unparseable line is still a record: the verifier reports it, it is never skipped.
+    return { unparseable: line.slice(0, 200) };
+  }
+}
+
+function measure(file: string): { size: number; endsWithNewline: boolean } {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return { size, endsWithNewline: true };
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return { size, endsWithNewline: last[0] === 0x0a };
+  } finally {
+    closeSync(fd);
+  }
 }
