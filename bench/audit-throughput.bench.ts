@@ -18,6 +18,8 @@ import { startKafkaBroker, type KafkaBroker } from '../test/support/kafka-broker
 import { measureJsonlRecordBytes, topicBytes } from './lib/audit-record-bytes.ts';
 import { DECISION_MIX } from './lib/decision-mix.ts';
 import { prepareMix, scrapeMetrics, startPdpProcess, type PdpProcess } from './lib/pdp-process.ts';
+import { CpuMeter, type CpuSpent } from './lib/cpu-meter.ts';
+import { THREAD_LABELS_PRELOAD } from './lib/process-cpu.ts';
 import { loadDescription, medianRun, runWrk, type WrkResult } from './lib/wrk.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -44,10 +46,15 @@ async function main(): Promise<void> {
     const baselineMix = await prepareMix(baselineState);
     const kafkaMix = await prepareMix(kafkaState);
     // BENCH_PDP_NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=DIR`) profiles both PDPs under this load.
-    const pdpNodeOptions = process.env.BENCH_PDP_NODE_OPTIONS;
-    const baseline = await startPdpProcess('pdp-no-sink', { PORTCULLIS_STATE_DIR: baselineState, PORTCULLIS_BUNDLE_FILE: bundle, PORTCULLIS_AUDIT_SINK: 'discard' }, pdpNodeOptions);
+    // Each PDP's threads are labelled, so the CPU of each round splits by thread (is one saturated?).
+    const pdpNodeOptions = `--import ${THREAD_LABELS_PRELOAD} ${process.env.BENCH_PDP_NODE_OPTIONS ?? ''}`;
+    const baselineLabels = join(work, 'threads-no-sink');
+    const kafkaLabels = join(work, 'threads-kafka');
+    mkdirSync(baselineLabels);
+    mkdirSync(kafkaLabels);
+    const baseline = await startPdpProcess('pdp-no-sink', { PORTCULLIS_STATE_DIR: baselineState, PORTCULLIS_BUNDLE_FILE: bundle, PORTCULLIS_AUDIT_SINK: 'discard', BENCH_THREAD_LABELS_DIR: baselineLabels }, pdpNodeOptions);
     pdps.push(baseline);
-    const kafka = await startPdpProcess('pdp-kafka', { PORTCULLIS_STATE_DIR: kafkaState, PORTCULLIS_BUNDLE_FILE: bundle, PORTCULLIS_KAFKA_BROKERS: broker.brokers.join(',') }, pdpNodeOptions);
+    const kafka = await startPdpProcess('pdp-kafka', { PORTCULLIS_STATE_DIR: kafkaState, PORTCULLIS_BUNDLE_FILE: bundle, PORTCULLIS_KAFKA_BROKERS: broker.brokers.join(','), BENCH_THREAD_LABELS_DIR: kafkaLabels }, pdpNodeOptions);
     pdps.push(kafka);
 
     const drive = (pdp: PdpProcess, mix: { rawBodies: string[]; pepToken: string }, name: string, seconds = SECONDS) => runWrk({
@@ -64,17 +71,28 @@ async function main(): Promise<void> {
     const shippedRates: number[] = [];
     const brokerPid = Number(execFileSync('pgrep', ['-f', `${broker.dataDir}/server.properties`], { encoding: 'utf8' }).trim().split('\n')[0]);
     const cpuPerRequest = { no_sink_pdp_us: 0, kafka_pdp_us: 0, kafka_broker_us: 0 };
+    const meter = new CpuMeter([
+      { name: 'no-sink PDP', pid: baseline.process.pid!, threadLabelsDir: baselineLabels },
+      { name: 'Kafka PDP', pid: kafka.process.pid!, threadLabelsDir: kafkaLabels },
+      { name: 'broker', pid: brokerPid },
+    ]);
+    let baselineThreads: CpuSpent | undefined;
+    let kafkaThreads: CpuSpent | undefined;
     for (let round = 1; round <= ROUNDS; round += 1) {
       say(`round ${round}/${ROUNDS}: no sink…`);
       const baselineCpu = cpuSeconds(baseline.process.pid!);
+      const baselineStart = meter.read();
       baselineRuns.push(await drive(baseline, baselineMix, 'baseline'));
+      baselineThreads = CpuMeter.spent(baselineStart, meter.read());
       cpuPerRequest.no_sink_pdp_us = ((cpuSeconds(baseline.process.pid!) - baselineCpu) / baselineRuns.at(-1)!.requests) * 1e6;
       say(`round ${round}/${ROUNDS}: Kafka sink…`);
       const before = await scrapeMetrics(kafka.url);
       const started = Date.now();
       const pdpCpu = cpuSeconds(kafka.process.pid!);
       const brokerCpu = cpuSeconds(brokerPid);
+      const kafkaStart = meter.read();
       kafkaRuns.push(await drive(kafka, kafkaMix, 'kafka'));
+      kafkaThreads = CpuMeter.spent(kafkaStart, meter.read());
       cpuPerRequest.kafka_pdp_us = ((cpuSeconds(kafka.process.pid!) - pdpCpu) / kafkaRuns.at(-1)!.requests) * 1e6;
       cpuPerRequest.kafka_broker_us = ((cpuSeconds(brokerPid) - brokerCpu) / kafkaRuns.at(-1)!.requests) * 1e6;
       const after = await scrapeMetrics(kafka.url);
@@ -118,6 +136,7 @@ async function main(): Promise<void> {
       ratio_kafka_to_no_sink: b.requestsPerSecond / a.requestsPerSecond,
       kafka_records_acknowledged_per_second: sustained,
       cpu_per_decision_us_last_round: cpuPerRequest,
+      cores_busy_last_round: { no_sink: coresBusy(baselineThreads!, 'no-sink PDP'), kafka_sink: coresBusy(kafkaThreads!, 'Kafka PDP') },
       backlog_drain_seconds_after_run: backlogSeconds,
       spooled_backlog_records: backlogRecords,
       spooled_backlog_ship_seconds: shipSeconds,
@@ -136,6 +155,10 @@ async function main(): Promise<void> {
     console.log(`\nratio Kafka sink / no sink: ${result.ratio_kafka_to_no_sink.toFixed(2)}  (target ≥ 0.9)`);
     console.log(`sustained into Kafka: ${sustained.toFixed(0)} records/s acknowledged (acks=all, idempotent, compression ${process.env.PORTCULLIS_KAFKA_COMPRESSION ?? 'gzip'})`);
     console.log(`CPU per decision (last round): PDP ${cpuPerRequest.no_sink_pdp_us.toFixed(0)} µs without a sink, ${cpuPerRequest.kafka_pdp_us.toFixed(0)} µs with Kafka, plus ${cpuPerRequest.kafka_broker_us.toFixed(0)} µs in the broker (same 2 cores)`);
+    console.log('cores busy in the last round, by thread (1.00 = one core all the time):');
+    for (const [way, shares] of Object.entries(result.cores_busy_last_round)) {
+      console.log(`  ${way.padEnd(10)} ${Object.entries(shares).map(([name, share]) => `${name} ${share.toFixed(2)}`).join(', ')}`);
+    }
     console.log(`backlog after the last run drained in ${backlogSeconds.toFixed(1)} s`);
     console.log(`shipping capacity: a ${backlogRecords}-record backlog spooled during an outage reached Kafka in ${shipSeconds.toFixed(1)} s = ${shippingCapacity.toFixed(0)} records/s`);
     console.log('\nBytes on the record');
@@ -150,6 +173,20 @@ async function main(): Promise<void> {
     if (broker) rmSync(broker.dataDir, { recursive: true, force: true });
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * Cores busy per thread of the PDP measured (`main`, `policy-worker`, `audit-worker`, `other`:
+ * GC helpers and libuv's pool), the broker, wrk and the whole machine, over one round: a thread
+ * near 1.00 is the round's bottleneck; the machine well under 2.00 means the load waits on something.
+ */
+function coresBusy(spent: CpuSpent, pdp: string): Record<string, number> {
+  const shares: Record<string, number> = {};
+  for (const [name, seconds] of Object.entries(spent.seconds)) {
+    const kept = name.startsWith(`${pdp} `) ? name.slice(pdp.length + 1) : name === 'broker' || name === 'load generator' || name === 'machine' ? name : undefined;
+    if (kept !== undefined) shares[kept === 'load generator' ? 'wrk' : kept] = seconds / spent.elapsedSeconds;
+  }
+  return shares;
 }
 
 /** User + system CPU seconds a process has used so far (Linux /proc). */
