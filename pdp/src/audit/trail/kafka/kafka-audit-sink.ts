@@ -4,6 +4,7 @@ import { AUDIT_STREAMS, type AuditStream } from '../../audit-event.ts';
 import { AuditSpool, type SpooledRecord } from './audit-spool.ts';
 import { compressionType, useFastGzip, type AuditCompression } from './audit-compression.ts';
 import { alignTopicConfigs, auditTopicConfigs } from './audit-topic-configs.ts';
+import { rememberingKeyedPartitioner } from './keyed-partitioner.ts';
 import type { AuditRetention } from '../../../config/audit-retention-config.ts';
 import type { FsyncPlacement } from '../durable-append.ts';
 
@@ -223,7 +224,7 @@ export class KafkaAuditSink implements AuditSink {
     if (!this.producer) {
       // Idempotent with one request in flight: the broker drops a batch it already has when a
       // send is retried after a lost acknowledgement, and order within a partition holds.
-      this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: rememberingKeyedPartitioner });
     }
     if (!this.connected) {
       await this.producer.connect();
@@ -233,7 +234,8 @@ export class KafkaAuditSink implements AuditSink {
     for (const record of records) {
       const topic = topicFor(this.options.topicPrefix, record.stream);
       const messages = byTopic.get(topic) ?? [];
-      messages.push({ key: record.key, value: record.json, headers: { ...record.headers } });
+      // kafkajs only reads the headers: the spooled record's own object goes as it is.
+      messages.push({ key: record.key, value: record.json, headers: record.headers as Record<string, string> });
       byTopic.set(topic, messages);
     }
     await this.producer.sendBatch({
