@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { AuditSpool, type AuditSpoolOptions } from '../src/audit/trail/kafka/audit-spool.ts';
 
 const record = (index: number) => ({ stream: 'decisions', key: `k${index}`, headers: {}, json: JSON.stringify({ index }) });
-const indexes = (records: readonly { json: string }[]): number[] => records.map((entry) => (JSON.parse(entry.json) as { index: number }).index);
+const indexes = (records: readonly { value: Buffer }[]): number[] => records.map((entry) => (JSON.parse(entry.value.toString('utf8')) as { index: number }).index);
 
 describe('audit spool cursor', () => {
   let directory: string;

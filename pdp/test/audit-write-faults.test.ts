@@ -95,7 +95,7 @@ describe('audit writes that fail: the JSONL sink and the Kafka spool', () => {
         await spool.flush().catch((failure) => { error = failure.message; });
       }
       const batch = await spool.readBatch(100, 1 << 20, 0);
-      console.log(JSON.stringify({ error, durable: spool.durableRecords, read: batch.records.map((record) => JSON.parse(record.json).n) }));
+      console.log(JSON.stringify({ error, durable: spool.durableRecords, read: batch.records.map((record) => JSON.parse(record.value.toString()).n) }));
       process.exit(0);
     `;
     const { stdout } = await underFileSizeLimit(script);
@@ -160,7 +160,7 @@ describe('audit writes that fail: the JSONL sink and the Kafka spool', () => {
     }
     await spool.flush();
     const batch = await spool.readBatch(100, 1 << 20, 0);
-    assert.deepEqual(batch?.records.map((each) => each.json), ['{"n":1}', '{"n":2}']);
+    assert.deepEqual(batch?.records.map((each) => each.value.toString('utf8')), ['{"n":1}', '{"n":2}']);
     assert.equal(readFileSync(join(spoolDirectory, 'spool-00000001.log'), 'utf8').split('\n').filter(Boolean).length, 2);
     await spool.close();
   });
@@ -215,7 +215,7 @@ describe('audit writes that fail: the JSONL sink and the Kafka spool', () => {
     assert.equal(spool.durableRecords, 1);
     await spool.flush();
     const batch = await spool.readBatch(100, 1 << 20, 0);
-    assert.deepEqual(batch?.records.map((each) => each.json), ['{"n":1}', '{"n":2}']);
+    assert.deepEqual(batch?.records.map((each) => each.value.toString('utf8')), ['{"n":1}', '{"n":2}']);
     await spool.close();
   });
 

@@ -11,6 +11,19 @@ export interface SpooledRecord {
   readonly json: string;
 }
 
+/** A record read back to be shipped: its JSON as the bytes stored, never decoded and encoded again. */
+export interface ShippableRecord {
+  readonly stream: string;
+  readonly key: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly value: Buffer;
+}
+
+type Routing = Pick<ShippableRecord, 'stream' | 'key' | 'headers'>;
+
+/** Routing texts parsed once: a producer writes one per stream, repeated on every line. */
+const MAX_REMEMBERED_ROUTINGS = 256;
+
 export interface SpoolPosition {
   readonly segment: number;
   readonly offset: number;
@@ -60,6 +73,7 @@ export class AuditSpool {
   appendedRecords = 0;
   durableRecords = 0;
   private readonly progressListeners: Array<() => void> = [];
+  private readonly routings = new Map<string, Routing>();
   lastError: string | undefined;
 
   private constructor(private readonly options: AuditSpoolOptions) {
@@ -148,7 +162,7 @@ export class AuditSpool {
    * Reads the next durable records after the last read (not the last commit: the caller keeps a
    * batch until the broker took it). Waits up to `waitMs` for new records; undefined if none.
    */
-  async readBatch(maxRecords: number, maxBytes: number, waitMs: number): Promise<{ records: SpooledRecord[]; end: SpoolPosition; bytes: number } | undefined> {
+  async readBatch(maxRecords: number, maxBytes: number, waitMs: number): Promise<{ records: ShippableRecord[]; end: SpoolPosition; bytes: number } | undefined> {
     if (!this.hasDurableAfter(this.readPosition)) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, waitMs);
@@ -158,7 +172,7 @@ export class AuditSpool {
         });
       });
     }
-    const records: SpooledRecord[] = [];
+    const records: ShippableRecord[] = [];
     let position = this.readPosition;
     let bytes = 0;
     while (records.length < maxRecords && bytes < maxBytes) {
@@ -176,8 +190,8 @@ export class AuditSpool {
       while (start <= lastNewline && records.length < maxRecords) {
         const end = chunk.indexOf(0x0a, start);
         const tab = chunk.indexOf(0x09, start);
-        const routing = JSON.parse(chunk.subarray(start, tab).toString('utf8')) as { stream: string; key: string; headers: Record<string, string> };
-        records.push({ ...routing, json: chunk.subarray(tab + 1, end).toString('utf8') });
+        const routing = this.routingOf(chunk.subarray(start, tab).toString('utf8'));
+        records.push({ stream: routing.stream, key: routing.key, headers: routing.headers, value: chunk.subarray(tab + 1, end) });
         bytes += end + 1 - start;
         start = end + 1;
       }
@@ -186,6 +200,15 @@ export class AuditSpool {
     if (records.length === 0) return undefined;
     this.readPosition = position;
     return { records, end: position, bytes };
+  }
+
+  private routingOf(text: string): Routing {
+    let routing = this.routings.get(text);
+    if (routing === undefined) {
+      routing = JSON.parse(text) as Routing;
+      if (this.routings.size < MAX_REMEMBERED_ROUTINGS) this.routings.set(text, routing);
+    }
+    return routing;
   }
 
   /**

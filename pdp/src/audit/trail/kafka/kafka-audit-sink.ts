@@ -1,7 +1,7 @@
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import type { AuditRecord, AuditSink, AuditSinkHealth } from '../audit-sink.ts';
 import { AUDIT_STREAMS, type AuditStream } from '../../audit-event.ts';
-import { AuditSpool, type SpooledRecord } from './audit-spool.ts';
+import { AuditSpool, type ShippableRecord } from './audit-spool.ts';
 import { compressionType, useFastGzip, type AuditCompression } from './audit-compression.ts';
 import { alignTopicConfigs, auditTopicConfigs } from './audit-topic-configs.ts';
 import { rememberingKeyedPartitioner } from './keyed-partitioner.ts';
@@ -171,7 +171,7 @@ export class KafkaAuditSink implements AuditSink {
 
   private async shipLoop(): Promise<void> {
     let backoffMs = 100;
-    let batch: { records: SpooledRecord[]; end: { segment: number; offset: number } } | undefined;
+    let batch: { records: ShippableRecord[]; end: { segment: number; offset: number } } | undefined;
     while (this.running || batch) {
       try {
         // Topics exist from the start, not from the first record; a broker that is away is retried.
@@ -219,7 +219,7 @@ export class KafkaAuditSink implements AuditSink {
     }
   }
 
-  private async send(records: SpooledRecord[]): Promise<void> {
+  private async send(records: ShippableRecord[]): Promise<void> {
     if (!this.topicsReady) await this.ensureTopics();
     if (!this.producer) {
       // Idempotent with one request in flight: the broker drops a batch it already has when a
@@ -230,12 +230,12 @@ export class KafkaAuditSink implements AuditSink {
       await this.producer.connect();
       this.connected = true;
     }
-    const byTopic = new Map<string, Array<{ key: string; value: string; headers: Record<string, string> }>>();
+    const byTopic = new Map<string, Array<{ key: string; value: Buffer; headers: Record<string, string> }>>();
     for (const record of records) {
       const topic = topicFor(this.options.topicPrefix, record.stream);
       const messages = byTopic.get(topic) ?? [];
-      // kafkajs only reads the headers: the spooled record's own object goes as it is.
-      messages.push({ key: record.key, value: record.json, headers: record.headers as Record<string, string> });
+      // kafkajs only reads the headers: records of one routing share one object.
+      messages.push({ key: record.key, value: record.value, headers: record.headers as Record<string, string> });
       byTopic.set(topic, messages);
     }
     await this.producer.sendBatch({
