@@ -10,7 +10,7 @@
  * segment bytes / records, with the topics' compression).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPOSITORY_ROOT } from '../test/support/repository-root.ts';
@@ -18,7 +18,7 @@ import { startKafkaBroker, type KafkaBroker } from '../test/support/kafka-broker
 import { measureJsonlRecordBytes, topicBytes } from './lib/audit-record-bytes.ts';
 import { DECISION_MIX } from './lib/decision-mix.ts';
 import { prepareMix, scrapeMetrics, startPdpProcess, type PdpProcess } from './lib/pdp-process.ts';
-import { CpuMeter, type CpuSpent } from './lib/cpu-meter.ts';
+import { CpuMeter, sumOf, type CpuSpent } from './lib/cpu-meter.ts';
 import { THREAD_LABELS_PRELOAD } from './lib/process-cpu.ts';
 import { loadDescription, medianRun, runWrk, type WrkResult } from './lib/wrk.ts';
 
@@ -80,21 +80,18 @@ async function main(): Promise<void> {
     let kafkaThreads: CpuSpent | undefined;
     for (let round = 1; round <= ROUNDS; round += 1) {
       say(`round ${round}/${ROUNDS}: no sink…`);
-      const baselineCpu = cpuSeconds(baseline.process.pid!);
       const baselineStart = meter.read();
       baselineRuns.push(await drive(baseline, baselineMix, 'baseline'));
       baselineThreads = CpuMeter.spent(baselineStart, meter.read());
-      cpuPerRequest.no_sink_pdp_us = ((cpuSeconds(baseline.process.pid!) - baselineCpu) / baselineRuns.at(-1)!.requests) * 1e6;
+      cpuPerRequest.no_sink_pdp_us = (sumOf(baselineThreads.seconds, 'no-sink PDP ') / baselineRuns.at(-1)!.requests) * 1e6;
       say(`round ${round}/${ROUNDS}: Kafka sink…`);
       const before = await scrapeMetrics(kafka.url);
       const started = Date.now();
-      const pdpCpu = cpuSeconds(kafka.process.pid!);
-      const brokerCpu = cpuSeconds(brokerPid);
       const kafkaStart = meter.read();
       kafkaRuns.push(await drive(kafka, kafkaMix, 'kafka'));
       kafkaThreads = CpuMeter.spent(kafkaStart, meter.read());
-      cpuPerRequest.kafka_pdp_us = ((cpuSeconds(kafka.process.pid!) - pdpCpu) / kafkaRuns.at(-1)!.requests) * 1e6;
-      cpuPerRequest.kafka_broker_us = ((cpuSeconds(brokerPid) - brokerCpu) / kafkaRuns.at(-1)!.requests) * 1e6;
+      cpuPerRequest.kafka_pdp_us = (sumOf(kafkaThreads.seconds, 'Kafka PDP ') / kafkaRuns.at(-1)!.requests) * 1e6;
+      cpuPerRequest.kafka_broker_us = (kafkaThreads.seconds.broker! / kafkaRuns.at(-1)!.requests) * 1e6;
       const after = await scrapeMetrics(kafka.url);
       const shipped = (after.get('portcullis_audit_records_stored_total') ?? 0) - (before.get('portcullis_audit_records_stored_total') ?? 0);
       shippedRates.push(shipped / ((Date.now() - started) / 1000));
@@ -187,12 +184,6 @@ function coresBusy(spent: CpuSpent, pdp: string): Record<string, number> {
     if (kept !== undefined) shares[kept === 'load generator' ? 'wrk' : kept] = seconds / spent.elapsedSeconds;
   }
   return shares;
-}
-
-/** User + system CPU seconds a process has used so far (Linux /proc). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Waits until the Kafka sink's spool is empty: every record acknowledged. */
