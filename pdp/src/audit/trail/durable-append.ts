@@ -57,8 +57,9 @@ const uncutTails = new Set<number>();
  * Appends `bytes` to a file opened for appending whose stored content ends at `storedSize`, and
  * fdatasyncs it. The write is synchronous (a page-cache copy); the fsync runs where
  * `fsync.placement` puts a commit of `fsync.records` records (another thread unless told). A
- * failed write or fsync is cut back to `storedSize`, so a retry never leaves half a line inside the file (nor sizes that no longer match its lines); the error is rethrown. Should
- * the cut-back fail as well, the next append to that file cuts first.
+ * failed write or fsync is cut back to `storedSize`, so a retry never leaves half a line inside
+ * the file (nor sizes that no longer match its lines); the error is rethrown. Should the cut-back
+ * fail as well, the next append to that file cuts first.
  */
 export async function appendDurably(fd: number, bytes: Buffer, storedSize: number, fsync: { readonly placement: FsyncPlacement; readonly records: number } = { placement: FSYNC_ON_POOL, records: 1 }): Promise<void> {
   try {

@@ -53,6 +53,8 @@ export class JsonlAuditSink implements AuditSink {
   private closed = false;
   private appended = 0;
   private readonly listeners: Array<() => void> = [];
+  /** Streams whose torn tail the constructor could not check: checked on first open instead. */
+  private readonly unrepaired = new Set<AuditRecord['stream']>();
 
   constructor(private readonly options: JsonlAuditSinkOptions) {
     mkdirSync(options.directory, { recursive: true, mode: 0o700 });
@@ -65,7 +67,9 @@ export class JsonlAuditSink implements AuditSink {
         const cut = repairTornTail(activeFile(options.directory, stream));
         if (cut > 0) options.log?.(`audit: cut ${cut} byte(s) of an unterminated line off the end of ${stream}: a write a crash cut short before it was stored`);
       } catch {
-        // Not a file one can repair (a folder in its place): the first write to it reports why.
+        // Not a file one can repair (a folder in its place): tried again as it is first opened,
+        // where the write reports why.
+        this.unrepaired.add(stream);
       }
     }
   }
@@ -218,7 +222,7 @@ export class JsonlAuditSink implements AuditSink {
     let file = this.files.get(stream);
     if (!file) {
       const path = activeFile(this.options.directory, stream);
-      repairTornTail(path);
+      if (this.unrepaired.delete(stream)) repairTornTail(path);
       const stat = existsSync(path) ? statSync(path) : undefined;
       file = { fd: openSync(path, 'a', 0o600), bytes: stat?.size ?? 0, since: stat && stat.size > 0 ? (stat.birthtimeMs || stat.mtimeMs) : Date.now() };
       this.files.set(stream, file);

@@ -39,11 +39,23 @@ export class JsonlAuditReader implements AuditReader {
   private async *readFile(file: string, active: boolean): AsyncIterable<StoredRecord> {
     if (!existsSync(file)) return;
     const name = basename(file);
-    // Read up to the size seen now: a writer appending meanwhile cannot tear the last line read.
-    const { size, endsWithNewline } = measure(file);
-    if (size === 0) return;
+    // One descriptor measures and reads: up to the size seen now, so a writer appending meanwhile
+    // cannot tear the last line read, and a rotation meanwhile cannot swap the file under it.
+    const fd = openSync(file, 'r');
+    let measured: { size: number; endsWithNewline: boolean };
+    try {
+      measured = measure(fd);
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+    const { size, endsWithNewline } = measured;
+    if (size === 0) {
+      closeSync(fd);
+      return;
+    }
     const endsUnterminated = active && !endsWithNewline;
-    const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8', start: 0, end: size - 1 }), crlfDelay: Infinity });
+    const lines = createInterface({ input: createReadStream(file, { fd, encoding: 'utf8', start: 0, end: size - 1 }), crlfDelay: Infinity });
     let number = 0;
     // One line held back: only once the next arrives is it known not to be the file's last.
     let held: StoredRecord | undefined;
@@ -68,15 +80,10 @@ function parseLine(line: string): unknown {
   }
 }
 
-function measure(file: string): { size: number; endsWithNewline: boolean } {
-  const fd = openSync(file, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    if (size === 0) return { size, endsWithNewline: true };
-    const last = Buffer.alloc(1);
-    readSync(fd, last, 0, 1, size - 1);
-    return { size, endsWithNewline: last[0] === 0x0a };
-  } finally {
-    closeSync(fd);
-  }
+function measure(fd: number): { size: number; endsWithNewline: boolean } {
+  const size = fstatSync(fd).size;
+  if (size === 0) return { size, endsWithNewline: true };
+  const last = Buffer.alloc(1);
+  readSync(fd, last, 0, 1, size - 1);
+  return { size, endsWithNewline: last[0] === 0x0a };
 }
