@@ -77,6 +77,7 @@ async function main(): Promise<void> {
       { name: 'broker', pid: brokerPid },
     ]);
     let baselineThreads: CpuSpent | undefined;
+    let recordsPerFsync = 0;
     let kafkaThreads: CpuSpent | undefined;
     for (let round = 1; round <= ROUNDS; round += 1) {
       say(`round ${round}/${ROUNDS}: no sink…`);
@@ -94,6 +95,7 @@ async function main(): Promise<void> {
       cpuPerRequest.kafka_broker_us = (kafkaThreads.seconds.broker! / kafkaRuns.at(-1)!.requests) * 1e6;
       const after = await scrapeMetrics(kafka.url);
       const shipped = (after.get('portcullis_audit_records_stored_total') ?? 0) - (before.get('portcullis_audit_records_stored_total') ?? 0);
+      recordsPerFsync = kafkaRuns.at(-1)!.requests / Math.max(1, (after.get('portcullis_audit_fsyncs_total') ?? 0) - (before.get('portcullis_audit_fsyncs_total') ?? 0));
       shippedRates.push(shipped / ((Date.now() - started) / 1000));
       await waitForDrain(kafka.url, 120_000);
     }
@@ -133,6 +135,7 @@ async function main(): Promise<void> {
       ratio_kafka_to_no_sink: b.requestsPerSecond / a.requestsPerSecond,
       kafka_records_acknowledged_per_second: sustained,
       cpu_per_decision_us_last_round: cpuPerRequest,
+      spool_records_per_fsync_last_round: recordsPerFsync,
       cores_busy_last_round: { no_sink: coresBusy(baselineThreads!, 'no-sink PDP'), kafka_sink: coresBusy(kafkaThreads!, 'Kafka PDP') },
       backlog_drain_seconds_after_run: backlogSeconds,
       spooled_backlog_records: backlogRecords,
@@ -152,6 +155,7 @@ async function main(): Promise<void> {
     console.log(`\nratio Kafka sink / no sink: ${result.ratio_kafka_to_no_sink.toFixed(2)}  (target ≥ 0.9)`);
     console.log(`sustained into Kafka: ${sustained.toFixed(0)} records/s acknowledged (acks=all, idempotent, compression ${process.env.PORTCULLIS_KAFKA_COMPRESSION ?? 'gzip'})`);
     console.log(`CPU per decision (last round): PDP ${cpuPerRequest.no_sink_pdp_us.toFixed(0)} µs without a sink, ${cpuPerRequest.kafka_pdp_us.toFixed(0)} µs with Kafka, plus ${cpuPerRequest.kafka_broker_us.toFixed(0)} µs in the broker (same 2 cores)`);
+    console.log(`spool group commits (last round): ${recordsPerFsync.toFixed(2)} decisions per fdatasync`);
     console.log('cores busy in the last round, by thread (1.00 = one core all the time):');
     for (const [way, shares] of Object.entries(result.cores_busy_last_round)) {
       console.log(`  ${way.padEnd(10)} ${Object.entries(shares).map(([name, share]) => `${name} ${share.toFixed(2)}`).join(', ')}`);

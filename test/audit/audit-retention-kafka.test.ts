@@ -84,6 +84,8 @@ describe('retention (AU-11) on Kafka: the broker deletes the oldest segments, th
     const token = await pdp.token({ sub: 'agent-retention', roles: ['reader'] });
     await decide(pdp, token, 1);
     await pdp.pdp.flushAudit();
+    // Topics are aligned by the shipper as it starts, beside the answers (a broker may be away).
+    await eventually('the restarted PDP sets the decisions topic to the configured retention', async () => (await topicConfig(`${PREFIX}.decisions.v1`)).get('retention.ms') === String(RETENTION_MS), { timeoutMs: 30_000, intervalMs: 100 });
     const decisionsConfig = await topicConfig(`${PREFIX}.decisions.v1`);
     assert.equal(decisionsConfig.get('retention.ms'), String(RETENTION_MS));
     assert.equal(decisionsConfig.get('segment.ms'), String(RETENTION_MS / 10));

@@ -46,6 +46,8 @@ export class JsonlAuditSink implements AuditSink {
   private immediate: NodeJS.Immediate | undefined;
   private readonly files = new Map<AuditRecord['stream'], ActiveFile>();
   private written = 0;
+  /** Appends made durable (one fdatasync each). */
+  private fsyncs = 0;
   /** Records of a failed batch whose streams were already stored: counted durable with the retry. */
   private storedAhead = 0;
   private rejected = 0;
@@ -146,6 +148,7 @@ export class JsonlAuditSink implements AuditSink {
       written: this.written,
       rejected: this.rejected,
       ...(this.lastError ? { lastError: this.lastError } : {}),
+      details: { fsyncs: this.fsyncs },
     };
   }
 
@@ -197,6 +200,7 @@ export class JsonlAuditSink implements AuditSink {
         const file = this.file(stream);
         const bytes = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
         await appendDurably(file.fd, bytes, file.bytes, fsync);
+        this.fsyncs += 1;
         file.bytes += bytes.length;
         stored.add(stream);
       }

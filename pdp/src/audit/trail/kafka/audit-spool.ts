@@ -72,6 +72,8 @@ export class AuditSpool {
   /** Records appended, and how many of the first of them are fsync'd. */
   appendedRecords = 0;
   durableRecords = 0;
+  /** Group commits made durable (one fdatasync each). */
+  fsyncs = 0;
   private readonly progressListeners: Array<() => void> = [];
   private readonly routings = new Map<string, Routing>();
   lastError: string | undefined;
@@ -310,6 +312,7 @@ export class AuditSpool {
       }
       this.writer ??= openSync(join(this.options.directory, segmentName(this.writeSegment)), 'a', 0o600);
       await appendDurably(this.writer, Buffer.from(text, 'utf8'), this.writeOffset, { placement: this.options.fsyncPlacement ?? FSYNC_ON_POOL, records: lines.length });
+      this.fsyncs += 1;
       this.writeOffset += bytes;
       this.durable.set(this.writeSegment, this.writeOffset);
       this.durableRecords += lines.length;

@@ -1,10 +1,10 @@
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import type { AuditRecord, AuditSink, AuditSinkHealth } from '../audit-sink.ts';
 import { AUDIT_STREAMS, type AuditStream } from '../../audit-event.ts';
 import { AuditSpool, type ShippableRecord } from './audit-spool.ts';
-import { compressionType, useFastGzip, type AuditCompression } from './audit-compression.ts';
-import { alignTopicConfigs, auditTopicConfigs } from './audit-topic-configs.ts';
-import { rememberingKeyedPartitioner } from './keyed-partitioner.ts';
+import type { AuditCompression } from './audit-compression.ts';
+import { topicFor } from './audit-topics.ts';
+import type { TopicMessages } from './kafka-producer-session.ts';
+import { KafkaShipperThread } from './kafka-shipper-thread.ts';
 import type { AuditRetention } from '../../../config/audit-retention-config.ts';
 import type { FsyncPlacement } from '../durable-append.ts';
 
@@ -32,9 +32,12 @@ export interface KafkaAuditSinkOptions {
   readonly log: (message: string) => void;
 }
 
-/** The topic of a stream: `<prefix>.<stream>.v1`. */
-export const topicFor = (prefix: string, stream: string): string => `${prefix}.${stream}.v1`;
-export const TOPIC_STREAMS = [...AUDIT_STREAMS, 'digests'] as const;
+/**
+ * Niceness of the shipper thread. Answers wait on the spool's fsync, never on the broker; at 5
+ * the shipper still gets about a third of a core's share against a busy thread, several times
+ * what shipping at the PDP's peak rate takes, so the spool does not grow under load.
+ */
+const SHIPPER_NICENESS = 5;
 
 const BATCH_RECORDS = 2000;
 /**
@@ -56,9 +59,8 @@ const LINGER_MS = 100;
  * While the broker is away records accumulate in the spool and leave, in order, when it is back.
  */
 export class KafkaAuditSink implements AuditSink {
-  private readonly kafka: Kafka;
+  private readonly shipper: KafkaShipperThread;
   private readonly spool: AuditSpool;
-  private producer: Producer | undefined;
   private connected = false;
   private running = true;
   private shipping: Promise<void>;
@@ -72,16 +74,8 @@ export class KafkaAuditSink implements AuditSink {
   private batchRecords = BATCH_RECORDS;
 
   constructor(private readonly options: KafkaAuditSinkOptions) {
-    this.kafka = new Kafka({
-      clientId: options.clientId,
-      brokers: [...options.brokers],
-      logLevel: logLevel.NOTHING,
-      connectionTimeout: 3000,
-      requestTimeout: 10_000,
-      // Our loop owns backoff: fail fast, keep the batch, try again.
-      retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 },
-    });
-    if (options.compression === 'gzip') useFastGzip();
+    const { brokers, clientId, topicPrefix, partitions, replicationFactor, compression, retention } = options;
+    this.shipper = new KafkaShipperThread({ session: { brokers, clientId, topicPrefix, partitions, replicationFactor, compression, retention }, niceness: SHIPPER_NICENESS }, options.log);
     this.spool = AuditSpool.open({ directory: options.spoolDirectory, maxBytes: options.maxSpoolBytes, segmentBytes: 16 * 1024 * 1024, syncIntervalMs: 5, durability: options.durability, ...(options.fsyncPlacement ? { fsyncPlacement: options.fsyncPlacement } : {}) });
     this.shipping = this.shipLoop();
   }
@@ -142,7 +136,7 @@ export class KafkaAuditSink implements AuditSink {
     this.running = false;
     await this.shipping;
     await this.spool.close();
-    await this.producer?.disconnect().catch(() => undefined);
+    await this.shipper.close();
   }
 
   health(): AuditSinkHealth {
@@ -160,6 +154,7 @@ export class KafkaAuditSink implements AuditSink {
         spool_capacity_bytes: this.options.maxSpoolBytes,
         broker_connected: this.connected,
         send_errors: this.sendErrors,
+        fsyncs: this.spool.fsyncs,
         dropped_events: this.dropped,
         overflow: this.options.overflow,
         last_shipped_at: this.lastShippedAt ? new Date(this.lastShippedAt).toISOString() : null,
@@ -176,7 +171,8 @@ export class KafkaAuditSink implements AuditSink {
       try {
         // Topics exist from the start, not from the first record; a broker that is away is retried.
         if (!this.topicsReady) {
-          await this.ensureTopics();
+          await this.shipper.prepare();
+          this.topicsReady = true;
           this.lastError = undefined;
         }
         if (!batch) {
@@ -220,53 +216,14 @@ export class KafkaAuditSink implements AuditSink {
   }
 
   private async send(records: ShippableRecord[]): Promise<void> {
-    if (!this.topicsReady) await this.ensureTopics();
-    if (!this.producer) {
-      // Idempotent with one request in flight: the broker drops a batch it already has when a
-      // send is retried after a lost acknowledgement, and order within a partition holds.
-      this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: rememberingKeyedPartitioner });
-    }
-    if (!this.connected) {
-      await this.producer.connect();
-      this.connected = true;
-    }
-    const byTopic = new Map<string, Array<{ key: string; value: Buffer; headers: Record<string, string> }>>();
+    const byTopic = new Map<string, Array<TopicMessages['messages'][number]>>();
     for (const record of records) {
       const topic = topicFor(this.options.topicPrefix, record.stream);
       const messages = byTopic.get(topic) ?? [];
-      // kafkajs only reads the headers: records of one routing share one object.
-      messages.push({ key: record.key, value: record.value, headers: record.headers as Record<string, string> });
+      messages.push({ key: record.key, value: record.value, headers: record.headers });
       byTopic.set(topic, messages);
     }
-    await this.producer.sendBatch({
-      acks: -1,
-      compression: compressionType(this.options.compression),
-      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-    });
-  }
-
-  private async ensureTopics(): Promise<void> {
-    const admin: Admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const existing = new Set(await admin.listTopics());
-      const retentionOf = new Map(TOPIC_STREAMS.map((stream) => [topicFor(this.options.topicPrefix, stream), this.options.retention[stream]] as const));
-      const missing = [...retentionOf.keys()].filter((topic) => !existing.has(topic));
-      if (missing.length > 0) {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((topic) => ({
-            topic, numPartitions: this.options.partitions, replicationFactor: this.options.replicationFactor,
-            configEntries: auditTopicConfigs(retentionOf.get(topic) ?? null, this.options.compression),
-          })),
-        });
-        this.options.log(`audit: created Kafka topics ${missing.join(', ')}`);
-      }
-      const altered = await alignTopicConfigs(admin, new Map([...retentionOf].filter(([topic]) => existing.has(topic))), this.options.compression);
-      if (altered.length > 0) this.options.log(`audit: set the configured retention and compression on Kafka topics ${altered.join(', ')}`);
-      this.topicsReady = true;
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
+    await this.shipper.send([...byTopic].map(([topic, messages]) => ({ topic, messages })));
+    this.connected = true;
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import kafkajs, { Kafka, logLevel } from 'kafkajs';
-import { topicFor } from '../../trail/kafka/kafka-audit-sink.ts';
+import { topicFor } from '../../trail/kafka/audit-topics.ts';
 import { RETAINED_STREAMS } from '../../../config/audit-retention-config.ts';
 import type { AuditReader, StoredRecord, StoredRetention, StoredStream } from './audit-reader.ts';
 
