@@ -4,7 +4,9 @@
  * Two PDP processes on the same bundle and the same mix: one whose audit sink discards every
  * record (the no-sink baseline) and one auditing into a real single-node Kafka broker through its
  * spool. Both are driven by wrk over keep-alive connections on /v1/decisions; the ratio of their
- * throughput is the cost of the audit trail. Records acknowledged by Kafka per second during the
+ * throughput is the cost of the audit trail. Two more PDPs split that cost in the same rounds: a
+ * JSONL sink (answers wait for its fsync, no Kafka) and Kafka with async durability (answers do
+ * not wait for the spool's fsync). Records acknowledged by Kafka per second during the
  * run are the sustained rate into Kafka. Bytes on the record: per decision and per statement as
  * the JSONL sink stores them (a third PDP), and per record on the topics after the run (log
  * segment bytes / records, with the topics' compression).
@@ -56,6 +58,18 @@ async function main(): Promise<void> {
     pdps.push(baseline);
     const kafka = await startPdpProcess('pdp-kafka', { PORTCULLIS_STATE_DIR: kafkaState, PORTCULLIS_BUNDLE_FILE: bundle, PORTCULLIS_KAFKA_BROKERS: broker.brokers.join(','), BENCH_THREAD_LABELS_DIR: kafkaLabels }, pdpNodeOptions);
     pdps.push(kafka);
+    // Two more ways that split the gap: durability without Kafka, and Kafka without answers
+    // waiting for the spool's fsync.
+    const jsonlState = join(work, 'jsonl-sync');
+    const asyncState = join(work, 'kafka-async');
+    mkdirSync(jsonlState);
+    mkdirSync(asyncState);
+    const jsonlMix = await prepareMix(jsonlState);
+    const asyncMix = await prepareMix(asyncState);
+    const jsonlPdp = await startPdpProcess('pdp-jsonl', { PORTCULLIS_STATE_DIR: jsonlState, PORTCULLIS_BUNDLE_FILE: bundle });
+    pdps.push(jsonlPdp);
+    const asyncPdp = await startPdpProcess('pdp-kafka-async', { PORTCULLIS_STATE_DIR: asyncState, PORTCULLIS_BUNDLE_FILE: bundle, PORTCULLIS_KAFKA_BROKERS: broker.brokers.join(','), PORTCULLIS_AUDIT_DURABILITY: 'async' });
+    pdps.push(asyncPdp);
 
     const drive = (pdp: PdpProcess, mix: { rawBodies: string[]; pepToken: string }, name: string, seconds = SECONDS) => runWrk({
       url: `${pdp.url}/v1/decisions`, bodies: mix.rawBodies, headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${mix.pepToken}` },
@@ -64,10 +78,15 @@ async function main(): Promise<void> {
     say('warming up both…');
     await drive(baseline, baselineMix, 'warm-a', 3);
     await drive(kafka, kafkaMix, 'warm-b', 3);
+    await drive(jsonlPdp, jsonlMix, 'warm-c', 3);
+    await drive(asyncPdp, asyncMix, 'warm-d', 3);
+    await waitForDrain(asyncPdp.url, 60_000);
     await waitForDrain(kafka.url, 60_000);
 
     const baselineRuns: WrkResult[] = [];
     const kafkaRuns: WrkResult[] = [];
+    const jsonlRuns: WrkResult[] = [];
+    const asyncRuns: WrkResult[] = [];
     const shippedRates: number[] = [];
     const brokerPid = Number(execFileSync('pgrep', ['-f', `${broker.dataDir}/server.properties`], { encoding: 'utf8' }).trim().split('\n')[0]);
     const cpuPerRequest = { no_sink_pdp_us: 0, kafka_pdp_us: 0, kafka_broker_us: 0 };
@@ -98,6 +117,11 @@ async function main(): Promise<void> {
       recordsPerFsync = kafkaRuns.at(-1)!.requests / Math.max(1, (after.get('portcullis_audit_fsyncs_total') ?? 0) - (before.get('portcullis_audit_fsyncs_total') ?? 0));
       shippedRates.push(shipped / ((Date.now() - started) / 1000));
       await waitForDrain(kafka.url, 120_000);
+      say(`round ${round}/${ROUNDS}: JSONL sink (fsync'd, no Kafka)…`);
+      jsonlRuns.push(await drive(jsonlPdp, jsonlMix, 'jsonl'));
+      say(`round ${round}/${ROUNDS}: Kafka sink, async durability…`);
+      asyncRuns.push(await drive(asyncPdp, asyncMix, 'kafka-async'));
+      await waitForDrain(asyncPdp.url, 120_000);
     }
     const drainStarted = Date.now();
     await waitForDrain(kafka.url, 120_000);
@@ -125,6 +149,8 @@ async function main(): Promise<void> {
 
     const a = medianRun(baselineRuns);
     const b = medianRun(kafkaRuns);
+    const jsonlWay = medianRun(jsonlRuns);
+    const asyncWay = medianRun(asyncRuns);
     const sustained = [...shippedRates].sort((x, y) => x - y)[Math.floor((shippedRates.length - 1) / 2)]!;
     const result = {
       date: new Date().toISOString(),
@@ -133,6 +159,10 @@ async function main(): Promise<void> {
       no_sink: a,
       kafka_sink: b,
       ratio_kafka_to_no_sink: b.requestsPerSecond / a.requestsPerSecond,
+      jsonl_sink_sync: jsonlWay,
+      ratio_jsonl_sync_to_no_sink: jsonlWay.requestsPerSecond / a.requestsPerSecond,
+      kafka_sink_async_durability: asyncWay,
+      ratio_kafka_async_to_no_sink: asyncWay.requestsPerSecond / a.requestsPerSecond,
       kafka_records_acknowledged_per_second: sustained,
       cpu_per_decision_us_last_round: cpuPerRequest,
       spool_records_per_fsync_last_round: recordsPerFsync,
@@ -152,7 +182,10 @@ async function main(): Promise<void> {
     console.log(`${'PDP audit sink'.padEnd(36)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}`);
     console.log(row('none (records discarded)', a));
     console.log(row('Kafka (spool → idempotent producer)', b));
+    console.log(row('JSONL (fsync\'d, no Kafka)', jsonlWay));
+    console.log(row('Kafka, async durability', asyncWay));
     console.log(`\nratio Kafka sink / no sink: ${result.ratio_kafka_to_no_sink.toFixed(2)}  (target ≥ 0.9)`);
+    console.log(`where the gap is: JSONL sink / no sink ${result.ratio_jsonl_sync_to_no_sink.toFixed(2)} (answers wait for an fsync, no Kafka); Kafka with PORTCULLIS_AUDIT_DURABILITY=async / no sink ${result.ratio_kafka_async_to_no_sink.toFixed(2)} (Kafka, answers not waiting for the fsync)`);
     console.log(`sustained into Kafka: ${sustained.toFixed(0)} records/s acknowledged (acks=all, idempotent, compression ${process.env.PORTCULLIS_KAFKA_COMPRESSION ?? 'gzip'})`);
     console.log(`CPU per decision (last round): PDP ${cpuPerRequest.no_sink_pdp_us.toFixed(0)} µs without a sink, ${cpuPerRequest.kafka_pdp_us.toFixed(0)} µs with Kafka, plus ${cpuPerRequest.kafka_broker_us.toFixed(0)} µs in the broker (same 2 cores)`);
     console.log(`spool group commits (last round): ${recordsPerFsync.toFixed(2)} decisions per fdatasync`);
