@@ -34,8 +34,9 @@ export interface KafkaAuditSinkOptions {
 
 /**
  * Niceness of the shipper thread. Answers wait on the spool's fsync, never on the broker; at 5
- * the shipper still gets about a third of a core's share against a busy thread, several times
- * what shipping at the PDP's peak rate takes, so the spool does not grow under load.
+ * (weight 335 against 1024) the shipper still gets about a quarter of a core against one busy
+ * thread, more than shipping at the PDP's peak rate took (0.12–0.13 of a core in bench:audit),
+ * so the spool does not grow under load.
  */
 const SHIPPER_NICENESS = 5;
 
